@@ -1,0 +1,1 @@
+"""Pure-Python core (no QGIS import): tonnage engine, exact coverage, units and the zone catalogue."""

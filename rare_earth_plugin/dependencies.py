@@ -1,0 +1,28 @@
+"""Which of the Python packages the engine needs are missing, and how to install them.
+
+QGIS must start even when they are missing, so this module imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+#: import name -> Debian/Ubuntu package that provides it (linked against the same GDAL/GEOS/PROJ as QGIS).
+REQUIRED = {
+    "numpy": "python3-numpy",
+    "rasterio": "python3-rasterio",
+    "shapely": "python3-shapely",
+    "pyproj": "python3-pyproj",
+    "geopandas": "python3-geopandas",
+}
+
+
+def missing_packages() -> list[str]:
+    return [name for name in REQUIRED if importlib.util.find_spec(name) is None]
+
+
+def install_hint(missing: list[str]) -> str:
+    debs = " ".join(REQUIRED[name] for name in missing)
+    return (f"Rare Earth Explorer needs the Python package(s) {', '.join(missing)}. "
+            f"On Debian/Ubuntu install them with: sudo apt install {debs} (then restart QGIS). "
+            "Tonnage estimates and reports are disabled until then.")

@@ -1,0 +1,75 @@
+"""The one bridge from QGIS objects (layers, geometries, CRSs) to the pure-Python tonnage engine.
+
+The Processing algorithms, the dock and the report builder all estimate through here, so a figure is the same
+wherever a user reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsMapLayer, QgsRasterLayer, QgsWkbTypes
+
+from .core.tonnage import (
+    TonnageInputError,
+    TonnageParams,
+    TonnageResult,
+    estimate_tonnage,
+    grade_tonnage_curve,
+)
+
+
+@dataclass(frozen=True)
+class EstimateInputs:
+    """What a user chose: raster file paths and constants, ready to turn into ``TonnageParams``."""
+
+    grade_path: str
+    params: TonnageParams
+
+    def with_cutoff(self, cutoff: float) -> EstimateInputs:
+        return replace(self, params=replace(self.params, cutoff=cutoff))
+
+
+def raster_path(layer: QgsMapLayer | None, parameter: str) -> str:
+    """The GDAL file behind a raster layer; the engine reads files, not QGIS providers."""
+    if layer is None:
+        raise TonnageInputError(f"{parameter}: no raster layer chosen")
+    if not isinstance(layer, QgsRasterLayer) or layer.providerType() != "gdal":
+        raise TonnageInputError(f"{parameter}: layer '{layer.name()}' is not a GDAL raster file")
+    return layer.source()
+
+
+def crs_for_engine(crs: QgsCoordinateReferenceSystem) -> str:
+    """An identifier pyproj understands: the EPSG code when there is one, WKT2 otherwise."""
+    if not crs.isValid():
+        raise TonnageInputError("the polygon layer has no valid CRS")
+    authid = crs.authid()
+    if authid.upper().startswith("EPSG:"):
+        return authid
+    return crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED)
+
+
+def geometry_wkt(geometry: QgsGeometry) -> str:
+    """Plain 2-D polygon WKT: curves segmentized, Z and M dropped."""
+    if geometry is None or geometry.isNull() or geometry.isEmpty():
+        raise TonnageInputError("the area has an empty geometry")
+    if QgsWkbTypes.geometryType(geometry.wkbType()) != QgsWkbTypes.PolygonGeometry:
+        raise TonnageInputError("the area is not a polygon")
+    shape = geometry.constGet().segmentize() if QgsWkbTypes.isCurvedType(geometry.wkbType()) \
+        else geometry.constGet().clone()
+    shape.dropZValue()
+    shape.dropMValue()
+    return shape.asWkt(17)
+
+
+def estimate_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem,
+                      inputs: EstimateInputs) -> TonnageResult:
+    return estimate_tonnage(geometry_wkt(geometry), inputs.grade_path, params=inputs.params,
+                            polygon_crs=crs_for_engine(crs))
+
+
+def curve_for_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem, inputs: EstimateInputs,
+                       cutoffs: Sequence[float]) -> list[TonnageResult]:
+    return grade_tonnage_curve(geometry_wkt(geometry), inputs.grade_path, cutoffs, params=inputs.params,
+                               polygon_crs=crs_for_engine(crs))

@@ -1,0 +1,1 @@
+"""Dock, map tool and dialogs."""

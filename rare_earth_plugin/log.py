@@ -1,0 +1,42 @@
+"""The plugin's one logger: Python ``logging`` forwarded to the QGIS log panel under the "Rare Earth" tag.
+
+Core code logs with plain ``logging.getLogger("rare_earth_plugin...")`` and stays QGIS-free; this handler
+makes those records visible to QGIS users.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from qgis.core import Qgis, QgsMessageLog
+
+LOG_TAG = "Rare Earth"
+LOGGER_NAME = "rare_earth_plugin"
+
+_LEVELS = (
+    (logging.CRITICAL, Qgis.Critical),
+    (logging.ERROR, Qgis.Critical),
+    (logging.WARNING, Qgis.Warning),
+    (logging.INFO, Qgis.Info),
+)
+
+
+class QgisLogHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        level = next((qgis_level for py_level, qgis_level in _LEVELS if record.levelno >= py_level), Qgis.Info)
+        QgsMessageLog.logMessage(self.format(record), LOG_TAG, level)
+
+
+logger = logging.getLogger(LOGGER_NAME)
+
+
+def attach_handler() -> None:
+    """Route the plugin's log records to the QGIS log panel (idempotent)."""
+    if not any(isinstance(h, QgisLogHandler) for h in logger.handlers):
+        logger.addHandler(QgisLogHandler())
+    logger.setLevel(logging.INFO)
+
+
+def detach_handler() -> None:
+    for handler in [h for h in logger.handlers if isinstance(h, QgisLogHandler)]:
+        logger.removeHandler(handler)

@@ -1,0 +1,83 @@
+"""Wiring between QGIS and the plugin: actions, toolbar, menu, Processing provider. No logic lives here.
+
+``__init__`` must not touch ``iface``: ``qgis_process`` builds the plugin with ``classFactory(None)`` and only
+calls ``initProcessing()``. ``unload()`` undoes everything ``initGui()`` did, so a reload leaves no duplicates.
+"""
+
+from __future__ import annotations
+
+from qgis.core import Qgis, QgsApplication
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction
+
+from . import log
+from .dependencies import install_hint, missing_packages
+from .paths import resource
+
+MENU = "&Rare Earth"
+
+
+class RareEarthPlugin:
+    def __init__(self, iface) -> None:
+        self.iface = iface
+        self.provider = None
+        self.toolbar = None
+        self.actions: list[QAction] = []
+        self.missing = missing_packages()
+
+    # Processing -------------------------------------------------------------------------------------------
+    def initProcessing(self) -> None:  # noqa: N802 - QGIS API name
+        log.attach_handler()
+        if self.missing or self.provider is not None:
+            return
+        from .processing.provider import RareEarthProvider
+
+        self.provider = RareEarthProvider()
+        QgsApplication.processingRegistry().addProvider(self.provider)
+
+    # GUI --------------------------------------------------------------------------------------------------
+    def initGui(self) -> None:  # noqa: N802 - QGIS API name
+        self.initProcessing()
+        self.toolbar = self.iface.addToolBar("Rare Earth")
+        self.toolbar.setObjectName("RareEarthToolbar")
+        self._add_action("Load Qaraganda exploration zones", "rare_earth.svg", self.load_zones)
+        if self.missing:
+            message = install_hint(self.missing)
+            log.logger.warning(message)
+            self.iface.messageBar().pushMessage("Rare Earth", message, Qgis.Warning, 0)
+
+    def _add_action(self, text: str, icon: str, slot, enabled: bool = True) -> QAction:
+        action = QAction(QIcon(str(resource("icons", icon))), text, self.iface.mainWindow())
+        action.triggered.connect(slot)
+        action.setEnabled(enabled)
+        self.toolbar.addAction(action)
+        self.iface.addPluginToMenu(MENU, action)
+        self.actions.append(action)
+        return action
+
+    def load_zones(self) -> None:
+        from .layers import SampleDataError, load_sample_layers
+
+        try:
+            layers = load_sample_layers()
+        except SampleDataError as error:
+            log.logger.error(str(error))
+            self.iface.messageBar().pushMessage("Rare Earth", str(error), Qgis.Critical, 0)
+            return
+        canvas = self.iface.mapCanvas()
+        canvas.setExtent(canvas.mapSettings().layerExtentToOutputExtent(layers.zones, layers.zones.extent()))
+        canvas.refresh()
+
+    def unload(self) -> None:
+        for action in self.actions:
+            self.iface.removePluginMenu(MENU, action)
+            action.triggered.disconnect()
+            action.deleteLater()
+        self.actions.clear()
+        if self.toolbar is not None:
+            self.toolbar.deleteLater()
+            self.toolbar = None
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
+        log.detach_handler()

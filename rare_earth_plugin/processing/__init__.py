@@ -1,0 +1,1 @@
+"""Processing provider ``rareearth`` and its algorithms: thin wrappers over ``core``."""

@@ -1,0 +1,1 @@
+"""Print-layout report builder and CSV/GeoPackage exports."""

@@ -1,0 +1,43 @@
+"""Typed access to the plugin's ``QgsSettings`` (one place for every key, its type and default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from qgis.core import QgsSettings
+
+from .core.units import DEFAULT_DENSITY, PERCENT
+
+T = TypeVar("T", str, float, int, bool)
+
+_PREFIX = "rare_earth_plugin/"
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    key: str
+    default: T
+
+    def get(self) -> T:
+        value = QgsSettings().value(_PREFIX + self.key, self.default, type=type(self.default))
+        return type(self.default)(value)
+
+    def set(self, value: T) -> None:
+        QgsSettings().setValue(_PREFIX + self.key, type(self.default)(value))
+
+    def reset(self) -> None:
+        QgsSettings().remove(_PREFIX + self.key)
+
+
+class Settings:
+    """Every persisted user choice. Per-project inputs are also written to the project by the dock."""
+
+    author = Setting("report/author", "")
+    organisation = Setting("report/organisation", "")
+    density = Setting("inputs/density", DEFAULT_DENSITY)
+    thickness = Setting("inputs/thickness", 100.0)
+    cutoff = Setting("inputs/cutoff", 0.0)
+    grade_unit = Setting("inputs/grade_unit", PERCENT)
+    grade_band = Setting("inputs/grade_band", 1)
+    survey_gpkg = Setting("survey/gpkg_path", "")
