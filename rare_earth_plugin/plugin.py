@@ -7,6 +7,7 @@ calls ``initProcessing()``. ``unload()`` undoes everything ``initGui()`` did, so
 from __future__ import annotations
 
 from qgis.core import Qgis, QgsApplication
+from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
@@ -64,8 +65,14 @@ class RareEarthPlugin:
             log.logger.error(str(error))
             self.iface.messageBar().pushMessage("Rare Earth", str(error), Qgis.Critical, 0)
             return
+        # QGIS zooms to the first layers of an empty project after this slot returns; zoom after it.
+        QTimer.singleShot(0, lambda: self._zoom_to_zones(layers.zones))
+
+    def _zoom_to_zones(self, zones) -> None:
         canvas = self.iface.mapCanvas()
-        canvas.setExtent(canvas.mapSettings().layerExtentToOutputExtent(layers.zones, layers.zones.extent()))
+        extent = canvas.mapSettings().layerExtentToOutputExtent(zones, zones.extent())
+        extent.scale(1.1)
+        canvas.setExtent(extent)
         canvas.refresh()
 
     def unload(self) -> None:

@@ -10,6 +10,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from qgis_headless import start_qgis  # noqa: E402
 
 
+CUTOFFS_PERCENT = (0.0, 0.10)
+
+
+def print_estimates(layers) -> None:
+    """Each zone's figures at the demo cut-offs, from one grade-tonnage pass per zone."""
+    from rare_earth_plugin.core.tonnage import TonnageParams
+    from rare_earth_plugin.core.units import DEFAULT_DENSITY
+    from rare_earth_plugin.estimation import EstimateInputs, curve_for_geometry, raster_path
+
+    inputs = EstimateInputs(raster_path(layers.grade, "grade"),
+                            TonnageParams(density=DEFAULT_DENSITY,
+                                          thickness_raster=raster_path(layers.thickness, "thickness")))
+    print(f"\nEstimates (density {DEFAULT_DENSITY:.2f} t/m3, thickness from {layers.thickness.name()}, "
+          "exact fractional cell coverage; TREO = oxide, TREE = metal):")
+    header = f"{'Zone':22s} {'Cut-off %':>9s} {'Area km2':>9s} {'Ore Mt':>10s} {'Grade %':>8s} " \
+             f"{'TREO kt':>9s} {'TREE kt':>9s} {'Coverage':>8s}"
+    print(header)
+    print("-" * len(header))
+    for feature in layers.zones.getFeatures():
+        for result in curve_for_geometry(feature.geometry(), layers.zones.crs(), inputs, CUTOFFS_PERCENT):
+            grade = f"{result.mean_grade:8.3f}" if result.ore_tonnes > 0 else f"{'-':>8s}"
+            print(f"{feature['name']:22s} {result.cutoff:9.2f} {result.polygon_area_m2 / 1e6:9.2f} "
+                  f"{result.ore_tonnes / 1e6:10.1f} {grade} {result.treo_tonnes / 1e3:9.1f} "
+                  f"{result.tree_tonnes / 1e3:9.1f} {result.data_coverage:8.1%}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", type=Path, required=True, help="QGIS settings root holding the plugin")
@@ -30,6 +56,7 @@ def main() -> int:
     print(f"\n{'Zone':22s} {'Kind':20s} {'Area km2':>9s}")
     for feature in layers.zones.getFeatures():
         print(f"{feature['name']:22s} {feature['kind']:20s} {feature.geometry().area() / 1e6:9.2f}")
+    print_estimates(layers)
     plugin.unload()
     app.exitQgis()
     return 0

@@ -3,4 +3,4 @@
 from qgis.utils import iface, plugins
 
 plugins["rare_earth_plugin"].load_zones()
-iface.mainWindow().showMaximized()
+iface.mainWindow().setGeometry(0, 0, 1600, 1000)  # also under Xvfb, which has no window manager
