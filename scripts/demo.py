@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from qgis_headless import start_qgis  # noqa: E402
-
+from qgis_headless import start_qgis
 
 CUTOFFS_PERCENT = (0.0, 0.10)
 
@@ -42,8 +41,9 @@ def main() -> int:
     args = parser.parse_args()
     app = start_qgis(args.profile)
 
-    import rare_earth_plugin
     from qgis.core import QgsProject
+
+    import rare_earth_plugin
     from rare_earth_plugin.layers import load_sample_layers
 
     plugin = rare_earth_plugin.classFactory(None)

@@ -24,7 +24,7 @@ def enable_in_ini(ini: Path, plugin: str) -> None:
         start = lines.index("[PythonPlugins]") + 1
         end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
         kept = [line for line in lines[start:end] if not line.startswith(f"{plugin}=")]
-        lines = lines[:start] + [entry] + kept + lines[end:]
+        lines = [*lines[:start], entry, *kept, *lines[end:]]
     ini.parent.mkdir(parents=True, exist_ok=True)
     ini.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -35,7 +35,7 @@ class ZoneInfo:
 
 SAMPLE_ZONES: tuple[ZoneInfo, ...] = (
     ZoneInfo("Kuirektykol licence", KIND_LICENCE,
-             "Exploration licence of 64.2 km2 made of 1' x 1' blocks; studied 2022-2024."),
+             "Exploration licence of 64.2 km2 made of 29 blocks of 1' x 1'; studied 2022-2024."),
     ZoneInfo("Irgiz", KIND_PROSPECTIVE,
              "Grades above 0.1 % TREO, single samples up to 0.25 %; about 0.8 Mt reported."),
     ZoneInfo("Dos 1", KIND_PROSPECTIVE, "Prospective zone inside the licence."),

@@ -7,7 +7,8 @@ from qgis.core import QgsApplication, QgsProject, QgsRasterLayer, QgsVectorLayer
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
 from qgis.PyQt.QtWidgets import QAction
 
-from rare_earth_plugin import classFactory, layers, plugin as plugin_module
+from rare_earth_plugin import classFactory, layers
+from rare_earth_plugin import plugin as plugin_module
 from rare_earth_plugin.core import catalogue
 
 

@@ -1,0 +1,136 @@
+"""Polygon input for the tonnage engine: parsing, repair, densified reprojection (shapely 1.8 and 2.x)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Union
+
+import numpy as np
+import pyproj
+from shapely import wkt
+from shapely.errors import ShapelyError
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
+
+try:  # GEOS >= 3.8; otherwise buffer(0) does the repair
+    from shapely.validation import make_valid
+except ImportError:  # pragma: no cover - depends on the GEOS build
+    make_valid = None
+
+PolygonInput = Union[Polygon, MultiPolygon, str]
+
+#: Edges are cut into at most this many pieces per extent before reprojection, so a straight edge in the
+#: polygon's CRS stays (to well below a cell) the same line on the ground in the raster's CRS.
+DENSIFY_PIECES_PER_EXTENT = 256
+
+
+class GeometryError(ValueError):
+    """The polygon cannot be used; the message says why."""
+
+
+def parse_polygon(polygon: PolygonInput) -> tuple[BaseGeometry, list[str]]:
+    """A valid, non-empty (Multi)Polygon from a shapely geometry or WKT, and warnings about repairs made."""
+    if isinstance(polygon, str):
+        try:
+            geometry = wkt.loads(polygon)
+        except (ShapelyError, ValueError, TypeError) as exc:
+            raise GeometryError(f"polygon: not valid WKT ({exc})") from exc
+    else:
+        geometry = polygon
+    if not isinstance(geometry, (Polygon, MultiPolygon)):
+        kind = getattr(geometry, "geom_type", type(geometry).__name__)
+        raise GeometryError(f"polygon: expected a Polygon or MultiPolygon, got {kind}")
+    if geometry.is_empty:
+        raise GeometryError("polygon: the geometry is empty")
+    if geometry.has_z:
+        geometry = _drop_z(geometry)
+    warnings: list[str] = []
+    if not geometry.is_valid:
+        reason = explain_validity(geometry)
+        geometry = repair(geometry)
+        warnings.append(f"The polygon was invalid ({reason}) and has been repaired")
+    if geometry.is_empty or geometry.area == 0.0:
+        raise GeometryError("polygon: the geometry has no area")
+    return geometry, warnings
+
+
+def repair(geometry: BaseGeometry) -> BaseGeometry:
+    """Polygonal part of a repaired geometry (make_valid keeps both lobes of a bow-tie; buffer(0) may not)."""
+    fixed = make_valid(geometry) if make_valid is not None else geometry.buffer(0)
+    return polygonal_part(fixed)
+
+
+def polygonal_part(geometry: BaseGeometry) -> BaseGeometry:
+    if isinstance(geometry, (Polygon, MultiPolygon)):
+        return geometry
+    polygons: list[Polygon] = []
+    for part in getattr(geometry, "geoms", []):
+        if isinstance(part, Polygon):
+            polygons.append(part)
+        elif isinstance(part, MultiPolygon):
+            polygons.extend(part.geoms)
+    return MultiPolygon(polygons)
+
+
+def densify_coords(xy: np.ndarray, max_segment: float) -> np.ndarray:
+    """Insert points along each segment of a vertex array so that no segment is longer than max_segment."""
+    if max_segment <= 0 or len(xy) < 2:
+        return xy
+    delta = np.diff(xy, axis=0)
+    pieces = np.maximum(np.ceil(np.hypot(delta[:, 0], delta[:, 1]) / max_segment), 1).astype(np.intp)
+    if (pieces == 1).all():
+        return xy
+    segment = np.repeat(np.arange(len(delta)), pieces)
+    fraction = (np.arange(segment.size) - (np.cumsum(pieces) - pieces)[segment]) / pieces[segment]
+    dense = xy[:-1][segment] + delta[segment] * fraction[:, None]
+    return np.vstack([dense, xy[-1:]])
+
+
+def map_polygon_coords(geometry: BaseGeometry, func) -> BaseGeometry:
+    """Apply ``func(xy array) -> xy array`` to every ring of a (Multi)Polygon."""
+    def one(polygon: Polygon) -> Polygon:
+        shell = func(np.asarray(polygon.exterior.coords)[:, :2])
+        holes = [func(np.asarray(ring.coords)[:, :2]) for ring in polygon.interiors]
+        return Polygon(shell, holes)
+
+    if isinstance(geometry, Polygon):
+        return one(geometry)
+    return MultiPolygon([one(p) for p in geometry.geoms])
+
+
+def densify(geometry: BaseGeometry, pieces: int = DENSIFY_PIECES_PER_EXTENT) -> BaseGeometry:
+    """Edges no longer than 1/pieces of the larger side of the geometry's bounding box."""
+    xmin, ymin, xmax, ymax = geometry.bounds
+    step = max(xmax - xmin, ymax - ymin) / pieces
+    return map_polygon_coords(geometry, lambda xy: densify_coords(xy, step))
+
+
+@lru_cache(maxsize=64)
+def crs_from_wkt(text: str) -> pyproj.CRS:
+    return pyproj.CRS.from_wkt(text)
+
+
+@lru_cache(maxsize=64)
+def _transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(crs_from_wkt(src_wkt), crs_from_wkt(dst_wkt), always_xy=True)
+
+
+def transform_polygon(geometry: BaseGeometry, src: pyproj.CRS, dst: pyproj.CRS) -> BaseGeometry:
+    """Reproject with edges densified first, and repair any self-touching the reprojection introduced."""
+    if src == dst:
+        return geometry
+    transformer = _transformer(src.to_wkt(), dst.to_wkt())
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    moved = map_polygon_coords(densify(geometry), project)
+    if not np.isfinite(moved.bounds).all():
+        raise GeometryError("polygon: it cannot be transformed to the raster CRS (outside its area of use?)")
+    return moved if moved.is_valid else repair(moved)
+
+
+def _drop_z(geometry: BaseGeometry) -> BaseGeometry:
+    return map_polygon_coords(geometry, lambda xy: xy)

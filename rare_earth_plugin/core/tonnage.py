@@ -1,0 +1,481 @@
+"""Ore tonnes, tonnage-weighted grade and contained TREO/TREE inside a polygon over a grade raster.
+
+Every cell counts with the exact fraction of its area the polygon covers (see ``coverage``), on true cell
+areas (see ``cellarea``). The polygon's bounding window is read tile by tile and per-cell weights are summed
+per cut-off as they stream past, so memory stays bounded and a whole grade-tonnage curve costs one pass.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any, Union
+
+import numpy as np
+import pyproj
+import rasterio
+from rasterio.enums import MaskFlags, Resampling
+from rasterio.errors import RasterioError
+from rasterio.warp import calculate_default_transform, reproject
+from rasterio.windows import Window
+from rasterio.windows import transform as window_transform
+
+from .cellarea import EllipsoidalCellArea, polygon_area_m2, projected_cell_area
+from .coverage import COVERAGE_EPSILON, CellCoverage
+from .geometry import GeometryError, PolygonInput, crs_from_wkt, parse_polygon, transform_polygon
+from .units import DEFAULT_DENSITY, GRADE_UNITS, PERCENT, TREO_TO_TREE, grade_fraction
+
+PathInput = Union[str, "os.PathLike[str]"]
+
+#: Cells per tile read and processed at once: large enough for numpy to run at full speed, small enough to
+#: keep peak memory near 100 MB whatever the raster size.
+TILE_CELLS = 1 << 21
+
+#: Coverage below 1 by less than this is round-off between the polygon's area and the sum of its cells.
+_COVERAGE_TOLERANCE = 1e-6
+
+
+class TonnageInputError(ValueError):
+    """Input the engine cannot use; the message names the file or parameter at fault."""
+
+
+@dataclass(frozen=True)
+class TonnageParams:
+    """How to turn grades into tonnes. Exactly one of ``thickness`` / ``thickness_raster`` must be given;
+    ``density_raster``, when given, replaces the constant ``density``."""
+
+    cutoff: float = 0.0
+    grade_unit: str = PERCENT
+    grade_band: int = 1
+    density: float = DEFAULT_DENSITY
+    density_raster: PathInput | None = None
+    thickness: float | None = None
+    thickness_raster: PathInput | None = None
+    treo_to_tree: float = TREO_TO_TREE
+
+    def validate(self) -> None:
+        if self.grade_unit not in GRADE_UNITS:
+            raise TonnageInputError(f"grade_unit: unknown unit {self.grade_unit!r} (use one of "
+                                    f"{', '.join(GRADE_UNITS)})")
+        _check_number("cutoff", self.cutoff)
+        if self.density_raster is None:
+            _check_number("density", self.density)
+        if (self.thickness is None) == (self.thickness_raster is None):
+            raise TonnageInputError("thickness: give exactly one of a constant thickness or a thickness "
+                                    "raster")
+        if self.thickness is not None:
+            _check_number("thickness", self.thickness)
+        _check_number("treo_to_tree", self.treo_to_tree)
+        if isinstance(self.grade_band, bool) or not isinstance(self.grade_band, (int, np.integer)) \
+                or self.grade_band < 1:
+            raise TonnageInputError(f"grade_band: must be a band number from 1, got {self.grade_band!r}")
+
+
+@dataclass(frozen=True)
+class TonnageResult:
+    polygon_area_m2: float
+    covered_area_m2: float
+    ore_area_m2: float
+    ore_volume_m3: float
+    ore_tonnes: float
+    mean_grade: float  # tonnage-weighted, in the grade unit; NaN without ore
+    treo_tonnes: float
+    tree_tonnes: float
+    data_coverage: float  # covered / polygon area, 0-1
+    cutoff: float
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values: floats, None for NaN, a list of warnings."""
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if key == "warnings":
+                out[key] = list(value)
+            else:
+                number = float(value)
+                out[key] = None if math.isnan(number) else number
+        return out
+
+
+def estimate_tonnage(polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams | None = None,
+                     polygon_crs: Any = None) -> TonnageResult:
+    """Tonnage of the cells inside ``polygon`` with grade >= ``params.cutoff``."""
+    params = params if params is not None else TonnageParams()
+    return grade_tonnage_curve(polygon, grade_raster, [params.cutoff], params, polygon_crs)[0]
+
+
+def grade_tonnage_curve(polygon: PolygonInput, grade_raster: PathInput, cutoffs: Sequence[float],
+                        params: TonnageParams | None = None, polygon_crs: Any = None) -> list[TonnageResult]:
+    """One result per cut-off, in the given order, from a single pass over the rasters."""
+    params = params if params is not None else TonnageParams()
+    params.validate()
+    cuts = np.asarray(list(cutoffs), dtype=np.float64).ravel()
+    if cuts.size == 0:
+        raise TonnageInputError("cutoffs: give at least one cut-off")
+    for value in cuts:
+        _check_number("cutoffs", value)
+    try:
+        geometry, warnings = parse_polygon(polygon)
+    except GeometryError as exc:
+        raise TonnageInputError(str(exc)) from exc
+    with _open_raster(grade_raster, "grade raster") as src:
+        if not 1 <= params.grade_band <= src.count:
+            raise TonnageInputError(f"grade_band: {_name(grade_raster)} has {src.count} band(s), "
+                                    f"band {params.grade_band} does not exist")
+        totals = _Accumulator(src, geometry, params, polygon_crs, np.sort(cuts), warnings).run()
+    fraction = grade_fraction(params.grade_unit)
+    order = np.argsort(cuts, kind="stable")
+    results: list[TonnageResult | None] = [None] * cuts.size
+    for rank, index in enumerate(order):
+        results[index] = totals.result(rank, float(cuts[index]), fraction, params.treo_to_tree)
+    return results  # type: ignore[return-value]
+
+
+def _check_number(name: str, value: Any) -> None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TonnageInputError(f"{name}: not a number ({value!r})") from None
+    if not math.isfinite(number) or number < 0:
+        raise TonnageInputError(f"{name}: must be a finite number >= 0, got {value!r}")
+
+
+def _name(path: PathInput) -> str:
+    return os.fspath(path)
+
+
+def _open_raster(path: PathInput, role: str):
+    try:
+        name = _name(path)
+    except TypeError:
+        raise TonnageInputError(f"{role}: not a file path ({path!r})") from None
+    if "://" not in name and not name.startswith("/vsi") and not os.path.exists(name):
+        raise TonnageInputError(f"{role}: file not found: {name}")
+    try:
+        src = rasterio.open(name)
+    except (RasterioError, OSError) as exc:
+        raise TonnageInputError(f"{role}: cannot read {name} as a raster ({exc})") from exc
+    if src.count == 0:
+        src.close()
+        raise TonnageInputError(f"{role}: {name} has no raster bands")
+    return src
+
+
+@lru_cache(maxsize=64)
+def _user_crs(value: Any) -> pyproj.CRS:
+    return pyproj.CRS.from_user_input(value)
+
+
+def _polygon_crs(value: Any) -> pyproj.CRS:
+    try:
+        return _user_crs(value) if _hashable(value) else pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError as exc:
+        raise TonnageInputError(f"polygon_crs: not a CRS pyproj understands ({value!r})") from exc
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _dataset_crs(src) -> pyproj.CRS | None:
+    return crs_from_wkt(src.crs.to_wkt()) if src.crs else None
+
+
+def _tile_edges(start: int, stop: int, block: int, step: int) -> list[int]:
+    """Tile boundaries from start to stop, on multiples of ``block`` so no block is read twice."""
+    first = (start // block) * block + step
+    return [start, *range(first, stop, step), stop] if first < stop else [start, stop]
+
+
+class _AuxiliaryRaster:
+    """A thickness or density raster brought onto the grade raster's tiles (same grid: read; else warp)."""
+
+    def __init__(self, path: PathInput, role: str, grade_src, grade_crs: pyproj.CRS | None):
+        self.role, self.path = role, _name(path)
+        self.src = _open_raster(path, role)
+        if grade_crs is not None and self.src.crs is None:
+            self.src.close()
+            raise TonnageInputError(f"{role}: {self.path} has no CRS, so it cannot be matched to the grade "
+                                    "raster")
+        self.same_grid = (self.src.transform == grade_src.transform and self.src.crs == grade_src.crs)
+        self.nodata = self.src.nodata
+        if self.nodata is None and np.issubdtype(np.dtype(self.src.dtypes[0]), np.floating):
+            self.nodata = float("nan")
+        self.resampling = Resampling.bilinear
+        if not self.same_grid:
+            finer = self._resolution_in(grade_src) < 0.5 * min(abs(grade_src.res[0]), abs(grade_src.res[1]))
+            self.resampling = Resampling.average if finer else Resampling.bilinear
+        self.grade_crs = grade_src.crs
+
+    def _resolution_in(self, grade_src) -> float:
+        if self.src.crs == grade_src.crs or grade_src.crs is None:
+            return min(abs(self.src.res[0]), abs(self.src.res[1]))
+        transform, _, _ = calculate_default_transform(self.src.crs, grade_src.crs, self.src.width,
+                                                      self.src.height, *self.src.bounds)
+        return min(abs(transform.a), abs(transform.e))
+
+    def read(self, window: Window, tile_transform) -> np.ndarray:
+        """Values on the tile grid as float64, NaN where missing, nodata or negative."""
+        try:
+            if self.same_grid:
+                values = self.src.read(1, window=window).astype(np.float64)
+                if self.nodata is not None and not math.isnan(self.nodata):
+                    values[values == self.nodata] = np.nan
+            else:
+                values = np.full((int(window.height), int(window.width)), np.nan, dtype=np.float64)
+                reproject(rasterio.band(self.src, 1), values, src_nodata=self.nodata,
+                          dst_transform=tile_transform, dst_crs=self.grade_crs, dst_nodata=np.nan,
+                          resampling=self.resampling)
+        except RasterioError as exc:
+            raise TonnageInputError(f"{self.role}: cannot read {self.path} ({exc})") from exc
+        values[~(values >= 0)] = np.nan
+        return values
+
+    def close(self) -> None:
+        self.src.close()
+
+
+class _Totals:
+    """Sums over the cells whose grade reaches each of the sorted cut-offs."""
+
+    def __init__(self, cutoffs: int):
+        self.area = np.zeros(cutoffs)
+        self.volume = np.zeros(cutoffs)
+        self.tonnes = np.zeros(cutoffs)
+        self.metal = np.zeros(cutoffs)  # sum of tonnes x grade (grade unit)
+        self.polygon_area = 0.0
+        self.inside_area = 0.0
+        self.covered_area = 0.0
+        self.warnings: list[str] = []
+
+    def result(self, rank: int, cutoff: float, fraction: float, treo_to_tree: float) -> TonnageResult:
+        def above(values: np.ndarray) -> float:
+            return float(values[rank])
+
+        tonnes, metal = above(self.tonnes), above(self.metal)
+        treo = metal * fraction
+        coverage = min(self.covered_area / self.polygon_area, 1.0) if self.polygon_area > 0 else 0.0
+        return TonnageResult(
+            polygon_area_m2=float(self.polygon_area), covered_area_m2=float(self.covered_area),
+            ore_area_m2=above(self.area), ore_volume_m3=above(self.volume), ore_tonnes=tonnes,
+            mean_grade=metal / tonnes if tonnes > 0 else float("nan"), treo_tonnes=treo,
+            tree_tonnes=treo * treo_to_tree, data_coverage=float(coverage), cutoff=cutoff,
+            warnings=tuple(self.warnings))
+
+
+class _Accumulator:
+    """One pass over the polygon's window of the grade raster (and of the thickness / density rasters)."""
+
+    def __init__(self, src, geometry, params: TonnageParams, polygon_crs: Any, sorted_cuts: np.ndarray,
+                 warnings: list[str]):
+        self.src, self.params, self.path = src, params, _name(src.name)
+        self.band = params.grade_band
+        self.totals = _Totals(sorted_cuts.size)
+        self.totals.warnings = warnings
+        self.crs = _dataset_crs(src)
+        if polygon_crs is not None:
+            if self.crs is None:
+                raise TonnageInputError(f"grade raster: {self.path} has no CRS, so the polygon cannot be "
+                                        "transformed into it")
+            try:
+                geometry = transform_polygon(geometry, _polygon_crs(polygon_crs), self.crs)
+            except GeometryError as exc:
+                raise TonnageInputError(str(exc)) from exc
+        elif self.crs is None:
+            warnings.append(f"The grade raster {self.path} has no CRS: its units are taken as metres")
+        self.geometry = geometry
+        dtype = np.dtype(src.dtypes[self.band - 1])
+        self.floating = np.issubdtype(dtype, np.floating)
+        # Compare in the raster's own type so a stored 0.7 (float32) reaches a cut-off of 0.7.
+        self.cuts = sorted_cuts.astype(dtype) if self.floating else sorted_cuts
+        self.nodata = _band_nodata(src.nodatavals[self.band - 1], dtype)
+        flags = src.mask_flag_enums[self.band - 1]
+        self.read_masks = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
+        geographic = self.crs is not None and self.crs.is_geographic
+        self.ellipsoidal = EllipsoidalCellArea(src.transform, self.crs) if geographic else None
+        self.cell_area = 1.0 if geographic else projected_cell_area(src.transform, self.crs)
+
+    def run(self) -> _Totals:
+        params, totals = self.params, self.totals
+        totals.polygon_area = polygon_area_m2(self.geometry, self.crs)
+        inverse = ~self.src.transform
+        coverage = CellCoverage.from_geometry(self.geometry, lambda x, y: inverse * (x, y))
+        aux: list[_AuxiliaryRaster] = []
+        try:
+            if params.thickness_raster is not None:
+                aux.append(_AuxiliaryRaster(params.thickness_raster, "thickness raster", self.src, self.crs))
+            self.thickness = aux[-1] if aux else None
+            if params.density_raster is not None:
+                aux.append(_AuxiliaryRaster(params.density_raster, "density raster", self.src, self.crs))
+            self.density = aux[-1] if params.density_raster is not None else None
+            for window in self._tiles(coverage):
+                self._add_tile(coverage, window)
+        except RasterioError as exc:
+            raise TonnageInputError(f"grade raster: cannot read {self.path} ({exc})") from exc
+        finally:
+            for raster in aux:
+                raster.close()
+        self._scale()
+        self._warn()
+        return totals
+
+    def _tiles(self, coverage: CellCoverage):
+        if coverage.is_empty:
+            return
+        cmin, rmin, cmax, rmax = coverage.bounds()
+        col0, col1 = max(math.floor(cmin), 0), min(math.ceil(cmax), self.src.width)
+        row0, row1 = max(math.floor(rmin), 0), min(math.ceil(rmax), self.src.height)
+        if col0 >= col1 or row0 >= row1:
+            return
+        block_h, block_w = self.src.block_shapes[self.band - 1]
+        width = col1 - col0
+        if width * block_h <= TILE_CELLS or block_w >= self.src.width:
+            col_step = max(block_w, width)
+            row_step = max(1, TILE_CELLS // (width * block_h)) * block_h
+        else:
+            col_step = max(1, TILE_CELLS // (block_h * block_w)) * block_w
+            row_step = block_h
+        rows = _tile_edges(row0, row1, block_h, row_step)
+        cols = _tile_edges(col0, col1, block_w, col_step)
+        for r0, r1 in zip(rows[:-1], rows[1:]):
+            for c0, c1 in zip(cols[:-1], cols[1:]):
+                yield Window(c0, r0, c1 - c0, r1 - r0)
+
+    def _add_tile(self, coverage: CellCoverage, window: Window) -> None:
+        r0, c0 = int(window.row_off), int(window.col_off)
+        r1, c1 = r0 + int(window.height), c0 + int(window.width)
+        frac = coverage.fractions(r0, r1, c0, c1, clip=False)
+        selected = frac > COVERAGE_EPSILON
+        if not selected.any():
+            return
+        area = np.minimum(frac[selected], 1.0)
+        del frac
+        if self.ellipsoidal is not None:
+            area *= self.ellipsoidal.cell_areas(r0, r1, c0, c1)[selected]
+        grade = self.src.read(self.band, window=window)[selected]
+        valid = self._valid_grades(grade, window, selected)
+        tile_transform = window_transform(window, self.src.transform)
+        factors = [raster.read(window, tile_transform)[selected] for raster in (self.thickness, self.density)
+                   if raster is not None]
+        for values in factors:
+            ok = ~np.isnan(values)
+            valid = ok if valid is None else valid & ok
+        self.totals.inside_area += float(area.sum())
+        if valid is not None and not valid.all():
+            area, grade = area[valid], grade[valid]
+            factors = [values[valid] for values in factors]
+        self.totals.covered_area += float(area.sum())
+        if area.size == 0:
+            return
+        volume = area if self.thickness is None else area * factors[0]
+        tonnes = volume if self.density is None else volume * factors[-1]
+        totals = self.totals
+        targets, values = [totals.area, totals.metal], [area, tonnes * grade]
+        if volume is not area:
+            targets.append(totals.volume)
+            values.append(volume)
+        if tonnes is not area:
+            targets.append(totals.tonnes)
+            values.append(tonnes)
+        for total, value in zip(targets, _sums_above(self.cuts, grade, values)):
+            total += value
+
+    def _valid_grades(self, grade: np.ndarray, window: Window, selected: np.ndarray) -> np.ndarray | None:
+        valid = None
+        if self.floating:
+            valid = np.isfinite(grade)
+        if self.nodata is not None:
+            ok = grade != self.nodata
+            valid = ok if valid is None else valid & ok
+        if self.read_masks:
+            ok = self.src.read_masks(self.band, window=window)[selected] != 0
+            valid = ok if valid is None else valid & ok
+        return valid
+
+    def _scale(self) -> None:
+        """Turn per-bin sums of fractions (x rasters) into m2, m3 and tonnes."""
+        totals, params = self.totals, self.params
+        totals.area *= self.cell_area
+        totals.inside_area *= self.cell_area
+        totals.covered_area *= self.cell_area
+        thickness = 1.0 if self.thickness is not None else float(params.thickness)
+        density = 1.0 if self.density is not None else float(params.density)
+        if self.thickness is not None:
+            totals.volume *= self.cell_area
+        else:
+            totals.volume = totals.area * thickness
+        if self.thickness is None and self.density is None:
+            totals.tonnes = totals.area * thickness * density
+        else:
+            totals.tonnes *= self.cell_area * thickness * density
+        totals.metal *= self.cell_area * thickness * density
+
+    def _warn(self) -> None:
+        totals = self.totals
+        polygon = totals.polygon_area
+        if polygon <= 0:
+            return
+        limit = polygon * (1.0 - _COVERAGE_TOLERANCE)
+        if totals.inside_area <= 0:
+            totals.warnings.append(f"The polygon does not overlap the grade raster {self.path}")
+            return
+        if totals.inside_area < limit:
+            outside = 1.0 - totals.inside_area / polygon
+            totals.warnings.append(f"{_percent(outside)} % of the polygon lies outside the grade raster "
+                                   f"{os.path.basename(self.path)}")
+        if totals.covered_area < limit:
+            sources = ["grade"]
+            if self.thickness is not None:
+                sources.append("thickness")
+            if self.density is not None:
+                sources.append("density")
+            what = " and ".join(sources) if len(sources) < 3 else "grade, thickness and density"
+            totals.warnings.append(f"Only {_percent(totals.covered_area / polygon)} % of the polygon has "
+                                   f"{what} data")
+
+
+#: Up to this many cut-offs a comparison and a dot product per cut-off beat binning with searchsorted.
+_COMPARE_CUTOFFS = 8
+
+
+def _sums_above(cuts: np.ndarray, grade: np.ndarray, values: list[np.ndarray]) -> list[np.ndarray]:
+    """For each array in ``values``, its sums over cells with grade >= each sorted cut-off."""
+    if cuts.size <= _COMPARE_CUTOFFS:
+        out = [np.empty(cuts.size) for _ in values]
+        for j, cut in enumerate(cuts):
+            ore = (grade >= cut).astype(np.float64)
+            for total, value in zip(out, values):
+                total[j] = np.dot(value, ore)
+        return out
+    bins = np.searchsorted(cuts, grade, side="right")  # how many cut-offs each grade reaches
+    return [np.cumsum(np.bincount(bins, weights=value, minlength=cuts.size + 1)[::-1])[::-1][1:]
+            for value in values]
+
+
+def _band_nodata(nodata: float | None, dtype: np.dtype):
+    """The nodata value in the band's own type; None when there is none or the band cannot hold it."""
+    if nodata is None or math.isnan(nodata):
+        return None  # NaN is caught by the finiteness test
+    if np.issubdtype(dtype, np.floating):
+        return dtype.type(nodata)
+    info = np.iinfo(dtype)
+    if float(nodata).is_integer() and info.min <= nodata <= info.max:
+        return dtype.type(int(nodata))
+    return None
+
+
+def _percent(fraction: float) -> str:
+    """A percentage with enough decimals that a value just short of 100 does not print as 100.0."""
+    value = fraction * 100.0
+    for digits in (1, 2, 3, 4):
+        text = f"{value:.{digits}f}"
+        if float(text) not in (0.0, 100.0):
+            return text
+    return f"{value:.4f}"

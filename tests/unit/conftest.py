@@ -1,0 +1,47 @@
+"""Fixtures that write small synthetic GeoTIFFs with rasterio."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+UTM43 = "EPSG:32643"
+#: A point of the Kuirektykol area in UTM 43N (about 50.0 N, 76.4 E).
+ORIGIN_X, ORIGIN_Y = 600_000.0, 5_540_000.0
+
+
+def write_geotiff(path: Path, array: np.ndarray, transform, crs: str | None = UTM43, nodata=None,
+                  tiled: bool = False, block: int = 16) -> Path:
+    array = np.asarray(array)
+    if array.ndim == 2:
+        array = array[None]
+    profile = dict(driver="GTiff", width=array.shape[2], height=array.shape[1], count=array.shape[0],
+                   dtype=array.dtype.name, transform=transform, nodata=nodata)
+    if crs is not None:
+        profile["crs"] = crs
+    if tiled:
+        profile.update(tiled=True, blockxsize=block, blockysize=block)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(array)
+    return path
+
+
+@pytest.fixture
+def make_raster(tmp_path: Path) -> Callable[..., Path]:
+    """make_raster(array, transform=None, name=..., crs=..., nodata=..., tiled=..., block=...) -> path.
+
+    The default transform is a 10 m UTM 43N grid whose top-left corner is (ORIGIN_X, ORIGIN_Y).
+    """
+    counter = iter(range(10_000))
+
+    def make(array, transform=None, name: str | None = None, **kwargs) -> Path:
+        transform = transform if transform is not None else from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0)
+        path = tmp_path / (name or f"raster_{next(counter)}.tif")
+        return write_geotiff(path, array, transform, **kwargs)
+
+    return make

@@ -1,0 +1,64 @@
+"""Cell areas: geotransform determinant for projected rasters, ellipsoidal quadrangles for geographic ones."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyproj
+import pytest
+from rasterio.transform import Affine, from_origin
+from shapely.geometry import Polygon, box
+
+from rare_earth_plugin.core.cellarea import EllipsoidalCellArea, polygon_area_m2, projected_cell_area
+
+WGS84 = pyproj.CRS.from_epsg(4326)
+
+
+def authalic_surface_area(a: float, f: float) -> float:
+    """Total surface of an ellipsoid of revolution, 2 pi a^2 (1 + (1 - e2)/e atanh(e))."""
+    e2 = f * (2 - f)
+    e = math.sqrt(e2)
+    return 2 * math.pi * a * a * (1 + (1 - e2) / e * math.atanh(e))
+
+
+def test_global_grid_sums_to_the_ellipsoid_surface():
+    cells = EllipsoidalCellArea(from_origin(-180, 90, 1.0, 1.0), WGS84)
+    areas = cells.row_areas(0, 180)
+    expected = authalic_surface_area(6378137.0, 1 / 298.257223563)
+    assert areas.sum() * 360 == pytest.approx(expected, rel=1e-12)
+    assert expected == pytest.approx(5.10065621718e14, rel=1e-10)
+
+
+def test_small_cell_matches_geodesic_area_of_its_densified_outline():
+    # A 1 arc-second cell near Kuirektykol: the closed form must not lose digits to cancellation.
+    step = 1 / 3600
+    cells = EllipsoidalCellArea(from_origin(76.4, 50.0, step, step), WGS84)
+    area = cells.row_areas(0, 1)[0]
+    lon = np.linspace(76.4, 76.4 + step, 200)
+    outline = np.r_[np.c_[lon, np.full(200, 50.0 - step)], np.c_[lon[::-1], np.full(200, 50.0)]]
+    geodesic, _ = pyproj.Geod(ellps="WGS84").polygon_area_perimeter(outline[:, 0], outline[:, 1])
+    assert area == pytest.approx(abs(geodesic), rel=1e-7)
+    assert 600 < area < 700  # about 30.9 m x 19.9 m, far from 1/3600^2 "square degrees"
+
+
+def test_cells_shrink_towards_the_pole():
+    areas = EllipsoidalCellArea(from_origin(0, 80, 0.5, 0.5), WGS84).row_areas(0, 100)
+    assert (np.diff(areas) > 0).all()  # rows go south, cells grow
+
+
+def test_projected_cell_area_uses_the_determinant_and_unit():
+    rotated = Affine.rotation(30) * Affine.scale(10, -20)
+    assert projected_cell_area(rotated, pyproj.CRS.from_epsg(32643)) == pytest.approx(200.0)
+    feet = pyproj.CRS.from_epsg(2227)  # California zone 3, US survey feet
+    assert projected_cell_area(Affine.scale(1, -1), feet) == pytest.approx((1200 / 3937) ** 2)
+
+
+def test_polygon_area_projected_and_geographic():
+    assert polygon_area_m2(box(0, 0, 100, 50), pyproj.CRS.from_epsg(32643)) == 5000.0
+    # A lon/lat rectangle: straight lon/lat edges, same area as its cells.
+    rectangle = box(76.0, 49.5, 76.5, 50.0)
+    cells = EllipsoidalCellArea(from_origin(76.0, 50.0, 0.5, 0.5), WGS84)
+    assert polygon_area_m2(rectangle, WGS84) == pytest.approx(cells.row_areas(0, 1)[0], rel=1e-6)
+    with_hole = Polygon(rectangle.exterior.coords, [box(76.1, 49.6, 76.2, 49.7).exterior.coords])
+    assert polygon_area_m2(with_hole, WGS84) < polygon_area_m2(rectangle, WGS84)

@@ -1,0 +1,130 @@
+"""Exact cell coverage against shapely intersection areas and closed forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rasterio.transform import Affine
+from shapely.affinity import rotate
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+
+from rare_earth_plugin.core.coverage import CellCoverage, coverage_fractions
+
+
+def identity(x, y):
+    return x, y
+
+
+def reference(geometry, shape):
+    """Intersection area of the geometry with each unit cell, one by one (slow but obviously right)."""
+    out = np.zeros(shape)
+    for r in range(shape[0]):
+        for c in range(shape[1]):
+            out[r, c] = geometry.intersection(box(c, r, c + 1, r + 1)).area
+    return out
+
+
+def random_star(rng, centre, radius, n):
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+    radii = rng.uniform(0.3, 1.0, n) * radius
+    return Polygon(np.c_[centre[0] + radii * np.cos(angles), centre[1] + radii * np.sin(angles)])
+
+
+def assert_matches_shapely(geometry, shape):
+    got = coverage_fractions(geometry, shape, identity)
+    expected = reference(geometry, shape)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_polygons_match_shapely(seed):
+    rng = np.random.default_rng(seed)
+    polygon = random_star(rng, rng.uniform(-1, 9, 2), rng.uniform(2, 7), int(rng.integers(3, 25)))
+    assert polygon.is_valid
+    assert_matches_shapely(polygon, (8, 9))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_polygons_with_integer_vertices_on_cell_corners_match_shapely(seed):
+    rng = np.random.default_rng(100 + seed)
+    polygon = random_star(rng, (5.0, 4.0), 5.0, 9)
+    polygon = Polygon(np.round(np.asarray(polygon.exterior.coords)))
+    polygon = polygon if polygon.is_valid else polygon.buffer(0)
+    assert polygon.area > 0
+    assert_matches_shapely(polygon, (9, 10))
+
+
+def test_polygon_with_holes_and_multipolygon_match_shapely():
+    shell = Point(5.2, 4.7).buffer(4.3, 16)
+    holes = [Point(3.9, 4.1).buffer(1.2, 8), box(6.0, 3.0, 7.0, 6.5)]
+    with_holes = Polygon(shell.exterior.coords, [h.exterior.coords for h in holes])
+    multi = MultiPolygon([with_holes, box(10.25, 0.5, 11.75, 8.2), Point(1, 8).buffer(0.3, 6)])
+    assert multi.is_valid
+    assert_matches_shapely(multi, (10, 13))
+    # A hole subtracts exactly: sum of fractions is the polygon's area.
+    assert coverage_fractions(multi, (10, 13), identity).sum() == pytest.approx(multi.area, rel=1e-12)
+
+
+def test_ring_orientation_does_not_matter():
+    polygon = Polygon([(0.3, 0.2), (4.7, 1.1), (3.2, 4.6), (0.9, 3.3)],
+                      [[(1.5, 1.5), (2.5, 1.6), (2.0, 2.8)]])
+    reversed_rings = Polygon(polygon.exterior.coords[::-1], [polygon.interiors[0].coords[::-1]])
+    np.testing.assert_allclose(coverage_fractions(polygon, (5, 5), identity),
+                               coverage_fractions(reversed_rings, (5, 5), identity), atol=1e-14)
+    total = coverage_fractions(reversed_rings, (5, 5), identity).sum()
+    assert total == pytest.approx(polygon.area, rel=1e-12)
+
+
+def test_axis_aligned_rectangle_closed_form():
+    # Horizontal and vertical edges inside cells: fractions are products of the covered interval lengths.
+    fractions = coverage_fractions(box(0.25, 1.5, 2.75, 2.0), (3, 3), identity)
+    expected = np.zeros((3, 3))
+    expected[1] = [0.75 * 0.5, 0.5, 0.75 * 0.5]
+    np.testing.assert_allclose(fractions, expected, atol=1e-15)
+
+
+def test_edges_lying_on_grid_lines_cover_whole_cells():
+    fractions = coverage_fractions(box(1, 1, 3, 2), (3, 4), identity)
+    expected = np.zeros((3, 4))
+    expected[1, 1:3] = 1.0
+    np.testing.assert_array_equal(fractions, expected)
+
+
+def test_polygon_smaller_than_a_cell_gets_its_exact_share():
+    tiny = Polygon([(2.40, 1.30), (2.45, 1.31), (2.41, 1.37)])
+    fractions = coverage_fractions(tiny, (3, 4), identity)
+    assert fractions[1, 2] == pytest.approx(tiny.area, rel=1e-9)
+    assert fractions.sum() == pytest.approx(tiny.area, rel=1e-9)
+    assert np.count_nonzero(fractions) == 1
+
+
+def test_tiles_agree_with_the_whole_window():
+    # Left carry: parts of the polygon left of a tile must still fill the tile's cells.
+    rng = np.random.default_rng(7)
+    polygon = random_star(rng, (20.0, 15.0), 16.0, 40)
+    coverage = CellCoverage.from_geometry(polygon, identity)
+    whole = coverage.fractions(0, 30, 0, 40)
+    for r0, r1, c0, c1 in [(0, 7, 0, 13), (7, 22, 13, 29), (22, 30, 29, 40), (5, 6, 17, 18), (3, 25, 31, 33)]:
+        np.testing.assert_allclose(coverage.fractions(r0, r1, c0, c1), whole[r0:r1, c0:c1], atol=1e-12)
+    assert whole.sum() == pytest.approx(polygon.intersection(box(0, 0, 40, 30)).area, rel=1e-12)
+
+
+def test_window_inside_a_large_polygon_is_fully_covered_and_outside_is_empty():
+    coverage = CellCoverage.from_geometry(box(-100, -100, 100, 100), identity)
+    np.testing.assert_array_equal(coverage.fractions(10, 14, 20, 25), np.ones((4, 5)))
+    np.testing.assert_array_equal(coverage.fractions(200, 204, 0, 5), np.zeros((4, 5)))
+    np.testing.assert_array_equal(coverage.fractions(0, 4, 150, 155), np.zeros((4, 5)))
+
+
+def test_rotated_geotransform_matches_shapely_in_map_coordinates():
+    transform = Affine.translation(500.0, 2000.0) * Affine.rotation(25.0) * Affine.scale(10.0, -10.0)
+    inverse = ~transform
+    polygon = rotate(Point(560.0, 1940.0).buffer(38.0, 12), 10.0)
+    fractions = coverage_fractions(polygon, (10, 14), lambda x, y: inverse * (x, y))
+    for r in range(10):
+        for c in range(14):
+            cell = Polygon([transform * (c, r), transform * (c + 1, r), transform * (c + 1, r + 1),
+                            transform * (c, r + 1)])
+            assert fractions[r, c] == pytest.approx(polygon.intersection(cell).area / cell.area, abs=1e-10)
+    footprint = Polygon([transform * (0, 0), transform * (14, 0), transform * (14, 10), transform * (0, 10)])
+    assert fractions.sum() * 100.0 == pytest.approx(polygon.intersection(footprint).area, rel=1e-9)

@@ -1,0 +1,67 @@
+"""Polygon parsing, repair, densification and reprojection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyproj
+import pytest
+from shapely.geometry import LineString, MultiPolygon, Polygon, box
+
+from rare_earth_plugin.core.geometry import (
+    GeometryError,
+    densify_coords,
+    parse_polygon,
+    transform_polygon,
+)
+
+
+def test_wkt_and_shapely_input_give_the_same_polygon():
+    polygon = box(0, 0, 10, 5)
+    parsed, warnings = parse_polygon(polygon.wkt)
+    assert parsed.equals(polygon) and warnings == []
+    assert parse_polygon(polygon)[0] is polygon
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("POLYGON ((0 0, 1 0", "WKT"),
+    ("POLYGON EMPTY", "empty"),
+    (LineString([(0, 0), (1, 1)]), "LineString"),
+    (42, "int"),
+])
+def test_unusable_input_is_rejected_with_reason(bad, words):
+    with pytest.raises(GeometryError, match=words):
+        parse_polygon(bad)
+
+
+def test_self_intersecting_bow_tie_is_repaired_with_a_warning():
+    bow_tie = Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    repaired, warnings = parse_polygon(bow_tie)
+    assert repaired.is_valid
+    assert repaired.area == pytest.approx(2.0)  # two triangles of area 1, not the zero-area buffer(0) result
+    assert len(warnings) == 1 and "repaired" in warnings[0] and "Self-intersection" in warnings[0]
+
+
+def test_z_coordinates_are_dropped():
+    parsed, _ = parse_polygon("POLYGON Z ((0 0 5, 4 0 5, 4 3 5, 0 0 5))")
+    assert not parsed.has_z and parsed.area == pytest.approx(6.0)
+
+
+def test_densify_coords_bounds_segment_length_and_keeps_vertices():
+    xy = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 3.0], [0.0, 0.0]])
+    dense = densify_coords(xy, 1.0)
+    assert np.hypot(*np.diff(dense, axis=0).T).max() <= 1.0 + 1e-12
+    for vertex in xy:
+        assert (np.abs(dense - vertex).sum(axis=1) < 1e-12).any()
+    assert Polygon(dense).area == pytest.approx(Polygon(xy).area)
+
+
+def test_transform_round_trip_keeps_area_and_densifies():
+    utm = pyproj.CRS.from_epsg(32643)
+    wgs84 = pyproj.CRS.from_epsg(4326)
+    polygon = MultiPolygon([box(600_000, 5_530_000, 612_000, 5_541_000),
+                            Polygon([(620_000, 5_530_000), (630_000, 5_530_000), (625_000, 5_537_000)])])
+    there = transform_polygon(polygon, utm, wgs84)
+    assert len(there.geoms[0].exterior.coords) > 100  # densified before transforming
+    back = transform_polygon(there, wgs84, utm)
+    assert back.area == pytest.approx(polygon.area, rel=1e-9)
+    assert transform_polygon(polygon, utm, utm) is polygon

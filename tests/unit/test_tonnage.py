@@ -1,0 +1,313 @@
+"""Tonnage engine: closed-form expectations for tonnes, grade, TREO/TREE, coverage and warnings."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pyproj
+import pytest
+from conftest import ORIGIN_X, ORIGIN_Y
+from rasterio.transform import from_origin
+from shapely.geometry import MultiPolygon, Polygon, box
+
+from rare_earth_plugin.core import tonnage
+from rare_earth_plugin.core.cellarea import EllipsoidalCellArea
+from rare_earth_plugin.core.geometry import densify_coords, map_polygon_coords
+from rare_earth_plugin.core.tonnage import (
+    TonnageInputError,
+    TonnageParams,
+    TonnageResult,
+    estimate_tonnage,
+    grade_tonnage_curve,
+)
+
+DENSITY = 2.6
+THICKNESS = 12.0
+
+
+def local_box(x0: float, y0: float, x1: float, y1: float) -> Polygon:
+    """A box in metres relative to the top-left corner of the fixture grid (y downwards, as rows)."""
+    return box(ORIGIN_X + x0, ORIGIN_Y - y1, ORIGIN_X + x1, ORIGIN_Y - y0)
+
+
+@pytest.fixture
+def two_grade_raster(make_raster):
+    """20 rows x 30 cols of 10 m: columns 0-14 hold 0.0625 %, columns 15-29 hold 0.25 %."""
+    grade = np.full((20, 30), 0.0625)
+    grade[:, 15:] = 0.25
+    return make_raster(grade)
+
+
+def params(**kwargs) -> TonnageParams:
+    kwargs.setdefault("thickness", THICKNESS)
+    kwargs.setdefault("density", DENSITY)
+    return TonnageParams(**kwargs)
+
+
+def test_uniform_grade_closed_form(make_raster):
+    path = make_raster(np.full((20, 30), 0.25))
+    polygon = local_box(13.0, 21.5, 187.0, 96.5)  # cuts through cells on every side
+    area = 174.0 * 75.0
+    result = estimate_tonnage(polygon, path, params())
+    tonnes = area * THICKNESS * DENSITY
+    assert result.polygon_area_m2 == pytest.approx(area, rel=1e-12)
+    assert result.covered_area_m2 == pytest.approx(area, rel=1e-12)
+    assert result.ore_area_m2 == pytest.approx(area, rel=1e-12)
+    assert result.ore_volume_m3 == pytest.approx(area * THICKNESS, rel=1e-12)
+    assert result.ore_tonnes == pytest.approx(tonnes, rel=1e-12)
+    assert result.mean_grade == pytest.approx(0.25, rel=1e-12)
+    assert result.treo_tonnes == pytest.approx(tonnes * 0.25 / 100, rel=1e-12)
+    assert result.tree_tonnes == pytest.approx(tonnes * 0.25 / 100 / 1.20, rel=1e-12)
+    assert result.data_coverage == pytest.approx(1.0)
+    assert result.warnings == ()
+
+
+def test_cutoff_keeps_only_cells_at_or_above_it(two_grade_raster):
+    polygon = local_box(100.0, 10.0, 230.0, 50.0)  # 50 m on the low side, 80 m on the high side of x = 150
+    low, high = 50.0 * 40.0, 80.0 * 40.0
+    everything = estimate_tonnage(polygon, two_grade_raster, params(cutoff=0.0))
+    ore = estimate_tonnage(polygon, two_grade_raster, params(cutoff=0.25))  # equal to the grade counts
+    unit = THICKNESS * DENSITY
+    assert everything.ore_tonnes == pytest.approx((low + high) * unit, rel=1e-12)
+    # Tonnage-weighted mean grade, not the plain mean of the two cell values.
+    assert everything.mean_grade == pytest.approx((low * 0.0625 + high * 0.25) / (low + high), rel=1e-12)
+    assert ore.ore_area_m2 == pytest.approx(high, rel=1e-12)
+    assert ore.treo_tonnes == pytest.approx(high * unit * 0.25 / 100, rel=1e-12)
+    assert ore.covered_area_m2 == pytest.approx(low + high, rel=1e-12)
+    nothing = estimate_tonnage(polygon, two_grade_raster, params(cutoff=0.3))
+    assert nothing.ore_tonnes == 0.0 and math.isnan(nothing.mean_grade) and nothing.treo_tonnes == 0.0
+
+
+def test_curve_keeps_order_and_equals_single_estimates(two_grade_raster):
+    polygon = Polygon([(ORIGIN_X + 12, ORIGIN_Y - 9), (ORIGIN_X + 281, ORIGIN_Y - 33),
+                       (ORIGIN_X + 170, ORIGIN_Y - 188)])
+    for cutoffs in ([0.2, 0.0, 0.25, 0.0625, 0.1], list(np.linspace(0.3, 0.0, 13))):
+        curve = grade_tonnage_curve(polygon, two_grade_raster, cutoffs, params())
+        assert [r.cutoff for r in curve] == pytest.approx(cutoffs)
+        for cutoff, result in zip(cutoffs, curve):
+            single = estimate_tonnage(polygon, two_grade_raster, params(cutoff=cutoff))
+            assert result.ore_tonnes == pytest.approx(single.ore_tonnes, rel=1e-12, abs=1e-9)
+            assert result.treo_tonnes == pytest.approx(single.treo_tonnes, rel=1e-12, abs=1e-9)
+    ordered = grade_tonnage_curve(polygon, two_grade_raster, [0.0, 0.1, 0.3], params())
+    assert ordered[0].ore_tonnes > ordered[1].ore_tonnes > ordered[2].ore_tonnes == 0.0
+    assert ordered[1].mean_grade == pytest.approx(0.25)
+
+
+def test_ppm_grades(make_raster):
+    path = make_raster(np.full((10, 10), 700, dtype=np.uint16), nodata=0)
+    polygon = local_box(5.0, 5.0, 65.0, 45.0)
+    result = estimate_tonnage(polygon, path, params(grade_unit="ppm", cutoff=500))
+    tonnes = 60.0 * 40.0 * THICKNESS * DENSITY
+    assert result.ore_tonnes == pytest.approx(tonnes)
+    assert result.treo_tonnes == pytest.approx(tonnes * 700 / 1e6)
+    assert result.mean_grade == pytest.approx(700.0)
+
+
+def test_float32_grade_reaches_an_equal_cutoff(make_raster):
+    path = make_raster(np.full((4, 4), 0.7, dtype=np.float32))
+    result = estimate_tonnage(local_box(0, 0, 40, 40), path, params(cutoff=0.7))
+    assert result.ore_area_m2 == pytest.approx(1600.0)
+
+
+def test_polygon_smaller_than_a_cell_gets_its_exact_share(make_raster):
+    path = make_raster(np.full((5, 5), 0.25))
+    tiny = Polygon([(ORIGIN_X + 21.0, ORIGIN_Y - 22.0), (ORIGIN_X + 24.5, ORIGIN_Y - 22.5),
+                    (ORIGIN_X + 22.0, ORIGIN_Y - 27.0)])
+    result = estimate_tonnage(tiny, path, params())
+    assert result.ore_tonnes == pytest.approx(tiny.area * THICKNESS * DENSITY, rel=1e-9)
+
+
+def test_holes_and_multipolygons(make_raster):
+    path = make_raster(np.full((20, 30), 0.25))
+    shell = local_box(10.0, 10.0, 150.0, 150.0)
+    hole = local_box(33.3, 41.7, 77.7, 99.9)
+    multi = MultiPolygon([Polygon(shell.exterior.coords, [hole.exterior.coords]),
+                          local_box(200.5, 20.5, 250.5, 120.5)])
+    result = estimate_tonnage(multi.wkt, path, params())
+    # Map coordinates near 5.5e6 m leave about 1e-11 relative of round-off.
+    assert result.ore_area_m2 == pytest.approx(multi.area, rel=1e-10)
+    assert result.polygon_area_m2 == pytest.approx(multi.area, rel=1e-10)
+
+
+def test_nodata_and_nan_lower_coverage_with_a_warning(make_raster):
+    grade = np.full((20, 30), 0.25)
+    grade[2:4, 2:7] = -9999.0  # 10 cells = 1000 m2
+    grade[10, 10] = np.nan  # 100 m2
+    path = make_raster(grade, nodata=-9999.0)
+    polygon = local_box(0.0, 0.0, 200.0, 150.0)
+    result = estimate_tonnage(polygon, path, params())
+    covered = 200.0 * 150.0 - 1100.0
+    assert result.covered_area_m2 == pytest.approx(covered)
+    assert result.ore_tonnes == pytest.approx(covered * THICKNESS * DENSITY)
+    assert result.data_coverage == pytest.approx(covered / 30000.0)
+    assert f"Only {100 * covered / 30000:.1f} % of the polygon has grade data" in result.warnings
+
+
+def test_polygon_partly_and_wholly_outside_the_raster(make_raster):
+    path = make_raster(np.full((20, 30), 0.25))
+    partly = local_box(-50.0, 100.0, 50.0, 300.0)  # 50 x 100 m of 100 x 200 m inside
+    result = estimate_tonnage(partly, path, params())
+    assert result.covered_area_m2 == pytest.approx(5000.0)
+    assert result.polygon_area_m2 == pytest.approx(20000.0)
+    assert result.data_coverage == pytest.approx(0.25)
+    assert any("75.0 % of the polygon lies outside" in w for w in result.warnings)
+    outside = estimate_tonnage(local_box(1000.0, 1000.0, 1100.0, 1100.0), path, params())
+    assert outside.ore_tonnes == 0.0 and outside.covered_area_m2 == 0.0 and outside.data_coverage == 0.0
+    assert any("does not overlap" in w for w in outside.warnings)
+    data = outside.to_dict()
+    assert data["mean_grade"] is None and isinstance(data["warnings"], list)
+    assert json.loads(json.dumps(data))["ore_tonnes"] == 0.0
+
+
+def test_invalid_polygon_is_repaired_with_a_warning(make_raster):
+    path = make_raster(np.full((20, 30), 0.25))
+    bow_tie = Polygon([(ORIGIN_X, ORIGIN_Y), (ORIGIN_X + 100, ORIGIN_Y - 100), (ORIGIN_X + 100, ORIGIN_Y),
+                       (ORIGIN_X, ORIGIN_Y - 100)])
+    result = estimate_tonnage(bow_tie, path, params())
+    assert result.ore_area_m2 == pytest.approx(5000.0)  # two triangles of 2,500 m2
+    assert any("repaired" in w for w in result.warnings)
+
+
+def densified(polygon, step):
+    return map_polygon_coords(polygon, lambda xy: densify_coords(xy, step))
+
+
+def test_same_ground_in_other_crs_gives_the_same_tonnes(two_grade_raster):
+    utm_polygon = Polygon([(ORIGIN_X + 17, ORIGIN_Y - 11), (ORIGIN_X + 283, ORIGIN_Y - 41),
+                           (ORIGIN_X + 240, ORIGIN_Y - 193), (ORIGIN_X + 33, ORIGIN_Y - 150)],
+                          [[(ORIGIN_X + 100, ORIGIN_Y - 60), (ORIGIN_X + 160, ORIGIN_Y - 70),
+                            (ORIGIN_X + 120, ORIGIN_Y - 120)]])
+    base = estimate_tonnage(utm_polygon, two_grade_raster, params(cutoff=0.1))
+    assert base.ore_tonnes > 0
+    for epsg in (4326, 3857, 32643):
+        transformer = pyproj.Transformer.from_crs(32643, epsg, always_xy=True)
+
+        def move(xy, transformer=transformer):
+            return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+        other = map_polygon_coords(densified(utm_polygon, 0.5), move)
+        result = estimate_tonnage(other, two_grade_raster, params(cutoff=0.1), polygon_crs=f"EPSG:{epsg}")
+        assert result.ore_tonnes == pytest.approx(base.ore_tonnes, rel=1e-4)
+        assert result.polygon_area_m2 == pytest.approx(base.polygon_area_m2, rel=1e-4)
+
+
+def test_geographic_raster_uses_ellipsoidal_cell_areas(make_raster):
+    step = 0.001
+    transform = from_origin(76.4, 50.0, step, step)
+    path = make_raster(np.full((40, 50), 0.25), transform=transform, crs="EPSG:4326")
+    polygon = box(76.4 + 10 * step, 50.0 - 30 * step, 76.4 + 40 * step, 50.0 - 5 * step)  # whole cells
+    result = estimate_tonnage(polygon, path, params())
+    area = EllipsoidalCellArea(transform, pyproj.CRS.from_epsg(4326)).row_areas(5, 30).sum() * 30
+    assert result.ore_area_m2 == pytest.approx(area, rel=1e-12)
+    assert result.polygon_area_m2 == pytest.approx(area, rel=1e-7)
+    assert result.ore_tonnes == pytest.approx(area * THICKNESS * DENSITY, rel=1e-12)
+    assert result.warnings == ()
+    # The same ground drawn in UTM gives the same area to well within 1e-4.
+    utm = pyproj.Transformer.from_crs(4326, 32643, always_xy=True)
+    utm_polygon = map_polygon_coords(densified(polygon, step / 20),
+                                     lambda xy: np.column_stack(utm.transform(xy[:, 0], xy[:, 1])))
+    again = estimate_tonnage(utm_polygon, path, params(), polygon_crs="EPSG:32643")
+    assert again.ore_area_m2 == pytest.approx(area, rel=1e-5)
+
+
+def test_thickness_raster_on_the_same_grid_weights_tonnes_and_grade(make_raster):
+    grade = np.array([[0.25, 0.0625]])
+    thickness = np.array([[10.0, 30.0]])
+    grade_path = make_raster(grade)
+    thickness_path = make_raster(thickness)
+    result = estimate_tonnage(local_box(0, 0, 20, 10), grade_path,
+                              TonnageParams(thickness_raster=thickness_path))
+    assert result.ore_volume_m3 == pytest.approx(100 * 10 + 100 * 30)
+    assert result.ore_tonnes == pytest.approx(4000 * 2.6)
+    assert result.mean_grade == pytest.approx((10 * 0.25 + 30 * 0.0625) / 40)
+
+
+def test_thickness_and_density_rasters_on_other_grids_and_crs(make_raster, two_grade_raster):
+    polygon = local_box(21.0, 17.0, 263.0, 171.0)
+    expected = estimate_tonnage(polygon, two_grade_raster, params(thickness=7.5, density=2.4, cutoff=0.1))
+    coarse = make_raster(np.full((15, 20), 7.5), transform=from_origin(ORIGIN_X - 35, ORIGIN_Y + 25, 20, 20))
+    to_wgs = pyproj.Transformer.from_crs(32643, 4326, always_xy=True)
+    west, north = to_wgs.transform(ORIGIN_X - 100, ORIGIN_Y + 100)
+    density = make_raster(np.full((40, 60), 2.4, dtype=np.float32), crs="EPSG:4326",
+                          transform=from_origin(west, north, 0.0001, 0.0001))
+    result = estimate_tonnage(polygon, two_grade_raster, TonnageParams(
+        thickness_raster=coarse, density_raster=density, cutoff=0.1))
+    assert result.ore_tonnes == pytest.approx(expected.ore_tonnes, rel=1e-6)
+    assert result.ore_volume_m3 == pytest.approx(expected.ore_volume_m3, rel=1e-9)
+    assert result.treo_tonnes == pytest.approx(expected.treo_tonnes, rel=1e-6)
+    assert result.data_coverage == pytest.approx(1.0)
+
+
+def test_thickness_nodata_is_not_smeared_and_lowers_coverage(make_raster, two_grade_raster):
+    thickness = np.full((20, 30), 5.0)
+    thickness[:, :10] = -1.0  # nodata over the first 100 m
+    path = make_raster(thickness, nodata=-1.0)
+    result = estimate_tonnage(local_box(50, 0, 150, 100), two_grade_raster,
+                              TonnageParams(thickness_raster=path))
+    assert result.covered_area_m2 == pytest.approx(5000.0)
+    assert result.ore_volume_m3 == pytest.approx(5000.0 * 5.0)  # no cell mixes 5 m with the nodata value
+    assert any("grade and thickness data" in w for w in result.warnings)
+
+
+def test_tiled_processing_matches_a_single_tile(make_raster, monkeypatch):
+    rng = np.random.default_rng(3)
+    grade = rng.uniform(0.0, 0.3, (64, 80))
+    single = make_raster(grade)
+    tiled = make_raster(grade, tiled=True, block=16)
+    angles = np.linspace(0, 2 * np.pi, 300, endpoint=False)
+    radius = 230 + 60 * np.sin(7 * angles)
+    polygon = Polygon(np.c_[ORIGIN_X + 400 + radius * np.cos(angles),
+                            ORIGIN_Y - 320 + radius * np.sin(angles)])
+    cutoffs = [0.0, 0.05, 0.1, 0.2]
+    expected = grade_tonnage_curve(polygon, single, cutoffs, params())
+    monkeypatch.setattr(tonnage, "TILE_CELLS", 100)
+    for path in (single, tiled):
+        for got, want in zip(grade_tonnage_curve(polygon, path, cutoffs, params()), expected):
+            assert got.ore_tonnes == pytest.approx(want.ore_tonnes, rel=1e-12)
+            assert got.treo_tonnes == pytest.approx(want.treo_tonnes, rel=1e-12)
+    assert expected[0].ore_area_m2 == pytest.approx(polygon.area, rel=1e-12)
+
+
+def test_result_to_dict_is_json_ready(two_grade_raster):
+    result = estimate_tonnage(local_box(0, 0, 100, 100), two_grade_raster, params())
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["ore_tonnes"] == pytest.approx(result.ore_tonnes)
+    assert set(data) == set(TonnageResult.__dataclass_fields__)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(density=-1.0), "density"),
+    (dict(thickness=float("nan")), "thickness"),
+    (dict(cutoff=-0.1), "cutoff"),
+    (dict(thickness=None), "thickness"),
+    (dict(thickness_raster="t.tif"), "thickness"),
+    (dict(grade_unit="g/t"), "grade_unit"),
+    (dict(grade_band=2), "grade_band"),
+])
+def test_bad_parameters_are_named(two_grade_raster, kwargs, words):
+    with pytest.raises(TonnageInputError, match=words):
+        estimate_tonnage(local_box(0, 0, 10, 10), two_grade_raster, params(**kwargs))
+
+
+def test_bad_inputs_name_the_file(tmp_path, make_raster, two_grade_raster):
+    polygon = local_box(0, 0, 10, 10)
+    missing = tmp_path / "missing.tif"
+    with pytest.raises(TonnageInputError, match=r"missing\.tif"):
+        estimate_tonnage(polygon, missing, params())
+    text = tmp_path / "notes.tif"
+    text.write_text("not a raster")
+    with pytest.raises(TonnageInputError, match=r"notes\.tif"):
+        estimate_tonnage(polygon, text, params())
+    with pytest.raises(TonnageInputError, match=r"thickness raster.*missing\.tif"):
+        estimate_tonnage(polygon, two_grade_raster, TonnageParams(thickness_raster=missing))
+    no_crs = make_raster(np.ones((3, 3)), crs=None, name="no_crs.tif")
+    with pytest.raises(TonnageInputError, match=r"no_crs\.tif.*no CRS"):
+        estimate_tonnage(polygon, no_crs, params(), polygon_crs="EPSG:32643")
+    with pytest.raises(TonnageInputError, match="empty"):
+        estimate_tonnage("POLYGON EMPTY", two_grade_raster, params())
+    with pytest.raises(TonnageInputError, match="polygon_crs"):
+        estimate_tonnage(polygon, two_grade_raster, params(), polygon_crs="EPSG:999999")
+    with pytest.raises(TonnageInputError, match="cutoffs"):
+        grade_tonnage_curve(polygon, two_grade_raster, [0.1, -1.0], params())
