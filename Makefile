@@ -49,6 +49,7 @@ lint: setup
 unit: package
 	$(PY) -m pytest tests/unit -p no:pytest_qgis -p no:pytestqt
 
+# pytest-qgis gives the tests a throw-away QGIS profile, so they never touch the user's settings.
 qgis-tests: stage
 	$(PY) -m pytest tests/qgis
 

@@ -7,7 +7,7 @@ calls ``initProcessing()``. ``unload()`` undoes everything ``initGui()`` did, so
 from __future__ import annotations
 
 from qgis.core import Qgis, QgsApplication
-from qgis.PyQt.QtCore import QTimer
+from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
@@ -23,7 +23,9 @@ class RareEarthPlugin:
         self.iface = iface
         self.provider = None
         self.toolbar = None
+        self.dock = None
         self.actions: list[QAction] = []
+        self.dock_actions: list[QAction] = []
         self.missing = missing_packages()
 
     # Processing -------------------------------------------------------------------------------------------
@@ -41,20 +43,44 @@ class RareEarthPlugin:
         self.initProcessing()
         self.toolbar = self.iface.addToolBar("Rare Earth")
         self.toolbar.setObjectName("RareEarthToolbar")
-        self._add_action("Load Qaraganda exploration zones", "rare_earth.svg", self.load_zones)
-        if self.missing:
+        self._add_action("Load Qaraganda exploration zones", QIcon(str(resource("icons", "rare_earth.svg"))),
+                         self.load_zones)
+        if not self.missing:
+            self._add_dock()
+            self._add_action("Export report…", QgsApplication.getThemeIcon("/mActionSaveAsPDF.svg"),
+                             self.export_report)
+        else:
             message = install_hint(self.missing)
             log.logger.warning(message)
             self.iface.messageBar().pushMessage("Rare Earth", message, Qgis.Warning, 0)
 
-    def _add_action(self, text: str, icon: str, slot, enabled: bool = True) -> QAction:
-        action = QAction(QIcon(str(resource("icons", icon))), text, self.iface.mainWindow())
+    def _add_action(self, text: str, icon: QIcon, slot) -> QAction:
+        action = QAction(icon, text, self.iface.mainWindow())
         action.triggered.connect(slot)
-        action.setEnabled(enabled)
         self.toolbar.addAction(action)
         self.iface.addPluginToMenu(MENU, action)
         self.actions.append(action)
         return action
+
+    def _add_dock(self) -> None:
+        """The explorer dock: right side by default; its object name lets QGIS restore the user's place."""
+        from .gui.dock import ExplorerDock
+
+        self.dock = ExplorerDock(self.iface)
+        self.dock.toggle_action.setIcon(QIcon(str(resource("icons", "rare_earth.svg"))))
+        self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.dock_actions = [self.dock.toggle_action, self.dock.draw_action, self.dock.estimate_action]
+        for action in self.dock_actions:
+            self.toolbar.addAction(action)
+            self.iface.addPluginToMenu(MENU, action)
+
+    def export_report(self) -> None:
+        from .report.export_dialog import ExportReportDialog
+
+        inputs = self.dock.current_inputs() if self.dock is not None else None
+        dialog = ExportReportDialog(parent=self.iface.mainWindow(), message_bar=self.iface.messageBar(),
+                                    inputs=inputs)
+        dialog.exec_()
 
     def load_zones(self) -> None:
         from .layers import SampleDataError, load_sample_layers
@@ -65,6 +91,9 @@ class RareEarthPlugin:
             log.logger.error(str(error))
             self.iface.messageBar().pushMessage("Rare Earth", str(error), Qgis.Critical, 0)
             return
+        if self.dock is not None:
+            self.dock.use_sample(layers)
+            self.dock.show()
         # QGIS zooms to the first layers of an empty project after this slot returns; zoom after it.
         QTimer.singleShot(0, lambda: self._zoom_to_zones(layers.zones))
 
@@ -76,6 +105,14 @@ class RareEarthPlugin:
         canvas.refresh()
 
     def unload(self) -> None:
+        for action in self.dock_actions:
+            self.iface.removePluginMenu(MENU, action)
+        self.dock_actions.clear()
+        if self.dock is not None:  # its actions, map tool and signal connections go with it
+            self.dock.unload()
+            self.iface.removeDockWidget(self.dock)
+            self.dock.deleteLater()
+            self.dock = None
         for action in self.actions:
             self.iface.removePluginMenu(MENU, action)
             action.triggered.disconnect()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,9 +36,20 @@ def print_estimates(layers) -> None:
                   f"{result.tree_tonnes / 1e3:9.1f} {result.data_coverage:8.1%}")
 
 
+def write_report(out_dir: Path) -> None:
+    from report_demo import SAMPLE_CUTOFF_PCT, write_sample_report
+
+    started = time.perf_counter()
+    paths = write_sample_report(out_dir)
+    print(f"\nReport at a {SAMPLE_CUTOFF_PCT:g} % TREO cut-off, written in {time.perf_counter() - started:.1f} s:")
+    for path in paths:
+        print(f"  {path}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", type=Path, required=True, help="QGIS settings root holding the plugin")
+    parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the sample report")
     args = parser.parse_args()
     app = start_qgis(args.profile)
 
@@ -57,6 +69,7 @@ def main() -> int:
     for feature in layers.zones.getFeatures():
         print(f"{feature['name']:22s} {feature['kind']:20s} {feature.geometry().area() / 1e6:9.2f}")
     print_estimates(layers)
+    write_report(args.out)
     plugin.unload()
     app.exitQgis()
     return 0

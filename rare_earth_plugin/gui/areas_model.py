@@ -1,0 +1,176 @@
+"""The rows of the areas table: zones, chosen polygon features and survey areas with their latest figures."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry
+from qgis.PyQt.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+
+from ..core.tonnage import TonnageResult
+from ..core.units import PERCENT
+from . import formatting
+
+#: (layer id, feature id): a row is the feature it shows.
+AreaKey = tuple[str, int]
+
+KIND_ZONE = "Zone"
+KIND_SURVEY = "Survey area"
+KIND_FEATURE = "Feature"
+
+#: Role holding a cell's number, so sorting compares values, not text.
+SORT_ROLE = Qt.UserRole + 1
+#: Role holding the row's ``AreaKey``.
+KEY_ROLE = Qt.UserRole + 2
+
+
+@dataclass(eq=False)
+class AreaRow:
+    key: AreaKey
+    name: str
+    kind: str
+    geometry: QgsGeometry
+    crs: QgsCoordinateReferenceSystem
+    result: TonnageResult | None = None
+    error: str = ""
+
+
+def _value(result: TonnageResult | None, column: int) -> float:
+    if result is None:
+        return math.nan
+    return (result.polygon_area_m2, result.ore_tonnes, result.mean_grade, result.treo_tonnes,
+            result.data_coverage)[column - 2]
+
+
+class AreasModel(QAbstractTableModel):
+    NAME, KIND, AREA, ORE, GRADE, TREO, COVERAGE = range(7)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list[AreaRow] = []
+        self.unit = PERCENT
+
+    # Qt model API -------------------------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else 7
+
+    def headerData(self, section: int, orientation, role: int = Qt.DisplayRole):  # noqa: N802
+        if orientation != Qt.Horizontal:
+            return None
+        unit = formatting.unit_label(self.unit)
+        if role == Qt.DisplayRole:
+            return ("Name", "Type", "Area\n(km²)", "Ore\n(Mt)", f"Grade\n({unit})", "TREO\n(kt)",
+                    "Coverage\n(%)")[section]
+        if role == Qt.ToolTipRole:
+            return ("Zone, feature or survey area name", "Where the area comes from",
+                    "Area of the polygon", "Ore tonnes above the cut-off, millions of tonnes",
+                    f"Tonnage-weighted mean TREO grade of the ore, {unit}",
+                    "Contained rare-earth oxides (TREO), thousands of tonnes",
+                    "Share of the polygon covered by grade data")[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == KEY_ROLE:
+            return row.key
+        if role == Qt.ToolTipRole:
+            if row.error:
+                return row.error
+            return "\n".join(row.result.warnings) if row.result and row.result.warnings else None
+        if role == Qt.TextAlignmentRole and column >= self.AREA:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if column == self.NAME:
+            return row.name if role in (Qt.DisplayRole, SORT_ROLE, Qt.EditRole) else None
+        if column == self.KIND:
+            return row.kind if role in (Qt.DisplayRole, SORT_ROLE) else None
+        value = _value(row.result, column)
+        if role == SORT_ROLE:
+            return value if math.isfinite(value) else -math.inf
+        if role == Qt.DisplayRole:
+            if column == self.AREA:
+                return formatting.km2(value)
+            if column == self.ORE:
+                return formatting.mt(value)
+            if column == self.GRADE:
+                return formatting.grade(value, self.unit)
+            if column == self.TREO:
+                return formatting.kt(value)
+            return formatting.coverage(value)
+        return None
+
+    # Rows ---------------------------------------------------------------------------------------------------
+    def rows(self) -> list[AreaRow]:
+        return list(self._rows)
+
+    def row_for(self, key: AreaKey) -> AreaRow | None:
+        return next((row for row in self._rows if row.key == key), None)
+
+    def _index_of(self, key: AreaKey) -> int:
+        return next((i for i, row in enumerate(self._rows) if row.key == key), -1)
+
+    def upsert(self, row: AreaRow) -> None:
+        """Add the row, or replace the one with the same key keeping its figures until new ones arrive."""
+        position = self._index_of(row.key)
+        if position < 0:
+            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
+            self._rows.append(row)
+            self.endInsertRows()
+            return
+        old = self._rows[position]
+        if row.result is None and not row.error:
+            row.result, row.error = old.result, old.error
+        self._rows[position] = row
+        self._row_changed(position)
+
+    def remove(self, keys) -> None:
+        for key in list(keys):
+            position = self._index_of(key)
+            if position >= 0:
+                self.beginRemoveRows(QModelIndex(), position, position)
+                del self._rows[position]
+                self.endRemoveRows()
+
+    def remove_layer(self, layer_id: str) -> None:
+        self.remove([row.key for row in self._rows if row.key[0] == layer_id])
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._rows.clear()
+        self.endResetModel()
+
+    def set_name(self, key: AreaKey, name: str) -> None:
+        position = self._index_of(key)
+        if position >= 0:
+            self._rows[position].name = name
+            self._row_changed(position)
+
+    def set_result(self, key: AreaKey, result: TonnageResult | None, error: str = "") -> None:
+        position = self._index_of(key)
+        if position >= 0:
+            self._rows[position].result = result
+            self._rows[position].error = error
+            self._row_changed(position)
+
+    def set_unit(self, unit: str) -> None:
+        if unit != self.unit:
+            self.unit = unit
+            self.headerDataChanged.emit(Qt.Horizontal, self.GRADE, self.GRADE)
+
+    def _row_changed(self, position: int) -> None:
+        self.dataChanged.emit(self.index(position, 0), self.index(position, self.columnCount() - 1))
+
+
+class AreasSortProxy(QSortFilterProxyModel):
+    """Sorts by ``SORT_ROLE`` so 10.5 comes after 9.8, not before it."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)

@@ -1,0 +1,123 @@
+"""The sortable areas table with rename/remove buttons and the same actions in a context menu."""
+
+from __future__ import annotations
+
+from qgis.PyQt.QtCore import QItemSelectionModel, Qt, pyqtSignal
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .areas_model import KEY_ROLE, KIND_FEATURE, KIND_SURVEY, AreaKey, AreasModel, AreasSortProxy
+
+
+class AreasTable(QWidget):
+    #: The user picked a row (click or keyboard).
+    areaSelected = pyqtSignal(object)  # noqa: N815 - Qt signal naming
+    renameRequested = pyqtSignal(object)  # noqa: N815
+    removeRequested = pyqtSignal(object)  # noqa: N815
+
+    def __init__(self, model: AreasModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = AreasSortProxy(self)
+        self.proxy.setSourceModel(model)
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(AreasModel.NAME, Qt.AscendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setVisible(False)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)  # names stay whole; the view scrolls
+        header.setStretchLastSection(True)
+        self.view.setMinimumHeight(180)
+        self.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.view.clicked.connect(self._clicked)
+        self._selected_by_press: AreaKey | None = None
+
+        self.rename_button = QPushButton("Rename…")
+        self.rename_button.setToolTip("Rename the selected survey area (saved to its GeoPackage at once)")
+        self.remove_button = QPushButton("Delete")
+        self.remove_button.setToolTip("Delete the selected survey area from its GeoPackage, or take a chosen "
+                                      "feature off the table (the feature itself stays)")
+        self.rename_button.clicked.connect(lambda: self._request(self.renameRequested))
+        self.remove_button.clicked.connect(lambda: self._request(self.removeRequested))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.rename_button)
+        buttons.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    def current_key(self) -> AreaKey | None:
+        index = self.view.currentIndex()
+        return index.data(KEY_ROLE) if index.isValid() else None
+
+    def select_key(self, key: AreaKey) -> None:
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(KEY_ROLE) == key:
+                self.view.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+                self.view.scrollTo(index)
+                return
+
+    def _current_changed(self, current, _previous) -> None:
+        self._update_buttons()
+        if current.isValid():
+            if QApplication.mouseButtons() != Qt.NoButton:
+                self._selected_by_press = current.data(KEY_ROLE)
+            self._emit_selected(current)
+
+    def _clicked(self, index) -> None:
+        """A click on the current row zooms and flashes again; a click that changed rows already did."""
+        if index.data(KEY_ROLE) == self._selected_by_press:
+            self._selected_by_press = None
+            return
+        self._emit_selected(index)
+
+    def _emit_selected(self, index) -> None:
+        key = index.data(KEY_ROLE) if index.isValid() else None
+        if key is not None:
+            self.areaSelected.emit(key)
+
+    def _update_buttons(self) -> None:
+        row = self.model.row_for(self.current_key()) if self.current_key() else None
+        self.rename_button.setEnabled(row is not None and row.kind == KIND_SURVEY)
+        self.remove_button.setEnabled(row is not None and row.kind in (KIND_SURVEY, KIND_FEATURE))
+        self.remove_button.setText("Remove from table" if row is not None and row.kind == KIND_FEATURE
+                                   else "Delete")
+
+    def _request(self, signal) -> None:
+        key = self.current_key()
+        if key is not None:
+            signal.emit(key)
+
+    def _context_menu(self, position) -> None:
+        index = self.view.indexAt(position)
+        if not index.isValid():
+            return
+        self.view.setCurrentIndex(index)
+        menu = QMenu(self)
+        for button, signal in ((self.rename_button, self.renameRequested),
+                               (self.remove_button, self.removeRequested)):
+            action = menu.addAction(button.text())
+            action.setEnabled(button.isEnabled())
+            action.triggered.connect(lambda _checked=False, s=signal: self._request(s))
+        menu.exec_(self.view.viewport().mapToGlobal(position))

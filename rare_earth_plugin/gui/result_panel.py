@@ -1,0 +1,107 @@
+"""Figures of the selected (or the being-drawn) area, its grade-tonnage chart and a copy button."""
+
+from __future__ import annotations
+
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtWidgets import (
+    QApplication,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.tonnage import TonnageResult
+from . import formatting
+from .chart import GradeTonnageChart
+
+
+class ResultPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = ""
+        self.unit = "percent"
+        self.result: TonnageResult | None = None
+        self.curve: list[TonnageResult] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel("No area selected")
+        self.title.setStyleSheet("font-weight: bold")
+        self.title.setWordWrap(True)
+        layout.addWidget(self.title)
+
+        figures = QFormLayout()
+        self.labels: dict[str, QLabel] = {}
+        for key, text, tip in (
+                ("area", "Area", "Area of the polygon"),
+                ("ore", "Ore", "Ore tonnes above the cut-off"),
+                ("grade", "Mean grade", "Tonnage-weighted mean grade of the ore"),
+                ("treo", "TREO", "Contained rare-earth oxides"),
+                ("tree", "TREE", "Contained rare-earth elements (metal), TREO / 1.20"),
+                ("coverage", "Data coverage", "Share of the polygon with grade data")):
+            label = QLabel(formatting.MISSING)
+            label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            label.setToolTip(tip)
+            self.labels[key] = label
+            figures.addRow(text, label)
+        layout.addLayout(figures)
+        self.notes = QLabel("")
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: #a05a00")
+        layout.addWidget(self.notes)
+
+        self.chart = GradeTonnageChart(self)
+        layout.addWidget(self.chart, 1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.copy_button = QPushButton("Copy figures")
+        self.copy_button.setToolTip("Copy the figures (and the grade-tonnage curve) as a tab-separated table "
+                                    "for a spreadsheet")
+        self.copy_button.clicked.connect(self.copy)
+        self.copy_button.setEnabled(False)
+        buttons.addWidget(self.copy_button)
+        layout.addLayout(buttons)
+
+    def show_area(self, name: str, result: TonnageResult | None, unit: str, error: str = "") -> None:
+        """Show one area's figures; the curve waits for ``show_curve``."""
+        if name != self.name:
+            self.curve = []
+            self.chart.show_message("Computing the grade-tonnage curve…")
+        self.name, self.result, self.unit = name, result, unit
+        self.title.setText(name or "No area selected")
+        label = formatting.unit_label(unit)
+        values = {
+            "area": f"{formatting.km2(result.polygon_area_m2)} km²",
+            "ore": f"{formatting.mt(result.ore_tonnes)} Mt above "
+                   f"{formatting.grade(result.cutoff, unit)} {label}",
+            "grade": f"{formatting.grade(result.mean_grade, unit)} {label}",
+            "treo": f"{formatting.kt(result.treo_tonnes)} kt",
+            "tree": f"{formatting.kt(result.tree_tonnes)} kt",
+            "coverage": f"{formatting.coverage(result.data_coverage)} %",
+        } if result is not None else {}
+        for key, widget in self.labels.items():
+            widget.setText(values.get(key, formatting.MISSING))
+        self.notes.setText(error or ("\n".join(result.warnings) if result is not None else ""))
+        self.copy_button.setEnabled(result is not None)
+
+    def show_curve(self, curve: list[TonnageResult], cutoff: float) -> None:
+        self.curve = list(curve)
+        self.chart.plot(self.curve, self.unit, cutoff)
+
+    def show_curve_error(self, text: str) -> None:
+        self.curve = []
+        self.chart.show_message(text)
+
+    def clear(self) -> None:
+        self.name = ""
+        self.show_area("", None, self.unit)
+        self.chart.show_message("Select an area to see its grade-tonnage curve")
+
+    def figures_text(self) -> str:
+        rows = self.curve or ([self.result] if self.result is not None else [])
+        return formatting.figures_table(self.name, rows, self.unit)
+
+    def copy(self) -> None:
+        QApplication.clipboard().setText(self.figures_text())

@@ -1,0 +1,94 @@
+"""``rareearth:exportreport``: the PDF report of an area layer, with optional CSV and GeoPackage beside it.
+
+Runs on the main thread (``FlagNoThreading``) because print layouts render there; estimating is fast enough
+that this does not freeze QGIS for long, and ``qgis_process`` runs it headless.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterVectorLayer,
+)
+
+from ..core.tonnage import TonnageInputError
+from ..layers import ROLE_REGION, layer_by_role
+from ..report.area_results import areas_from_layer, estimate_areas
+from ..report.errors import ReportError
+from ..report.export import ReportTargets, write_report
+from ..report.layout_builder import ReportLayers
+from ..report.meta import meta_from_settings
+from .raster_inputs import GRADE, HELP_COMMON, add_raster_parameters, cutoff_parameter, inputs_from_parameters
+
+INPUT = "INPUT"
+OUTPUT_PDF = "OUTPUT_PDF"
+OUTPUT_CSV = "OUTPUT_CSV"
+OUTPUT_GPKG = "OUTPUT_GPKG"
+
+
+class ExportReportAlgorithm(QgsProcessingAlgorithm):
+    def name(self) -> str:
+        return "exportreport"
+
+    def displayName(self) -> str:  # noqa: N802 - QGIS API name
+        return "Export report (PDF, CSV, GeoPackage)"
+
+    def group(self) -> str:
+        return "Reports"
+
+    def groupId(self) -> str:  # noqa: N802 - QGIS API name
+        return "reports"
+
+    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
+        return ("<p>A PDF report of every polygon of the area layer: a summary page (maps, table of all "
+                "areas, assumptions) and one page per area with its grade-tonnage chart and a table at "
+                "standard cut-offs. The CSV and the GeoPackage hold the same figures. Files are replaced "
+                "only when complete. The layout comes from resources/templates/report.qpt.</p>" + HELP_COMMON)
+
+    def createInstance(self) -> ExportReportAlgorithm:  # noqa: N802 - QGIS API name
+        return ExportReportAlgorithm()
+
+    def flags(self):
+        return super().flags() | QgsProcessingAlgorithm.FlagNoThreading
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - QGIS API name
+        self.addParameter(QgsProcessingParameterVectorLayer(
+            INPUT, "Areas (zones or survey areas)", [QgsProcessing.TypeVectorPolygon]))
+        add_raster_parameters(self, cutoff_parameter())
+        self.addParameter(QgsProcessingParameterFileDestination(
+            OUTPUT_PDF, "Report (PDF)", "PDF files (*.pdf)"))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            OUTPUT_CSV, "Results (CSV)", "CSV files (*.csv)", optional=True, createByDefault=False))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            OUTPUT_GPKG, "Areas with results (GeoPackage)", "GeoPackage (*.gpkg)", optional=True,
+            createByDefault=False))
+
+    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        inputs = inputs_from_parameters(self, parameters, context)
+        layer = self.parameterAsVectorLayer(parameters, INPUT, context)
+        grade = self.parameterAsRasterLayer(parameters, GRADE, context)
+        outputs = {key: self.parameterAsFileOutput(parameters, key, context)
+                   for key in (OUTPUT_PDF, OUTPUT_CSV, OUTPUT_GPKG)}
+        try:
+            targets = ReportTargets.checked(outputs[OUTPUT_PDF], outputs[OUTPUT_CSV] or None,
+                                            outputs[OUTPUT_GPKG] or None)
+            areas = areas_from_layer(layer)
+            feedback.pushInfo(f"Estimating {len(areas)} area(s) from '{layer.name()}'")
+            results = estimate_areas(areas, inputs, progress=lambda p: feedback.setProgress(0.8 * p),
+                                     cancelled=feedback.isCanceled)
+            feedback.pushInfo("Writing the report")
+            region = layer_by_role(context.project(), ROLE_REGION) if context.project() is not None else None
+            write_report(results, inputs, ReportLayers([layer], grade, region), meta_from_settings(), targets)
+        except (ReportError, TonnageInputError) as error:
+            raise QgsProcessingException(str(error)) from None
+        feedback.setProgress(100)
+        return {OUTPUT_PDF: str(targets.pdf), OUTPUT_CSV: str(targets.csv) if targets.csv else None,
+                OUTPUT_GPKG: str(targets.gpkg) if targets.gpkg else None}

@@ -1,0 +1,129 @@
+"""``rareearth:gradetonnagecurve``: a grade-tonnage table, one row per input polygon and cut-off.
+
+A low-grade bulk-tonnage target has no single right cut-off, so users compare the whole curve; the engine
+computes all cut-offs of a polygon in one pass over the rasters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsFeature,
+    QgsFeatureSink,
+    QgsField,
+    QgsFields,
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import QVariant
+
+from ..core.units import PERCENT
+from ..estimation import curve_for_geometry
+from .raster_inputs import (
+    CUTOFFS,
+    HELP_COMMON,
+    add_raster_parameters,
+    cutoffs_from_parameters,
+    cutoffs_parameter,
+    parse_cutoffs,
+)
+from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, feature_name, finite_or_null
+
+CURVE_FIELDS = (
+    ("feature_id", QVariant.LongLong),
+    ("name", QVariant.String),
+    ("cutoff", QVariant.Double),
+    ("ore_t", QVariant.Double),
+    ("grade_mean", QVariant.Double),
+    ("treo_t", QVariant.Double),
+    ("tree_t", QVariant.Double),
+)
+
+
+def curve_fields() -> QgsFields:
+    fields = QgsFields()
+    for name, kind in CURVE_FIELDS:
+        fields.append(QgsField(name, kind))
+    return fields
+
+
+class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
+    cutoffs: tuple[float, ...]
+
+    def name(self) -> str:
+        return "gradetonnagecurve"
+
+    def displayName(self) -> str:  # noqa: N802 - QGIS API name
+        return "Grade-tonnage curve for polygons"
+
+    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
+        return (
+            "<p>A table without geometry: for every input polygon (feature_id; name from its 'name' field, "
+            "else the feature id) and every cut-off grade in CUTOFFS (sorted, in the grade unit), the ore "
+            "tonnes at or above the cut-off (ore_t), their tonnage-weighted mean grade (grade_mean, empty "
+            "when there is no ore) and contained oxide and metal (treo_t, tree_t, tonnes). Ore tonnes never "
+            "grow as the cut-off rises.</p>"
+            "<p>A polygon that cannot be estimated is reported and gets one row per cut-off with empty "
+            "results.</p>" + HELP_COMMON
+        )
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - QGIS API name
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
+        add_raster_parameters(self, cutoffs_parameter())
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            OUTPUT, "Grade-tonnage curve", QgsProcessing.TypeVector))
+
+    def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
+                             context: QgsProcessingContext) -> tuple[bool, str]:
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:  # the unit only picks the standard cut-offs for an empty list, so any unit checks the syntax
+            parse_cutoffs(self.parameterAsString(parameters, CUTOFFS, context), PERCENT)
+        except ValueError as error:
+            return False, str(error)
+        return True, ""
+
+    def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> bool:
+        self.cutoffs = cutoffs_from_parameters(self, parameters, context)
+        return super().prepareAlgorithm(parameters, context, feedback)
+
+    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        source = self.parameterAsSource(parameters, INPUT, context)
+        if source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
+        crs = source.sourceCrs()
+        self.check_crs(crs)
+        fields = curve_fields()
+        sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, QgsWkbTypes.NoGeometry,
+                                             QgsCoordinateReferenceSystem())
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
+        feedback.pushInfo(f"Cut-offs: {', '.join(f'{c:g}' for c in self.cutoffs)}")
+        for feature in self.each_feature(source, feedback):
+            results = self.estimate_feature(
+                feature, lambda f=feature: curve_for_geometry(f.geometry(), crs, self.inputs, self.cutoffs),
+                feedback)
+            if results is not None:
+                self.push_warnings(feature, (w for r in results for w in r.warnings), feedback)
+            for index, cutoff in enumerate(self.cutoffs):
+                row = QgsFeature(fields)
+                values: list[Any] = [None] * 4
+                if results is not None:
+                    result = results[index]
+                    values = [finite_or_null(v) for v in (result.ore_tonnes, result.mean_grade,
+                                                          result.treo_tonnes, result.tree_tonnes)]
+                row.setAttributes([feature.id(), feature_name(feature), cutoff, *values])
+                if not sink.addFeature(row, QgsFeatureSink.FastInsert):
+                    raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
+        return {OUTPUT: dest_id}

@@ -1,0 +1,184 @@
+"""Parameters every tonnage algorithm shares, and their conversion into the engine's ``EstimateInputs``.
+
+The estimate, curve and report algorithms define and read grade, unit, density and thickness the same way,
+so a model or a batch run can feed one algorithm's choices to another and get the same figures.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
+from qgis.PyQt.QtCore import QVariant
+
+from ..core.tonnage import TonnageInputError, TonnageParams
+from ..core.units import DEFAULT_DENSITY, GRADE_UNITS, UNIT_LABELS, standard_cutoffs
+from ..estimation import EstimateInputs, raster_path
+
+GRADE = "GRADE"
+GRADE_BAND = "GRADE_BAND"
+GRADE_UNIT = "GRADE_UNIT"
+CUTOFF = "CUTOFF"
+CUTOFFS = "CUTOFFS"
+DENSITY = "DENSITY"
+DENSITY_RASTER = "DENSITY_RASTER"
+THICKNESS = "THICKNESS"
+THICKNESS_RASTER = "THICKNESS_RASTER"
+
+#: Enum options in the order of ``GRADE_UNITS`` (0 percent, 1 ppm): models and scripts store the index.
+UNIT_OPTIONS = ["percent (%)", "ppm (g/t)"]
+
+HELP_COMMON = (
+    "<p>Every raster cell counts with the <b>exact fraction</b> of its area that the polygon covers (no "
+    "centre-point sampling), polygons are reprojected into the grade raster's CRS, and geographic rasters "
+    "use true ellipsoidal cell areas.</p>"
+    "<p>Ore tonnes = covered area × thickness (m) × density (t/m³) for cells with grade ≥ cut-off; mean "
+    "grade is tonnage-weighted, in the grade unit (percent or ppm; 0.1 % = 1,000 ppm = 1,000 g/t); TREO "
+    "tonnes = ore tonnes × grade; TREE (metal) = TREO / 1.20. Give exactly one of a constant thickness or a "
+    "thickness raster; a density raster, when given, replaces the constant density. Areas are in m², masses "
+    "in tonnes.</p>"
+    "<p>Results are <b>exploration targets</b> (GKZ-style prognostic figures), not Mineral Resources.</p>"
+)
+
+
+def add_raster_parameters(alg: QgsProcessingAlgorithm,
+                          cutoff: QgsProcessingParameterDefinition | None = None) -> None:
+    """Grade raster, band and unit, ``cutoff`` when given, density, thickness (a constant or a raster)."""
+    alg.addParameter(QgsProcessingParameterRasterLayer(GRADE, "Grade raster (TREO)"))
+    # Optional so that scripts and qgis_process may leave it out: QGIS 3.22 rejects a missing required band
+    # even when it has a default.
+    alg.addParameter(QgsProcessingParameterBand(GRADE_BAND, "Grade band", 1, GRADE, optional=True))
+    alg.addParameter(QgsProcessingParameterEnum(GRADE_UNIT, "Grade unit", UNIT_OPTIONS, defaultValue=0))
+    if cutoff is not None:
+        alg.addParameter(cutoff)
+    alg.addParameter(QgsProcessingParameterNumber(
+        DENSITY, "Bulk density (t/m³)", QgsProcessingParameterNumber.Double, DEFAULT_DENSITY, minValue=0.0))
+    alg.addParameter(QgsProcessingParameterRasterLayer(
+        DENSITY_RASTER, "Density raster (t/m³), replaces the constant density", optional=True))
+    alg.addParameter(QgsProcessingParameterNumber(
+        THICKNESS, "Constant thickness (m)", QgsProcessingParameterNumber.Double, optional=True,
+        minValue=0.0))
+    alg.addParameter(QgsProcessingParameterRasterLayer(
+        THICKNESS_RASTER, "Thickness raster (m)", optional=True))
+
+
+def cutoff_parameter() -> QgsProcessingParameterNumber:
+    """One cut-off grade (CUTOFF), for ``add_raster_parameters(alg, cutoff_parameter())``."""
+    return QgsProcessingParameterNumber(
+        CUTOFF, "Cut-off grade (in the grade unit)", QgsProcessingParameterNumber.Double, 0.0, minValue=0.0)
+
+
+def cutoffs_parameter() -> QgsProcessingParameterString:
+    """A comma-separated list of cut-offs (CUTOFFS); empty means the standard ones for the grade unit."""
+    standard = "; ".join(f"{', '.join(f'{c:g}' for c in standard_cutoffs(unit))} {UNIT_LABELS[unit]}"
+                         for unit in GRADE_UNITS)
+    return QgsProcessingParameterString(
+        CUTOFFS, f"Cut-off grades, comma-separated (empty: {standard})", defaultValue="", optional=True)
+
+
+def is_set(value: Any) -> bool:
+    """Whether an optional parameter was given: unset ones arrive as missing, None, NULL or ''."""
+    if value is None or (isinstance(value, QVariant) and value.isNull()):
+        return False
+    return not (isinstance(value, str) and not value.strip())
+
+
+def check_thickness_choice(parameters: dict[str, Any]) -> str:
+    """An error message unless exactly one of THICKNESS and THICKNESS_RASTER is given; '' when fine."""
+    given = is_set(parameters.get(THICKNESS)) + is_set(parameters.get(THICKNESS_RASTER))
+    if given == 1:
+        return ""
+    problem = "both are set" if given == 2 else "neither is set"
+    return (f"Give exactly one of {THICKNESS} (constant thickness, m) and {THICKNESS_RASTER} "
+            f"(thickness raster): {problem}.")
+
+
+def grade_unit(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
+    return GRADE_UNITS[alg.parameterAsEnum(parameters, GRADE_UNIT, context)]
+
+
+def parse_cutoffs(text: str, unit: str) -> tuple[float, ...]:
+    """Comma-separated cut-offs, sorted and without repeats; empty text means the standard ones for ``unit``.
+
+    Raises ``ValueError`` with a message naming CUTOFFS and the offending item.
+    """
+    items = [item.strip() for item in (text or "").split(",")]
+    if not any(items):
+        return standard_cutoffs(unit)
+    values = set()
+    for item in items:
+        try:
+            value = float(item)
+        except ValueError:
+            raise ValueError(f"{CUTOFFS}: '{item}' is not a number (give e.g. 0, 0.05, 0.1)") from None
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{CUTOFFS}: cut-offs must be finite and zero or more, got '{item}'")
+        values.add(value)
+    return tuple(sorted(values))
+
+
+def cutoffs_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, Any],
+                            context: QgsProcessingContext) -> tuple[float, ...]:
+    try:
+        return parse_cutoffs(alg.parameterAsString(parameters, CUTOFFS, context),
+                             grade_unit(alg, parameters, context))
+    except ValueError as error:
+        raise QgsProcessingException(str(error)) from None
+
+
+def inputs_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, Any],
+                           context: QgsProcessingContext) -> EstimateInputs:
+    """Raster files and constants for the engine; bad input raises ``QgsProcessingException`` naming it.
+
+    Reads CUTOFF when the algorithm has it (0 otherwise). Call it from ``prepareAlgorithm`` so that project
+    layers are only read on the thread that owns them.
+    """
+    problem = check_thickness_choice(parameters)
+    if problem:
+        raise QgsProcessingException(problem)
+    try:
+        grade_path = _raster_file(alg, parameters, GRADE, context)
+        band = alg.parameterAsInt(parameters, GRADE_BAND, context)
+        band_count = alg.parameterAsRasterLayer(parameters, GRADE, context).bandCount()
+        if not 1 <= band <= band_count:
+            raise TonnageInputError(f"{GRADE_BAND}: band {band} does not exist; the grade raster "
+                                    f"'{grade_path}' has {band_count} band(s)")
+        params = TonnageParams(
+            cutoff=(alg.parameterAsDouble(parameters, CUTOFF, context)
+                    if alg.parameterDefinition(CUTOFF) is not None else 0.0),
+            grade_unit=grade_unit(alg, parameters, context),
+            grade_band=band,
+            density=alg.parameterAsDouble(parameters, DENSITY, context),
+            density_raster=_optional_raster_file(alg, parameters, DENSITY_RASTER, context),
+            thickness=(alg.parameterAsDouble(parameters, THICKNESS, context)
+                       if is_set(parameters.get(THICKNESS)) else None),
+            thickness_raster=_optional_raster_file(alg, parameters, THICKNESS_RASTER, context),
+        )
+        params.validate()  # once here, rather than once per feature inside the engine
+    except (TonnageInputError, ValueError) as error:
+        raise QgsProcessingException(str(error)) from None
+    return EstimateInputs(grade_path=grade_path, params=params)
+
+
+def _raster_file(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str,
+                 context: QgsProcessingContext) -> str:
+    layer = alg.parameterAsRasterLayer(parameters, name, context)
+    if layer is None and is_set(parameters.get(name)):
+        raise TonnageInputError(f"{name}: cannot open raster '{parameters.get(name)}'")
+    return raster_path(layer, name)
+
+
+def _optional_raster_file(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str,
+                          context: QgsProcessingContext) -> str | None:
+    return _raster_file(alg, parameters, name, context) if is_set(parameters.get(name)) else None

@@ -1,0 +1,139 @@
+"""What the per-polygon tonnage algorithms share: group, icon, input checks and per-feature error handling.
+
+One polygon that cannot be estimated (empty geometry, a line, a geometry the engine rejects) must not cost the
+user the whole batch: it is reported by name and written with empty result fields. Inputs that are wrong for
+every feature (a missing raster, a bad band, a layer without CRS) stop the run once, with the message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsFeature,
+    QgsFeatureRequest,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeatureSource,
+    QgsProcessingFeedback,
+)
+from qgis.PyQt.QtGui import QIcon
+
+from ..core.tonnage import TonnageInputError
+from ..estimation import EstimateInputs, crs_for_engine
+from ..paths import resource
+from .raster_inputs import check_thickness_choice, inputs_from_parameters
+
+INPUT = "INPUT"
+OUTPUT = "OUTPUT"
+NAME_FIELD = "name"
+
+T = TypeVar("T")
+
+
+def plugin_icon() -> QIcon:
+    return QIcon(str(resource("icons", "rare_earth.svg")))
+
+
+def feature_name(feature: QgsFeature) -> str:
+    """The feature's ``name`` attribute when it has a non-empty one, else its id as text."""
+    index = feature.fields().lookupField(NAME_FIELD)
+    value = feature.attribute(index) if index >= 0 else None
+    if value is None or str(value) in ("", "NULL"):
+        return str(feature.id())
+    return str(value)
+
+
+def feature_label(feature: QgsFeature) -> str:
+    name = feature_name(feature)
+    return f"feature {feature.id()}" if name == str(feature.id()) else f"feature {feature.id()} ({name})"
+
+
+def finite_or_null(value: float) -> float | None:
+    """NaN (e.g. the mean grade where there is no ore) becomes NULL, not a number that looks like data."""
+    return value if math.isfinite(value) else None
+
+
+class TonnageAlgorithm(QgsProcessingAlgorithm):
+    """Base of the algorithms in the Tonnage group; subclasses set ``inputs`` through ``prepareAlgorithm``."""
+
+    inputs: EstimateInputs
+
+    def group(self) -> str:
+        return "Tonnage"
+
+    def groupId(self) -> str:  # noqa: N802 - QGIS API name
+        return "tonnage"
+
+    def icon(self) -> QIcon:
+        return plugin_icon()
+
+    def createInstance(self) -> TonnageAlgorithm:  # noqa: N802 - QGIS API name
+        return type(self)()
+
+    def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
+                             context: QgsProcessingContext) -> tuple[bool, str]:
+        problem = check_thickness_choice(parameters)
+        if problem:
+            return False, problem
+        return super().checkParameterValues(parameters, context)
+
+    def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> bool:
+        # Runs on the thread that owns project layers: read them here, estimate from files later.
+        self.inputs = inputs_from_parameters(self, parameters, context)
+        return True
+
+    @staticmethod
+    def check_crs(crs: QgsCoordinateReferenceSystem) -> None:
+        try:
+            crs_for_engine(crs)
+        except TonnageInputError as error:
+            raise QgsProcessingException(f"{INPUT}: {error}") from None
+
+    @staticmethod
+    def each_feature(source: QgsProcessingFeatureSource,
+                     feedback: QgsProcessingFeedback) -> Iterator[QgsFeature]:
+        """Features with progress, stopping between features when the user cancels.
+
+        QGIS's invalid-geometry filter is skipped: the engine repairs an invalid polygon and says so, which
+        beats aborting a whole batch (the default setting) or silently dropping the zone.
+        """
+        total = source.featureCount()
+        step = 100.0 / total if total > 0 else 0.0
+        features = source.getFeatures(QgsFeatureRequest(),
+                                      QgsProcessingFeatureSource.FlagSkipGeometryValidityChecks)
+        for done, feature in enumerate(features):
+            if feedback.isCanceled():
+                feedback.pushInfo("Cancelled: features not yet estimated are not in the output.")
+                return
+            yield feature
+            feedback.setProgress((done + 1) * step)
+
+    def estimate_feature(self, feature: QgsFeature, estimate: Callable[[], T],
+                         feedback: QgsProcessingFeedback) -> T | None:
+        """``estimate()`` for one feature, or None after a per-feature message when the engine rejects it."""
+        label = feature_label(feature)
+        try:
+            return estimate()
+        except TonnageInputError as error:
+            if self.is_input_error(error):
+                raise QgsProcessingException(str(error)) from None
+            feedback.reportError(f"{label}: {error}; written with empty results.", False)
+            return None
+
+    def is_input_error(self, error: TonnageInputError) -> bool:
+        """An error about the rasters, not the polygon: it names one of the input files."""
+        params = self.inputs.params
+        files = [self.inputs.grade_path, params.density_raster, params.thickness_raster]
+        return any(path and str(path) in str(error) for path in files)
+
+    @staticmethod
+    def push_warnings(feature: QgsFeature, warnings: Iterable[str], feedback: QgsProcessingFeedback) -> None:
+        label = feature_label(feature)
+        for warning in dict.fromkeys(warnings):  # the curve repeats a warning for every cut-off
+            feedback.pushWarning(f"{label}: {warning}")

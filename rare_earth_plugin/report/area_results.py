@@ -1,0 +1,114 @@
+"""Areas chosen for a report (features of zone or survey layers) and their estimates through the engine.
+
+Features are copied out of their layers (geometry, CRS, name, kind) so estimating can run in a background task
+without touching project layers. Every number comes from ``estimation.estimate_geometry`` and
+``curve_for_geometry``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsFeatureRequest,
+    QgsGeometry,
+    QgsVectorLayer,
+    QgsWkbTypes,
+)
+
+from ..core.units import standard_cutoffs
+from ..estimation import EstimateInputs, curve_for_geometry, estimate_geometry
+from .errors import ReportError
+from .figures import AreaFigures
+
+NAME_FIELDS = ("name", "Name", "NAME", "zone", "title")
+KIND_FIELD = "kind"
+#: Points of the grade-tonnage chart per standard cut-off range; the table uses the standard cut-offs.
+CHART_STEPS = 24
+
+
+@dataclass(frozen=True)
+class ReportArea:
+    name: str
+    kind: str
+    geometry: QgsGeometry
+    crs: QgsCoordinateReferenceSystem
+    layer_id: str
+    layer_name: str
+    fid: int
+
+
+@dataclass(frozen=True)
+class AreaResult:
+    area: ReportArea
+    figures: AreaFigures  # at the chosen cut-off
+    cutoff_table: tuple[AreaFigures, ...]  # at the standard cut-offs
+    chart_curve: tuple[AreaFigures, ...]  # finer, for the chart
+
+
+def _text(value: object) -> str:
+    return "" if value is None or str(value) == "NULL" else str(value).strip()
+
+
+def areas_from_layer(layer: QgsVectorLayer, feature_ids: Iterable[int] | None = None,
+                     default_kind: str = "survey area") -> list[ReportArea]:
+    """The polygon features of ``layer`` (all, or those in ``feature_ids``) as report areas.
+
+    Names come from a ``name`` field (else the layer name and feature id), kinds from ``kind`` (else
+    ``default_kind``).
+    """
+    if layer is None or not layer.isValid():
+        raise ReportError("areas: the area layer is missing or cannot be read")
+    if QgsWkbTypes.geometryType(layer.wkbType()) != QgsWkbTypes.PolygonGeometry:
+        raise ReportError(f"areas: layer '{layer.name()}' does not hold polygons")
+    names = layer.fields().names()
+    name_field = next((field for field in NAME_FIELDS if field in names), None)
+    request = QgsFeatureRequest()
+    if feature_ids is not None:
+        request.setFilterFids(list(feature_ids))
+    areas = []
+    for feature in layer.getFeatures(request):
+        geometry = feature.geometry()
+        if geometry is None or geometry.isEmpty():
+            continue
+        name = _text(feature[name_field]) if name_field else ""
+        kind = _text(feature[KIND_FIELD]) if KIND_FIELD in names else ""
+        areas.append(ReportArea(name=name or f"{layer.name()} #{feature.id()}", kind=kind or default_kind,
+                                geometry=QgsGeometry(geometry), crs=layer.crs(), layer_id=layer.id(),
+                                layer_name=layer.name(), fid=feature.id()))
+    return areas
+
+
+def chart_cutoffs(grade_unit: str) -> tuple[float, ...]:
+    top = max(standard_cutoffs(grade_unit)) * 1.25
+    return tuple(top * step / CHART_STEPS for step in range(CHART_STEPS + 1))
+
+
+def estimate_areas(areas: Sequence[ReportArea], inputs: EstimateInputs,
+                   progress: Callable[[float], None] | None = None,
+                   cancelled: Callable[[], bool] | None = None) -> list[AreaResult]:
+    """Estimate every area; raises ``ReportError`` for an empty selection and ``TonnageInputError`` for bad
+    inputs. ``progress`` receives 0-100; ``cancelled`` returning True stops with ``ReportError``."""
+    if not areas:
+        raise ReportError("areas: no area chosen; select at least one zone or survey area")
+    unit = inputs.params.grade_unit
+    table_cuts = standard_cutoffs(unit)
+    chart_cuts = chart_cutoffs(unit)
+    results = []
+    for number, area in enumerate(areas):
+        if cancelled is not None and cancelled():
+            raise ReportError("the report export was cancelled")
+        headline = estimate_geometry(area.geometry, area.crs, inputs)
+        curve = curve_for_geometry(area.geometry, area.crs, inputs, (*table_cuts, *chart_cuts))
+        figures = [AreaFigures.from_result(area.name, area.kind, result, unit) for result in curve]
+        results.append(AreaResult(
+            area=area,
+            figures=AreaFigures.from_result(area.name, area.kind, headline, unit),
+            cutoff_table=tuple(figures[: len(table_cuts)]),
+            chart_curve=tuple(figures[len(table_cuts):]),
+        ))
+        if progress is not None:
+            progress(100.0 * (number + 1) / len(areas))
+    return results

@@ -1,0 +1,64 @@
+"""All-or-nothing file writing: a temporary file in the target's folder, renamed over the target at the end.
+
+``os.replace`` within one folder is atomic on POSIX and Windows, so readers see either the earlier report or
+the new one, never half of one, and a failed export leaves the earlier report as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import ReportError
+
+
+def check_writable_folder(folder: Path, parameter: str = "output file") -> None:
+    """Raise ``ReportError`` unless a file can be created in ``folder`` (tried: permissions can mislead)."""
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".rare_earth_probe_")
+    except OSError as error:
+        raise ReportError(f"{parameter}: cannot write in the folder '{folder}' ({error.strerror})") from None
+    os.close(handle)
+    os.unlink(probe)
+
+
+def _final_mode(target: Path) -> int:
+    """The replaced file's permissions, else what a plain ``open()`` gives (mkstemp's 0600 would hide the
+    report from colleagues on a shared folder)."""
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_output(target: Path, parameter: str = "output file") -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it replaces ``target``, on error it is removed.
+
+    The temporary name keeps ``target``'s suffix, because writers such as GDAL choose a format by suffix.
+    """
+    target = Path(target)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.",
+                                             suffix=target.suffix)
+    except OSError as error:
+        raise ReportError(f"{parameter}: cannot write in the folder '{target.parent}' "
+                          f"({error.strerror})") from None
+    os.close(handle)
+    temporary_path = Path(temporary)
+    try:
+        yield temporary_path
+        if not temporary_path.is_file() or temporary_path.stat().st_size == 0:
+            raise ReportError(f"{parameter}: nothing was written to '{target}'")
+        try:
+            os.chmod(temporary_path, _final_mode(target))
+            os.replace(temporary_path, target)
+        except OSError as error:
+            raise ReportError(f"{parameter}: cannot replace '{target}' ({error.strerror})") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary_path.unlink()

@@ -1,0 +1,62 @@
+"""The report's words: title, assumptions and disclaimer, built from the inputs the figures came from.
+
+Kept apart from the layout so the wording can be checked without QGIS and stays the same in every export.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.tonnage import TonnageParams
+from ..core.units import UNIT_LABELS
+
+DEFAULT_TITLE = "Rare-earth exploration targets – Qaraganda region"
+DEFAULT_AUTHOR = "Rare Earth Explorer user"
+DEFAULT_ORGANISATION = "organisation not set"
+
+DISCLAIMER = (
+    "Synthetic sample data. These figures are an exploration target, not a Mineral Resource or Ore Reserve "
+    "under KAZRC or JORC: the quantity and grade are conceptual, exploration has been insufficient to "
+    "estimate a Mineral Resource, and it is uncertain whether further exploration will define one."
+)
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """Who made the report and when; blanks fall back to defaults so the page never shows an empty field."""
+
+    title: str = DEFAULT_TITLE
+    date: str = ""
+    author: str = ""
+    organisation: str = ""
+
+    def filled(self) -> ReportMeta:
+        return ReportMeta(title=self.title.strip() or DEFAULT_TITLE, date=self.date.strip(),
+                          author=self.author.strip() or DEFAULT_AUTHOR,
+                          organisation=self.organisation.strip() or DEFAULT_ORGANISATION)
+
+
+def _file(path: object) -> str:
+    return Path(str(path)).name
+
+
+def assumptions_text(params: TonnageParams, grade_path: str, crs_text: str) -> str:
+    """One line per assumption, in the words a reviewer checks them by."""
+    unit = UNIT_LABELS[params.grade_unit]
+    density = (f"density raster {_file(params.density_raster)} (t/m³)" if params.density_raster is not None
+               else f"{params.density:.2f} t/m³ (constant)")
+    thickness = (f"thickness raster {_file(params.thickness_raster)} (m)"
+                 if params.thickness_raster is not None else f"{params.thickness:g} m (constant)")
+    ratio = 1.0 / params.treo_to_tree
+    return "\n".join((
+        "Assumptions",
+        f"Grade: {_file(grade_path)}, band {params.grade_band}, TREO in {unit}",
+        f"Cut-off: {params.cutoff:g} {unit} TREO",
+        f"Bulk density: {density}",
+        f"Thickness: {thickness}",
+        f"CRS of the areas: {crs_text}",
+        "Method: exact fractional cell coverage (each cell counts with the share of its area inside the "
+        "polygon); tonnage-weighted mean grade",
+        f"Metal: TREE = TREO / {ratio:.2f} (TREO/TREE factor {ratio:.2f})",
+    ))

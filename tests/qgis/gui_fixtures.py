@@ -1,0 +1,112 @@
+"""Fixtures for the dock tests: isolated settings, a dock on the pytest-qgis canvas, a small grade grid.
+
+The grid: 20 x 20 cells of 10 m in EPSG:32643; grade 0.05 % in the left half and 0.15 % in the right half,
+so ore tonnes above a cut-off follow by hand from the covered area x thickness x density.
+
+Test modules load it with ``pytest_plugins`` and import its helpers, hence PYTEST_DONT_REWRITE (it is imported
+before pytest could rewrite it; it asserts nothing that needs rewriting).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from qgis.core import (
+    QgsApplication,
+    QgsCoordinateReferenceSystem,
+    QgsPointXY,
+    QgsProject,
+    QgsRasterLayer,
+    QgsRectangle,
+    QgsSettings,
+)
+from qgis.PyQt.QtCore import QPoint
+
+from rare_earth_plugin.gui import survey_store
+from rare_earth_plugin.gui.dock import ExplorerDock
+from rare_earth_plugin.gui.inputs_panel import CONSTANT
+
+CELLS = 20
+THICKNESS = 10.0
+DENSITY = 2.6
+LOW, HIGH = 0.05, 0.15
+
+
+@dataclass
+class GradeGrid:
+    layer: QgsRasterLayer
+    path: str
+    x0: float
+    y0: float  # top
+    cell: float
+
+    @property
+    def extent(self) -> QgsRectangle:
+        size = CELLS * self.cell
+        return QgsRectangle(self.x0, self.y0 - size, self.x0 + size, self.y0)
+
+
+@pytest.fixture()
+def clean_settings() -> Iterator[None]:
+    """The tests must not keep (or read) a user's Rare Earth settings."""
+    QgsSettings().remove("rare_earth_plugin")
+    yield
+    QgsSettings().remove("rare_earth_plugin")
+
+
+@pytest.fixture()
+def grade_grid(make_raster, grid, qgis_new_project: QgsProject) -> GradeGrid:
+    values = np.full((CELLS, CELLS), LOW)
+    values[:, CELLS // 2:] = HIGH
+    path = make_raster(values, name="grade.tif")
+    layer = QgsRasterLayer(path, "grade", "gdal")
+    if not layer.isValid():
+        pytest.fail(f"the test grid {path} did not open")
+    qgis_new_project.addMapLayer(layer)
+    return GradeGrid(layer, path, grid.origin[0], grid.origin[1], grid.cell)
+
+
+def wait_for_tasks(qtbot, dock: ExplorerDock) -> None:
+    qtbot.waitUntil(lambda: not dock.is_busy() and not QgsApplication.taskManager().countActiveTasks(),
+                    timeout=60000)
+
+
+@pytest.fixture()
+def dock(qgis_iface, qgis_canvas, qgis_new_project, clean_settings, tmp_path: Path, qtbot) -> Iterator[ExplorerDock]:
+    qgis_new_project.writeEntry(survey_store.PROJECT_SCOPE, survey_store.PROJECT_KEY,
+                                str(tmp_path / "survey_areas.gpkg"))
+    qgis_canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:32643"))
+    widget = ExplorerDock(qgis_iface)
+    yield widget
+    wait_for_tasks(qtbot, widget)
+    widget.unload()
+    widget.deleteLater()
+
+
+def set_inputs(dock: ExplorerDock, grid: GradeGrid, cutoff: float) -> None:
+    """The grid's grade, a constant thickness and density, and ``cutoff`` (in %)."""
+    panel = dock.inputs
+    panel.grade_layer.setLayer(grid.layer)
+    panel.thickness_source.setCurrentIndex(panel.thickness_source.findData(CONSTANT))
+    panel.thickness.setValue(THICKNESS)
+    panel.density_source.setCurrentIndex(panel.density_source.findData(CONSTANT))
+    panel.density.setValue(DENSITY)
+    panel.cutoff.setValue(cutoff)
+
+
+def show_extent(canvas, extent: QgsRectangle) -> None:
+    canvas.setExtent(extent)
+    canvas.refresh()
+
+
+def pixel(canvas, x: float, y: float) -> QPoint:
+    point = canvas.getCoordinateTransform().transform(QgsPointXY(x, y))
+    return QPoint(round(point.x()), round(point.y()))
+
+
+def map_point(canvas, position: QPoint) -> QgsPointXY:
+    return canvas.getCoordinateTransform().toMapCoordinates(position.x(), position.y())

@@ -1,0 +1,375 @@
+"""The Processing algorithms against closed-form tonnages, QGIS zonal statistics and bad input."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import processing
+import pytest
+from qgis.core import (
+    QgsApplication,
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsFeature,
+    QgsGeometry,
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingAlgRunnerTask,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingModelAlgorithm,
+    QgsProcessingModelChildAlgorithm,
+    QgsProcessingModelChildParameterSource,
+    QgsProcessingModelOutput,
+    QgsProcessingModelParameter,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterVectorLayer,
+    QgsProject,
+    QgsRasterLayer,
+    QgsVectorLayer,
+)
+
+from rare_earth_plugin.core.units import TREO_TO_TREE, standard_cutoffs
+
+ESTIMATE = "rareearth:estimatetonnage"
+CURVE = "rareearth:gradetonnagecurve"
+GRADE = 0.2  # %, constant grade of the simple grid
+THICKNESS, DENSITY = 5.0, 2.5
+
+
+def run(algorithm: str, feedback=None, **parameters: Any) -> list[dict[str, Any]]:
+    """Run an algorithm into a memory layer; its rows as dicts in feature order."""
+    result = processing.run(algorithm, {**parameters, "OUTPUT": "memory:"}, feedback=feedback)
+    layer = result["OUTPUT"]
+    return [dict(zip(layer.fields().names(), f.attributes())) for f in layer.getFeatures()]
+
+
+def is_null(value: Any) -> bool:
+    return value is None or (hasattr(value, "isNull") and value.isNull())
+
+
+@pytest.fixture()
+def constant_grade(make_raster) -> str:
+    return make_raster(np.full((20, 20), GRADE))
+
+
+@pytest.fixture()
+def column_grade(make_raster) -> str:
+    """Grade 0.10 % in column 0, rising by 0.01 % per column to the right."""
+    return make_raster(np.tile(0.10 + 0.01 * np.arange(20), (20, 1)))
+
+
+def test_provider_lists_both_algorithms_in_the_tonnage_group(rare_earth_provider) -> None:
+    registry = QgsApplication.processingRegistry()
+    for algorithm_id in (ESTIMATE, CURVE):
+        algorithm = registry.algorithmById(algorithm_id)
+        assert algorithm is not None, algorithm_id
+        assert (algorithm.group(), algorithm.groupId()) == ("Tonnage", "tonnage")
+        help_text = algorithm.shortHelpString()
+        assert "exact fraction" in help_text and "exploration targets" in help_text
+        flags = algorithm.flags()
+        assert flags & QgsProcessingAlgorithm.FlagSupportsBatch
+        assert not flags & QgsProcessingAlgorithm.FlagNoThreading
+        assert not algorithm.icon().isNull()
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.5, 0.25], ids=["aligned", "half-cell", "quarter-cell"])
+def test_square_on_constant_grade_gives_closed_form_tonnes(rare_earth_provider, make_polygons, grid,
+                                                           constant_grade, offset) -> None:
+    side = 5  # cells: 50 m x 50 m whatever the offset, since every covered fraction counts exactly
+    zones = make_polygons([(grid.box(2 + offset, 3 + offset, 2 + offset + side, 3 + offset + side), "A")])
+    [row] = run(ESTIMATE, INPUT=zones, GRADE=constant_grade, THICKNESS=THICKNESS, DENSITY=DENSITY)
+    area = (side * grid.cell) ** 2
+    ore = area * THICKNESS * DENSITY
+    assert row["name"] == "A"
+    assert row["area_m2"] == pytest.approx(area, rel=1e-9)
+    assert row["ore_t"] == pytest.approx(ore, rel=1e-9)  # 31,250 t
+    assert row["grade_mean"] == pytest.approx(GRADE, rel=1e-6)
+    assert row["treo_t"] == pytest.approx(ore * GRADE / 100, rel=1e-6)
+    assert row["tree_t"] == pytest.approx(ore * GRADE / 100 * TREO_TO_TREE, rel=1e-6)
+    assert row["coverage"] == pytest.approx(1.0)
+
+
+def test_cutoff_keeps_exact_fractions_of_partly_covered_cells(rare_earth_provider, make_polygons, grid,
+                                                             column_grade) -> None:
+    # Columns 0.5-6.5: half of column 0, whole columns 1-5, half of column 6; rows 0-4 whole.
+    zones = make_polygons([(grid.box(0.5, 0, 6.5, 5), "strip")])
+    [row] = run(ESTIMATE, INPUT=zones, GRADE=column_grade, CUTOFF=0.125, THICKNESS=THICKNESS, DENSITY=DENSITY)
+    column_area = 5 * grid.cell * grid.cell
+    ore_columns = {3: 1.0, 4: 1.0, 5: 1.0, 6: 0.5}  # grade 0.13-0.16 %: at or above the cut-off
+    tonnes = {c: f * column_area * THICKNESS * DENSITY for c, f in ore_columns.items()}
+    treo = sum(t * (0.10 + 0.01 * c) / 100 for c, t in tonnes.items())
+    assert row["area_m2"] == pytest.approx(6 * column_area)
+    assert row["ore_t"] == pytest.approx(sum(tonnes.values()), rel=1e-9)
+    assert row["treo_t"] == pytest.approx(treo, rel=1e-6)
+    assert row["grade_mean"] == pytest.approx(treo * 100 / sum(tonnes.values()), rel=1e-6)
+
+
+def test_ppm_unit_and_density_and_thickness_rasters(rare_earth_provider, make_polygons, make_raster,
+                                                    grid) -> None:
+    grade = make_raster(np.full((10, 10), 2000.0), name="ppm.tif")  # 2,000 ppm = 0.2 %
+    thickness = make_raster(np.full((10, 10), 4.0), name="thickness.tif")
+    density = make_raster(np.full((10, 10), 2.0), name="density.tif")
+    zones = make_polygons([(grid.box(1, 1, 4, 3), "B")])
+    [row] = run(ESTIMATE, INPUT=zones, GRADE=grade, GRADE_UNIT=1, CUTOFF=1000, THICKNESS_RASTER=thickness,
+                DENSITY_RASTER=density)
+    ore = 3 * 2 * grid.cell ** 2 * 4.0 * 2.0
+    assert row["ore_t"] == pytest.approx(ore)
+    assert row["grade_mean"] == pytest.approx(2000.0)
+    assert row["treo_t"] == pytest.approx(ore * 2000e-6)
+
+
+def test_geographic_polygons_over_a_utm_raster_give_the_utm_tonnes(rare_earth_provider, make_polygons, grid,
+                                                                   column_grade) -> None:
+    utm_wkts = [grid.box(0.5, 0.5, 7.5, 6.5), grid.box(8, 2, 15.3, 11)]
+    to_wgs84 = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:32643"),
+                                      QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance())
+    wgs84_wkts = []
+    for wkt in utm_wkts:
+        geometry = QgsGeometry.fromWkt(wkt)
+        geometry.densifyByCount(50)  # a straight UTM edge is not straight in degrees
+        geometry.transform(to_wgs84)
+        wgs84_wkts.append(geometry.asWkt(12))
+    common = {"GRADE": column_grade, "CUTOFF": 0.12, "THICKNESS": THICKNESS, "DENSITY": DENSITY}
+    utm = run(ESTIMATE, INPUT=make_polygons([(w, str(i)) for i, w in enumerate(utm_wkts)], name="utm"),
+              **common)
+    wgs84 = run(ESTIMATE, INPUT=make_polygons([(w, str(i)) for i, w in enumerate(wgs84_wkts)], name="wgs84",
+                                              crs="EPSG:4326"), **common)
+    for a, b in zip(utm, wgs84):
+        assert a["ore_t"] > 0
+        for field in ("area_m2", "ore_t", "treo_t", "grade_mean"):
+            assert b[field] == pytest.approx(a[field], rel=1e-4), field
+
+
+def test_cell_aligned_polygons_agree_with_qgis_zonal_statistics(rare_earth_provider, make_polygons,
+                                                                make_raster, grid) -> None:
+    values = np.random.default_rng(7).uniform(0.01, 0.3, (30, 30))
+    values[4:7, 10:14] = -9999.0  # nodata inside one polygon: neither side counts it
+    grade = make_raster(values, nodata=-9999.0)
+    zones = make_polygons([
+        (grid.box(0, 0, 30, 30), "all"),
+        (grid.box(8, 2, 20, 9), "with nodata"),
+        ("MULTIPOLYGON(((" + _ring(grid, [(1, 20), (6, 20), (6, 22), (3, 22), (3, 27), (1, 27)]) + ")),(("
+         + _ring(grid, [(25, 25), (29, 25), (29, 29), (25, 29)]) + ")))", "L and square"),
+    ])
+    ours = run(ESTIMATE, INPUT=zones, GRADE=grade, CUTOFF=0, THICKNESS=1, DENSITY=1)
+    zonal = _zonal_count_and_sum(zones, grade)
+    cell_area = grid.cell ** 2
+    assert len(ours) == len(zonal) == 3
+    for row, (count, total) in zip(ours, zonal):
+        assert row["ore_t"] == pytest.approx(count * cell_area, rel=1e-9), row["name"]
+        assert row["treo_t"] == pytest.approx(total * cell_area / 100, rel=1e-6), row["name"]
+    assert ours[1]["coverage"] == pytest.approx(1 - 12 / 84)
+
+
+def test_curve_has_a_row_per_feature_and_cutoff_and_never_gains_ore(rare_earth_provider, make_polygons, grid,
+                                                                    column_grade) -> None:
+    zones = make_polygons([(grid.box(0.5, 0, 6.5, 5), "strip"), (grid.box(2, 2, 19, 19), "big")])
+    rows = run(CURVE, INPUT=zones, GRADE=column_grade, CUTOFFS="0.3, 0, 0.125,0.05, 0.125",
+               THICKNESS=THICKNESS, DENSITY=DENSITY)
+    cutoffs = [0.0, 0.05, 0.125, 0.3]  # sorted, repeats dropped
+    assert [(r["name"], r["cutoff"]) for r in rows] == [(n, c) for n in ("strip", "big") for c in cutoffs]
+    for name in ("strip", "big"):
+        ore = [r["ore_t"] for r in rows if r["name"] == name]
+        assert all(a >= b for a, b in zip(ore, ore[1:])), ore
+        assert ore[-1] == 0  # no cell reaches 0.3 %
+    strip = {r["cutoff"]: r for r in rows if r["name"] == "strip"}
+    assert strip[0.125]["ore_t"] == pytest.approx(3.5 * 5 * grid.cell ** 2 * THICKNESS * DENSITY)
+    assert strip[0.0]["ore_t"] == pytest.approx(6 * 5 * grid.cell ** 2 * THICKNESS * DENSITY)
+    assert is_null(strip[0.3]["grade_mean"])
+    estimate = run(ESTIMATE, INPUT=zones, GRADE=column_grade, CUTOFF=0.125, THICKNESS=THICKNESS,
+                   DENSITY=DENSITY)
+    assert [r["ore_t"] for r in rows if r["cutoff"] == 0.125] == pytest.approx([r["ore_t"] for r in estimate])
+
+
+def test_curve_defaults_to_standard_cutoffs_of_the_unit_and_names_by_id(rare_earth_provider, make_polygons,
+                                                                        make_raster, grid) -> None:
+    grade = make_raster(np.full((10, 10), 700.0))
+    zones = make_polygons([(grid.box(1, 1, 5, 5), 3.5)], fields=("value",))
+    rows = run(CURVE, INPUT=zones, GRADE=grade, GRADE_UNIT=1, THICKNESS=1)
+    assert [r["cutoff"] for r in rows] == pytest.approx(list(standard_cutoffs("ppm")))
+    assert {r["name"] for r in rows} == {str(rows[0]["feature_id"])}
+    ore = [r["ore_t"] for r in rows]
+    assert ore[:4] == pytest.approx([16 * 100 * 2.6] * 4) and ore[4:] == [0, 0, 0]  # 700 ppm passes 700
+
+
+def test_input_field_names_are_kept_when_results_clash(rare_earth_provider, make_polygons, grid,
+                                                       constant_grade) -> None:
+    zones = make_polygons([(grid.box(0, 0, 2, 2), -1.0)], fields=("ore_t",))
+    [row] = run(ESTIMATE, INPUT=zones, GRADE=constant_grade, THICKNESS=1, DENSITY=1)
+    assert row["ore_t"] == -1.0
+    assert row["ore_t_2"] == pytest.approx(4 * grid.cell ** 2)
+
+
+def test_bad_features_get_null_results_and_a_message_but_the_batch_goes_on(rare_earth_provider, grid,
+                                                                          constant_grade, feedback) -> None:
+    layer = QgsVectorLayer("Polygon?crs=EPSG:32643&field=name:string", "zones", "memory")
+    features = []
+    for name, wkt in [("good", grid.box(0, 0, 2, 2)), ("empty", None),
+                      ("flat", "POLYGON((600000 5540000,600010 5540000,600020 5540000,600000 5540000))"),
+                      ("also good", grid.box(3, 3, 4, 4)),
+                      ("bowtie", "POLYGON((600000 5540000,600020 5539980,600020 5540000,600000 5539980,"
+                                 "600000 5540000))")]:
+        feature = QgsFeature(layer.fields())
+        feature.setAttributes([name])
+        if wkt is not None:
+            feature.setGeometry(QgsGeometry.fromWkt(wkt))
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    rows = run(ESTIMATE, feedback, INPUT=layer, GRADE=constant_grade, THICKNESS=1, DENSITY=1, CUTOFF=0.5)
+    assert [r["name"] for r in rows] == ["good", "empty", "flat", "also good", "bowtie"]
+    for row in rows[1:3]:
+        assert all(is_null(row[f]) for f in ("area_m2", "ore_t", "grade_mean", "treo_t", "tree_t",
+                                             "coverage"))
+    assert rows[0]["ore_t"] == 0 and is_null(rows[0]["grade_mean"])  # 0.2 % is below the 0.5 % cut-off
+    assert rows[3]["area_m2"] == pytest.approx(100)
+    assert any("(empty)" in e for e in feedback.errors) and any("(flat)" in e for e in feedback.errors)
+    # An invalid polygon is not dropped or fatal (QGIS's default filter would abort): repaired and said so.
+    assert rows[4]["area_m2"] == pytest.approx(200)
+    assert any("(bowtie)" in w and "repaired" in w for w in feedback.warnings)
+
+
+def test_engine_warnings_reach_feedback_with_the_feature_name(rare_earth_provider, make_polygons, grid,
+                                                              constant_grade, feedback) -> None:
+    zones = make_polygons([(grid.box(15, 15, 25, 25), "half outside")])  # the raster is 20 x 20 cells
+    [row] = run(ESTIMATE, feedback, INPUT=zones, GRADE=constant_grade, THICKNESS=1)
+    assert row["coverage"] == pytest.approx(0.25)
+    assert any("half outside" in w and "outside the grade raster" in w for w in feedback.warnings)
+
+
+def test_cancel_stops_between_features(rare_earth_provider, make_polygons, grid, constant_grade,
+                                       feedback) -> None:
+    zones = make_polygons([(grid.box(i, i, i + 1, i + 1), str(i)) for i in range(5)])
+    feedback.progressChanged.connect(lambda _progress: feedback.cancel())
+    rows = run(ESTIMATE, feedback, INPUT=zones, GRADE=constant_grade, THICKNESS=1)
+    assert [r["name"] for r in rows] == ["0"]
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    ({"THICKNESS": 1, "THICKNESS_RASTER": "GRADE_FILE"}, "THICKNESS_RASTER"),
+    ({}, "THICKNESS_RASTER"),
+])
+def test_thickness_must_be_given_exactly_once(rare_earth_provider, make_polygons, grid, constant_grade, extra,
+                                              named) -> None:
+    zones = make_polygons([(grid.box(0, 0, 2, 2), "A")])
+    extra = {k: constant_grade if v == "GRADE_FILE" else v for k, v in extra.items()}
+    parameters = {"INPUT": zones, "GRADE": constant_grade, "OUTPUT": "memory:", **extra}
+    for algorithm_id in (ESTIMATE, CURVE):
+        algorithm = QgsApplication.processingRegistry().createAlgorithmById(algorithm_id)
+        ok, message = algorithm.checkParameterValues(parameters, QgsProcessingContext())
+        assert not ok and "THICKNESS" in message and named in message
+        with pytest.raises(QgsProcessingException, match=named):
+            processing.run(algorithm_id, parameters)
+
+
+@pytest.mark.parametrize("cutoffs", ["0, abc", "0.1, -0.05", "0.1,,0.2", "nan"])
+def test_bad_cutoffs_are_refused_naming_the_parameter(rare_earth_provider, make_polygons, grid,
+                                                      constant_grade, cutoffs) -> None:
+    parameters = {"INPUT": make_polygons([(grid.box(0, 0, 2, 2), "A")]), "GRADE": constant_grade,
+                  "THICKNESS": 1, "CUTOFFS": cutoffs, "OUTPUT": "memory:"}
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById(CURVE)
+    ok, message = algorithm.checkParameterValues(parameters, QgsProcessingContext())
+    assert not ok and message.startswith("CUTOFFS:")
+    with pytest.raises(QgsProcessingException, match="CUTOFFS"):
+        processing.run(CURVE, parameters)
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"GRADE_BAND": 2}, "GRADE_BAND"),
+    ({"GRADE": "/nonexistent/grade.tif"}, "GRADE"),
+    ({"THICKNESS": None, "THICKNESS_RASTER": "/nonexistent/thickness.tif"}, "THICKNESS_RASTER"),
+])
+def test_bad_rasters_stop_the_run_once_naming_the_parameter(rare_earth_provider, make_polygons, grid,
+                                                            constant_grade, change, named, feedback) -> None:
+    zones = make_polygons([(grid.box(0, 0, 2, 2), str(i)) for i in range(3)])
+    parameters = {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": "memory:", **change}
+    for algorithm_id in (ESTIMATE, CURVE):
+        feedback.errors.clear()
+        with pytest.raises(QgsProcessingException):  # worded generally; the cause goes to feedback
+            processing.run(algorithm_id, parameters, feedback=feedback)
+        assert len([e for e in feedback.errors if re.search(rf"\b{named}\b", e)]) == 1, feedback.errors
+
+
+def test_runs_as_a_step_of_a_processing_model(rare_earth_provider, make_polygons, grid,
+                                              constant_grade) -> None:
+    model = QgsProcessingModelAlgorithm("Tonnage model", "tests")
+    for name, parameter in (("zones", QgsProcessingParameterVectorLayer("zones", "Zones")),
+                            ("grade", QgsProcessingParameterRasterLayer("grade", "Grade"))):
+        model.addModelParameter(parameter, QgsProcessingModelParameter(name))
+    child = QgsProcessingModelChildAlgorithm(ESTIMATE)
+    child.setChildId("estimate")
+    child.addParameterSources("INPUT", [QgsProcessingModelChildParameterSource.fromModelParameter("zones")])
+    child.addParameterSources("GRADE", [QgsProcessingModelChildParameterSource.fromModelParameter("grade")])
+    # What the modeler's dialog stores: every mandatory parameter, optional ones only when set.
+    for name, value in (("THICKNESS", THICKNESS), ("DENSITY", DENSITY), ("GRADE_UNIT", 0), ("CUTOFF", 0.1)):
+        child.addParameterSources(name, [QgsProcessingModelChildParameterSource.fromStaticValue(value)])
+    output = QgsProcessingModelOutput("tonnage")
+    output.setChildId("estimate")
+    output.setChildOutputName("OUTPUT")
+    child.setModelOutputs({"tonnage": output})
+    model.addChildAlgorithm(child)
+    model.updateDestinationParameters()
+    valid, issues = model.validateChildAlgorithm("estimate")
+    assert valid, issues
+    zones = make_polygons([(grid.box(0, 0, 3, 2), "A")])
+    result = processing.run(model, {"zones": zones, "grade": constant_grade, "estimate:tonnage": "memory:"})
+    [feature] = result["estimate:tonnage"].getFeatures()
+    assert feature["ore_t"] == pytest.approx(6 * grid.cell ** 2 * THICKNESS * DENSITY)
+
+
+def test_runs_on_a_worker_thread_from_project_layers(rare_earth_provider, qgis_new_project, qtbot,
+                                                     make_polygons, grid, constant_grade) -> None:
+    """What the toolbox does: layers chosen from the project, the algorithm run as a background task."""
+    project = QgsProject.instance()
+    zones = QgsVectorLayer(make_polygons([(grid.box(1, 1, 4, 3), "A")]), "zones", "ogr")
+    grade = QgsRasterLayer(constant_grade, "grade")
+    project.addMapLayers([zones, grade])
+    context = QgsProcessingContext()
+    context.setProject(project)
+    feedback = QgsProcessingFeedback()
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById(ESTIMATE)
+    parameters = {"INPUT": zones.id(), "GRADE": grade.id(), "THICKNESS": 1, "DENSITY": 1,
+                  "OUTPUT": QgsProcessing.TEMPORARY_OUTPUT}
+    done: dict[str, Any] = {}
+    task = QgsProcessingAlgRunnerTask(algorithm, parameters, context, feedback)
+    task.executed.connect(lambda ok, results: done.update(ok=ok, results=results))
+    QgsApplication.taskManager().addTask(task)
+    qtbot.waitUntil(lambda: "ok" in done, timeout=60_000)
+    assert done["ok"]
+    layer = context.getMapLayer(done["results"]["OUTPUT"])
+    assert [f["ore_t"] for f in layer.getFeatures()] == pytest.approx([6 * grid.cell ** 2])
+
+
+def test_sample_zones_with_the_thickness_raster(rare_earth_provider, sample_paths) -> None:
+    rows = run(ESTIMATE, INPUT=sample_paths.zones, GRADE=sample_paths.grade,
+               THICKNESS_RASTER=sample_paths.thickness, CUTOFF=0.1)
+    irgiz = next(r for r in rows if r["name"] == "Irgiz")
+    assert irgiz["ore_t"] > 0 and irgiz["grade_mean"] >= 0.1 and irgiz["coverage"] == pytest.approx(1.0)
+    assert irgiz["tree_t"] == pytest.approx(irgiz["treo_t"] * TREO_TO_TREE)
+
+
+def _ring(grid, cells: list[tuple[float, float]]) -> str:
+    points = [*cells, cells[0]]
+    return ",".join(f"{grid.x(c)} {grid.y(r)}" for c, r in points)
+
+
+def _zonal_count_and_sum(zones: str, grade: str) -> list[tuple[float, float]]:
+    """COUNT and SUM of grade cells per polygon from QGIS's own zonal statistics (cell centres inside)."""
+    registry = QgsApplication.processingRegistry()
+    if registry.algorithmById("native:zonalstatisticsfb") is not None:
+        result = processing.run("native:zonalstatisticsfb", {
+            "INPUT": zones, "INPUT_RASTER": grade, "RASTER_BAND": 1, "COLUMN_PREFIX": "z_",
+            "STATISTICS": [0, 1], "OUTPUT": "memory:"})
+        layer = result["OUTPUT"]
+    else:
+        layer = QgsVectorLayer(zones, "zones", "ogr")
+        processing.run("native:zonalstatistics", {
+            "INPUT_VECTOR": layer, "INPUT_RASTER": grade, "RASTER_BAND": 1, "COLUMN_PREFIX": "z_",
+            "STATISTICS": [0, 1]})
+    rows = [(f["z_count"], f["z_sum"]) for f in layer.getFeatures()]
+    assert all(math.isfinite(total) for _, total in rows)
+    return rows

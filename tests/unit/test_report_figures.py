@@ -1,0 +1,79 @@
+"""Report figures rescale the engine's units only, print one way, and reach the CSV at full precision."""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+
+import pytest
+
+from rare_earth_plugin.core.tonnage import TonnageParams
+from rare_earth_plugin.core.units import PERCENT, PPM
+from rare_earth_plugin.report.csv_export import CSV_FIELDS, write_csv
+from rare_earth_plugin.report.figures import COLUMNS, AreaFigures, formatted, table_rows
+from rare_earth_plugin.report.texts import DISCLAIMER, ReportMeta, assumptions_text
+
+
+@dataclass(frozen=True)
+class FakeResult:
+    polygon_area_m2: float = 1_500_000.0
+    ore_tonnes: float = 388_828_099.0
+    mean_grade: float = 0.2057
+    treo_tonnes: float = 800_000.0
+    tree_tonnes: float = 666_666.7
+    data_coverage: float = 0.985
+    cutoff: float = 0.05
+    warnings: tuple[str, ...] = ()
+
+
+def test_units_are_rescaled_exactly():
+    figures = AreaFigures.from_result("Irgiz", "prospective zone", FakeResult(), PERCENT)
+    assert figures.area_km2 == pytest.approx(1.5)
+    assert figures.ore_mt == pytest.approx(388.828099)
+    assert figures.treo_kt == pytest.approx(800.0)
+    assert figures.coverage_pct == pytest.approx(98.5)
+    assert figures.mean_grade_pct == pytest.approx(0.2057)
+
+
+def test_ppm_grades_are_reported_in_percent():
+    figures = AreaFigures.from_result("x", "k", FakeResult(mean_grade=700.0, cutoff=500.0), PPM)
+    assert figures.mean_grade_pct == pytest.approx(0.07)
+    assert figures.cutoff_pct == pytest.approx(0.05)
+
+
+def test_formatting_thousands_and_missing_grade():
+    figures = AreaFigures.from_result("x", "k", FakeResult(ore_tonnes=11_760_740_000.0, mean_grade=math.nan),
+                                      PERCENT)
+    assert formatted(figures, "ore_mt") == "11,760.74"
+    assert formatted(figures, "mean_grade_pct") == "–"
+    assert table_rows([figures])[0][: 2] == ["x", "k"]
+    assert len(table_rows([figures])[0]) == len(COLUMNS)
+
+
+def test_csv_holds_full_precision_and_empty_cell_for_nan(tmp_path):
+    rows = [AreaFigures.from_result("Жаңа Қазақстан", "prognostic cluster", FakeResult(), PERCENT),
+            AreaFigures.from_result("Dos 3", "prospective zone", FakeResult(mean_grade=math.nan,
+                                                                             warnings=("a", "b")), PERCENT)]
+    path = write_csv(rows, tmp_path / "r.csv")
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        read = list(csv.DictReader(stream))
+    assert tuple(read[0]) == CSV_FIELDS
+    assert read[0]["name"] == "Жаңа Қазақстан"
+    assert float(read[0]["ore_mt"]) == rows[0].ore_mt
+    assert read[1]["mean_grade_pct"] == ""
+    assert read[1]["warnings"] == "a; b"
+
+
+def test_meta_never_blank():
+    meta = ReportMeta(title=" ", author="", organisation="  ").filled()
+    assert meta.title and meta.author and meta.organisation
+
+
+def test_assumptions_name_every_input():
+    params = TonnageParams(cutoff=0.05, density=2.6, thickness_raster="/d/thickness_m.tif")
+    text = assumptions_text(params, "/d/treo_grade_pct.tif", "EPSG:32643")
+    for expected in ("treo_grade_pct.tif", "0.05 % TREO", "2.60 t/m³", "thickness_m.tif", "EPSG:32643",
+                     "exact fractional cell coverage", "1.20"):
+        assert expected in text
+    assert "KAZRC" in DISCLAIMER and "JORC" in DISCLAIMER and "not a Mineral Resource" in DISCLAIMER
