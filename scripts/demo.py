@@ -15,8 +15,9 @@ CUTOFFS_PERCENT = (0.0, 0.10)
 
 def print_estimates(layers) -> None:
     """Each zone's figures at the demo cut-offs, from one grade-tonnage pass per zone."""
+    from rare_earth_plugin.core import display
     from rare_earth_plugin.core.tonnage import TonnageParams
-    from rare_earth_plugin.core.units import DEFAULT_DENSITY
+    from rare_earth_plugin.core.units import DEFAULT_DENSITY, PERCENT
     from rare_earth_plugin.estimation import EstimateInputs, curve_for_geometry, raster_path
 
     inputs = EstimateInputs(raster_path(layers.grade, "grade"),
@@ -30,10 +31,10 @@ def print_estimates(layers) -> None:
     print("-" * len(header))
     for feature in layers.zones.getFeatures():
         for result in curve_for_geometry(feature.geometry(), layers.zones.crs(), inputs, CUTOFFS_PERCENT):
-            grade = f"{result.mean_grade:8.3f}" if result.ore_tonnes > 0 else f"{'-':>8s}"
-            print(f"{feature['name']:22s} {result.cutoff:9.2f} {result.polygon_area_m2 / 1e6:9.2f} "
-                  f"{result.ore_tonnes / 1e6:10.1f} {grade} {result.treo_tonnes / 1e3:9.1f} "
-                  f"{result.tree_tonnes / 1e3:9.1f} {result.data_coverage:8.1%}")
+            print(f"{feature['name']:22s} {display.cutoff(result.cutoff, PERCENT):>9s} "
+                  f"{display.km2(result.polygon_area_m2):>9s} {display.mt(result.ore_tonnes):>10s} "
+                  f"{display.grade(result.mean_grade, PERCENT):>8s} {display.kt(result.treo_tonnes):>9s} "
+                  f"{display.kt(result.tree_tonnes):>9s} {display.coverage(result.data_coverage) + '%':>8s}")
 
 
 def write_report(out_dir: Path) -> None:
@@ -56,6 +57,7 @@ def main() -> int:
     from qgis.core import QgsProject
 
     import rare_earth_plugin
+    from rare_earth_plugin.core.display import km2
     from rare_earth_plugin.layers import load_sample_layers
 
     plugin = rare_earth_plugin.classFactory(None)
@@ -67,7 +69,7 @@ def main() -> int:
         print(f"  {layer.name():28s} {layer.crs().authid():11s} {Path(layer.source().split('|')[0]).name}")
     print(f"\n{'Zone':22s} {'Kind':20s} {'Area km2':>9s}")
     for feature in layers.zones.getFeatures():
-        print(f"{feature['name']:22s} {feature['kind']:20s} {feature.geometry().area() / 1e6:9.2f}")
+        print(f"{feature['name']:22s} {feature['kind']:20s} {km2(feature.geometry().area()):>9s}")
     print_estimates(layers)
     write_report(args.out)
     plugin.unload()

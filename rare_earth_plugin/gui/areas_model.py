@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry
 from qgis.PyQt.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
+from ..core import display
 from ..core.tonnage import TonnageResult
 from ..core.units import PERCENT
-from . import formatting
 
 #: (layer id, feature id): a row is the feature it shows.
 AreaKey = tuple[str, int]
@@ -61,7 +61,7 @@ class AreasModel(QAbstractTableModel):
     def headerData(self, section: int, orientation, role: int = Qt.DisplayRole):  # noqa: N802
         if orientation != Qt.Horizontal:
             return None
-        unit = formatting.unit_label(self.unit)
+        unit = display.unit_label(self.unit)
         if role == Qt.DisplayRole:
             return ("Name", "Type", "Area\n(km²)", "Ore\n(Mt)", f"Grade\n({unit})", "TREO\n(kt)",
                     "Coverage\n(%)")[section]
@@ -95,14 +95,14 @@ class AreasModel(QAbstractTableModel):
             return value if math.isfinite(value) else -math.inf
         if role == Qt.DisplayRole:
             if column == self.AREA:
-                return formatting.km2(value)
+                return display.km2(value)
             if column == self.ORE:
-                return formatting.mt(value)
+                return display.mt(value)
             if column == self.GRADE:
-                return formatting.grade(value, self.unit)
+                return display.grade(value, self.unit)
             if column == self.TREO:
-                return formatting.kt(value)
-            return formatting.coverage(value)
+                return display.kt(value)
+            return display.coverage(value)
         return None
 
     # Rows ---------------------------------------------------------------------------------------------------

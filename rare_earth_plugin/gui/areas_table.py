@@ -41,7 +41,7 @@ class AreasTable(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)  # names stay whole; the view scrolls
         header.setStretchLastSection(True)
-        self.view.setMinimumHeight(180)
+        self.view.setMinimumHeight(130)
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)

@@ -19,12 +19,11 @@ from qgis.core import (
     QgsVectorLayer,
     QgsWkbTypes,
 )
-from qgis.gui import QgsDockWidget
+from qgis.gui import QgsCollapsibleGroupBox, QgsDockWidget
 from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtWidgets import (
     QAction,
     QFileDialog,
-    QGroupBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -38,13 +37,14 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import log
+from ..core import display
 from ..core.catalogue import SAMPLE_CRS
+from ..core.grade_tonnage_chart import chart_cutoffs
 from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs
 from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
 from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaKey, AreaRow, AreasModel
 from .areas_table import AreasTable
-from .chart import chart_cutoffs
 from .estimate_task import EstimateJob, EstimateTask
 from .inputs_panel import InputsPanel, InputsState
 from .map_tool import SurveyAreaTool
@@ -55,6 +55,8 @@ OBJECT_NAME = "RareEarthExplorerDock"
 TITLE = "Rare Earth Explorer"
 MESSAGE_TITLE = "Rare Earth"
 DEBOUNCE_MS = 300
+#: How much wider than the area the map shows when an area is chosen: enough to see its neighbours.
+ZOOM_CONTEXT = 2.0
 SKETCH_KEY: AreaKey = ("sketch", 0)
 
 
@@ -133,7 +135,9 @@ class ExplorerDock(QgsDockWidget):
         return timer
 
     def _build_layout(self) -> None:
-        inputs_box = QGroupBox("Inputs")
+        inputs_box = QgsCollapsibleGroupBox("Inputs")  # folds away once set, leaving room for the chart
+        inputs_box.setSettingGroup("rare_earth_inputs")
+        inputs_box.setSaveCollapsedState(True)
         QVBoxLayout(inputs_box).addWidget(self.inputs)
 
         areas = QWidget()
@@ -162,11 +166,11 @@ class ExplorerDock(QgsDockWidget):
         splitter.addWidget(areas)
         splitter.addWidget(self.result)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([250, 420, 330])
+        splitter.setSizes([230, 250, 520])
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 2)
         self.setWidget(splitter)
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(440)
 
     def _connections(self):
         """Every signal this dock listens to outside itself, so ``unload`` can undo exactly these."""
@@ -397,15 +401,21 @@ class ExplorerDock(QgsDockWidget):
         layer = self.project.mapLayer(key[0])
         return layer if isinstance(layer, QgsVectorLayer) else None
 
-    def select_area(self, key: AreaKey) -> None:
-        """Select the feature, zoom to it and flash it, then show its figures and chart."""
+    def select_area(self, key: AreaKey, zoom: bool = True) -> None:
+        """Select the feature, zoom to it with its surroundings and flash it, then show its figures and chart.
+
+        ``zoom=False`` for an area just drawn: the user is already looking at it."""
         row = self.model.row_for(key)
         if row is None:
             return
+        previous = self._layer(self.selected) if self.selected is not None else None
         layer = self._layer(key)
+        if previous is not None and previous is not layer:
+            previous.removeSelection()
         if layer is not None:
             layer.selectByIds([key[1]])
-            self.canvas.zoomToFeatureIds(layer, [key[1]])
+            if zoom:
+                self._zoom_to(layer, key[1])
             self.canvas.flashFeatureIds(layer, [key[1]])
         if self.selected != key:
             self.selected = key
@@ -413,6 +423,15 @@ class ExplorerDock(QgsDockWidget):
             inputs = self.current_inputs()
             if inputs is not None:
                 self._start_curve(key, inputs)
+
+    def _zoom_to(self, layer: QgsVectorLayer, fid: int) -> None:
+        feature = layer.getFeature(fid)
+        if not feature.hasGeometry():
+            return
+        extent = self.canvas.mapSettings().layerExtentToOutputExtent(layer, feature.geometry().boundingBox())
+        extent.scale(ZOOM_CONTEXT)
+        self.canvas.setExtent(extent)
+        self.canvas.refresh()
 
     def _show_selected(self) -> None:
         row = self.model.row_for(self.selected) if self.selected else None
@@ -460,7 +479,8 @@ class ExplorerDock(QgsDockWidget):
         area.setSourceCrs(self._canvas_crs(), self.project.transformContext())
         ellipsoid = self.project.ellipsoid()
         area.setEllipsoid(ellipsoid if ellipsoid and ellipsoid != "NONE" else "EPSG:7030")
-        self.result.title.setText(f"Drawing a survey area: about {area.measureArea(geometry) / 1e6:,.2f} km²")
+        size = display.km2(area.measureArea(geometry))
+        self.result.title.setText(f"Drawing a survey area: about {size} km²")
         inputs = self.current_inputs()
         if inputs is None:
             return
@@ -514,7 +534,7 @@ class ExplorerDock(QgsDockWidget):
             self.model.upsert(row)
         self._estimate(rows, "Rare Earth: estimating the new survey area", inputs, persist=True)
         self.table.select_key(key)
-        self.select_area(key)
+        self.select_area(key, zoom=False)
         return key
 
     # Chosen features ----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsTask
 
 from .. import log
-from ..core.tonnage import TonnageInputError, TonnageResult
+from ..core.tonnage import TonnageInputError, TonnageResult, reusing_open_rasters
 from ..estimation import EstimateInputs, curve_for_geometry, estimate_geometry
 from .areas_model import AreaKey
 
@@ -53,6 +53,10 @@ class EstimateTask(QgsTask):
         self.outcome = EstimateOutcome()
 
     def run(self) -> bool:
+        with reusing_open_rasters():
+            return self._run_jobs()
+
+    def _run_jobs(self) -> bool:
         for number, job in enumerate(self.jobs):
             if self.isCanceled():
                 return False

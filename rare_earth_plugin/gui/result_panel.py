@@ -5,7 +5,7 @@ from __future__ import annotations
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import (
     QApplication,
-    QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -13,9 +13,10 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..core import display
 from ..core.tonnage import TonnageResult
-from . import formatting
 from .chart import GradeTonnageChart
+from .formatting import figures_table
 
 
 class ResultPanel(QWidget):
@@ -32,20 +33,25 @@ class ResultPanel(QWidget):
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
 
-        figures = QFormLayout()
+        figures = QGridLayout()  # two columns of figures: the chart below needs the height
+        figures.setHorizontalSpacing(12)
         self.labels: dict[str, QLabel] = {}
-        for key, text, tip in (
+        for index, (key, text, tip) in enumerate((
                 ("area", "Area", "Area of the polygon"),
                 ("ore", "Ore", "Ore tonnes above the cut-off"),
                 ("grade", "Mean grade", "Tonnage-weighted mean grade of the ore"),
                 ("treo", "TREO", "Contained rare-earth oxides"),
                 ("tree", "TREE", "Contained rare-earth elements (metal), TREO / 1.20"),
-                ("coverage", "Data coverage", "Share of the polygon with grade data")):
-            label = QLabel(formatting.MISSING)
+                ("coverage", "Data coverage", "Share of the polygon with grade data"))):
+            label = QLabel(display.MISSING)
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
             label.setToolTip(tip)
             self.labels[key] = label
-            figures.addRow(text, label)
+            row, column = index % 3, 2 * (index // 3)
+            figures.addWidget(QLabel(text), row, column)
+            figures.addWidget(label, row, column + 1)
+        figures.setColumnStretch(1, 1)
+        figures.setColumnStretch(3, 1)
         layout.addLayout(figures)
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
@@ -71,18 +77,18 @@ class ResultPanel(QWidget):
             self.chart.show_message("Computing the grade-tonnage curve…")
         self.name, self.result, self.unit = name, result, unit
         self.title.setText(name or "No area selected")
-        label = formatting.unit_label(unit)
+        label = display.unit_label(unit)
         values = {
-            "area": f"{formatting.km2(result.polygon_area_m2)} km²",
-            "ore": f"{formatting.mt(result.ore_tonnes)} Mt above "
-                   f"{formatting.grade(result.cutoff, unit)} {label}",
-            "grade": f"{formatting.grade(result.mean_grade, unit)} {label}",
-            "treo": f"{formatting.kt(result.treo_tonnes)} kt",
-            "tree": f"{formatting.kt(result.tree_tonnes)} kt",
-            "coverage": f"{formatting.coverage(result.data_coverage)} %",
+            "area": f"{display.km2(result.polygon_area_m2)} km²",
+            "ore": f"{display.mt(result.ore_tonnes)} Mt above "
+                   f"{display.grade(result.cutoff, unit)} {label}",
+            "grade": f"{display.grade(result.mean_grade, unit)} {label}",
+            "treo": f"{display.kt(result.treo_tonnes)} kt",
+            "tree": f"{display.kt(result.tree_tonnes)} kt",
+            "coverage": f"{display.coverage(result.data_coverage)} %",
         } if result is not None else {}
         for key, widget in self.labels.items():
-            widget.setText(values.get(key, formatting.MISSING))
+            widget.setText(values.get(key, display.MISSING))
         self.notes.setText(error or ("\n".join(result.warnings) if result is not None else ""))
         self.copy_button.setEnabled(result is not None)
 
@@ -101,7 +107,7 @@ class ResultPanel(QWidget):
 
     def figures_text(self) -> str:
         rows = self.curve or ([self.result] if self.result is not None else [])
-        return formatting.figures_table(self.name, rows, self.unit)
+        return figures_table(self.name, rows, self.unit)
 
     def copy(self) -> None:
         QApplication.clipboard().setText(self.figures_text())

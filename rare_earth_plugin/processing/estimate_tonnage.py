@@ -6,12 +6,10 @@ from typing import Any
 
 from qgis.core import (
     QgsFeature,
-    QgsFeatureSink,
     QgsField,
     QgsFields,
     QgsProcessing,
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
@@ -20,7 +18,6 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..core.tonnage import TonnageResult
-from ..estimation import estimate_geometry
 from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
 from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, finite_or_null
 
@@ -75,23 +72,13 @@ class EstimateTonnageAlgorithm(TonnageAlgorithm):
 
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
-        source = self.parameterAsSource(parameters, INPUT, context)
-        if source is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
-        crs = source.sourceCrs()
-        self.check_crs(crs)
+        source, crs = self.input_source(parameters, context)
         fields = QgsProcessingUtils.combineFields(source.fields(), result_fields())
-        sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, source.wkbType(), crs)
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
-        for feature in self.each_feature(source, feedback):
-            result = self.estimate_feature(
-                feature, lambda f=feature: estimate_geometry(f.geometry(), crs, self.inputs), feedback)
-            if result is not None:
-                self.push_warnings(feature, result.warnings, feedback)
+        sink, dest_id = self.output_sink(parameters, context, fields, source.wkbType(), crs)
+        for feature, results in self.curves(source, crs, (self.inputs.params.cutoff,), feedback):
             out = QgsFeature(fields)
             out.setGeometry(feature.geometry())
+            result = results[0] if results is not None else None
             out.setAttributes(feature.attributes() + result_values(result))
-            if not sink.addFeature(out, QgsFeatureSink.FastInsert):
-                raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
+            self.write(sink, out, parameters)
         return {OUTPUT: dest_id}

@@ -11,12 +11,10 @@ from typing import Any
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
-    QgsFeatureSink,
     QgsField,
     QgsFields,
     QgsProcessing,
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
@@ -25,7 +23,6 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..core.units import PERCENT
-from ..estimation import curve_for_geometry
 from .raster_inputs import (
     CUTOFFS,
     HELP_COMMON,
@@ -99,23 +96,12 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
 
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
-        source = self.parameterAsSource(parameters, INPUT, context)
-        if source is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
-        crs = source.sourceCrs()
-        self.check_crs(crs)
+        source, crs = self.input_source(parameters, context)
         fields = curve_fields()
-        sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, QgsWkbTypes.NoGeometry,
-                                             QgsCoordinateReferenceSystem())
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
+        sink, dest_id = self.output_sink(parameters, context, fields, QgsWkbTypes.NoGeometry,
+                                         QgsCoordinateReferenceSystem())
         feedback.pushInfo(f"Cut-offs: {', '.join(f'{c:g}' for c in self.cutoffs)}")
-        for feature in self.each_feature(source, feedback):
-            results = self.estimate_feature(
-                feature, lambda f=feature: curve_for_geometry(f.geometry(), crs, self.inputs, self.cutoffs),
-                feedback)
-            if results is not None:
-                self.push_warnings(feature, (w for r in results for w in r.warnings), feedback)
+        for feature, results in self.curves(source, crs, self.cutoffs, feedback):
             for index, cutoff in enumerate(self.cutoffs):
                 row = QgsFeature(fields)
                 values: list[Any] = [None] * 4
@@ -124,6 +110,5 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
                     values = [finite_or_null(v) for v in (result.ore_tonnes, result.mean_grade,
                                                           result.treo_tonnes, result.tree_tonnes)]
                 row.setAttributes([feature.id(), feature_name(feature), cutoff, *values])
-                if not sink.addFeature(row, QgsFeatureSink.FastInsert):
-                    raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
+                self.write(sink, row, parameters)
         return {OUTPUT: dest_id}

@@ -1,4 +1,5 @@
-"""What the per-polygon tonnage algorithms share: group, icon, input checks and per-feature error handling.
+"""What the per-polygon tonnage algorithms share: group, icon, input checks, the estimating loop, per-feature
+error handling.
 
 One polygon that cannot be estimated (empty geometry, a line, a geometry the engine rejects) must not cost the
 user the whole batch: it is reported by name and written with empty result fields. Inputs that are wrong for
@@ -8,23 +9,26 @@ every feature (a missing raster, a bad band, a layer without CRS) stop the run o
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureRequest,
+    QgsFeatureSink,
+    QgsFields,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeatureSource,
     QgsProcessingFeedback,
+    QgsWkbTypes,
 )
 from qgis.PyQt.QtGui import QIcon
 
-from ..core.tonnage import TonnageInputError
-from ..estimation import EstimateInputs, crs_for_engine
+from ..core.tonnage import TonnageInputError, TonnageResult, reusing_open_rasters
+from ..estimation import EstimateInputs, crs_for_engine, curve_for_geometry
 from ..paths import resource
 from .raster_inputs import check_thickness_choice, inputs_from_parameters
 
@@ -88,12 +92,44 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         self.inputs = inputs_from_parameters(self, parameters, context)
         return True
 
-    @staticmethod
-    def check_crs(crs: QgsCoordinateReferenceSystem) -> None:
+    def input_source(self, parameters: dict[str, Any], context: QgsProcessingContext
+                     ) -> tuple[QgsProcessingFeatureSource, QgsCoordinateReferenceSystem]:
+        """The polygons of ``INPUT`` and their CRS, which the engine must understand."""
+        source = self.parameterAsSource(parameters, INPUT, context)
+        if source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
+        crs = source.sourceCrs()
         try:
             crs_for_engine(crs)
         except TonnageInputError as error:
             raise QgsProcessingException(f"{INPUT}: {error}") from None
+        return source, crs
+
+    def output_sink(self, parameters: dict[str, Any], context: QgsProcessingContext, fields: QgsFields,
+                    wkb_type: QgsWkbTypes.Type, crs: QgsCoordinateReferenceSystem
+                    ) -> tuple[QgsFeatureSink, str]:
+        sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, wkb_type, crs)
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
+        return sink, dest_id
+
+    def write(self, sink: QgsFeatureSink, feature: QgsFeature, parameters: dict[str, Any]) -> None:
+        if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
+            raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
+
+    def curves(self, source: QgsProcessingFeatureSource, crs: QgsCoordinateReferenceSystem,
+               cutoffs: Sequence[float], feedback: QgsProcessingFeedback
+               ) -> Iterator[tuple[QgsFeature, list[TonnageResult] | None]]:
+        """Each feature with its results at ``cutoffs``, in order (None for a feature the engine rejects,
+        after a message), its warnings reported once."""
+        with reusing_open_rasters():
+            for feature in self.each_feature(source, feedback):
+                results = self.estimate_feature(
+                    feature, lambda f=feature: curve_for_geometry(f.geometry(), crs, self.inputs, cutoffs),
+                    feedback)
+                if results is not None:
+                    self.push_warnings(feature, (w for r in results for w in r.warnings), feedback)
+                yield feature, results
 
     @staticmethod
     def each_feature(source: QgsProcessingFeatureSource,

@@ -18,6 +18,8 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
+from ..core.grade_tonnage_chart import chart_cutoffs
+from ..core.tonnage import TonnageResult, reusing_open_rasters
 from ..core.units import standard_cutoffs
 from ..estimation import EstimateInputs, curve_for_geometry, estimate_geometry
 from .errors import ReportError
@@ -25,8 +27,9 @@ from .figures import AreaFigures
 
 NAME_FIELDS = ("name", "Name", "NAME", "zone", "title")
 KIND_FIELD = "kind"
-#: Points of the grade-tonnage chart per standard cut-off range; the table uses the standard cut-offs.
+#: The chart's even steps and how far past the highest standard (or chosen) cut-off it reaches.
 CHART_STEPS = 24
+CHART_REACH = 1.25
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class AreaResult:
     area: ReportArea
     figures: AreaFigures  # at the chosen cut-off
     cutoff_table: tuple[AreaFigures, ...]  # at the standard cut-offs
-    chart_curve: tuple[AreaFigures, ...]  # finer, for the chart
+    chart_curve: tuple[TonnageResult, ...]  # finer, for the chart; in the inputs' grade unit
 
 
 def _text(value: object) -> str:
@@ -81,11 +84,6 @@ def areas_from_layer(layer: QgsVectorLayer, feature_ids: Iterable[int] | None = 
     return areas
 
 
-def chart_cutoffs(grade_unit: str) -> tuple[float, ...]:
-    top = max(standard_cutoffs(grade_unit)) * 1.25
-    return tuple(top * step / CHART_STEPS for step in range(CHART_STEPS + 1))
-
-
 def estimate_areas(areas: Sequence[ReportArea], inputs: EstimateInputs,
                    progress: Callable[[float], None] | None = None,
                    cancelled: Callable[[], bool] | None = None) -> list[AreaResult]:
@@ -95,20 +93,21 @@ def estimate_areas(areas: Sequence[ReportArea], inputs: EstimateInputs,
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
     unit = inputs.params.grade_unit
     table_cuts = standard_cutoffs(unit)
-    chart_cuts = chart_cutoffs(unit)
+    chart_cuts = chart_cutoffs(unit, inputs.params.cutoff, steps=CHART_STEPS, reach=CHART_REACH)
     results = []
-    for number, area in enumerate(areas):
-        if cancelled is not None and cancelled():
-            raise ReportError("the report export was cancelled")
-        headline = estimate_geometry(area.geometry, area.crs, inputs)
-        curve = curve_for_geometry(area.geometry, area.crs, inputs, (*table_cuts, *chart_cuts))
-        figures = [AreaFigures.from_result(area.name, area.kind, result, unit) for result in curve]
-        results.append(AreaResult(
-            area=area,
-            figures=AreaFigures.from_result(area.name, area.kind, headline, unit),
-            cutoff_table=tuple(figures[: len(table_cuts)]),
-            chart_curve=tuple(figures[len(table_cuts):]),
-        ))
-        if progress is not None:
-            progress(100.0 * (number + 1) / len(areas))
+    with reusing_open_rasters():
+        for number, area in enumerate(areas):
+            if cancelled is not None and cancelled():
+                raise ReportError("the report export was cancelled")
+            headline = estimate_geometry(area.geometry, area.crs, inputs)
+            curve = curve_for_geometry(area.geometry, area.crs, inputs, (*table_cuts, *chart_cuts))
+            results.append(AreaResult(
+                area=area,
+                figures=AreaFigures.from_result(area.name, area.kind, headline, unit),
+                cutoff_table=tuple(AreaFigures.from_result(area.name, area.kind, result, unit)
+                                   for result in curve[: len(table_cuts)]),
+                chart_curve=tuple(curve[len(table_cuts):]),
+            ))
+            if progress is not None:
+                progress(100.0 * (number + 1) / len(areas))
     return results

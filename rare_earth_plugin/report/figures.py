@@ -1,20 +1,18 @@
-"""The report's figures in reporting units (km², Mt, kt, % TREO) and the one way they are printed.
+"""The report's figures in reporting units (km², Mt, kt, % TREO) and the columns of its tables.
 
 The engine's ``TonnageResult`` holds m² and tonnes in the grade unit of the raster; this module only rescales
-units, it does no tonnage arithmetic. The PDF tables, the CSV and the GeoPackage all use ``COLUMNS``, so the
-same area shows the same figures everywhere.
+units (as ``core.display`` defines them for the dock too), it does no tonnage arithmetic. The PDF tables, the
+CSV and the GeoPackage all use ``COLUMNS``, so the same area shows the same figures everywhere.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..core import display
 from ..core.units import PERCENT, convert_grade
-
-NO_VALUE = "–"
 
 
 class EngineResult(Protocol):
@@ -50,25 +48,15 @@ class AreaFigures:
         return cls(
             name=name,
             kind=kind,
-            area_km2=result.polygon_area_m2 / 1e6,
-            ore_mt=result.ore_tonnes / 1e6,
+            area_km2=display.AREA.convert(result.polygon_area_m2),
+            ore_mt=display.ORE.convert(result.ore_tonnes),
             mean_grade_pct=convert_grade(result.mean_grade, grade_unit, PERCENT),
-            treo_kt=result.treo_tonnes / 1e3,
-            tree_kt=result.tree_tonnes / 1e3,
-            coverage_pct=result.data_coverage * 100.0,
+            treo_kt=display.CONTAINED.convert(result.treo_tonnes),
+            tree_kt=display.CONTAINED.convert(result.tree_tonnes),
+            coverage_pct=display.COVERAGE.convert(result.data_coverage),
             cutoff_pct=convert_grade(result.cutoff, grade_unit, PERCENT),
             warnings=tuple(result.warnings),
         )
-
-
-def _fixed(decimals: int) -> Callable[[Any], str]:
-    def fmt(value: Any) -> str:
-        if isinstance(value, str):
-            return value
-        number = float(value)
-        return NO_VALUE if math.isnan(number) else f"{number:,.{decimals}f}"
-
-    return fmt
 
 
 @dataclass(frozen=True)
@@ -83,19 +71,23 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+#: The report shows grades in % TREO whatever the raster's unit (``AreaFigures`` holds them in %).
+_GRADE = display.GRADE[PERCENT]
+_CUTOFF = display.CUTOFF[PERCENT]
+
 COLUMNS: tuple[Column, ...] = (
     Column("name", "Area", _text, numeric=False),
     Column("kind", "Kind", _text, numeric=False),
-    Column("area_km2", "Area km²", _fixed(2)),
-    Column("ore_mt", "Ore Mt", _fixed(2)),
-    Column("mean_grade_pct", "Mean grade % TREO", _fixed(3)),
-    Column("treo_kt", "TREO kt", _fixed(1)),
-    Column("tree_kt", "TREE kt", _fixed(1)),
-    Column("coverage_pct", "Data coverage %", _fixed(1)),
+    Column("area_km2", f"Area {display.AREA.unit}", display.AREA.text),
+    Column("ore_mt", f"Ore {display.ORE.unit}", display.ORE.text),
+    Column("mean_grade_pct", f"Mean grade {_GRADE.unit} TREO", _GRADE.text),
+    Column("treo_kt", f"TREO {display.CONTAINED.unit}", display.CONTAINED.text),
+    Column("tree_kt", f"TREE {display.CONTAINED.unit}", display.CONTAINED.text),
+    Column("coverage_pct", f"Data coverage {display.COVERAGE.unit}", display.COVERAGE.text),
 )
 #: The per-area table at standard cut-offs: the same formats, with the cut-off first.
 CUTOFF_COLUMNS: tuple[Column, ...] = (
-    Column("cutoff_pct", "Cut-off % TREO", _fixed(2)),
+    Column("cutoff_pct", f"Cut-off {_CUTOFF.unit} TREO", _CUTOFF.text),
     *(column for column in COLUMNS if column.key in ("ore_mt", "mean_grade_pct", "treo_kt", "tree_kt")),
 )
 COLUMNS_BY_KEY = {column.key: column for column in (*COLUMNS, *CUTOFF_COLUMNS)}

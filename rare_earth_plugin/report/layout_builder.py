@@ -53,6 +53,7 @@ from qgis.PyQt.QtCore import QPointF, Qt
 from qgis.PyQt.QtXml import QDomDocument
 
 from ..core import catalogue
+from ..core.tonnage import TonnageParams
 from ..estimation import EstimateInputs
 from ..paths import resource, sample_data
 from .area_results import AreaResult
@@ -354,7 +355,7 @@ def _fill_summary(layout: QgsPrintLayout, results: Sequence[AreaResult], map_lay
 
 
 def _fill_area_page(layout: QgsPrintLayout, page: int, result: AreaResult, map_layers: list[QgsMapLayer],
-                    project: QgsProject, chart: Path) -> None:
+                    project: QgsProject, params: TonnageParams, chart: Path) -> None:
     figures = result.figures
     notes = [f"Source: layer '{result.area.layer_name}', feature {result.area.fid}."]
     if math.isnan(figures.mean_grade_pct):
@@ -385,7 +386,7 @@ def _fill_area_page(layout: QgsPrintLayout, page: int, result: AreaResult, map_l
 
     picture = _item(layout, "area_chart", page, QgsLayoutItemPicture)
     size = picture.sizeWithUnits()
-    write_chart(result.chart_curve, figures.cutoff_pct, chart, size.width(), size.height())
+    write_chart(result.chart_curve, params.grade_unit, params.cutoff, chart, size.width(), size.height())
     picture.setPicturePath(str(chart), QgsLayoutItemPicture.FormatRaster)
 
 
@@ -424,7 +425,7 @@ def build_report_layout(results: Sequence[AreaResult], inputs: EstimateInputs, l
     built = BuiltReport(layout=layout, project=project)
     for number, (result, stem) in enumerate(zip(results, unique_stems(r.area.name for r in results))):
         chart = work_dir / f"chart_{number + 1:03d}_{stem}.png"
-        _fill_area_page(layout, AREA_PAGE + number, result, page_layers, project, chart)
+        _fill_area_page(layout, AREA_PAGE + number, result, page_layers, project, inputs.params, chart)
         built.chart_paths.append(chart)
     layout.refresh()
     return built

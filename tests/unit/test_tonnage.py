@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import numpy as np
 import pyproj
@@ -311,3 +312,52 @@ def test_bad_inputs_name_the_file(tmp_path, make_raster, two_grade_raster):
         estimate_tonnage(polygon, two_grade_raster, params(), polygon_crs="EPSG:999999")
     with pytest.raises(TonnageInputError, match="cutoffs"):
         grade_tonnage_curve(polygon, two_grade_raster, [0.1, -1.0], params())
+
+
+def test_reopening_to_bound_the_block_cache_changes_nothing(make_raster, monkeypatch):
+    rng = np.random.default_rng(5)
+    grade = rng.uniform(0.0, 0.3, (64, 80)).astype(np.float32)
+    thickness = make_raster(rng.uniform(1.0, 9.0, (64, 80)), tiled=True, block=16)
+    path = make_raster(grade, tiled=True, block=16)
+    polygon = Polygon([(ORIGIN_X + 5, ORIGIN_Y - 5), (ORIGIN_X + 777, ORIGIN_Y - 33),
+                       (ORIGIN_X + 701, ORIGIN_Y - 612), (ORIGIN_X + 40, ORIGIN_Y - 590)])
+    with_raster = TonnageParams(thickness_raster=thickness)
+    expected = grade_tonnage_curve(polygon, path, [0.0, 0.1], with_raster)
+    monkeypatch.setattr(tonnage, "TILE_CELLS", 256)
+    monkeypatch.setattr(tonnage, "_CACHE_BUDGET", 1024)  # reopen after every tile or so
+    got = grade_tonnage_curve(polygon, path, [0.0, 0.1], with_raster)
+    for a, b in zip(got, expected):
+        assert a.to_dict() == pytest.approx(b.to_dict(), rel=1e-12)
+
+
+def test_a_raster_rewritten_in_place_is_read_again(make_raster):
+    polygon = box(ORIGIN_X, ORIGIN_Y - 100, ORIGIN_X + 100, ORIGIN_Y)
+    path = make_raster(np.full((10, 10), 0.1, dtype=np.float32), name="rewritten.tif")
+    with tonnage.reusing_open_rasters():
+        assert estimate_tonnage(polygon, path, params()).mean_grade == pytest.approx(0.1)
+        time.sleep(0.02)  # past the file system's timestamp granularity, as any real rewrite is
+        make_raster(np.full((10, 10), 0.3, dtype=np.float32), name="rewritten.tif")
+        assert estimate_tonnage(polygon, path, params()).mean_grade == pytest.approx(0.3)
+
+
+def test_rasters_stay_open_only_inside_a_reusing_block(make_raster, monkeypatch):
+    opened = []
+    real_open = tonnage.rasterio.open
+
+    def counting_open(*args, **kwargs):
+        dataset = real_open(*args, **kwargs)
+        opened.append(dataset)
+        return dataset
+
+    grade = make_raster(np.full((10, 10), 0.2, dtype=np.float32))
+    thickness = make_raster(np.full((10, 10), 3.0, dtype=np.float32))
+    monkeypatch.setattr(tonnage.rasterio, "open", counting_open)
+    polygon = box(ORIGIN_X, ORIGIN_Y - 100, ORIGIN_X + 100, ORIGIN_Y)
+    with_raster = TonnageParams(thickness_raster=thickness)
+    expected = estimate_tonnage(polygon, grade, with_raster)
+    assert len(opened) == 2 and all(dataset.closed for dataset in opened)
+    with tonnage.reusing_open_rasters():
+        for _ in range(5):
+            assert estimate_tonnage(polygon, grade, with_raster) == expected
+        assert len(opened) == 4 and not any(dataset.closed for dataset in opened[2:])
+    assert all(dataset.closed for dataset in opened)

@@ -1,0 +1,87 @@
+"""How figures read everywhere (dock, clipboard, report, CSV, demo): units, decimals, the missing-value mark.
+
+One policy, so the same area shows the same numbers wherever it appears. Decimals follow what the estimate can
+support: 10 kt of TREO, 0.01 km², 0.001 % grade (= 10 ppm).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .units import PERCENT, PPM, UNIT_LABELS
+
+#: Printed where there is no number: no ore (so no mean grade), no result yet, NaN.
+MISSING = "–"
+
+
+def number(value: float | None, decimals: int) -> str:
+    """``value`` with thousands separators, or ``MISSING`` for None, NaN and infinity."""
+    if value is None or not math.isfinite(value):
+        return MISSING
+    return f"{value:,.{decimals}f}"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A figure as users read it: ``unit``, ``decimals``, and ``shown = engine value × 10**power``.
+
+    A power of ten rather than a factor: dividing by 1e6 (not multiplying by 1e-6) keeps round engine values
+    round in the full-precision CSV.
+    """
+
+    unit: str
+    decimals: int
+    power: int = 0
+
+    def convert(self, engine_value: float) -> float:
+        """The engine's value (m², t, 0-1 fraction, grade unit) in this quantity's unit."""
+        if self.power < 0:
+            return engine_value / 10 ** -self.power
+        return engine_value * 10 ** self.power
+
+    def text(self, value: float | None) -> str:
+        """``value`` already in this quantity's unit, as printed."""
+        return number(value, self.decimals)
+
+    def engine_text(self, engine_value: float | None) -> str:
+        return self.text(None if engine_value is None else self.convert(engine_value))
+
+
+AREA = Quantity("km²", 2, -6)  # from m²
+ORE = Quantity("Mt", 2, -6)  # from t
+CONTAINED = Quantity("kt", 1, -3)  # TREO and TREE, from t
+COVERAGE = Quantity("%", 1, 2)  # from a 0-1 fraction
+#: Mean grades: 3 decimals in %, whole numbers in ppm (the same precision: 0.001 % = 10 ppm).
+GRADE = {PERCENT: Quantity(UNIT_LABELS[PERCENT], 3), PPM: Quantity(UNIT_LABELS[PPM], 0)}
+#: Standard cut-offs (0.02 %, 0.05 %, ... 0.20 %); a cut-off the user types prints with ``GRADE`` precision.
+CUTOFF = {PERCENT: Quantity(UNIT_LABELS[PERCENT], 2), PPM: Quantity(UNIT_LABELS[PPM], 0)}
+
+
+def unit_label(unit: str) -> str:
+    """The label users see for a grade unit ("%", "ppm"); an unknown unit shows as itself."""
+    return UNIT_LABELS.get(unit, unit)
+
+
+def km2(area_m2: float | None) -> str:
+    return AREA.engine_text(area_m2)
+
+
+def mt(tonnes: float | None) -> str:
+    return ORE.engine_text(tonnes)
+
+
+def kt(tonnes: float | None) -> str:
+    return CONTAINED.engine_text(tonnes)
+
+
+def coverage(fraction: float | None) -> str:
+    return COVERAGE.engine_text(fraction)
+
+
+def grade(value: float | None, unit: str) -> str:
+    return GRADE[unit].text(value)
+
+
+def cutoff(value: float | None, unit: str) -> str:
+    return CUTOFF[unit].text(value)

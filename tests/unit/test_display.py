@@ -1,0 +1,56 @@
+"""One display policy: units, decimals, thousands separators and the missing-value mark."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rare_earth_plugin.core import display
+from rare_earth_plugin.core.units import PERCENT, PPM
+
+
+@pytest.mark.parametrize("value", [None, math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize("format_", [display.km2, display.mt, display.kt, display.coverage,
+                                     lambda v: display.grade(v, PERCENT), lambda v: display.grade(v, PPM),
+                                     lambda v: display.cutoff(v, PERCENT), display.AREA.text])
+def test_no_number_prints_the_missing_mark(format_, value):
+    assert format_(value) == display.MISSING
+
+
+def test_engine_units_become_reporting_units_with_thousands_separators():
+    assert display.km2(138_000_000.0) == "138.00"
+    assert display.km2(1_234_567_890.0) == "1,234.57"
+    assert display.mt(11_760_740_000.0) == "11,760.74"
+    assert display.kt(20_000_000.0) == "20,000.0"
+    assert display.coverage(0.985) == "98.5"
+    assert display.coverage(1.0) == "100.0"
+
+
+def test_grades_in_ppm_are_whole_numbers_and_in_percent_have_the_same_precision():
+    assert display.grade(0.0700, PERCENT) == "0.070"
+    assert display.grade(700.0, PPM) == "700"
+    assert display.grade(12_345.4, PPM) == "12,345"
+    # 0.001 % = 10 ppm: the same grade prints to the same resolution in both units.
+    assert display.grade(0.1234, PERCENT) == "0.123"
+    assert display.grade(1234.0, PPM) == "1,234"
+
+
+def test_standard_cutoffs_print_with_two_decimals_in_percent():
+    assert [display.cutoff(c, PERCENT) for c in (0.0, 0.02, 0.1)] == ["0.00", "0.02", "0.10"]
+    assert display.cutoff(500.0, PPM) == "500"
+
+
+def test_conversion_keeps_round_values_round():
+    # Dividing by a power of ten, not multiplying by its inverse: the CSV shows 98.5, not 98.49999999999999.
+    assert display.COVERAGE.convert(0.985) == 98.5
+    assert display.AREA.convert(1_500_000.0) == 1.5
+    assert display.CONTAINED.convert(800_000.0) == 800.0
+    assert repr(display.ORE.convert(388_828_099.0)) == "388.828099"
+
+
+def test_unit_labels():
+    assert display.unit_label(PERCENT) == "%"
+    assert display.unit_label(PPM) == "ppm"
+    assert display.unit_label("g/t") == "g/t"
+    assert (display.AREA.unit, display.ORE.unit, display.CONTAINED.unit) == ("km²", "Mt", "kt")
