@@ -70,11 +70,16 @@ class AreasTable(QWidget):
         return index.data(KEY_ROLE) if index.isValid() else None
 
     def select_key(self, key: AreaKey) -> None:
+        """Highlight the row of ``key`` without emitting ``areaSelected``: the caller acts on it itself."""
         for row in range(self.proxy.rowCount()):
             index = self.proxy.index(row, 0)
             if index.data(KEY_ROLE) == key:
-                self.view.selectionModel().setCurrentIndex(
-                    index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+                blocked = self.blockSignals(True)
+                try:
+                    self.view.selectionModel().setCurrentIndex(
+                        index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+                finally:
+                    self.blockSignals(blocked)
                 self.view.scrollTo(index)
                 return
 
