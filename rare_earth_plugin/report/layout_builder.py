@@ -36,6 +36,7 @@ from qgis.core import (
     QgsLayoutItemPage,
     QgsLayoutItemPicture,
     QgsLayoutItemScaleBar,
+    QgsLayoutTable,
     QgsLayoutTableColumn,
     QgsMapLayer,
     QgsPrintLayout,
@@ -350,8 +351,27 @@ def _fill_summary(layout: QgsPrintLayout, results: Sequence[AreaResult], map_lay
                 root.addLayer(layer)
             legend.updateLegend()
 
-    figures = [result.figures for result in results]
-    _fill_table(_table(layout, "areas_table", SUMMARY_PAGE), COLUMNS, table_rows(figures, COLUMNS), (34, 27))
+    table = _table(layout, "areas_table", SUMMARY_PAGE)
+    rows = table_rows([result.figures for result in results], COLUMNS)
+    _fill_table(table, COLUMNS, rows, SUMMARY_WIDTHS)
+    _fit_summary_rows(table, rows)
+
+
+def _fit_summary_rows(table: QgsLayoutItemManualTable, rows: list[list[str]]) -> None:
+    """A frame clips rows that do not fit; keep the ones that do and say where the others are, rather than
+    silently dropping areas from the summary."""
+    table.setWrapBehavior(QgsLayoutTable.WrapText)
+    room = table.frame(0).rect().height()
+    shown = len(rows)  # table rows, the note included once there is one
+    while shown > 1 and table.totalHeight() > room:
+        shown -= 1
+        hidden = len(rows) - (shown - 1)
+        note = f"… and {hidden} more area{'s' if hidden > 1 else ''}: see their pages and the CSV"
+        _fill_table(table, COLUMNS, [*rows[:shown - 1], [note] + [""] * (len(COLUMNS) - 1)], SUMMARY_WIDTHS)
+
+
+#: Widths (mm) of the summary table's name and kind columns; the numeric columns share the rest.
+SUMMARY_WIDTHS = (34, 27)
 
 
 def _fill_area_page(layout: QgsPrintLayout, page: int, result: AreaResult, map_layers: list[QgsMapLayer],

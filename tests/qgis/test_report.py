@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from qgis.core import NULL, QgsProject, QgsVectorLayer
+from qgis.core import NULL, QgsFeature, QgsGeometry, QgsProject, QgsRectangle, QgsVectorLayer
 
 from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.estimation import EstimateInputs, estimate_geometry
@@ -101,6 +101,7 @@ def sample_inputs(qgis_app):
     inputs = EstimateInputs(layers.grade.source(), TonnageParams(
         cutoff=0.1, thickness=100.0))
     yield project, layers, inputs
+    project.removeAllMapLayers()  # now, while QGIS runs: a project collected after exitQgis() crashes
 
 
 def test_failed_export_keeps_the_earlier_report(sample_inputs, tmp_path, monkeypatch):
@@ -166,3 +167,28 @@ def test_processing_algorithm_writes_all_three_files(sample_paths, tmp_path, qgi
     assert Path(result["OUTPUT_PDF"]).is_file() and Path(result["OUTPUT_CSV"]).is_file()
     assert Path(result["OUTPUT_GPKG"]).is_file()
     assert "Irgiz" in pdf_text(Path(result["OUTPUT_PDF"]))
+
+
+def test_summary_that_cannot_hold_every_area_says_where_the_rest_are(sample_inputs, tmp_path):
+    _project, layers, inputs = sample_inputs
+    blocks = QgsVectorLayer("Polygon?crs=EPSG:32643&field=name:string", "Blocks", "memory")
+    centre = layers.zones.extent().center()
+    features = []
+    for number in range(24):
+        x, y = centre.x() + (number % 6 - 3) * 600.0, centre.y() + (number // 6 - 2) * 600.0
+        feature = QgsFeature(blocks.fields())
+        feature.setAttribute("name", f"Block {number:02d}")
+        feature.setGeometry(QgsGeometry.fromRect(QgsRectangle(x, y, x + 400.0, y + 400.0)))
+        features.append(feature)
+    blocks.dataProvider().addFeatures(features)
+    results = estimate_areas(areas_from_layer(blocks), inputs)
+    paths = write_report(results, inputs, ReportLayers([blocks], layers.grade, layers.region), _meta(),
+                         ReportTargets.checked(tmp_path / "blocks"))
+    assert pdf_pages(paths[0]) == 1 + 24
+    summary = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(paths[0]), "-"], check=True,
+                             capture_output=True, text=True).stdout
+    shown = [number for number in range(24) if f"Block {number:02d}" in summary]
+    assert shown == list(range(len(shown))) and 0 < len(shown) < 24
+    assert f"and {24 - len(shown)} more areas: see their pages" in " ".join(summary.split())
+    everything = pdf_text(paths[0])
+    assert all(f"Block {number:02d}" in everything for number in range(24))
