@@ -23,7 +23,7 @@ CONSTANT = "constant"
 RASTER = "raster"
 
 
-def _raster_filter():
+def raster_layer_filter():
     """``Qgis.LayerFilter`` on QGIS >= 3.34, the proxy model's own enum before."""
     return getattr(Qgis, "LayerFilter", QgsMapLayerProxyModel).RasterLayer
 
@@ -138,7 +138,7 @@ class InputsPanel(QWidget):
         """Empty until chosen: a combo that picks the first raster by itself would change the inputs (and
         overwrite the project's) whenever a project loads its layers."""
         combo = QgsMapLayerComboBox()
-        combo.setFilters(_raster_filter())
+        combo.setFilters(raster_layer_filter())
         combo.setAllowEmptyLayer(True)
         combo.setLayer(None)
         combo.setToolTip(tooltip)

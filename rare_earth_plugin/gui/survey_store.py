@@ -172,23 +172,28 @@ class SurveyStore:
         return f"{DEFAULT_NAME} {max(numbers) + 1}"
 
     def add(self, name: str, geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem,
-            inputs: EstimateInputs, storage_crs: QgsCoordinateReferenceSystem | None = None) -> int:
-        """Write the area with the inputs it is estimated at; returns its feature id. Results come later."""
+            inputs: EstimateInputs | None, storage_crs: QgsCoordinateReferenceSystem | None = None) -> int:
+        """Write the area with the inputs it is estimated at; returns its feature id. Results come later.
+
+        ``inputs`` is None while no usable inputs are chosen: the drawn area is kept all the same, with its
+        input and result fields empty, rather than lost."""
         layer = self.layer(storage_crs)
         shape = QgsGeometry(geometry)
         if crs != layer.crs():
             shape.transform(QgsCoordinateTransform(crs, layer.crs(), self.project))
         shape.convertToMultiType()
-        params = inputs.params
         feature = QgsFeature(layer.fields())
         feature.setGeometry(shape)
-        values = {
-            "name": name, "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "grade_file": inputs.grade_path, "grade_band": params.grade_band, "grade_unit": params.grade_unit,
-            "cutoff": params.cutoff, "density": None if params.density_raster else params.density,
-            "density_file": str(params.density_raster or ""), "thickness_m": params.thickness,
-            "thickness_file": str(params.thickness_raster or ""),
-        }
+        values = {"name": name, "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        if inputs is not None:
+            params = inputs.params
+            values.update({
+                "grade_file": inputs.grade_path, "grade_band": params.grade_band,
+                "grade_unit": params.grade_unit, "cutoff": params.cutoff,
+                "density": None if params.density_raster else params.density,
+                "density_file": str(params.density_raster or ""), "thickness_m": params.thickness,
+                "thickness_file": str(params.thickness_raster or ""),
+            })
         for field_name, value in values.items():
             feature[field_name] = value
         ok, added = layer.dataProvider().addFeatures([feature])

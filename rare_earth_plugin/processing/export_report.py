@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from qgis.core import (
+    QgsFillSymbol,
+    QgsMapLayer,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -16,9 +18,11 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterVectorLayer,
+    QgsSingleSymbolRenderer,
 )
 
 from ..core.tonnage import TonnageInputError
+from ..estimation import crs_for_engine
 from ..layers import ROLE_REGION, layer_by_role
 from ..report.area_results import areas_from_layer, estimate_areas
 from ..report.errors import ReportError
@@ -31,6 +35,13 @@ INPUT = "INPUT"
 OUTPUT_PDF = "OUTPUT_PDF"
 OUTPUT_CSV = "OUTPUT_CSV"
 OUTPUT_GPKG = "OUTPUT_GPKG"
+#: Areas loaded from a file by Processing carry QGIS's default opaque fill, which would hide the grade map.
+AREA_OUTLINE = {"color": "0,0,0,0", "outline_color": "#08306b", "outline_width": "0.5"}
+
+
+def _in_project(layer: QgsMapLayer, context: QgsProcessingContext) -> bool:
+    project = context.project()
+    return project is not None and project.mapLayer(layer.id()) is not None
 
 
 class ExportReportAlgorithm(QgsProcessingAlgorithm):
@@ -77,6 +88,14 @@ class ExportReportAlgorithm(QgsProcessingAlgorithm):
         grade = self.parameterAsRasterLayer(parameters, GRADE, context)
         outputs = {key: self.parameterAsFileOutput(parameters, key, context)
                    for key in (OUTPUT_PDF, OUTPUT_CSV, OUTPUT_GPKG)}
+        if layer is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
+        try:
+            crs_for_engine(layer.crs())
+        except TonnageInputError as error:
+            raise QgsProcessingException(f"{INPUT}: {error}") from None
+        if not _in_project(layer, context):  # the user's own layers keep their style
+            layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(AREA_OUTLINE)))
         try:
             targets = ReportTargets.checked(outputs[OUTPUT_PDF], outputs[OUTPUT_CSV] or None,
                                             outputs[OUTPUT_GPKG] or None)

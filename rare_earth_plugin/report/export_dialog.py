@@ -11,7 +11,6 @@ from pathlib import Path
 from qgis.core import (
     Qgis,
     QgsApplication,
-    QgsMapLayerProxyModel,
     QgsProject,
     QgsRasterLayer,
     QgsTask,
@@ -36,6 +35,7 @@ from .. import log
 from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import UNIT_LABELS
 from ..estimation import EstimateInputs, raster_path
+from ..gui.inputs_panel import raster_layer_filter
 from ..layers import ROLE_GRADE, ROLE_REGION, ROLE_THICKNESS, layer_by_role
 from ..settings import Settings
 from .area_results import ReportArea, areas_from_layer, estimate_areas
@@ -61,9 +61,9 @@ class ExportReportDialog(QDialog):
         self.tree.setHeaderLabels(["Areas (zones and survey areas)"])
         self._fill_tree()
         self.grade = QgsMapLayerComboBox()
-        self.grade.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.grade.setFilters(raster_layer_filter())
         self.thickness = QgsMapLayerComboBox()
-        self.thickness.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.thickness.setFilters(raster_layer_filter())
         self.thickness.setAllowEmptyLayer(True)
         for combo, role in ((self.grade, ROLE_GRADE), (self.thickness, ROLE_THICKNESS)):
             if hasattr(combo, "setProject"):  # QGIS >= 3.24
@@ -110,7 +110,9 @@ class ExportReportDialog(QDialog):
 
     def _fill_tree(self) -> None:
         for layer in self.project.mapLayers().values():
-            if not isinstance(layer, QgsVectorLayer) or layer.customProperty("rare_earth/role") == ROLE_REGION \
+            # A layer whose data is unavailable (moved file) cannot be reported on, nor stop the others.
+            if not isinstance(layer, QgsVectorLayer) or not layer.isValid() \
+                    or layer.customProperty("rare_earth/role") == ROLE_REGION \
                     or QgsWkbTypes.geometryType(layer.wkbType()) != QgsWkbTypes.PolygonGeometry:
                 continue
             parent = QTreeWidgetItem(self.tree, [layer.name()])
