@@ -41,11 +41,14 @@ from qgis.core import (
     QgsMapLayer,
     QgsPrintLayout,
     QgsProject,
+    QgsRasterBandStats,
     QgsRasterLayer,
+    QgsRasterShader,
     QgsReadWriteContext,
     QgsRectangle,
     QgsSingleBandPseudoColorRenderer,
     QgsSingleSymbolRenderer,
+    QgsStyle,
     QgsTableCell,
     QgsUnitTypes,
     QgsVectorLayer,
@@ -196,6 +199,21 @@ def _clone(layer: QgsMapLayer, project: QgsProject) -> QgsMapLayer:
     copy = layer.clone()
     project.addMapLayer(copy)
     return copy
+
+
+def _colour_grades(layer: QgsRasterLayer) -> None:
+    """A grade raster opened from a file (qgis_process, Processing) renders grey: give it a colour ramp over
+    its own value range, like the sample style. A raster the user styled keeps its style."""
+    if layer.renderer() is None or layer.renderer().type() != "singlebandgray":
+        return
+    band = 1
+    stats = layer.dataProvider().bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+    function = QgsColorRampShader(stats.minimumValue, stats.maximumValue,
+                                  QgsStyle.defaultStyle().colorRamp("Viridis"), QgsColorRampShader.Interpolated)
+    function.classifyColorRamp(5, band, layer.extent(), layer.dataProvider())
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(function)
+    layer.setRenderer(QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader))
 
 
 def _continuous_legend(layer: QgsRasterLayer) -> None:
@@ -434,6 +452,7 @@ def build_report_layout(results: Sequence[AreaResult], inputs: EstimateInputs, l
 
     area_layers = [_clone(layer, project) for layer in layers.area_layers]
     grade = _clone(layers.grade, project)
+    _colour_grades(grade)
     _continuous_legend(grade)
     region = _region_layer(layers.region, project)
     map_layers = [*area_layers, grade, region]

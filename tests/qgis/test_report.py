@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from qgis.core import NULL, QgsFeature, QgsGeometry, QgsProject, QgsRectangle, QgsVectorLayer
+from qgis.core import NULL, QgsFeature, QgsGeometry, QgsProject, QgsRasterLayer, QgsRectangle, QgsVectorLayer
 
 from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.estimation import EstimateInputs, estimate_geometry
@@ -22,7 +22,7 @@ from rare_earth_plugin.report.errors import ReportError
 from rare_earth_plugin.report.export import ReportTargets, write_report
 from rare_earth_plugin.report.figures import COLUMNS, AreaFigures, formatted
 from rare_earth_plugin.report.gpkg_export import LAYER_NAME
-from rare_earth_plugin.report.layout_builder import ReportLayers
+from rare_earth_plugin.report.layout_builder import ReportLayers, _colour_grades
 from rare_earth_plugin.report.texts import ReportMeta
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
@@ -192,3 +192,17 @@ def test_summary_that_cannot_hold_every_area_says_where_the_rest_are(sample_inpu
     assert f"and {24 - len(shown)} more areas: see their pages" in " ".join(summary.split())
     everything = pdf_text(paths[0])
     assert all(f"Block {number:02d}" in everything for number in range(24))
+
+
+def test_grey_grade_raster_from_a_file_gets_a_colour_ramp_and_a_styled_one_keeps_its_style(sample_paths):
+    plain = QgsRasterLayer(str(sample_paths.grade), "grade", "gdal")
+    assert plain.renderer().type() == "singlebandgray"
+    _colour_grades(plain)
+    shader = plain.renderer().shader().rasterShaderFunction()
+    assert plain.renderer().type() == "singlebandpseudocolor"
+    assert shader.minimumValue() < 0.03 and 0.2 < shader.maximumValue() <= 0.25
+    styled = load_sample_layers(QgsProject.instance()).grade
+    before = styled.renderer()
+    _colour_grades(styled)
+    assert styled.renderer() is before
+    QgsProject.instance().removeAllMapLayers()
