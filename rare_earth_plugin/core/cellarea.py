@@ -60,6 +60,28 @@ class EllipsoidalCellArea:
         dlon = abs(t.a) * self.to_radians
         return dlon * np.abs(self._zone_area(lat[:-1], lat[1:]))
 
+    def equal_area_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Fractional row positions re-spaced so that, inside every row, distance is proportional to area.
+
+        A row of a geographic raster holds more area near its equatorward edge; measured in these positions,
+        the fraction of a cell a polygon covers is the fraction of the cell's true (ellipsoidal) area, and the
+        integer positions (the parallels between rows) stay where they are (north-up rasters only).
+        """
+        t = self.transform
+        rows = np.asarray(rows, dtype=np.float64)
+        top = np.floor(rows)
+        lat_top = (t.f + top * t.e) * self.to_radians
+        lat = (t.f + rows * t.e) * self.to_radians
+        lat_bottom = (t.f + (top + 1.0) * t.e) * self.to_radians
+        return top + self._zone_area(lat_top, lat) / self._zone_area(lat_top, lat_bottom)
+
+    def to_equal_area_cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(col, equal-area row) of a ring's vertices, with a vertex added wherever an edge crosses a parallel
+        between rows, so that each edge piece lies in one row and is re-spaced with it."""
+        col, row = ~self.transform * (np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+        col, row = _split_at_integer_rows(np.asarray(col), np.asarray(row))
+        return col, self.equal_area_rows(row)
+
     def cell_areas(self, row0: int, row1: int, col0: int, col1: int) -> np.ndarray:
         """Cell areas of a window; rotated grids use the local area scale at each cell centre."""
         if self.north_up:
@@ -88,6 +110,27 @@ class EllipsoidalCellArea:
         else:
             second = ds
         return 0.5 * self.b * self.b * (first + second)
+
+
+def _split_at_integer_rows(col: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The path through the vertices, with a vertex inserted at every crossing of an integer row."""
+    if row.size < 2:
+        return col, row
+    r0, r1, c0, c1 = row[:-1], row[1:], col[:-1], col[1:]
+    lo = np.floor(np.minimum(r0, r1)) + 1.0
+    hi = np.ceil(np.maximum(r0, r1)) - 1.0
+    count = np.maximum(hi - lo + 1.0, 0.0).astype(np.intp)  # crossings strictly inside each edge
+    points = count + 1  # each edge's start vertex, then its crossings in order along it
+    owner = np.repeat(np.arange(r0.size), points)
+    step = np.arange(owner.size) - np.repeat(np.cumsum(points) - points, points)
+    rising = r1[owner] >= r0[owner]
+    crossing = np.where(rising, lo[owner] + step - 1.0, hi[owner] - step + 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (crossing - r0[owner]) / (r1 - r0)[owner]
+    start = step == 0
+    new_row = np.where(start, r0[owner], crossing)
+    new_col = np.where(start, c0[owner], c0[owner] + t * (c1 - c0)[owner])
+    return np.append(new_col, col[-1]), np.append(new_row, row[-1])
 
 
 def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:

@@ -413,7 +413,12 @@ class _Accumulator:
         params, totals = self.params, self.totals
         totals.polygon_area = polygon_area_m2(self.geometry, self.crs)
         inverse = ~self.src.transform
-        coverage = CellCoverage.from_geometry(self.geometry, lambda x, y: inverse * (x, y))
+        if self.ellipsoidal is not None and self.ellipsoidal.north_up:
+            to_cells = self.ellipsoidal.to_equal_area_cells  # fractions of true area, not of square degrees
+        else:
+            def to_cells(x, y):
+                return inverse * (x, y)
+        coverage = CellCoverage.from_geometry(self.geometry, to_cells)
         self.thickness = None if params.thickness_raster is None else \
             _AuxiliaryRaster(self.rasters, params.thickness_raster, "thickness raster", self.src, self.crs)
         self.density = None if params.density_raster is None else \

@@ -213,6 +213,25 @@ def test_geographic_raster_uses_ellipsoidal_cell_areas(make_raster):
     assert again.ore_area_m2 == pytest.approx(area, rel=1e-5)
 
 
+@pytest.mark.parametrize("south, north", [(50.0, 50.5), (50.5, 51.0), (50.2, 50.9), (-40.7, -40.1)])
+def test_part_of_a_coarse_geographic_cell_counts_its_true_area(make_raster, south, north):
+    """A 1-degree cell holds about 1 % more area near its equatorward edge: a part of it counts its own
+    ellipsoidal area, not its share of the cell in square degrees."""
+    top = math.ceil(north)
+    transform = from_origin(76.0, top, 1.0, 1.0)
+    path = make_raster(np.full((3, 3), 0.25), transform=transform, crs="EPSG:4326")
+    polygon = box(76.0, south, 77.5, north)  # one and a half cells wide, part of a row (or two)
+    # Independent reference: pyproj's geodesic area, with the parallels followed by 20,000 short geodesics.
+    lons = np.linspace(76.0, 77.5, 20_001)
+    exact = abs(pyproj.Geod(ellps="WGS84").polygon_area_perimeter(
+        np.r_[lons, lons[::-1]], np.r_[np.full(lons.size, south), np.full(lons.size, north)])[0])
+    result = estimate_tonnage(polygon, path, params())
+    assert result.ore_area_m2 == pytest.approx(exact, rel=1e-9)
+    assert result.polygon_area_m2 == pytest.approx(exact, rel=1e-9)
+    assert result.data_coverage == pytest.approx(1.0, abs=1e-9)
+    assert result.warnings == ()
+
+
 def test_thickness_raster_on_the_same_grid_weights_tonnes_and_grade(make_raster):
     grade = np.array([[0.25, 0.0625]])
     thickness = np.array([[10.0, 30.0]])
