@@ -204,7 +204,7 @@ class _RasterSession:
             stat = os.stat(name)
             signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
         source = self.sources.pop(name, None)
-        if source is not None and (source.signature != signature or not signature):
+        if source is not None and source.signature != signature:
             source.dataset.close()  # changed on disk since it was opened
             source = None
         if source is None:

@@ -380,3 +380,17 @@ def test_rasters_stay_open_only_inside_a_reusing_block(make_raster, monkeypatch)
             assert estimate_tonnage(polygon, grade, with_raster) == expected
         assert len(opened) == 4 and not any(dataset.closed for dataset in opened[2:])
     assert all(dataset.closed for dataset in opened)
+
+
+def test_one_virtual_file_as_grade_and_thickness():
+    """Paths GDAL reads but the OS cannot stat (/vsimem, URLs) are opened once per estimate and shared."""
+    from rasterio.io import MemoryFile
+
+    with MemoryFile() as memory:
+        with memory.open(driver="GTiff", width=4, height=4, count=1, dtype="float64", crs="EPSG:32643",
+                         transform=from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0)) as dataset:
+            dataset.write(np.full((1, 4, 4), 2.0))
+        polygon = box(ORIGIN_X, ORIGIN_Y - 40, ORIGIN_X + 40, ORIGIN_Y)
+        result = estimate_tonnage(polygon, memory.name, TonnageParams(thickness_raster=memory.name, density=1.0))
+    assert result.ore_tonnes == pytest.approx(1600.0 * 2.0)
+    assert result.mean_grade == pytest.approx(2.0)
