@@ -7,7 +7,9 @@ the new one, never half of one, and a failed export leaves the earlier report as
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,14 +27,17 @@ def check_writable_folder(folder: Path, parameter: str = "output file") -> None:
     os.unlink(probe)
 
 
-def _final_mode(target: Path) -> int:
-    """The replaced file's permissions, else what a plain ``open()`` gives (mkstemp's 0600 would hide the
-    report from colleagues on a shared folder)."""
-    if target.exists():
-        return target.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _create_beside(target: Path) -> Path:
+    """A new empty file next to ``target``, created like a plain ``open()`` would: the user's umask applies
+    (``mkstemp``'s 0600 would hide the report from colleagues on a shared folder)."""
+    for _ in range(100):
+        candidate = target.parent / f".{target.stem}.{secrets.token_hex(6)}{target.suffix}"
+        try:
+            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(target.parent))
 
 
 @contextlib.contextmanager
@@ -43,19 +48,17 @@ def atomic_output(target: Path, parameter: str = "output file") -> Iterator[Path
     """
     target = Path(target)
     try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.",
-                                             suffix=target.suffix)
+        temporary_path = _create_beside(target)
     except OSError as error:
         raise ReportError(f"{parameter}: cannot write in the folder '{target.parent}' "
                           f"({error.strerror})") from None
-    os.close(handle)
-    temporary_path = Path(temporary)
     try:
         yield temporary_path
         if not temporary_path.is_file() or temporary_path.stat().st_size == 0:
             raise ReportError(f"{parameter}: nothing was written to '{target}'")
         try:
-            os.chmod(temporary_path, _final_mode(target))
+            if target.exists():  # a replaced report keeps the permissions it was given
+                os.chmod(temporary_path, target.stat().st_mode & 0o777)
             os.replace(temporary_path, target)
         except OSError as error:
             raise ReportError(f"{parameter}: cannot replace '{target}' ({error.strerror})") from None
