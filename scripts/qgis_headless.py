@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 
 def start_qgis(profile_root: Path):
     """Return the running ``QgsApplication``; plugins installed in ``profile_root`` become importable."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if "XDG_RUNTIME_DIR" not in os.environ:  # Qt wants one (mode 0700) and complains on stderr without it
+        runtime = tempfile.mkdtemp(prefix="rare-earth-runtime-")
+        atexit.register(shutil.rmtree, runtime, ignore_errors=True)
+        os.environ["XDG_RUNTIME_DIR"] = runtime
     os.environ["QGIS_CUSTOM_CONFIG_PATH"] = str(profile_root)
     from qgis.core import QgsApplication
 
