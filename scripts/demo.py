@@ -38,9 +38,8 @@ def print_estimates(layers) -> None:
 
 
 def write_report(out_dir: Path) -> None:
-    from report_demo import SAMPLE_CUTOFF_PCT, write_sample_report
-
     from osgeo import gdal
+    from report_demo import SAMPLE_CUTOFF_PCT, write_sample_report
 
     started = time.perf_counter()
     gdal.PushErrorHandler("CPLQuietErrorHandler")  # QGIS's world map has timestamps GDAL finds odd
