@@ -6,7 +6,7 @@ wherever a user reads it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsMapLayer, QgsRasterLayer, QgsWkbTypes
@@ -17,6 +17,7 @@ from .core.tonnage import (
     TonnageResult,
     estimate_tonnage,
     grade_tonnage_curve,
+    grade_tonnage_curves,
 )
 
 
@@ -73,3 +74,20 @@ def curve_for_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem,
                        cutoffs: Sequence[float]) -> list[TonnageResult]:
     return grade_tonnage_curve(geometry_wkt(geometry), inputs.grade_path, cutoffs, params=inputs.params,
                                polygon_crs=crs_for_engine(crs))
+
+
+def curves_for_geometries(geometries: Iterable[QgsGeometry], crs: QgsCoordinateReferenceSystem,
+                          inputs: EstimateInputs, cutoffs: Sequence[float]
+                          ) -> Iterator[list[TonnageResult] | TonnageInputError]:
+    """``curve_for_geometry`` for many areas through the engine's batch pass (reads run ahead across areas).
+
+    An area the engine cannot use yields its ``TonnageInputError``; a problem with the rasters raises."""
+    def polygons() -> Iterator[str | TonnageInputError]:
+        for geometry in geometries:
+            try:
+                yield geometry_wkt(geometry)
+            except TonnageInputError as error:
+                yield error
+
+    return grade_tonnage_curves(polygons(), inputs.grade_path, cutoffs, params=inputs.params,
+                                polygon_crs=crs_for_engine(crs))

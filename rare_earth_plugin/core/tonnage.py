@@ -11,7 +11,8 @@ import contextlib
 import math
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -41,6 +42,11 @@ TILE_CELLS = 1 << 21
 #: process-wide cache (5 % of RAM by default) until the dataset is closed, so one pass over a huge window would
 #: otherwise leave gigabytes behind; reopening costs about a millisecond.
 _CACHE_BUDGET = 128 << 20
+
+#: Tiles, and cells, the reader thread may have read ahead of the tile being summed: several small tiles
+#: (a batch of small polygons) keep it busy, a couple of large ones bound the memory they hold.
+_READ_AHEAD = 8
+_READ_AHEAD_CELLS = 2 * TILE_CELLS
 
 #: Coverage below 1 by less than this is round-off between the polygon's area and the sum of its cells.
 _COVERAGE_TOLERANCE = 1e-6
@@ -118,6 +124,51 @@ def estimate_tonnage(polygon: PolygonInput, grade_raster: PathInput, params: Ton
 def grade_tonnage_curve(polygon: PolygonInput, grade_raster: PathInput, cutoffs: Sequence[float],
                         params: TonnageParams | None = None, polygon_crs: Any = None) -> list[TonnageResult]:
     """One result per cut-off, in the given order, from a single pass over the rasters."""
+    params, cuts = _checked(params, cutoffs)
+    with _session() as rasters:
+        job = _job(rasters, polygon, grade_raster, params, polygon_crs, cuts)
+        if len(job.tiles) > 1:
+            (job,) = _pipeline(iter([job]))
+        else:  # nothing to overlap; a reader thread would only add its start-up cost
+            for window in job.tiles:
+                job.add(window, job.read(window))
+            job.finish()
+        return job.results(cuts)
+
+
+def grade_tonnage_curves(polygons: Iterable[PolygonInput | TonnageInputError], grade_raster: PathInput,
+                         cutoffs: Sequence[float], params: TonnageParams | None = None,
+                         polygon_crs: Any = None) -> Iterator[list[TonnageResult] | TonnageInputError]:
+    """``grade_tonnage_curve`` for many polygons, yielded in order as each is done.
+
+    The rasters stay open and the next polygon's blocks are read while the current one is summed, so a batch
+    of small polygons costs little more than reading their windows. A polygon the engine cannot use yields
+    its ``TonnageInputError`` instead of raising it, so one bad polygon does not stop the batch (an error
+    given in place of a polygon passes through, keeping a caller's own failures in order); problems with the
+    rasters or parameters raise.
+    """
+    params, cuts = _checked(params, cutoffs)
+    with reusing_open_rasters(), _session() as rasters:
+
+        def jobs() -> Iterator[_Accumulator | TonnageInputError]:
+            for polygon in polygons:
+                if isinstance(polygon, TonnageInputError):
+                    yield polygon
+                    continue
+                try:
+                    yield _job(rasters, polygon, grade_raster, params, polygon_crs, cuts)
+                except _PolygonError as error:
+                    yield TonnageInputError(str(error))
+
+        for done in _pipeline(jobs()):
+            yield done if isinstance(done, TonnageInputError) else done.results(cuts)
+
+
+class _PolygonError(TonnageInputError):
+    """A problem with one polygon (not with the rasters or parameters)."""
+
+
+def _checked(params: TonnageParams | None, cutoffs: Sequence[float]) -> tuple[TonnageParams, np.ndarray]:
     params = params if params is not None else TonnageParams()
     params.validate()
     cuts = np.asarray(list(cutoffs), dtype=np.float64).ravel()
@@ -125,22 +176,59 @@ def grade_tonnage_curve(polygon: PolygonInput, grade_raster: PathInput, cutoffs:
         raise TonnageInputError("cutoffs: give at least one cut-off")
     for value in cuts:
         _check_number("cutoffs", value)
+    return params, cuts
+
+
+def _job(rasters: _RasterSession, polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams,
+         polygon_crs: Any, cuts: np.ndarray) -> _Accumulator:
+    """A polygon's pass, prepared (polygon in raster cells, tiles listed) but not yet read."""
     try:
         geometry, warnings = parse_polygon(polygon)
     except GeometryError as exc:
-        raise TonnageInputError(str(exc)) from exc
-    with _session() as rasters:
-        source = rasters.get(grade_raster, "grade raster")
-        if not 1 <= params.grade_band <= source.dataset.count:
-            raise TonnageInputError(f"grade_band: {_name(grade_raster)} has {source.dataset.count} band(s), "
-                                    f"band {params.grade_band} does not exist")
-        totals = _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings).run()
-    fraction = grade_fraction(params.grade_unit)
-    order = np.argsort(cuts, kind="stable")
-    results: list[TonnageResult | None] = [None] * cuts.size
-    for rank, index in enumerate(order):
-        results[index] = totals.result(rank, float(cuts[index]), fraction, params.treo_to_tree)
-    return results  # type: ignore[return-value]
+        raise _PolygonError(str(exc)) from exc
+    source = rasters.get(grade_raster, "grade raster")
+    if not 1 <= params.grade_band <= source.dataset.count:
+        raise TonnageInputError(f"grade_band: {_name(grade_raster)} has {source.dataset.count} band(s), "
+                                f"band {params.grade_band} does not exist")
+    return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings)
+
+
+def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError]) -> Iterator[_Accumulator | TonnageInputError]:
+    """Sum the jobs' tiles in order while a reader thread reads the next ones, across job boundaries;
+    yield each job once its last tile is summed (errors pass straight through).
+
+    Decompression and numpy both release the GIL, so a pass takes about as long as the slower of the two
+    instead of their sum. At most ``_READ_AHEAD`` tiles wait in memory, and only the reader thread touches
+    the datasets while it runs.
+    """
+    entries = ((job, window) for item in jobs
+               for job, window in ([(item, None)] if isinstance(item, TonnageInputError)
+                                   else [*((item, window) for window in item.tiles), (item, None)]))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rare-earth-read") as reader:
+        ahead: deque = deque()
+
+        def top_up() -> None:
+            while True:
+                windows = [window for _, window, _ in ahead if window is not None]
+                cells = sum(int(window.width) * int(window.height) for window in windows)
+                if windows and (len(windows) >= _READ_AHEAD or cells >= _READ_AHEAD_CELLS):
+                    return
+                entry = next(entries, None)
+                if entry is None:
+                    return
+                job, window = entry
+                ahead.append((job, window, None if window is None else reader.submit(job.read, window)))
+
+        top_up()
+        while ahead:
+            job, window, pending = ahead.popleft()
+            if window is None:
+                yield job if isinstance(job, TonnageInputError) else job.finish()
+            else:
+                data = pending.result()
+                top_up()
+                job.add(window, data)
+            top_up()
 
 
 def _check_number(name: str, value: Any) -> None:
@@ -389,7 +477,7 @@ class _Accumulator:
             try:
                 geometry = transform_polygon(geometry, _polygon_crs(polygon_crs), self.crs)
             except GeometryError as exc:
-                raise TonnageInputError(str(exc)) from exc
+                raise _PolygonError(str(exc)) from exc
         elif self.crs is None:
             warnings.append(f"The grade raster {self.path} has no CRS: its units are taken as metres")
         self.geometry = geometry
@@ -403,33 +491,41 @@ class _Accumulator:
         geographic = self.crs is not None and self.crs.is_geographic
         self.ellipsoidal = EllipsoidalCellArea(src.transform, self.crs) if geographic else None
         self.cell_area = 1.0 if geographic else projected_cell_area(src.transform, self.crs)
+        self._prepare()
 
     @property
     def src(self):
         """The grade dataset as it is now (the reader may have reopened it)."""
         return self.reader.dataset
 
-    def run(self) -> _Totals:
-        params, totals = self.params, self.totals
-        totals.polygon_area = polygon_area_m2(self.geometry, self.crs)
+    def _prepare(self) -> None:
+        params = self.params
+        self.totals.polygon_area = polygon_area_m2(self.geometry, self.crs)
         inverse = ~self.src.transform
         if self.ellipsoidal is not None and self.ellipsoidal.north_up:
             to_cells = self.ellipsoidal.to_equal_area_cells  # fractions of true area, not of square degrees
         else:
             def to_cells(x, y):
                 return inverse * (x, y)
-        coverage = CellCoverage.from_geometry(self.geometry, to_cells)
+        self.coverage = CellCoverage.from_geometry(self.geometry, to_cells)
         self.thickness = None if params.thickness_raster is None else \
             _AuxiliaryRaster(self.rasters, params.thickness_raster, "thickness raster", self.src, self.crs)
         self.density = None if params.density_raster is None else \
             _AuxiliaryRaster(self.rasters, params.density_raster, "density raster", self.src, self.crs)
-        try:
-            self._stream(coverage)
-        except RasterioError as exc:
-            raise TonnageInputError(f"grade raster: cannot read {self.path} ({exc})") from exc
+        self.tiles = list(self._tiles(self.coverage))
+
+    def finish(self) -> _Accumulator:
         self._scale()
         self._warn()
-        return totals
+        return self
+
+    def results(self, cuts: np.ndarray) -> list[TonnageResult]:
+        """One result per cut-off in the caller's order (the sums are over the sorted cut-offs)."""
+        fraction = grade_fraction(self.params.grade_unit)
+        results: list[TonnageResult] = [None] * cuts.size  # type: ignore[list-item]
+        for rank, index in enumerate(np.argsort(cuts, kind="stable")):
+            results[index] = self.totals.result(rank, float(cuts[index]), fraction, self.params.treo_to_tree)
+        return results
 
     def _tiles(self, coverage: CellCoverage):
         if coverage.is_empty:
@@ -454,22 +550,11 @@ class _Accumulator:
             for c0, c1 in zip(cols[:-1], cols[1:]):
                 yield Window(c0, r0, c1 - c0, r1 - r0)
 
-    def _stream(self, coverage: CellCoverage) -> None:
-        """Read tile i + 1 on a reader thread while tile i is summed: decompression and numpy both release
-        the GIL, so the pass takes about as long as the slower of the two instead of their sum. Only the
-        reader thread touches the datasets while it runs."""
-        tiles = list(self._tiles(coverage))
-        if len(tiles) <= 1:  # nothing to overlap; a thread would only add its start-up cost
-            for window in tiles:
-                self._add_tile(coverage, window, self._read_tile(window))
-            return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rare-earth-read") as reader:
-            pending = reader.submit(self._read_tile, tiles[0])
-            for index, window in enumerate(tiles):
-                data = pending.result()
-                if index + 1 < len(tiles):
-                    pending = reader.submit(self._read_tile, tiles[index + 1])
-                self._add_tile(coverage, window, data)
+    def read(self, window: Window) -> _TileData:
+        try:
+            return self._read_tile(window)
+        except RasterioError as exc:
+            raise TonnageInputError(f"grade raster: cannot read {self.path} ({exc})") from exc
 
     def _read_tile(self, window: Window) -> _TileData:
         source = self.reader.dataset
@@ -481,7 +566,8 @@ class _Accumulator:
                    if raster is not None]
         return _TileData(grade, mask, factors)
 
-    def _add_tile(self, coverage: CellCoverage, window: Window, data: _TileData) -> None:
+    def add(self, window: Window, data: _TileData) -> None:
+        coverage = self.coverage
         r0, c0 = int(window.row_off), int(window.col_off)
         r1, c1 = r0 + int(window.height), c0 + int(window.width)
         frac = coverage.fractions(r0, r1, c0, c1, clip=False)
@@ -518,15 +604,17 @@ class _Accumulator:
         volume = area if self.thickness is None else area * factors[0]
         tonnes = volume if self.density is None else volume * factors[-1]
         totals = self.totals
-        targets, values = [totals.area, totals.metal], [area, tonnes * grade]
+        targets, values = [totals.area], [area]
         if volume is not area:
             targets.append(totals.volume)
             values.append(volume)
         if tonnes is not area:
             targets.append(totals.tonnes)
             values.append(tonnes)
-        for total, value in zip(targets, _sums_above(self.cuts, grade, values)):
+        sums, metal = _sums_above(self.cuts, grade, values, tonnes)
+        for total, value in zip(targets, sums):
             total += value
+        totals.metal += metal
 
     def _valid_grades(self, grade: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
         valid = None
@@ -586,20 +674,37 @@ class _Accumulator:
 _COMPARE_CUTOFFS = 8
 
 
-def _sums_above(cuts: np.ndarray, grade: np.ndarray, values: list[np.ndarray]) -> list[np.ndarray]:
-    """For each array in ``values``, its sums over cells with grade >= each sorted cut-off."""
-    if cuts.size <= _COMPARE_CUTOFFS:
-        out = [np.empty(cuts.size) for _ in values]
-        for j, cut in enumerate(cuts):
-            ore = (grade >= cut).astype(np.float64)
-            for total, value in zip(out, values):
-                # einsum's own loop, not BLAS: a threaded BLAS spins on every core for each dot product and
-                # then fights the reader thread (passes up to 2 x slower on a busy 2-core machine).
-                total[j] = np.einsum("i,i->", value, ore)
-        return out
-    bins = np.searchsorted(cuts, grade, side="right")  # how many cut-offs each grade reaches
-    return [np.cumsum(np.bincount(bins, weights=value, minlength=cuts.size + 1)[::-1])[::-1][1:]
-            for value in values]
+def _sums_above(cuts: np.ndarray, grade: np.ndarray, values: list[np.ndarray], tonnes: np.ndarray
+                ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Sums of each array in ``values``, and of tonnes x grade, over the cells whose grade reaches each sorted
+    cut-off.
+
+    Products and masks are summed by einsum without building them (a 2-million-cell tile would otherwise
+    allocate, and page-fault in, tens of MB per cut-off) and without BLAS, whose threads would fight the
+    reader thread."""
+    if cuts.size > _COMPARE_CUTOFFS:
+        bins = np.searchsorted(cuts, grade, side="right")  # how many cut-offs each grade reaches
+        return ([_reverse_cumsum(np.bincount(bins, weights=value, minlength=cuts.size + 1)) for value in values],
+                _reverse_cumsum(np.bincount(bins, weights=tonnes * grade, minlength=cuts.size + 1)))
+    sums = [np.empty(cuts.size) for _ in values]
+    metal = np.empty(cuts.size)
+    for j, cut in enumerate(cuts):
+        ore = grade >= cut
+        if ore.all():  # the usual case at low cut-offs
+            for total, value in zip(sums, values):
+                total[j] = value.sum()
+            metal[j] = np.einsum("i,i->", tonnes, grade, dtype=np.float64)
+            continue
+        weight = ore.astype(np.float64)
+        for total, value in zip(sums, values):
+            total[j] = np.einsum("i,i->", value, weight)
+        metal[j] = np.einsum("i,i,i->", tonnes, grade, weight, dtype=np.float64)
+    return sums, metal
+
+
+def _reverse_cumsum(binned: np.ndarray) -> np.ndarray:
+    """Per cut-off totals from per-bin sums: bin k holds the cells that reach exactly k cut-offs."""
+    return np.cumsum(binned[::-1])[::-1][1:]
 
 
 def _band_nodata(nodata: float | None, dtype: np.dtype):

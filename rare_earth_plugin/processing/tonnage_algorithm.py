@@ -9,8 +9,9 @@ every feature (a missing raster, a bad band, a layer without CRS) stop the run o
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -18,6 +19,7 @@ from qgis.core import (
     QgsFeatureRequest,
     QgsFeatureSink,
     QgsFields,
+    QgsGeometry,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
@@ -27,8 +29,8 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QIcon
 
-from ..core.tonnage import TonnageInputError, TonnageResult, reusing_open_rasters
-from ..estimation import EstimateInputs, crs_for_engine, curve_for_geometry
+from ..core.tonnage import TonnageInputError, TonnageResult
+from ..estimation import EstimateInputs, crs_for_engine, curves_for_geometries
 from ..paths import resource
 from .raster_inputs import check_thickness_choice, inputs_from_parameters
 
@@ -36,7 +38,6 @@ INPUT = "INPUT"
 OUTPUT = "OUTPUT"
 NAME_FIELD = "name"
 
-T = TypeVar("T")
 
 
 def plugin_icon() -> QIcon:
@@ -121,15 +122,27 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
                cutoffs: Sequence[float], feedback: QgsProcessingFeedback
                ) -> Iterator[tuple[QgsFeature, list[TonnageResult] | None]]:
         """Each feature with its results at ``cutoffs``, in order (None for a feature the engine rejects,
-        after a message), its warnings reported once."""
-        with reusing_open_rasters():
+        after a message), its warnings reported once. One batch pass: the engine reads the next features'
+        rasters while it sums the current one; an error about the rasters stops the run."""
+        pending: deque[QgsFeature] = deque()  # features handed to the engine, not yet answered
+
+        def geometries() -> Iterator[QgsGeometry]:
             for feature in self.each_feature(source, feedback):
-                results = self.estimate_feature(
-                    feature, lambda f=feature: curve_for_geometry(f.geometry(), crs, self.inputs, cutoffs),
-                    feedback)
-                if results is not None:
+                pending.append(feature)
+                yield feature.geometry()
+
+        try:
+            for results in curves_for_geometries(geometries(), crs, self.inputs, cutoffs):
+                feature = pending.popleft()
+                if isinstance(results, TonnageInputError):
+                    feedback.reportError(f"{feature_label(feature)}: {results}; written with empty results.",
+                                         False)
+                    yield feature, None
+                else:
                     self.push_warnings(feature, (w for r in results for w in r.warnings), feedback)
-                yield feature, results
+                    yield feature, results
+        except TonnageInputError as error:
+            raise QgsProcessingException(str(error)) from None
 
     @staticmethod
     def each_feature(source: QgsProcessingFeatureSource,
@@ -149,24 +162,6 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
                 return
             yield feature
             feedback.setProgress((done + 1) * step)
-
-    def estimate_feature(self, feature: QgsFeature, estimate: Callable[[], T],
-                         feedback: QgsProcessingFeedback) -> T | None:
-        """``estimate()`` for one feature, or None after a per-feature message when the engine rejects it."""
-        label = feature_label(feature)
-        try:
-            return estimate()
-        except TonnageInputError as error:
-            if self.is_input_error(error):
-                raise QgsProcessingException(str(error)) from None
-            feedback.reportError(f"{label}: {error}; written with empty results.", False)
-            return None
-
-    def is_input_error(self, error: TonnageInputError) -> bool:
-        """An error about the rasters, not the polygon: it names one of the input files."""
-        params = self.inputs.params
-        files = [self.inputs.grade_path, params.density_raster, params.thickness_raster]
-        return any(path and str(path) in str(error) for path in files)
 
     @staticmethod
     def push_warnings(feature: QgsFeature, warnings: Iterable[str], feedback: QgsProcessingFeedback) -> None:

@@ -394,3 +394,29 @@ def test_one_virtual_file_as_grade_and_thickness():
         result = estimate_tonnage(polygon, memory.name, TonnageParams(thickness_raster=memory.name, density=1.0))
     assert result.ore_tonnes == pytest.approx(1600.0 * 2.0)
     assert result.mean_grade == pytest.approx(2.0)
+
+
+def test_batch_equals_one_by_one_in_order_with_bad_polygons_in_their_place(make_raster, monkeypatch):
+    rng = np.random.default_rng(11)
+    grade = make_raster(rng.uniform(0.0, 0.3, (64, 80)), tiled=True, block=16)
+    polygons = []
+    for _ in range(12):
+        x, y = ORIGIN_X + rng.uniform(0, 700), ORIGIN_Y - rng.uniform(0, 560)
+        angles = np.sort(rng.uniform(0, 2 * np.pi, 9))
+        radius = rng.uniform(20, 160, 9)
+        polygons.append(Polygon(np.c_[x + radius * np.cos(angles), y + radius * np.sin(angles)]))
+    caller_error = TonnageInputError("feature 7: not a polygon")
+    batch = [*polygons[:3], "POLYGON EMPTY", *polygons[3:6], caller_error, *polygons[6:]]
+    monkeypatch.setattr(tonnage, "TILE_CELLS", 300)  # several tiles per polygon: reads run ahead across them
+    got = list(tonnage.grade_tonnage_curves(batch, grade, [0.0, 0.1], params()))
+    assert len(got) == len(batch)
+    assert isinstance(got[3], TonnageInputError) and "empty" in str(got[3]).lower()
+    assert got[7] is caller_error
+    expected = [grade_tonnage_curve(polygon, grade, [0.0, 0.1], params()) for polygon in polygons]
+    for mine, want in zip([item for item in got if not isinstance(item, TonnageInputError)], expected):
+        assert [r.to_dict() for r in mine] == [r.to_dict() for r in want]
+
+
+def test_batch_raises_for_a_bad_raster(tmp_path):
+    with pytest.raises(TonnageInputError, match="file not found"):
+        list(tonnage.grade_tonnage_curves([box(0, 0, 1, 1)], tmp_path / "missing.tif", [0.0], params()))
