@@ -65,22 +65,31 @@ class EllipsoidalCellArea:
 
         A row of a geographic raster holds more area near its equatorward edge; measured in these positions,
         the fraction of a cell a polygon covers is the fraction of the cell's true (ellipsoidal) area, and the
-        integer positions (the parallels between rows) stay where they are (north-up rasters only).
+        integer positions (the parallels between rows) stay where they are (north-up rasters only). Beyond a
+        pole there is no area: latitudes are clamped there so positions stay in their row and in order.
         """
-        t = self.transform
         rows = np.asarray(rows, dtype=np.float64)
         top = np.floor(rows)
-        lat_top = (t.f + top * t.e) * self.to_radians
-        lat = (t.f + rows * t.e) * self.to_radians
-        lat_bottom = (t.f + (top + 1.0) * t.e) * self.to_radians
-        return top + self._zone_area(lat_top, lat) / self._zone_area(lat_top, lat_bottom)
+        lat_top = self._latitude(top)
+        whole = self._zone_area(lat_top, self._latitude(top + 1.0))
+        part = self._zone_area(lat_top, self._latitude(rows))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(whole != 0.0, part / whole, rows - top)  # a row wholly beyond a pole: as it is
+        return top + np.clip(share, 0.0, 1.0)
 
-    def to_equal_area_cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def to_equal_area_cells(self, x: np.ndarray, y: np.ndarray, height: int
+                            ) -> tuple[np.ndarray, np.ndarray]:
         """(col, equal-area row) of a ring's vertices, with a vertex added wherever an edge crosses a parallel
-        between rows, so that each edge piece lies in one row and is re-spaced with it."""
+        between rows, so that each edge piece lies in one row and is re-spaced with it.
+
+        Only the raster's ``height`` rows are cut and re-spaced: outside them no cell is counted, positions
+        stay linear (an edge far outside would otherwise be cut into millions of pieces).
+        """
         col, row = ~self.transform * (np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-        col, row = _split_at_integer_rows(np.asarray(col), np.asarray(row))
-        return col, self.equal_area_rows(row)
+        col, row = _split_at_integer_rows(np.asarray(col), np.asarray(row), height)
+        inside = (row >= 0.0) & (row <= height)
+        row[inside] = self.equal_area_rows(row[inside])
+        return col, row
 
     def cell_areas(self, row0: int, row1: int, col0: int, col1: int) -> np.ndarray:
         """Cell areas of a window; rotated grids use the local area scale at each cell centre."""
@@ -93,6 +102,11 @@ class EllipsoidalCellArea:
         # dA = a^2 (1 - e2) cos(lat) / (1 - e2 sin^2 lat)^2 dlon dlat
         scale = self.a * self.a * (1.0 - self.e2) * np.cos(lat) / (1.0 - self.e2 * sin_lat * sin_lat) ** 2
         return abs(t.a * t.e - t.b * t.d) * self.to_radians ** 2 * scale
+
+    def _latitude(self, rows: np.ndarray) -> np.ndarray:
+        """Latitude in radians of row positions, clamped to the poles."""
+        t = self.transform
+        return np.clip((t.f + rows * t.e) * self.to_radians, -0.5 * math.pi, 0.5 * math.pi)
 
     def _zone_area(self, lat1: np.ndarray, lat2: np.ndarray) -> np.ndarray:
         """Area per radian of longitude between two parallels, b^2/2 [f(sin lat2) - f(sin lat1)].
@@ -112,14 +126,16 @@ class EllipsoidalCellArea:
         return 0.5 * self.b * self.b * (first + second)
 
 
-def _split_at_integer_rows(col: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The path through the vertices, with a vertex inserted at every crossing of an integer row."""
+def _split_at_integer_rows(col: np.ndarray, row: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """The path through the vertices, with a vertex inserted at every crossing of an integer row from 0 to
+    ``height``."""
     if row.size < 2:
         return col, row
     r0, r1, c0, c1 = row[:-1], row[1:], col[:-1], col[1:]
-    lo = np.floor(np.minimum(r0, r1)) + 1.0
-    hi = np.ceil(np.maximum(r0, r1)) - 1.0
-    count = np.maximum(hi - lo + 1.0, 0.0).astype(np.intp)  # crossings strictly inside each edge
+    lo = np.maximum(np.floor(np.minimum(r0, r1)) + 1.0, 0.0)
+    hi = np.minimum(np.ceil(np.maximum(r0, r1)) - 1.0, float(height))
+    count = np.maximum(hi - lo + 1.0, 0.0)  # crossings strictly inside each edge
+    count = np.where(np.isfinite(count), count, 0.0).astype(np.intp)  # a NaN vertex: its ring is dropped
     points = count + 1  # each edge's start vertex, then its crossings in order along it
     owner = np.repeat(np.arange(r0.size), points)
     step = np.arange(owner.size) - np.repeat(np.cumsum(points) - points, points)

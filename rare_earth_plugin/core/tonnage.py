@@ -14,7 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from typing import Any, Union
 
@@ -47,6 +47,7 @@ _CACHE_BUDGET = 128 << 20
 #: (a batch of small polygons) keep it busy, a couple of large ones bound the memory they hold.
 _READ_AHEAD = 8
 _READ_AHEAD_CELLS = 2 * TILE_CELLS
+_READ_AHEAD_JOBS = 4 * _READ_AHEAD
 
 #: Coverage below 1 by less than this is round-off between the polygon's area and the sum of its cells.
 _COVERAGE_TOLERANCE = 1e-6
@@ -146,22 +147,30 @@ def grade_tonnage_curves(polygons: Iterable[PolygonInput | TonnageInputError], g
     its ``TonnageInputError`` instead of raising it, so one bad polygon does not stop the batch (an error
     given in place of a polygon passes through, keeping a caller's own failures in order); problems with the
     rasters or parameters raise.
+
+    The batch opens its rasters for itself, never the thread's ``reusing_open_rasters`` ones: its reader
+    thread goes on reading them while the caller handles a result, maybe with estimates of its own. A batch
+    left unfinished should be closed (``close()``, or dropping the last reference to it) to stop that thread.
     """
     params, cuts = _checked(params, cutoffs)
-    with reusing_open_rasters(), _session() as rasters:
+    rasters = _RasterSession()
 
-        def jobs() -> Iterator[_Accumulator | TonnageInputError]:
-            for polygon in polygons:
-                if isinstance(polygon, TonnageInputError):
-                    yield polygon
-                    continue
-                try:
-                    yield _job(rasters, polygon, grade_raster, params, polygon_crs, cuts)
-                except _PolygonError as error:
-                    yield TonnageInputError(str(error))
+    def jobs() -> Iterator[_Accumulator | TonnageInputError]:
+        for polygon in polygons:
+            if isinstance(polygon, TonnageInputError):
+                yield polygon
+                continue
+            try:
+                yield _job(rasters, polygon, grade_raster, params, polygon_crs, cuts)
+            except _PolygonError as error:
+                yield TonnageInputError(str(error))
 
-        for done in _pipeline(jobs()):
-            yield done if isinstance(done, TonnageInputError) else done.results(cuts)
+    try:
+        with contextlib.closing(_pipeline(jobs())) as done_jobs:  # its reader stops before the rasters close
+            for done in done_jobs:
+                yield done if isinstance(done, TonnageInputError) else done.results(cuts)
+    finally:
+        rasters.close()
 
 
 class _PolygonError(TonnageInputError):
@@ -187,8 +196,8 @@ def _job(rasters: _RasterSession, polygon: PolygonInput, grade_raster: PathInput
     except GeometryError as exc:
         raise _PolygonError(str(exc)) from exc
     source = rasters.get(grade_raster, "grade raster")
-    if not 1 <= params.grade_band <= source.dataset.count:
-        raise TonnageInputError(f"grade_band: {_name(grade_raster)} has {source.dataset.count} band(s), "
+    if not 1 <= params.grade_band <= source.info.count:
+        raise TonnageInputError(f"grade_band: {_name(grade_raster)} has {source.info.count} band(s), "
                                 f"band {params.grade_band} does not exist")
     return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings)
 
@@ -198,17 +207,19 @@ def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError]) -> Iterator[_Acc
     yield each job once its last tile is summed (errors pass straight through).
 
     Decompression and numpy both release the GIL, so a pass takes about as long as the slower of the two
-    instead of their sum. At most ``_READ_AHEAD`` tiles wait in memory, and only the reader thread touches
-    the datasets while it runs.
+    instead of their sum. At most ``_READ_AHEAD`` tiles, and ``_READ_AHEAD_JOBS`` jobs (polygons outside the
+    raster have no tile), wait in memory. Only the reader thread touches the datasets while it runs; jobs are
+    planned from the rasters' ``info``.
     """
     entries = ((job, window) for item in jobs
                for job, window in ([(item, None)] if isinstance(item, TonnageInputError)
                                    else [*((item, window) for window in item.tiles), (item, None)]))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rare-earth-read") as reader:
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rare-earth-read")
+    try:
         ahead: deque = deque()
 
         def top_up() -> None:
-            while True:
+            while len(ahead) < _READ_AHEAD_JOBS:
                 windows = [window for _, window, _ in ahead if window is not None]
                 cells = sum(int(window.width) * int(window.height) for window in windows)
                 if windows and (len(windows) >= _READ_AHEAD or cells >= _READ_AHEAD_CELLS):
@@ -229,6 +240,8 @@ def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError]) -> Iterator[_Acc
                 top_up()
                 job.add(window, data)
             top_up()
+    finally:  # after an error, or a batch left unfinished: drop the reads not started, wait for the running one
+        reader.shutdown(wait=True, cancel_futures=True)
 
 
 def _check_number(name: str, value: Any) -> None:
@@ -255,11 +268,37 @@ def _open_raster(name: str, role: str):
     return src
 
 
+@dataclass(frozen=True)
+class _RasterInfo:
+    """What planning a pass needs to know of a raster, read once when it is opened: a batch plans the next
+    polygons while its reader thread reads (and reopens) the dataset, which GDAL lets one thread use at a
+    time."""
+
+    name: str
+    count: int
+    width: int
+    height: int
+    transform: Any
+    crs: Any
+    res: tuple
+    bounds: Any
+    nodata: float | None
+    dtypes: tuple
+    nodatavals: tuple
+    mask_flag_enums: tuple
+    block_shapes: list
+
+    @classmethod
+    def of(cls, dataset) -> _RasterInfo:
+        return cls(**{item.name: getattr(dataset, item.name) for item in fields(cls)})
+
+
 class _ReopeningSource:
     """A dataset read block by block: reopened after every ``_CACHE_BUDGET`` bytes (see there)."""
 
     def __init__(self, dataset, signature: tuple):
         self.dataset = dataset
+        self.info = _RasterInfo.of(dataset)
         self.signature = signature
         self.crs = _dataset_crs(dataset)  # pyproj's view, parsed once per open raster
         self._read_bytes = 0
@@ -267,17 +306,19 @@ class _ReopeningSource:
     def count(self, nbytes: int) -> None:
         self._read_bytes += nbytes
         if self._read_bytes >= _CACHE_BUDGET:
-            name = self.dataset.name
-            self.dataset.close()
-            self.dataset = rasterio.open(name)
+            reopened = rasterio.open(self.info.name)  # if this fails, the open dataset stays usable
+            self.dataset, old = reopened, self.dataset
+            old.close()
             self._read_bytes = 0
 
 
 class _RasterSession:
-    """The datasets one estimate reads, or, inside ``reusing_open_rasters()``, many estimates of a thread."""
+    """The datasets one estimate reads, one batch reads, or, inside ``reusing_open_rasters()``, many estimates
+    of a thread read."""
 
     def __init__(self) -> None:
         self.sources: dict[str, _ReopeningSource] = {}
+        self.replaced: list[_ReopeningSource] = []  # a batch's reader may still be reading them
 
     def get(self, path: PathInput, role: str) -> _ReopeningSource:
         try:
@@ -292,8 +333,8 @@ class _RasterSession:
             stat = os.stat(name)
             signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
         source = self.sources.pop(name, None)
-        if source is not None and source.signature != signature:
-            source.dataset.close()  # changed on disk since it was opened
+        if source is not None and source.signature != signature:  # changed on disk since it was opened
+            self.replaced.append(source)
             source = None
         if source is None:
             source = _ReopeningSource(_open_raster(name, role), signature)
@@ -301,9 +342,10 @@ class _RasterSession:
         return source
 
     def close(self) -> None:
-        for source in self.sources.values():
+        for source in [*self.sources.values(), *self.replaced]:
             source.dataset.close()
         self.sources.clear()
+        self.replaced.clear()
 
 
 _THREAD = threading.local()
@@ -375,11 +417,11 @@ def _tile_edges(start: int, stop: int, block: int, step: int) -> list[int]:
 class _AuxiliaryRaster:
     """A thickness or density raster brought onto the grade raster's tiles (same grid: read; else warp)."""
 
-    def __init__(self, rasters: _RasterSession, path: PathInput, role: str, grade_src,
+    def __init__(self, rasters: _RasterSession, path: PathInput, role: str, grade_src: _RasterInfo,
                  grade_crs: pyproj.CRS | None):
         self.role, self.path = role, _name(path)
         self.reader = rasters.get(path, role)
-        self.src = self.reader.dataset
+        self.src = self.reader.info
         if grade_crs is not None and self.src.crs is None:
             raise TonnageInputError(f"{role}: {self.path} has no CRS, so it cannot be matched to the grade "
                                     "raster")
@@ -393,7 +435,7 @@ class _AuxiliaryRaster:
             self.resampling = Resampling.average if finer else Resampling.bilinear
         self.grade_crs = grade_src.crs
 
-    def _resolution_in(self, grade_src) -> float:
+    def _resolution_in(self, grade_src: _RasterInfo) -> float:
         if self.src.crs == grade_src.crs or grade_src.crs is None:
             return min(abs(self.src.res[0]), abs(self.src.res[1]))
         transform, _, _ = calculate_default_transform(self.src.crs, grade_src.crs, self.src.width,
@@ -464,7 +506,7 @@ class _Accumulator:
                  polygon_crs: Any, sorted_cuts: np.ndarray,
                  warnings: list[str]):
         self.rasters, self.reader = rasters, source
-        src = source.dataset
+        src = source.info
         self.params, self.path = params, _name(src.name)
         self.band = params.grade_band
         self.totals = _Totals(sorted_cuts.size)
@@ -494,16 +536,19 @@ class _Accumulator:
         self._prepare()
 
     @property
-    def src(self):
-        """The grade dataset as it is now (the reader may have reopened it)."""
-        return self.reader.dataset
+    def src(self) -> _RasterInfo:
+        """The grade raster's grid and bands (the dataset itself is for the reader only, which may reopen it)."""
+        return self.reader.info
 
     def _prepare(self) -> None:
         params = self.params
         self.totals.polygon_area = polygon_area_m2(self.geometry, self.crs)
         inverse = ~self.src.transform
         if self.ellipsoidal is not None and self.ellipsoidal.north_up:
-            to_cells = self.ellipsoidal.to_equal_area_cells  # fractions of true area, not of square degrees
+            ellipsoidal, height = self.ellipsoidal, self.src.height
+
+            def to_cells(x, y):  # fractions of true area, not of square degrees
+                return ellipsoidal.to_equal_area_cells(x, y, height)
         else:
             def to_cells(x, y):
                 return inverse * (x, y)
@@ -543,6 +588,8 @@ class _Accumulator:
         else:
             col_step = max(1, TILE_CELLS // (block_h * block_w)) * block_w
             row_step = block_h
+        if row_step * min(col_step, width) > TILE_CELLS:  # giant blocks (a one-strip TIFF): bound tiles anyway
+            row_step = max(1, TILE_CELLS // min(col_step, width))
         rows = _tile_edges(row0, row1, block_h, row_step)
         # A window whose full width fits one tile stays whole: cutting it at a block edge only adds overhead.
         cols = [col0, col1] if col_step >= width else _tile_edges(col0, col1, block_w, col_step)

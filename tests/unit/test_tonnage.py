@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import asdict, replace
 
 import numpy as np
 import pyproj
 import pytest
+import rasterio
 from conftest import ORIGIN_X, ORIGIN_Y
-from rasterio.transform import from_origin
+from rasterio.transform import Affine, from_origin
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from rare_earth_plugin.core import tonnage
@@ -232,6 +234,58 @@ def test_part_of_a_coarse_geographic_cell_counts_its_true_area(make_raster, sout
     assert result.warnings == ()
 
 
+
+def geodesic_box_area(west: float, south: float, east: float, north: float) -> float:
+    """pyproj's geodesic area of a lon/lat box, its parallels followed by 20,000 short geodesics."""
+    lons = np.linspace(west, east, 20_001)
+    return abs(pyproj.Geod(ellps="WGS84").polygon_area_perimeter(
+        np.r_[lons, lons[::-1]], np.r_[np.full(lons.size, south), np.full(lons.size, north)])[0])
+
+
+@pytest.mark.parametrize("transform, rows, south, north, inside", [
+    # Reaching a pole: the rows next to the raster's first row lie partly beyond it.
+    (from_origin(76.0, 89.7, 1.0, 1.0), 10, 85.2, 90.0, (85.2, 89.7)),
+    (Affine(1.0, 0.0, 76.0, 0.0, 1.0, -89.7), 9, -90.0, -84.6, (-89.7, -84.6)),  # south-up
+    (from_origin(76.0, -80.2, 1.0, 1.0), 9, -90.0, -84.6, (-89.2, -84.6)),
+    (from_origin(76.0, 50.0, 1.0, 1.0), 10, 30.0, 70.0, (40.0, 50.0)),  # far beyond the first and last rows
+])
+def test_a_polygon_beyond_the_rows_of_a_geographic_raster_covers_its_part_inside(make_raster, transform, rows,
+                                                                                 south, north, inside):
+    path = make_raster(np.full((rows, 3), 0.25), transform=transform, crs="EPSG:4326")
+    result = estimate_tonnage(box(76.0, south, 77.5, north), path, params())
+    assert result.covered_area_m2 == pytest.approx(geodesic_box_area(76.0, inside[0], 77.5, inside[1]),
+                                                   rel=1e-9)
+    assert result.ore_area_m2 == pytest.approx(result.covered_area_m2, rel=1e-12)
+
+
+def test_south_up_geographic_raster_across_the_equator_equals_north_up(make_raster):
+    grade = np.random.default_rng(3).uniform(0.0, 0.3, (12, 8))
+    north_up = make_raster(grade, transform=from_origin(10.0, 3.0, 0.5, 0.5), crs="EPSG:4326")
+    south_up = make_raster(grade[::-1], transform=Affine(0.5, 0.0, 10.0, 0.0, 0.5, -3.0), crs="EPSG:4326")
+    polygon = Polygon([(10.3, -4.2), (13.7, -2.1), (12.9, 4.4), (10.6, 2.2)])  # beyond the rows at both ends
+    expected = grade_tonnage_curve(polygon, north_up, [0.0, 0.1, 0.2], params())
+    got = grade_tonnage_curve(polygon, south_up, [0.0, 0.1, 0.2], params())
+    for a, b in zip(got, expected):
+        assert a.ore_tonnes > 0 and "outside the grade raster" in a.warnings[0]
+        assert asdict(replace(a, warnings=())) == pytest.approx(asdict(replace(b, warnings=())), rel=1e-9)
+    whole = estimate_tonnage(box(10.0, -3.0, 14.0, 3.0), south_up, params())
+    assert whole.covered_area_m2 == pytest.approx(geodesic_box_area(10.0, -3.0, 14.0, 3.0), rel=1e-9)
+
+
+def test_equal_area_rows_cut_only_the_raster_rows():
+    """An edge far beyond a geographic raster's rows is not cut at each of them (millions of pieces for a
+    polygon in the wrong CRS), and rows past a pole keep their order."""
+    cells = EllipsoidalCellArea(from_origin(76.0, 50.0, 1e-3, 1e-3), pyproj.CRS.from_epsg(4326))
+    col, row = cells.to_equal_area_cells(np.array([76.0, 76.002, 76.001, 76.0]),
+                                         np.array([-80.0, 80.0, 49.9955, -80.0]), height=10)
+    crossings = np.isin(row, np.arange(11.0))
+    assert row.size == 4 + 11 + 5 + 6 and np.count_nonzero(crossings) == 22  # parallels 0-10, 0-4 and 5-10
+    assert np.all(np.abs(np.diff(col[crossings][:11])) > 0)  # cut where the edge crosses them
+    polar = EllipsoidalCellArea(from_origin(0.0, 89.7, 1.0, 1.0), pyproj.CRS.from_epsg(4326))
+    positions = polar.equal_area_rows(np.linspace(-3.0, 1.0, 81))
+    assert np.all(np.diff(positions) >= 0.0)
+    assert np.all(positions >= np.floor(np.linspace(-3.0, 1.0, 81)) - 1e-12)
+
 def test_thickness_raster_on_the_same_grid_weights_tonnes_and_grade(make_raster):
     grade = np.array([[0.25, 0.0625]])
     thickness = np.array([[10.0, 30.0]])
@@ -420,3 +474,29 @@ def test_batch_equals_one_by_one_in_order_with_bad_polygons_in_their_place(make_
 def test_batch_raises_for_a_bad_raster(tmp_path):
     with pytest.raises(TonnageInputError, match="file not found"):
         list(tonnage.grade_tonnage_curves([box(0, 0, 1, 1)], tmp_path / "missing.tif", [0.0], params()))
+
+
+def test_a_one_strip_raster_is_still_read_in_bounded_tiles(tmp_path, monkeypatch):
+    grade = np.random.default_rng(4).uniform(0.0, 0.3, (60, 50))
+    path = tmp_path / "one_strip.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=50, height=60, count=1, dtype="float64",
+                       crs="EPSG:32643", transform=from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0),
+                       blockysize=60) as dst:
+        dst.write(grade[None])
+    with rasterio.open(path) as src:
+        block_h, block_w = src.block_shapes[0]
+    assert block_h * block_w > 500  # one block holds more than the tile budget set below
+    polygon = box(ORIGIN_X + 3, ORIGIN_Y - 587, ORIGIN_X + 496, ORIGIN_Y - 4)
+    expected = estimate_tonnage(polygon, path, params())
+    sizes = []
+    real_read = tonnage._Accumulator.read
+
+    def recording_read(self, window):
+        sizes.append(int(window.width) * int(window.height))
+        return real_read(self, window)
+
+    monkeypatch.setattr(tonnage, "TILE_CELLS", 500)
+    monkeypatch.setattr(tonnage._Accumulator, "read", recording_read)
+    got = estimate_tonnage(polygon, path, params())
+    assert max(sizes) <= 500 and len(sizes) > 1
+    assert got.to_dict() == pytest.approx(expected.to_dict(), rel=1e-12)

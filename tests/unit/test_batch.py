@@ -1,0 +1,176 @@
+"""The engine's batch pass: results as one by one, and no reader thread or open raster left behind."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from conftest import ORIGIN_X, ORIGIN_Y
+from shapely.geometry import MultiPolygon, box
+
+from rare_earth_plugin.core import tonnage
+from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, grade_tonnage_curve, grade_tonnage_curves
+
+PARAMS = TonnageParams(thickness=2.0, density=3.0)
+CUTOFFS = [0.0, 0.1, 0.2]
+
+
+@pytest.fixture
+def grade(make_raster):
+    """64 x 80 random grades in 16 x 16 blocks; with the small tiles below, several tiles per polygon."""
+    return make_raster(np.random.default_rng(7).uniform(0.0, 0.3, (64, 80)).astype(np.float32), tiled=True,
+                       block=16)
+
+
+@pytest.fixture
+def small_tiles(monkeypatch):
+    monkeypatch.setattr(tonnage, "TILE_CELLS", 256)
+
+
+@pytest.fixture
+def opened(monkeypatch) -> list:
+    """Every dataset the engine opens, to check that all of them are closed again."""
+    datasets = []
+    real_open = tonnage.rasterio.open
+
+    def counting_open(*args, **kwargs):
+        dataset = real_open(*args, **kwargs)
+        datasets.append(dataset)
+        return dataset
+
+    monkeypatch.setattr(tonnage.rasterio, "open", counting_open)
+    return datasets
+
+
+def polygons(count: int) -> list:
+    return [box(ORIGIN_X + 7 * i, ORIGIN_Y - 500 - 3 * i, ORIGIN_X + 300 + 5 * i, ORIGIN_Y - 20 - 2 * i)
+            for i in range(count)]
+
+
+def dicts(curve) -> list:
+    return [result.to_dict() for result in curve]
+
+
+def readers() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name.startswith("rare-earth-read")]
+
+
+def test_planning_the_next_polygons_never_touches_a_dataset_the_reader_may_reopen(grade, small_tiles,
+                                                                                 monkeypatch):
+    """The reader reopens a dataset every ``_CACHE_BUDGET`` bytes, closing the old one, while the batch plans
+    the next polygons: planning must work from what was read at opening."""
+    rasters = tonnage._RasterSession()
+    try:
+        first = tonnage._job(rasters, polygons(1)[0], grade, PARAMS, None, np.array(CUTOFFS))
+        first.reader.dataset.close()  # as if the reader had just reopened it
+        again = tonnage._job(rasters, polygons(1)[0], grade, PARAMS, None, np.array(CUTOFFS))
+        assert again.tiles == first.tiles and len(again.tiles) > 1
+    finally:
+        rasters.close()
+    monkeypatch.setattr(tonnage, "_CACHE_BUDGET", 1024)  # reopen after every tile or so
+    batch = polygons(40)
+    expected = [dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) for polygon in batch]
+    assert [dicts(curve) for curve in grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS)] == expected
+
+
+def test_estimates_made_while_a_batch_waits_do_not_share_its_rasters(grade, small_tiles, opened):
+    batch = grade_tonnage_curves(polygons(10), grade, CUTOFFS, PARAMS)
+    first = next(batch)  # the batch now waits, its reader maybe still reading ahead
+    alone = grade_tonnage_curve(polygons(1)[0], grade, CUTOFFS, PARAMS)
+    assert dicts(alone) == dicts(first)
+    own = [dataset for dataset in opened if dataset.closed]
+    assert len(own) == 1, "a single estimate outside a reusing block opens and closes its own raster"
+    with tonnage.reusing_open_rasters():
+        for curve, polygon in zip(batch, polygons(10)[1:]):
+            assert dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) == dicts(curve)
+    assert all(dataset.closed for dataset in opened) and not readers()
+
+
+def test_a_batch_left_half_way_stops_its_reader_and_closes_its_rasters(grade, small_tiles, opened):
+    for index, _ in enumerate(grade_tonnage_curves(polygons(20), grade, CUTOFFS, PARAMS)):
+        if index == 2:
+            break
+    assert opened and all(dataset.closed for dataset in opened) and not readers()
+    batch = grade_tonnage_curves(polygons(20), grade, CUTOFFS, PARAMS)
+    next(batch)
+    assert readers()
+    batch.close()
+    assert all(dataset.closed for dataset in opened) and not readers()
+
+
+@pytest.mark.parametrize("where, error, raised", [
+    ("_read_tile", tonnage.RasterioError, TonnageInputError),  # on the reader thread
+    ("add", MemoryError, MemoryError),  # while summing
+])
+def test_an_error_mid_batch_stops_it_cleanly_and_the_next_batch_works(grade, small_tiles, opened, monkeypatch,
+                                                                      where, error, raised):
+    batch = polygons(12)
+    expected = [dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) for polygon in batch]
+    calls = iter(range(1_000_000))
+    real = getattr(tonnage._Accumulator, where)
+
+    def failing(self, *args):
+        if next(calls) == 25:
+            raise error("bad block")
+        return real(self, *args)
+
+    monkeypatch.setattr(tonnage._Accumulator, where, failing)
+    with pytest.raises(raised, match="bad block"):
+        list(grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS))
+    assert all(dataset.closed for dataset in opened) and not readers()
+    monkeypatch.setattr(tonnage._Accumulator, where, real)
+    assert [dicts(curve) for curve in grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS)] == expected
+
+
+def test_polygons_outside_the_raster_stream_without_reading_the_whole_input(grade, small_tiles):
+    taken = []
+
+    def far_away():
+        for index in range(10_000):
+            taken.append(index)
+            yield box(0.0, 0.0, 10.0, 10.0)
+
+    batch = grade_tonnage_curves(far_away(), grade, CUTOFFS, PARAMS)
+    first = next(batch)
+    assert "does not overlap" in first[0].warnings[0] and first[0].ore_tonnes == 0.0
+    assert len(taken) < 100  # a bounded read-ahead, not the whole input
+    batch.close()
+
+
+def test_outside_inside_multipolygon_and_empty_batches(grade, small_tiles):
+    inside = polygons(3)
+    outside = box(0.0, 0.0, 10.0, 10.0)
+    parts = MultiPolygon([inside[0], box(ORIGIN_X + 500, ORIGIN_Y - 600, ORIGIN_X + 700, ORIGIN_Y - 550)])
+    batch = [outside, inside[0], outside, outside, parts, inside[1], outside, inside[2]]
+    got = list(grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS))
+    assert [dicts(curve) for curve in got] == [dicts(grade_tonnage_curve(p, grade, CUTOFFS, PARAMS))
+                                               for p in batch]
+    assert got[4][0].ore_tonnes > got[1][0].ore_tonnes > 0.0
+    assert list(grade_tonnage_curves([], grade, CUTOFFS, PARAMS)) == []
+
+
+def test_the_same_raster_as_grade_and_thickness(make_raster, small_tiles):
+    values = np.random.default_rng(8).uniform(0.5, 2.0, (32, 32))
+    path = make_raster(values, tiled=True, block=16)
+    whole = box(ORIGIN_X, ORIGIN_Y - 320, ORIGIN_X + 320, ORIGIN_Y)  # every cell, 100 m2 each
+    (curve,) = grade_tonnage_curves([whole], path, [0.0], TonnageParams(thickness_raster=path, density=1.0))
+    assert curve[0].ore_tonnes == pytest.approx(100.0 * values.sum(), rel=1e-12)
+    assert curve[0].mean_grade == pytest.approx((values * values).sum() / values.sum(), rel=1e-12)
+
+
+def test_two_threads_run_batches_at_once(grade, small_tiles, opened):
+    batch = polygons(15)
+    expected = [dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) for polygon in batch]
+    got: dict[int, list] = {}
+
+    def run(key: int) -> None:
+        got[key] = [dicts(curve) for curve in grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS)]
+
+    threads = [threading.Thread(target=run, args=(key,)) for key in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert got == {key: expected for key in range(3)}
+    assert all(dataset.closed for dataset in opened) and not readers()
