@@ -409,8 +409,10 @@ def _dataset_crs(src) -> pyproj.CRS | None:
 
 
 def _tile_edges(start: int, stop: int, block: int, step: int) -> list[int]:
-    """Tile boundaries from start to stop, on multiples of ``block`` so no block is read twice."""
-    first = (start // block) * block + step
+    """Tile boundaries from start to stop, every ``step`` from the block edge at or before ``start``, so a step
+    that is a multiple of ``block`` never reads a block twice."""
+    base = (start // block) * block
+    first = base + ((start - base) // step + 1) * step  # the first boundary after start
     return [start, *range(first, stop, step), stop] if first < stop else [start, stop]
 
 
