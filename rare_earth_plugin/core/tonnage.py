@@ -41,7 +41,7 @@ TILE_CELLS = 1 << 21
 #: Bytes a pass may read from one dataset before reopening it. GDAL keeps every decompressed block in its
 #: process-wide cache (5 % of RAM by default) until the dataset is closed, so one pass over a huge window would
 #: otherwise leave gigabytes behind; reopening costs about a millisecond.
-_CACHE_BUDGET = 128 << 20
+_CACHE_BUDGET = 64 << 20  # the old dataset closes after its successor opens: up to twice this is cached
 
 #: Tiles, and cells, the reader thread may have read ahead of the tile being summed: several small tiles
 #: (a batch of small polygons) keep it busy, a couple of large ones bound the memory they hold.
