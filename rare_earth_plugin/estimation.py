@@ -7,7 +7,7 @@ wherever a user reads it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsMapLayer, QgsRasterLayer, QgsWkbTypes
 
@@ -27,9 +27,6 @@ class EstimateInputs:
 
     grade_path: str
     params: TonnageParams
-
-    def with_cutoff(self, cutoff: float) -> EstimateInputs:
-        return replace(self, params=replace(self.params, cutoff=cutoff))
 
 
 def raster_path(layer: QgsMapLayer | None, parameter: str) -> str:
