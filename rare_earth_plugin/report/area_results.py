@@ -1,8 +1,7 @@
 """Areas chosen for a report (features of zone or survey layers) and their estimates through the engine.
 
 Features are copied out of their layers (geometry, CRS, name, kind) so estimating can run in a background task
-without touching project layers. Every number comes from ``estimation.estimate_geometry`` and
-``curve_for_geometry``.
+without touching project layers. Every number comes from ``estimation.curve_for_geometry``.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from qgis.core import (
 from ..core.grade_tonnage_chart import chart_cutoffs
 from ..core.tonnage import TonnageResult, reusing_open_rasters
 from ..core.units import standard_cutoffs
-from ..estimation import EstimateInputs, curve_for_geometry, estimate_geometry
+from ..estimation import EstimateInputs, curve_for_geometry
 from .errors import ReportError
 from .figures import AreaFigures
 
@@ -99,8 +98,9 @@ def estimate_areas(areas: Sequence[ReportArea], inputs: EstimateInputs,
         for number, area in enumerate(areas):
             if cancelled is not None and cancelled():
                 raise ReportError("the report export was cancelled")
-            headline = estimate_geometry(area.geometry, area.crs, inputs)
-            curve = curve_for_geometry(area.geometry, area.crs, inputs, (*table_cuts, *chart_cuts))
+            # One pass gives the headline (at the chosen cut-off), the table and the chart.
+            headline, *curve = curve_for_geometry(area.geometry, area.crs, inputs,
+                                                  (inputs.params.cutoff, *table_cuts, *chart_cuts))
             results.append(AreaResult(
                 area=area,
                 figures=AreaFigures.from_result(area.name, area.kind, headline, unit),
