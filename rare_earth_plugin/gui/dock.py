@@ -43,13 +43,13 @@ from ..core.grade_tonnage_chart import chart_cutoffs
 from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs
 from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
+from ..survey_store import SurveyStore, SurveyStoreError, find_layer
 from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaKey, AreaRow, AreasModel
 from .areas_table import AreasTable
 from .estimate_task import EstimateJob, EstimateTask
 from .inputs_panel import InputsPanel, InputsState
 from .map_tool import SurveyAreaTool
 from .result_panel import ResultPanel
-from .survey_store import SurveyStore, SurveyStoreError, find_layer
 
 OBJECT_NAME = "RareEarthExplorerDock"
 TITLE = "Rare Earth Explorer"

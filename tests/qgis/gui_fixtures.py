@@ -26,7 +26,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QPoint
 
-from rare_earth_plugin.gui import survey_store
+from rare_earth_plugin import survey_store
 from rare_earth_plugin.gui.dock import ExplorerDock
 from rare_earth_plugin.gui.inputs_panel import CONSTANT
 

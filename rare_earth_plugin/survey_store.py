@@ -27,11 +27,11 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..core.catalogue import SAMPLE_CRS
-from ..core.tonnage import TonnageResult
-from ..estimation import EstimateInputs
-from ..layers import ROLE_PROPERTY
-from ..settings import Settings
+from .core.catalogue import SAMPLE_CRS
+from .core.tonnage import TonnageResult
+from .estimation import EstimateInputs
+from .layers import ROLE_PROPERTY
+from .settings import Settings
 
 LAYER_NAME = "survey_areas"
 FILE_NAME = "survey_areas.gpkg"
