@@ -1,12 +1,21 @@
 """Survey areas in a GeoPackage layer ``survey_areas``, written at once so a crash or a closed project loses
-nothing.
+nothing, and never lost when the file cannot be written.
 
-Edits go straight to the data provider (each call is its own committed write), never to an edit buffer that
-only a later save would flush.
+Writes go through ``survey_gpkg`` (SQLite with a short lock wait, the WAL checkpointed after each write), not
+QGIS's provider, which waits 20 s on a locked file on the GUI thread. An area that cannot be written now
+(locked, read-only, full disk, a file that is not ours) is kept in a memory layer "Survey areas (not saved)" of
+the open session; ``save_pending`` writes it later, here or to another file.
+
+Where the file is: beside the saved project (``<project>_survey_areas.gpkg``), else a folder of this session
+in the profile, so projects never share areas. A project file may point the store only at a ``.gpkg`` inside
+its own folder (a relative path) or at one the user chose in a dialog on this computer.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,60 +36,92 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
+from . import log, survey_gpkg
 from .core.catalogue import SAMPLE_CRS
 from .core.tonnage import TonnageResult
 from .estimation import EstimateInputs
 from .layers import ROLE_PROPERTY
 from .settings import Settings
+from .survey_gpkg import GpkgWriteError, NewRow
 
 LAYER_NAME = "survey_areas"
+FILE_SUFFIX = "_survey_areas.gpkg"
 FILE_NAME = "survey_areas.gpkg"
 GROUP_NAME = "Survey areas"
+PENDING_NAME = "Survey areas (not saved)"
 ROLE_SURVEY = "survey_areas"
+ROLE_PENDING = "survey_areas_unsaved"
 PROJECT_SCOPE = "rare_earth"
 PROJECT_KEY = "survey/gpkg_path"
 DEFAULT_NAME = "Survey area"
+UNSAVED_FOLDER = ("rare_earth", "unsaved_projects")
 
 _FIELDS = (
-    ("name", QVariant.String), ("created_utc", QVariant.String),
-    ("grade_file", QVariant.String), ("grade_band", QVariant.Int), ("grade_unit", QVariant.String),
-    ("cutoff", QVariant.Double), ("density", QVariant.Double), ("density_file", QVariant.String),
-    ("thickness_m", QVariant.Double), ("thickness_file", QVariant.String),
-    ("area_m2", QVariant.Double), ("ore_t", QVariant.Double), ("grade_mean", QVariant.Double),
-    ("treo_t", QVariant.Double), ("tree_t", QVariant.Double), ("coverage", QVariant.Double),
+    ("name", "str"), ("created_utc", "str"),
+    ("grade_file", "str"), ("grade_band", "int"), ("grade_unit", "str"),
+    ("cutoff", "float"), ("density", "float"), ("density_file", "str"),
+    ("thickness_m", "float"), ("thickness_file", "str"),
+    ("area_m2", "float"), ("ore_t", "float"), ("grade_mean", "float"),
+    ("treo_t", "float"), ("tree_t", "float"), ("coverage", "float"),
 )
+_VARIANTS = {"str": QVariant.String, "int": QVariant.Int, "float": QVariant.Double}
 _RESULT_FIELDS = {"area_m2": "polygon_area_m2", "ore_t": "ore_tonnes", "grade_mean": "mean_grade",
                   "treo_t": "treo_tonnes", "tree_t": "tree_tonnes", "coverage": "data_coverage"}
 
 
 class SurveyStoreError(RuntimeError):
-    """The GeoPackage cannot be created or written; the message names the file."""
+    """The GeoPackage cannot be created or written; the message names the file and says why."""
+
+
+@dataclass(frozen=True)
+class StoredArea:
+    """Where a drawn area went: the GeoPackage layer, or the session's memory layer with the reason."""
+
+    layer: QgsVectorLayer
+    fid: int
+    unsaved_reason: str = ""
 
 
 def survey_fields() -> QgsFields:
     fields = QgsFields()
     for name, kind in _FIELDS:
-        fields.append(QgsField(name, kind))
+        fields.append(QgsField(name, _VARIANTS[kind]))
     return fields
 
 
-def default_path(project: QgsProject) -> Path:
-    """The project's own choice, else beside the saved project, else the user's last choice or the profile."""
-    stored, ok = project.readEntry(PROJECT_SCOPE, PROJECT_KEY, "")
-    if ok and stored:
-        return Path(stored)
-    if project.fileName():
-        return Path(project.absolutePath()) / FILE_NAME
-    if Settings.survey_gpkg.get():
-        return Path(Settings.survey_gpkg.get())
-    return Path(QgsApplication.qgisSettingsDirPath()) / "rare_earth" / FILE_NAME
+def _by_role(project: QgsProject, role: str) -> QgsVectorLayer | None:
+    for layer in project.mapLayers().values():
+        if layer.customProperty(ROLE_PROPERTY) == role and isinstance(layer, QgsVectorLayer):
+            return layer
+    return None
 
 
 def find_layer(project: QgsProject) -> QgsVectorLayer | None:
-    for layer in project.mapLayers().values():
-        if layer.customProperty(ROLE_PROPERTY) == ROLE_SURVEY and isinstance(layer, QgsVectorLayer):
-            return layer
-    return None
+    return _by_role(project, ROLE_SURVEY)
+
+
+def find_pending(project: QgsProject) -> QgsVectorLayer | None:
+    """The memory layer of areas not saved yet, if any."""
+    return _by_role(project, ROLE_PENDING)
+
+
+def _chosen() -> list[str]:
+    return [line for line in Settings.survey_chosen.get().splitlines() if line]
+
+
+def trust_path(path: Path) -> None:
+    """Remember that the user chose ``path`` in a dialog: projects may then point the store at it."""
+    text = os.path.normpath(str(Path(path).absolute()))
+    chosen = [entry for entry in _chosen() if entry != text]
+    Settings.survey_chosen.set("\n".join([text, *chosen][:50]))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _number(value: float | None):
@@ -88,37 +129,101 @@ def _number(value: float | None):
     return None if value is None or value != value else float(value)
 
 
+def _wkb(geometry: QgsGeometry) -> bytes:
+    return bytes(geometry.asWkb())
+
+
 class SurveyStore:
     def __init__(self, project: QgsProject | None = None) -> None:
         self.project = project or QgsProject.instance()
+        self._session = secrets.token_hex(6)
+        self.refused = ""  # why the project's own choice of file was not used
 
     # The file and its layer ---------------------------------------------------------------------------------
+    def new_session(self) -> None:
+        """A new (blank) project: its survey areas go to a file of their own."""
+        self._session = secrets.token_hex(6)
+        self.refused = ""
+
+    def _project_folder(self) -> Path | None:
+        return Path(self.project.absolutePath()) if self.project.fileName() else None
+
+    def session_path(self) -> Path:
+        return Path(QgsApplication.qgisSettingsDirPath(), *UNSAVED_FOLDER, self._session, FILE_NAME)
+
+    def default_path(self) -> Path:
+        """Beside the saved project, else this session's own file in the profile."""
+        folder = self._project_folder()
+        if folder is not None:
+            return folder / f"{Path(self.project.fileName()).stem}{FILE_SUFFIX}"
+        return self.session_path()
+
+    def configured_path(self) -> Path | None:
+        """The project's entry if it is allowed: a .gpkg inside the project's folder or one the user chose."""
+        stored, ok = self.project.readEntry(PROJECT_SCOPE, PROJECT_KEY, "")
+        if not ok or not stored:
+            return None
+        path = Path(stored).expanduser()
+        folder = self._project_folder()
+        if not path.is_absolute():
+            path = (folder / path) if folder is not None else None
+        refusal = ""
+        if path is None:
+            refusal = "a relative path in a project that is not saved"
+        elif path.suffix.lower() != ".gpkg":
+            refusal = "not a .gpkg file"
+        elif not ((folder is not None and _inside(path, folder))
+                  or os.path.normpath(str(path)) in _chosen()):
+            refusal = "outside the project's folder and not chosen by you"
+        if refusal:
+            if self.refused != stored:
+                log.logger.warning("The project names '%s' for its survey areas (%s); using %s instead.",
+                                   stored, refusal, self.default_path())
+            self.refused = stored
+            return None
+        return Path(os.path.normpath(str(path)))
+
     def path(self) -> Path:
         layer = find_layer(self.project)
         if layer is not None:
             return Path(layer.source().split("|")[0])
-        return default_path(self.project)
+        return self.configured_path() or self.default_path()
 
-    def set_path(self, path: Path) -> None:
+    def set_path(self, path: Path, chosen: bool = True) -> None:
         """Use another GeoPackage from now on (the old layer leaves the project; its file stays)."""
+        path = Path(path)
+        if path.suffix.lower() != ".gpkg":
+            path = path.with_name(path.name + ".gpkg")
+        if chosen:
+            trust_path(path)
         layer = find_layer(self.project)
         if layer is not None:
             self.project.removeMapLayer(layer.id())
         self._remember(path)
 
     def _remember(self, path: Path) -> None:
-        self.project.writeEntry(PROJECT_SCOPE, PROJECT_KEY, str(path))
-        Settings.survey_gpkg.set(str(path))
+        folder = self._project_folder()
+        text = os.path.relpath(path, folder) if folder is not None and _inside(path, folder) else str(path)
+        self.project.writeEntry(PROJECT_SCOPE, PROJECT_KEY, text)
+
+    def _group(self):
+        root = self.project.layerTreeRoot()
+        return root.findGroup(GROUP_NAME) or root.insertGroup(0, GROUP_NAME)
 
     def layer(self, crs: QgsCoordinateReferenceSystem | None = None) -> QgsVectorLayer:
-        """The survey layer in the project, creating the file (in ``crs``) and adding the layer as needed."""
+        """The survey layer in the project, creating the file (in ``crs``) and adding the layer as needed.
+
+        An existing file is checked first, without waiting on another program's lock: fields it lacks are
+        added; a file that cannot be read or fixed is a ``SurveyStoreError``."""
         layer = find_layer(self.project)
         if layer is not None and layer.isValid():
             return layer
         path = self.path()
         if layer is not None:
             self.project.removeMapLayer(layer.id())
-        if not self._has_layer(path):
+        if self._has_layer(path):
+            self._migrate(path)
+        else:
             self._create(path, crs if crs is not None and crs.isValid() else
                          QgsCoordinateReferenceSystem(SAMPLE_CRS))
         layer = QgsVectorLayer(f"{path}|layername={LAYER_NAME}", GROUP_NAME, "ogr")
@@ -127,24 +232,53 @@ class SurveyStore:
         layer.setCustomProperty(ROLE_PROPERTY, ROLE_SURVEY)
         layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
             {"color": "255,140,0,50", "outline_color": "230,90,0,255", "outline_width": "0.6"})))
-        root = self.project.layerTreeRoot()
-        group = root.findGroup(GROUP_NAME) or root.insertGroup(0, GROUP_NAME)
         self.project.addMapLayer(layer, False)
-        group.addLayer(layer)
+        self._group().addLayer(layer)
         self._remember(path)
         return layer
 
-    @staticmethod
-    def _has_layer(path: Path) -> bool:
+    def check(self) -> str:
+        """'' if drawn areas can be saved now, else the reason in plain words (checked before drawing)."""
+        try:
+            layer = self.layer()
+            survey_gpkg.check_usable(Path(layer.source().split("|")[0]))
+        except SurveyStoreError as error:
+            return str(error)
+        except GpkgWriteError as error:
+            return f"The survey areas cannot be saved in {self.path()}: {error}"
+        return ""
+
+    def _has_layer(self, path: Path) -> bool:
         if not path.is_file():
             return False
-        return QgsVectorLayer(f"{path}|layername={LAYER_NAME}", "probe", "ogr").isValid()
+        try:
+            with survey_gpkg.connect(path, write=False) as db:
+                return survey_gpkg.table(db, LAYER_NAME) is not None
+        except GpkgWriteError as error:
+            raise SurveyStoreError(f"The survey areas file {path} cannot be read: {error}") from None
+
+    def _migrate(self, path: Path) -> None:
+        try:
+            added = survey_gpkg.migrate(path, LAYER_NAME, _FIELDS)
+        except GpkgWriteError as error:
+            raise SurveyStoreError(f"The survey areas layer in {path} lacks fields this plugin needs and "
+                                   f"cannot be updated: {error}. Choose another file.") from None
+        if added:
+            log.logger.info("Added the fields %s to the survey areas in %s", ", ".join(added), path)
 
     def _create(self, path: Path, crs: QgsCoordinateReferenceSystem) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise SurveyStoreError(f"Cannot create the folder for {path}: {error}") from error
+        if path.exists():
+            try:
+                survey_gpkg.check_usable(path)
+            except GpkgWriteError as error:
+                raise SurveyStoreError(f"Cannot add the survey areas layer to {path}: {error}") from None
+        elif path == self.session_path():  # only our own folder is ever created
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise SurveyStoreError(f"Cannot create the folder for {path}: {error.strerror}") from None
+        elif not path.parent.is_dir():
+            raise SurveyStoreError(f"The folder of {path} does not exist")
         options = QgsVectorFileWriter.SaveVectorOptions()
         options.driverName = "GPKG"
         options.layerName = LAYER_NAME
@@ -156,13 +290,72 @@ class SurveyStore:
         message = writer.errorMessage()
         del writer  # closes the file
         if failed:
-            raise SurveyStoreError(f"Cannot create the survey areas layer in {path}: {message}")
+            raise SurveyStoreError(f"Cannot create the survey areas layer in {path}: "
+                                   f"{(message or 'unknown error').splitlines()[0][:160]}")
+
+    # The session's unsaved areas ----------------------------------------------------------------------------
+    def _pending_layer(self, crs: QgsCoordinateReferenceSystem) -> QgsVectorLayer:
+        layer = find_pending(self.project)
+        if layer is not None:
+            return layer
+        layer = QgsVectorLayer("MultiPolygon", PENDING_NAME, "memory")
+        layer.setCrs(crs)
+        layer.dataProvider().addAttributes(survey_fields().toList())
+        layer.updateFields()
+        layer.setCustomProperty(ROLE_PROPERTY, ROLE_PENDING)
+        layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
+            {"color": "255,0,0,40", "outline_color": "200,0,0,255", "outline_width": "0.8",
+             "outline_style": "dash"})))
+        self.project.addMapLayer(layer, False)
+        self._group().insertLayer(0, layer)
+        return layer
+
+    def _keep(self, feature_values: dict, geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem,
+              reason: str) -> StoredArea:
+        layer = self._pending_layer(crs)
+        shape = QgsGeometry(geometry)
+        if crs != layer.crs():
+            shape.transform(QgsCoordinateTransform(crs, layer.crs(), self.project))
+        feature = QgsFeature(layer.fields())
+        feature.setGeometry(shape)
+        for name, value in feature_values.items():
+            feature[name] = value
+        ok, added = layer.dataProvider().addFeatures([feature])
+        if not ok or not added:  # a memory layer does not refuse; if it did, say so rather than lose quietly
+            raise SurveyStoreError(f"The survey area could not be kept: {reason}")
+        self._refresh(layer)
+        log.logger.warning("Survey area '%s' kept in this session only: %s", feature_values.get("name"), reason)
+        return StoredArea(layer, added[0].id(), reason)
+
+    def pending_count(self) -> int:
+        layer = find_pending(self.project)
+        return layer.featureCount() if layer is not None else 0
+
+    def save_pending(self) -> int:
+        """Write the session's unsaved areas to the GeoPackage (all or none); returns how many."""
+        pending = find_pending(self.project)
+        if pending is None:
+            return 0
+        features = list(pending.getFeatures())
+        layer = self.layer(pending.crs())
+        rows = []
+        for feature in features:
+            shape = QgsGeometry(feature.geometry())
+            if pending.crs() != layer.crs():
+                shape.transform(QgsCoordinateTransform(pending.crs(), layer.crs(), self.project))
+            values = {name: feature[name] for name, _kind in _FIELDS}
+            rows.append(self._row(shape, {k: (None if v is None or str(v) == "NULL" else v)
+                                          for k, v in values.items()}))
+        self._insert(layer, rows)
+        self.project.removeMapLayer(pending.id())
+        return len(features)
 
     # Features -----------------------------------------------------------------------------------------------
     def next_name(self) -> str:
-        layer = find_layer(self.project)
         numbers = [0]
-        if layer is not None:
+        for layer in (find_layer(self.project), find_pending(self.project)):
+            if layer is None:
+                continue
             for feature in layer.getFeatures():
                 name = str(feature["name"] or "")
                 tail = name[len(DEFAULT_NAME):].strip()
@@ -171,19 +364,29 @@ class SurveyStore:
             numbers.append(layer.featureCount())
         return f"{DEFAULT_NAME} {max(numbers) + 1}"
 
+    @staticmethod
+    def _row(shape: QgsGeometry, values: dict) -> NewRow:
+        shape.convertToMultiType()
+        box = shape.boundingBox()
+        return NewRow(_wkb(shape), (box.xMinimum(), box.xMaximum(), box.yMinimum(), box.yMaximum()), values)
+
+    def _insert(self, layer: QgsVectorLayer, rows: list[NewRow]) -> list[int]:
+        path = Path(layer.source().split("|")[0])
+        try:
+            fids = survey_gpkg.insert(path, LAYER_NAME, rows)
+        except GpkgWriteError as error:
+            raise SurveyStoreError(f"The survey areas cannot be saved in {path}: {error}") from None
+        self._refresh(layer, reload=True)
+        return fids
+
     def add(self, name: str, geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem,
-            inputs: EstimateInputs | None, storage_crs: QgsCoordinateReferenceSystem | None = None) -> int:
-        """Write the area with the inputs it is estimated at; returns its feature id. Results come later.
+            inputs: EstimateInputs | None, storage_crs: QgsCoordinateReferenceSystem | None = None) \
+            -> StoredArea:
+        """Write the area with the inputs it is estimated at; results come later. Never loses the area: if
+        the file cannot take it now, it is kept in the session's memory layer and the reason is returned.
 
         ``inputs`` is None while no usable inputs are chosen: the drawn area is kept all the same, with its
-        input and result fields empty, rather than lost."""
-        layer = self.layer(storage_crs)
-        shape = QgsGeometry(geometry)
-        if crs != layer.crs():
-            shape.transform(QgsCoordinateTransform(crs, layer.crs(), self.project))
-        shape.convertToMultiType()
-        feature = QgsFeature(layer.fields())
-        feature.setGeometry(shape)
+        input and result fields empty."""
         values = {"name": name, "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         if inputs is not None:
             params = inputs.params
@@ -194,35 +397,58 @@ class SurveyStore:
                 "density_file": str(params.density_raster or ""), "thickness_m": params.thickness,
                 "thickness_file": str(params.thickness_raster or ""),
             })
-        for field_name, value in values.items():
-            feature[field_name] = value
-        ok, added = layer.dataProvider().addFeatures([feature])
-        if not ok or not added:
-            raise SurveyStoreError(f"Could not write the survey area to {self.path()}: "
-                                   f"{'; '.join(layer.dataProvider().errors())}")
-        self._refresh(layer)
-        return added[0].id()
+        try:
+            layer = self.layer(storage_crs)
+            shape = QgsGeometry(geometry)
+            if crs != layer.crs():
+                shape.transform(QgsCoordinateTransform(crs, layer.crs(), self.project))
+            fid, = self._insert(layer, [self._row(shape, values)])
+        except SurveyStoreError as error:
+            return self._keep(values, geometry, crs, str(error))
+        return StoredArea(layer, fid)
 
-    def write_result(self, fid: int, result: TonnageResult) -> None:
-        self._change(fid, {name: _number(getattr(result, attr)) for name, attr in _RESULT_FIELDS.items()})
+    def write_result(self, key: tuple[str, int], result: TonnageResult) -> None:
+        self._change(key, {name: _number(getattr(result, attr)) for name, attr in _RESULT_FIELDS.items()})
 
-    def rename(self, fid: int, name: str) -> None:
-        self._change(fid, {"name": name})
+    def rename(self, key: tuple[str, int], name: str) -> None:
+        self._change(key, {"name": name})
 
-    def delete(self, fid: int) -> None:
-        layer = self.layer()
-        if not layer.dataProvider().deleteFeatures([fid]):
-            raise SurveyStoreError(f"Could not delete the survey area from {self.path()}")
-        self._refresh(layer)
+    def _target(self, key: tuple[str, int]) -> QgsVectorLayer:
+        layer = self.project.mapLayer(key[0])
+        if not isinstance(layer, QgsVectorLayer) or layer.customProperty(ROLE_PROPERTY) not in (
+                ROLE_SURVEY, ROLE_PENDING):
+            raise SurveyStoreError("The survey area is no longer in the project")
+        return layer
 
-    def _change(self, fid: int, values: dict) -> None:
-        layer = self.layer()
-        changes = {layer.fields().indexOf(name): value for name, value in values.items()}
-        if not layer.dataProvider().changeAttributeValues({fid: changes}):
-            raise SurveyStoreError(f"Could not update the survey area in {self.path()}")
-        self._refresh(layer)
+    def delete(self, key: tuple[str, int]) -> None:
+        layer = self._target(key)
+        if layer.customProperty(ROLE_PROPERTY) == ROLE_PENDING:
+            layer.dataProvider().deleteFeatures([key[1]])
+        else:
+            path = Path(layer.source().split("|")[0])
+            try:
+                survey_gpkg.delete(path, LAYER_NAME, key[1])
+            except GpkgWriteError as error:
+                raise SurveyStoreError(f"Could not delete the survey area from {path}: {error}") from None
+        self._refresh(layer, reload=True)
+
+    def _change(self, key: tuple[str, int], values: dict) -> None:
+        layer = self._target(key)
+        if layer.customProperty(ROLE_PROPERTY) == ROLE_PENDING:
+            changes = {layer.fields().indexOf(name): value for name, value in values.items()}
+            if not layer.dataProvider().changeAttributeValues({key[1]: changes}):
+                raise SurveyStoreError("Could not update the unsaved survey area")
+        else:
+            path = Path(layer.source().split("|")[0])
+            try:
+                survey_gpkg.update(path, LAYER_NAME, key[1], values)
+            except GpkgWriteError as error:
+                raise SurveyStoreError(f"Could not update the survey area in {path}: {error}") from None
+        self._refresh(layer, reload=True)
 
     @staticmethod
-    def _refresh(layer: QgsVectorLayer) -> None:
+    def _refresh(layer: QgsVectorLayer, reload: bool = False) -> None:
+        if reload:
+            layer.dataProvider().reloadData()
         layer.updateExtents()
         layer.triggerRepaint()

@@ -43,7 +43,7 @@ from ..core.grade_tonnage_chart import chart_cutoffs
 from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs
 from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
-from ..survey_store import SurveyStore, SurveyStoreError, find_layer
+from ..survey_store import SurveyStore, SurveyStoreError, find_layer, find_pending
 from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaKey, AreaRow, AreasModel
 from .areas_table import AreasTable
 from .estimate_task import EstimateJob, EstimateTask
@@ -258,6 +258,7 @@ class ExplorerDock(QgsDockWidget):
         self.recompute_all()
 
     def _project_cleared(self) -> None:
+        self.store.new_session()  # a new project gets its own survey areas
         self.cancel_estimates()
         self.tool.reset()
         self.model.clear()
@@ -278,7 +279,7 @@ class ExplorerDock(QgsDockWidget):
         """Zones and survey areas of the project in the table; returns the rows that were not there yet."""
         new_rows = []
         for layer, kind in ((layer_by_role(self.project, ROLE_ZONES), KIND_ZONE),
-                            (find_layer(self.project), KIND_SURVEY)):
+                            (find_layer(self.project), KIND_SURVEY), (find_pending(self.project), KIND_SURVEY)):
             if not _is_polygon_layer(layer):
                 continue
             rows = self._rows_of(layer, kind)
@@ -373,7 +374,7 @@ class ExplorerDock(QgsDockWidget):
             result = outcome.results.get(job.key)
             if job.persist and result is not None:
                 try:
-                    self.store.write_result(job.key[1], result)
+                    self.store.write_result(job.key, result)
                 except SurveyStoreError as error:
                     self._push(str(error), Qgis.Critical)
         current = self.current_inputs()
@@ -464,6 +465,9 @@ class ExplorerDock(QgsDockWidget):
         if checked:
             if self.current_inputs() is None:
                 self._push("Choose a grade raster under Inputs to see figures while drawing.", Qgis.Info)
+            problem = self.store.check()
+            if problem:
+                self._warn_unsaved(f"{problem}. Areas you draw are kept in this session until they can be saved.")
             self.canvas.setMapTool(self.tool)
         elif self.canvas.mapTool() is self.tool:
             self.canvas.unsetMapTool(self.tool)
@@ -522,11 +526,14 @@ class ExplorerDock(QgsDockWidget):
         storage_crs = grade.crs() if grade is not None and grade.crs().isValid() \
             else QgsCoordinateReferenceSystem(SAMPLE_CRS)
         try:
-            fid = self.store.add(self.store.next_name(), geometry, self._canvas_crs(), inputs, storage_crs)
+            stored = self.store.add(self.store.next_name(), geometry, self._canvas_crs(), inputs, storage_crs)
         except SurveyStoreError as error:
             self._push(str(error), Qgis.Critical, 0)
             return None
-        layer = self.store.layer()
+        if stored.unsaved_reason:
+            self._warn_unsaved(f"The survey area is kept in this session only (layer '{stored.layer.name()}'), "
+                               f"not saved yet: {stored.unsaved_reason}")
+        layer, fid = stored.layer, stored.fid
         self._show_survey_path()
         key = (layer.id(), fid)
         rows = self._rows_of(layer, KIND_SURVEY, [fid])
@@ -565,7 +572,7 @@ class ExplorerDock(QgsDockWidget):
 
     def rename_area(self, key: AreaKey, name: str) -> None:
         try:
-            self.store.rename(key[1], name)
+            self.store.rename(key, name)
         except SurveyStoreError as error:
             self._push(str(error), Qgis.Critical, 0)
             return
@@ -590,7 +597,7 @@ class ExplorerDock(QgsDockWidget):
             return
         if row.kind == KIND_SURVEY:
             try:
-                self.store.delete(key[1])
+                self.store.delete(key)
             except SurveyStoreError as error:
                 self._push(str(error), Qgis.Critical, 0)
                 return
@@ -602,8 +609,34 @@ class ExplorerDock(QgsDockWidget):
     # The survey GeoPackage ----------------------------------------------------------------------------------
     def _show_survey_path(self) -> None:
         path = self.store.path()
-        self.survey_label.setText(f"Survey areas: {path.name}")
+        unsaved = self.store.pending_count()
+        self.survey_label.setText(f"Survey areas: {path}" + (f" ({unsaved} not saved yet)" if unsaved else ""))
         self.survey_label.setToolTip(str(path))
+
+    def _warn_unsaved(self, text: str) -> None:
+        """Message bar with Retry and Save elsewhere, and the log: the area is safe in the session."""
+        item = self.iface.messageBar().createMessage(MESSAGE_TITLE, text)
+        for label, slot in (("Retry", self.retry_saving), ("Save elsewhere…", self.choose_survey_file)):
+            button = QPushButton(label)
+            button.clicked.connect(slot)
+            item.layout().addWidget(button)
+        self.iface.messageBar().pushWidget(item, Qgis.Warning, 0)
+        log.logger.warning(text)
+
+    def retry_saving(self) -> bool:
+        """Write the session's unsaved survey areas to the GeoPackage; True when none is left unsaved."""
+        try:
+            saved = self.store.save_pending()
+        except SurveyStoreError as error:
+            self._warn_unsaved(f"{error}. The areas stay in this session.")
+            self._show_survey_path()
+            return False
+        if saved:
+            self._push(f"{saved} survey area(s) saved to {self.store.path()}.", Qgis.Success)
+            rows = self._sync_layers()
+            self._estimate(rows, "Rare Earth: estimating the saved survey areas", persist=True)
+        self._show_survey_path()
+        return True
 
     def choose_survey_file(self) -> None:
         name, _filter = QFileDialog.getSaveFileName(
@@ -613,10 +646,13 @@ class ExplorerDock(QgsDockWidget):
             self.use_survey_file(Path(name).with_suffix(".gpkg"))
 
     def use_survey_file(self, path: Path) -> None:
+        """A file the user chose: used from now on, and the session's unsaved areas are saved into it."""
         self.store.set_path(path)
-        if path.is_file():
+        if path.is_file() or self.store.pending_count():
             try:
                 self.store.layer()
             except SurveyStoreError as error:
                 self._push(str(error), Qgis.Critical, 0)
+            else:
+                self.retry_saving()
         self._show_survey_path()

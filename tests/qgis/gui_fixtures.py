@@ -77,6 +77,7 @@ def wait_for_tasks(qtbot, dock: ExplorerDock) -> None:
 
 @pytest.fixture()
 def dock(qgis_iface, qgis_canvas, qgis_new_project, clean_settings, tmp_path: Path, qtbot) -> Iterator[ExplorerDock]:
+    survey_store.trust_path(tmp_path / "survey_areas.gpkg")  # as if chosen in the dialog
     qgis_new_project.writeEntry(survey_store.PROJECT_SCOPE, survey_store.PROJECT_KEY,
                                 str(tmp_path / "survey_areas.gpkg"))
     qgis_canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:32643"))
