@@ -208,3 +208,18 @@ def check_usable(path: Path) -> None:
     with connect(path) as db:
         db.execute("BEGIN IMMEDIATE")
         db.execute("ROLLBACK")
+
+
+def copy(source: Path, target: Path) -> None:
+    """A consistent copy of ``source`` (committed rows only, even mid-write elsewhere) as a new ``target``."""
+    if Path(target).exists():
+        raise GpkgWriteError(f"{target} exists already")
+    try:
+        with connect(source, write=False) as db, contextlib.closing(sqlite3.connect(str(target))) as copy_db:
+            db.backup(copy_db)
+            copy_db.execute("PRAGMA journal_mode=DELETE")
+    except (GpkgWriteError, sqlite3.Error, OSError) as error:
+        with contextlib.suppress(OSError):
+            Path(target).unlink()
+        reason = plain_reason(error) if isinstance(error, sqlite3.Error) else str(error)
+        raise GpkgWriteError(reason) from None

@@ -13,6 +13,7 @@ its own folder (a relative path) or at one the user chose in a dialog on this co
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -133,11 +134,47 @@ def _wkb(geometry: QgsGeometry) -> bytes:
     return bytes(geometry.asWkb())
 
 
+def _child(element, tag: str):
+    child = element.firstChildElement(tag)
+    if child.isNull():
+        child = element.ownerDocument().createElement(tag)
+        element.appendChild(child)
+    return child
+
+
+def _set_text(element, text: str) -> None:
+    while element.hasChildNodes():
+        element.removeChild(element.firstChild())
+    element.appendChild(element.ownerDocument().createTextNode(text))
+
+
+def _set_layer_source(document, layer_id: str, source: str) -> None:
+    """The ``datasource`` of layer ``layer_id`` in a project document being written."""
+    nodes = document.elementsByTagName("maplayer")
+    for index in range(nodes.count()):
+        element = nodes.at(index).toElement()
+        if element.firstChildElement("id").text() == layer_id:
+            _set_text(_child(element, "datasource"), source)
+
+
+def _set_entry(document, value: str) -> None:
+    """Our project entry in a document being written (properties may be serialised before we change them)."""
+    properties = document.documentElement().firstChildElement("properties")
+    if properties.isNull():
+        return
+    element = properties
+    for tag in (PROJECT_SCOPE, *PROJECT_KEY.split("/")):
+        element = _child(element, tag)
+    element.setAttribute("type", "QString")
+    _set_text(element, value)
+
+
 class SurveyStore:
     def __init__(self, project: QgsProject | None = None) -> None:
         self.project = project or QgsProject.instance()
         self._session = secrets.token_hex(6)
         self.refused = ""  # why the project's own choice of file was not used
+        self._moved_from: Path | None = None
 
     # The file and its layer ---------------------------------------------------------------------------------
     def new_session(self) -> None:
@@ -157,6 +194,48 @@ class SurveyStore:
         if folder is not None:
             return folder / f"{Path(self.project.fileName()).stem}{FILE_SUFFIX}"
         return self.session_path()
+
+    def _session_root(self) -> Path:
+        return Path(QgsApplication.qgisSettingsDirPath(), *UNSAVED_FOLDER)
+
+    def project_writing(self, document) -> Path | None:
+        """While a project is written (``QgsProject.writeProject``): survey areas still in this session's
+        profile folder are copied beside the project file, and the document being written names the copy.
+        The session file is removed by ``project_saved`` once the project is on disk. Returns the new path."""
+        current = self.path()
+        if not self.project.fileName() or not _inside(current, self._session_root()) or not current.is_file():
+            return None
+        target = self.default_path()
+        number = 1
+        while target.exists():  # never over another file: the user's own, or another project's
+            number += 1
+            target = target.with_name(f"{Path(self.project.fileName()).stem}_{number}{FILE_SUFFIX}")
+        try:
+            survey_gpkg.copy(current, target)
+        except GpkgWriteError as error:
+            log.logger.warning("The survey areas stay in %s: they cannot be copied beside the project (%s)",
+                               current, error)
+            return None
+        layer = find_layer(self.project)
+        if layer is not None:
+            layer.setDataSource(f"{target}|layername={LAYER_NAME}", layer.name(), "ogr")
+            _set_layer_source(document, layer.id(), f"{self.project.writePath(str(target))}|layername={LAYER_NAME}")
+        self._remember(target)
+        _set_entry(document, self.project.readEntry(PROJECT_SCOPE, PROJECT_KEY, "")[0])
+        self._moved_from = current
+        log.logger.info("Survey areas moved beside the project: %s", target)
+        return target
+
+    def project_saved(self) -> None:
+        """The project names the new file now: remove the session's copy."""
+        current, self._moved_from = self._moved_from, None
+        if current is None:
+            return
+        for leftover in (current, *(current.with_name(current.name + end) for end in ("-wal", "-shm"))):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        with contextlib.suppress(OSError):
+            current.parent.rmdir()
 
     def configured_path(self) -> Path | None:
         """The project's entry if it is allowed: a .gpkg inside the project's folder or one the user chose."""

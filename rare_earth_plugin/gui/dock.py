@@ -178,6 +178,8 @@ class ExplorerDock(QgsDockWidget):
         return (
             (self.project.readProject, self._project_read),
             (self.project.cleared, self._project_cleared),
+            (self.project.writeProject, self.store.project_writing),
+            (self.project.projectSaved, self._project_saved),
             (self.project.layersAdded, self._layers_added),
             (self.project.layersWillBeRemoved, self._layers_removed),
             (manager.progressChanged, self._task_progress),
@@ -256,6 +258,11 @@ class ExplorerDock(QgsDockWidget):
         self._sync_layers()
         self._show_survey_path()
         self.recompute_all()
+
+    def _project_saved(self) -> None:
+        """After the first save the survey areas are beside the project (``SurveyStore.project_writing``)."""
+        self.store.project_saved()
+        self._show_survey_path()
 
     def _project_cleared(self) -> None:
         self.store.new_session()  # a new project gets its own survey areas

@@ -190,3 +190,32 @@ def test_unsaved_projects_do_not_share_survey_areas(qgis_new_project, clean_sett
     store.new_session()
     assert store.path() != first and store.next_name() == "Survey area 1"
     shutil.rmtree(first.parent, ignore_errors=True)
+
+
+def test_first_save_moves_the_session_areas_beside_the_project(dock, grade_grid, qgis_new_project, tmp_path,
+                                                               qtbot):
+    qgis_new_project.removeEntry(survey_store.PROJECT_SCOPE, survey_store.PROJECT_KEY)
+    dock.store.new_session()
+    set_inputs(dock, grade_grid, cutoff=0.1)
+    assert dock.finish_survey(_square(grade_grid, 1)) is not None
+    wait_for_tasks(qtbot, dock)
+    session_file = dock.store.path()
+    assert session_file == dock.store.session_path() and _on_disk(session_file) == ["Survey area 1"]
+
+    project_file = tmp_path / "site" / "site.qgz"
+    project_file.parent.mkdir()
+    assert qgis_new_project.write(str(project_file))
+    beside = project_file.parent / "site_survey_areas.gpkg"
+    assert dock.store.path() == beside and _on_disk(beside) == ["Survey area 1"]
+    assert not session_file.exists()
+    assert str(beside) in dock.survey_label.text()
+    assert dock.finish_survey(_square(grade_grid, 8)) is not None  # later areas go there too
+    wait_for_tasks(qtbot, dock)
+    assert _on_disk(beside) == ["Survey area 1", "Survey area 2"]
+
+    reopened = QgsProject()
+    assert reopened.read(str(project_file))
+    layer = survey_store.find_layer(reopened)
+    assert layer is not None and layer.isValid() and Path(layer.source().split("|")[0]) == beside
+    assert SurveyStore(reopened).configured_path() == beside
+    reopened.clear()
