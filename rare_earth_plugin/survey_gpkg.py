@@ -21,6 +21,8 @@ from pathlib import Path
 
 #: Longest wait for another program's lock, on the GUI thread: a moment, not a freeze.
 BUSY_SECONDS = 0.25
+#: Geometry types of a layer that can hold a drawn (multi)polygon.
+POLYGON_TYPES = ("MULTIPOLYGON", "POLYGON", "GEOMETRY", "MULTISURFACE", "CURVEPOLYGON")
 _SQL_TYPES = {"str": "TEXT", "int": "MEDIUMINT", "float": "REAL"}
 
 
@@ -78,6 +80,7 @@ class Table:
     geometry_column: str
     srs_id: int
     columns: tuple[str, ...]
+    geometry_type: str = "MULTIPOLYGON"
 
 
 @contextlib.contextmanager
@@ -108,12 +111,12 @@ def connect(path: Path, write: bool = True) -> Iterator[sqlite3.Connection]:
 
 def table(db: sqlite3.Connection, name: str) -> Table | None:
     """The feature table ``name`` with its geometry column, or None if the file has no such layer."""
-    row = db.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?)",
-                     (name,)).fetchone()
+    row = db.execute("SELECT column_name, srs_id, geometry_type_name FROM gpkg_geometry_columns "
+                     "WHERE lower(table_name) = lower(?)", (name,)).fetchone()
     if row is None:
         return None
     columns = tuple(info[1] for info in db.execute(f'PRAGMA table_info("{name}")'))
-    return Table(name, row[0], int(row[1]), columns)
+    return Table(name, row[0], int(row[1]), columns, str(row[2]).upper())
 
 
 def migrate(path: Path, name: str, fields: Sequence[tuple[str, str]]) -> list[str]:
@@ -122,6 +125,9 @@ def migrate(path: Path, name: str, fields: Sequence[tuple[str, str]]) -> list[st
         found = table(db, name)
         if found is None:
             raise GpkgWriteError(f"it has no '{name}' layer with geometries")
+        if found.geometry_type not in POLYGON_TYPES:
+            raise GpkgWriteError(f"its '{name}' layer holds {found.geometry_type.lower()} geometries, "
+                                 "not polygons")
         present = {column.lower() for column in found.columns}
         missing = [(field, kind) for field, kind in fields if field.lower() not in present]
         if missing:

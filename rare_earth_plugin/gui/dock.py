@@ -6,6 +6,7 @@ results when they come back; figures come from ``estimation`` only.
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 from qgis.core import (
@@ -537,10 +538,10 @@ class ExplorerDock(QgsDockWidget):
         except SurveyStoreError as error:
             self._push(str(error), Qgis.Critical, 0)
             return None
-        if stored.unsaved_reason:
-            self._warn_unsaved(f"The survey area is kept in this session only (layer '{stored.layer.name()}'), "
-                               f"not saved yet: {stored.unsaved_reason}")
         layer, fid = stored.layer, stored.fid
+        if stored.unsaved_reason:
+            name = layer.getFeature(fid)["name"]
+            self._warn_unsaved(f"{name} is kept in this session only, not saved yet. {stored.unsaved_reason}.")
         self._show_survey_path()
         key = (layer.id(), fid)
         rows = self._rows_of(layer, KIND_SURVEY, [fid])
@@ -617,7 +618,8 @@ class ExplorerDock(QgsDockWidget):
     def _show_survey_path(self) -> None:
         path = self.store.path()
         unsaved = self.store.pending_count()
-        self.survey_label.setText(f"Survey areas: {path}" + (f" ({unsaved} not saved yet)" if unsaved else ""))
+        breakable = str(path).replace(os.sep, os.sep + "\u200b")  # a long path wraps instead of widening the dock
+        self.survey_label.setText(f"Survey areas: {breakable}" + (f" ({unsaved} not saved yet)" if unsaved else ""))
         self.survey_label.setToolTip(str(path))
 
     def _warn_unsaved(self, text: str) -> None:

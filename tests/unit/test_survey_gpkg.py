@@ -161,6 +161,13 @@ def test_a_file_without_the_layer_is_refused(tmp_path):
     path = tmp_path / "other.gpkg"
     source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
     source.CreateLayer("something_else", None, ogr.wkbPoint)
+    source.CreateLayer("survey_areas", None, ogr.wkbPoint)  # a name like ours, but points
+    source = None
+    with pytest.raises(GpkgWriteError, match="point geometries, not polygons"):
+        survey_gpkg.migrate(path, "survey_areas", FIELDS)
+    path = tmp_path / "other2.gpkg"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    source.CreateLayer("something_else", None, ogr.wkbPoint)
     source = None
     with pytest.raises(GpkgWriteError, match="no 'survey_areas' layer"):
         survey_gpkg.migrate(path, "survey_areas", FIELDS)
