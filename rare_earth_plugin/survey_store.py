@@ -332,9 +332,16 @@ class SurveyStore:
             return False
         try:
             with survey_gpkg.connect(path, write=False) as db:
-                return survey_gpkg.table(db, LAYER_NAME) is not None
+                if survey_gpkg.table(db, LAYER_NAME) is not None:
+                    return True
+                taken = db.execute("SELECT count(*) FROM sqlite_master WHERE lower(name) = lower(?)",
+                                   (LAYER_NAME,)).fetchone()[0]
         except GpkgWriteError as error:
             raise SurveyStoreError(f"The survey areas file {path} cannot be read: {error}") from None
+        if taken:  # a table of the user's own with our name: never overwritten
+            raise SurveyStoreError(f"{path} has a table '{LAYER_NAME}' that is not a polygon layer; choose "
+                                   "another file")
+        return False
 
     def _migrate(self, path: Path) -> None:
         try:

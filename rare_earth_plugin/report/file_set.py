@@ -200,6 +200,7 @@ class FileSet:
             yield self.temporary(target)
         except (OSError, ReportError) as error:
             reason = os_reason(error) if isinstance(error, OSError) else str(error)
+            self._discard(self.temporary(target))  # first, so the free space reported is what is really free
             if _nearly_full(target.parent) and "disk is full" not in reason:
                 reason = f"the disk is full ({reason})"
             raise ReportError(f"{self.labels[target]} '{target}' was not written: {reason}"
@@ -256,12 +257,15 @@ class FileSet:
                     os.replace(backup, target)
                     backups[target] = None
 
+    @staticmethod
+    def _discard(temporary: Path) -> None:
+        for path in (temporary, *(temporary.with_name(temporary.name + end) for end in ("-wal", "-shm", "-journal"))):
+            _remove(path)
+
     def discard(self) -> None:
         """Remove every temporary file (with SQLite's sidecars) and the work folder."""
         for temporary in self.temporaries.values():
-            for path in (temporary, *(temporary.with_name(temporary.name + end)
-                                      for end in ("-wal", "-shm", "-journal"))):
-                _remove(path)
+            self._discard(temporary)
         if self._work is not None:
             _remove(self._work)
             self._work = None

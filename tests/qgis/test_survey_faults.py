@@ -219,3 +219,20 @@ def test_first_save_moves_the_session_areas_beside_the_project(dock, grade_grid,
     assert layer is not None and layer.isValid() and Path(layer.source().split("|")[0]) == beside
     assert SurveyStore(reopened).configured_path() == beside
     reopened.clear()
+
+
+def test_a_foreign_table_with_our_name_is_never_overwritten(dock, grade_grid, tmp_path):
+    path = tmp_path / "theirs.gpkg"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    table = source.CreateLayer(survey_store.LAYER_NAME, None, ogr.wkbNone)  # attributes only
+    table.CreateField(ogr.FieldDefn("note", ogr.OFTString))
+    row = ogr.Feature(table.GetLayerDefn())
+    row.SetField("note", "their data")
+    table.CreateFeature(row)
+    source = None
+    dock.use_survey_file(path)
+    assert "not a polygon layer" in dock.store.check()
+    key = dock.finish_survey(_square(grade_grid, 1))
+    assert key is not None and key[0] == survey_store.find_pending(QgsProject.instance()).id()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT note FROM survey_areas").fetchall() == [("their data",)]
