@@ -246,14 +246,7 @@ class SurveyStore:
         folder = self._project_folder()
         if not path.is_absolute():
             path = (folder / path) if folder is not None else None
-        refusal = ""
-        if path is None:
-            refusal = "a relative path in a project that is not saved"
-        elif path.suffix.lower() != ".gpkg":
-            refusal = "not a .gpkg file"
-        elif not ((folder is not None and _inside(path, folder))
-                  or os.path.normpath(str(path)) in _chosen()):
-            refusal = "outside the project's folder and not chosen by you"
+        refusal = "a relative path in a project that is not saved" if path is None else self._refusal(path)
         if refusal:
             if self.refused != stored:
                 log.logger.warning("The project names '%s' for its survey areas (%s); using %s instead.",
@@ -262,8 +255,35 @@ class SurveyStore:
             return None
         return Path(os.path.normpath(str(path)))
 
-    def path(self) -> Path:
+    def _refusal(self, path: Path) -> str:
+        """Why the store must not write to ``path`` ('' if it may): the project file must not choose freely."""
+        folder = self._project_folder()
+        if path.suffix.lower() != ".gpkg":
+            return "not a .gpkg file"
+        if (folder is not None and _inside(path, folder)) or _inside(path, self._session_root()) \
+                or os.path.normpath(str(path)) in _chosen():
+            return ""
+        return "outside the project's folder and not chosen by you"
+
+    def _own_layer(self) -> QgsVectorLayer | None:
+        """The project's survey layer if its file is one the store may write; a layer a project file points
+        elsewhere is left alone (shown, never written)."""
         layer = find_layer(self.project)
+        if layer is None:
+            return None
+        source = Path(layer.source().split("|")[0])
+        refusal = self._refusal(source)
+        if refusal:
+            if self.refused != str(source):
+                log.logger.warning("The project's survey layer is in %s (%s): new areas go to %s instead.",
+                                   source, refusal, self.default_path())
+            self.refused = str(source)
+            layer.setCustomProperty(ROLE_PROPERTY, "")
+            return None
+        return layer
+
+    def path(self) -> Path:
+        layer = self._own_layer()
         if layer is not None:
             return Path(layer.source().split("|")[0])
         return self.configured_path() or self.default_path()
@@ -294,7 +314,7 @@ class SurveyStore:
 
         An existing file is checked first, without waiting on another program's lock: fields it lacks are
         added; a file that cannot be read or fixed is a ``SurveyStoreError``."""
-        layer = find_layer(self.project)
+        layer = self._own_layer()
         if layer is not None and layer.isValid():
             return layer
         path = self.path()

@@ -256,8 +256,11 @@ class ExplorerDock(QgsDockWidget):
         finally:
             self._restoring = False
         self.model.set_unit(self.inputs.unit())
-        self._sync_layers()
         self._show_survey_path()
+        if self.store.refused:
+            self._push(f"This project names '{self.store.refused}' for its survey areas, outside its folder: "
+                       f"new areas go to {self.store.path()} (Change… to choose a file).", Qgis.Info)
+        self._sync_layers()
         self.recompute_all()
 
     def _project_saved(self) -> None:

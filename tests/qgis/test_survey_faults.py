@@ -17,6 +17,7 @@ from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsProject, Qgs
 from rare_earth_plugin import survey_store
 from rare_earth_plugin.core.tonnage import TonnageResult
 from rare_earth_plugin.gui.areas_model import KIND_SURVEY
+from rare_earth_plugin.layers import ROLE_PROPERTY
 from rare_earth_plugin.survey_store import SurveyStore, SurveyStoreError
 
 pytest_plugins = ["gui_fixtures"]  # the dock, grid and settings fixtures
@@ -236,3 +237,21 @@ def test_a_foreign_table_with_our_name_is_never_overwritten(dock, grade_grid, tm
     assert key is not None and key[0] == survey_store.find_pending(QgsProject.instance()).id()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT note FROM survey_areas").fetchall() == [("their data",)]
+
+
+def test_a_survey_layer_a_project_points_elsewhere_is_never_written(qgis_new_project, clean_settings, tmp_path):
+    project_file = tmp_path / "work" / "site.qgz"
+    project_file.parent.mkdir()
+    qgis_new_project.setFileName(str(project_file))
+    (tmp_path / "system").mkdir()
+    outside = _old_file(tmp_path / "system" / "areas.gpkg", fields=("name", "created_utc"))
+    before = outside.read_bytes()
+    layer = QgsVectorLayer(f"{outside}|layername={survey_store.LAYER_NAME}", "planted", "ogr")
+    layer.setCustomProperty(ROLE_PROPERTY, survey_store.ROLE_SURVEY)
+    qgis_new_project.addMapLayer(layer)
+    store = SurveyStore(qgis_new_project)
+    stored = store.add("x", QgsGeometry.fromWkt("POLYGON((0 0,10 0,10 10,0 0))"), UTM, None, UTM)
+    assert not stored.unsaved_reason
+    assert store.path() == project_file.parent / "site_survey_areas.gpkg"
+    assert _on_disk(store.path()) == ["x"] and outside.read_bytes() == before
+    qgis_new_project.removeAllMapLayers()
