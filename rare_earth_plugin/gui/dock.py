@@ -259,7 +259,7 @@ class ExplorerDock(QgsDockWidget):
         self._show_survey_path()
         if self.store.refused:
             self._push(f"This project names '{self.store.refused}' for its survey areas, outside its folder: "
-                       f"new areas go to {self.store.path()} (Change… to choose a file).", Qgis.Info)
+                       f"new areas go to {self.store.path()} (Change… to choose a file).", Qgis.MessageLevel.Info)
         self._sync_layers()
         self.recompute_all()
 
@@ -632,7 +632,7 @@ class ExplorerDock(QgsDockWidget):
             button = QPushButton(label)
             button.clicked.connect(slot)
             item.layout().addWidget(button)
-        self.iface.messageBar().pushWidget(item, Qgis.Warning, 0)
+        self.iface.messageBar().pushWidget(item, Qgis.MessageLevel.Warning, 0)
         log.logger.warning(text)
 
     def retry_saving(self) -> bool:
@@ -644,7 +644,7 @@ class ExplorerDock(QgsDockWidget):
             self._show_survey_path()
             return False
         if saved:
-            self._push(f"{saved} survey area(s) saved to {self.store.path()}.", Qgis.Success)
+            self._push(f"{saved} survey area(s) saved to {self.store.path()}.", Qgis.MessageLevel.Success)
             rows = self._sync_layers()
             self._estimate(rows, "Rare Earth: estimating the saved survey areas", persist=True)
         self._show_survey_path()
