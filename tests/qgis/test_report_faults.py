@@ -22,6 +22,7 @@ from qgis.core import QgsApplication, QgsFeature, QgsGeometry, QgsProcessingExce
 from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.estimation import EstimateInputs
 from rare_earth_plugin.layers import load_sample_layers
+from rare_earth_plugin.paths import sample_data_dir
 from rare_earth_plugin.report import file_set
 from rare_earth_plugin.report.area_results import areas_from_layer, estimate_areas
 from rare_earth_plugin.report.errors import ReportError
@@ -152,7 +153,7 @@ def test_sigkill_mid_export_keeps_the_earlier_set_and_the_next_export_cleans_up(
     work = Path(os.environ.get("TMPDIR", "/tmp"))
     work_before = set(work.glob(f"{file_set.WORK_PREFIX}*"))
     child = subprocess.Popen([sys.executable, "-c", _KILLED_EXPORT, str(tmp_path), str(REPO)],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             stdout=subprocess.PIPE, text=True,
                              env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     try:
         assert child.stdout.readline().strip() == "written"
@@ -238,3 +239,19 @@ def test_formula_names_are_neutralised_in_the_csv_only(sample, tmp_path):
     assert stored == names
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "=HYPERLINK" in text and "'=HYPERLINK" not in text and "@SUM(A1)" in text
+
+
+def test_loading_and_exporting_the_sample_writes_nothing_we_ship(qgis_app, tmp_path):
+    """QGIS writes band statistics into an .aux.xml beside a raster it shows: the sample ships them."""
+    folder = sample_data_dir()
+
+    def snapshot() -> dict[str, str]:
+        return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())}
+
+    before = snapshot()
+    project = QgsProject()
+    layers = load_sample_layers(project)
+    _export(layers, tmp_path, 0.1, fids=(1,))
+    project.removeAllMapLayers()
+    del layers
+    assert snapshot() == before, "run `make sample-data` if the sample rasters changed without their .aux.xml"
