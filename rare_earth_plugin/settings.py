@@ -40,4 +40,5 @@ class Settings:
     cutoff = Setting("inputs/cutoff", 0.0)
     grade_unit = Setting("inputs/grade_unit", PERCENT)
     grade_band = Setting("inputs/grade_band", 1)
-    survey_gpkg = Setting("survey/gpkg_path", "")
+    #: GeoPackages the user chose for survey areas, one a line: the only absolute paths a project may name.
+    survey_chosen = Setting("survey/chosen_gpkgs", "")

@@ -302,6 +302,16 @@ def write_raster(path: Path, grid: Grid, values: np.ndarray, description: str, u
         dst.units = (units,)
 
 
+def ship_statistics(path: Path) -> None:
+    """Exact band statistics in a shipped ``.aux.xml``: without it QGIS computes them on first use and writes
+    that file into the installed plugin, and nothing we ship may be written."""
+    from osgeo import gdal
+
+    dataset = gdal.Open(str(path))  # read-only: GDAL keeps the statistics in the .aux.xml
+    dataset.GetRasterBand(1).ComputeStatistics(False)
+    dataset = None
+
+
 # --- driver ---------------------------------------------------------------------------------------------
 
 
@@ -348,6 +358,8 @@ def build(out: Path) -> dict[str, float]:
     write_region(out / catalogue.REGION_FILE, region, gn_name)
     write_raster(out / catalogue.GRADE_FILE, grid, grade32, "TREO grade, percent", "%")
     write_raster(out / catalogue.THICKNESS_FILE, grid, thick32, "Mineralised thickness, metres", "m")
+    for name in (catalogue.GRADE_FILE, catalogue.THICKNESS_FILE):
+        ship_statistics(out / name)
     achieved["thickness_max_m"] = float(thickness.max())
     for name, key in ((CLUSTER.name, "cluster_thickness_m"), ("Irgiz", "irgiz_thickness_m")):
         achieved[key] = float(np.sum(cover[name] * thickness) / cover[name].sum())

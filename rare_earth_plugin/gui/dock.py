@@ -6,6 +6,7 @@ results when they come back; figures come from ``estimation`` only.
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 from qgis.core import (
@@ -43,13 +44,13 @@ from ..core.grade_tonnage_chart import chart_cutoffs
 from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs
 from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
+from ..survey_store import SurveyStore, SurveyStoreError, find_layer, find_pending
 from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaKey, AreaRow, AreasModel
 from .areas_table import AreasTable
 from .estimate_task import EstimateJob, EstimateTask
 from .inputs_panel import InputsPanel, InputsState
 from .map_tool import SurveyAreaTool
 from .result_panel import ResultPanel
-from .survey_store import SurveyStore, SurveyStoreError, find_layer
 
 OBJECT_NAME = "RareEarthExplorerDock"
 TITLE = "Rare Earth Explorer"
@@ -178,6 +179,8 @@ class ExplorerDock(QgsDockWidget):
         return (
             (self.project.readProject, self._project_read),
             (self.project.cleared, self._project_cleared),
+            (self.project.writeProject, self.store.project_writing),
+            (self.project.projectSaved, self._project_saved),
             (self.project.layersAdded, self._layers_added),
             (self.project.layersWillBeRemoved, self._layers_removed),
             (manager.progressChanged, self._task_progress),
@@ -253,11 +256,20 @@ class ExplorerDock(QgsDockWidget):
         finally:
             self._restoring = False
         self.model.set_unit(self.inputs.unit())
-        self._sync_layers()
         self._show_survey_path()
+        if self.store.refused:
+            self._push(f"This project names '{self.store.refused}' for its survey areas, outside its folder: "
+                       f"new areas go to {self.store.path()} (Change… to choose a file).", Qgis.MessageLevel.Info)
+        self._sync_layers()
         self.recompute_all()
 
+    def _project_saved(self) -> None:
+        """After the first save the survey areas are beside the project (``SurveyStore.project_writing``)."""
+        self.store.project_saved()
+        self._show_survey_path()
+
     def _project_cleared(self) -> None:
+        self.store.new_session()  # a new project gets its own survey areas
         self.cancel_estimates()
         self.tool.reset()
         self.model.clear()
@@ -278,7 +290,7 @@ class ExplorerDock(QgsDockWidget):
         """Zones and survey areas of the project in the table; returns the rows that were not there yet."""
         new_rows = []
         for layer, kind in ((layer_by_role(self.project, ROLE_ZONES), KIND_ZONE),
-                            (find_layer(self.project), KIND_SURVEY)):
+                            (find_layer(self.project), KIND_SURVEY), (find_pending(self.project), KIND_SURVEY)):
             if not _is_polygon_layer(layer):
                 continue
             rows = self._rows_of(layer, kind)
@@ -373,7 +385,7 @@ class ExplorerDock(QgsDockWidget):
             result = outcome.results.get(job.key)
             if job.persist and result is not None:
                 try:
-                    self.store.write_result(job.key[1], result)
+                    self.store.write_result(job.key, result)
                 except SurveyStoreError as error:
                     self._push(str(error), Qgis.Critical)
         current = self.current_inputs()
@@ -464,6 +476,9 @@ class ExplorerDock(QgsDockWidget):
         if checked:
             if self.current_inputs() is None:
                 self._push("Choose a grade raster under Inputs to see figures while drawing.", Qgis.Info)
+            problem = self.store.check()
+            if problem:
+                self._warn_unsaved(f"{problem}. Areas you draw are kept in this session until they can be saved.")
             self.canvas.setMapTool(self.tool)
         elif self.canvas.mapTool() is self.tool:
             self.canvas.unsetMapTool(self.tool)
@@ -522,11 +537,14 @@ class ExplorerDock(QgsDockWidget):
         storage_crs = grade.crs() if grade is not None and grade.crs().isValid() \
             else QgsCoordinateReferenceSystem(SAMPLE_CRS)
         try:
-            fid = self.store.add(self.store.next_name(), geometry, self._canvas_crs(), inputs, storage_crs)
+            stored = self.store.add(self.store.next_name(), geometry, self._canvas_crs(), inputs, storage_crs)
         except SurveyStoreError as error:
             self._push(str(error), Qgis.Critical, 0)
             return None
-        layer = self.store.layer()
+        layer, fid = stored.layer, stored.fid
+        if stored.unsaved_reason:
+            name = layer.getFeature(fid)["name"]
+            self._warn_unsaved(f"{name} is kept in this session only, not saved yet. {stored.unsaved_reason}.")
         self._show_survey_path()
         key = (layer.id(), fid)
         rows = self._rows_of(layer, KIND_SURVEY, [fid])
@@ -565,7 +583,7 @@ class ExplorerDock(QgsDockWidget):
 
     def rename_area(self, key: AreaKey, name: str) -> None:
         try:
-            self.store.rename(key[1], name)
+            self.store.rename(key, name)
         except SurveyStoreError as error:
             self._push(str(error), Qgis.Critical, 0)
             return
@@ -590,7 +608,7 @@ class ExplorerDock(QgsDockWidget):
             return
         if row.kind == KIND_SURVEY:
             try:
-                self.store.delete(key[1])
+                self.store.delete(key)
             except SurveyStoreError as error:
                 self._push(str(error), Qgis.Critical, 0)
                 return
@@ -602,8 +620,35 @@ class ExplorerDock(QgsDockWidget):
     # The survey GeoPackage ----------------------------------------------------------------------------------
     def _show_survey_path(self) -> None:
         path = self.store.path()
-        self.survey_label.setText(f"Survey areas: {path.name}")
+        unsaved = self.store.pending_count()
+        breakable = str(path).replace(os.sep, os.sep + "\u200b")  # a long path wraps instead of widening the dock
+        self.survey_label.setText(f"Survey areas: {breakable}" + (f" ({unsaved} not saved yet)" if unsaved else ""))
         self.survey_label.setToolTip(str(path))
+
+    def _warn_unsaved(self, text: str) -> None:
+        """Message bar with Retry and Save elsewhere, and the log: the area is safe in the session."""
+        item = self.iface.messageBar().createMessage(MESSAGE_TITLE, text)
+        for label, slot in (("Retry", self.retry_saving), ("Save elsewhere…", self.choose_survey_file)):
+            button = QPushButton(label)
+            button.clicked.connect(slot)
+            item.layout().addWidget(button)
+        self.iface.messageBar().pushWidget(item, Qgis.MessageLevel.Warning, 0)
+        log.logger.warning(text)
+
+    def retry_saving(self) -> bool:
+        """Write the session's unsaved survey areas to the GeoPackage; True when none is left unsaved."""
+        try:
+            saved = self.store.save_pending()
+        except SurveyStoreError as error:
+            self._warn_unsaved(f"{error}. The areas stay in this session.")
+            self._show_survey_path()
+            return False
+        if saved:
+            self._push(f"{saved} survey area(s) saved to {self.store.path()}.", Qgis.MessageLevel.Success)
+            rows = self._sync_layers()
+            self._estimate(rows, "Rare Earth: estimating the saved survey areas", persist=True)
+        self._show_survey_path()
+        return True
 
     def choose_survey_file(self) -> None:
         name, _filter = QFileDialog.getSaveFileName(
@@ -613,10 +658,13 @@ class ExplorerDock(QgsDockWidget):
             self.use_survey_file(Path(name).with_suffix(".gpkg"))
 
     def use_survey_file(self, path: Path) -> None:
+        """A file the user chose: used from now on, and the session's unsaved areas are saved into it."""
         self.store.set_path(path)
-        if path.is_file():
+        if path.is_file() or self.store.pending_count():
             try:
                 self.store.layer()
             except SurveyStoreError as error:
                 self._push(str(error), Qgis.Critical, 0)
+            else:
+                self.retry_saving()
         self._show_survey_path()

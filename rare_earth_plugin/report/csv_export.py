@@ -1,36 +1,49 @@
 """The results as CSV: one row per area, full-precision numbers in the report's units, UTF-8 with a BOM.
 
 The BOM makes spreadsheet programs read non-Latin area names correctly; numbers keep full precision so the
-CSV can be checked against the engine, and NaN (no ore above cut-off) is an empty cell.
+CSV can be checked against the engine, and NaN (no ore above cut-off) is an empty cell. Text that a spreadsheet
+would evaluate as a formula gets a leading apostrophe (OWASP's advice on CSV injection); only the CSV does,
+the PDF and the GeoPackage show names as they are.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from .atomic import atomic_output
 from .figures import COLUMNS, AreaFigures
 
 CSV_FIELDS: tuple[str, ...] = (*(column.key for column in COLUMNS), "cutoff_pct", "warnings")
+#: First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """``text`` as a spreadsheet shows it literally: a leading apostrophe before a formula character."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_value(value: object) -> object:
+    """Numbers in full precision (untouched, even when negative), text neutralised."""
     if isinstance(value, float):
         return "" if math.isnan(value) else repr(value)
+    if isinstance(value, (int, bool)):
+        return value
     if isinstance(value, tuple):
-        return "; ".join(value)
-    return value
+        value = "; ".join(value)
+    return neutralised(str(value)) if value is not None else ""
 
 
-def write_csv(rows: Sequence[AreaFigures], target: Path) -> Path:
-    """Write ``rows`` to ``target`` atomically; returns ``target``."""
-    with atomic_output(target, "CSV file") as temporary, \
-            temporary.open("w", encoding="utf-8-sig", newline="") as stream:
+def write_csv(rows: Sequence[AreaFigures], path: Path) -> Path:
+    """Write ``rows`` to ``path`` (a new file), flushed and synced to the disk; returns ``path``."""
+    with Path(path).open("w", encoding="utf-8-sig", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(CSV_FIELDS)
         for row in rows:
             writer.writerow([csv_value(getattr(row, field)) for field in CSV_FIELDS])
-    return target
+        stream.flush()
+        os.fsync(stream.fileno())
+    return Path(path)

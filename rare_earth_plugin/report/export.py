@@ -1,12 +1,12 @@
-"""Writing a whole report: PDF (from the print layout), CSV and GeoPackage, each atomically.
+"""Writing a whole report: PDF (from the print layout), CSV and GeoPackage, as one set, all or nothing.
 
-Every output path is checked before any work, so a bad name or folder fails at once with a clear message, and
-an export that fails half-way leaves earlier files untouched.
+Every output path is checked before any work, so a bad name or folder fails at once with a clear message. Each
+file is written beside its target and checked (the PDF read to its trailer with every page, the GeoPackage's
+integrity, the CSV synced) before any earlier file is replaced (``file_set``).
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +16,13 @@ from qgis.core import Qgis, QgsLayoutExporter
 from .. import log
 from ..estimation import EstimateInputs
 from .area_results import AreaResult
-from .atomic import atomic_output, check_writable_folder
 from .csv_export import write_csv
 from .errors import ReportError
+from .file_set import FileSet, check_writable_folder, fsync_file
 from .gpkg_export import write_gpkg
 from .layout_builder import BuiltReport, ReportLayers, build_report_layout
 from .naming import check_output_file
+from .pdf_check import PdfCheckError, check_pdf
 from .texts import ReportMeta
 
 PDF_DPI = 150
@@ -52,6 +53,10 @@ class ReportTargets:
     def paths(self) -> list[Path]:
         return [path for path in (self.pdf, self.csv, self.gpkg) if path is not None]
 
+    def labelled(self) -> list[tuple[Path, str]]:
+        return [(path, label) for path, label in ((self.pdf, "PDF file"), (self.csv, "CSV file"),
+                                                  (self.gpkg, "GeoPackage file")) if path is not None]
+
 
 def pdf_settings() -> QgsLayoutExporter.PdfExportSettings:
     """Vector output with real text, so the PDF can be searched and copied from."""
@@ -65,26 +70,35 @@ def pdf_settings() -> QgsLayoutExporter.PdfExportSettings:
     return settings
 
 
-def export_pdf(built: BuiltReport, target: Path) -> Path:
-    with atomic_output(target, "PDF file") as temporary:
-        code = QgsLayoutExporter(built.layout).exportToPdf(str(temporary), pdf_settings())
-        if code != QgsLayoutExporter.Success:
-            raise ReportError(f"PDF file '{target}': the print layout could not be exported (error {code})")
-    return target
+def export_pdf(built: BuiltReport, path: Path) -> Path:
+    """The layout as a PDF at ``path``, synced and read back: the exporter says Success on a full disk."""
+    code = QgsLayoutExporter(built.layout).exportToPdf(str(path), pdf_settings())
+    if code != QgsLayoutExporter.Success:
+        raise ReportError(f"the print layout could not be exported (QGIS error {code})")
+    fsync_file(path)
+    try:
+        check_pdf(path, built.layout.pageCollection().pageCount())
+    except PdfCheckError as error:
+        raise ReportError(f"the PDF came out incomplete: {error}") from None
+    return path
 
 
 def write_report(results: Sequence[AreaResult], inputs: EstimateInputs, layers: ReportLayers,
                  meta: ReportMeta, targets: ReportTargets) -> list[Path]:
-    """Build the layout and write every requested file; returns the paths written."""
+    """Build the layout and write every requested file; returns the paths written. On any failure a
+    ``ReportError`` says what, and the earlier files are as they were."""
     if not results:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
-    with tempfile.TemporaryDirectory(prefix="rare_earth_report_") as work_dir:
-        built = build_report_layout(results, inputs, layers, meta, Path(work_dir))
-        export_pdf(built, targets.pdf)
-    figures = [result.figures for result in results]
-    if targets.csv is not None:
-        write_csv(figures, targets.csv)
-    if targets.gpkg is not None:
-        write_gpkg(results, targets.gpkg)
-    log.logger.info("Report written: %s", ", ".join(str(path) for path in targets.paths()))
-    return targets.paths()
+    with FileSet(targets.labelled()) as files:
+        built = build_report_layout(results, inputs, layers, meta, files.work_folder())
+        with files.writing(targets.pdf) as path:
+            export_pdf(built, path)
+        if targets.csv is not None:
+            with files.writing(targets.csv) as path:
+                write_csv([result.figures for result in results], path)
+        if targets.gpkg is not None:
+            with files.writing(targets.gpkg) as path:
+                write_gpkg(results, path)
+        written = files.commit()
+    log.logger.info("Report written: %s", ", ".join(str(path) for path in written))
+    return written

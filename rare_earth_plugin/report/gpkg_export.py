@@ -1,12 +1,16 @@
-"""The areas with their result fields as a GeoPackage layer, written atomically.
+"""The areas with their result fields as a GeoPackage layer, checked before it may replace an earlier one.
 
 Field names and values are the CSV's (``csv_export.CSV_FIELDS``, full precision), so the two files can be
-compared directly; geometries keep their layer's CRS when all areas share one.
+compared directly; geometries keep their layer's CRS when all areas share one. The file is left in SQLite's
+rollback-journal mode (not WAL), so the one ``.gpkg`` carries everything when copied or e-mailed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import re
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,10 +27,10 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from .area_results import AreaResult
-from .atomic import atomic_output
 from .csv_export import CSV_FIELDS
 from .errors import ReportError
 from .figures import COLUMNS_BY_KEY
+from .file_set import fsync_file
 
 LAYER_NAME = "report_areas"
 
@@ -48,8 +52,40 @@ def _value(value: object) -> object:
     return value
 
 
-def write_gpkg(results: Sequence[AreaResult], target: Path) -> Path:
-    """One multipolygon feature per result, in the CRS of the first area (others are reprojected)."""
+_SQL = re.compile(r"sqlite3_\w+|\b(?:INSERT|CREATE|UPDATE|SELECT|DELETE)\b")
+
+
+def _short(message: str, limit: int = 120) -> str:
+    """GDAL's message in a few words: it may quote a whole SQL statement, with every value, which says
+    nothing to a user."""
+    lines = (message or "").strip().splitlines()
+    line = lines[0] if lines else "unknown error"
+    if _SQL.search(line):
+        return "a database write failed"
+    return line if len(line) <= limit else f"{line[:limit]}…"
+
+
+def check_gpkg(path: Path, layer: str, features: int) -> None:
+    """Raise ``ReportError`` unless ``path`` passes SQLite's integrity check and holds ``features`` rows in
+    ``layer``; switches it out of WAL mode so that no -wal file is needed beside it."""
+    try:
+        with contextlib.closing(sqlite3.connect(str(path), timeout=1.0, isolation_level=None)) as db:
+            verdict = db.execute("PRAGMA integrity_check").fetchone()
+            if verdict is None or verdict[0] != "ok":
+                raise ReportError(f"the written GeoPackage is damaged ({_short(str(verdict))})")
+            count = db.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0]
+            if count != features:
+                raise ReportError(f"the written GeoPackage holds {count} areas instead of {features}")
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                db.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.Error as error:
+        raise ReportError(f"the written GeoPackage cannot be read back ({_short(str(error))})") from None
+    fsync_file(path)
+
+
+def write_gpkg(results: Sequence[AreaResult], path: Path) -> Path:
+    """One multipolygon feature per result, in the CRS of the first area (others are reprojected), written to
+    ``path`` (which must not exist) and checked."""
     if not results:
         raise ReportError("GeoPackage: no area to write")
     crs = results[0].area.crs
@@ -59,26 +95,23 @@ def write_gpkg(results: Sequence[AreaResult], target: Path) -> Path:
     options.layerName = LAYER_NAME
     options.fileEncoding = "UTF-8"
     context = QgsCoordinateTransformContext()
-    with atomic_output(target, "GeoPackage file") as temporary:
-        temporary.unlink()  # GDAL creates the file itself
-        writer = QgsVectorFileWriter.create(str(temporary), fields, QgsWkbTypes.MultiPolygon, crs, context,
-                                            options)
-        if writer.hasError() != QgsVectorFileWriter.NoError:
+    writer = QgsVectorFileWriter.create(str(path), fields, QgsWkbTypes.MultiPolygon, crs, context, options)
+    if writer.hasError() != QgsVectorFileWriter.NoError:
+        message = writer.errorMessage()
+        del writer
+        raise ReportError(_short(message))
+    for result in results:
+        geometry = QgsGeometry(result.area.geometry)
+        if result.area.crs != crs:
+            geometry.transform(QgsCoordinateTransform(result.area.crs, crs, context))
+        geometry.convertToMultiType()
+        feature = QgsFeature(fields)
+        feature.setGeometry(geometry)
+        feature.setAttributes([_value(getattr(result.figures, key)) for key in CSV_FIELDS])
+        if not writer.addFeature(feature):
             message = writer.errorMessage()
             del writer
-            raise ReportError(f"GeoPackage file '{target}': {message}")
-        for result in results:
-            geometry = QgsGeometry(result.area.geometry)
-            if result.area.crs != crs:
-                geometry.transform(QgsCoordinateTransform(result.area.crs, crs, context))
-            geometry.convertToMultiType()
-            feature = QgsFeature(fields)
-            feature.setGeometry(geometry)
-            feature.setAttributes([_value(getattr(result.figures, key)) for key in CSV_FIELDS])
-            if not writer.addFeature(feature):
-                message = writer.errorMessage()
-                del writer
-                raise ReportError(f"GeoPackage file '{target}': cannot write area "
-                                  f"'{result.area.name}' ({message})")
-        del writer  # closes the file before it is moved into place
-    return target
+            raise ReportError(f"cannot write area '{result.area.name}' ({_short(message)})")
+    del writer  # closes the file: only now is everything on disk
+    check_gpkg(path, LAYER_NAME, len(results))
+    return path

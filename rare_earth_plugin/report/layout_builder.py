@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qgis.core import (
-    QgsApplication,
     QgsColorRampLegendNodeSettings,
     QgsColorRampShader,
     QgsCoordinateReferenceSystem,
@@ -66,13 +65,13 @@ from .errors import ReportError
 from .figures import COLUMNS, CUTOFF_COLUMNS, Column, formatted, table_rows
 from .naming import unique_stems
 from .texts import DISCLAIMER, ReportMeta, assumptions_text
+from .world_map import world_layer
 
 TEMPLATE = resource("templates", "report.qpt")
 SUMMARY_PAGE = 0
 AREA_PAGE = 1
 #: Lambert conformal conic fitted to Kazakhstan (40-56 N, 46-88 E), for an undistorted overview map.
 KAZAKHSTAN_LCC = "+proj=lcc +lat_1=45 +lat_2=51 +lat_0=48 +lon_0=67 +datum=WGS84 +units=m +no_defs"
-WORLD_MAP = "/resources/data/world_map.gpkg"
 HIGHLIGHT = {"color": "0,0,0,0", "outline_color": "#e31a1c", "outline_width": "0.9"}
 _UUID = re.compile(r"\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}")
 FIGURE_ROWS = ("area_km2", "ore_mt", "mean_grade_pct", "treo_kt", "tree_kt", "coverage_pct", "cutoff_pct")
@@ -231,10 +230,7 @@ def _continuous_legend(layer: QgsRasterLayer) -> None:
 
 def _world_layer(name: str, title: str, subset: str, style: dict[str, str],
                  project: QgsProject) -> QgsVectorLayer:
-    layer = QgsVectorLayer(f"{QgsApplication.pkgDataPath()}{WORLD_MAP}|layername={name}", title, "ogr")
-    if not layer.isValid():
-        raise ReportError(f"the QGIS world map ({QgsApplication.pkgDataPath()}{WORLD_MAP}) cannot be read")
-    layer.setSubsetString(subset)
+    layer = world_layer(name, title, subset)
     layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(style)))
     project.addMapLayer(layer)
     return layer

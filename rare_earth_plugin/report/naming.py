@@ -62,6 +62,9 @@ def check_output_file(path: str | Path, suffix: str, parameter: str = "output fi
     if not text:
         raise ReportError(f"{parameter}: no file name given")
     target = Path(text).expanduser()
+    if target.is_dir():  # checked before a suffix is added: "out" must not become "out.pdf" beside it
+        raise ReportError(f"{parameter}: '{target}' is a folder; give a file name, such as "
+                          f"'{target / ('report' + suffix)}'")
     if target.suffix.lower() != suffix.lower():
         target = target.with_name(target.name + suffix)
     name = target.name

@@ -27,7 +27,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QPoint
 
-from rare_earth_plugin.gui import survey_store
+from rare_earth_plugin import survey_store
 from rare_earth_plugin.gui.dock import ExplorerDock
 from rare_earth_plugin.gui.inputs_panel import CONSTANT
 
@@ -78,6 +78,7 @@ def wait_for_tasks(qtbot, dock: ExplorerDock) -> None:
 
 @pytest.fixture()
 def dock(qgis_iface, qgis_canvas, qgis_new_project, clean_settings, tmp_path: Path, qtbot) -> Iterator[ExplorerDock]:
+    survey_store.trust_path(tmp_path / "survey_areas.gpkg")  # as if chosen in the dialog
     qgis_new_project.writeEntry(survey_store.PROJECT_SCOPE, survey_store.PROJECT_KEY,
                                 str(tmp_path / "survey_areas.gpkg"))
     qgis_canvas.setDestinationCrs(QgsCoordinateReferenceSystem(GRID_CRS))

@@ -28,8 +28,8 @@ from qgis.PyQt.QtCore import QEvent, QPointF, Qt
 from qgis.PyQt.QtGui import QMouseEvent
 from qgis.PyQt.QtWidgets import QApplication
 
+from rare_earth_plugin import survey_store
 from rare_earth_plugin.estimation import estimate_geometry
-from rare_earth_plugin.gui import survey_store
 from rare_earth_plugin.gui.areas_model import KIND_SURVEY
 
 pytest_plugins = ["gui_fixtures"]  # the dock, grid and settings fixtures

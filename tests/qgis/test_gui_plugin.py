@@ -13,11 +13,10 @@ from qgis.gui import QgsRubberBand
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
 from qgis.PyQt.QtWidgets import QAction, QDockWidget, QToolBar
 
-from rare_earth_plugin import layers
+from rare_earth_plugin import layers, survey_store
 from rare_earth_plugin.core import catalogue
 from rare_earth_plugin.core.units import DEFAULT_DENSITY
 from rare_earth_plugin.estimation import estimate_geometry
-from rare_earth_plugin.gui import survey_store
 from rare_earth_plugin.gui.areas_model import KIND_SURVEY, KIND_ZONE
 from rare_earth_plugin.gui.dock import OBJECT_NAME
 from rare_earth_plugin.gui.inputs_panel import RASTER

@@ -17,8 +17,9 @@ from qgis.core import QgsGeometry, QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QApplication
 
+from rare_earth_plugin import survey_store
 from rare_earth_plugin.core.tonnage import TonnageResult
-from rare_earth_plugin.gui import estimate_task, survey_store
+from rare_earth_plugin.gui import estimate_task
 from rare_earth_plugin.gui.areas_model import KIND_FEATURE, SORT_ROLE, AreaRow, AreasModel, AreasSortProxy
 
 pytest_plugins = ["gui_fixtures"]  # the dock, grid and settings fixtures

@@ -123,10 +123,9 @@ def test_failed_export_keeps_the_earlier_report(sample_inputs, tmp_path, monkeyp
     for path in targets.paths():
         path.write_text("earlier report")
 
-    def broken(built, target):
-        with report_export.atomic_output(target) as temporary:
-            temporary.write_bytes(b"%PDF half")
-            raise RuntimeError("renderer crashed")
+    def broken(built, path):
+        path.write_bytes(b"%PDF half")
+        raise RuntimeError("renderer crashed")
 
     monkeypatch.setattr(report_export, "export_pdf", broken)
     with pytest.raises(RuntimeError):

@@ -21,8 +21,8 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
+from rare_earth_plugin import survey_store
 from rare_earth_plugin.core import catalogue
-from rare_earth_plugin.gui import survey_store
 from rare_earth_plugin.layers import load_sample_layers
 from rare_earth_plugin.paths import sample_data
 from rare_earth_plugin.processing import export_report

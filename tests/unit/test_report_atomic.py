@@ -1,57 +1,88 @@
-"""A failed write leaves the earlier file and no debris; a successful one replaces it whole."""
+"""A report set is replaced all at once or not at all, with real faults: a full disk, a read-only drive, an
+immutable file, SIGKILL mid-write. Earlier files stay byte for byte, and no temporary file is left."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from rare_earth_plugin.report.atomic import atomic_output, check_writable_folder
+from rare_earth_plugin.report import file_set
 from rare_earth_plugin.report.errors import ReportError
+from rare_earth_plugin.report.file_set import FileSet, check_writable_folder, sweep
 
 
-def test_success_replaces_target_and_leaves_no_temporary(tmp_path):
-    target = tmp_path / "report.pdf"
-    target.write_text("old")
-    with atomic_output(target) as temporary:
-        assert temporary.parent == tmp_path and temporary.suffix == ".pdf"
-        temporary.write_text("new")
-    assert target.read_text() == "new"
-    assert sorted(os.listdir(tmp_path)) == ["report.pdf"]
+def _earlier_set(folder: Path, names=("r.pdf", "r.csv", "r.gpkg")) -> dict[Path, bytes]:
+    earlier = {}
+    for name in names:
+        path = folder / name
+        path.write_bytes(f"earlier {name}".encode())
+        earlier[path] = path.read_bytes()
+    return earlier
 
 
-def test_failure_keeps_earlier_file_and_removes_temporary(tmp_path):
-    target = tmp_path / "report.pdf"
-    target.write_text("old")
-    with pytest.raises(RuntimeError), atomic_output(target) as temporary:
-        temporary.write_text("half")
-        raise RuntimeError("export failed")
-    assert target.read_text() == "old"
-    assert sorted(os.listdir(tmp_path)) == ["report.pdf"]
+def _labelled(paths) -> list[tuple[Path, str]]:
+    return [(path, f"{path.suffix[1:].upper()} file") for path in paths]
+
+
+def test_success_replaces_every_target_and_leaves_no_temporary(tmp_path):
+    earlier = _earlier_set(tmp_path)
+    with FileSet(_labelled(earlier)) as files:
+        for target in earlier:
+            temporary = files.temporary(target)
+            assert temporary.parent == tmp_path and temporary.suffix == target.suffix
+            assert temporary.name.startswith(f".{target.name}.{file_set.TEMP_MARK}-")
+            temporary.write_bytes(b"new " + target.name.encode())
+        files.commit()
+    assert {path: path.read_bytes() for path in earlier} == {p: b"new " + p.name.encode() for p in earlier}
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in earlier)
+
+
+def test_an_error_while_writing_keeps_the_earlier_set_and_no_temporary(tmp_path):
+    earlier = _earlier_set(tmp_path)
+    with pytest.raises(RuntimeError), FileSet(_labelled(earlier)) as files:
+        files.temporary(next(iter(earlier))).write_bytes(b"half")
+        raise RuntimeError("renderer crashed")
+    assert {path: path.read_bytes() for path in earlier} == earlier
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in earlier)
 
 
 def test_empty_output_is_an_error_not_a_report(tmp_path):
     target = tmp_path / "report.csv"
-    with pytest.raises(ReportError, match="nothing was written"), atomic_output(target, "CSV file"):
-        pass
-    assert not target.exists()
+    with pytest.raises(ReportError, match="nothing was written"), FileSet(_labelled([target])) as files:
+        files.temporary(target).touch()
+        files.commit()
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True,
-                    reason="root may write in read-only folders")
-def test_unwritable_folder_is_named(tmp_path):
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        with pytest.raises(ReportError, match="cannot write in the folder"):
-            check_writable_folder(folder)
-        with pytest.raises(ReportError, match="locked"), atomic_output(folder / "r.pdf"):
-            pass
-    finally:
-        folder.chmod(0o700)
+def test_full_disk_names_the_file_and_keeps_the_earlier_set(small_disk):
+    disk = small_disk(300)
+    earlier = _earlier_set(disk)
+    with pytest.raises(ReportError) as raised, FileSet(_labelled(earlier)) as files:
+        pdf, csv, _gpkg = earlier
+        with files.writing(pdf) as path:
+            path.write_bytes(b"%PDF-1.4 " + b"x" * 1000)
+        with files.writing(csv) as path:
+            path.write_bytes(os.urandom(400 * 1024))  # more than the disk holds
+    message = str(raised.value)
+    assert "CSV file" in message and str(csv) in message and "the disk is full" in message
+    assert "Errno" not in message and "earlier files are unchanged" in message
+    assert {path: path.read_bytes() for path in earlier} == earlier
+    assert sorted(os.listdir(disk)) == sorted(p.name for p in earlier)
+
+
+def test_read_only_drive_is_named_before_any_work(small_disk, read_only):
+    folder = small_disk(100, "ro")
+    read_only(folder)
+    with pytest.raises(ReportError, match=r"cannot write in the folder .*read-only"):
+        check_writable_folder(folder, "PDF file")
 
 
 def test_missing_folder_is_an_error(tmp_path):
@@ -59,16 +90,78 @@ def test_missing_folder_is_an_error(tmp_path):
         check_writable_folder(tmp_path / "nope")
 
 
-def test_new_file_gets_ordinary_permissions_and_replacement_keeps_them(tmp_path: Path) -> None:
+def test_a_target_that_cannot_be_replaced_undoes_the_ones_replaced_before(tmp_path, immutable):
+    earlier = _earlier_set(tmp_path)
+    gpkg = list(earlier)[-1]
+    immutable(gpkg)  # replaced last: the PDF and the CSV are already in place when it fails
+    with pytest.raises(ReportError) as raised, FileSet(_labelled(earlier)) as files:
+        for target in earlier:
+            files.temporary(target).write_bytes(b"new")
+        files.commit()
+    assert "GPKG file" in str(raised.value) and str(gpkg) in str(raised.value)
+    assert {path: path.read_bytes() for path in earlier} == earlier
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in earlier)
+
+
+def test_replacing_keeps_permissions_and_new_files_follow_the_umask(tmp_path: Path) -> None:
     target = tmp_path / "report.csv"
     umask = os.umask(0o022)
     try:
-        with atomic_output(target) as temporary:
-            temporary.write_text("a")
-        assert target.stat().st_mode & 0o777 == 0o644
-        target.chmod(0o640)
-        with atomic_output(target) as temporary:
-            temporary.write_text("b")
-        assert target.stat().st_mode & 0o777 == 0o640
+        for content in (b"a", b"b"):
+            with FileSet(_labelled([target])) as files:
+                files.temporary(target).write_bytes(content)
+                files.commit()
+            if content == b"a":
+                assert target.stat().st_mode & 0o777 == 0o644
+                target.chmod(0o640)
+        assert target.stat().st_mode & 0o777 == 0o640 and target.read_bytes() == b"b"
     finally:
         os.umask(umask)
+
+
+_KILLED_WRITER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from rare_earth_plugin.report.file_set import FileSet
+    targets = [Path(p) for p in sys.argv[1:]]
+    files = FileSet([(t, "file") for t in targets])
+    (files.work_folder() / "chart.png").write_bytes(b"png")
+    for t in targets:
+        files.temporary(t).write_bytes(b"half of a new file")
+        Path(str(files.temporary(t)) + "-wal").write_bytes(b"wal")
+    print("writing", flush=True)
+    time.sleep(60)
+""")
+
+
+def test_sigkill_mid_write_leaves_the_earlier_set_and_the_next_export_cleans_up(tmp_path):
+    earlier = _earlier_set(tmp_path)
+    work_before = set(Path(tempfile.gettempdir()).glob(f"{file_set.WORK_PREFIX}*"))
+    writer = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, *map(str, earlier)],
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    assert writer.stdout.readline().strip() == "writing"
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait(10)
+    leftovers = set(os.listdir(tmp_path)) - {p.name for p in earlier}
+    assert len(leftovers) == 6  # three temporaries and their -wal files: what a kill leaves
+    assert set(Path(tempfile.gettempdir()).glob(f"{file_set.WORK_PREFIX}*")) - work_before
+    assert {path: path.read_bytes() for path in earlier} == earlier
+
+    with FileSet(_labelled(earlier)):  # the next export
+        pass
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in earlier)
+    assert not set(Path(tempfile.gettempdir()).glob(f"{file_set.WORK_PREFIX}*")) - work_before
+
+
+def test_sweep_spares_a_running_export_and_removes_old_leftovers(tmp_path):
+    target = tmp_path / "r.pdf"
+    mine = file_set.marked_name(target)
+    mine.write_bytes(b"in progress")  # this process is alive: another export is writing it
+    foreign = tmp_path / f".r.pdf.{file_set.TEMP_MARK}-abcdef-1-00.pdf"  # another host, long ago
+    foreign.write_bytes(b"old")
+    old = time.time() - file_set.STALE_SECONDS - 60
+    os.utime(foreign, (old, old))
+    unrelated = tmp_path / ".hidden_user_file.pdf"
+    unrelated.write_bytes(b"keep")
+    assert sweep(tmp_path) == [foreign]
+    assert mine.exists() and unrelated.exists()

@@ -65,3 +65,13 @@ def test_check_output_file_refuses_empty_and_folders(tmp_path):
     (tmp_path / "x.pdf").mkdir()
     with pytest.raises(ReportError, match="is a folder"):
         check_output_file(tmp_path / "x.pdf", ".pdf")
+
+
+def test_csv_cells_a_spreadsheet_would_evaluate_get_an_apostrophe_numbers_do_not():
+    from rare_earth_plugin.report.csv_export import csv_value
+
+    for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert csv_value(text) == f"'{text}"
+    assert csv_value(("=cmd|' /C calc'!A0", "ok")) == "'=cmd|' /C calc'!A0; ok"
+    assert csv_value("Irgiz -1") == "Irgiz -1" and csv_value("") == ""
+    assert csv_value(-0.5) == "-0.5" and csv_value(float("nan")) == "" and csv_value(-3) == -3

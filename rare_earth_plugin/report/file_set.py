@@ -1,0 +1,271 @@
+"""All-or-nothing writing of a set of files (the report's PDF, CSV and GeoPackage).
+
+Every file is first written to a temporary file beside its target and checked by its writer; only when all are
+complete are the targets replaced, each by an atomic ``os.replace`` within its folder, and if one replacement
+fails the ones already made are undone from hard-linked (or copied) backups. A failure therefore leaves the
+earlier set as it was, and no temporary file behind.
+
+Temporary names say who made them: ``.<target name>.rare-earth-tmp-<host>-<pid>-<random><suffix>`` (the
+suffix kept, because GDAL picks a format by it). A process killed mid-export leaves such files; the next export
+into that folder removes those whose process is gone (or that are older than a day), never those of an export
+still running. QGIS-free, so the guarantees are tested without QGIS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from .errors import ReportError
+
+TEMP_MARK = "rare-earth-tmp"
+BACKUP_MARK = "rare-earth-old"
+#: Work folders (chart images) in the system's temporary folder; the old unmarked ones came from killed runs.
+WORK_PREFIX = "rare_earth_report_"
+#: Leftovers older than this are removed even when their process cannot be checked (another host, Windows).
+STALE_SECONDS = 24 * 3600
+#: Free space below which a failed write is put down to a full disk.
+FULL_BYTES = 1024 * 1024
+_HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
+_LEFTOVER = re.compile(rf"^\..+\.(?:{TEMP_MARK}|{BACKUP_MARK})-(?P<host>[0-9a-f]{{6}})-(?P<pid>\d+)-[0-9a-f]+")
+_WORK = re.compile(rf"^{WORK_PREFIX}(?:(?P<host>[0-9a-f]{{6}})-(?P<pid>\d+)-[0-9a-f]+)?")
+
+
+def _owner() -> str:
+    return f"{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def marked_name(target: Path, mark: str = TEMP_MARK) -> Path:
+    """A fresh hidden name beside ``target`` that ``sweep`` recognises, ending in ``target``'s suffix."""
+    return target.parent / f".{target.name}.{mark}-{_owner()}{target.suffix}"
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would end the process there; the age limit decides instead
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_stale(path: Path, host: str | None, pid: str | None) -> bool:
+    if host is None or pid is None:
+        return True  # an unmarked work folder of an earlier version: no export of ours uses it any more
+    if host == _HOST and not _process_alive(int(pid)):
+        return True
+    try:
+        return time.time() - path.lstat().st_mtime > STALE_SECONDS
+    except OSError:
+        return False
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def sweep(folder: Path, pattern: re.Pattern = _LEFTOVER) -> list[Path]:
+    """Remove the leftovers of killed exports in ``folder`` (SQLite's -wal/-journal files included)."""
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match and _is_stale(entry, match.group("host"), match.group("pid")):
+            _remove(entry)
+            removed.append(entry)
+    return removed
+
+
+def os_reason(error: OSError) -> str:
+    """Plain words for the usual causes, instead of an errno."""
+    if error.errno == errno.ENOSPC:
+        return "the disk is full"
+    if error.errno == errno.EROFS:
+        return "the drive is read-only"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return error.strerror or str(error)
+
+
+def free_space_note(folder: Path) -> str:
+    """' (N KB free)' when the drive is nearly full, to explain a cut-off file; else ''."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    return f" ({free // 1024:,} KB free on that drive)" if free < 64 * 1024 * 1024 else ""
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Less room than a small report needs: writers that hide ENOSPC (GDAL, Qt) then failed for this."""
+    try:
+        return shutil.disk_usage(folder).free < FULL_BYTES
+    except OSError:
+        return False
+
+
+def check_writable_folder(folder: Path, parameter: str = "output file") -> None:
+    """Raise ``ReportError`` unless a file can be created in ``folder`` (tried: permissions can mislead)."""
+    probe = marked_name(Path(folder) / "probe")
+    try:
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError as error:
+        raise ReportError(f"{parameter}: cannot write in the folder '{folder}' ({os_reason(error)})") from None
+    with contextlib.suppress(OSError):
+        probe.unlink()
+
+
+def fsync_file(path: Path) -> None:
+    """Flush ``path`` to the disk: a full disk may only show here (delayed allocation)."""
+    with open(path, "rb+") as stream:
+        os.fsync(stream.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name == "nt":
+        return
+    with contextlib.suppress(OSError):
+        handle = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+
+def work_folder() -> Path:
+    """A new private folder in the system's temporary folder, marked so that ``sweep`` removes it once its
+    process is gone; the caller removes it when done."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{_owner()}"))
+    except OSError as error:
+        raise ReportError(f"temporary folder '{tempfile.gettempdir()}': cannot create the report's working "
+                          f"files ({os_reason(error)})") from None
+
+
+class FileSet:
+    """Temporary files for ``targets`` (path, label for messages); ``commit`` replaces all targets at once.
+
+    Use as a context manager: leaving it without ``commit`` (an error, a cancel) removes every temporary file
+    and the work folder."""
+
+    def __init__(self, targets: Sequence[tuple[Path, str]]) -> None:
+        self.labels = {Path(path): label for path, label in targets}
+        self.temporaries = {path: marked_name(path) for path in self.labels}
+        self._work: Path | None = None
+        for folder in {path.parent for path in self.labels}:
+            sweep(folder)
+        sweep(Path(tempfile.gettempdir()), _WORK)
+
+    def __enter__(self) -> FileSet:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.discard()
+
+    def temporary(self, target: Path) -> Path:
+        return self.temporaries[Path(target)]
+
+    def work_folder(self) -> Path:
+        """A private folder for intermediate files (chart images), removed with the set."""
+        if self._work is None:
+            self._work = work_folder()
+        return self._work
+
+    @contextlib.contextmanager
+    def writing(self, target: Path) -> Iterator[Path]:
+        """Yield the temporary path of ``target``; an ``OSError`` or a writer's ``ReportError`` (a reason) becomes
+        one message naming the file."""
+        target = Path(target)
+        try:
+            yield self.temporary(target)
+        except (OSError, ReportError) as error:
+            reason = os_reason(error) if isinstance(error, OSError) else str(error)
+            self._discard(self.temporary(target))  # first, so the free space reported is what is really free
+            if _nearly_full(target.parent) and "disk is full" not in reason:
+                reason = f"the disk is full ({reason})"
+            raise ReportError(f"{self.labels[target]} '{target}' was not written: {reason}"
+                              f"{free_space_note(target.parent)}. The earlier files are unchanged.") from None
+
+    def commit(self) -> list[Path]:
+        """Replace every target by its (complete, checked) temporary file; all or none."""
+        for target, temporary in self.temporaries.items():
+            if not temporary.is_file() or temporary.stat().st_size == 0:
+                raise ReportError(f"{self.labels[target]}: nothing was written to '{target}'")
+        backups: dict[Path, Path | None] = {}
+        replaced: list[Path] = []
+        try:
+            for target in self.temporaries:
+                backups[target] = self._backup(target)
+            for target, temporary in self.temporaries.items():
+                if target.exists():  # a replaced report keeps the permissions it was given
+                    os.chmod(temporary, target.stat().st_mode & 0o777)
+                os.replace(temporary, target)
+                replaced.append(target)
+        except OSError as error:
+            self._undo(replaced, backups)
+            failed = next((t for t in self.temporaries if t not in replaced), None)
+            label = f"{self.labels[failed]} '{failed}'" if failed is not None else "the report"
+            raise ReportError(f"{label} cannot be replaced: {os_reason(error)}. "
+                              "The earlier files are unchanged.") from None
+        finally:
+            for backup in backups.values():
+                if backup is not None:
+                    _remove(backup)
+        for folder in {target.parent for target in self.temporaries}:
+            _fsync_folder(folder)
+        return list(self.temporaries)
+
+    @staticmethod
+    def _backup(target: Path) -> Path | None:
+        if not target.exists():
+            return None
+        backup = marked_name(target, BACKUP_MARK)
+        try:
+            os.link(target, backup)
+        except OSError:  # no hard links here (FAT, some network shares): a copy does
+            shutil.copy2(target, backup)
+        return backup
+
+    @staticmethod
+    def _undo(replaced: list[Path], backups: dict[Path, Path | None]) -> None:
+        for target in reversed(replaced):
+            backup = backups.get(target)
+            with contextlib.suppress(OSError):
+                if backup is None:
+                    target.unlink()
+                else:
+                    os.replace(backup, target)
+                    backups[target] = None
+
+    @staticmethod
+    def _discard(temporary: Path) -> None:
+        for path in (temporary, *(temporary.with_name(temporary.name + end) for end in ("-wal", "-shm", "-journal"))):
+            _remove(path)
+
+    def discard(self) -> None:
+        """Remove every temporary file (with SQLite's sidecars) and the work folder."""
+        for temporary in self.temporaries.values():
+            self._discard(temporary)
+        if self._work is not None:
+            _remove(self._work)
+            self._work = None
