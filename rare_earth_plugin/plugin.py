@@ -75,7 +75,7 @@ class RareEarthPlugin:
             self.iface.addPluginToMenu(MENU, action)
 
     def export_report(self) -> None:
-        from .report.export_dialog import ExportReportDialog
+        from .gui.export_dialog import ExportReportDialog
 
         inputs = self.dock.current_inputs() if self.dock is not None else None
         dialog = ExportReportDialog(parent=self.iface.mainWindow(), message_bar=self.iface.messageBar(),

@@ -19,12 +19,11 @@ from qgis.core import (
 )
 
 from rare_earth_plugin.core import catalogue
-from rare_earth_plugin.gui import survey_store
+from rare_earth_plugin.gui import export_dialog, survey_store
+from rare_earth_plugin.gui.export_dialog import ExportReportDialog
 from rare_earth_plugin.layers import load_sample_layers
 from rare_earth_plugin.paths import sample_data
 from rare_earth_plugin.processing import export_report
-from rare_earth_plugin.report import export_dialog
-from rare_earth_plugin.report.export_dialog import ExportReportDialog
 
 pytest_plugins = ["gui_fixtures"]  # the dock, grid and settings fixtures
 

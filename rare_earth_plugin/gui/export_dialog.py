@@ -35,14 +35,14 @@ from .. import log
 from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import UNIT_LABELS
 from ..estimation import EstimateInputs, raster_path
-from ..gui.inputs_panel import raster_layer_filter
 from ..layers import ROLE_GRADE, ROLE_REGION, ROLE_THICKNESS, layer_by_role
+from ..report.area_results import ReportArea, areas_from_layer, estimate_areas
+from ..report.errors import ReportError
+from ..report.export import ReportTargets, write_report
+from ..report.layout_builder import ReportLayers
+from ..report.meta import meta_from_settings
 from ..settings import Settings
-from .area_results import ReportArea, areas_from_layer, estimate_areas
-from .errors import ReportError
-from .export import ReportTargets, write_report
-from .layout_builder import ReportLayers
-from .meta import meta_from_settings
+from .inputs_panel import raster_layer_filter
 
 FID_ROLE = Qt.UserRole + 1
 
