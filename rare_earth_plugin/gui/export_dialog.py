@@ -35,14 +35,13 @@ from .. import log
 from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import UNIT_LABELS
 from ..estimation import EstimateInputs, raster_path
-from ..layers import ROLE_GRADE, ROLE_REGION, ROLE_THICKNESS, layer_by_role
+from ..layers import ROLE_GRADE, ROLE_REGION, ROLE_THICKNESS, layer_by_role, raster_layer_filter
 from ..report.area_results import ReportArea, areas_from_layer, estimate_areas
 from ..report.errors import ReportError
 from ..report.export import ReportTargets, write_report
 from ..report.layout_builder import ReportLayers
 from ..report.meta import meta_from_settings
 from ..settings import Settings
-from .inputs_panel import raster_layer_filter
 
 FID_ROLE = Qt.UserRole + 1
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from qgis.core import Qgis, QgsMapLayerProxyModel, QgsProject, QgsRasterLayer
+from qgis.core import QgsProject, QgsRasterLayer
 from qgis.gui import QgsDoubleSpinBox, QgsMapLayerComboBox, QgsRasterBandComboBox
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QStackedWidget, QWidget
@@ -16,16 +16,12 @@ from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QStackedWid
 from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import DEFAULT_DENSITY, GRADE_UNITS, PERCENT, PPM, UNIT_LABELS, convert_grade
 from ..estimation import EstimateInputs, raster_path
+from ..layers import raster_layer_filter
 from ..settings import Settings
 
 PROJECT_SCOPE = "rare_earth"
 CONSTANT = "constant"
 RASTER = "raster"
-
-
-def raster_layer_filter():
-    """``Qgis.LayerFilter`` on QGIS >= 3.34, the proxy model's own enum before."""
-    return getattr(Qgis, "LayerFilter", QgsMapLayerProxyModel).RasterLayer
 
 
 @dataclass
