@@ -7,9 +7,14 @@ support: 10 kt of TREO, 0.01 km², 0.001 % grade (= 10 ppm).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .units import PERCENT, PPM, UNIT_LABELS
+
+if TYPE_CHECKING:  # annotations only: reading figures needs no rasterio
+    from .tonnage import TonnageResult
 
 #: Printed where there is no number: no ore (so no mean grade), no result yet, NaN.
 MISSING = "–"
@@ -85,3 +90,21 @@ def grade(value: float | None, unit: str) -> str:
 
 def cutoff(value: float | None, unit: str) -> str:
     return CUTOFF[unit].text(value)
+
+
+def figures_table(name: str, results: Sequence[TonnageResult], unit: str) -> str:
+    """The dock's figures for the clipboard: tab-separated rows with a header, one per cut-off; no thousands
+    separators, so spreadsheets read numbers. Cut-offs keep grade precision: the curve's fine steps and a typed
+    cut-off need it."""
+    label = unit_label(unit)
+    header = ("Area", f"Cut-off ({label})", f"Area ({AREA.unit})", f"Ore ({ORE.unit})",
+              f"Mean grade ({label})", f"TREO ({CONTAINED.unit})", f"TREE ({CONTAINED.unit})",
+              f"Data coverage ({COVERAGE.unit})")
+    lines = ["\t".join(header)]
+    for result in results:
+        cells = (name, grade(result.cutoff, unit), km2(result.polygon_area_m2),
+                 mt(result.ore_tonnes), grade(result.mean_grade, unit),
+                 kt(result.treo_tonnes), kt(result.tree_tonnes),
+                 coverage(result.data_coverage))
+        lines.append("\t".join(cell.replace(",", "") for cell in cells))
+    return "\n".join(lines) + "\n"

@@ -16,7 +16,6 @@ from qgis.PyQt.QtWidgets import (
 from ..core import display
 from ..core.tonnage import TonnageResult
 from .chart import GradeTonnageChart
-from .formatting import figures_table
 
 
 class ResultPanel(QWidget):
@@ -107,7 +106,7 @@ class ResultPanel(QWidget):
 
     def figures_text(self) -> str:
         rows = self.curve or ([self.result] if self.result is not None else [])
-        return figures_table(self.name, rows, self.unit)
+        return display.figures_table(self.name, rows, self.unit)
 
     def copy(self) -> None:
         QApplication.clipboard().setText(self.figures_text())

@@ -54,3 +54,15 @@ def test_unit_labels():
     assert display.unit_label(PPM) == "ppm"
     assert display.unit_label("g/t") == "g/t"
     assert (display.AREA.unit, display.ORE.unit, display.CONTAINED.unit) == ("km²", "Mt", "kt")
+
+
+def test_clipboard_table_is_tab_separated_without_thousands_separators():
+    from rare_earth_plugin.core.tonnage import TonnageResult
+
+    row = TonnageResult(polygon_area_m2=2_500_000_000.0, covered_area_m2=0.0, ore_area_m2=0.0, ore_volume_m3=0.0,
+                        ore_tonnes=1_234_000_000.0, mean_grade=0.1234, treo_tonnes=1_522_756.0,
+                        tree_tonnes=1_268_963.0, data_coverage=0.5, cutoff=0.05)
+    header, line = display.figures_table("Dos 1", [row], PERCENT).splitlines()
+    assert header.split("\t")[:3] == ["Area", "Cut-off (%)", "Area (km²)"]
+    # 2.5e9 m² = 2,500 km²; 1.234e9 t = 1,234 Mt; 1,522,756 t = 1,522.8 kt (no "," that splits a cell)
+    assert line.split("\t") == ["Dos 1", "0.050", "2500.00", "1234.00", "0.123", "1522.8", "1269.0", "50.0"]
