@@ -33,8 +33,11 @@ class Setting(Generic[T]):
 class Settings:
     """Every persisted user choice. Per-project inputs are also written to the project by the dock."""
 
+    title = Setting("report/title", "")
     author = Setting("report/author", "")
     organisation = Setting("report/organisation", "")
+    logo = Setting("report/logo", "")
+    report_folder = Setting("report/folder", "")
     density = Setting("inputs/density", DEFAULT_DENSITY)
     thickness = Setting("inputs/thickness", 100.0)
     cutoff = Setting("inputs/cutoff", 0.0)
