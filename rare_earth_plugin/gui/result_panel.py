@@ -69,13 +69,19 @@ class ResultPanel(QWidget):
         buttons.addWidget(self.copy_button)
         layout.addLayout(buttons)
 
-    def show_area(self, name: str, result: TonnageResult | None, unit: str, error: str = "") -> None:
-        """Show one area's figures; the curve waits for ``show_curve``."""
-        if name != self.name:
+    def show_area(self, name: str, result: TonnageResult | None, unit: str, error: str = "",
+                  stale: bool = False, curve_pending: bool = True) -> None:
+        """Show one area's figures; the curve waits for ``show_curve`` (``curve_pending``) or never comes (a
+        sketch: its curve follows once it is finished). ``stale``: figures of other inputs, marked as such."""
+        if name != self.name or not curve_pending:
             self.curve = []
-            self.chart.show_message("Computing the grade-tonnage curve…")
+            self.chart.show_message("Computing the grade-tonnage curve…" if curve_pending else
+                                    "The grade-tonnage curve follows when the area is finished")
         self.name, self.result, self.unit = name, result, unit
-        self.title.setText(name or "No area selected")
+        title = name or "No area selected"
+        if stale and result is not None:
+            title += " (figures of earlier inputs: recomputing or cancelled)"
+        self.title.setText(title)
         label = display.unit_label(unit)
         values = {
             "area": f"{display.km2(result.polygon_area_m2)} km²",
@@ -88,12 +94,15 @@ class ResultPanel(QWidget):
         } if result is not None else {}
         for key, widget in self.labels.items():
             widget.setText(values.get(key, display.MISSING))
+            widget.setEnabled(not stale)  # greyed: not the current inputs' figures
         self.notes.setText(error or ("\n".join(result.warnings) if result is not None else ""))
-        self.copy_button.setEnabled(result is not None)
+        self.copy_button.setEnabled(result is not None and not stale)
 
-    def show_curve(self, curve: list[TonnageResult], cutoff: float) -> None:
+    def show_curve(self, curve: list[TonnageResult], unit: str, cutoff: float) -> None:
+        """``unit``: the grade unit the curve was computed in, so the axis labels match its figures."""
         self.curve = list(curve)
-        self.chart.plot(self.curve, self.unit, cutoff)
+        self.unit = unit
+        self.chart.plot(self.curve, unit, cutoff)
 
     def show_curve_error(self, text: str) -> None:
         self.curve = []
