@@ -94,6 +94,8 @@ class AreasModel(QAbstractTableModel):
             font = QFont()
             font.setItalic(True)
             return font
+        if role == Qt.ToolTipRole and column == self.NAME and not stale and not row.error:
+            return f"{row.name} ({row.kind})"
         if role == Qt.ToolTipRole:
             if stale:
                 return STALE_TIP

@@ -20,17 +20,20 @@ from qgis.core import (
     QgsWkbTypes,
 )
 from qgis.gui import QgsCollapsibleGroupBox, QgsDockWidget
-from qgis.PyQt.QtCore import Qt, QTimer
+from qgis.PyQt.QtCore import QSize, Qt, QTimer
 from qgis.PyQt.QtGui import QKeySequence
 from qgis.PyQt.QtWidgets import (
     QAction,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -77,6 +80,26 @@ def _is_polygon_layer(layer) -> bool:
         and layer.geometryType() == QgsWkbTypes.PolygonGeometry
 
 
+#: The dock's first width (QGIS restores the user's later) and its narrowest: the table's Name, Ore, Grade and
+#: TREO columns fit the first, the map keeps most of a 1366 px screen.
+DOCK_WIDTH, DOCK_MIN_WIDTH = 400, 300
+
+
+class _Panels(QSplitter):
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API name
+        return QSize(DOCK_WIDTH, super().sizeHint().height())
+
+
+def _scrolling(widget: QWidget, minimum_height: int) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    area.setMinimumHeight(minimum_height)
+    return area
+
+
 class ExplorerDock(QgsDockWidget):
     def __init__(self, iface, parent: QWidget | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
         """``debounce_ms``: how long inputs and the sketch must rest before an estimate starts (0 in tests)."""
@@ -94,10 +117,12 @@ class ExplorerDock(QgsDockWidget):
         self.draw_action = QAction(QgsApplication.getThemeIcon("/mActionCapturePolygon.svg"),
                                    "Draw survey area", self)
         self.draw_action.setCheckable(True)
+        self.draw_action.setIconText("Draw")
         self.draw_action.setToolTip("Draw a survey area on the map: click vertices, right or double click to "
                                     "finish, Backspace removes the last vertex, Esc cancels")
         self.estimate_action = QAction(QgsApplication.getThemeIcon("/mIconSelected.svg"),
                                        "Estimate selected features", self)
+        self.estimate_action.setIconText("Estimate selected")
         self.estimate_action.setToolTip("Add the selected polygons of the active layer to the table and "
                                         "estimate them")
         self.recompute_action = QAction(QgsApplication.getThemeIcon("/mActionRefresh.svg"), "Recompute", self)
@@ -143,6 +168,16 @@ class ExplorerDock(QgsDockWidget):
         if self.model.rows():  # a reloaded plugin finds the zones: their figures follow at once
             self.recompute_timer.start()
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API name
+        """Shown squeezed to its minimum (a first start, no saved width): open at the designed width."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self._widen)
+
+    def _widen(self) -> None:
+        window = self.parentWidget()
+        if self.width() <= DOCK_MIN_WIDTH and not self.isFloating() and isinstance(window, QMainWindow):
+            window.resizeDocks([self], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+
     # Construction -------------------------------------------------------------------------------------------
     def _timer(self, slot) -> QTimer:
         timer = QTimer(self)
@@ -161,10 +196,13 @@ class ExplorerDock(QgsDockWidget):
         areas_layout = QVBoxLayout(areas)
         areas_layout.setContentsMargins(0, 0, 0, 0)
         actions = QHBoxLayout()
-        for action in (self.draw_action, self.estimate_action, self.recompute_action):
+        for action, style in ((self.draw_action, Qt.ToolButtonStyle.ToolButtonTextBesideIcon),
+                              (self.estimate_action, Qt.ToolButtonStyle.ToolButtonTextBesideIcon),
+                              (self.recompute_action, Qt.ToolButtonStyle.ToolButtonIconOnly)):
             button = QToolButton()
             button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            button.setToolButtonStyle(style)
+            button.setAutoRaise(True)
             actions.addWidget(button)
         actions.addStretch(1)
         areas_layout.addLayout(actions)
@@ -178,16 +216,18 @@ class ExplorerDock(QgsDockWidget):
         survey.addWidget(self.survey_button)
         areas_layout.addLayout(survey)
 
-        splitter = QSplitter(Qt.Vertical)
-        splitter.addWidget(inputs_box)
-        splitter.addWidget(areas)
-        splitter.addWidget(self.result)
+        # Each part scrolls rather than pushing its minimum height onto the main window: the dock fits a
+        # 1366 x 768 laptop screen beside the map, and grows with the screen.
+        splitter = _Panels(Qt.Orientation.Vertical)
+        splitter.addWidget(_scrolling(inputs_box, 60))
+        splitter.addWidget(_scrolling(areas, 120))
+        splitter.addWidget(_scrolling(self.result, 120))
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([230, 250, 520])
+        splitter.setSizes([170, 190, 300])
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 2)
         self.setWidget(splitter)
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(DOCK_MIN_WIDTH)
 
     def _connections(self):
         """Every signal this dock listens to outside itself, so ``unload`` can undo exactly these."""

@@ -32,21 +32,22 @@ class ResultPanel(QWidget):
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
 
-        figures = QGridLayout()  # two columns of figures: the chart below needs the height
+        figures = QGridLayout()  # two columns of short figures: the chart below needs the height
         figures.setHorizontalSpacing(12)
         self.labels: dict[str, QLabel] = {}
         for index, (key, text, tip) in enumerate((
                 ("area", "Area", "Area of the polygon"),
-                ("ore", "Ore", "Ore tonnes above the cut-off"),
+                ("ore", "Ore", "Ore tonnes above the cut-off (three significant figures)"),
                 ("grade", "Mean grade", "Tonnage-weighted mean grade of the ore"),
-                ("treo", "TREO", "Contained rare-earth oxides"),
+                ("treo", "TREO", "Contained rare-earth oxides (three significant figures)"),
                 ("tree", "TREE", "Contained rare-earth elements (metal), TREO / 1.20"),
-                ("coverage", "Data coverage", "Share of the polygon with grade data"))):
+                ("coverage", "Data coverage", "Share of the polygon with grade data"),
+                ("cutoff", "Cut-off", "Cells below this grade are not ore"))):
             label = QLabel(display.MISSING)
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
             label.setToolTip(tip)
             self.labels[key] = label
-            row, column = index % 3, 2 * (index // 3)
+            row, column = index % 4, 2 * (index // 4)
             figures.addWidget(QLabel(text), row, column)
             figures.addWidget(label, row, column + 1)
         figures.setColumnStretch(1, 1)
@@ -85,8 +86,8 @@ class ResultPanel(QWidget):
         label = display.unit_label(unit)
         values = {
             "area": f"{display.km2(result.polygon_area_m2)} km²",
-            "ore": f"{display.mt(result.ore_tonnes)} Mt above "
-                   f"{display.grade(result.cutoff, unit)} {label}",
+            "ore": f"{display.mt(result.ore_tonnes)} Mt",
+            "cutoff": f"{display.grade(result.cutoff, unit)} {label}",
             "grade": f"{display.grade(result.mean_grade, unit)} {label}",
             "treo": f"{display.kt(result.treo_tonnes)} kt",
             "tree": f"{display.kt(result.tree_tonnes)} kt",
