@@ -49,6 +49,7 @@ from ..estimation import EstimateInputs
 from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
 from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaKey, AreaRow, AreasModel
 from .areas_table import AreasTable
+from .cutoff_legend import mark_cutoff
 from .estimate_task import EstimateJob, EstimateTask
 from .inputs_panel import InputsPanel, InputsState
 from .map_tool import SurveyAreaTool
@@ -113,6 +114,7 @@ class ExplorerDock(QgsDockWidget):
         self.slots = TaskSlots(QgsApplication.taskManager().addTask, self)
         self.selected: AreaKey | None = None
         self._restoring = False
+        self._unit_warning = ""
 
         self.draw_action = QAction(QgsApplication.getThemeIcon("/mActionCapturePolygon.svg"),
                                    "Draw survey area", self)
@@ -297,7 +299,20 @@ class ExplorerDock(QgsDockWidget):
         self.model.set_unit(state.grade_unit)
         self.model.set_inputs(self.current_inputs())  # figures of other inputs show as stale until replaced
         self._show_selected()
+        self._follow_cutoff()
+        warning = self.inputs.unit_warning()
+        if warning and warning != self._unit_warning:
+            self._push(warning)
+        self._unit_warning = warning
         self.recompute_timer.start()
+
+    def _follow_cutoff(self) -> None:
+        """The grade layer's legend marks the dock's cut-off."""
+        layer = self.inputs.grade_layer.currentLayer()
+        if mark_cutoff(layer, self.inputs.cutoff.value()):
+            view = self.iface.layerTreeView() if hasattr(self.iface, "layerTreeView") else None
+            if view is not None:
+                view.refreshLayerSymbology(layer.id())
 
     def use_sample(self, sample: SampleLayers) -> None:
         """After "Load Qaraganda exploration zones": estimate from the sample grade and thickness rasters."""
