@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qgis.core import (
+    Qgis,
     QgsLayerTreeGroup,
     QgsMapLayer,
+    QgsMapLayerProxyModel,
     QgsProject,
     QgsRasterLayer,
     QgsVectorLayer,
@@ -81,6 +83,11 @@ def _open(spec: _LayerSpec) -> QgsMapLayer:
     layer.setMetadata(metadata)
     layer.setCustomProperty(ROLE_PROPERTY, spec.role)
     return layer
+
+
+def raster_layer_filter():
+    """``Qgis.LayerFilter`` on QGIS >= 3.34, the proxy model's own enum before."""
+    return getattr(Qgis, "LayerFilter", QgsMapLayerProxyModel).RasterLayer
 
 
 def find_group(project: QgsProject) -> QgsLayerTreeGroup | None:

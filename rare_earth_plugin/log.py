@@ -7,6 +7,7 @@ makes those records visible to QGIS users.
 from __future__ import annotations
 
 import logging
+import warnings
 
 from qgis.core import Qgis, QgsMessageLog
 
@@ -30,13 +31,28 @@ class QgisLogHandler(logging.Handler):
 logger = logging.getLogger(LOGGER_NAME)
 
 
+def _not_georeferenced_warning() -> type[Warning] | None:
+    try:
+        from rasterio.errors import NotGeoreferencedWarning
+    except ImportError:  # rasterio missing: the plugin says so itself
+        return None
+    return NotGeoreferencedWarning
+
+
 def attach_handler() -> None:
-    """Route the plugin's log records to the QGIS log panel (idempotent)."""
+    """Route the plugin's log records to the QGIS log panel (idempotent). rasterio's NotGeoreferencedWarning
+    is not shown as a Python warning: a raster without georeferencing gets the engine's own plain message."""
     if not any(isinstance(h, QgisLogHandler) for h in logger.handlers):
         logger.addHandler(QgisLogHandler())
     logger.setLevel(logging.INFO)
+    category = _not_georeferenced_warning()
+    if category is not None:
+        warnings.filterwarnings("ignore", category=category)
 
 
 def detach_handler() -> None:
     for handler in [h for h in logger.handlers if isinstance(h, QgisLogHandler)]:
         logger.removeHandler(handler)
+    category = _not_georeferenced_warning()
+    warnings.filters[:] = [entry for entry in warnings.filters
+                           if not (entry[0] == "ignore" and entry[2] is category and category is not None)]

@@ -16,6 +16,9 @@ from .dependencies import install_hint, missing_packages
 from .paths import resource
 
 MENU = "&Rare Earth"
+#: Default keyboard shortcuts (Ctrl+Alt+E/D/X: not used by QGIS 3.22 or its core plugins), changeable in
+#: Settings > Keyboard Shortcuts.
+SHORTCUTS = {"panel": "Ctrl+Alt+E", "draw": "Ctrl+Alt+D", "export": "Ctrl+Alt+X"}
 
 
 class RareEarthPlugin:
@@ -26,6 +29,7 @@ class RareEarthPlugin:
         self.dock = None
         self.actions: list[QAction] = []
         self.dock_actions: list[QAction] = []
+        self.registered: list[QAction] = []
         self.missing = missing_packages()
 
     # Processing -------------------------------------------------------------------------------------------
@@ -43,20 +47,24 @@ class RareEarthPlugin:
         self.initProcessing()
         self.toolbar = self.iface.addToolBar("Rare Earth")
         self.toolbar.setObjectName("RareEarthToolbar")
-        self._add_action("Load Qaraganda exploration zones", QIcon(str(resource("icons", "rare_earth.svg"))),
-                         self.load_zones)
+        self._add_action("Load Qaraganda exploration zones", QIcon(str(resource("icons", "load_zones.svg"))),
+                         self.load_zones, "Add the synthetic sample zones, grade and thickness rasters of the "
+                         "Qaraganda region to the project, styled, and show them in the Rare Earth panel")
         if not self.missing:
             self._add_dock()
             self._add_action("Export report…", QgsApplication.getThemeIcon("/mActionSaveAsPDF.svg"),
-                             self.export_report)
+                             self.export_report, "Write a PDF report (with CSV and GeoPackage) of chosen zones "
+                             "and survey areas", SHORTCUTS["export"])
         else:
             message = install_hint(self.missing)
             log.logger.warning(message)
             self.iface.messageBar().pushMessage("Rare Earth", message, Qgis.Warning, 0)
 
-    def _add_action(self, text: str, icon: QIcon, slot) -> QAction:
+    def _add_action(self, text: str, icon: QIcon, slot, tooltip: str, shortcut: str = "") -> QAction:
         action = QAction(icon, text, self.iface.mainWindow())
+        action.setToolTip(f"{tooltip} ({shortcut})" if shortcut else tooltip)
         action.triggered.connect(slot)
+        self._register(action, shortcut)
         self.toolbar.addAction(action)
         self.iface.addPluginToMenu(MENU, action)
         self.actions.append(action)
@@ -69,13 +77,24 @@ class RareEarthPlugin:
         self.dock = ExplorerDock(self.iface)
         self.dock.toggle_action.setIcon(QIcon(str(resource("icons", "rare_earth.svg"))))
         self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.dock.estimate_action.setIcon(QIcon(str(resource("icons", "estimate_selected.svg"))))
         self.dock_actions = [self.dock.toggle_action, self.dock.draw_action, self.dock.estimate_action]
+        for action, key in zip(self.dock_actions, ("panel", "draw", "")):
+            if key:
+                action.setToolTip(f"{action.toolTip()} ({SHORTCUTS[key]})")
+            self._register(action, SHORTCUTS.get(key, ""))
         for action in self.dock_actions:
             self.toolbar.addAction(action)
             self.iface.addPluginToMenu(MENU, action)
 
+    def _register(self, action: QAction, shortcut: str) -> None:
+        """Shortcuts go through QGIS, so users see and change them in Settings > Keyboard Shortcuts."""
+        if shortcut:
+            self.iface.registerMainWindowAction(action, shortcut)
+            self.registered.append(action)
+
     def export_report(self) -> None:
-        from .report.export_dialog import ExportReportDialog
+        from .gui.export_dialog import ExportReportDialog
 
         inputs = self.dock.current_inputs() if self.dock is not None else None
         dialog = ExportReportDialog(parent=self.iface.mainWindow(), message_bar=self.iface.messageBar(),
@@ -105,6 +124,9 @@ class RareEarthPlugin:
         canvas.refresh()
 
     def unload(self) -> None:
+        for action in self.registered:
+            self.iface.unregisterMainWindowAction(action)
+        self.registered.clear()
         for action in self.dock_actions:
             self.iface.removePluginMenu(MENU, action)
         self.dock_actions.clear()

@@ -33,11 +33,16 @@ class Setting(Generic[T]):
 class Settings:
     """Every persisted user choice. Per-project inputs are also written to the project by the dock."""
 
+    title = Setting("report/title", "")
     author = Setting("report/author", "")
     organisation = Setting("report/organisation", "")
+    logo = Setting("report/logo", "")
+    report_folder = Setting("report/folder", "")
     density = Setting("inputs/density", DEFAULT_DENSITY)
-    thickness = Setting("inputs/thickness", 100.0)
-    cutoff = Setting("inputs/cutoff", 0.0)
+    #: Near the sample thickness raster's mean (27 m): a constant that does not contradict the data beside it.
+    thickness = Setting("inputs/thickness", 25.0)
+    #: The envelope cut-off of this deposit style (0.05 % TREO); the grade legend marks the chosen one.
+    cutoff = Setting("inputs/cutoff", 0.05)
     grade_unit = Setting("inputs/grade_unit", PERCENT)
     grade_band = Setting("inputs/grade_band", 1)
     #: GeoPackages the user chose for survey areas, one a line: the only absolute paths a project may name.

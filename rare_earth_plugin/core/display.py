@@ -1,15 +1,21 @@
 """How figures read everywhere (dock, clipboard, report, CSV, demo): units, decimals, the missing-value mark.
 
 One policy, so the same area shows the same numbers wherever it appears. Decimals follow what the estimate can
-support: 10 kt of TREO, 0.01 km², 0.001 % grade (= 10 ppm).
+support: three significant figures of ore and contained TREO (conceptual targets), 0.01 km², 0.001 % grade
+(= 10 ppm). The CSV and GeoPackage keep full precision.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .units import PERCENT, PPM, UNIT_LABELS
+
+if TYPE_CHECKING:  # annotations only: reading figures needs no rasterio
+    from .tonnage import TonnageResult
 
 #: Printed where there is no number: no ore (so no mean grade), no result yet, NaN.
 MISSING = "–"
@@ -20,6 +26,16 @@ def number(value: float | None, decimals: int) -> str:
     if value is None or not math.isfinite(value):
         return MISSING
     return f"{value:,.{decimals}f}"
+
+
+def significant(value: float, figures: int) -> str:
+    """``value`` rounded to ``figures`` significant figures, with thousands separators: 26,829.66 -> "26,800",
+    388.9 -> "389", 0.6512 -> "0.651"."""
+    digits = figures - 1 - math.floor(math.log10(abs(value)))
+    rounded = round(value, digits)
+    if rounded and math.floor(math.log10(abs(rounded))) > math.floor(math.log10(abs(value))):
+        digits -= 1  # 999.6 rounds up to 1,000: one digit fewer after the point
+    return f"{rounded:,.{max(digits, 0)}f}"
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,9 @@ class Quantity:
     unit: str
     decimals: int
     power: int = 0
+    #: When set, shown to this many significant figures instead (``decimals`` then only caps nothing): the
+    #: usual for conceptual targets, whose tonnes are not known to more digits.
+    significant: int = 0
 
     def convert(self, engine_value: float) -> float:
         """The engine's value (m², t, 0-1 fraction, grade unit) in this quantity's unit."""
@@ -42,6 +61,8 @@ class Quantity:
 
     def text(self, value: float | None) -> str:
         """``value`` already in this quantity's unit, as printed."""
+        if self.significant and value is not None and math.isfinite(value) and value != 0:
+            return significant(value, self.significant)
         return number(value, self.decimals)
 
     def engine_text(self, engine_value: float | None) -> str:
@@ -49,8 +70,8 @@ class Quantity:
 
 
 AREA = Quantity("km²", 2, -6)  # from m²
-ORE = Quantity("Mt", 2, -6)  # from t
-CONTAINED = Quantity("kt", 1, -3)  # TREO and TREE, from t
+ORE = Quantity("Mt", 2, -6, significant=3)  # from t
+CONTAINED = Quantity("kt", 1, -3, significant=3)  # TREO and TREE, from t
 COVERAGE = Quantity("%", 1, 2)  # from a 0-1 fraction
 #: Mean grades: 3 decimals in %, whole numbers in ppm (the same precision: 0.001 % = 10 ppm).
 GRADE = {PERCENT: Quantity(UNIT_LABELS[PERCENT], 3), PPM: Quantity(UNIT_LABELS[PPM], 0)}
@@ -85,3 +106,21 @@ def grade(value: float | None, unit: str) -> str:
 
 def cutoff(value: float | None, unit: str) -> str:
     return CUTOFF[unit].text(value)
+
+
+def figures_table(name: str, results: Sequence[TonnageResult], unit: str) -> str:
+    """The dock's figures for the clipboard: tab-separated rows with a header, one per cut-off; no thousands
+    separators, so spreadsheets read numbers. Cut-offs keep grade precision: the curve's fine steps and a typed
+    cut-off need it."""
+    label = unit_label(unit)
+    header = ("Area", f"Cut-off ({label})", f"Area ({AREA.unit})", f"Ore ({ORE.unit})",
+              f"Mean grade ({label})", f"TREO ({CONTAINED.unit})", f"TREE ({CONTAINED.unit})",
+              f"Data coverage ({COVERAGE.unit})")
+    lines = ["\t".join(header)]
+    for result in results:
+        cells = (name, grade(result.cutoff, unit), km2(result.polygon_area_m2),
+                 mt(result.ore_tonnes), grade(result.mean_grade, unit),
+                 kt(result.treo_tonnes), kt(result.tree_tonnes),
+                 coverage(result.data_coverage))
+        lines.append("\t".join(cell.replace(",", "") for cell in cells))
+    return "\n".join(lines) + "\n"

@@ -120,7 +120,22 @@ def draw_grade_tonnage(axes: Axes, results: Sequence[CurvePoint], unit: str, cut
     if math.isfinite(marked):
         axes.axvline(marked, color=style.marker_colour, linewidth=0.8, linestyle=":")
         if style.marker_label:
-            axes.annotate(style.marker_label.format(cutoff=marked, unit=label), xy=(marked, 0),
-                          xytext=(3, 3), textcoords="offset points", color=style.marker_colour, rotation=90,
-                          va="bottom", **_size(style.tick_size))
+            # The label runs along the line in the half of the axes the ore curve leaves free there.
+            ore = [ORE.convert(point.ore_tonnes) for point in points]
+            crossing = _interpolate(marked, cutoffs, ore) / (axes.get_ylim()[1] or 1.0)
+            low = crossing >= 0.5
+            axes.annotate(style.marker_label.format(cutoff=marked, unit=label), xy=(marked, 0.0 if low else 1.0),
+                          xycoords=axes.get_xaxis_transform(), xytext=(3, 3 if low else -3),
+                          textcoords="offset points", color=style.marker_colour, rotation=90,
+                          va="bottom" if low else "top", **_size(style.tick_size))
     return right
+
+
+def _interpolate(x: float, xs: Sequence[float], ys: Sequence[float]) -> float:
+    """``ys`` at ``x`` along the polyline (``xs`` ascending), clamped to its ends."""
+    if x <= xs[0]:
+        return ys[0]
+    for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:])):
+        if x <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return ys[-1]

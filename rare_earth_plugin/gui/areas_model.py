@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry
 from qgis.PyQt.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from qgis.PyQt.QtGui import QBrush, QColor, QFont
 
 from ..core import display
 from ..core.tonnage import TonnageResult
-from ..core.units import PERCENT
+from ..core.units import PERCENT, convert_grade
+from ..estimation import EstimateInputs
 
 #: (layer id, feature id): a row is the feature it shows.
 AreaKey = tuple[str, int]
@@ -19,6 +21,8 @@ KIND_ZONE = "Zone"
 KIND_SURVEY = "Survey area"
 KIND_FEATURE = "Feature"
 
+STALE_TIP = ("Figures of earlier inputs (grey): a new estimate is running, was cancelled, or the inputs are "
+             "incomplete. Recompute (F5) refreshes them.")
 #: Role holding a cell's number, so sorting compares values, not text.
 SORT_ROLE = Qt.UserRole + 1
 #: Role holding the row's ``AreaKey``.
@@ -34,6 +38,8 @@ class AreaRow:
     crs: QgsCoordinateReferenceSystem
     result: TonnageResult | None = None
     error: str = ""
+    #: The inputs ``result`` was estimated at (its grade unit among them).
+    inputs: EstimateInputs | None = None
 
 
 def _value(result: TonnageResult | None, column: int) -> float:
@@ -50,6 +56,7 @@ class AreasModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[AreaRow] = []
         self.unit = PERCENT
+        self.inputs: EstimateInputs | None = None
 
     # Qt model API -------------------------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
@@ -80,7 +87,18 @@ class AreasModel(QAbstractTableModel):
         column = index.column()
         if role == KEY_ROLE:
             return row.key
+        stale = self.is_stale(row)
+        if role == Qt.ForegroundRole and stale:
+            return QBrush(QColor("#8a8a8a"))
+        if role == Qt.FontRole and stale:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Qt.ToolTipRole and column == self.NAME and not stale and not row.error:
+            return f"{row.name} ({row.kind})"
         if role == Qt.ToolTipRole:
+            if stale:
+                return STALE_TIP
             if row.error:
                 return row.error
             return "\n".join(row.result.warnings) if row.result and row.result.warnings else None
@@ -99,7 +117,10 @@ class AreasModel(QAbstractTableModel):
             if column == self.ORE:
                 return display.mt(value)
             if column == self.GRADE:
-                return display.grade(value, self.unit)
+                unit = row.inputs.params.grade_unit if row.inputs is not None else self.unit
+                shown = convert_grade(value, unit, self.unit) if unit != self.unit and math.isfinite(value) \
+                    else value
+                return display.grade(shown, self.unit)
             if column == self.TREO:
                 return display.kt(value)
             return display.coverage(value)
@@ -151,12 +172,28 @@ class AreasModel(QAbstractTableModel):
             self._rows[position].name = name
             self._row_changed(position)
 
-    def set_result(self, key: AreaKey, result: TonnageResult | None, error: str = "") -> None:
+    def set_result(self, key: AreaKey, result: TonnageResult | None, error: str = "",
+                   inputs: EstimateInputs | None = None) -> None:
         position = self._index_of(key)
         if position >= 0:
             self._rows[position].result = result
             self._rows[position].error = error
+            self._rows[position].inputs = inputs
             self._row_changed(position)
+
+    def set_inputs(self, inputs: EstimateInputs | None) -> None:
+        """The dock's current inputs (None: incomplete); rows estimated at others show as stale."""
+        if inputs != self.inputs:
+            self.inputs = inputs
+            if self._rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, self.columnCount() - 1))
+
+    def is_stale(self, row: AreaRow) -> bool:
+        """Figures shown that are not of the current inputs (older inputs, or inputs since cleared)."""
+        return (row.result is not None or bool(row.error)) and row.inputs != self.inputs
+
+    def stale_count(self) -> int:
+        return sum(1 for row in self._rows if self.is_stale(row))
 
     def set_unit(self, unit: str) -> None:
         if unit != self.unit:

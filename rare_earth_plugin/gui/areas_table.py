@@ -17,6 +17,12 @@ from qgis.PyQt.QtWidgets import (
 
 from .areas_model import KEY_ROLE, KIND_FEATURE, KIND_SURVEY, AreaKey, AreasModel, AreasSortProxy
 
+#: Columns as shown, left to right (the model's order stays the contract of its column constants).
+VISUAL_ORDER = (AreasModel.NAME, AreasModel.ORE, AreasModel.GRADE, AreasModel.TREO, AreasModel.AREA,
+                AreasModel.COVERAGE, AreasModel.KIND)
+NAME_WIDTH = 110
+NUMBER_COLUMNS = (AreasModel.ORE, AreasModel.GRADE, AreasModel.TREO, AreasModel.AREA, AreasModel.COVERAGE)
+
 
 class AreasTable(QWidget):
     #: The user picked a row (click or keyboard).
@@ -39,9 +45,19 @@ class AreasTable(QWidget):
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setVisible(False)
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)  # names stay whole; the view scrolls
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        self.view.setMinimumHeight(130)
+        # The main figures first, so Name, Ore, Grade and TREO show at the dock's first width; the rest scroll.
+        for visual, logical in enumerate(VISUAL_ORDER):
+            header.moveSection(header.visualIndex(logical), visual)
+        header.setSectionResizeMode(AreasModel.NAME, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(AreasModel.NAME, NAME_WIDTH)  # long names elide; the tooltip and a drag show all
+        metrics = self.view.fontMetrics()
+        for column in NUMBER_COLUMNS:  # as wide as the longest figure three significant digits give
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, metrics.horizontalAdvance("000,000") + 16)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setMinimumHeight(90)
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)

@@ -22,7 +22,7 @@ class GradeTonnageChart(FigureCanvasQTAgg):
         self.figure = Figure(figsize=(4.0, 2.6), dpi=90, tight_layout=True)
         super().__init__(self.figure)
         self.setParent(parent)
-        self.setMinimumHeight(160)
+        self.setMinimumHeight(120)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setToolTip("Grade-tonnage curve: ore tonnes (left axis) and mean grade of the ore (right axis) "
                         "at each cut-off")

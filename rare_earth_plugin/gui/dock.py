@@ -21,16 +21,20 @@ from qgis.core import (
     QgsWkbTypes,
 )
 from qgis.gui import QgsCollapsibleGroupBox, QgsDockWidget
-from qgis.PyQt.QtCore import Qt, QTimer
+from qgis.PyQt.QtCore import QSize, Qt, QTimer
+from qgis.PyQt.QtGui import QKeySequence
 from qgis.PyQt.QtWidgets import (
     QAction,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -47,10 +51,12 @@ from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
 from ..survey_store import SurveyStore, SurveyStoreError, find_layer, find_pending
 from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaKey, AreaRow, AreasModel
 from .areas_table import AreasTable
+from .cutoff_legend import mark_cutoff
 from .estimate_task import EstimateJob, EstimateTask
 from .inputs_panel import InputsPanel, InputsState
 from .map_tool import SurveyAreaTool
 from .result_panel import ResultPanel
+from .task_slots import TaskSlots
 
 OBJECT_NAME = "RareEarthExplorerDock"
 TITLE = "Rare Earth Explorer"
@@ -59,6 +65,9 @@ DEBOUNCE_MS = 300
 #: How much wider than the area the map shows when an area is chosen: enough to see its neighbours.
 ZOOM_CONTEXT = 2.0
 SKETCH_KEY: AreaKey = ("sketch", 0)
+SKETCH_TITLE = "Survey area being drawn"
+#: The task slots: the whole table at the current inputs, the selected area's curve, the sketch.
+TABLE, CURVE, LIVE = "table", "curve", "live"
 
 
 def _feature_name(layer: QgsVectorLayer, feature) -> str:
@@ -73,30 +82,57 @@ def _is_polygon_layer(layer) -> bool:
         and layer.geometryType() == QgsWkbTypes.PolygonGeometry
 
 
+#: The dock's first width (QGIS restores the user's later) and its narrowest: the table's Name, Ore, Grade and
+#: TREO columns fit the first, the map keeps most of a 1366 px screen.
+DOCK_WIDTH, DOCK_MIN_WIDTH = 400, 300
+
+
+class _Panels(QSplitter):
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API name
+        return QSize(DOCK_WIDTH, super().sizeHint().height())
+
+
+def _scrolling(widget: QWidget, minimum_height: int) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    area.setMinimumHeight(minimum_height)
+    return area
+
+
 class ExplorerDock(QgsDockWidget):
-    def __init__(self, iface, parent: QWidget | None = None) -> None:
+    def __init__(self, iface, parent: QWidget | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
+        """``debounce_ms``: how long inputs and the sketch must rest before an estimate starts (0 in tests)."""
         super().__init__(TITLE, parent if parent is not None else iface.mainWindow())
         self.setObjectName(OBJECT_NAME)
         self.iface = iface
         self.canvas = iface.mapCanvas()
         self.project = QgsProject.instance()
         self.store = SurveyStore(self.project)
-        self.tasks: list[EstimateTask] = []
-        self.table_task: EstimateTask | None = None
-        self.live_task: EstimateTask | None = None
-        self.curve_task: EstimateTask | None = None
+        self.debounce_ms = debounce_ms
+        self.slots = TaskSlots(QgsApplication.taskManager().addTask, self)
         self.selected: AreaKey | None = None
         self._restoring = False
+        self._unit_warning = ""
 
         self.draw_action = QAction(QgsApplication.getThemeIcon("/mActionCapturePolygon.svg"),
                                    "Draw survey area", self)
         self.draw_action.setCheckable(True)
+        self.draw_action.setIconText("Draw")
         self.draw_action.setToolTip("Draw a survey area on the map: click vertices, right or double click to "
                                     "finish, Backspace removes the last vertex, Esc cancels")
         self.estimate_action = QAction(QgsApplication.getThemeIcon("/mIconSelected.svg"),
                                        "Estimate selected features", self)
+        self.estimate_action.setIconText("Estimate selected")
         self.estimate_action.setToolTip("Add the selected polygons of the active layer to the table and "
                                         "estimate them")
+        self.recompute_action = QAction(QgsApplication.getThemeIcon("/mActionRefresh.svg"), "Recompute", self)
+        self.recompute_action.setToolTip("Estimate every area again at the current inputs (F5 in this panel)")
+        self.recompute_action.setShortcut(QKeySequence("F5"))
+        self.recompute_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.recompute_action)
         self.toggle_action = self.toggleViewAction()
         self.toggle_action.setText(TITLE)
         self.toggle_action.setToolTip("Show or hide the Rare Earth Explorer panel")
@@ -118,20 +154,38 @@ class ExplorerDock(QgsDockWidget):
 
         self.tool = SurveyAreaTool(self.canvas)
         self.tool.setAction(self.draw_action)
-        self.recompute_timer = self._timer(self.recompute_all)
+        # Input changes: a missing input is only worth a message when there are areas to estimate.
+        self.recompute_timer = self._timer(lambda: self.recompute_all(report=bool(self.model.rows())))
         self.live_timer = self._timer(self._live_estimate)
         self._connect()
-        self.inputs.apply_state(InputsState.read_project(self.project) or InputsState.from_settings())
+        self._restoring = True
+        try:
+            self.inputs.apply_state(InputsState.read_project(self.project) or InputsState.from_settings())
+        finally:
+            self._restoring = False
         self.model.set_unit(self.inputs.unit())
+        self.model.set_inputs(self.current_inputs())
         self._sync_layers()
         self._show_survey_path()
-        self._set_busy()
+        self._set_busy(False)
+        if self.model.rows():  # a reloaded plugin finds the zones: their figures follow at once
+            self.recompute_timer.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API name
+        """Shown squeezed to its minimum (a first start, no saved width): open at the designed width."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self._widen)
+
+    def _widen(self) -> None:
+        window = self.parentWidget()
+        if self.width() <= DOCK_MIN_WIDTH and not self.isFloating() and isinstance(window, QMainWindow):
+            window.resizeDocks([self], [DOCK_WIDTH], Qt.Orientation.Horizontal)
 
     # Construction -------------------------------------------------------------------------------------------
     def _timer(self, slot) -> QTimer:
         timer = QTimer(self)
         timer.setSingleShot(True)
-        timer.setInterval(DEBOUNCE_MS)
+        timer.setInterval(self.debounce_ms)
         timer.timeout.connect(slot)
         return timer
 
@@ -145,10 +199,13 @@ class ExplorerDock(QgsDockWidget):
         areas_layout = QVBoxLayout(areas)
         areas_layout.setContentsMargins(0, 0, 0, 0)
         actions = QHBoxLayout()
-        for action in (self.draw_action, self.estimate_action):
+        for action, style in ((self.draw_action, Qt.ToolButtonStyle.ToolButtonTextBesideIcon),
+                              (self.estimate_action, Qt.ToolButtonStyle.ToolButtonTextBesideIcon),
+                              (self.recompute_action, Qt.ToolButtonStyle.ToolButtonIconOnly)):
             button = QToolButton()
             button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            button.setToolButtonStyle(style)
+            button.setAutoRaise(True)
             actions.addWidget(button)
         actions.addStretch(1)
         areas_layout.addLayout(actions)
@@ -162,28 +219,29 @@ class ExplorerDock(QgsDockWidget):
         survey.addWidget(self.survey_button)
         areas_layout.addLayout(survey)
 
-        splitter = QSplitter(Qt.Vertical)
-        splitter.addWidget(inputs_box)
-        splitter.addWidget(areas)
-        splitter.addWidget(self.result)
+        # Each part scrolls rather than pushing its minimum height onto the main window: the dock fits a
+        # 1366 x 768 laptop screen beside the map, and grows with the screen.
+        splitter = _Panels(Qt.Orientation.Vertical)
+        splitter.addWidget(_scrolling(inputs_box, 60))
+        splitter.addWidget(_scrolling(areas, 120))
+        splitter.addWidget(_scrolling(self.result, 120))
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([230, 250, 520])
+        splitter.setSizes([170, 190, 300])
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 2)
         self.setWidget(splitter)
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(DOCK_MIN_WIDTH)
 
     def _connections(self):
         """Every signal this dock listens to outside itself, so ``unload`` can undo exactly these."""
-        manager = QgsApplication.taskManager()
         return (
             (self.project.readProject, self._project_read),
+            (self.project.removeAll, self._project_clearing),  # first signal of File > New or Open
             (self.project.cleared, self._project_cleared),
             (self.project.writeProject, self.store.project_writing),
             (self.project.projectSaved, self._project_saved),
             (self.project.layersAdded, self._layers_added),
             (self.project.layersWillBeRemoved, self._layers_removed),
-            (manager.progressChanged, self._task_progress),
         )
 
     def _connect(self) -> None:
@@ -197,10 +255,13 @@ class ExplorerDock(QgsDockWidget):
         self.survey_button.clicked.connect(self.choose_survey_file)
         self.draw_action.toggled.connect(self._draw_toggled)
         self.estimate_action.triggered.connect(self.estimate_selected)
+        self.recompute_action.triggered.connect(lambda: self.recompute_all())
         self.tool.sketchChanged.connect(self.live_timer.start)
         self.tool.finished.connect(self.finish_survey)
         self.tool.cancelled.connect(self._sketch_cancelled)
         self.tool.message.connect(lambda text: self._push(text, Qgis.Info))
+        self.slots.busyChanged.connect(self._set_busy)
+        self.slots.progressChanged.connect(lambda value: self.progress.setValue(int(value)))
 
     def unload(self) -> None:
         """Undo everything outside the dock: signals, tasks, the map tool and its rubber band."""
@@ -209,17 +270,14 @@ class ExplorerDock(QgsDockWidget):
                 signal.disconnect(slot)
         self.recompute_timer.stop()
         self.live_timer.stop()
-        for task in list(self.tasks):
-            task.on_done = None
-            task.cancel()
-        self.tasks.clear()
+        self.slots.cancel_all()
         if self.canvas.mapTool() is self.tool:
             self.canvas.unsetMapTool(self.tool)
         self.tool.clean_up()
 
     def is_busy(self) -> bool:
         """Estimates running or about to start (a debounce timer pending)."""
-        return bool(self.tasks) or self.recompute_timer.isActive() or self.live_timer.isActive()
+        return self.slots.busy() or self.recompute_timer.isActive() or self.live_timer.isActive()
 
     # Messages -----------------------------------------------------------------------------------------------
     def _push(self, text: str, level=Qgis.Warning, duration: int = 8) -> None:
@@ -242,7 +300,22 @@ class ExplorerDock(QgsDockWidget):
         state.to_settings()
         state.write_project(self.project)
         self.model.set_unit(state.grade_unit)
+        self.model.set_inputs(self.current_inputs())  # figures of other inputs show as stale until replaced
+        self._show_selected()
+        self._follow_cutoff()
+        warning = self.inputs.unit_warning()
+        if warning and warning != self._unit_warning:
+            self._push(warning)
+        self._unit_warning = warning
         self.recompute_timer.start()
+
+    def _follow_cutoff(self) -> None:
+        """The grade layer's legend marks the dock's cut-off."""
+        layer = self.inputs.grade_layer.currentLayer()
+        if mark_cutoff(layer, self.inputs.cutoff.value()):
+            view = self.iface.layerTreeView() if hasattr(self.iface, "layerTreeView") else None
+            if view is not None:
+                view.refreshLayerSymbology(layer.id())
 
     def use_sample(self, sample: SampleLayers) -> None:
         """After "Load Qaraganda exploration zones": estimate from the sample grade and thickness rasters."""
@@ -256,6 +329,7 @@ class ExplorerDock(QgsDockWidget):
         finally:
             self._restoring = False
         self.model.set_unit(self.inputs.unit())
+        self.model.set_inputs(self.current_inputs())
         self._show_survey_path()
         if self.store.refused:
             self._push(f"This project names '{self.store.refused}' for its survey areas, outside its folder: "
@@ -268,7 +342,18 @@ class ExplorerDock(QgsDockWidget):
         self.store.project_saved()
         self._show_survey_path()
 
+    def _project_clearing(self) -> None:
+        """All layers go (File > New or Open): the combos empty, and nothing of it is a user's choice to keep
+        or worth a message. Until the project is cleared, or the event loop runs again."""
+        self._restoring = True
+        QTimer.singleShot(0, self._project_cleared_or_settled)
+
+    def _project_cleared_or_settled(self) -> None:
+        self._restoring = False
+
     def _project_cleared(self) -> None:
+        self._restoring = False
+        self.recompute_timer.stop()
         self.store.new_session()  # a new project gets its own survey areas
         self.cancel_estimates()
         self.tool.reset()
@@ -316,68 +401,43 @@ class ExplorerDock(QgsDockWidget):
                 self.result.clear()
 
     # Estimates ----------------------------------------------------------------------------------------------
-    def recompute_all(self) -> None:
+    def recompute_all(self, report: bool = True) -> None:
         """Re-estimate every row at the current inputs; the previous run is cancelled, its figures stay."""
         self.recompute_timer.stop()
-        inputs = self.current_inputs(report=True)
+        inputs = self.current_inputs(report=report)
+        self.model.set_inputs(inputs)
         if inputs is None:
+            self.slots.cancel(TABLE)
+            self.slots.cancel(CURVE)
+            self._show_selected()
             return
-        if self.table_task is not None:
-            self._cancel(self.table_task)
-        self.table_task = self._estimate(self.model.rows(), "Rare Earth: estimating the areas table", inputs)
+        self._estimate(self.model.rows(), "Rare Earth: estimating the areas table", inputs, slot=TABLE)
         if self.selected is not None:
             self._start_curve(self.selected, inputs)
 
     def _estimate(self, rows, description: str, inputs: EstimateInputs | None = None,
-                  persist: bool = False) -> EstimateTask | None:
+                  persist: bool = False, slot: str | None = None) -> EstimateTask | None:
         inputs = inputs or self.current_inputs()
         if inputs is None or not rows:
             return None
         jobs = [EstimateJob.copy_of(row.key, row.geometry, row.crs, persist) for row in rows]
-        return self._start(EstimateTask(description, jobs, inputs, self._estimates_done))
-
-    def _start(self, task: EstimateTask) -> EstimateTask:
-        self.tasks.append(task)
-        QgsApplication.taskManager().addTask(task)
-        self._set_busy()
-        return task
-
-    def _cancel(self, task: EstimateTask) -> None:
-        task.on_done = self._discard
-        task.cancel()
-
-    def _discard(self, task: EstimateTask, _ok: bool) -> None:
-        self._forget(task)
-
-    def _forget(self, task: EstimateTask) -> None:
-        if task in self.tasks:
-            self.tasks.remove(task)
-        for name in ("table_task", "live_task", "curve_task"):
-            if getattr(self, name) is task:
-                setattr(self, name, None)
-        self._set_busy()
+        return self.slots.start(EstimateTask(description, jobs, inputs, self._estimates_done), slot)
 
     def cancel_estimates(self) -> None:
-        """The Cancel button: stop every running estimate; the table keeps the figures it shows."""
-        for task in list(self.tasks):
-            self._cancel(task)
+        """The Cancel button: stop every running estimate; figures of other inputs stay, marked stale."""
+        self.recompute_timer.stop()
+        for task in self.slots.cancel_all():
             if any(job.persist for job in task.jobs):
                 self._push("Estimate cancelled: the survey area is saved without figures.", Qgis.Info)
+        self._show_selected()
 
-    def _set_busy(self) -> None:
-        running = bool(self.tasks)
+    def _set_busy(self, running: bool) -> None:
         self.progress.setVisible(running)
         self.cancel_button.setVisible(running)
         if not running:
             self.progress.setValue(0)
 
-    def _task_progress(self, task_id, progress: float) -> None:
-        manager = QgsApplication.taskManager()
-        if any(manager.taskId(task) == task_id for task in self.tasks if task is not self.live_task):
-            self.progress.setValue(int(progress))
-
     def _estimates_done(self, task: EstimateTask, ok: bool) -> None:
-        self._forget(task)
         if not ok:
             return
         outcome = task.outcome
@@ -393,11 +453,11 @@ class ExplorerDock(QgsDockWidget):
             return  # the inputs changed meanwhile: a newer run brings the figures
         notes = []
         for key, result in outcome.results.items():
-            self.model.set_result(key, result)
+            self.model.set_result(key, result, inputs=task.inputs)
             row = self.model.row_for(key)
             notes += [f"{row.name if row else key}: {warning}" for warning in result.warnings]
         for key, error in outcome.errors.items():
-            self.model.set_result(key, None, error)
+            self.model.set_result(key, None, error, inputs=task.inputs)
             row = self.model.row_for(key)
             notes.append(f"{row.name if row else key}: {error}")
         if notes:
@@ -448,28 +508,27 @@ class ExplorerDock(QgsDockWidget):
     def _show_selected(self) -> None:
         row = self.model.row_for(self.selected) if self.selected else None
         if row is not None:
-            self.result.show_area(row.name, row.result, self.inputs.unit(), row.error)
+            unit = row.inputs.params.grade_unit if row.inputs is not None else self.inputs.unit()
+            self.result.show_area(row.name, row.result, unit, row.error, stale=self.model.is_stale(row))
 
     def _start_curve(self, key: AreaKey, inputs: EstimateInputs) -> None:
         row = self.model.row_for(key)
         if row is None:
             return
-        if self.curve_task is not None:
-            self._cancel(self.curve_task)
         cutoffs = chart_cutoffs(inputs.params.grade_unit, inputs.params.cutoff)
         job = EstimateJob.copy_of(key, row.geometry, row.crs)
-        self.curve_task = self._start(EstimateTask(f"Rare Earth: grade-tonnage curve of {row.name}", [job],
-                                                   inputs, self._curve_done, cutoffs))
+        self.slots.start(EstimateTask(f"Rare Earth: grade-tonnage curve of {row.name}", [job], inputs,
+                                      self._curve_done, cutoffs), CURVE)
 
     def _curve_done(self, task: EstimateTask, ok: bool) -> None:
-        self._forget(task)
         key = task.jobs[0].key
         if not ok or key != self.selected:
             return
         if key in task.outcome.errors:
             self.result.show_curve_error(task.outcome.errors[key])
         elif key in task.outcome.curves:
-            self.result.show_curve(task.outcome.curves[key], task.inputs.params.cutoff)
+            self.result.show_curve(task.outcome.curves[key], task.inputs.params.grade_unit,
+                                   task.inputs.params.cutoff)
 
     # Drawing ------------------------------------------------------------------------------------------------
     def _draw_toggled(self, checked: bool) -> None:
@@ -499,31 +558,32 @@ class ExplorerDock(QgsDockWidget):
         inputs = self.current_inputs()
         if inputs is None:
             return
-        if self.live_task is not None:
-            self._cancel(self.live_task)
         job = EstimateJob.copy_of(SKETCH_KEY, geometry, self._canvas_crs())
-        task = EstimateTask("Rare Earth: live estimate", [job], inputs, self._live_done)
-        self.live_task = self._start(task)
+        # One live estimate at a time, the newest: the one before is cancelled and never shown.
+        self.slots.start(EstimateTask("Rare Earth: live estimate", [job], inputs, self._live_done), LIVE,
+                         counted=False)
 
     def _live_done(self, task: EstimateTask, ok: bool) -> None:
-        self._forget(task)
         if not ok or not self.tool.vertices:
             return
         result = task.outcome.results.get(SKETCH_KEY)
-        self.result.show_area("Survey area being drawn", result, task.inputs.params.grade_unit,
-                              task.outcome.errors.get(SKETCH_KEY, ""))
+        self.result.show_area(SKETCH_TITLE, result, task.inputs.params.grade_unit,
+                              task.outcome.errors.get(SKETCH_KEY, ""), curve_pending=False)
 
     def _sketch_cancelled(self) -> None:
+        """Esc: the sketch and its figures go; the panel shows the selected area again, or nothing."""
         self.live_timer.stop()
-        if self.live_task is not None:
-            self._cancel(self.live_task)
-        self._show_selected()
+        self.slots.cancel(LIVE)
+        if self.model.row_for(self.selected) if self.selected else None:
+            self._show_selected()
+        else:
+            self.selected = None
+            self.result.clear()
 
     def finish_survey(self, geometry: QgsGeometry) -> AreaKey | None:
         """Store the drawn polygon at once (figures follow from a task) and select it in the table."""
         self.live_timer.stop()
-        if self.live_task is not None:
-            self._cancel(self.live_task)
+        self.slots.cancel(LIVE)
         if not geometry.isGeosValid():
             geometry = geometry.makeValid()
             if QgsWkbTypes.geometryType(geometry.wkbType()) != QgsWkbTypes.PolygonGeometry:
@@ -612,7 +672,11 @@ class ExplorerDock(QgsDockWidget):
             except SurveyStoreError as error:
                 self._push(str(error), Qgis.Critical, 0)
                 return
-        self.model.remove([key])
+        blocked = self.table.blockSignals(True)  # the next row becomes current: no zoom to it
+        try:
+            self.model.remove([key])
+        finally:
+            self.table.blockSignals(blocked)
         if key == self.selected:
             self.selected = None
             self.result.clear()

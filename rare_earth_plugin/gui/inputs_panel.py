@@ -8,24 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from qgis.core import Qgis, QgsMapLayerProxyModel, QgsProject, QgsRasterLayer
+from qgis.core import QgsProject, QgsRasterLayer
 from qgis.gui import QgsDoubleSpinBox, QgsMapLayerComboBox, QgsRasterBandComboBox
 from qgis.PyQt.QtCore import pyqtSignal
-from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QStackedWidget, QWidget
+from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QStackedWidget, QWidget
 
+from ..core.band_unit import declared_unit, mismatch_warning
 from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import DEFAULT_DENSITY, GRADE_UNITS, PERCENT, PPM, UNIT_LABELS, convert_grade
 from ..estimation import EstimateInputs, raster_path
+from ..layers import raster_layer_filter
 from ..settings import Settings
 
 PROJECT_SCOPE = "rare_earth"
 CONSTANT = "constant"
 RASTER = "raster"
-
-
-def raster_layer_filter():
-    """``Qgis.LayerFilter`` on QGIS >= 3.34, the proxy model's own enum before."""
-    return getattr(Qgis, "LayerFilter", QgsMapLayerProxyModel).RasterLayer
 
 
 @dataclass
@@ -35,9 +32,9 @@ class InputsState:
     grade_layer: str = ""
     grade_band: int = 1
     grade_unit: str = PERCENT
-    cutoff: float = 0.0
+    cutoff: float = Settings.cutoff.default
     thickness_source: str = CONSTANT
-    thickness: float = 100.0
+    thickness: float = Settings.thickness.default
     thickness_layer: str = ""
     density_source: str = CONSTANT
     density: float = DEFAULT_DENSITY
@@ -103,6 +100,11 @@ class InputsPanel(QWidget):
         band_row.addWidget(self.grade_unit)
         form.addRow("Grade raster", self.grade_layer)
         form.addRow("Band / unit", band_row)
+        self.unit_note = QLabel()
+        self.unit_note.setWordWrap(True)
+        self.unit_note.setStyleSheet("color: #b00020")
+        self.unit_note.setVisible(False)
+        form.addRow(self.unit_note)
 
         self.cutoff = QgsDoubleSpinBox()
         self.cutoff.setRange(0.0, 1e6)
@@ -123,6 +125,8 @@ class InputsPanel(QWidget):
 
         self.grade_layer.layerChanged.connect(self.grade_band.setLayer)
         self.grade_unit.currentIndexChanged.connect(self._unit_changed)
+        self.grade_layer.layerChanged.connect(self._band_changed)
+        self.grade_band.bandChanged.connect(self._band_changed)
         for signal in (self.grade_layer.layerChanged, self.grade_band.bandChanged, self.cutoff.valueChanged,
                        self.thickness_source.currentIndexChanged, self.thickness.valueChanged,
                        self.thickness_layer.layerChanged, self.density_source.currentIndexChanged,
@@ -179,7 +183,33 @@ class InputsPanel(QWidget):
         self._style_cutoff(unit)
         self.cutoff.setValue(cutoff)
         self._applying = applying
+        self._show_unit_warning()
         self._emit_changed()
+
+    def declared_unit(self) -> str | None:
+        """The grade unit the chosen band declares (GDAL unit type), if any."""
+        layer = self.grade_layer.currentLayer()
+        if layer is None or layer.providerType() != "gdal":
+            return None
+        return declared_unit(layer.source(), max(self.grade_band.currentBand(), 1))
+
+    def unit_warning(self) -> str:
+        """Why the chosen unit contradicts the band's own; '' when it does not."""
+        layer = self.grade_layer.currentLayer()
+        return mismatch_warning(self.declared_unit(), self.unit(), layer.name()) if layer is not None else ""
+
+    def _band_changed(self, *_args) -> None:
+        """A newly chosen band that declares its unit sets the unit combo to it (the user may still change it,
+        with a warning)."""
+        declared = self.declared_unit()
+        if declared is not None and not self._applying and declared != self.unit():
+            self.grade_unit.setCurrentIndex(self.grade_unit.findData(declared))
+        self._show_unit_warning()
+
+    def _show_unit_warning(self) -> None:
+        text = self.unit_warning()
+        self.unit_note.setText(text)
+        self.unit_note.setVisible(bool(text))
 
     def _style_cutoff(self, unit: str) -> None:
         self.cutoff.setDecimals(0 if unit == PPM else 3)
@@ -225,6 +255,7 @@ class InputsPanel(QWidget):
                 source.setCurrentIndex(max(source.findData(mode), 0))
         finally:
             self._applying = False
+        self._show_unit_warning()
 
     def use_sample(self, grade: QgsRasterLayer, thickness: QgsRasterLayer) -> None:
         """The Qaraganda sample: TREO % grade, a thickness raster and the default density."""
@@ -232,6 +263,8 @@ class InputsPanel(QWidget):
         state.grade_layer, state.grade_band, state.grade_unit = grade.id(), 1, PERCENT
         state.thickness_source, state.thickness_layer = RASTER, thickness.id()
         state.density_source, state.density = CONSTANT, DEFAULT_DENSITY
+        if state.cutoff <= 0.0:  # the zones' legend marks the default cut-off: start from it
+            state.cutoff = Settings.cutoff.default
         self.apply_state(state)
         self.changed.emit()
 

@@ -16,7 +16,6 @@ from qgis.PyQt.QtWidgets import (
 from ..core import display
 from ..core.tonnage import TonnageResult
 from .chart import GradeTonnageChart
-from .formatting import figures_table
 
 
 class ResultPanel(QWidget):
@@ -33,21 +32,22 @@ class ResultPanel(QWidget):
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
 
-        figures = QGridLayout()  # two columns of figures: the chart below needs the height
+        figures = QGridLayout()  # two columns of short figures: the chart below needs the height
         figures.setHorizontalSpacing(12)
         self.labels: dict[str, QLabel] = {}
         for index, (key, text, tip) in enumerate((
                 ("area", "Area", "Area of the polygon"),
-                ("ore", "Ore", "Ore tonnes above the cut-off"),
+                ("ore", "Ore", "Ore tonnes above the cut-off (three significant figures)"),
                 ("grade", "Mean grade", "Tonnage-weighted mean grade of the ore"),
-                ("treo", "TREO", "Contained rare-earth oxides"),
+                ("treo", "TREO", "Contained rare-earth oxides (three significant figures)"),
                 ("tree", "TREE", "Contained rare-earth elements (metal), TREO / 1.20"),
-                ("coverage", "Data coverage", "Share of the polygon with grade data"))):
+                ("coverage", "Data coverage", "Share of the polygon with grade data"),
+                ("cutoff", "Cut-off", "Cells below this grade are not ore"))):
             label = QLabel(display.MISSING)
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
             label.setToolTip(tip)
             self.labels[key] = label
-            row, column = index % 3, 2 * (index // 3)
+            row, column = index % 4, 2 * (index // 4)
             figures.addWidget(QLabel(text), row, column)
             figures.addWidget(label, row, column + 1)
         figures.setColumnStretch(1, 1)
@@ -70,18 +70,24 @@ class ResultPanel(QWidget):
         buttons.addWidget(self.copy_button)
         layout.addLayout(buttons)
 
-    def show_area(self, name: str, result: TonnageResult | None, unit: str, error: str = "") -> None:
-        """Show one area's figures; the curve waits for ``show_curve``."""
-        if name != self.name:
+    def show_area(self, name: str, result: TonnageResult | None, unit: str, error: str = "",
+                  stale: bool = False, curve_pending: bool = True) -> None:
+        """Show one area's figures; the curve waits for ``show_curve`` (``curve_pending``) or never comes (a
+        sketch: its curve follows once it is finished). ``stale``: figures of other inputs, marked as such."""
+        if name != self.name or not curve_pending:
             self.curve = []
-            self.chart.show_message("Computing the grade-tonnage curve…")
+            self.chart.show_message("Computing the grade-tonnage curve…" if curve_pending else
+                                    "The grade-tonnage curve follows when the area is finished")
         self.name, self.result, self.unit = name, result, unit
-        self.title.setText(name or "No area selected")
+        title = name or "No area selected"
+        if stale and result is not None:
+            title += " (figures of earlier inputs: recomputing or cancelled)"
+        self.title.setText(title)
         label = display.unit_label(unit)
         values = {
             "area": f"{display.km2(result.polygon_area_m2)} km²",
-            "ore": f"{display.mt(result.ore_tonnes)} Mt above "
-                   f"{display.grade(result.cutoff, unit)} {label}",
+            "ore": f"{display.mt(result.ore_tonnes)} Mt",
+            "cutoff": f"{display.grade(result.cutoff, unit)} {label}",
             "grade": f"{display.grade(result.mean_grade, unit)} {label}",
             "treo": f"{display.kt(result.treo_tonnes)} kt",
             "tree": f"{display.kt(result.tree_tonnes)} kt",
@@ -89,12 +95,15 @@ class ResultPanel(QWidget):
         } if result is not None else {}
         for key, widget in self.labels.items():
             widget.setText(values.get(key, display.MISSING))
+            widget.setEnabled(not stale)  # greyed: not the current inputs' figures
         self.notes.setText(error or ("\n".join(result.warnings) if result is not None else ""))
-        self.copy_button.setEnabled(result is not None)
+        self.copy_button.setEnabled(result is not None and not stale)
 
-    def show_curve(self, curve: list[TonnageResult], cutoff: float) -> None:
+    def show_curve(self, curve: list[TonnageResult], unit: str, cutoff: float) -> None:
+        """``unit``: the grade unit the curve was computed in, so the axis labels match its figures."""
         self.curve = list(curve)
-        self.chart.plot(self.curve, self.unit, cutoff)
+        self.unit = unit
+        self.chart.plot(self.curve, unit, cutoff)
 
     def show_curve_error(self, text: str) -> None:
         self.curve = []
@@ -107,7 +116,7 @@ class ResultPanel(QWidget):
 
     def figures_text(self) -> str:
         rows = self.curve or ([self.result] if self.result is not None else [])
-        return figures_table(self.name, rows, self.unit)
+        return display.figures_table(self.name, rows, self.unit)
 
     def copy(self) -> None:
         QApplication.clipboard().setText(self.figures_text())

@@ -16,7 +16,9 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
+    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
+    QgsProcessingParameterString,
     QgsProcessingParameterVectorLayer,
     QgsSingleSymbolRenderer,
 )
@@ -35,6 +37,10 @@ INPUT = "INPUT"
 OUTPUT_PDF = "OUTPUT_PDF"
 OUTPUT_CSV = "OUTPUT_CSV"
 OUTPUT_GPKG = "OUTPUT_GPKG"
+TITLE = "TITLE"
+AUTHOR = "AUTHOR"
+ORGANISATION = "ORGANISATION"
+LOGO = "LOGO"
 #: Areas loaded from a file by Processing carry QGIS's default opaque fill, which would hide the grade map.
 AREA_OUTLINE = {"color": "0,0,0,0", "outline_color": "#08306b", "outline_width": "0.5"}
 
@@ -73,6 +79,12 @@ class ExportReportAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterVectorLayer(
             INPUT, "Areas (zones or survey areas)", [QgsProcessing.TypeVectorPolygon]))
         add_raster_parameters(self, cutoff_parameter())
+        for key, label in ((TITLE, "Report title"), (AUTHOR, "Author"), (ORGANISATION, "Organisation")):
+            self.addParameter(QgsProcessingParameterString(key, f"{label} (empty: the last one used)",
+                                                           optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            LOGO, "Logo image (PNG, JPEG or SVG; empty: the last one used)", optional=True,
+            fileFilter="Images (*.png *.jpg *.jpeg *.svg)"))
         self.addParameter(QgsProcessingParameterFileDestination(
             OUTPUT_PDF, "Report (PDF)", "PDF files (*.pdf)"))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -105,7 +117,10 @@ class ExportReportAlgorithm(QgsProcessingAlgorithm):
                                      cancelled=feedback.isCanceled)
             feedback.pushInfo("Writing the report")
             region = layer_by_role(context.project(), ROLE_REGION) if context.project() is not None else None
-            write_report(results, inputs, ReportLayers([layer], grade, region), meta_from_settings(), targets)
+            meta = meta_from_settings(*(self.parameterAsString(parameters, key, context).strip()
+                                        for key in (TITLE, AUTHOR, ORGANISATION)),
+                                      logo=self.parameterAsFile(parameters, LOGO, context) or "")
+            write_report(results, inputs, ReportLayers([layer], grade, region), meta, targets)
         except (ReportError, TonnageInputError) as error:
             raise QgsProcessingException(str(error)) from None
         feedback.setProgress(100)

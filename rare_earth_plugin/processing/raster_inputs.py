@@ -19,12 +19,14 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
+    QgsProject,
 )
 from qgis.PyQt.QtCore import QVariant
 
 from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import DEFAULT_DENSITY, GRADE_UNITS, UNIT_LABELS, standard_cutoffs
 from ..estimation import EstimateInputs, raster_path
+from ..layers import ROLE_GRADE, layer_by_role
 
 GRADE = "GRADE"
 GRADE_BAND = "GRADE_BAND"
@@ -35,6 +37,24 @@ DENSITY = "DENSITY"
 DENSITY_RASTER = "DENSITY_RASTER"
 THICKNESS = "THICKNESS"
 THICKNESS_RASTER = "THICKNESS_RASTER"
+
+#: What the Processing dialog calls the parameters; messages name them so, with the id for scripts.
+LABELS = {GRADE: "Grade raster (TREO)", GRADE_BAND: "Grade band", THICKNESS: "Constant thickness (m)",
+          THICKNESS_RASTER: "Thickness raster (m)", DENSITY_RASTER: "Density raster (t/m³), replaces the constant "
+          "density"}
+
+
+def label(name: str) -> str:
+    """A parameter as the user sees it in messages: its label, then its id for scripts and qgis_process."""
+    return f"“{LABELS[name]}” ({name})" if name in LABELS else name
+
+
+def _project_layer(role: str) -> str | None:
+    """The current project's layer of ``role`` (the loaded sample), so the dialog does not preselect the first
+    raster it finds (the thickness raster, say) as the grade raster; None elsewhere."""
+    layer = layer_by_role(QgsProject.instance(), role)
+    return layer.id() if layer is not None else None
+
 
 #: Enum options in the order of ``GRADE_UNITS`` (0 percent, 1 ppm): models and scripts store the index.
 UNIT_OPTIONS = ["percent (%)", "ppm (g/t)"]
@@ -55,28 +75,27 @@ HELP_COMMON = (
 def add_raster_parameters(alg: QgsProcessingAlgorithm,
                           cutoff: QgsProcessingParameterDefinition | None = None) -> None:
     """Grade raster, band and unit, ``cutoff`` when given, density, thickness (a constant or a raster)."""
-    alg.addParameter(QgsProcessingParameterRasterLayer(GRADE, "Grade raster (TREO)"))
+    alg.addParameter(QgsProcessingParameterRasterLayer(GRADE, LABELS[GRADE], _project_layer(ROLE_GRADE)))
     # Optional so that scripts and qgis_process may leave it out: QGIS 3.22 rejects a missing required band
     # even when it has a default.
-    alg.addParameter(QgsProcessingParameterBand(GRADE_BAND, "Grade band", 1, GRADE, optional=True))
+    alg.addParameter(QgsProcessingParameterBand(GRADE_BAND, LABELS[GRADE_BAND], 1, GRADE, optional=True))
     alg.addParameter(QgsProcessingParameterEnum(GRADE_UNIT, "Grade unit", UNIT_OPTIONS, defaultValue=0))
     if cutoff is not None:
         alg.addParameter(cutoff)
     alg.addParameter(QgsProcessingParameterNumber(
         DENSITY, "Bulk density (t/m³)", QgsProcessingParameterNumber.Double, DEFAULT_DENSITY, minValue=0.0))
-    alg.addParameter(QgsProcessingParameterRasterLayer(
-        DENSITY_RASTER, "Density raster (t/m³), replaces the constant density", optional=True))
+    alg.addParameter(QgsProcessingParameterRasterLayer(DENSITY_RASTER, LABELS[DENSITY_RASTER], optional=True))
     alg.addParameter(QgsProcessingParameterNumber(
-        THICKNESS, "Constant thickness (m)", QgsProcessingParameterNumber.Double, optional=True,
-        minValue=0.0))
-    alg.addParameter(QgsProcessingParameterRasterLayer(
-        THICKNESS_RASTER, "Thickness raster (m)", optional=True))
+        THICKNESS, LABELS[THICKNESS], QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+    alg.addParameter(QgsProcessingParameterRasterLayer(THICKNESS_RASTER, LABELS[THICKNESS_RASTER], optional=True))
 
 
 def cutoff_parameter() -> QgsProcessingParameterNumber:
     """One cut-off grade (CUTOFF), for ``add_raster_parameters(alg, cutoff_parameter())``."""
-    return QgsProcessingParameterNumber(
+    parameter = QgsProcessingParameterNumber(
         CUTOFF, "Cut-off grade (in the grade unit)", QgsProcessingParameterNumber.Double, 0.0, minValue=0.0)
+    parameter.setMetadata({"widget_wrapper": {"decimals": 3}})  # 0.050, not 0.050000
+    return parameter
 
 
 def cutoffs_parameter() -> QgsProcessingParameterString:
@@ -100,8 +119,7 @@ def check_thickness_choice(parameters: dict[str, Any]) -> str:
     if given == 1:
         return ""
     problem = "both are set" if given == 2 else "neither is set"
-    return (f"Give exactly one of {THICKNESS} (constant thickness, m) and {THICKNESS_RASTER} "
-            f"(thickness raster): {problem}.")
+    return f"Give exactly one of {label(THICKNESS)} and {label(THICKNESS_RASTER)}: {problem}."
 
 
 def grade_unit(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
@@ -152,7 +170,7 @@ def inputs_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, An
         band = alg.parameterAsInt(parameters, GRADE_BAND, context)
         band_count = alg.parameterAsRasterLayer(parameters, GRADE, context).bandCount()
         if not 1 <= band <= band_count:
-            raise TonnageInputError(f"{GRADE_BAND}: band {band} does not exist; the grade raster "
+            raise TonnageInputError(f"{label(GRADE_BAND)}: band {band} does not exist; the grade raster "
                                     f"'{grade_path}' has {band_count} band(s)")
         params = TonnageParams(
             cutoff=(alg.parameterAsDouble(parameters, CUTOFF, context)
@@ -175,8 +193,8 @@ def _raster_file(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: 
                  context: QgsProcessingContext) -> str:
     layer = alg.parameterAsRasterLayer(parameters, name, context)
     if layer is None and is_set(parameters.get(name)):
-        raise TonnageInputError(f"{name}: cannot open raster '{parameters.get(name)}'")
-    return raster_path(layer, name)
+        raise TonnageInputError(f"{label(name)}: cannot open raster '{parameters.get(name)}'")
+    return raster_path(layer, label(name))
 
 
 def _optional_raster_file(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str,

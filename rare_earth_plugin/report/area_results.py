@@ -55,7 +55,7 @@ def _text(value: object) -> str:
 
 
 def areas_from_layer(layer: QgsVectorLayer, feature_ids: Iterable[int] | None = None,
-                     default_kind: str = "survey area") -> list[ReportArea]:
+                     default_kind: str = "area") -> list[ReportArea]:
     """The polygon features of ``layer`` (all, or those in ``feature_ids``) as report areas.
 
     Names come from a ``name`` field (else the layer name and feature id), kinds from ``kind`` (else

@@ -26,6 +26,7 @@ from qgis.core import (
     QgsExpressionContextUtils,
     QgsFeature,
     QgsFillSymbol,
+    QgsGeometry,
     QgsLayoutFrame,
     QgsLayoutItem,
     QgsLayoutItemLegend,
@@ -35,9 +36,13 @@ from qgis.core import (
     QgsLayoutItemPage,
     QgsLayoutItemPicture,
     QgsLayoutItemScaleBar,
+    QgsLayoutPoint,
+    QgsLayoutSize,
     QgsLayoutTable,
     QgsLayoutTableColumn,
+    QgsLegendStyle,
     QgsMapLayer,
+    QgsMapLayerLegendUtils,
     QgsPrintLayout,
     QgsProject,
     QgsRasterBandStats,
@@ -53,18 +58,20 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QPointF, Qt
+from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtXml import QDomDocument
 
-from ..core import catalogue
+from ..core import catalogue, display
 from ..core.tonnage import TonnageParams
 from ..estimation import EstimateInputs
-from ..paths import resource, sample_data
+from ..paths import resource, sample_data, sample_data_dir
+from . import map_frame
 from .area_results import AreaResult
 from .chart import write_chart
 from .errors import ReportError
 from .figures import COLUMNS, CUTOFF_COLUMNS, Column, formatted, table_rows
 from .naming import unique_stems
-from .texts import DISCLAIMER, ReportMeta, assumptions_text
+from .texts import DISCLAIMER, SAMPLE_NOTE, ReportMeta, assumptions_text
 from .world_map import world_layer
 
 TEMPLATE = resource("templates", "report.qpt")
@@ -262,44 +269,26 @@ def _highlight_layer(result: AreaResult, project: QgsProject) -> QgsVectorLayer:
     return layer
 
 
-def _extent(results: Sequence[AreaResult], crs: QgsCoordinateReferenceSystem, project: QgsProject,
-            margin: float) -> QgsRectangle:
-    extent = QgsRectangle()
-    extent.setMinimal()
-    for result in results:
-        box = result.area.geometry.boundingBox()
-        if result.area.crs != crs:
-            box = QgsCoordinateTransform(result.area.crs, crs, project).transformBoundingBox(box)
-        extent.combineExtentWith(box)
-    grow = max(extent.width(), extent.height(), 500.0) * margin
-    return QgsRectangle(extent.xMinimum() - grow, extent.yMinimum() - grow,
-                        extent.xMaximum() + grow, extent.yMaximum() + grow)
-
-
-def _nice_step(span: float, lines: int = 5) -> float:
-    """1, 2 or 5 times a power of ten, giving about ``lines`` grid lines across ``span``."""
-    raw = span / lines
-    power = 10 ** math.floor(math.log10(raw))
-    return next(step * power for step in (1, 2, 5, 10) if step * power >= raw)
-
-
-def utm_crs(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem, project: QgsProject) \
-        -> QgsCoordinateReferenceSystem:
-    """The WGS 84 / UTM zone of the extent's centre (the coordinates field crews read from GPS)."""
-    centre = QgsCoordinateTransform(crs, QgsCoordinateReferenceSystem("EPSG:4326"), project).transform(
-        extent.center())
-    zone = min(60, max(1, int((centre.x() + 180.0) // 6) + 1))
-    return QgsCoordinateReferenceSystem(f"EPSG:{(32600 if centre.y() >= 0 else 32700) + zone}")
+def _frame(results: Sequence[AreaResult], project: QgsProject, margin: float) \
+        -> tuple[QgsCoordinateReferenceSystem, QgsRectangle]:
+    """The map CRS (true to scale at the areas) and the padded extent in it."""
+    first = results[0].area
+    boxes = [(result.area.geometry.boundingBox(), result.area.crs) for result in results]
+    crs = map_frame.map_crs(first.crs, map_frame.combined_box(boxes, first.crs, project), project)
+    return crs, map_frame.padded_extent(map_frame.combined_box(boxes, crs, project), crs, margin)
 
 
 def _set_grid(map_item: QgsLayoutItemMap, project: QgsProject) -> None:
+    """A UTM (or polar) grid of about five lines across, its step in whole metres; labels in metres."""
     if map_item.grids().size() == 0:
         return
     grid = map_item.grids().grid(0)
-    crs = utm_crs(map_item.extent(), map_item.crs(), project)
+    centre = QgsCoordinateTransform(map_item.crs(), map_frame.WGS84, project).transform(
+        map_item.extent().center())
+    crs = map_frame.local_crs(centre)
     grid.setCrs(crs)
     extent = QgsCoordinateTransform(map_item.crs(), crs, project).transformBoundingBox(map_item.extent())
-    step = _nice_step(max(extent.width(), extent.height()))
+    step = map_frame.nice_step(max(extent.width(), extent.height()))
     grid.setUnits(QgsLayoutItemMapGrid.MapUnit)
     grid.setIntervalX(step)
     grid.setIntervalY(step)
@@ -307,9 +296,12 @@ def _set_grid(map_item: QgsLayoutItemMap, project: QgsProject) -> None:
 
 
 def _link_scalebar(scalebar: QgsLayoutItemScaleBar, map_item: QgsLayoutItemMap) -> None:
+    """Ground distances (the private project measures on the ellipsoid), in m or km by the map's width."""
     scalebar.setLinkedMap(map_item)
-    scalebar.applyDefaultSize(QgsUnitTypes.DistanceKilometers)
-    scalebar.setUnitLabel("km")
+    width = map_item.extent().width() * map_frame.metres_per_unit(map_item.crs())
+    unit, label = map_frame.scalebar_unit(width)
+    scalebar.applyDefaultSize(unit)
+    scalebar.setUnitLabel(label)
     scalebar.update()
 
 
@@ -327,11 +319,85 @@ def _link_north_arrow(layout: QgsPrintLayout, item_id: str, page: int, map_item:
             arrow.setLinkedMap(map_item)
 
 
+def _fill_legend(legend: QgsLayoutItemLegend, map_item: QgsLayoutItemMap, layers: list[QgsMapLayer],
+                 grade_unit: str) -> None:
+    """The layers' legend, the grade raster named with its unit and without GDAL's "Band 1: … (Gray)" row."""
+    legend.setLinkedMap(map_item)
+    legend.setAutoUpdateModel(False)
+    root = legend.model().rootGroup()
+    root.clear()
+    unit = display.unit_label(grade_unit)
+    for layer in layers:
+        node = root.addLayer(layer)
+        if isinstance(layer, QgsRasterLayer):
+            name = layer.name() if unit in layer.name() else f"{layer.name()} ({unit} TREO)"
+            node.setName(name)
+            node.setCustomProperty("legend/title-label", name)
+            legend.model().refreshLayerLegend(node)
+            nodes = legend.model().layerLegendNodes(node)
+            keep = [index for index, item in enumerate(nodes)
+                    if not str(item.data(Qt.DisplayRole) or "").startswith("Band ")]
+            if len(keep) < len(nodes):
+                QgsMapLayerLegendUtils.setLegendNodeOrder(node, keep)
+                legend.model().refreshLayerLegend(node)
+    legend.updateLegend()
+
+
+def _grade_suffix(layer: QgsRasterLayer, grade_unit: str) -> None:
+    """The colour bar's end labels carry the unit ("0.25 %", not "0.25")."""
+    renderer = layer.renderer()
+    if not isinstance(renderer, QgsSingleBandPseudoColorRenderer) or renderer.shader() is None:
+        return
+    function = renderer.shader().rasterShaderFunction()
+    if isinstance(function, QgsColorRampShader):
+        settings = QgsColorRampLegendNodeSettings(function.legendSettings())
+        settings.setSuffix(f" {display.unit_label(grade_unit)}")
+        function.setLegendSettings(settings)
+
+
+def _copy_grid(source: QgsLayoutItemMap, target: QgsLayoutItemMap) -> None:
+    """The summary map's grid style on another map (the template has one grid, on the summary map)."""
+    if source.grids().size() == 0 or target.grids().size():
+        return
+    document = QDomDocument()
+    root = document.createElement("grid")
+    source.grids().grid(0).writeXml(root, document, QgsReadWriteContext())
+    grid = QgsLayoutItemMapGrid("UTM grid", target)
+    grid.readXml(root.firstChildElement(), document, QgsReadWriteContext())
+    target.grids().addGrid(grid)
+
+
+def _area_legend(layout: QgsPrintLayout, area_map: QgsLayoutItemMap, layers: list[QgsMapLayer],
+                 grade_unit: str) -> None:
+    """A legend in the area map's lower left corner: what the red outline, colours and lines are."""
+    legend = QgsLayoutItemLegend(layout)
+    layout.addLayoutItem(legend)
+    legend.setId("area_legend")
+    legend.setTitle("")
+    legend.setBackgroundEnabled(True)
+    legend.setBackgroundColor(QColor(255, 255, 255, 225))
+    legend.setFrameEnabled(True)
+    legend.setBoxSpace(1.5)
+    for style in (QgsLegendStyle.Group, QgsLegendStyle.Subgroup, QgsLegendStyle.SymbolLabel):
+        font = legend.style(style).font()
+        font.setPointSizeF(7.0)
+        legend.rstyle(style).setFont(font)
+    legend.setSymbolHeight(3.0)
+    legend.setSymbolWidth(5.0)
+    _fill_legend(legend, area_map, layers, grade_unit)
+    legend.setResizeToContents(True)
+    legend.adjustBoxSize()
+    legend.setZValue(area_map.zValue() + 1)
+    legend.setReferencePoint(QgsLayoutItem.LowerLeft)
+    corner = area_map.pos()
+    legend.attemptMove(QgsLayoutPoint(corner.x() + 2.0, corner.y() + area_map.rect().height() - 2.0,
+                                      QgsUnitTypes.LayoutMillimeters))
+
+
 def _fill_summary(layout: QgsPrintLayout, results: Sequence[AreaResult], map_layers: list[QgsMapLayer],
-                  project: QgsProject, region: QgsVectorLayer) -> None:
-    crs = results[0].area.crs
+                  project: QgsProject, region: QgsVectorLayer, grade_unit: str) -> None:
     main_map = _item(layout, "main_map", SUMMARY_PAGE, QgsLayoutItemMap)
-    _prepare_map(main_map, map_layers, crs, _extent(results, crs, project, 0.08))
+    _prepare_map(main_map, map_layers, *_frame(results, project, 0.08))
     _set_grid(main_map, project)
     _link_north_arrow(layout, "north_arrow", SUMMARY_PAGE, main_map)
     for scalebar in _items(layout, "scalebar", SUMMARY_PAGE):
@@ -357,13 +423,7 @@ def _fill_summary(layout: QgsPrintLayout, results: Sequence[AreaResult], map_lay
 
     for legend in _items(layout, "legend", SUMMARY_PAGE):
         if isinstance(legend, QgsLayoutItemLegend):
-            legend.setLinkedMap(main_map)
-            legend.setAutoUpdateModel(False)
-            root = legend.model().rootGroup()
-            root.clear()
-            for layer in map_layers:
-                root.addLayer(layer)
-            legend.updateLegend()
+            _fill_legend(legend, main_map, map_layers, grade_unit)
 
     table = _table(layout, "areas_table", SUMMARY_PAGE)
     rows = table_rows([result.figures for result in results], COLUMNS)
@@ -394,6 +454,9 @@ def _fill_area_page(layout: QgsPrintLayout, page: int, result: AreaResult, map_l
     notes = [f"Source: layer '{result.area.layer_name}', feature {result.area.fid}."]
     if math.isnan(figures.mean_grade_pct):
         notes.append("No cell reaches the cut-off: no ore, so no mean grade.")
+    if result.figures.coverage_pct < 99.95:
+        notes.append(f"Grade data cover {formatted(figures, 'coverage_pct')} % of the area: cells without data "
+                     "(blank on the map) count nothing.")
     notes.extend(figures.warnings)
     variables = {"re_area_name": figures.name, "re_area_kind": figures.kind,
                  "re_area_notes": "\n".join(notes)}
@@ -404,8 +467,10 @@ def _fill_area_page(layout: QgsPrintLayout, page: int, result: AreaResult, map_l
 
     area_map = _item(layout, "area_map", page, QgsLayoutItemMap)
     highlight = _highlight_layer(result, project)
-    _prepare_map(area_map, [highlight, *map_layers], result.area.crs,
-                 _extent([result], result.area.crs, project, 0.2))
+    _prepare_map(area_map, [highlight, *map_layers], *_frame([result], project, 0.2))
+    _copy_grid(_item(layout, "main_map", SUMMARY_PAGE, QgsLayoutItemMap), area_map)
+    _set_grid(area_map, project)
+    _area_legend(layout, area_map, [highlight, *map_layers[len(map_layers) - 2:]], params.grade_unit)
     _link_north_arrow(layout, "area_north_arrow", page, area_map)
     for scalebar in _items(layout, "area_scalebar", page):
         _link_scalebar(scalebar, area_map)
@@ -424,6 +489,71 @@ def _fill_area_page(layout: QgsPrintLayout, page: int, result: AreaResult, map_l
     picture.setPicturePath(str(chart), QgsLayoutItemPicture.FormatRaster)
 
 
+#: The logo's box at the summary page's top right (mm): right edge, top, width, height.
+LOGO_BOX = (287.0, 5.0, 40.0, 14.0)
+
+
+def _add_logo(layout: QgsPrintLayout, path: Path) -> None:
+    """The organisation's logo in the summary header, kept in proportion inside ``LOGO_BOX``."""
+    if not path.is_file():
+        raise ReportError(f"logo: the image file '{path}' does not exist")
+    picture = QgsLayoutItemPicture(layout)
+    layout.addLayoutItem(picture)
+    picture.setId("logo")
+    svg = path.suffix.lower() == ".svg"
+    picture.setPicturePath(str(path), QgsLayoutItemPicture.FormatSVG if svg else QgsLayoutItemPicture.FormatRaster)
+    picture.setResizeMode(QgsLayoutItemPicture.Zoom)
+    picture.setPictureAnchor(QgsLayoutItem.UpperRight)
+    right, top, width, height = LOGO_BOX
+    picture.attemptResize(QgsLayoutSize(width, height, QgsUnitTypes.LayoutMillimeters))
+    picture.attemptMove(QgsLayoutPoint(right - width, top, QgsUnitTypes.LayoutMillimeters))
+
+
+NODATA_NOTE = ("No data: cells without a grade (nodata, blank on the maps) count nothing; Data coverage is the "
+               "share of each area with grade data")
+
+
+def is_sample_file(path: str | Path) -> bool:
+    """True for a file of the plugin's synthetic sample data (in its folder, or a copy keeping its name)."""
+    source = Path(str(path).split("|")[0])
+    try:
+        inside = source.resolve().is_relative_to(sample_data_dir().resolve())
+    except OSError:
+        inside = False
+    return inside or source.name in {catalogue.GRADE_FILE, catalogue.THICKNESS_FILE}
+
+
+def _disclaimer(inputs: EstimateInputs) -> str:
+    """The cautionary statement, opened by the synthetic-data sentence only when a sample file is an input."""
+    params = inputs.params
+    paths = (inputs.grade_path, params.thickness_raster, params.density_raster)
+    return f"{SAMPLE_NOTE} {DISCLAIMER}" if any(is_sample_file(path) for path in paths if path) else DISCLAIMER
+
+
+def _overlap_notes(results: Sequence[AreaResult], project: QgsProject) -> list[str]:
+    """Areas sharing ground carry the same tonnes: say so beside the table, so nobody adds the rows up."""
+    if len(results) < 2 or len(results) > 200:  # pairwise: bounded; 200 areas is far beyond one summary
+        return []
+    crs = results[0].area.crs
+    geometries = []
+    for result in results:
+        geometry = QgsGeometry(result.area.geometry)
+        if result.area.crs != crs:
+            geometry.transform(QgsCoordinateTransform(result.area.crs, crs, project))
+        geometries.append(geometry)
+    pairs = []
+    for i, first in enumerate(geometries):
+        for j in range(i + 1, len(geometries)):
+            second = geometries[j]
+            if first.boundingBoxIntersects(second) and \
+                    first.intersection(second).area() > 1e-6 * min(first.area(), second.area()):
+                pairs.append(f"{results[i].area.name} / {results[j].area.name}")
+    if not pairs:
+        return []
+    shown = ", ".join(pairs[:4]) + (f" and {len(pairs) - 4} more pairs" if len(pairs) > 4 else "")
+    return [f"Overlapping areas ({shown}) share ground: their rows must not be added up"]
+
+
 def build_report_layout(results: Sequence[AreaResult], inputs: EstimateInputs, layers: ReportLayers,
                         meta: ReportMeta, work_dir: Path, template: Path = TEMPLATE) -> BuiltReport:
     """The filled layout: summary page, then one page per result in order. Charts go to ``work_dir``."""
@@ -431,6 +561,7 @@ def build_report_layout(results: Sequence[AreaResult], inputs: EstimateInputs, l
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
     project = QgsProject()
     project.setCrs(results[0].area.crs)
+    project.setEllipsoid(map_frame.ELLIPSOID)  # scale bars measure ground distances in any map CRS
     layout = QgsPrintLayout(project)
     layout.setName("Rare Earth report")
     layout.loadFromTemplate(_open_template(template), QgsReadWriteContext())
@@ -441,18 +572,22 @@ def build_report_layout(results: Sequence[AreaResult], inputs: EstimateInputs, l
     crs_text = f"{crs.authid()} – {crs.description()}" if crs.authid() else crs.description()
     variables = {
         "re_title": meta.title, "re_date": meta.date, "re_author": meta.author,
-        "re_organisation": meta.organisation, "re_disclaimer": DISCLAIMER,
-        "re_assumptions": assumptions_text(inputs.params, inputs.grade_path, crs_text),
+        "re_organisation": meta.organisation, "re_disclaimer": _disclaimer(inputs),
+        "re_assumptions": "\n".join((assumptions_text(inputs.params, inputs.grade_path, crs_text), NODATA_NOTE,
+                                     *_overlap_notes(results, project))),
     }
     QgsExpressionContextUtils.setLayoutVariables(layout, variables)
+    if meta.logo:
+        _add_logo(layout, Path(meta.logo))
 
     area_layers = [_clone(layer, project) for layer in layers.area_layers]
     grade = _clone(layers.grade, project)
     _colour_grades(grade)
     _continuous_legend(grade)
+    _grade_suffix(grade, inputs.params.grade_unit)
     region = _region_layer(layers.region, project)
     map_layers = [*area_layers, grade, region]
-    _fill_summary(layout, results, map_layers, project, region)
+    _fill_summary(layout, results, map_layers, project, region, inputs.params.grade_unit)
     unlabelled = [_clone(layer, project) for layer in area_layers]
     for layer in unlabelled:  # a neighbour's label in the middle of an area page misleads
         layer.setLabelsEnabled(False)

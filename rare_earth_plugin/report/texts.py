@@ -11,12 +11,14 @@ from pathlib import Path
 from ..core.tonnage import TonnageParams
 from ..core.units import UNIT_LABELS
 
-DEFAULT_TITLE = "Rare-earth exploration targets – Qaraganda region"
-DEFAULT_AUTHOR = "Rare Earth Explorer user"
+DEFAULT_TITLE = "Rare-earth exploration targets"
+DEFAULT_AUTHOR = "author not set"
 DEFAULT_ORGANISATION = "organisation not set"
 
+#: Opens the disclaimer only when a file of the plugin's sample data is an input.
+SAMPLE_NOTE = "Synthetic sample data."
 DISCLAIMER = (
-    "Synthetic sample data. These figures are an exploration target, not a Mineral Resource or Ore Reserve "
+    "These figures are an exploration target, not a Mineral Resource or Ore Reserve "
     "under KAZRC or JORC: the quantity and grade are conceptual, exploration has been insufficient to "
     "estimate a Mineral Resource, and it is uncertain whether further exploration will define one."
 )
@@ -30,11 +32,12 @@ class ReportMeta:
     date: str = ""
     author: str = ""
     organisation: str = ""
+    logo: str = ""  # an image file for the header; none when empty
 
     def filled(self) -> ReportMeta:
         return ReportMeta(title=self.title.strip() or DEFAULT_TITLE, date=self.date.strip(),
                           author=self.author.strip() or DEFAULT_AUTHOR,
-                          organisation=self.organisation.strip() or DEFAULT_ORGANISATION)
+                          organisation=self.organisation.strip() or DEFAULT_ORGANISATION, logo=self.logo.strip())
 
 
 def _file(path: object) -> str:

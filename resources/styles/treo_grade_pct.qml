@@ -40,7 +40,7 @@
           <item color="#481e6f" alpha="255" label="0.02 % TREO" value="0.02"/>
           <item color="#414387" alpha="255" label="0.05 % TREO" value="0.05"/>
           <item color="#375a8c" alpha="255" label="0.07 % TREO" value="0.07"/>
-          <item color="#2a788e" alpha="255" label="0.10 % TREO (cut-off)" value="0.1"/>
+          <item color="#2a788e" alpha="255" label="0.10 % TREO" value="0.1"/>
           <item color="#23a884" alpha="255" label="0.15 % TREO" value="0.15"/>
           <item color="#7ad151" alpha="255" label="0.20 % TREO" value="0.2"/>
           <item color="#fde725" alpha="255" label="0.25 % TREO" value="0.25"/>

@@ -82,7 +82,7 @@ def dock(qgis_iface, qgis_canvas, qgis_new_project, clean_settings, tmp_path: Pa
     qgis_new_project.writeEntry(survey_store.PROJECT_SCOPE, survey_store.PROJECT_KEY,
                                 str(tmp_path / "survey_areas.gpkg"))
     qgis_canvas.setDestinationCrs(QgsCoordinateReferenceSystem(GRID_CRS))
-    widget = ExplorerDock(qgis_iface)
+    widget = ExplorerDock(qgis_iface, debounce_ms=0)
     yield widget
     wait_for_tasks(qtbot, widget)
     widget.unload()

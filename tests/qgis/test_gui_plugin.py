@@ -106,3 +106,26 @@ def test_reopening_the_project_restores_inputs_and_areas(dock, grade_grid, tmp_p
     assert [row.name for row in surveys] == ["Ridge"]
     assert surveys[0].result is not None and surveys[0].result.cutoff == pytest.approx(0.07)
     assert survey_store.find_layer(project) is not None
+
+
+def test_toolbar_icons_differ_and_actions_have_tooltips_and_shortcuts(qgis_iface, qgis_canvas, qgis_new_project,
+                                                                      clean_settings, qtbot, monkeypatch) -> None:
+    registered = {}
+    monkeypatch.setattr(qgis_iface, "registerMainWindowAction",
+                        lambda action, key: registered.__setitem__(action.text(), key), raising=False)
+    monkeypatch.setattr(qgis_iface, "unregisterMainWindowAction", lambda action: True, raising=False)
+    plugin = RareEarthPlugin(qgis_iface)
+    plugin.initGui()
+    try:
+        actions = [a for a in plugin.toolbar.actions() if not a.isSeparator()]
+        images = [bytes(a.icon().pixmap(32, 32).toImage().constBits().asstring(32 * 32 * 4)) for a in actions]
+        assert len(set(images)) == len(actions), [a.text() for a in actions]
+        assert all(a.toolTip() and a.toolTip() != a.text() for a in actions)
+        keys = {key for key in registered.values()}
+        assert len(keys) == len(registered) >= 3
+        assert all(key in action.toolTip() for action in actions for text, key in registered.items()
+                   if action.text() == text)
+    finally:
+        wait_for_tasks(qtbot, plugin.dock)
+        plugin.unload()
+        _flush_deletes()

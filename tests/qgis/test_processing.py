@@ -374,3 +374,23 @@ def _zonal_count_and_sum(zones: str, grade: str) -> list[tuple[float, float]]:
     rows = [(f["z_count"], f["z_sum"]) for f in layer.getFeatures()]
     assert all(math.isfinite(total) for _, total in rows)
     return rows
+
+
+def test_dialog_defaults_grade_to_the_grade_layer_and_shows_a_readable_cutoff(qgis_new_project,
+                                                                           rare_earth_provider) -> None:
+    from qgis.core import QgsApplication, QgsProject
+
+    from rare_earth_plugin.layers import load_sample_layers
+
+    sample = load_sample_layers(QgsProject.instance())
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("rareearth:estimatetonnage")
+    assert algorithm.parameterDefinition("GRADE").defaultValue() == sample.grade.id()  # not the thickness
+    cutoff = algorithm.parameterDefinition("CUTOFF")
+    assert cutoff.metadata()["widget_wrapper"]["decimals"] == 3
+
+
+def test_thickness_message_uses_the_labels_the_dialog_shows() -> None:
+    from rare_earth_plugin.processing.raster_inputs import check_thickness_choice
+
+    text = check_thickness_choice({})
+    assert "“Constant thickness (m)” (THICKNESS)" in text and "“Thickness raster (m)” (THICKNESS_RASTER)" in text

@@ -6,9 +6,9 @@ import pytest
 from qgis.core import QgsProject
 from qgis.PyQt.QtCore import Qt
 
+from rare_earth_plugin.gui import export_dialog
+from rare_earth_plugin.gui.export_dialog import ExportReportDialog
 from rare_earth_plugin.layers import load_sample_layers
-from rare_earth_plugin.report import export_dialog
-from rare_earth_plugin.report.export_dialog import ExportReportDialog
 
 
 @pytest.fixture()

@@ -21,8 +21,8 @@ def test_no_number_prints_the_missing_mark(format_, value):
 def test_engine_units_become_reporting_units_with_thousands_separators():
     assert display.km2(138_000_000.0) == "138.00"
     assert display.km2(1_234_567_890.0) == "1,234.57"
-    assert display.mt(11_760_740_000.0) == "11,760.74"
-    assert display.kt(20_000_000.0) == "20,000.0"
+    assert display.mt(11_760_740_000.0) == "11,800"  # three significant figures
+    assert display.kt(20_000_000.0) == "20,000"
     assert display.coverage(0.985) == "98.5"
     assert display.coverage(1.0) == "100.0"
 
@@ -54,3 +54,26 @@ def test_unit_labels():
     assert display.unit_label(PPM) == "ppm"
     assert display.unit_label("g/t") == "g/t"
     assert (display.AREA.unit, display.ORE.unit, display.CONTAINED.unit) == ("km²", "Mt", "kt")
+
+
+def test_clipboard_table_is_tab_separated_without_thousands_separators():
+    from rare_earth_plugin.core.tonnage import TonnageResult
+
+    row = TonnageResult(polygon_area_m2=2_500_000_000.0, covered_area_m2=0.0, ore_area_m2=0.0, ore_volume_m3=0.0,
+                        ore_tonnes=1_234_000_000.0, mean_grade=0.1234, treo_tonnes=1_522_756.0,
+                        tree_tonnes=1_268_963.0, data_coverage=0.5, cutoff=0.05)
+    header, line = display.figures_table("Dos 1", [row], PERCENT).splitlines()
+    assert header.split("\t")[:3] == ["Area", "Cut-off (%)", "Area (km²)"]
+    # 2.5e9 m² = 2,500 km²; 1.234e9 t = 1,234 Mt -> 1,230; 1,522,756 t = 1,522.8 kt -> 1,520 (no "," in a cell)
+    assert line.split("\t") == ["Dos 1", "0.050", "2500.00", "1230", "0.123", "1520", "1270", "50.0"]
+
+
+@pytest.mark.parametrize(("value", "text"), [(26_829.66, "26,800"), (388.9, "389"), (0.6512, "0.651"),
+                                             (999.6, "1,000"), (0.09996, "0.100"), (1.5, "1.50"),
+                                             (-42.26, "-42.3"), (123_456_789.0, "123,000,000")])
+def test_three_significant_figures(value, text):
+    assert display.significant(value, 3) == text
+
+
+def test_zero_ore_prints_as_zero_not_a_blank():
+    assert display.mt(0.0) == "0.00" and display.kt(0.0) == "0.0"

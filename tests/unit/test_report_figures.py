@@ -45,7 +45,7 @@ def test_ppm_grades_are_reported_in_percent():
 def test_formatting_thousands_and_missing_grade():
     figures = AreaFigures.from_result("x", "k", FakeResult(ore_tonnes=11_760_740_000.0, mean_grade=math.nan),
                                       PERCENT)
-    assert formatted(figures, "ore_mt") == "11,760.74"
+    assert formatted(figures, "ore_mt") == "11,800"
     assert formatted(figures, "mean_grade_pct") == "–"
     assert table_rows([figures])[0][: 2] == ["x", "k"]
     assert len(table_rows([figures])[0]) == len(COLUMNS)

@@ -6,6 +6,7 @@ the task finishes, because print layouts render there. Inputs default to the plu
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from qgis.core import (
@@ -25,6 +26,7 @@ from qgis.PyQt.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QTreeWidget,
     QTreeWidgetItem,
@@ -35,16 +37,31 @@ from .. import log
 from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import UNIT_LABELS
 from ..estimation import EstimateInputs, raster_path
-from ..gui.inputs_panel import raster_layer_filter
-from ..layers import ROLE_GRADE, ROLE_REGION, ROLE_THICKNESS, layer_by_role
+from ..layers import ROLE_GRADE, ROLE_REGION, ROLE_THICKNESS, layer_by_role, raster_layer_filter
+from ..report.area_results import ReportArea, areas_from_layer, estimate_areas
+from ..report.errors import ReportError
+from ..report.export import ReportTargets, write_report
+from ..report.layout_builder import ReportLayers
+from ..report.meta import meta_from_settings, remember
+from ..report.naming import safe_file_stem
+from ..report.texts import DEFAULT_TITLE, ReportMeta
 from ..settings import Settings
-from .area_results import ReportArea, areas_from_layer, estimate_areas
-from .errors import ReportError
-from .export import ReportTargets, write_report
-from .layout_builder import ReportLayers
-from .meta import meta_from_settings
+from .survey_store import find_layer
 
 FID_ROLE = Qt.UserRole + 1
+
+
+def proposed_pdf(project: QgsProject, title: str) -> Path:
+    """A file name to start from: the title and today's date, in the last report folder, else the project's,
+    else the home folder."""
+    folder = Settings.report_folder.get() or project.homePath() or str(Path.home())
+    stem = safe_file_stem(title or DEFAULT_TITLE, "report")
+    return Path(folder) / f"{stem}_{datetime.date.today().isoformat()}.pdf"
+
+
+def _kind(project: QgsProject, layer: QgsVectorLayer) -> str:
+    """Features without a ``kind`` field: survey areas in the survey layer, plain areas elsewhere."""
+    return "survey area" if layer is find_layer(project) else "area"
 
 
 class ExportReportDialog(QDialog):
@@ -77,6 +94,15 @@ class ExportReportDialog(QDialog):
         self.output = QgsFileWidget()
         self.output.setStorageMode(QgsFileWidget.SaveFile)
         self.output.setFilter("PDF files (*.pdf)")
+        self.output.setFilePath(str(proposed_pdf(self.project, Settings.title.get())))
+        self.title = QLineEdit(Settings.title.get())
+        self.title.setPlaceholderText(DEFAULT_TITLE)
+        self.author = QLineEdit(Settings.author.get())
+        self.author.setPlaceholderText("Name of the person responsible for the figures")
+        self.organisation = QLineEdit(Settings.organisation.get())
+        self.logo = QgsFileWidget()
+        self.logo.setFilter("Images (*.png *.jpg *.jpeg *.svg)")
+        self.logo.setFilePath(Settings.logo.get())
         self.tables = QCheckBox("Also write CSV and GeoPackage beside the PDF")
         self.tables.setChecked(True)
         form = QFormLayout()
@@ -85,6 +111,10 @@ class ExportReportDialog(QDialog):
             form.addRow(f"Thickness raster (empty: {Settings.thickness.get():g} m)", self.thickness)
         else:
             self._show_preset(form)
+        form.addRow("Title", self.title)
+        form.addRow("Author", self.author)
+        form.addRow("Organisation", self.organisation)
+        form.addRow("Logo (optional)", self.logo)
         form.addRow("PDF file", self.output)
         form.addRow(self.tables)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
@@ -94,6 +124,9 @@ class ExportReportDialog(QDialog):
         layout.addWidget(self.tree)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
+        self.setMinimumWidth(640)
+        self.tree.header().setStretchLastSection(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
 
     def _show_preset(self, form: QFormLayout) -> None:
         for layer in self.project.mapLayers().values():
@@ -118,7 +151,7 @@ class ExportReportDialog(QDialog):
             parent = QTreeWidgetItem(self.tree, [layer.name()])
             parent.setData(0, Qt.UserRole, layer.id())
             parent.setFlags(parent.flags() | Qt.ItemIsUserCheckable | Qt.ItemIsAutoTristate)
-            for area in areas_from_layer(layer):
+            for area in areas_from_layer(layer, default_kind=_kind(self.project, layer)):
                 child = QTreeWidgetItem(parent, [f"{area.name} ({area.kind})"])
                 child.setData(0, FID_ROLE, area.fid)
                 child.setFlags(child.flags() | Qt.ItemIsUserCheckable)
@@ -134,7 +167,7 @@ class ExportReportDialog(QDialog):
             layer = self.project.mapLayer(parent.data(0, Qt.UserRole))
             if fids and layer is not None:
                 layers.append(layer)
-                areas.extend(areas_from_layer(layer, fids))
+                areas.extend(areas_from_layer(layer, fids, _kind(self.project, layer)))
         return layers, areas
 
     def inputs(self) -> EstimateInputs:
@@ -148,6 +181,11 @@ class ExportReportDialog(QDialog):
             thickness_raster=raster_path(thickness, "thickness raster") if thickness is not None else None)
         return EstimateInputs(raster_path(self.grade.currentLayer(), "grade raster"), params)
 
+    def meta(self) -> ReportMeta:
+        """What the user typed (blanks stay blank here; the report fills them)."""
+        return ReportMeta(title=self.title.text().strip(), author=self.author.text().strip(),
+                          organisation=self.organisation.text().strip(), logo=self.logo.filePath().strip())
+
     def start(self) -> None:
         try:
             layers, areas = self.selected()
@@ -158,9 +196,15 @@ class ExportReportDialog(QDialog):
             targets = ReportTargets.checked(pdf, f"{base}.csv" if base and self.tables.isChecked() else None,
                                             f"{base}.gpkg" if base and self.tables.isChecked() else None)
             inputs = self.inputs()
+            typed = self.meta()
+            if typed.logo and not Path(typed.logo).is_file():
+                raise ReportError(f"Logo: the image file '{typed.logo}' does not exist")
         except (ReportError, TonnageInputError) as error:
             QMessageBox.warning(self, "Export report", str(error))
             return
+        remember(typed)
+        Settings.report_folder.set(str(Path(targets.pdf).parent))
+        meta = meta_from_settings(typed.title, typed.author, typed.organisation, typed.logo)
         report_layers = ReportLayers(layers, self.grade.currentLayer(), layer_by_role(self.project, ROLE_REGION))
         self.buttons.setEnabled(False)
 
@@ -175,7 +219,7 @@ class ExportReportDialog(QDialog):
                     raise error
                 if results is None:
                     raise ReportError("the report export was cancelled")
-                paths = write_report(results, inputs, report_layers, meta_from_settings(), targets)
+                paths = write_report(results, inputs, report_layers, meta, targets)
             except Exception as problem:
                 log.logger.error("Report export failed: %s", problem)
                 QMessageBox.warning(self, "Export report", str(problem))

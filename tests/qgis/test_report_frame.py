@@ -1,0 +1,214 @@
+"""Report maps for the user's data: CRS, extent, padding, scale bar unit and grid in any CRS and at any size.
+
+Checked against pyproj (an independent transformation and geodesic library), never against the layout code.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pyproj
+import pytest
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsFeature,
+    QgsGeometry,
+    QgsLayoutItemMap,
+    QgsLayoutItemScaleBar,
+    QgsProject,
+    QgsRectangle,
+    QgsVectorLayer,
+)
+
+from rare_earth_plugin.core.tonnage import TonnageParams
+from rare_earth_plugin.estimation import EstimateInputs
+from rare_earth_plugin.layers import load_sample_layers
+from rare_earth_plugin.report import layout_builder, map_frame
+from rare_earth_plugin.report.area_results import areas_from_layer, estimate_areas
+from rare_earth_plugin.report.export import ReportTargets, write_report
+from rare_earth_plugin.report.layout_builder import ReportLayers, build_report_layout
+from rare_earth_plugin.report.texts import ReportMeta
+
+GEOD = pyproj.Geod(ellps="WGS84")
+LCC = "+proj=lcc +lat_1=45 +lat_2=51 +lat_0=48 +lon_0=67 +datum=WGS84 +units=m +no_defs"
+#: (label, CRS, centre lon, lat): geographic, Web Mercator, UTM, a conic, and polar (north of UTM).
+CRSS = [("4326", "EPSG:4326", 76.4, 50.0), ("3857", "EPSG:3857", 76.4, 50.0), ("utm43", "EPSG:32643", 76.4, 50.0),
+        ("conic", LCC, 76.4, 50.0), ("polar", "EPSG:4326", 40.0, 86.0), ("south", "EPSG:3857", -70.0, -33.0)]
+#: Square sides in metres: 1 ha, 1 km², 100 km², a 300 km region.
+SIDES = [100.0, 1_000.0, 10_000.0, 300_000.0]
+
+
+def _crs(text: str) -> QgsCoordinateReferenceSystem:
+    return QgsCoordinateReferenceSystem.fromProj(text) if text.startswith("+") else QgsCoordinateReferenceSystem(text)
+
+
+def _pyproj(crs: QgsCoordinateReferenceSystem) -> pyproj.CRS:
+    return pyproj.CRS.from_wkt(crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED))
+
+
+def _square(lon: float, lat: float, side_m: float, crs_text: str) -> tuple[QgsGeometry, QgsCoordinateReferenceSystem]:
+    """A square of ``side_m`` of ground centred at lon/lat, its corners found with pyproj.Geod, in ``crs``."""
+    crs = _crs(crs_text)
+    half = side_m / 2.0
+    corners = []
+    for az_ns, az_ew in ((180, 270), (180, 90), (0, 90), (0, 270)):
+        mlon, mlat, _ = GEOD.fwd(lon, lat, az_ns, half)
+        corners.append(GEOD.fwd(mlon, mlat, az_ew, half)[:2])
+    to_crs = pyproj.Transformer.from_crs("EPSG:4326", _pyproj(crs), always_xy=True)
+    ring = [to_crs.transform(x, y) for x, y in corners]
+    wkt = "POLYGON((" + ",".join(f"{x!r} {y!r}" for x, y in [*ring, ring[0]]) + "))"
+    return QgsGeometry.fromWkt(wkt), crs
+
+
+def _ground_width(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> float:
+    """Geodesic length of the extent's middle row, m (pyproj)."""
+    to_lonlat = pyproj.Transformer.from_crs(_pyproj(crs), "EPSG:4326", always_xy=True)
+    y = extent.center().y()
+    points = [to_lonlat.transform(extent.xMinimum() + extent.width() * i / 20, y) for i in range(21)]
+    return sum(GEOD.inv(*a, *b)[2] for a, b in zip(points, points[1:]))
+
+
+def _ground_height(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> float:
+    """Geodesic length of the extent's middle column, m (pyproj)."""
+    to_lonlat = pyproj.Transformer.from_crs(_pyproj(crs), "EPSG:4326", always_xy=True)
+    x = extent.center().x()
+    points = [to_lonlat.transform(x, extent.yMinimum() + extent.height() * i / 20) for i in range(21)]
+    return sum(GEOD.inv(*a, *b)[2] for a, b in zip(points, points[1:]))
+
+
+def _scale_error(crs: QgsCoordinateReferenceSystem, lon: float, lat: float) -> float:
+    forward = pyproj.Transformer.from_crs("EPSG:4326", _pyproj(crs), always_xy=True)
+    back = pyproj.Transformer.from_crs(_pyproj(crs), "EPSG:4326", always_xy=True)
+    x, y = forward.transform(lon, lat)
+    unit = map_frame.metres_per_unit(crs)
+    errors = []
+    for dx, dy in ((100.0 / unit, 0.0), (0.0, 100.0 / unit)):
+        errors.append(abs(GEOD.inv(*back.transform(x, y), *back.transform(x + dx, y + dy))[2] / 100.0 - 1.0))
+    return max(errors)
+
+
+@pytest.mark.parametrize("side", SIDES, ids=lambda s: f"{s:g}m")
+@pytest.mark.parametrize(("label", "crs_text", "lon", "lat"), CRSS, ids=[c[0] for c in CRSS])
+def test_area_page_map_is_true_to_scale_and_padded_in_ground_terms(label, crs_text, lon, lat, side, qgis_app):
+    project = QgsProject()
+    geometry, crs = _square(lon, lat, side, crs_text)
+    area = SimpleNamespace(area=SimpleNamespace(geometry=geometry, crs=crs))
+    shown_crs, extent = layout_builder._frame([area], project, 0.2)
+    assert not shown_crs.isGeographic()
+    assert _scale_error(shown_crs, lon, lat) < 0.03  # what the map shows as 1 km is 1 km of ground
+    box = QgsCoordinateTransform(crs, shown_crs, project).transformBoundingBox(geometry.boundingBox())
+    assert extent.contains(box)
+    width = _ground_width(extent, shown_crs)
+    # padding 0.2 of the box's larger side on each side, the side counted as at least 500 m of ground (a map
+    # CRS whose grid north is not true north draws the square turned: its box is larger than the square)
+    box_width, box_height = _ground_width(box, shown_crs), _ground_height(box, shown_crs)
+    assert side <= max(box_width, box_height) * 1.01
+    expected = max(box_width, box_height, map_frame.MIN_SPAN_M) * 0.4 + box_width
+    assert width == pytest.approx(expected, rel=0.06)
+    _unit, text = map_frame.scalebar_unit(width)
+    assert text == ("m" if width < 5_000 else "km")
+    step = map_frame.nice_step(width)
+    assert 2 <= width / step <= 10
+
+
+def test_crs_kept_when_true_to_scale_and_replaced_when_not(qgis_app):
+    project = QgsProject()
+    box = QgsRectangle(600_000, 5_530_000, 610_000, 5_540_000)
+    assert map_frame.map_crs(_crs("EPSG:32643"), box, project).authid() == "EPSG:32643"
+    geometry, mercator = _square(76.4, 50.0, 10_000.0, "EPSG:3857")  # 1 km of ground drawn 1.56 km long
+    assert map_frame.map_crs(mercator, geometry.boundingBox(), project).authid() == "EPSG:32643"
+    geometry, geographic = _square(61.0, 50.0, 10_000.0, "EPSG:4326")
+    assert map_frame.map_crs(geographic, geometry.boundingBox(), project).authid() == "EPSG:32641"
+    geometry, geographic = _square(10.0, -85.0, 10_000.0, "EPSG:4326")
+    assert map_frame.map_crs(geographic, geometry.boundingBox(), project).authid() == map_frame.POLAR_SOUTH
+
+
+@pytest.fixture()
+def sample(qgis_app):
+    project = QgsProject()
+    layers = load_sample_layers(project)
+    yield project, layers
+    project.removeAllMapLayers()
+
+
+def _blocks_4326(sample_layers, sides=(1_000.0, 100.0)) -> QgsVectorLayer:
+    layer = QgsVectorLayer("Polygon?crs=EPSG:4326&field=name:string", "GPS blocks", "memory")
+    centre = QgsCoordinateTransform(sample_layers.grade.crs(), _crs("EPSG:4326"), QgsProject()).transform(
+        sample_layers.grade.extent().center())
+    features = []
+    for number, side in enumerate(sides):
+        feature = QgsFeature(layer.fields())
+        feature["name"] = f"Block {number + 1}"
+        feature.setGeometry(_square(centre.x() + 0.02 * number, centre.y(), side, "EPSG:4326")[0])
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    return layer
+
+
+def test_report_of_a_4326_layer_draws_maps_at_the_blocks_scale(sample, tmp_path):
+    _project, layers = sample
+    blocks = _blocks_4326(layers)
+    inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.05, thickness=25.0))
+    results = estimate_areas(areas_from_layer(blocks), inputs)
+    built = build_report_layout(results, inputs, ReportLayers([blocks], layers.grade, layers.region),
+                                ReportMeta(date="2026-01-01"), tmp_path)
+    maps = {item.id(): item for item in built.layout.items() if isinstance(item, QgsLayoutItemMap)}
+    summary, pages = maps["main_map"], [m for m in built.layout.items()
+                                        if isinstance(m, QgsLayoutItemMap) and m.id() == "area_map"]
+    # the two blocks lie ~1.4 km apart: the summary spans a few km of ground, not thousands
+    assert 1_500 < _ground_width(summary.extent(), summary.crs()) < 6_000
+    # the map item widens the extent to its own shape: the shorter side is the padded one
+    widths = sorted(min(_ground_width(page.extent(), page.crs()), _ground_height(page.extent(), page.crs()))
+                    for page in pages)
+    assert widths == [pytest.approx(100 + 0.4 * 500, rel=0.06), pytest.approx(1_000 + 0.4 * 1_000, rel=0.06)]
+    bars = {bar.linkedMap().id() if bar.linkedMap() else "": bar.unitLabel()
+            for bar in built.layout.items() if isinstance(bar, QgsLayoutItemScaleBar)}
+    assert set(bars.values()) == {"m"}
+    grids = [page.grids().grid(0) for page in pages]
+    assert [(grid.crs().authid(), grid.intervalX()) for grid in grids] == [("EPSG:32643", 100.0), ("EPSG:32643", 500.0)]
+
+
+def _pdf_text(path: Path, page: int | None = None) -> str:
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    text = subprocess.run(["pdftotext", *pages, "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    return " ".join(text.split())
+
+
+def test_user_raster_report_has_no_synthetic_sentence_and_the_users_header(sample, tmp_path):
+    _project, layers = sample
+    own = tmp_path / "my_assays_grade.tif"  # the user's own file (a copy under another name)
+    shutil.copy(layers.grade.source(), own)
+    blocks = _blocks_4326(layers, sides=(1_000.0,))
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="14"><rect width="40" '
+                    'height="14" fill="#08306b"/></svg>')
+    inputs = EstimateInputs(str(own), TonnageParams(cutoff=0.05, thickness=25.0))
+    results = estimate_areas(areas_from_layer(blocks), inputs)
+    grade = layers.grade.clone()
+    meta = ReportMeta(title="Block 1 target, Karkaraly", date="2026-01-01", author="A. Geologist",
+                      organisation="Steppe Minerals LLP", logo=str(logo))
+    [pdf] = write_report(results, inputs, ReportLayers([blocks], grade), meta, ReportTargets.checked(tmp_path / "r"))
+    text = _pdf_text(pdf)
+    assert "Synthetic sample data" not in text
+    assert "Block 1 target, Karkaraly" in text and "A. Geologist" in text and "Steppe Minerals LLP" in text
+    assert "survey area" not in text and "Band 1" not in text
+    assert "nodata" in text  # the blank cells are explained
+
+
+def test_sample_report_keeps_the_synthetic_sentence_and_notes_overlaps(sample, tmp_path):
+    _project, layers = sample
+    inputs = EstimateInputs(layers.grade.source(),
+                            TonnageParams(cutoff=0.05, thickness_raster=layers.thickness.source()))
+    results = estimate_areas(areas_from_layer(layers.zones), inputs)
+    [pdf] = write_report(results, inputs, ReportLayers([layers.zones], layers.grade, layers.region),
+                         ReportMeta(date="2026-01-01"), ReportTargets.checked(tmp_path / "s"))
+    summary = _pdf_text(pdf, 1)
+    assert "Synthetic sample data" in summary
+    # the sample licence contains Irgiz (the zones' own geometry, see scripts/make_sample_data.py)
+    assert "Overlapping areas" in summary and "must not be added up" in summary
+    assert "Kuirektykol licence / Irgiz" in summary
