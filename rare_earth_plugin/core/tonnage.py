@@ -29,6 +29,7 @@ from rasterio.windows import transform as window_transform
 
 from .cellarea import EllipsoidalCellArea, polygon_area_m2, projected_cell_area
 from .coverage import COVERAGE_EPSILON, CellCoverage
+from .depth_window import counted_thickness
 from .geometry import GeometryError, PolygonInput, crs_from_wkt, parse_polygon, transform_polygon
 from .units import DEFAULT_DENSITY, GRADE_UNITS, PERCENT, TREO_TO_TREE, grade_fraction
 
@@ -70,6 +71,16 @@ class TonnageParams:
     thickness: float | None = None
     thickness_raster: PathInput | None = None
     treo_to_tree: float = TREO_TO_TREE
+    #: Depth of the top of mineralisation below surface, m: a constant, or a raster that replaces it.
+    top_depth: float = 0.0
+    top_depth_raster: PathInput | None = None
+    #: The depth window below surface, m (None: unbounded); see ``depth_window.counted_thickness``.
+    min_depth: float | None = None
+    max_depth: float | None = None
+    #: Multiplies the thickness source (before the depth window) and every physical grade (before the
+    #: cut-off comparison and in all grade and contained-metal sums): the ranges of an exploration target.
+    thickness_factor: float = 1.0
+    grade_factor: float = 1.0
 
     def validate(self) -> None:
         if self.grade_unit not in GRADE_UNITS:
@@ -84,6 +95,19 @@ class TonnageParams:
         if self.thickness is not None:
             _check_number("thickness", self.thickness)
         _check_number("treo_to_tree", self.treo_to_tree)
+        if self.top_depth_raster is None:
+            _check_number("top_depth", self.top_depth)
+        for name in ("min_depth", "max_depth"):
+            if getattr(self, name) is not None:
+                _check_number(name, getattr(self, name))
+        if self.min_depth is not None and self.max_depth is not None \
+                and not float(self.min_depth) < float(self.max_depth):
+            raise TonnageInputError(f"min_depth: must be less than max_depth, got {self.min_depth!r} >= "
+                                    f"{self.max_depth!r}")
+        for name in ("thickness_factor", "grade_factor"):
+            _check_number(name, getattr(self, name))
+            if float(getattr(self, name)) <= 0:
+                raise TonnageInputError(f"{name}: must be > 0, got {getattr(self, name)!r}")
         if isinstance(self.grade_band, bool) or not isinstance(self.grade_band, (int, np.integer)) \
                 or self.grade_band < 1:
             raise TonnageInputError(f"grade_band: must be a band number from 1, got {self.grade_band!r}")
@@ -127,14 +151,58 @@ def grade_tonnage_curve(polygon: PolygonInput, grade_raster: PathInput, cutoffs:
     """One result per cut-off, in the given order, from a single pass over the rasters."""
     params, cuts = _checked(params, cutoffs)
     with _session() as rasters:
-        job = _job(rasters, polygon, grade_raster, params, polygon_crs, cuts)
-        if len(job.tiles) > 1:
-            (job,) = _pipeline(iter([job]))
-        else:  # nothing to overlap; a reader thread would only add its start-up cost
-            for window in job.tiles:
-                job.add(window, job.read(window))
-            job.finish()
-        return job.results(cuts)
+        return _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts)).results(cuts)
+
+
+@dataclass(frozen=True)
+class AreaCells:
+    """The covered cells of a polygon with valid data, one entry per cell in each 1-D float64 array, for
+    callers that evaluate many variants of the parameters on one read of the rasters (exploration-target
+    ranges, Monte Carlo).
+
+    Per cell, with ``tf`` / ``gf`` the thickness and grade factors of a variant:
+    tonnes = area_m2 * counted_thickness(top, thickness * tf, min_depth, max_depth) * density, ore where
+    grade * gf >= cutoff, contained = tonnes * grade * gf * grade_fraction(grade_unit). For any raster,
+    ``estimate_tonnage`` with those factors equals these sums (to round-off).
+    """
+
+    area_m2: np.ndarray  # covered ground area of each cell
+    grade: np.ndarray  # physical grade (value x scale + offset) in grade_unit, before grade_factor
+    thickness: np.ndarray  # physical thickness source, before thickness_factor and the depth window
+    top: np.ndarray  # depth to the top of mineralisation, m
+    density: np.ndarray  # t/m3
+    polygon_area_m2: float
+    data_coverage: float
+    warnings: tuple[str, ...]
+    grade_unit: str
+    min_depth: float | None
+    max_depth: float | None
+    cutoff: float
+    treo_to_tree: float
+
+
+def area_cells(polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams | None = None,
+               polygon_crs: Any = None) -> AreaCells:
+    """The cells ``estimate_tonnage`` would sum, read once through the same pipeline (see ``AreaCells``);
+    ``params``' factors are not applied, its cut-off and depth window are passed on."""
+    params, cuts = _checked(params, [params.cutoff if params is not None else 0.0])
+    with _session() as rasters:
+        job = _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts, collect=True))
+    cells = job.collected or []
+    scale = job.cell_area
+
+    def joined(name: str) -> np.ndarray:
+        parts = [np.broadcast_to(np.asarray(getattr(c, name), dtype=np.float64), c.area.shape) for c in cells]
+        return np.concatenate(parts) if parts else np.empty(0)
+
+    totals = job.totals
+    return AreaCells(area_m2=joined("area") * scale, grade=joined("grade"), thickness=joined("thickness"),
+                     top=joined("top"), density=joined("density"), polygon_area_m2=float(totals.polygon_area),
+                     data_coverage=float(totals.coverage()), warnings=tuple(totals.warnings),
+                     grade_unit=params.grade_unit,
+                     min_depth=None if params.min_depth is None else float(params.min_depth),
+                     max_depth=None if params.max_depth is None else float(params.max_depth),
+                     cutoff=float(params.cutoff), treo_to_tree=float(params.treo_to_tree))
 
 
 def grade_tonnage_curves(polygons: Iterable[PolygonInput | TonnageInputError], grade_raster: PathInput,
@@ -189,7 +257,7 @@ def _checked(params: TonnageParams | None, cutoffs: Sequence[float]) -> tuple[To
 
 
 def _job(rasters: _RasterSession, polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams,
-         polygon_crs: Any, cuts: np.ndarray) -> _Accumulator:
+         polygon_crs: Any, cuts: np.ndarray, collect: bool = False) -> _Accumulator:
     """A polygon's pass, prepared (polygon in raster cells, tiles listed) but not yet read."""
     try:
         geometry, warnings = parse_polygon(polygon)
@@ -199,7 +267,17 @@ def _job(rasters: _RasterSession, polygon: PolygonInput, grade_raster: PathInput
     if not 1 <= params.grade_band <= source.info.count:
         raise TonnageInputError(f"grade_band: {_name(grade_raster)} has {source.info.count} band(s), "
                                 f"band {params.grade_band} does not exist")
-    return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings)
+    return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings, collect)
+
+
+def _run(job: _Accumulator) -> _Accumulator:
+    """One job's pass, read on a reader thread when it has several tiles."""
+    if len(job.tiles) > 1:
+        (done,) = _pipeline(iter([job]))
+        return done  # type: ignore[return-value]
+    for window in job.tiles:  # nothing to overlap; a reader thread would only add its start-up cost
+        job.add(window, job.read(window))
+    return job.finish()
 
 
 def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError]) -> Iterator[_Accumulator | TonnageInputError]:
@@ -285,6 +363,8 @@ class _RasterInfo:
     nodata: float | None
     dtypes: tuple
     nodatavals: tuple
+    scales: tuple
+    offsets: tuple
     mask_flag_enums: tuple
     block_shapes: list
 
@@ -417,7 +497,8 @@ def _tile_edges(start: int, stop: int, block: int, step: int) -> list[int]:
 
 
 class _AuxiliaryRaster:
-    """A thickness or density raster brought onto the grade raster's tiles (same grid: read; else warp)."""
+    """A thickness, density or top-depth raster brought onto the grade raster's tiles (same grid: read;
+    else warp), as physical values (value x scale + offset)."""
 
     def __init__(self, rasters: _RasterSession, path: PathInput, role: str, grade_src: _RasterInfo,
                  grade_crs: pyproj.CRS | None):
@@ -431,6 +512,10 @@ class _AuxiliaryRaster:
         self.nodata = self.src.nodata
         if self.nodata is None and np.issubdtype(np.dtype(self.src.dtypes[0]), np.floating):
             self.nodata = float("nan")
+        self.scale = float(self.src.scales[0]) if self.src.scales[0] is not None else 1.0
+        self.offset = float(self.src.offsets[0]) if self.src.offsets[0] is not None else 0.0
+        flags = self.src.mask_flag_enums[0]
+        self.read_masks = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
         self.resampling = Resampling.bilinear
         if not self.same_grid:
             finer = self._resolution_in(grade_src) < 0.5 * min(abs(grade_src.res[0]), abs(grade_src.res[1]))
@@ -445,32 +530,67 @@ class _AuxiliaryRaster:
         return min(abs(transform.a), abs(transform.e))
 
     def read(self, window: Window, tile_transform) -> np.ndarray:
-        """Values on the tile grid as float64, NaN where missing, nodata or negative."""
+        """Physical values on the tile grid as float64, NaN where missing, nodata, masked or negative."""
         try:
-            source = self.reader.dataset
             if self.same_grid:
-                values = source.read(1, window=window).astype(np.float64)
-                if self.nodata is not None and not math.isnan(self.nodata):
-                    values[values == self.nodata] = np.nan
+                values = self._read_same_grid(window)
             else:
                 values = np.full((int(window.height), int(window.width)), np.nan, dtype=np.float64)
-                reproject(rasterio.band(source, 1), values, src_nodata=self.nodata,
+                reproject(rasterio.band(self.reader.dataset, 1), values, src_nodata=self.nodata,
                           dst_transform=tile_transform, dst_crs=self.grade_crs, dst_nodata=np.nan,
                           resampling=self.resampling)
         except RasterioError as exc:
             raise TonnageInputError(f"{self.role}: cannot read {self.path} ({exc})") from exc
         self.reader.count(values.nbytes)
+        if self.scale != 1.0 or self.offset != 0.0:
+            values = values * self.scale + self.offset
         values[~(values >= 0)] = np.nan
+        return values
+
+    def _read_same_grid(self, window: Window) -> np.ndarray:
+        """The window's values; cells beyond this raster's extent (a smaller raster) are missing."""
+        height, width = int(window.height), int(window.width)
+        r0, c0 = int(window.row_off), int(window.col_off)
+        rr0, rr1 = max(r0, 0), min(r0 + height, self.src.height)
+        cc0, cc1 = max(c0, 0), min(c0 + width, self.src.width)
+        if rr0 >= rr1 or cc0 >= cc1:
+            return np.full((height, width), np.nan)
+        inner = Window(cc0, rr0, cc1 - cc0, rr1 - rr0)
+        source = self.reader.dataset
+        raw = source.read(1, window=inner)
+        part = raw.astype(np.float64)
+        if self.nodata is not None and not math.isnan(self.nodata):
+            part[raw == self.nodata] = np.nan
+        if self.read_masks:
+            part[source.read_masks(1, window=inner) == 0] = np.nan
+        if inner.width == width and inner.height == height:
+            return part
+        values = np.full((height, width), np.nan)
+        values[rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0] = part
         return values
 
 
 @dataclass(frozen=True)
 class _TileData:
-    """What the reader thread hands over for one tile: raw grades, the band mask, factor rasters."""
+    """What the reader thread hands over for one tile: raw grades, the band mask, the other rasters' values
+    (None: that quantity is a constant)."""
 
     grade: np.ndarray
     mask: np.ndarray | None
-    factors: list[np.ndarray]
+    thickness: np.ndarray | None
+    density: np.ndarray | None
+    top: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The covered cells of one tile with valid data (1-D), or scalars for constant quantities."""
+
+    area: np.ndarray  # covered ground area, in units of ``cell_area`` m2
+    grade: np.ndarray  # physical grade x grade_factor
+    thickness: np.ndarray | float  # physical thickness, before thickness_factor and the window
+    density: np.ndarray | float
+    top: np.ndarray | float
 
 
 class _Totals:
@@ -486,33 +606,37 @@ class _Totals:
         self.covered_area = 0.0
         self.warnings: list[str] = []
 
+    def coverage(self) -> float:
+        return min(self.covered_area / self.polygon_area, 1.0) if self.polygon_area > 0 else 0.0
+
     def result(self, rank: int, cutoff: float, fraction: float, treo_to_tree: float) -> TonnageResult:
         def above(values: np.ndarray) -> float:
             return float(values[rank])
 
         tonnes, metal = above(self.tonnes), above(self.metal)
         treo = metal * fraction
-        coverage = min(self.covered_area / self.polygon_area, 1.0) if self.polygon_area > 0 else 0.0
         return TonnageResult(
             polygon_area_m2=float(self.polygon_area), covered_area_m2=float(self.covered_area),
             ore_area_m2=above(self.area), ore_volume_m3=above(self.volume), ore_tonnes=tonnes,
             mean_grade=metal / tonnes if tonnes > 0 else float("nan"), treo_tonnes=treo,
-            tree_tonnes=treo * treo_to_tree, data_coverage=float(coverage), cutoff=cutoff,
+            tree_tonnes=treo * treo_to_tree, data_coverage=float(self.coverage()), cutoff=cutoff,
             warnings=tuple(self.warnings))
 
 
 class _Accumulator:
-    """One pass over the polygon's window of the grade raster (and of the thickness / density rasters)."""
+    """One pass over the polygon's window of the grade raster (and of the thickness / density / top-depth
+    rasters): sums per cut-off, or, when ``collect`` is set, the covered cells themselves (``area_cells``)."""
 
     def __init__(self, rasters: _RasterSession, source: _ReopeningSource, geometry, params: TonnageParams,
                  polygon_crs: Any, sorted_cuts: np.ndarray,
-                 warnings: list[str]):
+                 warnings: list[str], collect: bool = False):
         self.rasters, self.reader = rasters, source
         src = source.info
         self.params, self.path = params, _name(src.name)
         self.band = params.grade_band
         self.totals = _Totals(sorted_cuts.size)
         self.totals.warnings = warnings
+        self.collected: list[_Cells] | None = [] if collect else None
         self.crs = source.crs
         if polygon_crs is not None:
             if self.crs is None:
@@ -527,8 +651,13 @@ class _Accumulator:
         self.geometry = geometry
         dtype = np.dtype(src.dtypes[self.band - 1])
         self.floating = np.issubdtype(dtype, np.floating)
+        scale, offset = src.scales[self.band - 1], src.offsets[self.band - 1]
+        self.grade_scale = 1.0 if scale is None else float(scale)
+        self.grade_offset = 0.0 if offset is None else float(offset)
+        self.grade_factor = 1.0 if collect else float(params.grade_factor)
+        self.raw_grades = self.grade_scale == 1.0 and self.grade_offset == 0.0 and self.grade_factor == 1.0
         # Compare in the raster's own type so a stored 0.7 (float32) reaches a cut-off of 0.7.
-        self.cuts = sorted_cuts.astype(dtype) if self.floating else sorted_cuts
+        self.cuts = sorted_cuts.astype(dtype) if self.floating and self.raw_grades else sorted_cuts
         self.nodata = _band_nodata(src.nodatavals[self.band - 1], dtype)
         flags = src.mask_flag_enums[self.band - 1]
         self.read_masks = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
@@ -555,11 +684,29 @@ class _Accumulator:
             def to_cells(x, y):
                 return inverse * (x, y)
         self.coverage = CellCoverage.from_geometry(self.geometry, to_cells)
-        self.thickness = None if params.thickness_raster is None else \
-            _AuxiliaryRaster(self.rasters, params.thickness_raster, "thickness raster", self.src, self.crs)
-        self.density = None if params.density_raster is None else \
-            _AuxiliaryRaster(self.rasters, params.density_raster, "density raster", self.src, self.crs)
+
+        def auxiliary(path: PathInput | None, role: str) -> _AuxiliaryRaster | None:
+            return None if path is None else _AuxiliaryRaster(self.rasters, path, role, self.src, self.crs)
+
+        self.thickness = auxiliary(params.thickness_raster, "thickness raster")
+        self.density = auxiliary(params.density_raster, "density raster")
+        self.top = auxiliary(params.top_depth_raster, "top depth raster")
+        self.windowed = params.min_depth is not None or params.max_depth is not None
+        # Thickness (m) and tonnes per m2 of every cell when they are the same for all cells, else None.
+        self.volume_per_area: float | None = None
+        self.tonnes_per_area: float | None = None
+        if self.thickness is None and (self.top is None or not self.windowed):
+            self.volume_per_area = float(self._counted(float(params.thickness), float(params.top_depth)))
+            if self.density is None:
+                self.tonnes_per_area = self.volume_per_area * float(params.density)
         self.tiles = list(self._tiles(self.coverage))
+
+    def _counted(self, thickness, top):
+        """Thickness that counts: the factored thickness cut to the depth window."""
+        thickness = thickness * float(self.params.thickness_factor)
+        if not self.windowed:
+            return thickness
+        return counted_thickness(top, thickness, self.params.min_depth, self.params.max_depth)
 
     def finish(self) -> _Accumulator:
         self._scale()
@@ -611,11 +758,14 @@ class _Accumulator:
         mask = source.read_masks(self.band, window=window) if self.read_masks else None
         self.reader.count(grade.nbytes)
         tile_transform = window_transform(window, self.src.transform)
-        factors = [raster.read(window, tile_transform) for raster in (self.thickness, self.density)
-                   if raster is not None]
-        return _TileData(grade, mask, factors)
 
-    def add(self, window: Window, data: _TileData) -> None:
+        def other(raster: _AuxiliaryRaster | None) -> np.ndarray | None:
+            return None if raster is None else raster.read(window, tile_transform)
+
+        return _TileData(grade, mask, other(self.thickness), other(self.density), other(self.top))
+
+    def _cells(self, window: Window, data: _TileData) -> _Cells | None:
+        """The tile's covered cells with valid data; adds their areas to the inside / covered totals."""
         coverage = self.coverage
         r0, c0 = int(window.row_off), int(window.col_off)
         r1, c1 = r0 + int(window.height), c0 + int(window.width)
@@ -623,7 +773,7 @@ class _Accumulator:
         selected = frac > COVERAGE_EPSILON
         count = int(np.count_nonzero(selected))
         if count == 0:
-            return
+            return None
         np.minimum(frac, 1.0, out=frac)
         if count == selected.size:  # a tile wholly inside the polygon: flat views, no copies
 
@@ -639,28 +789,53 @@ class _Accumulator:
             area = area * pick(self.ellipsoidal.cell_areas(r0, r1, c0, c1))
         grade = pick(data.grade)
         valid = self._valid_grades(grade, None if data.mask is None else pick(data.mask))
-        factors = [pick(values) for values in data.factors]
-        for values in factors:
-            ok = ~np.isnan(values)
-            valid = ok if valid is None else valid & ok
+        others = [None if values is None else pick(values) for values in (data.thickness, data.density, data.top)]
+        for values in others:
+            if values is not None:
+                ok = ~np.isnan(values)
+                valid = ok if valid is None else valid & ok
         self.totals.inside_area += float(area.sum())
         if valid is not None and not valid.all():
             area, grade = area[valid], grade[valid]
-            factors = [values[valid] for values in factors]
+            others = [None if values is None else values[valid] for values in others]
         self.totals.covered_area += float(area.sum())
         if area.size == 0:
+            return None
+        if not self.raw_grades:
+            grade = grade.astype(np.float64)
+            if self.grade_scale != 1.0 or self.grade_offset != 0.0:
+                grade = grade * self.grade_scale + self.grade_offset
+            if self.grade_factor != 1.0:
+                grade = grade * self.grade_factor
+        params = self.params
+        thickness, density, top = others
+        return _Cells(area, grade,
+                      float(params.thickness) if thickness is None else thickness,
+                      float(params.density) if density is None else density,
+                      float(params.top_depth) if top is None else top)
+
+    def add(self, window: Window, data: _TileData) -> None:
+        cells = self._cells(window, data)
+        if cells is None:
             return
-        volume = area if self.thickness is None else area * factors[0]
-        tonnes = volume if self.density is None else volume * factors[-1]
+        if self.collected is not None:
+            self.collected.append(cells)
+            return
+        area = cells.area
         totals = self.totals
         targets, values = [totals.area], [area]
-        if volume is not area:
+        tonnes = area
+        if self.volume_per_area is None:
+            volume = area * self._counted(cells.thickness, cells.top)
             targets.append(totals.volume)
             values.append(volume)
+            tonnes = volume * cells.density
+        elif self.tonnes_per_area is None:
+            tonnes = area * cells.density
         if tonnes is not area:
             targets.append(totals.tonnes)
             values.append(tonnes)
-        sums, metal = _sums_above(self.cuts, grade, values, tonnes)
+        sums, metal = _sums_above(self.cuts, cells.grade, values, tonnes)
         for total, value in zip(targets, sums):
             total += value
         totals.metal += metal
@@ -679,21 +854,24 @@ class _Accumulator:
 
     def _scale(self) -> None:
         """Turn per-bin sums of fractions (x rasters) into m2, m3 and tonnes."""
-        totals, params = self.totals, self.params
-        totals.area *= self.cell_area
-        totals.inside_area *= self.cell_area
-        totals.covered_area *= self.cell_area
-        thickness = 1.0 if self.thickness is not None else float(params.thickness)
-        density = 1.0 if self.density is not None else float(params.density)
-        if self.thickness is not None:
-            totals.volume *= self.cell_area
+        totals = self.totals
+        cell = self.cell_area
+        totals.area *= cell
+        totals.inside_area *= cell
+        totals.covered_area *= cell
+        if self.volume_per_area is not None:
+            totals.volume = totals.area * self.volume_per_area
         else:
-            totals.volume = totals.area * thickness
-        if self.thickness is None and self.density is None:
-            totals.tonnes = totals.area * thickness * density
+            totals.volume *= cell
+        if self.tonnes_per_area is not None:
+            totals.tonnes = totals.area * self.tonnes_per_area
+            totals.metal *= cell * self.tonnes_per_area
+        elif self.volume_per_area is not None:  # per-cell density, constant thickness
+            totals.tonnes *= cell * self.volume_per_area
+            totals.metal *= cell * self.volume_per_area
         else:
-            totals.tonnes *= self.cell_area * thickness * density
-        totals.metal *= self.cell_area * thickness * density
+            totals.tonnes *= cell
+            totals.metal *= cell
 
     def _warn(self) -> None:
         totals = self.totals
@@ -710,11 +888,11 @@ class _Accumulator:
                                    f"{os.path.basename(self.path)}")
         if totals.covered_area < limit:
             sources = ["grade"]
-            if self.thickness is not None:
-                sources.append("thickness")
-            if self.density is not None:
-                sources.append("density")
-            what = " and ".join(sources) if len(sources) < 3 else "grade, thickness and density"
+            for raster, name in ((self.thickness, "thickness"), (self.density, "density"),
+                                 (self.top, "top depth")):
+                if raster is not None:
+                    sources.append(name)
+            what = " and ".join(sources) if len(sources) < 3 else ", ".join(sources[:-1]) + " and " + sources[-1]
             totals.warnings.append(f"Only {_percent(totals.covered_area / polygon)} % of the polygon has "
                                    f"{what} data")
 
