@@ -25,7 +25,8 @@ import numpy as np
 from . import tonnage
 from .geometry import PolygonInput
 from .target_ranges import RangeError, TargetRanges, Triangular
-from .target_sums import counted_thickness_at, draw_sums, ramps
+from .depth_window import counted_thickness
+from .target_sums import _dot, draw_sums, linear_sums, ramps
 from .tonnage import PathInput, TonnageInputError, TonnageParams
 from .units import grade_fraction
 
@@ -90,7 +91,7 @@ class ExplorationTarget:
     polygon_area_m2: float
     data_coverage: float
     warnings: tuple[str, ...] = ()
-    #: Contained TREO (t) of every draw, sorted: the distribution the report draws.
+    #: Contained TREO (t) of every draw, in draw order: the distribution the report draws.
     treo_draws: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
     no_ore_share: float = 0.0  # share of draws without any cell above the cut-off
 
@@ -98,8 +99,7 @@ class ExplorationTarget:
         """The share of draws whose contained TREO exceeds ``tonnes``."""
         if self.treo_draws.size == 0:
             return math.nan
-        return float(self.treo_draws.size - np.searchsorted(self.treo_draws, tonnes, side="right")) \
-            / self.treo_draws.size
+        return float(np.count_nonzero(self.treo_draws > tonnes)) / self.treo_draws.size
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (None for NaN); the draws themselves are left out."""
@@ -165,51 +165,61 @@ def target_from_cells(cells: AreaCellsLike, params: TonnageParams, ranges: Targe
     else:
         weight = np.asarray(cells.area_m2, dtype=np.float64)
         density = ranges.density
-    grade = np.asarray(cells.grade, dtype=np.float64) * float(getattr(params, "grade_factor", 1.0))
-    thickness = np.asarray(cells.thickness, dtype=np.float64) * float(getattr(params, "thickness_factor", 1.0))
-    top = np.broadcast_to(np.asarray(cells.top, dtype=np.float64), grade.shape)
+    grade = np.asarray(cells.grade, dtype=np.float64)
+    if params.grade_factor != 1.0:
+        grade = grade * float(params.grade_factor)
+    thickness = np.asarray(cells.thickness, dtype=np.float64) * float(params.thickness_factor)
     window = (cells.min_depth, cells.max_depth)
+    windowed = window != (None, None)
+    top = np.broadcast_to(np.asarray(cells.top, dtype=np.float64), grade.shape) if windowed else None
+    per_factor = weight * thickness  # without a window, tonnes are linear in the thickness factor
     fraction = grade_fraction(cells.grade_unit)
     cutoff = float(cells.cutoff)
 
+    per_factor_grade = per_factor * grade
+
     def case(pick: str) -> TargetFigures:
         d, t, f = (getattr(item, pick) for item in (density, ranges.thickness_factor, ranges.grade_factor))
-        tonnes = weight * counted_thickness_at(top, thickness, t, *window) * d
-        scaled = grade * f
-        ore = scaled >= cutoff
-        return _figures(float(tonnes[ore].sum()), float((tonnes[ore] * scaled[ore]).sum()), fraction,
-                        cells.treo_to_tree)
+        ore = (grade * f >= cutoff).astype(np.float64)
+        if windowed:
+            tonnes = weight * counted_thickness(top, thickness * t, *window)
+            ore_sum, metal_sum = float(_dot(tonnes, ore)), float(_dot(tonnes * grade, ore))
+        else:
+            ore_sum, metal_sum = float(_dot(per_factor, ore)) * t, float(_dot(per_factor_grade, ore)) * t
+        return _figures(ore_sum * d, metal_sum * d * f, fraction, cells.treo_to_tree)
 
     rng = np.random.Generator(np.random.PCG64(seed))
     d = density.sample(rng, draws)
     t = ranges.thickness_factor.sample(rng, draws)
     f = ranges.grade_factor.sample(rng, draws)
-    ore_sum, metal_sum = draw_sums(ramps(weight, grade, thickness, top, *window), t, cutoff / f)
+    theta = cutoff / f
+    if windowed:
+        ore_sum, metal_sum = draw_sums(ramps(weight, grade, thickness, top, *window), t, theta)
+    else:
+        ore_sum, metal_sum = linear_sums(per_factor, grade, t, theta)
     ore = d * ore_sum
     metal = d * f * metal_sum  # tonnes x grade
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(ore > 0, metal / np.where(ore > 0, ore, 1.0), np.nan)
-    treo = metal * fraction
     has_ore = ore > 0
+    treo = metal * fraction
+    probabilities = list(EXCEEDANCE.values())
+    ore_q = np.quantile(ore, probabilities)
+    treo_q = np.quantile(treo, probabilities)
+    grade_q = np.quantile(metal[has_ore] / ore[has_ore], probabilities) if has_ore.any() \
+        else np.full(len(probabilities), math.nan)
+    percentiles = [TargetFigures(ore_tonnes=float(ore_q[k]), mean_grade=float(grade_q[k]),
+                                 treo_tonnes=float(treo_q[k]), tree_tonnes=float(treo_q[k]) * cells.treo_to_tree)
+                   for k in range(len(probabilities))]
 
-    def percentile(name: str) -> TargetFigures:
-        q = EXCEEDANCE[name]
-        grade_q = float(np.quantile(mean[has_ore], q)) if has_ore.any() else math.nan
-        treo_q = float(np.quantile(treo, q))
-        return TargetFigures(ore_tonnes=float(np.quantile(ore, q)), mean_grade=grade_q, treo_tonnes=treo_q,
-                             tree_tonnes=treo_q * cells.treo_to_tree)
-
-    top_raster = getattr(params, "top_depth_raster", None)
-    top_depth = os.path.basename(os.fspath(top_raster)) if top_raster is not None \
-        else f"{float(getattr(params, 'top_depth', 0.0)):g} m"
+    top_depth = os.path.basename(os.fspath(params.top_depth_raster)) if params.top_depth_raster is not None \
+        else f"{float(params.top_depth):g} m"
     return ExplorationTarget(
         low=case("low"), base=case("likely"), high=case("high"),
-        p90=percentile("p90"), p50=percentile("p50"), p10=percentile("p10"),
+        p90=percentiles[0], p50=percentiles[1], p10=percentiles[2],
         ranges=ranges, density_is_factor=density_is_factor, draws=int(draws), seed=int(seed),
         grade_unit=cells.grade_unit, cutoff=cutoff, min_depth=cells.min_depth, max_depth=cells.max_depth,
         top_depth=str(top_depth), polygon_area_m2=float(cells.polygon_area_m2),
         data_coverage=float(cells.data_coverage), warnings=tuple(cells.warnings),
-        treo_draws=np.sort(treo), no_ore_share=float(1.0 - has_ore.mean()))
+        treo_draws=treo, no_ore_share=float(1.0 - has_ore.mean()))
 
 
 def _figures(tonnes: float, metal: float, fraction: float, treo_to_tree: float) -> TargetFigures:

@@ -46,15 +46,6 @@ def window_limits(top: np.ndarray, thickness: np.ndarray, min_depth: float | Non
     return start, t1, t2
 
 
-def counted_thickness_at(top: np.ndarray, thickness: np.ndarray, factor: float, min_depth: float | None,
-                         max_depth: float | None) -> np.ndarray:
-    """The overlap of ``[top, top + factor * thickness]`` with the window, for one factor (the cases)."""
-    low = -np.inf if min_depth is None else float(min_depth)
-    high = np.inf if max_depth is None else float(max_depth)
-    start = np.maximum(top, low)
-    return np.maximum(np.minimum(top + factor * thickness, high) - start, 0.0)
-
-
 def ramps(weight: np.ndarray, grade: np.ndarray, thickness: np.ndarray, top: np.ndarray,
           min_depth: float | None, max_depth: float | None) -> Ramps:
     """The ramps of cells with tonnes-per-metre ``weight`` (area x density), before any factor."""
@@ -64,6 +55,30 @@ def ramps(weight: np.ndarray, grade: np.ndarray, thickness: np.ndarray, top: np.
     down = up & np.isfinite(t2)
     return Ramps(b=np.concatenate([t1[up], t2[down]]), s=np.concatenate([slope[up], -slope[down]]),
                  g=np.concatenate([grade[up], grade[down]]))
+
+
+def linear_sums(per_factor: np.ndarray, grade: np.ndarray, t: np.ndarray, theta: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``draw_sums`` without a depth window: tonnes are ``per_factor * t``, so only the grade threshold
+    varies per cell. Cells above every draw's threshold are summed once; only those between the lowest and
+    the highest threshold are sorted (by grade), and each draw is one ``searchsorted``."""
+    theta_low, theta_high = float(theta.min()), float(theta.max())
+    always = grade >= theta_high
+    band = (grade >= theta_low) & ~always
+    base_ore = float(per_factor[always].sum())
+    base_metal = float(_dot(per_factor[always], grade[always]))
+    ore = np.full(t.size, base_ore)
+    metal = np.full(t.size, base_metal)
+    if band.any():
+        key = grade[band]
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        weights = per_factor[band][order]
+        cumulative = _prefix(np.stack([weights, weights * key]))
+        first = np.searchsorted(key, theta, side="left")  # cells with grade >= theta from here on
+        ore += cumulative[0, -1] - cumulative[0, first]
+        metal += cumulative[1, -1] - cumulative[1, first]
+    return ore * t, metal * t
 
 
 def draw_sums(r: Ramps, t: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,6 +121,12 @@ def draw_sums(r: Ramps, t: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, n
     if both.any():
         add(_dominance(t, theta, b[both], g[both], weights[:, both]))
     return ore, metal
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """A dot product without BLAS, whose threads would fight the engine's reader thread (einsum is
+    single-threaded)."""
+    return float(np.einsum("i,i->", a, b))
 
 
 def _prefix(weights: np.ndarray) -> np.ndarray:

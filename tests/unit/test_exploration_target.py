@@ -111,15 +111,9 @@ def test_density_raster_is_scaled_by_the_range_around_its_likely_value():
 
 
 def test_engine_factors_multiply_under_the_ranges():
-    @dataclass(frozen=True)
-    class Params:  # the engine's TonnageParams with its factor fields
-        thickness_factor: float = 0.5
-        grade_factor: float = 2.0
-        density_raster: None = None
-        top_depth: float = 0.0
-
     c = cells(n=10, grade=0.2, thickness=40.0, cutoff=0.3)
-    target = target_from_cells(c, Params(), draws=100, seed=1)
+    target = target_from_cells(c, TonnageParams(thickness=40.0, thickness_factor=0.5, grade_factor=2.0),
+                               draws=100, seed=1)
     assert target.base.ore_tonnes == pytest.approx(10 * 2500.0 * 20.0 * 2.6)
     assert target.base.mean_grade == pytest.approx(0.4)
 
