@@ -23,10 +23,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from . import tonnage
+from .depth_window import counted_thickness
 from .geometry import PolygonInput
 from .target_ranges import RangeError, TargetRanges, Triangular
-from .depth_window import counted_thickness
-from .target_sums import _dot, draw_sums, linear_sums, ramps
+from .target_sums import dot, draw_sums, linear_sums, ramps
 from .tonnage import PathInput, TonnageInputError, TonnageParams
 from .units import grade_fraction
 
@@ -183,9 +183,9 @@ def target_from_cells(cells: AreaCellsLike, params: TonnageParams, ranges: Targe
         ore = (grade * f >= cutoff).astype(np.float64)
         if windowed:
             tonnes = weight * counted_thickness(top, thickness * t, *window)
-            ore_sum, metal_sum = float(_dot(tonnes, ore)), float(_dot(tonnes * grade, ore))
+            ore_sum, metal_sum = float(dot(tonnes, ore)), float(dot(tonnes * grade, ore))
         else:
-            ore_sum, metal_sum = float(_dot(per_factor, ore)) * t, float(_dot(per_factor_grade, ore)) * t
+            ore_sum, metal_sum = float(dot(per_factor, ore)) * t, float(dot(per_factor_grade, ore)) * t
         return _figures(ore_sum * d, metal_sum * d * f, fraction, cells.treo_to_tree)
 
     rng = np.random.Generator(np.random.PCG64(seed))

@@ -66,7 +66,7 @@ def linear_sums(per_factor: np.ndarray, grade: np.ndarray, t: np.ndarray, theta:
     always = grade >= theta_high
     band = (grade >= theta_low) & ~always
     base_ore = float(per_factor[always].sum())
-    base_metal = float(_dot(per_factor[always], grade[always]))
+    base_metal = float(dot(per_factor[always], grade[always]))
     ore = np.full(t.size, base_ore)
     metal = np.full(t.size, base_metal)
     if band.any():
@@ -123,7 +123,7 @@ def draw_sums(r: Ramps, t: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, n
     return ore, metal
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
+def dot(a: np.ndarray, b: np.ndarray) -> float:
     """A dot product without BLAS, whose threads would fight the engine's reader thread (einsum is
     single-threaded)."""
     return float(np.einsum("i,i->", a, b))

@@ -44,7 +44,7 @@ def test_base_case_equals_the_engine_and_other_cases_equal_the_engine_with_facto
 
 
 def test_depth_window_matches_the_closed_form_on_top_and_thickness_rasters(rasters):
-    grade_path, thickness_path, top_path, grade, thickness, top = rasters
+    grade_path, thickness_path, top_path, _grade, thickness, top = rasters
     params = TonnageParams(thickness_raster=thickness_path, top_depth_raster=top_path, min_depth=40.0,
                            max_depth=120.0)
     target = exploration_target(WHOLE, grade_path, params, draws=100, seed=1)
