@@ -25,7 +25,7 @@ import numpy as np
 from . import tonnage
 from .depth_window import counted_thickness
 from .geometry import PolygonInput
-from .target_ranges import RangeError, TargetRanges, Triangular
+from .target_ranges import RangeError, TargetRanges, Triangular, default_density
 from .target_sums import dot, draw_sums, linear_sums, ramps
 from .tonnage import PathInput, TonnageInputError, TonnageParams
 from .units import grade_fraction
@@ -133,9 +133,12 @@ def exploration_target(polygon: PolygonInput, grade_raster: PathInput, params: T
                        seed: int = DEFAULT_SEED, polygon_crs: Any = None) -> ExplorationTarget:
     """The exploration target of ``polygon``: three cases and P90/P50/P10; the same seed, the same figures.
 
-    The rasters are read once (``tonnage.area_cells``), whatever the number of draws. Bad ranges, draws or
+    The rasters are read once (``tonnage.area_cells``), whatever the number of draws. Without ``ranges``
+    the defaults apply, the density range centred on a constant density (``default_density``). Bad ranges, draws or
     seed raise ``TonnageInputError`` naming the parameter."""
     params = params if params is not None else TonnageParams()
+    if ranges is None:
+        ranges = TargetRanges(density=default_density(None if params.density_raster else params.density))
     checked = _checked(ranges, draws, seed)
     cells = tonnage.area_cells(polygon, grade_raster, params, polygon_crs)
     return target_from_cells(cells, params, checked, draws, seed)

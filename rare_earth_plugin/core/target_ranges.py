@@ -5,7 +5,8 @@ user: bulk density 2.5 / 2.6 / 2.7 t/m³ (rhyolite 2.4-2.6, andesite 2.5-2.8), a
 0.8 / 1.0 / 1.2 on the thickness source and a grade factor 0.85 / 1.0 / 1.15 on every grade (about the ±20 %
 grade bands of published targets).
 
-With a constant density the density range replaces it. With a density raster the range scales every cell by
+With a constant density the density range replaces it; left unset, it is ±0.1 t/m³ around that constant.
+With a density raster the range scales every cell by
 ``value / likely`` (the default: 0.962 / 1 / 1.038), so the raster's own pattern is kept.
 """
 
@@ -95,18 +96,28 @@ class TargetRanges:
     thickness_factor: Triangular = DEFAULT_THICKNESS_FACTOR
     grade_factor: Triangular = DEFAULT_GRADE_FACTOR
 
-    def checked(self) -> TargetRanges:
-        return TargetRanges(self.density.checked(DENSITY_RANGE_NAME, positive=True),
-                            self.thickness_factor.checked(THICKNESS_FACTOR_NAME),
-                            self.grade_factor.checked(GRADE_FACTOR_NAME, positive=True))
-
-    def is_default(self) -> bool:
-        return self == TargetRanges()
+    def checked(self, names: tuple[str, str, str] = (DENSITY_RANGE_NAME, THICKNESS_FACTOR_NAME,
+                                                     GRADE_FACTOR_NAME)) -> TargetRanges:
+        """Validated copies; ``RangeError`` names the range at fault by ``names`` (e.g. parameter ids)."""
+        return TargetRanges(self.density.checked(names[0], positive=True),
+                            self.thickness_factor.checked(names[1]),
+                            self.grade_factor.checked(names[2], positive=True))
 
     @classmethod
     def parse(cls, density: str | None = None, thickness_factor: str | None = None,
-              grade_factor: str | None = None) -> TargetRanges:
+              grade_factor: str | None = None, density_default: Triangular = DEFAULT_DENSITY,
+              names: tuple[str, str, str] = (DENSITY_RANGE_NAME, THICKNESS_FACTOR_NAME, GRADE_FACTOR_NAME)
+              ) -> TargetRanges:
         """Ranges from "low,likely,high" texts (empty: the default), checked."""
-        return cls(Triangular.parse(density, DEFAULT_DENSITY, DENSITY_RANGE_NAME),
-                   Triangular.parse(thickness_factor, DEFAULT_THICKNESS_FACTOR, THICKNESS_FACTOR_NAME),
-                   Triangular.parse(grade_factor, DEFAULT_GRADE_FACTOR, GRADE_FACTOR_NAME)).checked()
+        return cls(Triangular.parse(density, density_default, names[0]),
+                   Triangular.parse(thickness_factor, DEFAULT_THICKNESS_FACTOR, names[1]),
+                   Triangular.parse(grade_factor, DEFAULT_GRADE_FACTOR, names[2])).checked(names)
+
+
+def default_density(constant: float | None = None) -> Triangular:
+    """The density range used when none is given: 2.5 / 2.6 / 2.7 t/m³, i.e. ±0.1 t/m³ around the default
+    2.60; around another constant density the user chose, the same ±0.1 t/m³ (so the base case keeps it)."""
+    if constant is None or not math.isfinite(constant) or constant <= 0.1 \
+            or math.isclose(constant, DEFAULT_DENSITY.likely):
+        return DEFAULT_DENSITY
+    return Triangular(round(constant - 0.1, 6), float(constant), round(constant + 0.1, 6))
