@@ -41,3 +41,13 @@ class Settings:
     grade_unit = Setting("inputs/grade_unit", PERCENT)
     grade_band = Setting("inputs/grade_band", 1)
     survey_gpkg = Setting("survey/gpkg_path", "")
+    # Exploration targets: ranges as "low,likely,high" (empty: the defaults), the simulation, the statement.
+    target_density_range = Setting("target/density_range", "")
+    target_thickness_range = Setting("target/thickness_factor_range", "")
+    target_grade_range = Setting("target/grade_factor_range", "")
+    target_draws = Setting("target/draws", 10_000)
+    target_seed = Setting("target/seed", 20250402)
+    exploration_planned = Setting("report/exploration_planned", "")
+    timeframe = Setting("report/timeframe", "")
+    reporting_code = Setting("report/reporting_code", "JORC 2012")
+    competent_person = Setting("report/competent_person", "")

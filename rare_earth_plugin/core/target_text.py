@@ -45,10 +45,20 @@ def rounded_range(low: float, high: float) -> str:
     return second
 
 
+def rounded(value: float) -> str:
+    """One figure of a target (a percentile marked on a chart) to two significant figures."""
+    return _format(value, _decimals(value, 2)) if math.isfinite(value) else MISSING
+
+
+def tonnes_unit(top: float) -> tuple[float, str]:
+    """Divisor and unit for tonnages up to ``top``: Mt from 1 Mt, kt from 1 kt, else t."""
+    return (1e6, "Mt") if top >= 1e6 else (1e3, "kt") if top >= 1e3 else (1.0, "t")
+
+
 def tonnes_range(low: float, high: float) -> str:
     """Tonnes as ``320–460 Mt`` (Mt from 1 Mt, kt from 1 kt, else t), both ends in one unit."""
     top = max(abs(low), abs(high)) if math.isfinite(low) and math.isfinite(high) else 0.0
-    divisor, unit = (1e6, "Mt") if top >= 1e6 else (1e3, "kt") if top >= 1e3 else (1.0, "t")
+    divisor, unit = tonnes_unit(top)
     return f"{rounded_range(low / divisor, high / divisor)} {unit}"
 
 

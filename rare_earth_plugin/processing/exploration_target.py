@@ -10,6 +10,7 @@ from qgis.core import (
     QgsField,
     QgsFields,
     QgsProcessing,
+    QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
@@ -32,7 +33,7 @@ from ..core.target_ranges import (
     default_density,
 )
 from ..core.target_text import CAUTION, case_statement, percentile_statement
-from ..core.tonnage import TonnageInputError, _PolygonError, reusing_open_rasters
+from ..core.tonnage import TonnageInputError, TonnageParams, _PolygonError, reusing_open_rasters
 from ..estimation import target_for_geometry
 from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
 from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, feature_label
@@ -45,6 +46,59 @@ SEED = "SEED"
 RANGE_PARAMETERS = (DENSITY_RANGE, THICKNESS_FACTOR_RANGE, GRADE_FACTOR_RANGE)
 
 
+def add_target_parameters(alg: QgsProcessingAlgorithm) -> None:
+    """The ranges (each "low,likely,high", empty: the default), DRAWS and SEED."""
+    for name, label, default in (
+            (DENSITY_RANGE, "Bulk density range, t/m³ (low,likely,high)", DEFAULT_DENSITY),
+            (THICKNESS_FACTOR_RANGE, "Thickness factor range (low,likely,high)", DEFAULT_THICKNESS_FACTOR),
+            (GRADE_FACTOR_RANGE, "Grade factor range (low,likely,high)", DEFAULT_GRADE_FACTOR)):
+        hint = "empty: ±0.1 around the constant density" if name == DENSITY_RANGE else "empty: default"
+        alg.addParameter(QgsProcessingParameterString(name, f"{label}; {hint} {default.csv()}", optional=True))
+    alg.addParameter(QgsProcessingParameterNumber(
+        DRAWS, "Monte Carlo draws", QgsProcessingParameterNumber.Integer, DEFAULT_DRAWS, minValue=1,
+        maxValue=MAX_DRAWS))
+    alg.addParameter(QgsProcessingParameterNumber(
+        SEED, "Random seed (the same seed gives the same figures)", QgsProcessingParameterNumber.Integer,
+        DEFAULT_SEED, minValue=0))
+
+
+def check_range_texts(alg: QgsProcessingAlgorithm, parameters: dict[str, Any],
+                      context: QgsProcessingContext) -> str:
+    """A message naming the range parameter whose text cannot be used; '' when all are fine."""
+    try:  # the density default does not matter here: only the texts given are checked
+        TargetRanges.parse(*(alg.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS),
+                           names=RANGE_PARAMETERS)
+    except RangeError as error:
+        return str(error)
+    return ""
+
+
+def target_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext,
+                      params: TonnageParams) -> tuple[TargetRanges, int, int]:
+    """Ranges (the density default centred on a constant density), draws and seed; bad text raises
+    ``QgsProcessingException`` naming the parameter."""
+    texts = [alg.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS]
+    try:
+        ranges = TargetRanges.parse(
+            *texts, density_default=default_density(None if params.density_raster else params.density),
+            names=RANGE_PARAMETERS)
+    except RangeError as error:
+        raise QgsProcessingException(str(error)) from None
+    return ranges, alg.parameterAsInt(parameters, DRAWS, context), alg.parameterAsInt(parameters, SEED, context)
+
+
+class RangeChecks:
+    """Mixin for algorithms with the range parameters: bad range text is refused before the run (the dialog
+    shows the message naming the parameter)."""
+
+    def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
+                             context: QgsProcessingContext) -> tuple[bool, str]:
+        problem = check_range_texts(self, parameters, context)
+        if problem:
+            return False, problem
+        return super().checkParameterValues(parameters, context)
+
+
 def target_fields() -> QgsFields:
     fields = QgsFields()
     for name in TARGET_FIELDS:
@@ -54,7 +108,7 @@ def target_fields() -> QgsFields:
     return fields
 
 
-class ExplorationTargetAlgorithm(TonnageAlgorithm):
+class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
     def name(self) -> str:
         return "explorationtarget"
 
@@ -83,44 +137,14 @@ class ExplorationTargetAlgorithm(TonnageAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
         add_raster_parameters(self, cutoff_parameter())
-        for name, label, default in (
-                (DENSITY_RANGE, "Bulk density range, t/m³ (low,likely,high)", DEFAULT_DENSITY),
-                (THICKNESS_FACTOR_RANGE, "Thickness factor range (low,likely,high)", DEFAULT_THICKNESS_FACTOR),
-                (GRADE_FACTOR_RANGE, "Grade factor range (low,likely,high)", DEFAULT_GRADE_FACTOR)):
-            hint = "empty: ±0.1 around the constant density" if name == DENSITY_RANGE else "empty: default"
-            self.addParameter(QgsProcessingParameterString(
-                name, f"{label}; {hint} {default.csv()}", optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            DRAWS, "Monte Carlo draws", QgsProcessingParameterNumber.Integer, DEFAULT_DRAWS, minValue=1,
-            maxValue=MAX_DRAWS))
-        self.addParameter(QgsProcessingParameterNumber(
-            SEED, "Random seed (the same seed gives the same figures)", QgsProcessingParameterNumber.Integer,
-            DEFAULT_SEED, minValue=0))
+        add_target_parameters(self)
         self.addParameter(QgsProcessingParameterFeatureSink(
             OUTPUT, "Exploration targets", QgsProcessing.TypeVectorPolygon))
-
-    def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
-                             context: QgsProcessingContext) -> tuple[bool, str]:
-        try:  # the density default does not matter here: only the texts given are checked
-            TargetRanges.parse(*(self.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS),
-                               names=RANGE_PARAMETERS)
-        except RangeError as error:
-            return False, str(error)
-        return super().checkParameterValues(parameters, context)
 
     def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> bool:
         super().prepareAlgorithm(parameters, context, feedback)
-        params = self.inputs.params
-        texts = [self.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS]
-        try:
-            self.ranges = TargetRanges.parse(
-                *texts, density_default=default_density(None if params.density_raster else params.density),
-                names=RANGE_PARAMETERS)
-        except RangeError as error:
-            raise QgsProcessingException(str(error)) from None
-        self.draws = self.parameterAsInt(parameters, DRAWS, context)
-        self.seed = self.parameterAsInt(parameters, SEED, context)
+        self.ranges, self.draws, self.seed = target_parameters(self, parameters, context, self.inputs.params)
         return True
 
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802

@@ -22,6 +22,7 @@ from .errors import ReportError
 from .gpkg_export import write_gpkg
 from .layout_builder import BuiltReport, ReportLayers, build_report_layout
 from .naming import check_output_file
+from .target_options import TargetOptions
 from .texts import ReportMeta
 
 PDF_DPI = 150
@@ -74,16 +75,18 @@ def export_pdf(built: BuiltReport, target: Path) -> Path:
 
 
 def write_report(results: Sequence[AreaResult], inputs: EstimateInputs, layers: ReportLayers,
-                 meta: ReportMeta, targets: ReportTargets) -> list[Path]:
+                 meta: ReportMeta, targets: ReportTargets, target_options: TargetOptions | None = None
+                 ) -> list[Path]:
     """Build the layout and write every requested file; returns the paths written."""
     if not results:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
     with tempfile.TemporaryDirectory(prefix="rare_earth_report_") as work_dir:
-        built = build_report_layout(results, inputs, layers, meta, Path(work_dir))
+        built = build_report_layout(results, inputs, layers, meta, Path(work_dir),
+                                    target_options=target_options)
         export_pdf(built, targets.pdf)
     figures = [result.figures for result in results]
     if targets.csv is not None:
-        write_csv(figures, targets.csv)
+        write_csv(figures, targets.csv, [result.target for result in results])
     if targets.gpkg is not None:
         write_gpkg(results, targets.gpkg)
     log.logger.info("Report written: %s", ", ".join(str(path) for path in targets.paths()))

@@ -43,6 +43,7 @@ from .errors import ReportError
 from .export import ReportTargets, write_report
 from .layout_builder import ReportLayers
 from .meta import meta_from_settings
+from .target_options import options_from_settings
 
 FID_ROLE = Qt.UserRole + 1
 
@@ -162,10 +163,12 @@ class ExportReportDialog(QDialog):
             QMessageBox.warning(self, "Export report", str(error))
             return
         report_layers = ReportLayers(layers, self.grade.currentLayer(), layer_by_role(self.project, ROLE_REGION))
+        target_options = options_from_settings()  # the dock's Exploration target group keeps them there
         self.buttons.setEnabled(False)
 
         def run(task: QgsTask):
-            return estimate_areas(areas, inputs, progress=task.setProgress, cancelled=task.isCanceled)
+            return estimate_areas(areas, inputs, progress=task.setProgress, cancelled=task.isCanceled,
+                                  target=target_options)
 
         def finished(error, results=None):
             self.buttons.setEnabled(True)
@@ -175,7 +178,8 @@ class ExportReportDialog(QDialog):
                     raise error
                 if results is None:
                     raise ReportError("the report export was cancelled")
-                paths = write_report(results, inputs, report_layers, meta_from_settings(), targets)
+                paths = write_report(results, inputs, report_layers, meta_from_settings(), targets,
+                                     target_options=target_options)
             except Exception as problem:
                 log.logger.error("Report export failed: %s", problem)
                 QMessageBox.warning(self, "Export report", str(problem))
