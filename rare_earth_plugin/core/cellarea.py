@@ -7,6 +7,7 @@ closed form through the authalic latitude; square degrees or a spherical earth w
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pyproj
@@ -150,14 +151,195 @@ def _split_at_integer_rows(col: np.ndarray, row: np.ndarray, height: int) -> tup
 
 
 def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
-    """Area of a polygon given in the raster CRS, on the same basis as the cell areas."""
-    if crs is None or not crs.is_geographic:
-        factor = linear_unit_factor(crs) if crs is not None else 1.0
-        return float(geometry.area) * factor * factor
-    # Geod joins vertices by geodesics, the raster grid by straight lines in lon/lat: densify so they agree.
-    to_degrees = math.degrees(angular_unit_factor(crs))
-    degrees = map_polygon_coords(densify(geometry), lambda xy: xy * to_degrees)
-    geod = crs.get_geod()
+    """Ellipsoidal area of a polygon given in the raster CRS (planar only for a raster without CRS)."""
+    if crs is None:
+        return float(geometry.area)
+    # Geod joins vertices by geodesics, the raster grid by straight lines in its CRS: densify so they agree.
+    if crs.is_geographic:
+        to_degrees = math.degrees(angular_unit_factor(crs))
+        degrees = map_polygon_coords(densify(geometry), lambda xy: xy * to_degrees)
+        geod = crs.get_geod()
+    else:
+        geodetic = crs.geodetic_crs
+        to_geo = _inverse_transformer(crs.to_wkt(), geodetic.to_wkt())
+
+        def project(xy: np.ndarray) -> np.ndarray:
+            lon, lat = to_geo.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack([lon, lat])
+
+        degrees = map_polygon_coords(densify(geometry), project)
+        geod = geodetic.get_geod()
     # Geod adds the signed areas of rings and parts: orient them all (shell CCW, holes CW) first.
-    return abs(sum(float(geod.geometry_area_perimeter(orient(part, 1.0))[0])
+    area = abs(sum(float(geod.geometry_area_perimeter(orient(part, 1.0))[0])
                    for part in getattr(degrees, "geoms", [degrees])))
+    if not math.isfinite(area):
+        raise ValueError("the polygon reaches beyond the area where the raster's CRS is defined")
+    return area
+
+#: Coarse-grid spacing of the ground-area samples of a projected raster, m: the areal scale of a conformal or
+#: other smooth projection bends on the scale of the earth's radius, so linear interpolation between samples
+#: this far apart is off by about spacing^2 / (2 R^2) < 1e-7.
+_SAMPLE_SPACING_M = 2000.0
+_MAX_SAMPLES_PER_AXIS = 160
+#: Relative variation of the cell area below which a window counts as uniform, and one axis of a separable fit.
+_UNIFORM = 2e-8
+_UNIFORM_AXIS = 1e-7
+#: A separable fit (row factor x column factor) is used when it reproduces the samples to this; with an axis
+#: left uniform, cell areas stay within 2e-7 of the interpolated samples.
+_SEPARABLE = 1e-7
+
+
+class ProjectedCellArea:
+    """Ground (ellipsoidal) areas of the cells of a projected raster's window.
+
+    A projection that is not equal-area draws ground at a scale that varies across the grid (Web Mercator near
+    50 N: 2.4 x; polar stereographic, UTM far from its meridian, conics: a few % to 0.1 %). The ground area of
+    a cell is its map area divided by the projection's areal scale at the cell centre (the midpoint rule: off
+    by (cell / R)^2 / 24, below 1e-9 for 1 km cells), sampled on a coarse grid of cell centres and
+    interpolated linearly. The areal scale is the Jacobian of the inverse projection times the ellipsoid's area
+    element, by central differences, so it holds for any CRS pyproj can invert (units, false scale included).
+    Uniform windows (equal-area projections, small windows) use one area for all cells, separable ones
+    (Mercator: rows only; transverse Mercator: columns only) a row and a column factor, others interpolate in
+    both directions. A cell the polygon covers in part counts its covered share of the cell's area: off by at
+    most half the area's relative change across the cell, ``max_step / 2``.
+    """
+
+    def __init__(self, transform: Affine, crs: pyproj.CRS, row0: int, row1: int, col0: int, col1: int):
+        self.transform = transform
+        self.map_area = projected_cell_area(transform, crs)
+        self.rows = _sample_positions(row0, row1, self._cells_per_sample(transform, crs, axis=1))
+        self.cols = _sample_positions(col0, col1, self._cells_per_sample(transform, crs, axis=0))
+        cols, rows = np.meshgrid(self.cols, self.rows)
+        areas = self.map_area * _ground_per_map_area(transform, crs, cols.ravel(), rows.ravel()).reshape(cols.shape)
+        if not np.isfinite(areas).all() or (areas <= 0).any():
+            raise ValueError("the polygon reaches beyond the area where the raster's CRS is defined")
+        mean = float(areas.mean())
+        relative = areas / mean
+        self.constant: float | None = mean if float(np.abs(relative - 1.0).max()) < _UNIFORM else None
+        if self.constant is not None and abs(mean / self.map_area - 1.0) < _UNIFORM:
+            self.constant = self.map_area  # an equal-area projection: PROJ's inverse is only good to ~1e-10
+        self.max_step = _largest_step(relative, self.rows, self.cols)
+        self.row_factor: np.ndarray | None = None
+        self.col_factor: np.ndarray | None = None
+        self.samples: np.ndarray | None = areas
+        #: m2 that a fraction scaled by ``scale_window`` stands for.
+        self.unit = self.constant if self.constant is not None else self.map_area
+        if self.constant is not None:
+            self.samples = None
+        else:
+            row_factor = relative.mean(axis=1)
+            col_factor = relative.mean(axis=0) / float(relative.mean())
+            fit = mean * row_factor[:, None] * col_factor[None, :]
+            if float(np.abs(fit / areas - 1.0).max()) < _SEPARABLE:
+                self.samples = None
+                self.unit = mean
+                if float(np.abs(row_factor - 1.0).max()) >= _UNIFORM_AXIS:
+                    self.row_factor = row_factor
+                if float(np.abs(col_factor - 1.0).max()) >= _UNIFORM_AXIS:
+                    self.col_factor = col_factor
+
+    @staticmethod
+    def _cells_per_sample(transform: Affine, crs: pyproj.CRS, axis: int) -> float:
+        step = math.hypot(transform.a, transform.d) if axis == 0 else math.hypot(transform.b, transform.e)
+        return max(_SAMPLE_SPACING_M / max(step * linear_unit_factor(crs), 1e-9), 1.0)
+
+    def scale_window(self, frac: np.ndarray, row0: int, col0: int) -> None:
+        """Multiply the covered fractions of a window (in place) by the cells' ground areas in ``unit``."""
+        if self.constant is not None:
+            return
+        height, width = frac.shape
+        centres_r = np.arange(row0, row0 + height) + 0.5
+        centres_c = np.arange(col0, col0 + width) + 0.5
+        if self.samples is None:
+            if self.row_factor is not None:
+                frac *= np.interp(centres_r, self.rows, self.row_factor)[:, None]
+            if self.col_factor is not None:
+                frac *= np.interp(centres_c, self.cols, self.col_factor)[None, :]
+            return
+        # Bilinear in both directions over the samples around this window only: interpolation weights per row
+        # and per column, so the window costs two small matrix products.
+        frac *= _interpolation_matrix(centres_r, self.rows) @ self.samples @ \
+            _interpolation_matrix(centres_c, self.cols).T / self.map_area
+
+
+def _sample_positions(start: int, stop: int, cells_per_sample: float) -> np.ndarray:
+    """Cell-centre positions from the first to the last cell of [start, stop), at most about
+    ``cells_per_sample`` apart (and at most ``_MAX_SAMPLES_PER_AXIS`` of them)."""
+    first, last = start + 0.5, max(stop - 0.5, start + 0.5)
+    if last == first:
+        return np.array([first])
+    count = int(min(max(math.ceil((last - first) / cells_per_sample), 1), _MAX_SAMPLES_PER_AXIS - 1)) + 1
+    return np.linspace(first, last, count)
+
+
+def _interpolation_matrix(points: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Weights (len(points) x len(nodes)) of linear interpolation between nodes, constant beyond them."""
+    matrix = np.zeros((points.size, nodes.size))
+    if nodes.size == 1:
+        matrix[:, 0] = 1.0
+        return matrix
+    right = np.clip(np.searchsorted(nodes, points, side="right"), 1, nodes.size - 1)
+    t = np.clip((points - nodes[right - 1]) / (nodes[right] - nodes[right - 1]), 0.0, 1.0)
+    index = np.arange(points.size)
+    matrix[index, right - 1] = 1.0 - t
+    matrix[index, right] += t
+    return matrix
+
+
+def _largest_step(relative: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> float:
+    """Largest relative change of the cell area from one cell to the next, from the samples."""
+    steps = [0.0]
+    if rows.size > 1:
+        steps.append(float((np.abs(np.diff(relative, axis=0)) / np.diff(rows)[:, None]).max()))
+    if cols.size > 1:
+        steps.append(float((np.abs(np.diff(relative, axis=1)) / np.diff(cols)[None, :]).max()))
+    return max(steps) / float(relative.min())
+
+
+def _ground_per_map_area(transform: Affine, crs: pyproj.CRS, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Ellipsoidal area per unit of map area (m2 per map unit^2 / its metres^2) at cell positions."""
+    geodetic = crs.geodetic_crs
+    to_geo = _inverse_transformer(crs.to_wkt(), geodetic.to_wkt())
+    x, y = transform * (cols, rows)
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    pixel = min(math.hypot(transform.a, transform.d), math.hypot(transform.b, transform.e))
+    step = max(pixel * 1e-3, 1e-6 * max(float(np.abs(x).max()), float(np.abs(y).max()), 1.0))
+    xs = np.concatenate([x + step, x - step, x, x])
+    ys = np.concatenate([y, y, y + step, y - step])
+    lon, lat = (np.radians(np.asarray(v, dtype=np.float64)) for v in to_geo.transform(xs, ys))
+    n = x.size
+    dlon_dx = _wrapped(lon[:n] - lon[n:2 * n]) / (2 * step)
+    dlat_dx = (lat[:n] - lat[n:2 * n]) / (2 * step)
+    dlon_dy = _wrapped(lon[2 * n:3 * n] - lon[3 * n:]) / (2 * step)
+    dlat_dy = (lat[2 * n:3 * n] - lat[3 * n:]) / (2 * step)
+    jacobian = np.abs(dlon_dx * dlat_dy - dlon_dy * dlat_dx)  # radians^2 per map unit^2
+    ellipsoid = geodetic.ellipsoid
+    a, b = float(ellipsoid.semi_major_metre), float(ellipsoid.semi_minor_metre)
+    e2 = 1.0 - (b / a) ** 2
+    phi = 0.5 * (lat[2 * n:3 * n] + lat[3 * n:])
+    sin_phi = np.sin(phi)
+    element = a * a * (1.0 - e2) * np.cos(phi) / (1.0 - e2 * sin_phi * sin_phi) ** 2  # m2 per radian^2
+    unit = linear_unit_factor(crs)
+    return element * jacobian / (unit * unit)
+
+
+def _wrapped(dlon: np.ndarray) -> np.ndarray:
+    return (dlon + math.pi) % (2.0 * math.pi) - math.pi
+
+
+_LOCAL = threading.local()
+
+
+def _inverse_transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
+    """A transformer kept per thread: pyproj objects must not be shared between threads."""
+    cache = getattr(_LOCAL, "transformers", None)
+    if cache is None:
+        cache = _LOCAL.transformers = {}
+    key = (src_wkt, dst_wkt)
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= 16:
+            cache.clear()
+        found = cache[key] = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(src_wkt),
+                                                         pyproj.CRS.from_wkt(dst_wkt), always_xy=True)
+    return found

@@ -27,7 +27,7 @@ from rasterio.warp import calculate_default_transform, reproject
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
-from .cellarea import EllipsoidalCellArea, polygon_area_m2, projected_cell_area
+from .cellarea import EllipsoidalCellArea, ProjectedCellArea, polygon_area_m2, projected_cell_area
 from .coverage import COVERAGE_EPSILON, CellCoverage
 from .depth_window import counted_thickness
 from .geometry import GeometryError, PolygonInput, crs_from_wkt, parse_polygon, transform_polygon
@@ -664,7 +664,14 @@ class _Accumulator:
         geographic = self.crs is not None and self.crs.is_geographic
         self.ellipsoidal = EllipsoidalCellArea(src.transform, self.crs) if geographic else None
         self.cell_area = 1.0 if geographic else projected_cell_area(src.transform, self.crs)
-        self._prepare()
+        self.ground: ProjectedCellArea | None = None
+        self.tolerance = _COVERAGE_TOLERANCE
+        try:
+            self._prepare()
+        except ValueError as exc:  # from the cell and polygon areas: a polygon beyond the CRS's domain
+            if isinstance(exc, TonnageInputError):
+                raise
+            raise _PolygonError(f"polygon: {exc}") from exc
 
     @property
     def src(self) -> _RasterInfo:
@@ -699,7 +706,12 @@ class _Accumulator:
             self.volume_per_area = float(self._counted(float(params.thickness), float(params.top_depth)))
             if self.density is None:
                 self.tonnes_per_area = self.volume_per_area * float(params.density)
-        self.tiles = list(self._tiles(self.coverage))
+        window = self._window(self.coverage)
+        self.tiles = [] if window is None else list(self._tiles(*window))
+        if window is not None and self.crs is not None and not self.crs.is_geographic:
+            self.ground = ProjectedCellArea(self.src.transform, self.crs, *window)
+            self.cell_area = self.ground.unit
+            self.tolerance += 0.5 * self.ground.max_step
 
     def _counted(self, thickness, top):
         """Thickness that counts: the factored thickness cut to the depth window."""
@@ -721,14 +733,18 @@ class _Accumulator:
             results[index] = self.totals.result(rank, float(cuts[index]), fraction, self.params.treo_to_tree)
         return results
 
-    def _tiles(self, coverage: CellCoverage):
+    def _window(self, coverage: CellCoverage) -> tuple[int, int, int, int] | None:
+        """(row0, row1, col0, col1) of the raster's cells the polygon may cover, None for none."""
         if coverage.is_empty:
-            return
+            return None
         cmin, rmin, cmax, rmax = coverage.bounds()
         col0, col1 = max(math.floor(cmin), 0), min(math.ceil(cmax), self.src.width)
         row0, row1 = max(math.floor(rmin), 0), min(math.ceil(rmax), self.src.height)
         if col0 >= col1 or row0 >= row1:
-            return
+            return None
+        return row0, row1, col0, col1
+
+    def _tiles(self, row0: int, row1: int, col0: int, col1: int):
         block_h, block_w = self.src.block_shapes[self.band - 1]
         width = col1 - col0
         if width * block_h <= TILE_CELLS or block_w >= self.src.width:
@@ -775,6 +791,8 @@ class _Accumulator:
         if count == 0:
             return None
         np.minimum(frac, 1.0, out=frac)
+        if self.ground is not None:
+            self.ground.scale_window(frac, r0, c0)
         if count == selected.size:  # a tile wholly inside the polygon: flat views, no copies
 
             def pick(values: np.ndarray) -> np.ndarray:
@@ -878,7 +896,7 @@ class _Accumulator:
         polygon = totals.polygon_area
         if polygon <= 0:
             return
-        limit = polygon * (1.0 - _COVERAGE_TOLERANCE)
+        limit = polygon * (1.0 - self.tolerance)
         if totals.inside_area <= 0:
             totals.warnings.append(f"The polygon does not overlap the grade raster {self.path}")
             return

@@ -24,10 +24,12 @@ from rare_earth_plugin.processing.provider import RareEarthProvider
 gdal.UseExceptions()
 ogr.UseExceptions()
 
-#: Top-left corner of the synthetic grids (EPSG:32643, about 50.0 N 76.4 E) and their cell size, m.
+#: Top-left corner of the synthetic grids and their cell size, m. Their CRS is equal-area (EASE-Grid 2.0, about
+#: 48 N 6 E here), so that map areas are ground areas and closed forms hold exactly; the engine counts ground
+#: areas in any CRS (tests/unit/test_ground_area.py).
 GRID_ORIGIN = (600_000.0, 5_540_000.0)
 GRID_CELL = 10.0
-GRID_CRS = catalogue.SAMPLE_CRS
+GRID_CRS = "EPSG:6933"
 
 
 @dataclass(frozen=True)

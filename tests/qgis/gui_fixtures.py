@@ -1,7 +1,7 @@
 """Fixtures for the dock tests: isolated settings, a dock on the pytest-qgis canvas, a small grade grid.
 
-The grid: 20 x 20 cells of 10 m in EPSG:32643; grade 0.05 % in the left half and 0.15 % in the right half,
-so ore tonnes above a cut-off follow by hand from the covered area x thickness x density.
+The grid: 20 x 20 cells of 10 m in the equal-area GRID_CRS (conftest); grade 0.05 % in the left half and 0.15 %
+in the right half, so ore tonnes above a cut-off follow by hand from the covered area x thickness x density.
 
 Test modules load it with ``pytest_plugins`` and import its helpers, hence PYTEST_DONT_REWRITE (it is imported
 before pytest could rewrite it; it asserts nothing that needs rewriting).
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import GRID_CRS
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
@@ -79,7 +80,7 @@ def wait_for_tasks(qtbot, dock: ExplorerDock) -> None:
 def dock(qgis_iface, qgis_canvas, qgis_new_project, clean_settings, tmp_path: Path, qtbot) -> Iterator[ExplorerDock]:
     qgis_new_project.writeEntry(survey_store.PROJECT_SCOPE, survey_store.PROJECT_KEY,
                                 str(tmp_path / "survey_areas.gpkg"))
-    qgis_canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:32643"))
+    qgis_canvas.setDestinationCrs(QgsCoordinateReferenceSystem(GRID_CRS))
     widget = ExplorerDock(qgis_iface)
     yield widget
     wait_for_tasks(qtbot, widget)

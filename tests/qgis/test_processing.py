@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import processing
 import pytest
+from conftest import GRID_CRS
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
@@ -126,7 +127,7 @@ def test_ppm_unit_and_density_and_thickness_rasters(rare_earth_provider, make_po
 def test_geographic_polygons_over_a_utm_raster_give_the_utm_tonnes(rare_earth_provider, make_polygons, grid,
                                                                    column_grade) -> None:
     utm_wkts = [grid.box(0.5, 0.5, 7.5, 6.5), grid.box(8, 2, 15.3, 11)]
-    to_wgs84 = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:32643"),
+    to_wgs84 = QgsCoordinateTransform(QgsCoordinateReferenceSystem(GRID_CRS),
                                       QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance())
     wgs84_wkts = []
     for wkt in utm_wkts:
@@ -207,7 +208,7 @@ def test_input_field_names_are_kept_when_results_clash(rare_earth_provider, make
 
 def test_bad_features_get_null_results_and_a_message_but_the_batch_goes_on(rare_earth_provider, grid,
                                                                           constant_grade, feedback) -> None:
-    layer = QgsVectorLayer("Polygon?crs=EPSG:32643&field=name:string", "zones", "memory")
+    layer = QgsVectorLayer(f"Polygon?crs={GRID_CRS}&field=name:string", "zones", "memory")
     features = []
     for name, wkt in [("good", grid.box(0, 0, 2, 2)), ("empty", None),
                       ("flat", "POLYGON((600000 5540000,600010 5540000,600020 5540000,600000 5540000))"),

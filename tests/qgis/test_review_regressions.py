@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 import processing
 import pytest
+from conftest import GRID_CRS
 from gui_fixtures import wait_for_tasks
 from osgeo import ogr
 from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
     QgsFillSymbol,
     QgsGeometry,
     QgsProcessingException,
@@ -35,7 +38,10 @@ def test_area_drawn_before_any_grade_raster_is_kept_not_a_traceback(dock, grid, 
     assert key is not None
     reopened = QgsVectorLayer(f"{dock.store.path()}|layername={survey_store.LAYER_NAME}", "reopened", "ogr")
     [feature] = list(reopened.getFeatures())
-    assert feature.geometry().area() == pytest.approx(4 * 3 * grid.cell ** 2)
+    stored = QgsGeometry(feature.geometry())  # kept in the default CRS: back to the grid's to measure it
+    stored.transform(QgsCoordinateTransform(reopened.crs(), QgsCoordinateReferenceSystem(GRID_CRS),
+                                            QgsProject.instance()))
+    assert stored.area() == pytest.approx(4 * 3 * grid.cell ** 2)
     assert not feature["grade_file"] and not feature["ore_t"]
     wait_for_tasks(qtbot, dock)
 

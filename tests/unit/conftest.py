@@ -13,9 +13,12 @@ from rasterio.transform import from_origin
 UTM43 = "EPSG:32643"
 #: A point of the Kuirektykol area in UTM 43N (about 50.0 N, 76.4 E).
 ORIGIN_X, ORIGIN_Y = 600_000.0, 5_540_000.0
+#: An equal-area CRS (Lambert azimuthal, centred near the site, same false origin as UTM 43N's coordinates
+#: there): map area is ground area, so cell areas in closed forms are exact; the fixture grids use it.
+EQUAL_AREA = ("+proj=laea +lat_0=50 +lon_0=76.4 +x_0=600000 +y_0=5540000 +ellps=WGS84 +units=m +no_defs")
 
 
-def write_geotiff(path: Path, array: np.ndarray, transform, crs: str | None = UTM43, nodata=None,
+def write_geotiff(path: Path, array: np.ndarray, transform, crs: str | None = EQUAL_AREA, nodata=None,
                   tiled: bool = False, block: int = 16) -> Path:
     array = np.asarray(array)
     if array.ndim == 2:
@@ -35,7 +38,7 @@ def write_geotiff(path: Path, array: np.ndarray, transform, crs: str | None = UT
 def make_raster(tmp_path: Path) -> Callable[..., Path]:
     """make_raster(array, transform=None, name=..., crs=..., nodata=..., tiled=..., block=...) -> path.
 
-    The default transform is a 10 m UTM 43N grid whose top-left corner is (ORIGIN_X, ORIGIN_Y).
+    The default transform is a 10 m equal-area grid whose top-left corner is (ORIGIN_X, ORIGIN_Y).
     """
     counter = iter(range(10_000))
 

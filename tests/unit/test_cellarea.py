@@ -55,7 +55,11 @@ def test_projected_cell_area_uses_the_determinant_and_unit():
 
 
 def test_polygon_area_projected_and_geographic():
-    assert polygon_area_m2(box(0, 0, 100, 50), pyproj.CRS.from_epsg(32643)) == 5000.0
+    # UTM 43N 500 km west of its meridian: a 100 m x 50 m map box is smaller on the ground (Geod, on its corners).
+    lon, lat = pyproj.Transformer.from_crs(32643, 4326, always_xy=True).transform([0, 100, 100, 0], [0, 0, 50, 50])
+    ground = abs(pyproj.Geod(ellps="WGS84").polygon_area_perimeter(lon, lat)[0])
+    assert ground < 4990.0
+    assert polygon_area_m2(box(0, 0, 100, 50), pyproj.CRS.from_epsg(32643)) == pytest.approx(ground, rel=1e-9)
     # A lon/lat rectangle: straight lon/lat edges, same area as its cells.
     rectangle = box(76.0, 49.5, 76.5, 50.0)
     cells = EllipsoidalCellArea(from_origin(76.0, 50.0, 0.5, 0.5), WGS84)

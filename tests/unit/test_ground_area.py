@@ -1,0 +1,133 @@
+"""Ground (ellipsoidal) areas in every CRS: the engine against pyproj.Geod on the same ground."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyproj
+import pytest
+from rasterio.transform import from_origin
+from shapely.geometry import Polygon
+
+from rare_earth_plugin.core.geometry import densify_coords
+from rare_earth_plugin.core.tonnage import TonnageParams, estimate_tonnage
+
+WGS84 = pyproj.Geod(ellps="WGS84")
+PARAMS = TonnageParams(thickness=10.0, density=2.5)
+
+
+def ground_square(lon: float, lat: float, side: float, step: float = 5.0) -> np.ndarray:
+    """A square of ``side`` metres on the ground (in a local azimuthal equidistant plane), densified every
+    ``step`` metres, as lon/lat vertices."""
+    local = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=WGS84 +units=m")
+    half = side / 2
+    corners = np.array([(-half, -half), (half, -half), (half, half), (-half, half), (-half, -half)])
+    dense = densify_coords(corners, step)
+    to_geo = pyproj.Transformer.from_crs(local, "EPSG:4326", always_xy=True)
+    return np.column_stack(to_geo.transform(dense[:, 0], dense[:, 1]))
+
+
+def geod_area(lonlat: np.ndarray) -> float:
+    return abs(WGS84.polygon_area_perimeter(lonlat[:, 0], lonlat[:, 1])[0])
+
+
+def raster_around(make_raster, crs: str, xy: np.ndarray, cell: float, value: float = 0.2):
+    """A constant-grade raster in ``crs`` whose cells of ``cell`` units cover the points with a margin."""
+    x0, y1 = xy[:, 0].min() - 3 * cell, xy[:, 1].max() + 3 * cell
+    cols = math.ceil((xy[:, 0].max() + 3 * cell - x0) / cell)
+    rows = math.ceil((y1 - (xy[:, 1].min() - 3 * cell)) / cell)
+    return make_raster(np.full((rows, cols), value), transform=from_origin(x0, y1, cell, cell), crs=crs)
+
+
+CASES = [
+    ("EPSG:3857", 76.4, 50.0, 50.0),  # Web Mercator: map areas 2.42 x the ground near 50 N
+    ("EPSG:3857", 20.0, 78.0, 200.0),
+    ("EPSG:3413", -45.0, 75.0, 50.0),  # NSIDC polar stereographic north
+    ("EPSG:3031", 0.0, -80.0, 50.0),  # Antarctic polar stereographic
+    ("EPSG:32661", 30.0, 85.0, 100.0),  # UPS north
+    ("EPSG:32643", 70.5, 50.0, 50.0),  # UTM 43N some 320 km west of its meridian
+    ("EPSG:3034", 10.0, 62.0, 50.0),  # Lambert conformal conic (Europe)
+    ("EPSG:2154", 2.0, 47.0, 25.0),  # Lambert 93
+    ("EPSG:2227", -122.0, 37.5, 150.0),  # California zone 3, US survey feet
+    ("EPSG:4326", 76.4, 50.0, 0.0005),  # geographic: exact already
+]
+
+
+@pytest.mark.parametrize(("crs", "lon", "lat", "cell"), CASES)
+def test_one_square_km_on_the_ground_counts_as_one_in_any_crs(make_raster, crs, lon, lat, cell):
+    lonlat = ground_square(lon, lat, 1000.0)
+    ground = geod_area(lonlat)
+    xy = np.column_stack(pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
+        lonlat[:, 0], lonlat[:, 1]))
+    path = raster_around(make_raster, crs, xy, cell)
+    result = estimate_tonnage(Polygon(xy), path, PARAMS)
+    assert result.polygon_area_m2 == pytest.approx(ground, rel=1e-7)
+    assert result.covered_area_m2 == pytest.approx(ground, rel=1e-6)
+    assert result.ore_tonnes == pytest.approx(ground * 10.0 * 2.5, rel=1e-6)
+    assert result.data_coverage == pytest.approx(1.0, abs=1e-6)
+    assert result.warnings == ()
+    # The same ground given in lon/lat.
+    again = estimate_tonnage(Polygon(lonlat), path, PARAMS, polygon_crs="EPSG:4326")
+    assert again.ore_tonnes == pytest.approx(ground * 10.0 * 2.5, rel=1e-6)
+
+
+@pytest.mark.parametrize(("crs", "lon", "lat"), [("EPSG:3857", 76.4, 50.0), ("EPSG:3413", -45.0, 75.0),
+                                                 ("EPSG:32643", 70.5, 50.0), ("EPSG:2154", 2.0, 47.0)])
+def test_each_whole_km_cell_has_its_geodesic_area_to_1e_6(make_raster, crs, lon, lat):
+    """Whole 1 km cells of a 30 x 30 km grid against Geod on their (densified) outlines: the interpolated
+    areal scale is off by well under 1e-6 anywhere in the grid."""
+    to_crs = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    to_geo = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    cx, cy = to_crs.transform(lon, lat)
+    cell = 1000.0
+    x0, y1 = math.floor(cx / cell) * cell - 15 * cell, math.floor(cy / cell) * cell + 15 * cell
+    path = make_raster(np.full((30, 30), 1.0), transform=from_origin(x0, y1, cell, cell), crs=crs)
+    worst = 0.0
+    for row, col in [(0, 0), (0, 29), (29, 0), (29, 29), (15, 15), (7, 22), (22, 3)]:
+        left, top = x0 + col * cell, y1 - row * cell
+        square = densify_coords(np.array([(left, top), (left + cell, top), (left + cell, top - cell),
+                                          (left, top - cell), (left, top)]), 10.0)
+        lonlat = np.column_stack(to_geo.transform(square[:, 0], square[:, 1]))
+        expected = geod_area(lonlat)
+        inner = Polygon(square)
+        got = estimate_tonnage(inner, path, TonnageParams(thickness=1.0, density=1.0)).ore_area_m2
+        worst = max(worst, abs(got / expected - 1.0))
+    assert worst < 1e-6
+
+
+def test_equal_area_and_near_meridian_grids_use_one_cell_area(make_raster):
+    """No per-cell work where the areal scale does not vary (EPSG:3035 is equal-area)."""
+    from rare_earth_plugin.core.cellarea import ProjectedCellArea
+
+    laea = pyproj.CRS.from_epsg(3035)
+    ground = ProjectedCellArea(from_origin(4_000_000, 3_000_000, 10, 10), laea, 0, 8000, 0, 8000)
+    assert ground.constant == pytest.approx(100.0, rel=1e-12)
+    utm = pyproj.CRS.from_epsg(32643)
+    # UTM: the scale varies with easting only, so only a column factor is applied.
+    ground = ProjectedCellArea(from_origin(600_000, 5_600_000, 10, 10), utm, 0, 8000, 0, 8000)
+    assert ground.constant is None and ground.row_factor is None and ground.col_factor is not None
+
+
+@pytest.mark.parametrize(("crs", "lon", "lat"), [("EPSG:3857", 76.4, 50.0), ("EPSG:3031", 60.0, -75.0)])
+def test_a_rotated_grid_interpolates_in_both_directions(make_raster, crs, lon, lat):
+    """100 km on the ground over a grid of 1 km cells rotated by 25 degrees: not separable."""
+    from rasterio.transform import Affine
+
+    from rare_earth_plugin.core.cellarea import ProjectedCellArea
+
+    lonlat = ground_square(lon, lat, 100_000.0, step=100.0)
+    ground = geod_area(lonlat)
+    xy = np.column_stack(pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
+        lonlat[:, 0], lonlat[:, 1]))
+    cx, cy = xy[:, 0].mean(), xy[:, 1].mean()
+    size = 1.6 * (xy[:, 0].max() - xy[:, 0].min())
+    cells = 160
+    transform = Affine.translation(cx, cy) * Affine.rotation(25.0) * Affine.translation(-size / 2, size / 2) * \
+        Affine.scale(size / cells, -size / cells)
+    path = make_raster(np.full((cells, cells), 0.2), transform=transform, crs=crs)
+    assert ProjectedCellArea(transform, pyproj.CRS.from_user_input(crs), 0, cells, 0, cells).samples is not None
+    result = estimate_tonnage(Polygon(xy), path, PARAMS)
+    assert result.ore_area_m2 == pytest.approx(ground, rel=1e-6)
+    assert result.polygon_area_m2 == pytest.approx(ground, rel=1e-7)
+    assert result.warnings == ()
