@@ -41,6 +41,10 @@ class Settings:
     grade_unit = Setting("inputs/grade_unit", PERCENT)
     grade_band = Setting("inputs/grade_band", 1)
     survey_gpkg = Setting("survey/gpkg_path", "")
+    # The depth window of every estimate the dock makes (m below surface; a limit < 0 means none).
+    top_depth = Setting("inputs/top_depth", 0.0)
+    min_depth = Setting("inputs/min_depth", -1.0)
+    max_depth = Setting("inputs/max_depth", -1.0)
     # Exploration targets: ranges as "low,likely,high" (empty: the defaults), the simulation, the statement.
     target_density_range = Setting("target/density_range", "")
     target_thickness_range = Setting("target/thickness_factor_range", "")

@@ -17,6 +17,7 @@ from ..core import display
 from ..core.tonnage import TonnageResult
 from .chart import GradeTonnageChart
 from .formatting import figures_table
+from .target_statement import TargetStatement
 
 
 class ResultPanel(QWidget):
@@ -53,6 +54,8 @@ class ResultPanel(QWidget):
         figures.setColumnStretch(1, 1)
         figures.setColumnStretch(3, 1)
         layout.addLayout(figures)
+        self.target = TargetStatement(self)  # the area's target as ranges, above the single base figures' notes
+        layout.addWidget(self.target)
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: #a05a00")
@@ -75,6 +78,7 @@ class ResultPanel(QWidget):
         if name != self.name:
             self.curve = []
             self.chart.show_message("Computing the grade-tonnage curve…")
+            self.target.show_message("Computing the exploration target…" if name else "")
         self.name, self.result, self.unit = name, result, unit
         self.title.setText(name or "No area selected")
         label = display.unit_label(unit)
