@@ -60,8 +60,9 @@ def ramps(weight: np.ndarray, grade: np.ndarray, thickness: np.ndarray, top: np.
 def linear_sums(per_factor: np.ndarray, grade: np.ndarray, t: np.ndarray, theta: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
     """``draw_sums`` without a depth window: tonnes are ``per_factor * t``, so only the grade threshold
-    varies per cell. Cells above every draw's threshold are summed once; only those between the lowest and
-    the highest threshold are sorted (by grade), and each draw is one ``searchsorted``."""
+    varies per cell. Cells above every draw's threshold are summed once; those between the lowest and the
+    highest threshold are binned between the sorted thresholds, and a reversed cumulative sum gives each
+    draw its total."""
     theta_low, theta_high = float(theta.min()), float(theta.max())
     always = grade >= theta_high
     band = (grade >= theta_low) & ~always
@@ -70,14 +71,14 @@ def linear_sums(per_factor: np.ndarray, grade: np.ndarray, t: np.ndarray, theta:
     ore = np.full(t.size, base_ore)
     metal = np.full(t.size, base_metal)
     if band.any():
-        key = grade[band]
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        weights = per_factor[band][order]
-        cumulative = _prefix(np.stack([weights, weights * key]))
-        first = np.searchsorted(key, theta, side="left")  # cells with grade >= theta from here on
-        ore += cumulative[0, -1] - cumulative[0, first]
-        metal += cumulative[1, -1] - cumulative[1, first]
+        # Bin the band's cells between the sorted thresholds (cheaper than sorting the cells): a cell with
+        # ``count`` thresholds at or below its grade is ore in the draws at sorted positions below ``count``.
+        order = np.argsort(theta, kind="stable")
+        count = np.searchsorted(theta[order], grade[band], side="right")
+        weights = per_factor[band]
+        for total, values in ((ore, weights), (metal, weights * grade[band])):
+            binned = np.bincount(count, weights=values, minlength=t.size + 1)
+            total[order] += np.cumsum(binned[::-1])[::-1][1:]  # position k: the cells with count > k
     return ore * t, metal * t
 
 

@@ -15,7 +15,7 @@ from rare_earth_plugin.core.exploration_target import (
     target_from_cells,
 )
 from rare_earth_plugin.core.target_ranges import RangeError, TargetRanges, Triangular
-from rare_earth_plugin.core.target_sums import draw_sums, ramps
+from rare_earth_plugin.core.target_sums import draw_sums, linear_sums, ramps
 from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams
 
 
@@ -260,3 +260,16 @@ def test_zero_width_ranges_give_one_value():
     target = target_from_cells(cells(n=4), CONSTANT, ranges, draws=50, seed=1)
     assert target.p90.ore_tonnes == pytest.approx(target.p10.ore_tonnes) \
         == pytest.approx(target.base.ore_tonnes)
+
+
+def test_linear_sums_without_a_window_equal_brute_force():
+    rng = np.random.default_rng(8)
+    per_factor, grade = rng.uniform(0, 50, 3000), rng.uniform(0, 0.3, 3000)
+    grade[:300] = 0.1  # ties at a threshold
+    t, theta = rng.uniform(0.8, 1.2, 800), 0.1 / rng.uniform(0.85, 1.15, 800)
+    theta[:5] = 0.1
+    ore, metal = linear_sums(per_factor, grade, t, theta)
+    for j in range(0, 800, 3):
+        ok = grade >= theta[j]
+        assert ore[j] == pytest.approx(t[j] * per_factor[ok].sum(), rel=1e-10)
+        assert metal[j] == pytest.approx(t[j] * (per_factor * grade)[ok].sum(), rel=1e-10)
