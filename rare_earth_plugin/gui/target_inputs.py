@@ -20,6 +20,7 @@ from qgis.PyQt.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QStackedWidget,
     QWidget,
 )
 
@@ -131,14 +132,15 @@ class TargetInputs(QgsCollapsibleGroupBox):
         self.top_layer.setFilters(raster_layer_filter())
         self.top_layer.setAllowEmptyLayer(True)
         self.top_layer.setLayer(None)
-        self.top_layer.setVisible(False)
+        self.top_stack = QStackedWidget()  # visibility toggles would be undone when the group expands
+        self.top_stack.addWidget(self.top_depth)
+        self.top_stack.addWidget(self.top_layer)
         tip = "Depth below surface of the top of the mineralised body, m (constant or cell by cell)"
         for widget in (self.top_source, self.top_depth, self.top_layer):
             widget.setToolTip(tip)
         top_row = QHBoxLayout()
         top_row.addWidget(self.top_source)
-        top_row.addWidget(self.top_depth, 1)
-        top_row.addWidget(self.top_layer, 1)
+        top_row.addWidget(self.top_stack, 1)
         form.addRow("Top of ore", top_row)
         self.min_depth = DepthLimit("from", 0.0, "Count only the ore below this depth (e.g. under 50 m of "
                                     "cover); unchecked: from the surface")
@@ -229,9 +231,7 @@ class TargetInputs(QgsCollapsibleGroupBox):
         self.timeframe.setText(options.timeframe)
 
     def _top_source_changed(self) -> None:
-        raster = self.top_source.currentData() == "raster"
-        self.top_depth.setVisible(not raster)
-        self.top_layer.setVisible(raster)
+        self.top_stack.setCurrentIndex(1 if self.top_source.currentData() == "raster" else 0)
         self._window_edited()
 
     def _window_edited(self, *_args) -> None:

@@ -121,6 +121,7 @@ def _label(layout: QgsPrintLayout, page: int, text: str, x: float, y: float, wid
         label.setFontColor(colour)
     label.setId(item_id)
     label.setVAlign(Qt.AlignmentFlag.AlignTop)
+    label.setHAlign(Qt.AlignmentFlag.AlignLeft)  # justified text leaves gaps in narrow boxes
     layout.addLayoutItem(label)
     label.attemptResize(QgsLayoutSize(width, height, MM))
     label.attemptMove(QgsLayoutPoint(x, y, MM), page=page)
