@@ -4,9 +4,10 @@ estimate, the depth window against closed forms on top and thickness rasters, ba
 from __future__ import annotations
 
 import numpy as np
+import pyproj
 import pytest
-from conftest import ORIGIN_X, ORIGIN_Y
-from shapely.geometry import box
+from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y
+from shapely.geometry import Polygon, box
 
 from rare_earth_plugin.core import tonnage
 from rare_earth_plugin.core.exploration_target import exploration_target
@@ -70,3 +71,26 @@ def test_bad_ranges_are_named_before_any_raster_is_read(rasters):
                            TargetRanges(grade_factor=Triangular(1.2, 1.0, 0.9)))
     with pytest.raises(TonnageInputError, match="grade raster"):
         exploration_target(WHOLE, "/nonexistent.tif", TonnageParams(thickness=10.0))
+
+
+def test_ppm_grades_density_raster_and_a_geographic_polygon_agree_with_the_engine(make_raster):
+    rng = np.random.default_rng(9)
+    grade = make_raster((rng.uniform(200, 2500, (20, 30))).astype("float32"))  # ppm
+    density = make_raster(rng.uniform(2.3, 2.9, (20, 30)).astype("float32"))
+    transformer = pyproj.Transformer.from_crs(EQUAL_AREA, "EPSG:4326", always_xy=True)  # the grid CRS
+    ring = [transformer.transform(x, y) for x, y in
+            [(ORIGIN_X + 15, ORIGIN_Y - 15), (ORIGIN_X + 280, ORIGIN_Y - 35), (ORIGIN_X + 250, ORIGIN_Y - 190),
+             (ORIGIN_X + 30, ORIGIN_Y - 170)]]
+    polygon = Polygon(ring)
+    params = TonnageParams(cutoff=1000.0, grade_unit="ppm", thickness=12.0, density_raster=density)
+    ranges = TargetRanges(density=Triangular(2.4, 2.6, 2.8))
+    target = exploration_target(polygon, grade, params, ranges, draws=3000, seed=2, polygon_crs="EPSG:4326")
+    for case, factor, tf, gf in ((target.low, 2.4 / 2.6, 0.8, 0.85), (target.base, 1.0, 1.0, 1.0),
+                                 (target.high, 2.8 / 2.6, 1.2, 1.15)):
+        engine = estimate_tonnage(polygon, grade, TonnageParams(
+            cutoff=1000.0, grade_unit="ppm", thickness=12.0 * tf * factor, density_raster=density,
+            grade_factor=gf), polygon_crs="EPSG:4326")
+        assert case.ore_tonnes == pytest.approx(engine.ore_tonnes, rel=1e-9)
+        assert case.mean_grade == pytest.approx(engine.mean_grade, rel=1e-9)
+        assert case.treo_tonnes == pytest.approx(engine.treo_tonnes, rel=1e-9)  # ppm: grade / 1e6
+    assert target.density_is_factor and target.grade_unit == "ppm"
