@@ -152,7 +152,10 @@ class TargetInputs(QgsCollapsibleGroupBox):
         form.addRow("Depths counted", window)
 
         default = TargetRanges()
-        heading = QLabel("Ranges: triangular low / likely / high, independent")
+        heading = QLabel("Ranges (our defaults): triangular low / likely / high")
+        heading.setToolTip("Density, thickness factor and grade factor are drawn independently; clear a box to "
+                           "get our default back. The cut-off stays fixed while the grade factor moves every "
+                           "grade.")
         heading.setWordWrap(True)
         form.addRow(heading)
         self.density = TriangleRow(default.density, (0.5, 10.0), 2, "", "Bulk density, t/m³ (with a density "

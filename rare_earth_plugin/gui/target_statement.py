@@ -7,7 +7,14 @@ from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QLabel, QWidget
 
 from ..core.exploration_target import ExplorationTarget
-from ..core.target_text import CAUTION, case_statement, convention_text, percentile_statement
+from ..core.target_text import (
+    CAUTION,
+    case_statement,
+    convention_text,
+    percentile_statement,
+    ranges_lines,
+    window_text,
+)
 
 
 class TargetStatement(QLabel):
@@ -33,5 +40,6 @@ class TargetStatement(QLabel):
             f"<b>Exploration target:</b> {percentile_statement(target)} (P90–P10)<br>"
             f"<span style='color:#555'>Low–high case: {case_statement(target)}</span><br>"
             f"<span style='color:#8b0000; font-size:small'>Conceptual in nature; not a Mineral Resource.</span>")
-        self.setToolTip(f"{convention_text(target)}\n\n{CAUTION}")
+        basis = "\n".join(ranges_lines(target.ranges, target.density_is_factor))
+        self.setToolTip(f"{basis}\nDepth window: {window_text(target)}\n{convention_text(target)}\n\n{CAUTION}")
 
