@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsMapLayer, QgsRasterLayer, QgsWkbTypes
 
+from .core.exploration_target import ExplorationTarget, exploration_target
+from .core.target_ranges import TargetRanges
 from .core.tonnage import (
     TonnageInputError,
     TonnageParams,
@@ -88,3 +90,10 @@ def curves_for_geometries(geometries: Iterable[QgsGeometry], crs: QgsCoordinateR
 
     return grade_tonnage_curves(polygons(), inputs.grade_path, cutoffs, params=inputs.params,
                                 polygon_crs=crs_for_engine(crs))
+
+
+def target_for_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem, inputs: EstimateInputs,
+                        ranges: TargetRanges, draws: int, seed: int) -> ExplorationTarget:
+    """The exploration target of one area (cases and P90/P50/P10), the rasters read once."""
+    return exploration_target(geometry_wkt(geometry), inputs.grade_path, inputs.params, ranges, draws=draws,
+                              seed=seed, polygon_crs=crs_for_engine(crs))

@@ -47,3 +47,17 @@ class Settings:
     grade_band = Setting("inputs/grade_band", 1)
     #: GeoPackages the user chose for survey areas, one a line: the only absolute paths a project may name.
     survey_chosen = Setting("survey/chosen_gpkgs", "")
+    # The depth window of every estimate the dock makes (m below surface; a limit < 0 means none).
+    top_depth = Setting("inputs/top_depth", 0.0)
+    min_depth = Setting("inputs/min_depth", -1.0)
+    max_depth = Setting("inputs/max_depth", -1.0)
+    # Exploration targets: ranges as "low,likely,high" (empty: the defaults), the simulation, the statement.
+    target_density_range = Setting("target/density_range", "")
+    target_thickness_range = Setting("target/thickness_factor_range", "")
+    target_grade_range = Setting("target/grade_factor_range", "")
+    target_draws = Setting("target/draws", 10_000)
+    target_seed = Setting("target/seed", 20250402)
+    exploration_planned = Setting("report/exploration_planned", "")
+    timeframe = Setting("report/timeframe", "")
+    reporting_code = Setting("report/reporting_code", "JORC 2012")
+    competent_person = Setting("report/competent_person", "")

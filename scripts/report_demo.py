@@ -18,8 +18,12 @@ from rare_earth_plugin.report.area_results import areas_from_layer, estimate_are
 from rare_earth_plugin.report.export import ReportTargets, write_report
 from rare_earth_plugin.report.layout_builder import ReportLayers
 from rare_earth_plugin.report.meta import meta_from_settings
+from rare_earth_plugin.report.target_options import TargetOptions
 
 SAMPLE_CUTOFF_PCT = 0.05
+#: Illustrative statement items for the sample report (no exploration is planned on synthetic data).
+SAMPLE_PLAN = "none: synthetic sample data (a real target names its drilling or sampling programme here)"
+SAMPLE_TIMEFRAME = "not applicable (sample data)"
 
 
 def write_sample_report(out_dir: str | Path, stem: str = "qaraganda_report") -> list[Path]:
@@ -30,7 +34,9 @@ def write_sample_report(out_dir: str | Path, stem: str = "qaraganda_report") -> 
     layers = load_sample_layers(project)
     inputs = EstimateInputs(layers.grade.source(), TonnageParams(
         cutoff=SAMPLE_CUTOFF_PCT, density=DEFAULT_DENSITY, thickness_raster=layers.thickness.source()))
-    results = estimate_areas(areas_from_layer(layers.zones), inputs)
+    options = TargetOptions(exploration_planned=SAMPLE_PLAN, timeframe=SAMPLE_TIMEFRAME)
+    results = estimate_areas(areas_from_layer(layers.zones), inputs, target=options)
     targets = ReportTargets.checked(*(out / f"{stem}.{suffix}" for suffix in ("pdf", "csv", "gpkg")))
     return write_report(results, inputs, ReportLayers([layers.zones], layers.grade, layers.region),
-                        meta_from_settings(), targets)
+                        meta_from_settings(), targets,
+                        target_options=options)

@@ -57,6 +57,7 @@ from .inputs_panel import InputsPanel, InputsState
 from .map_tool import SurveyAreaTool
 from .result_panel import ResultPanel
 from .task_slots import TaskSlots
+from .target_inputs import TargetInputs
 
 OBJECT_NAME = "RareEarthExplorerDock"
 TITLE = "Rare Earth Explorer"
@@ -138,6 +139,7 @@ class ExplorerDock(QgsDockWidget):
         self.toggle_action.setToolTip("Show or hide the Rare Earth Explorer panel")
 
         self.inputs = InputsPanel()
+        self.target_inputs = TargetInputs()
         self.model = AreasModel(self)
         self.table = AreasTable(self.model)
         self.result = ResultPanel()
@@ -193,7 +195,9 @@ class ExplorerDock(QgsDockWidget):
         inputs_box = QgsCollapsibleGroupBox("Inputs")  # folds away once set, leaving room for the chart
         inputs_box.setSettingGroup("rare_earth_inputs")
         inputs_box.setSaveCollapsedState(True)
-        QVBoxLayout(inputs_box).addWidget(self.inputs)
+        inputs_layout = QVBoxLayout(inputs_box)
+        inputs_layout.addWidget(self.inputs)
+        inputs_layout.addWidget(self.target_inputs)
 
         areas = QWidget()
         areas_layout = QVBoxLayout(areas)
@@ -248,6 +252,8 @@ class ExplorerDock(QgsDockWidget):
         for signal, slot in self._connections():
             signal.connect(slot)
         self.inputs.changed.connect(self._inputs_changed)
+        self.target_inputs.window_changed.connect(self._inputs_changed)  # the depth window moves every figure
+        self.target_inputs.ranges_changed.connect(self._target_ranges_changed)
         self.table.areaSelected.connect(self.select_area)
         self.table.renameRequested.connect(self._rename_requested)
         self.table.removeRequested.connect(self._remove_requested)
@@ -286,7 +292,7 @@ class ExplorerDock(QgsDockWidget):
 
     def current_inputs(self, report: bool = False) -> EstimateInputs | None:
         try:
-            return self.inputs.inputs()
+            return self.target_inputs.with_window(self.inputs.inputs())
         except TonnageInputError as error:
             if report:
                 self._push(str(error))
@@ -511,14 +517,25 @@ class ExplorerDock(QgsDockWidget):
             unit = row.inputs.params.grade_unit if row.inputs is not None else self.inputs.unit()
             self.result.show_area(row.name, row.result, unit, row.error, stale=self.model.is_stale(row))
 
+    def _target_ranges_changed(self) -> None:
+        """New ranges change only the selected area's target (its curve comes along in the same task)."""
+        inputs = self.current_inputs()
+        if self.selected is not None and inputs is not None:
+            self._start_curve(self.selected, inputs)
+
     def _start_curve(self, key: AreaKey, inputs: EstimateInputs) -> None:
         row = self.model.row_for(key)
         if row is None:
             return
         cutoffs = chart_cutoffs(inputs.params.grade_unit, inputs.params.cutoff)
         job = EstimateJob.copy_of(key, row.geometry, row.crs)
+        try:
+            target = self.target_inputs.options()
+        except TonnageInputError as error:
+            target = None
+            self.result.target.show_message(str(error))
         self.slots.start(EstimateTask(f"Rare Earth: grade-tonnage curve of {row.name}", [job], inputs,
-                                      self._curve_done, cutoffs), CURVE)
+                                      self._curve_done, cutoffs, target), CURVE)
 
     def _curve_done(self, task: EstimateTask, ok: bool) -> None:
         key = task.jobs[0].key
@@ -529,6 +546,11 @@ class ExplorerDock(QgsDockWidget):
         elif key in task.outcome.curves:
             self.result.show_curve(task.outcome.curves[key], task.inputs.params.grade_unit,
                                    task.inputs.params.cutoff)
+        target = task.outcome.targets.get(key)
+        if isinstance(target, str):
+            self.result.target.show_message(target)
+        elif target is not None:
+            self.result.target.show_target(target)
 
     # Drawing ------------------------------------------------------------------------------------------------
     def _draw_toggled(self, checked: bool) -> None:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsTask
 
 from .. import log
+from ..core.exploration_target import ExplorationTarget
 from ..core.tonnage import TonnageInputError, TonnageResult, reusing_open_rasters
-from ..estimation import EstimateInputs, curve_for_geometry, estimate_geometry
+from ..estimation import EstimateInputs, curve_for_geometry, estimate_geometry, target_for_geometry
+from ..report.target_options import TargetOptions
 from .areas_model import AreaKey
 
 
@@ -37,6 +39,7 @@ class EstimateOutcome:
     results: dict[AreaKey, TonnageResult] = field(default_factory=dict)
     curves: dict[AreaKey, list[TonnageResult]] = field(default_factory=dict)
     errors: dict[AreaKey, str] = field(default_factory=dict)
+    targets: dict[AreaKey, ExplorationTarget | str] = field(default_factory=dict)  # or why there is none
 
 
 class EstimateTask(QgsTask):
@@ -44,11 +47,12 @@ class EstimateTask(QgsTask):
 
     def __init__(self, description: str, jobs: Sequence[EstimateJob], inputs: EstimateInputs,
                  on_done: Callable[[EstimateTask, bool], None] | None,
-                 cutoffs: Sequence[float] | None = None) -> None:
+                 cutoffs: Sequence[float] | None = None, target: TargetOptions | None = None) -> None:
         super().__init__(description, QgsTask.CanCancel)
         self.jobs = list(jobs)
         self.inputs = inputs
         self.cutoffs = None if cutoffs is None else list(cutoffs)
+        self.target = target  # with a curve: the exploration target of each job too
         self.on_done = on_done
         self.outcome = EstimateOutcome()
 
@@ -66,6 +70,8 @@ class EstimateTask(QgsTask):
                 else:
                     self.outcome.curves[job.key] = curve_for_geometry(job.geometry, job.crs, self.inputs,
                                                                       self.cutoffs)
+                    if self.target is not None and not self.isCanceled():
+                        self._target(job)
             except TonnageInputError as error:
                 self.outcome.errors[job.key] = str(error)
             except Exception as error:  # an engine bug must not kill QGIS; details go to the log
@@ -73,6 +79,14 @@ class EstimateTask(QgsTask):
                 log.logger.error("Estimate of %s failed:\n%s", job.key, traceback.format_exc())
             self.setProgress(100.0 * (number + 1) / len(self.jobs))
         return not self.isCanceled()
+
+    def _target(self, job: EstimateJob) -> None:
+        options = self.target
+        try:
+            self.outcome.targets[job.key] = target_for_geometry(job.geometry, job.crs, self.inputs, options.ranges,
+                                                                options.draws, options.seed)
+        except TonnageInputError as error:
+            self.outcome.targets[job.key] = str(error)
 
     def finished(self, result: bool) -> None:
         if self.on_done is not None:

@@ -46,7 +46,8 @@ from ..report.meta import meta_from_settings, remember
 from ..report.naming import safe_file_stem
 from ..report.texts import DEFAULT_TITLE, ReportMeta
 from ..settings import Settings
-from .survey_store import find_layer
+from ..report.target_options import options_from_settings
+from ..survey_store import find_layer
 
 FID_ROLE = Qt.UserRole + 1
 
@@ -206,10 +207,12 @@ class ExportReportDialog(QDialog):
         Settings.report_folder.set(str(Path(targets.pdf).parent))
         meta = meta_from_settings(typed.title, typed.author, typed.organisation, typed.logo)
         report_layers = ReportLayers(layers, self.grade.currentLayer(), layer_by_role(self.project, ROLE_REGION))
+        target_options = options_from_settings()  # the dock's Exploration target group keeps them there
         self.buttons.setEnabled(False)
 
         def run(task: QgsTask):
-            return estimate_areas(areas, inputs, progress=task.setProgress, cancelled=task.isCanceled)
+            return estimate_areas(areas, inputs, progress=task.setProgress, cancelled=task.isCanceled,
+                                  target=target_options)
 
         def finished(error, results=None):
             self.buttons.setEnabled(True)
@@ -219,7 +222,8 @@ class ExportReportDialog(QDialog):
                     raise error
                 if results is None:
                     raise ReportError("the report export was cancelled")
-                paths = write_report(results, inputs, report_layers, meta, targets)
+                paths = write_report(results, inputs, report_layers, meta, targets,
+                                     target_options=target_options)
             except Exception as problem:
                 log.logger.error("Report export failed: %s", problem)
                 QMessageBox.warning(self, "Export report", str(problem))

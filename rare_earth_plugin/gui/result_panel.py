@@ -16,6 +16,7 @@ from qgis.PyQt.QtWidgets import (
 from ..core import display
 from ..core.tonnage import TonnageResult
 from .chart import GradeTonnageChart
+from .target_statement import TargetStatement
 
 
 class ResultPanel(QWidget):
@@ -53,6 +54,8 @@ class ResultPanel(QWidget):
         figures.setColumnStretch(1, 1)
         figures.setColumnStretch(3, 1)
         layout.addLayout(figures)
+        self.target = TargetStatement(self)  # the area's target as ranges, above the single base figures' notes
+        layout.addWidget(self.target)
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: #a05a00")
@@ -78,6 +81,7 @@ class ResultPanel(QWidget):
             self.curve = []
             self.chart.show_message("Computing the grade-tonnage curve…" if curve_pending else
                                     "The grade-tonnage curve follows when the area is finished")
+            self.target.show_message("Computing the exploration target…" if name else "")
         self.name, self.result, self.unit = name, result, unit
         title = name or "No area selected"
         if stale and result is not None:

@@ -31,7 +31,9 @@ from ..report.errors import ReportError
 from ..report.export import ReportTargets, write_report
 from ..report.layout_builder import ReportLayers
 from ..report.meta import meta_from_settings
+from .exploration_target import RangeChecks, add_target_parameters
 from .raster_inputs import GRADE, HELP_COMMON, add_raster_parameters, cutoff_parameter, inputs_from_parameters
+from .report_statement import add_statement_parameters, target_options_from_parameters
 
 INPUT = "INPUT"
 OUTPUT_PDF = "OUTPUT_PDF"
@@ -50,7 +52,7 @@ def _in_project(layer: QgsMapLayer, context: QgsProcessingContext) -> bool:
     return project is not None and project.mapLayer(layer.id()) is not None
 
 
-class ExportReportAlgorithm(QgsProcessingAlgorithm):
+class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
     def name(self) -> str:
         return "exportreport"
 
@@ -85,6 +87,8 @@ class ExportReportAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             LOGO, "Logo image (PNG, JPEG or SVG; empty: the last one used)", optional=True,
             fileFilter="Images (*.png *.jpg *.jpeg *.svg)"))
+        add_target_parameters(self)
+        add_statement_parameters(self)
         self.addParameter(QgsProcessingParameterFileDestination(
             OUTPUT_PDF, "Report (PDF)", "PDF files (*.pdf)"))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -96,6 +100,7 @@ class ExportReportAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
         inputs = inputs_from_parameters(self, parameters, context)
+        options = target_options_from_parameters(self, parameters, context, inputs.params)
         layer = self.parameterAsVectorLayer(parameters, INPUT, context)
         grade = self.parameterAsRasterLayer(parameters, GRADE, context)
         outputs = {key: self.parameterAsFileOutput(parameters, key, context)
@@ -114,13 +119,14 @@ class ExportReportAlgorithm(QgsProcessingAlgorithm):
             areas = areas_from_layer(layer)
             feedback.pushInfo(f"Estimating {len(areas)} area(s) from '{layer.name()}'")
             results = estimate_areas(areas, inputs, progress=lambda p: feedback.setProgress(0.8 * p),
-                                     cancelled=feedback.isCanceled)
+                                     cancelled=feedback.isCanceled, target=options)
             feedback.pushInfo("Writing the report")
             region = layer_by_role(context.project(), ROLE_REGION) if context.project() is not None else None
             meta = meta_from_settings(*(self.parameterAsString(parameters, key, context).strip()
                                         for key in (TITLE, AUTHOR, ORGANISATION)),
                                       logo=self.parameterAsFile(parameters, LOGO, context) or "")
-            write_report(results, inputs, ReportLayers([layer], grade, region), meta, targets)
+            write_report(results, inputs, ReportLayers([layer], grade, region), meta, targets,
+                         target_options=options)
         except (ReportError, TonnageInputError) as error:
             raise QgsProcessingException(str(error)) from None
         feedback.setProgress(100)

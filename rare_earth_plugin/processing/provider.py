@@ -6,6 +6,7 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .estimate_tonnage import EstimateTonnageAlgorithm
+from .exploration_target import ExplorationTargetAlgorithm
 from .export_report import ExportReportAlgorithm
 from .grade_tonnage_curve import GradeTonnageCurveAlgorithm
 from .tonnage_algorithm import plugin_icon
@@ -28,3 +29,4 @@ class RareEarthProvider(QgsProcessingProvider):
         self.addAlgorithm(EstimateTonnageAlgorithm())
         self.addAlgorithm(GradeTonnageCurveAlgorithm())
         self.addAlgorithm(ExportReportAlgorithm())
+        self.addAlgorithm(ExplorationTargetAlgorithm())

@@ -37,6 +37,10 @@ DENSITY = "DENSITY"
 DENSITY_RASTER = "DENSITY_RASTER"
 THICKNESS = "THICKNESS"
 THICKNESS_RASTER = "THICKNESS_RASTER"
+TOP_DEPTH = "TOP_DEPTH"
+TOP_DEPTH_RASTER = "TOP_DEPTH_RASTER"
+MIN_DEPTH = "MIN_DEPTH"
+MAX_DEPTH = "MAX_DEPTH"
 
 #: What the Processing dialog calls the parameters; messages name them so, with the id for scripts.
 LABELS = {GRADE: "Grade raster (TREO)", GRADE_BAND: "Grade band", THICKNESS: "Constant thickness (m)",
@@ -68,6 +72,9 @@ HELP_COMMON = (
     "tonnes = ore tonnes × grade; TREE (metal) = TREO / 1.20. Give exactly one of a constant thickness or a "
     "thickness raster; a density raster, when given, replaces the constant density. Areas are in m², masses "
     "in tonnes.</p>"
+    "<p>Depth window: with a depth to the top of mineralisation (TOP_DEPTH, or a TOP_DEPTH_RASTER) and a "
+    "MIN_DEPTH / MAX_DEPTH below surface, a cell counts only the part of [top, top + thickness] inside "
+    "[MIN_DEPTH, MAX_DEPTH] (empty: unbounded).</p>"
     "<p>Results are <b>exploration targets</b> (GKZ-style prognostic figures), not Mineral Resources.</p>"
 )
 
@@ -88,6 +95,21 @@ def add_raster_parameters(alg: QgsProcessingAlgorithm,
     alg.addParameter(QgsProcessingParameterNumber(
         THICKNESS, LABELS[THICKNESS], QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
     alg.addParameter(QgsProcessingParameterRasterLayer(THICKNESS_RASTER, LABELS[THICKNESS_RASTER], optional=True))
+    add_depth_window_parameters(alg)
+
+
+def add_depth_window_parameters(alg: QgsProcessingAlgorithm) -> None:
+    """Depth to the top of mineralisation (constant or raster) and the depth window counted (m below
+    surface): the thickness counts only where [top, top + thickness] overlaps [MIN_DEPTH, MAX_DEPTH]."""
+    alg.addParameter(QgsProcessingParameterNumber(
+        TOP_DEPTH, "Depth to the top of mineralisation (m)", QgsProcessingParameterNumber.Double, 0.0,
+        optional=True, minValue=0.0))  # optional: models saved before it existed stay valid
+    alg.addParameter(QgsProcessingParameterRasterLayer(
+        TOP_DEPTH_RASTER, "Top-of-mineralisation depth raster (m), replaces the constant depth", optional=True))
+    for name, label in ((MIN_DEPTH, "Minimum depth counted (m below surface; empty: from surface)"),
+                        (MAX_DEPTH, "Maximum depth counted (m below surface; empty: no limit)")):
+        alg.addParameter(QgsProcessingParameterNumber(
+            name, label, QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
 
 
 def cutoff_parameter() -> QgsProcessingParameterNumber:
@@ -120,6 +142,15 @@ def check_thickness_choice(parameters: dict[str, Any]) -> str:
         return ""
     problem = "both are set" if given == 2 else "neither is set"
     return f"Give exactly one of {label(THICKNESS)} and {label(THICKNESS_RASTER)}: {problem}."
+
+
+def check_depth_window(parameters: dict[str, Any]) -> str:
+    """An error message when both MIN_DEPTH and MAX_DEPTH are given and the window is empty; '' when fine."""
+    try:
+        low, high = (float(parameters[name]) for name in (MIN_DEPTH, MAX_DEPTH))
+    except (KeyError, TypeError, ValueError):
+        return ""  # one unset (or an expression Processing evaluates later)
+    return "" if low < high else f"{MIN_DEPTH}: must be less than {MAX_DEPTH} ({low:g} m >= {high:g} m)"
 
 
 def grade_unit(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
@@ -182,11 +213,30 @@ def inputs_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, An
             thickness=(alg.parameterAsDouble(parameters, THICKNESS, context)
                        if is_set(parameters.get(THICKNESS)) else None),
             thickness_raster=_optional_raster_file(alg, parameters, THICKNESS_RASTER, context),
+            **depth_window_from_parameters(alg, parameters, context),
         )
         params.validate()  # once here, rather than once per feature inside the engine
     except (TonnageInputError, ValueError) as error:
         raise QgsProcessingException(str(error)) from None
     return EstimateInputs(grade_path=grade_path, params=params)
+
+
+def depth_window_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, Any],
+                                 context: QgsProcessingContext) -> dict[str, Any]:
+    """``TonnageParams`` keywords of the depth window; an algorithm without these parameters gets none."""
+    if alg.parameterDefinition(TOP_DEPTH) is None:
+        return {}
+
+    def optional(name: str) -> float | None:
+        return alg.parameterAsDouble(parameters, name, context) if is_set(parameters.get(name)) else None
+
+    window = {"top_depth": optional(TOP_DEPTH) or 0.0,
+              "top_depth_raster": _optional_raster_file(alg, parameters, TOP_DEPTH_RASTER, context),
+              "min_depth": optional(MIN_DEPTH), "max_depth": optional(MAX_DEPTH)}
+    problem = check_depth_window({MIN_DEPTH: window["min_depth"], MAX_DEPTH: window["max_depth"]})
+    if problem:
+        raise TonnageInputError(problem)
+    return window
 
 
 def _raster_file(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str,

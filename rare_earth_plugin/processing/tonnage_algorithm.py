@@ -32,7 +32,7 @@ from qgis.PyQt.QtGui import QIcon
 from ..core.tonnage import TonnageInputError, TonnageResult
 from ..estimation import EstimateInputs, crs_for_engine, curves_for_geometries
 from ..paths import resource
-from .raster_inputs import check_thickness_choice, inputs_from_parameters
+from .raster_inputs import check_depth_window, check_thickness_choice, inputs_from_parameters
 
 INPUT = "INPUT"
 OUTPUT = "OUTPUT"
@@ -82,7 +82,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
 
     def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
                              context: QgsProcessingContext) -> tuple[bool, str]:
-        problem = check_thickness_choice(parameters)
+        problem = check_thickness_choice(parameters) or check_depth_window(parameters)
         if problem:
             return False, problem
         return super().checkParameterValues(parameters, context)

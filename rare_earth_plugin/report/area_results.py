@@ -17,12 +17,14 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
+from ..core.exploration_target import ExplorationTarget
 from ..core.grade_tonnage_chart import chart_cutoffs
 from ..core.tonnage import TonnageResult, reusing_open_rasters
 from ..core.units import standard_cutoffs
-from ..estimation import EstimateInputs, curve_for_geometry
+from ..estimation import EstimateInputs, curve_for_geometry, target_for_geometry
 from .errors import ReportError
 from .figures import AreaFigures
+from .target_options import TargetOptions
 
 NAME_FIELDS = ("name", "Name", "NAME", "zone", "title")
 KIND_FIELD = "kind"
@@ -48,6 +50,7 @@ class AreaResult:
     figures: AreaFigures  # at the chosen cut-off
     cutoff_table: tuple[AreaFigures, ...]  # at the standard cut-offs
     chart_curve: tuple[TonnageResult, ...]  # finer, for the chart; in the inputs' grade unit
+    target: ExplorationTarget | None = None  # the ranges the report headlines (see target_section)
 
 
 def _text(value: object) -> str:
@@ -85,9 +88,11 @@ def areas_from_layer(layer: QgsVectorLayer, feature_ids: Iterable[int] | None = 
 
 def estimate_areas(areas: Sequence[ReportArea], inputs: EstimateInputs,
                    progress: Callable[[float], None] | None = None,
-                   cancelled: Callable[[], bool] | None = None) -> list[AreaResult]:
+                   cancelled: Callable[[], bool] | None = None,
+                   target: TargetOptions | None = None) -> list[AreaResult]:
     """Estimate every area; raises ``ReportError`` for an empty selection and ``TonnageInputError`` for bad
-    inputs. ``progress`` receives 0-100; ``cancelled`` returning True stops with ``ReportError``."""
+    inputs. ``progress`` receives 0-100; ``cancelled`` returning True stops with ``ReportError``. With
+    ``target``, each area also gets its exploration target."""
     if not areas:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
     unit = inputs.params.grade_unit
@@ -107,6 +112,8 @@ def estimate_areas(areas: Sequence[ReportArea], inputs: EstimateInputs,
                 cutoff_table=tuple(AreaFigures.from_result(area.name, area.kind, result, unit)
                                    for result in curve[: len(table_cuts)]),
                 chart_curve=tuple(curve[len(table_cuts):]),
+                target=None if target is None else target_for_geometry(
+                    area.geometry, area.crs, inputs, target.ranges, target.draws, target.seed),
             ))
             if progress is not None:
                 progress(100.0 * (number + 1) / len(areas))

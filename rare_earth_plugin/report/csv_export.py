@@ -14,9 +14,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..core.exploration_target import ExplorationTarget
+from ..core.target_fields import TARGET_FIELDS, TEXT_FIELDS, target_values, text_values
 from .figures import COLUMNS, AreaFigures
 
 CSV_FIELDS: tuple[str, ...] = (*(column.key for column in COLUMNS), "cutoff_pct", "warnings")
+#: The exploration-target fields after those, named and valued as in ``rareearth:explorationtarget``.
+TARGET_CSV_FIELDS: tuple[str, ...] = (*TARGET_FIELDS, *TEXT_FIELDS)
 #: First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -28,6 +32,8 @@ def neutralised(text: str) -> str:
 
 def csv_value(value: object) -> object:
     """Numbers in full precision (untouched, even when negative), text neutralised."""
+    if value is None:
+        return ""
     if isinstance(value, float):
         return "" if math.isnan(value) else repr(value)
     if isinstance(value, (int, bool)):
@@ -37,13 +43,17 @@ def csv_value(value: object) -> object:
     return neutralised(str(value)) if value is not None else ""
 
 
-def write_csv(rows: Sequence[AreaFigures], path: Path) -> Path:
-    """Write ``rows`` to ``path`` (a new file), flushed and synced to the disk; returns ``path``."""
+def write_csv(rows: Sequence[AreaFigures], path: Path,
+              targets: Sequence[ExplorationTarget | None] | None = None) -> Path:
+    """Write ``rows`` to ``path`` (a new file), flushed and synced to the disk; returns ``path``. With
+    ``targets`` (one per row), the exploration-target fields follow."""
     with Path(path).open("w", encoding="utf-8-sig", newline="") as stream:
         writer = csv.writer(stream)
-        writer.writerow(CSV_FIELDS)
-        for row in rows:
-            writer.writerow([csv_value(getattr(row, field)) for field in CSV_FIELDS])
+        writer.writerow(CSV_FIELDS + (TARGET_CSV_FIELDS if targets is not None else ()))
+        for number, row in enumerate(rows):
+            extra = [] if targets is None else \
+                [csv_value(value) for value in target_values(targets[number]) + text_values(targets[number])]
+            writer.writerow([csv_value(getattr(row, field)) for field in CSV_FIELDS] + extra)
         stream.flush()
         os.fsync(stream.fileno())
     return Path(path)

@@ -23,6 +23,7 @@ from .gpkg_export import write_gpkg
 from .layout_builder import BuiltReport, ReportLayers, build_report_layout
 from .naming import check_output_file
 from .pdf_check import PdfCheckError, check_pdf
+from .target_options import TargetOptions
 from .texts import ReportMeta
 
 PDF_DPI = 150
@@ -84,18 +85,20 @@ def export_pdf(built: BuiltReport, path: Path) -> Path:
 
 
 def write_report(results: Sequence[AreaResult], inputs: EstimateInputs, layers: ReportLayers,
-                 meta: ReportMeta, targets: ReportTargets) -> list[Path]:
+                 meta: ReportMeta, targets: ReportTargets, target_options: TargetOptions | None = None
+                 ) -> list[Path]:
     """Build the layout and write every requested file; returns the paths written. On any failure a
     ``ReportError`` says what, and the earlier files are as they were."""
     if not results:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
     with FileSet(targets.labelled()) as files:
-        built = build_report_layout(results, inputs, layers, meta, files.work_folder())
+        built = build_report_layout(results, inputs, layers, meta, files.work_folder(),
+                                    target_options=target_options)
         with files.writing(targets.pdf) as path:
             export_pdf(built, path)
         if targets.csv is not None:
             with files.writing(targets.csv) as path:
-                write_csv([result.figures for result in results], path)
+                write_csv([result.figures for result in results], path, [result.target for result in results])
         if targets.gpkg is not None:
             with files.writing(targets.gpkg) as path:
                 write_gpkg(results, path)

@@ -26,8 +26,9 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
+from ..core.target_fields import TARGET_FIELDS, target_values, text_values
 from .area_results import AreaResult
-from .csv_export import CSV_FIELDS
+from .csv_export import CSV_FIELDS, TARGET_CSV_FIELDS
 from .errors import ReportError
 from .figures import COLUMNS_BY_KEY
 from .file_set import fsync_file
@@ -41,6 +42,8 @@ def _fields() -> QgsFields:
         column = COLUMNS_BY_KEY.get(key)
         numeric = column is not None and column.numeric
         fields.append(QgsField(key, QVariant.Double if numeric else QVariant.String))
+    for key in TARGET_CSV_FIELDS:  # the exploration target, as rareearth:explorationtarget writes it
+        fields.append(QgsField(key, QVariant.Double if key in TARGET_FIELDS else QVariant.String))
     return fields
 
 
@@ -107,7 +110,8 @@ def write_gpkg(results: Sequence[AreaResult], path: Path) -> Path:
         geometry.convertToMultiType()
         feature = QgsFeature(fields)
         feature.setGeometry(geometry)
-        feature.setAttributes([_value(getattr(result.figures, key)) for key in CSV_FIELDS])
+        feature.setAttributes([_value(getattr(result.figures, key)) for key in CSV_FIELDS]
+                              + target_values(result.target) + text_values(result.target))
         if not writer.addFeature(feature):
             message = writer.errorMessage()
             del writer

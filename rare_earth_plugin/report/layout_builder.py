@@ -66,6 +66,7 @@ from ..core.tonnage import TonnageParams
 from ..estimation import EstimateInputs
 from ..paths import resource, sample_data, sample_data_dir
 from . import map_frame
+from . import target_section
 from .area_results import AreaResult
 from .chart import write_chart
 from .errors import ReportError
@@ -73,6 +74,7 @@ from .figures import COLUMNS, CUTOFF_COLUMNS, Column, formatted, table_rows
 from .naming import unique_stems
 from .texts import DISCLAIMER, SAMPLE_NOTE, ReportMeta, assumptions_text
 from .world_map import world_layer
+from .target_options import TargetOptions
 
 TEMPLATE = resource("templates", "report.qpt")
 SUMMARY_PAGE = 0
@@ -426,12 +428,19 @@ def _fill_summary(layout: QgsPrintLayout, results: Sequence[AreaResult], map_lay
             _fill_legend(legend, main_map, map_layers, grade_unit)
 
     table = _table(layout, "areas_table", SUMMARY_PAGE)
-    rows = table_rows([result.figures for result in results], COLUMNS)
-    _fill_table(table, COLUMNS, rows, SUMMARY_WIDTHS)
-    _fit_summary_rows(table, rows)
+    if target_section.has_targets(results):  # the targets' ranges are the headline, never base figures
+        columns, rows = target_section.SUMMARY_COLUMNS, [target_section.summary_row(r) for r in results]
+        widths = target_section.SUMMARY_WIDTHS
+        target_section.add_summary_caution(layout, SUMMARY_PAGE, results)
+    else:
+        columns, rows = COLUMNS, table_rows([result.figures for result in results], COLUMNS)
+        widths = SUMMARY_WIDTHS
+    _fill_table(table, columns, rows, widths)
+    _fit_summary_rows(table, rows, columns, widths)
 
 
-def _fit_summary_rows(table: QgsLayoutItemManualTable, rows: list[list[str]]) -> None:
+def _fit_summary_rows(table: QgsLayoutItemManualTable, rows: list[list[str]],
+                      columns: Sequence[Column] = COLUMNS, widths: Sequence[float] = ()) -> None:
     """A frame clips rows that do not fit; keep the ones that do and say where the others are, rather than
     silently dropping areas from the summary."""
     table.setWrapBehavior(QgsLayoutTable.WrapText)
@@ -441,7 +450,8 @@ def _fit_summary_rows(table: QgsLayoutItemManualTable, rows: list[list[str]]) ->
         shown -= 1
         hidden = len(rows) - (shown - 1)
         note = f"… and {hidden} more area{'s' if hidden > 1 else ''}: see their pages and the CSV"
-        _fill_table(table, COLUMNS, [*rows[:shown - 1], [note] + [""] * (len(COLUMNS) - 1)], SUMMARY_WIDTHS)
+        _fill_table(table, columns, [*rows[:shown - 1], [note] + [""] * (len(columns) - 1)],
+                    widths or SUMMARY_WIDTHS)
 
 
 #: Widths (mm) of the summary table's name and kind columns; the numeric columns share the rest.
@@ -476,7 +486,8 @@ def _fill_area_page(layout: QgsPrintLayout, page: int, result: AreaResult, map_l
         _link_scalebar(scalebar, area_map)
 
     figure_column = Column("figure", "Figure", str, numeric=False)
-    value_column = Column("value", f"At cut-off {formatted(figures, 'cutoff_pct')} % TREO", str)
+    value_column = Column("value", f"{'Base case, ' if result.target is not None else ''}at cut-off "
+                                   f"{formatted(figures, 'cutoff_pct')} % TREO", str)
     rows = [[next(c.title for c in (*COLUMNS, *CUTOFF_COLUMNS) if c.key == key), formatted(figures, key)]
             for key in FIGURE_ROWS]
     _fill_table(_table(layout, "area_figures", page), (figure_column, value_column), rows, (60,))
@@ -487,6 +498,7 @@ def _fill_area_page(layout: QgsPrintLayout, page: int, result: AreaResult, map_l
     size = picture.sizeWithUnits()
     write_chart(result.chart_curve, params.grade_unit, params.cutoff, chart, size.width(), size.height())
     picture.setPicturePath(str(chart), QgsLayoutItemPicture.FormatRaster)
+    target_section.add_area_target(layout, page, result, chart.with_name(f"target_{chart.name}"))
 
 
 #: The logo's box at the summary page's top right (mm): right edge, top, width, height.
@@ -555,7 +567,8 @@ def _overlap_notes(results: Sequence[AreaResult], project: QgsProject) -> list[s
 
 
 def build_report_layout(results: Sequence[AreaResult], inputs: EstimateInputs, layers: ReportLayers,
-                        meta: ReportMeta, work_dir: Path, template: Path = TEMPLATE) -> BuiltReport:
+                        meta: ReportMeta, work_dir: Path, template: Path = TEMPLATE,
+                        target_options: TargetOptions | None = None) -> BuiltReport:
     """The filled layout: summary page, then one page per result in order. Charts go to ``work_dir``."""
     if not results:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
@@ -597,5 +610,6 @@ def build_report_layout(results: Sequence[AreaResult], inputs: EstimateInputs, l
         chart = work_dir / f"chart_{number + 1:03d}_{stem}.png"
         _fill_area_page(layout, AREA_PAGE + number, result, page_layers, project, inputs.params, chart)
         built.chart_paths.append(chart)
+    target_section.add_basis_page(layout, results, target_options or TargetOptions(), meta.title)
     layout.refresh()
     return built

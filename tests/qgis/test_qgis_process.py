@@ -21,7 +21,7 @@ from osgeo import ogr
 REPO = Path(__file__).resolve().parents[2]
 STAGED = REPO / "build" / "rare_earth_plugin"
 PLUGIN = STAGED.name
-ALGORITHMS = ("rareearth:estimatetonnage", "rareearth:gradetonnagecurve")
+ALGORITHMS = ("rareearth:estimatetonnage", "rareearth:gradetonnagecurve", "rareearth:explorationtarget")
 
 
 def _qgis_process() -> str | None:
@@ -118,3 +118,25 @@ def test_run_on_the_sample_zones(qgis_process, sample_paths, tmp_path) -> None:
     curve = [r for r in read_rows(table) if r["name"] == "Irgiz"]
     assert len(curve) > 1 and curve[0]["ore_t"] > 0
     assert all(a["ore_t"] >= b["ore_t"] for a, b in zip(curve, curve[1:]))
+
+
+def test_exploration_target_through_qgis_process(qgis_process, sample_paths, make_raster, make_polygons, grid,
+                                                 tmp_path) -> None:
+    grade = make_raster(np.full((10, 10), 0.2))
+    zones = make_polygons([(grid.box(1, 1, 5, 4), "block")])
+    out = tmp_path / "target.gpkg"
+    qgis_process.run("rareearth:explorationtarget", INPUT=zones, GRADE=grade, THICKNESS=10, TOP_DEPTH=5,
+                     MAX_DEPTH=14, DENSITY_RANGE="2.4,2.6,2.8", DRAWS=2000, SEED=3, OUTPUT=out)
+    [row] = read_rows(out)
+    area = 4 * 3 * grid.cell ** 2
+    # [5, 5 + 10 t] cut at 14 m: 8 m at t = 0.8, 9 m (capped) at t = 1 and 1.2.
+    assert row["ore_t_low"] == pytest.approx(area * 8 * 2.4)
+    assert row["ore_t_base"] == pytest.approx(area * 9 * 2.6)
+    assert row["ore_t_high"] == pytest.approx(area * 9 * 2.8)
+    assert row["ore_t_p90"] <= row["ore_t_p50"] <= row["ore_t_p10"]
+
+    sample = tmp_path / "zones_target.gpkg"
+    qgis_process.run("rareearth:explorationtarget", INPUT=sample_paths.zones, GRADE=sample_paths.grade,
+                     THICKNESS_RASTER=sample_paths.thickness, CUTOFF=0.05, MAX_DEPTH=300, OUTPUT=sample)
+    irgiz = next(r for r in read_rows(sample) if r["name"] == "Irgiz")
+    assert 0 < irgiz["treo_t_p90"] < irgiz["treo_t_p50"] < irgiz["treo_t_p10"]

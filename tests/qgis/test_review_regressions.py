@@ -107,7 +107,7 @@ def test_report_from_a_file_draws_areas_as_outlines_over_the_grades(rare_earth_p
     fill_alphas = []
     real_write = export_report.write_report
 
-    def spy(results, inputs, layers, meta, targets):
+    def spy(results, inputs, layers, meta, targets, **options):
         fill_alphas.extend(layer.renderer().symbol().color().alpha() for layer in layers.area_layers)
         return real_write(results, inputs, layers, meta, targets)
 
@@ -124,7 +124,7 @@ def test_report_keeps_the_style_of_a_project_layer(rare_earth_provider, make_ras
     zones = QgsVectorLayer(make_polygons([(grid.box(1, 1, 5, 4), "block")]), "zones", "ogr")
     zones.renderer().setSymbol(QgsFillSymbol.createSimple({"color": "255,0,0,255"}))
     QgsProject.instance().addMapLayer(zones)
-    monkeypatch.setattr(export_report, "write_report", lambda *args: [])
+    monkeypatch.setattr(export_report, "write_report", lambda *args, **options: [])
     processing.run("rareearth:exportreport", {"INPUT": zones, "GRADE": grade, "THICKNESS": 1,
                                               "OUTPUT_PDF": str(tmp_path / "r.pdf")})
     assert zones.renderer().symbol().color().alpha() == 255

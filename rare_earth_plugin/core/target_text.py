@@ -1,0 +1,152 @@
+"""How an Exploration Target reads wherever it is shown (dock, report, Processing log): ranges rounded to two
+significant figures (three when two would print both ends alike), never one headline number, with the
+cautionary statement and the basis of the target in the words of the reporting codes.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .display import MISSING, unit_label
+from .exploration_target import CONVENTION, ExplorationTarget, TargetFigures
+from .target_ranges import TargetRanges
+from .units import convert_grade
+
+#: JORC 2012 Clause 17 / CRIRSCO template / KAZRC wording, in substance; shown next to the figures.
+CAUTION = ("Cautionary statement: the potential quantity and grade of this Exploration Target are conceptual "
+           "in nature; there has been insufficient exploration to estimate a Mineral Resource, and it is "
+           "uncertain whether further exploration will result in the estimation of a Mineral Resource.")
+REPORTING_CODES = ("JORC 2012", "KAZRC", "CRIRSCO template")
+RANGE_DASH = "–"
+
+
+def _decimals(value: float, figures: int) -> int:
+    """Decimals that show ``value`` with ``figures`` significant figures (negative: round to tens...)."""
+    if value == 0 or not math.isfinite(value):
+        return 0
+    return figures - 1 - math.floor(math.log10(abs(value)))
+
+
+def _format(value: float, decimals: int) -> str:
+    rounded = round(value, decimals)
+    return f"{rounded:,.{max(decimals, 0)}f}"
+
+
+def rounded_range(low: float, high: float) -> str:
+    """``low–high`` at the precision a target supports: each end to two significant figures (three when two
+    would print both ends alike); one number when they are equal."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return MISSING
+    low, high = min(low, high), max(low, high)
+    for figures in (2, 3):
+        first, second = (_format(value, _decimals(value, figures)) for value in (low, high))
+        if first != second:
+            return f"{first}{RANGE_DASH}{second}"
+    return second
+
+
+def rounded(value: float) -> str:
+    """One figure of a target (a percentile marked on a chart) to two significant figures."""
+    return _format(value, _decimals(value, 2)) if math.isfinite(value) else MISSING
+
+
+def tonnes_unit(top: float) -> tuple[float, str]:
+    """Divisor and unit for tonnages up to ``top``: Mt from 1 Mt, kt from 1 kt, else t."""
+    return (1e6, "Mt") if top >= 1e6 else (1e3, "kt") if top >= 1e3 else (1.0, "t")
+
+
+def tonnes_range(low: float, high: float) -> str:
+    """Tonnes as ``320–460 Mt`` (Mt from 1 Mt, kt from 1 kt, else t), both ends in one unit."""
+    top = max(abs(low), abs(high)) if math.isfinite(low) and math.isfinite(high) else 0.0
+    divisor, unit = tonnes_unit(top)
+    return f"{rounded_range(low / divisor, high / divisor)} {unit}"
+
+
+def grade_range(low: float, high: float, unit: str, shown_unit: str | None = None) -> str:
+    """Grades in ``unit`` shown in ``shown_unit`` (default ``unit``), e.g. ``0.18–0.23 % TREO``."""
+    shown = shown_unit or unit
+    return (f"{rounded_range(convert_grade(low, unit, shown), convert_grade(high, unit, shown))} "
+            f"{unit_label(shown)} TREO")
+
+
+def _statement(first: TargetFigures, second: TargetFigures, unit: str, shown_unit: str | None) -> str:
+    if not (first.ore_tonnes > 0 or second.ore_tonnes > 0):
+        return "no ore above the cut-off"
+    return (f"{tonnes_range(first.ore_tonnes, second.ore_tonnes)} at "
+            f"{grade_range(first.mean_grade, second.mean_grade, unit, shown_unit)}, containing "
+            f"{tonnes_range(first.treo_tonnes, second.treo_tonnes)} TREO")
+
+
+def percentile_statement(target: ExplorationTarget, shown_unit: str | None = None) -> str:
+    """``320–460 Mt at 0.18–0.23 % TREO, containing 0.6–1.0 Mt TREO`` from P90 to P10."""
+    return _statement(target.p90, target.p10, target.grade_unit, shown_unit)
+
+
+def case_statement(target: ExplorationTarget, shown_unit: str | None = None) -> str:
+    """The same from the low case to the high case."""
+    return _statement(target.low, target.high, target.grade_unit, shown_unit)
+
+
+def cutoff_text(target: ExplorationTarget, shown_unit: str | None = None) -> str:
+    shown = shown_unit or target.grade_unit
+    return f"{convert_grade(target.cutoff, target.grade_unit, shown):g} {unit_label(shown)} TREO"
+
+
+def convention_text(target: ExplorationTarget) -> str:
+    return (f"P90–P10 of {target.draws:,} Monte Carlo draws (seed {target.seed}, inputs independent); "
+            f"{CONVENTION}.")
+
+
+def window_text(target: ExplorationTarget) -> str:
+    """The depth window in words: the top of mineralisation and the depths counted."""
+    low, high = target.min_depth, target.max_depth
+    if low is None and high is None:
+        limits = "all of the thickness counted (no depth limits)"
+    elif high is None:
+        limits = f"counted below {low:g} m depth"
+    elif low is None:
+        limits = f"counted to {high:g} m depth"
+    else:
+        limits = f"counted between {low:g} m and {high:g} m depth"
+    return f"top of mineralisation {target.top_depth} below surface; {limits}"
+
+
+def ranges_lines(ranges: TargetRanges, density_is_factor: bool) -> list[str]:
+    """The three inputs (low / likely / high), saying which defaults are ours."""
+    def note(value, default) -> str:
+        return " (our default)" if value == default else ""
+
+    default = TargetRanges()
+    density = (f"Bulk density: density raster scaled by {ranges.density.text()} / {ranges.density.likely:g} "
+               f"(range {ranges.density.text()} t/m³){note(ranges.density, default.density)}"
+               if density_is_factor else
+               f"Bulk density: {ranges.density.text()} t/m³{note(ranges.density, default.density)}")
+    return [density,
+            f"Thickness factor: {ranges.thickness_factor.text()} on the thickness source"
+            f"{note(ranges.thickness_factor, default.thickness_factor)}",
+            f"Grade factor: {ranges.grade_factor.text()} on every grade, before the fixed cut-off"
+            f"{note(ranges.grade_factor, default.grade_factor)}"]
+
+
+def basis_lines(target: ExplorationTarget, shown_unit: str | None = None) -> list[str]:
+    """The basis of the target: inputs and ranges (triangular low / likely / high), window and method."""
+    return [
+        "Inputs, triangular (low / likely / high), drawn independently:",
+        *ranges_lines(target.ranges, target.density_is_factor),
+        f"Cut-off: {cutoff_text(target, shown_unit)}, fixed",
+        f"Depth window: {window_text(target)}",
+        f"Method: low / base / high cases with every input at its low / likely / high value; P90 / P50 / P10 "
+        f"from {target.draws:,} draws (seed {target.seed}); {CONVENTION}; each figure's percentiles taken "
+        "separately",
+    ]
+
+
+def target_summary(target: ExplorationTarget, shown_unit: str | None = None) -> str:
+    """The target as a statement: ranges first (P90–P10, then low–high cases), the convention, the caution."""
+    return "\n".join((
+        f"Exploration target: {percentile_statement(target, shown_unit)} (P90–P10)",
+        f"Low–high case: {case_statement(target, shown_unit)}",
+        f"Cut-off {cutoff_text(target, shown_unit)}; {convention_text(target)}",
+        CAUTION,
+    ))
+

@@ -1,0 +1,272 @@
+"""The dock's "Exploration target" group: the depth window, the three triangular ranges (low / likely / high),
+the simulation and the statement items of the report; collapsed by default, our defaults filled in, every
+choice remembered in the settings.
+
+The depth window applies to every figure the dock shows (it is part of the engine's parameters); the ranges
+only to the target of the selected area.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+
+from qgis.gui import QgsCollapsibleGroupBox, QgsDoubleSpinBox, QgsMapLayerComboBox, QgsSpinBox
+from qgis.PyQt.QtCore import pyqtSignal
+from qgis.PyQt.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QStackedWidget,
+    QWidget,
+)
+
+from ..core.exploration_target import DEFAULT_SEED, MAX_DRAWS
+from ..core.target_ranges import TargetRanges, Triangular
+from ..core.target_text import REPORTING_CODES
+from ..core.tonnage import TonnageInputError
+from ..estimation import EstimateInputs, raster_path
+from ..report.target_options import TargetOptions, options_from_settings, options_to_settings
+from ..settings import Settings
+from .inputs_panel import raster_layer_filter
+
+TOP_DEPTH, MIN_DEPTH, MAX_DEPTH = Settings.top_depth, Settings.min_depth, Settings.max_depth
+
+
+class TriangleRow(QWidget):
+    """Low, likely and high spin boxes in one row."""
+
+    changed = pyqtSignal()
+
+    def __init__(self, default: Triangular, bounds: tuple[float, float], decimals: int, suffix: str,
+                 tooltip: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.boxes = []
+        for name, value in zip(("low", "likely", "high"), (default.low, default.likely, default.high)):
+            box = QgsDoubleSpinBox()
+            box.setRange(*bounds)
+            box.setDecimals(decimals)
+            box.setSingleStep(10 ** -decimals * 5)
+            box.setSuffix(suffix)
+            box.setClearValue(value)
+            box.setToolTip(f"{tooltip} – {name} value (cleared: our default {value:g})")
+            box.valueChanged.connect(self.changed)
+            row.addWidget(box)
+            self.boxes.append(box)
+
+    def value(self) -> Triangular:
+        return Triangular(*(box.value() for box in self.boxes))
+
+    def set_value(self, value: Triangular) -> None:
+        for box, number in zip(self.boxes, (value.low, value.likely, value.high)):
+            box.blockSignals(True)
+            box.setValue(number)
+            box.blockSignals(False)
+
+
+class DepthLimit(QWidget):
+    """A depth with a "limit" check box: unchecked means unbounded."""
+
+    changed = pyqtSignal()
+
+    def __init__(self, label: str, default: float, tooltip: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.enabled = QCheckBox(label)
+        self.depth = QgsDoubleSpinBox()
+        self.depth.setRange(0.0, 10_000.0)
+        self.depth.setDecimals(1)
+        self.depth.setSuffix(" m")
+        self.depth.setValue(default)
+        self.depth.setEnabled(False)
+        for widget in (self.enabled, self.depth):
+            widget.setToolTip(tooltip)
+        self.enabled.toggled.connect(self.depth.setEnabled)
+        self.enabled.toggled.connect(self.changed)
+        self.depth.valueChanged.connect(self.changed)
+        row.addWidget(self.enabled)
+        row.addWidget(self.depth, 1)
+
+    def value(self) -> float | None:
+        return self.depth.value() if self.enabled.isChecked() else None
+
+    def set_value(self, value: float | None) -> None:
+        for widget in (self.enabled, self.depth):
+            widget.blockSignals(True)
+        self.enabled.setChecked(value is not None)
+        self.depth.setEnabled(value is not None)
+        if value is not None:
+            self.depth.setValue(value)
+        for widget in (self.enabled, self.depth):
+            widget.blockSignals(False)
+
+
+class TargetInputs(QgsCollapsibleGroupBox):
+    """Emits ``window_changed`` when the depth window changes (every figure changes) and ``ranges_changed``
+    when only the target's inputs do."""
+
+    window_changed = pyqtSignal()
+    ranges_changed = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Exploration target and depth window", parent)
+        self.setSaveCollapsedState(False)  # starts collapsed in every session: the defaults are filled in
+        self.setCollapsed(True)
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        self.top_source = QComboBox()
+        self.top_source.addItem("Constant", "constant")
+        self.top_source.addItem("Raster", "raster")
+        self.top_depth = QgsDoubleSpinBox()
+        self.top_depth.setRange(0.0, 10_000.0)
+        self.top_depth.setDecimals(1)
+        self.top_depth.setSuffix(" m")
+        self.top_depth.setClearValue(0.0)
+        self.top_layer = QgsMapLayerComboBox()
+        self.top_layer.setFilters(raster_layer_filter())
+        self.top_layer.setAllowEmptyLayer(True)
+        self.top_layer.setLayer(None)
+        self.top_stack = QStackedWidget()  # visibility toggles would be undone when the group expands
+        self.top_stack.addWidget(self.top_depth)
+        self.top_stack.addWidget(self.top_layer)
+        tip = "Depth below surface of the top of the mineralised body, m (constant or cell by cell)"
+        for widget in (self.top_source, self.top_depth, self.top_layer):
+            widget.setToolTip(tip)
+        top_row = QHBoxLayout()
+        top_row.addWidget(self.top_source)
+        top_row.addWidget(self.top_stack, 1)
+        form.addRow("Top of ore", top_row)
+        self.min_depth = DepthLimit("from", 0.0, "Count only the ore below this depth (e.g. under 50 m of "
+                                    "cover); unchecked: from the surface")
+        self.max_depth = DepthLimit("to", 300.0, "Count only the ore above this depth (e.g. 300 m, the "
+                                    "depth of the Jana Kazakhstan figure); unchecked: no limit")
+        window = QHBoxLayout()
+        window.addWidget(self.min_depth)
+        window.addWidget(self.max_depth)
+        form.addRow("Depths counted", window)
+
+        default = TargetRanges()
+        heading = QLabel("Ranges (our defaults): triangular low / likely / high")
+        heading.setToolTip("Density, thickness factor and grade factor are drawn independently; clear a box to "
+                           "get our default back. The cut-off stays fixed while the grade factor moves every "
+                           "grade.")
+        heading.setWordWrap(True)
+        form.addRow(heading)
+        self.density = TriangleRow(default.density, (0.5, 10.0), 2, "", "Bulk density, t/m³ (with a density "
+                                   "raster: each cell scaled by value / likely)")
+        self.thickness_factor = TriangleRow(default.thickness_factor, (0.0, 10.0), 2, "",
+                                            "Factor on the thickness source")
+        self.grade_factor = TriangleRow(default.grade_factor, (0.01, 10.0), 2, "",
+                                        "Factor on every grade, before the fixed cut-off")
+        form.addRow("Density t/m³", self.density)
+        form.addRow("Thickness ×", self.thickness_factor)
+        form.addRow("Grade ×", self.grade_factor)
+        self.draws = QgsSpinBox()
+        self.draws.setRange(100, MAX_DRAWS)
+        self.draws.setSingleStep(1000)
+        self.draws.setClearValue(10_000)
+        self.draws.setToolTip("Monte Carlo draws for P90 / P50 / P10")
+        self.seed = QgsSpinBox()
+        self.seed.setRange(0, 2_147_483_647)
+        self.seed.setClearValue(DEFAULT_SEED)
+        self.seed.setToolTip("The same seed gives the same figures")
+        simulation = QHBoxLayout()
+        simulation.addWidget(self.draws, 1)
+        simulation.addWidget(QLabel("seed"))
+        simulation.addWidget(self.seed, 1)
+        form.addRow("Draws", simulation)
+
+        self.code = QComboBox()
+        self.code.addItems(list(REPORTING_CODES))
+        self.code.setToolTip("The reporting code the report's statement cites")
+        self.person = QLineEdit()
+        self.person.setPlaceholderText("name, professional body")
+        self.person.setToolTip("The Competent Person who signs the report's statement")
+        self.planned = QLineEdit()
+        self.planned.setPlaceholderText("e.g. 12 diamond holes on a 400 m grid")
+        self.planned.setToolTip("The exploration planned to test the target (stated in the report)")
+        self.timeframe = QLineEdit()
+        self.timeframe.setPlaceholderText("e.g. 2027 field season")
+        form.addRow("Reporting code", self.code)
+        form.addRow("Competent Person", self.person)
+        form.addRow("Exploration planned", self.planned)
+        form.addRow("Timeframe", self.timeframe)
+
+        self.top_source.currentIndexChanged.connect(self._top_source_changed)
+        for signal in (self.top_depth.valueChanged, self.top_layer.layerChanged, self.min_depth.changed,
+                       self.max_depth.changed):
+            signal.connect(self._window_edited)
+        for signal in (self.density.changed, self.thickness_factor.changed, self.grade_factor.changed,
+                       self.draws.valueChanged, self.seed.valueChanged):
+            signal.connect(self._ranges_edited)
+        for signal in (self.code.currentIndexChanged, self.person.editingFinished,
+                       self.planned.editingFinished, self.timeframe.editingFinished):
+            signal.connect(self._save)
+        self._load()
+
+    # State --------------------------------------------------------------------------------------------------
+    def _load(self) -> None:
+        options = options_from_settings()
+        self.apply_options(options)
+        self.top_depth.blockSignals(True)
+        self.top_depth.setValue(TOP_DEPTH.get())
+        self.top_depth.blockSignals(False)
+        self.min_depth.set_value(MIN_DEPTH.get() if MIN_DEPTH.get() >= 0 else None)
+        self.max_depth.set_value(MAX_DEPTH.get() if MAX_DEPTH.get() >= 0 else None)
+
+    def apply_options(self, options: TargetOptions) -> None:
+        self.density.set_value(options.ranges.density)
+        self.thickness_factor.set_value(options.ranges.thickness_factor)
+        self.grade_factor.set_value(options.ranges.grade_factor)
+        for box, value in ((self.draws, options.draws), (self.seed, options.seed)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self.code.setCurrentIndex(max(self.code.findText(options.reporting_code), 0))
+        self.person.setText(options.competent_person)
+        self.planned.setText(options.exploration_planned)
+        self.timeframe.setText(options.timeframe)
+
+    def _top_source_changed(self) -> None:
+        self.top_stack.setCurrentIndex(1 if self.top_source.currentData() == "raster" else 0)
+        self._window_edited()
+
+    def _window_edited(self, *_args) -> None:
+        TOP_DEPTH.set(self.top_depth.value())
+        for setting, limit in ((MIN_DEPTH, self.min_depth), (MAX_DEPTH, self.max_depth)):
+            setting.set(-1.0 if limit.value() is None else limit.value())
+        self.window_changed.emit()
+
+    def _ranges_edited(self, *_args) -> None:
+        self._save()
+        self.ranges_changed.emit()
+
+    def _save(self, *_args) -> None:
+        with contextlib.suppress(TonnageInputError):  # an unusable range is not remembered (the panel says why)
+            options_to_settings(self.options())
+
+    def options(self) -> TargetOptions:
+        """The ranges and statement items; ``TonnageInputError`` names a range that cannot be used."""
+        ranges = TargetRanges(self.density.value(), self.thickness_factor.value(), self.grade_factor.value())
+        try:
+            ranges = ranges.checked()
+        except ValueError as error:
+            raise TonnageInputError(str(error)) from None
+        return TargetOptions(ranges=ranges, draws=self.draws.value(), seed=self.seed.value(),
+                             exploration_planned=self.planned.text(), timeframe=self.timeframe.text(),
+                             reporting_code=self.code.currentText(), competent_person=self.person.text())
+
+    def with_window(self, inputs: EstimateInputs) -> EstimateInputs:
+        """``inputs`` with the depth window; ``TonnageInputError`` when it is empty or its raster unusable."""
+        top_raster = raster_path(self.top_layer.currentLayer(), "Top-of-ore depth raster") \
+            if self.top_source.currentData() == "raster" else None
+        params = replace(inputs.params, top_depth=self.top_depth.value(), top_depth_raster=top_raster,
+                         min_depth=self.min_depth.value(), max_depth=self.max_depth.value())
+        params.validate()
+        return EstimateInputs(grade_path=inputs.grade_path, params=params)

@@ -1,0 +1,184 @@
+"""``rareearth:explorationtarget``: an Exploration Target for every input polygon, as the reporting codes
+quote one: low / base / high cases and P90 / P50 / P10 of ore tonnes, mean grade and contained TREO."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qgis.core import (
+    QgsFeature,
+    QgsField,
+    QgsFields,
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+    QgsProcessingUtils,
+)
+from qgis.PyQt.QtCore import QVariant
+
+from ..core.exploration_target import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS
+from ..core.target_fields import TARGET_FIELDS, TEXT_FIELDS, target_values, text_values
+from ..core.target_ranges import (
+    DEFAULT_DENSITY,
+    DEFAULT_GRADE_FACTOR,
+    DEFAULT_THICKNESS_FACTOR,
+    RangeError,
+    TargetRanges,
+    default_density,
+)
+from ..core.target_text import CAUTION, case_statement, percentile_statement
+from ..core.tonnage import TonnageInputError, TonnageParams, _PolygonError, reusing_open_rasters
+from ..estimation import target_for_geometry
+from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
+from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, feature_label
+
+DENSITY_RANGE = "DENSITY_RANGE"
+THICKNESS_FACTOR_RANGE = "THICKNESS_FACTOR_RANGE"
+GRADE_FACTOR_RANGE = "GRADE_FACTOR_RANGE"
+DRAWS = "DRAWS"
+SEED = "SEED"
+RANGE_PARAMETERS = (DENSITY_RANGE, THICKNESS_FACTOR_RANGE, GRADE_FACTOR_RANGE)
+
+
+def add_target_parameters(alg: QgsProcessingAlgorithm) -> None:
+    """The ranges (each "low,likely,high", empty: the default), DRAWS and SEED."""
+    for name, label, default in (
+            (DENSITY_RANGE, "Bulk density range, t/m³ (low,likely,high)", DEFAULT_DENSITY),
+            (THICKNESS_FACTOR_RANGE, "Thickness factor range (low,likely,high)", DEFAULT_THICKNESS_FACTOR),
+            (GRADE_FACTOR_RANGE, "Grade factor range (low,likely,high)", DEFAULT_GRADE_FACTOR)):
+        hint = "empty: ±0.1 around the constant density" if name == DENSITY_RANGE else "empty: default"
+        alg.addParameter(QgsProcessingParameterString(name, f"{label}; {hint} {default.csv()}", optional=True))
+    alg.addParameter(QgsProcessingParameterNumber(
+        DRAWS, "Monte Carlo draws", QgsProcessingParameterNumber.Integer, DEFAULT_DRAWS, minValue=1,
+        maxValue=MAX_DRAWS))
+    alg.addParameter(QgsProcessingParameterNumber(
+        SEED, "Random seed (the same seed gives the same figures)", QgsProcessingParameterNumber.Integer,
+        DEFAULT_SEED, minValue=0))
+
+
+def check_range_texts(alg: QgsProcessingAlgorithm, parameters: dict[str, Any],
+                      context: QgsProcessingContext) -> str:
+    """A message naming the range parameter whose text cannot be used; '' when all are fine."""
+    try:  # the density default does not matter here: only the texts given are checked
+        TargetRanges.parse(*(alg.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS),
+                           names=RANGE_PARAMETERS)
+    except RangeError as error:
+        return str(error)
+    return ""
+
+
+def target_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext,
+                      params: TonnageParams) -> tuple[TargetRanges, int, int]:
+    """Ranges (the density default centred on a constant density), draws and seed; bad text raises
+    ``QgsProcessingException`` naming the parameter."""
+    texts = [alg.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS]
+    try:
+        ranges = TargetRanges.parse(
+            *texts, density_default=default_density(None if params.density_raster else params.density),
+            names=RANGE_PARAMETERS)
+    except RangeError as error:
+        raise QgsProcessingException(str(error)) from None
+    return ranges, alg.parameterAsInt(parameters, DRAWS, context), alg.parameterAsInt(parameters, SEED, context)
+
+
+class RangeChecks:
+    """Mixin for algorithms with the range parameters: bad range text is refused before the run (the dialog
+    shows the message naming the parameter)."""
+
+    def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
+                             context: QgsProcessingContext) -> tuple[bool, str]:
+        problem = check_range_texts(self, parameters, context)
+        if problem:
+            return False, problem
+        return super().checkParameterValues(parameters, context)
+
+
+def target_fields() -> QgsFields:
+    fields = QgsFields()
+    for name in TARGET_FIELDS:
+        fields.append(QgsField(name, QVariant.Double))
+    for name in TEXT_FIELDS:
+        fields.append(QgsField(name, QVariant.String))
+    return fields
+
+
+class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
+    def name(self) -> str:
+        return "explorationtarget"
+
+    def displayName(self) -> str:  # noqa: N802 - QGIS API name
+        return "Exploration target (ranges, P90/P50/P10)"
+
+    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
+        return (
+            "<p>An <b>Exploration Target</b> for every polygon (JORC 2012 Clause 17, CRIRSCO template, "
+            "KAZRC): quoted as ranges, never one number. Bulk density, a thickness factor and a grade factor "
+            "are triangular distributions given as <i>low,likely,high</i> (empty: our defaults "
+            f"{DEFAULT_DENSITY.csv()} t/m³ – or ±0.1 t/m³ around another constant density –, "
+            f"{DEFAULT_THICKNESS_FACTOR.csv()} and {DEFAULT_GRADE_FACTOR.csv()}). With a density raster "
+            "the density range scales each cell by value / likely. The grade factor moves every grade "
+            "before the fixed cut-off, so tonnes above the cut-off change non-linearly.</p>"
+            "<p>Fields: ore_t_low/base/high, grade_low/base/high, treo_t_low/base/high (every input at its "
+            "low / likely / high value) and ore_t_p90/p50/p10, grade_p90/p50/p10, treo_t_p90/p50/p10 from a "
+            "seeded Monte Carlo (DRAWS draws, inputs independent; the same SEED gives the same figures). "
+            "<b>P90 is the value exceeded with 90 % probability</b>, P10 the value exceeded with 10 %; each "
+            "figure's percentiles are taken separately. Tonnes in t, grades in the grade unit (grade_unit); "
+            "target_basis states the inputs.</p>"
+            f"<p>{CAUTION}</p>" + HELP_COMMON
+        )
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - QGIS API name
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
+        add_raster_parameters(self, cutoff_parameter())
+        add_target_parameters(self)
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            OUTPUT, "Exploration targets", QgsProcessing.TypeVectorPolygon))
+
+    def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> bool:
+        super().prepareAlgorithm(parameters, context, feedback)
+        self.ranges, self.draws, self.seed = target_parameters(self, parameters, context, self.inputs.params)
+        return True
+
+    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        source, crs = self.input_source(parameters, context)
+        fields = QgsProcessingUtils.combineFields(source.fields(), target_fields())
+        sink, dest_id = self.output_sink(parameters, context, fields, source.wkbType(), crs)
+        feedback.pushInfo(f"{self.draws:,} draws, seed {self.seed}; density {self.ranges.density.text()}, "
+                          f"thickness factor {self.ranges.thickness_factor.text()}, grade factor "
+                          f"{self.ranges.grade_factor.text()} (triangular, independent). P90 is the value "
+                          "exceeded with 90 % probability.")
+        with reusing_open_rasters():
+            for feature in self.each_feature(source, feedback):
+                target = None
+                try:
+                    target = target_for_geometry(feature.geometry(), crs, self.inputs, self.ranges, self.draws,
+                                                 self.seed)
+                except TonnageInputError as error:
+                    if not _about_the_polygon(error):
+                        raise QgsProcessingException(str(error)) from None
+                    feedback.reportError(f"{feature_label(feature)}: {error}; written with empty results.",
+                                         False)
+                if target is not None:
+                    self.push_warnings(feature, target.warnings, feedback)
+                    feedback.pushInfo(f"{feature_label(feature)}: {percentile_statement(target)} (P90–P10); "
+                                      f"low–high case {case_statement(target)}")
+                out = QgsFeature(fields)
+                out.setGeometry(feature.geometry())
+                out.setAttributes(feature.attributes() + target_values(target) + text_values(target))
+                self.write(sink, out, parameters)
+        return {OUTPUT: dest_id}
+
+
+def _about_the_polygon(error: TonnageInputError) -> bool:
+    """Whether an engine error concerns one feature's geometry (then the others go on) rather than the
+    rasters or parameters (then the run stops)."""
+    return isinstance(error, _PolygonError) or str(error).startswith("the area")

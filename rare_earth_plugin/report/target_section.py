@@ -1,0 +1,272 @@
+"""The report's Exploration Targets, as JORC 2012 Clause 17 / the CRIRSCO template / KAZRC want them shown.
+
+- Summary page: the areas table states each area's target as ranges (P90–P10), with the cautionary statement
+  right above it.
+- Area pages: the target as a statement with the caution beside it, and the distribution of contained TREO
+  (exceedance curve, P90/P50/P10 marked); the map gives up the height they need.
+- A closing page: all targets (P90–P10 and low–high cases), the caution, the basis of the target (inputs and
+  their ranges, depth window, method), the exploration planned and its timeframe, the reporting code and the
+  Competent Person.
+The single base-case figures stay in the area pages' figure table, never as the headline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from qgis.core import (
+    QgsLayoutFrame,
+    QgsLayoutItem,
+    QgsLayoutItemLabel,
+    QgsLayoutItemManualTable,
+    QgsLayoutItemPage,
+    QgsLayoutItemPicture,
+    QgsLayoutPoint,
+    QgsLayoutSize,
+    QgsPrintLayout,
+    QgsTextFormat,
+    QgsUnitTypes,
+)
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QColor, QFont
+
+from ..core import display
+from ..core.exploration_target import CONVENTION, ExplorationTarget
+from ..core.target_text import (
+    CAUTION,
+    basis_lines,
+    case_statement,
+    cutoff_text,
+    percentile_statement,
+    rounded_range,
+)
+from ..core.units import PERCENT, convert_grade
+from .area_results import AreaResult
+from .figures import Column
+from .target_chart import write_distribution_chart
+from .target_options import TargetOptions
+
+MM = QgsUnitTypes.LayoutMillimeters
+CAUTION_COLOUR = QColor("#8b0000")
+#: Height the area map gives up for the target block (mm), and where that block sits.
+AREA_BLOCK_HEIGHT = 58.0
+CAPTION_HEIGHT = 8.0
+SHORT_CAUTION = ("Exploration Target: conceptual in nature; insufficient exploration to estimate a Mineral "
+                 "Resource; uncertain whether further exploration will result in one.")
+
+
+def _text(value: object) -> str:
+    return str(value)
+
+
+def _range(low: float, high: float, divisor: float) -> str:
+    return rounded_range(low / divisor, high / divisor)
+
+
+def _grade_range(target: ExplorationTarget, first: str, second: str) -> str:
+    low, high = (convert_grade(getattr(target, name).mean_grade, target.grade_unit, PERCENT)
+                 for name in (first, second))
+    return rounded_range(low, high)
+
+
+#: The summary table with targets: ranges from P90 to P10, the low–high case of contained TREO beside them.
+SUMMARY_COLUMNS: tuple[Column, ...] = (
+    Column("name", "Area", _text, numeric=False),
+    Column("kind", "Kind", _text, numeric=False),
+    Column("area_km2", f"Area {display.AREA.unit}", display.AREA.text),
+    Column("ore", "Ore Mt P90–P10", _text),
+    Column("grade", "% TREO P90–P10", _text),
+    Column("treo", "TREO kt P90–P10", _text),
+    Column("treo_cases", "TREO kt low–high", _text),
+    Column("coverage_pct", f"Data {display.COVERAGE.unit}", display.COVERAGE.text),
+)
+#: Widths (mm) of the summary's columns: with the cells' margins, the template's 180 mm table width.
+SUMMARY_WIDTHS = (28, 22, 12, 25, 22, 25, 22, 8)
+
+
+def summary_row(result: AreaResult) -> list[str]:
+    """One area's row of ``SUMMARY_COLUMNS`` (its target as ranges)."""
+    target, figures = result.target, result.figures
+    if target is None:
+        ranges = [display.MISSING] * 4
+    elif not target.p10.ore_tonnes > 0:
+        ranges = ["no ore", display.MISSING, "0", _range(target.low.treo_tonnes, target.high.treo_tonnes, 1e3)]
+    else:
+        ranges = [_range(target.p90.ore_tonnes, target.p10.ore_tonnes, 1e6), _grade_range(target, "p90", "p10"),
+                  _range(target.p90.treo_tonnes, target.p10.treo_tonnes, 1e3),
+                  _range(target.low.treo_tonnes, target.high.treo_tonnes, 1e3)]
+    return [figures.name, figures.kind, display.AREA.text(figures.area_km2), *ranges,
+            display.COVERAGE.text(figures.coverage_pct)]
+
+
+def has_targets(results: Sequence[AreaResult]) -> bool:
+    return any(result.target is not None for result in results)
+
+
+def _font(size: float, bold: bool = False) -> QFont:
+    font = QFont("Sans Serif")
+    font.setPointSizeF(size)
+    font.setBold(bold)
+    return font
+
+
+def _label(layout: QgsPrintLayout, page: int, text: str, x: float, y: float, width: float, height: float,
+           size: float = 7.0, bold: bool = False, colour: QColor | None = None, item_id: str = ""
+           ) -> QgsLayoutItemLabel:
+    label = QgsLayoutItemLabel(layout)
+    label.setText(text)
+    label.setFont(_font(size, bold))  # QGIS 3.22 has no text format on labels yet
+    if colour is not None:
+        label.setFontColor(colour)
+    label.setId(item_id)
+    label.setVAlign(Qt.AlignmentFlag.AlignTop)
+    label.setHAlign(Qt.AlignmentFlag.AlignLeft)  # justified text leaves gaps in narrow boxes
+    layout.addLayoutItem(label)
+    label.attemptResize(QgsLayoutSize(width, height, MM))
+    label.attemptMove(QgsLayoutPoint(x, y, MM), page=page)
+    return label
+
+
+def _on_page(layout: QgsPrintLayout, page: int) -> list[QgsLayoutItem]:
+    return [item for item in layout.items() if isinstance(item, QgsLayoutItem)
+            and not isinstance(item, QgsLayoutItemPage) and item.page() == page and item.id()]
+
+
+def _item(layout: QgsPrintLayout, page: int, item_id: str) -> QgsLayoutItem | None:
+    return next((item for item in _on_page(layout, page) if item.id() == item_id), None)
+
+
+def add_summary_caution(layout: QgsPrintLayout, page: int, results: Sequence[AreaResult]) -> None:
+    """The cautionary statement and the P90 convention as the areas table's caption (the table moves down)."""
+    table = _item(layout, page, "areas_table")
+    if table is None or not has_targets(results):
+        return
+    width, height = table.sizeWithUnits().width(), table.sizeWithUnits().height()
+    x, top = table.pagePositionWithUnits().x(), table.pagePositionWithUnits().y()
+    target = next(result.target for result in results if result.target is not None)
+    _label(layout, page, f"{SHORT_CAUTION} P90–P10 of {target.draws:,} draws (P90: exceeded with 90 % "
+           "probability); basis: last page; areas overlap: do not add up.",
+           x, top, width, CAPTION_HEIGHT, size=6.3, bold=True, colour=CAUTION_COLOUR, item_id="target_caution")
+    table.attemptMove(QgsLayoutPoint(x, top + CAPTION_HEIGHT, MM), page=page)  # the caption heads the table
+    table.attemptResize(QgsLayoutSize(width, height - CAPTION_HEIGHT, MM))
+
+
+def add_area_target(layout: QgsPrintLayout, page: int, result: AreaResult, chart: Path) -> Path | None:
+    """The area's target statement, the caution and the TREO distribution chart under a shorter map."""
+    target = result.target
+    area_map = _item(layout, page, "area_map")
+    if target is None or area_map is None:
+        return None
+    position, size = area_map.pagePositionWithUnits(), area_map.sizeWithUnits()
+    bottom = position.y() + size.height()
+    left, width = position.x(), size.width()
+    for item in _on_page(layout, page):  # what sits under the map moves up with its bottom edge
+        where = item.pagePositionWithUnits()
+        if item is not area_map and bottom - 0.5 <= where.y() < bottom + 30.0 and where.x() < left + width:
+            item.attemptMove(QgsLayoutPoint(where.x(), where.y() - AREA_BLOCK_HEIGHT, MM), page=page)
+            if item.id() == "area_notes":
+                item.attemptResize(QgsLayoutSize(item.sizeWithUnits().width(), 14.0, MM))
+    area_map.attemptResize(QgsLayoutSize(width, size.height() - AREA_BLOCK_HEIGHT, MM))
+    block_top = bottom - AREA_BLOCK_HEIGHT + 26.0
+    block_height = 190.0 - block_top
+    text_width = width * 0.48
+    _label(layout, page, area_statement(target), left, block_top, text_width, 24.0, size=7.0,
+           item_id="area_target")
+    _label(layout, page, CAUTION, left, block_top + 25.0, text_width, block_height - 25.0, size=7.0, bold=True,
+           colour=CAUTION_COLOUR, item_id="area_target_caution")
+    picture = QgsLayoutItemPicture(layout)
+    picture.setId("area_target_chart")
+    layout.addLayoutItem(picture)
+    picture.attemptResize(QgsLayoutSize(width - text_width - 2.0, block_height, MM))
+    picture.attemptMove(QgsLayoutPoint(left + text_width + 2.0, block_top, MM), page=page)
+    write_distribution_chart(target, chart, width - text_width - 2.0, block_height)
+    picture.setPicturePath(str(chart), QgsLayoutItemPicture.FormatRaster)
+    return chart
+
+
+def area_statement(target: ExplorationTarget) -> str:
+    """The block on an area page: target first, then the cases and the convention (the caution follows)."""
+    if not target.p10.ore_tonnes > 0:
+        headline = "No cell reaches the cut-off in any draw: no exploration target at this cut-off."
+    else:
+        headline = f"Exploration target (P90–P10): {percentile_statement(target, PERCENT)}."
+    return "\n".join((
+        headline,
+        f"Low–high case: {case_statement(target, PERCENT)}.",
+        f"Cut-off {cutoff_text(target, PERCENT)}; {target.draws:,} draws, seed {target.seed}; {CONVENTION}.",
+    ))
+
+
+def _target_rows(results: Sequence[AreaResult]) -> list[list[str]]:
+    rows = []
+    for result in results:
+        target = result.target
+        if target is None:
+            continue
+        for label, first, second in (("P90–P10", "p90", "p10"), ("low–high case", "low", "high")):
+            a, b = getattr(target, first), getattr(target, second)
+            rows.append([result.figures.name, label, _range(a.ore_tonnes, b.ore_tonnes, 1e6),
+                         _grade_range(target, first, second), _range(a.treo_tonnes, b.treo_tonnes, 1e3),
+                         _range(a.tree_tonnes, b.tree_tonnes, 1e3)])
+    return rows
+
+
+TARGET_COLUMNS: tuple[Column, ...] = (
+    Column("name", "Area", _text, numeric=False),
+    Column("basis", "Range", _text, numeric=False),
+    Column("ore", "Ore Mt", _text),
+    Column("grade", "Grade % TREO", _text),
+    Column("treo", "TREO kt", _text),
+    Column("tree", "TREE kt", _text),
+)
+
+
+def add_basis_page(layout: QgsPrintLayout, results: Sequence[AreaResult], options: TargetOptions,
+                   title: str) -> int | None:
+    """A closing page: every target as ranges with the caution beside them, the basis and the statement."""
+    targets = [result.target for result in results if result.target is not None]
+    if not targets:
+        return None
+    from .layout_builder import _fill_table  # the layout's own table filler (it imports this module)
+
+    pages = layout.pageCollection()
+    prototype = pages.page(0)
+    page = QgsLayoutItemPage(layout)
+    page.setPageSize(prototype.pageSize())
+    pages.addPage(page)
+    number = pages.pageCount() - 1
+    _label(layout, number, "Exploration target: statement and basis", 10, 8, 277, 9, size=15, bold=True,
+           colour=QColor("#1f4e79"), item_id="target_title")
+    _label(layout, number, title, 10, 17, 277, 5, size=8, item_id="target_subtitle")
+    table = QgsLayoutItemManualTable.create(layout)
+    layout.addMultiFrame(table)
+    frame = QgsLayoutFrame(layout, table)
+    frame.attemptResize(QgsLayoutSize(165, 92, MM))
+    frame.attemptMove(QgsLayoutPoint(10, 25, MM), page=number)
+    table.addFrame(frame)
+    table.setWrapBehavior(1)
+    table.setContentTextFormat(QgsTextFormat.fromQFont(_font(7.0)))
+    table.setHeaderTextFormat(QgsTextFormat.fromQFont(_font(7.0, bold=True)))
+    table.setGridStrokeWidth(0.1)
+    table.setGridColor(QColor("#999999"))
+    table.setCellMargin(0.8)
+    _fill_table(table, TARGET_COLUMNS, _target_rows(results), (40, 26))
+    _label(layout, number, CAUTION + "\n\n" + f"Ranges: P90–P10 of the Monte Carlo draws; {CONVENTION}; "
+           "each figure's percentiles are taken separately (P90 tonnes and P90 grade need not come from one "
+           "draw). Low–high case: every input at its low / high value. Areas may overlap (a licence and a "
+           "cluster share ground): do not add rows up.",
+           180, 25, 107, 60, size=8, bold=True, colour=CAUTION_COLOUR, item_id="target_page_caution")
+    first = targets[0]
+    basis = basis_lines(first, PERCENT)
+    if any(t.ranges != first.ranges or t.draws != first.draws or t.seed != first.seed for t in targets):
+        basis.append("(as for the first area; every area used the same inputs)")
+    _label(layout, number, "Basis of the target", 10, 122, 165, 5, size=9, bold=True)
+    _label(layout, number, "\n".join(basis), 10, 128, 165, 62, size=7.5, item_id="target_basis")
+    _label(layout, number, "Statement", 180, 90, 107, 5, size=9, bold=True)
+    _label(layout, number, "\n".join(options.statement_lines()), 180, 96, 107, 64, size=7.5,
+           item_id="target_statement")
+    _label(layout, number, "Page [% @layout_page %] of [% @layout_numpages %]", 260, 199, 27, 4, size=7,
+           item_id="footer").setHAlign(Qt.AlignmentFlag.AlignRight)
+    return number
+

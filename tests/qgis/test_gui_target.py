@@ -1,0 +1,69 @@
+"""The dock's Exploration target group: collapsed with our defaults, the depth window in every figure, the
+selected area's target as ranges with the P90 convention and the caution."""
+
+from __future__ import annotations
+
+import pytest
+from gui_fixtures import DENSITY, THICKNESS, set_inputs, wait_for_tasks
+from qgis.core import QgsProject, QgsVectorLayer
+
+from rare_earth_plugin.core.target_ranges import TargetRanges
+from rare_earth_plugin.core.target_text import percentile_statement
+from rare_earth_plugin.settings import Settings
+
+pytest_plugins = ["gui_fixtures"]
+
+
+@pytest.fixture()
+def east(dock, grade_grid, make_polygons, grid, qgis_iface, qtbot):
+    """'east': 4 x 10 cells of 0.15 % (cells of 100 m²)."""
+    set_inputs(dock, grade_grid, cutoff=0.1)
+    uri = make_polygons([(grid.box(12, 5, 16, 15), "east")], name="mine")
+    layer = QgsVectorLayer(uri, "my polygons", "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    layer.selectAll()
+    qgis_iface.setActiveLayer(layer)
+    dock.estimate_selected()
+    wait_for_tasks(qtbot, dock)
+    [row] = dock.model.rows()
+    return row
+
+
+def test_group_is_collapsed_with_the_defaults(dock, qtbot):
+    dock.show()
+    qtbot.wait(100)
+    box = dock.target_inputs
+    assert box.isCollapsed()
+    options = box.options()
+    assert options.ranges == TargetRanges() and options.draws == 10_000
+    assert box.min_depth.value() is None and box.max_depth.value() is None
+
+
+def test_selected_area_shows_its_target_and_the_depth_window_moves_every_figure(dock, east, qtbot):
+    dock.select_area(east.key)
+    qtbot.waitUntil(lambda: dock.result.target.target is not None, timeout=30000)
+    target = dock.result.target.target
+    volume = 40 * 100.0 * THICKNESS
+    assert target.base.ore_tonnes == pytest.approx(volume * DENSITY, rel=1e-9)
+    assert target.low.ore_tonnes == pytest.approx(volume * 0.8 * 2.5, rel=1e-9)
+    text = dock.result.target.text()
+    assert percentile_statement(target) in text and "P90–P10" in text and "not a Mineral Resource" in text
+    assert "90 % probability" in dock.result.target.toolTip()
+
+    dock.target_inputs.top_depth.setValue(4.0)
+    dock.target_inputs.max_depth.set_value(10.0)
+    dock.target_inputs.max_depth.changed.emit()  # as the check box does
+    wait_for_tasks(qtbot, dock)
+    qtbot.waitUntil(lambda: dock.model.row_for(east.key).result.ore_tonnes
+                    == pytest.approx(40 * 100.0 * 6.0 * DENSITY, rel=1e-9), timeout=30000)  # [4, 14] cut at 10
+    assert Settings.max_depth.get() == 10.0 and Settings.top_depth.get() == 4.0
+
+
+def test_new_ranges_recompute_the_target_and_are_remembered(dock, east, qtbot):
+    dock.select_area(east.key)
+    qtbot.waitUntil(lambda: dock.result.target.target is not None, timeout=30000)
+    dock.target_inputs.density.boxes[0].setValue(2.0)
+    qtbot.waitUntil(lambda: dock.result.target.target is not None
+                    and dock.result.target.target.low.ore_tonnes == pytest.approx(40 * 100.0 * THICKNESS * 0.8 * 2.0),
+                    timeout=30000)
+    assert Settings.target_density_range.get() == "2,2.6,2.7"

@@ -1,0 +1,112 @@
+"""The report's exploration targets: ranges on every page that shows figures with the caution beside them,
+the basis page, the statement items remembered and taken from ``exportreport``, the CSV and GeoPackage fields
+of ``rareearth:explorationtarget``."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+from osgeo import ogr
+from qgis.core import QgsProject
+
+from rare_earth_plugin.core.target_fields import TARGET_FIELDS
+from rare_earth_plugin.core.target_text import rounded_range
+from rare_earth_plugin.core.tonnage import TonnageParams
+from rare_earth_plugin.estimation import EstimateInputs, target_for_geometry
+from rare_earth_plugin.layers import load_sample_layers
+from rare_earth_plugin.report.area_results import areas_from_layer
+from rare_earth_plugin.report.target_options import TargetOptions, options_from_settings
+from rare_earth_plugin.settings import Settings
+
+
+def pages_of(path: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    text = unicodedata.normalize("NFKC", text)  # the PDF's ligatures (ﬁ, ﬃ) back into letters
+    return [" ".join(page.split()) for page in text.split("\f")]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, qgis_app, qgis_processing):
+    import processing
+
+    from rare_earth_plugin.core import catalogue
+    from rare_earth_plugin.paths import sample_data
+    from rare_earth_plugin.processing.export_report import ExportReportAlgorithm
+
+    out = tmp_path_factory.mktemp("target_report")
+    zones = f"{sample_data(catalogue.ZONES_FILE)}|layername={catalogue.ZONES_LAYER}"
+    parameters = {"INPUT": zones, "GRADE": str(sample_data(catalogue.GRADE_FILE)), "CUTOFF": 0.05,
+                  "THICKNESS_RASTER": str(sample_data(catalogue.THICKNESS_FILE)), "MAX_DEPTH": 60,
+                  "GRADE_FACTOR_RANGE": "0.8,1,1.2", "DRAWS": 4000, "SEED": 11,
+                  "EXPLORATION_PLANNED": "12 diamond holes on a 400 m grid", "TIMEFRAME": "2027 field season",
+                  "REPORTING_CODE": 1, "COMPETENT_PERSON": "A. Geologist, MAusIMM",
+                  "OUTPUT_PDF": str(out / "t.pdf"), "OUTPUT_CSV": str(out / "t.csv"),
+                  "OUTPUT_GPKG": str(out / "t.gpkg")}
+    processing.run(ExportReportAlgorithm(), parameters)
+    return out, parameters
+
+
+CAUTION_WORDS = re.compile(r"conceptual in nature.*insufficient exploration to estimate a Mineral Resource.*"
+                           r"uncertain whether further exploration will result", re.S)
+
+
+def expected_targets(parameters):
+    project = QgsProject()  # owns the layers while they are read
+    layers = load_sample_layers(project)
+    inputs = EstimateInputs(parameters["GRADE"], TonnageParams(
+        cutoff=0.05, thickness_raster=parameters["THICKNESS_RASTER"], max_depth=60.0))
+    from rare_earth_plugin.core.target_ranges import TargetRanges
+
+    ranges = TargetRanges.parse(grade_factor="0.8,1,1.2")
+    return {area.name: target_for_geometry(area.geometry, area.crs, inputs, ranges, 4000, 11)
+            for area in areas_from_layer(layers.zones)}
+
+
+def test_every_page_with_figures_states_ranges_with_the_caution(report):
+    out, parameters = report
+    pages = [page for page in pages_of(out / "t.pdf") if page.strip()]
+    targets = expected_targets(parameters)
+    summary, *areas, basis = pages
+    for name, target in targets.items():
+        ore = rounded_range(target.p90.ore_tonnes / 1e6, target.p10.ore_tonnes / 1e6)
+        treo = rounded_range(target.p90.treo_tonnes / 1e3, target.p10.treo_tonnes / 1e3)
+        assert f"{ore}" in summary and f"{treo}" in summary, name
+        assert ore in basis, name
+        page = next(p for p in areas if p.startswith(name) or f" {name} " in p[:80])
+        assert "Exploration target (P90–P10)" in page and "P90 is the value exceeded with 90 % probability" in page
+        assert CAUTION_WORDS.search(page), name
+    assert CAUTION_WORDS.search(summary) or "conceptual in nature; insufficient exploration" in summary
+    assert "P90: exceeded with 90 % probability" in summary
+    assert CAUTION_WORDS.search(basis)
+    for words in ("Basis of the target", "Grade factor: 0.8 / 1 / 1.2", "Bulk density: 2.5 / 2.6 / 2.7",
+                  "counted to 60 m depth", "4,000 draws (seed 11)", "12 diamond holes on a 400 m grid",
+                  "2027 field season", "under KAZRC", "Competent Person: A. Geologist, MAusIMM"):
+        assert words in basis, words
+
+
+def test_statement_items_are_remembered(report):
+    options = options_from_settings()
+    assert options.competent_person == "A. Geologist, MAusIMM" and options.reporting_code == "KAZRC"
+    assert options.timeframe == "2027 field season"
+    Settings.competent_person.reset()
+    assert "not named" in TargetOptions().statement_lines()[-1]
+
+
+def test_csv_and_gpkg_carry_the_processing_fields(report):
+    out, parameters = report
+    targets = expected_targets(parameters)
+    with (out / "t.csv").open(encoding="utf-8-sig", newline="") as stream:
+        rows = {row["name"]: row for row in csv.DictReader(stream)}
+    source = ogr.Open(str(out / "t.gpkg"))
+    features = {f["name"]: f for f in source.GetLayer(0)}
+    for name, target in targets.items():
+        for field, (case, attribute) in TARGET_FIELDS.items():
+            value = getattr(getattr(target, case), attribute)
+            assert float(rows[name][field]) == pytest.approx(value, rel=1e-9), (name, field)
+            assert features[name][field] == pytest.approx(value, rel=1e-9), (name, field)
+        assert "seed 11" in rows[name]["target_basis"] and rows[name]["grade_unit"] == "percent"

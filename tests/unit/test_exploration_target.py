@@ -1,0 +1,275 @@
+"""Exploration targets from cells: cases and percentiles against closed forms and an independent numeric
+integration of the product of triangular variates; the fast per-draw sums against brute force."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from rare_earth_plugin.core.exploration_target import (
+    CONVENTION,
+    target_from_cells,
+)
+from rare_earth_plugin.core.target_ranges import RangeError, TargetRanges, Triangular
+from rare_earth_plugin.core.target_sums import draw_sums, linear_sums, ramps
+from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams
+
+
+@dataclass
+class Cells:
+    """Hand-made stand-in for ``tonnage.area_cells``'s result."""
+
+    area_m2: np.ndarray
+    grade: np.ndarray
+    thickness: np.ndarray
+    top: np.ndarray
+    density: np.ndarray
+    polygon_area_m2: float = 0.0
+    data_coverage: float = 1.0
+    warnings: tuple = ()
+    grade_unit: str = "percent"
+    min_depth: float | None = None
+    max_depth: float | None = None
+    cutoff: float = 0.0
+    treo_to_tree: float = 1 / 1.2
+
+
+def cells(n=100, grade=0.2, thickness=30.0, top=0.0, density=2.6, area=2500.0, **kwargs) -> Cells:
+    full = [np.full(n, float(value)) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+            for value in (area, grade, thickness, top, density)]
+    return Cells(*full, polygon_area_m2=float(full[0].sum()), **kwargs)
+
+
+CONSTANT = TonnageParams(thickness=30.0, density=2.6)
+
+
+def overlap(top, thickness, low, high):
+    """Independent closed form of the counted thickness: overlap of [top, top+thickness] and [low, high]."""
+    low = -math.inf if low is None else low
+    high = math.inf if high is None else high
+    return max(0.0, min(top + thickness, high) - max(top, low))
+
+
+# ------------------------------------------------------------------------------------------------ cases
+
+def test_cases_scale_exactly_with_density_and_thickness_on_a_constant_grade():
+    c = cells(n=40, grade=0.2, thickness=30.0, area=2500.0, cutoff=0.05)
+    target = target_from_cells(c, CONSTANT, draws=2000, seed=1)
+    volume = 40 * 2500.0 * 30.0
+    for case, d, t, f in ((target.low, 2.5, 0.8, 0.85), (target.base, 2.6, 1.0, 1.0),
+                          (target.high, 2.7, 1.2, 1.15)):
+        assert case.ore_tonnes == pytest.approx(volume * d * t, rel=1e-12)
+        assert case.mean_grade == pytest.approx(0.2 * f, rel=1e-12)
+        assert case.treo_tonnes == pytest.approx(volume * d * t * 0.2 * f / 100, rel=1e-12)
+        assert case.tree_tonnes == pytest.approx(case.treo_tonnes / 1.2, rel=1e-12)
+
+
+def test_grade_factor_moves_cells_across_the_fixed_cutoff():
+    # 0.09 % reaches a 0.1 % cut-off only when the grade factor exceeds 1/0.9; 0.12 % falls below at f < 0.833.
+    c = cells(n=2, grade=[0.09, 0.12], area=100.0, thickness=10.0, cutoff=0.1)
+    target = target_from_cells(c, TonnageParams(thickness=10.0), draws=100_000, seed=3)
+    one = 100.0 * 10.0
+    assert target.low.ore_tonnes == pytest.approx(one * 0.8 * 2.5)  # 0.12 x 0.85 = 0.102 only
+    assert target.base.ore_tonnes == pytest.approx(one * 2.6)
+    assert target.high.ore_tonnes == pytest.approx(2 * one * 1.2 * 2.7)  # 0.09 x 1.15 = 0.1035 joins
+    assert target.high.mean_grade == pytest.approx((0.09 + 0.12) / 2 * 1.15)
+    # Closed form: P(F > 1/0.9) for F ~ Tri(0.85, 1, 1.15) = (1.15 - x)^2 / ((1.15 - 0.85)(1.15 - 1)).
+    x = 0.1 / 0.09
+    expected = (1.15 - x) ** 2 / (0.3 * 0.15)
+    assert target.p50.mean_grade == pytest.approx(0.12, rel=0.02)
+    # One-cell draws hold at most 0.447 t TREO, two-cell draws at least 0.467 t: the share above the first
+    # is the share of draws in which the low-grade cell joins.
+    treo_one_max = one * 2.7 * 1.2 * 0.12 * 1.15 / 100
+    sigma = math.sqrt(expected * (1 - expected) / 100_000)
+    assert abs(target.exceedance(treo_one_max) - expected) < 5 * sigma
+    assert target.no_ore_share == 0.0
+
+
+def test_no_cell_above_the_cutoff_gives_zero_tonnes_and_no_grade():
+    c = cells(n=5, grade=0.01, cutoff=0.5)
+    target = target_from_cells(c, CONSTANT, draws=500, seed=1)
+    assert target.high.ore_tonnes == 0 and math.isnan(target.high.mean_grade)
+    assert target.p10.ore_tonnes == 0 and math.isnan(target.p10.mean_grade)
+    assert target.no_ore_share == 1.0
+    assert json.dumps(target.to_dict())  # NaN became None
+
+
+def test_density_raster_is_scaled_by_the_range_around_its_likely_value():
+    density = np.linspace(2.4, 2.8, 50)
+    c = cells(n=50, density=density, grade=0.3)
+    params = TonnageParams(thickness=30.0, density_raster="density.tif")
+    target = target_from_cells(c, params, TargetRanges(density=Triangular(2.0, 2.5, 3.0)), draws=100, seed=2)
+    base = float((2500.0 * 30.0 * density).sum())
+    assert target.density_is_factor
+    assert target.base.ore_tonnes == pytest.approx(base)
+    assert target.low.ore_tonnes == pytest.approx(base * 0.8 * 0.8)  # density x 2.0/2.5, thickness x 0.8
+    assert target.high.ore_tonnes == pytest.approx(base * 1.2 * 1.2)
+
+
+def test_engine_factors_multiply_under_the_ranges():
+    c = cells(n=10, grade=0.2, thickness=40.0, cutoff=0.3)
+    target = target_from_cells(c, TonnageParams(thickness=40.0, thickness_factor=0.5, grade_factor=2.0),
+                               draws=100, seed=1)
+    assert target.base.ore_tonnes == pytest.approx(10 * 2500.0 * 20.0 * 2.6)
+    assert target.base.mean_grade == pytest.approx(0.4)
+
+
+# ------------------------------------------------------------------------------------------ depth window
+
+@pytest.mark.parametrize("top, thickness, low, high", [
+    (20.0, 50.0, None, 60.0),   # base 70 m reaches past the window's bottom
+    (20.0, 50.0, 30.0, None),   # cover of 30 m removed
+    (40.0, 25.0, 45.0, 70.0),   # both limits cut
+    (80.0, 10.0, None, 75.0),   # wholly below the window
+    (0.0, 100.0, 10.0, 300.0),
+])
+def test_depth_window_cases_match_the_closed_form(top, thickness, low, high):
+    c = cells(n=3, grade=0.2, thickness=thickness, top=top, area=400.0, min_depth=low, max_depth=high)
+    target = target_from_cells(c, TonnageParams(thickness=thickness), draws=1000, seed=5)
+    for case, d, t in ((target.low, 2.5, 0.8), (target.base, 2.6, 1.0), (target.high, 2.7, 1.2)):
+        counted = overlap(top, thickness * t, low, high)
+        assert case.ore_tonnes == pytest.approx(3 * 400.0 * counted * d, rel=1e-12, abs=1e-9)
+
+
+def test_depth_window_on_varying_top_and_thickness_cells():
+    rng = np.random.default_rng(11)
+    top, thickness = rng.uniform(0, 120, 200), rng.uniform(0, 80, 200)
+    c = cells(n=200, grade=rng.uniform(0.05, 0.3, 200), thickness=thickness, top=top, area=625.0,
+              min_depth=15.0, max_depth=100.0, cutoff=0.1)
+    target = target_from_cells(c, TonnageParams(thickness=1.0), draws=100, seed=5)
+    for case, d, t, f in ((target.low, 2.5, 0.8, 0.85), (target.high, 2.7, 1.2, 1.15)):
+        tonnes = [625.0 * overlap(a, b * t, 15.0, 100.0) * d for a, b in zip(top, thickness)]
+        ore = [w for w, g in zip(tonnes, c.grade) if g * f >= 0.1]
+        assert case.ore_tonnes == pytest.approx(sum(ore), rel=1e-12)
+
+
+@pytest.mark.parametrize("window", [(None, None), (20.0, None), (None, 90.0), (30.0, 90.0), (200.0, 210.0)])
+def test_fast_draw_sums_equal_brute_force(window):
+    rng = np.random.default_rng(7)
+    n, draws = 1500, 600
+    weight, grade = rng.uniform(0, 5, n), rng.uniform(0, 0.3, n)
+    thickness, top = rng.uniform(0, 60, n), rng.uniform(0, 120, n)
+    thickness[:40] = 0.0
+    t = rng.uniform(0.5, 1.6, draws)
+    theta = 0.1 / rng.uniform(0.8, 1.2, draws)
+    ore, metal = draw_sums(ramps(weight, grade, thickness, top, *window), t, theta)
+    for j in range(0, draws, 7):
+        counted = np.array([overlap(a, b * t[j], *window) for a, b in zip(top, thickness)])
+        ok = grade >= theta[j]
+        assert ore[j] == pytest.approx(float((weight * counted)[ok].sum()), rel=1e-9, abs=1e-9)
+        assert metal[j] == pytest.approx(float((weight * counted * grade)[ok].sum()), rel=1e-9, abs=1e-9)
+
+
+# ------------------------------------------------------------------------------------------- percentiles
+
+def triangular_cdf(x: np.ndarray, a: float, c: float, b: float) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    out = np.where(x <= c, (x - a) ** 2 / ((b - a) * (c - a)), 1 - (b - x) ** 2 / ((b - a) * (b - c)))
+    return np.clip(np.where(x <= a, 0.0, np.where(x >= b, 1.0, out)), 0.0, 1.0)
+
+
+def grid(a: float, b: float, points: int) -> tuple[np.ndarray, float]:
+    step = (b - a) / points
+    return a + step * (np.arange(points) + 0.5), step
+
+
+def product_cdf(z: float, triangles: list[tuple[float, float, float]]) -> float:
+    """P(X1 ... Xk <= z) for independent triangulars: midpoint-rule integration of the others' densities
+    times the last one's CDF (numerical differences of the CDF as densities, no sampling)."""
+    *others, last = triangles
+    points = 1500 if len(others) > 1 else 20_000
+    mesh = np.ones(1)
+    weights = np.ones(1)
+    for a, c, b in others:
+        x, step = grid(a, b, points)
+        density = (triangular_cdf(x + step / 2, a, c, b) - triangular_cdf(x - step / 2, a, c, b))
+        mesh = np.multiply.outer(mesh, x).ravel()
+        weights = np.multiply.outer(weights, density).ravel()
+    return float((weights * triangular_cdf(z / mesh, *last)).sum())
+
+
+def product_quantile(p: float, triangles) -> float:
+    low = math.prod(t[0] for t in triangles)
+    high = math.prod(t[2] for t in triangles)
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if product_cdf(mid, triangles) < p else (low, mid)
+    return (low + high) / 2
+
+
+DRAWS = 200_000
+
+
+def test_percentiles_match_the_numeric_distribution_of_the_product():
+    c = cells(n=10, grade=0.2, thickness=30.0, area=1000.0)  # no cut-off effect
+    target = target_from_cells(c, CONSTANT, draws=DRAWS, seed=42)
+    volume = 10 * 1000.0 * 30.0
+    ore = [(2.5, 2.6, 2.7), (0.8, 1.0, 1.2)]
+    treo = [*ore, (0.85, 1.0, 1.15)]
+    for name, p in (("p90", 0.10), ("p50", 0.50), ("p10", 0.90)):
+        figures = getattr(target, name)
+        sigma = math.sqrt(p * (1 - p) / DRAWS)
+        # The simulated quantile, put through the independent CDF, must give back p within sampling error.
+        assert abs(product_cdf(figures.ore_tonnes / volume, ore) - p) < 5 * sigma
+        assert abs(product_cdf(figures.treo_tonnes / (volume * 0.2 / 100), treo) - p) < 5 * sigma
+        assert figures.ore_tonnes == pytest.approx(volume * product_quantile(p, ore), rel=0.01)
+    assert target.p90.ore_tonnes < target.p50.ore_tonnes < target.p10.ore_tonnes  # P90 exceeded most often
+    assert target.p50.mean_grade == pytest.approx(0.2, rel=0.01)
+
+
+def test_the_same_seed_gives_the_same_figures():
+    c = cells(n=30, grade=np.linspace(0.05, 0.2, 30), cutoff=0.1, top=np.linspace(0, 40, 30), max_depth=50.0)
+    first = target_from_cells(c, CONSTANT, draws=3000, seed=9).to_dict()
+    assert target_from_cells(c, CONSTANT, draws=3000, seed=9).to_dict() == first
+    assert target_from_cells(c, CONSTANT, draws=3000, seed=10).to_dict()["p50"] != first["p50"]
+    assert first["convention"] == CONVENTION and first["draws"] == 3000 and first["seed"] == 9
+
+
+# ------------------------------------------------------------------------------------------------ input
+
+@pytest.mark.parametrize("text, message", [
+    ("2.5,2.6", "density range: give three numbers"),
+    ("2.5,x,2.7", "density range: 'x' is not a number"),
+    ("2.7,2.6,2.5", "density range: give low ≤ likely ≤ high"),
+    ("0,2.6,2.7", "density range: the low value must be above 0"),
+    ("nan,2.6,2.7", "density range: every value must be a finite number"),
+])
+def test_bad_range_text_names_the_range(text, message):
+    with pytest.raises(RangeError, match=message):
+        TargetRanges.parse(density=text)
+
+
+def test_missing_range_text_takes_the_default():
+    assert TargetRanges.parse("", None, " ") == TargetRanges()
+    assert TargetRanges.parse(grade_factor="0.9, 1, 1.1").grade_factor == Triangular(0.9, 1.0, 1.1)
+
+
+@pytest.mark.parametrize("draws, seed, message", [(0, 1, "draws"), (10.5, 1, "draws"), (True, 1, "draws"),
+                                                  (100, -1, "seed"), (100, "x", "seed")])
+def test_bad_draws_or_seed_are_named(draws, seed, message):
+    with pytest.raises(TonnageInputError, match=message):
+        target_from_cells(cells(n=2), CONSTANT, draws=draws, seed=seed)
+
+
+def test_zero_width_ranges_give_one_value():
+    ranges = TargetRanges(Triangular(2.6, 2.6, 2.6), Triangular(1, 1, 1), Triangular(1, 1, 1))
+    target = target_from_cells(cells(n=4), CONSTANT, ranges, draws=50, seed=1)
+    assert target.p90.ore_tonnes == pytest.approx(target.p10.ore_tonnes) \
+        == pytest.approx(target.base.ore_tonnes)
+
+
+def test_linear_sums_without_a_window_equal_brute_force():
+    rng = np.random.default_rng(8)
+    per_factor, grade = rng.uniform(0, 50, 3000), rng.uniform(0, 0.3, 3000)
+    grade[:300] = 0.1  # ties at a threshold
+    t, theta = rng.uniform(0.8, 1.2, 800), 0.1 / rng.uniform(0.85, 1.15, 800)
+    theta[:5] = 0.1
+    ore, metal = linear_sums(per_factor, grade, t, theta)
+    for j in range(0, 800, 3):
+        ok = grade >= theta[j]
+        assert ore[j] == pytest.approx(t[j] * per_factor[ok].sum(), rel=1e-10)
+        assert metal[j] == pytest.approx(t[j] * (per_factor * grade)[ok].sum(), rel=1e-10)
