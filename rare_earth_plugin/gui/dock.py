@@ -56,6 +56,7 @@ OBJECT_NAME = "RareEarthExplorerDock"
 TITLE = "Rare Earth Explorer"
 MESSAGE_TITLE = "Rare Earth"
 DEBOUNCE_MS = 300
+RETRY_MS = 30_000
 #: How much wider than the area the map shows when an area is chosen: enough to see its neighbours.
 ZOOM_CONTEXT = 2.0
 SKETCH_KEY: AreaKey = ("sketch", 0)
@@ -120,6 +121,9 @@ class ExplorerDock(QgsDockWidget):
         self.tool.setAction(self.draw_action)
         self.recompute_timer = self._timer(self.recompute_all)
         self.live_timer = self._timer(self._live_estimate)
+        self.retry_timer = QTimer(self)  # unsaved survey areas: tried again quietly until they are saved
+        self.retry_timer.setInterval(RETRY_MS)
+        self.retry_timer.timeout.connect(lambda: self.retry_saving(quiet=True))
         self._connect()
         self.inputs.apply_state(InputsState.read_project(self.project) or InputsState.from_settings())
         self.model.set_unit(self.inputs.unit())
@@ -209,6 +213,7 @@ class ExplorerDock(QgsDockWidget):
                 signal.disconnect(slot)
         self.recompute_timer.stop()
         self.live_timer.stop()
+        self.retry_timer.stop()
         for task in list(self.tasks):
             task.on_done = None
             task.cancel()
@@ -532,6 +537,8 @@ class ExplorerDock(QgsDockWidget):
                 self._push("The drawn area has no inside (its edges fold onto each other): draw it again.")
                 return None
             self._push("The drawn area crossed itself and was repaired into valid polygons.", Qgis.Info)
+        if self.store.pending_count():
+            self.retry_saving(quiet=True)  # the file may take the earlier areas now
         inputs = self.current_inputs(report=True)
         grade = self.inputs.grade_layer.currentLayer()
         storage_crs = grade.crs() if grade is not None and grade.crs().isValid() \
@@ -634,15 +641,22 @@ class ExplorerDock(QgsDockWidget):
             item.layout().addWidget(button)
         self.iface.messageBar().pushWidget(item, Qgis.MessageLevel.Warning, 0)
         log.logger.warning(text)
+        if self.store.pending_count():
+            self.retry_timer.start()
 
-    def retry_saving(self) -> bool:
-        """Write the session's unsaved survey areas to the GeoPackage; True when none is left unsaved."""
+    def retry_saving(self, quiet: bool = False) -> bool:
+        """Write the session's unsaved survey areas to the GeoPackage; True when none is left unsaved.
+        ``quiet``: the timer's and the next drawing's attempts, which only log a failure."""
         try:
             saved = self.store.save_pending()
         except SurveyStoreError as error:
-            self._warn_unsaved(f"{error}. The areas stay in this session.")
+            if quiet:
+                log.logger.info("Unsaved survey areas still not saved: %s", error)
+            else:
+                self._warn_unsaved(f"{error}. The areas stay in this session.")
             self._show_survey_path()
             return False
+        self.retry_timer.stop()
         if saved:
             self._push(f"{saved} survey area(s) saved to {self.store.path()}.", Qgis.MessageLevel.Success)
             rows = self._sync_layers()
