@@ -524,6 +524,9 @@ class SurveyStore:
         if not isinstance(layer, QgsVectorLayer) or layer.customProperty(ROLE_PROPERTY) not in (
                 ROLE_SURVEY, ROLE_PENDING):
             raise SurveyStoreError("The survey area is no longer in the project")
+        source = Path(layer.source().split("|")[0])
+        if layer.customProperty(ROLE_PROPERTY) == ROLE_SURVEY and self._refusal(source):
+            raise SurveyStoreError(f"{source} is not written: {self._refusal(source)}")
         return layer
 
     def delete(self, key: tuple[str, int]) -> None:

@@ -213,7 +213,6 @@ class ExplorerDock(QgsDockWidget):
                 signal.disconnect(slot)
         self.recompute_timer.stop()
         self.live_timer.stop()
-        self.retry_timer.stop()
         for task in list(self.tasks):
             task.on_done = None
             task.cancel()
@@ -221,6 +220,7 @@ class ExplorerDock(QgsDockWidget):
         if self.canvas.mapTool() is self.tool:
             self.canvas.unsetMapTool(self.tool)
         self.tool.clean_up()
+        self.retry_timer.stop()
 
     def is_busy(self) -> bool:
         """Estimates running or about to start (a debounce timer pending)."""
@@ -261,25 +261,20 @@ class ExplorerDock(QgsDockWidget):
         finally:
             self._restoring = False
         self.model.set_unit(self.inputs.unit())
+        self._sync_layers()
         self._show_survey_path()
         if self.store.refused:
             self._push(f"This project names '{self.store.refused}' for its survey areas, outside its folder: "
                        f"new areas go to {self.store.path()} (Change… to choose a file).", Qgis.MessageLevel.Info)
-        self._sync_layers()
         self.recompute_all()
 
-    def _project_saved(self) -> None:
-        """After the first save the survey areas are beside the project (``SurveyStore.project_writing``)."""
-        self.store.project_saved()
-        self._show_survey_path()
-
     def _project_cleared(self) -> None:
-        self.store.new_session()  # a new project gets its own survey areas
         self.cancel_estimates()
         self.tool.reset()
         self.model.clear()
         self.selected = None
         self.result.clear()
+        self.store.new_session()  # a new project gets its own survey areas
         self._show_survey_path()
 
     # Rows ---------------------------------------------------------------------------------------------------
@@ -631,6 +626,11 @@ class ExplorerDock(QgsDockWidget):
         breakable = str(path).replace(os.sep, os.sep + "\u200b")  # a long path wraps instead of widening the dock
         self.survey_label.setText(f"Survey areas: {breakable}" + (f" ({unsaved} not saved yet)" if unsaved else ""))
         self.survey_label.setToolTip(str(path))
+
+    def _project_saved(self) -> None:
+        """After the first save the survey areas are beside the project (``SurveyStore.project_writing``)."""
+        self.store.project_saved()
+        self._show_survey_path()
 
     def _warn_unsaved(self, text: str) -> None:
         """Message bar with Retry and Save elsewhere, and the log: the area is safe in the session."""
