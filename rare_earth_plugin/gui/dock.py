@@ -476,10 +476,10 @@ class ExplorerDock(QgsDockWidget):
         if checked:
             if self.current_inputs() is None:
                 self._push("Choose a grade raster under Inputs to see figures while drawing.", Qgis.Info)
-            problem = self.store.check()
+            self.canvas.setMapTool(self.tool)
+            problem = self.store.check()  # before anything is drawn
             if problem:
                 self._warn_unsaved(f"{problem}. Areas you draw are kept in this session until they can be saved.")
-            self.canvas.setMapTool(self.tool)
         elif self.canvas.mapTool() is self.tool:
             self.canvas.unsetMapTool(self.tool)
 
@@ -532,10 +532,10 @@ class ExplorerDock(QgsDockWidget):
                 self._push("The drawn area has no inside (its edges fold onto each other): draw it again.")
                 return None
             self._push("The drawn area crossed itself and was repaired into valid polygons.", Qgis.Info)
-        if self.store.pending_count():
-            self.retry_saving(quiet=True)  # the file may take the earlier areas now
         inputs = self.current_inputs(report=True)
         grade = self.inputs.grade_layer.currentLayer()
+        if self.store.pending_count():
+            self.retry_saving(quiet=True)  # the file may take the earlier areas now
         storage_crs = grade.crs() if grade is not None and grade.crs().isValid() \
             else QgsCoordinateReferenceSystem(SAMPLE_CRS)
         try:
@@ -679,6 +679,6 @@ class ExplorerDock(QgsDockWidget):
                 self.store.layer()
             except SurveyStoreError as error:
                 self._push(str(error), Qgis.Critical, 0)
-            else:
-                self.retry_saving()
         self._show_survey_path()
+        if self.store.pending_count() and find_layer(self.project) is not None:
+            self.retry_saving()
