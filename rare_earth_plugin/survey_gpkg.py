@@ -23,7 +23,7 @@ from pathlib import Path
 BUSY_SECONDS = 0.25
 #: Geometry types of a layer that can hold a drawn (multi)polygon.
 POLYGON_TYPES = ("MULTIPOLYGON", "POLYGON", "GEOMETRY", "MULTISURFACE", "CURVEPOLYGON")
-_SQL_TYPES = {"str": "TEXT", "int": "MEDIUMINT", "float": "REAL"}
+_SQL_TYPES = {"string": "TEXT", "int": "MEDIUMINT", "double": "REAL"}
 
 
 class GpkgWriteError(RuntimeError):

@@ -58,14 +58,14 @@ DEFAULT_NAME = "Survey area"
 UNSAVED_FOLDER = ("rare_earth", "unsaved_projects")
 
 _FIELDS = (
-    ("name", "str"), ("created_utc", "str"),
-    ("grade_file", "str"), ("grade_band", "int"), ("grade_unit", "str"),
-    ("cutoff", "float"), ("density", "float"), ("density_file", "str"),
-    ("thickness_m", "float"), ("thickness_file", "str"),
-    ("area_m2", "float"), ("ore_t", "float"), ("grade_mean", "float"),
-    ("treo_t", "float"), ("tree_t", "float"), ("coverage", "float"),
+    ("name", "string"), ("created_utc", "string"),
+    ("grade_file", "string"), ("grade_band", "int"), ("grade_unit", "string"),
+    ("cutoff", "double"), ("density", "double"), ("density_file", "string"),
+    ("thickness_m", "double"), ("thickness_file", "string"),
+    ("area_m2", "double"), ("ore_t", "double"), ("grade_mean", "double"),
+    ("treo_t", "double"), ("tree_t", "double"), ("coverage", "double"),
 )
-_VARIANTS = {"str": QVariant.String, "int": QVariant.Int, "float": QVariant.Double}
+_VARIANTS = {"string": QVariant.String, "int": QVariant.Int, "double": QVariant.Double}
 _RESULT_FIELDS = {"area_m2": "polygon_area_m2", "ore_t": "ore_tonnes", "grade_mean": "mean_grade",
                   "treo_t": "treo_tonnes", "tree_t": "tree_tonnes", "coverage": "data_coverage"}
 
@@ -524,6 +524,9 @@ class SurveyStore:
         if not isinstance(layer, QgsVectorLayer) or layer.customProperty(ROLE_PROPERTY) not in (
                 ROLE_SURVEY, ROLE_PENDING):
             raise SurveyStoreError("The survey area is no longer in the project")
+        source = Path(layer.source().split("|")[0])
+        if layer.customProperty(ROLE_PROPERTY) == ROLE_SURVEY and self._refusal(source):
+            raise SurveyStoreError(f"{source} is not written: {self._refusal(source)}")
         return layer
 
     def delete(self, key: tuple[str, int]) -> None:

@@ -63,6 +63,7 @@ OBJECT_NAME = "RareEarthExplorerDock"
 TITLE = "Rare Earth Explorer"
 MESSAGE_TITLE = "Rare Earth"
 DEBOUNCE_MS = 300
+RETRY_MS = 30_000
 #: How much wider than the area the map shows when an area is chosen: enough to see its neighbours.
 ZOOM_CONTEXT = 2.0
 SKETCH_KEY: AreaKey = ("sketch", 0)
@@ -159,6 +160,9 @@ class ExplorerDock(QgsDockWidget):
         # Input changes: a missing input is only worth a message when there are areas to estimate.
         self.recompute_timer = self._timer(lambda: self.recompute_all(report=bool(self.model.rows())))
         self.live_timer = self._timer(self._live_estimate)
+        self.retry_timer = QTimer(self)  # unsaved survey areas: tried again quietly until they are saved
+        self.retry_timer.setInterval(RETRY_MS)
+        self.retry_timer.timeout.connect(lambda: self.retry_saving(quiet=True))
         self._connect()
         self._restoring = True
         try:
@@ -280,6 +284,7 @@ class ExplorerDock(QgsDockWidget):
         if self.canvas.mapTool() is self.tool:
             self.canvas.unsetMapTool(self.tool)
         self.tool.clean_up()
+        self.retry_timer.stop()
 
     def is_busy(self) -> bool:
         """Estimates running or about to start (a debounce timer pending)."""
@@ -336,17 +341,12 @@ class ExplorerDock(QgsDockWidget):
             self._restoring = False
         self.model.set_unit(self.inputs.unit())
         self.model.set_inputs(self.current_inputs())
+        self._sync_layers()
         self._show_survey_path()
         if self.store.refused:
             self._push(f"This project names '{self.store.refused}' for its survey areas, outside its folder: "
                        f"new areas go to {self.store.path()} (Change… to choose a file).", Qgis.MessageLevel.Info)
-        self._sync_layers()
         self.recompute_all()
-
-    def _project_saved(self) -> None:
-        """After the first save the survey areas are beside the project (``SurveyStore.project_writing``)."""
-        self.store.project_saved()
-        self._show_survey_path()
 
     def _project_clearing(self) -> None:
         """All layers go (File > New or Open): the combos empty, and nothing of it is a user's choice to keep
@@ -360,12 +360,12 @@ class ExplorerDock(QgsDockWidget):
     def _project_cleared(self) -> None:
         self._restoring = False
         self.recompute_timer.stop()
-        self.store.new_session()  # a new project gets its own survey areas
         self.cancel_estimates()
         self.tool.reset()
         self.model.clear()
         self.selected = None
         self.result.clear()
+        self.store.new_session()  # a new project gets its own survey areas
         self._show_survey_path()
 
     # Rows ---------------------------------------------------------------------------------------------------
@@ -557,10 +557,10 @@ class ExplorerDock(QgsDockWidget):
         if checked:
             if self.current_inputs() is None:
                 self._push("Choose a grade raster under Inputs to see figures while drawing.", Qgis.Info)
-            problem = self.store.check()
+            self.canvas.setMapTool(self.tool)
+            problem = self.store.check()  # before anything is drawn
             if problem:
                 self._warn_unsaved(f"{problem}. Areas you draw are kept in this session until they can be saved.")
-            self.canvas.setMapTool(self.tool)
         elif self.canvas.mapTool() is self.tool:
             self.canvas.unsetMapTool(self.tool)
 
@@ -616,6 +616,8 @@ class ExplorerDock(QgsDockWidget):
             self._push("The drawn area crossed itself and was repaired into valid polygons.", Qgis.Info)
         inputs = self.current_inputs(report=True)
         grade = self.inputs.grade_layer.currentLayer()
+        if self.store.pending_count():
+            self.retry_saving(quiet=True)  # the file may take the earlier areas now
         storage_crs = grade.crs() if grade is not None and grade.crs().isValid() \
             else QgsCoordinateReferenceSystem(SAMPLE_CRS)
         try:
@@ -711,6 +713,11 @@ class ExplorerDock(QgsDockWidget):
         self.survey_label.setText(f"Survey areas: {breakable}" + (f" ({unsaved} not saved yet)" if unsaved else ""))
         self.survey_label.setToolTip(str(path))
 
+    def _project_saved(self) -> None:
+        """After the first save the survey areas are beside the project (``SurveyStore.project_writing``)."""
+        self.store.project_saved()
+        self._show_survey_path()
+
     def _warn_unsaved(self, text: str) -> None:
         """Message bar with Retry and Save elsewhere, and the log: the area is safe in the session."""
         item = self.iface.messageBar().createMessage(MESSAGE_TITLE, text)
@@ -720,15 +727,22 @@ class ExplorerDock(QgsDockWidget):
             item.layout().addWidget(button)
         self.iface.messageBar().pushWidget(item, Qgis.MessageLevel.Warning, 0)
         log.logger.warning(text)
+        if self.store.pending_count():
+            self.retry_timer.start()
 
-    def retry_saving(self) -> bool:
-        """Write the session's unsaved survey areas to the GeoPackage; True when none is left unsaved."""
+    def retry_saving(self, quiet: bool = False) -> bool:
+        """Write the session's unsaved survey areas to the GeoPackage; True when none is left unsaved.
+        ``quiet``: the timer's and the next drawing's attempts, which only log a failure."""
         try:
             saved = self.store.save_pending()
         except SurveyStoreError as error:
-            self._warn_unsaved(f"{error}. The areas stay in this session.")
+            if quiet:
+                log.logger.info("Unsaved survey areas still not saved: %s", error)
+            else:
+                self._warn_unsaved(f"{error}. The areas stay in this session.")
             self._show_survey_path()
             return False
+        self.retry_timer.stop()
         if saved:
             self._push(f"{saved} survey area(s) saved to {self.store.path()}.", Qgis.MessageLevel.Success)
             rows = self._sync_layers()
@@ -751,6 +765,6 @@ class ExplorerDock(QgsDockWidget):
                 self.store.layer()
             except SurveyStoreError as error:
                 self._push(str(error), Qgis.Critical, 0)
-            else:
-                self.retry_saving()
         self._show_survey_path()
+        if self.store.pending_count() and find_layer(self.project) is not None:
+            self.retry_saving()

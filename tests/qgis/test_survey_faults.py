@@ -255,3 +255,16 @@ def test_a_survey_layer_a_project_points_elsewhere_is_never_written(qgis_new_pro
     assert store.path() == project_file.parent / "site_survey_areas.gpkg"
     assert _on_disk(store.path()) == ["x"] and outside.read_bytes() == before
     qgis_new_project.removeAllMapLayers()
+
+
+def test_unsaved_areas_are_saved_by_the_next_drawing_or_the_retry_timer(drawn, sqlite_lock, qtbot):
+    dock, grid, path = drawn
+    with sqlite_lock(path):
+        dock.finish_survey(_square(grid, 8))
+        assert dock.retry_timer.isActive()
+        dock.retry_timer.timeout.emit()  # the timer fires while still locked: nothing lost, still pending
+        assert dock.store.pending_count() == 1
+    dock.finish_survey(_square(grid, 14))
+    wait_for_tasks(qtbot, dock)
+    assert _on_disk(path) == ["Survey area 1", "Survey area 2", "Survey area 3"]
+    assert dock.store.pending_count() == 0 and not dock.retry_timer.isActive()

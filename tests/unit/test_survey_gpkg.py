@@ -20,7 +20,7 @@ from osgeo import ogr, osr
 from rare_earth_plugin import survey_gpkg
 from rare_earth_plugin.survey_gpkg import GpkgWriteError, NewRow
 
-FIELDS = (("name", "str"), ("created_utc", "str"), ("ore_t", "float"), ("grade_band", "int"))
+FIELDS = (("name", "string"), ("created_utc", "string"), ("ore_t", "double"), ("grade_band", "int"))
 
 
 def _make(path: Path, fields=FIELDS) -> Path:
@@ -28,7 +28,7 @@ def _make(path: Path, fields=FIELDS) -> Path:
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32643)
     layer = source.CreateLayer("survey_areas", srs, ogr.wkbMultiPolygon)
-    kinds = {"str": ogr.OFTString, "float": ogr.OFTReal, "int": ogr.OFTInteger}
+    kinds = {"string": ogr.OFTString, "double": ogr.OFTReal, "int": ogr.OFTInteger}
     for name, kind in fields:
         layer.CreateField(ogr.FieldDefn(name, kinds[kind]))
     source = None
@@ -147,7 +147,7 @@ def test_after_each_write_the_gpkg_alone_holds_every_area(tmp_path):
 
 
 def test_an_older_table_gets_its_missing_fields(tmp_path):
-    path = _make(tmp_path / "old.gpkg", fields=(("name", "str"),))
+    path = _make(tmp_path / "old.gpkg", fields=(("name", "string"),))
     assert survey_gpkg.migrate(path, "survey_areas", FIELDS) == ["created_utc", "ore_t", "grade_band"]
     assert survey_gpkg.migrate(path, "survey_areas", FIELDS) == []
     survey_gpkg.insert(path, "survey_areas", [_square(0, "a", created_utc="2025", ore_t=2.0, grade_band=1)])
