@@ -234,7 +234,8 @@ class ExplorerDock(QgsDockWidget):
         splitter.addWidget(_scrolling(areas, 120))
         splitter.addWidget(_scrolling(self.result, 120))
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([170, 190, 300])
+        # What each part asks for; on a short screen Qt shrinks them in proportion and they scroll.
+        splitter.setSizes([inputs_box.sizeHint().height(), 230, 260])
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 2)
         self.setWidget(splitter)
