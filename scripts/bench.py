@@ -43,7 +43,10 @@ from bench_target import target_case  # noqa: E402
 from qgis_headless import start_qgis  # noqa: E402
 
 from rare_earth_plugin.core import tonnage  # noqa: E402
-from rare_earth_plugin.core.tonnage import TILE_CELLS, TonnageParams, estimate_tonnage  # noqa: E402
+from rare_earth_plugin.core.limits import DEFAULT_LIMITS  # noqa: E402
+from rare_earth_plugin.core.tonnage import TonnageParams, estimate_tonnage  # noqa: E402
+
+TILE_CELLS = DEFAULT_LIMITS.tile_cells
 
 BENCH = ROOT / "build" / "bench"
 EE_VENV = BENCH / "exactextract-venv"

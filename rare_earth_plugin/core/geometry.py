@@ -13,20 +13,14 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-try:  # GEOS >= 3.8; otherwise buffer(0) does the repair
-    from shapely.validation import make_valid
-except ImportError:  # pragma: no cover - depends on the GEOS build
-    make_valid = None
+from .polygon_checks import GeometryError, check_finite
+from .polygon_checks import repair as repair_with_notes
 
 PolygonInput = Union[Polygon, MultiPolygon, str]
 
 #: Edges are cut into at most this many pieces per extent before reprojection, so a straight edge in the
 #: polygon's CRS stays (to well below a cell) the same line on the ground in the raster's CRS.
 DENSIFY_PIECES_PER_EXTENT = 256
-
-
-class GeometryError(ValueError):
-    """The polygon cannot be used; the message says why."""
 
 
 def parse_polygon(polygon: PolygonInput) -> tuple[BaseGeometry, list[str]]:
@@ -45,32 +39,21 @@ def parse_polygon(polygon: PolygonInput) -> tuple[BaseGeometry, list[str]]:
         raise GeometryError("polygon: the geometry is empty")
     if geometry.has_z:
         geometry = _drop_z(geometry)
+    check_finite(geometry)
     warnings: list[str] = []
     if not geometry.is_valid:
         reason = explain_validity(geometry)
-        geometry = repair(geometry)
-        warnings.append(f"The polygon was invalid ({reason}) and has been repaired")
+        geometry, notes = repair_with_notes(geometry)
+        warnings.append(f"The polygon was invalid ({reason}) and has been repaired"
+                        + (f": {'; '.join(notes)}" if notes else ""))
     if geometry.is_empty or geometry.area == 0.0:
         raise GeometryError("polygon: the geometry has no area")
     return geometry, warnings
 
 
 def repair(geometry: BaseGeometry) -> BaseGeometry:
-    """Polygonal part of a repaired geometry (make_valid keeps both lobes of a bow-tie; buffer(0) may not)."""
-    fixed = make_valid(geometry) if make_valid is not None else geometry.buffer(0)
-    return polygonal_part(fixed)
-
-
-def polygonal_part(geometry: BaseGeometry) -> BaseGeometry:
-    if isinstance(geometry, (Polygon, MultiPolygon)):
-        return geometry
-    polygons: list[Polygon] = []
-    for part in getattr(geometry, "geoms", []):
-        if isinstance(part, Polygon):
-            polygons.append(part)
-        elif isinstance(part, MultiPolygon):
-            polygons.extend(part.geoms)
-    return MultiPolygon(polygons)
+    """The area an invalid (Multi)Polygon means (see ``polygon_checks.repair``)."""
+    return repair_with_notes(geometry)[0]
 
 
 def densify_coords(xy: np.ndarray, max_segment: float) -> np.ndarray:

@@ -7,15 +7,18 @@ per cut-off as they stream past, so memory stays bounded and a whole grade-tonna
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import math
 import os
+import stat
 import threading
+import time
+import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
-from functools import lru_cache
 from typing import Any, Union
 
 import numpy as np
@@ -31,24 +34,11 @@ from .cellarea import EllipsoidalCellArea, ProjectedCellArea, polygon_area_m2, p
 from .coverage import COVERAGE_EPSILON, CellCoverage
 from .depth_window import counted_thickness
 from .geometry import GeometryError, PolygonInput, crs_from_wkt, parse_polygon, transform_polygon
+from .limits import DEFAULT_LIMITS, EngineLimits
+from .polygon_checks import check_geographic_range
 from .units import DEFAULT_DENSITY, GRADE_UNITS, PERCENT, TREO_TO_TREE, grade_fraction
 
 PathInput = Union[str, "os.PathLike[str]"]
-
-#: Cells per tile read and processed at once: large enough for numpy to run at full speed, small enough to
-#: keep peak memory near 100 MB whatever the raster size.
-TILE_CELLS = 1 << 21
-
-#: Bytes a pass may read from one dataset before reopening it. GDAL keeps every decompressed block in its
-#: process-wide cache (5 % of RAM by default) until the dataset is closed, so one pass over a huge window would
-#: otherwise leave gigabytes behind; reopening costs about a millisecond.
-_CACHE_BUDGET = 64 << 20  # the old dataset closes after its successor opens: up to twice this is cached
-
-#: Tiles, and cells, the reader thread may have read ahead of the tile being summed: several small tiles
-#: (a batch of small polygons) keep it busy, a couple of large ones bound the memory they hold.
-_READ_AHEAD = 8
-_READ_AHEAD_CELLS = 2 * TILE_CELLS
-_READ_AHEAD_JOBS = 4 * _READ_AHEAD
 
 #: Coverage below 1 by less than this is round-off between the polygon's area and the sum of its cells.
 _COVERAGE_TOLERANCE = 1e-6
@@ -140,18 +130,19 @@ class TonnageResult:
 
 
 def estimate_tonnage(polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams | None = None,
-                     polygon_crs: Any = None) -> TonnageResult:
+                     polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS) -> TonnageResult:
     """Tonnage of the cells inside ``polygon`` with grade >= ``params.cutoff``."""
     params = params if params is not None else TonnageParams()
-    return grade_tonnage_curve(polygon, grade_raster, [params.cutoff], params, polygon_crs)[0]
+    return grade_tonnage_curve(polygon, grade_raster, [params.cutoff], params, polygon_crs, limits=limits)[0]
 
 
 def grade_tonnage_curve(polygon: PolygonInput, grade_raster: PathInput, cutoffs: Sequence[float],
-                        params: TonnageParams | None = None, polygon_crs: Any = None) -> list[TonnageResult]:
+                        params: TonnageParams | None = None, polygon_crs: Any = None, *,
+                        limits: EngineLimits = DEFAULT_LIMITS) -> list[TonnageResult]:
     """One result per cut-off, in the given order, from a single pass over the rasters."""
     params, cuts = _checked(params, cutoffs)
-    with _session() as rasters:
-        return _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts)).results(cuts)
+    with _session(limits) as rasters:
+        return _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits)).results(cuts)
 
 
 @dataclass(frozen=True)
@@ -182,12 +173,12 @@ class AreaCells:
 
 
 def area_cells(polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams | None = None,
-               polygon_crs: Any = None) -> AreaCells:
+               polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS) -> AreaCells:
     """The cells ``estimate_tonnage`` would sum, read once through the same pipeline (see ``AreaCells``);
     ``params``' factors are not applied, its cut-off and depth window are passed on."""
     params, cuts = _checked(params, [params.cutoff if params is not None else 0.0])
-    with _session() as rasters:
-        job = _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts, collect=True))
+    with _session(limits) as rasters:
+        job = _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, collect=True))
     cells = job.collected or []
     scale = job.cell_area
 
@@ -207,7 +198,8 @@ def area_cells(polygon: PolygonInput, grade_raster: PathInput, params: TonnagePa
 
 def grade_tonnage_curves(polygons: Iterable[PolygonInput | TonnageInputError], grade_raster: PathInput,
                          cutoffs: Sequence[float], params: TonnageParams | None = None,
-                         polygon_crs: Any = None) -> Iterator[list[TonnageResult] | TonnageInputError]:
+                         polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS
+                         ) -> Iterator[list[TonnageResult] | TonnageInputError]:
     """``grade_tonnage_curve`` for many polygons, yielded in order as each is done.
 
     The rasters stay open and the next polygon's blocks are read while the current one is summed, so a batch
@@ -229,12 +221,12 @@ def grade_tonnage_curves(polygons: Iterable[PolygonInput | TonnageInputError], g
                 yield polygon
                 continue
             try:
-                yield _job(rasters, polygon, grade_raster, params, polygon_crs, cuts)
+                yield _job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits)
             except _PolygonError as error:
                 yield TonnageInputError(str(error))
 
     try:
-        with contextlib.closing(_pipeline(jobs())) as done_jobs:  # its reader stops before the rasters close
+        with contextlib.closing(_pipeline(jobs(), limits)) as done_jobs:  # its reader stops before the rasters close
             for done in done_jobs:
                 yield done if isinstance(done, TonnageInputError) else done.results(cuts)
     finally:
@@ -257,37 +249,39 @@ def _checked(params: TonnageParams | None, cutoffs: Sequence[float]) -> tuple[To
 
 
 def _job(rasters: _RasterSession, polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams,
-         polygon_crs: Any, cuts: np.ndarray, collect: bool = False) -> _Accumulator:
+         polygon_crs: Any, cuts: np.ndarray, limits: EngineLimits = DEFAULT_LIMITS,
+         collect: bool = False) -> _Accumulator:
     """A polygon's pass, prepared (polygon in raster cells, tiles listed) but not yet read."""
     try:
         geometry, warnings = parse_polygon(polygon)
     except GeometryError as exc:
         raise _PolygonError(str(exc)) from exc
-    source = rasters.get(grade_raster, "grade raster")
+    source = rasters.get(grade_raster, "grade raster", limits)
     if not 1 <= params.grade_band <= source.info.count:
         raise TonnageInputError(f"grade_band: {_name(grade_raster)} has {source.info.count} band(s), "
                                 f"band {params.grade_band} does not exist")
-    return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings, collect)
+    return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings, limits, collect)
 
 
 def _run(job: _Accumulator) -> _Accumulator:
     """One job's pass, read on a reader thread when it has several tiles."""
     if len(job.tiles) > 1:
-        (done,) = _pipeline(iter([job]))
+        (done,) = _pipeline(iter([job]), job.limits)
         return done  # type: ignore[return-value]
     for window in job.tiles:  # nothing to overlap; a reader thread would only add its start-up cost
         job.add(window, job.read(window))
     return job.finish()
 
 
-def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError]) -> Iterator[_Accumulator | TonnageInputError]:
+def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError], limits: EngineLimits
+              ) -> Iterator[_Accumulator | TonnageInputError]:
     """Sum the jobs' tiles in order while a reader thread reads the next ones, across job boundaries;
     yield each job once its last tile is summed (errors pass straight through).
 
     Decompression and numpy both release the GIL, so a pass takes about as long as the slower of the two
-    instead of their sum. At most ``_READ_AHEAD`` tiles, and ``_READ_AHEAD_JOBS`` jobs (polygons outside the
-    raster have no tile), wait in memory. Only the reader thread touches the datasets while it runs; jobs are
-    planned from the rasters' ``info``.
+    instead of their sum. At most ``limits.read_ahead_tiles`` tiles, and ``read_ahead_jobs`` jobs (polygons
+    outside the raster have no tile), wait in memory. Only the reader thread touches the datasets while it
+    runs; jobs are planned from the rasters' ``info``.
     """
     entries = ((job, window) for item in jobs
                for job, window in ([(item, None)] if isinstance(item, TonnageInputError)
@@ -297,10 +291,10 @@ def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError]) -> Iterator[_Acc
         ahead: deque = deque()
 
         def top_up() -> None:
-            while len(ahead) < _READ_AHEAD_JOBS:
+            while len(ahead) < limits.read_ahead_jobs:
                 windows = [window for _, window, _ in ahead if window is not None]
                 cells = sum(int(window.width) * int(window.height) for window in windows)
-                if windows and (len(windows) >= _READ_AHEAD or cells >= _READ_AHEAD_CELLS):
+                if windows and (len(windows) >= limits.read_ahead_tiles or cells >= limits.read_ahead_cells):
                     return
                 entry = next(entries, None)
                 if entry is None:
@@ -322,6 +316,11 @@ def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError]) -> Iterator[_Acc
         reader.shutdown(wait=True, cancel_futures=True)
 
 
+def _check_values(dtype: np.dtype, role: str, path: str) -> None:
+    if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+        raise TonnageInputError(f"{role}: {path} holds {dtype.name} values, not real numbers")
+
+
 def _check_number(name: str, value: Any) -> None:
     try:
         number = float(value)
@@ -333,6 +332,36 @@ def _check_number(name: str, value: Any) -> None:
 
 def _name(path: PathInput) -> str:
     return os.fspath(path)
+
+
+def _path_text(path: Any, role: str) -> str:
+    """The path as text; bytes and other objects get a message naming the parameter."""
+    try:
+        name = os.fspath(path)
+    except TypeError:
+        raise TonnageInputError(f"{role}: not a file path ({path!r})") from None
+    if isinstance(name, bytes):
+        raise TonnageInputError(f"{role}: give the path as text, not bytes ({path!r})")
+    if not name:
+        raise TonnageInputError(f"{role}: the path is empty")
+    return name
+
+
+def _file_signature(name: str, role: str) -> tuple:
+    """What identifies a local file's contents (inode, size, mtime, ctime); () for paths GDAL resolves itself
+    (/vsi..., URLs). Refuses what is not a regular file or a directory (a FIFO would block the open forever)."""
+    if "://" in name or name.startswith("/vsi"):
+        return ()
+    try:
+        info = os.stat(name)
+    except FileNotFoundError:
+        raise TonnageInputError(f"{role}: file not found: {name}") from None
+    except OSError as exc:
+        raise TonnageInputError(f"{role}: cannot read {name} ({exc.strerror or exc})") from exc
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        raise TonnageInputError(f"{role}: {name} is not a regular file (a pipe, device or socket cannot be "
+                                "read as a raster)")
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _open_raster(name: str, role: str):
@@ -374,18 +403,23 @@ class _RasterInfo:
 
 
 class _ReopeningSource:
-    """A dataset read block by block: reopened after every ``_CACHE_BUDGET`` bytes (see there)."""
+    """A dataset read block by block: reopened after every ``EngineLimits.cache_budget`` bytes (see there)."""
 
     def __init__(self, dataset, signature: tuple):
         self.dataset = dataset
         self.info = _RasterInfo.of(dataset)
         self.signature = signature
+        self.opened_ns = time.time_ns()
         self.crs = _dataset_crs(dataset)  # pyproj's view, parsed once per open raster
         self._read_bytes = 0
 
-    def count(self, nbytes: int) -> None:
+    def racy(self, granularity_ns: int) -> bool:
+        """Modified within the timestamp granularity before it was opened: it may have changed unseen."""
+        return bool(self.signature) and self.opened_ns - max(self.signature[2], self.signature[3]) < granularity_ns
+
+    def count(self, nbytes: int, budget: int) -> None:
         self._read_bytes += nbytes
-        if self._read_bytes >= _CACHE_BUDGET:
+        if self._read_bytes >= budget:
             reopened = rasterio.open(self.info.name)  # if this fails, the open dataset stays usable
             self.dataset, old = reopened, self.dataset
             old.close()
@@ -400,26 +434,27 @@ class _RasterSession:
         self.sources: dict[str, _ReopeningSource] = {}
         self.replaced: list[_ReopeningSource] = []  # a batch's reader may still be reading them
 
-    def get(self, path: PathInput, role: str) -> _ReopeningSource:
-        try:
-            name = _name(path)
-        except TypeError:
-            raise TonnageInputError(f"{role}: not a file path ({path!r})") from None
-        local_file = "://" not in name and not name.startswith("/vsi")
-        if local_file and not os.path.exists(name):
-            raise TonnageInputError(f"{role}: file not found: {name}")
-        signature: tuple = ()
-        if local_file:
-            stat = os.stat(name)
-            signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    def get(self, path: PathInput, role: str, limits: EngineLimits) -> _ReopeningSource:
+        name = _path_text(path, role)
+        signature = _file_signature(name, role)
         source = self.sources.pop(name, None)
-        if source is not None and source.signature != signature:  # changed on disk since it was opened
+        if source is not None and (source.signature != signature  # changed on disk, or maybe
+                                   or source.racy(limits.timestamp_granularity_ns)):
             self.replaced.append(source)
             source = None
         if source is None:
             source = _ReopeningSource(_open_raster(name, role), signature)
         self.sources[name] = source
         return source
+
+    def trim(self, keep: int) -> None:
+        """Close all but the ``keep`` most recently used datasets, and those replaced."""
+        for source in self.replaced:
+            source.dataset.close()
+        self.replaced.clear()
+        while len(self.sources) > keep:
+            oldest = next(iter(self.sources))
+            self.sources.pop(oldest).dataset.close()
 
     def close(self) -> None:
         for source in [*self.sources.values(), *self.replaced]:
@@ -451,22 +486,67 @@ def reusing_open_rasters() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _session() -> Iterator[_RasterSession]:
-    """The thread's reusing session, or one that closes its rasters when this estimate ends."""
+def _session(limits: EngineLimits) -> Iterator[_RasterSession]:
+    """The thread's reusing session, else the thread's small cache of recently used datasets.
+
+    A plain loop of estimates over the same rasters then opens them once: opening costs more than a small
+    polygon's whole estimate. Entries are checked against the file on every use (``_RasterSession.get``), so a
+    file changed on disk is reopened; datasets are per thread, since GDAL and pyproj objects must not be shared
+    between threads. ``close_cached_rasters()`` releases them (for a file to be deleted on Windows, say).
+    """
     kept = getattr(_THREAD, "session", None)
     if kept is not None:
         yield kept
         return
-    session = _RasterSession()
+    cache = getattr(_THREAD, "cache", None)
+    if cache is None:
+        cache = _RasterSession()
+        # A thread Python did not start (a Qt worker of QgsTask) drops its thread state after each call, and
+        # with it anything kept there, freed at a time GDAL does not expect: only Python's threads keep some.
+        if not isinstance(threading.current_thread(), threading._DummyThread):
+            _THREAD.cache = cache
+            with _CACHES_LOCK:
+                _CACHES.add(cache)
     try:
-        yield session
+        yield cache
+    except BaseException:
+        cache.close()  # a failed read may leave a dataset in a bad state: start afresh
+        raise
     finally:
-        session.close()
+        cache.trim(limits.kept_per_thread if getattr(_THREAD, "cache", None) is cache else 0)
 
 
-@lru_cache(maxsize=64)
+def close_cached_rasters() -> None:
+    """Close the datasets this thread keeps open between estimates."""
+    cache = getattr(_THREAD, "cache", None)
+    if cache is not None:
+        cache.close()
+
+
+_CACHES: weakref.WeakSet[_RasterSession] = weakref.WeakSet()
+_CACHES_LOCK = threading.Lock()
+
+
+@atexit.register
+def close_all_cached_rasters() -> None:
+    """Close the datasets every thread keeps (at exit: freed after GDAL shut down, they would crash it)."""
+    with _CACHES_LOCK:
+        caches = list(_CACHES)
+    for cache in caches:
+        cache.close()
+
+
 def _user_crs(value: Any) -> pyproj.CRS:
-    return pyproj.CRS.from_user_input(value)
+    """Parsed once per thread: a pyproj CRS used from two threads at once can crash PROJ."""
+    cache = getattr(_THREAD, "crs", None)
+    if cache is None:
+        cache = _THREAD.crs = {}
+    crs = cache.get(value)
+    if crs is None:
+        if len(cache) >= 64:
+            cache.clear()
+        crs = cache[value] = pyproj.CRS.from_user_input(value)
+    return crs
 
 
 def _polygon_crs(value: Any) -> pyproj.CRS:
@@ -501,13 +581,18 @@ class _AuxiliaryRaster:
     else warp), as physical values (value x scale + offset)."""
 
     def __init__(self, rasters: _RasterSession, path: PathInput, role: str, grade_src: _RasterInfo,
-                 grade_crs: pyproj.CRS | None):
-        self.role, self.path = role, _name(path)
-        self.reader = rasters.get(path, role)
+                 grade_crs: pyproj.CRS | None, limits: EngineLimits):
+        self.role, self.path = role, _path_text(path, role)
+        self.reader = rasters.get(path, role, limits)
+        self.budget = limits.cache_budget
         self.src = self.reader.info
         if grade_crs is not None and self.src.crs is None:
             raise TonnageInputError(f"{role}: {self.path} has no CRS, so it cannot be matched to the grade "
                                     "raster")
+        if grade_crs is None and self.src.crs is not None:
+            raise TonnageInputError(f"{role}: {self.path} has a CRS but the grade raster {grade_src.name} has "
+                                    "none, so they cannot be matched: give the grade raster its CRS")
+        _check_values(np.dtype(self.src.dtypes[0]), role, self.path)
         self.same_grid = (self.src.transform == grade_src.transform and self.src.crs == grade_src.crs)
         self.nodata = self.src.nodata
         if self.nodata is None and np.issubdtype(np.dtype(self.src.dtypes[0]), np.floating):
@@ -539,9 +624,9 @@ class _AuxiliaryRaster:
                 reproject(rasterio.band(self.reader.dataset, 1), values, src_nodata=self.nodata,
                           dst_transform=tile_transform, dst_crs=self.grade_crs, dst_nodata=np.nan,
                           resampling=self.resampling)
-        except RasterioError as exc:
+        except (RasterioError, OSError) as exc:
             raise TonnageInputError(f"{self.role}: cannot read {self.path} ({exc})") from exc
-        self.reader.count(values.nbytes)
+        self.reader.count(values.nbytes, self.budget)
         if self.scale != 1.0 or self.offset != 0.0:
             values = values * self.scale + self.offset
         values[~(values >= 0)] = np.nan
@@ -604,6 +689,7 @@ class _Totals:
         self.polygon_area = 0.0
         self.inside_area = 0.0
         self.covered_area = 0.0
+        self.zero_area = 0.0  # covered area with a thickness or density of 0
         self.warnings: list[str] = []
 
     def coverage(self) -> float:
@@ -629,8 +715,8 @@ class _Accumulator:
 
     def __init__(self, rasters: _RasterSession, source: _ReopeningSource, geometry, params: TonnageParams,
                  polygon_crs: Any, sorted_cuts: np.ndarray,
-                 warnings: list[str], collect: bool = False):
-        self.rasters, self.reader = rasters, source
+                 warnings: list[str], limits: EngineLimits = DEFAULT_LIMITS, collect: bool = False):
+        self.rasters, self.reader, self.limits = rasters, source, limits
         src = source.info
         self.params, self.path = params, _name(src.name)
         self.band = params.grade_band
@@ -643,13 +729,21 @@ class _Accumulator:
                 raise TonnageInputError(f"grade raster: {self.path} has no CRS, so the polygon cannot be "
                                         "transformed into it")
             try:
-                geometry = transform_polygon(geometry, _polygon_crs(polygon_crs), self.crs)
+                given = _polygon_crs(polygon_crs)
+                check_geographic_range(geometry, given)
+                geometry = transform_polygon(geometry, given, self.crs)
             except GeometryError as exc:
                 raise _PolygonError(str(exc)) from exc
-        elif self.crs is None:
+        else:
+            try:
+                check_geographic_range(geometry, self.crs)
+            except GeometryError as exc:
+                raise _PolygonError(str(exc)) from exc
+        if self.crs is None:
             warnings.append(f"The grade raster {self.path} has no CRS: its units are taken as metres")
         self.geometry = geometry
         dtype = np.dtype(src.dtypes[self.band - 1])
+        _check_values(dtype, "grade raster", self.path)
         self.floating = np.issubdtype(dtype, np.floating)
         scale, offset = src.scales[self.band - 1], src.offsets[self.band - 1]
         self.grade_scale = 1.0 if scale is None else float(scale)
@@ -693,7 +787,8 @@ class _Accumulator:
         self.coverage = CellCoverage.from_geometry(self.geometry, to_cells)
 
         def auxiliary(path: PathInput | None, role: str) -> _AuxiliaryRaster | None:
-            return None if path is None else _AuxiliaryRaster(self.rasters, path, role, self.src, self.crs)
+            return None if path is None else _AuxiliaryRaster(self.rasters, path, role, self.src, self.crs,
+                                                              self.limits)
 
         self.thickness = auxiliary(params.thickness_raster, "thickness raster")
         self.density = auxiliary(params.density_raster, "density raster")
@@ -747,14 +842,15 @@ class _Accumulator:
     def _tiles(self, row0: int, row1: int, col0: int, col1: int):
         block_h, block_w = self.src.block_shapes[self.band - 1]
         width = col1 - col0
-        if width * block_h <= TILE_CELLS or block_w >= self.src.width:
+        tile_cells = self.limits.tile_cells
+        if width * block_h <= tile_cells or block_w >= self.src.width:
             col_step = max(block_w, width)
-            row_step = max(1, TILE_CELLS // (width * block_h)) * block_h
+            row_step = max(1, tile_cells // (width * block_h)) * block_h
         else:
-            col_step = max(1, TILE_CELLS // (block_h * block_w)) * block_w
+            col_step = max(1, tile_cells // (block_h * block_w)) * block_w
             row_step = block_h
-        if row_step * min(col_step, width) > TILE_CELLS:  # giant blocks (a one-strip TIFF): bound tiles anyway
-            row_step = max(1, TILE_CELLS // min(col_step, width))
+        if row_step * min(col_step, width) > tile_cells:  # giant blocks (a one-strip TIFF): bound tiles anyway
+            row_step = max(1, tile_cells // min(col_step, width))
         rows = _tile_edges(row0, row1, block_h, row_step)
         # A window whose full width fits one tile stays whole: cutting it at a block edge only adds overhead.
         cols = [col0, col1] if col_step >= width else _tile_edges(col0, col1, block_w, col_step)
@@ -765,14 +861,14 @@ class _Accumulator:
     def read(self, window: Window) -> _TileData:
         try:
             return self._read_tile(window)
-        except RasterioError as exc:
+        except (RasterioError, OSError) as exc:  # RasterioIOError is an OSError, not a RasterioError
             raise TonnageInputError(f"grade raster: cannot read {self.path} ({exc})") from exc
 
     def _read_tile(self, window: Window) -> _TileData:
         source = self.reader.dataset
         grade = source.read(self.band, window=window)
         mask = source.read_masks(self.band, window=window) if self.read_masks else None
-        self.reader.count(grade.nbytes)
+        self.reader.count(grade.nbytes, self.limits.cache_budget)
         tile_transform = window_transform(window, self.src.transform)
 
         def other(raster: _AuxiliaryRaster | None) -> np.ndarray | None:
@@ -827,6 +923,11 @@ class _Accumulator:
                 grade = grade * self.grade_factor
         params = self.params
         thickness, density, top = others
+        for values in (thickness, density):
+            if values is not None:
+                zero = values == 0.0
+                if zero.any():
+                    self.totals.zero_area += float(area[zero].sum())
         return _Cells(area, grade,
                       float(params.thickness) if thickness is None else thickness,
                       float(params.density) if density is None else density,
@@ -877,6 +978,7 @@ class _Accumulator:
         totals.area *= cell
         totals.inside_area *= cell
         totals.covered_area *= cell
+        totals.zero_area *= cell
         if self.volume_per_area is not None:
             totals.volume = totals.area * self.volume_per_area
         else:
@@ -892,7 +994,14 @@ class _Accumulator:
             totals.metal *= cell
 
     def _warn(self) -> None:
-        totals = self.totals
+        totals, params = self.totals, self.params
+        for name, value, raster in (("thickness", params.thickness, self.thickness),
+                                    ("density", params.density, self.density)):
+            if raster is None and value is not None and float(value) == 0.0:
+                totals.warnings.append(f"The {name} is 0, so every tonnage is 0")
+        if totals.zero_area > 0 and totals.covered_area > 0:
+            totals.warnings.append(f"{_percent(min(totals.zero_area / totals.covered_area, 1.0))} % of the "
+                                   "covered area has a thickness or density of 0 in its raster")
         polygon = totals.polygon_area
         if polygon <= 0:
             return

@@ -1,12 +1,13 @@
 """Shared fixtures for the QGIS tests: sample data paths, the registered provider, small synthetic grids.
 
 Synthetic data is written to ``tmp_path`` as real files (GeoTIFF, GeoPackage) so the same inputs work for
-``processing.run``, project layers and ``qgis_process``. The default grid sits in UTM 43N near the site, with
+``processing.run``, project layers and ``qgis_process``. The default grid is in an equal-area CRS, with
 10 m cells, so expected tonnes follow from cell counts by hand.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,3 +169,15 @@ def _srs(crs: str) -> osr.SpatialReference:
     srs.SetFromUserInput(crs)
     srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     return srs
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _release_before_qgis_exits():
+    """Before pytest-qgis shuts QGIS (and GDAL) down: close the datasets the engine keeps per thread, and
+    collect cycles still holding QGIS objects (a report's QgsProject), which Python would otherwise free after
+    exitQgis, crashing the exit now and then depending on when the garbage collector last ran."""
+    yield
+    from rare_earth_plugin.core.tonnage import close_all_cached_rasters
+
+    close_all_cached_rasters()
+    gc.collect()

@@ -48,3 +48,13 @@ def make_raster(tmp_path: Path) -> Callable[..., Path]:
         return write_geotiff(path, array, transform, **kwargs)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _close_cached_rasters():
+    """Each test starts and ends without datasets kept open by the engine's per-thread cache."""
+    from rare_earth_plugin.core.tonnage import close_cached_rasters
+
+    close_cached_rasters()
+    yield
+    close_cached_rasters()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,9 +11,11 @@ from conftest import ORIGIN_X, ORIGIN_Y
 from shapely.geometry import MultiPolygon, box
 
 from rare_earth_plugin.core import tonnage
+from rare_earth_plugin.core.limits import EngineLimits
 from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, grade_tonnage_curve, grade_tonnage_curves
 
 PARAMS = TonnageParams(thickness=2.0, density=3.0)
+SMALL = EngineLimits(tile_cells=256)  # several tiles per polygon
 CUTOFFS = [0.0, 0.1, 0.2]
 
 
@@ -24,8 +27,8 @@ def grade(make_raster):
 
 
 @pytest.fixture
-def small_tiles(monkeypatch):
-    monkeypatch.setattr(tonnage, "TILE_CELLS", 256)
+def small_tiles() -> EngineLimits:
+    return SMALL
 
 
 @pytest.fixture
@@ -62,37 +65,38 @@ def test_planning_the_next_polygons_never_touches_a_dataset_the_reader_may_reope
     the next polygons: planning must work from what was read at opening."""
     rasters = tonnage._RasterSession()
     try:
-        first = tonnage._job(rasters, polygons(1)[0], grade, PARAMS, None, np.array(CUTOFFS))
+        first = tonnage._job(rasters, polygons(1)[0], grade, PARAMS, None, np.array(CUTOFFS), SMALL)
         first.reader.dataset.close()  # as if the reader had just reopened it
-        again = tonnage._job(rasters, polygons(1)[0], grade, PARAMS, None, np.array(CUTOFFS))
+        again = tonnage._job(rasters, polygons(1)[0], grade, PARAMS, None, np.array(CUTOFFS), SMALL)
         assert again.tiles == first.tiles and len(again.tiles) > 1
     finally:
         rasters.close()
-    monkeypatch.setattr(tonnage, "_CACHE_BUDGET", 1024)  # reopen after every tile or so
+    limits = replace(SMALL, cache_budget=1024)  # reopen after every tile or so
     batch = polygons(40)
-    expected = [dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) for polygon in batch]
-    assert [dicts(curve) for curve in grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS)] == expected
+    expected = [dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS, limits=limits)) for polygon in batch]
+    assert [dicts(curve) for curve in grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS, limits=limits)] == expected
 
 
 def test_estimates_made_while_a_batch_waits_do_not_share_its_rasters(grade, small_tiles, opened):
-    batch = grade_tonnage_curves(polygons(10), grade, CUTOFFS, PARAMS)
+    batch = grade_tonnage_curves(polygons(10), grade, CUTOFFS, PARAMS, limits=SMALL)
     first = next(batch)  # the batch now waits, its reader maybe still reading ahead
-    alone = grade_tonnage_curve(polygons(1)[0], grade, CUTOFFS, PARAMS)
+    alone = grade_tonnage_curve(polygons(1)[0], grade, CUTOFFS, PARAMS, limits=SMALL)
     assert dicts(alone) == dicts(first)
+    tonnage.close_cached_rasters()  # the thread keeps the estimate's own dataset, never the batch's
     own = [dataset for dataset in opened if dataset.closed]
-    assert len(own) == 1, "a single estimate outside a reusing block opens and closes its own raster"
+    assert len(own) == 1, "a single estimate outside a reusing block opens its own raster"
     with tonnage.reusing_open_rasters():
         for curve, polygon in zip(batch, polygons(10)[1:]):
-            assert dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) == dicts(curve)
+            assert dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS, limits=SMALL)) == dicts(curve)
     assert all(dataset.closed for dataset in opened) and not readers()
 
 
 def test_a_batch_left_half_way_stops_its_reader_and_closes_its_rasters(grade, small_tiles, opened):
-    for index, _ in enumerate(grade_tonnage_curves(polygons(20), grade, CUTOFFS, PARAMS)):
+    for index, _ in enumerate(grade_tonnage_curves(polygons(20), grade, CUTOFFS, PARAMS, limits=SMALL)):
         if index == 2:
             break
     assert opened and all(dataset.closed for dataset in opened) and not readers()
-    batch = grade_tonnage_curves(polygons(20), grade, CUTOFFS, PARAMS)
+    batch = grade_tonnage_curves(polygons(20), grade, CUTOFFS, PARAMS, limits=SMALL)
     next(batch)
     assert readers()
     batch.close()
@@ -106,7 +110,7 @@ def test_a_batch_left_half_way_stops_its_reader_and_closes_its_rasters(grade, sm
 def test_an_error_mid_batch_stops_it_cleanly_and_the_next_batch_works(grade, small_tiles, opened, monkeypatch,
                                                                       where, error, raised):
     batch = polygons(12)
-    expected = [dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) for polygon in batch]
+    expected = [dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS, limits=SMALL)) for polygon in batch]
     calls = iter(range(1_000_000))
     real = getattr(tonnage._Accumulator, where)
 
@@ -117,10 +121,11 @@ def test_an_error_mid_batch_stops_it_cleanly_and_the_next_batch_works(grade, sma
 
     monkeypatch.setattr(tonnage._Accumulator, where, failing)
     with pytest.raises(raised, match="bad block"):
-        list(grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS))
+        list(grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS, limits=SMALL))
+    tonnage.close_cached_rasters()  # the single estimates' own, kept by this thread
     assert all(dataset.closed for dataset in opened) and not readers()
     monkeypatch.setattr(tonnage._Accumulator, where, real)
-    assert [dicts(curve) for curve in grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS)] == expected
+    assert [dicts(curve) for curve in grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS, limits=SMALL)] == expected
 
 
 def test_polygons_outside_the_raster_stream_without_reading_the_whole_input(grade, small_tiles):
@@ -131,7 +136,7 @@ def test_polygons_outside_the_raster_stream_without_reading_the_whole_input(grad
             taken.append(index)
             yield box(0.0, 0.0, 10.0, 10.0)
 
-    batch = grade_tonnage_curves(far_away(), grade, CUTOFFS, PARAMS)
+    batch = grade_tonnage_curves(far_away(), grade, CUTOFFS, PARAMS, limits=SMALL)
     first = next(batch)
     assert "does not overlap" in first[0].warnings[0] and first[0].ore_tonnes == 0.0
     assert len(taken) < 100  # a bounded read-ahead, not the whole input
@@ -143,11 +148,11 @@ def test_outside_inside_multipolygon_and_empty_batches(grade, small_tiles):
     outside = box(0.0, 0.0, 10.0, 10.0)
     parts = MultiPolygon([inside[0], box(ORIGIN_X + 500, ORIGIN_Y - 600, ORIGIN_X + 700, ORIGIN_Y - 550)])
     batch = [outside, inside[0], outside, outside, parts, inside[1], outside, inside[2]]
-    got = list(grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS))
-    assert [dicts(curve) for curve in got] == [dicts(grade_tonnage_curve(p, grade, CUTOFFS, PARAMS))
+    got = list(grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS, limits=SMALL))
+    assert [dicts(curve) for curve in got] == [dicts(grade_tonnage_curve(p, grade, CUTOFFS, PARAMS, limits=SMALL))
                                                for p in batch]
     assert got[4][0].ore_tonnes > got[1][0].ore_tonnes > 0.0
-    assert list(grade_tonnage_curves([], grade, CUTOFFS, PARAMS)) == []
+    assert list(grade_tonnage_curves([], grade, CUTOFFS, PARAMS, limits=SMALL)) == []
 
 
 def test_the_same_raster_as_grade_and_thickness(make_raster, small_tiles):
@@ -161,11 +166,11 @@ def test_the_same_raster_as_grade_and_thickness(make_raster, small_tiles):
 
 def test_two_threads_run_batches_at_once(grade, small_tiles, opened):
     batch = polygons(15)
-    expected = [dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) for polygon in batch]
+    expected = [dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS, limits=SMALL)) for polygon in batch]
     got: dict[int, list] = {}
 
     def run(key: int) -> None:
-        got[key] = [dicts(curve) for curve in grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS)]
+        got[key] = [dicts(curve) for curve in grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS, limits=SMALL)]
 
     threads = [threading.Thread(target=run, args=(key,)) for key in range(3)]
     for thread in threads:
@@ -173,4 +178,5 @@ def test_two_threads_run_batches_at_once(grade, small_tiles, opened):
     for thread in threads:
         thread.join()
     assert got == {key: expected for key in range(3)}
+    tonnage.close_cached_rasters()
     assert all(dataset.closed for dataset in opened) and not readers()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
+import types
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -18,6 +20,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from rare_earth_plugin.core import tonnage
 from rare_earth_plugin.core.cellarea import EllipsoidalCellArea
 from rare_earth_plugin.core.geometry import densify_coords, map_polygon_coords
+from rare_earth_plugin.core.limits import EngineLimits
 from rare_earth_plugin.core.tonnage import (
     TonnageInputError,
     TonnageParams,
@@ -336,9 +339,19 @@ def test_tiled_processing_matches_a_single_tile(make_raster, monkeypatch):
                             ORIGIN_Y - 320 + radius * np.sin(angles)])
     cutoffs = [0.0, 0.05, 0.1, 0.2]
     expected = grade_tonnage_curve(polygon, single, cutoffs, params())
-    monkeypatch.setattr(tonnage, "TILE_CELLS", 100)
+    windows = []
+    real_read = tonnage._Accumulator.read
+
+    def recording_read(self, window):
+        windows.append(window)
+        return real_read(self, window)
+
+    monkeypatch.setattr(tonnage._Accumulator, "read", recording_read)
     for path in (single, tiled):
-        for got, want in zip(grade_tonnage_curve(polygon, path, cutoffs, params()), expected):
+        windows.clear()
+        curve = grade_tonnage_curve(polygon, path, cutoffs, params(), limits=EngineLimits(tile_cells=100))
+        assert len(windows) > 10 and max(int(w.width) * int(w.height) for w in windows) <= 100
+        for got, want in zip(curve, expected):
             assert got.ore_tonnes == pytest.approx(want.ore_tonnes, rel=1e-12)
             assert got.treo_tonnes == pytest.approx(want.treo_tonnes, rel=1e-12)
     assert expected[0].ore_area_m2 == pytest.approx(polygon.area, rel=1e-12)
@@ -387,7 +400,7 @@ def test_bad_inputs_name_the_file(tmp_path, make_raster, two_grade_raster):
         grade_tonnage_curve(polygon, two_grade_raster, [0.1, -1.0], params())
 
 
-def test_reopening_to_bound_the_block_cache_changes_nothing(make_raster, monkeypatch):
+def test_reopening_to_bound_the_block_cache_changes_nothing(make_raster):
     rng = np.random.default_rng(5)
     grade = rng.uniform(0.0, 0.3, (64, 80)).astype(np.float32)
     thickness = make_raster(rng.uniform(1.0, 9.0, (64, 80)), tiled=True, block=16)
@@ -396,9 +409,8 @@ def test_reopening_to_bound_the_block_cache_changes_nothing(make_raster, monkeyp
                        (ORIGIN_X + 701, ORIGIN_Y - 612), (ORIGIN_X + 40, ORIGIN_Y - 590)])
     with_raster = TonnageParams(thickness_raster=thickness)
     expected = grade_tonnage_curve(polygon, path, [0.0, 0.1], with_raster)
-    monkeypatch.setattr(tonnage, "TILE_CELLS", 256)
-    monkeypatch.setattr(tonnage, "_CACHE_BUDGET", 1024)  # reopen after every tile or so
-    got = grade_tonnage_curve(polygon, path, [0.0, 0.1], with_raster)
+    reopening = EngineLimits(tile_cells=256, cache_budget=1024)  # reopen after every tile or so
+    got = grade_tonnage_curve(polygon, path, [0.0, 0.1], with_raster, limits=reopening)
     for a, b in zip(got, expected):
         assert a.to_dict() == pytest.approx(b.to_dict(), rel=1e-12)
 
@@ -408,9 +420,52 @@ def test_a_raster_rewritten_in_place_is_read_again(make_raster):
     path = make_raster(np.full((10, 10), 0.1, dtype=np.float32), name="rewritten.tif")
     with tonnage.reusing_open_rasters():
         assert estimate_tonnage(polygon, path, params()).mean_grade == pytest.approx(0.1)
-        time.sleep(0.02)  # past the file system's timestamp granularity, as any real rewrite is
-        make_raster(np.full((10, 10), 0.3, dtype=np.float32), name="rewritten.tif")
+        make_raster(np.full((10, 10), 0.3, dtype=np.float32), name="rewritten.tif")  # at once
         assert estimate_tonnage(polygon, path, params()).mean_grade == pytest.approx(0.3)
+    # Outside a reusing block, from the thread's cache, as in a plain loop.
+    assert estimate_tonnage(polygon, path, params()).mean_grade == pytest.approx(0.3)
+    make_raster(np.full((10, 10), 0.5, dtype=np.float32), name="rewritten.tif")
+    assert estimate_tonnage(polygon, path, params()).mean_grade == pytest.approx(0.5)
+
+
+def test_a_rewrite_within_the_timestamp_granularity_is_seen(make_raster, monkeypatch):
+    """On a file system with whole-second times (FAT: 2 s) a rewrite of the same size within the same tick
+    leaves inode, size, mtime and ctime as they were: a file that recent when opened is opened again."""
+    real_stat = os.stat
+
+    def coarse_stat(path, *args, **kwargs):
+        info = real_stat(path, *args, **kwargs)
+        whole = 2_000_000_000
+        return types.SimpleNamespace(st_mode=info.st_mode, st_ino=info.st_ino, st_size=info.st_size,
+                                     st_mtime_ns=info.st_mtime_ns // whole * whole,
+                                     st_ctime_ns=info.st_ctime_ns // whole * whole)
+
+    polygon = box(ORIGIN_X, ORIGIN_Y - 100, ORIGIN_X + 100, ORIGIN_Y)
+    path = make_raster(np.full((10, 10), 0.1, dtype=np.float32), name="coarse.tif")
+    monkeypatch.setattr(tonnage.os, "stat", coarse_stat)
+    assert estimate_tonnage(polygon, path, params()).mean_grade == pytest.approx(0.1)
+    make_raster(np.full((10, 10), 0.3, dtype=np.float32), name="coarse.tif")
+    assert estimate_tonnage(polygon, path, params()).mean_grade == pytest.approx(0.3)
+
+
+def test_a_plain_loop_opens_settled_rasters_once(make_raster, monkeypatch):
+    grade = make_raster(np.full((10, 10), 0.2, dtype=np.float32))
+    old = time.time_ns() - 10_000_000_000
+    os.utime(grade, ns=(old, old))
+    opened = []
+    real_open = tonnage.rasterio.open
+
+    def counting_open(*args, **kwargs):
+        opened.append(args[0])
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(tonnage.rasterio, "open", counting_open)
+    polygon = box(ORIGIN_X, ORIGIN_Y - 100, ORIGIN_X + 100, ORIGIN_Y)
+    # ctime cannot be set back: allow for it with a granularity below its age
+    settled = EngineLimits(timestamp_granularity_ns=0)
+    for _ in range(20):
+        assert estimate_tonnage(polygon, grade, params(), limits=settled).mean_grade == pytest.approx(0.2)
+    assert len(opened) == 1
 
 
 def test_rasters_stay_open_only_inside_a_reusing_block(make_raster, monkeypatch):
@@ -428,10 +483,13 @@ def test_rasters_stay_open_only_inside_a_reusing_block(make_raster, monkeypatch)
     polygon = box(ORIGIN_X, ORIGIN_Y - 100, ORIGIN_X + 100, ORIGIN_Y)
     with_raster = TonnageParams(thickness_raster=thickness)
     expected = estimate_tonnage(polygon, grade, with_raster)
-    assert len(opened) == 2 and all(dataset.closed for dataset in opened)
+    assert len(opened) == 2 and not any(dataset.closed for dataset in opened)  # kept by this thread
+    tonnage.close_cached_rasters()
+    assert all(dataset.closed for dataset in opened)
+    settled = EngineLimits(timestamp_granularity_ns=0)  # files just written are otherwise reopened each time
     with tonnage.reusing_open_rasters():
         for _ in range(5):
-            assert estimate_tonnage(polygon, grade, with_raster) == expected
+            assert estimate_tonnage(polygon, grade, with_raster, limits=settled) == expected
         assert len(opened) == 4 and not any(dataset.closed for dataset in opened[2:])
     assert all(dataset.closed for dataset in opened)
 
@@ -450,7 +508,7 @@ def test_one_virtual_file_as_grade_and_thickness():
     assert result.mean_grade == pytest.approx(2.0)
 
 
-def test_batch_equals_one_by_one_in_order_with_bad_polygons_in_their_place(make_raster, monkeypatch):
+def test_batch_equals_one_by_one_in_order_with_bad_polygons_in_their_place(make_raster):
     rng = np.random.default_rng(11)
     grade = make_raster(rng.uniform(0.0, 0.3, (64, 80)), tiled=True, block=16)
     polygons = []
@@ -461,12 +519,12 @@ def test_batch_equals_one_by_one_in_order_with_bad_polygons_in_their_place(make_
         polygons.append(Polygon(np.c_[x + radius * np.cos(angles), y + radius * np.sin(angles)]))
     caller_error = TonnageInputError("feature 7: not a polygon")
     batch = [*polygons[:3], "POLYGON EMPTY", *polygons[3:6], caller_error, *polygons[6:]]
-    monkeypatch.setattr(tonnage, "TILE_CELLS", 300)  # several tiles per polygon: reads run ahead across them
-    got = list(tonnage.grade_tonnage_curves(batch, grade, [0.0, 0.1], params()))
+    several = EngineLimits(tile_cells=300)  # several tiles per polygon: reads run ahead across them
+    got = list(tonnage.grade_tonnage_curves(batch, grade, [0.0, 0.1], params(), limits=several))
     assert len(got) == len(batch)
     assert isinstance(got[3], TonnageInputError) and "empty" in str(got[3]).lower()
     assert got[7] is caller_error
-    expected = [grade_tonnage_curve(polygon, grade, [0.0, 0.1], params()) for polygon in polygons]
+    expected = [grade_tonnage_curve(polygon, grade, [0.0, 0.1], params(), limits=several) for polygon in polygons]
     for mine, want in zip([item for item in got if not isinstance(item, TonnageInputError)], expected):
         assert [r.to_dict() for r in mine] == [r.to_dict() for r in want]
 
@@ -495,8 +553,7 @@ def test_a_one_strip_raster_is_still_read_in_bounded_tiles(tmp_path, monkeypatch
         sizes.append(int(window.width) * int(window.height))
         return real_read(self, window)
 
-    monkeypatch.setattr(tonnage, "TILE_CELLS", 500)
     monkeypatch.setattr(tonnage._Accumulator, "read", recording_read)
-    got = estimate_tonnage(polygon, path, params())
+    got = estimate_tonnage(polygon, path, params(), limits=EngineLimits(tile_cells=500))
     assert max(sizes) <= 500 and len(sizes) > 1
     assert got.to_dict() == pytest.approx(expected.to_dict(), rel=1e-12)

@@ -1,0 +1,34 @@
+"""The engine's tuning constants, as one object a caller (or a test) can pass in instead of patching globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """How the engine bounds its work and memory; the defaults suit a 2-core desktop."""
+
+    #: Cells per tile read and processed at once: large enough for numpy to run at full speed, small enough to
+    #: keep peak memory near 100 MB whatever the raster size.
+    tile_cells: int = 1 << 21
+    #: Bytes a pass may read from one dataset before reopening it. GDAL keeps every decompressed block in its
+    #: process-wide cache (5 % of RAM by default) until the dataset is closed, so one pass over a huge window
+    #: would otherwise leave gigabytes behind; reopening costs about a millisecond. The old dataset closes after
+    #: its successor opens: up to twice this is cached.
+    cache_budget: int = 64 << 20
+    #: Tiles, and cells, the reader thread may have read ahead of the tile being summed: several small tiles
+    #: (a batch of small polygons) keep it busy, a couple of large ones bound the memory they hold; and jobs
+    #: (polygons outside the raster have no tile) waiting in line.
+    read_ahead_tiles: int = 8
+    read_ahead_cells: int = 2 << 21
+    read_ahead_jobs: int = 32
+    #: Datasets each thread keeps open between estimates made outside ``reusing_open_rasters``.
+    kept_per_thread: int = 4
+    #: File systems keep modification times to a granularity of up to 2 s (FAT; ext4 and NTFS much finer): a
+    #: file modified this recently before it was opened may change again without its signature showing it, so
+    #: it is reopened on its next use.
+    timestamp_granularity_ns: int = 2_000_000_000
+
+
+DEFAULT_LIMITS = EngineLimits()

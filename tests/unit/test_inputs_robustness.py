@@ -1,0 +1,255 @@
+"""Other people's data: scaled rasters, masks, invalid polygons, broken and odd files, against closed forms."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pytest
+import rasterio
+from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y
+from rasterio.transform import from_origin
+from shapely.geometry import MultiPolygon, Polygon, box
+
+from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage
+
+GRID = from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0)
+
+
+def local_box(x0: float, y0: float, x1: float, y1: float) -> Polygon:
+    return box(ORIGIN_X + x0, ORIGIN_Y - y1, ORIGIN_X + x1, ORIGIN_Y - y0)
+
+
+def write(path, array, transform=GRID, crs=EQUAL_AREA, scale=None, offset=None, mask=None, alpha=None,
+          nodata=None, **options):
+    array = np.asarray(array)
+    count = 1 if alpha is None else 2
+    profile = dict(driver="GTiff", width=array.shape[1], height=array.shape[0], count=count,
+                   dtype=array.dtype.name, transform=transform, nodata=nodata, **options)
+    if crs is not None:
+        profile["crs"] = crs
+    if alpha is not None:
+        profile["alpha"] = "YES"
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(path, "w", **profile) as dst:
+        dst.write(array, 1)
+        if alpha is not None:
+            dst.write(alpha.astype(array.dtype), 2)
+        if scale is not None or offset is not None:
+            dst.scales = (scale if scale is not None else 1.0,) * count
+            dst.offsets = (offset if offset is not None else 0.0,) * count
+        if mask is not None:
+            dst.write_mask(mask)
+    return str(path)
+
+
+WHOLE = local_box(0.0, 0.0, 100.0, 100.0)  # the 10 x 10 cells of 100 m2
+
+
+def test_scaled_integer_grades_are_physical_values(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 500, dtype=np.int16), scale=0.001)
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=10.0, cutoff=0.4))
+    tonnes = 1e4 * 10.0 * 2.6
+    assert result.mean_grade == pytest.approx(0.5)
+    assert result.treo_tonnes == pytest.approx(tonnes * 0.5 / 100)
+    assert estimate_tonnage(WHOLE, grade, TonnageParams(thickness=10.0, cutoff=0.6)).ore_tonnes == 0.0
+    shifted = write(tmp_path / "o.tif", np.full((10, 10), 100, dtype=np.uint8), scale=0.01, offset=0.1)
+    assert estimate_tonnage(WHOLE, shifted, TonnageParams(thickness=1.0)).mean_grade == pytest.approx(1.1)
+
+
+def test_scaled_thickness_density_and_top_depth(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    thickness = write(tmp_path / "t.tif", np.full((10, 10), 120, dtype=np.int16), scale=0.1)  # 12 m
+    density = write(tmp_path / "d.tif", np.full((10, 10), 60, dtype=np.uint8), scale=0.01, offset=2.0)  # 2.6
+    top = write(tmp_path / "z.tif", np.full((10, 10), 40, dtype=np.uint8), scale=0.1)  # 4 m
+    params = TonnageParams(thickness_raster=thickness, density_raster=density, top_depth_raster=top,
+                           max_depth=10.0)
+    result = estimate_tonnage(WHOLE, grade, params)
+    assert result.ore_volume_m3 == pytest.approx(1e4 * 6.0)  # 4 m to 10 m of the 4-16 m interval
+    assert result.ore_tonnes == pytest.approx(1e4 * 6.0 * 2.6)
+
+
+def half_mask() -> np.ndarray:
+    mask = np.full((10, 10), 255, dtype=np.uint8)
+    mask[:, :5] = 0
+    return mask
+
+
+@pytest.mark.parametrize("role", ["thickness_raster", "density_raster", "top_depth_raster"])
+@pytest.mark.parametrize("kind", ["internal mask", "alpha", "other grid"])
+def test_masks_of_every_raster_lower_coverage_like_the_grades(tmp_path, role, kind):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    junk = np.full((10, 10), 50.0)
+    junk[:, 5:] = 5.0  # 50 under the mask: junk that must not count
+    if kind == "internal mask":
+        other = write(tmp_path / "x.tif", junk, mask=half_mask())
+    elif kind == "alpha":
+        other = write(tmp_path / "x.tif", junk.astype(np.uint8), alpha=half_mask())
+    else:  # a finer grid, shifted: warped onto the grade grid with its mask
+        fine = np.kron(junk, np.ones((2, 2)))
+        other = write(tmp_path / "x.tif", fine, transform=from_origin(ORIGIN_X, ORIGIN_Y, 5.0, 5.0),
+                      mask=np.kron(half_mask(), np.ones((2, 2), dtype=np.uint8)))
+    values = {"thickness": 5.0, "density": 2.0, role: other}
+    if role == "thickness_raster":
+        values["thickness"] = None
+    params = TonnageParams(**values)
+    result = estimate_tonnage(WHOLE, grade, params)
+    assert result.data_coverage == pytest.approx(0.5, abs=1e-6)
+    assert result.covered_area_m2 == pytest.approx(5000.0, rel=1e-6)
+    assert any("50.0 %" in w for w in result.warnings)
+    expected = {"thickness_raster": 5000 * 5.0 * 2.0, "density_raster": 5000 * 5.0 * 5.0,
+                "top_depth_raster": 5000 * 5.0 * 2.0}[role]
+    assert result.ore_tonnes == pytest.approx(expected, rel=1e-6)
+
+
+def test_overlapping_parts_count_as_their_union_and_say_so(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((40, 40), 0.2))
+    parts = MultiPolygon([local_box(0, 0, 200, 200), local_box(100, 100, 300, 300)])
+    result = estimate_tonnage(parts, grade, TonnageParams(thickness=1.0, density=1.0))
+    assert result.ore_area_m2 == pytest.approx(70_000.0, rel=1e-9)
+    assert result.polygon_area_m2 == pytest.approx(70_000.0, rel=1e-7)
+    assert any("union" in w for w in result.warnings)
+
+
+def test_a_hole_outside_its_shell_is_dropped_not_an_island(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((40, 40), 0.2))
+    shell = local_box(0, 0, 100, 100)
+    hole = local_box(200, 200, 250, 250)
+    inside_hole = local_box(20, 20, 40, 40)
+    polygon = Polygon(shell.exterior.coords, [hole.exterior.coords, inside_hole.exterior.coords])
+    result = estimate_tonnage(polygon, grade, TonnageParams(thickness=1.0, density=1.0))
+    assert result.ore_area_m2 == pytest.approx(10_000.0 - 400.0, rel=1e-9)
+    assert any("outside their shell" in w for w in result.warnings)
+
+
+def test_a_hole_of_one_part_does_not_cut_another_part(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((40, 40), 0.2))
+    first = Polygon(local_box(0, 0, 100, 100).exterior.coords, [local_box(150, 0, 250, 100).exterior.coords])
+    second = local_box(150, 0, 250, 100)  # exactly where the first part's misplaced hole is
+    result = estimate_tonnage(MultiPolygon([first, second]), grade, TonnageParams(thickness=1.0, density=1.0))
+    assert result.ore_area_m2 == pytest.approx(20_000.0, rel=1e-9)
+
+
+@pytest.mark.parametrize(("wkt", "words"), [
+    ("POLYGON((76 89, 77 89, 77 91, 76 91, 76 89))", "poles"),
+    ("POLYGON((50 76, 51 76, 51 120, 50 120, 50 76))", "poles"),
+    ("POLYGON((400 50, 401 50, 401 51, 400 51, 400 50))", "longitudes"),
+])
+def test_geographic_coordinates_beyond_their_range_are_refused(tmp_path, wkt, words):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2), crs="EPSG:4326",
+                  transform=from_origin(76.0, 92.0, 0.5, 0.5))
+    with pytest.raises(TonnageInputError, match=words):
+        estimate_tonnage(wkt, grade, TonnageParams(thickness=1.0))
+    projected = write(tmp_path / "p.tif", np.full((10, 10), 0.2))
+    with pytest.raises(TonnageInputError, match=words):
+        estimate_tonnage(wkt, projected, TonnageParams(thickness=1.0), polygon_crs="EPSG:4326")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_nan_or_infinite_vertex_is_refused(tmp_path, bad):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    polygon = Polygon([(ORIGIN_X, ORIGIN_Y), (ORIGIN_X + 50, ORIGIN_Y), (ORIGIN_X + 50, bad),
+                       (ORIGIN_X, ORIGIN_Y - 50)])
+    with pytest.raises(TonnageInputError, match="NaN or infinite"):
+        estimate_tonnage(polygon, grade, TonnageParams(thickness=1.0))
+
+
+def test_a_corrupt_tile_names_the_file(tmp_path):
+    values = np.random.default_rng(1).uniform(0, 1, (256, 256))
+    path = write(tmp_path / "corrupt.tif", values, tiled=True, blockxsize=64, blockysize=64, compress="deflate")
+    with open(path, "r+b") as stream:
+        stream.seek(os.path.getsize(path) // 2)
+        stream.write(os.urandom(4000))
+    polygon = local_box(0, 0, 2560, 2560)
+    with pytest.raises(TonnageInputError, match=r"corrupt\.tif"):
+        estimate_tonnage(polygon, path, TonnageParams(thickness=1.0))
+    good = write(tmp_path / "good.tif", values)
+    with pytest.raises(TonnageInputError, match=r"thickness raster.*corrupt\.tif"):
+        estimate_tonnage(polygon, good, TonnageParams(thickness_raster=path))
+
+
+def test_a_vrt_whose_source_is_missing_names_the_file(tmp_path):
+    source = write(tmp_path / "source.tif", np.full((10, 10), 0.2))
+    vrt = tmp_path / "mosaic.vrt"
+    with rasterio.open(source) as src:
+        crs_wkt = src.crs.to_wkt()
+    vrt.write_text(f"""<VRTDataset rasterXSize="10" rasterYSize="10">
+  <SRS>{crs_wkt.replace('"', '&quot;')}</SRS>
+  <GeoTransform>{ORIGIN_X}, 10, 0, {ORIGIN_Y}, 0, -10</GeoTransform>
+  <VRTRasterBand dataType="Float64" band="1">
+    <SimpleSource><SourceFilename relativeToVRT="1">gone.tif</SourceFilename><SourceBand>1</SourceBand>
+      <SrcRect xOff="0" yOff="0" xSize="10" ySize="10"/><DstRect xOff="0" yOff="0" xSize="10" ySize="10"/>
+    </SimpleSource>
+  </VRTRasterBand>
+</VRTDataset>""")
+    with pytest.raises(TonnageInputError, match=r"mosaic\.vrt"):
+        estimate_tonnage(WHOLE, str(vrt), TonnageParams(thickness=1.0))
+    with pytest.raises(TonnageInputError, match=r"thickness raster.*mosaic\.vrt"):
+        estimate_tonnage(WHOLE, source, TonnageParams(thickness_raster=str(vrt)))
+
+
+def test_a_smaller_thickness_raster_on_the_same_grid_is_missing_data_beyond_it(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((20, 20), 0.2))
+    thickness = write(tmp_path / "t.tif", np.full((10, 10), 3.0))
+    result = estimate_tonnage(local_box(0, 0, 200, 200), grade, TonnageParams(thickness_raster=thickness))
+    assert result.data_coverage == pytest.approx(0.25, abs=1e-6)
+    assert result.ore_volume_m3 == pytest.approx(1e4 * 3.0, rel=1e-9)
+    assert any("thickness" in w for w in result.warnings)
+
+
+def test_a_grade_raster_without_crs_with_a_thickness_raster_that_has_one(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2), crs=None)
+    thickness = write(tmp_path / "t.tif", np.full((10, 10), 3.0))
+    with pytest.raises(TonnageInputError, match=r"t\.tif has a CRS but the grade raster"):
+        estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=thickness))
+    alone = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=3.0, density=1.0))
+    assert alone.ore_tonnes == pytest.approx(3e4)
+    assert any("no CRS" in w for w in alone.warnings)
+
+
+def test_bytes_paths_and_complex_rasters_get_messages(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    with pytest.raises(TonnageInputError, match="grade raster: give the path as text"):
+        estimate_tonnage(WHOLE, os.fsencode(grade), TonnageParams(thickness=1.0))
+    with pytest.raises(TonnageInputError, match="thickness raster: give the path as text"):
+        estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=os.fsencode(grade)))
+    complex_path = write(tmp_path / "c.tif", np.full((10, 10), 1 + 2j, dtype=np.complex64))
+    with pytest.raises(TonnageInputError, match=r"c\.tif holds complex64 values"):
+        estimate_tonnage(WHOLE, complex_path, TonnageParams(thickness=1.0))
+    with pytest.raises(TonnageInputError, match=r"density raster: .*c\.tif holds complex64"):
+        estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0, density_raster=complex_path))
+
+
+def test_a_fifo_given_as_a_raster_does_not_block(tmp_path):
+    fifo = tmp_path / "pipe.tif"
+    os.mkfifo(fifo)
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            estimate_tonnage(WHOLE, str(fifo), TonnageParams(thickness=1.0))
+        except TonnageInputError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(10.0)
+    if worker.is_alive():  # unblock it before failing
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("the engine blocked on a FIFO")
+    assert outcome and "not a regular file" in str(outcome[0]) and "pipe.tif" in str(outcome[0])
+
+
+def test_zero_thickness_or_density_is_warned(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    assert any("thickness is 0" in w for w in
+               estimate_tonnage(WHOLE, grade, TonnageParams(thickness=0.0)).warnings)
+    assert any("density is 0" in w for w in
+               estimate_tonnage(WHOLE, grade, TonnageParams(thickness=2.0, density=0.0)).warnings)
+    thickness = np.full((10, 10), 4.0)
+    thickness[:3] = 0.0
+    path = write(tmp_path / "t.tif", thickness)
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=path))
+    assert any("30.0 % of the covered area has a thickness or density of 0" in w for w in result.warnings)
+    assert result.ore_volume_m3 == pytest.approx(7000.0 * 4.0)
