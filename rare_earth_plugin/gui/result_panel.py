@@ -32,6 +32,8 @@ class ResultPanel(QWidget):
         self.title.setStyleSheet("font-weight: bold")
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
+        self.target = TargetStatement(self)  # the area's target as ranges: the headline, above the base figures
+        layout.addWidget(self.target)
 
         figures = QGridLayout()  # two columns of short figures: the chart below needs the height
         figures.setHorizontalSpacing(12)
@@ -54,8 +56,6 @@ class ResultPanel(QWidget):
         figures.setColumnStretch(1, 1)
         figures.setColumnStretch(3, 1)
         layout.addLayout(figures)
-        self.target = TargetStatement(self)  # the area's target as ranges, above the single base figures' notes
-        layout.addWidget(self.target)
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: #a05a00")

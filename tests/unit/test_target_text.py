@@ -1,0 +1,84 @@
+"""How targets read: two significant figures per end, one unit per range, the P90 convention and caution."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rare_earth_plugin.core.exploration_target import ExplorationTarget, TargetFigures
+from rare_earth_plugin.core.target_ranges import TargetRanges, Triangular
+from rare_earth_plugin.core.target_text import (
+    CAUTION,
+    basis_lines,
+    grade_range,
+    percentile_statement,
+    rounded_range,
+    target_summary,
+    tonnes_range,
+    window_text,
+)
+
+
+@pytest.mark.parametrize("low, high, text", [
+    (321.4, 458.9, "320–460"), (0.1812, 0.2297, "0.18–0.23"), (0.62, 1.04, "0.62–1.0"),
+    (9712, 14033, "9,700–14,000"), (96.4, 104.2, "96–100"), (0.2001, 0.2004, "0.200"),
+    (0.2004, 0.2001, "0.200"), (0.0, 5.3, "0–5.3"), (0.0712, 0.0748, "0.071–0.075"),
+    (0.1004, 0.1049, "0.100–0.105"),  # two figures would print 0.10–0.10: a third is shown
+])
+def test_ranges_keep_two_significant_figures_per_end(low, high, text):
+    assert rounded_range(low, high) == text
+
+
+def test_missing_values_print_the_missing_mark():
+    assert rounded_range(math.nan, 1.0) == "–"
+
+
+@pytest.mark.parametrize("low, high, text", [
+    (321e6, 459e6, "320–460 Mt"), (690e3, 910e3, "690–910 kt"), (620e3, 1.04e6, "0.62–1.0 Mt"),
+    (140.0, 180.0, "140–180 t"),
+])
+def test_tonnes_take_one_unit_from_the_larger_end(low, high, text):
+    assert tonnes_range(low, high) == text
+
+
+def test_grades_convert_to_the_shown_unit():
+    assert grade_range(0.0712, 0.09, "percent", "ppm") == "710–900 ppm TREO"
+    assert grade_range(1812.0, 2297.0, "ppm", "percent") == "0.18–0.23 % TREO"
+
+
+def figures(scale: float) -> TargetFigures:
+    return TargetFigures(ore_tonnes=400e6 * scale, mean_grade=0.2 * scale, treo_tonnes=800e3 * scale,
+                         tree_tonnes=667e3 * scale)
+
+
+def target(**changes) -> ExplorationTarget:
+    values = dict(low=figures(0.7), base=figures(1.0), high=figures(1.4), p90=figures(0.85), p50=figures(1.0),
+                  p10=figures(1.15), ranges=TargetRanges(), density_is_factor=False, draws=10_000, seed=7,
+                  grade_unit="percent", cutoff=0.05, min_depth=None, max_depth=300.0, top_depth="0 m",
+                  polygon_area_m2=1.5e6, data_coverage=1.0)
+    values.update(changes)
+    return ExplorationTarget(**values)
+
+
+def test_statement_runs_from_p90_to_p10_with_the_convention_and_the_caution():
+    summary = target_summary(target())
+    assert percentile_statement(target()) == "340–460 Mt at 0.17–0.23 % TREO, containing 680–920 kt TREO"
+    assert "(P90–P10)" in summary and "Low–high case: 280–560 Mt" in summary
+    assert "P90 is the value exceeded with 90 % probability" in summary and CAUTION in summary
+
+
+def test_basis_names_the_inputs_and_which_are_our_defaults():
+    lines = basis_lines(target(ranges=TargetRanges(grade_factor=Triangular(0.8, 1.0, 1.2))))
+    text = "\n".join(lines)
+    assert "Bulk density: 2.5 / 2.6 / 2.7 t/m³ (our default)" in text
+    assert "Grade factor: 0.8 / 1 / 1.2 on every grade, before the fixed cut-off\n" in text + "\n"
+    assert "counted to 300 m depth" in text and "10,000 draws (seed 7)" in text
+
+
+@pytest.mark.parametrize("low, high, words", [
+    (None, None, "no depth limits"), (50.0, None, "counted below 50 m"), (None, 300.0, "counted to 300 m"),
+    (50.0, 300.0, "between 50 m and 300 m"),
+])
+def test_window_in_words(low, high, words):
+    assert words in window_text(target(min_depth=low, max_depth=high))
