@@ -56,8 +56,8 @@ from .estimate_task import EstimateJob, EstimateTask
 from .inputs_panel import InputsPanel, InputsState
 from .map_tool import SurveyAreaTool
 from .result_panel import ResultPanel
-from .task_slots import TaskSlots
 from .target_inputs import TargetInputs
+from .task_slots import TaskSlots
 
 OBJECT_NAME = "RareEarthExplorerDock"
 TITLE = "Rare Earth Explorer"

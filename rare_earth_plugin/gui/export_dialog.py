@@ -44,9 +44,9 @@ from ..report.export import ReportTargets, write_report
 from ..report.layout_builder import ReportLayers
 from ..report.meta import meta_from_settings, remember
 from ..report.naming import safe_file_stem
+from ..report.target_options import options_from_settings
 from ..report.texts import DEFAULT_TITLE, ReportMeta
 from ..settings import Settings
-from ..report.target_options import options_from_settings
 from ..survey_store import find_layer
 
 FID_ROLE = Qt.UserRole + 1

@@ -65,16 +65,15 @@ from ..core import catalogue, display
 from ..core.tonnage import TonnageParams
 from ..estimation import EstimateInputs
 from ..paths import resource, sample_data, sample_data_dir
-from . import map_frame
-from . import target_section
+from . import map_frame, target_section
 from .area_results import AreaResult
 from .chart import write_chart
 from .errors import ReportError
 from .figures import COLUMNS, CUTOFF_COLUMNS, Column, formatted, table_rows
 from .naming import unique_stems
+from .target_options import TargetOptions
 from .texts import DISCLAIMER, SAMPLE_NOTE, ReportMeta, assumptions_text
 from .world_map import world_layer
-from .target_options import TargetOptions
 
 TEMPLATE = resource("templates", "report.qpt")
 SUMMARY_PAGE = 0
