@@ -8,12 +8,13 @@ from __future__ import annotations
 import importlib.util
 
 #: import name -> Debian/Ubuntu package that provides it (linked against the same GDAL/GEOS/PROJ as QGIS).
+#: Exactly the third-party packages the plugin's modules import (tests/unit/test_dependencies.py checks it).
 REQUIRED = {
     "numpy": "python3-numpy",
     "rasterio": "python3-rasterio",
     "shapely": "python3-shapely",
     "pyproj": "python3-pyproj",
-    "geopandas": "python3-geopandas",
+    "matplotlib": "python3-matplotlib",
 }
 
 
