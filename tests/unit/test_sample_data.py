@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from osgeo import ogr, osr
 from rasterio.features import rasterize
 from rasterio.transform import Affine
-from osgeo import ogr, osr
 from shapely import wkb
 from shapely.geometry import mapping
 
