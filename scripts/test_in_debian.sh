@@ -152,11 +152,12 @@ mount_in /sys -t sysfs sysfs
 mount_in /dev --bind /dev
 mount_in /dev/pts --bind /dev/pts
 mount_in /var/cache/apt/archives --bind "$APT_CACHE"
-# Local directories of wheels/indexes (find-links = /dir, index-url = file:///dir) would not exist in the chroot.
+# Local directories of wheels/indexes (find-links = /dir, index-url = file:///dir/simple, whose pages may link to
+# files beside simple/) would not exist in the chroot.
 local_dirs=$( { env | sed -n 's/^PIP_[A-Z_]*=//p'
                 for conf in "${pip_configs[@]}"; do
                   if [ -e "$conf" ]; then find "$conf" -name '*.conf' -exec sed -n 's/^[^#;]*=//p' {} +; fi
-                done; } | tr ' ' '\n' | sed -E 's#^file://##' | { grep -E '^/' || true; } | sort -u)
+                done; } | tr ' ' '\n' | sed -E 's#^file://##; s#/+$##; s#/simple$##' | { grep -E '^/' || true; } | sort -u)
 for dir in $local_dirs; do
   [ -d "$dir" ] || continue
   case "$dir" in /|/proc*|/sys*|/dev*|/etc*|"$REPO"*) continue ;; esac
