@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
-from functools import lru_cache
 from typing import Any, Union
 
 import numpy as np
@@ -30,6 +29,7 @@ from rasterio.windows import transform as window_transform
 from .cellarea import EllipsoidalCellArea, polygon_area_m2, projected_cell_area
 from .coverage import COVERAGE_EPSILON, CellCoverage
 from .geometry import GeometryError, PolygonInput, crs_from_wkt, parse_polygon, transform_polygon
+from .proj_threads import per_thread
 from .units import DEFAULT_DENSITY, GRADE_UNITS, PERCENT, TREO_TO_TREE, grade_fraction
 
 PathInput = Union[str, "os.PathLike[str]"]
@@ -384,12 +384,13 @@ def _session() -> Iterator[_RasterSession]:
         session.close()
 
 
-@lru_cache(maxsize=64)
 def _user_crs(value: Any) -> pyproj.CRS:
-    return pyproj.CRS.from_user_input(value)
+    return per_thread(("user", value), lambda: pyproj.CRS.from_user_input(value))
 
 
 def _polygon_crs(value: Any) -> pyproj.CRS:
+    if isinstance(value, pyproj.CRS):  # the caller's thread made it: rebuild it here from its definition
+        value = value.srs
     try:
         return _user_crs(value) if _hashable(value) else pyproj.CRS.from_user_input(value)
     except pyproj.exceptions.CRSError as exc:
