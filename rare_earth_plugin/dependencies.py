@@ -19,7 +19,14 @@ REQUIRED = {
 
 
 def missing_packages() -> list[str]:
-    return [name for name in REQUIRED if importlib.util.find_spec(name) is None]
+    return [name for name in REQUIRED if not _importable(name)]
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a broken install, or a finder refusing it
+        return False
 
 
 def install_hint(missing: list[str]) -> str:

@@ -52,7 +52,7 @@ class RareEarthPlugin:
         else:
             message = install_hint(self.missing)
             log.logger.warning(message)
-            self.iface.messageBar().pushMessage("Rare Earth", message, Qgis.Warning, 0)
+            self.iface.messageBar().pushMessage("Rare Earth", message, Qgis.MessageLevel.Warning, 0)
 
     def _add_action(self, text: str, icon: QIcon, slot) -> QAction:
         action = QAction(icon, text, self.iface.mainWindow())
@@ -68,7 +68,7 @@ class RareEarthPlugin:
 
         self.dock = ExplorerDock(self.iface)
         self.dock.toggle_action.setIcon(QIcon(str(resource("icons", "rare_earth.svg"))))
-        self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock_actions = [self.dock.toggle_action, self.dock.draw_action, self.dock.estimate_action]
         for action in self.dock_actions:
             self.toolbar.addAction(action)
@@ -80,7 +80,7 @@ class RareEarthPlugin:
         inputs = self.dock.current_inputs() if self.dock is not None else None
         dialog = ExportReportDialog(parent=self.iface.mainWindow(), message_bar=self.iface.messageBar(),
                                     inputs=inputs)
-        dialog.exec_()
+        dialog.exec()
 
     def load_zones(self) -> None:
         from .layers import SampleDataError, load_sample_layers
@@ -89,7 +89,7 @@ class RareEarthPlugin:
             layers = load_sample_layers()
         except SampleDataError as error:
             log.logger.error(str(error))
-            self.iface.messageBar().pushMessage("Rare Earth", str(error), Qgis.Critical, 0)
+            self.iface.messageBar().pushMessage("Rare Earth", str(error), Qgis.MessageLevel.Critical, 0)
             return
         if self.dock is not None:
             self.dock.use_sample(layers)

@@ -26,6 +26,7 @@ from rasterio.warp import calculate_default_transform, reproject
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
+from . import affine_ops
 from .cellarea import EllipsoidalCellArea, polygon_area_m2, projected_cell_area
 from .coverage import COVERAGE_EPSILON, CellCoverage
 from .geometry import GeometryError, PolygonInput, crs_from_wkt, parse_polygon, transform_polygon
@@ -554,7 +555,7 @@ class _Accumulator:
                 return ellipsoidal.to_equal_area_cells(x, y, height)
         else:
             def to_cells(x, y):
-                return inverse * (x, y)
+                return affine_ops.apply(inverse, x, y)
         self.coverage = CellCoverage.from_geometry(self.geometry, to_cells)
         self.thickness = None if params.thickness_raster is None else \
             _AuxiliaryRaster(self.rasters, params.thickness_raster, "thickness raster", self.src, self.crs)

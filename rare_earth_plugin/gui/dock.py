@@ -147,7 +147,7 @@ class ExplorerDock(QgsDockWidget):
         for action in (self.draw_action, self.estimate_action):
             button = QToolButton()
             button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             actions.addWidget(button)
         actions.addStretch(1)
         areas_layout.addLayout(actions)
@@ -161,7 +161,7 @@ class ExplorerDock(QgsDockWidget):
         survey.addWidget(self.survey_button)
         areas_layout.addLayout(survey)
 
-        splitter = QSplitter(Qt.Vertical)
+        splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(inputs_box)
         splitter.addWidget(areas)
         splitter.addWidget(self.result)
@@ -197,7 +197,7 @@ class ExplorerDock(QgsDockWidget):
         self.tool.sketchChanged.connect(self.live_timer.start)
         self.tool.finished.connect(self.finish_survey)
         self.tool.cancelled.connect(self._sketch_cancelled)
-        self.tool.message.connect(lambda text: self._push(text, Qgis.Info))
+        self.tool.message.connect(lambda text: self._push(text, Qgis.MessageLevel.Info))
 
     def unload(self) -> None:
         """Undo everything outside the dock: signals, tasks, the map tool and its rubber band."""
@@ -219,9 +219,10 @@ class ExplorerDock(QgsDockWidget):
         return bool(self.tasks) or self.recompute_timer.isActive() or self.live_timer.isActive()
 
     # Messages -----------------------------------------------------------------------------------------------
-    def _push(self, text: str, level=Qgis.Warning, duration: int = 8) -> None:
+    def _push(self, text: str, level=Qgis.MessageLevel.Warning, duration: int = 8) -> None:
         self.iface.messageBar().pushMessage(MESSAGE_TITLE, text, level, duration)
-        (log.logger.warning if level in (Qgis.Warning, Qgis.Critical) else log.logger.info)(text)
+        serious = level in (Qgis.MessageLevel.Warning, Qgis.MessageLevel.Critical)
+        (log.logger.warning if serious else log.logger.info)(text)
 
     def current_inputs(self, report: bool = False) -> EstimateInputs | None:
         try:
@@ -350,7 +351,7 @@ class ExplorerDock(QgsDockWidget):
         for task in list(self.tasks):
             self._cancel(task)
             if any(job.persist for job in task.jobs):
-                self._push("Estimate cancelled: the survey area is saved without figures.", Qgis.Info)
+                self._push("Estimate cancelled: the survey area is saved without figures.", Qgis.MessageLevel.Info)
 
     def _set_busy(self) -> None:
         running = bool(self.tasks)
@@ -375,7 +376,7 @@ class ExplorerDock(QgsDockWidget):
                 try:
                     self.store.write_result(job.key[1], result)
                 except SurveyStoreError as error:
-                    self._push(str(error), Qgis.Critical)
+                    self._push(str(error), Qgis.MessageLevel.Critical)
         current = self.current_inputs()
         if current != task.inputs:
             return  # the inputs changed meanwhile: a newer run brings the figures
@@ -463,7 +464,7 @@ class ExplorerDock(QgsDockWidget):
     def _draw_toggled(self, checked: bool) -> None:
         if checked:
             if self.current_inputs() is None:
-                self._push("Choose a grade raster under Inputs to see figures while drawing.", Qgis.Info)
+                self._push("Choose a grade raster under Inputs to see figures while drawing.", Qgis.MessageLevel.Info)
             self.canvas.setMapTool(self.tool)
         elif self.canvas.mapTool() is self.tool:
             self.canvas.unsetMapTool(self.tool)
@@ -516,7 +517,7 @@ class ExplorerDock(QgsDockWidget):
             if geometry.isEmpty():
                 self._push("The drawn area has no inside (its edges fold onto each other): draw it again.")
                 return None
-            self._push("The drawn area crossed itself and was repaired into valid polygons.", Qgis.Info)
+            self._push("The drawn area crossed itself and was repaired into valid polygons.", Qgis.MessageLevel.Info)
         inputs = self.current_inputs(report=True)
         grade = self.inputs.grade_layer.currentLayer()
         storage_crs = grade.crs() if grade is not None and grade.crs().isValid() \
@@ -524,7 +525,7 @@ class ExplorerDock(QgsDockWidget):
         try:
             fid = self.store.add(self.store.next_name(), geometry, self._canvas_crs(), inputs, storage_crs)
         except SurveyStoreError as error:
-            self._push(str(error), Qgis.Critical, 0)
+            self._push(str(error), Qgis.MessageLevel.Critical, 0)
             return None
         layer = self.store.layer()
         self._show_survey_path()
@@ -541,10 +542,10 @@ class ExplorerDock(QgsDockWidget):
     def estimate_selected(self) -> None:
         layer = self.iface.activeLayer()
         if not _is_polygon_layer(layer):
-            self._push("Make a polygon layer active and select some of its features first.", Qgis.Info)
+            self._push("Make a polygon layer active and select some of its features first.", Qgis.MessageLevel.Info)
             return
         if not layer.selectedFeatureCount():
-            self._push(f"No features are selected in '{layer.name()}'.", Qgis.Info)
+            self._push(f"No features are selected in '{layer.name()}'.", Qgis.MessageLevel.Info)
             return
         kind = KIND_SURVEY if layer is find_layer(self.project) else \
             KIND_ZONE if layer is layer_by_role(self.project, ROLE_ZONES) else KIND_FEATURE
@@ -567,7 +568,7 @@ class ExplorerDock(QgsDockWidget):
         try:
             self.store.rename(key[1], name)
         except SurveyStoreError as error:
-            self._push(str(error), Qgis.Critical, 0)
+            self._push(str(error), Qgis.MessageLevel.Critical, 0)
             return
         self.model.set_name(key, name)
         if key == self.selected:
@@ -579,7 +580,7 @@ class ExplorerDock(QgsDockWidget):
             return
         if row.kind == KIND_SURVEY:
             question = f"Delete '{row.name}' from {self.store.path().name}?"
-            if QMessageBox.question(self, "Delete survey area", question) != QMessageBox.Yes:
+            if QMessageBox.question(self, "Delete survey area", question) != QMessageBox.StandardButton.Yes:
                 return
         self.remove_area(key)
 
@@ -592,7 +593,7 @@ class ExplorerDock(QgsDockWidget):
             try:
                 self.store.delete(key[1])
             except SurveyStoreError as error:
-                self._push(str(error), Qgis.Critical, 0)
+                self._push(str(error), Qgis.MessageLevel.Critical, 0)
                 return
         self.model.remove([key])
         if key == self.selected:
@@ -608,7 +609,7 @@ class ExplorerDock(QgsDockWidget):
     def choose_survey_file(self) -> None:
         name, _filter = QFileDialog.getSaveFileName(
             self, "GeoPackage for survey areas", str(self.store.path()), "GeoPackage (*.gpkg)",
-            options=QFileDialog.DontConfirmOverwrite)
+            options=QFileDialog.Option.DontConfirmOverwrite)
         if name:
             self.use_survey_file(Path(name).with_suffix(".gpkg"))
 
@@ -618,5 +619,5 @@ class ExplorerDock(QgsDockWidget):
             try:
                 self.store.layer()
             except SurveyStoreError as error:
-                self._push(str(error), Qgis.Critical, 0)
+                self._push(str(error), Qgis.MessageLevel.Critical, 0)
         self._show_survey_path()

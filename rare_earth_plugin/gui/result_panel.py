@@ -44,7 +44,7 @@ class ResultPanel(QWidget):
                 ("tree", "TREE", "Contained rare-earth elements (metal), TREO / 1.20"),
                 ("coverage", "Data coverage", "Share of the polygon with grade data"))):
             label = QLabel(display.MISSING)
-            label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setToolTip(tip)
             self.labels[key] = label
             row, column = index % 3, 2 * (index // 3)

@@ -15,7 +15,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsFeature,
-    QgsField,
     QgsFields,
     QgsFillSymbol,
     QgsGeometry,
@@ -25,12 +24,12 @@ from qgis.core import (
     QgsVectorLayer,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.catalogue import SAMPLE_CRS
 from ..core.tonnage import TonnageResult
 from ..estimation import EstimateInputs
 from ..layers import ROLE_PROPERTY
+from ..qgis_compat import new_field
 from ..settings import Settings
 
 LAYER_NAME = "survey_areas"
@@ -42,12 +41,12 @@ PROJECT_KEY = "survey/gpkg_path"
 DEFAULT_NAME = "Survey area"
 
 _FIELDS = (
-    ("name", QVariant.String), ("created_utc", QVariant.String),
-    ("grade_file", QVariant.String), ("grade_band", QVariant.Int), ("grade_unit", QVariant.String),
-    ("cutoff", QVariant.Double), ("density", QVariant.Double), ("density_file", QVariant.String),
-    ("thickness_m", QVariant.Double), ("thickness_file", QVariant.String),
-    ("area_m2", QVariant.Double), ("ore_t", QVariant.Double), ("grade_mean", QVariant.Double),
-    ("treo_t", QVariant.Double), ("tree_t", QVariant.Double), ("coverage", QVariant.Double),
+    ("name", "string"), ("created_utc", "string"),
+    ("grade_file", "string"), ("grade_band", "int"), ("grade_unit", "string"),
+    ("cutoff", "double"), ("density", "double"), ("density_file", "string"),
+    ("thickness_m", "double"), ("thickness_file", "string"),
+    ("area_m2", "double"), ("ore_t", "double"), ("grade_mean", "double"),
+    ("treo_t", "double"), ("tree_t", "double"), ("coverage", "double"),
 )
 _RESULT_FIELDS = {"area_m2": "polygon_area_m2", "ore_t": "ore_tonnes", "grade_mean": "mean_grade",
                   "treo_t": "treo_tonnes", "tree_t": "tree_tonnes", "coverage": "data_coverage"}
@@ -60,7 +59,7 @@ class SurveyStoreError(RuntimeError):
 def survey_fields() -> QgsFields:
     fields = QgsFields()
     for name, kind in _FIELDS:
-        fields.append(QgsField(name, kind))
+        fields.append(new_field(name, kind))
     return fields
 
 

@@ -14,14 +14,13 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsCoordinateTransformContext,
     QgsFeature,
-    QgsField,
     QgsFields,
     QgsGeometry,
     QgsVectorFileWriter,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
+from ..qgis_compat import new_field
 from .area_results import AreaResult
 from .atomic import atomic_output
 from .csv_export import CSV_FIELDS
@@ -36,7 +35,7 @@ def _fields() -> QgsFields:
     for key in CSV_FIELDS:
         column = COLUMNS_BY_KEY.get(key)
         numeric = column is not None and column.numeric
-        fields.append(QgsField(key, QVariant.Double if numeric else QVariant.String))
+        fields.append(new_field(key, "double" if numeric else "string"))
     return fields
 
 

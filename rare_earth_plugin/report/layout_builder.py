@@ -41,7 +41,6 @@ from qgis.core import (
     QgsMapLayer,
     QgsPrintLayout,
     QgsProject,
-    QgsRasterBandStats,
     QgsRasterLayer,
     QgsRasterShader,
     QgsReadWriteContext,
@@ -60,6 +59,7 @@ from ..core import catalogue
 from ..core.tonnage import TonnageParams
 from ..estimation import EstimateInputs
 from ..paths import resource, sample_data
+from ..qgis_compat import band_min_max, null_rectangle
 from .area_results import AreaResult
 from .chart import write_chart
 from .errors import ReportError
@@ -123,7 +123,7 @@ def _fill_table(table: QgsLayoutItemManualTable, columns: Sequence[Column], rows
     headers = []
     for column in columns:
         header = QgsLayoutTableColumn(column.title)
-        header.setHAlignment(Qt.AlignRight if column.numeric else Qt.AlignLeft)
+        header.setHAlignment(Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
         headers.append(header)
     table.setHeaders(headers)
     table.setIncludeTableHeader(True)
@@ -132,7 +132,7 @@ def _fill_table(table: QgsLayoutItemManualTable, columns: Sequence[Column], rows
         cells = []
         for column, text in zip(columns, row):
             cell = QgsTableCell(text)
-            cell.setHorizontalAlignment(Qt.AlignRight if column.numeric else Qt.AlignLeft)
+            cell.setHorizontalAlignment(Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
             cells.append(cell)
         contents.append(cells)
     table.setTableContents(contents)
@@ -207,7 +207,7 @@ def _colour_grades(layer: QgsRasterLayer) -> None:
     if layer.renderer() is None or layer.renderer().type() != "singlebandgray":
         return
     band = 1
-    stats = layer.dataProvider().bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+    stats = band_min_max(layer.dataProvider(), band)
     function = QgsColorRampShader(stats.minimumValue, stats.maximumValue,
                                   QgsStyle.defaultStyle().colorRamp("Viridis"), QgsColorRampShader.Interpolated)
     function.classifyColorRamp(5, band, layer.extent(), layer.dataProvider())
@@ -268,8 +268,7 @@ def _highlight_layer(result: AreaResult, project: QgsProject) -> QgsVectorLayer:
 
 def _extent(results: Sequence[AreaResult], crs: QgsCoordinateReferenceSystem, project: QgsProject,
             margin: float) -> QgsRectangle:
-    extent = QgsRectangle()
-    extent.setMinimal()
+    extent = null_rectangle()
     for result in results:
         box = result.area.geometry.boundingBox()
         if result.area.crs != crs:
@@ -353,7 +352,7 @@ def _fill_summary(layout: QgsPrintLayout, results: Sequence[AreaResult], map_lay
         kazakhstan.extent())
     country_box.scale(1.05)
     _prepare_map(overview, [region, kazakhstan, countries], lcc, country_box)
-    overview.setBackgroundColor(Qt.white)
+    overview.setBackgroundColor(Qt.GlobalColor.white)
     if overview.overviews().size():
         frame = overview.overviews().overview(0)
         frame.setLinkedMap(main_map)

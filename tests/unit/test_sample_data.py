@@ -23,6 +23,7 @@ from shapely import wkb
 from shapely.geometry import mapping
 
 from rare_earth_plugin.core import catalogue
+from rare_earth_plugin.core.affine_ops import compose
 from rare_earth_plugin.core.units import DEFAULT_DENSITY
 
 ogr.UseExceptions()
@@ -69,7 +70,7 @@ def thickness() -> np.ndarray:
 def supersampled_cover(geometry, transform: Affine, shape_: tuple[int, int]) -> np.ndarray:
     """Fraction of each cell inside ``geometry``, from the centres of 10 x 10 sub-cells."""
     fine = rasterize([mapping(geometry)], out_shape=(shape_[0] * SUPERSAMPLE, shape_[1] * SUPERSAMPLE),
-                     transform=transform * Affine.scale(1.0 / SUPERSAMPLE), dtype="uint8")
+                     transform=compose(transform, Affine.scale(1.0 / SUPERSAMPLE)), dtype="uint8")
     return fine.reshape(shape_[0], SUPERSAMPLE, shape_[1], SUPERSAMPLE).mean(axis=(1, 3))
 
 

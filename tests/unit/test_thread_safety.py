@@ -32,7 +32,7 @@ def _run_in_threads(work) -> list:
         try:
             barrier.wait()
             results[index] = work(index)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread and re-raised there
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
