@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PLUGIN      := rare_earth_plugin
 BUILD       := build
 STAGE       := $(BUILD)/$(PLUGIN)
-PY          := .venv/bin/python
+PY          := $(abspath .venv/bin/python)
 # A profile of the project's own, never the user's default one (make install without it targets the default).
 DEV_PROFILE := $(abspath $(BUILD)/qgis-profile)
 VERSION     := $(shell sed -n 's/^version=//p' metadata.txt)
@@ -13,11 +13,12 @@ ZIP         := $(BUILD)/$(PLUGIN)-$(VERSION).zip
 export QT_QPA_PLATFORM ?= offscreen
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup stage install package qgis test lint unit qgis-tests demo bench sample-data clean
+.PHONY: help setup stage install package qgis test lint unit qgis-tests demo bench sample-data clean test-debian
 
 help:
 	@echo "make demo        headless: set up, stage, install, load the sample zones and print their figures"
 	@echo "make test        ruff, unit tests (no QGIS), QGIS tests (offscreen), qgis_process smoke test"
+	@echo "make test-debian SUITE=trixie|sid   make demo + make test in a Debian 13 / unstable chroot (root)"
 	@echo "make qgis        desktop QGIS with the plugin enabled in a project-own profile, zones loaded"
 	@echo "make stage | install | package | bench | sample-data | clean"
 
@@ -36,7 +37,7 @@ install: stage
 	@$(PY) scripts/install_plugin.py $(STAGE) $${QGIS_CUSTOM_CONFIG_PATH:+--config-path "$$QGIS_CUSTOM_CONFIG_PATH"}
 
 package: stage
-	@rm -f $(ZIP) && cd $(BUILD) && ../$(PY) -m zipfile -c $(notdir $(ZIP)) $(PLUGIN)
+	@rm -f $(ZIP) && cd $(BUILD) && $(PY) -m zipfile -c $(notdir $(ZIP)) $(PLUGIN)
 	@echo "packaged $(ZIP) ($$(du -h $(ZIP) | cut -f1))"
 
 qgis: stage
@@ -45,8 +46,9 @@ qgis: stage
 
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
-unit: package
+unit: setup
 	$(PY) -m pytest tests/unit -p no:pytest_qgis -p no:pytestqt
 
 # pytest-qgis gives the tests a throw-away QGIS profile, so they never touch the user's settings.
@@ -64,6 +66,11 @@ bench: stage
 
 sample-data: setup
 	$(PY) scripts/make_sample_data.py --out sample_data
+
+# The same demo and tests from a clean clone of HEAD inside a minimal Debian chroot (QGIS 3.40 or 3.44).
+SUITE ?= trixie
+test-debian:
+	scripts/test_in_debian.sh $(SUITE)
 
 clean:
 	rm -rf $(BUILD) out .pytest_cache .ruff_cache

@@ -8,17 +8,25 @@ from __future__ import annotations
 import importlib.util
 
 #: import name -> Debian/Ubuntu package that provides it (linked against the same GDAL/GEOS/PROJ as QGIS).
+#: Exactly the third-party packages the plugin's modules import (tests/unit/test_dependencies.py checks it).
 REQUIRED = {
     "numpy": "python3-numpy",
     "rasterio": "python3-rasterio",
     "shapely": "python3-shapely",
     "pyproj": "python3-pyproj",
-    "geopandas": "python3-geopandas",
+    "matplotlib": "python3-matplotlib",
 }
 
 
 def missing_packages() -> list[str]:
-    return [name for name in REQUIRED if importlib.util.find_spec(name) is None]
+    return [name for name in REQUIRED if not _importable(name)]
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a broken install, or a finder refusing it
+        return False
 
 
 def install_hint(missing: list[str]) -> str:

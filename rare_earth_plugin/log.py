@@ -15,16 +15,17 @@ LOG_TAG = "Rare Earth"
 LOGGER_NAME = "rare_earth_plugin"
 
 _LEVELS = (
-    (logging.CRITICAL, Qgis.Critical),
-    (logging.ERROR, Qgis.Critical),
-    (logging.WARNING, Qgis.Warning),
-    (logging.INFO, Qgis.Info),
+    (logging.CRITICAL, Qgis.MessageLevel.Critical),
+    (logging.ERROR, Qgis.MessageLevel.Critical),
+    (logging.WARNING, Qgis.MessageLevel.Warning),
+    (logging.INFO, Qgis.MessageLevel.Info),
 )
 
 
 class QgisLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        level = next((qgis_level for py_level, qgis_level in _LEVELS if record.levelno >= py_level), Qgis.Info)
+        level = next((qgis_level for py_level, qgis_level in _LEVELS if record.levelno >= py_level),
+                     Qgis.MessageLevel.Info)
         QgsMessageLog.logMessage(self.format(record), LOG_TAG, level)
 
 

@@ -58,7 +58,7 @@ class RareEarthPlugin:
         else:
             message = install_hint(self.missing)
             log.logger.warning(message)
-            self.iface.messageBar().pushMessage("Rare Earth", message, Qgis.Warning, 0)
+            self.iface.messageBar().pushMessage("Rare Earth", message, Qgis.MessageLevel.Warning, 0)
 
     def _add_action(self, text: str, icon: QIcon, slot, tooltip: str, shortcut: str = "") -> QAction:
         action = QAction(icon, text, self.iface.mainWindow())
@@ -76,7 +76,7 @@ class RareEarthPlugin:
 
         self.dock = ExplorerDock(self.iface)
         self.dock.toggle_action.setIcon(QIcon(str(resource("icons", "rare_earth.svg"))))
-        self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.estimate_action.setIcon(QIcon(str(resource("icons", "estimate_selected.svg"))))
         self.dock_actions = [self.dock.toggle_action, self.dock.draw_action, self.dock.estimate_action]
         for action, key in zip(self.dock_actions, ("panel", "draw", "")):
@@ -99,7 +99,7 @@ class RareEarthPlugin:
         inputs = self.dock.current_inputs() if self.dock is not None else None
         dialog = ExportReportDialog(parent=self.iface.mainWindow(), message_bar=self.iface.messageBar(),
                                     inputs=inputs)
-        dialog.exec_()
+        dialog.exec()
 
     def load_zones(self) -> None:
         from .layers import SampleDataError, load_sample_layers
@@ -108,7 +108,7 @@ class RareEarthPlugin:
             layers = load_sample_layers()
         except SampleDataError as error:
             log.logger.error(str(error))
-            self.iface.messageBar().pushMessage("Rare Earth", str(error), Qgis.Critical, 0)
+            self.iface.messageBar().pushMessage("Rare Earth", str(error), Qgis.MessageLevel.Critical, 0)
             return
         if self.dock is not None:
             self.dock.use_sample(layers)

@@ -25,7 +25,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsFeature,
-    QgsField,
     QgsFields,
     QgsFillSymbol,
     QgsGeometry,
@@ -35,13 +34,13 @@ from qgis.core import (
     QgsVectorLayer,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from . import log, survey_gpkg
 from .core.catalogue import SAMPLE_CRS
 from .core.tonnage import TonnageResult
 from .estimation import EstimateInputs
 from .layers import ROLE_PROPERTY
+from .qgis_compat import new_field
 from .settings import Settings
 from .survey_gpkg import GpkgWriteError, NewRow
 
@@ -65,7 +64,6 @@ _FIELDS = (
     ("area_m2", "double"), ("ore_t", "double"), ("grade_mean", "double"),
     ("treo_t", "double"), ("tree_t", "double"), ("coverage", "double"),
 )
-_VARIANTS = {"string": QVariant.String, "int": QVariant.Int, "double": QVariant.Double}
 _RESULT_FIELDS = {"area_m2": "polygon_area_m2", "ore_t": "ore_tonnes", "grade_mean": "mean_grade",
                   "treo_t": "treo_tonnes", "tree_t": "tree_tonnes", "coverage": "data_coverage"}
 
@@ -86,7 +84,7 @@ class StoredArea:
 def survey_fields() -> QgsFields:
     fields = QgsFields()
     for name, kind in _FIELDS:
-        fields.append(QgsField(name, _VARIANTS[kind]))
+        fields.append(new_field(name, kind))
     return fields
 
 

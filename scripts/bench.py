@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_target import target_case  # noqa: E402
 from qgis_headless import start_qgis  # noqa: E402
 
-from rare_earth_plugin.core import tonnage  # noqa: E402
+from rare_earth_plugin.core import affine_ops, tonnage  # noqa: E402
 from rare_earth_plugin.core.limits import DEFAULT_LIMITS  # noqa: E402
 from rare_earth_plugin.core.tonnage import TonnageParams, estimate_tonnage  # noqa: E402
 
@@ -232,8 +232,8 @@ def bare_read(path: Path, polygons: list[Polygon]) -> float:
 def _read_window_of(src, polygon: Polygon) -> float:
     inverse = ~src.transform
     xmin, ymin, xmax, ymax = polygon.bounds
-    c0, r0 = inverse * (xmin, ymax)
-    c1, r1 = inverse * (xmax, ymin)
+    c0, r0 = affine_ops.apply(inverse, xmin, ymax)
+    c1, r1 = affine_ops.apply(inverse, xmax, ymin)
     col0, col1 = max(math.floor(c0), 0), min(math.ceil(c1), src.width)
     row0, row1 = max(math.floor(r0), 0), min(math.ceil(r1), src.height)
     block_h, block_w = src.block_shapes[0]

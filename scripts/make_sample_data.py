@@ -18,12 +18,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import fiona
 import numpy as np
 import rasterio
+from osgeo import gdal, ogr, osr
 from pyproj import Transformer
 from rasterio.transform import Affine
-from shapely.geometry import MultiPolygon, Point, Polygon, box, mapping, shape
+from shapely import wkb
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import transform as transform_geometry
 from shapely.ops import unary_union
 from shapely.prepared import prep
@@ -35,6 +37,9 @@ from rare_earth_plugin.core import catalogue  # noqa: E402
 from rare_earth_plugin.core.coverage import coverage_fractions  # noqa: E402
 from rare_earth_plugin.core.geometry import densify_coords, map_polygon_coords  # noqa: E402
 from rare_earth_plugin.core.units import DEFAULT_DENSITY  # noqa: E402
+
+gdal.UseExceptions()
+ogr.UseExceptions()
 
 SEED = 20250402
 CELL = 50.0
@@ -246,15 +251,42 @@ def calibrate(grade: np.ndarray, base: np.ndarray, irgiz_weight: np.ndarray,
 
 
 def write_zones(path: Path, zones: list[tuple[catalogue.ZoneInfo, Polygon]]) -> None:
-    schema = {"geometry": "Polygon",
-              "properties": {"name": "str:40", "kind": "str:24", "status": "str:16", "note": "str:254"}}
-    with fiona.Env(OGR_CURRENT_DATE=FIXED_DATE), fiona.open(
-            path, "w", driver="GPKG", layer=catalogue.ZONES_LAYER, crs=catalogue.SAMPLE_CRS, schema=schema,
-            DESCRIPTION=SYNTHETIC_NOTE, IDENTIFIER="Qaraganda rare-earth zones (synthetic)") as dst:
-        for info, polygon in zones:
-            dst.write({"geometry": mapping(polygon),
-                       "properties": {"name": info.name, "kind": info.kind,
-                                      "status": catalogue.STATUS_SYNTHETIC, "note": info.note}})
+    fields = {"name": 40, "kind": 24, "status": 16, "note": 254}
+    rows = [(polygon, {"name": info.name, "kind": info.kind, "status": catalogue.STATUS_SYNTHETIC,
+                       "note": info.note}) for info, polygon in zones]
+    write_layer(path, catalogue.ZONES_LAYER, ogr.wkbPolygon, fields, rows,
+                DESCRIPTION=SYNTHETIC_NOTE, IDENTIFIER="Qaraganda rare-earth zones (synthetic)")
+
+
+def write_layer(path: Path, layer_name: str, geometry_type: int, fields: dict[str, int],
+                rows: list[tuple[BaseGeometry, dict[str, str]]], **options: str) -> None:
+    """A one-layer GeoPackage in the sample CRS with string fields of the given widths, written by OGR
+    (which ships with GDAL everywhere) with a fixed timestamp, so every run writes the same bytes."""
+    if path.exists():
+        path.unlink()
+    srs = osr.SpatialReference()
+    srs.SetFromUserInput(catalogue.SAMPLE_CRS)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    gdal.SetConfigOption("OGR_CURRENT_DATE", FIXED_DATE)
+    try:
+        dataset = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+        layer = dataset.CreateLayer(layer_name, srs, geometry_type,
+                                    [f"{key}={value}" for key, value in options.items()])
+        for name, width in fields.items():
+            definition = ogr.FieldDefn(name, ogr.OFTString)
+            definition.SetWidth(width)
+            layer.CreateField(definition)
+        for geometry, values in rows:  # one transaction per feature, as the files were first written
+            dataset.StartTransaction()
+            feature = ogr.Feature(layer.GetLayerDefn())
+            feature.SetGeometry(ogr.CreateGeometryFromWkb(geometry.wkb))
+            for name, value in values.items():
+                feature.SetField(name, value)
+            layer.CreateFeature(feature)
+            dataset.CommitTransaction()
+        dataset = None  # closes the file
+    finally:
+        gdal.SetConfigOption("OGR_CURRENT_DATE", None)
 
 
 def read_region() -> tuple[MultiPolygon, str]:
@@ -262,29 +294,28 @@ def read_region() -> tuple[MultiPolygon, str]:
     if not WORLD_MAP.is_file():
         raise SystemExit(f"{WORLD_MAP} not found: install the Debian package qgis (it ships Natural Earth "
                          "admin-1 boundaries) to build the Qaraghandy region layer.")
-    with fiona.open(WORLD_MAP, layer="states_provinces") as src:
-        found = [f for f in src if f["properties"]["name"] == REGION_NAME and
-                 f["properties"]["admin"] == "Kazakhstan"]
+    dataset = ogr.Open(str(WORLD_MAP))
+    found = [(wkb.loads(bytes(f.GetGeometryRef().ExportToIsoWkb())), f.GetField("gn_name"))
+             for f in dataset.GetLayerByName("states_provinces")
+             if f.GetField("name") == REGION_NAME and f.GetField("admin") == "Kazakhstan"]
+    dataset = None
     if len(found) != 1:
         raise SystemExit(f"expected one feature named {REGION_NAME!r} in {WORLD_MAP}, found {len(found)}")
-    geographic = shape(found[0]["geometry"])
+    geographic, gn_name = found[0]
     # Edges are densified to 0.05 deg (about 4-5 km) before projecting; the outline is kept whole.
-    return as_multi(to_utm(densified(geographic, 0.05))), found[0]["properties"]["gn_name"]
+    return as_multi(to_utm(densified(geographic, 0.05))), gn_name
 
 
 def write_region(path: Path, region: MultiPolygon, gn_name: str) -> None:
-    schema = {"geometry": "MultiPolygon",
-              "properties": {"name": "str:40", "gn_name": "str:72", "source": "str:254", "licence": "str:80"}}
-    with fiona.Env(OGR_CURRENT_DATE=FIXED_DATE), fiona.open(
-            path, "w", driver="GPKG", layer=catalogue.REGION_LAYER, crs=catalogue.SAMPLE_CRS, schema=schema,
-            DESCRIPTION="Qaraghandy (Karaganda) region, Natural Earth admin-1 v4.1.0 as shipped with QGIS "
-                        "(world_map.gpkg); boundary before the 2022 split-off of Ulytau. Public domain.",
-            IDENTIFIER="Qaraghandy region (Natural Earth)") as dst:
-        dst.write({"geometry": mapping(region),
-                   "properties": {"name": REGION_NAME, "gn_name": gn_name,
-                                  "source": "Natural Earth 1:10m Admin 1 v4.1.0, via QGIS "
-                                            "resources/data/world_map.gpkg (generalised by QGIS)",
-                                  "licence": "Public domain (Natural Earth)"}})
+    fields = {"name": 40, "gn_name": 72, "source": 254, "licence": 80}
+    values = {"name": REGION_NAME, "gn_name": gn_name,
+              "source": "Natural Earth 1:10m Admin 1 v4.1.0, via QGIS resources/data/world_map.gpkg "
+                        "(generalised by QGIS)",
+              "licence": "Public domain (Natural Earth)"}
+    write_layer(path, catalogue.REGION_LAYER, ogr.wkbMultiPolygon, fields, [(region, values)],
+                DESCRIPTION="Qaraghandy (Karaganda) region, Natural Earth admin-1 v4.1.0 as shipped with QGIS "
+                            "(world_map.gpkg); boundary before the 2022 split-off of Ulytau. Public domain.",
+                IDENTIFIER="Qaraghandy region (Natural Earth)")
 
 
 def write_raster(path: Path, grid: Grid, values: np.ndarray, description: str, units: str) -> None:

@@ -15,6 +15,7 @@ from rasterio.transform import Affine
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
+from . import affine_ops
 from .geometry import densify, map_polygon_coords
 
 
@@ -86,7 +87,7 @@ class EllipsoidalCellArea:
         Only the raster's ``height`` rows are cut and re-spaced: outside them no cell is counted, positions
         stay linear (an edge far outside would otherwise be cut into millions of pieces).
         """
-        col, row = ~self.transform * (np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+        col, row = affine_ops.apply(~self.transform, np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
         col, row = _split_at_integer_rows(np.asarray(col), np.asarray(row), height)
         inside = (row >= 0.0) & (row <= height)
         row[inside] = self.equal_area_rows(row[inside])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Union
 
 import numpy as np
@@ -15,6 +14,7 @@ from shapely.validation import explain_validity
 
 from .polygon_checks import GeometryError, check_finite
 from .polygon_checks import repair as repair_with_notes
+from .proj_threads import per_thread
 
 PolygonInput = Union[Polygon, MultiPolygon, str]
 
@@ -89,14 +89,14 @@ def densify(geometry: BaseGeometry, pieces: int = DENSIFY_PIECES_PER_EXTENT) -> 
     return map_polygon_coords(geometry, lambda xy: densify_coords(xy, step))
 
 
-@lru_cache(maxsize=64)
 def crs_from_wkt(text: str) -> pyproj.CRS:
-    return pyproj.CRS.from_wkt(text)
+    """The CRS of a WKT, made by and for the calling thread (see proj_threads)."""
+    return per_thread(("wkt", text), lambda: pyproj.CRS.from_wkt(text))
 
 
-@lru_cache(maxsize=64)
 def _transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(crs_from_wkt(src_wkt), crs_from_wkt(dst_wkt), always_xy=True)
+    return per_thread(("transformer", src_wkt, dst_wkt), lambda: pyproj.Transformer.from_crs(
+        crs_from_wkt(src_wkt), crs_from_wkt(dst_wkt), always_xy=True))
 
 
 def transform_polygon(geometry: BaseGeometry, src: pyproj.CRS, dst: pyproj.CRS) -> BaseGeometry:

@@ -30,12 +30,14 @@ from rasterio.warp import calculate_default_transform, reproject
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
+from . import affine_ops
 from .cellarea import EllipsoidalCellArea, ProjectedCellArea, polygon_area_m2, projected_cell_area
 from .coverage import COVERAGE_EPSILON, CellCoverage
 from .depth_window import counted_thickness
 from .geometry import GeometryError, PolygonInput, crs_from_wkt, parse_polygon, transform_polygon
 from .limits import DEFAULT_LIMITS, EngineLimits
 from .polygon_checks import check_geographic_range
+from .proj_threads import per_thread
 from .units import DEFAULT_DENSITY, GRADE_UNITS, PERCENT, TREO_TO_TREE, grade_fraction
 
 PathInput = Union[str, "os.PathLike[str]"]
@@ -537,19 +539,12 @@ def close_all_cached_rasters() -> None:
 
 
 def _user_crs(value: Any) -> pyproj.CRS:
-    """Parsed once per thread: a pyproj CRS used from two threads at once can crash PROJ."""
-    cache = getattr(_THREAD, "crs", None)
-    if cache is None:
-        cache = _THREAD.crs = {}
-    crs = cache.get(value)
-    if crs is None:
-        if len(cache) >= 64:
-            cache.clear()
-        crs = cache[value] = pyproj.CRS.from_user_input(value)
-    return crs
+    return per_thread(("user", value), lambda: pyproj.CRS.from_user_input(value))
 
 
 def _polygon_crs(value: Any) -> pyproj.CRS:
+    if isinstance(value, pyproj.CRS):  # the caller's thread made it: rebuild it here from its definition
+        value = value.srs
     try:
         return _user_crs(value) if _hashable(value) else pyproj.CRS.from_user_input(value)
     except pyproj.exceptions.CRSError as exc:
@@ -783,7 +778,7 @@ class _Accumulator:
                 return ellipsoidal.to_equal_area_cells(x, y, height)
         else:
             def to_cells(x, y):
-                return inverse * (x, y)
+                return affine_ops.apply(inverse, x, y)
         self.coverage = CellCoverage.from_geometry(self.geometry, to_cells)
 
         def auxiliary(path: PathInput | None, role: str) -> _AuxiliaryRaster | None:

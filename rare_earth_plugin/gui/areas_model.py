@@ -24,9 +24,9 @@ KIND_FEATURE = "Feature"
 STALE_TIP = ("Figures of earlier inputs (grey): a new estimate is running, was cancelled, or the inputs are "
              "incomplete. Recompute (F5) refreshes them.")
 #: Role holding a cell's number, so sorting compares values, not text.
-SORT_ROLE = Qt.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 #: Role holding the row's ``AreaKey``.
-KEY_ROLE = Qt.UserRole + 2
+KEY_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 @dataclass(eq=False)
@@ -65,14 +65,14 @@ class AreasModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else 7
 
-    def headerData(self, section: int, orientation, role: int = Qt.DisplayRole):  # noqa: N802
-        if orientation != Qt.Horizontal:
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation != Qt.Orientation.Horizontal:
             return None
         unit = display.unit_label(self.unit)
-        if role == Qt.DisplayRole:
+        if role == Qt.ItemDataRole.DisplayRole:
             return ("Name", "Type", "Area\n(km²)", "Ore\n(Mt)", f"Grade\n({unit})", "TREO\n(kt)",
                     "Coverage\n(%)")[section]
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             return ("Zone, feature or survey area name", "Where the area comes from",
                     "Area of the polygon", "Ore tonnes above the cut-off, millions of tonnes",
                     f"Tonnage-weighted mean TREO grade of the ore, {unit}",
@@ -80,7 +80,7 @@ class AreasModel(QAbstractTableModel):
                     "Share of the polygon covered by grade data")[section]
         return None
 
-    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         row = self._rows[index.row()]
@@ -88,30 +88,30 @@ class AreasModel(QAbstractTableModel):
         if role == KEY_ROLE:
             return row.key
         stale = self.is_stale(row)
-        if role == Qt.ForegroundRole and stale:
+        if role == Qt.ItemDataRole.ForegroundRole and stale:
             return QBrush(QColor("#8a8a8a"))
-        if role == Qt.FontRole and stale:
+        if role == Qt.ItemDataRole.FontRole and stale:
             font = QFont()
             font.setItalic(True)
             return font
-        if role == Qt.ToolTipRole and column == self.NAME and not stale and not row.error:
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.NAME and not stale and not row.error:
             return f"{row.name} ({row.kind})"
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             if stale:
                 return STALE_TIP
             if row.error:
                 return row.error
             return "\n".join(row.result.warnings) if row.result and row.result.warnings else None
-        if role == Qt.TextAlignmentRole and column >= self.AREA:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column >= self.AREA:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if column == self.NAME:
-            return row.name if role in (Qt.DisplayRole, SORT_ROLE, Qt.EditRole) else None
+            return row.name if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.EditRole) else None
         if column == self.KIND:
-            return row.kind if role in (Qt.DisplayRole, SORT_ROLE) else None
+            return row.kind if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE) else None
         value = _value(row.result, column)
         if role == SORT_ROLE:
             return value if math.isfinite(value) else -math.inf
-        if role == Qt.DisplayRole:
+        if role == Qt.ItemDataRole.DisplayRole:
             if column == self.AREA:
                 return display.km2(value)
             if column == self.ORE:
@@ -198,7 +198,7 @@ class AreasModel(QAbstractTableModel):
     def set_unit(self, unit: str) -> None:
         if unit != self.unit:
             self.unit = unit
-            self.headerDataChanged.emit(Qt.Horizontal, self.GRADE, self.GRADE)
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, self.GRADE, self.GRADE)
 
     def _row_changed(self, position: int) -> None:
         self.dataChanged.emit(self.index(position, 0), self.index(position, self.columnCount() - 1))

@@ -38,10 +38,10 @@ class AreasTable(QWidget):
         self.view = QTableView()
         self.view.setModel(self.proxy)
         self.view.setSortingEnabled(True)
-        self.view.sortByColumn(AreasModel.NAME, Qt.AscendingOrder)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.view.sortByColumn(AreasModel.NAME, Qt.SortOrder.AscendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setVisible(False)
         header = self.view.horizontalHeader()
@@ -58,7 +58,7 @@ class AreasTable(QWidget):
             header.resizeSection(column, metrics.horizontalAdvance("000,000") + 16)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.setMinimumHeight(90)
-        self.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.view.clicked.connect(self._clicked)
@@ -93,7 +93,8 @@ class AreasTable(QWidget):
                 blocked = self.blockSignals(True)
                 try:
                     self.view.selectionModel().setCurrentIndex(
-                        index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+                        index,
+                        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
                 finally:
                     self.blockSignals(blocked)
                 self.view.scrollTo(index)
@@ -102,7 +103,7 @@ class AreasTable(QWidget):
     def _current_changed(self, current, _previous) -> None:
         self._update_buttons()
         if current.isValid():
-            if QApplication.mouseButtons() != Qt.NoButton:
+            if QApplication.mouseButtons() != Qt.MouseButton.NoButton:
                 self._selected_by_press = current.data(KEY_ROLE)
             self._emit_selected(current)
 
@@ -141,4 +142,4 @@ class AreasTable(QWidget):
             action = menu.addAction(button.text())
             action.setEnabled(button.isEnabled())
             action.triggered.connect(lambda _checked=False, s=signal: self._request(s))
-        menu.exec_(self.view.viewport().mapToGlobal(position))
+        menu.exec(self.view.viewport().mapToGlobal(position))

@@ -23,7 +23,7 @@ class GradeTonnageChart(FigureCanvasQTAgg):
         super().__init__(self.figure)
         self.setParent(parent)
         self.setMinimumHeight(120)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setToolTip("Grade-tonnage curve: ore tonnes (left axis) and mean grade of the ore (right axis) "
                         "at each cut-off")
         self.show_message("Select an area to see its grade-tonnage curve")

@@ -270,7 +270,7 @@ class ExplorerDock(QgsDockWidget):
         self.tool.sketchChanged.connect(self.live_timer.start)
         self.tool.finished.connect(self.finish_survey)
         self.tool.cancelled.connect(self._sketch_cancelled)
-        self.tool.message.connect(lambda text: self._push(text, Qgis.Info))
+        self.tool.message.connect(lambda text: self._push(text, Qgis.MessageLevel.Info))
         self.slots.busyChanged.connect(self._set_busy)
         self.slots.progressChanged.connect(lambda value: self.progress.setValue(int(value)))
 
@@ -292,9 +292,10 @@ class ExplorerDock(QgsDockWidget):
         return self.slots.busy() or self.recompute_timer.isActive() or self.live_timer.isActive()
 
     # Messages -----------------------------------------------------------------------------------------------
-    def _push(self, text: str, level=Qgis.Warning, duration: int = 8) -> None:
+    def _push(self, text: str, level=Qgis.MessageLevel.Warning, duration: int = 8) -> None:
         self.iface.messageBar().pushMessage(MESSAGE_TITLE, text, level, duration)
-        (log.logger.warning if level in (Qgis.Warning, Qgis.Critical) else log.logger.info)(text)
+        serious = level in (Qgis.MessageLevel.Warning, Qgis.MessageLevel.Critical)
+        (log.logger.warning if serious else log.logger.info)(text)
 
     def current_inputs(self, report: bool = False) -> EstimateInputs | None:
         try:
@@ -435,7 +436,7 @@ class ExplorerDock(QgsDockWidget):
         self.recompute_timer.stop()
         for task in self.slots.cancel_all():
             if any(job.persist for job in task.jobs):
-                self._push("Estimate cancelled: the survey area is saved without figures.", Qgis.Info)
+                self._push("Estimate cancelled: the survey area is saved without figures.", Qgis.MessageLevel.Info)
         self._show_selected()
 
     def _set_busy(self, running: bool) -> None:
@@ -454,7 +455,7 @@ class ExplorerDock(QgsDockWidget):
                 try:
                     self.store.write_result(job.key, result)
                 except SurveyStoreError as error:
-                    self._push(str(error), Qgis.Critical)
+                    self._push(str(error), Qgis.MessageLevel.Critical)
         current = self.current_inputs()
         if current != task.inputs:
             return  # the inputs changed meanwhile: a newer run brings the figures
@@ -557,7 +558,7 @@ class ExplorerDock(QgsDockWidget):
     def _draw_toggled(self, checked: bool) -> None:
         if checked:
             if self.current_inputs() is None:
-                self._push("Choose a grade raster under Inputs to see figures while drawing.", Qgis.Info)
+                self._push("Choose a grade raster under Inputs to see figures while drawing.", Qgis.MessageLevel.Info)
             self.canvas.setMapTool(self.tool)
             problem = self.store.check()  # before anything is drawn
             if problem:
@@ -614,7 +615,7 @@ class ExplorerDock(QgsDockWidget):
             if geometry.isEmpty():
                 self._push("The drawn area has no inside (its edges fold onto each other): draw it again.")
                 return None
-            self._push("The drawn area crossed itself and was repaired into valid polygons.", Qgis.Info)
+            self._push("The drawn area crossed itself and was repaired into valid polygons.", Qgis.MessageLevel.Info)
         inputs = self.current_inputs(report=True)
         grade = self.inputs.grade_layer.currentLayer()
         if self.store.pending_count():
@@ -624,7 +625,7 @@ class ExplorerDock(QgsDockWidget):
         try:
             stored = self.store.add(self.store.next_name(), geometry, self._canvas_crs(), inputs, storage_crs)
         except SurveyStoreError as error:
-            self._push(str(error), Qgis.Critical, 0)
+            self._push(str(error), Qgis.MessageLevel.Critical, 0)
             return None
         layer, fid = stored.layer, stored.fid
         if stored.unsaved_reason:
@@ -644,10 +645,10 @@ class ExplorerDock(QgsDockWidget):
     def estimate_selected(self) -> None:
         layer = self.iface.activeLayer()
         if not _is_polygon_layer(layer):
-            self._push("Make a polygon layer active and select some of its features first.", Qgis.Info)
+            self._push("Make a polygon layer active and select some of its features first.", Qgis.MessageLevel.Info)
             return
         if not layer.selectedFeatureCount():
-            self._push(f"No features are selected in '{layer.name()}'.", Qgis.Info)
+            self._push(f"No features are selected in '{layer.name()}'.", Qgis.MessageLevel.Info)
             return
         kind = KIND_SURVEY if layer is find_layer(self.project) else \
             KIND_ZONE if layer is layer_by_role(self.project, ROLE_ZONES) else KIND_FEATURE
@@ -670,7 +671,7 @@ class ExplorerDock(QgsDockWidget):
         try:
             self.store.rename(key, name)
         except SurveyStoreError as error:
-            self._push(str(error), Qgis.Critical, 0)
+            self._push(str(error), Qgis.MessageLevel.Critical, 0)
             return
         self.model.set_name(key, name)
         if key == self.selected:
@@ -682,7 +683,7 @@ class ExplorerDock(QgsDockWidget):
             return
         if row.kind == KIND_SURVEY:
             question = f"Delete '{row.name}' from {self.store.path().name}?"
-            if QMessageBox.question(self, "Delete survey area", question) != QMessageBox.Yes:
+            if QMessageBox.question(self, "Delete survey area", question) != QMessageBox.StandardButton.Yes:
                 return
         self.remove_area(key)
 
@@ -695,7 +696,7 @@ class ExplorerDock(QgsDockWidget):
             try:
                 self.store.delete(key)
             except SurveyStoreError as error:
-                self._push(str(error), Qgis.Critical, 0)
+                self._push(str(error), Qgis.MessageLevel.Critical, 0)
                 return
         blocked = self.table.blockSignals(True)  # the next row becomes current: no zoom to it
         try:
@@ -754,7 +755,7 @@ class ExplorerDock(QgsDockWidget):
     def choose_survey_file(self) -> None:
         name, _filter = QFileDialog.getSaveFileName(
             self, "GeoPackage for survey areas", str(self.store.path()), "GeoPackage (*.gpkg)",
-            options=QFileDialog.DontConfirmOverwrite)
+            options=QFileDialog.Option.DontConfirmOverwrite)
         if name:
             self.use_survey_file(Path(name).with_suffix(".gpkg"))
 
@@ -765,7 +766,7 @@ class ExplorerDock(QgsDockWidget):
             try:
                 self.store.layer()
             except SurveyStoreError as error:
-                self._push(str(error), Qgis.Critical, 0)
+                self._push(str(error), Qgis.MessageLevel.Critical, 0)
         self._show_survey_path()
         if self.store.pending_count() and find_layer(self.project) is not None:
             self.retry_saving()

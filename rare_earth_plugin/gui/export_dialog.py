@@ -49,7 +49,7 @@ from ..report.texts import DEFAULT_TITLE, ReportMeta
 from ..settings import Settings
 from ..survey_store import find_layer
 
-FID_ROLE = Qt.UserRole + 1
+FID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def proposed_pdf(project: QgsProject, title: str) -> Path:
@@ -118,7 +118,7 @@ class ExportReportDialog(QDialog):
         form.addRow("Logo (optional)", self.logo)
         form.addRow("PDF file", self.output)
         form.addRow(self.tables)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.start)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -150,13 +150,13 @@ class ExportReportDialog(QDialog):
                     or QgsWkbTypes.geometryType(layer.wkbType()) != QgsWkbTypes.PolygonGeometry:
                 continue
             parent = QTreeWidgetItem(self.tree, [layer.name()])
-            parent.setData(0, Qt.UserRole, layer.id())
-            parent.setFlags(parent.flags() | Qt.ItemIsUserCheckable | Qt.ItemIsAutoTristate)
+            parent.setData(0, Qt.ItemDataRole.UserRole, layer.id())
+            parent.setFlags(parent.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate)
             for area in areas_from_layer(layer, default_kind=_kind(self.project, layer)):
                 child = QTreeWidgetItem(parent, [f"{area.name} ({area.kind})"])
                 child.setData(0, FID_ROLE, area.fid)
-                child.setFlags(child.flags() | Qt.ItemIsUserCheckable)
-                child.setCheckState(0, Qt.Checked)
+                child.setFlags(child.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                child.setCheckState(0, Qt.CheckState.Checked)
             parent.setExpanded(True)
 
     def selected(self) -> tuple[list[QgsVectorLayer], list[ReportArea]]:
@@ -164,8 +164,8 @@ class ExportReportDialog(QDialog):
         for index in range(self.tree.topLevelItemCount()):
             parent = self.tree.topLevelItem(index)
             fids = [parent.child(i).data(0, FID_ROLE) for i in range(parent.childCount())
-                    if parent.child(i).checkState(0) == Qt.Checked]
-            layer = self.project.mapLayer(parent.data(0, Qt.UserRole))
+                    if parent.child(i).checkState(0) == Qt.CheckState.Checked]
+            layer = self.project.mapLayer(parent.data(0, Qt.ItemDataRole.UserRole))
             if fids and layer is not None:
                 layers.append(layer)
                 areas.extend(areas_from_layer(layer, fids, _kind(self.project, layer)))
@@ -224,12 +224,12 @@ class ExportReportDialog(QDialog):
                     raise ReportError("the report export was cancelled")
                 paths = write_report(results, inputs, report_layers, meta, targets,
                                      target_options=target_options)
-            except Exception as problem:
-                log.logger.error("Report export failed: %s", problem)
+            except Exception as problem:  # noqa: BLE001 - any failure of the task is shown, never raised into Qt
+                log.logger.exception("Report export failed: %s", problem)
                 QMessageBox.warning(self, "Export report", str(problem))
                 return
             if self.message_bar is not None:
-                self.message_bar.pushMessage("Rare Earth", f"Report written: {paths[0]}", Qgis.Success, 10)
+                self.message_bar.pushMessage("Rare Earth", f"Report written: {paths[0]}", Qgis.MessageLevel.Success, 10)
             self.accept()
 
         self.task = QgsTask.fromFunction("Rare Earth report", run, on_finished=finished)

@@ -86,7 +86,7 @@ class InputsPanel(QWidget):
         super().__init__(parent)
         self._applying = False
         form = QFormLayout(self)
-        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
 
         self.grade_layer = self._raster_combo("The raster of TREO grades to estimate from.")
         self.grade_band = QgsRasterBandComboBox()

@@ -30,7 +30,7 @@ class SurveyAreaTool(QgsMapTool):
         self.band.setColor(QColor(230, 90, 0, 200))
         self.band.setFillColor(QColor(255, 140, 0, 60))
         self.band.setWidth(2)
-        self.setCursor(Qt.CrossCursor)
+        self.setCursor(Qt.CursorShape.CrossCursor)
 
     # Sketch -------------------------------------------------------------------------------------------------
     def sketch_geometry(self, with_cursor: bool = True) -> QgsGeometry | None:
@@ -81,24 +81,24 @@ class SurveyAreaTool(QgsMapTool):
         if self._swallow_release:  # the release that ends a double click
             self._swallow_release = False
             return
-        if event.button() == Qt.LeftButton:
+        if event.button() == Qt.MouseButton.LeftButton:
             self.vertices.append(self._snapped(event))
             self.cursor_point = None
             self._redraw()
-        elif event.button() == Qt.RightButton:
+        elif event.button() == Qt.MouseButton.RightButton:
             self._finish()
 
     def canvasDoubleClickEvent(self, event: QgsMapMouseEvent) -> None:  # noqa: N802 - QGIS API name
-        if event.button() == Qt.LeftButton:
+        if event.button() == Qt.MouseButton.LeftButton:
             self._swallow_release = True
             self._finish()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - QGIS API name
-        if event.key() in (Qt.Key_Backspace, Qt.Key_Delete) and self.vertices:
+        if event.key() in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete) and self.vertices:
             self.vertices.pop()
             self._redraw()
             event.accept()
-        elif event.key() == Qt.Key_Escape and self.vertices:
+        elif event.key() == Qt.Key.Key_Escape and self.vertices:
             self.reset()
             self.cancelled.emit()
             event.accept()

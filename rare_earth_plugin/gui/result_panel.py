@@ -47,7 +47,7 @@ class ResultPanel(QWidget):
                 ("coverage", "Data coverage", "Share of the polygon with grade data"),
                 ("cutoff", "Cut-off", "Cells below this grade are not ore"))):
             label = QLabel(display.MISSING)
-            label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setToolTip(tip)
             self.labels[key] = label
             row, column = index % 4, 2 * (index // 4)

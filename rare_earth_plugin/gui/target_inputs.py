@@ -119,7 +119,7 @@ class TargetInputs(QgsCollapsibleGroupBox):
         self.setSaveCollapsedState(False)  # starts collapsed in every session: the defaults are filled in
         self.setCollapsed(True)
         form = QFormLayout(self)
-        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.top_source = QComboBox()
         self.top_source.addItem("Constant", "constant")
         self.top_source.addItem("Raster", "raster")

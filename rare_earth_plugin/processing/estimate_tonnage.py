@@ -6,7 +6,6 @@ from typing import Any
 
 from qgis.core import (
     QgsFeature,
-    QgsField,
     QgsFields,
     QgsProcessing,
     QgsProcessingContext,
@@ -15,9 +14,9 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessingUtils,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.tonnage import TonnageResult
+from ..qgis_compat import new_field
 from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
 from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, finite_or_null
 
@@ -35,7 +34,7 @@ RESULT_FIELDS = {
 def result_fields() -> QgsFields:
     fields = QgsFields()
     for name in RESULT_FIELDS:
-        fields.append(QgsField(name, QVariant.Double))
+        fields.append(new_field(name, "double"))
     return fields
 
 
@@ -63,7 +62,7 @@ class EstimateTonnageAlgorithm(TonnageAlgorithm):
             "empty results.</p>" + HELP_COMMON
         )
 
-    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - QGIS API name
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
             INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
         add_raster_parameters(self, cutoff_parameter())

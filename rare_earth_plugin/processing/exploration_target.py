@@ -7,7 +7,6 @@ from typing import Any
 
 from qgis.core import (
     QgsFeature,
-    QgsField,
     QgsFields,
     QgsProcessing,
     QgsProcessingAlgorithm,
@@ -20,7 +19,6 @@ from qgis.core import (
     QgsProcessingParameterString,
     QgsProcessingUtils,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.exploration_target import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS
 from ..core.target_fields import TARGET_FIELDS, TEXT_FIELDS, target_values, text_values
@@ -35,6 +33,7 @@ from ..core.target_ranges import (
 from ..core.target_text import CAUTION, case_statement, percentile_statement
 from ..core.tonnage import TonnageInputError, TonnageParams, _PolygonError, reusing_open_rasters
 from ..estimation import target_for_geometry
+from ..qgis_compat import new_field
 from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
 from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, feature_label
 
@@ -102,9 +101,9 @@ class RangeChecks:
 def target_fields() -> QgsFields:
     fields = QgsFields()
     for name in TARGET_FIELDS:
-        fields.append(QgsField(name, QVariant.Double))
+        fields.append(new_field(name, "double"))
     for name in TEXT_FIELDS:
-        fields.append(QgsField(name, QVariant.String))
+        fields.append(new_field(name, "string"))
     return fields
 
 
@@ -133,7 +132,7 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
             f"<p>{CAUTION}</p>" + HELP_COMMON
         )
 
-    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - QGIS API name
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
             INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
         add_raster_parameters(self, cutoff_parameter())

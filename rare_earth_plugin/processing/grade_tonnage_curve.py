@@ -11,7 +11,6 @@ from typing import Any
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
-    QgsField,
     QgsFields,
     QgsProcessing,
     QgsProcessingContext,
@@ -20,9 +19,9 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.units import PERCENT
+from ..qgis_compat import new_field
 from .raster_inputs import (
     CUTOFFS,
     HELP_COMMON,
@@ -34,20 +33,20 @@ from .raster_inputs import (
 from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, feature_name, finite_or_null
 
 CURVE_FIELDS = (
-    ("feature_id", QVariant.LongLong),
-    ("name", QVariant.String),
-    ("cutoff", QVariant.Double),
-    ("ore_t", QVariant.Double),
-    ("grade_mean", QVariant.Double),
-    ("treo_t", QVariant.Double),
-    ("tree_t", QVariant.Double),
+    ("feature_id", "int64"),
+    ("name", "string"),
+    ("cutoff", "double"),
+    ("ore_t", "double"),
+    ("grade_mean", "double"),
+    ("treo_t", "double"),
+    ("tree_t", "double"),
 )
 
 
 def curve_fields() -> QgsFields:
     fields = QgsFields()
     for name, kind in CURVE_FIELDS:
-        fields.append(QgsField(name, kind))
+        fields.append(new_field(name, kind))
     return fields
 
 
@@ -71,7 +70,7 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
             "results.</p>" + HELP_COMMON
         )
 
-    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - QGIS API name
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
             INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
         add_raster_parameters(self, cutoffs_parameter())

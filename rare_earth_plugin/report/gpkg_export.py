@@ -18,15 +18,14 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsCoordinateTransformContext,
     QgsFeature,
-    QgsField,
     QgsFields,
     QgsGeometry,
     QgsVectorFileWriter,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.target_fields import TARGET_FIELDS, target_values, text_values
+from ..qgis_compat import new_field
 from .area_results import AreaResult
 from .csv_export import CSV_FIELDS, TARGET_CSV_FIELDS
 from .errors import ReportError
@@ -41,9 +40,9 @@ def _fields() -> QgsFields:
     for key in CSV_FIELDS:
         column = COLUMNS_BY_KEY.get(key)
         numeric = column is not None and column.numeric
-        fields.append(QgsField(key, QVariant.Double if numeric else QVariant.String))
+        fields.append(new_field(key, "double" if numeric else "string"))
     for key in TARGET_CSV_FIELDS:  # the exploration target, as rareearth:explorationtarget writes it
-        fields.append(QgsField(key, QVariant.Double if key in TARGET_FIELDS else QVariant.String))
+        fields.append(new_field(key, "double" if key in TARGET_FIELDS else "string"))
     return fields
 
 

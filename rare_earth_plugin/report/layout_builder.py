@@ -45,7 +45,6 @@ from qgis.core import (
     QgsMapLayerLegendUtils,
     QgsPrintLayout,
     QgsProject,
-    QgsRasterBandStats,
     QgsRasterLayer,
     QgsRasterShader,
     QgsReadWriteContext,
@@ -65,6 +64,7 @@ from ..core import catalogue, display
 from ..core.tonnage import TonnageParams
 from ..estimation import EstimateInputs
 from ..paths import resource, sample_data, sample_data_dir
+from ..qgis_compat import band_min_max
 from . import map_frame, target_section
 from .area_results import AreaResult
 from .chart import write_chart
@@ -130,7 +130,7 @@ def _fill_table(table: QgsLayoutItemManualTable, columns: Sequence[Column], rows
     headers = []
     for column in columns:
         header = QgsLayoutTableColumn(column.title)
-        header.setHAlignment(Qt.AlignRight if column.numeric else Qt.AlignLeft)
+        header.setHAlignment(Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
         headers.append(header)
     table.setHeaders(headers)
     table.setIncludeTableHeader(True)
@@ -139,7 +139,7 @@ def _fill_table(table: QgsLayoutItemManualTable, columns: Sequence[Column], rows
         cells = []
         for column, text in zip(columns, row):
             cell = QgsTableCell(text)
-            cell.setHorizontalAlignment(Qt.AlignRight if column.numeric else Qt.AlignLeft)
+            cell.setHorizontalAlignment(Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
             cells.append(cell)
         contents.append(cells)
     table.setTableContents(contents)
@@ -214,7 +214,7 @@ def _colour_grades(layer: QgsRasterLayer) -> None:
     if layer.renderer() is None or layer.renderer().type() != "singlebandgray":
         return
     band = 1
-    stats = layer.dataProvider().bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+    stats = band_min_max(layer.dataProvider(), band)
     function = QgsColorRampShader(stats.minimumValue, stats.maximumValue,
                                   QgsStyle.defaultStyle().colorRamp("Viridis"), QgsColorRampShader.Interpolated)
     function.classifyColorRamp(5, band, layer.extent(), layer.dataProvider())
@@ -337,7 +337,7 @@ def _fill_legend(legend: QgsLayoutItemLegend, map_item: QgsLayoutItemMap, layers
             legend.model().refreshLayerLegend(node)
             nodes = legend.model().layerLegendNodes(node)
             keep = [index for index, item in enumerate(nodes)
-                    if not str(item.data(Qt.DisplayRole) or "").startswith("Band ")]
+                    if not str(item.data(Qt.ItemDataRole.DisplayRole) or "").startswith("Band ")]
             if len(keep) < len(nodes):
                 QgsMapLayerLegendUtils.setLegendNodeOrder(node, keep)
                 legend.model().refreshLayerLegend(node)
@@ -416,7 +416,7 @@ def _fill_summary(layout: QgsPrintLayout, results: Sequence[AreaResult], map_lay
         kazakhstan.extent())
     country_box.scale(1.05)
     _prepare_map(overview, [region, kazakhstan, countries], lcc, country_box)
-    overview.setBackgroundColor(Qt.white)
+    overview.setBackgroundColor(Qt.GlobalColor.white)
     if overview.overviews().size():
         frame = overview.overviews().overview(0)
         frame.setLinkedMap(main_map)

@@ -20,6 +20,8 @@ from qgis.core import (
     QgsUnitTypes,
 )
 
+from ..qgis_compat import null_rectangle
+
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
 ELLIPSOID = "EPSG:7030"  # WGS 84: scale bars and checks measure on it
 #: Largest scale error (either axis) at the areas' centre for which their own CRS is kept for the map.
@@ -93,8 +95,7 @@ def padded_extent(box: QgsRectangle, crs: QgsCoordinateReferenceSystem, margin: 
 def combined_box(boxes: list[tuple[QgsRectangle, QgsCoordinateReferenceSystem]],
                  crs: QgsCoordinateReferenceSystem, project: QgsProject) -> QgsRectangle:
     """The union of ``boxes`` (each in its own CRS) in ``crs``."""
-    extent = QgsRectangle()
-    extent.setMinimal()
+    extent = null_rectangle()
     for box, box_crs in boxes:
         if box_crs != crs:
             box = QgsCoordinateTransform(box_crs, crs, project).transformBoundingBox(box)

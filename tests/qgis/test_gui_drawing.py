@@ -48,7 +48,7 @@ def _click_polygon(qtbot, canvas, corners) -> list:
     points = []
     for x, y in corners:
         position = pixel(canvas, x, y)
-        qtbot.mouseClick(canvas.viewport(), Qt.LeftButton, pos=position)
+        qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=position)
         points.append(map_point(canvas, position))
     return points
 
@@ -68,7 +68,7 @@ def test_drawn_area_is_stored_with_the_engine_estimate(drawing, qtbot) -> None:
     corners = [(x0 + 5 * cell, top - 4 * cell), (x0 + 15 * cell, top - 4 * cell),
                (x0 + 15 * cell, top - 12 * cell), (x0 + 5 * cell, top - 12 * cell)]
     points = _click_polygon(qtbot, canvas, corners)
-    qtbot.mouseClick(canvas.viewport(), Qt.RightButton, pos=pixel(canvas, *corners[0]))
+    qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.RightButton, pos=pixel(canvas, *corners[0]))
     wait_for_tasks(qtbot, dock)
 
     features, crs = _stored(dock)
@@ -110,14 +110,14 @@ def test_backspace_removes_a_vertex_and_escape_cancels(drawing, qtbot) -> None:
     _click_polygon(qtbot, canvas, [(x0 + 2 * cell, top - 2 * cell), (x0 + 8 * cell, top - 2 * cell),
                                    (x0 + 8 * cell, top - 8 * cell)])
     assert len(dock.tool.vertices) == 3
-    qtbot.keyClick(canvas, Qt.Key_Backspace)
+    qtbot.keyClick(canvas, Qt.Key.Key_Backspace)
     assert len(dock.tool.vertices) == 2
     # Two vertices cannot finish: the tool says so and keeps drawing.
     with qtbot.waitSignal(dock.tool.message):
-        qtbot.mouseClick(canvas.viewport(), Qt.RightButton, pos=pixel(canvas, x0, top))
+        qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.RightButton, pos=pixel(canvas, x0, top))
     assert len(dock.tool.vertices) == 2
     with qtbot.waitSignal(dock.tool.cancelled):
-        qtbot.keyClick(canvas, Qt.Key_Escape)
+        qtbot.keyClick(canvas, Qt.Key.Key_Escape)
     assert not dock.tool.vertices and dock.tool.band.numberOfVertices() == 0
     wait_for_tasks(qtbot, dock)
     assert not dock.store.path().exists() or not _stored(dock)[0]
@@ -130,8 +130,8 @@ def test_double_click_finishes_without_an_extra_vertex(drawing, qtbot) -> None:
     _click_polygon(qtbot, canvas, corners[:2])
     last = pixel(canvas, *corners[2])
     with qtbot.waitSignal(dock.tool.finished) as finished:
-        qtbot.mouseClick(canvas.viewport(), Qt.LeftButton, pos=last)  # a double click: click, then double
-        qtbot.mouseDClick(canvas.viewport(), Qt.LeftButton, pos=last)
+        qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=last)  # a double click: click, then double
+        qtbot.mouseDClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=last)
     assert finished.args[0].constGet().exteriorRing().numPoints() == 4  # 3 vertices, closed
     wait_for_tasks(qtbot, dock)
     assert len(_stored(dock)[0]) == 1
@@ -143,12 +143,13 @@ def test_live_estimate_while_drawing(drawing, qtbot) -> None:
     _click_polygon(qtbot, canvas, [(x0 + 12 * cell, top - 2 * cell), (x0 + 18 * cell, top - 2 * cell)])
     # QTest.mouseMove moves the system cursor, which offscreen has none: send the move event itself.
     position = pixel(canvas, x0 + 18 * cell, top - 8 * cell)
-    QApplication.sendEvent(canvas.viewport(), QMouseEvent(QEvent.MouseMove, QPointF(position), Qt.NoButton,
-                                                          Qt.NoButton, Qt.NoModifier))
+    QApplication.sendEvent(canvas.viewport(), QMouseEvent(QEvent.Type.MouseMove, QPointF(position),
+                                                          Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                                                          Qt.KeyboardModifier.NoModifier))
     assert dock.tool.cursor_point is not None
     qtbot.waitUntil(lambda: dock.result.title.text() == "Survey area being drawn", timeout=30000)
     assert dock.result.result is not None and dock.result.result.ore_tonnes > 0
-    qtbot.keyClick(canvas, Qt.Key_Escape)
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
     wait_for_tasks(qtbot, dock)
 
 

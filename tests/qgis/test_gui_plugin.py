@@ -27,7 +27,7 @@ pytest_plugins = ["gui_fixtures"]  # the dock, grid and settings fixtures
 
 
 def _flush_deletes() -> None:
-    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def _rubber_bands(canvas) -> int:

@@ -30,7 +30,7 @@ def one_area(dock, grade_grid, make_polygons, grid, qgis_iface, qtbot):
 def _tooltip(model: AreasModel, row_index: int = 0) -> str:
     from qgis.PyQt.QtCore import Qt
 
-    return model.data(model.index(row_index, AreasModel.ORE), Qt.ToolTipRole) or ""
+    return model.data(model.index(row_index, AreasModel.ORE), Qt.ItemDataRole.ToolTipRole) or ""
 
 
 def test_fresh_figures_match_a_hand_count_and_are_not_stale(dock, one_area) -> None:

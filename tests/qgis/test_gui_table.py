@@ -99,7 +99,7 @@ def test_sorting_compares_numbers_not_text() -> None:
         model.upsert(AreaRow(("layer", number), f"a{number}", KIND_FEATURE, QgsGeometry(), None, result))
     proxy = AreasSortProxy()
     proxy.setSourceModel(model)
-    proxy.sort(AreasModel.ORE, Qt.DescendingOrder)
+    proxy.sort(AreasModel.ORE, Qt.SortOrder.DescendingOrder)
     assert [proxy.index(r, AreasModel.ORE).data() for r in range(3)] == ["10.5", "9.80", "2.00"]
     assert proxy.index(0, AreasModel.ORE).data(SORT_ROLE) == 10.5e6
 
@@ -111,7 +111,7 @@ def test_click_selects_zooms_and_shows_the_area(dock, chosen, qgis_canvas, qtbot
     proxy = dock.table.proxy
     east = next(r for r in range(proxy.rowCount()) if proxy.index(r, 0).data() == "east")
     rect = view.visualRect(proxy.index(east, 0))
-    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=rect.center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert layer.selectedFeatureIds() == [rows["east"].key[1]]
     assert qgis_canvas.extent().contains(rows["east"].geometry.boundingBox())
     assert dock.result.title.text() == "east"

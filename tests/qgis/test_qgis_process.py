@@ -23,6 +23,8 @@ STAGED = REPO / "build" / "rare_earth_plugin"
 PLUGIN = STAGED.name
 ALGORITHMS = ("rareearth:estimatetonnage", "rareearth:gradetonnagecurve", "rareearth:explorationtarget")
 
+pytestmark = pytest.mark.slow
+
 
 def _qgis_process() -> str | None:
     # Debian 12's /usr/bin/qgis_process wrapper passes an option the 3.22 binary rejects; 3.40 has no .bin.

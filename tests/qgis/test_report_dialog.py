@@ -31,7 +31,7 @@ def test_tree_lists_every_zone_ticked(dialog):
 
 
 def test_empty_selection_is_reported(dialog, tmp_path):
-    dialog.tree.topLevelItem(0).setCheckState(0, Qt.Unchecked)
+    dialog.tree.topLevelItem(0).setCheckState(0, Qt.CheckState.Unchecked)
     dialog.output.setFilePath(str(tmp_path / "r.pdf"))
     dialog.start()
     assert dialog.warnings and "no area chosen" in dialog.warnings[0]
@@ -41,7 +41,7 @@ def test_empty_selection_is_reported(dialog, tmp_path):
 def test_export_writes_pdf_csv_and_gpkg(dialog, qtbot, tmp_path):
     parent = dialog.tree.topLevelItem(0)
     for index in range(2, parent.childCount()):
-        parent.child(index).setCheckState(0, Qt.Unchecked)
+        parent.child(index).setCheckState(0, Qt.CheckState.Unchecked)
     dialog.output.setFilePath(str(tmp_path / "two areas.pdf"))
     dialog.start()
     qtbot.waitUntil(lambda: dialog.task is None, timeout=60_000)

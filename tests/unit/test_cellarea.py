@@ -10,6 +10,7 @@ import pytest
 from rasterio.transform import Affine, from_origin
 from shapely.geometry import Polygon, box
 
+from rare_earth_plugin.core.affine_ops import compose
 from rare_earth_plugin.core.cellarea import EllipsoidalCellArea, polygon_area_m2, projected_cell_area
 
 WGS84 = pyproj.CRS.from_epsg(4326)
@@ -48,7 +49,7 @@ def test_cells_shrink_towards_the_pole():
 
 
 def test_projected_cell_area_uses_the_determinant_and_unit():
-    rotated = Affine.rotation(30) * Affine.scale(10, -20)
+    rotated = compose(Affine.rotation(30), Affine.scale(10, -20))
     assert projected_cell_area(rotated, pyproj.CRS.from_epsg(32643)) == pytest.approx(200.0)
     feet = pyproj.CRS.from_epsg(2227)  # California zone 3, US survey feet
     assert projected_cell_area(Affine.scale(1, -1), feet) == pytest.approx((1200 / 3937) ** 2)

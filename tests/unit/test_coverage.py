@@ -8,6 +8,7 @@ from rasterio.transform import Affine
 from shapely.affinity import rotate
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
+from rare_earth_plugin.core.affine_ops import apply, compose
 from rare_earth_plugin.core.coverage import CellCoverage, coverage_fractions
 
 
@@ -117,14 +118,15 @@ def test_window_inside_a_large_polygon_is_fully_covered_and_outside_is_empty():
 
 
 def test_rotated_geotransform_matches_shapely_in_map_coordinates():
-    transform = Affine.translation(500.0, 2000.0) * Affine.rotation(25.0) * Affine.scale(10.0, -10.0)
+    transform = compose(compose(Affine.translation(500.0, 2000.0), Affine.rotation(25.0)), Affine.scale(10.0, -10.0))
     inverse = ~transform
     polygon = rotate(Point(560.0, 1940.0).buffer(38.0, 12), 10.0)
-    fractions = coverage_fractions(polygon, (10, 14), lambda x, y: inverse * (x, y))
+    fractions = coverage_fractions(polygon, (10, 14), lambda x, y: apply(inverse, x, y))
     for r in range(10):
         for c in range(14):
-            cell = Polygon([transform * (c, r), transform * (c + 1, r), transform * (c + 1, r + 1),
-                            transform * (c, r + 1)])
+            cell = Polygon([apply(transform, c, r), apply(transform, c + 1, r), apply(transform, c + 1, r + 1),
+                            apply(transform, c, r + 1)])
             assert fractions[r, c] == pytest.approx(polygon.intersection(cell).area / cell.area, abs=1e-10)
-    footprint = Polygon([transform * (0, 0), transform * (14, 0), transform * (14, 10), transform * (0, 10)])
+    footprint = Polygon([apply(transform, 0, 0), apply(transform, 14, 0), apply(transform, 14, 10),
+                         apply(transform, 0, 10)])
     assert fractions.sum() * 100.0 == pytest.approx(polygon.intersection(footprint).area, rel=1e-9)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import configparser
+import subprocess
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,9 +23,12 @@ def _metadata() -> configparser.SectionProxy:
 
 
 @pytest.fixture(scope="module")
-def package() -> zipfile.ZipFile:
-    path = ROOT / "build" / f"rare_earth_plugin-{_metadata()['version']}.zip"
-    assert path.is_file(), f"{path} is missing: run `make package` (make unit does)"
+def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[zipfile.ZipFile]:
+    """The zip built afresh by `make package` into a temporary build folder (never a stale one)."""
+    build = tmp_path_factory.mktemp("build")
+    subprocess.run(["make", "--no-print-directory", "-s", "package", f"BUILD={build}"], cwd=ROOT, check=True,
+                   capture_output=True)
+    path = build / f"rare_earth_plugin-{_metadata()['version']}.zip"
     with zipfile.ZipFile(path) as archive:
         yield archive
 

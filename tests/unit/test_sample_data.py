@@ -13,16 +13,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-import fiona
 import numpy as np
 import pytest
 import rasterio
+from osgeo import ogr, osr
 from rasterio.features import rasterize
 from rasterio.transform import Affine
-from shapely.geometry import mapping, shape
+from shapely import wkb
+from shapely.geometry import mapping
 
 from rare_earth_plugin.core import catalogue
+from rare_earth_plugin.core.affine_ops import compose
 from rare_earth_plugin.core.units import DEFAULT_DENSITY
+
+ogr.UseExceptions()
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "sample_data"
@@ -35,9 +39,12 @@ IRGIZ_TARGET, CLUSTER_TARGET, TOLERANCE = 0.8e6, 20.0e6, 0.10
 
 
 def read_zones(path: Path = DATA / catalogue.ZONES_FILE) -> dict[str, dict]:
-    with fiona.open(path, layer=catalogue.ZONES_LAYER) as src:
-        return {f["properties"]["name"]: {**dict(f["properties"]), "geometry": shape(f["geometry"])}
-                for f in src}
+    dataset = ogr.Open(str(path))
+    layer = dataset.GetLayerByName(catalogue.ZONES_LAYER)
+    zones = {f.GetField("name"): {**f.items(), "geometry": wkb.loads(bytes(f.GetGeometryRef().ExportToIsoWkb()))}
+             for f in layer}
+    dataset = None
+    return zones
 
 
 def read_band(name: str, folder: Path = DATA) -> tuple[np.ndarray, Affine]:
@@ -63,7 +70,7 @@ def thickness() -> np.ndarray:
 def supersampled_cover(geometry, transform: Affine, shape_: tuple[int, int]) -> np.ndarray:
     """Fraction of each cell inside ``geometry``, from the centres of 10 x 10 sub-cells."""
     fine = rasterize([mapping(geometry)], out_shape=(shape_[0] * SUPERSAMPLE, shape_[1] * SUPERSAMPLE),
-                     transform=transform * Affine.scale(1.0 / SUPERSAMPLE), dtype="uint8")
+                     transform=compose(transform, Affine.scale(1.0 / SUPERSAMPLE)), dtype="uint8")
     return fine.reshape(shape_[0], SUPERSAMPLE, shape_[1], SUPERSAMPLE).mean(axis=(1, 3))
 
 
@@ -102,9 +109,14 @@ def test_rasters_share_grid_and_nodata_mask(grade, thickness) -> None:
 
 
 def test_zone_fields_names_and_kinds(zones) -> None:
-    with fiona.open(DATA / catalogue.ZONES_FILE, layer=catalogue.ZONES_LAYER) as src:
-        assert src.crs_wkt and fiona.crs.CRS.from_wkt(src.crs_wkt).to_epsg() == 32643
-        assert list(src.schema["properties"]) == ["name", "kind", "status", "note"]
+    dataset = ogr.Open(str(DATA / catalogue.ZONES_FILE))
+    layer = dataset.GetLayerByName(catalogue.ZONES_LAYER)
+    srs = layer.GetSpatialRef()
+    assert srs is not None and srs.IsSame(_srs_from_epsg(32643))
+    definition = layer.GetLayerDefn()
+    assert [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())] == \
+        ["name", "kind", "status", "note"]
+    dataset = None
     assert {n: z["kind"] for n, z in zones.items()} == {z.name: z.kind for z in catalogue.SAMPLE_ZONES}
     assert all(z["status"] == catalogue.STATUS_SYNTHETIC and z["note"] for z in zones.values())
     assert all(z["geometry"].is_valid for z in zones.values())
@@ -225,3 +237,9 @@ def test_generator_reproduces_committed_values(tmp_path: Path, zones) -> None:
     assert fresh_zones.keys() == zones.keys()
     for name, zone in zones.items():
         assert fresh_zones[name]["geometry"].symmetric_difference(zone["geometry"]).area < 1.0, name
+
+
+def _srs_from_epsg(code: int) -> osr.SpatialReference:
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(code)
+    return srs
