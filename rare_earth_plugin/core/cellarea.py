@@ -301,7 +301,7 @@ def _ground_per_map_area(transform: Affine, crs: pyproj.CRS, cols: np.ndarray, r
     """Ellipsoidal area per unit of map area (m2 per map unit^2 / its metres^2) at cell positions."""
     geodetic = crs.geodetic_crs
     to_geo = _inverse_transformer(crs.to_wkt(), geodetic.to_wkt())
-    x, y = transform * (cols, rows)
+    x, y = affine_ops.apply(transform, cols, rows)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     pixel = min(math.hypot(transform.a, transform.d), math.hypot(transform.b, transform.e))
     step = max(pixel * 1e-3, 1e-6 * max(float(np.abs(x).max()), float(np.abs(y).max()), 1.0))
