@@ -6,6 +6,8 @@ calls ``initProcessing()``. ``unload()`` undoes everything ``initGui()`` did, so
 
 from __future__ import annotations
 
+import sys
+
 from qgis.core import Qgis, QgsApplication
 from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QIcon
@@ -124,6 +126,9 @@ class RareEarthPlugin:
         canvas.refresh()
 
     def unload(self) -> None:
+        engine = sys.modules.get(f"{__package__}.core.tonnage")  # imported only when the packages are there
+        if engine is not None:  # rasters it keeps open must close before GDAL shuts down with QGIS
+            engine.close_all_cached_rasters()
         for action in self.registered:
             self.iface.unregisterMainWindowAction(action)
         self.registered.clear()

@@ -579,6 +579,7 @@ def main() -> int:
     print("\n".join(["", *lines, "", *notes]))
     if qgis is not None:
         qgis_version = qgis.version
+        tonnage.close_all_cached_rasters()  # before GDAL shuts down with QGIS
         qgis.app.exitQgis()
     else:
         qgis_version = _qgis_version()

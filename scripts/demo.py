@@ -77,7 +77,7 @@ def main() -> int:
         print(f"{feature['name']:22s} {feature['kind']:20s} {km2(feature.geometry().area()):>9s}")
     print_estimates(layers)
     write_report(args.out)
-    plugin.unload()
+    plugin.unload()  # also closes the rasters the engine keeps open, before GDAL shuts down with QGIS
     app.exitQgis()
     return 0
 

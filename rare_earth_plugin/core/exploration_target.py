@@ -44,23 +44,34 @@ METHOD = ("low / base / high cases: every input at its low / likely / high value
 
 
 class AreaCellsLike(Protocol):
-    """What ``tonnage.area_cells`` gives: covered valid cells as 1-D arrays, and the area's scalars."""
+    """What ``tonnage.area_cells`` gives (read-only): covered valid cells as 1-D arrays, and the area's scalars."""
 
-    area_m2: np.ndarray
-    grade: np.ndarray  # physical, in grade_unit, before grade_factor
-    thickness: np.ndarray  # before thickness_factor and the window
-    top: np.ndarray
-    density: np.ndarray
-    polygon_area_m2: float
-    data_coverage: float
-    warnings: tuple[str, ...]
-    grade_unit: str
-    min_depth: float | None
-    max_depth: float | None
-    cutoff: float
-    treo_to_tree: float
-
-
+    @property
+    def area_m2(self) -> np.ndarray: ...
+    @property
+    def grade(self) -> np.ndarray: ...  # physical, in grade_unit, before grade_factor
+    @property
+    def thickness(self) -> np.ndarray: ...  # before thickness_factor and the window
+    @property
+    def top(self) -> np.ndarray: ...
+    @property
+    def density(self) -> np.ndarray: ...
+    @property
+    def polygon_area_m2(self) -> float: ...
+    @property
+    def data_coverage(self) -> float: ...
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+    @property
+    def grade_unit(self) -> str: ...
+    @property
+    def min_depth(self) -> float | None: ...
+    @property
+    def max_depth(self) -> float | None: ...
+    @property
+    def cutoff(self) -> float: ...
+    @property
+    def treo_to_tree(self) -> float: ...
 @dataclass(frozen=True)
 class TargetFigures:
     """One case or one percentile: tonnes, and the mean grade in the raster's grade unit (NaN without ore)."""
@@ -174,7 +185,7 @@ def target_from_cells(cells: AreaCellsLike, params: TonnageParams, ranges: Targe
     thickness = np.asarray(cells.thickness, dtype=np.float64) * float(params.thickness_factor)
     window = (cells.min_depth, cells.max_depth)
     windowed = window != (None, None)
-    top = np.broadcast_to(np.asarray(cells.top, dtype=np.float64), grade.shape) if windowed else None
+    top = np.broadcast_to(np.asarray(cells.top, dtype=np.float64), grade.shape)  # used only when windowed
     per_factor = weight * thickness  # without a window, tonnes are linear in the thickness factor
     fraction = grade_fraction(cells.grade_unit)
     cutoff = float(cells.cutoff)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 try:  # pyproj >= 3.7; older releases give each object its own context
-    from pyproj._context import get_context_manager
+    from pyproj._context import get_context_manager  # type: ignore[attr-defined, unused-ignore]
 except ImportError:  # pragma: no cover - depends on the pyproj release
     get_context_manager = None
 
