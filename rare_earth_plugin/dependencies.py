@@ -15,6 +15,7 @@ REQUIRED = {
     "shapely": "python3-shapely",
     "pyproj": "python3-pyproj",
     "matplotlib": "python3-matplotlib",
+    "osgeo": "python3-gdal",
 }
 
 

@@ -85,7 +85,11 @@ def test_concurrent_estimates_in_other_crss_match_the_closed_form(make_raster) -
         ring = ", ".join(f"{x!r} {y!r}" for x, y in zip(px, py))
         polygons.append((f"POLYGON(({ring}, {px[0]!r} {py[0]!r}))", crs))
     params = TonnageParams(thickness=10.0, density=2.5)
-    expected_tonnes = 200.0 * 200.0 * 10.0 * 2.5
+    # the box's ground area on the ellipsoid (UTM's scale factor makes it ~0.06 % more than its map area here)
+    lon, lat = pyproj.Transformer.from_crs("EPSG:32643", "EPSG:4326", always_xy=True).transform(
+        [utm_box[0], utm_box[2], utm_box[2], utm_box[0]], [utm_box[1], utm_box[1], utm_box[3], utm_box[3]])
+    ground_m2 = abs(pyproj.Geod(ellps="WGS84").polygon_area_perimeter(lon, lat)[0])
+    expected_tonnes = ground_m2 * 10.0 * 2.5
 
     def estimates(index: int) -> list[float]:
         out = []
