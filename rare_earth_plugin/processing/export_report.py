@@ -102,7 +102,8 @@ class ExportReportAlgorithm(QgsProcessingAlgorithm):
             areas = areas_from_layer(layer)
             feedback.pushInfo(f"Estimating {len(areas)} area(s) from '{layer.name()}'")
             results = estimate_areas(areas, inputs, progress=lambda p: feedback.setProgress(0.8 * p),
-                                     cancelled=feedback.isCanceled)
+                                     cancelled=feedback.isCanceled,
+                                     skipped=lambda message: feedback.reportError(message, False))
             feedback.pushInfo("Writing the report")
             region = layer_by_role(context.project(), ROLE_REGION) if context.project() is not None else None
             write_report(results, inputs, ReportLayers([layer], grade, region), meta_from_settings(), targets)
