@@ -6,7 +6,7 @@ wherever a user reads it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsMapLayer, QgsRasterLayer, QgsWkbTypes
@@ -14,6 +14,7 @@ from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsMapLayer, Qg
 from .core.exploration_target import ExplorationTarget, exploration_target
 from .core.target_ranges import TargetRanges
 from .core.tonnage import (
+    PolygonInputError,
     TonnageInputError,
     TonnageParams,
     TonnageResult,
@@ -55,7 +56,7 @@ def geometry_wkt(geometry: QgsGeometry) -> str:
     if geometry is None or geometry.isNull() or geometry.isEmpty():
         raise TonnageInputError("the area has an empty geometry")
     if QgsWkbTypes.geometryType(geometry.wkbType()) != QgsWkbTypes.PolygonGeometry:
-        raise TonnageInputError("the area is not a polygon")
+        raise PolygonInputError("the area is not a polygon")
     shape = geometry.constGet().segmentize() if QgsWkbTypes.isCurvedType(geometry.wkbType()) \
         else geometry.constGet().clone()
     shape.dropZValue()
@@ -64,19 +65,21 @@ def geometry_wkt(geometry: QgsGeometry) -> str:
 
 
 def estimate_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem,
-                      inputs: EstimateInputs) -> TonnageResult:
+                      inputs: EstimateInputs, cancelled: Callable[[], bool] | None = None) -> TonnageResult:
     return estimate_tonnage(geometry_wkt(geometry), inputs.grade_path, params=inputs.params,
-                            polygon_crs=crs_for_engine(crs))
+                            polygon_crs=crs_for_engine(crs), cancelled=cancelled)
 
 
 def curve_for_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem, inputs: EstimateInputs,
-                       cutoffs: Sequence[float]) -> list[TonnageResult]:
+                       cutoffs: Sequence[float], cancelled: Callable[[], bool] | None = None
+                       ) -> list[TonnageResult]:
     return grade_tonnage_curve(geometry_wkt(geometry), inputs.grade_path, cutoffs, params=inputs.params,
-                               polygon_crs=crs_for_engine(crs))
+                               polygon_crs=crs_for_engine(crs), cancelled=cancelled)
 
 
 def curves_for_geometries(geometries: Iterable[QgsGeometry], crs: QgsCoordinateReferenceSystem,
-                          inputs: EstimateInputs, cutoffs: Sequence[float]
+                          inputs: EstimateInputs, cutoffs: Sequence[float],
+                          cancelled: Callable[[], bool] | None = None
                           ) -> Iterator[list[TonnageResult] | TonnageInputError]:
     """``curve_for_geometry`` for many areas through the engine's batch pass (reads run ahead across areas).
 
@@ -89,7 +92,7 @@ def curves_for_geometries(geometries: Iterable[QgsGeometry], crs: QgsCoordinateR
                 yield error
 
     return grade_tonnage_curves(polygons(), inputs.grade_path, cutoffs, params=inputs.params,
-                                polygon_crs=crs_for_engine(crs))
+                                polygon_crs=crs_for_engine(crs), cancelled=cancelled)
 
 
 def target_for_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem, inputs: EstimateInputs,

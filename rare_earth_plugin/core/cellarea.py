@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from . import affine_ops
+from .coverage import split_at_grid_lines
 from .geometry import densify, map_polygon_coords
 
 
@@ -133,21 +134,7 @@ def _split_at_integer_rows(col: np.ndarray, row: np.ndarray, height: int) -> tup
     ``height``."""
     if row.size < 2:
         return col, row
-    r0, r1, c0, c1 = row[:-1], row[1:], col[:-1], col[1:]
-    lo = np.maximum(np.floor(np.minimum(r0, r1)) + 1.0, 0.0)
-    hi = np.minimum(np.ceil(np.maximum(r0, r1)) - 1.0, float(height))
-    count = np.maximum(hi - lo + 1.0, 0.0)  # crossings strictly inside each edge
-    count = np.where(np.isfinite(count), count, 0.0).astype(np.intp)  # a NaN vertex: its ring is dropped
-    points = count + 1  # each edge's start vertex, then its crossings in order along it
-    owner = np.repeat(np.arange(r0.size), points)
-    step = np.arange(owner.size) - np.repeat(np.cumsum(points) - points, points)
-    rising = r1[owner] >= r0[owner]
-    crossing = np.where(rising, lo[owner] + step - 1.0, hi[owner] - step + 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = (crossing - r0[owner]) / (r1 - r0)[owner]
-    start = step == 0
-    new_row = np.where(start, r0[owner], crossing)
-    new_col = np.where(start, c0[owner], c0[owner] + t * (c1 - c0)[owner])
+    new_row, new_col, _, _, _ = split_at_grid_lines(row[:-1], col[:-1], row[1:], col[1:], height)
     return np.append(new_col, col[-1]), np.append(new_row, row[-1])
 
 

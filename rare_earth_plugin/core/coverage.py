@@ -13,6 +13,7 @@ is the unit square ``[c, c + 1] x [r, r + 1]``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -41,6 +42,7 @@ class CellCoverage:
         self._ymin = np.minimum(y0, y1)
         self._ymax = np.maximum(y0, y1)
         self._xmin = np.minimum(x0, x1)
+        self._xmax = np.maximum(x0, x1)
 
     @classmethod
     def from_geometry(cls, geometry: BaseGeometry,
@@ -77,11 +79,26 @@ class CellCoverage:
         height, width = row1 - row0, col1 - col0
         if height <= 0 or width <= 0:
             return np.zeros((max(height, 0), max(width, 0)))
-        # Edges above, below or right of the window add nothing; edges left of it add their full height.
-        keep = (self._ymax > row0) & (self._ymin < row1) & (self._xmin < col1)
-        index = np.flatnonzero(keep)
-        acc = _accumulate(self._x0[index] - col0, self._y0[index] - row0, self._x1[index] - col0,
-                          self._y1[index] - row0, self._weight[index], height, width)
+        # Edges above, below or right of the window add nothing; edges wholly left of it add their height in
+        # each row to column 0, which needs no cutting (a comb's teeth left of a tile would otherwise be cut
+        # at every row of it); only the edges reaching into the window are cut into pieces.
+        rows = (self._ymax > row0) & (self._ymin < row1)
+        left = np.flatnonzero(rows & (self._xmax <= col0))
+        inside = np.flatnonzero(rows & (self._xmax > col0) & (self._xmin < col1))
+        acc = np.zeros((height, width))
+        acc[:, 0] = _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
+        # Cut in bands of rows so that no band makes more than about PIECES_PER_BAND pieces.
+        y0, y1 = self._y0[inside] - row0, self._y1[inside] - row0
+        x0, x1 = self._x0[inside] - col0, self._x1[inside] - col0
+        spans = np.clip(np.maximum(y0, y1), 0, height) - np.clip(np.minimum(y0, y1), 0, height) + \
+            np.minimum(np.abs(x1 - x0), width) + 2.0
+        bands = max(1, min(height, math.ceil(float(spans.sum()) / PIECES_PER_BAND)))
+        step = math.ceil(height / bands)
+        for top in range(0, height, step):
+            bottom = min(top + step, height)
+            band = (np.maximum(y0, y1) > top) & (np.minimum(y0, y1) < bottom) if bands > 1 else slice(None)
+            acc[top:bottom] += _accumulate(x0[band], y0[band] - top, x1[band], y1[band],
+                                           self._weight[inside][band], bottom - top, width)
         np.cumsum(acc, axis=1, out=acc)
         if clip:
             np.clip(acc, 0.0, 1.0, out=acc)
@@ -115,17 +132,41 @@ def _ring_edges(xy: np.ndarray, exterior: bool) -> tuple[np.ndarray, ...] | None
     return (x0[sloped], y0[sloped], x1[sloped], y1[sloped], np.full(int(sloped.sum()), sign))
 
 
-def _split(a0: np.ndarray, b0: np.ndarray, a1: np.ndarray, b1: np.ndarray, limit: int
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+#: Edge pieces one band of a window's rows may make at once (about 100 bytes each while they are summed).
+PIECES_PER_BAND = 1 << 20
+
+
+def _row_heights(y0: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int) -> np.ndarray:
+    """Signed height (x weight) of edges inside each of rows 0..height-1, without cutting them.
+
+    An edge's height in row r is c_r(y1) - c_r(y0) with c_r(y) = min(max(y - r, 0), 1): ones up to row
+    floor(y), then its fraction; summed over edges by a difference array in O(edges + rows).
+    """
+    steps = np.zeros(height + 1)
+    fractions = np.zeros(height + 1)
+    for ends, sign in ((y1, 1.0), (y0, -1.0)):
+        y = np.clip(ends, 0.0, float(height))
+        whole = np.floor(y).astype(np.intp)
+        w = sign * weight
+        steps[0] += float(w.sum())
+        np.add.at(steps, whole, -w)
+        np.add.at(fractions, whole, w * (y - whole))
+    return np.cumsum(steps)[:height] + fractions[:height]
+
+
+def split_at_grid_lines(a0: np.ndarray, b0: np.ndarray, a1: np.ndarray, b1: np.ndarray, limit: int
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cut segments at the grid lines a = k (k integer in [0, limit]) strictly between their ends.
 
     Returns the sub-segments (a0, b0, a1, b1) in order along each segment, and the index of the segment each
     came from. Crossing points lie exactly on their grid line, so neighbouring pieces share endpoints and the
     per-cell sums telescope; no sorting is needed because crossings are generated in order along the segment.
+    A segment with a NaN end is kept whole (its ring is dropped later).
     """
     lo = np.maximum(np.floor(np.minimum(a0, a1)) + 1.0, 0.0)
     hi = np.minimum(np.ceil(np.maximum(a0, a1)) - 1.0, float(limit))
-    count = np.maximum(hi - lo + 1.0, 0.0).astype(np.intp)
+    count = np.maximum(hi - lo + 1.0, 0.0)
+    count = np.where(np.isfinite(count), count, 0.0).astype(np.intp)
     points = count + 2
     owner = np.repeat(np.arange(a0.size), points)
     first = np.cumsum(points) - points
@@ -149,12 +190,12 @@ def _accumulate(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, 
     if x0.size == 0:
         return np.zeros((height, width))
     # Rows first: pieces outside the window's rows, flat or wholly right of it add nothing.
-    ya, xa, yb, xb, owner = _split(y0, x0, y1, x1, height)
+    ya, xa, yb, xb, owner = split_at_grid_lines(y0, x0, y1, x1, height)
     row = np.floor(0.5 * (ya + yb))
     keep = (ya != yb) & (row >= 0) & (row < height) & (np.minimum(xa, xb) < width)
     xa, ya, xb, yb, row, owner = xa[keep], ya[keep], xb[keep], yb[keep], row[keep], owner[keep]
     # Then columns; each piece now lies in one cell.
-    xa, ya, xb, yb, piece = _split(xa, ya, xb, yb, width)
+    xa, ya, xb, yb, piece = split_at_grid_lines(xa, ya, xb, yb, width)
     row, owner = row[piece], owner[piece]
     piece_dy = (yb - ya) * weight[owner]
     xm = 0.5 * (xa + xb)

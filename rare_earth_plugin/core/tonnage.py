@@ -16,7 +16,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Union
@@ -48,6 +48,13 @@ _COVERAGE_TOLERANCE = 1e-6
 
 class TonnageInputError(ValueError):
     """Input the engine cannot use; the message names the file or parameter at fault."""
+
+
+class TonnageCancelled(Exception):  # noqa: N818 - reads as what happened, like KeyboardInterrupt
+    """The caller's ``cancelled()`` returned True: the estimate stopped between two tiles."""
+
+
+Cancelled = Union[Callable[[], bool], None]
 
 
 @dataclass(frozen=True)
@@ -132,19 +139,27 @@ class TonnageResult:
 
 
 def estimate_tonnage(polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams | None = None,
-                     polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS) -> TonnageResult:
-    """Tonnage of the cells inside ``polygon`` with grade >= ``params.cutoff``."""
+                     polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS,
+                     cancelled: Cancelled = None) -> TonnageResult:
+    """Tonnage of the cells inside ``polygon`` with grade >= ``params.cutoff``.
+
+    ``cancelled``, when given, is asked before every tile (at most about 0.1 s of work apart); once it returns
+    True the estimate raises ``TonnageCancelled``.
+    """
     params = params if params is not None else TonnageParams()
-    return grade_tonnage_curve(polygon, grade_raster, [params.cutoff], params, polygon_crs, limits=limits)[0]
+    return grade_tonnage_curve(polygon, grade_raster, [params.cutoff], params, polygon_crs, limits=limits,
+                               cancelled=cancelled)[0]
 
 
 def grade_tonnage_curve(polygon: PolygonInput, grade_raster: PathInput, cutoffs: Sequence[float],
                         params: TonnageParams | None = None, polygon_crs: Any = None, *,
-                        limits: EngineLimits = DEFAULT_LIMITS) -> list[TonnageResult]:
+                        limits: EngineLimits = DEFAULT_LIMITS, cancelled: Cancelled = None
+                        ) -> list[TonnageResult]:
     """One result per cut-off, in the given order, from a single pass over the rasters."""
     params, cuts = _checked(params, cutoffs)
     with _session(limits) as rasters:
-        return _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits)).results(cuts)
+        job = _job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits)
+        return _run(job, cancelled).results(cuts)
 
 
 @dataclass(frozen=True)
@@ -175,12 +190,14 @@ class AreaCells:
 
 
 def area_cells(polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams | None = None,
-               polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS) -> AreaCells:
+               polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS,
+               cancelled: Cancelled = None) -> AreaCells:
     """The cells ``estimate_tonnage`` would sum, read once through the same pipeline (see ``AreaCells``);
     ``params``' factors are not applied, its cut-off and depth window are passed on."""
     params, cuts = _checked(params, [params.cutoff if params is not None else 0.0])
     with _session(limits) as rasters:
-        job = _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, collect=True))
+        job = _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, collect=True),
+                   cancelled)
     cells = job.collected or []
     scale = job.cell_area
 
@@ -200,8 +217,8 @@ def area_cells(polygon: PolygonInput, grade_raster: PathInput, params: TonnagePa
 
 def grade_tonnage_curves(polygons: Iterable[PolygonInput | TonnageInputError], grade_raster: PathInput,
                          cutoffs: Sequence[float], params: TonnageParams | None = None,
-                         polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS
-                         ) -> Iterator[list[TonnageResult] | TonnageInputError]:
+                         polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS,
+                         cancelled: Cancelled = None) -> Iterator[list[TonnageResult] | TonnageInputError]:
     """``grade_tonnage_curve`` for many polygons, yielded in order as each is done.
 
     The rasters stay open and the next polygon's blocks are read while the current one is summed, so a batch
@@ -228,15 +245,19 @@ def grade_tonnage_curves(polygons: Iterable[PolygonInput | TonnageInputError], g
                 yield TonnageInputError(str(error))
 
     try:
-        with contextlib.closing(_pipeline(jobs(), limits)) as done_jobs:  # its reader stops before the rasters close
+        # the reader stops before the rasters close
+        with contextlib.closing(_pipeline(jobs(), limits, cancelled)) as done_jobs:
             for done in done_jobs:
                 yield done if isinstance(done, TonnageInputError) else done.results(cuts)
     finally:
         rasters.close()
 
 
-class _PolygonError(TonnageInputError):
-    """A problem with one polygon (not with the rasters or parameters)."""
+class PolygonInputError(TonnageInputError):
+    """A problem with one polygon (not with the rasters or parameters): a batch or a report can skip it."""
+
+
+_PolygonError = PolygonInputError
 
 
 def _checked(params: TonnageParams | None, cutoffs: Sequence[float]) -> tuple[TonnageParams, np.ndarray]:
@@ -265,18 +286,24 @@ def _job(rasters: _RasterSession, polygon: PolygonInput, grade_raster: PathInput
     return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings, limits, collect)
 
 
-def _run(job: _Accumulator) -> _Accumulator:
+def _run(job: _Accumulator, cancelled: Cancelled = None) -> _Accumulator:
     """One job's pass, read on a reader thread when it has several tiles."""
     if len(job.tiles) > 1:
-        (done,) = _pipeline(iter([job]), job.limits)
+        (done,) = _pipeline(iter([job]), job.limits, cancelled)
         return done  # type: ignore[return-value]
     for window in job.tiles:  # nothing to overlap; a reader thread would only add its start-up cost
+        _check_cancelled(cancelled)
         job.add(window, job.read(window))
     return job.finish()
 
 
-def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError], limits: EngineLimits
-              ) -> Iterator[_Accumulator | TonnageInputError]:
+def _check_cancelled(cancelled: Cancelled) -> None:
+    if cancelled is not None and cancelled():
+        raise TonnageCancelled("the estimate was cancelled")
+
+
+def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError], limits: EngineLimits,
+              cancelled: Cancelled = None) -> Iterator[_Accumulator | TonnageInputError]:
     """Sum the jobs' tiles in order while a reader thread reads the next ones, across job boundaries;
     yield each job once its last tile is summed (errors pass straight through).
 
@@ -306,6 +333,7 @@ def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError], limits: EngineLi
 
         top_up()
         while ahead:
+            _check_cancelled(cancelled)
             job, window, pending = ahead.popleft()
             if window is None:
                 yield job if isinstance(job, TonnageInputError) else job.finish()

@@ -14,7 +14,7 @@ from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsTask
 
 from .. import log
 from ..core.exploration_target import ExplorationTarget
-from ..core.tonnage import TonnageInputError, TonnageResult, reusing_open_rasters
+from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult, reusing_open_rasters
 from ..estimation import EstimateInputs, curve_for_geometry, estimate_geometry, target_for_geometry
 from ..report.target_options import TargetOptions
 from .areas_model import AreaKey
@@ -66,12 +66,15 @@ class EstimateTask(QgsTask):
                 return False
             try:
                 if self.cutoffs is None:
-                    self.outcome.results[job.key] = estimate_geometry(job.geometry, job.crs, self.inputs)
+                    self.outcome.results[job.key] = estimate_geometry(job.geometry, job.crs, self.inputs,
+                                                                      cancelled=self.isCanceled)
                 else:
                     self.outcome.curves[job.key] = curve_for_geometry(job.geometry, job.crs, self.inputs,
-                                                                      self.cutoffs)
+                                                                      self.cutoffs, cancelled=self.isCanceled)
                     if self.target is not None and not self.isCanceled():
                         self._target(job)
+            except TonnageCancelled:  # within about a tile's work of the click
+                return False
             except TonnageInputError as error:
                 self.outcome.errors[job.key] = str(error)
             except Exception as error:  # an engine bug must not kill QGIS; details go to the log

@@ -119,7 +119,8 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
             areas = areas_from_layer(layer)
             feedback.pushInfo(f"Estimating {len(areas)} area(s) from '{layer.name()}'")
             results = estimate_areas(areas, inputs, progress=lambda p: feedback.setProgress(0.8 * p),
-                                     cancelled=feedback.isCanceled, target=options)
+                                     cancelled=feedback.isCanceled, target=options,
+                                     skipped=lambda message: feedback.reportError(message, False))
             feedback.pushInfo("Writing the report")
             region = layer_by_role(context.project(), ROLE_REGION) if context.project() is not None else None
             meta = meta_from_settings(*(self.parameterAsString(parameters, key, context).strip()

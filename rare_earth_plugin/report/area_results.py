@@ -17,9 +17,10 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
+from .. import log
 from ..core.exploration_target import ExplorationTarget
 from ..core.grade_tonnage_chart import chart_cutoffs
-from ..core.tonnage import TonnageResult, reusing_open_rasters
+from ..core.tonnage import PolygonInputError, TonnageCancelled, TonnageResult, reusing_open_rasters
 from ..core.units import standard_cutoffs
 from ..estimation import EstimateInputs, curve_for_geometry, target_for_geometry
 from .errors import ReportError
@@ -89,9 +90,12 @@ def areas_from_layer(layer: QgsVectorLayer, feature_ids: Iterable[int] | None = 
 def estimate_areas(areas: Sequence[ReportArea], inputs: EstimateInputs,
                    progress: Callable[[float], None] | None = None,
                    cancelled: Callable[[], bool] | None = None,
-                   target: TargetOptions | None = None) -> list[AreaResult]:
+                   target: TargetOptions | None = None,
+                   skipped: Callable[[str], None] | None = None) -> list[AreaResult]:
     """Estimate every area; raises ``ReportError`` for an empty selection and ``TonnageInputError`` for bad
-    inputs. ``progress`` receives 0-100; ``cancelled`` returning True stops with ``ReportError``. With
+    rasters or parameters. An area the engine cannot use (no area, not a polygon) is left out, and
+    ``skipped`` (else the log) gets a message naming it. ``progress`` receives 0-100; ``cancelled``
+    returning True stops with ``ReportError``, within about a tile's work even inside a large area. With
     ``target``, each area also gets its exploration target."""
     if not areas:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
@@ -104,8 +108,16 @@ def estimate_areas(areas: Sequence[ReportArea], inputs: EstimateInputs,
             if cancelled is not None and cancelled():
                 raise ReportError("the report export was cancelled")
             # One pass gives the headline (at the chosen cut-off), the table and the chart.
-            headline, *curve = curve_for_geometry(area.geometry, area.crs, inputs,
-                                                  (inputs.params.cutoff, *table_cuts, *chart_cuts))
+            try:
+                headline, *curve = curve_for_geometry(area.geometry, area.crs, inputs,
+                                                      (inputs.params.cutoff, *table_cuts, *chart_cuts),
+                                                      cancelled=cancelled)
+            except TonnageCancelled:
+                raise ReportError("the report export was cancelled") from None
+            except PolygonInputError as error:
+                message = f"{area.name}: {error}; left out of the report"
+                (skipped or log.logger.warning)(message)
+                continue
             results.append(AreaResult(
                 area=area,
                 figures=AreaFigures.from_result(area.name, area.kind, headline, unit),
@@ -117,4 +129,6 @@ def estimate_areas(areas: Sequence[ReportArea], inputs: EstimateInputs,
             ))
             if progress is not None:
                 progress(100.0 * (number + 1) / len(areas))
+    if not results:
+        raise ReportError("areas: none of the chosen areas can be estimated (see the messages)")
     return results

@@ -75,10 +75,10 @@ def test_cancel_keeps_the_earlier_figures(dock, chosen, qtbot, monkeypatch) -> N
     started = threading.Event()
     real = estimate_task.estimate_geometry
 
-    def held(*args):
+    def held(*args, **kwargs):
         started.set()
         gate.wait(30)
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(estimate_task, "estimate_geometry", held)
     dock.inputs.cutoff.setValue(0.1)

@@ -557,3 +557,30 @@ def test_a_one_strip_raster_is_still_read_in_bounded_tiles(tmp_path, monkeypatch
     got = estimate_tonnage(polygon, path, params(), limits=EngineLimits(tile_cells=500))
     assert max(sizes) <= 500 and len(sizes) > 1
     assert got.to_dict() == pytest.approx(expected.to_dict(), rel=1e-12)
+
+
+def test_cancel_stops_inside_one_large_polygon_between_tiles(make_raster, monkeypatch):
+    grade = make_raster(np.full((200, 200), 0.2, dtype=np.float32), tiled=True, block=16)
+    polygon = local_box(0, 0, 2000, 2000)
+    reads = []
+    real_read = tonnage._Accumulator.read
+
+    def recording_read(self, window):
+        reads.append(window)
+        return real_read(self, window)
+
+    monkeypatch.setattr(tonnage._Accumulator, "read", recording_read)
+    small = EngineLimits(tile_cells=256)
+    whole = len(list(tonnage.grade_tonnage_curve(polygon, grade, [0.0], params(), limits=small))) and len(reads)
+    assert whole > 100
+    asked = iter(range(10**6))
+    reads.clear()
+    with pytest.raises(tonnage.TonnageCancelled):
+        estimate_tonnage(polygon, grade, params(), limits=small, cancelled=lambda: next(asked) >= 5)
+    assert len(reads) < 5 + 2 * small.read_ahead_tiles  # stopped within the read-ahead, not at the end
+    reads.clear()
+    with pytest.raises(tonnage.TonnageCancelled):
+        list(tonnage.grade_tonnage_curves([polygon, polygon], grade, [0.0], params(), limits=small,
+                                          cancelled=lambda: True))
+    with pytest.raises(tonnage.TonnageCancelled):
+        tonnage.area_cells(polygon, grade, params(), cancelled=lambda: True)
