@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(qgis python3-qgis qgis-providers python3-rasterio python3-gdal python3-shapely python3-pyproj
+DEBS=(qgis e2fsprogs python3-qgis qgis-providers python3-rasterio python3-gdal python3-shapely python3-pyproj
       python3-numpy python3-matplotlib proj-bin python3-pytest python3-pytestqt python3-venv python3-pip
       python3-pyqt6 xvfb xauth poppler-utils imagemagick git)
 

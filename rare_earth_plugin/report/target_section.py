@@ -163,7 +163,8 @@ def add_area_target(layout: QgsPrintLayout, page: int, result: AreaResult, chart
     left, width = position.x(), size.width()
     for item in _on_page(layout, page):  # what sits under the map moves up with its bottom edge
         where = item.pagePositionWithUnits()
-        if item is not area_map and bottom - 0.5 <= where.y() < bottom + 30.0 and where.x() < left + width:
+        below = bottom - 0.5 <= where.y() < bottom + 30.0 and where.x() < left + width
+        if item is not area_map and (below or item.id() == "area_legend"):  # the legend sits in the map's corner
             item.attemptMove(QgsLayoutPoint(where.x(), where.y() - AREA_BLOCK_HEIGHT, MM), page=page)
             if item.id() == "area_notes":
                 item.attemptResize(QgsLayoutSize(item.sizeWithUnits().width(), 14.0, MM))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import GRID_CRS
 from qgis.core import QgsApplication, QgsTask
 
 from rare_earth_plugin.core.tonnage import TonnageParams, estimate_tonnage
@@ -27,7 +28,7 @@ def test_concurrent_estimate_tasks_agree_with_the_closed_form(make_raster, grid,
 
     def work(_task: QgsTask, index: int) -> int:
         # Raster and polygon CRSs both go through the engine's CRS handling on this task's thread.
-        tonnes = [estimate_tonnage(polygon, grade, params, polygon_crs="EPSG:32643").ore_tonnes
+        tonnes = [estimate_tonnage(polygon, grade, params, polygon_crs=GRID_CRS).ore_tonnes
                   for _ in range(ROUNDS)]
         results[index] = tonnes
         return index

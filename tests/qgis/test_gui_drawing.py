@@ -75,7 +75,9 @@ def test_drawn_area_is_stored_with_the_engine_estimate(drawing, qtbot) -> None:
     assert len(features) == 1
     feature = features[0]
     drawn = QgsGeometry.fromPolygonXY([[*points, points[0]]])
-    assert feature.geometry().area() == pytest.approx(drawn.area(), rel=1e-9)
+    stored = QgsGeometry(feature.geometry())  # the store keeps its own CRS: compare in the canvas's
+    stored.transform(QgsCoordinateTransform(crs, canvas.mapSettings().destinationCrs(), QgsProject.instance()))
+    assert stored.area() == pytest.approx(drawn.area(), rel=1e-5)  # straight edges bend slightly in another CRS
     assert feature["name"] == "Survey area 1"
     assert datetime.fromisoformat(feature["created_utc"]).utcoffset().total_seconds() == 0
     assert feature["grade_file"] == grid.path and feature["cutoff"] == pytest.approx(0.1)
@@ -89,7 +91,7 @@ def test_drawn_area_is_stored_with_the_engine_estimate(drawing, qtbot) -> None:
     # By hand: only the right half (0.15 %) is above the 0.1 % cut-off.
     right_half = QgsRectangle(x0 + CELLS // 2 * cell, top - CELLS * cell, x0 + CELLS * cell, top)
     ore_area = drawn.intersection(QgsGeometry.fromRect(right_half)).area()
-    assert feature["ore_t"] == pytest.approx(ore_area * THICKNESS * DENSITY, rel=1e-6)
+    assert feature["ore_t"] == pytest.approx(ore_area * THICKNESS * DENSITY, rel=1e-5)  # stored in another CRS
     assert feature["grade_mean"] == pytest.approx(HIGH, rel=1e-6)
     assert feature["coverage"] == pytest.approx(1.0)
 

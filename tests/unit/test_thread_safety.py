@@ -82,8 +82,8 @@ def test_concurrent_estimates_in_other_crss_match_the_closed_form(make_raster) -
         xs = np.concatenate([x0 + (x1 - x0) * edge, np.full(50, x1), x1 - (x1 - x0) * edge, np.full(50, x0)])
         ys = np.concatenate([np.full(50, y0), y0 + (y1 - y0) * edge, np.full(50, y1), y1 - (y1 - y0) * edge])
         px, py = to.transform(xs, ys)
-        ring = ", ".join(f"{x!r} {y!r}" for x, y in zip(px, py))
-        polygons.append((f"POLYGON(({ring}, {px[0]!r} {py[0]!r}))", crs))
+        ring = ", ".join(f"{float(x)!r} {float(y)!r}" for x, y in zip(px, py))
+        polygons.append((f"POLYGON(({ring}, {float(px[0])!r} {float(py[0])!r}))", crs))
     params = TonnageParams(thickness=10.0, density=2.5)
     # the box's ground area on the ellipsoid (UTM's scale factor makes it ~0.06 % more than its map area here)
     lon, lat = pyproj.Transformer.from_crs("EPSG:32643", "EPSG:4326", always_xy=True).transform(
