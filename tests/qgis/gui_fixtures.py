@@ -24,6 +24,7 @@ from qgis.core import (
     QgsRasterLayer,
     QgsRectangle,
     QgsSettings,
+    QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QPoint
 
@@ -74,6 +75,16 @@ def grade_grid(make_raster, grid, qgis_new_project: QgsProject) -> GradeGrid:
 def wait_for_tasks(qtbot, dock: ExplorerDock) -> None:
     qtbot.waitUntil(lambda: not dock.is_busy() and not QgsApplication.taskManager().countActiveTasks(),
                     timeout=60000)
+
+
+def estimate_layer(dock: ExplorerDock, layer: QgsVectorLayer, iface, qtbot) -> list:
+    """Add ``layer`` to the project, choose all its features in the dock and wait for their rows."""
+    QgsProject.instance().addMapLayer(layer)
+    layer.selectAll()
+    iface.setActiveLayer(layer)
+    dock.estimate_selected()
+    wait_for_tasks(qtbot, dock)
+    return dock.model.rows()
 
 
 @pytest.fixture()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gui_fixtures import DENSITY, HIGH, THICKNESS, set_inputs, wait_for_tasks
+from gui_fixtures import DENSITY, HIGH, THICKNESS, estimate_layer, set_inputs, wait_for_tasks
 from qgis.core import QgsGeometry, QgsProject, QgsVectorLayer
 
 from rare_earth_plugin.gui.areas_model import STALE_TIP, AreasModel
@@ -18,12 +18,7 @@ def one_area(dock, grade_grid, make_polygons, grid, qgis_iface, qtbot):
     """One chosen polygon on the 0.15 % half: 4 x 10 cells."""
     set_inputs(dock, grade_grid, cutoff=0.0)
     layer = QgsVectorLayer(make_polygons([(grid.box(12, 5, 16, 15), "east")], name="mine"), "mine", "ogr")
-    QgsProject.instance().addMapLayer(layer)
-    layer.selectAll()
-    qgis_iface.setActiveLayer(layer)
-    dock.estimate_selected()
-    wait_for_tasks(qtbot, dock)
-    [row] = dock.model.rows()
+    [row] = estimate_layer(dock, layer, qgis_iface, qtbot)
     return row
 
 

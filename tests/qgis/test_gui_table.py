@@ -10,10 +10,11 @@ from gui_fixtures import (
     HIGH,
     LOW,
     THICKNESS,
+    estimate_layer,
     set_inputs,
     wait_for_tasks,
 )
-from qgis.core import QgsGeometry, QgsProject, QgsVectorLayer
+from qgis.core import QgsGeometry, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QApplication
 
@@ -31,12 +32,7 @@ def chosen(dock, grade_grid, make_polygons, grid, qgis_iface, qtbot):
     set_inputs(dock, grade_grid, cutoff=0.0)
     uri = make_polygons([(grid.box(2, 5, 8, 15), "west"), (grid.box(12, 5, 16, 15), "east")], name="mine")
     layer = QgsVectorLayer(uri, "my polygons", "ogr")
-    QgsProject.instance().addMapLayer(layer)
-    layer.selectAll()
-    qgis_iface.setActiveLayer(layer)
-    dock.estimate_selected()
-    wait_for_tasks(qtbot, dock)
-    rows = {row.name: row for row in dock.model.rows()}
+    rows = {row.name: row for row in estimate_layer(dock, layer, qgis_iface, qtbot)}
     assert set(rows) == {"west", "east"} and all(row.kind == KIND_FEATURE for row in rows.values())
     return layer, rows
 

@@ -4,8 +4,8 @@ selected area's target as ranges with the P90 convention and the caution."""
 from __future__ import annotations
 
 import pytest
-from gui_fixtures import DENSITY, THICKNESS, set_inputs, wait_for_tasks
-from qgis.core import QgsProject, QgsVectorLayer
+from gui_fixtures import DENSITY, THICKNESS, estimate_layer, set_inputs, wait_for_tasks
+from qgis.core import QgsVectorLayer
 
 from rare_earth_plugin.core.target_ranges import TargetRanges
 from rare_earth_plugin.core.target_text import percentile_statement
@@ -20,12 +20,7 @@ def east(dock, grade_grid, make_polygons, grid, qgis_iface, qtbot):
     set_inputs(dock, grade_grid, cutoff=0.1)
     uri = make_polygons([(grid.box(12, 5, 16, 15), "east")], name="mine")
     layer = QgsVectorLayer(uri, "my polygons", "ogr")
-    QgsProject.instance().addMapLayer(layer)
-    layer.selectAll()
-    qgis_iface.setActiveLayer(layer)
-    dock.estimate_selected()
-    wait_for_tasks(qtbot, dock)
-    [row] = dock.model.rows()
+    [row] = estimate_layer(dock, layer, qgis_iface, qtbot)
     return row
 
 
