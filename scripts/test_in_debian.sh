@@ -67,18 +67,30 @@ mount_in() {  # mount_in TARGET MOUNT-ARGS...
   mount "$@" "$target"
   MOUNTED+=("$target")
 }
-cleanup() {
-  local rc=$? pid i
+# Everything mounted under the chroot, deepest first: ours, and any a test made inside (a tmpfs of the fault
+# fixtures) or an earlier, killed run left behind.
+mounts_under() { findmnt -rn -o TARGET | awk -v root="$1/" 'index($0, root) == 1' | sort -r; }
+unmount_under() {  # unmount_under DIR: kill the processes rooted there, then unmount all below it
+  local dir=$1 pid target
   # Processes left running inside the chroot (a stray Xvfb, say) would keep the mounts busy.
   for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-    [ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$ROOT" ] && kill -KILL "$pid" 2>/dev/null || true
+    [ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$dir" ] && kill -KILL "$pid" 2>/dev/null || true
   done
+  for target in $(mounts_under "$dir"); do
+    umount "$target" 2>/dev/null || umount --lazy "$target" 2>/dev/null || true
+  done
+}
+cleanup() {
+  local rc=$? i
   for ((i=${#MOUNTED[@]}-1; i>=0; i--)); do
-    umount "${MOUNTED[i]}" 2>/dev/null || umount --lazy "${MOUNTED[i]}" || true
+    umount "${MOUNTED[i]}" 2>/dev/null || umount --lazy "${MOUNTED[i]}" 2>/dev/null || true
   done
-  if findmnt -rn -o TARGET | grep -q "^$ROOT/"; then
-    log "mounts left under $ROOT:"; findmnt -rn -o TARGET | grep "^$ROOT/" >&2; rc=1
+  unmount_under "$ROOT"
+  if [ -n "$(mounts_under "$ROOT")" ]; then
+    log "mounts left under $ROOT:"; mounts_under "$ROOT" >&2; rc=1
   elif [ "${KEEP_CHROOT:-0}" != 1 ] && [ -d "$ROOT" ]; then
+    # chattr +i files a killed test left behind would stop rm.
+    chattr -R -i "$ROOT/tmp" "$ROOT/work" 2>/dev/null || true
     rm -rf --one-file-system "$ROOT"
   fi
   exit "$rc"
@@ -95,10 +107,17 @@ fi
 
 # --- the minimal base, cached as a tarball ---------------------------------------------------------------------
 mkdir -p "$BUILD" "$APT_CACHE"
-if findmnt -rn -o TARGET | grep -q "^$ROOT/"; then
-  log "$ROOT still has mounts from an earlier run; unmount them first"; exit 1
-fi
-rm -rf --one-file-system "$ROOT"
+for dir in "$ROOT" "$ROOT.new"; do
+  if [ -n "$(mounts_under "$dir")" ]; then
+    log "unmounting what an earlier run left under $dir"
+    unmount_under "$dir"
+    [ -z "$(mounts_under "$dir")" ] || { log "cannot unmount:"; mounts_under "$dir" >&2; exit 1; }
+  fi
+  if [ -d "$dir" ]; then
+    chattr -R -i "$dir/tmp" "$dir/work" 2>/dev/null || true
+    rm -rf --one-file-system "$dir"
+  fi
+done
 if [ ! -s "$BASE_TAR" ]; then
   log "debootstrap $SUITE from $MIRROR (cached as $BASE_TAR)"
   debootstrap --variant=minbase --include=ca-certificates,git,make --cache-dir="$APT_CACHE" \

@@ -17,7 +17,20 @@ import pytest
 
 
 def _run(*command: str) -> subprocess.CompletedProcess:
-    return subprocess.run(command, capture_output=True, text=True, check=False)
+    """Run a tool; a missing tool (no chattr, no mount) is a failed run, never an exception in a teardown."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as error:
+        return subprocess.CompletedProcess(command, 127, "", str(error))
+
+
+def _unmount(folder: Path) -> None:
+    """Unmount whatever happens: clear immutable flags first, fall back to a lazy unmount."""
+    try:
+        _run("chattr", "-R", "-i", str(folder))
+    finally:
+        if _run("umount", str(folder)).returncode:
+            _run("umount", "-l", str(folder))
 
 
 @pytest.fixture
@@ -34,11 +47,11 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[..., Path]]:
         mounts.append(folder)
         return folder
 
-    yield make
-    for folder in reversed(mounts):
-        _run("chattr", "-R", "-i", str(folder))
-        if _run("umount", str(folder)).returncode:
-            _run("umount", "-l", str(folder))
+    try:
+        yield make
+    finally:
+        for folder in reversed(mounts):
+            _unmount(folder)
 
 
 @pytest.fixture
@@ -64,9 +77,11 @@ def immutable() -> Iterator[Callable[[Path], None]]:
             pytest.skip(f"chattr +i is not available here: {done.stderr.strip()}")
         paths.append(path)
 
-    yield make
-    for path in paths:
-        _run("chattr", "-i", str(path))
+    try:
+        yield make
+    finally:
+        for path in paths:
+            _run("chattr", "-i", str(path))
 
 
 _LOCKER = textwrap.dedent("""
