@@ -22,6 +22,7 @@ from .core.tonnage import (
     grade_tonnage_curve,
     grade_tonnage_curves,
 )
+from .qgis_compat import POLYGON_GEOMETRY, WKT_PREFERRED
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,14 @@ def crs_for_engine(crs: QgsCoordinateReferenceSystem) -> str:
     authid = crs.authid()
     if authid.upper().startswith("EPSG:"):
         return authid
-    return crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED)
+    return crs.toWkt(WKT_PREFERRED)
 
 
 def geometry_wkt(geometry: QgsGeometry) -> str:
     """Plain 2-D polygon WKT: curves segmentized, Z and M dropped."""
     if geometry is None or geometry.isNull() or geometry.isEmpty():
         raise TonnageInputError("the area has an empty geometry")
-    if QgsWkbTypes.geometryType(geometry.wkbType()) != QgsWkbTypes.PolygonGeometry:
+    if QgsWkbTypes.geometryType(geometry.wkbType()) != POLYGON_GEOMETRY:
         raise PolygonInputError("the area is not a polygon")
     shape = geometry.constGet().segmentize() if QgsWkbTypes.isCurvedType(geometry.wkbType()) \
         else geometry.constGet().clone()

@@ -32,7 +32,6 @@ from qgis.core import (
     QgsSingleSymbolRenderer,
     QgsVectorFileWriter,
     QgsVectorLayer,
-    QgsWkbTypes,
 )
 
 from . import log, survey_gpkg
@@ -40,7 +39,7 @@ from .core.catalogue import SAMPLE_CRS
 from .core.tonnage import TonnageResult
 from .estimation import EstimateInputs
 from .layers import ROLE_PROPERTY
-from .qgis_compat import new_field
+from .qgis_compat import WKB_MULTIPOLYGON, new_field
 from .settings import Settings
 from .survey_gpkg import GpkgWriteError, NewRow
 
@@ -387,10 +386,10 @@ class SurveyStore:
         options.driverName = "GPKG"
         options.layerName = LAYER_NAME
         if path.exists():
-            options.actionOnExistingFile = QgsVectorFileWriter.CreateOrOverwriteLayer
-        writer = QgsVectorFileWriter.create(str(path), survey_fields(), QgsWkbTypes.MultiPolygon, crs,
+            options.actionOnExistingFile = QgsVectorFileWriter.ActionOnExistingFile.CreateOrOverwriteLayer
+        writer = QgsVectorFileWriter.create(str(path), survey_fields(), WKB_MULTIPOLYGON, crs,
                                             self.project.transformContext(), options)
-        failed = writer.hasError() != QgsVectorFileWriter.NoError
+        failed = writer.hasError() != QgsVectorFileWriter.WriterError.NoError
         message = writer.errorMessage()
         del writer  # closes the file
         if failed:

@@ -48,6 +48,7 @@ from ..core.grade_tonnage_chart import chart_cutoffs
 from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs
 from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
+from ..qgis_compat import POLYGON_GEOMETRY
 from ..survey_store import SurveyStore, SurveyStoreError, find_layer, find_pending
 from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaKey, AreaRow, AreasModel
 from .areas_table import AreasTable
@@ -81,7 +82,7 @@ def _feature_name(layer: QgsVectorLayer, feature) -> str:
 
 def _is_polygon_layer(layer) -> bool:
     return isinstance(layer, QgsVectorLayer) and layer.isValid() \
-        and layer.geometryType() == QgsWkbTypes.PolygonGeometry
+        and layer.geometryType() == POLYGON_GEOMETRY
 
 
 #: The dock's first width (QGIS restores the user's later) and its narrowest: the table's Name, Ore, Grade and
@@ -610,8 +611,8 @@ class ExplorerDock(QgsDockWidget):
         self.slots.cancel(LIVE)
         if not geometry.isGeosValid():
             geometry = geometry.makeValid()
-            if QgsWkbTypes.geometryType(geometry.wkbType()) != QgsWkbTypes.PolygonGeometry:
-                geometry.convertGeometryCollectionToSubclass(QgsWkbTypes.PolygonGeometry)
+            if QgsWkbTypes.geometryType(geometry.wkbType()) != POLYGON_GEOMETRY:
+                geometry.convertGeometryCollectionToSubclass(POLYGON_GEOMETRY)
             if geometry.isEmpty():
                 self._push("The drawn area has no inside (its edges fold onto each other): draw it again.")
                 return None

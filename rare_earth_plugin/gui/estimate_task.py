@@ -48,7 +48,7 @@ class EstimateTask(QgsTask):
     def __init__(self, description: str, jobs: Sequence[EstimateJob], inputs: EstimateInputs,
                  on_done: Callable[[EstimateTask, bool], None] | None,
                  cutoffs: Sequence[float] | None = None, target: TargetOptions | None = None) -> None:
-        super().__init__(description, QgsTask.CanCancel)
+        super().__init__(description, QgsTask.Flag.CanCancel)
         self.jobs = list(jobs)
         self.inputs = inputs
         self.cutoffs = None if cutoffs is None else list(cutoffs)

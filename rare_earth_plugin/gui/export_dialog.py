@@ -38,6 +38,7 @@ from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import UNIT_LABELS
 from ..estimation import EstimateInputs, raster_path
 from ..layers import ROLE_GRADE, ROLE_REGION, ROLE_THICKNESS, layer_by_role, raster_layer_filter
+from ..qgis_compat import POLYGON_GEOMETRY
 from ..report.area_results import ReportArea, areas_from_layer, estimate_areas
 from ..report.errors import ReportError
 from ..report.export import ReportTargets, write_report
@@ -93,7 +94,7 @@ class ExportReportDialog(QDialog):
             if layer is not None:
                 combo.setLayer(layer)
         self.output = QgsFileWidget()
-        self.output.setStorageMode(QgsFileWidget.SaveFile)
+        self.output.setStorageMode(QgsFileWidget.StorageMode.SaveFile)
         self.output.setFilter("PDF files (*.pdf)")
         self.output.setFilePath(str(proposed_pdf(self.project, Settings.title.get())))
         self.title = QLineEdit(Settings.title.get())
@@ -147,7 +148,7 @@ class ExportReportDialog(QDialog):
             # A layer whose data is unavailable (moved file) cannot be reported on, nor stop the others.
             if not isinstance(layer, QgsVectorLayer) or not layer.isValid() \
                     or layer.customProperty("rare_earth/role") == ROLE_REGION \
-                    or QgsWkbTypes.geometryType(layer.wkbType()) != QgsWkbTypes.PolygonGeometry:
+                    or QgsWkbTypes.geometryType(layer.wkbType()) != POLYGON_GEOMETRY:
                 continue
             parent = QTreeWidgetItem(self.tree, [layer.name()])
             parent.setData(0, Qt.ItemDataRole.UserRole, layer.id())

@@ -3,10 +3,12 @@ finish, Backspace to take back the last vertex, Esc to cancel."""
 
 from __future__ import annotations
 
-from qgis.core import QgsGeometry, QgsPointXY, QgsWkbTypes
+from qgis.core import QgsGeometry, QgsPointXY
 from qgis.gui import QgsMapMouseEvent, QgsMapTool, QgsRubberBand
 from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtGui import QColor, QKeyEvent
+
+from ..qgis_compat import POLYGON_GEOMETRY
 
 MIN_VERTICES = 3
 
@@ -26,7 +28,7 @@ class SurveyAreaTool(QgsMapTool):
         self.vertices: list[QgsPointXY] = []
         self.cursor_point: QgsPointXY | None = None
         self._swallow_release = False
-        self.band = QgsRubberBand(canvas, QgsWkbTypes.PolygonGeometry)
+        self.band = QgsRubberBand(canvas, POLYGON_GEOMETRY)
         self.band.setColor(QColor(230, 90, 0, 200))
         self.band.setFillColor(QColor(255, 140, 0, 60))
         self.band.setWidth(2)
@@ -46,7 +48,7 @@ class SurveyAreaTool(QgsMapTool):
         points = list(self.vertices)
         if self.cursor_point is not None and points:
             points.append(self.cursor_point)
-        self.band.reset(QgsWkbTypes.PolygonGeometry)
+        self.band.reset(POLYGON_GEOMETRY)
         for number, point in enumerate(points):
             self.band.addPoint(point, number == len(points) - 1)
         self.sketchChanged.emit()
@@ -54,7 +56,7 @@ class SurveyAreaTool(QgsMapTool):
     def reset(self) -> None:
         self.vertices.clear()
         self.cursor_point = None
-        self.band.reset(QgsWkbTypes.PolygonGeometry)
+        self.band.reset(POLYGON_GEOMETRY)
 
     def _snapped(self, event: QgsMapMouseEvent) -> QgsPointXY:
         match = self.canvas().snappingUtils().snapToMap(event.pos())

@@ -7,7 +7,6 @@ from typing import Any
 from qgis.core import (
     QgsFeature,
     QgsFields,
-    QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingParameterFeatureSink,
@@ -16,7 +15,7 @@ from qgis.core import (
 )
 
 from ..core.tonnage import TonnageResult
-from ..qgis_compat import new_field
+from ..qgis_compat import SOURCE_VECTOR_POLYGON, new_field
 from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
 from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, finite_or_null
 
@@ -64,10 +63,10 @@ class EstimateTonnageAlgorithm(TonnageAlgorithm):
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
-            INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
+            INPUT, "Polygons", [SOURCE_VECTOR_POLYGON]))
         add_raster_parameters(self, cutoff_parameter())
         self.addParameter(QgsProcessingParameterFeatureSink(
-            OUTPUT, "Tonnage", QgsProcessing.TypeVectorPolygon))
+            OUTPUT, "Tonnage", SOURCE_VECTOR_POLYGON))
 
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from typing import Any
 from qgis.core import (
     QgsFeature,
     QgsFields,
-    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
@@ -33,7 +32,7 @@ from ..core.target_ranges import (
 from ..core.target_text import CAUTION, case_statement, percentile_statement
 from ..core.tonnage import TonnageInputError, TonnageParams, _PolygonError, reusing_open_rasters
 from ..estimation import target_for_geometry
-from ..qgis_compat import new_field
+from ..qgis_compat import NUMBER_INTEGER, SOURCE_VECTOR_POLYGON, new_field
 from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
 from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, feature_label
 
@@ -54,10 +53,10 @@ def add_target_parameters(alg: QgsProcessingAlgorithm) -> None:
         hint = "empty: ±0.1 around the constant density" if name == DENSITY_RANGE else "empty: default"
         alg.addParameter(QgsProcessingParameterString(name, f"{label}; {hint} {default.csv()}", optional=True))
     alg.addParameter(QgsProcessingParameterNumber(
-        DRAWS, "Monte Carlo draws", QgsProcessingParameterNumber.Integer, DEFAULT_DRAWS, minValue=1,
+        DRAWS, "Monte Carlo draws", NUMBER_INTEGER, DEFAULT_DRAWS, minValue=1,
         maxValue=MAX_DRAWS))
     alg.addParameter(QgsProcessingParameterNumber(
-        SEED, "Random seed (the same seed gives the same figures)", QgsProcessingParameterNumber.Integer,
+        SEED, "Random seed (the same seed gives the same figures)", NUMBER_INTEGER,
         DEFAULT_SEED, minValue=0))
 
 
@@ -134,11 +133,11 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
-            INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
+            INPUT, "Polygons", [SOURCE_VECTOR_POLYGON]))
         add_raster_parameters(self, cutoff_parameter())
         add_target_parameters(self)
         self.addParameter(QgsProcessingParameterFeatureSink(
-            OUTPUT, "Exploration targets", QgsProcessing.TypeVectorPolygon))
+            OUTPUT, "Exploration targets", SOURCE_VECTOR_POLYGON))
 
     def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> bool:

@@ -11,7 +11,6 @@ from typing import Any
 from qgis.core import (
     QgsFillSymbol,
     QgsMapLayer,
-    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
@@ -26,6 +25,7 @@ from qgis.core import (
 from ..core.tonnage import TonnageInputError
 from ..estimation import crs_for_engine
 from ..layers import ROLE_REGION, layer_by_role
+from ..qgis_compat import NO_THREADING, SOURCE_VECTOR_POLYGON
 from ..report.area_results import areas_from_layer, estimate_areas
 from ..report.errors import ReportError
 from ..report.export import ReportTargets, write_report
@@ -75,11 +75,11 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
         return ExportReportAlgorithm()
 
     def flags(self):
-        return super().flags() | QgsProcessingAlgorithm.FlagNoThreading
+        return super().flags() | NO_THREADING
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - QGIS API name
         self.addParameter(QgsProcessingParameterVectorLayer(
-            INPUT, "Areas (zones or survey areas)", [QgsProcessing.TypeVectorPolygon]))
+            INPUT, "Areas (zones or survey areas)", [SOURCE_VECTOR_POLYGON]))
         add_raster_parameters(self, cutoff_parameter())
         for key, label in ((TITLE, "Report title"), (AUTHOR, "Author"), (ORGANISATION, "Organisation")):
             self.addParameter(QgsProcessingParameterString(key, f"{label} (empty: the last one used)",

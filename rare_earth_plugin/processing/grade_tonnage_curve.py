@@ -12,16 +12,14 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFields,
-    QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
-    QgsWkbTypes,
 )
 
 from ..core.units import PERCENT
-from ..qgis_compat import new_field
+from ..qgis_compat import SOURCE_VECTOR, SOURCE_VECTOR_POLYGON, WKB_NO_GEOMETRY, new_field
 from .raster_inputs import (
     CUTOFFS,
     HELP_COMMON,
@@ -72,10 +70,10 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
         self.addParameter(QgsProcessingParameterFeatureSource(
-            INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
+            INPUT, "Polygons", [SOURCE_VECTOR_POLYGON]))
         add_raster_parameters(self, cutoffs_parameter())
         self.addParameter(QgsProcessingParameterFeatureSink(
-            OUTPUT, "Grade-tonnage curve", QgsProcessing.TypeVector))
+            OUTPUT, "Grade-tonnage curve", SOURCE_VECTOR))
 
     def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
                              context: QgsProcessingContext) -> tuple[bool, str]:
@@ -97,7 +95,7 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
         fields = curve_fields()
-        sink, dest_id = self.output_sink(parameters, context, fields, QgsWkbTypes.NoGeometry,
+        sink, dest_id = self.output_sink(parameters, context, fields, WKB_NO_GEOMETRY,
                                          QgsCoordinateReferenceSystem())
         feedback.pushInfo(f"Cut-offs: {', '.join(f'{c:g}' for c in self.cutoffs)}")
         for feature, results in self.curves(source, crs, self.cutoffs, feedback):

@@ -27,6 +27,7 @@ from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import DEFAULT_DENSITY, GRADE_UNITS, UNIT_LABELS, standard_cutoffs
 from ..estimation import EstimateInputs, raster_path
 from ..layers import ROLE_GRADE, layer_by_role
+from ..qgis_compat import NUMBER_DOUBLE
 
 GRADE = "GRADE"
 GRADE_BAND = "GRADE_BAND"
@@ -90,10 +91,10 @@ def add_raster_parameters(alg: QgsProcessingAlgorithm,
     if cutoff is not None:
         alg.addParameter(cutoff)
     alg.addParameter(QgsProcessingParameterNumber(
-        DENSITY, "Bulk density (t/m³)", QgsProcessingParameterNumber.Double, DEFAULT_DENSITY, minValue=0.0))
+        DENSITY, "Bulk density (t/m³)", NUMBER_DOUBLE, DEFAULT_DENSITY, minValue=0.0))
     alg.addParameter(QgsProcessingParameterRasterLayer(DENSITY_RASTER, LABELS[DENSITY_RASTER], optional=True))
     alg.addParameter(QgsProcessingParameterNumber(
-        THICKNESS, LABELS[THICKNESS], QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+        THICKNESS, LABELS[THICKNESS], NUMBER_DOUBLE, optional=True, minValue=0.0))
     alg.addParameter(QgsProcessingParameterRasterLayer(THICKNESS_RASTER, LABELS[THICKNESS_RASTER], optional=True))
     add_depth_window_parameters(alg)
 
@@ -102,20 +103,20 @@ def add_depth_window_parameters(alg: QgsProcessingAlgorithm) -> None:
     """Depth to the top of mineralisation (constant or raster) and the depth window counted (m below
     surface): the thickness counts only where [top, top + thickness] overlaps [MIN_DEPTH, MAX_DEPTH]."""
     alg.addParameter(QgsProcessingParameterNumber(
-        TOP_DEPTH, "Depth to the top of mineralisation (m)", QgsProcessingParameterNumber.Double, 0.0,
+        TOP_DEPTH, "Depth to the top of mineralisation (m)", NUMBER_DOUBLE, 0.0,
         optional=True, minValue=0.0))  # optional: models saved before it existed stay valid
     alg.addParameter(QgsProcessingParameterRasterLayer(
         TOP_DEPTH_RASTER, "Top-of-mineralisation depth raster (m), replaces the constant depth", optional=True))
     for name, label in ((MIN_DEPTH, "Minimum depth counted (m below surface; empty: from surface)"),
                         (MAX_DEPTH, "Maximum depth counted (m below surface; empty: no limit)")):
         alg.addParameter(QgsProcessingParameterNumber(
-            name, label, QgsProcessingParameterNumber.Double, optional=True, minValue=0.0))
+            name, label, NUMBER_DOUBLE, optional=True, minValue=0.0))
 
 
 def cutoff_parameter() -> QgsProcessingParameterNumber:
     """One cut-off grade (CUTOFF), for ``add_raster_parameters(alg, cutoff_parameter())``."""
     parameter = QgsProcessingParameterNumber(
-        CUTOFF, "Cut-off grade (in the grade unit)", QgsProcessingParameterNumber.Double, 0.0, minValue=0.0)
+        CUTOFF, "Cut-off grade (in the grade unit)", NUMBER_DOUBLE, 0.0, minValue=0.0)
     parameter.setMetadata({"widget_wrapper": {"decimals": 3}})  # 0.050, not 0.050000
     return parameter
 

@@ -32,6 +32,7 @@ from qgis.PyQt.QtGui import QIcon
 from ..core.tonnage import TonnageInputError, TonnageResult
 from ..estimation import EstimateInputs, crs_for_engine, curves_for_geometries
 from ..paths import resource
+from ..qgis_compat import SKIP_GEOMETRY_VALIDITY
 from .raster_inputs import check_depth_window, check_thickness_choice, inputs_from_parameters
 
 INPUT = "INPUT"
@@ -115,7 +116,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         return sink, dest_id
 
     def write(self, sink: QgsFeatureSink, feature: QgsFeature, parameters: dict[str, Any]) -> None:
-        if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
+        if not sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert):
             raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
 
     def curves(self, source: QgsProcessingFeatureSource, crs: QgsCoordinateReferenceSystem,
@@ -155,7 +156,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         total = source.featureCount()
         step = 100.0 / total if total > 0 else 0.0
         features = source.getFeatures(QgsFeatureRequest(),
-                                      QgsProcessingFeatureSource.FlagSkipGeometryValidityChecks)
+                                      SKIP_GEOMETRY_VALIDITY)
         for done, feature in enumerate(features):
             if feedback.isCanceled():
                 feedback.pushInfo("Cancelled: features not yet estimated are not in the output.")

@@ -23,6 +23,7 @@ from ..core.grade_tonnage_chart import chart_cutoffs
 from ..core.tonnage import PolygonInputError, TonnageCancelled, TonnageResult, reusing_open_rasters
 from ..core.units import standard_cutoffs
 from ..estimation import EstimateInputs, curve_for_geometry, target_for_geometry
+from ..qgis_compat import POLYGON_GEOMETRY
 from .errors import ReportError
 from .figures import AreaFigures
 from .target_options import TargetOptions
@@ -67,7 +68,7 @@ def areas_from_layer(layer: QgsVectorLayer, feature_ids: Iterable[int] | None = 
     """
     if layer is None or not layer.isValid():
         raise ReportError("areas: the area layer is missing or cannot be read")
-    if QgsWkbTypes.geometryType(layer.wkbType()) != QgsWkbTypes.PolygonGeometry:
+    if QgsWkbTypes.geometryType(layer.wkbType()) != POLYGON_GEOMETRY:
         raise ReportError(f"areas: layer '{layer.name()}' does not hold polygons")
     names = layer.fields().names()
     name_field = next((field for field in NAME_FIELDS if field in names), None)

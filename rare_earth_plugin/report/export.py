@@ -74,7 +74,7 @@ def pdf_settings() -> QgsLayoutExporter.PdfExportSettings:
 def export_pdf(built: BuiltReport, path: Path) -> Path:
     """The layout as a PDF at ``path``, synced and read back: the exporter says Success on a full disk."""
     code = QgsLayoutExporter(built.layout).exportToPdf(str(path), pdf_settings())
-    if code != QgsLayoutExporter.Success:
+    if code != QgsLayoutExporter.ExportResult.Success:
         raise ReportError(f"the print layout could not be exported (QGIS error {code})")
     fsync_file(path)
     try:

@@ -21,11 +21,10 @@ from qgis.core import (
     QgsFields,
     QgsGeometry,
     QgsVectorFileWriter,
-    QgsWkbTypes,
 )
 
 from ..core.target_fields import TARGET_FIELDS, target_values, text_values
-from ..qgis_compat import new_field
+from ..qgis_compat import WKB_MULTIPOLYGON, new_field
 from .area_results import AreaResult
 from .csv_export import CSV_FIELDS, TARGET_CSV_FIELDS
 from .errors import ReportError
@@ -97,8 +96,8 @@ def write_gpkg(results: Sequence[AreaResult], path: Path) -> Path:
     options.layerName = LAYER_NAME
     options.fileEncoding = "UTF-8"
     context = QgsCoordinateTransformContext()
-    writer = QgsVectorFileWriter.create(str(path), fields, QgsWkbTypes.MultiPolygon, crs, context, options)
-    if writer.hasError() != QgsVectorFileWriter.NoError:
+    writer = QgsVectorFileWriter.create(str(path), fields, WKB_MULTIPOLYGON, crs, context, options)
+    if writer.hasError() != QgsVectorFileWriter.WriterError.NoError:
         message = writer.errorMessage()
         del writer
         raise ReportError(_short(message))

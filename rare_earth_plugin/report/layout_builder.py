@@ -40,7 +40,6 @@ from qgis.core import (
     QgsLayoutSize,
     QgsLayoutTable,
     QgsLayoutTableColumn,
-    QgsLegendStyle,
     QgsMapLayer,
     QgsMapLayerLegendUtils,
     QgsPrintLayout,
@@ -53,7 +52,6 @@ from qgis.core import (
     QgsSingleSymbolRenderer,
     QgsStyle,
     QgsTableCell,
-    QgsUnitTypes,
     QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QPointF, Qt
@@ -64,7 +62,17 @@ from ..core import catalogue, display
 from ..core.tonnage import TonnageParams
 from ..estimation import EstimateInputs
 from ..paths import resource, sample_data, sample_data_dir
-from ..qgis_compat import band_min_max
+from ..qgis_compat import (
+    LAYOUT_MM,
+    LEGEND_GROUP,
+    LEGEND_SUBGROUP,
+    LEGEND_SYMBOL_LABEL,
+    PICTURE_RASTER,
+    PICTURE_SVG,
+    SHADER_LINEAR,
+    band_min_max,
+    set_legend_text_size,
+)
 from . import map_frame, target_section
 from .area_results import AreaResult
 from .chart import write_chart
@@ -216,7 +224,7 @@ def _colour_grades(layer: QgsRasterLayer) -> None:
     band = 1
     stats = band_min_max(layer.dataProvider(), band)
     function = QgsColorRampShader(stats.minimumValue, stats.maximumValue,
-                                  QgsStyle.defaultStyle().colorRamp("Viridis"), QgsColorRampShader.Interpolated)
+                                  QgsStyle.defaultStyle().colorRamp("Viridis"), SHADER_LINEAR)
     function.classifyColorRamp(5, band, layer.extent(), layer.dataProvider())
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(function)
@@ -230,7 +238,7 @@ def _continuous_legend(layer: QgsRasterLayer) -> None:
         return
     function = renderer.shader().rasterShaderFunction()
     if isinstance(function, QgsColorRampShader) \
-            and function.colorRampType() == QgsColorRampShader.Interpolated:
+            and function.colorRampType() == SHADER_LINEAR:
         settings = QgsColorRampLegendNodeSettings(function.legendSettings())
         settings.setUseContinuousLegend(True)
         function.setLegendSettings(settings)
@@ -290,7 +298,7 @@ def _set_grid(map_item: QgsLayoutItemMap, project: QgsProject) -> None:
     grid.setCrs(crs)
     extent = QgsCoordinateTransform(map_item.crs(), crs, project).transformBoundingBox(map_item.extent())
     step = map_frame.nice_step(max(extent.width(), extent.height()))
-    grid.setUnits(QgsLayoutItemMapGrid.MapUnit)
+    grid.setUnits(QgsLayoutItemMapGrid.GridUnit.MapUnit)
     grid.setIntervalX(step)
     grid.setIntervalY(step)
     grid.setName(f"{crs.description()} grid, {step:g} m")
@@ -379,20 +387,18 @@ def _area_legend(layout: QgsPrintLayout, area_map: QgsLayoutItemMap, layers: lis
     legend.setBackgroundColor(QColor(255, 255, 255, 225))
     legend.setFrameEnabled(True)
     legend.setBoxSpace(1.5)
-    for style in (QgsLegendStyle.Group, QgsLegendStyle.Subgroup, QgsLegendStyle.SymbolLabel):
-        font = legend.style(style).font()
-        font.setPointSizeF(7.0)
-        legend.rstyle(style).setFont(font)
+    for style in (LEGEND_GROUP, LEGEND_SUBGROUP, LEGEND_SYMBOL_LABEL):
+        set_legend_text_size(legend, style, 7.0)
     legend.setSymbolHeight(3.0)
     legend.setSymbolWidth(5.0)
     _fill_legend(legend, area_map, layers, grade_unit)
     legend.setResizeToContents(True)
     legend.adjustBoxSize()
     legend.setZValue(area_map.zValue() + 1)
-    legend.setReferencePoint(QgsLayoutItem.LowerLeft)
+    legend.setReferencePoint(QgsLayoutItem.ReferencePoint.LowerLeft)
     corner = area_map.pos()
     legend.attemptMove(QgsLayoutPoint(corner.x() + 2.0, corner.y() + area_map.rect().height() - 2.0,
-                                      QgsUnitTypes.LayoutMillimeters))
+                                      LAYOUT_MM))
 
 
 def _fill_summary(layout: QgsPrintLayout, results: Sequence[AreaResult], map_layers: list[QgsMapLayer],
@@ -442,7 +448,7 @@ def _fit_summary_rows(table: QgsLayoutItemManualTable, rows: list[list[str]],
                       columns: Sequence[Column] = COLUMNS, widths: Sequence[float] = ()) -> None:
     """A frame clips rows that do not fit; keep the ones that do and say where the others are, rather than
     silently dropping areas from the summary."""
-    table.setWrapBehavior(QgsLayoutTable.WrapText)
+    table.setWrapBehavior(QgsLayoutTable.WrapBehavior.WrapText)
     room = table.frame(0).rect().height()
     shown = len(rows)  # table rows, the note included once there is one
     while shown > 1 and table.totalHeight() > room:
@@ -496,7 +502,7 @@ def _fill_area_page(layout: QgsPrintLayout, page: int, result: AreaResult, map_l
     picture = _item(layout, "area_chart", page, QgsLayoutItemPicture)
     size = picture.sizeWithUnits()
     write_chart(result.chart_curve, params.grade_unit, params.cutoff, chart, size.width(), size.height())
-    picture.setPicturePath(str(chart), QgsLayoutItemPicture.FormatRaster)
+    picture.setPicturePath(str(chart), PICTURE_RASTER)
     target_section.add_area_target(layout, page, result, chart.with_name(f"target_{chart.name}"))
 
 
@@ -512,12 +518,12 @@ def _add_logo(layout: QgsPrintLayout, path: Path) -> None:
     layout.addLayoutItem(picture)
     picture.setId("logo")
     svg = path.suffix.lower() == ".svg"
-    picture.setPicturePath(str(path), QgsLayoutItemPicture.FormatSVG if svg else QgsLayoutItemPicture.FormatRaster)
-    picture.setResizeMode(QgsLayoutItemPicture.Zoom)
-    picture.setPictureAnchor(QgsLayoutItem.UpperRight)
+    picture.setPicturePath(str(path), PICTURE_SVG if svg else PICTURE_RASTER)
+    picture.setResizeMode(QgsLayoutItemPicture.ResizeMode.Zoom)
+    picture.setPictureAnchor(QgsLayoutItem.ReferencePoint.UpperRight)
     right, top, width, height = LOGO_BOX
-    picture.attemptResize(QgsLayoutSize(width, height, QgsUnitTypes.LayoutMillimeters))
-    picture.attemptMove(QgsLayoutPoint(right - width, top, QgsUnitTypes.LayoutMillimeters))
+    picture.attemptResize(QgsLayoutSize(width, height, LAYOUT_MM))
+    picture.attemptMove(QgsLayoutPoint(right - width, top, LAYOUT_MM))
 
 
 NODATA_NOTE = ("No data: cells without a grade (nodata, blank on the maps) count nothing; Data coverage is the "

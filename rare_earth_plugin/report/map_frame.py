@@ -20,7 +20,7 @@ from qgis.core import (
     QgsUnitTypes,
 )
 
-from ..qgis_compat import null_rectangle
+from ..qgis_compat import KILOMETERS, METERS, null_rectangle
 
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
 ELLIPSOID = "EPSG:7030"  # WGS 84: scale bars and checks measure on it
@@ -45,7 +45,7 @@ def local_crs(centre_lonlat: QgsPointXY) -> QgsCoordinateReferenceSystem:
 
 
 def metres_per_unit(crs: QgsCoordinateReferenceSystem) -> float:
-    return QgsUnitTypes.fromUnitToUnitFactor(crs.mapUnits(), QgsUnitTypes.DistanceMeters)
+    return QgsUnitTypes.fromUnitToUnitFactor(crs.mapUnits(), METERS)
 
 
 def _ground(crs: QgsCoordinateReferenceSystem, project: QgsProject) -> QgsDistanceArea:
@@ -106,8 +106,8 @@ def combined_box(boxes: list[tuple[QgsRectangle, QgsCoordinateReferenceSystem]],
 def scalebar_unit(ground_width_m: float) -> tuple[QgsUnitTypes.DistanceUnit, str]:
     """Metres for maps narrower than 5 km, kilometres above: segments read as 100 m, not 0.1 km."""
     if ground_width_m < 5_000.0:
-        return QgsUnitTypes.DistanceMeters, "m"
-    return QgsUnitTypes.DistanceKilometers, "km"
+        return METERS, "m"
+    return KILOMETERS, "km"
 
 
 def nice_step(span: float, lines: int = 5) -> float:

@@ -26,7 +26,6 @@ from qgis.core import (
     QgsLayoutSize,
     QgsPrintLayout,
     QgsTextFormat,
-    QgsUnitTypes,
 )
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QFont
@@ -42,12 +41,13 @@ from ..core.target_text import (
     rounded_range,
 )
 from ..core.units import PERCENT, convert_grade
+from ..qgis_compat import LAYOUT_MM, PICTURE_RASTER, set_label_font
 from .area_results import AreaResult
 from .figures import Column
 from .target_chart import write_distribution_chart
 from .target_options import TargetOptions
 
-MM = QgsUnitTypes.LayoutMillimeters
+MM = LAYOUT_MM
 CAUTION_COLOUR = QColor("#8b0000")
 #: Height the area map gives up for the target block (mm), and where that block sits.
 AREA_BLOCK_HEIGHT = 58.0
@@ -116,9 +116,7 @@ def _label(layout: QgsPrintLayout, page: int, text: str, x: float, y: float, wid
            ) -> QgsLayoutItemLabel:
     label = QgsLayoutItemLabel(layout)
     label.setText(text)
-    label.setFont(_font(size, bold))  # QGIS 3.22 has no text format on labels yet
-    if colour is not None:
-        label.setFontColor(colour)
+    set_label_font(label, _font(size, bold), colour)
     label.setId(item_id)
     label.setVAlign(Qt.AlignmentFlag.AlignTop)
     label.setHAlign(Qt.AlignmentFlag.AlignLeft)  # justified text leaves gaps in narrow boxes
@@ -182,7 +180,7 @@ def add_area_target(layout: QgsPrintLayout, page: int, result: AreaResult, chart
     picture.attemptResize(QgsLayoutSize(width - text_width - 2.0, block_height, MM))
     picture.attemptMove(QgsLayoutPoint(left + text_width + 2.0, block_top, MM), page=page)
     write_distribution_chart(target, chart, width - text_width - 2.0, block_height)
-    picture.setPicturePath(str(chart), QgsLayoutItemPicture.FormatRaster)
+    picture.setPicturePath(str(chart), PICTURE_RASTER)
     return chart
 
 

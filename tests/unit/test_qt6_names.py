@@ -1,4 +1,5 @@
-"""Every Qt name the plugin uses exists in PyQt6 (QGIS 4), checked statically since QGIS 4 is not packaged here.
+"""Every Qt name the plugin uses exists in PyQt6 (QGIS 4), checked statically since QGIS 4 is not packaged here;
+every QGIS enum value it names is scoped (``Qgis.GeometryType.Polygon``, not ``QgsWkbTypes.PolygonGeometry``).
 
 Our sources are parsed with ast; each attribute chain that starts at a name imported from ``qgis.PyQt.<module>``
 (``Qt.AlignmentFlag.AlignLeft``, ``QMessageBox.StandardButton.Yes``, ``QTimer.singleShot``) is resolved against
@@ -42,14 +43,15 @@ print(json.dumps(missing))
 """
 
 
-def qt_names(source: str) -> set[tuple[str, str]]:
-    """(Qt module, dotted name) for every imported Qt name and attribute chain rooted at one."""
+def imported_chains(source: str, prefix: str) -> set[tuple[str, str]]:
+    """(module after ``prefix``, dotted name) for every name imported from ``prefix...`` and each attribute chain
+    rooted at one (``Qt.AlignmentFlag.AlignLeft``)."""
     tree = ast.parse(source)
     imported: dict[str, tuple[str, str]] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PYQT_PREFIX):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(prefix):
             for alias in node.names:
-                imported[alias.asname or alias.name] = (node.module[len(PYQT_PREFIX):], alias.name)
+                imported[alias.asname or alias.name] = (node.module[len(prefix):], alias.name)
     found = {(module, name) for module, name in imported.values()}
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
@@ -61,6 +63,11 @@ def qt_names(source: str) -> set[tuple[str, str]]:
                 module, name = imported[base.id]
                 found.add((module, ".".join([name, *reversed(parts)])))
     return found
+
+
+def qt_names(source: str) -> set[tuple[str, str]]:
+    """(Qt module, dotted name) for every imported Qt name and attribute chain rooted at one."""
+    return imported_chains(source, PYQT_PREFIX)
 
 
 def unresolved_in_pyqt6(names: set[tuple[str, str]]) -> list[str]:
@@ -96,3 +103,62 @@ def test_the_check_fails_on_qt5_only_names(pyqt6: None) -> None:
     )
     assert sorted(unresolved_in_pyqt6(qt_names(sample))) == [
         "qgis.PyQt.QtCore: QVariant.Double", "qgis.PyQt.QtCore: Qt.AlignLeft", "qgis.PyQt.QtWidgets: QDialog.exec_"]
+
+
+# --- QGIS enums -----------------------------------------------------------------------------------------------
+QGIS_PREFIX = "qgis."
+#: The one module that names the old (3.22) forms on purpose, each behind feature detection.
+COMPAT = "qgis_compat.py"
+
+QGIS_RESOLVER = """
+import enum, importlib, json, sys
+problems = []
+for module, path, compat in json.load(sys.stdin):
+    first, *rest = path.split(".")
+    try:
+        objects = [getattr(importlib.import_module("qgis." + module), first)]
+        for part in rest:
+            objects.append(getattr(objects[-1], part))
+    except (ImportError, AttributeError):
+        if not compat:  # only qgis_compat may name what this QGIS lacks (it checks first)
+            problems.append(f"missing in this QGIS: {path}")
+        continue
+    value = objects[-1]
+    is_enum = isinstance(value, enum.Enum) or (isinstance(value, int) and type(value) not in (int, bool))
+    if not is_enum or len(objects) < 2:
+        continue
+    if objects[-2] is not type(value):
+        problems.append(f"unscoped: {path} (use {type(value).__qualname__}.{rest[-1]})")
+    elif isinstance(value, enum.Enum) and value.name and value.name != rest[-1] and not compat:
+        problems.append(f"deprecated alias: {path} (now {type(value).__qualname__}.{value.name})")
+print(json.dumps(problems))
+"""
+
+
+def qgis_enum_problems(sources: dict[str, str]) -> list[str]:
+    """Unscoped or aliased QGIS enum values (and names this QGIS lacks) in ``{file name: source}``, resolved
+    against the QGIS installed here by the system Python (no QgsApplication, no display)."""
+    chains = sorted({(module, name, file_name == COMPAT) for file_name, source in sources.items()
+                     for module, name in imported_chains(source, QGIS_PREFIX) if module in ("core", "gui", "analysis")})
+    out = subprocess.run(["/usr/bin/python3", "-c", QGIS_RESOLVER], input=json.dumps(chains),
+                         capture_output=True, text=True, check=True)
+    return sorted(set(json.loads(out.stdout)))
+
+
+def test_every_qgis_enum_of_the_plugin_is_scoped() -> None:
+    sources = {path.name: path.read_text(encoding="utf-8")
+               for path in sorted((ROOT / "rare_earth_plugin").rglob("*.py"))}
+    assert qgis_enum_problems(sources) == []
+
+
+def test_the_qgis_enum_check_fails_on_unscoped_values() -> None:
+    sample = (
+        "from qgis.core import QgsTask, QgsWkbTypes, QgsVectorFileWriter\n"
+        "flags = QgsTask.CanCancel\n"
+        "scoped = QgsTask.Flag.CanCancel\n"
+        "ok = QgsVectorFileWriter.WriterError.NoError\n"
+        "gone = QgsWkbTypes.NoSuchThing\n"
+    )
+    problems = qgis_enum_problems({"sample.py": sample})
+    assert [problem.split(" (")[0] for problem in problems] == [
+        "missing in this QGIS: QgsWkbTypes.NoSuchThing", "unscoped: QgsTask.CanCancel"]
