@@ -207,7 +207,7 @@ def run_ours(path: Path, polygons: list[Polygon], profiler: cProfile.Profile | N
             else:
                 results = [estimate_tonnage(polygon, path, PARAMS) for polygon in polygons]
             out.extend((result.covered_area_m2, result.treo_tonnes * 100.0) for result in results)
-        except BaseException as exc:  # re-raised in the caller's thread
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(exc)
         finally:
             if profiler is not None:

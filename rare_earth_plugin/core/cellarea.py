@@ -40,13 +40,33 @@ def projected_cell_area(transform: Affine, crs: pyproj.CRS | None) -> float:
     return abs(transform.a * transform.e - transform.b * transform.d) * factor * factor
 
 
+def _ellipsoid_axes(crs: pyproj.CRS) -> tuple[float, float]:
+    """Semi-major and semi-minor axis (m) of the CRS's ellipsoid."""
+    ellipsoid = crs.ellipsoid
+    if ellipsoid is None:
+        raise ValueError(f"the raster's CRS has no ellipsoid to measure areas on: {crs.name}")
+    return float(ellipsoid.semi_major_metre), float(ellipsoid.semi_minor_metre)
+
+
+def _geodetic_crs(crs: pyproj.CRS) -> pyproj.CRS:
+    geodetic = crs.geodetic_crs
+    if geodetic is None:
+        raise ValueError(f"the raster's CRS has no geodetic datum to measure areas on: {crs.name}")
+    return geodetic
+
+
+def _geod(crs: pyproj.CRS) -> pyproj.Geod:
+    geod = crs.get_geod()
+    if geod is None:
+        raise ValueError(f"the raster's CRS has no ellipsoid to measure areas on: {crs.name}")
+    return geod
+
+
 class EllipsoidalCellArea:
     """True areas of cells of a geographic raster on the ellipsoid of its CRS."""
 
     def __init__(self, transform: Affine, crs: pyproj.CRS):
-        ellipsoid = crs.ellipsoid
-        self.a = float(ellipsoid.semi_major_metre)
-        self.b = float(ellipsoid.semi_minor_metre)
+        self.a, self.b = _ellipsoid_axes(crs)
         self.e2 = 1.0 - (self.b / self.a) ** 2
         self.transform = transform
         self.to_radians = angular_unit_factor(crs)
@@ -146,9 +166,9 @@ def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
     if crs.is_geographic:
         to_degrees = math.degrees(angular_unit_factor(crs))
         degrees = map_polygon_coords(densify(geometry), lambda xy: xy * to_degrees)
-        geod = crs.get_geod()
+        geod = _geod(crs)
     else:
-        geodetic = crs.geodetic_crs
+        geodetic = _geodetic_crs(crs)
         to_geo = _inverse_transformer(crs.to_wkt(), geodetic.to_wkt())
 
         def project(xy: np.ndarray) -> np.ndarray:
@@ -156,10 +176,10 @@ def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
             return np.column_stack([lon, lat])
 
         degrees = map_polygon_coords(densify(geometry), project)
-        geod = geodetic.get_geod()
+        geod = _geod(geodetic)
     # Geod adds the signed areas of rings and parts: orient them all (shell CCW, holes CW) first.
-    area = abs(sum(float(geod.geometry_area_perimeter(orient(part, 1.0))[0])
-                   for part in getattr(degrees, "geoms", [degrees])))
+    area = abs(sum((float(geod.geometry_area_perimeter(orient(part, 1.0))[0])
+                    for part in getattr(degrees, "geoms", [degrees])), 0.0))
     if not math.isfinite(area):
         raise ValueError("the polygon reaches beyond the area where the raster's CRS is defined")
     return area
@@ -286,7 +306,7 @@ def _largest_step(relative: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> f
 
 def _ground_per_map_area(transform: Affine, crs: pyproj.CRS, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Ellipsoidal area per unit of map area (m2 per map unit^2 / its metres^2) at cell positions."""
-    geodetic = crs.geodetic_crs
+    geodetic = _geodetic_crs(crs)
     to_geo = _inverse_transformer(crs.to_wkt(), geodetic.to_wkt())
     x, y = affine_ops.apply(transform, cols, rows)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -301,8 +321,7 @@ def _ground_per_map_area(transform: Affine, crs: pyproj.CRS, cols: np.ndarray, r
     dlon_dy = _wrapped(lon[2 * n:3 * n] - lon[3 * n:]) / (2 * step)
     dlat_dy = (lat[2 * n:3 * n] - lat[3 * n:]) / (2 * step)
     jacobian = np.abs(dlon_dx * dlat_dy - dlon_dy * dlat_dx)  # radians^2 per map unit^2
-    ellipsoid = geodetic.ellipsoid
-    a, b = float(ellipsoid.semi_major_metre), float(ellipsoid.semi_minor_metre)
+    a, b = _ellipsoid_axes(geodetic)
     e2 = 1.0 - (b / a) ** 2
     phi = 0.5 * (lat[2 * n:3 * n] + lat[3 * n:])
     sin_phi = np.sin(phi)

@@ -77,7 +77,7 @@ class EstimateTask(QgsTask):
                 return False
             except TonnageInputError as error:
                 self.outcome.errors[job.key] = str(error)
-            except Exception as error:  # an engine bug must not kill QGIS; details go to the log
+            except Exception as error:  # noqa: BLE001 - an engine bug must not kill QGIS; details go to the log
                 self.outcome.errors[job.key] = f"Unexpected error: {error}"
                 log.logger.error("Estimate of %s failed:\n%s", job.key, traceback.format_exc())
             self.setProgress(100.0 * (number + 1) / len(self.jobs))

@@ -76,7 +76,7 @@ class SurveyAreaTool(QgsMapTool):
             self.cursor_point = self._snapped(event)
             self._redraw()
 
-    def canvasPressEvent(self, event: QgsMapMouseEvent) -> None:  # noqa: N802 - QGIS API name
+    def canvasPressEvent(self, event: QgsMapMouseEvent) -> None:  # noqa: N802, ARG002 - QGIS API name and signature
         self._swallow_release = False  # a new click: whatever double click came before is over
 
     def canvasReleaseEvent(self, event: QgsMapMouseEvent) -> None:  # noqa: N802 - QGIS API name

@@ -77,7 +77,7 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
     def flags(self):
         return super().flags() | NO_THREADING
 
-    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - QGIS API name
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
         self.addParameter(QgsProcessingParameterVectorLayer(
             INPUT, "Areas (zones or survey areas)", [SOURCE_VECTOR_POLYGON]))
         add_raster_parameters(self, cutoff_parameter())

@@ -89,7 +89,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         return super().checkParameterValues(parameters, context)
 
     def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> bool:
+                         feedback: QgsProcessingFeedback) -> bool:  # noqa: ARG002 - QGIS API signature
         # Runs on the thread that owns project layers: read them here, estimate from files later.
         self.inputs = inputs_from_parameters(self, parameters, context)
         return True
