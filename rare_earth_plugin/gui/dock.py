@@ -14,7 +14,6 @@ from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsDistanceArea,
-    QgsFeatureRequest,
     QgsGeometry,
     QgsProject,
     QgsVectorLayer,
@@ -42,6 +41,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import log
+from ..areas import AreaKey, areas_from_layer, sketch_area
 from ..core import display
 from ..core.catalogue import SAMPLE_CRS
 from ..core.grade_tonnage_chart import chart_cutoffs
@@ -49,10 +49,10 @@ from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs
 from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
 from ..survey_store import SurveyStore, SurveyStoreError, find_layer, find_pending
-from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaKey, AreaRow, AreasModel
+from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaRow, AreasModel
 from .areas_table import AreasTable
 from .cutoff_legend import mark_cutoff
-from .estimate_task import EstimateJob, EstimateTask
+from .estimate_task import EstimateTask
 from .inputs_panel import InputsPanel, InputsState
 from .map_tool import SurveyAreaTool
 from .result_panel import ResultPanel
@@ -70,13 +70,6 @@ SKETCH_KEY: AreaKey = ("sketch", 0)
 SKETCH_TITLE = "Survey area being drawn"
 #: The task slots: the whole table at the current inputs, the selected area's curve, the sketch.
 TABLE, CURVE, LIVE = "table", "curve", "live"
-
-
-def _feature_name(layer: QgsVectorLayer, feature) -> str:
-    index = layer.fields().lookupField("name")
-    if index >= 0 and feature[index]:
-        return str(feature[index])
-    return f"{layer.name()} #{feature.id()}"
 
 
 def _is_polygon_layer(layer) -> bool:
@@ -372,12 +365,7 @@ class ExplorerDock(QgsDockWidget):
 
     # Rows ---------------------------------------------------------------------------------------------------
     def _rows_of(self, layer: QgsVectorLayer, kind: str, fids=None) -> list[AreaRow]:
-        request = QgsFeatureRequest()
-        if fids is not None:
-            request.setFilterFids(list(fids))
-        return [AreaRow((layer.id(), f.id()), _feature_name(layer, f), kind, QgsGeometry(f.geometry()),
-                        layer.crs())
-                for f in layer.getFeatures(request) if f.hasGeometry()]
+        return [AreaRow(area) for area in areas_from_layer(layer, fids, default_kind=kind, kind_field=None)]
 
     def _sync_layers(self) -> list[AreaRow]:
         """Zones and survey areas of the project in the table; returns the rows that were not there yet."""
@@ -428,14 +416,14 @@ class ExplorerDock(QgsDockWidget):
         inputs = inputs or self.current_inputs()
         if inputs is None or not rows:
             return None
-        jobs = [EstimateJob.copy_of(row.key, row.geometry, row.crs, persist) for row in rows]
-        return self.slots.start(EstimateTask(description, jobs, inputs, self._estimates_done), slot)
+        task = EstimateTask(description, [row.area for row in rows], inputs, self._estimates_done, persist=persist)
+        return self.slots.start(task, slot)
 
     def cancel_estimates(self) -> None:
         """The Cancel button: stop every running estimate; figures of other inputs stay, marked stale."""
         self.recompute_timer.stop()
         for task in self.slots.cancel_all():
-            if any(job.persist for job in task.jobs):
+            if task.persist:
                 self._push("Estimate cancelled: the survey area is saved without figures.", Qgis.MessageLevel.Info)
         self._show_selected()
 
@@ -449,11 +437,11 @@ class ExplorerDock(QgsDockWidget):
         if not ok:
             return
         outcome = task.outcome
-        for job in task.jobs:
-            result = outcome.results.get(job.key)
-            if job.persist and result is not None:
+        for area in task.areas if task.persist else ():
+            result = outcome.results.get(area.key)
+            if result is not None:
                 try:
-                    self.store.write_result(job.key, result)
+                    self.store.write_result(area.key, result)
                 except SurveyStoreError as error:
                     self._push(str(error), Qgis.MessageLevel.Critical)
         current = self.current_inputs()
@@ -530,17 +518,16 @@ class ExplorerDock(QgsDockWidget):
         if row is None:
             return
         cutoffs = chart_cutoffs(inputs.params.grade_unit, inputs.params.cutoff)
-        job = EstimateJob.copy_of(key, row.geometry, row.crs)
         try:
             target = self.target_inputs.options()
         except TonnageInputError as error:
             target = None
             self.result.target.show_message(str(error))
-        self.slots.start(EstimateTask(f"Rare Earth: grade-tonnage curve of {row.name}", [job], inputs,
+        self.slots.start(EstimateTask(f"Rare Earth: grade-tonnage curve of {row.name}", [row.area], inputs,
                                       self._curve_done, cutoffs, target), CURVE)
 
     def _curve_done(self, task: EstimateTask, ok: bool) -> None:
-        key = task.jobs[0].key
+        key = task.areas[0].key
         if not ok or key != self.selected:
             return
         if key in task.outcome.errors:
@@ -582,9 +569,9 @@ class ExplorerDock(QgsDockWidget):
         inputs = self.current_inputs()
         if inputs is None:
             return
-        job = EstimateJob.copy_of(SKETCH_KEY, geometry, self._canvas_crs())
+        sketch = sketch_area(SKETCH_KEY, SKETCH_TITLE, geometry, self._canvas_crs())
         # One live estimate at a time, the newest: the one before is cancelled and never shown.
-        self.slots.start(EstimateTask("Rare Earth: live estimate", [job], inputs, self._live_done), LIVE,
+        self.slots.start(EstimateTask("Rare Earth: live estimate", [sketch], inputs, self._live_done), LIVE,
                          counted=False)
 
     def _live_done(self, task: EstimateTask, ok: bool) -> None:

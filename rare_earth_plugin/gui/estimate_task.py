@@ -10,28 +10,14 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsTask
+from qgis.core import QgsTask
 
 from .. import log
+from ..areas import Area, AreaKey
 from ..core.exploration_target import ExplorationTarget
 from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult, reusing_open_rasters
 from ..estimation import EstimateInputs, curve_for_geometry, estimate_geometry, target_for_geometry
 from ..report.target_options import TargetOptions
-from .areas_model import AreaKey
-
-
-@dataclass(eq=False)
-class EstimateJob:
-    key: AreaKey
-    geometry: QgsGeometry
-    crs: QgsCoordinateReferenceSystem
-    #: Write the result back to the survey GeoPackage when done.
-    persist: bool = False
-
-    @classmethod
-    def copy_of(cls, key: AreaKey, geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem,
-                persist: bool = False) -> EstimateJob:
-        return cls(key, QgsGeometry(geometry), QgsCoordinateReferenceSystem(crs), persist)
 
 
 @dataclass
@@ -43,13 +29,18 @@ class EstimateOutcome:
 
 
 class EstimateTask(QgsTask):
-    """One estimate per job at ``inputs``; with ``cutoffs``, a grade-tonnage curve per job instead."""
+    """One estimate per area at ``inputs``; with ``cutoffs``, a grade-tonnage curve per area instead.
 
-    def __init__(self, description: str, jobs: Sequence[EstimateJob], inputs: EstimateInputs,
+    ``areas`` are copied (the task never shares a geometry with the main thread); ``persist``: the results
+    go back to the survey GeoPackage when done."""
+
+    def __init__(self, description: str, areas: Sequence[Area], inputs: EstimateInputs,
                  on_done: Callable[[EstimateTask, bool], None] | None,
-                 cutoffs: Sequence[float] | None = None, target: TargetOptions | None = None) -> None:
+                 cutoffs: Sequence[float] | None = None, target: TargetOptions | None = None,
+                 persist: bool = False) -> None:
         super().__init__(description, QgsTask.CanCancel)
-        self.jobs = list(jobs)
+        self.areas = [area.copy() for area in areas]
+        self.persist = persist
         self.inputs = inputs
         self.cutoffs = None if cutoffs is None else list(cutoffs)
         self.target = target  # with a curve: the exploration target of each job too
@@ -61,7 +52,7 @@ class EstimateTask(QgsTask):
             return self._run_jobs()
 
     def _run_jobs(self) -> bool:
-        for number, job in enumerate(self.jobs):
+        for number, job in enumerate(self.areas):
             if self.isCanceled():
                 return False
             try:
@@ -80,10 +71,10 @@ class EstimateTask(QgsTask):
             except Exception as error:  # an engine bug must not kill QGIS; details go to the log
                 self.outcome.errors[job.key] = f"Unexpected error: {error}"
                 log.logger.error("Estimate of %s failed:\n%s", job.key, traceback.format_exc())
-            self.setProgress(100.0 * (number + 1) / len(self.jobs))
+            self.setProgress(100.0 * (number + 1) / len(self.areas))
         return not self.isCanceled()
 
-    def _target(self, job: EstimateJob) -> None:
+    def _target(self, job: Area) -> None:
         options = self.target
         try:
             self.outcome.targets[job.key] = target_for_geometry(job.geometry, job.crs, self.inputs, options.ranges,

@@ -34,11 +34,12 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import log
+from ..areas import Area, areas_from_layer
 from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import UNIT_LABELS
 from ..estimation import EstimateInputs, raster_path
 from ..layers import ROLE_GRADE, ROLE_REGION, ROLE_THICKNESS, layer_by_role, raster_layer_filter
-from ..report.area_results import ReportArea, areas_from_layer, estimate_areas
+from ..report.area_results import estimate_areas
 from ..report.errors import ReportError
 from ..report.export import ReportTargets, write_report
 from ..report.layout_builder import ReportLayers
@@ -159,7 +160,7 @@ class ExportReportDialog(QDialog):
                 child.setCheckState(0, Qt.CheckState.Checked)
             parent.setExpanded(True)
 
-    def selected(self) -> tuple[list[QgsVectorLayer], list[ReportArea]]:
+    def selected(self) -> tuple[list[QgsVectorLayer], list[Area]]:
         layers, areas = [], []
         for index in range(self.tree.topLevelItemCount()):
             parent = self.tree.topLevelItem(index)

@@ -23,10 +23,11 @@ from qgis.core import (
     QgsSingleSymbolRenderer,
 )
 
+from ..areas import areas_from_layer
 from ..core.tonnage import TonnageInputError
 from ..estimation import crs_for_engine
 from ..layers import ROLE_REGION, layer_by_role
-from ..report.area_results import areas_from_layer, estimate_areas
+from ..report.area_results import estimate_areas
 from ..report.errors import ReportError
 from ..report.export import ReportTargets, write_report
 from ..report.layout_builder import ReportLayers

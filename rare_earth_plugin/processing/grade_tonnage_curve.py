@@ -20,6 +20,7 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
+from ..areas import feature_name
 from ..core.units import PERCENT
 from ..qgis_compat import new_field
 from .raster_inputs import (
@@ -30,7 +31,7 @@ from .raster_inputs import (
     cutoffs_parameter,
     parse_cutoffs,
 )
-from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, feature_name, finite_or_null
+from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, finite_or_null
 
 CURVE_FIELDS = (
     ("feature_id", "int64"),
@@ -61,8 +62,9 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
 
     def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
         return (
-            "<p>A table without geometry: for every input polygon (feature_id; name from its 'name' field, "
-            "else the feature id) and every cut-off grade in CUTOFFS (sorted, in the grade unit), the ore "
+            "<p>A table without geometry: for every input polygon (feature_id; name from its name, Name or NAME "
+            "field, else zone or title, else 'layer #feature id') and every cut-off grade in CUTOFFS (sorted, "
+            "in the grade unit), the ore "
             "tonnes at or above the cut-off (ore_t), their tonnage-weighted mean grade (grade_mean, empty "
             "when there is no ore) and contained oxide and metal (treo_t, tree_t, tonnes). Ore tonnes never "
             "grow as the cut-off rises.</p>"
@@ -108,6 +110,6 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
                     result = results[index]
                     values = [finite_or_null(v) for v in (result.ore_tonnes, result.mean_grade,
                                                           result.treo_tonnes, result.tree_tonnes)]
-                row.setAttributes([feature.id(), feature_name(feature), cutoff, *values])
+                row.setAttributes([feature.id(), feature_name(feature, source.sourceName()), cutoff, *values])
                 self.write(sink, row, parameters)
         return {OUTPUT: dest_id}

@@ -29,6 +29,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QIcon
 
+from ..areas import given_name
 from ..core.tonnage import TonnageInputError, TonnageResult
 from ..estimation import EstimateInputs, crs_for_engine, curves_for_geometries
 from ..paths import resource
@@ -36,26 +37,15 @@ from .raster_inputs import check_depth_window, check_thickness_choice, inputs_fr
 
 INPUT = "INPUT"
 OUTPUT = "OUTPUT"
-NAME_FIELD = "name"
-
-
 
 def plugin_icon() -> QIcon:
     return QIcon(str(resource("icons", "rare_earth.svg")))
 
 
-def feature_name(feature: QgsFeature) -> str:
-    """The feature's ``name`` attribute when it has a non-empty one, else its id as text."""
-    index = feature.fields().lookupField(NAME_FIELD)
-    value = feature.attribute(index) if index >= 0 else None
-    if value is None or str(value) in ("", "NULL"):
-        return str(feature.id())
-    return str(value)
-
-
 def feature_label(feature: QgsFeature) -> str:
-    name = feature_name(feature)
-    return f"feature {feature.id()}" if name == str(feature.id()) else f"feature {feature.id()} ({name})"
+    """How messages name a feature: its id, with its name (``areas.given_name``) when it has one."""
+    name = given_name(feature)
+    return f"feature {feature.id()} ({name})" if name else f"feature {feature.id()}"
 
 
 def finite_or_null(value: float) -> float | None:
