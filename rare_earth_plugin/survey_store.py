@@ -37,10 +37,11 @@ from qgis.core import (
 
 from . import log, survey_gpkg
 from .core.catalogue import SAMPLE_CRS
+from .core.result_fields import RESULT_ATTRIBUTES, RESULT_SCHEMA, result_values
 from .core.tonnage import TonnageResult
 from .estimation import EstimateInputs
 from .layers import ROLE_PROPERTY
-from .qgis_compat import new_field
+from .qgis_compat import new_fields
 from .settings import Settings
 from .survey_gpkg import GpkgWriteError, NewRow
 
@@ -61,11 +62,8 @@ _FIELDS = (
     ("grade_file", "string"), ("grade_band", "int"), ("grade_unit", "string"),
     ("cutoff", "double"), ("density", "double"), ("density_file", "string"),
     ("thickness_m", "double"), ("thickness_file", "string"),
-    ("area_m2", "double"), ("ore_t", "double"), ("grade_mean", "double"),
-    ("treo_t", "double"), ("tree_t", "double"), ("coverage", "double"),
+    *RESULT_SCHEMA,
 )
-_RESULT_FIELDS = {"area_m2": "polygon_area_m2", "ore_t": "ore_tonnes", "grade_mean": "mean_grade",
-                  "treo_t": "treo_tonnes", "tree_t": "tree_tonnes", "coverage": "data_coverage"}
 
 
 class SurveyStoreError(RuntimeError):
@@ -82,10 +80,7 @@ class StoredArea:
 
 
 def survey_fields() -> QgsFields:
-    fields = QgsFields()
-    for name, kind in _FIELDS:
-        fields.append(new_field(name, kind))
-    return fields
+    return new_fields(_FIELDS)
 
 
 def _by_role(project: QgsProject, role: str) -> QgsVectorLayer | None:
@@ -121,11 +116,6 @@ def _inside(path: Path, folder: Path) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _number(value: float | None):
-    """NULL for NaN, so an area without ore stores no mean grade rather than a fake number."""
-    return None if value is None or value != value else float(value)
 
 
 def _wkb(geometry: QgsGeometry) -> bytes:
@@ -512,7 +502,7 @@ class SurveyStore:
         return StoredArea(layer, fid)
 
     def write_result(self, key: tuple[str, int], result: TonnageResult) -> None:
-        self._change(key, {name: _number(getattr(result, attr)) for name, attr in _RESULT_FIELDS.items()})
+        self._change(key, dict(zip(RESULT_ATTRIBUTES, result_values(result))))
 
     def rename(self, key: tuple[str, int], name: str) -> None:
         self._change(key, {"name": name})

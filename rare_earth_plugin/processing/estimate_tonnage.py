@@ -6,7 +6,6 @@ from typing import Any
 
 from qgis.core import (
     QgsFeature,
-    QgsFields,
     QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
@@ -15,33 +14,10 @@ from qgis.core import (
     QgsProcessingUtils,
 )
 
-from ..core.tonnage import TonnageResult
-from ..qgis_compat import new_field
+from ..core.result_fields import RESULT_SCHEMA, result_values
+from ..qgis_compat import new_fields
 from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
-from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, finite_or_null
-
-#: Output field -> the TonnageResult attribute it holds.
-RESULT_FIELDS = {
-    "area_m2": "polygon_area_m2",
-    "ore_t": "ore_tonnes",
-    "grade_mean": "mean_grade",
-    "treo_t": "treo_tonnes",
-    "tree_t": "tree_tonnes",
-    "coverage": "data_coverage",
-}
-
-
-def result_fields() -> QgsFields:
-    fields = QgsFields()
-    for name in RESULT_FIELDS:
-        fields.append(new_field(name, "double"))
-    return fields
-
-
-def result_values(result: TonnageResult | None) -> list[float | None]:
-    if result is None:
-        return [None] * len(RESULT_FIELDS)
-    return [finite_or_null(getattr(result, attribute)) for attribute in RESULT_FIELDS.values()]
+from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm
 
 
 class EstimateTonnageAlgorithm(TonnageAlgorithm):
@@ -72,7 +48,7 @@ class EstimateTonnageAlgorithm(TonnageAlgorithm):
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
-        fields = QgsProcessingUtils.combineFields(source.fields(), result_fields())
+        fields = QgsProcessingUtils.combineFields(source.fields(), new_fields(RESULT_SCHEMA))
         sink, dest_id = self.output_sink(parameters, context, fields, source.wkbType(), crs)
         for feature, results in self.curves(source, crs, (self.inputs.params.cutoff,), feedback):
             out = QgsFeature(fields)

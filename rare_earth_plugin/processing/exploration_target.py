@@ -7,7 +7,6 @@ from typing import Any
 
 from qgis.core import (
     QgsFeature,
-    QgsFields,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -21,7 +20,7 @@ from qgis.core import (
 )
 
 from ..core.exploration_target import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS
-from ..core.target_fields import TARGET_FIELDS, TEXT_FIELDS, target_values, text_values
+from ..core.target_fields import TARGET_SCHEMA, target_values, text_values
 from ..core.target_ranges import (
     DEFAULT_DENSITY,
     DEFAULT_GRADE_FACTOR,
@@ -33,7 +32,7 @@ from ..core.target_ranges import (
 from ..core.target_text import CAUTION, case_statement, percentile_statement
 from ..core.tonnage import TonnageInputError, TonnageParams, _PolygonError, reusing_open_rasters
 from ..estimation import target_for_geometry
-from ..qgis_compat import new_field
+from ..qgis_compat import new_fields
 from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
 from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, feature_label
 
@@ -98,15 +97,6 @@ class RangeChecks:
         return super().checkParameterValues(parameters, context)
 
 
-def target_fields() -> QgsFields:
-    fields = QgsFields()
-    for name in TARGET_FIELDS:
-        fields.append(new_field(name, "double"))
-    for name in TEXT_FIELDS:
-        fields.append(new_field(name, "string"))
-    return fields
-
-
 class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
     def name(self) -> str:
         return "explorationtarget"
@@ -149,7 +139,7 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
-        fields = QgsProcessingUtils.combineFields(source.fields(), target_fields())
+        fields = QgsProcessingUtils.combineFields(source.fields(), new_fields(TARGET_SCHEMA))
         sink, dest_id = self.output_sink(parameters, context, fields, source.wkbType(), crs)
         feedback.pushInfo(f"{self.draws:,} draws, seed {self.seed}; density {self.ranges.density.text()}, "
                           f"thickness factor {self.ranges.thickness_factor.text()}, grade factor "

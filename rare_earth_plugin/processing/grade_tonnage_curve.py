@@ -11,7 +11,6 @@ from typing import Any
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
-    QgsFields,
     QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
@@ -21,8 +20,9 @@ from qgis.core import (
 )
 
 from ..areas import feature_name
+from ..core.result_fields import CURVE_RESULTS, CURVE_SCHEMA, result_values
 from ..core.units import PERCENT
-from ..qgis_compat import new_field
+from ..qgis_compat import new_fields
 from .raster_inputs import (
     CUTOFFS,
     HELP_COMMON,
@@ -31,24 +31,7 @@ from .raster_inputs import (
     cutoffs_parameter,
     parse_cutoffs,
 )
-from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, finite_or_null
-
-CURVE_FIELDS = (
-    ("feature_id", "int64"),
-    ("name", "string"),
-    ("cutoff", "double"),
-    ("ore_t", "double"),
-    ("grade_mean", "double"),
-    ("treo_t", "double"),
-    ("tree_t", "double"),
-)
-
-
-def curve_fields() -> QgsFields:
-    fields = QgsFields()
-    for name, kind in CURVE_FIELDS:
-        fields.append(new_field(name, kind))
-    return fields
+from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm
 
 
 class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
@@ -98,18 +81,14 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
-        fields = curve_fields()
+        fields = new_fields(CURVE_SCHEMA)
         sink, dest_id = self.output_sink(parameters, context, fields, QgsWkbTypes.NoGeometry,
                                          QgsCoordinateReferenceSystem())
         feedback.pushInfo(f"Cut-offs: {', '.join(f'{c:g}' for c in self.cutoffs)}")
         for feature, results in self.curves(source, crs, self.cutoffs, feedback):
             for index, cutoff in enumerate(self.cutoffs):
                 row = QgsFeature(fields)
-                values: list[Any] = [None] * 4
-                if results is not None:
-                    result = results[index]
-                    values = [finite_or_null(v) for v in (result.ore_tonnes, result.mean_grade,
-                                                          result.treo_tonnes, result.tree_tonnes)]
+                values = result_values(results[index] if results is not None else None, CURVE_RESULTS)
                 row.setAttributes([feature.id(), feature_name(feature, source.sourceName()), cutoff, *values])
                 self.write(sink, row, parameters)
         return {OUTPUT: dest_id}

@@ -8,7 +8,6 @@ every feature (a missing raster, a bad band, a layer without CRS) stop the run o
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -48,9 +47,13 @@ def feature_label(feature: QgsFeature) -> str:
     return f"feature {feature.id()} ({name})" if name else f"feature {feature.id()}"
 
 
-def finite_or_null(value: float) -> float | None:
-    """NaN (e.g. the mean grade where there is no ore) becomes NULL, not a number that looks like data."""
-    return value if math.isfinite(value) else None
+def checked_input_crs(crs: QgsCoordinateReferenceSystem) -> QgsCoordinateReferenceSystem:
+    """``crs`` of the ``INPUT`` polygons when the engine understands it, else ``QgsProcessingException``."""
+    try:
+        crs_for_engine(crs)
+    except TonnageInputError as error:
+        raise QgsProcessingException(f"{INPUT}: {error}") from None
+    return crs
 
 
 class TonnageAlgorithm(QgsProcessingAlgorithm):
@@ -89,12 +92,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         source = self.parameterAsSource(parameters, INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
-        crs = source.sourceCrs()
-        try:
-            crs_for_engine(crs)
-        except TonnageInputError as error:
-            raise QgsProcessingException(f"{INPUT}: {error}") from None
-        return source, crs
+        return source, checked_input_crs(source.sourceCrs())
 
     def output_sink(self, parameters: dict[str, Any], context: QgsProcessingContext, fields: QgsFields,
                     wkb_type: QgsWkbTypes.Type, crs: QgsCoordinateReferenceSystem
