@@ -42,7 +42,7 @@ from .core.tonnage import TonnageResult
 from .estimation import EstimateInputs
 from .layers import ROLE_PROPERTY
 from .qgis_compat import new_fields
-from .settings import Settings
+from .settings import NAMESPACE, Settings, read_project_entry, write_project_entry
 from .survey_gpkg import GpkgWriteError, NewRow
 
 LAYER_NAME = "survey_areas"
@@ -52,7 +52,6 @@ GROUP_NAME = "Survey areas"
 PENDING_NAME = "Survey areas (not saved)"
 ROLE_SURVEY = "survey_areas"
 ROLE_PENDING = "survey_areas_unsaved"
-PROJECT_SCOPE = "rare_earth"
 PROJECT_KEY = "survey/gpkg_path"
 DEFAULT_NAME = "Survey area"
 UNSAVED_FOLDER = ("rare_earth", "unsaved_projects")
@@ -151,7 +150,7 @@ def _set_entry(document, value: str) -> None:
     if properties.isNull():
         return
     element = properties
-    for tag in (PROJECT_SCOPE, *PROJECT_KEY.split("/")):
+    for tag in (NAMESPACE, *PROJECT_KEY.split("/")):
         element = _child(element, tag)
     element.setAttribute("type", "QString")
     _set_text(element, value)
@@ -209,7 +208,7 @@ class SurveyStore:
             layer.setDataSource(f"{target}|layername={LAYER_NAME}", layer.name(), "ogr")
             _set_layer_source(document, layer.id(), f"{self.project.writePath(str(target))}|layername={LAYER_NAME}")
         self._remember(target)
-        _set_entry(document, self.project.readEntry(PROJECT_SCOPE, PROJECT_KEY, "")[0])
+        _set_entry(document, read_project_entry(self.project, PROJECT_KEY)[0])
         self._moved_from = current
         log.logger.info("Survey areas moved beside the project: %s", target)
         return target
@@ -227,7 +226,7 @@ class SurveyStore:
 
     def configured_path(self) -> Path | None:
         """The project's entry if it is allowed: a .gpkg inside the project's folder or one the user chose."""
-        stored, ok = self.project.readEntry(PROJECT_SCOPE, PROJECT_KEY, "")
+        stored, ok = read_project_entry(self.project, PROJECT_KEY)
         if not ok or not stored:
             return None
         path = Path(stored).expanduser()
@@ -291,7 +290,7 @@ class SurveyStore:
     def _remember(self, path: Path) -> None:
         folder = self._project_folder()
         text = os.path.relpath(path, folder) if folder is not None and _inside(path, folder) else str(path)
-        self.project.writeEntry(PROJECT_SCOPE, PROJECT_KEY, text)
+        write_project_entry(self.project, PROJECT_KEY, text)
 
     def _group(self):
         root = self.project.layerTreeRoot()

@@ -48,6 +48,7 @@ from ..core.grade_tonnage_chart import chart_cutoffs
 from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs
 from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
+from ..settings import Settings
 from ..survey_store import SurveyStore, SurveyStoreError, find_layer, find_pending
 from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaRow, AreasModel
 from .areas_table import AreasTable
@@ -61,7 +62,6 @@ from .task_slots import TaskSlots
 
 OBJECT_NAME = "RareEarthExplorerDock"
 TITLE = "Rare Earth Explorer"
-MESSAGE_TITLE = "Rare Earth"
 DEBOUNCE_MS = 300
 RETRY_MS = 30_000
 #: How much wider than the area the map shows when an area is chosen: enough to see its neighbours.
@@ -190,8 +190,9 @@ class ExplorerDock(QgsDockWidget):
 
     def _build_layout(self) -> None:
         inputs_box = QgsCollapsibleGroupBox("Inputs")  # folds away once set, leaving room for the chart
-        inputs_box.setSettingGroup("rare_earth_inputs")
-        inputs_box.setSaveCollapsedState(True)
+        inputs_box.setSaveCollapsedState(False)  # kept in the plugin's settings instead
+        inputs_box.setCollapsed(Settings.inputs_collapsed.get())
+        inputs_box.collapsedStateChanged.connect(Settings.inputs_collapsed.set)
         inputs_layout = QVBoxLayout(inputs_box)
         inputs_layout.addWidget(self.inputs)
         inputs_layout.addWidget(self.target_inputs)
@@ -285,10 +286,8 @@ class ExplorerDock(QgsDockWidget):
         return self.slots.busy() or self.recompute_timer.isActive() or self.live_timer.isActive()
 
     # Messages -----------------------------------------------------------------------------------------------
-    def _push(self, text: str, level=Qgis.MessageLevel.Warning, duration: int = 8) -> None:
-        self.iface.messageBar().pushMessage(MESSAGE_TITLE, text, level, duration)
-        serious = level in (Qgis.MessageLevel.Warning, Qgis.MessageLevel.Critical)
-        (log.logger.warning if serious else log.logger.info)(text)
+    def _push(self, text: str, level=Qgis.MessageLevel.Warning) -> None:
+        log.notify(self.iface.messageBar(), text, level)
 
     def current_inputs(self, report: bool = False) -> EstimateInputs | None:
         try:
@@ -612,7 +611,7 @@ class ExplorerDock(QgsDockWidget):
         try:
             stored = self.store.add(self.store.next_name(), geometry, self._canvas_crs(), inputs, storage_crs)
         except SurveyStoreError as error:
-            self._push(str(error), Qgis.MessageLevel.Critical, 0)
+            self._push(str(error), Qgis.MessageLevel.Critical)
             return None
         layer, fid = stored.layer, stored.fid
         if stored.unsaved_reason:
@@ -658,7 +657,7 @@ class ExplorerDock(QgsDockWidget):
         try:
             self.store.rename(key, name)
         except SurveyStoreError as error:
-            self._push(str(error), Qgis.MessageLevel.Critical, 0)
+            self._push(str(error), Qgis.MessageLevel.Critical)
             return
         self.model.set_name(key, name)
         if key == self.selected:
@@ -683,7 +682,7 @@ class ExplorerDock(QgsDockWidget):
             try:
                 self.store.delete(key)
             except SurveyStoreError as error:
-                self._push(str(error), Qgis.MessageLevel.Critical, 0)
+                self._push(str(error), Qgis.MessageLevel.Critical)
                 return
         blocked = self.table.blockSignals(True)  # the next row becomes current: no zoom to it
         try:
@@ -709,13 +708,13 @@ class ExplorerDock(QgsDockWidget):
 
     def _warn_unsaved(self, text: str) -> None:
         """Message bar with Retry and Save elsewhere, and the log: the area is safe in the session."""
-        item = self.iface.messageBar().createMessage(MESSAGE_TITLE, text)
+        item = self.iface.messageBar().createMessage(log.MESSAGE_TITLE, text)
         for label, slot in (("Retry", self.retry_saving), ("Save elsewhere…", self.choose_survey_file)):
             button = QPushButton(label)
             button.clicked.connect(slot)
             item.layout().addWidget(button)
-        self.iface.messageBar().pushWidget(item, Qgis.MessageLevel.Warning, 0)
-        log.logger.warning(text)
+        self.iface.messageBar().pushWidget(item, Qgis.MessageLevel.Warning, 0)  # stays: it has buttons to use
+        log.log_at(Qgis.MessageLevel.Warning, text)
         if self.store.pending_count():
             self.retry_timer.start()
 
@@ -753,7 +752,7 @@ class ExplorerDock(QgsDockWidget):
             try:
                 self.store.layer()
             except SurveyStoreError as error:
-                self._push(str(error), Qgis.MessageLevel.Critical, 0)
+                self._push(str(error), Qgis.MessageLevel.Critical)
         self._show_survey_path()
         if self.store.pending_count() and find_layer(self.project) is not None:
             self.retry_saving()

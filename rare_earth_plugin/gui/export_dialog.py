@@ -230,7 +230,7 @@ class ExportReportDialog(QDialog):
                 QMessageBox.warning(self, "Export report", str(problem))
                 return
             if self.message_bar is not None:
-                self.message_bar.pushMessage("Rare Earth", f"Report written: {paths[0]}", Qgis.MessageLevel.Success, 10)
+                log.notify(self.message_bar, f"Report written: {paths[0]}", Qgis.MessageLevel.Success)
             self.accept()
 
         self.task = QgsTask.fromFunction("Rare Earth report", run, on_finished=finished)

@@ -93,7 +93,7 @@ def test_statement_items_are_remembered(report):
     options = options_from_settings()
     assert options.competent_person == "A. Geologist, MAusIMM" and options.reporting_code == "KAZRC"
     assert options.timeframe == "2027 field season"
-    Settings.competent_person.reset()
+    Settings.competent_person.set("")
     assert "not named" in TargetOptions().statement_lines()[-1]
 
 
