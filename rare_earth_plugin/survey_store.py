@@ -200,8 +200,8 @@ class SurveyStore:
         try:
             survey_gpkg.copy(current, target)
         except GpkgWriteError as error:
-            log.logger.warning("The survey areas stay in %s: they cannot be copied beside the project (%s)",
-                               current, error)
+            log.logger.exception("The survey areas stay in %s: they cannot be copied beside the project (%s)",
+                                 current, error)
             return None
         layer = find_layer(self.project)
         if layer is not None:

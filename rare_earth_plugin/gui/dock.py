@@ -725,7 +725,7 @@ class ExplorerDock(QgsDockWidget):
             saved = self.store.save_pending()
         except SurveyStoreError as error:
             if quiet:
-                log.logger.info("Unsaved survey areas still not saved: %s", error)
+                log.logger.info("Unsaved survey areas still not saved: %s", error, exc_info=True)
             else:
                 self._warn_unsaved(f"{error}. The areas stay in this session.")
             self._show_survey_path()

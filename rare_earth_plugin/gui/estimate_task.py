@@ -6,7 +6,6 @@ layer. Results go back through ``on_done`` in ``finished()``, which QGIS calls i
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -70,7 +69,7 @@ class EstimateTask(QgsTask):
                 self.outcome.errors[job.key] = str(error)
             except Exception as error:  # an engine bug must not kill QGIS; details go to the log
                 self.outcome.errors[job.key] = f"Unexpected error: {error}"
-                log.logger.error("Estimate of %s failed:\n%s", job.key, traceback.format_exc())
+                log.logger.exception("Estimate of %s failed", job.key)
             self.setProgress(100.0 * (number + 1) / len(self.areas))
         return not self.isCanceled()
 

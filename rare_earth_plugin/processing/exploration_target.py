@@ -30,7 +30,7 @@ from ..core.target_ranges import (
     default_density,
 )
 from ..core.target_text import CAUTION, case_statement, percentile_statement
-from ..core.tonnage import TonnageInputError, TonnageParams, _PolygonError, reusing_open_rasters
+from ..core.tonnage import PolygonInputError, TonnageInputError, TonnageParams, reusing_open_rasters
 from ..estimation import target_for_geometry
 from ..qgis_compat import new_fields
 from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
@@ -170,4 +170,4 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
 def _about_the_polygon(error: TonnageInputError) -> bool:
     """Whether an engine error concerns one feature's geometry (then the others go on) rather than the
     rasters or parameters (then the run stops)."""
-    return isinstance(error, _PolygonError) or str(error).startswith("the area")
+    return isinstance(error, PolygonInputError) or str(error).startswith("the area")
