@@ -157,15 +157,7 @@ class ExplorerDock(QgsDockWidget):
         self.retry_timer.setInterval(RETRY_MS)
         self.retry_timer.timeout.connect(lambda: self.retry_saving(quiet=True))
         self._connect()
-        self._restoring = True
-        try:
-            self.inputs.apply_state(InputsState.read_project(self.project) or InputsState.from_settings())
-        finally:
-            self._restoring = False
-        self.model.set_unit(self.inputs.unit())
-        self.model.set_inputs(self.current_inputs())
-        self._sync_layers()
-        self._show_survey_path()
+        self._restore_inputs()
         self._set_busy(False)
         if self.model.rows():  # a reloaded plugin finds the zones: their figures follow at once
             self.recompute_timer.start()
@@ -327,7 +319,8 @@ class ExplorerDock(QgsDockWidget):
         self._sync_layers()
         self.inputs.use_sample(sample.grade, sample.thickness)
 
-    def _project_read(self, *_args) -> None:
+    def _restore_inputs(self) -> None:
+        """The project's inputs (else the user's settings) without treating them as a change, and the areas."""
         self._restoring = True
         try:
             self.inputs.apply_state(InputsState.read_project(self.project) or InputsState.from_settings())
@@ -337,6 +330,9 @@ class ExplorerDock(QgsDockWidget):
         self.model.set_inputs(self.current_inputs())
         self._sync_layers()
         self._show_survey_path()
+
+    def _project_read(self, *_args) -> None:
+        self._restore_inputs()
         if self.store.refused:
             self._push(f"This project names '{self.store.refused}' for its survey areas, outside its folder: "
                        f"new areas go to {self.store.path()} (Change… to choose a file).", Qgis.MessageLevel.Info)

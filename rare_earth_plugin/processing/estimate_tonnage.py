@@ -6,44 +6,29 @@ from typing import Any
 
 from qgis.core import (
     QgsFeature,
-    QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
-    QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFeatureSource,
     QgsProcessingUtils,
 )
 
 from ..core.result_fields import RESULT_SCHEMA, result_values
 from ..qgis_compat import new_fields
-from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
-from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm
+from .tonnage_algorithm import OUTPUT, TonnageAlgorithm
 
 
 class EstimateTonnageAlgorithm(TonnageAlgorithm):
-    def name(self) -> str:
-        return "estimatetonnage"
-
-    def displayName(self) -> str:  # noqa: N802 - QGIS API name
-        return "Estimate tonnage in polygons"
-
-    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
-        return (
-            "<p>For every polygon of the input layer: polygon area (area_m2, m²), ore tonnes at or above the "
-            "cut-off (ore_t), tonnage-weighted mean grade of that ore (grade_mean, in the grade unit; empty "
-            "when there is no ore), contained oxide and metal (treo_t, tree_t, tonnes) and the fraction of "
-            "the polygon with data (coverage, 0-1). The input fields are kept; a result name the input "
-            "already uses gets a suffix (ore_t_2).</p>"
-            "<p>A polygon that cannot be estimated (empty or not a polygon) is reported and written with "
-            "empty results.</p>" + HELP_COMMON
-        )
-
-    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
-        add_raster_parameters(self, cutoff_parameter())
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            OUTPUT, "Tonnage", QgsProcessing.TypeVectorPolygon))
+    NAME = "estimatetonnage"
+    DISPLAY_NAME = "Estimate tonnage in polygons"
+    HELP = (
+        "<p>For every polygon of the input layer: polygon area (area_m2, m²), ore tonnes at or above the "
+        "cut-off (ore_t), tonnage-weighted mean grade of that ore (grade_mean, in the grade unit; empty "
+        "when there is no ore), contained oxide and metal (treo_t, tree_t, tonnes) and the fraction of "
+        "the polygon with data (coverage, 0-1). The input fields are kept; a result name the input "
+        "already uses gets a suffix (ore_t_2).</p>"
+        "<p>A polygon that cannot be estimated (empty or not a polygon) is reported and written with "
+        "empty results.</p>"
+    )
+    OUTPUT_LABEL = "Tonnage"
 
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:

@@ -7,13 +7,10 @@ from typing import Any
 
 from qgis.core import (
     QgsFeature,
-    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFeatureSource,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsProcessingUtils,
@@ -33,8 +30,7 @@ from ..core.target_text import CAUTION, case_statement, percentile_statement
 from ..core.tonnage import PolygonInputError, TonnageInputError, TonnageParams, reusing_open_rasters
 from ..estimation import target_for_geometry
 from ..qgis_compat import new_fields
-from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
-from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, feature_label
+from .tonnage_algorithm import OUTPUT, TonnageAlgorithm, feature_label
 
 DENSITY_RANGE = "DENSITY_RANGE"
 THICKNESS_FACTOR_RANGE = "THICKNESS_FACTOR_RANGE"
@@ -98,37 +94,28 @@ class RangeChecks:
 
 
 class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
-    def name(self) -> str:
-        return "explorationtarget"
+    NAME = "explorationtarget"
+    DISPLAY_NAME = "Exploration target (ranges, P90/P50/P10)"
+    HELP = (
+        "<p>An <b>Exploration Target</b> for every polygon (JORC 2012 Clause 17, CRIRSCO template, "
+        "KAZRC): quoted as ranges, never one number. Bulk density, a thickness factor and a grade factor "
+        "are triangular distributions given as <i>low,likely,high</i> (empty: our defaults "
+        f"{DEFAULT_DENSITY.csv()} t/m³ – or ±0.1 t/m³ around another constant density –, "
+        f"{DEFAULT_THICKNESS_FACTOR.csv()} and {DEFAULT_GRADE_FACTOR.csv()}). With a density raster "
+        "the density range scales each cell by value / likely. The grade factor moves every grade "
+        "before the fixed cut-off, so tonnes above the cut-off change non-linearly.</p>"
+        "<p>Fields: ore_t_low/base/high, grade_low/base/high, treo_t_low/base/high (every input at its "
+        "low / likely / high value) and ore_t_p90/p50/p10, grade_p90/p50/p10, treo_t_p90/p50/p10 from a "
+        "seeded Monte Carlo (DRAWS draws, inputs independent; the same SEED gives the same figures). "
+        "<b>P90 is the value exceeded with 90 % probability</b>, P10 the value exceeded with 10 %; each "
+        "figure's percentiles are taken separately. Tonnes in t, grades in the grade unit (grade_unit); "
+        "target_basis states the inputs.</p>"
+        f"<p>{CAUTION}</p>"
+    )
+    OUTPUT_LABEL = "Exploration targets"
 
-    def displayName(self) -> str:  # noqa: N802 - QGIS API name
-        return "Exploration target (ranges, P90/P50/P10)"
-
-    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
-        return (
-            "<p>An <b>Exploration Target</b> for every polygon (JORC 2012 Clause 17, CRIRSCO template, "
-            "KAZRC): quoted as ranges, never one number. Bulk density, a thickness factor and a grade factor "
-            "are triangular distributions given as <i>low,likely,high</i> (empty: our defaults "
-            f"{DEFAULT_DENSITY.csv()} t/m³ – or ±0.1 t/m³ around another constant density –, "
-            f"{DEFAULT_THICKNESS_FACTOR.csv()} and {DEFAULT_GRADE_FACTOR.csv()}). With a density raster "
-            "the density range scales each cell by value / likely. The grade factor moves every grade "
-            "before the fixed cut-off, so tonnes above the cut-off change non-linearly.</p>"
-            "<p>Fields: ore_t_low/base/high, grade_low/base/high, treo_t_low/base/high (every input at its "
-            "low / likely / high value) and ore_t_p90/p50/p10, grade_p90/p50/p10, treo_t_p90/p50/p10 from a "
-            "seeded Monte Carlo (DRAWS draws, inputs independent; the same SEED gives the same figures). "
-            "<b>P90 is the value exceeded with 90 % probability</b>, P10 the value exceeded with 10 %; each "
-            "figure's percentiles are taken separately. Tonnes in t, grades in the grade unit (grade_unit); "
-            "target_basis states the inputs.</p>"
-            f"<p>{CAUTION}</p>" + HELP_COMMON
-        )
-
-    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
-        add_raster_parameters(self, cutoff_parameter())
+    def extra_parameters(self) -> None:
         add_target_parameters(self)
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            OUTPUT, "Exploration targets", QgsProcessing.TypeVectorPolygon))
 
     def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> bool:

@@ -14,8 +14,7 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
-    QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterDefinition,
     QgsWkbTypes,
 )
 
@@ -25,42 +24,33 @@ from ..core.units import PERCENT
 from ..qgis_compat import new_fields
 from .raster_inputs import (
     CUTOFFS,
-    HELP_COMMON,
-    add_raster_parameters,
     cutoffs_from_parameters,
     cutoffs_parameter,
     parse_cutoffs,
 )
-from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm
+from .tonnage_algorithm import OUTPUT, TonnageAlgorithm
 
 
 class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
     cutoffs: tuple[float, ...]
 
-    def name(self) -> str:
-        return "gradetonnagecurve"
+    NAME = "gradetonnagecurve"
+    DISPLAY_NAME = "Grade-tonnage curve for polygons"
+    HELP = (
+        "<p>A table without geometry: for every input polygon (feature_id; name from its name, Name or NAME "
+        "field, else zone or title, else 'layer #feature id') and every cut-off grade in CUTOFFS (sorted, "
+        "in the grade unit), the ore "
+        "tonnes at or above the cut-off (ore_t), their tonnage-weighted mean grade (grade_mean, empty "
+        "when there is no ore) and contained oxide and metal (treo_t, tree_t, tonnes). Ore tonnes never "
+        "grow as the cut-off rises.</p>"
+        "<p>A polygon that cannot be estimated is reported and gets one row per cut-off with empty "
+        "results.</p>"
+    )
+    OUTPUT_LABEL = "Grade-tonnage curve"
+    OUTPUT_TYPE = QgsProcessing.TypeVector
 
-    def displayName(self) -> str:  # noqa: N802 - QGIS API name
-        return "Grade-tonnage curve for polygons"
-
-    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
-        return (
-            "<p>A table without geometry: for every input polygon (feature_id; name from its name, Name or NAME "
-            "field, else zone or title, else 'layer #feature id') and every cut-off grade in CUTOFFS (sorted, "
-            "in the grade unit), the ore "
-            "tonnes at or above the cut-off (ore_t), their tonnage-weighted mean grade (grade_mean, empty "
-            "when there is no ore) and contained oxide and metal (treo_t, tree_t, tonnes). Ore tonnes never "
-            "grow as the cut-off rises.</p>"
-            "<p>A polygon that cannot be estimated is reported and gets one row per cut-off with empty "
-            "results.</p>" + HELP_COMMON
-        )
-
-    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
-        add_raster_parameters(self, cutoffs_parameter())
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            OUTPUT, "Grade-tonnage curve", QgsProcessing.TypeVector))
+    def cutoff_parameter(self) -> QgsProcessingParameterDefinition:
+        return cutoffs_parameter()
 
     def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
                              context: QgsProcessingContext) -> tuple[bool, str]:

@@ -19,11 +19,15 @@ from qgis.core import (
     QgsFeatureSink,
     QgsFields,
     QgsGeometry,
+    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeatureSource,
     QgsProcessingFeedback,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtGui import QIcon
@@ -32,7 +36,14 @@ from ..areas import given_name
 from ..core.tonnage import TonnageInputError, TonnageResult
 from ..estimation import EstimateInputs, crs_for_engine, curves_for_geometries
 from ..paths import resource
-from .raster_inputs import check_depth_window, check_thickness_choice, inputs_from_parameters
+from .raster_inputs import (
+    HELP_COMMON,
+    add_raster_parameters,
+    check_depth_window,
+    check_thickness_choice,
+    cutoff_parameter,
+    inputs_from_parameters,
+)
 
 INPUT = "INPUT"
 OUTPUT = "OUTPUT"
@@ -60,6 +71,34 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
     """Base of the algorithms in the Tonnage group; subclasses set ``inputs`` through ``prepareAlgorithm``."""
 
     inputs: EstimateInputs
+    #: Each algorithm's id, title, help (HTML, the common part follows), and its output's label and type.
+    NAME = ""
+    DISPLAY_NAME = ""
+    HELP = ""
+    OUTPUT_LABEL = ""
+    OUTPUT_TYPE = QgsProcessing.TypeVectorPolygon
+
+    def name(self) -> str:
+        return self.NAME
+
+    def displayName(self) -> str:  # noqa: N802 - QGIS API name
+        return self.DISPLAY_NAME
+
+    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
+        return self.HELP + HELP_COMMON
+
+    def cutoff_parameter(self) -> QgsProcessingParameterDefinition:
+        """The one cut-off (the curve: a list of them)."""
+        return cutoff_parameter()
+
+    def extra_parameters(self) -> None:
+        """Parameters of one algorithm, between the rasters and the output."""
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802 - QGIS API
+        self.addParameter(QgsProcessingParameterFeatureSource(INPUT, "Polygons", [QgsProcessing.TypeVectorPolygon]))
+        add_raster_parameters(self, self.cutoff_parameter())
+        self.extra_parameters()
+        self.addParameter(QgsProcessingParameterFeatureSink(OUTPUT, self.OUTPUT_LABEL, self.OUTPUT_TYPE))
 
     def group(self) -> str:
         return "Tonnage"
