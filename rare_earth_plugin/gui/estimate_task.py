@@ -6,6 +6,7 @@ layer. Results go back through ``on_done`` in ``finished()``, which QGIS calls i
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ from .. import log
 from ..areas import Area, AreaKey
 from ..core.exploration_target import ExplorationTarget
 from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult, reusing_open_rasters
-from ..estimation import EstimateInputs, curve_for_geometry, estimate_geometry, target_for_geometry
+from ..estimation import EstimateInputs, curve_for_geometry, curves_for_areas, target_for_geometry
 from ..report.target_options import TargetOptions
 
 
@@ -47,22 +48,48 @@ class EstimateTask(QgsTask):
         self.outcome = EstimateOutcome()
 
     def run(self) -> bool:
+        if self.cutoffs is None:
+            return self._run_batch()
         with reusing_open_rasters():
-            return self._run_jobs()
+            return self._run_curves()
 
-    def _run_jobs(self) -> bool:
+    def _run_batch(self) -> bool:
+        """Every area at the inputs' cut-off in the engine's batch pass (reads run ahead across areas); the
+        batch is closed when the task is cancelled."""
+        pairs = curves_for_areas(self.areas, self.inputs, (self.inputs.params.cutoff,), cancelled=self.isCanceled)
+        try:
+            with contextlib.closing(pairs):  # a cancel stops the engine's reader now, not when collected
+                for number, (area, results) in enumerate(pairs):
+                    if isinstance(results, TonnageInputError):
+                        self.outcome.errors[area.key] = str(results)
+                    else:
+                        self.outcome.results[area.key] = results[0]
+                    self.setProgress(100.0 * (number + 1) / len(self.areas))
+                    if self.isCanceled():
+                        return False
+        except TonnageCancelled:  # within about a tile's work of the click
+            return False
+        except TonnageInputError as error:  # the rasters or the CRS: every area not done yet
+            self._fail_the_rest(str(error))
+        except Exception as error:
+            log.logger.exception("Estimate of %d areas failed", len(self.areas))
+            self._fail_the_rest(f"Unexpected error: {error}")
+        return not self.isCanceled()
+
+    def _fail_the_rest(self, message: str) -> None:
+        for area in self.areas:
+            if area.key not in self.outcome.results and area.key not in self.outcome.errors:
+                self.outcome.errors[area.key] = message
+
+    def _run_curves(self) -> bool:
         for number, job in enumerate(self.areas):
             if self.isCanceled():
                 return False
             try:
-                if self.cutoffs is None:
-                    self.outcome.results[job.key] = estimate_geometry(job.geometry, job.crs, self.inputs,
-                                                                      cancelled=self.isCanceled)
-                else:
-                    self.outcome.curves[job.key] = curve_for_geometry(job.geometry, job.crs, self.inputs,
-                                                                      self.cutoffs, cancelled=self.isCanceled)
-                    if self.target is not None and not self.isCanceled():
-                        self._target(job)
+                self.outcome.curves[job.key] = curve_for_geometry(job.geometry, job.crs, self.inputs,
+                                                                  self.cutoffs, cancelled=self.isCanceled)
+                if self.target is not None and not self.isCanceled():
+                    self._target(job)
             except TonnageCancelled:  # within about a tile's work of the click
                 return False
             except TonnageInputError as error:

@@ -5,6 +5,7 @@ Every number comes from ``estimation``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -12,9 +13,9 @@ from .. import log
 from ..areas import Area
 from ..core.exploration_target import ExplorationTarget
 from ..core.grade_tonnage_chart import chart_cutoffs
-from ..core.tonnage import PolygonInputError, TonnageCancelled, TonnageResult, reusing_open_rasters
+from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult, reusing_open_rasters
 from ..core.units import standard_cutoffs
-from ..estimation import EstimateInputs, curve_for_geometry, target_for_geometry
+from ..estimation import EstimateInputs, curves_for_areas, target_for_geometry
 from .errors import ReportError
 from .figures import AreaFigures
 from .target_options import TargetOptions
@@ -33,6 +34,22 @@ class AreaResult:
     target: ExplorationTarget | None = None  # the ranges the report headlines (see target_section)
 
 
+def _area_result(area: Area, curve: list[TonnageResult], table: int, inputs: EstimateInputs,
+                 target: TargetOptions | None) -> AreaResult:
+    """The headline (``curve[0]``), the table (the next ``table``) and the chart (the rest) of one area; its
+    target reads the rasters again (the engine offers no batch of targets)."""
+    unit = inputs.params.grade_unit
+    headline, *rest = curve
+    return AreaResult(
+        area=area,
+        figures=AreaFigures.from_result(area.name, area.kind, headline, unit),
+        cutoff_table=tuple(AreaFigures.from_result(area.name, area.kind, result, unit) for result in rest[:table]),
+        chart_curve=tuple(rest[table:]),
+        target=None if target is None else target_for_geometry(
+            area.geometry, area.crs, inputs, target.ranges, target.draws, target.seed),
+    )
+
+
 def estimate_areas(areas: Sequence[Area], inputs: EstimateInputs,
                    progress: Callable[[float], None] | None = None,
                    cancelled: Callable[[], bool] | None = None,
@@ -48,33 +65,22 @@ def estimate_areas(areas: Sequence[Area], inputs: EstimateInputs,
     unit = inputs.params.grade_unit
     table_cuts = standard_cutoffs(unit)
     chart_cuts = chart_cutoffs(unit, inputs.params.cutoff, steps=CHART_STEPS, reach=CHART_REACH)
+    cuts = (inputs.params.cutoff, *table_cuts, *chart_cuts)  # one pass: the headline, the table, the chart
     results = []
-    with reusing_open_rasters():
-        for number, area in enumerate(areas):
-            if cancelled is not None and cancelled():
-                raise ReportError("the report export was cancelled")
-            # One pass gives the headline (at the chosen cut-off), the table and the chart.
-            try:
-                headline, *curve = curve_for_geometry(area.geometry, area.crs, inputs,
-                                                      (inputs.params.cutoff, *table_cuts, *chart_cuts),
-                                                      cancelled=cancelled)
-            except TonnageCancelled:
-                raise ReportError("the report export was cancelled") from None
-            except PolygonInputError as error:
-                message = f"{area.name}: {error}; left out of the report"
-                (skipped or log.logger.warning)(message)
-                continue
-            results.append(AreaResult(
-                area=area,
-                figures=AreaFigures.from_result(area.name, area.kind, headline, unit),
-                cutoff_table=tuple(AreaFigures.from_result(area.name, area.kind, result, unit)
-                                   for result in curve[: len(table_cuts)]),
-                chart_curve=tuple(curve[len(table_cuts):]),
-                target=None if target is None else target_for_geometry(
-                    area.geometry, area.crs, inputs, target.ranges, target.draws, target.seed),
-            ))
-            if progress is not None:
-                progress(100.0 * (number + 1) / len(areas))
+    pairs = curves_for_areas(areas, inputs, cuts, cancelled=cancelled)
+    try:
+        with reusing_open_rasters(), contextlib.closing(pairs):  # the batch stops at a cancel
+            for number, (area, curve) in enumerate(pairs):
+                if cancelled is not None and cancelled():
+                    raise ReportError("the report export was cancelled")
+                if isinstance(curve, TonnageInputError):  # about this area alone (raster problems raise)
+                    (skipped or log.logger.warning)(f"{area.name}: {curve}; left out of the report")
+                    continue
+                results.append(_area_result(area, curve, len(table_cuts), inputs, target))
+                if progress is not None:
+                    progress(100.0 * (number + 1) / len(areas))
+    except TonnageCancelled:
+        raise ReportError("the report export was cancelled") from None
     if not results:
         raise ReportError("areas: none of the chosen areas can be estimated (see the messages)")
     return results

@@ -81,3 +81,40 @@ def test_a_copy_shares_no_geometry_and_a_line_layer_is_refused() -> None:
     lines = QgsVectorLayer(f"LineString?crs={GRID_CRS}", "roads", "memory")
     with pytest.raises(AreaLayerError, match="'roads' does not hold polygons"):
         areas_from_layer(lines)
+
+
+def test_the_batch_of_areas_keeps_order_across_crss_and_closes_when_stopped(make_raster, monkeypatch) -> None:
+    import numpy as np
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    from rare_earth_plugin import estimation
+    from rare_earth_plugin.areas import Area
+    from rare_earth_plugin.core.tonnage import TonnageParams
+
+    grade = make_raster(np.full((10, 10), 0.2))
+    inputs = estimation.EstimateInputs(grade, TonnageParams(thickness=1.0, density=2.0, cutoff=0.1))
+    grid_crs = QgsCoordinateReferenceSystem(GRID_CRS)
+    square = "POLYGON((600000 5540000,600020 5540000,600020 5539980,600000 5539980,600000 5540000))"
+    areas = [Area(f"a{i}", "", QgsGeometry.fromWkt(square), grid_crs, "l", i) for i in range(3)]
+    areas.insert(1, Area("line", "", QgsGeometry.fromWkt("LINESTRING(0 0,1 1)"), grid_crs, "l", 9))
+    batches, closed = [], []
+    real = estimation.grade_tonnage_curves
+
+    def recording(*args, **kwargs):
+        batches.append(args[3] if len(args) > 3 else kwargs.get("polygon_crs"))
+        try:
+            yield from real(*args, **kwargs)
+        finally:
+            closed.append(True)
+
+    monkeypatch.setattr(estimation, "grade_tonnage_curves", recording)
+    pairs = list(estimation.curves_for_areas(areas, inputs, (0.1,)))
+    assert [area.name for area, _ in pairs] == ["a0", "line", "a1", "a2"]
+    assert isinstance(pairs[1][1], estimation.TonnageInputError)
+    assert pairs[0][1][0].ore_tonnes == pytest.approx(400 * 1.0 * 2.0)  # 20 m x 20 m x 1 m x 2 t/m3
+    assert len(batches) == 1 and closed == [True]
+    batches.clear(), closed.clear()
+    stopped = estimation.curves_for_areas(areas, inputs, (0.1,))
+    next(stopped)
+    stopped.close()  # what a cancelled task does
+    assert closed == [True]

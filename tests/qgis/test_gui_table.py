@@ -70,14 +70,14 @@ def test_cancel_keeps_the_earlier_figures(dock, chosen, qtbot, monkeypatch) -> N
     before = {row.key: row.result for row in dock.model.rows()}
     gate = threading.Event()
     started = threading.Event()
-    real = estimate_task.estimate_geometry
+    real = estimate_task.curves_for_areas
 
     def held(*args, **kwargs):
         started.set()
         gate.wait(30)
-        return real(*args, **kwargs)
+        yield from real(*args, **kwargs)
 
-    monkeypatch.setattr(estimate_task, "estimate_geometry", held)
+    monkeypatch.setattr(estimate_task, "curves_for_areas", held)
     dock.inputs.cutoff.setValue(0.1)
     dock.recompute_all()
     assert dock.cancel_button.isVisibleTo(dock)
