@@ -6,11 +6,16 @@ wherever a user reads it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from typing import TYPE_CHECKING
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsMapLayer, QgsRasterLayer, QgsWkbTypes
 
+if TYPE_CHECKING:
+    from .areas import Area
 from .core.exploration_target import ExplorationTarget, exploration_target
 from .core.target_ranges import TargetRanges
 from .core.tonnage import (
@@ -94,6 +99,24 @@ def curves_for_geometries(geometries: Iterable[QgsGeometry], crs: QgsCoordinateR
 
     return grade_tonnage_curves(polygons(), inputs.grade_path, cutoffs, params=inputs.params,
                                 polygon_crs=crs_for_engine(crs), cancelled=cancelled)
+
+
+def curves_for_areas(areas: Iterable[Area], inputs: EstimateInputs, cutoffs: Sequence[float],
+                     cancelled: Callable[[], bool] | None = None
+                     ) -> Iterator[tuple[Area, list[TonnageResult] | TonnageInputError]]:
+    """Each area with its results at ``cutoffs`` (or the ``TonnageInputError`` that concerns it alone), in
+    order, through the engine's batch pass: one batch per run of areas in the same CRS, each closed when done,
+    on an error and when the caller stops early (cancel). Problems with the rasters raise; a cancel raises
+    ``TonnageCancelled``."""
+    def crs_id(area: Area) -> str:
+        return area.crs.authid() or area.crs.toWkt()
+
+    for _crs, run in groupby(areas, key=crs_id):
+        group = list(run)
+        batch = curves_for_geometries((area.geometry for area in group), group[0].crs, inputs, cutoffs,
+                                      cancelled=cancelled)
+        with contextlib.closing(batch):
+            yield from zip(group, batch)
 
 
 def target_for_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem, inputs: EstimateInputs,

@@ -31,6 +31,29 @@ class QgisLogHandler(logging.Handler):
 
 logger = logging.getLogger(LOGGER_NAME)
 
+#: The message bar's title for the plugin's messages.
+MESSAGE_TITLE = "Rare Earth"
+#: Seconds a message stays in the message bar; a critical one stays until closed (0).
+MESSAGE_SECONDS = 10
+
+
+def message_duration(level: Qgis.MessageLevel) -> int:
+    """The one duration rule: critical messages stay until the user closes them, the others ``MESSAGE_SECONDS``."""
+    return 0 if level == Qgis.MessageLevel.Critical else MESSAGE_SECONDS
+
+
+def log_at(level: Qgis.MessageLevel, text: str) -> None:
+    """``text`` to the log at the Python level matching the QGIS one."""
+    python_level = {Qgis.MessageLevel.Critical: logging.ERROR, Qgis.MessageLevel.Warning: logging.WARNING}
+    logger.log(python_level.get(level, logging.INFO), text)
+
+
+def notify(bar, text: str, level: Qgis.MessageLevel = Qgis.MessageLevel.Warning) -> None:
+    """Tell the user: the message bar (``bar``; None, as in ``qgis_process``: only the log) and the log."""
+    if bar is not None:
+        bar.pushMessage(MESSAGE_TITLE, text, level, message_duration(level))
+    log_at(level, text)
+
 
 def _not_georeferenced_warning() -> type[Warning] | None:
     try:

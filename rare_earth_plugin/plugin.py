@@ -58,9 +58,8 @@ class RareEarthPlugin:
                              self.export_report, "Write a PDF report (with CSV and GeoPackage) of chosen zones "
                              "and survey areas", SHORTCUTS["export"])
         else:
-            message = install_hint(self.missing)
-            log.logger.warning(message)
-            self.iface.messageBar().pushMessage("Rare Earth", message, Qgis.MessageLevel.Warning, 0)
+            # Critical: the engine cannot run, so the message stays until closed.
+            log.notify(self.iface.messageBar(), install_hint(self.missing), Qgis.MessageLevel.Critical)
 
     def _add_action(self, text: str, icon: QIcon, slot, tooltip: str, shortcut: str = "") -> QAction:
         action = QAction(icon, text, self.iface.mainWindow())
@@ -109,8 +108,7 @@ class RareEarthPlugin:
         try:
             layers = load_sample_layers()
         except SampleDataError as error:
-            log.logger.error(str(error))
-            self.iface.messageBar().pushMessage("Rare Earth", str(error), Qgis.MessageLevel.Critical, 0)
+            log.notify(self.iface.messageBar(), str(error), Qgis.MessageLevel.Critical)
             return
         if self.dock is not None:
             self.dock.use_sample(layers)

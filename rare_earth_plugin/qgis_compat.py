@@ -6,11 +6,14 @@ ones. Everything else uses the scoped names directly.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from qgis.core import (
     Qgis,
     QgsColorRampShader,
     QgsCoordinateReferenceSystem,
     QgsField,
+    QgsFields,
     QgsLayoutItemLabel,
     QgsLayoutItemLegend,
     QgsLayoutItemPicture,
@@ -44,6 +47,14 @@ def new_field(name: str, kind: str) -> QgsField:
         return QgsField(name, _METATYPES[kind])
     # QGIS < 3.38 runs on Qt 5 only, where QVariant.Type exists; looked up by name since Qt 6 has none.
     return QgsField(name, getattr(QVariant, _VARIANT_NAMES[kind]))
+
+
+def new_fields(schema: Iterable[tuple[str, str]]) -> QgsFields:
+    """The fields of a schema of (name, kind) pairs (``core.result_fields``)."""
+    fields = QgsFields()
+    for name, kind in schema:
+        fields.append(new_field(name, kind))
+    return fields
 
 
 def null_rectangle() -> QgsRectangle:

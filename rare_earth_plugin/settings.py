@@ -1,17 +1,41 @@
-"""Typed access to the plugin's ``QgsSettings`` (one place for every key, its type and default)."""
+"""The plugin's persisted entries in one namespace, ``rare_earth_plugin``: typed user settings (``QgsSettings``,
+one place for every key, its type and default) and the project's entries (``QgsProject`` scope).
+
+Before 0.2 the project entries had the scope ``rare_earth``: an old entry is read once, written under the one
+namespace and removed, so the next save of the project carries only the new one.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from qgis.core import QgsSettings
+from qgis.core import QgsProject, QgsSettings
 
 from .core.units import DEFAULT_DENSITY, PERCENT
 
 T = TypeVar("T", str, float, int, bool)
 
-_PREFIX = "rare_earth_plugin/"
+NAMESPACE = "rare_earth_plugin"
+_PREFIX = NAMESPACE + "/"
+#: The project scope before 0.2.
+OLD_PROJECT_SCOPE = "rare_earth"
+
+
+def read_project_entry(project: QgsProject, key: str) -> tuple[str, bool]:
+    """The project's entry ``key`` (text, found); an entry of the old scope moves to the namespace."""
+    text, ok = project.readEntry(NAMESPACE, key, "")
+    if ok:
+        return text, ok
+    text, ok = project.readEntry(OLD_PROJECT_SCOPE, key, "")
+    if ok:
+        project.writeEntry(NAMESPACE, key, text)
+        project.removeEntry(OLD_PROJECT_SCOPE, key)
+    return text, ok
+
+
+def write_project_entry(project: QgsProject, key: str, text: str) -> None:
+    project.writeEntry(NAMESPACE, key, text)
 
 
 @dataclass(frozen=True)
@@ -25,9 +49,6 @@ class Setting(Generic[T]):
 
     def set(self, value: T) -> None:
         QgsSettings().setValue(_PREFIX + self.key, type(self.default)(value))
-
-    def reset(self) -> None:
-        QgsSettings().remove(_PREFIX + self.key)
 
 
 class Settings:
@@ -61,3 +82,5 @@ class Settings:
     timeframe = Setting("report/timeframe", "")
     reporting_code = Setting("report/reporting_code", "JORC 2012")
     competent_person = Setting("report/competent_person", "")
+    #: The dock's Inputs box folded away (it folds once the inputs are set, leaving room for the chart).
+    inputs_collapsed = Setting("ui/inputs_collapsed", False)

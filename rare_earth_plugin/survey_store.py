@@ -36,11 +36,12 @@ from qgis.core import (
 
 from . import log, survey_gpkg
 from .core.catalogue import SAMPLE_CRS
+from .core.result_fields import RESULT_ATTRIBUTES, RESULT_SCHEMA, result_values
 from .core.tonnage import TonnageResult
 from .estimation import EstimateInputs
 from .layers import ROLE_PROPERTY
-from .qgis_compat import WKB_MULTIPOLYGON, new_field
-from .settings import Settings
+from .qgis_compat import WKB_MULTIPOLYGON, new_fields
+from .settings import NAMESPACE, Settings, read_project_entry, write_project_entry
 from .survey_gpkg import GpkgWriteError, NewRow
 
 LAYER_NAME = "survey_areas"
@@ -50,7 +51,6 @@ GROUP_NAME = "Survey areas"
 PENDING_NAME = "Survey areas (not saved)"
 ROLE_SURVEY = "survey_areas"
 ROLE_PENDING = "survey_areas_unsaved"
-PROJECT_SCOPE = "rare_earth"
 PROJECT_KEY = "survey/gpkg_path"
 DEFAULT_NAME = "Survey area"
 UNSAVED_FOLDER = ("rare_earth", "unsaved_projects")
@@ -60,11 +60,8 @@ _FIELDS = (
     ("grade_file", "string"), ("grade_band", "int"), ("grade_unit", "string"),
     ("cutoff", "double"), ("density", "double"), ("density_file", "string"),
     ("thickness_m", "double"), ("thickness_file", "string"),
-    ("area_m2", "double"), ("ore_t", "double"), ("grade_mean", "double"),
-    ("treo_t", "double"), ("tree_t", "double"), ("coverage", "double"),
+    *RESULT_SCHEMA,
 )
-_RESULT_FIELDS = {"area_m2": "polygon_area_m2", "ore_t": "ore_tonnes", "grade_mean": "mean_grade",
-                  "treo_t": "treo_tonnes", "tree_t": "tree_tonnes", "coverage": "data_coverage"}
 
 
 class SurveyStoreError(RuntimeError):
@@ -81,10 +78,7 @@ class StoredArea:
 
 
 def survey_fields() -> QgsFields:
-    fields = QgsFields()
-    for name, kind in _FIELDS:
-        fields.append(new_field(name, kind))
-    return fields
+    return new_fields(_FIELDS)
 
 
 def _by_role(project: QgsProject, role: str) -> QgsVectorLayer | None:
@@ -122,11 +116,6 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
-def _number(value: float | None):
-    """NULL for NaN, so an area without ore stores no mean grade rather than a fake number."""
-    return None if value is None or value != value else float(value)
-
-
 def _wkb(geometry: QgsGeometry) -> bytes:
     return bytes(geometry.asWkb())
 
@@ -160,7 +149,7 @@ def _set_entry(document, value: str) -> None:
     if properties.isNull():
         return
     element = properties
-    for tag in (PROJECT_SCOPE, *PROJECT_KEY.split("/")):
+    for tag in (NAMESPACE, *PROJECT_KEY.split("/")):
         element = _child(element, tag)
     element.setAttribute("type", "QString")
     _set_text(element, value)
@@ -210,15 +199,15 @@ class SurveyStore:
         try:
             survey_gpkg.copy(current, target)
         except GpkgWriteError as error:
-            log.logger.warning("The survey areas stay in %s: they cannot be copied beside the project (%s)",
-                               current, error)
+            log.logger.exception("The survey areas stay in %s: they cannot be copied beside the project (%s)",
+                                 current, error)
             return None
         layer = find_layer(self.project)
         if layer is not None:
             layer.setDataSource(f"{target}|layername={LAYER_NAME}", layer.name(), "ogr")
             _set_layer_source(document, layer.id(), f"{self.project.writePath(str(target))}|layername={LAYER_NAME}")
         self._remember(target)
-        _set_entry(document, self.project.readEntry(PROJECT_SCOPE, PROJECT_KEY, "")[0])
+        _set_entry(document, read_project_entry(self.project, PROJECT_KEY)[0])
         self._moved_from = current
         log.logger.info("Survey areas moved beside the project: %s", target)
         return target
@@ -236,7 +225,7 @@ class SurveyStore:
 
     def configured_path(self) -> Path | None:
         """The project's entry if it is allowed: a .gpkg inside the project's folder or one the user chose."""
-        stored, ok = self.project.readEntry(PROJECT_SCOPE, PROJECT_KEY, "")
+        stored, ok = read_project_entry(self.project, PROJECT_KEY)
         if not ok or not stored:
             return None
         path = Path(stored).expanduser()
@@ -300,7 +289,7 @@ class SurveyStore:
     def _remember(self, path: Path) -> None:
         folder = self._project_folder()
         text = os.path.relpath(path, folder) if folder is not None and _inside(path, folder) else str(path)
-        self.project.writeEntry(PROJECT_SCOPE, PROJECT_KEY, text)
+        write_project_entry(self.project, PROJECT_KEY, text)
 
     def _group(self):
         root = self.project.layerTreeRoot()
@@ -511,7 +500,7 @@ class SurveyStore:
         return StoredArea(layer, fid)
 
     def write_result(self, key: tuple[str, int], result: TonnageResult) -> None:
-        self._change(key, {name: _number(getattr(result, attr)) for name, attr in _RESULT_FIELDS.items()})
+        self._change(key, dict(zip(RESULT_ATTRIBUTES, result_values(result))))
 
     def rename(self, key: tuple[str, int], name: str) -> None:
         self._change(key, {"name": name})

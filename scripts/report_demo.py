@@ -10,11 +10,12 @@ from pathlib import Path
 
 from qgis.core import QgsProject
 
+from rare_earth_plugin.areas import areas_from_layer
 from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.core.units import DEFAULT_DENSITY
 from rare_earth_plugin.estimation import EstimateInputs
 from rare_earth_plugin.layers import load_sample_layers
-from rare_earth_plugin.report.area_results import areas_from_layer, estimate_areas
+from rare_earth_plugin.report.area_results import estimate_areas
 from rare_earth_plugin.report.export import ReportTargets, write_report
 from rare_earth_plugin.report.layout_builder import ReportLayers
 from rare_earth_plugin.report.meta import meta_from_settings

@@ -4,9 +4,8 @@ a target reads the same in every file. Tonnes in t, grades in the grade unit of 
 
 from __future__ import annotations
 
-import math
-
 from .exploration_target import ExplorationTarget
+from .result_fields import Schema, finite_or_null
 
 #: Field name -> (case or percentile of ``ExplorationTarget``, attribute of its ``TargetFigures``).
 TARGET_FIELDS: dict[str, tuple[str, str]] = {
@@ -19,6 +18,7 @@ TARGET_FIELDS: dict[str, tuple[str, str]] = {
 }
 #: Text fields after the numbers: the grade unit, and how the target was made (ranges, draws, seed, window).
 TEXT_FIELDS = ("grade_unit", "target_basis")
+TARGET_SCHEMA: Schema = (*((name, "double") for name in TARGET_FIELDS), *((name, "string") for name in TEXT_FIELDS))
 
 
 def target_values(target: ExplorationTarget | None) -> list[float | None]:
@@ -27,8 +27,7 @@ def target_values(target: ExplorationTarget | None) -> list[float | None]:
         return [None] * len(TARGET_FIELDS)
     values = []
     for case, attribute in TARGET_FIELDS.values():
-        value = float(getattr(getattr(target, case), attribute))
-        values.append(value if math.isfinite(value) else None)
+        values.append(finite_or_null(float(getattr(getattr(target, case), attribute))))
     return values
 
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry
 from qgis.PyQt.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from qgis.PyQt.QtGui import QBrush, QColor, QFont
 
+from ..areas import Area, AreaKey
 from ..core import display
 from ..core.tonnage import TonnageResult
 from ..core.units import PERCENT, convert_grade
 from ..estimation import EstimateInputs
-
-#: (layer id, feature id): a row is the feature it shows.
-AreaKey = tuple[str, int]
 
 KIND_ZONE = "Zone"
 KIND_SURVEY = "Survey area"
@@ -31,15 +28,25 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 2
 
 @dataclass(eq=False)
 class AreaRow:
-    key: AreaKey
-    name: str
-    kind: str
-    geometry: QgsGeometry
-    crs: QgsCoordinateReferenceSystem
+    """An area in the table with its latest figures."""
+
+    area: Area
     result: TonnageResult | None = None
     error: str = ""
     #: The inputs ``result`` was estimated at (its grade unit among them).
     inputs: EstimateInputs | None = None
+
+    @property
+    def key(self) -> AreaKey:
+        return self.area.key
+
+    @property
+    def name(self) -> str:
+        return self.area.name
+
+    @property
+    def kind(self) -> str:
+        return self.area.kind
 
 
 def _value(result: TonnageResult | None, column: int) -> float:
@@ -169,7 +176,7 @@ class AreasModel(QAbstractTableModel):
     def set_name(self, key: AreaKey, name: str) -> None:
         position = self._index_of(key)
         if position >= 0:
-            self._rows[position].name = name
+            self._rows[position].area = self._rows[position].area.renamed(name)
             self._row_changed(position)
 
     def set_result(self, key: AreaKey, result: TonnageResult | None, error: str = "",

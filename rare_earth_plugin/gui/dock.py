@@ -14,7 +14,6 @@ from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsDistanceArea,
-    QgsFeatureRequest,
     QgsGeometry,
     QgsProject,
     QgsVectorLayer,
@@ -42,6 +41,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import log
+from ..areas import AreaKey, areas_from_layer, sketch_area
 from ..core import display
 from ..core.catalogue import SAMPLE_CRS
 from ..core.grade_tonnage_chart import chart_cutoffs
@@ -49,11 +49,12 @@ from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs
 from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
 from ..qgis_compat import POLYGON_GEOMETRY
+from ..settings import Settings
 from ..survey_store import SurveyStore, SurveyStoreError, find_layer, find_pending
-from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaKey, AreaRow, AreasModel
+from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaRow, AreasModel
 from .areas_table import AreasTable
 from .cutoff_legend import mark_cutoff
-from .estimate_task import EstimateJob, EstimateTask
+from .estimate_task import EstimateTask
 from .inputs_panel import InputsPanel, InputsState
 from .map_tool import SurveyAreaTool
 from .result_panel import ResultPanel
@@ -62,7 +63,6 @@ from .task_slots import TaskSlots
 
 OBJECT_NAME = "RareEarthExplorerDock"
 TITLE = "Rare Earth Explorer"
-MESSAGE_TITLE = "Rare Earth"
 DEBOUNCE_MS = 300
 RETRY_MS = 30_000
 #: How much wider than the area the map shows when an area is chosen: enough to see its neighbours.
@@ -71,13 +71,6 @@ SKETCH_KEY: AreaKey = ("sketch", 0)
 SKETCH_TITLE = "Survey area being drawn"
 #: The task slots: the whole table at the current inputs, the selected area's curve, the sketch.
 TABLE, CURVE, LIVE = "table", "curve", "live"
-
-
-def _feature_name(layer: QgsVectorLayer, feature) -> str:
-    index = layer.fields().lookupField("name")
-    if index >= 0 and feature[index]:
-        return str(feature[index])
-    return f"{layer.name()} #{feature.id()}"
 
 
 def _is_polygon_layer(layer) -> bool:
@@ -165,15 +158,7 @@ class ExplorerDock(QgsDockWidget):
         self.retry_timer.setInterval(RETRY_MS)
         self.retry_timer.timeout.connect(lambda: self.retry_saving(quiet=True))
         self._connect()
-        self._restoring = True
-        try:
-            self.inputs.apply_state(InputsState.read_project(self.project) or InputsState.from_settings())
-        finally:
-            self._restoring = False
-        self.model.set_unit(self.inputs.unit())
-        self.model.set_inputs(self.current_inputs())
-        self._sync_layers()
-        self._show_survey_path()
+        self._restore_inputs()
         self._set_busy(False)
         if self.model.rows():  # a reloaded plugin finds the zones: their figures follow at once
             self.recompute_timer.start()
@@ -198,8 +183,9 @@ class ExplorerDock(QgsDockWidget):
 
     def _build_layout(self) -> None:
         inputs_box = QgsCollapsibleGroupBox("Inputs")  # folds away once set, leaving room for the chart
-        inputs_box.setSettingGroup("rare_earth_inputs")
-        inputs_box.setSaveCollapsedState(True)
+        inputs_box.setSaveCollapsedState(False)  # kept in the plugin's settings instead
+        inputs_box.setCollapsed(Settings.inputs_collapsed.get())
+        inputs_box.collapsedStateChanged.connect(Settings.inputs_collapsed.set)
         inputs_layout = QVBoxLayout(inputs_box)
         inputs_layout.addWidget(self.inputs)
         inputs_layout.addWidget(self.target_inputs)
@@ -293,10 +279,8 @@ class ExplorerDock(QgsDockWidget):
         return self.slots.busy() or self.recompute_timer.isActive() or self.live_timer.isActive()
 
     # Messages -----------------------------------------------------------------------------------------------
-    def _push(self, text: str, level=Qgis.MessageLevel.Warning, duration: int = 8) -> None:
-        self.iface.messageBar().pushMessage(MESSAGE_TITLE, text, level, duration)
-        serious = level in (Qgis.MessageLevel.Warning, Qgis.MessageLevel.Critical)
-        (log.logger.warning if serious else log.logger.info)(text)
+    def _push(self, text: str, level=Qgis.MessageLevel.Warning) -> None:
+        log.notify(self.iface.messageBar(), text, level)
 
     def current_inputs(self, report: bool = False) -> EstimateInputs | None:
         try:
@@ -336,7 +320,8 @@ class ExplorerDock(QgsDockWidget):
         self._sync_layers()
         self.inputs.use_sample(sample.grade, sample.thickness)
 
-    def _project_read(self, *_args) -> None:
+    def _restore_inputs(self) -> None:
+        """The project's inputs (else the user's settings) without treating them as a change, and the areas."""
         self._restoring = True
         try:
             self.inputs.apply_state(InputsState.read_project(self.project) or InputsState.from_settings())
@@ -346,6 +331,9 @@ class ExplorerDock(QgsDockWidget):
         self.model.set_inputs(self.current_inputs())
         self._sync_layers()
         self._show_survey_path()
+
+    def _project_read(self, *_args) -> None:
+        self._restore_inputs()
         if self.store.refused:
             self._push(f"This project names '{self.store.refused}' for its survey areas, outside its folder: "
                        f"new areas go to {self.store.path()} (Change… to choose a file).", Qgis.MessageLevel.Info)
@@ -373,12 +361,7 @@ class ExplorerDock(QgsDockWidget):
 
     # Rows ---------------------------------------------------------------------------------------------------
     def _rows_of(self, layer: QgsVectorLayer, kind: str, fids=None) -> list[AreaRow]:
-        request = QgsFeatureRequest()
-        if fids is not None:
-            request.setFilterFids(list(fids))
-        return [AreaRow((layer.id(), f.id()), _feature_name(layer, f), kind, QgsGeometry(f.geometry()),
-                        layer.crs())
-                for f in layer.getFeatures(request) if f.hasGeometry()]
+        return [AreaRow(area) for area in areas_from_layer(layer, fids, default_kind=kind, kind_field=None)]
 
     def _sync_layers(self) -> list[AreaRow]:
         """Zones and survey areas of the project in the table; returns the rows that were not there yet."""
@@ -429,14 +412,14 @@ class ExplorerDock(QgsDockWidget):
         inputs = inputs or self.current_inputs()
         if inputs is None or not rows:
             return None
-        jobs = [EstimateJob.copy_of(row.key, row.geometry, row.crs, persist) for row in rows]
-        return self.slots.start(EstimateTask(description, jobs, inputs, self._estimates_done), slot)
+        task = EstimateTask(description, [row.area for row in rows], inputs, self._estimates_done, persist=persist)
+        return self.slots.start(task, slot)
 
     def cancel_estimates(self) -> None:
         """The Cancel button: stop every running estimate; figures of other inputs stay, marked stale."""
         self.recompute_timer.stop()
         for task in self.slots.cancel_all():
-            if any(job.persist for job in task.jobs):
+            if task.persist:
                 self._push("Estimate cancelled: the survey area is saved without figures.", Qgis.MessageLevel.Info)
         self._show_selected()
 
@@ -450,11 +433,11 @@ class ExplorerDock(QgsDockWidget):
         if not ok:
             return
         outcome = task.outcome
-        for job in task.jobs:
-            result = outcome.results.get(job.key)
-            if job.persist and result is not None:
+        for area in task.areas if task.persist else ():
+            result = outcome.results.get(area.key)
+            if result is not None:
                 try:
-                    self.store.write_result(job.key, result)
+                    self.store.write_result(area.key, result)
                 except SurveyStoreError as error:
                     self._push(str(error), Qgis.MessageLevel.Critical)
         current = self.current_inputs()
@@ -531,17 +514,16 @@ class ExplorerDock(QgsDockWidget):
         if row is None:
             return
         cutoffs = chart_cutoffs(inputs.params.grade_unit, inputs.params.cutoff)
-        job = EstimateJob.copy_of(key, row.geometry, row.crs)
         try:
             target = self.target_inputs.options()
         except TonnageInputError as error:
             target = None
             self.result.target.show_message(str(error))
-        self.slots.start(EstimateTask(f"Rare Earth: grade-tonnage curve of {row.name}", [job], inputs,
+        self.slots.start(EstimateTask(f"Rare Earth: grade-tonnage curve of {row.name}", [row.area], inputs,
                                       self._curve_done, cutoffs, target), CURVE)
 
     def _curve_done(self, task: EstimateTask, ok: bool) -> None:
-        key = task.jobs[0].key
+        key = task.areas[0].key
         if not ok or key != self.selected:
             return
         if key in task.outcome.errors:
@@ -583,9 +565,9 @@ class ExplorerDock(QgsDockWidget):
         inputs = self.current_inputs()
         if inputs is None:
             return
-        job = EstimateJob.copy_of(SKETCH_KEY, geometry, self._canvas_crs())
+        sketch = sketch_area(SKETCH_KEY, SKETCH_TITLE, geometry, self._canvas_crs())
         # One live estimate at a time, the newest: the one before is cancelled and never shown.
-        self.slots.start(EstimateTask("Rare Earth: live estimate", [job], inputs, self._live_done), LIVE,
+        self.slots.start(EstimateTask("Rare Earth: live estimate", [sketch], inputs, self._live_done), LIVE,
                          counted=False)
 
     def _live_done(self, task: EstimateTask, ok: bool) -> None:
@@ -626,7 +608,7 @@ class ExplorerDock(QgsDockWidget):
         try:
             stored = self.store.add(self.store.next_name(), geometry, self._canvas_crs(), inputs, storage_crs)
         except SurveyStoreError as error:
-            self._push(str(error), Qgis.MessageLevel.Critical, 0)
+            self._push(str(error), Qgis.MessageLevel.Critical)
             return None
         layer, fid = stored.layer, stored.fid
         if stored.unsaved_reason:
@@ -672,7 +654,7 @@ class ExplorerDock(QgsDockWidget):
         try:
             self.store.rename(key, name)
         except SurveyStoreError as error:
-            self._push(str(error), Qgis.MessageLevel.Critical, 0)
+            self._push(str(error), Qgis.MessageLevel.Critical)
             return
         self.model.set_name(key, name)
         if key == self.selected:
@@ -697,7 +679,7 @@ class ExplorerDock(QgsDockWidget):
             try:
                 self.store.delete(key)
             except SurveyStoreError as error:
-                self._push(str(error), Qgis.MessageLevel.Critical, 0)
+                self._push(str(error), Qgis.MessageLevel.Critical)
                 return
         blocked = self.table.blockSignals(True)  # the next row becomes current: no zoom to it
         try:
@@ -723,13 +705,13 @@ class ExplorerDock(QgsDockWidget):
 
     def _warn_unsaved(self, text: str) -> None:
         """Message bar with Retry and Save elsewhere, and the log: the area is safe in the session."""
-        item = self.iface.messageBar().createMessage(MESSAGE_TITLE, text)
+        item = self.iface.messageBar().createMessage(log.MESSAGE_TITLE, text)
         for label, slot in (("Retry", self.retry_saving), ("Save elsewhere…", self.choose_survey_file)):
             button = QPushButton(label)
             button.clicked.connect(slot)
             item.layout().addWidget(button)
-        self.iface.messageBar().pushWidget(item, Qgis.MessageLevel.Warning, 0)
-        log.logger.warning(text)
+        self.iface.messageBar().pushWidget(item, Qgis.MessageLevel.Warning, 0)  # stays: it has buttons to use
+        log.log_at(Qgis.MessageLevel.Warning, text)
         if self.store.pending_count():
             self.retry_timer.start()
 
@@ -740,7 +722,7 @@ class ExplorerDock(QgsDockWidget):
             saved = self.store.save_pending()
         except SurveyStoreError as error:
             if quiet:
-                log.logger.info("Unsaved survey areas still not saved: %s", error)
+                log.logger.info("Unsaved survey areas still not saved: %s", error, exc_info=True)
             else:
                 self._warn_unsaved(f"{error}. The areas stay in this session.")
             self._show_survey_path()
@@ -767,7 +749,7 @@ class ExplorerDock(QgsDockWidget):
             try:
                 self.store.layer()
             except SurveyStoreError as error:
-                self._push(str(error), Qgis.MessageLevel.Critical, 0)
+                self._push(str(error), Qgis.MessageLevel.Critical)
         self._show_survey_path()
         if self.store.pending_count() and find_layer(self.project) is not None:
             self.retry_saving()

@@ -6,32 +6,18 @@ layer. Results go back through ``on_done`` in ``finished()``, which QGIS calls i
 
 from __future__ import annotations
 
-import traceback
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsTask
+from qgis.core import QgsTask
 
 from .. import log
+from ..areas import Area, AreaKey
 from ..core.exploration_target import ExplorationTarget
 from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult, reusing_open_rasters
-from ..estimation import EstimateInputs, curve_for_geometry, estimate_geometry, target_for_geometry
+from ..estimation import EstimateInputs, curve_for_geometry, curves_for_areas, target_for_geometry
 from ..report.target_options import TargetOptions
-from .areas_model import AreaKey
-
-
-@dataclass(eq=False)
-class EstimateJob:
-    key: AreaKey
-    geometry: QgsGeometry
-    crs: QgsCoordinateReferenceSystem
-    #: Write the result back to the survey GeoPackage when done.
-    persist: bool = False
-
-    @classmethod
-    def copy_of(cls, key: AreaKey, geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem,
-                persist: bool = False) -> EstimateJob:
-        return cls(key, QgsGeometry(geometry), QgsCoordinateReferenceSystem(crs), persist)
 
 
 @dataclass
@@ -43,13 +29,18 @@ class EstimateOutcome:
 
 
 class EstimateTask(QgsTask):
-    """One estimate per job at ``inputs``; with ``cutoffs``, a grade-tonnage curve per job instead."""
+    """One estimate per area at ``inputs``; with ``cutoffs``, a grade-tonnage curve per area instead.
 
-    def __init__(self, description: str, jobs: Sequence[EstimateJob], inputs: EstimateInputs,
+    ``areas`` are copied (the task never shares a geometry with the main thread); ``persist``: the results
+    go back to the survey GeoPackage when done."""
+
+    def __init__(self, description: str, areas: Sequence[Area], inputs: EstimateInputs,
                  on_done: Callable[[EstimateTask, bool], None] | None,
-                 cutoffs: Sequence[float] | None = None, target: TargetOptions | None = None) -> None:
+                 cutoffs: Sequence[float] | None = None, target: TargetOptions | None = None,
+                 persist: bool = False) -> None:
         super().__init__(description, QgsTask.Flag.CanCancel)
-        self.jobs = list(jobs)
+        self.areas = [area.copy() for area in areas]
+        self.persist = persist
         self.inputs = inputs
         self.cutoffs = None if cutoffs is None else list(cutoffs)
         self.target = target  # with a curve: the exploration target of each job too
@@ -57,33 +48,59 @@ class EstimateTask(QgsTask):
         self.outcome = EstimateOutcome()
 
     def run(self) -> bool:
+        if self.cutoffs is None:
+            return self._run_batch()
         with reusing_open_rasters():
-            return self._run_jobs()
+            return self._run_curves()
 
-    def _run_jobs(self) -> bool:
-        for number, job in enumerate(self.jobs):
+    def _run_batch(self) -> bool:
+        """Every area at the inputs' cut-off in the engine's batch pass (reads run ahead across areas); the
+        batch is closed when the task is cancelled."""
+        pairs = curves_for_areas(self.areas, self.inputs, (self.inputs.params.cutoff,), cancelled=self.isCanceled)
+        try:
+            with contextlib.closing(pairs):  # a cancel stops the engine's reader now, not when collected
+                for number, (area, results) in enumerate(pairs):
+                    if isinstance(results, TonnageInputError):
+                        self.outcome.errors[area.key] = str(results)
+                    else:
+                        self.outcome.results[area.key] = results[0]
+                    self.setProgress(100.0 * (number + 1) / len(self.areas))
+                    if self.isCanceled():
+                        return False
+        except TonnageCancelled:  # within about a tile's work of the click
+            return False
+        except TonnageInputError as error:  # the rasters or the CRS: every area not done yet
+            self._fail_the_rest(str(error))
+        except Exception as error:  # noqa: BLE001 - an engine bug must not kill QGIS; details go to the log
+            log.logger.exception("Estimate of %d areas failed", len(self.areas))
+            self._fail_the_rest(f"Unexpected error: {error}")
+        return not self.isCanceled()
+
+    def _fail_the_rest(self, message: str) -> None:
+        for area in self.areas:
+            if area.key not in self.outcome.results and area.key not in self.outcome.errors:
+                self.outcome.errors[area.key] = message
+
+    def _run_curves(self) -> bool:
+        for number, job in enumerate(self.areas):
             if self.isCanceled():
                 return False
             try:
-                if self.cutoffs is None:
-                    self.outcome.results[job.key] = estimate_geometry(job.geometry, job.crs, self.inputs,
-                                                                      cancelled=self.isCanceled)
-                else:
-                    self.outcome.curves[job.key] = curve_for_geometry(job.geometry, job.crs, self.inputs,
-                                                                      self.cutoffs, cancelled=self.isCanceled)
-                    if self.target is not None and not self.isCanceled():
-                        self._target(job)
+                self.outcome.curves[job.key] = curve_for_geometry(job.geometry, job.crs, self.inputs,
+                                                                  self.cutoffs, cancelled=self.isCanceled)
+                if self.target is not None and not self.isCanceled():
+                    self._target(job)
             except TonnageCancelled:  # within about a tile's work of the click
                 return False
             except TonnageInputError as error:
                 self.outcome.errors[job.key] = str(error)
             except Exception as error:  # noqa: BLE001 - an engine bug must not kill QGIS; details go to the log
                 self.outcome.errors[job.key] = f"Unexpected error: {error}"
-                log.logger.error("Estimate of %s failed:\n%s", job.key, traceback.format_exc())
-            self.setProgress(100.0 * (number + 1) / len(self.jobs))
+                log.logger.exception("Estimate of %s failed", job.key)
+            self.setProgress(100.0 * (number + 1) / len(self.areas))
         return not self.isCanceled()
 
-    def _target(self, job: EstimateJob) -> None:
+    def _target(self, job: Area) -> None:
         options = self.target
         try:
             self.outcome.targets[job.key] = target_for_geometry(job.geometry, job.crs, self.inputs, options.ranges,

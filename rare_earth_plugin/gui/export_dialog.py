@@ -34,12 +34,13 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import log
+from ..areas import Area, areas_from_layer
 from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import UNIT_LABELS
 from ..estimation import EstimateInputs, raster_path
 from ..layers import ROLE_GRADE, ROLE_REGION, ROLE_THICKNESS, layer_by_role, raster_layer_filter
 from ..qgis_compat import POLYGON_GEOMETRY
-from ..report.area_results import ReportArea, areas_from_layer, estimate_areas
+from ..report.area_results import estimate_areas
 from ..report.errors import ReportError
 from ..report.export import ReportTargets, write_report
 from ..report.layout_builder import ReportLayers
@@ -160,7 +161,7 @@ class ExportReportDialog(QDialog):
                 child.setCheckState(0, Qt.CheckState.Checked)
             parent.setExpanded(True)
 
-    def selected(self) -> tuple[list[QgsVectorLayer], list[ReportArea]]:
+    def selected(self) -> tuple[list[QgsVectorLayer], list[Area]]:
         layers, areas = [], []
         for index in range(self.tree.topLevelItemCount()):
             parent = self.tree.topLevelItem(index)
@@ -230,7 +231,7 @@ class ExportReportDialog(QDialog):
                 QMessageBox.warning(self, "Export report", str(problem))
                 return
             if self.message_bar is not None:
-                self.message_bar.pushMessage("Rare Earth", f"Report written: {paths[0]}", Qgis.MessageLevel.Success, 10)
+                log.notify(self.message_bar, f"Report written: {paths[0]}", Qgis.MessageLevel.Success)
             self.accept()
 
         self.task = QgsTask.fromFunction("Rare Earth report", run, on_finished=finished)

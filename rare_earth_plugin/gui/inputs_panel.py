@@ -18,9 +18,8 @@ from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import DEFAULT_DENSITY, GRADE_UNITS, PERCENT, PPM, UNIT_LABELS, convert_grade
 from ..estimation import EstimateInputs, raster_path
 from ..layers import raster_layer_filter
-from ..settings import Settings
+from ..settings import Settings, read_project_entry, write_project_entry
 
-PROJECT_SCOPE = "rare_earth"
 CONSTANT = "constant"
 RASTER = "raster"
 
@@ -57,7 +56,7 @@ class InputsState:
     def write_project(self, project: QgsProject) -> None:
         for item in fields(self):
             value = getattr(self, item.name)
-            project.writeEntry(PROJECT_SCOPE, f"inputs/{item.name}", str(value))
+            write_project_entry(project, f"inputs/{item.name}", str(value))
 
     @classmethod
     def read_project(cls, project: QgsProject) -> InputsState | None:
@@ -65,7 +64,7 @@ class InputsState:
         state = cls.from_settings()
         found = False
         for item in fields(cls):
-            text, ok = project.readEntry(PROJECT_SCOPE, f"inputs/{item.name}", "")
+            text, ok = read_project_entry(project, f"inputs/{item.name}")
             if not ok:
                 continue
             found = True

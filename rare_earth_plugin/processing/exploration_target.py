@@ -7,20 +7,17 @@ from typing import Any
 
 from qgis.core import (
     QgsFeature,
-    QgsFields,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFeatureSource,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsProcessingUtils,
 )
 
 from ..core.exploration_target import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS
-from ..core.target_fields import TARGET_FIELDS, TEXT_FIELDS, target_values, text_values
+from ..core.target_fields import TARGET_SCHEMA, target_values, text_values
 from ..core.target_ranges import (
     DEFAULT_DENSITY,
     DEFAULT_GRADE_FACTOR,
@@ -30,11 +27,10 @@ from ..core.target_ranges import (
     default_density,
 )
 from ..core.target_text import CAUTION, case_statement, percentile_statement
-from ..core.tonnage import TonnageInputError, TonnageParams, _PolygonError, reusing_open_rasters
+from ..core.tonnage import PolygonInputError, TonnageInputError, TonnageParams, reusing_open_rasters
 from ..estimation import target_for_geometry
-from ..qgis_compat import NUMBER_INTEGER, SOURCE_VECTOR_POLYGON, new_field
-from .raster_inputs import HELP_COMMON, add_raster_parameters, cutoff_parameter
-from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, feature_label
+from ..qgis_compat import NUMBER_INTEGER, new_fields
+from .tonnage_algorithm import OUTPUT, TonnageAlgorithm, feature_label
 
 DENSITY_RANGE = "DENSITY_RANGE"
 THICKNESS_FACTOR_RANGE = "THICKNESS_FACTOR_RANGE"
@@ -97,47 +93,29 @@ class RangeChecks:
         return super().checkParameterValues(parameters, context)
 
 
-def target_fields() -> QgsFields:
-    fields = QgsFields()
-    for name in TARGET_FIELDS:
-        fields.append(new_field(name, "double"))
-    for name in TEXT_FIELDS:
-        fields.append(new_field(name, "string"))
-    return fields
-
-
 class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
-    def name(self) -> str:
-        return "explorationtarget"
+    NAME = "explorationtarget"
+    DISPLAY_NAME = "Exploration target (ranges, P90/P50/P10)"
+    HELP = (
+        "<p>An <b>Exploration Target</b> for every polygon (JORC 2012 Clause 17, CRIRSCO template, "
+        "KAZRC): quoted as ranges, never one number. Bulk density, a thickness factor and a grade factor "
+        "are triangular distributions given as <i>low,likely,high</i> (empty: our defaults "
+        f"{DEFAULT_DENSITY.csv()} t/m³ – or ±0.1 t/m³ around another constant density –, "
+        f"{DEFAULT_THICKNESS_FACTOR.csv()} and {DEFAULT_GRADE_FACTOR.csv()}). With a density raster "
+        "the density range scales each cell by value / likely. The grade factor moves every grade "
+        "before the fixed cut-off, so tonnes above the cut-off change non-linearly.</p>"
+        "<p>Fields: ore_t_low/base/high, grade_low/base/high, treo_t_low/base/high (every input at its "
+        "low / likely / high value) and ore_t_p90/p50/p10, grade_p90/p50/p10, treo_t_p90/p50/p10 from a "
+        "seeded Monte Carlo (DRAWS draws, inputs independent; the same SEED gives the same figures). "
+        "<b>P90 is the value exceeded with 90 % probability</b>, P10 the value exceeded with 10 %; each "
+        "figure's percentiles are taken separately. Tonnes in t, grades in the grade unit (grade_unit); "
+        "target_basis states the inputs.</p>"
+        f"<p>{CAUTION}</p>"
+    )
+    OUTPUT_LABEL = "Exploration targets"
 
-    def displayName(self) -> str:  # noqa: N802 - QGIS API name
-        return "Exploration target (ranges, P90/P50/P10)"
-
-    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
-        return (
-            "<p>An <b>Exploration Target</b> for every polygon (JORC 2012 Clause 17, CRIRSCO template, "
-            "KAZRC): quoted as ranges, never one number. Bulk density, a thickness factor and a grade factor "
-            "are triangular distributions given as <i>low,likely,high</i> (empty: our defaults "
-            f"{DEFAULT_DENSITY.csv()} t/m³ – or ±0.1 t/m³ around another constant density –, "
-            f"{DEFAULT_THICKNESS_FACTOR.csv()} and {DEFAULT_GRADE_FACTOR.csv()}). With a density raster "
-            "the density range scales each cell by value / likely. The grade factor moves every grade "
-            "before the fixed cut-off, so tonnes above the cut-off change non-linearly.</p>"
-            "<p>Fields: ore_t_low/base/high, grade_low/base/high, treo_t_low/base/high (every input at its "
-            "low / likely / high value) and ore_t_p90/p50/p10, grade_p90/p50/p10, treo_t_p90/p50/p10 from a "
-            "seeded Monte Carlo (DRAWS draws, inputs independent; the same SEED gives the same figures). "
-            "<b>P90 is the value exceeded with 90 % probability</b>, P10 the value exceeded with 10 %; each "
-            "figure's percentiles are taken separately. Tonnes in t, grades in the grade unit (grade_unit); "
-            "target_basis states the inputs.</p>"
-            f"<p>{CAUTION}</p>" + HELP_COMMON
-        )
-
-    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            INPUT, "Polygons", [SOURCE_VECTOR_POLYGON]))
-        add_raster_parameters(self, cutoff_parameter())
+    def extra_parameters(self) -> None:
         add_target_parameters(self)
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            OUTPUT, "Exploration targets", SOURCE_VECTOR_POLYGON))
 
     def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> bool:
@@ -148,7 +126,7 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
-        fields = QgsProcessingUtils.combineFields(source.fields(), target_fields())
+        fields = QgsProcessingUtils.combineFields(source.fields(), new_fields(TARGET_SCHEMA))
         sink, dest_id = self.output_sink(parameters, context, fields, source.wkbType(), crs)
         feedback.pushInfo(f"{self.draws:,} draws, seed {self.seed}; density {self.ranges.density.text()}, "
                           f"thickness factor {self.ranges.thickness_factor.text()}, grade factor "
@@ -179,4 +157,4 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
 def _about_the_polygon(error: TonnageInputError) -> bool:
     """Whether an engine error concerns one feature's geometry (then the others go on) rather than the
     rasters or parameters (then the run stops)."""
-    return isinstance(error, _PolygonError) or str(error).startswith("the area")
+    return isinstance(error, PolygonInputError) or str(error).startswith("the area")

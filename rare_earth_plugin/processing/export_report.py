@@ -22,11 +22,11 @@ from qgis.core import (
     QgsSingleSymbolRenderer,
 )
 
+from ..areas import areas_from_layer
 from ..core.tonnage import TonnageInputError
-from ..estimation import crs_for_engine
 from ..layers import ROLE_REGION, layer_by_role
 from ..qgis_compat import NO_THREADING, SOURCE_VECTOR_POLYGON
-from ..report.area_results import areas_from_layer, estimate_areas
+from ..report.area_results import estimate_areas
 from ..report.errors import ReportError
 from ..report.export import ReportTargets, write_report
 from ..report.layout_builder import ReportLayers
@@ -34,8 +34,8 @@ from ..report.meta import meta_from_settings
 from .exploration_target import RangeChecks, add_target_parameters
 from .raster_inputs import GRADE, HELP_COMMON, add_raster_parameters, cutoff_parameter, inputs_from_parameters
 from .report_statement import add_statement_parameters, target_options_from_parameters
+from .tonnage_algorithm import INPUT, checked_input_crs
 
-INPUT = "INPUT"
 OUTPUT_PDF = "OUTPUT_PDF"
 OUTPUT_CSV = "OUTPUT_CSV"
 OUTPUT_GPKG = "OUTPUT_GPKG"
@@ -107,10 +107,7 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
                    for key in (OUTPUT_PDF, OUTPUT_CSV, OUTPUT_GPKG)}
         if layer is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
-        try:
-            crs_for_engine(layer.crs())
-        except TonnageInputError as error:
-            raise QgsProcessingException(f"{INPUT}: {error}") from None
+        checked_input_crs(layer.crs())
         if not _in_project(layer, context):  # the user's own layers keep their style
             layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(AREA_OUTLINE)))
         try:

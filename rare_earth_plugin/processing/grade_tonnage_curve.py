@@ -11,69 +11,44 @@ from typing import Any
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
-    QgsFields,
     QgsProcessingContext,
     QgsProcessingFeedback,
-    QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterDefinition,
 )
 
+from ..areas import feature_name
+from ..core.result_fields import CURVE_RESULTS, CURVE_SCHEMA, result_values
 from ..core.units import PERCENT
-from ..qgis_compat import SOURCE_VECTOR, SOURCE_VECTOR_POLYGON, WKB_NO_GEOMETRY, new_field
+from ..qgis_compat import SOURCE_VECTOR, WKB_NO_GEOMETRY, new_fields
 from .raster_inputs import (
     CUTOFFS,
-    HELP_COMMON,
-    add_raster_parameters,
     cutoffs_from_parameters,
     cutoffs_parameter,
     parse_cutoffs,
 )
-from .tonnage_algorithm import INPUT, OUTPUT, TonnageAlgorithm, feature_name, finite_or_null
-
-CURVE_FIELDS = (
-    ("feature_id", "int64"),
-    ("name", "string"),
-    ("cutoff", "double"),
-    ("ore_t", "double"),
-    ("grade_mean", "double"),
-    ("treo_t", "double"),
-    ("tree_t", "double"),
-)
-
-
-def curve_fields() -> QgsFields:
-    fields = QgsFields()
-    for name, kind in CURVE_FIELDS:
-        fields.append(new_field(name, kind))
-    return fields
+from .tonnage_algorithm import OUTPUT, TonnageAlgorithm
 
 
 class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
     cutoffs: tuple[float, ...]
 
-    def name(self) -> str:
-        return "gradetonnagecurve"
+    NAME = "gradetonnagecurve"
+    DISPLAY_NAME = "Grade-tonnage curve for polygons"
+    HELP = (
+        "<p>A table without geometry: for every input polygon (feature_id; name from its name, Name or NAME "
+        "field, else zone or title, else 'layer #feature id') and every cut-off grade in CUTOFFS (sorted, "
+        "in the grade unit), the ore "
+        "tonnes at or above the cut-off (ore_t), their tonnage-weighted mean grade (grade_mean, empty "
+        "when there is no ore) and contained oxide and metal (treo_t, tree_t, tonnes). Ore tonnes never "
+        "grow as the cut-off rises.</p>"
+        "<p>A polygon that cannot be estimated is reported and gets one row per cut-off with empty "
+        "results.</p>"
+    )
+    OUTPUT_LABEL = "Grade-tonnage curve"
+    OUTPUT_TYPE = SOURCE_VECTOR
 
-    def displayName(self) -> str:  # noqa: N802 - QGIS API name
-        return "Grade-tonnage curve for polygons"
-
-    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
-        return (
-            "<p>A table without geometry: for every input polygon (feature_id; name from its 'name' field, "
-            "else the feature id) and every cut-off grade in CUTOFFS (sorted, in the grade unit), the ore "
-            "tonnes at or above the cut-off (ore_t), their tonnage-weighted mean grade (grade_mean, empty "
-            "when there is no ore) and contained oxide and metal (treo_t, tree_t, tonnes). Ore tonnes never "
-            "grow as the cut-off rises.</p>"
-            "<p>A polygon that cannot be estimated is reported and gets one row per cut-off with empty "
-            "results.</p>" + HELP_COMMON
-        )
-
-    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            INPUT, "Polygons", [SOURCE_VECTOR_POLYGON]))
-        add_raster_parameters(self, cutoffs_parameter())
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            OUTPUT, "Grade-tonnage curve", SOURCE_VECTOR))
+    def cutoff_parameter(self) -> QgsProcessingParameterDefinition:
+        return cutoffs_parameter()
 
     def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
                              context: QgsProcessingContext) -> tuple[bool, str]:
@@ -94,18 +69,14 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
-        fields = curve_fields()
+        fields = new_fields(CURVE_SCHEMA)
         sink, dest_id = self.output_sink(parameters, context, fields, WKB_NO_GEOMETRY,
                                          QgsCoordinateReferenceSystem())
         feedback.pushInfo(f"Cut-offs: {', '.join(f'{c:g}' for c in self.cutoffs)}")
         for feature, results in self.curves(source, crs, self.cutoffs, feedback):
             for index, cutoff in enumerate(self.cutoffs):
                 row = QgsFeature(fields)
-                values: list[Any] = [None] * 4
-                if results is not None:
-                    result = results[index]
-                    values = [finite_or_null(v) for v in (result.ore_tonnes, result.mean_grade,
-                                                          result.treo_tonnes, result.tree_tonnes)]
-                row.setAttributes([feature.id(), feature_name(feature), cutoff, *values])
+                values = result_values(results[index] if results is not None else None, CURVE_RESULTS)
+                row.setAttributes([feature.id(), feature_name(feature, source.sourceName()), cutoff, *values])
                 self.write(sink, row, parameters)
         return {OUTPUT: dest_id}

@@ -8,7 +8,6 @@ every feature (a missing raster, a bad band, a layer without CRS) stop the run o
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -25,49 +24,81 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeatureSource,
     QgsProcessingFeedback,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtGui import QIcon
 
+from ..areas import given_name
 from ..core.tonnage import TonnageInputError, TonnageResult
 from ..estimation import EstimateInputs, crs_for_engine, curves_for_geometries
 from ..paths import resource
-from ..qgis_compat import SKIP_GEOMETRY_VALIDITY
-from .raster_inputs import check_depth_window, check_thickness_choice, inputs_from_parameters
+from ..qgis_compat import SKIP_GEOMETRY_VALIDITY, SOURCE_VECTOR_POLYGON
+from .raster_inputs import (
+    HELP_COMMON,
+    add_raster_parameters,
+    check_depth_window,
+    check_thickness_choice,
+    cutoff_parameter,
+    inputs_from_parameters,
+)
 
 INPUT = "INPUT"
 OUTPUT = "OUTPUT"
-NAME_FIELD = "name"
-
-
 
 def plugin_icon() -> QIcon:
     return QIcon(str(resource("icons", "rare_earth.svg")))
 
 
-def feature_name(feature: QgsFeature) -> str:
-    """The feature's ``name`` attribute when it has a non-empty one, else its id as text."""
-    index = feature.fields().lookupField(NAME_FIELD)
-    value = feature.attribute(index) if index >= 0 else None
-    if value is None or str(value) in ("", "NULL"):
-        return str(feature.id())
-    return str(value)
-
-
 def feature_label(feature: QgsFeature) -> str:
-    name = feature_name(feature)
-    return f"feature {feature.id()}" if name == str(feature.id()) else f"feature {feature.id()} ({name})"
+    """How messages name a feature: its id, with its name (``areas.given_name``) when it has one."""
+    name = given_name(feature)
+    return f"feature {feature.id()} ({name})" if name else f"feature {feature.id()}"
 
 
-def finite_or_null(value: float) -> float | None:
-    """NaN (e.g. the mean grade where there is no ore) becomes NULL, not a number that looks like data."""
-    return value if math.isfinite(value) else None
+def checked_input_crs(crs: QgsCoordinateReferenceSystem) -> QgsCoordinateReferenceSystem:
+    """``crs`` of the ``INPUT`` polygons when the engine understands it, else ``QgsProcessingException``."""
+    try:
+        crs_for_engine(crs)
+    except TonnageInputError as error:
+        raise QgsProcessingException(f"{INPUT}: {error}") from None
+    return crs
 
 
 class TonnageAlgorithm(QgsProcessingAlgorithm):
     """Base of the algorithms in the Tonnage group; subclasses set ``inputs`` through ``prepareAlgorithm``."""
 
     inputs: EstimateInputs
+    #: Each algorithm's id, title, help (HTML, the common part follows), and its output's label and type.
+    NAME = ""
+    DISPLAY_NAME = ""
+    HELP = ""
+    OUTPUT_LABEL = ""
+    OUTPUT_TYPE = SOURCE_VECTOR_POLYGON
+
+    def name(self) -> str:
+        return self.NAME
+
+    def displayName(self) -> str:  # noqa: N802 - QGIS API name
+        return self.DISPLAY_NAME
+
+    def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
+        return self.HELP + HELP_COMMON
+
+    def cutoff_parameter(self) -> QgsProcessingParameterDefinition:
+        """The one cut-off (the curve: a list of them)."""
+        return cutoff_parameter()
+
+    def extra_parameters(self) -> None:
+        """Parameters of one algorithm, between the rasters and the output."""
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
+        self.addParameter(QgsProcessingParameterFeatureSource(INPUT, "Polygons", [SOURCE_VECTOR_POLYGON]))
+        add_raster_parameters(self, self.cutoff_parameter())
+        self.extra_parameters()
+        self.addParameter(QgsProcessingParameterFeatureSink(OUTPUT, self.OUTPUT_LABEL, self.OUTPUT_TYPE))
 
     def group(self) -> str:
         return "Tonnage"
@@ -89,7 +120,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         return super().checkParameterValues(parameters, context)
 
     def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> bool:  # noqa: ARG002 - QGIS API signature
+                         feedback: QgsProcessingFeedback) -> bool:  # noqa: ARG002 - QGIS API
         # Runs on the thread that owns project layers: read them here, estimate from files later.
         self.inputs = inputs_from_parameters(self, parameters, context)
         return True
@@ -100,12 +131,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         source = self.parameterAsSource(parameters, INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
-        crs = source.sourceCrs()
-        try:
-            crs_for_engine(crs)
-        except TonnageInputError as error:
-            raise QgsProcessingException(f"{INPUT}: {error}") from None
-        return source, crs
+        return source, checked_input_crs(source.sourceCrs())
 
     def output_sink(self, parameters: dict[str, Any], context: QgsProcessingContext, fields: QgsFields,
                     wkb_type: QgsWkbTypes.Type, crs: QgsCoordinateReferenceSystem

@@ -9,18 +9,21 @@ the PDF and the GeoPackage show names as they are.
 from __future__ import annotations
 
 import csv
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.exploration_target import ExplorationTarget
-from ..core.target_fields import TARGET_FIELDS, TEXT_FIELDS, target_values, text_values
+from ..core.result_fields import Schema, finite_or_null
+from ..core.target_fields import TARGET_SCHEMA, target_values, text_values
 from .figures import COLUMNS, AreaFigures
 
-CSV_FIELDS: tuple[str, ...] = (*(column.key for column in COLUMNS), "cutoff_pct", "warnings")
+#: The CSV's and the GeoPackage's fields: each table column, the cut-off and the warnings.
+REPORT_SCHEMA: Schema = (*((column.key, "double" if column.numeric else "string") for column in COLUMNS),
+                         ("cutoff_pct", "double"), ("warnings", "string"))
+CSV_FIELDS: tuple[str, ...] = tuple(name for name, _kind in REPORT_SCHEMA)
 #: The exploration-target fields after those, named and valued as in ``rareearth:explorationtarget``.
-TARGET_CSV_FIELDS: tuple[str, ...] = (*TARGET_FIELDS, *TEXT_FIELDS)
+TARGET_CSV_FIELDS: tuple[str, ...] = tuple(name for name, _kind in TARGET_SCHEMA)
 #: First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,10 +35,11 @@ def neutralised(text: str) -> str:
 
 def csv_value(value: object) -> object:
     """Numbers in full precision (untouched, even when negative), text neutralised."""
+    value = finite_or_null(value)
     if value is None:
         return ""
     if isinstance(value, float):
-        return "" if math.isnan(value) else repr(value)
+        return repr(value)
     if isinstance(value, (int, bool)):
         return value
     if isinstance(value, tuple):

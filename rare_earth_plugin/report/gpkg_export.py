@@ -8,7 +8,6 @@ rollback-journal mode (not WAL), so the one ``.gpkg`` carries everything when co
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -18,39 +17,25 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsCoordinateTransformContext,
     QgsFeature,
-    QgsFields,
     QgsGeometry,
     QgsVectorFileWriter,
 )
 
-from ..core.target_fields import TARGET_FIELDS, target_values, text_values
-from ..qgis_compat import WKB_MULTIPOLYGON, new_field
+from ..core.result_fields import finite_or_null
+from ..core.target_fields import TARGET_SCHEMA, target_values, text_values
+from ..qgis_compat import WKB_MULTIPOLYGON, new_fields
 from .area_results import AreaResult
-from .csv_export import CSV_FIELDS, TARGET_CSV_FIELDS
+from .csv_export import CSV_FIELDS, REPORT_SCHEMA
 from .errors import ReportError
-from .figures import COLUMNS_BY_KEY
 from .file_set import fsync_file
 
 LAYER_NAME = "report_areas"
 
 
-def _fields() -> QgsFields:
-    fields = QgsFields()
-    for key in CSV_FIELDS:
-        column = COLUMNS_BY_KEY.get(key)
-        numeric = column is not None and column.numeric
-        fields.append(new_field(key, "double" if numeric else "string"))
-    for key in TARGET_CSV_FIELDS:  # the exploration target, as rareearth:explorationtarget writes it
-        fields.append(new_field(key, "double" if key in TARGET_FIELDS else "string"))
-    return fields
-
-
 def _value(value: object) -> object:
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
     if isinstance(value, tuple):
         return "; ".join(value)
-    return value
+    return finite_or_null(value)
 
 
 _SQL = re.compile(r"sqlite3_\w+|\b(?:INSERT|CREATE|UPDATE|SELECT|DELETE)\b")
@@ -90,7 +75,7 @@ def write_gpkg(results: Sequence[AreaResult], path: Path) -> Path:
     if not results:
         raise ReportError("GeoPackage: no area to write")
     crs = results[0].area.crs
-    fields = _fields()
+    fields = new_fields(REPORT_SCHEMA + TARGET_SCHEMA)  # the exploration target as rareearth:explorationtarget
     options = QgsVectorFileWriter.SaveVectorOptions()
     options.driverName = "GPKG"
     options.layerName = LAYER_NAME

@@ -15,7 +15,7 @@ import math
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from qgis.core import (
@@ -108,7 +108,6 @@ class BuiltReport:
 
     layout: QgsPrintLayout
     project: QgsProject
-    chart_paths: list[Path] = field(default_factory=list)
 
 
 def _items(layout: QgsPrintLayout, item_id: str, page: int | None = None) -> list[QgsLayoutItem]:
@@ -614,7 +613,6 @@ def build_report_layout(results: Sequence[AreaResult], inputs: EstimateInputs, l
     for number, (result, stem) in enumerate(zip(results, unique_stems(r.area.name for r in results))):
         chart = work_dir / f"chart_{number + 1:03d}_{stem}.png"
         _fill_area_page(layout, AREA_PAGE + number, result, page_layers, project, inputs.params, chart)
-        built.chart_paths.append(chart)
     target_section.add_basis_page(layout, results, target_options or TargetOptions(), meta.title)
     layout.refresh()
     return built

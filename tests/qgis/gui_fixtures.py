@@ -31,6 +31,7 @@ from qgis.PyQt.QtCore import QPoint
 from rare_earth_plugin import survey_store
 from rare_earth_plugin.gui.dock import ExplorerDock
 from rare_earth_plugin.gui.inputs_panel import CONSTANT
+from rare_earth_plugin.settings import NAMESPACE
 
 CELLS = 20
 THICKNESS = 10.0
@@ -90,7 +91,7 @@ def estimate_layer(dock: ExplorerDock, layer: QgsVectorLayer, iface, qtbot) -> l
 @pytest.fixture()
 def dock(qgis_iface, qgis_canvas, qgis_new_project, clean_settings, tmp_path: Path, qtbot) -> Iterator[ExplorerDock]:
     survey_store.trust_path(tmp_path / "survey_areas.gpkg")  # as if chosen in the dialog
-    qgis_new_project.writeEntry(survey_store.PROJECT_SCOPE, survey_store.PROJECT_KEY,
+    qgis_new_project.writeEntry(NAMESPACE, survey_store.PROJECT_KEY,
                                 str(tmp_path / "survey_areas.gpkg"))
     qgis_canvas.setDestinationCrs(QgsCoordinateReferenceSystem(GRID_CRS))
     widget = ExplorerDock(qgis_iface, debounce_ms=0)

@@ -76,7 +76,7 @@ def test_sample_zones_fill_the_inputs_and_the_table(qgis_iface, qgis_new_project
         zones = {row.name: row for row in dock.model.rows() if row.kind == KIND_ZONE}
         assert set(zones) == {zone.name for zone in catalogue.SAMPLE_ZONES}
         irgiz = zones["Irgiz"]
-        direct = estimate_geometry(irgiz.geometry, irgiz.crs, dock.inputs.inputs())
+        direct = estimate_geometry(irgiz.area.geometry, irgiz.area.crs, dock.inputs.inputs())
         assert irgiz.result.ore_tonnes == pytest.approx(direct.ore_tonnes, rel=1e-9) and direct.ore_tonnes > 0
     finally:
         wait_for_tasks(qtbot, plugin.dock)

@@ -8,7 +8,7 @@ from qgis.core import QgsGeometry, QgsProject, QgsVectorLayer
 
 from rare_earth_plugin.gui.areas_model import STALE_TIP, AreasModel
 from rare_earth_plugin.gui.dock import LIVE, SKETCH_TITLE, ExplorerDock
-from rare_earth_plugin.gui.inputs_panel import PROJECT_SCOPE
+from rare_earth_plugin.settings import NAMESPACE as PROJECT_SCOPE
 
 pytest_plugins = ["gui_fixtures"]
 

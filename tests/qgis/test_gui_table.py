@@ -14,11 +14,12 @@ from gui_fixtures import (
     set_inputs,
     wait_for_tasks,
 )
-from qgis.core import QgsGeometry, QgsVectorLayer
+from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QApplication
 
 from rare_earth_plugin import survey_store
+from rare_earth_plugin.areas import Area
 from rare_earth_plugin.core.tonnage import TonnageResult
 from rare_earth_plugin.gui import estimate_task
 from rare_earth_plugin.gui.areas_model import KIND_FEATURE, SORT_ROLE, AreaRow, AreasModel, AreasSortProxy
@@ -69,14 +70,14 @@ def test_cancel_keeps_the_earlier_figures(dock, chosen, qtbot, monkeypatch) -> N
     before = {row.key: row.result for row in dock.model.rows()}
     gate = threading.Event()
     started = threading.Event()
-    real = estimate_task.estimate_geometry
+    real = estimate_task.curves_for_areas
 
     def held(*args, **kwargs):
         started.set()
         gate.wait(30)
-        return real(*args, **kwargs)
+        yield from real(*args, **kwargs)
 
-    monkeypatch.setattr(estimate_task, "estimate_geometry", held)
+    monkeypatch.setattr(estimate_task, "curves_for_areas", held)
     dock.inputs.cutoff.setValue(0.1)
     dock.recompute_all()
     assert dock.cancel_button.isVisibleTo(dock)
@@ -92,7 +93,8 @@ def test_sorting_compares_numbers_not_text() -> None:
     model = AreasModel()
     for number, tonnes in enumerate((9.8e6, 10.5e6, 2.0e6)):
         result = TonnageResult(1e6, 1e6, 1e6, 1e6, tonnes, 0.1, 0.0, 0.0, 1.0, 0.0)
-        model.upsert(AreaRow(("layer", number), f"a{number}", KIND_FEATURE, QgsGeometry(), None, result))
+        area = Area(f"a{number}", KIND_FEATURE, QgsGeometry(), QgsCoordinateReferenceSystem(), "layer", number)
+        model.upsert(AreaRow(area, result))
     proxy = AreasSortProxy()
     proxy.setSourceModel(model)
     proxy.sort(AreasModel.ORE, Qt.SortOrder.DescendingOrder)
@@ -109,7 +111,7 @@ def test_click_selects_zooms_and_shows_the_area(dock, chosen, qgis_canvas, qtbot
     rect = view.visualRect(proxy.index(east, 0))
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert layer.selectedFeatureIds() == [rows["east"].key[1]]
-    assert qgis_canvas.extent().contains(rows["east"].geometry.boundingBox())
+    assert qgis_canvas.extent().contains(rows["east"].area.geometry.boundingBox())
     assert dock.result.title.text() == "east"
     qtbot.waitUntil(lambda: bool(dock.result.curve), timeout=30000)
     dock.result.copy_button.click()

@@ -193,7 +193,7 @@ def test_curve_defaults_to_standard_cutoffs_of_the_unit_and_names_by_id(rare_ear
     zones = make_polygons([(grid.box(1, 1, 5, 5), 3.5)], fields=("value",))
     rows = run(CURVE, INPUT=zones, GRADE=grade, GRADE_UNIT=1, THICKNESS=1)
     assert [r["cutoff"] for r in rows] == pytest.approx(list(standard_cutoffs("ppm")))
-    assert {r["name"] for r in rows} == {str(rows[0]["feature_id"])}
+    assert {r["name"] for r in rows} == {f"zones #{rows[0]['feature_id']}"}  # areas.feature_name
     ore = [r["ore_t"] for r in rows]
     assert ore[:4] == pytest.approx([16 * 100 * 2.6] * 4) and ore[4:] == [0, 0, 0]  # 700 ppm passes 700
 

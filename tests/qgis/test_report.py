@@ -22,11 +22,12 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
+from rare_earth_plugin.areas import areas_from_layer
 from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.estimation import EstimateInputs, estimate_geometry
 from rare_earth_plugin.layers import load_sample_layers
 from rare_earth_plugin.report import export as report_export
-from rare_earth_plugin.report.area_results import areas_from_layer, estimate_areas
+from rare_earth_plugin.report.area_results import estimate_areas
 from rare_earth_plugin.report.errors import ReportError
 from rare_earth_plugin.report.export import ReportTargets, write_report
 from rare_earth_plugin.report.figures import COLUMNS, AreaFigures, formatted

@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 from qgis.core import QgsApplication, QgsFeature, QgsGeometry, QgsProcessingException, QgsProject, QgsVectorLayer
 
+from rare_earth_plugin.areas import areas_from_layer
 from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.estimation import EstimateInputs
 from rare_earth_plugin.layers import load_sample_layers
 from rare_earth_plugin.paths import sample_data_dir
 from rare_earth_plugin.report import file_set
-from rare_earth_plugin.report.area_results import areas_from_layer, estimate_areas
+from rare_earth_plugin.report.area_results import estimate_areas
 from rare_earth_plugin.report.errors import ReportError
 from rare_earth_plugin.report.export import ReportTargets, write_report
 from rare_earth_plugin.report.gpkg_export import LAYER_NAME
@@ -125,11 +126,12 @@ _KILLED_EXPORT = textwrap.dedent("""
     from qgis.core import QgsApplication
     app = QgsApplication([], False); app.initQgis()
     sys.path.insert(0, sys.argv[2])
+    from rare_earth_plugin.areas import areas_from_layer
     from rare_earth_plugin.core.tonnage import TonnageParams
     from rare_earth_plugin.estimation import EstimateInputs
     from rare_earth_plugin.layers import load_sample_layers
     from rare_earth_plugin.report import export
-    from rare_earth_plugin.report.area_results import areas_from_layer, estimate_areas
+    from rare_earth_plugin.report.area_results import estimate_areas
     from rare_earth_plugin.report.layout_builder import ReportLayers
     from rare_earth_plugin.report.texts import ReportMeta
     from qgis.core import QgsProject

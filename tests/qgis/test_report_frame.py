@@ -24,11 +24,12 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
+from rare_earth_plugin.areas import areas_from_layer
 from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.estimation import EstimateInputs
 from rare_earth_plugin.layers import load_sample_layers
 from rare_earth_plugin.report import layout_builder, map_frame
-from rare_earth_plugin.report.area_results import areas_from_layer, estimate_areas
+from rare_earth_plugin.report.area_results import estimate_areas
 from rare_earth_plugin.report.export import ReportTargets, write_report
 from rare_earth_plugin.report.layout_builder import ReportLayers, build_report_layout
 from rare_earth_plugin.report.texts import ReportMeta

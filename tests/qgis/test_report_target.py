@@ -14,12 +14,12 @@ import pytest
 from osgeo import ogr
 from qgis.core import QgsProject
 
+from rare_earth_plugin.areas import areas_from_layer
 from rare_earth_plugin.core.target_fields import TARGET_FIELDS
 from rare_earth_plugin.core.target_text import rounded_range
 from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.estimation import EstimateInputs, target_for_geometry
 from rare_earth_plugin.layers import load_sample_layers
-from rare_earth_plugin.report.area_results import areas_from_layer
 from rare_earth_plugin.report.target_options import TargetOptions, options_from_settings
 from rare_earth_plugin.settings import Settings
 
@@ -93,7 +93,7 @@ def test_statement_items_are_remembered(report):
     options = options_from_settings()
     assert options.competent_person == "A. Geologist, MAusIMM" and options.reporting_code == "KAZRC"
     assert options.timeframe == "2027 field season"
-    Settings.competent_person.reset()
+    Settings.competent_person.set("")
     assert "not named" in TargetOptions().statement_lines()[-1]
 
 

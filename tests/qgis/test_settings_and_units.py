@@ -53,6 +53,30 @@ def test_inputs_state_round_trip_through_settings_and_project(clean_settings, qg
     assert InputsState.read_project(qgis_new_project) == state
 
 
+def test_old_project_entries_are_read_once_into_the_one_namespace(clean_settings, qgis_new_project) -> None:
+    from rare_earth_plugin.settings import NAMESPACE, OLD_PROJECT_SCOPE
+
+    qgis_new_project.writeEntry(OLD_PROJECT_SCOPE, "inputs/cutoff", "0.2")
+    qgis_new_project.writeEntry(OLD_PROJECT_SCOPE, "inputs/grade_band", "3")
+    state = InputsState.read_project(qgis_new_project)
+    assert state is not None and (state.cutoff, state.grade_band) == (0.2, 3)
+    assert qgis_new_project.readEntry(NAMESPACE, "inputs/cutoff", "")[0] == "0.2"
+    assert not qgis_new_project.entryList(OLD_PROJECT_SCOPE, "inputs")
+    qgis_new_project.writeEntry(NAMESPACE, "inputs/cutoff", "0.3")  # the namespace wins from now on
+    assert InputsState.read_project(qgis_new_project).cutoff == 0.3
+
+
+def test_the_settings_fixture_clears_the_one_namespace(clean_settings) -> None:
+    from qgis.core import QgsSettings
+
+    from rare_earth_plugin.settings import NAMESPACE
+
+    Settings.inputs_collapsed.set(True)
+    assert QgsSettings().contains(f"{NAMESPACE}/ui/inputs_collapsed")
+    QgsSettings().remove(NAMESPACE)  # what clean_settings does
+    assert Settings.inputs_collapsed.get() is False
+
+
 def test_defaults_agree_with_the_sample_data(clean_settings) -> None:
     fresh = InputsState.from_settings()
     assert fresh.cutoff == pytest.approx(0.05) and fresh.grade_unit == PERCENT

@@ -18,6 +18,7 @@ from rare_earth_plugin import survey_store
 from rare_earth_plugin.core.tonnage import TonnageResult
 from rare_earth_plugin.gui.areas_model import KIND_SURVEY
 from rare_earth_plugin.layers import ROLE_PROPERTY
+from rare_earth_plugin.settings import NAMESPACE
 from rare_earth_plugin.survey_store import SurveyStore, SurveyStoreError
 
 pytest_plugins = ["gui_fixtures"]  # the dock, grid and settings fixtures
@@ -170,13 +171,13 @@ def test_a_project_cannot_point_the_store_anywhere(qgis_new_project, clean_setti
     store = SurveyStore(qgis_new_project)
     outside = tmp_path / "elsewhere" / "made" / "areas.gpkg"
     for stored in (str(outside), str(project_file.parent / "areas.txt"), "../escape.gpkg"):
-        qgis_new_project.writeEntry(survey_store.PROJECT_SCOPE, survey_store.PROJECT_KEY, stored)
+        qgis_new_project.writeEntry(NAMESPACE, survey_store.PROJECT_KEY, stored)
         assert store.path() == project_file.parent / "site_survey_areas.gpkg", stored
-    qgis_new_project.writeEntry(survey_store.PROJECT_SCOPE, survey_store.PROJECT_KEY, "data/areas.gpkg")
+    qgis_new_project.writeEntry(NAMESPACE, survey_store.PROJECT_KEY, "data/areas.gpkg")
     (project_file.parent / "data").mkdir()
     assert store.path() == project_file.parent / "data" / "areas.gpkg"
     survey_store.trust_path(outside)  # chosen in the dialog: allowed from now on
-    qgis_new_project.writeEntry(survey_store.PROJECT_SCOPE, survey_store.PROJECT_KEY, str(outside))
+    qgis_new_project.writeEntry(NAMESPACE, survey_store.PROJECT_KEY, str(outside))
     assert store.path() == outside
     with pytest.raises(SurveyStoreError, match="does not exist"):
         store.layer()  # no folder is created for a path a project named
@@ -195,7 +196,7 @@ def test_unsaved_projects_do_not_share_survey_areas(qgis_new_project, clean_sett
 
 def test_first_save_moves_the_session_areas_beside_the_project(dock, grade_grid, qgis_new_project, tmp_path,
                                                                qtbot):
-    qgis_new_project.removeEntry(survey_store.PROJECT_SCOPE, survey_store.PROJECT_KEY)
+    qgis_new_project.removeEntry(NAMESPACE, survey_store.PROJECT_KEY)
     dock.store.new_session()
     set_inputs(dock, grade_grid, cutoff=0.1)
     assert dock.finish_survey(_square(grade_grid, 1)) is not None

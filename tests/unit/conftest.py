@@ -61,3 +61,20 @@ def _close_cached_rasters():
     close_cached_rasters()
     yield
     close_cached_rasters()
+
+
+@pytest.fixture
+def recorded_reads(monkeypatch) -> list:
+    """The windows the engine reads from the rasters, in order (the engine still reads them); clear it to start
+    counting afresh. The one place that knows where the engine's read lives."""
+    from rare_earth_plugin.core import tonnage
+
+    windows: list = []
+    real_read = tonnage._Accumulator.read
+
+    def recording_read(self, window):
+        windows.append(window)
+        return real_read(self, window)
+
+    monkeypatch.setattr(tonnage._Accumulator, "read", recording_read)
+    return windows

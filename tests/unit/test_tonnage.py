@@ -328,7 +328,7 @@ def test_thickness_nodata_is_not_smeared_and_lowers_coverage(make_raster, two_gr
     assert any("grade and thickness data" in w for w in result.warnings)
 
 
-def test_tiled_processing_matches_a_single_tile(make_raster, monkeypatch):
+def test_tiled_processing_matches_a_single_tile(make_raster, recorded_reads):
     rng = np.random.default_rng(3)
     grade = rng.uniform(0.0, 0.3, (64, 80))
     single = make_raster(grade)
@@ -339,14 +339,7 @@ def test_tiled_processing_matches_a_single_tile(make_raster, monkeypatch):
                             ORIGIN_Y - 320 + radius * np.sin(angles)])
     cutoffs = [0.0, 0.05, 0.1, 0.2]
     expected = grade_tonnage_curve(polygon, single, cutoffs, params())
-    windows = []
-    real_read = tonnage._Accumulator.read
-
-    def recording_read(self, window):
-        windows.append(window)
-        return real_read(self, window)
-
-    monkeypatch.setattr(tonnage._Accumulator, "read", recording_read)
+    windows = recorded_reads
     for path in (single, tiled):
         windows.clear()
         curve = grade_tonnage_curve(polygon, path, cutoffs, params(), limits=EngineLimits(tile_cells=100))
@@ -534,7 +527,7 @@ def test_batch_raises_for_a_bad_raster(tmp_path):
         list(tonnage.grade_tonnage_curves([box(0, 0, 1, 1)], tmp_path / "missing.tif", [0.0], params()))
 
 
-def test_a_one_strip_raster_is_still_read_in_bounded_tiles(tmp_path, monkeypatch):
+def test_a_one_strip_raster_is_still_read_in_bounded_tiles(tmp_path, recorded_reads):
     grade = np.random.default_rng(4).uniform(0.0, 0.3, (60, 50))
     path = tmp_path / "one_strip.tif"
     with rasterio.open(path, "w", driver="GTiff", width=50, height=60, count=1, dtype="float64",
@@ -546,30 +539,17 @@ def test_a_one_strip_raster_is_still_read_in_bounded_tiles(tmp_path, monkeypatch
     assert block_h * block_w > 500  # one block holds more than the tile budget set below
     polygon = box(ORIGIN_X + 3, ORIGIN_Y - 587, ORIGIN_X + 496, ORIGIN_Y - 4)
     expected = estimate_tonnage(polygon, path, params())
-    sizes = []
-    real_read = tonnage._Accumulator.read
-
-    def recording_read(self, window):
-        sizes.append(int(window.width) * int(window.height))
-        return real_read(self, window)
-
-    monkeypatch.setattr(tonnage._Accumulator, "read", recording_read)
+    recorded_reads.clear()
     got = estimate_tonnage(polygon, path, params(), limits=EngineLimits(tile_cells=500))
+    sizes = [int(window.width) * int(window.height) for window in recorded_reads]
     assert max(sizes) <= 500 and len(sizes) > 1
     assert got.to_dict() == pytest.approx(expected.to_dict(), rel=1e-12)
 
 
-def test_cancel_stops_inside_one_large_polygon_between_tiles(make_raster, monkeypatch):
+def test_cancel_stops_inside_one_large_polygon_between_tiles(make_raster, recorded_reads):
     grade = make_raster(np.full((200, 200), 0.2, dtype=np.float32), tiled=True, block=16)
     polygon = local_box(0, 0, 2000, 2000)
-    reads = []
-    real_read = tonnage._Accumulator.read
-
-    def recording_read(self, window):
-        reads.append(window)
-        return real_read(self, window)
-
-    monkeypatch.setattr(tonnage._Accumulator, "read", recording_read)
+    reads = recorded_reads
     small = EngineLimits(tile_cells=256)
     whole = len(list(tonnage.grade_tonnage_curve(polygon, grade, [0.0], params(), limits=small))) and len(reads)
     assert whole > 100

@@ -1,0 +1,120 @@
+"""One model of an area and one rule for a feature's name, the same in the dock, Processing and the report."""
+
+from __future__ import annotations
+
+import processing
+import pytest
+from conftest import GRID_CRS
+from qgis.core import NULL, QgsFeature, QgsGeometry, QgsVectorLayer
+
+from rare_earth_plugin.areas import AreaLayerError, areas_from_layer, feature_name, given_name
+from rare_earth_plugin.processing.tonnage_algorithm import feature_label
+
+#: (the layer's fields, a feature's values, the name every place must show); fid 1 each time.
+CASES = [
+    (("name",), ["Irgiz"], "Irgiz"),
+    (("Name",), ["Dos 1"], "Dos 1"),
+    (("NAME",), ["Dos 2"], "Dos 2"),
+    (("value",), ["x"], "zones #1"),
+    (("name",), [NULL], "zones #1"),
+    (("name",), ["  "], "zones #1"),
+    (("name", "zone"), [NULL, "Jana"], "Jana"),  # an empty name falls through to the next field
+    (("title", "NAME"), ["second", "first"], "first"),  # the order of NAME_FIELDS, not of the layer
+]
+
+
+def _layer(fields, values, geometry: str | None = "POLYGON((0 0,10 0,10 10,0 0))") -> QgsVectorLayer:
+    spec = "&".join(f"field={field}:string" for field in fields)
+    layer = QgsVectorLayer(f"Polygon?crs={GRID_CRS}&{spec}", "zones", "memory")
+    feature = QgsFeature(layer.fields())
+    feature.setAttributes(list(values))
+    if geometry is not None:
+        feature.setGeometry(QgsGeometry.fromWkt(geometry))
+    assert layer.dataProvider().addFeatures([feature])
+    return layer
+
+
+@pytest.mark.parametrize(("fields", "values", "expected"), CASES)
+def test_one_name_rule(fields, values, expected) -> None:
+    layer = _layer(fields, values)
+    feature = next(layer.getFeatures())
+    assert feature.id() == 1
+    assert feature_name(feature, layer.name()) == expected
+    [area] = areas_from_layer(layer)  # the dock's table and the report take areas from here
+    assert (area.name, area.key, area.layer_name) == (expected, (layer.id(), 1), "zones")
+    named = not expected.startswith("zones #")
+    assert given_name(feature) == (expected if named else "")
+    assert feature_label(feature) == (f"feature 1 ({expected})" if named else "feature 1")
+
+
+@pytest.mark.parametrize(("fields", "values", "expected"), CASES[:5])
+def test_processing_names_curve_rows_by_the_same_rule(rare_earth_provider, make_raster, fields, values,
+                                                      expected) -> None:
+    import numpy as np
+
+    layer = _layer(fields, values, "POLYGON((600000 5540000,600020 5540000,600020 5539980,600000 5540000))")
+    grade = make_raster(np.full((10, 10), 0.2))
+    result = processing.run("rareearth:gradetonnagecurve",
+                            {"INPUT": layer, "GRADE": grade, "THICKNESS": 1, "CUTOFFS": "0.1", "OUTPUT": "memory:"})
+    assert [f["name"] for f in result["OUTPUT"].getFeatures()] == [expected]
+
+
+def test_kind_from_its_field_or_the_default_and_empty_features_left_out() -> None:
+    layer = _layer(("name", "kind"), ["A", NULL])
+    feature = QgsFeature(layer.fields())
+    feature.setAttributes(["B", "licence"])
+    feature.setGeometry(QgsGeometry.fromWkt("POLYGON((0 0,5 0,5 5,0 0))"))
+    empty = QgsFeature(layer.fields())
+    empty.setAttributes(["C", "zone"])
+    layer.dataProvider().addFeatures([feature, empty])
+    assert [(a.name, a.kind) for a in areas_from_layer(layer, default_kind="area")] == \
+        [("A", "area"), ("B", "licence")]
+    assert [a.kind for a in areas_from_layer(layer, default_kind="Zone", kind_field=None)] == ["Zone", "Zone"]
+    assert [a.fid for a in areas_from_layer(layer, [2])] == [2]
+
+
+def test_a_copy_shares_no_geometry_and_a_line_layer_is_refused() -> None:
+    [area] = areas_from_layer(_layer(("name",), ["A"]))
+    copy = area.copy()
+    copy.geometry.translate(100, 0)
+    assert area.geometry.boundingBox().xMinimum() == 0
+    lines = QgsVectorLayer(f"LineString?crs={GRID_CRS}", "roads", "memory")
+    with pytest.raises(AreaLayerError, match="'roads' does not hold polygons"):
+        areas_from_layer(lines)
+
+
+def test_the_batch_of_areas_keeps_order_across_crss_and_closes_when_stopped(make_raster, monkeypatch) -> None:
+    import numpy as np
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    from rare_earth_plugin import estimation
+    from rare_earth_plugin.areas import Area
+    from rare_earth_plugin.core.tonnage import TonnageParams
+
+    grade = make_raster(np.full((10, 10), 0.2))
+    inputs = estimation.EstimateInputs(grade, TonnageParams(thickness=1.0, density=2.0, cutoff=0.1))
+    grid_crs = QgsCoordinateReferenceSystem(GRID_CRS)
+    square = "POLYGON((600000 5540000,600020 5540000,600020 5539980,600000 5539980,600000 5540000))"
+    areas = [Area(f"a{i}", "", QgsGeometry.fromWkt(square), grid_crs, "l", i) for i in range(3)]
+    areas.insert(1, Area("line", "", QgsGeometry.fromWkt("LINESTRING(0 0,1 1)"), grid_crs, "l", 9))
+    batches, closed = [], []
+    real = estimation.grade_tonnage_curves
+
+    def recording(*args, **kwargs):
+        batches.append(args[3] if len(args) > 3 else kwargs.get("polygon_crs"))
+        try:
+            yield from real(*args, **kwargs)
+        finally:
+            closed.append(True)
+
+    monkeypatch.setattr(estimation, "grade_tonnage_curves", recording)
+    pairs = list(estimation.curves_for_areas(areas, inputs, (0.1,)))
+    assert [area.name for area, _ in pairs] == ["a0", "line", "a1", "a2"]
+    assert isinstance(pairs[1][1], estimation.TonnageInputError)
+    assert pairs[0][1][0].ore_tonnes == pytest.approx(400 * 1.0 * 2.0)  # 20 m x 20 m x 1 m x 2 t/m3
+    assert len(batches) == 1 and closed == [True]
+    batches.clear(), closed.clear()
+    stopped = estimation.curves_for_areas(areas, inputs, (0.1,))
+    next(stopped)
+    stopped.close()  # what a cancelled task does
+    assert closed == [True]
