@@ -108,7 +108,7 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
         if layer is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
         try:
-            crs_for_engine(layer.crs())
+            crs_for_engine(layer.crs(), layer.name())
         except TonnageInputError as error:
             raise QgsProcessingException(f"{INPUT}: {error}") from None
         if not _in_project(layer, context):  # the user's own layers keep their style
