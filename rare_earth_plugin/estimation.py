@@ -47,10 +47,25 @@ def raster_path(layer: QgsMapLayer | None, parameter: str) -> str:
     return layer.source()
 
 
-def crs_for_engine(crs: QgsCoordinateReferenceSystem) -> str:
-    """An identifier pyproj understands: the EPSG code when there is one, WKT2 otherwise."""
+#: The names GDAL gives a GeoPackage layer stored without a CRS (srs_id 0 and -1): QGIS reads them as valid CRSs.
+_UNDEFINED_CRS_NAMES = ("undefined geographic srs", "undefined cartesian srs")
+
+
+def has_no_crs(crs: QgsCoordinateReferenceSystem) -> bool:
+    """No CRS, or the placeholder of a file stored without one."""
     if not crs.isValid():
-        raise TonnageInputError("the polygon layer has no valid CRS")
+        return True
+    wkt = crs.toWkt()
+    name = wkt[wkt.find('"') + 1:wkt.find('"', wkt.find('"') + 1)] if '"' in wkt else ""
+    return name.strip().lower() in _UNDEFINED_CRS_NAMES
+
+
+def crs_for_engine(crs: QgsCoordinateReferenceSystem, layer_name: str | None = None) -> str:
+    """An identifier pyproj understands: the EPSG code when there is one, WKT2 otherwise."""
+    if has_no_crs(crs):
+        layer = f"layer '{layer_name}'" if layer_name else "the polygon layer"
+        raise TonnageInputError(f"{layer} has no CRS: set it (Layer Properties > Source > Assigned Coordinate "
+                                "Reference System) so its coordinates can be placed on the grade raster")
     authid = crs.authid()
     if authid.upper().startswith("EPSG:"):
         return authid

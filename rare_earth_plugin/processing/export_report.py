@@ -107,7 +107,7 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
                    for key in (OUTPUT_PDF, OUTPUT_CSV, OUTPUT_GPKG)}
         if layer is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
-        checked_input_crs(layer.crs())
+        checked_input_crs(layer.crs(), layer.name())
         if not _in_project(layer, context):  # the user's own layers keep their style
             layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(AREA_OUTLINE)))
         try:

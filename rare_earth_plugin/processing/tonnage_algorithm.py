@@ -32,7 +32,7 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QIcon
 
 from ..areas import given_name
-from ..core.tonnage import TonnageInputError, TonnageResult
+from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult
 from ..estimation import EstimateInputs, crs_for_engine, curves_for_geometries
 from ..paths import resource
 from ..qgis_compat import SKIP_GEOMETRY_VALIDITY, SOURCE_VECTOR_POLYGON
@@ -47,6 +47,8 @@ from .raster_inputs import (
 
 INPUT = "INPUT"
 OUTPUT = "OUTPUT"
+CANCELLED_INFO = "Cancelled: features not yet estimated are not in the output."
+
 
 def plugin_icon() -> QIcon:
     return QIcon(str(resource("icons", "rare_earth.svg")))
@@ -58,10 +60,10 @@ def feature_label(feature: QgsFeature) -> str:
     return f"feature {feature.id()} ({name})" if name else f"feature {feature.id()}"
 
 
-def checked_input_crs(crs: QgsCoordinateReferenceSystem) -> QgsCoordinateReferenceSystem:
+def checked_input_crs(crs: QgsCoordinateReferenceSystem, layer_name: str) -> QgsCoordinateReferenceSystem:
     """``crs`` of the ``INPUT`` polygons when the engine understands it, else ``QgsProcessingException``."""
     try:
-        crs_for_engine(crs)
+        crs_for_engine(crs, layer_name)
     except TonnageInputError as error:
         raise QgsProcessingException(f"{INPUT}: {error}") from None
     return crs
@@ -131,7 +133,9 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         source = self.parameterAsSource(parameters, INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
-        return source, checked_input_crs(source.sourceCrs())
+        layer = self.parameterAsVectorLayer(parameters, INPUT, context)
+        name = layer.name() if layer is not None else str(parameters.get(INPUT))
+        return source, checked_input_crs(source.sourceCrs(), name)
 
     def output_sink(self, parameters: dict[str, Any], context: QgsProcessingContext, fields: QgsFields,
                     wkb_type: QgsWkbTypes.Type, crs: QgsCoordinateReferenceSystem
@@ -159,7 +163,9 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
                 yield feature.geometry()
 
         try:
-            for results in curves_for_geometries(geometries(), crs, self.inputs, cutoffs):
+            # the engine asks between tiles too (about 0.1 s of work apart): a cancel acts inside one polygon
+            for results in curves_for_geometries(geometries(), crs, self.inputs, cutoffs,
+                                                 cancelled=feedback.isCanceled):
                 feature = pending.popleft()
                 if isinstance(results, TonnageInputError):
                     feedback.reportError(f"{feature_label(feature)}: {results}; written with empty results.",
@@ -168,6 +174,8 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
                 else:
                     self.push_warnings(feature, (w for r in results for w in r.warnings), feedback)
                     yield feature, results
+        except TonnageCancelled:
+            feedback.pushInfo(CANCELLED_INFO)
         except TonnageInputError as error:
             raise QgsProcessingException(str(error)) from None
 
@@ -185,7 +193,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
                                       SKIP_GEOMETRY_VALIDITY)
         for done, feature in enumerate(features):
             if feedback.isCanceled():
-                feedback.pushInfo("Cancelled: features not yet estimated are not in the output.")
+                feedback.pushInfo(CANCELLED_INFO)
                 return
             yield feature
             feedback.setProgress((done + 1) * step)

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import rasterio.errors
 from conftest import ORIGIN_X, ORIGIN_Y
 from shapely.geometry import MultiPolygon, box
 
@@ -104,7 +105,7 @@ def test_a_batch_left_half_way_stops_its_reader_and_closes_its_rasters(grade, sm
 
 
 @pytest.mark.parametrize("where, error, raised", [
-    ("_read_tile", tonnage.RasterioError, TonnageInputError),  # on the reader thread
+    ("_read_tile", rasterio.errors.RasterioError, TonnageInputError),  # on the reader thread
     ("add", MemoryError, MemoryError),  # while summing
 ])
 def test_an_error_mid_batch_stops_it_cleanly_and_the_next_batch_works(grade, small_tiles, opened, monkeypatch,

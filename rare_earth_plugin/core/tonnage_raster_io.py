@@ -1,0 +1,361 @@
+"""Raster I/O for the engine: paths checked and opened, datasets kept open per thread between estimates (and
+reopened when their file changes or they have cached enough), CRSs parsed per thread, and the auxiliary
+(thickness, density, top-depth) rasters brought onto the grade raster's tiles."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import math
+import os
+import stat
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import pyproj
+import rasterio
+from rasterio.enums import MaskFlags, Resampling
+from rasterio.errors import RasterioError
+from rasterio.warp import calculate_default_transform, reproject
+from rasterio.windows import Window
+
+from .geometry import crs_from_wkt
+from .limits import EngineLimits
+from .proj_threads import per_thread
+from .tonnage_types import PathInput, TonnageInputError
+
+
+def _check_values(dtype: np.dtype, role: str, path: str) -> None:
+    if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+        raise TonnageInputError(f"{role}: {path} holds {dtype.name} values, not real numbers")
+
+
+
+def _name(path: PathInput) -> str:
+    return os.fspath(path)
+
+
+def _path_text(path: Any, role: str) -> str:
+    """The path as text; bytes and other objects get a message naming the parameter."""
+    try:
+        name = os.fspath(path)
+    except TypeError:
+        raise TonnageInputError(f"{role}: not a file path ({path!r})") from None
+    if isinstance(name, bytes):
+        raise TonnageInputError(f"{role}: give the path as text, not bytes ({path!r})")
+    if not name:
+        raise TonnageInputError(f"{role}: the path is empty")
+    return name
+
+
+def _file_signature(name: str, role: str) -> tuple:
+    """What identifies a local file's contents (inode, size, mtime, ctime); () for paths GDAL resolves itself
+    (/vsi..., URLs). Refuses what is not a regular file or a directory (a FIFO would block the open forever)."""
+    if "://" in name or name.startswith("/vsi"):
+        return ()
+    try:
+        info = os.stat(name)
+    except FileNotFoundError:
+        raise TonnageInputError(f"{role}: file not found: {name}") from None
+    except OSError as exc:
+        raise TonnageInputError(f"{role}: cannot read {name} ({exc.strerror or exc})") from exc
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        raise TonnageInputError(f"{role}: {name} is not a regular file (a pipe, device or socket cannot be "
+                                "read as a raster)")
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _open_raster(name: str, role: str):
+    try:
+        src = rasterio.open(name)
+    except (RasterioError, OSError) as exc:
+        raise TonnageInputError(f"{role}: cannot read {name} as a raster ({exc})") from exc
+    if src.count == 0:
+        src.close()
+        raise TonnageInputError(f"{role}: {name} has no raster bands")
+    return src
+
+
+@dataclass(frozen=True)
+class _RasterInfo:
+    """What planning a pass needs to know of a raster, read once when it is opened: a batch plans the next
+    polygons while its reader thread reads (and reopens) the dataset, which GDAL lets one thread use at a
+    time."""
+
+    name: str
+    count: int
+    width: int
+    height: int
+    transform: Any
+    crs: Any
+    res: tuple
+    bounds: Any
+    nodata: float | None
+    dtypes: tuple
+    nodatavals: tuple
+    scales: tuple
+    offsets: tuple
+    mask_flag_enums: tuple
+    block_shapes: list
+
+    @classmethod
+    def of(cls, dataset) -> _RasterInfo:
+        return cls(**{item.name: getattr(dataset, item.name) for item in fields(cls)})
+
+
+class _ReopeningSource:
+    """A dataset read block by block: reopened after every ``EngineLimits.cache_budget`` bytes (see there)."""
+
+    def __init__(self, dataset, signature: tuple):
+        self.dataset = dataset
+        self.info = _RasterInfo.of(dataset)
+        self.signature = signature
+        self.opened_ns = time.time_ns()
+        self.crs = _dataset_crs(dataset)  # pyproj's view, parsed once per open raster
+        self._read_bytes = 0
+
+    def racy(self, granularity_ns: int) -> bool:
+        """Modified within the timestamp granularity before it was opened: it may have changed unseen."""
+        return bool(self.signature) and self.opened_ns - max(self.signature[2], self.signature[3]) < granularity_ns
+
+    def count(self, nbytes: int, budget: int) -> None:
+        self._read_bytes += nbytes
+        if self._read_bytes >= budget:
+            reopened = rasterio.open(self.info.name)  # if this fails, the open dataset stays usable
+            self.dataset, old = reopened, self.dataset
+            old.close()
+            self._read_bytes = 0
+
+
+class _RasterSession:
+    """The datasets one estimate reads, one batch reads, or, inside ``reusing_open_rasters()``, many estimates
+    of a thread read."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, _ReopeningSource] = {}
+        self.replaced: list[_ReopeningSource] = []  # a batch's reader may still be reading them
+
+    def get(self, path: PathInput, role: str, limits: EngineLimits) -> _ReopeningSource:
+        name = _path_text(path, role)
+        signature = _file_signature(name, role)
+        source = self.sources.pop(name, None)
+        if source is not None and (source.signature != signature  # changed on disk, or maybe
+                                   or source.racy(limits.timestamp_granularity_ns)):
+            self.replaced.append(source)
+            source = None
+        if source is None:
+            source = _ReopeningSource(_open_raster(name, role), signature)
+        self.sources[name] = source
+        return source
+
+    def trim(self, keep: int) -> None:
+        """Close all but the ``keep`` most recently used datasets, and those replaced."""
+        for source in self.replaced:
+            source.dataset.close()
+        self.replaced.clear()
+        while len(self.sources) > keep:
+            oldest = next(iter(self.sources))
+            self.sources.pop(oldest).dataset.close()
+
+    def close(self) -> None:
+        for source in [*self.sources.values(), *self.replaced]:
+            source.dataset.close()
+        self.sources.clear()
+        self.replaced.clear()
+
+
+_THREAD = threading.local()
+
+
+@contextlib.contextmanager
+def reusing_open_rasters() -> Iterator[None]:
+    """Keep rasters open between the estimates made in this block (in this thread), closing them at its end.
+
+    Opening a raster costs about 2 ms, more than a small polygon's whole estimate, and an open dataset keeps
+    its decompressed blocks cached, so a table, a batch or a report of many areas is several times faster
+    inside this block. A file changed on disk meanwhile is reopened. Nested blocks share the outer one.
+    """
+    if getattr(_THREAD, "session", None) is not None:
+        yield
+        return
+    _THREAD.session = _RasterSession()
+    try:
+        yield
+    finally:
+        session, _THREAD.session = _THREAD.session, None
+        session.close()
+
+
+@contextlib.contextmanager
+def _session(limits: EngineLimits) -> Iterator[_RasterSession]:
+    """The thread's reusing session, else the thread's small cache of recently used datasets.
+
+    A plain loop of estimates over the same rasters then opens them once: opening costs more than a small
+    polygon's whole estimate. Entries are checked against the file on every use (``_RasterSession.get``), so a
+    file changed on disk is reopened; datasets are per thread, since GDAL and pyproj objects must not be shared
+    between threads. ``close_cached_rasters()`` releases them (for a file to be deleted on Windows, say).
+    """
+    kept = getattr(_THREAD, "session", None)
+    if kept is not None:
+        yield kept
+        return
+    cache = getattr(_THREAD, "cache", None)
+    if cache is None:
+        cache = _RasterSession()
+        # A thread Python did not start (a Qt worker of QgsTask) drops its thread state after each call, and
+        # with it anything kept there, freed at a time GDAL does not expect: only Python's threads keep some.
+        if not isinstance(threading.current_thread(), threading._DummyThread):
+            _THREAD.cache = cache
+            with _CACHES_LOCK:
+                _CACHES.add(cache)
+    try:
+        yield cache
+    except BaseException:
+        cache.close()  # a failed read may leave a dataset in a bad state: start afresh
+        raise
+    finally:
+        cache.trim(limits.kept_per_thread if getattr(_THREAD, "cache", None) is cache else 0)
+
+
+def close_cached_rasters() -> None:
+    """Close the datasets this thread keeps open between estimates."""
+    cache = getattr(_THREAD, "cache", None)
+    if cache is not None:
+        cache.close()
+
+
+_CACHES: weakref.WeakSet[_RasterSession] = weakref.WeakSet()
+_CACHES_LOCK = threading.Lock()
+
+
+@atexit.register
+def close_all_cached_rasters() -> None:
+    """Close the datasets every thread keeps (at exit: freed after GDAL shut down, they would crash it)."""
+    with _CACHES_LOCK:
+        caches = list(_CACHES)
+    for cache in caches:
+        cache.close()
+
+
+def _user_crs(value: Any) -> pyproj.CRS:
+    return per_thread(("user", value), lambda: pyproj.CRS.from_user_input(value))
+
+
+def _polygon_crs(value: Any) -> pyproj.CRS:
+    if isinstance(value, pyproj.CRS):  # the caller's thread made it: rebuild it here from its definition
+        value = value.srs
+    try:
+        return _user_crs(value) if _hashable(value) else pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError as exc:
+        raise TonnageInputError(f"polygon_crs: not a CRS pyproj understands ({value!r})") from exc
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _dataset_crs(src) -> pyproj.CRS | None:
+    return crs_from_wkt(src.crs.to_wkt()) if src.crs else None
+
+
+
+class _AuxiliaryRaster:
+    """A thickness, density or top-depth raster brought onto the grade raster's tiles (same grid: read;
+    else warp), as physical values (value x scale + offset)."""
+
+    def __init__(self, rasters: _RasterSession, path: PathInput, role: str, grade_src: _RasterInfo,
+                 grade_crs: pyproj.CRS | None, limits: EngineLimits):
+        self.role, self.path = role, _path_text(path, role)
+        self.reader = rasters.get(path, role, limits)
+        self.budget = limits.cache_budget
+        self.src = self.reader.info
+        if grade_crs is not None and self.src.crs is None:
+            raise TonnageInputError(f"{role}: {self.path} has no CRS, so it cannot be matched to the grade "
+                                    "raster")
+        if grade_crs is None and self.src.crs is not None:
+            raise TonnageInputError(f"{role}: {self.path} has a CRS but the grade raster {grade_src.name} has "
+                                    "none, so they cannot be matched: give the grade raster its CRS")
+        _check_values(np.dtype(self.src.dtypes[0]), role, self.path)
+        self.same_grid = (self.src.transform == grade_src.transform and self.src.crs == grade_src.crs)
+        self.nodata = self.src.nodata
+        if self.nodata is None and np.issubdtype(np.dtype(self.src.dtypes[0]), np.floating):
+            self.nodata = float("nan")
+        self.scale = float(self.src.scales[0]) if self.src.scales[0] is not None else 1.0
+        self.offset = float(self.src.offsets[0]) if self.src.offsets[0] is not None else 0.0
+        flags = self.src.mask_flag_enums[0]
+        self.read_masks = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
+        self.resampling = Resampling.bilinear
+        if not self.same_grid:
+            finer = self._resolution_in(grade_src) < 0.5 * min(abs(grade_src.res[0]), abs(grade_src.res[1]))
+            self.resampling = Resampling.average if finer else Resampling.bilinear
+        self.grade_crs = grade_src.crs
+
+    def _resolution_in(self, grade_src: _RasterInfo) -> float:
+        if self.src.crs == grade_src.crs or grade_src.crs is None:
+            return min(abs(self.src.res[0]), abs(self.src.res[1]))
+        transform, _, _ = calculate_default_transform(self.src.crs, grade_src.crs, self.src.width,
+                                                      self.src.height, *self.src.bounds)
+        return min(abs(transform.a), abs(transform.e))
+
+    def read(self, window: Window, tile_transform) -> np.ndarray:
+        """Physical values on the tile grid as float64, NaN where missing, nodata, masked or negative."""
+        try:
+            if self.same_grid:
+                values = self._read_same_grid(window)
+            else:
+                values = np.full((int(window.height), int(window.width)), np.nan, dtype=np.float64)
+                reproject(rasterio.band(self.reader.dataset, 1), values, src_nodata=self.nodata,
+                          dst_transform=tile_transform, dst_crs=self.grade_crs, dst_nodata=np.nan,
+                          resampling=self.resampling)
+        except (RasterioError, OSError) as exc:
+            raise TonnageInputError(f"{self.role}: cannot read {self.path} ({exc})") from exc
+        self.reader.count(values.nbytes, self.budget)
+        if self.scale != 1.0 or self.offset != 0.0:
+            values = values * self.scale + self.offset
+        values[~(values >= 0)] = np.nan
+        return values
+
+    def _read_same_grid(self, window: Window) -> np.ndarray:
+        """The window's values; cells beyond this raster's extent (a smaller raster) are missing."""
+        height, width = int(window.height), int(window.width)
+        r0, c0 = int(window.row_off), int(window.col_off)
+        rr0, rr1 = max(r0, 0), min(r0 + height, self.src.height)
+        cc0, cc1 = max(c0, 0), min(c0 + width, self.src.width)
+        if rr0 >= rr1 or cc0 >= cc1:
+            return np.full((height, width), np.nan)
+        inner = Window(cc0, rr0, cc1 - cc0, rr1 - rr0)
+        source = self.reader.dataset
+        raw = source.read(1, window=inner)
+        part = raw.astype(np.float64)
+        if self.nodata is not None and not math.isnan(self.nodata):
+            part[raw == self.nodata] = np.nan
+        if self.read_masks:
+            part[source.read_masks(1, window=inner) == 0] = np.nan
+        if inner.width == width and inner.height == height:
+            return part
+        values = np.full((height, width), np.nan)
+        values[rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0] = part
+        return values
+
+
+
+def _band_nodata(nodata: float | None, dtype: np.dtype):
+    """The nodata value in the band's own type; None when there is none or the band cannot hold it."""
+    if nodata is None or math.isnan(nodata):
+        return None  # NaN is caught by the finiteness test
+    if np.issubdtype(dtype, np.floating):
+        return dtype.type(nodata)
+    info = np.iinfo(dtype)
+    if float(nodata).is_integer() and info.min <= nodata <= info.max:
+        return dtype.type(int(nodata))
+    return None
+

@@ -1,0 +1,467 @@
+"""The tiling pipeline: a polygon's pass over its window of the grade raster, planned as tiles, read on a reader
+thread (overlapping the next tiles' reads with the current tile's sums) and summed per cut-off."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import deque
+from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+from rasterio.enums import MaskFlags
+from rasterio.errors import RasterioError
+from rasterio.windows import Window
+from rasterio.windows import transform as window_transform
+
+from . import affine_ops
+from .cellarea import EllipsoidalCellArea, ProjectedCellArea, polygon_area_m2, projected_cell_area
+from .coverage import COVERAGE_EPSILON, CellCoverage
+from .depth_window import counted_thickness
+from .geometry import GeometryError, PolygonInput, parse_polygon, transform_polygon
+from .limits import DEFAULT_LIMITS, EngineLimits
+from .polygon_checks import check_geographic_range
+from .tonnage_raster_io import (
+    _AuxiliaryRaster,
+    _band_nodata,
+    _check_values,
+    _name,
+    _polygon_crs,
+    _RasterInfo,
+    _RasterSession,
+    _ReopeningSource,
+)
+from .tonnage_sums import _Cells, _percent, _sums_above, _Totals
+from .tonnage_types import (
+    Cancelled,
+    PathInput,
+    TonnageCancelled,
+    TonnageInputError,
+    TonnageParams,
+    TonnageResult,
+    _PolygonError,
+)
+from .units import grade_fraction
+
+#: Coverage below 1 by less than this is round-off between the polygon's area and the sum of its cells.
+_COVERAGE_TOLERANCE = 1e-6
+
+
+def _job(rasters: _RasterSession, polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams,
+         polygon_crs: Any, cuts: np.ndarray, limits: EngineLimits = DEFAULT_LIMITS,
+         collect: bool = False) -> _Accumulator:
+    """A polygon's pass, prepared (polygon in raster cells, tiles listed) but not yet read."""
+    try:
+        geometry, warnings = parse_polygon(polygon)
+    except GeometryError as exc:
+        raise _PolygonError(str(exc)) from exc
+    source = rasters.get(grade_raster, "grade raster", limits)
+    if not 1 <= params.grade_band <= source.info.count:
+        raise TonnageInputError(f"grade_band: {_name(grade_raster)} has {source.info.count} band(s), "
+                                f"band {params.grade_band} does not exist")
+    return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings, limits, collect)
+
+
+def _run(job: _Accumulator, cancelled: Cancelled = None) -> _Accumulator:
+    """One job's pass, read on a reader thread when it has several tiles."""
+    if len(job.tiles) > 1:
+        (done,) = _pipeline(iter([job]), job.limits, cancelled)
+        return done  # type: ignore[return-value]
+    for window in job.tiles:  # nothing to overlap; a reader thread would only add its start-up cost
+        _check_cancelled(cancelled)
+        job.add(window, job.read(window))
+    return job.finish()
+
+
+def _check_cancelled(cancelled: Cancelled) -> None:
+    if cancelled is not None and cancelled():
+        raise TonnageCancelled("the estimate was cancelled")
+
+
+def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError], limits: EngineLimits,
+              cancelled: Cancelled = None) -> Generator[_Accumulator | TonnageInputError, None, None]:
+    """Sum the jobs' tiles in order while a reader thread reads the next ones, across job boundaries;
+    yield each job once its last tile is summed (errors pass straight through).
+
+    Decompression and numpy both release the GIL, so a pass takes about as long as the slower of the two
+    instead of their sum. At most ``limits.read_ahead_tiles`` tiles, and ``read_ahead_jobs`` jobs (polygons
+    outside the raster have no tile), wait in memory. Only the reader thread touches the datasets while it
+    runs; jobs are planned from the rasters' ``info``.
+    """
+    entries = ((job, window) for item in jobs
+               for job, window in ([(item, None)] if isinstance(item, TonnageInputError)
+                                   else [*((item, window) for window in item.tiles), (item, None)]))
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rare-earth-read")
+    try:
+        ahead: deque = deque()
+
+        def top_up() -> None:
+            while len(ahead) < limits.read_ahead_jobs:
+                windows = [window for _, window, _ in ahead if window is not None]
+                cells = sum(int(window.width) * int(window.height) for window in windows)
+                if windows and (len(windows) >= limits.read_ahead_tiles or cells >= limits.read_ahead_cells):
+                    return
+                entry = next(entries, None)
+                if entry is None:
+                    return
+                job, window = entry
+                read = None if window is None else reader.submit(cast(_Accumulator, job).read, window)
+                ahead.append((job, window, read))
+
+        top_up()
+        while ahead:
+            _check_cancelled(cancelled)
+            job, window, pending = ahead.popleft()
+            if window is None:
+                yield job if isinstance(job, TonnageInputError) else job.finish()
+            else:
+                data = pending.result()
+                top_up()
+                job.add(window, data)
+            top_up()
+    finally:  # after an error, or a batch left unfinished: drop the reads not started, wait for the running one
+        reader.shutdown(wait=True, cancel_futures=True)
+
+
+
+def _tile_edges(start: int, stop: int, block: int, step: int) -> list[int]:
+    """Tile boundaries from start to stop, every ``step`` from the block edge at or before ``start``, so a step
+    that is a multiple of ``block`` never reads a block twice."""
+    base = (start // block) * block
+    first = base + ((start - base) // step + 1) * step  # the first boundary after start
+    return [start, *range(first, stop, step), stop] if first < stop else [start, stop]
+
+
+
+@dataclass(frozen=True)
+class _TileData:
+    """What the reader thread hands over for one tile: raw grades, the band mask, the other rasters' values
+    (None: that quantity is a constant)."""
+
+    grade: np.ndarray
+    mask: np.ndarray | None
+    thickness: np.ndarray | None
+    density: np.ndarray | None
+    top: np.ndarray | None
+
+
+
+class _Accumulator:
+    """One pass over the polygon's window of the grade raster (and of the thickness / density / top-depth
+    rasters): sums per cut-off, or, when ``collect`` is set, the covered cells themselves (``area_cells``)."""
+
+    def __init__(self, rasters: _RasterSession, source: _ReopeningSource, geometry, params: TonnageParams,
+                 polygon_crs: Any, sorted_cuts: np.ndarray,
+                 warnings: list[str], limits: EngineLimits = DEFAULT_LIMITS, collect: bool = False):
+        self.rasters, self.reader, self.limits = rasters, source, limits
+        src = source.info
+        self.params, self.path = params, _name(src.name)
+        self.band = params.grade_band
+        self.totals = _Totals(sorted_cuts.size)
+        self.totals.warnings = warnings
+        self.collected: list[_Cells] | None = [] if collect else None
+        self.crs = source.crs
+        if polygon_crs is not None:
+            if self.crs is None:
+                raise TonnageInputError(f"grade raster: {self.path} has no CRS, so the polygon cannot be "
+                                        "transformed into it")
+            try:
+                given = _polygon_crs(polygon_crs)
+                check_geographic_range(geometry, given)
+                geometry = transform_polygon(geometry, given, self.crs)
+            except GeometryError as exc:
+                raise _PolygonError(str(exc)) from exc
+        else:
+            try:
+                check_geographic_range(geometry, self.crs)
+            except GeometryError as exc:
+                raise _PolygonError(str(exc)) from exc
+        if self.crs is None:
+            warnings.append(f"The grade raster {self.path} has no CRS: its units are taken as metres")
+        self.geometry = geometry
+        dtype = np.dtype(src.dtypes[self.band - 1])
+        _check_values(dtype, "grade raster", self.path)
+        self.floating = np.issubdtype(dtype, np.floating)
+        scale, offset = src.scales[self.band - 1], src.offsets[self.band - 1]
+        self.grade_scale = 1.0 if scale is None else float(scale)
+        self.grade_offset = 0.0 if offset is None else float(offset)
+        self.grade_factor = 1.0 if collect else float(params.grade_factor)
+        self.raw_grades = self.grade_scale == 1.0 and self.grade_offset == 0.0 and self.grade_factor == 1.0
+        # Compare in the raster's own type so a stored 0.7 (float32) reaches a cut-off of 0.7.
+        self.cuts = sorted_cuts.astype(dtype) if self.floating and self.raw_grades else sorted_cuts
+        self.nodata = _band_nodata(src.nodatavals[self.band - 1], dtype)
+        flags = src.mask_flag_enums[self.band - 1]
+        self.read_masks = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
+        geographic = self.crs is not None and self.crs.is_geographic
+        self.ellipsoidal = EllipsoidalCellArea(src.transform, self.crs) if self.crs is not None and geographic \
+            else None
+        self.cell_area = 1.0 if geographic else projected_cell_area(src.transform, self.crs)
+        self.ground: ProjectedCellArea | None = None
+        self.tolerance = _COVERAGE_TOLERANCE
+        try:
+            self._prepare()
+        except ValueError as exc:  # from the cell and polygon areas: a polygon beyond the CRS's domain
+            if isinstance(exc, TonnageInputError):
+                raise
+            raise _PolygonError(f"polygon: {exc}") from exc
+
+    @property
+    def src(self) -> _RasterInfo:
+        """The grade raster's grid and bands (the dataset itself is for the reader only, which may reopen it)."""
+        return self.reader.info
+
+    def _prepare(self) -> None:
+        params = self.params
+        self.totals.polygon_area = polygon_area_m2(self.geometry, self.crs)
+        inverse = ~self.src.transform
+        if self.ellipsoidal is not None and self.ellipsoidal.north_up:
+            ellipsoidal, height = self.ellipsoidal, self.src.height
+
+            def to_cells(x, y):  # fractions of true area, not of square degrees
+                return ellipsoidal.to_equal_area_cells(x, y, height)
+        else:
+            def to_cells(x, y):
+                return affine_ops.apply(inverse, x, y)
+        self.coverage = CellCoverage.from_geometry(self.geometry, to_cells)
+
+        def auxiliary(path: PathInput | None, role: str) -> _AuxiliaryRaster | None:
+            return None if path is None else _AuxiliaryRaster(self.rasters, path, role, self.src, self.crs,
+                                                              self.limits)
+
+        self.thickness = auxiliary(params.thickness_raster, "thickness raster")
+        self.density = auxiliary(params.density_raster, "density raster")
+        self.top = auxiliary(params.top_depth_raster, "top depth raster")
+        self.windowed = params.min_depth is not None or params.max_depth is not None
+        # Thickness (m) and tonnes per m2 of every cell when they are the same for all cells, else None.
+        self.volume_per_area: float | None = None
+        self.tonnes_per_area: float | None = None
+        if self.thickness is None and (self.top is None or not self.windowed):
+            # validate(): a constant thickness is given when there is no thickness raster
+            self.volume_per_area = float(self._counted(float(params.thickness or 0.0), float(params.top_depth)))
+            if self.density is None:
+                self.tonnes_per_area = self.volume_per_area * float(params.density)
+        window = self._window(self.coverage)
+        self.tiles = [] if window is None else list(self._tiles(*window))
+        if window is not None and self.crs is not None and not self.crs.is_geographic:
+            self.ground = ProjectedCellArea(self.src.transform, self.crs, *window)
+            self.cell_area = self.ground.unit
+            self.tolerance += 0.5 * self.ground.max_step
+
+    def _counted(self, thickness, top):
+        """Thickness that counts: the factored thickness cut to the depth window."""
+        thickness = thickness * float(self.params.thickness_factor)
+        if not self.windowed:
+            return thickness
+        return counted_thickness(top, thickness, self.params.min_depth, self.params.max_depth)
+
+    def finish(self) -> _Accumulator:
+        self._scale()
+        self._warn()
+        return self
+
+    def results(self, cuts: np.ndarray) -> list[TonnageResult]:
+        """One result per cut-off in the caller's order (the sums are over the sorted cut-offs)."""
+        fraction = grade_fraction(self.params.grade_unit)
+        results: list[TonnageResult] = [None] * cuts.size  # type: ignore[list-item]
+        for rank, index in enumerate(np.argsort(cuts, kind="stable")):
+            results[index] = self.totals.result(rank, float(cuts[index]), fraction, self.params.treo_to_tree)
+        return results
+
+    def _window(self, coverage: CellCoverage) -> tuple[int, int, int, int] | None:
+        """(row0, row1, col0, col1) of the raster's cells the polygon may cover, None for none."""
+        if coverage.is_empty:
+            return None
+        cmin, rmin, cmax, rmax = coverage.bounds()
+        col0, col1 = max(math.floor(cmin), 0), min(math.ceil(cmax), self.src.width)
+        row0, row1 = max(math.floor(rmin), 0), min(math.ceil(rmax), self.src.height)
+        if col0 >= col1 or row0 >= row1:
+            return None
+        return row0, row1, col0, col1
+
+    def _tiles(self, row0: int, row1: int, col0: int, col1: int):
+        block_h, block_w = self.src.block_shapes[self.band - 1]
+        width = col1 - col0
+        tile_cells = self.limits.tile_cells
+        if width * block_h <= tile_cells or block_w >= self.src.width:
+            col_step = max(block_w, width)
+            row_step = max(1, tile_cells // (width * block_h)) * block_h
+        else:
+            col_step = max(1, tile_cells // (block_h * block_w)) * block_w
+            row_step = block_h
+        if row_step * min(col_step, width) > tile_cells:  # giant blocks (a one-strip TIFF): bound tiles anyway
+            row_step = max(1, tile_cells // min(col_step, width))
+        rows = _tile_edges(row0, row1, block_h, row_step)
+        # A window whose full width fits one tile stays whole: cutting it at a block edge only adds overhead.
+        cols = [col0, col1] if col_step >= width else _tile_edges(col0, col1, block_w, col_step)
+        for r0, r1 in zip(rows[:-1], rows[1:]):
+            for c0, c1 in zip(cols[:-1], cols[1:]):
+                yield Window(c0, r0, c1 - c0, r1 - r0)
+
+    def read(self, window: Window) -> _TileData:
+        try:
+            return self._read_tile(window)
+        except (RasterioError, OSError) as exc:  # RasterioIOError is an OSError, not a RasterioError
+            raise TonnageInputError(f"grade raster: cannot read {self.path} ({exc})") from exc
+
+    def _read_tile(self, window: Window) -> _TileData:
+        source = self.reader.dataset
+        grade = source.read(self.band, window=window)
+        mask = source.read_masks(self.band, window=window) if self.read_masks else None
+        self.reader.count(grade.nbytes, self.limits.cache_budget)
+        tile_transform = window_transform(window, self.src.transform)
+
+        def other(raster: _AuxiliaryRaster | None) -> np.ndarray | None:
+            return None if raster is None else raster.read(window, tile_transform)
+
+        return _TileData(grade, mask, other(self.thickness), other(self.density), other(self.top))
+
+    def _cells(self, window: Window, data: _TileData) -> _Cells | None:
+        """The tile's covered cells with valid data; adds their areas to the inside / covered totals."""
+        coverage = self.coverage
+        r0, c0 = int(window.row_off), int(window.col_off)
+        r1, c1 = r0 + int(window.height), c0 + int(window.width)
+        frac = coverage.fractions(r0, r1, c0, c1, clip=False)
+        selected = frac > COVERAGE_EPSILON
+        count = int(np.count_nonzero(selected))
+        if count == 0:
+            return None
+        np.minimum(frac, 1.0, out=frac)
+        if self.ground is not None:
+            self.ground.scale_window(frac, r0, c0)
+        if count == selected.size:  # a tile wholly inside the polygon: flat views, no copies
+
+            def pick(values: np.ndarray) -> np.ndarray:
+                return values.reshape(-1)
+        else:
+
+            def pick(values: np.ndarray) -> np.ndarray:
+                return values[selected]
+
+        area = pick(frac)
+        if self.ellipsoidal is not None:
+            area = area * pick(self.ellipsoidal.cell_areas(r0, r1, c0, c1))
+        grade = pick(data.grade)
+        valid = self._valid_grades(grade, None if data.mask is None else pick(data.mask))
+        others = [None if values is None else pick(values) for values in (data.thickness, data.density, data.top)]
+        for values in others:
+            if values is not None:
+                ok = ~np.isnan(values)
+                valid = ok if valid is None else valid & ok
+        self.totals.inside_area += float(area.sum())
+        if valid is not None and not valid.all():
+            area, grade = area[valid], grade[valid]
+            others = [None if values is None else values[valid] for values in others]
+        self.totals.covered_area += float(area.sum())
+        if area.size == 0:
+            return None
+        if not self.raw_grades:
+            grade = grade.astype(np.float64)
+            if self.grade_scale != 1.0 or self.grade_offset != 0.0:
+                grade = grade * self.grade_scale + self.grade_offset
+            if self.grade_factor != 1.0:
+                grade = grade * self.grade_factor
+        params = self.params
+        thickness, density, top = others
+        for values in (thickness, density):
+            if values is not None:
+                zero = values == 0.0
+                if zero.any():
+                    self.totals.zero_area += float(area[zero].sum())
+        return _Cells(area, grade,
+                      float(params.thickness or 0.0) if thickness is None else thickness,
+                      float(params.density) if density is None else density,
+                      float(params.top_depth) if top is None else top)
+
+    def add(self, window: Window, data: _TileData) -> None:
+        cells = self._cells(window, data)
+        if cells is None:
+            return
+        if self.collected is not None:
+            self.collected.append(cells)
+            return
+        area = cells.area
+        totals = self.totals
+        targets, values = [totals.area], [area]
+        tonnes = area
+        if self.volume_per_area is None:
+            volume = area * self._counted(cells.thickness, cells.top)
+            targets.append(totals.volume)
+            values.append(volume)
+            tonnes = volume * cells.density
+        elif self.tonnes_per_area is None:
+            tonnes = area * cells.density
+        if tonnes is not area:
+            targets.append(totals.tonnes)
+            values.append(tonnes)
+        sums, metal = _sums_above(self.cuts, cells.grade, values, tonnes)
+        for total, value in zip(targets, sums):
+            total += value
+        totals.metal += metal
+
+    def _valid_grades(self, grade: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
+        valid = None
+        if self.floating:
+            valid = np.isfinite(grade)
+        if self.nodata is not None:
+            ok = grade != self.nodata
+            valid = ok if valid is None else valid & ok
+        if mask is not None:
+            ok = mask != 0
+            valid = ok if valid is None else valid & ok
+        return valid
+
+    def _scale(self) -> None:
+        """Turn per-bin sums of fractions (x rasters) into m2, m3 and tonnes."""
+        totals = self.totals
+        cell = self.cell_area
+        totals.area *= cell
+        totals.inside_area *= cell
+        totals.covered_area *= cell
+        totals.zero_area *= cell
+        if self.volume_per_area is not None:
+            totals.volume = totals.area * self.volume_per_area
+        else:
+            totals.volume *= cell
+        if self.tonnes_per_area is not None:
+            totals.tonnes = totals.area * self.tonnes_per_area
+            totals.metal *= cell * self.tonnes_per_area
+        elif self.volume_per_area is not None:  # per-cell density, constant thickness
+            totals.tonnes *= cell * self.volume_per_area
+            totals.metal *= cell * self.volume_per_area
+        else:
+            totals.tonnes *= cell
+            totals.metal *= cell
+
+    def _warn(self) -> None:
+        totals, params = self.totals, self.params
+        for name, value, raster in (("thickness", params.thickness, self.thickness),
+                                    ("density", params.density, self.density)):
+            if raster is None and value is not None and float(value) == 0.0:
+                totals.warnings.append(f"The {name} is 0, so every tonnage is 0")
+        if totals.zero_area > 0 and totals.covered_area > 0:
+            totals.warnings.append(f"{_percent(min(totals.zero_area / totals.covered_area, 1.0))} % of the "
+                                   "covered area has a thickness or density of 0 in its raster")
+        polygon = totals.polygon_area
+        if polygon <= 0:
+            return
+        limit = polygon * (1.0 - self.tolerance)
+        if totals.inside_area <= 0:
+            totals.warnings.append(f"The polygon does not overlap the grade raster {self.path}")
+            return
+        if totals.inside_area < limit:
+            outside = 1.0 - totals.inside_area / polygon
+            totals.warnings.append(f"{_percent(outside)} % of the polygon lies outside the grade raster "
+                                   f"{os.path.basename(self.path)}")
+        if totals.covered_area < limit:
+            sources = ["grade"]
+            for raster, name in ((self.thickness, "thickness"), (self.density, "density"),
+                                 (self.top, "top depth")):
+                if raster is not None:
+                    sources.append(name)
+            what = " and ".join(sources) if len(sources) < 3 else ", ".join(sources[:-1]) + " and " + sources[-1]
+            totals.warnings.append(f"Only {_percent(totals.covered_area / polygon)} % of the polygon has "
+                                   f"{what} data")
+

@@ -1,0 +1,135 @@
+"""The engine's parameters, results and errors: what callers give and get back (see ``tonnage``)."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Union
+
+import numpy as np
+
+from .units import DEFAULT_DENSITY, GRADE_UNITS, PERCENT, TREO_TO_TREE
+
+PathInput = Union[str, "os.PathLike[str]"]
+
+
+class TonnageInputError(ValueError):
+    """Input the engine cannot use; the message names the file or parameter at fault."""
+
+
+class TonnageCancelled(Exception):  # noqa: N818 - reads as what happened, like KeyboardInterrupt
+    """The caller's ``cancelled()`` returned True: the estimate stopped between two tiles."""
+
+
+Cancelled = Union[Callable[[], bool], None]
+
+
+@dataclass(frozen=True)
+class TonnageParams:
+    """How to turn grades into tonnes. Exactly one of ``thickness`` / ``thickness_raster`` must be given;
+    ``density_raster``, when given, replaces the constant ``density``."""
+
+    cutoff: float = 0.0
+    grade_unit: str = PERCENT
+    grade_band: int = 1
+    density: float = DEFAULT_DENSITY
+    density_raster: PathInput | None = None
+    thickness: float | None = None
+    thickness_raster: PathInput | None = None
+    treo_to_tree: float = TREO_TO_TREE
+    #: Depth of the top of mineralisation below surface, m: a constant, or a raster that replaces it.
+    top_depth: float = 0.0
+    top_depth_raster: PathInput | None = None
+    #: The depth window below surface, m (None: unbounded); see ``depth_window.counted_thickness``.
+    min_depth: float | None = None
+    max_depth: float | None = None
+    #: Multiplies the thickness source (before the depth window) and every physical grade (before the
+    #: cut-off comparison and in all grade and contained-metal sums): the ranges of an exploration target.
+    thickness_factor: float = 1.0
+    grade_factor: float = 1.0
+
+    def validate(self) -> None:
+        if self.grade_unit not in GRADE_UNITS:
+            raise TonnageInputError(f"grade_unit: unknown unit {self.grade_unit!r} (use one of "
+                                    f"{', '.join(GRADE_UNITS)})")
+        _check_number("cutoff", self.cutoff)
+        if self.density_raster is None:
+            _check_number("density", self.density)
+        if (self.thickness is None) == (self.thickness_raster is None):
+            raise TonnageInputError("thickness: give exactly one of a constant thickness or a thickness "
+                                    "raster")
+        if self.thickness is not None:
+            _check_number("thickness", self.thickness)
+        _check_number("treo_to_tree", self.treo_to_tree)
+        if self.top_depth_raster is None:
+            _check_number("top_depth", self.top_depth)
+        for name in ("min_depth", "max_depth"):
+            if getattr(self, name) is not None:
+                _check_number(name, getattr(self, name))
+        if self.min_depth is not None and self.max_depth is not None \
+                and not float(self.min_depth) < float(self.max_depth):
+            raise TonnageInputError(f"min_depth: must be less than max_depth, got {self.min_depth!r} >= "
+                                    f"{self.max_depth!r}")
+        for name in ("thickness_factor", "grade_factor"):
+            _check_number(name, getattr(self, name))
+            if float(getattr(self, name)) <= 0:
+                raise TonnageInputError(f"{name}: must be > 0, got {getattr(self, name)!r}")
+        if isinstance(self.grade_band, bool) or not isinstance(self.grade_band, (int, np.integer)) \
+                or self.grade_band < 1:
+            raise TonnageInputError(f"grade_band: must be a band number from 1, got {self.grade_band!r}")
+
+
+@dataclass(frozen=True)
+class TonnageResult:
+    polygon_area_m2: float
+    covered_area_m2: float
+    ore_area_m2: float
+    ore_volume_m3: float
+    ore_tonnes: float
+    mean_grade: float  # tonnage-weighted, in the grade unit; NaN without ore
+    treo_tonnes: float
+    tree_tonnes: float
+    data_coverage: float  # covered / polygon area, 0-1
+    cutoff: float
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values: floats, None for NaN, a list of warnings."""
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if key == "warnings":
+                out[key] = list(value)
+            else:
+                number = float(value)
+                out[key] = None if math.isnan(number) else number
+        return out
+
+
+class PolygonInputError(TonnageInputError):
+    """A problem with one polygon (not with the rasters or parameters): a batch or a report can skip it."""
+
+
+_PolygonError = PolygonInputError
+
+
+def _checked(params: TonnageParams | None, cutoffs: Sequence[float]) -> tuple[TonnageParams, np.ndarray]:
+    params = params if params is not None else TonnageParams()
+    params.validate()
+    cuts = np.asarray(list(cutoffs), dtype=np.float64).ravel()
+    if cuts.size == 0:
+        raise TonnageInputError("cutoffs: give at least one cut-off")
+    for value in cuts:
+        _check_number("cutoffs", value)
+    return params, cuts
+
+
+def _check_number(name: str, value: Any) -> None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TonnageInputError(f"{name}: not a number ({value!r})") from None
+    if not math.isfinite(number) or number < 0:
+        raise TonnageInputError(f"{name}: must be a finite number >= 0, got {value!r}")
+
