@@ -48,7 +48,7 @@ from ..core.grade_tonnage_chart import chart_cutoffs
 from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs
 from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
-from ..settings import Settings
+from ..settings import Settings, migrate_custom_properties
 from ..survey_store import SurveyStore, SurveyStoreError, find_layer, find_pending
 from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaRow, AreasModel
 from .areas_table import AreasTable
@@ -321,6 +321,7 @@ class ExplorerDock(QgsDockWidget):
 
     def _restore_inputs(self) -> None:
         """The project's inputs (else the user's settings) without treating them as a change, and the areas."""
+        migrate_custom_properties(self.project)  # layer roles of a project saved before 0.2
         self._restoring = True
         try:
             self.inputs.apply_state(InputsState.read_project(self.project) or InputsState.from_settings())
