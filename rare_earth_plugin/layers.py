@@ -20,10 +20,11 @@ from qgis.core import (
 
 from .core import catalogue
 from .paths import resource, sample_data
+from .settings import NAMESPACE
 
 GROUP_NAME = "Qaraganda exploration zones (synthetic)"
-ROLE_PROPERTY = "rare_earth/role"
-GROUP_PROPERTY = "rare_earth/sample_group"
+ROLE_PROPERTY = f"{NAMESPACE}/role"
+GROUP_PROPERTY = f"{NAMESPACE}/sample_group"
 
 ROLE_ZONES = "zones"
 ROLE_GRADE = "grade"

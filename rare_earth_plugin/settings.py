@@ -34,6 +34,22 @@ def read_project_entry(project: QgsProject, key: str) -> tuple[str, bool]:
     return text, ok
 
 
+def migrate_custom_properties(project: QgsProject) -> int:
+    """Layer and group properties of the old namespace (``rare_earth/role``, ``rare_earth/sample_group``)
+    moved to this one, once; returns how many moved."""
+    old_prefix = OLD_PROJECT_SCOPE + "/"
+    items = [*project.mapLayers().values(), *project.layerTreeRoot().findGroups(True)]
+    moved = 0
+    for item in items:
+        keys = item.customPropertyKeys() if hasattr(item, "customPropertyKeys") else item.customProperties()
+        for key in keys:
+            if key.startswith(old_prefix):
+                item.setCustomProperty(_PREFIX + key[len(old_prefix):], item.customProperty(key))
+                item.removeCustomProperty(key)
+                moved += 1
+    return moved
+
+
 def write_project_entry(project: QgsProject, key: str, text: str) -> None:
     project.writeEntry(NAMESPACE, key, text)
 

@@ -49,7 +49,7 @@ from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs
 from ..layers import ROLE_ZONES, SampleLayers, layer_by_role
 from ..qgis_compat import POLYGON_GEOMETRY
-from ..settings import Settings
+from ..settings import Settings, migrate_custom_properties
 from ..survey_store import SurveyStore, SurveyStoreError, find_layer, find_pending
 from .areas_model import KIND_FEATURE, KIND_SURVEY, KIND_ZONE, AreaRow, AreasModel
 from .areas_table import AreasTable
@@ -322,6 +322,7 @@ class ExplorerDock(QgsDockWidget):
 
     def _restore_inputs(self) -> None:
         """The project's inputs (else the user's settings) without treating them as a change, and the areas."""
+        migrate_custom_properties(self.project)  # layer roles of a project saved before 0.2
         self._restoring = True
         try:
             self.inputs.apply_state(InputsState.read_project(self.project) or InputsState.from_settings())

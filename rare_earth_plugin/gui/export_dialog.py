@@ -38,7 +38,7 @@ from ..areas import Area, areas_from_layer
 from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import UNIT_LABELS
 from ..estimation import EstimateInputs, raster_path
-from ..layers import ROLE_GRADE, ROLE_REGION, ROLE_THICKNESS, layer_by_role, raster_layer_filter
+from ..layers import ROLE_GRADE, ROLE_PROPERTY, ROLE_REGION, ROLE_THICKNESS, layer_by_role, raster_layer_filter
 from ..qgis_compat import POLYGON_GEOMETRY
 from ..report.area_results import estimate_areas
 from ..report.errors import ReportError
@@ -148,7 +148,7 @@ class ExportReportDialog(QDialog):
         for layer in self.project.mapLayers().values():
             # A layer whose data is unavailable (moved file) cannot be reported on, nor stop the others.
             if not isinstance(layer, QgsVectorLayer) or not layer.isValid() \
-                    or layer.customProperty("rare_earth/role") == ROLE_REGION \
+                    or layer.customProperty(ROLE_PROPERTY) == ROLE_REGION \
                     or QgsWkbTypes.geometryType(layer.wkbType()) != POLYGON_GEOMETRY:
                 continue
             parent = QTreeWidgetItem(self.tree, [layer.name()])

@@ -66,6 +66,22 @@ def test_old_project_entries_are_read_once_into_the_one_namespace(clean_settings
     assert InputsState.read_project(qgis_new_project).cutoff == 0.3
 
 
+def test_old_layer_roles_move_to_the_one_namespace(qgis_new_project) -> None:
+    from qgis.core import QgsVectorLayer
+
+    from rare_earth_plugin.layers import ROLE_PROPERTY, ROLE_ZONES, layer_by_role
+    from rare_earth_plugin.settings import migrate_custom_properties
+
+    layer = QgsVectorLayer("Polygon?crs=EPSG:32643", "old zones", "memory")
+    layer.setCustomProperty("rare_earth/role", ROLE_ZONES)
+    qgis_new_project.addMapLayer(layer)
+    assert ROLE_PROPERTY == "rare_earth_plugin/role" and layer_by_role(qgis_new_project, ROLE_ZONES) is None
+    assert migrate_custom_properties(qgis_new_project) == 1
+    assert layer_by_role(qgis_new_project, ROLE_ZONES) is layer
+    assert "rare_earth/role" not in layer.customPropertyKeys()
+    assert migrate_custom_properties(qgis_new_project) == 0  # once
+
+
 def test_the_settings_fixture_clears_the_one_namespace(clean_settings) -> None:
     from qgis.core import QgsSettings
 
@@ -147,3 +163,14 @@ def test_grade_legend_marks_the_chosen_cutoff_only(dock, qgis_new_project, qtbot
     dock.inputs.cutoff.setValue(0.12)  # no entry at 0.12: no entry claims to be the cut-off
     assert marked() == []
     wait_for_tasks(qtbot, dock)
+
+
+def test_an_old_sample_group_moves_too(qgis_new_project) -> None:
+    from rare_earth_plugin.layers import find_group
+    from rare_earth_plugin.settings import migrate_custom_properties
+
+    group = qgis_new_project.layerTreeRoot().addGroup("old sample")
+    group.setCustomProperty("rare_earth/sample_group", True)
+    assert find_group(qgis_new_project) is None
+    assert migrate_custom_properties(qgis_new_project) == 1
+    assert find_group(qgis_new_project) is group
