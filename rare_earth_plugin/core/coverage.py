@@ -230,6 +230,8 @@ def _add_column_pieces(acc: np.ndarray, const: np.ndarray, slope: np.ndarray, x0
     first = np.floor(ya).astype(np.intp)
     last = np.maximum(np.ceil(yb).astype(np.intp) - 1, first)
     stride = width + 1
+    cells: list[np.ndarray] = []
+    shares: list[np.ndarray] = []
 
     def partial(top: np.ndarray, bottom: np.ndarray, row: np.ndarray, which: np.ndarray) -> None:
         """A piece's own share of one row between ``top`` and ``bottom``: inside its cell, the rest spills."""
@@ -237,9 +239,8 @@ def _add_column_pieces(acc: np.ndarray, const: np.ndarray, slope: np.ndarray, x0
         x_mid = xa[which] + s[which] * (0.5 * (top + bottom) - ya[which])
         inside = height_in_row * (col[which] + 1.0 - x_mid)
         cell = row * stride + col[which]
-        acc.reshape(-1)[:] += np.bincount(np.concatenate([cell, cell + 1]),
-                                          weights=np.concatenate([inside, height_in_row - inside]),
-                                          minlength=acc.size)
+        cells.extend((cell, cell + 1))
+        shares.extend((inside, height_in_row - inside))
 
     one = first == last
     if one.any():
@@ -249,6 +250,9 @@ def _add_column_pieces(acc: np.ndarray, const: np.ndarray, slope: np.ndarray, x0
         f, lr = first[many], last[many]
         partial(ya[many], f + 1.0, f, many)
         partial(lr.astype(np.float64), yb[many], lr, many)
+    if cells:  # one pass over the window for all first and last rows
+        acc.reshape(-1)[:] += np.bincount(np.concatenate(cells), weights=np.concatenate(shares), minlength=acc.size)
+    if many.any():
         whole = lr - f > 1  # rows f + 1 .. lr - 1, each crossed whole
         if whole.any():
             index = np.flatnonzero(many)[whole]
