@@ -63,6 +63,7 @@ demo: stage
 
 bench: stage
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_comb.py
 
 sample-data: setup
 	$(PY) scripts/make_sample_data.py --out sample_data

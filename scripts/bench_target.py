@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import fiona
-from shapely.geometry import shape
+from osgeo import ogr
+from shapely import wkb
 
 from rare_earth_plugin.core.exploration_target import exploration_target, target_from_cells
 from rare_earth_plugin.core.tonnage import TonnageParams, area_cells, estimate_tonnage, reusing_open_rasters
@@ -39,8 +39,10 @@ def target_case(row_type, fine_grade: Path, fine_zone) -> list:
     """Rows of ``bench.Row`` (given as ``row_type``): one per depth-window setting on the sample zones, and
     one for ``fine_zone`` (138 km²) over the 10 m ``fine_grade`` raster (1.4 million cells)."""
     grade, thickness = SAMPLE / "treo_grade_pct.tif", SAMPLE / "thickness_m.tif"
-    with fiona.open(SAMPLE / "zones.gpkg") as source:
-        zones = [(feature["properties"]["name"], shape(feature["geometry"])) for feature in source]
+    source = ogr.Open(str(SAMPLE / "zones.gpkg"))  # python3-gdal, a project dependency (fiona is not)
+    zones = [(feature.GetField("name"), wkb.loads(bytes(feature.GetGeometryRef().ExportToWkb())))
+             for feature in source.GetLayer(0)]
+    source = None
     rows = [_fine_row(row_type, fine_grade, fine_zone)]
     for label, window in (("no depth window", {}), ("top 10 m, to 300 m", {"top_depth": 10.0,
                                                                               "max_depth": 300.0})):

@@ -13,7 +13,6 @@ is the unit square ``[c, c + 1] x [r, r + 1]``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -70,11 +69,13 @@ class CellCoverage:
         xs = np.concatenate([self._x0, self._x1])
         return (float(xs.min()), float(self._ymin.min()), float(xs.max()), float(self._ymax.max()))
 
-    def fractions(self, row0: int, row1: int, col0: int, col1: int, clip: bool = True) -> np.ndarray:
+    def fractions(self, row0: int, row1: int, col0: int, col1: int, clip: bool = True,
+                  max_pieces: int | None = None) -> np.ndarray:
         """Covered fraction of each cell of rows ``row0:row1`` and columns ``col0:col1`` (float64).
 
         With ``clip=False`` the round-off of the running sum (about 1e-15) is left in place, which saves a
-        pass for callers that threshold the result anyway.
+        pass for callers that threshold the result anyway. ``max_pieces`` bounds the edge pieces made at once
+        (default ``PIECES_PER_BAND``).
         """
         height, width = row1 - row0, col1 - col0
         if height <= 0 or width <= 0:
@@ -85,20 +86,10 @@ class CellCoverage:
         rows = (self._ymax > row0) & (self._ymin < row1)
         left = np.flatnonzero(rows & (self._xmax <= col0))
         inside = np.flatnonzero(rows & (self._xmax > col0) & (self._xmin < col1))
-        acc = np.zeros((height, width))
-        acc[:, 0] = _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
-        # Cut in bands of rows so that no band makes more than about PIECES_PER_BAND pieces.
-        y0, y1 = self._y0[inside] - row0, self._y1[inside] - row0
-        x0, x1 = self._x0[inside] - col0, self._x1[inside] - col0
-        spans = np.clip(np.maximum(y0, y1), 0, height) - np.clip(np.minimum(y0, y1), 0, height) + \
-            np.minimum(np.abs(x1 - x0), width) + 2.0
-        bands = max(1, min(height, math.ceil(float(spans.sum()) / PIECES_PER_BAND)))
-        step = math.ceil(height / bands)
-        for top in range(0, height, step):
-            bottom = min(top + step, height)
-            band = (np.maximum(y0, y1) > top) & (np.minimum(y0, y1) < bottom) if bands > 1 else slice(None)
-            acc[top:bottom] += _accumulate(x0[band], y0[band] - top, x1[band], y1[band],
-                                           self._weight[inside][band], bottom - top, width)
+        acc = _accumulate(self._x0[inside] - col0, self._y0[inside] - row0, self._x1[inside] - col0,
+                          self._y1[inside] - row0, self._weight[inside], height, width,
+                          PIECES_PER_BAND if max_pieces is None else max_pieces)
+        acc[:, 0] += _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
         np.cumsum(acc, axis=1, out=acc)
         if clip:
             np.clip(acc, 0.0, 1.0, out=acc)
@@ -185,29 +176,94 @@ def split_at_grid_lines(a0: np.ndarray, b0: np.ndarray, a1: np.ndarray, b1: np.n
 
 
 def _accumulate(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, weight: np.ndarray,
-                height: int, width: int) -> np.ndarray:
-    """Per-cell signed contributions (before the running sum) of edges in window-relative cell coordinates."""
-    if x0.size == 0:
-        return np.zeros((height, width))
-    # Rows first: pieces outside the window's rows, flat or wholly right of it add nothing.
-    ya, xa, yb, xb, owner = split_at_grid_lines(y0, x0, y1, x1, height)
-    row = np.floor(0.5 * (ya + yb))
-    keep = (ya != yb) & (row >= 0) & (row < height) & (np.minimum(xa, xb) < width)
-    xa, ya, xb, yb, row, owner = xa[keep], ya[keep], xb[keep], yb[keep], row[keep], owner[keep]
-    # Then columns; each piece now lies in one cell.
-    xa, ya, xb, yb, piece = split_at_grid_lines(xa, ya, xb, yb, width)
-    row, owner = row[piece], owner[piece]
-    piece_dy = (yb - ya) * weight[owner]
-    xm = 0.5 * (xa + xb)
-    keep = (piece_dy != 0.0) & (xm < width)
-    piece_dy, xm, row = piece_dy[keep], xm[keep], row[keep].astype(np.intp)
-    # Pieces left of the window lie wholly left of column 0: they add their full height to it.
-    xm = np.maximum(xm, 0.0)
-    col = np.floor(xm).astype(np.intp)
-    inside = col + 1.0 - xm  # fraction of the piece's cell right of the piece (mean over the piece)
-    cell = row * width + col
-    spill = col + 1 < width
-    acc = np.bincount(np.concatenate([cell, cell[spill] + 1]),
-                      weights=np.concatenate([piece_dy * inside, (piece_dy * (1.0 - inside))[spill]]),
-                      minlength=height * width)
-    return acc.reshape(height, width)
+                height: int, width: int, max_pieces: int) -> np.ndarray:
+    """Per-cell signed contributions (before the running sum along rows) of edges in window-relative cell
+    coordinates.
+
+    Edges are cut at column lines only, so each piece lies in one column (or wholly left or right of the
+    window). Within its column a piece's share of each row it crosses is linear in the row number, so the
+    rows it crosses whole go into two difference arrays (a constant and a per-row slope), and only its first
+    and last rows are added cell by cell: the work is that of the column crossings plus the cells, however
+    many rows the edges span (a comb's teeth would otherwise be cut at every row). Edges are taken in chunks
+    of at most about ``max_pieces`` pieces, so memory stays bounded whatever the polygon.
+    """
+    acc = np.zeros((height, width + 1))  # column ``width`` takes spill past the window, dropped at the end
+    if x0.size:
+        const = np.zeros((height + 1) * (width + 1))
+        slope = np.zeros((height + 1) * (width + 1))
+        pieces = np.minimum(np.abs(x1 - x0), width + 1.0) + 2.0
+        pieces = np.where(np.isfinite(pieces), pieces, 2.0)
+        chunk = np.floor_divide(np.cumsum(pieces) - pieces, max(int(max_pieces), 1)).astype(np.intp)
+        bounds = np.flatnonzero(np.diff(chunk)) + 1
+        for part in np.split(np.arange(x0.size), bounds):
+            _add_column_pieces(acc, const, slope, x0[part], y0[part], x1[part], y1[part], weight[part],
+                               height, width)
+        const = np.cumsum(const.reshape(height + 1, width + 1), axis=0)[:height]
+        slope = np.cumsum(slope.reshape(height + 1, width + 1), axis=0)[:height]
+        acc += const
+        acc += slope * np.arange(height, dtype=np.float64)[:, None]
+    return np.ascontiguousarray(acc[:, :width])
+
+
+def _add_column_pieces(acc: np.ndarray, const: np.ndarray, slope: np.ndarray, x0: np.ndarray, y0: np.ndarray,
+                       x1: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int, width: int) -> None:
+    """Add the edges' pieces (cut at column lines) to ``acc`` (first and last rows of each piece) and to the
+    row-difference arrays ``const`` / ``slope`` (the rows between; flat, (height + 1) x (width + 1))."""
+    xa, ya, xb, yb, owner = split_at_grid_lines(x0, y0, x1, y1, width)
+    w = weight[owner]
+    # Upwards in rows (y grows): flip the pieces that go the other way, and their sign.
+    down = yb < ya
+    xa, xb = np.where(down, xb, xa), np.where(down, xa, xb)
+    ya, yb = np.where(down, yb, ya), np.where(down, ya, yb)
+    w = np.where(down, -w, w)
+    keep = (yb > 0.0) & (ya < height) & (yb > ya) & (0.5 * (xa + xb) < width)
+    xa, ya, xb, yb, w = xa[keep], ya[keep], xb[keep], yb[keep], w[keep]
+    s = (xb - xa) / (yb - ya)  # dx per row; |s| <= 1 / (yb - ya) inside one column
+    # Only the part inside the window's rows counts.
+    lo, hi = np.maximum(ya, 0.0), np.minimum(yb, float(height))
+    xa, xb = xa + s * (lo - ya), xa + s * (hi - ya)
+    ya, yb = lo, hi
+    # Pieces left of column 0 add their whole height to it.
+    left = 0.5 * (xa + xb) <= 0.0
+    xa, xb, s = np.where(left, 0.0, xa), np.where(left, 0.0, xb), np.where(left, 0.0, s)
+    col = np.floor(0.5 * (xa + xb)).astype(np.intp)
+    first = np.floor(ya).astype(np.intp)
+    last = np.maximum(np.ceil(yb).astype(np.intp) - 1, first)
+    stride = width + 1
+    cells: list[np.ndarray] = []
+    shares: list[np.ndarray] = []
+
+    def partial(top: np.ndarray, bottom: np.ndarray, row: np.ndarray, which: np.ndarray) -> None:
+        """A piece's own share of one row between ``top`` and ``bottom``: inside its cell, the rest spills."""
+        height_in_row = w[which] * (bottom - top)
+        x_mid = xa[which] + s[which] * (0.5 * (top + bottom) - ya[which])
+        inside = height_in_row * (col[which] + 1.0 - x_mid)
+        cell = row * stride + col[which]
+        cells.extend((cell, cell + 1))
+        shares.extend((inside, height_in_row - inside))
+
+    one = first == last
+    if one.any():
+        partial(ya[one], yb[one], first[one], one)
+    many = ~one
+    if many.any():
+        f, lr = first[many], last[many]
+        partial(ya[many], f + 1.0, f, many)
+        partial(lr.astype(np.float64), yb[many], lr, many)
+    if cells:  # one pass over the window for all first and last rows
+        acc.reshape(-1)[:] += np.bincount(np.concatenate(cells), weights=np.concatenate(shares), minlength=acc.size)
+    if many.any():
+        whole = lr - f > 1  # rows f + 1 .. lr - 1, each crossed whole
+        if whole.any():
+            index = np.flatnonzero(many)[whole]
+            f, lr = f[whole] + 1, lr[whole]
+            wi, si, c = w[index], s[index], col[index]
+            # inside share of row r: wi * (c + 1 - x(r + 0.5)) = k + l * r; the spill is wi - (k + l * r)
+            k = wi * (c + 1.0 - xa[index] + si * (ya[index] - 0.5))
+            slope_l = -wi * si
+            start, stop = f * stride + c, lr * stride + c
+            size = const.size
+            const += np.bincount(np.concatenate([start, stop, start + 1, stop + 1]),
+                                 weights=np.concatenate([k, -k, wi - k, k - wi]), minlength=size)
+            slope += np.bincount(np.concatenate([start, stop, start + 1, stop + 1]),
+                                 weights=np.concatenate([slope_l, -slope_l, -slope_l, slope_l]), minlength=size)

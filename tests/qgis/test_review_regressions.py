@@ -94,7 +94,7 @@ def test_report_of_a_layer_without_crs_names_the_input(rare_earth_provider, make
         processing.run("rareearth:exportreport", {"INPUT": areas, "GRADE": grade, "THICKNESS": 1,
                                                   "OUTPUT_PDF": str(tmp_path / "r.pdf")}, feedback=feedback)
     message = " ".join([str(raised.value), *feedback.errors])
-    assert "INPUT: layer 'no_crs' has no CRS" in message
+    assert "INPUT: layer 'no_crs' has no CRS" in message  # the layer QGIS names after its file
     assert not (tmp_path / "r.pdf").exists()
 
 

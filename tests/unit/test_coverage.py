@@ -130,3 +130,33 @@ def test_rotated_geotransform_matches_shapely_in_map_coordinates():
     footprint = Polygon([apply(transform, 0, 0), apply(transform, 14, 0), apply(transform, 14, 10),
                          apply(transform, 0, 10)])
     assert fractions.sum() * 100.0 == pytest.approx(polygon.intersection(footprint).area, rel=1e-9)
+
+
+def comb(teeth: int, height: float, lean: float = 0.0) -> Polygon:
+    """A comb: a spine along the top and ``teeth`` teeth hanging ``height`` below it, each leaning by
+    ``lean`` cells over its height (so its edges cross rows whole, and columns too when leaning)."""
+    coords = [(0.3, 0.4)]
+    for i in range(teeth):
+        x = 0.3 + 1.7 * i
+        coords += [(x + lean, 0.4 + height), (x + 0.9 + lean, 0.4 + height), (x + 0.9, 1.2)]
+        coords.append((x + 1.7, 1.2) if i < teeth - 1 else (x + 0.9, 0.4))
+    return Polygon(coords)
+
+
+@pytest.mark.parametrize("lean", [0.0, 0.35, 2.6, -1.4])
+def test_comb_teeth_spanning_many_rows_match_shapely(lean):
+    polygon = comb(5, 17.3, lean)
+    assert polygon.is_valid
+    assert_matches_shapely(polygon, (20, 13))
+
+
+@pytest.mark.parametrize("lean", [0.0, 3.3])
+def test_comb_over_tiles_and_in_edge_chunks_matches_the_whole_window(lean):
+    polygon = comb(30, 38.6, lean)
+    coverage = CellCoverage.from_geometry(polygon, identity)
+    whole = coverage.fractions(0, 41, 0, 56)
+    for r0, r1, c0, c1 in [(0, 41, 0, 56), (3, 17, 9, 30), (17, 41, 30, 56), (0, 41, 44, 45)]:
+        # max_pieces=7: many chunks of edges, each summed on its own
+        np.testing.assert_allclose(coverage.fractions(r0, r1, c0, c1, max_pieces=7), whole[r0:r1, c0:c1],
+                                   atol=1e-12)
+    assert whole.sum() == pytest.approx(polygon.intersection(box(0, 0, 56, 41)).area, rel=1e-12)
