@@ -68,12 +68,12 @@ def null_rectangle() -> QgsRectangle:
 
 
 def band_min_max(provider: QgsRasterDataProvider, band: int) -> QgsRasterBandStats:
-    """Minimum and maximum of a band (Qgis.RasterBandStatistic flags from QGIS 3.36, int flags before)."""
+    """Minimum and maximum of a band. QGIS 3.40 deprecates the int ``stats`` overload, and sip picks it for any
+    Qgis.RasterBandStatistic flags too (they are ints), so from 3.36 only the band is passed (all statistics,
+    one pass as well); before, the int flags."""
     if hasattr(Qgis, "RasterBandStatistic"):
-        wanted = Qgis.RasterBandStatistic.Min | Qgis.RasterBandStatistic.Max
-    else:
-        wanted = QgsRasterBandStats.Stats.Min | QgsRasterBandStats.Stats.Max
-    return provider.bandStatistics(band, wanted)
+        return provider.bandStatistics(band)
+    return provider.bandStatistics(band, QgsRasterBandStats.Stats.Min | QgsRasterBandStats.Stats.Max)
 
 
 # --- QGIS enums: the scoped ``Qgis.*`` form where this QGIS has it (3.28-3.36 moved them there; QGIS 4 drops the

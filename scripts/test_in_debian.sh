@@ -195,12 +195,16 @@ pip_env=()
 while IFS= read -r line; do pip_env+=("$line"); done < <(env | grep -E '^(PIP_[A-Z_]+|SSL_CERT_FILE|REQUESTS_CA_BUNDLE)=' || true)
 log "testing $COMMIT with QGIS from Debian $SUITE"
 start=$(date +%s)
+# In the background and waited for, so a TERM/INT to this script runs the trap at once (bash defers traps while a
+# foreground child runs); the cleanup then kills whatever still runs inside the chroot.
 chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive "${pip_env[@]}" \
   COMMAND="$COMMAND" /bin/bash -euo pipefail -c '
     cd /work/repo
     update-ca-certificates >/dev/null 2>&1 || true
     make setup >/work/setup.log 2>&1 || { tail -n 60 /work/setup.log; echo "make setup failed" >&2; exit 1; }
-    echo "QGIS $(python3 -c "from qgis.core import Qgis; print(Qgis.QGIS_VERSION)") on $(. /etc/os-release; echo "$PRETTY_NAME")"
-    eval "$COMMAND"'
+    echo "QGIS $(python3 -c "from qgis.core import Qgis; print(Qgis.QGIS_VERSION)") on $(. /etc/os-release; echo "$PRETTY_NAME")," \
+      "$(python3 -c "import platform, numpy; print(\"Python\", platform.python_version(), \"numpy\", numpy.__version__)")"
+    eval "$COMMAND"' &
+wait $! || { rc=$?; log "FAILED (exit $rc) after $(( $(date +%s) - start )) s"; exit "$rc"; }
 log "passed in $(( $(date +%s) - start )) s"
