@@ -578,14 +578,21 @@ class ExplorerDock(QgsDockWidget):
         ellipsoid = self.project.ellipsoid()
         area.setEllipsoid(ellipsoid if ellipsoid and ellipsoid != "NONE" else "EPSG:7030")
         size = display.km2(area.measureArea(geometry))
-        self.result.title.setText(f"Drawing a survey area: about {size} km²")
         inputs = self.current_inputs()
+        if self.result.name != SKETCH_TITLE:  # the selected area's figures must not stand under the sketch's title
+            self.result.show_area(SKETCH_TITLE, None, inputs.params.grade_unit if inputs else self.inputs.unit(),
+                                  curve_pending=False)
+        self.result.title.setText(f"{SKETCH_TITLE}: about {size} km²")
         if inputs is None:
             return
         job = EstimateJob.copy_of(SKETCH_KEY, geometry, self._canvas_crs())
+        try:
+            target = self.target_inputs.options()  # the sketch's target too: read again, cancelled alike
+        except TonnageInputError:
+            target = None
         # One live estimate at a time, the newest: the one before is cancelled and never shown.
-        self.slots.start(EstimateTask("Rare Earth: live estimate", [job], inputs, self._live_done), LIVE,
-                         counted=False)
+        self.slots.start(EstimateTask("Rare Earth: live estimate", [job], inputs, self._live_done,
+                                      target=target), LIVE, counted=False)
 
     def _live_done(self, task: EstimateTask, ok: bool) -> None:
         if not ok or not self.tool.vertices:
@@ -593,13 +600,23 @@ class ExplorerDock(QgsDockWidget):
         result = task.outcome.results.get(SKETCH_KEY)
         self.result.show_area(SKETCH_TITLE, result, task.inputs.params.grade_unit,
                               task.outcome.errors.get(SKETCH_KEY, ""), curve_pending=False)
+        target = task.outcome.targets.get(SKETCH_KEY)
+        if isinstance(target, str):
+            self.result.target.show_message(target)
+        elif target is not None:
+            self.result.target.show_target(target)
+        else:
+            self.result.target.show_message("")
 
     def _sketch_cancelled(self) -> None:
         """Esc: the sketch and its figures go; the panel shows the selected area again, or nothing."""
         self.live_timer.stop()
         self.slots.cancel(LIVE)
         if self.model.row_for(self.selected) if self.selected else None:
-            self._show_selected()
+            self._show_selected()  # its figures, and its curve and target again (the sketch replaced them)
+            inputs = self.current_inputs()
+            if inputs is not None:
+                self._start_curve(self.selected, inputs)
         else:
             self.selected = None
             self.result.clear()

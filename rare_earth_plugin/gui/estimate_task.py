@@ -43,7 +43,8 @@ class EstimateOutcome:
 
 
 class EstimateTask(QgsTask):
-    """One estimate per job at ``inputs``; with ``cutoffs``, a grade-tonnage curve per job instead."""
+    """One estimate per job at ``inputs``; with ``cutoffs``, a grade-tonnage curve per job instead; with
+    ``target``, each job's exploration target too."""
 
     def __init__(self, description: str, jobs: Sequence[EstimateJob], inputs: EstimateInputs,
                  on_done: Callable[[EstimateTask, bool], None] | None,
@@ -68,6 +69,8 @@ class EstimateTask(QgsTask):
                 if self.cutoffs is None:
                     self.outcome.results[job.key] = estimate_geometry(job.geometry, job.crs, self.inputs,
                                                                       cancelled=self.isCanceled)
+                    if self.target is not None and not self.isCanceled():  # the live sketch's target
+                        self._target(job)
                 else:
                     self.outcome.curves[job.key] = curve_for_geometry(job.geometry, job.crs, self.inputs,
                                                                       self.cutoffs, cancelled=self.isCanceled)
@@ -87,7 +90,8 @@ class EstimateTask(QgsTask):
         options = self.target
         try:
             self.outcome.targets[job.key] = target_for_geometry(job.geometry, job.crs, self.inputs, options.ranges,
-                                                                options.draws, options.seed)
+                                                                options.draws, options.seed,
+                                                                cancelled=self.isCanceled)
         except TonnageInputError as error:
             self.outcome.targets[job.key] = str(error)
 
