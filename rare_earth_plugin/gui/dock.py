@@ -235,7 +235,8 @@ class ExplorerDock(QgsDockWidget):
         splitter.addWidget(_scrolling(self.result, 120))
         splitter.setChildrenCollapsible(False)
         # What each part asks for; on a short screen Qt shrinks them in proportion and they scroll.
-        splitter.setSizes([inputs_box.sizeHint().height(), 230, 260])
+        # The inputs scroll past 170 px: at 1366 x 768 the table keeps more than three rows (was 1.5).
+        splitter.setSizes([min(inputs_box.sizeHint().height(), 170), 250, 220])
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 2)
         self.setWidget(splitter)
