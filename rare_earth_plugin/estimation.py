@@ -16,13 +16,14 @@ from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsMapLayer, Qg
 
 if TYPE_CHECKING:
     from .areas import Area
-from .core.exploration_target import ExplorationTarget, exploration_target
+from .core.exploration_target import ExplorationTarget, exploration_target, target_from_cells
 from .core.target_ranges import TargetRanges
 from .core.tonnage import (
     PolygonInputError,
     TonnageInputError,
     TonnageParams,
     TonnageResult,
+    area_cells,
     estimate_tonnage,
     grade_tonnage_curve,
     grade_tonnage_curves,
@@ -135,7 +136,13 @@ def curves_for_areas(areas: Iterable[Area], inputs: EstimateInputs, cutoffs: Seq
 
 
 def target_for_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem, inputs: EstimateInputs,
-                        ranges: TargetRanges, draws: int, seed: int) -> ExplorationTarget:
-    """The exploration target of one area (cases and P90/P50/P10), the rasters read once."""
-    return exploration_target(geometry_wkt(geometry), inputs.grade_path, inputs.params, ranges, draws=draws,
-                              seed=seed, polygon_crs=crs_for_engine(crs))
+                        ranges: TargetRanges, draws: int, seed: int,
+                        cancelled: Callable[[], bool] | None = None) -> ExplorationTarget:
+    """The exploration target of one area (cases and P90/P50/P10), the rasters read once; ``cancelled`` is
+    asked between tiles, as for an estimate."""
+    if cancelled is None:
+        return exploration_target(geometry_wkt(geometry), inputs.grade_path, inputs.params, ranges, draws=draws,
+                                  seed=seed, polygon_crs=crs_for_engine(crs))
+    cells = area_cells(geometry_wkt(geometry), inputs.grade_path, inputs.params, crs_for_engine(crs),
+                       cancelled=cancelled)
+    return target_from_cells(cells, inputs.params, ranges, draws, seed)

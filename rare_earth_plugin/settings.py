@@ -86,6 +86,8 @@ class Settings:
     survey_chosen = Setting("survey/chosen_gpkgs", "")
     # The depth window of every estimate the dock makes (m below surface; a limit < 0 means none).
     top_depth = Setting("inputs/top_depth", 0.0)
+    top_source = Setting("inputs/top_source", "constant")  # or "raster": the layer below, by source path
+    top_raster = Setting("inputs/top_raster", "")
     min_depth = Setting("inputs/min_depth", -1.0)
     max_depth = Setting("inputs/max_depth", -1.0)
     # Exploration targets: ranges as "low,likely,high" (empty: the defaults), the simulation, the statement.

@@ -222,7 +222,8 @@ class ExplorerDock(QgsDockWidget):
         splitter.addWidget(_scrolling(self.result, 120))
         splitter.setChildrenCollapsible(False)
         # What each part asks for; on a short screen Qt shrinks them in proportion and they scroll.
-        splitter.setSizes([inputs_box.sizeHint().height(), 230, 260])
+        # The inputs scroll past 170 px: at 1366 x 768 the table keeps more than three rows (was 1.5).
+        splitter.setSizes([min(inputs_box.sizeHint().height(), 170), 250, 220])
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 2)
         self.setWidget(splitter)
@@ -562,14 +563,21 @@ class ExplorerDock(QgsDockWidget):
         ellipsoid = self.project.ellipsoid()
         area.setEllipsoid(ellipsoid if ellipsoid and ellipsoid != "NONE" else "EPSG:7030")
         size = display.km2(area.measureArea(geometry))
-        self.result.title.setText(f"Drawing a survey area: about {size} km²")
         inputs = self.current_inputs()
+        if self.result.name != SKETCH_TITLE:  # the selected area's figures must not stand under the sketch's title
+            self.result.show_area(SKETCH_TITLE, None, inputs.params.grade_unit if inputs else self.inputs.unit(),
+                                  curve_pending=False)
+        self.result.title.setText(f"{SKETCH_TITLE}: about {size} km²")
         if inputs is None:
             return
         sketch = sketch_area(SKETCH_KEY, SKETCH_TITLE, geometry, self._canvas_crs())
+        try:
+            target = self.target_inputs.options()  # the sketch's target too: read again, cancelled alike
+        except TonnageInputError:
+            target = None
         # One live estimate at a time, the newest: the one before is cancelled and never shown.
-        self.slots.start(EstimateTask("Rare Earth: live estimate", [sketch], inputs, self._live_done), LIVE,
-                         counted=False)
+        self.slots.start(EstimateTask("Rare Earth: live estimate", [sketch], inputs, self._live_done,
+                                      target=target), LIVE, counted=False)
 
     def _live_done(self, task: EstimateTask, ok: bool) -> None:
         if not ok or not self.tool.vertices:
@@ -577,13 +585,23 @@ class ExplorerDock(QgsDockWidget):
         result = task.outcome.results.get(SKETCH_KEY)
         self.result.show_area(SKETCH_TITLE, result, task.inputs.params.grade_unit,
                               task.outcome.errors.get(SKETCH_KEY, ""), curve_pending=False)
+        target = task.outcome.targets.get(SKETCH_KEY)
+        if isinstance(target, str):
+            self.result.target.show_message(target)
+        elif target is not None:
+            self.result.target.show_target(target)
+        else:
+            self.result.target.show_message("")
 
     def _sketch_cancelled(self) -> None:
         """Esc: the sketch and its figures go; the panel shows the selected area again, or nothing."""
         self.live_timer.stop()
         self.slots.cancel(LIVE)
         if self.model.row_for(self.selected) if self.selected else None:
-            self._show_selected()
+            self._show_selected()  # its figures, and its curve and target again (the sketch replaced them)
+            inputs = self.current_inputs()
+            if inputs is not None:
+                self._start_curve(self.selected, inputs)
         else:
             self.selected = None
             self.result.clear()

@@ -29,7 +29,8 @@ class EstimateOutcome:
 
 
 class EstimateTask(QgsTask):
-    """One estimate per area at ``inputs``; with ``cutoffs``, a grade-tonnage curve per area instead.
+    """One estimate per area at ``inputs``; with ``cutoffs``, a grade-tonnage curve per area instead; with
+    ``target``, each area's exploration target too.
 
     ``areas`` are copied (the task never shares a geometry with the main thread); ``persist``: the results
     go back to the survey GeoPackage when done."""
@@ -43,7 +44,7 @@ class EstimateTask(QgsTask):
         self.persist = persist
         self.inputs = inputs
         self.cutoffs = None if cutoffs is None else list(cutoffs)
-        self.target = target  # with a curve: the exploration target of each job too
+        self.target = target  # each area's exploration target too
         self.on_done = on_done
         self.outcome = EstimateOutcome()
 
@@ -64,6 +65,8 @@ class EstimateTask(QgsTask):
                         self.outcome.errors[area.key] = str(results)
                     else:
                         self.outcome.results[area.key] = results[0]
+                        if self.target is not None and not self.isCanceled():  # the live sketch's target
+                            self._target(area)
                     self.setProgress(100.0 * (number + 1) / len(self.areas))
                     if self.isCanceled():
                         return False
@@ -104,7 +107,8 @@ class EstimateTask(QgsTask):
         options = self.target
         try:
             self.outcome.targets[job.key] = target_for_geometry(job.geometry, job.crs, self.inputs, options.ranges,
-                                                                options.draws, options.seed)
+                                                                options.draws, options.seed,
+                                                                cancelled=self.isCanceled)
         except TonnageInputError as error:
             self.outcome.targets[job.key] = str(error)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 
+from qgis.core import QgsProject
 from qgis.gui import QgsCollapsibleGroupBox, QgsDoubleSpinBox, QgsMapLayerComboBox, QgsSpinBox
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import (
@@ -34,6 +35,7 @@ from ..settings import Settings
 from .inputs_panel import raster_layer_filter
 
 TOP_DEPTH, MIN_DEPTH, MAX_DEPTH = Settings.top_depth, Settings.min_depth, Settings.max_depth
+TOP_SOURCE, TOP_RASTER = Settings.top_source, Settings.top_raster
 
 
 class TriangleRow(QWidget):
@@ -217,6 +219,7 @@ class TargetInputs(QgsCollapsibleGroupBox):
         self.top_depth.blockSignals(True)
         self.top_depth.setValue(TOP_DEPTH.get())
         self.top_depth.blockSignals(False)
+        self.restore_top_raster()
         self.min_depth.set_value(MIN_DEPTH.get() if MIN_DEPTH.get() >= 0 else None)
         self.max_depth.set_value(MAX_DEPTH.get() if MAX_DEPTH.get() >= 0 else None)
 
@@ -233,12 +236,31 @@ class TargetInputs(QgsCollapsibleGroupBox):
         self.planned.setText(options.exploration_planned)
         self.timeframe.setText(options.timeframe)
 
+    def restore_top_raster(self) -> None:
+        """The remembered top-of-ore source, and its raster when a layer of the project reads that file."""
+        wanted = TOP_RASTER.get()
+        layer = next((candidate for candidate in QgsProject.instance().mapLayers().values()
+                      if wanted and candidate.source() == wanted), None)
+        for widget in (self.top_source, self.top_layer):
+            widget.blockSignals(True)
+        try:
+            self.top_layer.setLayer(layer)
+            index = self.top_source.findData(TOP_SOURCE.get())
+            self.top_source.setCurrentIndex(max(index, 0))
+            self.top_stack.setCurrentIndex(1 if self.top_source.currentData() == "raster" else 0)
+        finally:
+            for widget in (self.top_source, self.top_layer):
+                widget.blockSignals(False)
+
     def _top_source_changed(self) -> None:
         self.top_stack.setCurrentIndex(1 if self.top_source.currentData() == "raster" else 0)
         self._window_edited()
 
     def _window_edited(self, *_args) -> None:
         TOP_DEPTH.set(self.top_depth.value())
+        TOP_SOURCE.set(self.top_source.currentData() or "constant")
+        layer = self.top_layer.currentLayer()
+        TOP_RASTER.set(layer.source() if layer is not None else "")
         for setting, limit in ((MIN_DEPTH, self.min_depth), (MAX_DEPTH, self.max_depth)):
             setting.set(-1.0 if limit.value() is None else limit.value())
         self.window_changed.emit()

@@ -3,7 +3,7 @@
 The BOM makes spreadsheet programs read non-Latin area names correctly; numbers keep full precision so the
 CSV can be checked against the engine, and NaN (no ore above cut-off) is an empty cell. Text that a spreadsheet
 would evaluate as a formula gets a leading apostrophe (OWASP's advice on CSV injection); only the CSV does,
-the PDF and the GeoPackage show names as they are.
+the PDF and the GeoPackage show names as they are. The first row's last cell says how the PDF rounds.
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ REPORT_SCHEMA: Schema = (*((column.key, "double" if column.numeric else "string"
 CSV_FIELDS: tuple[str, ...] = tuple(name for name, _kind in REPORT_SCHEMA)
 #: The exploration-target fields after those, named and valued as in ``rareearth:explorationtarget``.
 TARGET_CSV_FIELDS: tuple[str, ...] = tuple(name for name, _kind in TARGET_SCHEMA)
+#: The last column: on the first row, how these numbers differ from the PDF's (``core.display``'s rounding).
+NOTE_FIELD = "note"
+ROUNDING_NOTE = ("Full precision, as computed. The PDF and the dock round ore and contained TREO/TREE to 3 "
+                 "significant figures, areas to 0.01 km² and grades to 0.001 % (10 ppm); round likewise "
+                 "before quoting.")
 #: First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -53,11 +58,12 @@ def write_csv(rows: Sequence[AreaFigures], path: Path,
     ``targets`` (one per row), the exploration-target fields follow."""
     with Path(path).open("w", encoding="utf-8-sig", newline="") as stream:
         writer = csv.writer(stream)
-        writer.writerow(CSV_FIELDS + (TARGET_CSV_FIELDS if targets is not None else ()))
+        writer.writerow(CSV_FIELDS + (TARGET_CSV_FIELDS if targets is not None else ()) + (NOTE_FIELD,))
         for number, row in enumerate(rows):
             extra = [] if targets is None else \
                 [csv_value(value) for value in target_values(targets[number]) + text_values(targets[number])]
-            writer.writerow([csv_value(getattr(row, field)) for field in CSV_FIELDS] + extra)
+            note = ROUNDING_NOTE if number == 0 else ""
+            writer.writerow([csv_value(getattr(row, field)) for field in CSV_FIELDS] + extra + [note])
         stream.flush()
         os.fsync(stream.fileno())
     return Path(path)

@@ -126,3 +126,86 @@ def test_new_project_has_no_popup_and_no_plugin_entries(dock, grade_grid, qgis_i
     texts = [text for group in messages.messages.values() for text in group]
     assert not any("No grade raster" in text for text in texts)
     assert not project.subkeyList(PROJECT_SCOPE, "inputs") and not project.entryList(PROJECT_SCOPE, "inputs")
+
+
+def test_a_superseded_live_estimate_stops_mid_area(dock, grade_grid, grid, qtbot, monkeypatch) -> None:
+    """A slow read (each tile waits until the test lets it go): the first sketch's task is cancelled between
+    two of its tiles when the second sketch arrives, and only the second one's figures are shown."""
+    import threading
+
+    from rare_earth_plugin.core import limits as engine_limits
+    from rare_earth_plugin.core import tonnage
+
+    set_inputs(dock, grade_grid, cutoff=0.0)
+    wait_for_tasks(qtbot, dock)
+    reads: dict[int, int] = {}  # tiles of the engine's pass (20: the first sketch, 10: the second) -> read
+    gate = threading.Event()
+    real_read = tonnage._Accumulator.read
+
+    def slow_read(self, window):
+        reads[len(self.tiles)] = reads.get(len(self.tiles), 0) + 1
+        if not gate.wait(30):  # held until the test has superseded the first sketch
+            raise AssertionError("the test never released the read")
+        return real_read(self, window)
+
+    real_tiles = tonnage._Accumulator._tiles
+    one_row_tiles = engine_limits.EngineLimits(tile_cells=4)  # every row of a 4-cell-wide polygon is a tile
+
+    def small_tiles(self, *window):
+        kept, self.limits = self.limits, one_row_tiles
+        try:
+            return list(real_tiles(self, *window))
+        finally:
+            self.limits = kept
+
+    monkeypatch.setattr(tonnage._Accumulator, "read", slow_read)
+    monkeypatch.setattr(tonnage._Accumulator, "_tiles", small_tiles)
+    first_square = QgsGeometry.fromWkt(grid.box(12, 0, 16, 20))  # 20 rows: 20 tiles
+    second_square = QgsGeometry.fromWkt(grid.box(12, 5, 16, 15))
+    dock.tool.vertices = [object()] * 4
+    dock.tool.sketch_geometry = lambda: first_square
+    dock._live_estimate()
+    first = dock.slots.current(LIVE)
+    try:
+        qtbot.waitUntil(lambda: bool(reads), timeout=30000)  # the first task is inside its area
+        assert list(reads) == [20]
+        dock.tool.sketch_geometry = lambda: second_square
+        dock._live_estimate()
+        second = dock.slots.current(LIVE)
+        assert first.isCanceled() and not second.isCanceled()
+    except BaseException:
+        gate.set()
+        raise
+    try:
+        assert dock.slots._callbacks.get(first) is None  # its callback is dropped: it can only stop, never show
+        assert dock.slots.is_current(second, LIVE)
+    finally:
+        gate.set()
+    wait_for_tasks(qtbot, dock)
+    assert first.outcome.results == {}  # stopped before finishing its area
+    assert reads[20] < 20  # mid-area: it never read most of its tiles
+    assert dock.result.result.ore_tonnes == pytest.approx(40 * 100.0 * THICKNESS * DENSITY)  # the second's
+    assert dock.result.title.text() == SKETCH_TITLE
+
+
+def test_the_sketch_shows_its_exploration_target_and_esc_gives_the_selected_area_back(
+        dock, one_area, grid, qtbot) -> None:
+    dock.select_area(one_area.key, zoom=False)
+    wait_for_tasks(qtbot, dock)
+    selected_target = dock.result.target.target
+    assert selected_target is not None
+    square = QgsGeometry.fromWkt(grid.box(12, 0, 16, 20))  # twice the selected area
+    dock.tool.sketch_geometry = lambda: square
+    dock.tool.vertices = [object()] * 4
+    dock._live_estimate()
+    assert dock.result.result is None  # the selected area's figures never stand under the sketch's title
+    wait_for_tasks(qtbot, dock)
+    sketch_target = dock.result.target.target
+    assert dock.result.title.text() == SKETCH_TITLE and sketch_target is not None
+    assert sketch_target.base.ore_tonnes == pytest.approx(80 * 100.0 * THICKNESS * DENSITY)
+    dock.tool.cancelled.emit()  # Esc
+    assert dock.result.title.text() == one_area.name
+    assert dock.result.result.ore_tonnes == pytest.approx(one_area.result.ore_tonnes)
+    wait_for_tasks(qtbot, dock)  # its curve and target come back, not "Computing…" forever
+    assert dock.result.curve and dock.result.target.target is not None
+    assert dock.result.target.target.base.ore_tonnes == pytest.approx(selected_target.base.ore_tonnes)

@@ -9,6 +9,7 @@ from qgis.core import QgsVectorLayer
 
 from rare_earth_plugin.core.target_ranges import TargetRanges
 from rare_earth_plugin.core.target_text import percentile_statement
+from rare_earth_plugin.gui.dock import ExplorerDock
 from rare_earth_plugin.settings import Settings
 
 pytest_plugins = ["gui_fixtures"]
@@ -62,3 +63,22 @@ def test_new_ranges_recompute_the_target_and_are_remembered(dock, east, qtbot):
                     and dock.result.target.target.low.ore_tonnes == pytest.approx(40 * 100.0 * THICKNESS * 0.8 * 2.0),
                     timeout=30000)
     assert Settings.target_density_range.get() == "2,2.6,2.7"
+
+
+def test_the_top_of_ore_raster_is_remembered_in_the_settings(dock, grade_grid, qgis_iface) -> None:
+    set_inputs(dock, grade_grid, cutoff=0.0)
+    panel = dock.target_inputs
+    panel.top_source.setCurrentIndex(panel.top_source.findData("raster"))
+    panel.top_layer.setLayer(grade_grid.layer)  # any raster of the project stands for a top-of-ore raster
+    again = ExplorerDock(qgis_iface, debounce_ms=0)  # a new session reads the settings
+    try:
+        restored = again.target_inputs
+        assert restored.top_source.currentData() == "raster"
+        assert restored.top_layer.currentLayer() is grade_grid.layer
+        assert again.current_inputs().params.top_depth_raster == grade_grid.path
+        panel.top_source.setCurrentIndex(panel.top_source.findData("constant"))
+        restored.restore_top_raster()
+        assert restored.top_source.currentData() == "constant"
+    finally:
+        again.unload()
+        again.deleteLater()

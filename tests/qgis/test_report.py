@@ -90,6 +90,7 @@ def test_csv_and_gpkg_hold_the_engine_numbers(sample_report):
     paths, expected = sample_report
     with paths[1].open(encoding="utf-8-sig", newline="") as stream:
         rows = list(csv.DictReader(stream))
+    assert "3 significant figures" in rows[0]["note"] and all(row["note"] == "" for row in rows[1:])
     layer = QgsVectorLayer(f"{paths[2]}|layername={LAYER_NAME}", "r", "ogr")
     assert layer.isValid()
     features = list(layer.getFeatures())

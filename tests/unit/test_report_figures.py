@@ -10,7 +10,7 @@ import pytest
 
 from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.core.units import PERCENT, PPM
-from rare_earth_plugin.report.csv_export import CSV_FIELDS, write_csv
+from rare_earth_plugin.report.csv_export import CSV_FIELDS, NOTE_FIELD, write_csv
 from rare_earth_plugin.report.figures import COLUMNS, AreaFigures, formatted, table_rows
 from rare_earth_plugin.report.texts import DISCLAIMER, ReportMeta, assumptions_text
 
@@ -58,7 +58,8 @@ def test_csv_holds_full_precision_and_empty_cell_for_nan(tmp_path):
     path = write_csv(rows, tmp_path / "r.csv")
     with path.open(encoding="utf-8-sig", newline="") as stream:
         read = list(csv.DictReader(stream))
-    assert tuple(read[0]) == CSV_FIELDS
+    assert tuple(read[0]) == (*CSV_FIELDS, NOTE_FIELD)
+    assert "3 significant figures" in read[0][NOTE_FIELD] and read[1][NOTE_FIELD] == ""
     assert read[0]["name"] == "Жаңа Қазақстан"
     assert float(read[0]["ore_mt"]) == rows[0].ore_mt
     assert read[1]["mean_grade_pct"] == ""
