@@ -313,7 +313,10 @@ class _AuxiliaryRaster:
                 values = self._read_same_grid(window)
             else:
                 values = np.full((int(window.height), int(window.width)), np.nan, dtype=np.float64)
-                reproject(rasterio.band(self.reader.dataset, 1), values, src_nodata=self.nodata,
+                # A declared nodata only: with any src_nodata GDAL's warper (3.10+) ignores a per-dataset mask or
+                # alpha band, so masked junk would count; NaN cells stay NaN through the resampling either way.
+                src_nodata = None if self.read_masks and self.src.nodata is None else self.nodata
+                reproject(rasterio.band(self.reader.dataset, 1), values, src_nodata=src_nodata,
                           dst_transform=tile_transform, dst_crs=self.grade_crs, dst_nodata=np.nan,
                           resampling=self.resampling)
         except (RasterioError, OSError) as exc:
