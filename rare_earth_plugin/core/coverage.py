@@ -198,10 +198,10 @@ def _accumulate(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, 
         for part in np.split(np.arange(x0.size), bounds):
             _add_column_pieces(acc, const, slope, x0[part], y0[part], x1[part], y1[part], weight[part],
                                height, width)
-        const = np.cumsum(const.reshape(height + 1, width + 1), axis=0)[:height]
-        slope = np.cumsum(slope.reshape(height + 1, width + 1), axis=0)[:height]
-        acc += const
-        acc += slope * np.arange(height, dtype=np.float64)[:, None]
+        row_const = np.cumsum(const.reshape(height + 1, width + 1), axis=0)[:height]
+        row_slope = np.cumsum(slope.reshape(height + 1, width + 1), axis=0)[:height]
+        acc += row_const
+        acc += row_slope * np.arange(height, dtype=np.float64)[:, None]
     return np.ascontiguousarray(acc[:, :width])
 
 

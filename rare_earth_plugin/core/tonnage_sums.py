@@ -24,10 +24,11 @@ class _Totals:
     """Sums over the cells whose grade reaches each of the sorted cut-offs."""
 
     def __init__(self, cutoffs: int):
-        self.area = np.zeros(cutoffs)
-        self.volume = np.zeros(cutoffs)
-        self.tonnes = np.zeros(cutoffs)
-        self.metal = np.zeros(cutoffs)  # sum of tonnes x grade (grade unit)
+        # Annotated loosely: numpy 2.2's stubs give zeros() a 1-D shape type that products then fail to match.
+        self.area: np.ndarray = np.zeros(cutoffs)
+        self.volume: np.ndarray = np.zeros(cutoffs)
+        self.tonnes: np.ndarray = np.zeros(cutoffs)
+        self.metal: np.ndarray = np.zeros(cutoffs)  # sum of tonnes x grade (grade unit)
         self.polygon_area = 0.0
         self.inside_area = 0.0
         self.covered_area = 0.0
