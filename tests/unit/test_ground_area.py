@@ -10,6 +10,7 @@ import pytest
 from rasterio.transform import from_origin
 from shapely.geometry import Polygon
 
+from rare_earth_plugin.core.affine_ops import compose
 from rare_earth_plugin.core.geometry import densify_coords
 from rare_earth_plugin.core.tonnage import TonnageParams, estimate_tonnage
 
@@ -123,8 +124,8 @@ def test_a_rotated_grid_interpolates_in_both_directions(make_raster, crs, lon, l
     cx, cy = xy[:, 0].mean(), xy[:, 1].mean()
     size = 1.6 * (xy[:, 0].max() - xy[:, 0].min())
     cells = 160
-    transform = Affine.translation(cx, cy) * Affine.rotation(25.0) * Affine.translation(-size / 2, size / 2) * \
-        Affine.scale(size / cells, -size / cells)
+    transform = compose(compose(Affine.translation(cx, cy), Affine.rotation(25.0)),
+                        compose(Affine.translation(-size / 2, size / 2), Affine.scale(size / cells, -size / cells)))
     path = make_raster(np.full((cells, cells), 0.2), transform=transform, crs=crs)
     assert ProjectedCellArea(transform, pyproj.CRS.from_user_input(crs), 0, cells, 0, cells).samples is not None
     result = estimate_tonnage(Polygon(xy), path, PARAMS)
