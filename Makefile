@@ -46,6 +46,7 @@ qgis: stage
 
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 unit: setup

@@ -84,12 +84,22 @@ class Area:
 
 def sketch_area(key: AreaKey, name: str, geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem) -> Area:
     """An area that is in no layer yet (the polygon being drawn)."""
-    return Area(name=name, kind="", geometry=QgsGeometry(geometry), crs=QgsCoordinateReferenceSystem(crs),
-                layer_id=key[0], fid=key[1])
+    return Area(
+        name=name,
+        kind="",
+        geometry=QgsGeometry(geometry),
+        crs=QgsCoordinateReferenceSystem(crs),
+        layer_id=key[0],
+        fid=key[1],
+    )
 
 
-def areas_from_layer(layer: QgsVectorLayer, feature_ids: Iterable[int] | None = None, default_kind: str = "area",
-                     kind_field: str | None = KIND_FIELD) -> list[Area]:
+def areas_from_layer(
+    layer: QgsVectorLayer,
+    feature_ids: Iterable[int] | None = None,
+    default_kind: str = "area",
+    kind_field: str | None = KIND_FIELD,
+) -> list[Area]:
     """The polygon features of ``layer`` (all, or those in ``feature_ids``) with a geometry, as areas.
 
     Names follow ``feature_name``; kinds come from ``kind_field`` (None: not read) else ``default_kind``.
@@ -107,7 +117,15 @@ def areas_from_layer(layer: QgsVectorLayer, feature_ids: Iterable[int] | None = 
         if not feature.hasGeometry() or feature.geometry().isEmpty():
             continue
         kind = _text(feature[kind_field]) if has_kind else ""
-        areas.append(Area(name=feature_name(feature, layer.name()), kind=kind or default_kind,
-                          geometry=QgsGeometry(feature.geometry()), crs=QgsCoordinateReferenceSystem(layer.crs()),
-                          layer_id=layer.id(), fid=feature.id(), layer_name=layer.name()))
+        areas.append(
+            Area(
+                name=feature_name(feature, layer.name()),
+                kind=kind or default_kind,
+                geometry=QgsGeometry(feature.geometry()),
+                crs=QgsCoordinateReferenceSystem(layer.crs()),
+                layer_id=layer.id(),
+                fid=feature.id(),
+                layer_name=layer.name(),
+            )
+        )
     return areas

@@ -32,6 +32,8 @@ def _importable(name: str) -> bool:
 
 def install_hint(missing: list[str]) -> str:
     debs = " ".join(REQUIRED[name] for name in missing)
-    return (f"Rare Earth Explorer needs the Python package(s) {', '.join(missing)}. "
-            f"On Debian/Ubuntu install them with: sudo apt install {debs} (then restart QGIS). "
-            "Tonnage estimates and reports are disabled until then.")
+    return (
+        f"Rare Earth Explorer needs the Python package(s) {', '.join(missing)}. "
+        f"On Debian/Ubuntu install them with: sudo apt install {debs} (then restart QGIS). "
+        "Tonnage estimates and reports are disabled until then."
+    )

@@ -57,7 +57,7 @@ def has_no_crs(crs: QgsCoordinateReferenceSystem) -> bool:
     if not crs.isValid():
         return True
     wkt = crs.toWkt()
-    name = wkt[wkt.find('"') + 1:wkt.find('"', wkt.find('"') + 1)] if '"' in wkt else ""
+    name = wkt[wkt.find('"') + 1 : wkt.find('"', wkt.find('"') + 1)] if '"' in wkt else ""
     return name.strip().lower() in _UNDEFINED_CRS_NAMES
 
 
@@ -65,8 +65,10 @@ def crs_for_engine(crs: QgsCoordinateReferenceSystem, layer_name: str | None = N
     """An identifier pyproj understands: the EPSG code when there is one, WKT2 otherwise."""
     if has_no_crs(crs):
         layer = f"layer '{layer_name}'" if layer_name else "the polygon layer"
-        raise TonnageInputError(f"{layer} has no CRS: set it (Layer Properties > Source > Assigned Coordinate "
-                                "Reference System) so its coordinates can be placed on the grade raster")
+        raise TonnageInputError(
+            f"{layer} has no CRS: set it (Layer Properties > Source > Assigned Coordinate "
+            "Reference System) so its coordinates can be placed on the grade raster"
+        )
     authid = crs.authid()
     if authid.upper().startswith("EPSG:"):
         return authid
@@ -79,33 +81,59 @@ def geometry_wkt(geometry: QgsGeometry) -> str:
         raise TonnageInputError("the area has an empty geometry")
     if QgsWkbTypes.geometryType(geometry.wkbType()) != POLYGON_GEOMETRY:
         raise PolygonInputError("the area is not a polygon")
-    shape = geometry.constGet().segmentize() if QgsWkbTypes.isCurvedType(geometry.wkbType()) \
+    shape = (
+        geometry.constGet().segmentize()
+        if QgsWkbTypes.isCurvedType(geometry.wkbType())
         else geometry.constGet().clone()
+    )
     shape.dropZValue()
     shape.dropMValue()
     return shape.asWkt(17)
 
 
-def estimate_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem,
-                      inputs: EstimateInputs, cancelled: Callable[[], bool] | None = None) -> TonnageResult:
-    return estimate_tonnage(geometry_wkt(geometry), inputs.grade_path, params=inputs.params,
-                            polygon_crs=crs_for_engine(crs), cancelled=cancelled)
+def estimate_geometry(
+    geometry: QgsGeometry,
+    crs: QgsCoordinateReferenceSystem,
+    inputs: EstimateInputs,
+    cancelled: Callable[[], bool] | None = None,
+) -> TonnageResult:
+    return estimate_tonnage(
+        geometry_wkt(geometry),
+        inputs.grade_path,
+        params=inputs.params,
+        polygon_crs=crs_for_engine(crs),
+        cancelled=cancelled,
+    )
 
 
-def curve_for_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem, inputs: EstimateInputs,
-                       cutoffs: Sequence[float], cancelled: Callable[[], bool] | None = None
-                       ) -> list[TonnageResult]:
-    return grade_tonnage_curve(geometry_wkt(geometry), inputs.grade_path, cutoffs, params=inputs.params,
-                               polygon_crs=crs_for_engine(crs), cancelled=cancelled)
+def curve_for_geometry(
+    geometry: QgsGeometry,
+    crs: QgsCoordinateReferenceSystem,
+    inputs: EstimateInputs,
+    cutoffs: Sequence[float],
+    cancelled: Callable[[], bool] | None = None,
+) -> list[TonnageResult]:
+    return grade_tonnage_curve(
+        geometry_wkt(geometry),
+        inputs.grade_path,
+        cutoffs,
+        params=inputs.params,
+        polygon_crs=crs_for_engine(crs),
+        cancelled=cancelled,
+    )
 
 
-def curves_for_geometries(geometries: Iterable[QgsGeometry], crs: QgsCoordinateReferenceSystem,
-                          inputs: EstimateInputs, cutoffs: Sequence[float],
-                          cancelled: Callable[[], bool] | None = None
-                          ) -> Iterator[list[TonnageResult] | TonnageInputError]:
+def curves_for_geometries(
+    geometries: Iterable[QgsGeometry],
+    crs: QgsCoordinateReferenceSystem,
+    inputs: EstimateInputs,
+    cutoffs: Sequence[float],
+    cancelled: Callable[[], bool] | None = None,
+) -> Iterator[list[TonnageResult] | TonnageInputError]:
     """``curve_for_geometry`` for many areas through the engine's batch pass (reads run ahead across areas).
 
     An area the engine cannot use yields its ``TonnageInputError``; a problem with the rasters raises."""
+
     def polygons() -> Iterator[str | TonnageInputError]:
         for geometry in geometries:
             try:
@@ -113,36 +141,58 @@ def curves_for_geometries(geometries: Iterable[QgsGeometry], crs: QgsCoordinateR
             except TonnageInputError as error:
                 yield error
 
-    return grade_tonnage_curves(polygons(), inputs.grade_path, cutoffs, params=inputs.params,
-                                polygon_crs=crs_for_engine(crs), cancelled=cancelled)
+    return grade_tonnage_curves(
+        polygons(),
+        inputs.grade_path,
+        cutoffs,
+        params=inputs.params,
+        polygon_crs=crs_for_engine(crs),
+        cancelled=cancelled,
+    )
 
 
-def curves_for_areas(areas: Iterable[Area], inputs: EstimateInputs, cutoffs: Sequence[float],
-                     cancelled: Callable[[], bool] | None = None
-                     ) -> Iterator[tuple[Area, list[TonnageResult] | TonnageInputError]]:
+def curves_for_areas(
+    areas: Iterable[Area], inputs: EstimateInputs, cutoffs: Sequence[float], cancelled: Callable[[], bool] | None = None
+) -> Iterator[tuple[Area, list[TonnageResult] | TonnageInputError]]:
     """Each area with its results at ``cutoffs`` (or the ``TonnageInputError`` that concerns it alone), in
     order, through the engine's batch pass: one batch per run of areas in the same CRS, each closed when done,
     on an error and when the caller stops early (cancel). Problems with the rasters raise; a cancel raises
     ``TonnageCancelled``."""
+
     def crs_id(area: Area) -> str:
         return area.crs.authid() or area.crs.toWkt()
 
     for _crs, run in groupby(areas, key=crs_id):
         group = list(run)
-        batch = curves_for_geometries((area.geometry for area in group), group[0].crs, inputs, cutoffs,
-                                      cancelled=cancelled)
+        batch = curves_for_geometries(
+            (area.geometry for area in group), group[0].crs, inputs, cutoffs, cancelled=cancelled
+        )
         with contextlib.closing(batch):
             yield from zip(group, batch)
 
 
-def target_for_geometry(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem, inputs: EstimateInputs,
-                        ranges: TargetRanges, draws: int, seed: int,
-                        cancelled: Callable[[], bool] | None = None) -> ExplorationTarget:
+def target_for_geometry(
+    geometry: QgsGeometry,
+    crs: QgsCoordinateReferenceSystem,
+    inputs: EstimateInputs,
+    ranges: TargetRanges,
+    draws: int,
+    seed: int,
+    cancelled: Callable[[], bool] | None = None,
+) -> ExplorationTarget:
     """The exploration target of one area (cases and P90/P50/P10), the rasters read once; ``cancelled`` is
     asked between tiles, as for an estimate."""
     if cancelled is None:
-        return exploration_target(geometry_wkt(geometry), inputs.grade_path, inputs.params, ranges, draws=draws,
-                                  seed=seed, polygon_crs=crs_for_engine(crs))
-    cells = area_cells(geometry_wkt(geometry), inputs.grade_path, inputs.params, crs_for_engine(crs),
-                       cancelled=cancelled)
+        return exploration_target(
+            geometry_wkt(geometry),
+            inputs.grade_path,
+            inputs.params,
+            ranges,
+            draws=draws,
+            seed=seed,
+            polygon_crs=crs_for_engine(crs),
+        )
+    cells = area_cells(
+        geometry_wkt(geometry), inputs.grade_path, inputs.params, crs_for_engine(crs), cancelled=cancelled
+    )
     return target_from_cells(cells, inputs.params, ranges, draws, seed)

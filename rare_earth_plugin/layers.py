@@ -31,8 +31,10 @@ ROLE_GRADE = "grade"
 ROLE_THICKNESS = "thickness"
 ROLE_REGION = "region"
 
-SYNTHETIC_NOTE = ("Synthetic sample data of the Rare Earth Explorer plugin, calibrated to public figures for "
-                  "Kuirektykol (Qaraganda region); positions are illustrative, not surveyed.")
+SYNTHETIC_NOTE = (
+    "Synthetic sample data of the Rare Earth Explorer plugin, calibrated to public figures for "
+    "Kuirektykol (Qaraganda region); positions are illustrative, not surveyed."
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,9 @@ _SPECS = (
     _LayerSpec(ROLE_ZONES, "Exploration zones", catalogue.ZONES_FILE, catalogue.ZONES_LAYER, "zones.qml"),
     _LayerSpec(ROLE_GRADE, "TREO grade (%)", catalogue.GRADE_FILE, None, "treo_grade_pct.qml"),
     _LayerSpec(ROLE_THICKNESS, "Mineralised thickness (m)", catalogue.THICKNESS_FILE, None, "thickness_m.qml"),
-    _LayerSpec(ROLE_REGION, "Qaraghandy region", catalogue.REGION_FILE, catalogue.REGION_LAYER,
-               "qaraghandy_region.qml"),
+    _LayerSpec(
+        ROLE_REGION, "Qaraghandy region", catalogue.REGION_FILE, catalogue.REGION_LAYER, "qaraghandy_region.qml"
+    ),
 )
 
 
@@ -123,5 +126,10 @@ def load_sample_layers(project: QgsProject | None = None) -> SampleLayers:
             project.addMapLayer(layers[spec.role], False)
             group.addLayer(layers[spec.role])
         group.findLayer(layers[ROLE_THICKNESS].id()).setItemVisibilityChecked(False)
-    return SampleLayers(group=group, zones=layers[ROLE_ZONES], grade=layers[ROLE_GRADE],
-                        thickness=layers[ROLE_THICKNESS], region=layers[ROLE_REGION])
+    return SampleLayers(
+        group=group,
+        zones=layers[ROLE_ZONES],
+        grade=layers[ROLE_GRADE],
+        thickness=layers[ROLE_THICKNESS],
+        region=layers[ROLE_REGION],
+    )

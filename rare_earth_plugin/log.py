@@ -24,8 +24,9 @@ _LEVELS = (
 
 class QgisLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        level = next((qgis_level for py_level, qgis_level in _LEVELS if record.levelno >= py_level),
-                     Qgis.MessageLevel.Info)
+        level = next(
+            (qgis_level for py_level, qgis_level in _LEVELS if record.levelno >= py_level), Qgis.MessageLevel.Info
+        )
         QgsMessageLog.logMessage(self.format(record), LOG_TAG, level)
 
 
@@ -78,5 +79,8 @@ def detach_handler() -> None:
     for handler in [h for h in logger.handlers if isinstance(h, QgisLogHandler)]:
         logger.removeHandler(handler)
     category = _not_georeferenced_warning()
-    warnings.filters[:] = [entry for entry in warnings.filters
-                           if not (entry[0] == "ignore" and entry[2] is category and category is not None)]
+    warnings.filters[:] = [
+        entry
+        for entry in warnings.filters
+        if not (entry[0] == "ignore" and entry[2] is category and category is not None)
+    ]

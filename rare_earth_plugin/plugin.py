@@ -49,14 +49,22 @@ class RareEarthPlugin:
         self.initProcessing()
         self.toolbar = self.iface.addToolBar("Rare Earth")
         self.toolbar.setObjectName("RareEarthToolbar")
-        self._add_action("Load Qaraganda exploration zones", QIcon(str(resource("icons", "load_zones.svg"))),
-                         self.load_zones, "Add the synthetic sample zones, grade and thickness rasters of the "
-                         "Qaraganda region to the project, styled, and show them in the Rare Earth panel")
+        self._add_action(
+            "Load Qaraganda exploration zones",
+            QIcon(str(resource("icons", "load_zones.svg"))),
+            self.load_zones,
+            "Add the synthetic sample zones, grade and thickness rasters of the "
+            "Qaraganda region to the project, styled, and show them in the Rare Earth panel",
+        )
         if not self.missing:
             self._add_dock()
-            self._add_action("Export report…", QgsApplication.getThemeIcon("/mActionSaveAsPDF.svg"),
-                             self.export_report, "Write a PDF report (with CSV and GeoPackage) of chosen zones "
-                             "and survey areas", SHORTCUTS["export"])
+            self._add_action(
+                "Export report…",
+                QgsApplication.getThemeIcon("/mActionSaveAsPDF.svg"),
+                self.export_report,
+                "Write a PDF report (with CSV and GeoPackage) of chosen zones and survey areas",
+                SHORTCUTS["export"],
+            )
         else:
             # Critical: the engine cannot run, so the message stays until closed.
             log.notify(self.iface.messageBar(), install_hint(self.missing), Qgis.MessageLevel.Critical)
@@ -98,8 +106,7 @@ class RareEarthPlugin:
         from .gui.export_dialog import ExportReportDialog
 
         inputs = self.dock.current_inputs() if self.dock is not None else None
-        dialog = ExportReportDialog(parent=self.iface.mainWindow(), message_bar=self.iface.messageBar(),
-                                    inputs=inputs)
+        dialog = ExportReportDialog(parent=self.iface.mainWindow(), message_bar=self.iface.messageBar(), inputs=inputs)
         dialog.exec()
 
     def load_zones(self) -> None:

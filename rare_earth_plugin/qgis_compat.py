@@ -35,8 +35,12 @@ from qgis.PyQt.QtGui import QColor, QFont
 #: QVariant type codes do not exist in Qt 6).
 FIELDS_TAKE_METATYPE = Qgis.QGIS_VERSION_INT >= 33800
 
-_METATYPES = {"double": QMetaType.Type.Double, "string": QMetaType.Type.QString, "int": QMetaType.Type.Int,
-              "int64": QMetaType.Type.LongLong}
+_METATYPES = {
+    "double": QMetaType.Type.Double,
+    "string": QMetaType.Type.QString,
+    "int": QMetaType.Type.Int,
+    "int64": QMetaType.Type.LongLong,
+}
 _VARIANT_NAMES = {"double": "Double", "string": "String", "int": "Int", "int64": "LongLong"}
 FIELD_KINDS = tuple(_METATYPES)
 
@@ -78,40 +82,68 @@ def band_min_max(provider: QgsRasterDataProvider, band: int) -> QgsRasterBandSta
 
 # --- QGIS enums: the scoped ``Qgis.*`` form where this QGIS has it (3.28-3.36 moved them there; QGIS 4 drops the
 # old unscoped names), else the class-scoped form of 3.22. Elsewhere the plugin uses scoped names directly.
-_HAS = {name: hasattr(Qgis, name) for name in (
-    "GeometryType", "WkbType", "DistanceUnit", "LayoutUnit", "ProcessingSourceType", "ProcessingNumberParameterType",
-    "ProcessingAlgorithmFlag", "ProcessingFeatureSourceFlag", "CrsWktVariant", "LegendComponent",
-    "ShaderInterpolationMethod", "PictureFormat")}
+_HAS = {
+    name: hasattr(Qgis, name)
+    for name in (
+        "GeometryType",
+        "WkbType",
+        "DistanceUnit",
+        "LayoutUnit",
+        "ProcessingSourceType",
+        "ProcessingNumberParameterType",
+        "ProcessingAlgorithmFlag",
+        "ProcessingFeatureSourceFlag",
+        "CrsWktVariant",
+        "LegendComponent",
+        "ShaderInterpolationMethod",
+        "PictureFormat",
+    )
+}
 
-POLYGON_GEOMETRY = (Qgis.GeometryType.Polygon if _HAS["GeometryType"]
-                    else QgsWkbTypes.GeometryType.PolygonGeometry)
+POLYGON_GEOMETRY = Qgis.GeometryType.Polygon if _HAS["GeometryType"] else QgsWkbTypes.GeometryType.PolygonGeometry
 WKB_MULTIPOLYGON = Qgis.WkbType.MultiPolygon if _HAS["WkbType"] else QgsWkbTypes.Type.MultiPolygon
 WKB_NO_GEOMETRY = Qgis.WkbType.NoGeometry if _HAS["WkbType"] else QgsWkbTypes.Type.NoGeometry
 METERS = Qgis.DistanceUnit.Meters if _HAS["DistanceUnit"] else QgsUnitTypes.DistanceUnit.DistanceMeters
 KILOMETERS = Qgis.DistanceUnit.Kilometers if _HAS["DistanceUnit"] else QgsUnitTypes.DistanceUnit.DistanceKilometers
 LAYOUT_MM = Qgis.LayoutUnit.Millimeters if _HAS["LayoutUnit"] else QgsUnitTypes.LayoutUnit.LayoutMillimeters
-SOURCE_VECTOR_POLYGON = (Qgis.ProcessingSourceType.VectorPolygon if _HAS["ProcessingSourceType"]
-                         else QgsProcessing.SourceType.TypeVectorPolygon)
+SOURCE_VECTOR_POLYGON = (
+    Qgis.ProcessingSourceType.VectorPolygon
+    if _HAS["ProcessingSourceType"]
+    else QgsProcessing.SourceType.TypeVectorPolygon
+)
 #: Any vector layer, with or without geometry (tables too).
-SOURCE_VECTOR = (Qgis.ProcessingSourceType.Vector if _HAS["ProcessingSourceType"]
-                 else QgsProcessing.SourceType.TypeVector)
-NUMBER_DOUBLE = (Qgis.ProcessingNumberParameterType.Double if _HAS["ProcessingNumberParameterType"]
-                 else QgsProcessingParameterNumber.Type.Double)
-NUMBER_INTEGER = (Qgis.ProcessingNumberParameterType.Integer if _HAS["ProcessingNumberParameterType"]
-                  else QgsProcessingParameterNumber.Type.Integer)
-NO_THREADING = (Qgis.ProcessingAlgorithmFlag.NoThreading if _HAS["ProcessingAlgorithmFlag"]
-                else QgsProcessingAlgorithm.Flag.FlagNoThreading)
-SKIP_GEOMETRY_VALIDITY = (Qgis.ProcessingFeatureSourceFlag.SkipGeometryValidityChecks
-                          if _HAS["ProcessingFeatureSourceFlag"]
-                          else QgsProcessingFeatureSource.Flag.FlagSkipGeometryValidityChecks)
-WKT_PREFERRED = (Qgis.CrsWktVariant.Preferred if _HAS["CrsWktVariant"]
-                 else QgsCoordinateReferenceSystem.WktVariant.WKT_PREFERRED)
+SOURCE_VECTOR = (
+    Qgis.ProcessingSourceType.Vector if _HAS["ProcessingSourceType"] else QgsProcessing.SourceType.TypeVector
+)
+NUMBER_DOUBLE = (
+    Qgis.ProcessingNumberParameterType.Double
+    if _HAS["ProcessingNumberParameterType"]
+    else QgsProcessingParameterNumber.Type.Double
+)
+NUMBER_INTEGER = (
+    Qgis.ProcessingNumberParameterType.Integer
+    if _HAS["ProcessingNumberParameterType"]
+    else QgsProcessingParameterNumber.Type.Integer
+)
+NO_THREADING = (
+    Qgis.ProcessingAlgorithmFlag.NoThreading
+    if _HAS["ProcessingAlgorithmFlag"]
+    else QgsProcessingAlgorithm.Flag.FlagNoThreading
+)
+SKIP_GEOMETRY_VALIDITY = (
+    Qgis.ProcessingFeatureSourceFlag.SkipGeometryValidityChecks
+    if _HAS["ProcessingFeatureSourceFlag"]
+    else QgsProcessingFeatureSource.Flag.FlagSkipGeometryValidityChecks
+)
+WKT_PREFERRED = (
+    Qgis.CrsWktVariant.Preferred if _HAS["CrsWktVariant"] else QgsCoordinateReferenceSystem.WktVariant.WKT_PREFERRED
+)
 LEGEND_GROUP = Qgis.LegendComponent.Group if _HAS["LegendComponent"] else QgsLegendStyle.Style.Group
 LEGEND_SUBGROUP = Qgis.LegendComponent.Subgroup if _HAS["LegendComponent"] else QgsLegendStyle.Style.Subgroup
-LEGEND_SYMBOL_LABEL = (Qgis.LegendComponent.SymbolLabel if _HAS["LegendComponent"]
-                       else QgsLegendStyle.Style.SymbolLabel)
-SHADER_LINEAR = (Qgis.ShaderInterpolationMethod.Linear if _HAS["ShaderInterpolationMethod"]
-                 else QgsColorRampShader.Type.Interpolated)
+LEGEND_SYMBOL_LABEL = Qgis.LegendComponent.SymbolLabel if _HAS["LegendComponent"] else QgsLegendStyle.Style.SymbolLabel
+SHADER_LINEAR = (
+    Qgis.ShaderInterpolationMethod.Linear if _HAS["ShaderInterpolationMethod"] else QgsColorRampShader.Type.Interpolated
+)
 PICTURE_RASTER = Qgis.PictureFormat.Raster if _HAS["PictureFormat"] else QgsLayoutItemPicture.Format.FormatRaster
 PICTURE_SVG = Qgis.PictureFormat.SVG if _HAS["PictureFormat"] else QgsLayoutItemPicture.Format.FormatSVG
 

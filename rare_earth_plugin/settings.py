@@ -44,7 +44,7 @@ def migrate_custom_properties(project: QgsProject) -> int:
         keys = item.customPropertyKeys() if hasattr(item, "customPropertyKeys") else item.customProperties()
         for key in keys:
             if key.startswith(old_prefix):
-                item.setCustomProperty(_PREFIX + key[len(old_prefix):], item.customProperty(key))
+                item.setCustomProperty(_PREFIX + key[len(old_prefix) :], item.customProperty(key))
                 item.removeCustomProperty(key)
                 moved += 1
     return moved

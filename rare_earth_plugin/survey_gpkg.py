@@ -99,8 +99,7 @@ def connect(path: Path, write: bool = True) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS, isolation_level=None)
         db.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
         for index, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
-            db.create_function(name, 1, lambda blob, i=index: (_envelope(blob) or (None,) * 4)[i],
-                               deterministic=True)
+            db.create_function(name, 1, lambda blob, i=index: (_envelope(blob) or (None,) * 4)[i], deterministic=True)
         yield db
     except sqlite3.Error as error:
         raise GpkgWriteError(plain_reason(error)) from None
@@ -111,8 +110,10 @@ def connect(path: Path, write: bool = True) -> Iterator[sqlite3.Connection]:
 
 def table(db: sqlite3.Connection, name: str) -> Table | None:
     """The feature table ``name`` with its geometry column, or None if the file has no such layer."""
-    row = db.execute("SELECT column_name, srs_id, geometry_type_name FROM gpkg_geometry_columns "
-                     "WHERE lower(table_name) = lower(?)", (name,)).fetchone()
+    row = db.execute(
+        "SELECT column_name, srs_id, geometry_type_name FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?)",
+        (name,),
+    ).fetchone()
     if row is None:
         return None
     columns = tuple(info[1] for info in db.execute(f'PRAGMA table_info("{name}")'))
@@ -126,8 +127,7 @@ def migrate(path: Path, name: str, fields: Sequence[tuple[str, str]]) -> list[st
         if found is None:
             raise GpkgWriteError(f"it has no '{name}' layer with geometries")
         if found.geometry_type not in POLYGON_TYPES:
-            raise GpkgWriteError(f"its '{name}' layer holds {found.geometry_type.lower()} geometries, "
-                                 "not polygons")
+            raise GpkgWriteError(f"its '{name}' layer holds {found.geometry_type.lower()} geometries, not polygons")
         present = {column.lower() for column in found.columns}
         missing = [(field, kind) for field, kind in fields if field.lower() not in present]
         if missing:
@@ -182,8 +182,12 @@ def insert(path: Path, name: str, rows: Sequence[NewRow]) -> list[int]:
             columns = [found.geometry_column, *row.values]
             quoted = ", ".join(f'"{column}"' for column in columns)
             blob = geometry_blob(row.wkb, found.srs_id, row.envelope)
-            statements.append((f'INSERT INTO "{name}" ({quoted}) VALUES ({", ".join("?" * len(columns))})',
-                               [blob, *row.values.values()]))
+            statements.append(
+                (
+                    f'INSERT INTO "{name}" ({quoted}) VALUES ({", ".join("?" * len(columns))})',
+                    [blob, *row.values.values()],
+                )
+            )
         return [cursor.lastrowid for cursor in _transaction(db, statements)]
 
 
@@ -191,14 +195,14 @@ def update(path: Path, name: str, fid: int, values: Mapping[str, object]) -> Non
     """Change ``values`` of feature ``fid``; a feature that is not there is an error, not a silent no-op."""
     with connect(path) as db:
         assignments = ", ".join(f'"{column}" = ?' for column in values)
-        cursor, = _transaction(db, [(f'UPDATE "{name}" SET {assignments} WHERE fid = ?', [*values.values(), fid])])
+        (cursor,) = _transaction(db, [(f'UPDATE "{name}" SET {assignments} WHERE fid = ?', [*values.values(), fid])])
         if cursor.rowcount != 1:
             raise GpkgWriteError(f"the area (feature {fid}) is no longer in the file")
 
 
 def delete(path: Path, name: str, fid: int) -> None:
     with connect(path) as db:
-        cursor, = _transaction(db, [(f'DELETE FROM "{name}" WHERE fid = ?', [fid])])
+        (cursor,) = _transaction(db, [(f'DELETE FROM "{name}" WHERE fid = ?', [fid])])
         if cursor.rowcount != 1:
             raise GpkgWriteError(f"the area (feature {fid}) is no longer in the file")
 

@@ -56,10 +56,16 @@ DEFAULT_NAME = "Survey area"
 UNSAVED_FOLDER = ("rare_earth", "unsaved_projects")
 
 _FIELDS = (
-    ("name", "string"), ("created_utc", "string"),
-    ("grade_file", "string"), ("grade_band", "int"), ("grade_unit", "string"),
-    ("cutoff", "double"), ("density", "double"), ("density_file", "string"),
-    ("thickness_m", "double"), ("thickness_file", "string"),
+    ("name", "string"),
+    ("created_utc", "string"),
+    ("grade_file", "string"),
+    ("grade_band", "int"),
+    ("grade_unit", "string"),
+    ("cutoff", "double"),
+    ("density", "double"),
+    ("density_file", "string"),
+    ("thickness_m", "double"),
+    ("thickness_file", "string"),
     *RESULT_SCHEMA,
 )
 
@@ -199,8 +205,9 @@ class SurveyStore:
         try:
             survey_gpkg.copy(current, target)
         except GpkgWriteError as error:
-            log.logger.exception("The survey areas stay in %s: they cannot be copied beside the project (%s)",
-                                 current, error)
+            log.logger.exception(
+                "The survey areas stay in %s: they cannot be copied beside the project (%s)", current, error
+            )
             return None
         layer = find_layer(self.project)
         if layer is not None:
@@ -235,8 +242,12 @@ class SurveyStore:
         refusal = "a relative path in a project that is not saved" if path is None else self._refusal(path)
         if refusal:
             if self.refused != stored:
-                log.logger.warning("The project names '%s' for its survey areas (%s); using %s instead.",
-                                   stored, refusal, self.default_path())
+                log.logger.warning(
+                    "The project names '%s' for its survey areas (%s); using %s instead.",
+                    stored,
+                    refusal,
+                    self.default_path(),
+                )
             self.refused = stored
             return None
         return Path(os.path.normpath(str(path)))
@@ -246,8 +257,11 @@ class SurveyStore:
         folder = self._project_folder()
         if path.suffix.lower() != ".gpkg":
             return "not a .gpkg file"
-        if (folder is not None and _inside(path, folder)) or _inside(path, self._session_root()) \
-                or os.path.normpath(str(path)) in _chosen():
+        if (
+            (folder is not None and _inside(path, folder))
+            or _inside(path, self._session_root())
+            or os.path.normpath(str(path)) in _chosen()
+        ):
             return ""
         return "outside the project's folder and not chosen by you"
 
@@ -261,8 +275,12 @@ class SurveyStore:
         refusal = self._refusal(source)
         if refusal:
             if self.refused != str(source):
-                log.logger.warning("The project's survey layer is in %s (%s): new areas go to %s instead.",
-                                   source, refusal, self.default_path())
+                log.logger.warning(
+                    "The project's survey layer is in %s (%s): new areas go to %s instead.",
+                    source,
+                    refusal,
+                    self.default_path(),
+                )
             self.refused = str(source)
             layer.setCustomProperty(ROLE_PROPERTY, "")
             return None
@@ -309,14 +327,18 @@ class SurveyStore:
         if self._has_layer(path):
             self._migrate(path)
         else:
-            self._create(path, crs if crs is not None and crs.isValid() else
-                         QgsCoordinateReferenceSystem(SAMPLE_CRS))
+            self._create(path, crs if crs is not None and crs.isValid() else QgsCoordinateReferenceSystem(SAMPLE_CRS))
         layer = QgsVectorLayer(f"{path}|layername={LAYER_NAME}", GROUP_NAME, "ogr")
         if not layer.isValid():
             raise SurveyStoreError(f"Could not open the survey areas in {path}")
         layer.setCustomProperty(ROLE_PROPERTY, ROLE_SURVEY)
-        layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
-            {"color": "255,140,0,50", "outline_color": "230,90,0,255", "outline_width": "0.6"})))
+        layer.setRenderer(
+            QgsSingleSymbolRenderer(
+                QgsFillSymbol.createSimple(
+                    {"color": "255,140,0,50", "outline_color": "230,90,0,255", "outline_width": "0.6"}
+                )
+            )
+        )
         self.project.addMapLayer(layer, False)
         self._group().addLayer(layer)
         self._remember(path)
@@ -340,21 +362,25 @@ class SurveyStore:
             with survey_gpkg.connect(path, write=False) as db:
                 if survey_gpkg.table(db, LAYER_NAME) is not None:
                     return True
-                taken = db.execute("SELECT count(*) FROM sqlite_master WHERE lower(name) = lower(?)",
-                                   (LAYER_NAME,)).fetchone()[0]
+                taken = db.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE lower(name) = lower(?)", (LAYER_NAME,)
+                ).fetchone()[0]
         except GpkgWriteError as error:
             raise SurveyStoreError(f"The survey areas file {path} cannot be read: {error}") from None
         if taken:  # a table of the user's own with our name: never overwritten
-            raise SurveyStoreError(f"{path} has a table '{LAYER_NAME}' that is not a polygon layer; choose "
-                                   "another file")
+            raise SurveyStoreError(
+                f"{path} has a table '{LAYER_NAME}' that is not a polygon layer; choose another file"
+            )
         return False
 
     def _migrate(self, path: Path) -> None:
         try:
             added = survey_gpkg.migrate(path, LAYER_NAME, _FIELDS)
         except GpkgWriteError as error:
-            raise SurveyStoreError(f"The survey areas layer in {path} lacks fields this plugin needs and "
-                                   f"cannot be updated: {error}. Choose another file.") from None
+            raise SurveyStoreError(
+                f"The survey areas layer in {path} lacks fields this plugin needs and "
+                f"cannot be updated: {error}. Choose another file."
+            ) from None
         if added:
             log.logger.info("Added the fields %s to the survey areas in %s", ", ".join(added), path)
 
@@ -376,14 +402,16 @@ class SurveyStore:
         options.layerName = LAYER_NAME
         if path.exists():
             options.actionOnExistingFile = QgsVectorFileWriter.ActionOnExistingFile.CreateOrOverwriteLayer
-        writer = QgsVectorFileWriter.create(str(path), survey_fields(), WKB_MULTIPOLYGON, crs,
-                                            self.project.transformContext(), options)
+        writer = QgsVectorFileWriter.create(
+            str(path), survey_fields(), WKB_MULTIPOLYGON, crs, self.project.transformContext(), options
+        )
         failed = writer.hasError() != QgsVectorFileWriter.WriterError.NoError
         message = writer.errorMessage()
         del writer  # closes the file
         if failed:
-            raise SurveyStoreError(f"Cannot create the survey areas layer in {path}: "
-                                   f"{(message or 'unknown error').splitlines()[0][:160]}")
+            raise SurveyStoreError(
+                f"Cannot create the survey areas layer in {path}: {(message or 'unknown error').splitlines()[0][:160]}"
+            )
 
     # The session's unsaved areas ----------------------------------------------------------------------------
     def _pending_layer(self, crs: QgsCoordinateReferenceSystem) -> QgsVectorLayer:
@@ -395,15 +423,25 @@ class SurveyStore:
         layer.dataProvider().addAttributes(survey_fields().toList())
         layer.updateFields()
         layer.setCustomProperty(ROLE_PROPERTY, ROLE_PENDING)
-        layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
-            {"color": "255,0,0,40", "outline_color": "200,0,0,255", "outline_width": "0.8",
-             "outline_style": "dash"})))
+        layer.setRenderer(
+            QgsSingleSymbolRenderer(
+                QgsFillSymbol.createSimple(
+                    {
+                        "color": "255,0,0,40",
+                        "outline_color": "200,0,0,255",
+                        "outline_width": "0.8",
+                        "outline_style": "dash",
+                    }
+                )
+            )
+        )
         self.project.addMapLayer(layer, False)
         self._group().insertLayer(0, layer)
         return layer
 
-    def _keep(self, feature_values: dict, geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem,
-              reason: str) -> StoredArea:
+    def _keep(
+        self, feature_values: dict, geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem, reason: str
+    ) -> StoredArea:
         layer = self._pending_layer(crs)
         shape = QgsGeometry(geometry)
         if crs != layer.crs():
@@ -436,8 +474,9 @@ class SurveyStore:
             if pending.crs() != layer.crs():
                 shape.transform(QgsCoordinateTransform(pending.crs(), layer.crs(), self.project))
             values = {name: feature[name] for name, _kind in _FIELDS}
-            rows.append(self._row(shape, {k: (None if v is None or str(v) == "NULL" else v)
-                                          for k, v in values.items()}))
+            rows.append(
+                self._row(shape, {k: (None if v is None or str(v) == "NULL" else v) for k, v in values.items()})
+            )
         self._insert(layer, rows)
         self.project.removeMapLayer(pending.id())
         return len(features)
@@ -450,7 +489,7 @@ class SurveyStore:
                 continue
             for feature in layer.getFeatures():
                 name = str(feature["name"] or "")
-                tail = name[len(DEFAULT_NAME):].strip()
+                tail = name[len(DEFAULT_NAME) :].strip()
                 if name.startswith(DEFAULT_NAME) and tail.isdigit():
                     numbers.append(int(tail))
             numbers.append(layer.featureCount())
@@ -471,9 +510,14 @@ class SurveyStore:
         self._refresh(layer, reload=True)
         return fids
 
-    def add(self, name: str, geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem,
-            inputs: EstimateInputs | None, storage_crs: QgsCoordinateReferenceSystem | None = None) \
-            -> StoredArea:
+    def add(
+        self,
+        name: str,
+        geometry: QgsGeometry,
+        crs: QgsCoordinateReferenceSystem,
+        inputs: EstimateInputs | None,
+        storage_crs: QgsCoordinateReferenceSystem | None = None,
+    ) -> StoredArea:
         """Write the area with the inputs it is estimated at; results come later. Never loses the area: if
         the file cannot take it now, it is kept in the session's memory layer and the reason is returned.
 
@@ -482,19 +526,24 @@ class SurveyStore:
         values = {"name": name, "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         if inputs is not None:
             params = inputs.params
-            values.update({
-                "grade_file": inputs.grade_path, "grade_band": params.grade_band,
-                "grade_unit": params.grade_unit, "cutoff": params.cutoff,
-                "density": None if params.density_raster else params.density,
-                "density_file": str(params.density_raster or ""), "thickness_m": params.thickness,
-                "thickness_file": str(params.thickness_raster or ""),
-            })
+            values.update(
+                {
+                    "grade_file": inputs.grade_path,
+                    "grade_band": params.grade_band,
+                    "grade_unit": params.grade_unit,
+                    "cutoff": params.cutoff,
+                    "density": None if params.density_raster else params.density,
+                    "density_file": str(params.density_raster or ""),
+                    "thickness_m": params.thickness,
+                    "thickness_file": str(params.thickness_raster or ""),
+                }
+            )
         try:
             layer = self.layer(storage_crs)
             shape = QgsGeometry(geometry)
             if crs != layer.crs():
                 shape.transform(QgsCoordinateTransform(crs, layer.crs(), self.project))
-            fid, = self._insert(layer, [self._row(shape, values)])
+            (fid,) = self._insert(layer, [self._row(shape, values)])
         except SurveyStoreError as error:
             return self._keep(values, geometry, crs, str(error))
         return StoredArea(layer, fid)
@@ -508,7 +557,9 @@ class SurveyStore:
     def _target(self, key: tuple[str, int]) -> QgsVectorLayer:
         layer = self.project.mapLayer(key[0])
         if not isinstance(layer, QgsVectorLayer) or layer.customProperty(ROLE_PROPERTY) not in (
-                ROLE_SURVEY, ROLE_PENDING):
+            ROLE_SURVEY,
+            ROLE_PENDING,
+        ):
             raise SurveyStoreError("The survey area is no longer in the project")
         source = Path(layer.source().split("|")[0])
         if layer.customProperty(ROLE_PROPERTY) == ROLE_SURVEY and self._refusal(source):

@@ -68,6 +68,7 @@ DATA_VERSION = 1
 
 # ---------------------------------------------------------------------------------------------- data
 
+
 def grade_raster(size: int, smooth: bool) -> Path:
     """Cached tiled DEFLATE float32 grade raster (TREO %); ``smooth=False`` gives one value per block."""
     path = BENCH / f"grade_{size}_{'field' if smooth else 'blocks'}_v{DATA_VERSION}.tif"
@@ -76,10 +77,22 @@ def grade_raster(size: int, smooth: bool) -> Path:
     BENCH.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     tmp = path.with_suffix(".tmp.tif")
-    profile = {"driver": "GTiff", "width": size, "height": size, "count": 1, "dtype": "float32", "crs": CRS,
-               "transform": from_origin(*ORIGIN, CELL, CELL), "tiled": True, "blockxsize": BLOCK,
-               "blockysize": BLOCK, "compress": "deflate", "nodata": -9999.0, "num_threads": "all_cpus",
-               "bigtiff": "if_safer"}
+    profile = {
+        "driver": "GTiff",
+        "width": size,
+        "height": size,
+        "count": 1,
+        "dtype": "float32",
+        "crs": CRS,
+        "transform": from_origin(*ORIGIN, CELL, CELL),
+        "tiled": True,
+        "blockxsize": BLOCK,
+        "blockysize": BLOCK,
+        "compress": "deflate",
+        "nodata": -9999.0,
+        "num_threads": "all_cpus",
+        "bigtiff": "if_safer",
+    }
     field_rows = _Field(np.random.default_rng(SEED), size)
     with rasterio.open(tmp, "w", **profile) as dst:
         for row0 in range(0, size, BLOCK):
@@ -91,8 +104,11 @@ def grade_raster(size: int, smooth: bool) -> Path:
                 values = np.repeat(np.broadcast_to(centres, (rows, centres.size)), BLOCK, axis=1)[:, :size]
             dst.write(values.astype(np.float32), 1, window=Window(0, row0, size, rows))
     tmp.rename(path)
-    print(f"generated {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.0f} MB) "
-          f"in {time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"generated {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.0f} MB) "
+        f"in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     return path
 
 
@@ -107,8 +123,8 @@ class _Field:
         self.kx = 2 * np.pi * np.cos(angle) / wavelength
         self.ky = 2 * np.pi * np.sin(angle) / wavelength
         self.phase = rng.uniform(0, 2 * np.pi, modes)
-        amplitude = wavelength ** 0.8
-        self.amplitude = amplitude / np.sqrt(0.5 * np.sum(amplitude ** 2))  # unit variance
+        amplitude = wavelength**0.8
+        self.amplitude = amplitude / np.sqrt(0.5 * np.sum(amplitude**2))  # unit variance
         self.x = (np.arange(size) + 0.5) * CELL
         self.size = size
         self.rng = rng
@@ -132,8 +148,14 @@ class _Field:
         return np.round(np.maximum(0.06 + 0.025 * waves, 0.001), 3)
 
 
-def blob(rng: np.random.Generator, centre: tuple[float, float], area: float, vertices: int,
-         harmonics: float, roughness: float) -> Polygon:
+def blob(
+    rng: np.random.Generator,
+    centre: tuple[float, float],
+    area: float,
+    vertices: int,
+    harmonics: float,
+    roughness: float,
+) -> Polygon:
     """A star-shaped (hence simple) ragged polygon of exactly ``area`` m2."""
     theta = np.linspace(0.0, 2 * np.pi, vertices, endpoint=False)
     radius = np.ones(vertices)
@@ -142,8 +164,9 @@ def blob(rng: np.random.Generator, centre: tuple[float, float], area: float, ver
     radius = np.maximum(radius + roughness * rng.uniform(-1, 1, vertices), 0.2)
     unit = Polygon(np.column_stack([radius * np.cos(theta), radius * np.sin(theta)]))
     scale = math.sqrt(area / unit.area)
-    return Polygon(np.column_stack([centre[0] + scale * radius * np.cos(theta),
-                                    centre[1] + scale * radius * np.sin(theta)]))
+    return Polygon(
+        np.column_stack([centre[0] + scale * radius * np.cos(theta), centre[1] + scale * radius * np.sin(theta)])
+    )
 
 
 def raster_centre(size: int) -> tuple[float, float]:
@@ -172,8 +195,7 @@ def interactive_polygon(size: int) -> Polygon:
 
 def write_geojson(polygons: list[Polygon], name: str) -> Path:
     path = BENCH / name
-    features = [{"type": "Feature", "properties": {"fid": i}, "geometry": mapping(p)}
-                for i, p in enumerate(polygons)]
+    features = [{"type": "Feature", "properties": {"fid": i}, "geometry": mapping(p)} for i, p in enumerate(polygons)]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     return path
 
@@ -187,8 +209,10 @@ def warm_cache(path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------- tools
 
-def run_ours(path: Path, polygons: list[Polygon], profiler: cProfile.Profile | None = None,
-             batch: bool = True) -> list[tuple[float, float]]:
+
+def run_ours(
+    path: Path, polygons: list[Polygon], profiler: cProfile.Profile | None = None, batch: bool = True
+) -> list[tuple[float, float]]:
     """(covered area m2, sum of grade x covered area) per polygon: through the engine's batch entry point
     ``grade_tonnage_curves`` (rasters open once, reads running ahead across polygons), or with ``batch``
     false one ``estimate_tonnage`` call per polygon.
@@ -287,8 +311,14 @@ class QgisZonal:
         raster = QgsRasterLayer(str(path), "grade", "gdal")
         if not raster.isValid():
             raise RuntimeError(f"QGIS cannot open {path}")
-        params = {"INPUT": layer, "INPUT_RASTER": raster, "RASTER_BAND": 1, "COLUMN_PREFIX": "zs_",
-                  "STATISTICS": [0, 1], "OUTPUT": "memory:"}
+        params = {
+            "INPUT": layer,
+            "INPUT_RASTER": raster,
+            "RASTER_BAND": 1,
+            "COLUMN_PREFIX": "zs_",
+            "STATISTICS": [0, 1],
+            "OUTPUT": "memory:",
+        }
         context, feedback = QgsProcessingContext(), QgsProcessingFeedback()
         start = time.perf_counter()
         output = processing.run("native:zonalstatisticsfb", params, context=context, feedback=feedback)["OUTPUT"]
@@ -296,8 +326,10 @@ class QgisZonal:
         if isinstance(output, str):
             output = context.getMapLayer(output)
         cell_area = CELL * CELL
-        values = {f["fid"]: (float(f["zs_count"] or 0) * cell_area, float(f["zs_sum"] or 0) * cell_area)
-                  for f in output.getFeatures()}
+        values = {
+            f["fid"]: (float(f["zs_count"] or 0) * cell_area, float(f["zs_sum"] or 0) * cell_area)
+            for f in output.getFeatures()
+        }
         return seconds, [values[i] for i in range(len(polygons))]
 
 
@@ -319,10 +351,15 @@ def exactextract_python() -> tuple[Path | None, str]:
 
 def run_exactextract(python: Path, path: Path, polygons_file: Path, runs: int) -> dict:
     job = BENCH / f"job_{polygons_file.stem}.json"
-    job.write_text(json.dumps({"raster": str(path), "polygons": str(polygons_file), "ops": ["sum", "count"],
-                               "runs": runs}))
-    done = subprocess.run([str(python), str(ROOT / "scripts" / "bench_exactextract.py"), str(job)],
-                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"})
+    job.write_text(
+        json.dumps({"raster": str(path), "polygons": str(polygons_file), "ops": ["sum", "count"], "runs": runs})
+    )
+    done = subprocess.run(
+        [str(python), str(ROOT / "scripts" / "bench_exactextract.py"), str(job)],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"},
+    )
     if done.returncode != 0:
         raise RuntimeError(f"bench_exactextract.py failed: {done.stderr.strip()[-800:]}")
     out = json.loads(done.stdout)
@@ -333,6 +370,7 @@ def run_exactextract(python: Path, path: Path, polygons_file: Path, runs: int) -
 
 
 # ---------------------------------------------------------------------------------------------- cases
+
 
 @dataclass
 class Row:
@@ -365,27 +403,40 @@ def max_relative_difference(ours: list[tuple[float, float]], other: list[tuple[f
     return worst
 
 
-def throughput_case(label: str, path: Path, polygons: list[Polygon], geojson: Path, runs: int,
-                    qgis: QgisZonal | None, ee_python: Path | None, ee_reason: str) -> Row:
+def throughput_case(
+    label: str,
+    path: Path,
+    polygons: list[Polygon],
+    geojson: Path,
+    runs: int,
+    qgis: QgisZonal | None,
+    ee_python: Path | None,
+    ee_reason: str,
+) -> Row:
     row = Row(label, target=f"<= exactextract and <= {READ_FACTOR_LIMIT} x bare read")
     warm_cache(path)
     row.read, _ = best_of(runs, lambda: bare_read(path, polygons))
     row.ours, ours = best_of(runs, lambda: run_ours(path, polygons))
     if len(polygons) == 1:
         main_thread, _ = best_of(runs, lambda: estimate_tonnage(polygons[0], path, PARAMS))
-        row.notes.append(f"the same estimate called on the main thread instead of a worker thread: "
-                         f"{fmt_seconds(main_thread)}")
+        row.notes.append(
+            f"the same estimate called on the main thread instead of a worker thread: {fmt_seconds(main_thread)}"
+        )
     if len(polygons) > 1:
         single, _ = best_of(runs, lambda: run_ours(path, polygons, batch=False))
-        row.notes.append(f"ours is measured with the engine's batch entry point `grade_tonnage_curves` "
-                         f"(rasters opened once, reads running ahead across polygons); one estimate_tonnage "
-                         f"call per polygon instead, each opening the raster anew: {fmt_seconds(single)}")
+        row.notes.append(
+            f"ours is measured with the engine's batch entry point `grade_tonnage_curves` "
+            f"(rasters opened once, reads running ahead across polygons); one estimate_tonnage "
+            f"call per polygon instead, each opening the raster anew: {fmt_seconds(single)}"
+        )
     if qgis is not None:
         timings = [qgis.run(path, polygons) for _ in range(runs)]
         row.qgis = min(t for t, _ in timings)
         diff = max_relative_difference(ours, timings[0][1])
-        row.notes.append(f"QGIS zonalstatisticsfb counts whole cells whose centre is inside: max relative "
-                         f"difference {diff:.2e} per polygon (expected, not an error)")
+        row.notes.append(
+            f"QGIS zonalstatisticsfb counts whole cells whose centre is inside: max relative "
+            f"difference {diff:.2e} per polygon (expected, not an error)"
+        )
     ee = None
     if ee_python is None:
         row.notes.append(f"exactextract not measured: {ee_reason}")
@@ -398,8 +449,10 @@ def throughput_case(label: str, path: Path, polygons: list[Polygon], geojson: Pa
         row.exactextract = min(ee["times"])
         diff = max_relative_difference(ours, ee["pairs"])
         ok = diff <= 1e-6
-        row.notes.append(f"coverage-weighted area and sum vs exactextract: max relative difference {diff:.2e} "
-                         f"({'OK' if ok else 'FAIL'}, limit 1e-6)")
+        row.notes.append(
+            f"coverage-weighted area and sum vs exactextract: max relative difference {diff:.2e} "
+            f"({'OK' if ok else 'FAIL'}, limit 1e-6)"
+        )
         if not ok:
             row.met = False
     within_read = row.ours <= READ_FACTOR_LIMIT * row.read
@@ -417,8 +470,11 @@ def interactive_case(path: Path) -> Row:
         start = time.perf_counter()
         estimate_tonnage(polygon, path, PARAMS)
         times.append(time.perf_counter() - start)
-    row = Row("c: 10 km2 polygon, 10 m cells (median of 20)", ours=statistics.median(times),
-              target=f"< {INTERACTIVE_LIMIT_S * 1000:.0f} ms")
+    row = Row(
+        "c: 10 km2 polygon, 10 m cells (median of 20)",
+        ours=statistics.median(times),
+        target=f"< {INTERACTIVE_LIMIT_S * 1000:.0f} ms",
+    )
     row.read, _ = best_of(RUNS, lambda: bare_read(path, [polygon]))
     row.met = row.ours < INTERACTIVE_LIMIT_S
     row.notes.append("each call is a plain estimate_tonnage, as one redraw of a sketched area would make")
@@ -449,8 +505,18 @@ def memory_case(path: Path, env: dict[str, str] | None = None) -> tuple[float, d
     polygon = large_polygon(40000)
     wkt_file = BENCH / "polygon_d.wkt"
     wkt_file.write_text(polygon.wkt)
-    command = ["/bin/sh", "-c", '"$@"; exit $?', "sh",  # sh forks (not execs) the interpreter: a clean count
-               sys.executable, "-c", _MEMORY_CHILD, str(ROOT), str(path), str(wkt_file)]
+    command = [
+        "/bin/sh",
+        "-c",
+        '"$@"; exit $?',
+        "sh",  # sh forks (not execs) the interpreter: a clean count
+        sys.executable,
+        "-c",
+        _MEMORY_CHILD,
+        str(ROOT),
+        str(path),
+        str(wkt_file),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, **(env or {})))
     if done.returncode != 0:
         raise RuntimeError(f"memory child failed: {done.stderr.strip()[-800:]}")
@@ -473,22 +539,34 @@ def profile_top(label: str, func: Callable[[cProfile.Profile], object], lines: i
 
 # ---------------------------------------------------------------------------------------------- report
 
+
 def machine(qgis_version: str, ee_version: str) -> list[str]:
     cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown")
-    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal"))
-    os_name = next((line.split("=", 1)[1].strip('"') for line in Path("/etc/os-release").read_text().splitlines()
-                    if line.startswith("PRETTY_NAME=")), platform.platform())
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
+        platform.processor() or "unknown",
+    )
+    mem_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    os_name = next(
+        (
+            line.split("=", 1)[1].strip('"')
+            for line in Path("/etc/os-release").read_text().splitlines()
+            if line.startswith("PRETTY_NAME=")
+        ),
+        platform.platform(),
+    )
     import shapely
 
-    return [f"- CPU: {model}, {os.cpu_count()} logical cores; RAM {mem_kb / 1024 ** 2:.1f} GiB",
-            f"- OS: {os_name} (kernel {platform.release()}); Python {platform.python_version()}",
-            f"- QGIS {qgis_version}, GDAL {rasterio.__gdal_version__}, rasterio {rasterio.__version__}, "
-            f"numpy {np.__version__}, shapely {shapely.__version__}; exactextract {ee_version}",
-            f"- Date: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}; load average at the "
-            f"end {os.getloadavg()[0]:.1f} (other work on the machine makes times noisier)"]
+    return [
+        f"- CPU: {model}, {os.cpu_count()} logical cores; RAM {mem_kb / 1024**2:.1f} GiB",
+        f"- OS: {os_name} (kernel {platform.release()}); Python {platform.python_version()}",
+        f"- QGIS {qgis_version}, GDAL {rasterio.__gdal_version__}, rasterio {rasterio.__version__}, "
+        f"numpy {np.__version__}, shapely {shapely.__version__}; exactextract {ee_version}",
+        f"- Date: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}; load average at the "
+        f"end {os.getloadavg()[0]:.1f} (other work on the machine makes times noisier)",
+    ]
 
 
 def fmt_seconds(value: float | None) -> str:
@@ -506,13 +584,17 @@ def _verdict(met: bool | None) -> str:
 
 
 def table(rows: list[Row], memory: str) -> list[str]:
-    lines = ["| case | ours | exactextract | QGIS zonalstatisticsfb | bare read | ours / exactextract | "
-             "ours / bare read | target | met? |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| case | ours | exactextract | QGIS zonalstatisticsfb | bare read | ours / exactextract | "
+        "ours / bare read | target | met? |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r.case} | {fmt_seconds(r.ours)} | {fmt_seconds(r.exactextract)} | "
-                     f"{fmt_seconds(r.qgis)} | {fmt_seconds(r.read)} | {fmt_ratio(r.ours, r.exactextract)} | "
-                     f"{fmt_ratio(r.ours, r.read)} | {r.target} | {_verdict(r.met)} |")
+        lines.append(
+            f"| {r.case} | {fmt_seconds(r.ours)} | {fmt_seconds(r.exactextract)} | "
+            f"{fmt_seconds(r.qgis)} | {fmt_seconds(r.read)} | {fmt_ratio(r.ours, r.exactextract)} | "
+            f"{fmt_ratio(r.ours, r.read)} | {r.target} | {_verdict(r.met)} |"
+        )
     if memory:
         lines.append(memory)
     return lines
@@ -531,24 +613,48 @@ def main() -> int:
     ee_python, ee_reason = exactextract_python() if set(args.cases) & set("ab") else (None, "not run")
     ee_version = "not installed"
     if ee_python is not None:
-        ee_version = subprocess.run([str(ee_python), "-c", "import exactextract; print(exactextract.__version__)"],
-                                    capture_output=True, text=True).stdout.strip() or "unknown"
+        ee_version = (
+            subprocess.run(
+                [str(ee_python), "-c", "import exactextract; print(exactextract.__version__)"],
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            or "unknown"
+        )
     rows: list[Row] = []
     profiles: list[str] = []
     if "a" in args.cases:
         polygon = large_polygon(8000)
         print(f"a: {len(polygon.exterior.coords) - 1} vertices, {polygon.area / 1e6:.0f} km2", flush=True)
-        rows.append(throughput_case("a: 1 ragged polygon, 40 % of 8,000 x 8,000", grade, [polygon],
-                                    write_geojson([polygon], "polygons_a.geojson"), args.runs, qgis,
-                                    ee_python, ee_reason))
+        rows.append(
+            throughput_case(
+                "a: 1 ragged polygon, 40 % of 8,000 x 8,000",
+                grade,
+                [polygon],
+                write_geojson([polygon], "polygons_a.geojson"),
+                args.runs,
+                qgis,
+                ee_python,
+                ee_reason,
+            )
+        )
         if not rows[-1].met:
             profiles.append(profile_top("a: large polygon", lambda prof: run_ours(grade, [polygon], prof)))
     if "b" in args.cases:
         polygons = small_polygons(8000)
         print(f"b: {len(polygons)} polygons, {sum(p.area for p in polygons) / 1e6:.0f} km2 in all", flush=True)
-        rows.append(throughput_case("b: 1,000 small polygons (0.01-0.5 km2)", grade, polygons,
-                                    write_geojson(polygons, "polygons_b.geojson"), args.runs, qgis,
-                                    ee_python, ee_reason))
+        rows.append(
+            throughput_case(
+                "b: 1,000 small polygons (0.01-0.5 km2)",
+                grade,
+                polygons,
+                write_geojson(polygons, "polygons_b.geojson"),
+                args.runs,
+                qgis,
+                ee_python,
+                ee_reason,
+            )
+        )
         if not rows[-1].met:
             profiles.append(profile_top("b: small polygons", lambda prof: run_ours(grade, polygons, prof)))
     if "c" in args.cases:
@@ -565,12 +671,16 @@ def main() -> int:
         huge = grade_raster(40000, smooth=False)
         peak, report = memory_case(huge)
         met = peak < MEMORY_LIMIT_MB
-        memory_line = (f"| d: peak RSS, polygon over 40,000 x 40,000 | {peak:.0f} MB "
-                       f"({report['seconds']:.0f} s) | - | - | - | - | - | < {MEMORY_LIMIT_MB:.0f} MB | "
-                       f"{'yes' if met else '**NO**'} |")
-        memory_notes.append(f"d: interpreter with the engine imported: {report['baseline_kb'] / 1024:.0f} MB "
-                            f"before the estimate; covered {report['covered_m2'] / 1e6:.0f} of "
-                            f"{report['polygon_m2'] / 1e6:.0f} km2")
+        memory_line = (
+            f"| d: peak RSS, polygon over 40,000 x 40,000 | {peak:.0f} MB "
+            f"({report['seconds']:.0f} s) | - | - | - | - | - | < {MEMORY_LIMIT_MB:.0f} MB | "
+            f"{'yes' if met else '**NO**'} |"
+        )
+        memory_notes.append(
+            f"d: interpreter with the engine imported: {report['baseline_kb'] / 1024:.0f} MB "
+            f"before the estimate; covered {report['covered_m2'] / 1e6:.0f} of "
+            f"{report['polygon_m2'] / 1e6:.0f} km2"
+        )
         if not met:
             capped, _ = memory_case(huge, {"GDAL_CACHEMAX": "64"})
             memory_notes.append(f"d: the same with GDAL_CACHEMAX=64 (MB): peak {capped:.0f} MB")
@@ -638,10 +748,14 @@ def document(lines: list[str], notes: list[str], profiles: list[str], machine_li
         "",
     ]
     if profiles:
-        parts += ["## Where the time goes (targets missed)", "",
-                  "cProfile of one run of ours, in the thread that calls the engine; time in a lock's `acquire` is "
-                  "that thread waiting for the engine's read-ahead thread (GDAL reading and decompressing).", "",
-                  *profiles]
+        parts += [
+            "## Where the time goes (targets missed)",
+            "",
+            "cProfile of one run of ours, in the thread that calls the engine; time in a lock's `acquire` is "
+            "that thread waiting for the engine's read-ahead thread (GDAL reading and decompressing).",
+            "",
+            *profiles,
+        ]
     return "\n".join(parts)
 
 

@@ -42,8 +42,6 @@ def comb(x0: float, y0: float, extent: float, teeth: int):
     return Polygon(coords)
 
 
-
-
 def main() -> int:
     import bench
 
@@ -61,16 +59,27 @@ def main() -> int:
     ee = []
     if python is not None:
         for _ in range(runs):
-            ee.append(_peak(str(python), [str(ROOT / "scripts" / "bench_exactextract.py"), _job(bench, grade, geojson)],
-                            {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}))
-    print(f"comb: {vertices} vertices, {polygon.area / 1e6:.0f} km2 over 10,000 x 10,000 cells; runs {runs}, "
-          f"medians; load average {os.getloadavg()[0]:.1f}")
+            ee.append(
+                _peak(
+                    str(python),
+                    [str(ROOT / "scripts" / "bench_exactextract.py"), _job(bench, grade, geojson)],
+                    {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"},
+                )
+            )
+    print(
+        f"comb: {vertices} vertices, {polygon.area / 1e6:.0f} km2 over 10,000 x 10,000 cells; runs {runs}, "
+        f"medians; load average {os.getloadavg()[0]:.1f}"
+    )
     peak = statistics.median(m for _, m in ours)
-    print(f"  ours: {statistics.median(t for t, _ in ours):.1f} s, peak RSS {peak:.0f} MB"
-          f" (runs: {', '.join(f'{t:.1f} s' for t, _ in ours)})")
+    print(
+        f"  ours: {statistics.median(t for t, _ in ours):.1f} s, peak RSS {peak:.0f} MB"
+        f" (runs: {', '.join(f'{t:.1f} s' for t, _ in ours)})"
+    )
     if ee:
-        print(f"  exactextract: {statistics.median(t for t, _ in ee):.1f} s, peak RSS "
-              f"{statistics.median(m for _, m in ee):.0f} MB (runs: {', '.join(f'{t:.1f} s' for t, _ in ee)})")
+        print(
+            f"  exactextract: {statistics.median(t for t, _ in ee):.1f} s, peak RSS "
+            f"{statistics.median(m for _, m in ee):.0f} MB (runs: {', '.join(f'{t:.1f} s' for t, _ in ee)})"
+        )
     else:
         print(f"  exactextract: not measured ({reason})")
     return 0
@@ -85,15 +94,21 @@ def _job(bench, grade: Path, geojson: Path) -> str:
 def _peak(python: str, args: list[str], env: dict | None = None) -> tuple[float, float]:
     """(seconds, peak RSS MB) of one fresh interpreter, started from a small shell so that the peak it
     reports is its own (Linux carries the parent's over at fork)."""
-    code = ("import os, resource, subprocess, sys, json, time\n"
-            "start = time.perf_counter()\n"
-            "child = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-            "wall = time.perf_counter() - start\n"
-            "if child.returncode: sys.exit(child.stderr[-800:])\n"
-            "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-            "print(json.dumps({'out': child.stdout, 'wall': wall, 'peak': peak}))\n")
-    done = subprocess.run(["/bin/sh", "-c", '"$@"; exit $?', "sh", "/usr/bin/python3", "-c", code, python, *args],
-                          capture_output=True, text=True, env=env)
+    code = (
+        "import os, resource, subprocess, sys, json, time\n"
+        "start = time.perf_counter()\n"
+        "child = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "wall = time.perf_counter() - start\n"
+        "if child.returncode: sys.exit(child.stderr[-800:])\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(json.dumps({'out': child.stdout, 'wall': wall, 'peak': peak}))\n"
+    )
+    done = subprocess.run(
+        ["/bin/sh", "-c", '"$@"; exit $?', "sh", "/usr/bin/python3", "-c", code, python, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if done.returncode:
         raise RuntimeError(done.stderr[-800:])
     report = json.loads(done.stdout)

@@ -46,8 +46,14 @@ class _Inflater:
             self.name = f"zlib {zlib.ZLIB_RUNTIME_VERSION}"
             return
         lib.libdeflate_alloc_decompressor.restype = ctypes.c_void_p
-        lib.libdeflate_zlib_decompress.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
-                                                   ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+        lib.libdeflate_zlib_decompress.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_void_p,
+        ]
         lib.libdeflate_zlib_decompress.restype = ctypes.c_int
         self.lib, self.handle, self.name = lib, lib.libdeflate_alloc_decompressor(), "libdeflate"
 
@@ -55,8 +61,7 @@ class _Inflater:
         if self.lib is None:
             out.view(np.uint8).reshape(-1)[:] = np.frombuffer(zlib.decompress(data), dtype=np.uint8)
             return
-        status = self.lib.libdeflate_zlib_decompress(self.handle, data, len(data), out.ctypes.data, out.nbytes,
-                                                     None)
+        status = self.lib.libdeflate_zlib_decompress(self.handle, data, len(data), out.ctypes.data, out.nbytes, None)
         if status != 0:
             raise ValueError(f"libdeflate could not decode a tile (status {status})")
 
@@ -74,8 +79,13 @@ class TiledGeoTiff(RasterSource):
         self.tile_w, self.tile_h = int(tags[322][0]), int(tags[323][0])
         compression, predictor = tags[259][0], tags.get(317, (1,))[0]
         bits, sample_format = tags[258][0], tags.get(339, (1,))[0]
-        if compression not in _DEFLATE or predictor != 1 or bits != 32 or sample_format != 3 \
-                or tags.get(277, (1,))[0] != 1:
+        if (
+            compression not in _DEFLATE
+            or predictor != 1
+            or bits != 32
+            or sample_format != 3
+            or tags.get(277, (1,))[0] != 1
+        ):
             raise ValueError(f"{path}: only single-band float32 DEFLATE tiles without predictor are supported")
         self.offsets, self.counts = tags[324], tags[325]
         sx, sy = tags[33550][:2]
@@ -105,7 +115,7 @@ class TiledGeoTiff(RasterSource):
         raw = os.pread(self.fd, entries * entry_size, offset + count_size)
         tags = {}
         for i in range(entries):
-            tag, kind, count, value = struct.unpack(order + entry_fmt, raw[i * entry_size:(i + 1) * entry_size])
+            tag, kind, count, value = struct.unpack(order + entry_fmt, raw[i * entry_size : (i + 1) * entry_size])
             if kind not in _TYPES:
                 continue
             size = _SIZES[kind] * count
@@ -116,7 +126,7 @@ class TiledGeoTiff(RasterSource):
                 tags[tag] = value[:count].decode("ascii", "replace")
             else:
                 fmt = _TYPES[kind] * count if kind != 5 else "I" * (2 * count)
-                tags[tag] = struct.unpack(order + fmt, value[:struct.calcsize(order + fmt)])
+                tags[tag] = struct.unpack(order + fmt, value[: struct.calcsize(order + fmt)])
         return tags
 
     def res(self):
@@ -150,7 +160,7 @@ class TiledGeoTiff(RasterSource):
                 r0, c0 = ty * self.tile_h, tx * self.tile_w
                 ra, rb = max(r0, y0), min(r0 + self.tile_h, y0 + ny, self.height)
                 ca, cb = max(c0, x0), min(c0 + self.tile_w, x0 + nx, self.width)
-                out[ra - y0:rb - y0, ca - x0:cb - x0] = tile[ra - r0:rb - r0, ca - c0:cb - c0]
+                out[ra - y0 : rb - y0, ca - x0 : cb - x0] = tile[ra - r0 : rb - r0, ca - c0 : cb - c0]
         return out
 
 
@@ -170,8 +180,17 @@ def main(job_path: str) -> None:
         inflater = raster.inflater.name
         raster.close()
     results = [{key: float(value) for key, value in row["properties"].items()} for row in rows]
-    json.dump({"import_seconds": IMPORT_SECONDS, "times": times, "results": results, "inflater": inflater,
-               "version": __import__("exactextract").__version__, "numpy": np.__version__}, sys.stdout)
+    json.dump(
+        {
+            "import_seconds": IMPORT_SECONDS,
+            "times": times,
+            "results": results,
+            "inflater": inflater,
+            "version": __import__("exactextract").__version__,
+            "numpy": np.__version__,
+        },
+        sys.stdout,
+    )
 
 
 if __name__ == "__main__":

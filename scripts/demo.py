@@ -20,21 +20,28 @@ def print_estimates(layers) -> None:
     from rare_earth_plugin.core.units import DEFAULT_DENSITY, PERCENT
     from rare_earth_plugin.estimation import EstimateInputs, curve_for_geometry, raster_path
 
-    inputs = EstimateInputs(raster_path(layers.grade, "grade"),
-                            TonnageParams(density=DEFAULT_DENSITY,
-                                          thickness_raster=raster_path(layers.thickness, "thickness")))
-    print(f"\nEstimates (density {DEFAULT_DENSITY:.2f} t/m3, thickness from {layers.thickness.name()}, "
-          "exact fractional cell coverage; TREO = oxide, TREE = metal):")
-    header = f"{'Zone':22s} {'Cut-off %':>9s} {'Area km2':>9s} {'Ore Mt':>10s} {'Grade %':>8s} " \
-             f"{'TREO kt':>9s} {'TREE kt':>9s} {'Coverage':>8s}"
+    inputs = EstimateInputs(
+        raster_path(layers.grade, "grade"),
+        TonnageParams(density=DEFAULT_DENSITY, thickness_raster=raster_path(layers.thickness, "thickness")),
+    )
+    print(
+        f"\nEstimates (density {DEFAULT_DENSITY:.2f} t/m3, thickness from {layers.thickness.name()}, "
+        "exact fractional cell coverage; TREO = oxide, TREE = metal):"
+    )
+    header = (
+        f"{'Zone':22s} {'Cut-off %':>9s} {'Area km2':>9s} {'Ore Mt':>10s} {'Grade %':>8s} "
+        f"{'TREO kt':>9s} {'TREE kt':>9s} {'Coverage':>8s}"
+    )
     print(header)
     print("-" * len(header))
     for feature in layers.zones.getFeatures():
         for result in curve_for_geometry(feature.geometry(), layers.zones.crs(), inputs, CUTOFFS_PERCENT):
-            print(f"{feature['name']:22s} {display.cutoff(result.cutoff, PERCENT):>9s} "
-                  f"{display.km2(result.polygon_area_m2):>9s} {display.mt(result.ore_tonnes):>10s} "
-                  f"{display.grade(result.mean_grade, PERCENT):>8s} {display.kt(result.treo_tonnes):>9s} "
-                  f"{display.kt(result.tree_tonnes):>9s} {display.coverage(result.data_coverage) + '%':>8s}")
+            print(
+                f"{feature['name']:22s} {display.cutoff(result.cutoff, PERCENT):>9s} "
+                f"{display.km2(result.polygon_area_m2):>9s} {display.mt(result.ore_tonnes):>10s} "
+                f"{display.grade(result.mean_grade, PERCENT):>8s} {display.kt(result.treo_tonnes):>9s} "
+                f"{display.kt(result.tree_tonnes):>9s} {display.coverage(result.data_coverage) + '%':>8s}"
+            )
 
 
 def write_report(out_dir: Path) -> None:

@@ -67,8 +67,10 @@ MAX_THICKNESS_M = 300.0
 LICENCE_ORIGIN = (76.0 + 20.0 / 60.0, 49.0 + 58.0 / 60.0)
 LICENCE_ROWS = ((5, 2, 5), (4, 1, 6), (3, 0, 6), (2, 0, 5), (1, 0, 3), (0, 1, 2))
 
-SYNTHETIC_NOTE = ("Synthetic sample data for Rare Earth Explorer: positions illustrative, values invented "
-                  "and calibrated to public figures (Ministry of Industry and Construction, 2 April 2025).")
+SYNTHETIC_NOTE = (
+    "Synthetic sample data for Rare Earth Explorer: positions illustrative, values invented "
+    "and calibrated to public figures (Ministry of Industry and Construction, 2 April 2025)."
+)
 
 _TO_UTM = Transformer.from_crs("EPSG:4326", catalogue.SAMPLE_CRS, always_xy=True)
 
@@ -117,8 +119,11 @@ def to_utm(geometry):
 def licence_polygon() -> Polygon:
     lon0, lat0 = LICENCE_ORIGIN
     minute = 1.0 / 60.0
-    blocks = [box(lon0 + c * minute, lat0 + row * minute, lon0 + (c + 1) * minute, lat0 + (row + 1) * minute)
-              for row, first, last in LICENCE_ROWS for c in range(first, last + 1)]
+    blocks = [
+        box(lon0 + c * minute, lat0 + row * minute, lon0 + (c + 1) * minute, lat0 + (row + 1) * minute)
+        for row, first, last in LICENCE_ROWS
+        for c in range(first, last + 1)
+    ]
     merged = unary_union(blocks)
     return to_utm(densified(merged, minute / 12.0))
 
@@ -168,8 +173,11 @@ class Grid:
 
     def coverage(self, polygon) -> np.ndarray:
         """Exact fraction of each cell's area inside ``polygon`` (the plugin's own coverage engine)."""
-        return coverage_fractions(polygon, (self.height, self.width),
-                                  lambda x, y: ((x - self.transform.c) / CELL, (self.transform.f - y) / CELL))
+        return coverage_fractions(
+            polygon,
+            (self.height, self.width),
+            lambda x, y: ((x - self.transform.c) / CELL, (self.transform.f - y) / CELL),
+        )
 
     def inside_centres(self, polygon) -> np.ndarray:
         xs, ys = self.centres()
@@ -209,7 +217,7 @@ def grade_field(grid: Grid, cover: dict[str, np.ndarray], rng: np.random.Generat
         weights = cover[spec.name]
         cx, cy = (np.sum(a * weights) / weights.sum() for a in (xs, ys))
         radius = math.sqrt(spec.area_km2 * 1e6 / math.pi)
-        core = 0.75 + 0.25 * np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / radius ** 2)
+        core = 0.75 + 0.25 * np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / radius**2)
         bump = halo * core
         peak = np.unravel_index(np.argmax(bump), bump.shape)
         grade += (PEAK_PCT[spec.name] - grade[peak]) / bump[peak] * bump
@@ -225,25 +233,27 @@ def thickness_shape(cover: dict[str, np.ndarray], rng: np.random.Generator) -> t
     return base, gaussian_blur(cover["Irgiz"], 250.0)
 
 
-def contained(grade: np.ndarray, thickness: np.ndarray, cover: np.ndarray, cutoff: float,
-              density: float) -> float:
+def contained(grade: np.ndarray, thickness: np.ndarray, cover: np.ndarray, cutoff: float, density: float) -> float:
     """Contained TREO, t: covered area x thickness x density x grade, over cells at or above the cut-off."""
     use = cover * (grade >= cutoff)
     return float(np.sum(use * CELL * CELL * thickness * density * grade / 100.0))
 
 
-def calibrate(grade: np.ndarray, base: np.ndarray, irgiz_weight: np.ndarray,
-              cover: dict[str, np.ndarray]) -> np.ndarray:
+def calibrate(
+    grade: np.ndarray, base: np.ndarray, irgiz_weight: np.ndarray, cover: dict[str, np.ndarray]
+) -> np.ndarray:
     """Thickness = a * base + b * base * irgiz_weight, with (a, b) solving both targets exactly."""
-    targets = [(cover["Irgiz"], IRGIZ_CUTOFF_PCT, IRGIZ_TARGET_T),
-               (cover[CLUSTER.name], 0.0, CLUSTER_TARGET_T)]
-    matrix = [[contained(grade, f, c, cut, DEFAULT_DENSITY) for f in (base, base * irgiz_weight)]
-              for c, cut, _ in targets]
+    targets = [(cover["Irgiz"], IRGIZ_CUTOFF_PCT, IRGIZ_TARGET_T), (cover[CLUSTER.name], 0.0, CLUSTER_TARGET_T)]
+    matrix = [
+        [contained(grade, f, c, cut, DEFAULT_DENSITY) for f in (base, base * irgiz_weight)] for c, cut, _ in targets
+    ]
     a, b = np.linalg.solve(np.array(matrix), np.array([t for *_, t in targets]))
     thickness = base * (a + b * irgiz_weight)
     if thickness.min() < 0.0 or thickness.max() > MAX_THICKNESS_M:
-        raise RuntimeError(f"calibrated thickness {thickness.min():.1f}-{thickness.max():.1f} m is outside "
-                           f"0-{MAX_THICKNESS_M:.0f} m: adjust the zone shapes or the thickness field")
+        raise RuntimeError(
+            f"calibrated thickness {thickness.min():.1f}-{thickness.max():.1f} m is outside "
+            f"0-{MAX_THICKNESS_M:.0f} m: adjust the zone shapes or the thickness field"
+        )
     return thickness
 
 
@@ -252,14 +262,29 @@ def calibrate(grade: np.ndarray, base: np.ndarray, irgiz_weight: np.ndarray,
 
 def write_zones(path: Path, zones: list[tuple[catalogue.ZoneInfo, Polygon]]) -> None:
     fields = {"name": 40, "kind": 24, "status": 16, "note": 254}
-    rows = [(polygon, {"name": info.name, "kind": info.kind, "status": catalogue.STATUS_SYNTHETIC,
-                       "note": info.note}) for info, polygon in zones]
-    write_layer(path, catalogue.ZONES_LAYER, ogr.wkbPolygon, fields, rows,
-                DESCRIPTION=SYNTHETIC_NOTE, IDENTIFIER="Qaraganda rare-earth zones (synthetic)")
+    rows = [
+        (polygon, {"name": info.name, "kind": info.kind, "status": catalogue.STATUS_SYNTHETIC, "note": info.note})
+        for info, polygon in zones
+    ]
+    write_layer(
+        path,
+        catalogue.ZONES_LAYER,
+        ogr.wkbPolygon,
+        fields,
+        rows,
+        DESCRIPTION=SYNTHETIC_NOTE,
+        IDENTIFIER="Qaraganda rare-earth zones (synthetic)",
+    )
 
 
-def write_layer(path: Path, layer_name: str, geometry_type: int, fields: dict[str, int],
-                rows: list[tuple[BaseGeometry, dict[str, str]]], **options: str) -> None:
+def write_layer(
+    path: Path,
+    layer_name: str,
+    geometry_type: int,
+    fields: dict[str, int],
+    rows: list[tuple[BaseGeometry, dict[str, str]]],
+    **options: str,
+) -> None:
     """A one-layer GeoPackage in the sample CRS with string fields of the given widths, written by OGR
     (which ships with GDAL everywhere) with a fixed timestamp, so every run writes the same bytes."""
     if path.exists():
@@ -270,8 +295,9 @@ def write_layer(path: Path, layer_name: str, geometry_type: int, fields: dict[st
     gdal.SetConfigOption("OGR_CURRENT_DATE", FIXED_DATE)
     try:
         dataset = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-        layer = dataset.CreateLayer(layer_name, srs, geometry_type,
-                                    [f"{key}={value}" for key, value in options.items()])
+        layer = dataset.CreateLayer(
+            layer_name, srs, geometry_type, [f"{key}={value}" for key, value in options.items()]
+        )
         for name, width in fields.items():
             definition = ogr.FieldDefn(name, ogr.OFTString)
             definition.SetWidth(width)
@@ -292,12 +318,16 @@ def write_layer(path: Path, layer_name: str, geometry_type: int, fields: dict[st
 def read_region() -> tuple[MultiPolygon, str]:
     """The Qaraghandy outline in UTM 43N and its GeoNames name, read before anything is written."""
     if not WORLD_MAP.is_file():
-        raise SystemExit(f"{WORLD_MAP} not found: install the Debian package qgis (it ships Natural Earth "
-                         "admin-1 boundaries) to build the Qaraghandy region layer.")
+        raise SystemExit(
+            f"{WORLD_MAP} not found: install the Debian package qgis (it ships Natural Earth "
+            "admin-1 boundaries) to build the Qaraghandy region layer."
+        )
     dataset = ogr.Open(str(WORLD_MAP))
-    found = [(wkb.loads(bytes(f.GetGeometryRef().ExportToIsoWkb())), f.GetField("gn_name"))
-             for f in dataset.GetLayerByName("states_provinces")
-             if f.GetField("name") == REGION_NAME and f.GetField("admin") == "Kazakhstan"]
+    found = [
+        (wkb.loads(bytes(f.GetGeometryRef().ExportToIsoWkb())), f.GetField("gn_name"))
+        for f in dataset.GetLayerByName("states_provinces")
+        if f.GetField("name") == REGION_NAME and f.GetField("admin") == "Kazakhstan"
+    ]
     dataset = None
     if len(found) != 1:
         raise SystemExit(f"expected one feature named {REGION_NAME!r} in {WORLD_MAP}, found {len(found)}")
@@ -308,27 +338,50 @@ def read_region() -> tuple[MultiPolygon, str]:
 
 def write_region(path: Path, region: MultiPolygon, gn_name: str) -> None:
     fields = {"name": 40, "gn_name": 72, "source": 254, "licence": 80}
-    values = {"name": REGION_NAME, "gn_name": gn_name,
-              "source": "Natural Earth 1:10m Admin 1 v4.1.0, via QGIS resources/data/world_map.gpkg "
-                        "(generalised by QGIS)",
-              "licence": "Public domain (Natural Earth)"}
-    write_layer(path, catalogue.REGION_LAYER, ogr.wkbMultiPolygon, fields, [(region, values)],
-                DESCRIPTION="Qaraghandy (Karaganda) region, Natural Earth admin-1 v4.1.0 as shipped with QGIS "
-                            "(world_map.gpkg); boundary before the 2022 split-off of Ulytau. Public domain.",
-                IDENTIFIER="Qaraghandy region (Natural Earth)")
+    values = {
+        "name": REGION_NAME,
+        "gn_name": gn_name,
+        "source": "Natural Earth 1:10m Admin 1 v4.1.0, via QGIS resources/data/world_map.gpkg (generalised by QGIS)",
+        "licence": "Public domain (Natural Earth)",
+    }
+    write_layer(
+        path,
+        catalogue.REGION_LAYER,
+        ogr.wkbMultiPolygon,
+        fields,
+        [(region, values)],
+        DESCRIPTION="Qaraghandy (Karaganda) region, Natural Earth admin-1 v4.1.0 as shipped with QGIS "
+        "(world_map.gpkg); boundary before the 2022 split-off of Ulytau. Public domain.",
+        IDENTIFIER="Qaraghandy region (Natural Earth)",
+    )
 
 
 def write_raster(path: Path, grid: Grid, values: np.ndarray, description: str, units: str) -> None:
-    profile = {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": 1, "dtype": "float32",
-               "crs": catalogue.SAMPLE_CRS, "transform": grid.transform, "nodata": NODATA, "tiled": True,
-               "blockxsize": 256, "blockysize": 256, "compress": "deflate", "predictor": 3}
+    profile = {
+        "driver": "GTiff",
+        "width": grid.width,
+        "height": grid.height,
+        "count": 1,
+        "dtype": "float32",
+        "crs": catalogue.SAMPLE_CRS,
+        "transform": grid.transform,
+        "nodata": NODATA,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+        "predictor": 3,
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(values.astype(np.float32), 1)
-        dst.update_tags(TIFFTAG_IMAGEDESCRIPTION=f"{description}. {SYNTHETIC_NOTE}",
-                        TIFFTAG_SOFTWARE="Rare Earth Explorer scripts/make_sample_data.py",
-                        SOURCE="synthetic, calibrated to Ministry of Industry and Construction figures of "
-                               "2 April 2025 (as reported)",
-                        STATUS=catalogue.STATUS_SYNTHETIC, UNITS=units)
+        dst.update_tags(
+            TIFFTAG_IMAGEDESCRIPTION=f"{description}. {SYNTHETIC_NOTE}",
+            TIFFTAG_SOFTWARE="Rare Earth Explorer scripts/make_sample_data.py",
+            SOURCE="synthetic, calibrated to Ministry of Industry and Construction figures of "
+            "2 April 2025 (as reported)",
+            STATUS=catalogue.STATUS_SYNTHETIC,
+            UNITS=units,
+        )
         dst.set_band_description(1, description)
         dst.units = (units,)
 
@@ -406,7 +459,7 @@ def check_layout(licence: Polygon, zones: dict[str, Polygon], lake: Polygon) -> 
     for i, name in enumerate(names):
         if not inner.contains(zones[name]):
             raise RuntimeError(f"prospective zone {name} must lie inside the licence")
-        for other in names[i + 1:]:
+        for other in names[i + 1 :]:
             if zones[name].distance(zones[other]) < 200.0:
                 raise RuntimeError(f"prospective zones {name} and {other} overlap or touch")
     lminx, lminy, _, _ = licence.bounds
@@ -418,8 +471,10 @@ def check_layout(licence: Polygon, zones: dict[str, Polygon], lake: Polygon) -> 
 
 
 def readme(a: dict[str, float]) -> str:
-    zone_rows = "\n".join(f"| {spec.name} | {a[f'{spec.name} km2']:.2f} | {a[f'{spec.name} max %']:.3f} |"
-                          for spec in (*PROSPECTIVE, CLUSTER))
+    zone_rows = "\n".join(
+        f"| {spec.name} | {a[f'{spec.name} km2']:.2f} | {a[f'{spec.name} max %']:.3f} |"
+        for spec in (*PROSPECTIVE, CLUSTER)
+    )
     return f"""# Sample data (synthetic)
 
 **Everything here is synthetic.** No coordinates of the Kuirektykol find are published: the positions are
@@ -435,7 +490,7 @@ Every layer says so too: the GeoPackage layer description and the GeoTIFF tags `
 | File | Content |
 |---|---|
 | `{catalogue.ZONES_FILE}`, layer `{catalogue.ZONES_LAYER}` | Zones: fields `name`, `kind`, `status`, `note` |
-| `{catalogue.GRADE_FILE}` | TREO grade, % (float32, nodata {NODATA:.0f}, {a['grid']}) |
+| `{catalogue.GRADE_FILE}` | TREO grade, % (float32, nodata {NODATA:.0f}, {a["grid"]}) |
 | `{catalogue.THICKNESS_FILE}` | Mineralised thickness, m, 0-300 (same grid) |
 | `{catalogue.REGION_FILE}`, layer `{catalogue.REGION_LAYER}` | Qaraghandy region boundary (Natural Earth) |
 
@@ -447,9 +502,9 @@ north-west margin is nodata in both rasters, clear of all zones.
 Zone kinds: {" / ".join(catalogue.ZONE_KINDS)}.
 
 - Kuirektykol licence: a union of 29 whole 1' x 1' geographic blocks (built on the minute grid in EPSG:4326,
-  densified, projected): **{a['licence_km2']:.2f} km2** (reported 64.2 km2).
+  densified, projected): **{a["licence_km2"]:.2f} km2** (reported 64.2 km2).
 - Prospective zones Irgiz, Dos 1, Dos 2, Dos 3: irregular, inside the licence, not overlapping.
-- Jana Kazakhstan prognostic cluster: covers {a['licence_in_cluster'] * 100:.0f} % of the licence and
+- Jana Kazakhstan prognostic cluster: covers {a["licence_in_cluster"] * 100:.0f} % of the licence and
   extends south and west of it.
 
 | Zone | Area, km2 | Max TREO, % |
@@ -462,9 +517,9 @@ Zone kinds: {" / ".join(catalogue.ZONE_KINDS)}.
   cluster, with soft edges and a little seeded noise; hot spots at Irgiz and Dos 2 reach 0.20-0.25 % (the
   reported single samples up to 0.25 %), weaker ones at Dos 1 and Dos 3.
 - Units: 0.1 % = 1,000 ppm = 1,000 g/t.
-- Mineralised thickness: 0 m outside the cluster, up to {a['thickness_max_m']:.0f} m inside (mean \
-{a['cluster_thickness_m']:.0f} m),
-  thicker under Irgiz (mean {a['irgiz_thickness_m']:.0f} m; mineralisation reported open at depth); the public
+- Mineralised thickness: 0 m outside the cluster, up to {a["thickness_max_m"]:.0f} m inside (mean \
+{a["cluster_thickness_m"]:.0f} m),
+  thicker under Irgiz (mean {a["irgiz_thickness_m"]:.0f} m; mineralisation reported open at depth); the public
   estimates are to 300 m depth.
 - Bulk density **{DEFAULT_DENSITY:.2f} t/m3** for the Lower-Middle Devonian felsic-intermediate volcanic hosts
   (range 2.5-2.7 t/m3; rhyolite 2.4-2.6, andesite 2.5-2.8).
@@ -476,8 +531,8 @@ coverage by the zone polygon:
 
 | Figure | Target | Achieved |
 |---|---|---|
-| Irgiz, cut-off {IRGIZ_CUTOFF_PCT:.2f} % TREO | about 0.8 Mt | {a['irgiz_t'] / 1e6:.3f} Mt |
-| Jana Kazakhstan cluster, no cut-off | about 20 Mt | {a['cluster_t'] / 1e6:.2f} Mt |
+| Irgiz, cut-off {IRGIZ_CUTOFF_PCT:.2f} % TREO | about 0.8 Mt | {a["irgiz_t"] / 1e6:.3f} Mt |
+| Jana Kazakhstan cluster, no cut-off | about 20 Mt | {a["cluster_t"] / 1e6:.2f} Mt |
 
 The official figures ("800,000 t of rare-earth metals" for Irgiz, "over 20 Mt" of REE for the cluster) do not
 say whether they are oxide or metal. The sample data calibrates on **oxide (TREO)**; as metal (TREE) the same

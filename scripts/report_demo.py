@@ -33,11 +33,18 @@ def write_sample_report(out_dir: str | Path, stem: str = "qaraganda_report") -> 
     out.mkdir(parents=True, exist_ok=True)
     project = QgsProject()
     layers = load_sample_layers(project)
-    inputs = EstimateInputs(layers.grade.source(), TonnageParams(
-        cutoff=SAMPLE_CUTOFF_PCT, density=DEFAULT_DENSITY, thickness_raster=layers.thickness.source()))
+    inputs = EstimateInputs(
+        layers.grade.source(),
+        TonnageParams(cutoff=SAMPLE_CUTOFF_PCT, density=DEFAULT_DENSITY, thickness_raster=layers.thickness.source()),
+    )
     options = TargetOptions(exploration_planned=SAMPLE_PLAN, timeframe=SAMPLE_TIMEFRAME)
     results = estimate_areas(areas_from_layer(layers.zones), inputs, target=options)
     targets = ReportTargets.checked(*(out / f"{stem}.{suffix}" for suffix in ("pdf", "csv", "gpkg")))
-    return write_report(results, inputs, ReportLayers([layers.zones], layers.grade, layers.region),
-                        meta_from_settings(), targets,
-                        target_options=options)
+    return write_report(
+        results,
+        inputs,
+        ReportLayers([layers.zones], layers.grade, layers.region),
+        meta_from_settings(),
+        targets,
+        target_options=options,
+    )

@@ -99,8 +99,9 @@ def sqlite_lock() -> Callable[[Path], contextlib.AbstractContextManager]:
 
     @contextlib.contextmanager
     def hold(path: Path) -> Iterator[subprocess.Popen]:
-        locker = subprocess.Popen([sys.executable, "-c", _LOCKER, str(path)], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
+        locker = subprocess.Popen(
+            [sys.executable, "-c", _LOCKER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         try:
             line = locker.stdout.readline()
             assert line.strip() == "locked", f"the locking process did not lock {path}"

@@ -45,5 +45,7 @@ def mismatch_warning(declared: str | None, chosen: str, name: str) -> str:
     if declared is None or declared == chosen:
         return ""
     factor = "10,000 times too small" if chosen == PPM else "10,000 times too large"
-    return (f"The grade raster '{name}' declares its unit as {UNIT_LABELS[declared]}, but "
-            f"{UNIT_LABELS[chosen]} is chosen: grades would be read {factor}. Choose {UNIT_LABELS[declared]}.")
+    return (
+        f"The grade raster '{name}' declares its unit as {UNIT_LABELS[declared]}, but "
+        f"{UNIT_LABELS[chosen]} is chosen: grades would be read {factor}. Choose {UNIT_LABELS[declared]}."
+    )

@@ -34,13 +34,18 @@ class ZoneInfo:
 
 
 SAMPLE_ZONES: tuple[ZoneInfo, ...] = (
-    ZoneInfo("Kuirektykol licence", KIND_LICENCE,
-             "Exploration licence of 64.2 km2 made of 29 blocks of 1' x 1'; studied 2022-2024."),
-    ZoneInfo("Irgiz", KIND_PROSPECTIVE,
-             "Grades above 0.1 % TREO, single samples up to 0.25 %; about 0.8 Mt reported."),
+    ZoneInfo(
+        "Kuirektykol licence",
+        KIND_LICENCE,
+        "Exploration licence of 64.2 km2 made of 29 blocks of 1' x 1'; studied 2022-2024.",
+    ),
+    ZoneInfo("Irgiz", KIND_PROSPECTIVE, "Grades above 0.1 % TREO, single samples up to 0.25 %; about 0.8 Mt reported."),
     ZoneInfo("Dos 1", KIND_PROSPECTIVE, "Prospective zone inside the licence."),
     ZoneInfo("Dos 2", KIND_PROSPECTIVE, "Grades above 0.1 % TREO, single samples up to 0.25 %."),
     ZoneInfo("Dos 3", KIND_PROSPECTIVE, "Prospective zone inside the licence."),
-    ZoneInfo("Jana Kazakhstan", KIND_PROGNOSTIC,
-             "Prognostic cluster: over 20 Mt of REE to 300 m depth at about 700 g/t (strata-bound type)."),
+    ZoneInfo(
+        "Jana Kazakhstan",
+        KIND_PROGNOSTIC,
+        "Prognostic cluster: over 20 Mt of REE to 300 m depth at about 700 g/t (strata-bound type).",
+    ),
 )

@@ -100,8 +100,7 @@ class EllipsoidalCellArea:
             share = np.where(whole != 0.0, part / whole, rows - top)  # a row wholly beyond a pole: as it is
         return top + np.clip(share, 0.0, 1.0)
 
-    def to_equal_area_cells(self, x: np.ndarray, y: np.ndarray, height: int
-                            ) -> tuple[np.ndarray, np.ndarray]:
+    def to_equal_area_cells(self, x: np.ndarray, y: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray]:
         """(col, equal-area row) of a ring's vertices, with a vertex added wherever an edge crosses a parallel
         between rows, so that each edge piece lies in one row and is re-spaced with it.
 
@@ -124,7 +123,7 @@ class EllipsoidalCellArea:
         sin_lat = np.sin(lat)
         # dA = a^2 (1 - e2) cos(lat) / (1 - e2 sin^2 lat)^2 dlon dlat
         scale = self.a * self.a * (1.0 - self.e2) * np.cos(lat) / (1.0 - self.e2 * sin_lat * sin_lat) ** 2
-        return abs(t.a * t.e - t.b * t.d) * self.to_radians ** 2 * scale
+        return abs(t.a * t.e - t.b * t.d) * self.to_radians**2 * scale
 
     def _latitude(self, rows: np.ndarray) -> np.ndarray:
         """Latitude in radians of row positions, clamped to the poles."""
@@ -178,11 +177,19 @@ def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
         degrees = map_polygon_coords(densify(geometry), project)
         geod = _geod(geodetic)
     # Geod adds the signed areas of rings and parts: orient them all (shell CCW, holes CW) first.
-    area = abs(sum((float(geod.geometry_area_perimeter(orient(part, 1.0))[0])
-                    for part in getattr(degrees, "geoms", [degrees])), 0.0))
+    area = abs(
+        sum(
+            (
+                float(geod.geometry_area_perimeter(orient(part, 1.0))[0])
+                for part in getattr(degrees, "geoms", [degrees])
+            ),
+            0.0,
+        )
+    )
     if not math.isfinite(area):
         raise ValueError("the polygon reaches beyond the area where the raster's CRS is defined")
     return area
+
 
 #: Coarse-grid spacing of the ground-area samples of a projected raster, m: the areal scale of a conformal or
 #: other smooth projection bends on the scale of the earth's radius, so linear interpolation between samples
@@ -266,8 +273,12 @@ class ProjectedCellArea:
             return
         # Bilinear in both directions over the samples around this window only: interpolation weights per row
         # and per column, so the window costs two small matrix products.
-        frac *= _interpolation_matrix(centres_r, self.rows) @ self.samples @ \
-            _interpolation_matrix(centres_c, self.cols).T / self.map_area
+        frac *= (
+            _interpolation_matrix(centres_r, self.rows)
+            @ self.samples
+            @ _interpolation_matrix(centres_c, self.cols).T
+            / self.map_area
+        )
 
 
 def _sample_positions(start: int, stop: int, cells_per_sample: float) -> np.ndarray:
@@ -316,14 +327,14 @@ def _ground_per_map_area(transform: Affine, crs: pyproj.CRS, cols: np.ndarray, r
     ys = np.concatenate([y, y, y + step, y - step])
     lon, lat = (np.radians(np.asarray(v, dtype=np.float64)) for v in to_geo.transform(xs, ys))
     n = x.size
-    dlon_dx = _wrapped(lon[:n] - lon[n:2 * n]) / (2 * step)
-    dlat_dx = (lat[:n] - lat[n:2 * n]) / (2 * step)
-    dlon_dy = _wrapped(lon[2 * n:3 * n] - lon[3 * n:]) / (2 * step)
-    dlat_dy = (lat[2 * n:3 * n] - lat[3 * n:]) / (2 * step)
+    dlon_dx = _wrapped(lon[:n] - lon[n : 2 * n]) / (2 * step)
+    dlat_dx = (lat[:n] - lat[n : 2 * n]) / (2 * step)
+    dlon_dy = _wrapped(lon[2 * n : 3 * n] - lon[3 * n :]) / (2 * step)
+    dlat_dy = (lat[2 * n : 3 * n] - lat[3 * n :]) / (2 * step)
     jacobian = np.abs(dlon_dx * dlat_dy - dlon_dy * dlat_dx)  # radians^2 per map unit^2
     a, b = _ellipsoid_axes(geodetic)
     e2 = 1.0 - (b / a) ** 2
-    phi = 0.5 * (lat[2 * n:3 * n] + lat[3 * n:])
+    phi = 0.5 * (lat[2 * n : 3 * n] + lat[3 * n :])
     sin_phi = np.sin(phi)
     element = a * a * (1.0 - e2) * np.cos(phi) / (1.0 - e2 * sin_phi * sin_phi) ** 2  # m2 per radian^2
     unit = linear_unit_factor(crs)
@@ -347,6 +358,7 @@ def _inverse_transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
     if found is None:
         if len(cache) >= 16:
             cache.clear()
-        found = cache[key] = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(src_wkt),
-                                                         pyproj.CRS.from_wkt(dst_wkt), always_xy=True)
+        found = cache[key] = pyproj.Transformer.from_crs(
+            pyproj.CRS.from_wkt(src_wkt), pyproj.CRS.from_wkt(dst_wkt), always_xy=True
+        )
     return found

@@ -44,9 +44,9 @@ class CellCoverage:
         self._xmax = np.maximum(x0, x1)
 
     @classmethod
-    def from_geometry(cls, geometry: BaseGeometry,
-                      to_cells: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-                      ) -> CellCoverage:
+    def from_geometry(
+        cls, geometry: BaseGeometry, to_cells: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+    ) -> CellCoverage:
         """Rings of a (Multi)Polygon; ``to_cells(x, y) -> (col, row)`` maps map to cell coordinates."""
         rings = []
         for polygon in getattr(geometry, "geoms", [geometry]):
@@ -69,8 +69,9 @@ class CellCoverage:
         xs = np.concatenate([self._x0, self._x1])
         return (float(xs.min()), float(self._ymin.min()), float(xs.max()), float(self._ymax.max()))
 
-    def fractions(self, row0: int, row1: int, col0: int, col1: int, clip: bool = True,
-                  max_pieces: int | None = None) -> np.ndarray:
+    def fractions(
+        self, row0: int, row1: int, col0: int, col1: int, clip: bool = True, max_pieces: int | None = None
+    ) -> np.ndarray:
         """Covered fraction of each cell of rows ``row0:row1`` and columns ``col0:col1`` (float64).
 
         With ``clip=False`` the round-off of the running sum (about 1e-15) is left in place, which saves a
@@ -86,9 +87,16 @@ class CellCoverage:
         rows = (self._ymax > row0) & (self._ymin < row1)
         left = np.flatnonzero(rows & (self._xmax <= col0))
         inside = np.flatnonzero(rows & (self._xmax > col0) & (self._xmin < col1))
-        acc = _accumulate(self._x0[inside] - col0, self._y0[inside] - row0, self._x1[inside] - col0,
-                          self._y1[inside] - row0, self._weight[inside], height, width,
-                          PIECES_PER_BAND if max_pieces is None else max_pieces)
+        acc = _accumulate(
+            self._x0[inside] - col0,
+            self._y0[inside] - row0,
+            self._x1[inside] - col0,
+            self._y1[inside] - row0,
+            self._weight[inside],
+            height,
+            width,
+            PIECES_PER_BAND if max_pieces is None else max_pieces,
+        )
         acc[:, 0] += _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
         np.cumsum(acc, axis=1, out=acc)
         if clip:
@@ -97,9 +105,11 @@ class CellCoverage:
         return acc
 
 
-def coverage_fractions(geometry: BaseGeometry, shape: tuple[int, int],
-                       to_cells: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-                       ) -> np.ndarray:
+def coverage_fractions(
+    geometry: BaseGeometry,
+    shape: tuple[int, int],
+    to_cells: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> np.ndarray:
     """Covered fraction of every cell of a ``shape`` = (rows, cols) grid; convenience for small grids."""
     return CellCoverage.from_geometry(geometry, to_cells).fractions(0, shape[0], 0, shape[1])
 
@@ -145,8 +155,9 @@ def _row_heights(y0: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int
     return np.cumsum(steps)[:height] + fractions[:height]
 
 
-def split_at_grid_lines(a0: np.ndarray, b0: np.ndarray, a1: np.ndarray, b1: np.ndarray, limit: int
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def split_at_grid_lines(
+    a0: np.ndarray, b0: np.ndarray, a1: np.ndarray, b1: np.ndarray, limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cut segments at the grid lines a = k (k integer in [0, limit]) strictly between their ends.
 
     Returns the sub-segments (a0, b0, a1, b1) in order along each segment, and the index of the segment each
@@ -167,16 +178,25 @@ def split_at_grid_lines(a0: np.ndarray, b0: np.ndarray, a1: np.ndarray, b1: np.n
     with np.errstate(divide="ignore", invalid="ignore"):
         t = (k - a0[owner]) / (a1 - a0)[owner]
     pa = np.where(step == 0, a0[owner], np.where(step == points[owner] - 1, a1[owner], k))
-    pb = np.where(step == 0, b0[owner], np.where(step == points[owner] - 1, b1[owner],
-                                                 b0[owner] + t * (b1 - b0)[owner]))
+    pb = np.where(
+        step == 0, b0[owner], np.where(step == points[owner] - 1, b1[owner], b0[owner] + t * (b1 - b0)[owner])
+    )
     inner = np.ones(owner.size, dtype=bool)
     inner[first + points - 1] = False  # a segment's end starts no piece
     start = np.flatnonzero(inner)
     return pa[start], pb[start], pa[start + 1], pb[start + 1], owner[start]
 
 
-def _accumulate(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, weight: np.ndarray,
-                height: int, width: int, max_pieces: int) -> np.ndarray:
+def _accumulate(
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+    weight: np.ndarray,
+    height: int,
+    width: int,
+    max_pieces: int,
+) -> np.ndarray:
     """Per-cell signed contributions (before the running sum along rows) of edges in window-relative cell
     coordinates.
 
@@ -196,8 +216,7 @@ def _accumulate(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, 
         chunk = np.floor_divide(np.cumsum(pieces) - pieces, max(int(max_pieces), 1)).astype(np.intp)
         bounds = np.flatnonzero(np.diff(chunk)) + 1
         for part in np.split(np.arange(x0.size), bounds):
-            _add_column_pieces(acc, const, slope, x0[part], y0[part], x1[part], y1[part], weight[part],
-                               height, width)
+            _add_column_pieces(acc, const, slope, x0[part], y0[part], x1[part], y1[part], weight[part], height, width)
         row_const = np.cumsum(const.reshape(height + 1, width + 1), axis=0)[:height]
         row_slope = np.cumsum(slope.reshape(height + 1, width + 1), axis=0)[:height]
         acc += row_const
@@ -205,8 +224,18 @@ def _accumulate(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, 
     return np.ascontiguousarray(acc[:, :width])
 
 
-def _add_column_pieces(acc: np.ndarray, const: np.ndarray, slope: np.ndarray, x0: np.ndarray, y0: np.ndarray,
-                       x1: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int, width: int) -> None:
+def _add_column_pieces(
+    acc: np.ndarray,
+    const: np.ndarray,
+    slope: np.ndarray,
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+    weight: np.ndarray,
+    height: int,
+    width: int,
+) -> None:
     """Add the edges' pieces (cut at column lines) to ``acc`` (first and last rows of each piece) and to the
     row-difference arrays ``const`` / ``slope`` (the rows between; flat, (height + 1) x (width + 1))."""
     xa, ya, xb, yb, owner = split_at_grid_lines(x0, y0, x1, y1, width)
@@ -263,7 +292,13 @@ def _add_column_pieces(acc: np.ndarray, const: np.ndarray, slope: np.ndarray, x0
             slope_l = -wi * si
             start, stop = f * stride + c, lr * stride + c
             size = const.size
-            const += np.bincount(np.concatenate([start, stop, start + 1, stop + 1]),
-                                 weights=np.concatenate([k, -k, wi - k, k - wi]), minlength=size)
-            slope += np.bincount(np.concatenate([start, stop, start + 1, stop + 1]),
-                                 weights=np.concatenate([slope_l, -slope_l, -slope_l, slope_l]), minlength=size)
+            const += np.bincount(
+                np.concatenate([start, stop, start + 1, stop + 1]),
+                weights=np.concatenate([k, -k, wi - k, k - wi]),
+                minlength=size,
+            )
+            slope += np.bincount(
+                np.concatenate([start, stop, start + 1, stop + 1]),
+                weights=np.concatenate([slope_l, -slope_l, -slope_l, slope_l]),
+                minlength=size,
+            )

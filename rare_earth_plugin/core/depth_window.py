@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def counted_thickness(top, thickness, min_depth: float | None = None, max_depth: float | None = None
-                      ) -> np.ndarray:
+def counted_thickness(top, thickness, min_depth: float | None = None, max_depth: float | None = None) -> np.ndarray:
     """Length of the overlap of [top, top + thickness] with [min_depth, max_depth] (None: unbounded), >= 0.
 
     ``top`` and ``thickness`` are scalars or arrays that broadcast together; NaN stays NaN (missing data).

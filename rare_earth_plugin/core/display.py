@@ -56,8 +56,8 @@ class Quantity:
     def convert(self, engine_value: float) -> float:
         """The engine's value (m², t, 0-1 fraction, grade unit) in this quantity's unit."""
         if self.power < 0:
-            return engine_value / 10 ** -self.power
-        return engine_value * 10 ** self.power
+            return engine_value / 10**-self.power
+        return engine_value * 10**self.power
 
     def text(self, value: float | None) -> str:
         """``value`` already in this quantity's unit, as printed."""
@@ -113,14 +113,27 @@ def figures_table(name: str, results: Sequence[TonnageResult], unit: str) -> str
     separators, so spreadsheets read numbers. Cut-offs keep grade precision: the curve's fine steps and a typed
     cut-off need it."""
     label = unit_label(unit)
-    header = ("Area", f"Cut-off ({label})", f"Area ({AREA.unit})", f"Ore ({ORE.unit})",
-              f"Mean grade ({label})", f"TREO ({CONTAINED.unit})", f"TREE ({CONTAINED.unit})",
-              f"Data coverage ({COVERAGE.unit})")
+    header = (
+        "Area",
+        f"Cut-off ({label})",
+        f"Area ({AREA.unit})",
+        f"Ore ({ORE.unit})",
+        f"Mean grade ({label})",
+        f"TREO ({CONTAINED.unit})",
+        f"TREE ({CONTAINED.unit})",
+        f"Data coverage ({COVERAGE.unit})",
+    )
     lines = ["\t".join(header)]
     for result in results:
-        cells = (name, grade(result.cutoff, unit), km2(result.polygon_area_m2),
-                 mt(result.ore_tonnes), grade(result.mean_grade, unit),
-                 kt(result.treo_tonnes), kt(result.tree_tonnes),
-                 coverage(result.data_coverage))
+        cells = (
+            name,
+            grade(result.cutoff, unit),
+            km2(result.polygon_area_m2),
+            mt(result.ore_tonnes),
+            grade(result.mean_grade, unit),
+            kt(result.treo_tonnes),
+            kt(result.tree_tonnes),
+            coverage(result.data_coverage),
+        )
         lines.append("\t".join(cell.replace(",", "") for cell in cells))
     return "\n".join(lines) + "\n"

@@ -37,10 +37,12 @@ DEFAULT_SEED = 20250402
 #: The probabilities of exceedance reported, and the percentile of the draws each one is.
 EXCEEDANCE = {"p90": 0.10, "p50": 0.50, "p10": 0.90}
 CONVENTION = "P90 is the value exceeded with 90 % probability, P10 the value exceeded with 10 % probability"
-METHOD = ("low / base / high cases: every input at its low / likely / high value; P90 / P50 / P10: "
-          "percentiles of a seeded Monte Carlo (numpy PCG64) with density, thickness factor and grade factor "
-          "drawn independently from triangular distributions, the cut-off fixed while the grade factor "
-          "scales every grade; rasters read once per area, every draw summed exactly over the cells")
+METHOD = (
+    "low / base / high cases: every input at its low / likely / high value; P90 / P50 / P10: "
+    "percentiles of a seeded Monte Carlo (numpy PCG64) with density, thickness factor and grade factor "
+    "drawn independently from triangular distributions, the cut-off fixed while the grade factor "
+    "scales every grade; rasters read once per area, every draw summed exactly over the cells"
+)
 
 
 class AreaCellsLike(Protocol):
@@ -72,6 +74,8 @@ class AreaCellsLike(Protocol):
     def cutoff(self) -> float: ...
     @property
     def treo_to_tree(self) -> float: ...
+
+
 @dataclass(frozen=True)
 class TargetFigures:
     """One case or one percentile: tonnes, and the mean grade in the raster's grade unit (NaN without ore)."""
@@ -114,6 +118,7 @@ class ExplorationTarget:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (None for NaN); the draws themselves are left out."""
+
         def figures(item: TargetFigures) -> dict[str, float | None]:
             return {key: _plain(value) for key, value in vars(item).items()}
 
@@ -122,15 +127,25 @@ class ExplorationTarget:
 
         return {
             **{name: figures(getattr(self, name)) for name in ("low", "base", "high", "p90", "p50", "p10")},
-            "ranges": {"density": triangle(self.ranges.density),
-                       "thickness_factor": triangle(self.ranges.thickness_factor),
-                       "grade_factor": triangle(self.ranges.grade_factor)},
-            "density_is_factor": self.density_is_factor, "draws": self.draws, "seed": self.seed,
-            "grade_unit": self.grade_unit, "cutoff": self.cutoff, "min_depth": self.min_depth,
-            "max_depth": self.max_depth, "top_depth": self.top_depth,
-            "polygon_area_m2": _plain(self.polygon_area_m2), "data_coverage": _plain(self.data_coverage),
-            "no_ore_share": self.no_ore_share, "warnings": list(self.warnings),
-            "convention": CONVENTION, "method": METHOD,
+            "ranges": {
+                "density": triangle(self.ranges.density),
+                "thickness_factor": triangle(self.ranges.thickness_factor),
+                "grade_factor": triangle(self.ranges.grade_factor),
+            },
+            "density_is_factor": self.density_is_factor,
+            "draws": self.draws,
+            "seed": self.seed,
+            "grade_unit": self.grade_unit,
+            "cutoff": self.cutoff,
+            "min_depth": self.min_depth,
+            "max_depth": self.max_depth,
+            "top_depth": self.top_depth,
+            "polygon_area_m2": _plain(self.polygon_area_m2),
+            "data_coverage": _plain(self.data_coverage),
+            "no_ore_share": self.no_ore_share,
+            "warnings": list(self.warnings),
+            "convention": CONVENTION,
+            "method": METHOD,
         }
 
 
@@ -139,9 +154,15 @@ def _plain(value: float) -> float | None:
     return None if math.isnan(number) else number
 
 
-def exploration_target(polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams | None = None,
-                       ranges: TargetRanges | None = None, draws: int = DEFAULT_DRAWS,
-                       seed: int = DEFAULT_SEED, polygon_crs: Any = None) -> ExplorationTarget:
+def exploration_target(
+    polygon: PolygonInput,
+    grade_raster: PathInput,
+    params: TonnageParams | None = None,
+    ranges: TargetRanges | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    polygon_crs: Any = None,
+) -> ExplorationTarget:
     """The exploration target of ``polygon``: three cases and P90/P50/P10; the same seed, the same figures.
 
     The rasters are read once (``tonnage.area_cells``), whatever the number of draws. Without ``ranges``
@@ -167,8 +188,13 @@ def _checked(ranges: TargetRanges | None, draws: int, seed: int) -> TargetRanges
     return checked
 
 
-def target_from_cells(cells: AreaCellsLike, params: TonnageParams, ranges: TargetRanges | None = None,
-                      draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED) -> ExplorationTarget:
+def target_from_cells(
+    cells: AreaCellsLike,
+    params: TonnageParams,
+    ranges: TargetRanges | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+) -> ExplorationTarget:
     """``exploration_target`` from cells already read (any object with ``AreaCellsLike``'s attributes)."""
     ranges = _checked(ranges, draws, seed)
     density_is_factor = params.density_raster is not None
@@ -218,26 +244,55 @@ def target_from_cells(cells: AreaCellsLike, params: TonnageParams, ranges: Targe
     probabilities = list(EXCEEDANCE.values())
     ore_q = np.quantile(ore, probabilities)
     treo_q = np.quantile(treo, probabilities)
-    grade_q = np.quantile(metal[has_ore] / ore[has_ore], probabilities) if has_ore.any() \
+    grade_q = (
+        np.quantile(metal[has_ore] / ore[has_ore], probabilities)
+        if has_ore.any()
         else np.full(len(probabilities), math.nan)
-    percentiles = [TargetFigures(ore_tonnes=float(ore_q[k]), mean_grade=float(grade_q[k]),
-                                 treo_tonnes=float(treo_q[k]), tree_tonnes=float(treo_q[k]) * cells.treo_to_tree)
-                   for k in range(len(probabilities))]
+    )
+    percentiles = [
+        TargetFigures(
+            ore_tonnes=float(ore_q[k]),
+            mean_grade=float(grade_q[k]),
+            treo_tonnes=float(treo_q[k]),
+            tree_tonnes=float(treo_q[k]) * cells.treo_to_tree,
+        )
+        for k in range(len(probabilities))
+    ]
 
-    top_depth = os.path.basename(os.fspath(params.top_depth_raster)) if params.top_depth_raster is not None \
+    top_depth = (
+        os.path.basename(os.fspath(params.top_depth_raster))
+        if params.top_depth_raster is not None
         else f"{float(params.top_depth):g} m"
+    )
     return ExplorationTarget(
-        low=case("low"), base=case("likely"), high=case("high"),
-        p90=percentiles[0], p50=percentiles[1], p10=percentiles[2],
-        ranges=ranges, density_is_factor=density_is_factor, draws=int(draws), seed=int(seed),
-        grade_unit=cells.grade_unit, cutoff=cutoff, min_depth=cells.min_depth, max_depth=cells.max_depth,
-        top_depth=str(top_depth), polygon_area_m2=float(cells.polygon_area_m2),
-        data_coverage=float(cells.data_coverage), warnings=tuple(cells.warnings),
-        treo_draws=treo, no_ore_share=float(1.0 - has_ore.mean()))
+        low=case("low"),
+        base=case("likely"),
+        high=case("high"),
+        p90=percentiles[0],
+        p50=percentiles[1],
+        p10=percentiles[2],
+        ranges=ranges,
+        density_is_factor=density_is_factor,
+        draws=int(draws),
+        seed=int(seed),
+        grade_unit=cells.grade_unit,
+        cutoff=cutoff,
+        min_depth=cells.min_depth,
+        max_depth=cells.max_depth,
+        top_depth=str(top_depth),
+        polygon_area_m2=float(cells.polygon_area_m2),
+        data_coverage=float(cells.data_coverage),
+        warnings=tuple(cells.warnings),
+        treo_draws=treo,
+        no_ore_share=float(1.0 - has_ore.mean()),
+    )
 
 
 def _figures(tonnes: float, metal: float, fraction: float, treo_to_tree: float) -> TargetFigures:
     treo = metal * fraction
-    return TargetFigures(ore_tonnes=tonnes, mean_grade=metal / tonnes if tonnes > 0 else math.nan,
-                         treo_tonnes=treo, tree_tonnes=treo * treo_to_tree)
-
+    return TargetFigures(
+        ore_tonnes=tonnes,
+        mean_grade=metal / tonnes if tonnes > 0 else math.nan,
+        treo_tonnes=treo,
+        tree_tonnes=treo * treo_to_tree,
+    )

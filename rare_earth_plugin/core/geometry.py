@@ -44,8 +44,9 @@ def parse_polygon(polygon: PolygonInput) -> tuple[BaseGeometry, list[str]]:
     if not geometry.is_valid:
         reason = explain_validity(geometry)
         geometry, notes = repair_with_notes(geometry)
-        warnings.append(f"The polygon was invalid ({reason}) and has been repaired"
-                        + (f": {'; '.join(notes)}" if notes else ""))
+        warnings.append(
+            f"The polygon was invalid ({reason}) and has been repaired" + (f": {'; '.join(notes)}" if notes else "")
+        )
     if geometry.is_empty or geometry.area == 0.0:
         raise GeometryError("polygon: the geometry has no area")
     return geometry, warnings
@@ -72,6 +73,7 @@ def densify_coords(xy: np.ndarray, max_segment: float) -> np.ndarray:
 
 def map_polygon_coords(geometry: BaseGeometry, func) -> BaseGeometry:
     """Apply ``func(xy array) -> xy array`` to every ring of a (Multi)Polygon."""
+
     def one(polygon: Polygon) -> Polygon:
         shell = func(np.asarray(polygon.exterior.coords)[:, :2])
         holes = [func(np.asarray(ring.coords)[:, :2]) for ring in polygon.interiors]
@@ -95,8 +97,10 @@ def crs_from_wkt(text: str) -> pyproj.CRS:
 
 
 def _transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
-    return per_thread(("transformer", src_wkt, dst_wkt), lambda: pyproj.Transformer.from_crs(
-        crs_from_wkt(src_wkt), crs_from_wkt(dst_wkt), always_xy=True))
+    return per_thread(
+        ("transformer", src_wkt, dst_wkt),
+        lambda: pyproj.Transformer.from_crs(crs_from_wkt(src_wkt), crs_from_wkt(dst_wkt), always_xy=True),
+    )
 
 
 def transform_polygon(geometry: BaseGeometry, src: pyproj.CRS, dst: pyproj.CRS) -> BaseGeometry:

@@ -31,8 +31,7 @@ class CurvePoint(Protocol):
     mean_grade: float
 
 
-def chart_cutoffs(unit: str, current: float | None = None, steps: int = 40,
-                  reach: float = 1.5) -> list[float]:
+def chart_cutoffs(unit: str, current: float | None = None, steps: int = 40, reach: float = 1.5) -> list[float]:
     """Cut-offs for a smooth curve: ``steps`` even steps from 0 to ``reach`` times the highest standard (or
     ``current``) cut-off, plus the standard cut-offs and ``current``, so the curve passes exactly through the
     tabled figures and the marked cut-off."""
@@ -74,8 +73,15 @@ def _size(size: float | None, key: str = "fontsize") -> dict[str, Any]:
     return {} if size is None else {key: size}
 
 
-def draw_grade_tonnage(axes: Axes, results: Sequence[CurvePoint], unit: str, cutoff: float, *,
-                       display_unit: str | None = None, style: ChartStyle = DEFAULT_STYLE) -> Axes:
+def draw_grade_tonnage(
+    axes: Axes,
+    results: Sequence[CurvePoint],
+    unit: str,
+    cutoff: float,
+    *,
+    display_unit: str | None = None,
+    style: ChartStyle = DEFAULT_STYLE,
+) -> Axes:
     """Ore tonnes on ``axes`` and mean grade on a twin right axis (returned), ``cutoff`` marked.
 
     ``results`` and ``cutoff`` are in grade ``unit`` (the raster's); grades are shown in ``display_unit``
@@ -95,8 +101,12 @@ def draw_grade_tonnage(axes: Axes, results: Sequence[CurvePoint], unit: str, cut
     cutoffs = [grade(point.cutoff) for point in points]
     grades = [grade(point.mean_grade) for point in points]
     right = axes.twinx()
-    axes.plot(cutoffs, [ORE.convert(point.ore_tonnes) for point in points], color=style.ore_colour,
-              linewidth=style.ore_linewidth)
+    axes.plot(
+        cutoffs,
+        [ORE.convert(point.ore_tonnes) for point in points],
+        color=style.ore_colour,
+        linewidth=style.ore_linewidth,
+    )
     right.plot(cutoffs, grades, color=style.grade_colour, linewidth=style.grade_linewidth, linestyle="--")
     axes.set_xlabel(style.cutoff_label.format(unit=label), **_size(style.label_size))
     axes.set_ylabel(style.ore_label.format(unit=ORE.unit), color=style.ore_colour, **_size(style.label_size))
@@ -124,10 +134,17 @@ def draw_grade_tonnage(axes: Axes, results: Sequence[CurvePoint], unit: str, cut
             ore = [ORE.convert(point.ore_tonnes) for point in points]
             crossing = _interpolate(marked, cutoffs, ore) / (axes.get_ylim()[1] or 1.0)
             low = crossing >= 0.5
-            axes.annotate(style.marker_label.format(cutoff=marked, unit=label), xy=(marked, 0.0 if low else 1.0),
-                          xycoords=axes.get_xaxis_transform(), xytext=(3, 3 if low else -3),
-                          textcoords="offset points", color=style.marker_colour, rotation=90,
-                          va="bottom" if low else "top", **_size(style.tick_size))
+            axes.annotate(
+                style.marker_label.format(cutoff=marked, unit=label),
+                xy=(marked, 0.0 if low else 1.0),
+                xycoords=axes.get_xaxis_transform(),
+                xytext=(3, 3 if low else -3),
+                textcoords="offset points",
+                color=style.marker_colour,
+                rotation=90,
+                va="bottom" if low else "top",
+                **_size(style.tick_size),
+            )
     return right
 
 

@@ -39,11 +39,15 @@ def check_geographic_range(geometry: BaseGeometry, crs: pyproj.CRS | None) -> No
     to_degrees = math.degrees(factor)
     west, south, east, north = (value * to_degrees for value in geometry.bounds)
     if south < -90.0 - 1e-9 or north > 90.0 + 1e-9:
-        raise GeometryError(f"polygon: latitudes from {south:.6g} to {north:.6g} degrees lie beyond the poles "
-                                f"(valid: -90 to 90 in {crs.name}); are longitude and latitude swapped?")
+        raise GeometryError(
+            f"polygon: latitudes from {south:.6g} to {north:.6g} degrees lie beyond the poles "
+            f"(valid: -90 to 90 in {crs.name}); are longitude and latitude swapped?"
+        )
     if west < -360.0 or east > 360.0:
-        raise GeometryError(f"polygon: longitudes from {west:.6g} to {east:.6g} degrees are outside the "
-                                f"valid range of {crs.name} (-180 to 180)")
+        raise GeometryError(
+            f"polygon: longitudes from {west:.6g} to {east:.6g} degrees are outside the "
+            f"valid range of {crs.name} (-180 to 180)"
+        )
 
 
 def repair(geometry: BaseGeometry) -> tuple[BaseGeometry, list[str]]:

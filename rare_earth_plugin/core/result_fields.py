@@ -25,8 +25,12 @@ RESULT_ATTRIBUTES: dict[str, str] = {
 RESULT_SCHEMA: Schema = tuple((name, "double") for name in RESULT_ATTRIBUTES)
 #: The figures of one cut-off (rareearth:gradetonnagecurve rows).
 CURVE_RESULTS = ("ore_t", "grade_mean", "treo_t", "tree_t")
-CURVE_SCHEMA: Schema = (("feature_id", "int64"), ("name", "string"), ("cutoff", "double"),
-                        *((name, "double") for name in CURVE_RESULTS))
+CURVE_SCHEMA: Schema = (
+    ("feature_id", "int64"),
+    ("name", "string"),
+    ("cutoff", "double"),
+    *((name, "double") for name in CURVE_RESULTS),
+)
 
 
 def finite_or_null(value: Any) -> Any:

@@ -35,13 +35,18 @@ def basis_value(target: ExplorationTarget) -> str:
     """One line that says how the figures were made, for the text field ``target_basis``."""
     r = target.ranges
     density = "density factor" if target.density_is_factor else "density"
-    window = ("none" if target.min_depth is None and target.max_depth is None
-              else f"{'' if target.min_depth is None else f'{target.min_depth:g}'}-"
-                   f"{'' if target.max_depth is None else f'{target.max_depth:g}'} m")
-    return (f"triangular low,likely,high: {density} {r.density.csv()} t/m3; thickness factor "
-            f"{r.thickness_factor.csv()}; grade factor {r.grade_factor.csv()}; independent; cut-off "
-            f"{target.cutoff:g} {target.grade_unit}; top {target.top_depth}; depth window {window}; "
-            f"{target.draws} draws, seed {target.seed}; P90 = exceeded with 90 % probability")
+    window = (
+        "none"
+        if target.min_depth is None and target.max_depth is None
+        else f"{'' if target.min_depth is None else f'{target.min_depth:g}'}-"
+        f"{'' if target.max_depth is None else f'{target.max_depth:g}'} m"
+    )
+    return (
+        f"triangular low,likely,high: {density} {r.density.csv()} t/m3; thickness factor "
+        f"{r.thickness_factor.csv()}; grade factor {r.grade_factor.csv()}; independent; cut-off "
+        f"{target.cutoff:g} {target.grade_unit}; top {target.top_depth}; depth window {window}; "
+        f"{target.draws} draws, seed {target.seed}; P90 = exceeded with 90 % probability"
+    )
 
 
 def text_values(target: ExplorationTarget | None) -> list[str | None]:

@@ -42,8 +42,9 @@ class Triangular:
         if not all(math.isfinite(value) for value in numbers):
             raise RangeError(f"{name}: every value must be a finite number, got {self.text()}")
         if numbers[0] < 0 or (positive and numbers[0] <= 0):
-            raise RangeError(f"{name}: the low value must be {'above' if positive else 'at least'} 0, "
-                             f"got {self.text()}")
+            raise RangeError(
+                f"{name}: the low value must be {'above' if positive else 'at least'} 0, got {self.text()}"
+            )
         if not numbers[0] <= numbers[1] <= numbers[2]:
             raise RangeError(f"{name}: give low ≤ likely ≤ high, got {self.text()}")
         return Triangular(*numbers)
@@ -58,8 +59,10 @@ class Triangular:
 
     def text(self) -> str:
         """``low / likely / high`` as the user gave them, e.g. ``2.5 / 2.6 / 2.7``."""
-        return " / ".join(f"{value:g}" if isinstance(value, (int, float)) else repr(value)
-                          for value in (self.low, self.likely, self.high))
+        return " / ".join(
+            f"{value:g}" if isinstance(value, (int, float)) else repr(value)
+            for value in (self.low, self.likely, self.high)
+        )
 
     def csv(self) -> str:
         """``low,likely,high``: the form the Processing parameters and the dock take."""
@@ -72,8 +75,7 @@ class Triangular:
             return default
         items = [item.strip() for item in str(text).replace(";", ",").split(",")]
         if len(items) != 3:
-            raise RangeError(f"{name}: give three numbers 'low,likely,high' (e.g. {default.csv()}), "
-                             f"got '{text}'")
+            raise RangeError(f"{name}: give three numbers 'low,likely,high' (e.g. {default.csv()}), got '{text}'")
         values = []
         for item in items:
             try:
@@ -96,28 +98,41 @@ class TargetRanges:
     thickness_factor: Triangular = DEFAULT_THICKNESS_FACTOR
     grade_factor: Triangular = DEFAULT_GRADE_FACTOR
 
-    def checked(self, names: tuple[str, str, str] = (DENSITY_RANGE_NAME, THICKNESS_FACTOR_NAME,
-                                                     GRADE_FACTOR_NAME)) -> TargetRanges:
+    def checked(
+        self, names: tuple[str, str, str] = (DENSITY_RANGE_NAME, THICKNESS_FACTOR_NAME, GRADE_FACTOR_NAME)
+    ) -> TargetRanges:
         """Validated copies; ``RangeError`` names the range at fault by ``names`` (e.g. parameter ids)."""
-        return TargetRanges(self.density.checked(names[0], positive=True),
-                            self.thickness_factor.checked(names[1]),
-                            self.grade_factor.checked(names[2], positive=True))
+        return TargetRanges(
+            self.density.checked(names[0], positive=True),
+            self.thickness_factor.checked(names[1]),
+            self.grade_factor.checked(names[2], positive=True),
+        )
 
     @classmethod
-    def parse(cls, density: str | None = None, thickness_factor: str | None = None,
-              grade_factor: str | None = None, density_default: Triangular = DEFAULT_DENSITY,
-              names: tuple[str, str, str] = (DENSITY_RANGE_NAME, THICKNESS_FACTOR_NAME, GRADE_FACTOR_NAME)
-              ) -> TargetRanges:
+    def parse(
+        cls,
+        density: str | None = None,
+        thickness_factor: str | None = None,
+        grade_factor: str | None = None,
+        density_default: Triangular = DEFAULT_DENSITY,
+        names: tuple[str, str, str] = (DENSITY_RANGE_NAME, THICKNESS_FACTOR_NAME, GRADE_FACTOR_NAME),
+    ) -> TargetRanges:
         """Ranges from "low,likely,high" texts (empty: the default), checked."""
-        return cls(Triangular.parse(density, density_default, names[0]),
-                   Triangular.parse(thickness_factor, DEFAULT_THICKNESS_FACTOR, names[1]),
-                   Triangular.parse(grade_factor, DEFAULT_GRADE_FACTOR, names[2])).checked(names)
+        return cls(
+            Triangular.parse(density, density_default, names[0]),
+            Triangular.parse(thickness_factor, DEFAULT_THICKNESS_FACTOR, names[1]),
+            Triangular.parse(grade_factor, DEFAULT_GRADE_FACTOR, names[2]),
+        ).checked(names)
 
 
 def default_density(constant: float | None = None) -> Triangular:
     """The density range used when none is given: 2.5 / 2.6 / 2.7 t/m³, i.e. ±0.1 t/m³ around the default
     2.60; around another constant density the user chose, the same ±0.1 t/m³ (so the base case keeps it)."""
-    if constant is None or not math.isfinite(constant) or constant <= 0.1 \
-            or math.isclose(constant, DEFAULT_DENSITY.likely):
+    if (
+        constant is None
+        or not math.isfinite(constant)
+        or constant <= 0.1
+        or math.isclose(constant, DEFAULT_DENSITY.likely)
+    ):
         return DEFAULT_DENSITY
     return Triangular(round(constant - 0.1, 6), float(constant), round(constant + 0.1, 6))

@@ -31,8 +31,9 @@ class Ramps:
     g: np.ndarray
 
 
-def window_limits(top: np.ndarray, thickness: np.ndarray, min_depth: float | None, max_depth: float | None
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def window_limits(
+    top: np.ndarray, thickness: np.ndarray, min_depth: float | None, max_depth: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per cell: ``start`` (where counting begins), ``t1`` and ``t2`` (factors where the ore reaches the
     window and fills it); ``t1 = inf`` for a cell that never counts (no thickness, or the window above it)."""
     low = -np.inf if min_depth is None else float(min_depth)
@@ -41,24 +42,33 @@ def window_limits(top: np.ndarray, thickness: np.ndarray, min_depth: float | Non
     counts = (thickness > 0) & (start < high)
     with np.errstate(divide="ignore", invalid="ignore"):
         t1 = np.where(counts, (start - top) / thickness, np.inf)
-        t2 = np.where(counts, (high - top) / thickness, np.inf) if np.isfinite(high) \
-            else np.full(top.shape, np.inf)
+        t2 = np.where(counts, (high - top) / thickness, np.inf) if np.isfinite(high) else np.full(top.shape, np.inf)
     return start, t1, t2
 
 
-def ramps(weight: np.ndarray, grade: np.ndarray, thickness: np.ndarray, top: np.ndarray,
-          min_depth: float | None, max_depth: float | None) -> Ramps:
+def ramps(
+    weight: np.ndarray,
+    grade: np.ndarray,
+    thickness: np.ndarray,
+    top: np.ndarray,
+    min_depth: float | None,
+    max_depth: float | None,
+) -> Ramps:
     """The ramps of cells with tonnes-per-metre ``weight`` (area x density), before any factor."""
     _, t1, t2 = window_limits(top, thickness, min_depth, max_depth)
     slope = weight * thickness
     up = np.isfinite(t1) & (slope > 0)
     down = up & np.isfinite(t2)
-    return Ramps(b=np.concatenate([t1[up], t2[down]]), s=np.concatenate([slope[up], -slope[down]]),
-                 g=np.concatenate([grade[up], grade[down]]))
+    return Ramps(
+        b=np.concatenate([t1[up], t2[down]]),
+        s=np.concatenate([slope[up], -slope[down]]),
+        g=np.concatenate([grade[up], grade[down]]),
+    )
 
 
-def linear_sums(per_factor: np.ndarray, grade: np.ndarray, t: np.ndarray, theta: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
+def linear_sums(
+    per_factor: np.ndarray, grade: np.ndarray, t: np.ndarray, theta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``draw_sums`` without a depth window: tonnes are ``per_factor * t``, so only the grade threshold
     varies per cell. Cells above every draw's threshold are summed once; those between the lowest and the
     highest threshold are binned between the sorted thresholds, and a reversed cumulative sum gives each
@@ -137,8 +147,7 @@ def _prefix(weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def _dominance(t: np.ndarray, theta: np.ndarray, b: np.ndarray, g: np.ndarray, weights: np.ndarray
-               ) -> np.ndarray:
+def _dominance(t: np.ndarray, theta: np.ndarray, b: np.ndarray, g: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """``out[:, j] = Σ weights[:, i]`` over the ramps with ``b_i < t_j`` and ``g_i >= theta_j``.
 
     Draws in decreasing ``t`` are positions 0..D-1; ramp i counts in the first ``q_i`` of them. That prefix is

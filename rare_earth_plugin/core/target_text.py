@@ -13,9 +13,11 @@ from .target_ranges import TargetRanges
 from .units import convert_grade
 
 #: JORC 2012 Clause 17 / CRIRSCO template / KAZRC wording, in substance; shown next to the figures.
-CAUTION = ("Cautionary statement: the potential quantity and grade of this Exploration Target are conceptual "
-           "in nature; there has been insufficient exploration to estimate a Mineral Resource, and it is "
-           "uncertain whether further exploration will result in the estimation of a Mineral Resource.")
+CAUTION = (
+    "Cautionary statement: the potential quantity and grade of this Exploration Target are conceptual "
+    "in nature; there has been insufficient exploration to estimate a Mineral Resource, and it is "
+    "uncertain whether further exploration will result in the estimation of a Mineral Resource."
+)
 REPORTING_CODES = ("JORC 2012", "KAZRC", "CRIRSCO template")
 RANGE_DASH = "–"
 
@@ -65,16 +67,19 @@ def tonnes_range(low: float, high: float) -> str:
 def grade_range(low: float, high: float, unit: str, shown_unit: str | None = None) -> str:
     """Grades in ``unit`` shown in ``shown_unit`` (default ``unit``), e.g. ``0.18–0.23 % TREO``."""
     shown = shown_unit or unit
-    return (f"{rounded_range(convert_grade(low, unit, shown), convert_grade(high, unit, shown))} "
-            f"{unit_label(shown)} TREO")
+    return (
+        f"{rounded_range(convert_grade(low, unit, shown), convert_grade(high, unit, shown))} {unit_label(shown)} TREO"
+    )
 
 
 def _statement(first: TargetFigures, second: TargetFigures, unit: str, shown_unit: str | None) -> str:
     if not (first.ore_tonnes > 0 or second.ore_tonnes > 0):
         return "no ore above the cut-off"
-    return (f"{tonnes_range(first.ore_tonnes, second.ore_tonnes)} at "
-            f"{grade_range(first.mean_grade, second.mean_grade, unit, shown_unit)}, containing "
-            f"{tonnes_range(first.treo_tonnes, second.treo_tonnes)} TREO")
+    return (
+        f"{tonnes_range(first.ore_tonnes, second.ore_tonnes)} at "
+        f"{grade_range(first.mean_grade, second.mean_grade, unit, shown_unit)}, containing "
+        f"{tonnes_range(first.treo_tonnes, second.treo_tonnes)} TREO"
+    )
 
 
 def percentile_statement(target: ExplorationTarget, shown_unit: str | None = None) -> str:
@@ -93,8 +98,7 @@ def cutoff_text(target: ExplorationTarget, shown_unit: str | None = None) -> str
 
 
 def convention_text(target: ExplorationTarget) -> str:
-    return (f"P90–P10 of {target.draws:,} Monte Carlo draws (seed {target.seed}, inputs independent); "
-            f"{CONVENTION}.")
+    return f"P90–P10 of {target.draws:,} Monte Carlo draws (seed {target.seed}, inputs independent); {CONVENTION}."
 
 
 def window_text(target: ExplorationTarget) -> str:
@@ -113,19 +117,24 @@ def window_text(target: ExplorationTarget) -> str:
 
 def ranges_lines(ranges: TargetRanges, density_is_factor: bool) -> list[str]:
     """The three inputs (low / likely / high), saying which defaults are ours."""
+
     def note(value, default) -> str:
         return " (our default)" if value == default else ""
 
     default = TargetRanges()
-    density = (f"Bulk density: density raster scaled by {ranges.density.text()} / {ranges.density.likely:g} "
-               f"(range {ranges.density.text()} t/m³){note(ranges.density, default.density)}"
-               if density_is_factor else
-               f"Bulk density: {ranges.density.text()} t/m³{note(ranges.density, default.density)}")
-    return [density,
-            f"Thickness factor: {ranges.thickness_factor.text()} on the thickness source"
-            f"{note(ranges.thickness_factor, default.thickness_factor)}",
-            f"Grade factor: {ranges.grade_factor.text()} on every grade, before the fixed cut-off"
-            f"{note(ranges.grade_factor, default.grade_factor)}"]
+    density = (
+        f"Bulk density: density raster scaled by {ranges.density.text()} / {ranges.density.likely:g} "
+        f"(range {ranges.density.text()} t/m³){note(ranges.density, default.density)}"
+        if density_is_factor
+        else f"Bulk density: {ranges.density.text()} t/m³{note(ranges.density, default.density)}"
+    )
+    return [
+        density,
+        f"Thickness factor: {ranges.thickness_factor.text()} on the thickness source"
+        f"{note(ranges.thickness_factor, default.thickness_factor)}",
+        f"Grade factor: {ranges.grade_factor.text()} on every grade, before the fixed cut-off"
+        f"{note(ranges.grade_factor, default.grade_factor)}",
+    ]
 
 
 def basis_lines(target: ExplorationTarget, shown_unit: str | None = None) -> list[str]:
@@ -143,10 +152,11 @@ def basis_lines(target: ExplorationTarget, shown_unit: str | None = None) -> lis
 
 def target_summary(target: ExplorationTarget, shown_unit: str | None = None) -> str:
     """The target as a statement: ranges first (P90–P10, then low–high cases), the convention, the caution."""
-    return "\n".join((
-        f"Exploration target: {percentile_statement(target, shown_unit)} (P90–P10)",
-        f"Low–high case: {case_statement(target, shown_unit)}",
-        f"Cut-off {cutoff_text(target, shown_unit)}; {convention_text(target)}",
-        CAUTION,
-    ))
-
+    return "\n".join(
+        (
+            f"Exploration target: {percentile_statement(target, shown_unit)} (P90–P10)",
+            f"Low–high case: {case_statement(target, shown_unit)}",
+            f"Cut-off {cutoff_text(target, shown_unit)}; {convention_text(target)}",
+            CAUTION,
+        )
+    )

@@ -47,29 +47,54 @@ from .tonnage_types import (
 from .tonnage_types import _PolygonError as _PolygonError
 
 __all__ = [
-    "AreaCells", "Cancelled", "PathInput", "PolygonInputError", "TonnageCancelled", "TonnageInputError",
-    "TonnageParams", "TonnageResult", "area_cells", "close_all_cached_rasters", "close_cached_rasters",
-    "estimate_tonnage", "grade_tonnage_curve", "grade_tonnage_curves", "reusing_open_rasters",
+    "AreaCells",
+    "Cancelled",
+    "PathInput",
+    "PolygonInputError",
+    "TonnageCancelled",
+    "TonnageInputError",
+    "TonnageParams",
+    "TonnageResult",
+    "area_cells",
+    "close_all_cached_rasters",
+    "close_cached_rasters",
+    "estimate_tonnage",
+    "grade_tonnage_curve",
+    "grade_tonnage_curves",
+    "reusing_open_rasters",
 ]
 
 
-def estimate_tonnage(polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams | None = None,
-                     polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS,
-                     cancelled: Cancelled = None) -> TonnageResult:
+def estimate_tonnage(
+    polygon: PolygonInput,
+    grade_raster: PathInput,
+    params: TonnageParams | None = None,
+    polygon_crs: Any = None,
+    *,
+    limits: EngineLimits = DEFAULT_LIMITS,
+    cancelled: Cancelled = None,
+) -> TonnageResult:
     """Tonnage of the cells inside ``polygon`` with grade >= ``params.cutoff``.
 
     ``cancelled``, when given, is asked before every tile (at most about 0.1 s of work apart); once it returns
     True the estimate raises ``TonnageCancelled``.
     """
     params = params if params is not None else TonnageParams()
-    return grade_tonnage_curve(polygon, grade_raster, [params.cutoff], params, polygon_crs, limits=limits,
-                               cancelled=cancelled)[0]
+    return grade_tonnage_curve(
+        polygon, grade_raster, [params.cutoff], params, polygon_crs, limits=limits, cancelled=cancelled
+    )[0]
 
 
-def grade_tonnage_curve(polygon: PolygonInput, grade_raster: PathInput, cutoffs: Sequence[float],
-                        params: TonnageParams | None = None, polygon_crs: Any = None, *,
-                        limits: EngineLimits = DEFAULT_LIMITS, cancelled: Cancelled = None
-                        ) -> list[TonnageResult]:
+def grade_tonnage_curve(
+    polygon: PolygonInput,
+    grade_raster: PathInput,
+    cutoffs: Sequence[float],
+    params: TonnageParams | None = None,
+    polygon_crs: Any = None,
+    *,
+    limits: EngineLimits = DEFAULT_LIMITS,
+    cancelled: Cancelled = None,
+) -> list[TonnageResult]:
     """One result per cut-off, in the given order, from a single pass over the rasters."""
     params, cuts = _checked(params, cutoffs)
     with _session(limits) as rasters:
@@ -104,15 +129,20 @@ class AreaCells:
     treo_to_tree: float
 
 
-def area_cells(polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams | None = None,
-               polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS,
-               cancelled: Cancelled = None) -> AreaCells:
+def area_cells(
+    polygon: PolygonInput,
+    grade_raster: PathInput,
+    params: TonnageParams | None = None,
+    polygon_crs: Any = None,
+    *,
+    limits: EngineLimits = DEFAULT_LIMITS,
+    cancelled: Cancelled = None,
+) -> AreaCells:
     """The cells ``estimate_tonnage`` would sum, read once through the same pipeline (see ``AreaCells``);
     ``params``' factors are not applied, its cut-off and depth window are passed on."""
     params, cuts = _checked(params, [params.cutoff if params is not None else 0.0])
     with _session(limits) as rasters:
-        job = _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, collect=True),
-                   cancelled)
+        job = _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, collect=True), cancelled)
     cells = job.collected or []
     scale = job.cell_area
 
@@ -121,19 +151,33 @@ def area_cells(polygon: PolygonInput, grade_raster: PathInput, params: TonnagePa
         return np.concatenate(parts) if parts else np.empty(0)
 
     totals = job.totals
-    return AreaCells(area_m2=joined("area") * scale, grade=joined("grade"), thickness=joined("thickness"),
-                     top=joined("top"), density=joined("density"), polygon_area_m2=float(totals.polygon_area),
-                     data_coverage=float(totals.coverage()), warnings=tuple(totals.warnings),
-                     grade_unit=params.grade_unit,
-                     min_depth=None if params.min_depth is None else float(params.min_depth),
-                     max_depth=None if params.max_depth is None else float(params.max_depth),
-                     cutoff=float(params.cutoff), treo_to_tree=float(params.treo_to_tree))
+    return AreaCells(
+        area_m2=joined("area") * scale,
+        grade=joined("grade"),
+        thickness=joined("thickness"),
+        top=joined("top"),
+        density=joined("density"),
+        polygon_area_m2=float(totals.polygon_area),
+        data_coverage=float(totals.coverage()),
+        warnings=tuple(totals.warnings),
+        grade_unit=params.grade_unit,
+        min_depth=None if params.min_depth is None else float(params.min_depth),
+        max_depth=None if params.max_depth is None else float(params.max_depth),
+        cutoff=float(params.cutoff),
+        treo_to_tree=float(params.treo_to_tree),
+    )
 
 
-def grade_tonnage_curves(polygons: Iterable[PolygonInput | TonnageInputError], grade_raster: PathInput,
-                         cutoffs: Sequence[float], params: TonnageParams | None = None,
-                         polygon_crs: Any = None, *, limits: EngineLimits = DEFAULT_LIMITS,
-                         cancelled: Cancelled = None) -> Iterator[list[TonnageResult] | TonnageInputError]:
+def grade_tonnage_curves(
+    polygons: Iterable[PolygonInput | TonnageInputError],
+    grade_raster: PathInput,
+    cutoffs: Sequence[float],
+    params: TonnageParams | None = None,
+    polygon_crs: Any = None,
+    *,
+    limits: EngineLimits = DEFAULT_LIMITS,
+    cancelled: Cancelled = None,
+) -> Iterator[list[TonnageResult] | TonnageInputError]:
     """``grade_tonnage_curve`` for many polygons, yielded in order as each is done.
 
     The rasters stay open and the next polygon's blocks are read while the current one is summed, so a batch
@@ -166,4 +210,3 @@ def grade_tonnage_curves(polygons: Iterable[PolygonInput | TonnageInputError], g
                 yield done if isinstance(done, TonnageInputError) else done.results(cuts)
     finally:
         rasters.close()
-

@@ -35,7 +35,6 @@ def _check_values(dtype: np.dtype, role: str, path: str) -> None:
         raise TonnageInputError(f"{role}: {path} holds {dtype.name} values, not real numbers")
 
 
-
 def _name(path: PathInput) -> str:
     return os.fspath(path)
 
@@ -65,8 +64,9 @@ def _file_signature(name: str, role: str) -> tuple:
     except OSError as exc:
         raise TonnageInputError(f"{role}: cannot read {name} ({exc.strerror or exc})") from exc
     if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
-        raise TonnageInputError(f"{role}: {name} is not a regular file (a pipe, device or socket cannot be "
-                                "read as a raster)")
+        raise TonnageInputError(
+            f"{role}: {name} is not a regular file (a pipe, device or socket cannot be read as a raster)"
+        )
     return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
@@ -144,8 +144,10 @@ class _RasterSession:
         name = _path_text(path, role)
         signature = _file_signature(name, role)
         source = self.sources.pop(name, None)
-        if source is not None and (source.signature != signature  # changed on disk, or maybe
-                                   or source.racy(limits.timestamp_granularity_ns)):
+        if source is not None and (
+            source.signature != signature  # changed on disk, or maybe
+            or source.racy(limits.timestamp_granularity_ns)
+        ):
             self.replaced.append(source)
             source = None
         if source is None:
@@ -267,25 +269,32 @@ def _dataset_crs(src) -> pyproj.CRS | None:
     return crs_from_wkt(src.crs.to_wkt()) if src.crs else None
 
 
-
 class _AuxiliaryRaster:
     """A thickness, density or top-depth raster brought onto the grade raster's tiles (same grid: read;
     else warp), as physical values (value x scale + offset)."""
 
-    def __init__(self, rasters: _RasterSession, path: PathInput, role: str, grade_src: _RasterInfo,
-                 grade_crs: pyproj.CRS | None, limits: EngineLimits):
+    def __init__(
+        self,
+        rasters: _RasterSession,
+        path: PathInput,
+        role: str,
+        grade_src: _RasterInfo,
+        grade_crs: pyproj.CRS | None,
+        limits: EngineLimits,
+    ):
         self.role, self.path = role, _path_text(path, role)
         self.reader = rasters.get(path, role, limits)
         self.budget = limits.cache_budget
         self.src = self.reader.info
         if grade_crs is not None and self.src.crs is None:
-            raise TonnageInputError(f"{role}: {self.path} has no CRS, so it cannot be matched to the grade "
-                                    "raster")
+            raise TonnageInputError(f"{role}: {self.path} has no CRS, so it cannot be matched to the grade raster")
         if grade_crs is None and self.src.crs is not None:
-            raise TonnageInputError(f"{role}: {self.path} has a CRS but the grade raster {grade_src.name} has "
-                                    "none, so they cannot be matched: give the grade raster its CRS")
+            raise TonnageInputError(
+                f"{role}: {self.path} has a CRS but the grade raster {grade_src.name} has "
+                "none, so they cannot be matched: give the grade raster its CRS"
+            )
         _check_values(np.dtype(self.src.dtypes[0]), role, self.path)
-        self.same_grid = (self.src.transform == grade_src.transform and self.src.crs == grade_src.crs)
+        self.same_grid = self.src.transform == grade_src.transform and self.src.crs == grade_src.crs
         self.nodata = self.src.nodata
         if self.nodata is None and np.issubdtype(np.dtype(self.src.dtypes[0]), np.floating):
             self.nodata = float("nan")
@@ -302,8 +311,9 @@ class _AuxiliaryRaster:
     def _resolution_in(self, grade_src: _RasterInfo) -> float:
         if self.src.crs == grade_src.crs or grade_src.crs is None:
             return min(abs(self.src.res[0]), abs(self.src.res[1]))
-        transform, _, _ = calculate_default_transform(self.src.crs, grade_src.crs, self.src.width,
-                                                      self.src.height, *self.src.bounds)
+        transform, _, _ = calculate_default_transform(
+            self.src.crs, grade_src.crs, self.src.width, self.src.height, *self.src.bounds
+        )
         return min(abs(transform.a), abs(transform.e))
 
     def read(self, window: Window, tile_transform) -> np.ndarray:
@@ -316,9 +326,15 @@ class _AuxiliaryRaster:
                 # A declared nodata only: with any src_nodata GDAL's warper (3.10+) ignores a per-dataset mask or
                 # alpha band, so masked junk would count; NaN cells stay NaN through the resampling either way.
                 src_nodata = None if self.read_masks and self.src.nodata is None else self.nodata
-                reproject(rasterio.band(self.reader.dataset, 1), values, src_nodata=src_nodata,
-                          dst_transform=tile_transform, dst_crs=self.grade_crs, dst_nodata=np.nan,
-                          resampling=self.resampling)
+                reproject(
+                    rasterio.band(self.reader.dataset, 1),
+                    values,
+                    src_nodata=src_nodata,
+                    dst_transform=tile_transform,
+                    dst_crs=self.grade_crs,
+                    dst_nodata=np.nan,
+                    resampling=self.resampling,
+                )
         except (RasterioError, OSError) as exc:
             raise TonnageInputError(f"{self.role}: cannot read {self.path} ({exc})") from exc
         self.reader.count(values.nbytes, self.budget)
@@ -346,9 +362,8 @@ class _AuxiliaryRaster:
         if inner.width == width and inner.height == height:
             return part
         values = np.full((height, width), np.nan)
-        values[rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0] = part
+        values[rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0] = part
         return values
-
 
 
 def _band_nodata(nodata: float | None, dtype: np.dtype):
@@ -361,4 +376,3 @@ def _band_nodata(nodata: float | None, dtype: np.dtype):
     if float(nodata).is_integer() and info.min <= nodata <= info.max:
         return dtype.type(int(nodata))
     return None
-

@@ -45,20 +45,27 @@ class _Totals:
         tonnes, metal = above(self.tonnes), above(self.metal)
         treo = metal * fraction
         return TonnageResult(
-            polygon_area_m2=float(self.polygon_area), covered_area_m2=float(self.covered_area),
-            ore_area_m2=above(self.area), ore_volume_m3=above(self.volume), ore_tonnes=tonnes,
-            mean_grade=metal / tonnes if tonnes > 0 else float("nan"), treo_tonnes=treo,
-            tree_tonnes=treo * treo_to_tree, data_coverage=float(self.coverage()), cutoff=cutoff,
-            warnings=tuple(self.warnings))
-
+            polygon_area_m2=float(self.polygon_area),
+            covered_area_m2=float(self.covered_area),
+            ore_area_m2=above(self.area),
+            ore_volume_m3=above(self.volume),
+            ore_tonnes=tonnes,
+            mean_grade=metal / tonnes if tonnes > 0 else float("nan"),
+            treo_tonnes=treo,
+            tree_tonnes=treo * treo_to_tree,
+            data_coverage=float(self.coverage()),
+            cutoff=cutoff,
+            warnings=tuple(self.warnings),
+        )
 
 
 #: Up to this many cut-offs a comparison and a dot product per cut-off beat binning with searchsorted.
 _COMPARE_CUTOFFS = 8
 
 
-def _sums_above(cuts: np.ndarray, grade: np.ndarray, values: list[np.ndarray], tonnes: np.ndarray
-                ) -> tuple[list[np.ndarray], np.ndarray]:
+def _sums_above(
+    cuts: np.ndarray, grade: np.ndarray, values: list[np.ndarray], tonnes: np.ndarray
+) -> tuple[list[np.ndarray], np.ndarray]:
     """Sums of each array in ``values``, and of tonnes x grade, over the cells whose grade reaches each sorted
     cut-off.
 
@@ -67,8 +74,10 @@ def _sums_above(cuts: np.ndarray, grade: np.ndarray, values: list[np.ndarray], t
     reader thread."""
     if cuts.size > _COMPARE_CUTOFFS:
         bins = np.searchsorted(cuts, grade, side="right")  # how many cut-offs each grade reaches
-        return ([_reverse_cumsum(np.bincount(bins, weights=value, minlength=cuts.size + 1)) for value in values],
-                _reverse_cumsum(np.bincount(bins, weights=tonnes * grade, minlength=cuts.size + 1)))
+        return (
+            [_reverse_cumsum(np.bincount(bins, weights=value, minlength=cuts.size + 1)) for value in values],
+            _reverse_cumsum(np.bincount(bins, weights=tonnes * grade, minlength=cuts.size + 1)),
+        )
     sums = [np.empty(cuts.size) for _ in values]
     metal = np.empty(cuts.size)
     for j, cut in enumerate(cuts):
@@ -88,7 +97,6 @@ def _sums_above(cuts: np.ndarray, grade: np.ndarray, values: list[np.ndarray], t
 def _reverse_cumsum(binned: np.ndarray) -> np.ndarray:
     """Per cut-off totals from per-bin sums: bin k holds the cells that reach exactly k cut-offs."""
     return np.cumsum(binned[::-1])[::-1][1:]
-
 
 
 def _percent(fraction: float) -> str:

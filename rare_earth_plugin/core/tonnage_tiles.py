@@ -50,9 +50,16 @@ from .units import grade_fraction
 _COVERAGE_TOLERANCE = 1e-6
 
 
-def _job(rasters: _RasterSession, polygon: PolygonInput, grade_raster: PathInput, params: TonnageParams,
-         polygon_crs: Any, cuts: np.ndarray, limits: EngineLimits = DEFAULT_LIMITS,
-         collect: bool = False) -> _Accumulator:
+def _job(
+    rasters: _RasterSession,
+    polygon: PolygonInput,
+    grade_raster: PathInput,
+    params: TonnageParams,
+    polygon_crs: Any,
+    cuts: np.ndarray,
+    limits: EngineLimits = DEFAULT_LIMITS,
+    collect: bool = False,
+) -> _Accumulator:
     """A polygon's pass, prepared (polygon in raster cells, tiles listed) but not yet read."""
     try:
         geometry, warnings = parse_polygon(polygon)
@@ -60,8 +67,10 @@ def _job(rasters: _RasterSession, polygon: PolygonInput, grade_raster: PathInput
         raise _PolygonError(str(exc)) from exc
     source = rasters.get(grade_raster, "grade raster", limits)
     if not 1 <= params.grade_band <= source.info.count:
-        raise TonnageInputError(f"grade_band: {_name(grade_raster)} has {source.info.count} band(s), "
-                                f"band {params.grade_band} does not exist")
+        raise TonnageInputError(
+            f"grade_band: {_name(grade_raster)} has {source.info.count} band(s), "
+            f"band {params.grade_band} does not exist"
+        )
     return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings, limits, collect)
 
 
@@ -81,8 +90,9 @@ def _check_cancelled(cancelled: Cancelled) -> None:
         raise TonnageCancelled("the estimate was cancelled")
 
 
-def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError], limits: EngineLimits,
-              cancelled: Cancelled = None) -> Generator[_Accumulator | TonnageInputError, None, None]:
+def _pipeline(
+    jobs: Iterator[_Accumulator | TonnageInputError], limits: EngineLimits, cancelled: Cancelled = None
+) -> Generator[_Accumulator | TonnageInputError, None, None]:
     """Sum the jobs' tiles in order while a reader thread reads the next ones, across job boundaries;
     yield each job once its last tile is summed (errors pass straight through).
 
@@ -91,9 +101,15 @@ def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError], limits: EngineLi
     outside the raster have no tile), wait in memory. Only the reader thread touches the datasets while it
     runs; jobs are planned from the rasters' ``info``.
     """
-    entries = ((job, window) for item in jobs
-               for job, window in ([(item, None)] if isinstance(item, TonnageInputError)
-                                   else [*((item, window) for window in item.tiles), (item, None)]))
+    entries = (
+        (job, window)
+        for item in jobs
+        for job, window in (
+            [(item, None)]
+            if isinstance(item, TonnageInputError)
+            else [*((item, window) for window in item.tiles), (item, None)]
+        )
+    )
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rare-earth-read")
     try:
         ahead: deque = deque()
@@ -126,14 +142,12 @@ def _pipeline(jobs: Iterator[_Accumulator | TonnageInputError], limits: EngineLi
         reader.shutdown(wait=True, cancel_futures=True)
 
 
-
 def _tile_edges(start: int, stop: int, block: int, step: int) -> list[int]:
     """Tile boundaries from start to stop, every ``step`` from the block edge at or before ``start``, so a step
     that is a multiple of ``block`` never reads a block twice."""
     base = (start // block) * block
     first = base + ((start - base) // step + 1) * step  # the first boundary after start
     return [start, *range(first, stop, step), stop] if first < stop else [start, stop]
-
 
 
 @dataclass(frozen=True)
@@ -148,14 +162,22 @@ class _TileData:
     top: np.ndarray | None
 
 
-
 class _Accumulator:
     """One pass over the polygon's window of the grade raster (and of the thickness / density / top-depth
     rasters): sums per cut-off, or, when ``collect`` is set, the covered cells themselves (``area_cells``)."""
 
-    def __init__(self, rasters: _RasterSession, source: _ReopeningSource, geometry, params: TonnageParams,
-                 polygon_crs: Any, sorted_cuts: np.ndarray,
-                 warnings: list[str], limits: EngineLimits = DEFAULT_LIMITS, collect: bool = False):
+    def __init__(
+        self,
+        rasters: _RasterSession,
+        source: _ReopeningSource,
+        geometry,
+        params: TonnageParams,
+        polygon_crs: Any,
+        sorted_cuts: np.ndarray,
+        warnings: list[str],
+        limits: EngineLimits = DEFAULT_LIMITS,
+        collect: bool = False,
+    ):
         self.rasters, self.reader, self.limits = rasters, source, limits
         src = source.info
         self.params, self.path = params, _name(src.name)
@@ -166,8 +188,9 @@ class _Accumulator:
         self.crs = source.crs
         if polygon_crs is not None:
             if self.crs is None:
-                raise TonnageInputError(f"grade raster: {self.path} has no CRS, so the polygon cannot be "
-                                        "transformed into it")
+                raise TonnageInputError(
+                    f"grade raster: {self.path} has no CRS, so the polygon cannot be transformed into it"
+                )
             try:
                 given = _polygon_crs(polygon_crs)
                 check_geographic_range(geometry, given)
@@ -196,8 +219,7 @@ class _Accumulator:
         flags = src.mask_flag_enums[self.band - 1]
         self.read_masks = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
         geographic = self.crs is not None and self.crs.is_geographic
-        self.ellipsoidal = EllipsoidalCellArea(src.transform, self.crs) if self.crs is not None and geographic \
-            else None
+        self.ellipsoidal = EllipsoidalCellArea(src.transform, self.crs) if self.crs is not None and geographic else None
         self.cell_area = 1.0 if geographic else projected_cell_area(src.transform, self.crs)
         self.ground: ProjectedCellArea | None = None
         self.tolerance = _COVERAGE_TOLERANCE
@@ -223,13 +245,14 @@ class _Accumulator:
             def to_cells(x, y):  # fractions of true area, not of square degrees
                 return ellipsoidal.to_equal_area_cells(x, y, height)
         else:
+
             def to_cells(x, y):
                 return affine_ops.apply(inverse, x, y)
+
         self.coverage = CellCoverage.from_geometry(self.geometry, to_cells)
 
         def auxiliary(path: PathInput | None, role: str) -> _AuxiliaryRaster | None:
-            return None if path is None else _AuxiliaryRaster(self.rasters, path, role, self.src, self.crs,
-                                                              self.limits)
+            return None if path is None else _AuxiliaryRaster(self.rasters, path, role, self.src, self.crs, self.limits)
 
         self.thickness = auxiliary(params.thickness_raster, "thickness raster")
         self.density = auxiliary(params.density_raster, "density raster")
@@ -370,10 +393,13 @@ class _Accumulator:
                 zero = values == 0.0
                 if zero.any():
                     self.totals.zero_area += float(area[zero].sum())
-        return _Cells(area, grade,
-                      float(params.thickness or 0.0) if thickness is None else thickness,
-                      float(params.density) if density is None else density,
-                      float(params.top_depth) if top is None else top)
+        return _Cells(
+            area,
+            grade,
+            float(params.thickness or 0.0) if thickness is None else thickness,
+            float(params.density) if density is None else density,
+            float(params.top_depth) if top is None else top,
+        )
 
     def add(self, window: Window, data: _TileData) -> None:
         cells = self._cells(window, data)
@@ -437,13 +463,17 @@ class _Accumulator:
 
     def _warn(self) -> None:
         totals, params = self.totals, self.params
-        for name, value, raster in (("thickness", params.thickness, self.thickness),
-                                    ("density", params.density, self.density)):
+        for name, value, raster in (
+            ("thickness", params.thickness, self.thickness),
+            ("density", params.density, self.density),
+        ):
             if raster is None and value is not None and float(value) == 0.0:
                 totals.warnings.append(f"The {name} is 0, so every tonnage is 0")
         if totals.zero_area > 0 and totals.covered_area > 0:
-            totals.warnings.append(f"{_percent(min(totals.zero_area / totals.covered_area, 1.0))} % of the "
-                                   "covered area has a thickness or density of 0 in its raster")
+            totals.warnings.append(
+                f"{_percent(min(totals.zero_area / totals.covered_area, 1.0))} % of the "
+                "covered area has a thickness or density of 0 in its raster"
+            )
         polygon = totals.polygon_area
         if polygon <= 0:
             return
@@ -453,15 +483,13 @@ class _Accumulator:
             return
         if totals.inside_area < limit:
             outside = 1.0 - totals.inside_area / polygon
-            totals.warnings.append(f"{_percent(outside)} % of the polygon lies outside the grade raster "
-                                   f"{os.path.basename(self.path)}")
+            totals.warnings.append(
+                f"{_percent(outside)} % of the polygon lies outside the grade raster {os.path.basename(self.path)}"
+            )
         if totals.covered_area < limit:
             sources = ["grade"]
-            for raster, name in ((self.thickness, "thickness"), (self.density, "density"),
-                                 (self.top, "top depth")):
+            for raster, name in ((self.thickness, "thickness"), (self.density, "density"), (self.top, "top depth")):
                 if raster is not None:
                     sources.append(name)
             what = " and ".join(sources) if len(sources) < 3 else ", ".join(sources[:-1]) + " and " + sources[-1]
-            totals.warnings.append(f"Only {_percent(totals.covered_area / polygon)} % of the polygon has "
-                                   f"{what} data")
-
+            totals.warnings.append(f"Only {_percent(totals.covered_area / polygon)} % of the polygon has {what} data")

@@ -52,14 +52,14 @@ class TonnageParams:
 
     def validate(self) -> None:
         if self.grade_unit not in GRADE_UNITS:
-            raise TonnageInputError(f"grade_unit: unknown unit {self.grade_unit!r} (use one of "
-                                    f"{', '.join(GRADE_UNITS)})")
+            raise TonnageInputError(
+                f"grade_unit: unknown unit {self.grade_unit!r} (use one of {', '.join(GRADE_UNITS)})"
+            )
         _check_number("cutoff", self.cutoff)
         if self.density_raster is None:
             _check_number("density", self.density)
         if (self.thickness is None) == (self.thickness_raster is None):
-            raise TonnageInputError("thickness: give exactly one of a constant thickness or a thickness "
-                                    "raster")
+            raise TonnageInputError("thickness: give exactly one of a constant thickness or a thickness raster")
         if self.thickness is not None:
             _check_number("thickness", self.thickness)
         _check_number("treo_to_tree", self.treo_to_tree)
@@ -68,16 +68,23 @@ class TonnageParams:
         for name in ("min_depth", "max_depth"):
             if getattr(self, name) is not None:
                 _check_number(name, getattr(self, name))
-        if self.min_depth is not None and self.max_depth is not None \
-                and not float(self.min_depth) < float(self.max_depth):
-            raise TonnageInputError(f"min_depth: must be less than max_depth, got {self.min_depth!r} >= "
-                                    f"{self.max_depth!r}")
+        if (
+            self.min_depth is not None
+            and self.max_depth is not None
+            and not float(self.min_depth) < float(self.max_depth)
+        ):
+            raise TonnageInputError(
+                f"min_depth: must be less than max_depth, got {self.min_depth!r} >= {self.max_depth!r}"
+            )
         for name in ("thickness_factor", "grade_factor"):
             _check_number(name, getattr(self, name))
             if float(getattr(self, name)) <= 0:
                 raise TonnageInputError(f"{name}: must be > 0, got {getattr(self, name)!r}")
-        if isinstance(self.grade_band, bool) or not isinstance(self.grade_band, (int, np.integer)) \
-                or self.grade_band < 1:
+        if (
+            isinstance(self.grade_band, bool)
+            or not isinstance(self.grade_band, (int, np.integer))
+            or self.grade_band < 1
+        ):
             raise TonnageInputError(f"grade_band: must be a band number from 1, got {self.grade_band!r}")
 
 
@@ -132,4 +139,3 @@ def _check_number(name: str, value: Any) -> None:
         raise TonnageInputError(f"{name}: not a number ({value!r})") from None
     if not math.isfinite(number) or number < 0:
         raise TonnageInputError(f"{name}: must be a finite number >= 0, got {value!r}")
-

@@ -27,6 +27,7 @@ def grade_fraction(unit: str) -> float:
 def convert_grade(value: float, from_unit: str, to_unit: str) -> float:
     return value * grade_fraction(from_unit) / grade_fraction(to_unit)
 
+
 #: Cut-offs for grade-tonnage tables and charts (TREO %): envelope ~0.05 %, higher grade 0.10 % for this style.
 STANDARD_CUTOFFS_PERCENT: tuple[float, ...] = (0.0, 0.02, 0.05, 0.07, 0.10, 0.15, 0.20)
 

@@ -18,8 +18,10 @@ KIND_ZONE = "Zone"
 KIND_SURVEY = "Survey area"
 KIND_FEATURE = "Feature"
 
-STALE_TIP = ("Figures of earlier inputs (grey): a new estimate is running, was cancelled, or the inputs are "
-             "incomplete. Recompute (F5) refreshes them.")
+STALE_TIP = (
+    "Figures of earlier inputs (grey): a new estimate is running, was cancelled, or the inputs are "
+    "incomplete. Recompute (F5) refreshes them."
+)
 #: Role holding a cell's number, so sorting compares values, not text.
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 #: Role holding the row's ``AreaKey``.
@@ -52,8 +54,9 @@ class AreaRow:
 def _value(result: TonnageResult | None, column: int) -> float:
     if result is None:
         return math.nan
-    return (result.polygon_area_m2, result.ore_tonnes, result.mean_grade, result.treo_tonnes,
-            result.data_coverage)[column - 2]
+    return (result.polygon_area_m2, result.ore_tonnes, result.mean_grade, result.treo_tonnes, result.data_coverage)[
+        column - 2
+    ]
 
 
 class AreasModel(QAbstractTableModel):
@@ -77,14 +80,19 @@ class AreasModel(QAbstractTableModel):
             return None
         unit = display.unit_label(self.unit)
         if role == Qt.ItemDataRole.DisplayRole:
-            return ("Name", "Type", "Area\n(km²)", "Ore\n(Mt)", f"Grade\n({unit})", "TREO\n(kt)",
-                    "Coverage\n(%)")[section]
+            return ("Name", "Type", "Area\n(km²)", "Ore\n(Mt)", f"Grade\n({unit})", "TREO\n(kt)", "Coverage\n(%)")[
+                section
+            ]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return ("Zone, feature or survey area name", "Where the area comes from",
-                    "Area of the polygon", "Ore tonnes above the cut-off, millions of tonnes",
-                    f"Tonnage-weighted mean TREO grade of the ore, {unit}",
-                    "Contained rare-earth oxides (TREO), thousands of tonnes",
-                    "Share of the polygon covered by grade data")[section]
+            return (
+                "Zone, feature or survey area name",
+                "Where the area comes from",
+                "Area of the polygon",
+                "Ore tonnes above the cut-off, millions of tonnes",
+                f"Tonnage-weighted mean TREO grade of the ore, {unit}",
+                "Contained rare-earth oxides (TREO), thousands of tonnes",
+                "Share of the polygon covered by grade data",
+            )[section]
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -125,8 +133,7 @@ class AreasModel(QAbstractTableModel):
                 return display.mt(value)
             if column == self.GRADE:
                 unit = row.inputs.params.grade_unit if row.inputs is not None else self.unit
-                shown = convert_grade(value, unit, self.unit) if unit != self.unit and math.isfinite(value) \
-                    else value
+                shown = convert_grade(value, unit, self.unit) if unit != self.unit and math.isfinite(value) else value
                 return display.grade(shown, self.unit)
             if column == self.TREO:
                 return display.kt(value)
@@ -179,8 +186,9 @@ class AreasModel(QAbstractTableModel):
             self._rows[position].area = self._rows[position].area.renamed(name)
             self._row_changed(position)
 
-    def set_result(self, key: AreaKey, result: TonnageResult | None, error: str = "",
-                   inputs: EstimateInputs | None = None) -> None:
+    def set_result(
+        self, key: AreaKey, result: TonnageResult | None, error: str = "", inputs: EstimateInputs | None = None
+    ) -> None:
         position = self._index_of(key)
         if position >= 0:
             self._rows[position].result = result

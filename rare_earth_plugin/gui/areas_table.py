@@ -18,8 +18,15 @@ from qgis.PyQt.QtWidgets import (
 from .areas_model import KEY_ROLE, KIND_FEATURE, KIND_SURVEY, AreaKey, AreasModel, AreasSortProxy
 
 #: Columns as shown, left to right (the model's order stays the contract of its column constants).
-VISUAL_ORDER = (AreasModel.NAME, AreasModel.ORE, AreasModel.GRADE, AreasModel.TREO, AreasModel.AREA,
-                AreasModel.COVERAGE, AreasModel.KIND)
+VISUAL_ORDER = (
+    AreasModel.NAME,
+    AreasModel.ORE,
+    AreasModel.GRADE,
+    AreasModel.TREO,
+    AreasModel.AREA,
+    AreasModel.COVERAGE,
+    AreasModel.KIND,
+)
 NAME_WIDTH = 110
 NUMBER_COLUMNS = (AreasModel.ORE, AreasModel.GRADE, AreasModel.TREO, AreasModel.AREA, AreasModel.COVERAGE)
 
@@ -67,8 +74,10 @@ class AreasTable(QWidget):
         self.rename_button = QPushButton("Rename…")
         self.rename_button.setToolTip("Rename the selected survey area (saved to its GeoPackage at once)")
         self.remove_button = QPushButton("Delete")
-        self.remove_button.setToolTip("Delete the selected survey area from its GeoPackage, or take a chosen "
-                                      "feature off the table (the feature itself stays)")
+        self.remove_button.setToolTip(
+            "Delete the selected survey area from its GeoPackage, or take a chosen "
+            "feature off the table (the feature itself stays)"
+        )
         self.rename_button.clicked.connect(lambda: self._request(self.renameRequested))
         self.remove_button.clicked.connect(lambda: self._request(self.removeRequested))
         buttons = QHBoxLayout()
@@ -93,8 +102,8 @@ class AreasTable(QWidget):
                 blocked = self.blockSignals(True)
                 try:
                     self.view.selectionModel().setCurrentIndex(
-                        index,
-                        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                        index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+                    )
                 finally:
                     self.blockSignals(blocked)
                 self.view.scrollTo(index)
@@ -123,8 +132,7 @@ class AreasTable(QWidget):
         row = self.model.row_for(self.current_key()) if self.current_key() else None
         self.rename_button.setEnabled(row is not None and row.kind == KIND_SURVEY)
         self.remove_button.setEnabled(row is not None and row.kind in (KIND_SURVEY, KIND_FEATURE))
-        self.remove_button.setText("Remove from table" if row is not None and row.kind == KIND_FEATURE
-                                   else "Delete")
+        self.remove_button.setText("Remove from table" if row is not None and row.kind == KIND_FEATURE else "Delete")
 
     def _request(self, signal) -> None:
         key = self.current_key()
@@ -137,8 +145,7 @@ class AreasTable(QWidget):
             return
         self.view.setCurrentIndex(index)
         menu = QMenu(self)
-        for button, signal in ((self.rename_button, self.renameRequested),
-                               (self.remove_button, self.removeRequested)):
+        for button, signal in ((self.rename_button, self.renameRequested), (self.remove_button, self.removeRequested)):
             action = menu.addAction(button.text())
             action.setEnabled(button.isEnabled())
             action.triggered.connect(lambda _checked=False, s=signal: self._request(s))

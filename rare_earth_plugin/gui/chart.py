@@ -24,16 +24,16 @@ class GradeTonnageChart(FigureCanvasQTAgg):
         self.setParent(parent)
         self.setMinimumHeight(120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setToolTip("Grade-tonnage curve: ore tonnes (left axis) and mean grade of the ore (right axis) "
-                        "at each cut-off")
+        self.setToolTip(
+            "Grade-tonnage curve: ore tonnes (left axis) and mean grade of the ore (right axis) at each cut-off"
+        )
         self.show_message("Select an area to see its grade-tonnage curve")
 
     def show_message(self, text: str) -> None:
         self.figure.clear()
         axes = self.figure.add_subplot(111)
         axes.set_axis_off()
-        axes.text(0.5, 0.5, text, ha="center", va="center", wrap=True, color="#555555",
-                  transform=axes.transAxes)
+        axes.text(0.5, 0.5, text, ha="center", va="center", wrap=True, color="#555555", transform=axes.transAxes)
         self.draw_idle()
 
     def plot(self, curve: Sequence[TonnageResult], unit: str, current_cutoff: float) -> None:

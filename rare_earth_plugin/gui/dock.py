@@ -74,8 +74,7 @@ TABLE, CURVE, LIVE = "table", "curve", "live"
 
 
 def _is_polygon_layer(layer) -> bool:
-    return isinstance(layer, QgsVectorLayer) and layer.isValid() \
-        and layer.geometryType() == POLYGON_GEOMETRY
+    return isinstance(layer, QgsVectorLayer) and layer.isValid() and layer.geometryType() == POLYGON_GEOMETRY
 
 
 #: The dock's first width (QGIS restores the user's later) and its narrowest: the table's Name, Ore, Grade and
@@ -113,17 +112,18 @@ class ExplorerDock(QgsDockWidget):
         self._restoring = False
         self._unit_warning = ""
 
-        self.draw_action = QAction(QgsApplication.getThemeIcon("/mActionCapturePolygon.svg"),
-                                   "Draw survey area", self)
+        self.draw_action = QAction(QgsApplication.getThemeIcon("/mActionCapturePolygon.svg"), "Draw survey area", self)
         self.draw_action.setCheckable(True)
         self.draw_action.setIconText("Draw")
-        self.draw_action.setToolTip("Draw a survey area on the map: click vertices, right or double click to "
-                                    "finish, Backspace removes the last vertex, Esc cancels")
-        self.estimate_action = QAction(QgsApplication.getThemeIcon("/mIconSelected.svg"),
-                                       "Estimate selected features", self)
+        self.draw_action.setToolTip(
+            "Draw a survey area on the map: click vertices, right or double click to "
+            "finish, Backspace removes the last vertex, Esc cancels"
+        )
+        self.estimate_action = QAction(
+            QgsApplication.getThemeIcon("/mIconSelected.svg"), "Estimate selected features", self
+        )
         self.estimate_action.setIconText("Estimate selected")
-        self.estimate_action.setToolTip("Add the selected polygons of the active layer to the table and "
-                                        "estimate them")
+        self.estimate_action.setToolTip("Add the selected polygons of the active layer to the table and estimate them")
         self.recompute_action = QAction(QgsApplication.getThemeIcon("/mActionRefresh.svg"), "Recompute", self)
         self.recompute_action.setToolTip("Estimate every area again at the current inputs (F5 in this panel)")
         self.recompute_action.setShortcut(QKeySequence("F5"))
@@ -194,9 +194,11 @@ class ExplorerDock(QgsDockWidget):
         areas_layout = QVBoxLayout(areas)
         areas_layout.setContentsMargins(0, 0, 0, 0)
         actions = QHBoxLayout()
-        for action, style in ((self.draw_action, Qt.ToolButtonStyle.ToolButtonTextBesideIcon),
-                              (self.estimate_action, Qt.ToolButtonStyle.ToolButtonTextBesideIcon),
-                              (self.recompute_action, Qt.ToolButtonStyle.ToolButtonIconOnly)):
+        for action, style in (
+            (self.draw_action, Qt.ToolButtonStyle.ToolButtonTextBesideIcon),
+            (self.estimate_action, Qt.ToolButtonStyle.ToolButtonTextBesideIcon),
+            (self.recompute_action, Qt.ToolButtonStyle.ToolButtonIconOnly),
+        ):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(style)
@@ -337,8 +339,11 @@ class ExplorerDock(QgsDockWidget):
     def _project_read(self, *_args) -> None:
         self._restore_inputs()
         if self.store.refused:
-            self._push(f"This project names '{self.store.refused}' for its survey areas, outside its folder: "
-                       f"new areas go to {self.store.path()} (Change… to choose a file).", Qgis.MessageLevel.Info)
+            self._push(
+                f"This project names '{self.store.refused}' for its survey areas, outside its folder: "
+                f"new areas go to {self.store.path()} (Change… to choose a file).",
+                Qgis.MessageLevel.Info,
+            )
         self.recompute_all()
 
     def _project_clearing(self) -> None:
@@ -368,8 +373,11 @@ class ExplorerDock(QgsDockWidget):
     def _sync_layers(self) -> list[AreaRow]:
         """Zones and survey areas of the project in the table; returns the rows that were not there yet."""
         new_rows = []
-        for layer, kind in ((layer_by_role(self.project, ROLE_ZONES), KIND_ZONE),
-                            (find_layer(self.project), KIND_SURVEY), (find_pending(self.project), KIND_SURVEY)):
+        for layer, kind in (
+            (layer_by_role(self.project, ROLE_ZONES), KIND_ZONE),
+            (find_layer(self.project), KIND_SURVEY),
+            (find_pending(self.project), KIND_SURVEY),
+        ):
             if not _is_polygon_layer(layer):
                 continue
             rows = self._rows_of(layer, kind)
@@ -409,8 +417,14 @@ class ExplorerDock(QgsDockWidget):
         if self.selected is not None:
             self._start_curve(self.selected, inputs)
 
-    def _estimate(self, rows, description: str, inputs: EstimateInputs | None = None,
-                  persist: bool = False, slot: str | None = None) -> EstimateTask | None:
+    def _estimate(
+        self,
+        rows,
+        description: str,
+        inputs: EstimateInputs | None = None,
+        persist: bool = False,
+        slot: str | None = None,
+    ) -> EstimateTask | None:
         inputs = inputs or self.current_inputs()
         if inputs is None or not rows:
             return None
@@ -521,8 +535,12 @@ class ExplorerDock(QgsDockWidget):
         except TonnageInputError as error:
             target = None
             self.result.target.show_message(str(error))
-        self.slots.start(EstimateTask(f"Rare Earth: grade-tonnage curve of {row.name}", [row.area], inputs,
-                                      self._curve_done, cutoffs, target), CURVE)
+        self.slots.start(
+            EstimateTask(
+                f"Rare Earth: grade-tonnage curve of {row.name}", [row.area], inputs, self._curve_done, cutoffs, target
+            ),
+            CURVE,
+        )
 
     def _curve_done(self, task: EstimateTask, ok: bool) -> None:
         key = task.areas[0].key
@@ -531,8 +549,7 @@ class ExplorerDock(QgsDockWidget):
         if key in task.outcome.errors:
             self.result.show_curve_error(task.outcome.errors[key])
         elif key in task.outcome.curves:
-            self.result.show_curve(task.outcome.curves[key], task.inputs.params.grade_unit,
-                                   task.inputs.params.cutoff)
+            self.result.show_curve(task.outcome.curves[key], task.inputs.params.grade_unit, task.inputs.params.cutoff)
         target = task.outcome.targets.get(key)
         if isinstance(target, str):
             self.result.target.show_message(target)
@@ -565,8 +582,9 @@ class ExplorerDock(QgsDockWidget):
         size = display.km2(area.measureArea(geometry))
         inputs = self.current_inputs()
         if self.result.name != SKETCH_TITLE:  # the selected area's figures must not stand under the sketch's title
-            self.result.show_area(SKETCH_TITLE, None, inputs.params.grade_unit if inputs else self.inputs.unit(),
-                                  curve_pending=False)
+            self.result.show_area(
+                SKETCH_TITLE, None, inputs.params.grade_unit if inputs else self.inputs.unit(), curve_pending=False
+            )
         self.result.title.setText(f"{SKETCH_TITLE}: about {size} km²")
         if inputs is None:
             return
@@ -576,15 +594,23 @@ class ExplorerDock(QgsDockWidget):
         except TonnageInputError:
             target = None
         # One live estimate at a time, the newest: the one before is cancelled and never shown.
-        self.slots.start(EstimateTask("Rare Earth: live estimate", [sketch], inputs, self._live_done,
-                                      target=target), LIVE, counted=False)
+        self.slots.start(
+            EstimateTask("Rare Earth: live estimate", [sketch], inputs, self._live_done, target=target),
+            LIVE,
+            counted=False,
+        )
 
     def _live_done(self, task: EstimateTask, ok: bool) -> None:
         if not ok or not self.tool.vertices:
             return
         result = task.outcome.results.get(SKETCH_KEY)
-        self.result.show_area(SKETCH_TITLE, result, task.inputs.params.grade_unit,
-                              task.outcome.errors.get(SKETCH_KEY, ""), curve_pending=False)
+        self.result.show_area(
+            SKETCH_TITLE,
+            result,
+            task.inputs.params.grade_unit,
+            task.outcome.errors.get(SKETCH_KEY, ""),
+            curve_pending=False,
+        )
         target = task.outcome.targets.get(SKETCH_KEY)
         if isinstance(target, str):
             self.result.target.show_message(target)
@@ -622,8 +648,9 @@ class ExplorerDock(QgsDockWidget):
         grade = self.inputs.grade_layer.currentLayer()
         if self.store.pending_count():
             self.retry_saving(quiet=True)  # the file may take the earlier areas now
-        storage_crs = grade.crs() if grade is not None and grade.crs().isValid() \
-            else QgsCoordinateReferenceSystem(SAMPLE_CRS)
+        storage_crs = (
+            grade.crs() if grade is not None and grade.crs().isValid() else QgsCoordinateReferenceSystem(SAMPLE_CRS)
+        )
         try:
             stored = self.store.add(self.store.next_name(), geometry, self._canvas_crs(), inputs, storage_crs)
         except SurveyStoreError as error:
@@ -652,8 +679,13 @@ class ExplorerDock(QgsDockWidget):
         if not layer.selectedFeatureCount():
             self._push(f"No features are selected in '{layer.name()}'.", Qgis.MessageLevel.Info)
             return
-        kind = KIND_SURVEY if layer is find_layer(self.project) else \
-            KIND_ZONE if layer is layer_by_role(self.project, ROLE_ZONES) else KIND_FEATURE
+        kind = (
+            KIND_SURVEY
+            if layer is find_layer(self.project)
+            else KIND_ZONE
+            if layer is layer_by_role(self.project, ROLE_ZONES)
+            else KIND_FEATURE
+        )
         rows = self._rows_of(layer, kind, layer.selectedFeatureIds())
         for row in rows:
             self.model.upsert(row)
@@ -756,8 +788,12 @@ class ExplorerDock(QgsDockWidget):
 
     def choose_survey_file(self) -> None:
         name, _filter = QFileDialog.getSaveFileName(
-            self, "GeoPackage for survey areas", str(self.store.path()), "GeoPackage (*.gpkg)",
-            options=QFileDialog.Option.DontConfirmOverwrite)
+            self,
+            "GeoPackage for survey areas",
+            str(self.store.path()),
+            "GeoPackage (*.gpkg)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
         if name:
             self.use_survey_file(Path(name).with_suffix(".gpkg"))
 

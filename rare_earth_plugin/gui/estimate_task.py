@@ -35,10 +35,16 @@ class EstimateTask(QgsTask):
     ``areas`` are copied (the task never shares a geometry with the main thread); ``persist``: the results
     go back to the survey GeoPackage when done."""
 
-    def __init__(self, description: str, areas: Sequence[Area], inputs: EstimateInputs,
-                 on_done: Callable[[EstimateTask, bool], None] | None,
-                 cutoffs: Sequence[float] | None = None, target: TargetOptions | None = None,
-                 persist: bool = False) -> None:
+    def __init__(
+        self,
+        description: str,
+        areas: Sequence[Area],
+        inputs: EstimateInputs,
+        on_done: Callable[[EstimateTask, bool], None] | None,
+        cutoffs: Sequence[float] | None = None,
+        target: TargetOptions | None = None,
+        persist: bool = False,
+    ) -> None:
         super().__init__(description, QgsTask.Flag.CanCancel)
         self.areas = [area.copy() for area in areas]
         self.persist = persist
@@ -89,8 +95,9 @@ class EstimateTask(QgsTask):
             if self.isCanceled():
                 return False
             try:
-                self.outcome.curves[job.key] = curve_for_geometry(job.geometry, job.crs, self.inputs,
-                                                                  self.cutoffs, cancelled=self.isCanceled)
+                self.outcome.curves[job.key] = curve_for_geometry(
+                    job.geometry, job.crs, self.inputs, self.cutoffs, cancelled=self.isCanceled
+                )
                 if self.target is not None and not self.isCanceled():
                     self._target(job)
             except TonnageCancelled:  # within about a tile's work of the click
@@ -106,9 +113,15 @@ class EstimateTask(QgsTask):
     def _target(self, job: Area) -> None:
         options = self.target
         try:
-            self.outcome.targets[job.key] = target_for_geometry(job.geometry, job.crs, self.inputs, options.ranges,
-                                                                options.draws, options.seed,
-                                                                cancelled=self.isCanceled)
+            self.outcome.targets[job.key] = target_for_geometry(
+                job.geometry,
+                job.crs,
+                self.inputs,
+                options.ranges,
+                options.draws,
+                options.seed,
+                cancelled=self.isCanceled,
+            )
         except TonnageInputError as error:
             self.outcome.targets[job.key] = str(error)
 

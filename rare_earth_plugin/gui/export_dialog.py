@@ -1,4 +1,4 @@
-""""Export report…": choose areas (features of polygon layers, ticked in a tree), rasters and the PDF file.
+""" "Export report…": choose areas (features of polygon layers, ticked in a tree), rasters and the PDF file.
 
 Estimating runs in a ``QgsTask`` (it reads rasters); the layout is built and written on the main thread when
 the task finishes, because print layouts render there. Inputs default to the plugin settings.
@@ -68,8 +68,9 @@ def _kind(project: QgsProject, layer: QgsVectorLayer) -> str:
 
 
 class ExportReportDialog(QDialog):
-    def __init__(self, project: QgsProject | None = None, parent=None, message_bar=None,
-                 inputs: EstimateInputs | None = None) -> None:
+    def __init__(
+        self, project: QgsProject | None = None, parent=None, message_bar=None, inputs: EstimateInputs | None = None
+    ) -> None:
         """``inputs``: the dock's current inputs; the report then uses exactly what the dock shows."""
         super().__init__(parent)
         self.project = project or QgsProject.instance()
@@ -89,8 +90,9 @@ class ExportReportDialog(QDialog):
             if hasattr(combo, "setProject"):  # QGIS >= 3.24
                 combo.setProject(self.project)
             elif self.project is not QgsProject.instance():
-                combo.setAdditionalLayers([layer for layer in self.project.mapLayers().values()
-                                           if isinstance(layer, QgsRasterLayer)])
+                combo.setAdditionalLayers(
+                    [layer for layer in self.project.mapLayers().values() if isinstance(layer, QgsRasterLayer)]
+                )
             layer = layer_by_role(self.project, role)
             if layer is not None:
                 combo.setLayer(layer)
@@ -138,18 +140,23 @@ class ExportReportDialog(QDialog):
         params = self.preset.params
         thickness = Path(params.thickness_raster).name if params.thickness_raster else f"{params.thickness:g} m"
         density = Path(params.density_raster).name if params.density_raster else f"{params.density:g} t/m³"
-        label = QLabel(f"Inputs from the Rare Earth Explorer dock: {Path(self.preset.grade_path).name} "
-                       f"(band {params.grade_band}), cut-off {params.cutoff:g} {UNIT_LABELS[params.grade_unit]}, "
-                       f"thickness {thickness}, density {density}.")
+        label = QLabel(
+            f"Inputs from the Rare Earth Explorer dock: {Path(self.preset.grade_path).name} "
+            f"(band {params.grade_band}), cut-off {params.cutoff:g} {UNIT_LABELS[params.grade_unit]}, "
+            f"thickness {thickness}, density {density}."
+        )
         label.setWordWrap(True)
         form.addRow(label)
 
     def _fill_tree(self) -> None:
         for layer in self.project.mapLayers().values():
             # A layer whose data is unavailable (moved file) cannot be reported on, nor stop the others.
-            if not isinstance(layer, QgsVectorLayer) or not layer.isValid() \
-                    or layer.customProperty(ROLE_PROPERTY) == ROLE_REGION \
-                    or QgsWkbTypes.geometryType(layer.wkbType()) != POLYGON_GEOMETRY:
+            if (
+                not isinstance(layer, QgsVectorLayer)
+                or not layer.isValid()
+                or layer.customProperty(ROLE_PROPERTY) == ROLE_REGION
+                or QgsWkbTypes.geometryType(layer.wkbType()) != POLYGON_GEOMETRY
+            ):
                 continue
             parent = QTreeWidgetItem(self.tree, [layer.name()])
             parent.setData(0, Qt.ItemDataRole.UserRole, layer.id())
@@ -165,8 +172,11 @@ class ExportReportDialog(QDialog):
         layers, areas = [], []
         for index in range(self.tree.topLevelItemCount()):
             parent = self.tree.topLevelItem(index)
-            fids = [parent.child(i).data(0, FID_ROLE) for i in range(parent.childCount())
-                    if parent.child(i).checkState(0) == Qt.CheckState.Checked]
+            fids = [
+                parent.child(i).data(0, FID_ROLE)
+                for i in range(parent.childCount())
+                if parent.child(i).checkState(0) == Qt.CheckState.Checked
+            ]
             layer = self.project.mapLayer(parent.data(0, Qt.ItemDataRole.UserRole))
             if fids and layer is not None:
                 layers.append(layer)
@@ -178,16 +188,23 @@ class ExportReportDialog(QDialog):
             return self.preset
         thickness = self.thickness.currentLayer()
         params = TonnageParams(
-            cutoff=Settings.cutoff.get(), grade_unit=Settings.grade_unit.get(), grade_band=Settings.grade_band.get(),
+            cutoff=Settings.cutoff.get(),
+            grade_unit=Settings.grade_unit.get(),
+            grade_band=Settings.grade_band.get(),
             density=Settings.density.get(),
             thickness=None if thickness is not None else Settings.thickness.get(),
-            thickness_raster=raster_path(thickness, "thickness raster") if thickness is not None else None)
+            thickness_raster=raster_path(thickness, "thickness raster") if thickness is not None else None,
+        )
         return EstimateInputs(raster_path(self.grade.currentLayer(), "grade raster"), params)
 
     def meta(self) -> ReportMeta:
         """What the user typed (blanks stay blank here; the report fills them)."""
-        return ReportMeta(title=self.title.text().strip(), author=self.author.text().strip(),
-                          organisation=self.organisation.text().strip(), logo=self.logo.filePath().strip())
+        return ReportMeta(
+            title=self.title.text().strip(),
+            author=self.author.text().strip(),
+            organisation=self.organisation.text().strip(),
+            logo=self.logo.filePath().strip(),
+        )
 
     def start(self) -> None:
         try:
@@ -196,8 +213,11 @@ class ExportReportDialog(QDialog):
                 raise ReportError("areas: no area chosen; tick at least one zone or survey area")
             pdf = self.output.filePath()
             base = Path(pdf).with_suffix("") if pdf else None
-            targets = ReportTargets.checked(pdf, f"{base}.csv" if base and self.tables.isChecked() else None,
-                                            f"{base}.gpkg" if base and self.tables.isChecked() else None)
+            targets = ReportTargets.checked(
+                pdf,
+                f"{base}.csv" if base and self.tables.isChecked() else None,
+                f"{base}.gpkg" if base and self.tables.isChecked() else None,
+            )
             inputs = self.inputs()
             typed = self.meta()
             if typed.logo and not Path(typed.logo).is_file():
@@ -213,8 +233,9 @@ class ExportReportDialog(QDialog):
         self.buttons.setEnabled(False)
 
         def run(task: QgsTask):
-            return estimate_areas(areas, inputs, progress=task.setProgress, cancelled=task.isCanceled,
-                                  target=target_options)
+            return estimate_areas(
+                areas, inputs, progress=task.setProgress, cancelled=task.isCanceled, target=target_options
+            )
 
         def finished(error, results=None):
             self.buttons.setEnabled(True)
@@ -224,8 +245,7 @@ class ExportReportDialog(QDialog):
                     raise error
                 if results is None:
                     raise ReportError("the report export was cancelled")
-                paths = write_report(results, inputs, report_layers, meta, targets,
-                                     target_options=target_options)
+                paths = write_report(results, inputs, report_layers, meta, targets, target_options=target_options)
             except Exception as problem:  # noqa: BLE001 - any failure of the task is shown, never raised into Qt
                 log.logger.exception("Report export failed: %s", problem)
                 QMessageBox.warning(self, "Export report", str(problem))

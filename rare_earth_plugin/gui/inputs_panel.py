@@ -42,9 +42,13 @@ class InputsState:
     @classmethod
     def from_settings(cls) -> InputsState:
         unit = Settings.grade_unit.get()
-        return cls(grade_band=Settings.grade_band.get(), grade_unit=unit if unit in GRADE_UNITS else PERCENT,
-                   cutoff=Settings.cutoff.get(), thickness=Settings.thickness.get(),
-                   density=Settings.density.get())
+        return cls(
+            grade_band=Settings.grade_band.get(),
+            grade_unit=unit if unit in GRADE_UNITS else PERCENT,
+            cutoff=Settings.cutoff.get(),
+            thickness=Settings.thickness.get(),
+            density=Settings.density.get(),
+        )
 
     def to_settings(self) -> None:
         Settings.grade_band.set(self.grade_band)
@@ -111,12 +115,20 @@ class InputsPanel(QWidget):
         form.addRow("Cut-off grade", self.cutoff)
 
         self.thickness_source, self.thickness, self.thickness_layer, row = self._constant_or_raster(
-            " m", (0.01, 10000.0), 1, "Thickness of the mineralised body, metres.",
-            "A raster of mineralised thickness in metres.")
+            " m",
+            (0.01, 10000.0),
+            1,
+            "Thickness of the mineralised body, metres.",
+            "A raster of mineralised thickness in metres.",
+        )
         form.addRow("Thickness", row)
         self.density_source, self.density, self.density_layer, row = self._constant_or_raster(
-            " t/m³", (0.5, 10.0), 2, "Dry bulk density of the ore, t/m³ (volcanic hosts: 2.4–2.8).",
-            "A raster of dry bulk density in t/m³.")
+            " t/m³",
+            (0.5, 10.0),
+            2,
+            "Dry bulk density of the ore, t/m³ (volcanic hosts: 2.4–2.8).",
+            "A raster of dry bulk density in t/m³.",
+        )
         form.addRow("Density", row)
         self.thickness.setShowClearButton(False)
         self.density.setClearValue(DEFAULT_DENSITY)
@@ -126,10 +138,17 @@ class InputsPanel(QWidget):
         self.grade_unit.currentIndexChanged.connect(self._unit_changed)
         self.grade_layer.layerChanged.connect(self._band_changed)
         self.grade_band.bandChanged.connect(self._band_changed)
-        for signal in (self.grade_layer.layerChanged, self.grade_band.bandChanged, self.cutoff.valueChanged,
-                       self.thickness_source.currentIndexChanged, self.thickness.valueChanged,
-                       self.thickness_layer.layerChanged, self.density_source.currentIndexChanged,
-                       self.density.valueChanged, self.density_layer.layerChanged):
+        for signal in (
+            self.grade_layer.layerChanged,
+            self.grade_band.bandChanged,
+            self.cutoff.valueChanged,
+            self.thickness_source.currentIndexChanged,
+            self.thickness.valueChanged,
+            self.thickness_layer.layerChanged,
+            self.density_source.currentIndexChanged,
+            self.density.valueChanged,
+            self.density_layer.layerChanged,
+        ):
             signal.connect(self._emit_changed)
         self.grade_band.setLayer(self.grade_layer.currentLayer())
         self._unit = PERCENT
@@ -147,8 +166,9 @@ class InputsPanel(QWidget):
         combo.setToolTip(tooltip)
         return combo
 
-    def _constant_or_raster(self, suffix: str, bounds: tuple[float, float], decimals: int, constant_tip: str,
-                            raster_tip: str):
+    def _constant_or_raster(
+        self, suffix: str, bounds: tuple[float, float], decimals: int, constant_tip: str, raster_tip: str
+    ):
         source = QComboBox()
         source.addItem("Constant", CONSTANT)
         source.addItem("Raster", RASTER)
@@ -224,11 +244,17 @@ class InputsPanel(QWidget):
             return layer.id() if layer is not None else ""
 
         return InputsState(
-            grade_layer=layer_id(self.grade_layer), grade_band=max(self.grade_band.currentBand(), 1),
-            grade_unit=self.unit(), cutoff=self.cutoff.value(),
-            thickness_source=self.thickness_source.currentData(), thickness=self.thickness.value(),
-            thickness_layer=layer_id(self.thickness_layer), density_source=self.density_source.currentData(),
-            density=self.density.value(), density_layer=layer_id(self.density_layer))
+            grade_layer=layer_id(self.grade_layer),
+            grade_band=max(self.grade_band.currentBand(), 1),
+            grade_unit=self.unit(),
+            cutoff=self.cutoff.value(),
+            thickness_source=self.thickness_source.currentData(),
+            thickness=self.thickness.value(),
+            thickness_layer=layer_id(self.thickness_layer),
+            density_source=self.density_source.currentData(),
+            density=self.density.value(),
+            density_layer=layer_id(self.density_layer),
+        )
 
     def apply_state(self, state: InputsState, project: QgsProject | None = None) -> None:
         """Show ``state`` without emitting ``changed`` per widget; layers that no longer exist stay unset."""
@@ -245,9 +271,9 @@ class InputsPanel(QWidget):
             self.thickness.setValue(state.thickness)
             self.density.setValue(state.density)
             for source, layer_combo, mode, layer_id in (
-                    (self.thickness_source, self.thickness_layer, state.thickness_source,
-                     state.thickness_layer),
-                    (self.density_source, self.density_layer, state.density_source, state.density_layer)):
+                (self.thickness_source, self.thickness_layer, state.thickness_source, state.thickness_layer),
+                (self.density_source, self.density_layer, state.density_source, state.density_layer),
+            ):
                 layer = project.mapLayer(layer_id) if layer_id else None
                 if layer is not None:
                     layer_combo.setLayer(layer)
@@ -280,9 +306,14 @@ class InputsPanel(QWidget):
             thickness = None
         if self.density_source.currentData() == RASTER:
             density_raster = raster_path(self.density_layer.currentLayer(), "Density raster")
-        params = TonnageParams(cutoff=self.cutoff.value(), grade_unit=self.unit(),
-                               grade_band=max(self.grade_band.currentBand(), 1), density=self.density.value(),
-                               density_raster=density_raster, thickness=thickness,
-                               thickness_raster=thickness_raster)
+        params = TonnageParams(
+            cutoff=self.cutoff.value(),
+            grade_unit=self.unit(),
+            grade_band=max(self.grade_band.currentBand(), 1),
+            density=self.density.value(),
+            density_raster=density_raster,
+            thickness=thickness,
+            thickness_raster=thickness_raster,
+        )
         params.validate()
         return EstimateInputs(grade_path=grade_path, params=params)

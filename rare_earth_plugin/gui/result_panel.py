@@ -38,14 +38,17 @@ class ResultPanel(QWidget):
         figures = QGridLayout()  # two columns of short figures: the chart below needs the height
         figures.setHorizontalSpacing(12)
         self.labels: dict[str, QLabel] = {}
-        for index, (key, text, tip) in enumerate((
+        for index, (key, text, tip) in enumerate(
+            (
                 ("area", "Area", "Area of the polygon"),
                 ("ore", "Ore", "Ore tonnes above the cut-off (three significant figures)"),
                 ("grade", "Mean grade", "Tonnage-weighted mean grade of the ore"),
                 ("treo", "TREO", "Contained rare-earth oxides (three significant figures)"),
                 ("tree", "TREE", "Contained rare-earth elements (metal), TREO / 1.20"),
                 ("coverage", "Data coverage", "Share of the polygon with grade data"),
-                ("cutoff", "Cut-off", "Cells below this grade are not ore"))):
+                ("cutoff", "Cut-off", "Cells below this grade are not ore"),
+            )
+        ):
             label = QLabel(display.MISSING)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setToolTip(tip)
@@ -66,21 +69,32 @@ class ResultPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.copy_button = QPushButton("Copy figures")
-        self.copy_button.setToolTip("Copy the figures (and the grade-tonnage curve) as a tab-separated table "
-                                    "for a spreadsheet")
+        self.copy_button.setToolTip(
+            "Copy the figures (and the grade-tonnage curve) as a tab-separated table for a spreadsheet"
+        )
         self.copy_button.clicked.connect(self.copy)
         self.copy_button.setEnabled(False)
         buttons.addWidget(self.copy_button)
         layout.addLayout(buttons)
 
-    def show_area(self, name: str, result: TonnageResult | None, unit: str, error: str = "",
-                  stale: bool = False, curve_pending: bool = True) -> None:
+    def show_area(
+        self,
+        name: str,
+        result: TonnageResult | None,
+        unit: str,
+        error: str = "",
+        stale: bool = False,
+        curve_pending: bool = True,
+    ) -> None:
         """Show one area's figures; the curve waits for ``show_curve`` (``curve_pending``) or never comes (a
         sketch: its curve follows once it is finished). ``stale``: figures of other inputs, marked as such."""
         if name != self.name or not curve_pending:
             self.curve = []
-            self.chart.show_message("Computing the grade-tonnage curve…" if curve_pending else
-                                    "The grade-tonnage curve follows when the area is finished")
+            self.chart.show_message(
+                "Computing the grade-tonnage curve…"
+                if curve_pending
+                else "The grade-tonnage curve follows when the area is finished"
+            )
             self.target.show_message("Computing the exploration target…" if name else "")
         self.name, self.result, self.unit = name, result, unit
         title = name or "No area selected"
@@ -88,15 +102,19 @@ class ResultPanel(QWidget):
             title += " (figures of earlier inputs: recomputing or cancelled)"
         self.title.setText(title)
         label = display.unit_label(unit)
-        values = {
-            "area": f"{display.km2(result.polygon_area_m2)} km²",
-            "ore": f"{display.mt(result.ore_tonnes)} Mt",
-            "cutoff": f"{display.grade(result.cutoff, unit)} {label}",
-            "grade": f"{display.grade(result.mean_grade, unit)} {label}",
-            "treo": f"{display.kt(result.treo_tonnes)} kt",
-            "tree": f"{display.kt(result.tree_tonnes)} kt",
-            "coverage": f"{display.coverage(result.data_coverage)} %",
-        } if result is not None else {}
+        values = (
+            {
+                "area": f"{display.km2(result.polygon_area_m2)} km²",
+                "ore": f"{display.mt(result.ore_tonnes)} Mt",
+                "cutoff": f"{display.grade(result.cutoff, unit)} {label}",
+                "grade": f"{display.grade(result.mean_grade, unit)} {label}",
+                "treo": f"{display.kt(result.treo_tonnes)} kt",
+                "tree": f"{display.kt(result.tree_tonnes)} kt",
+                "coverage": f"{display.coverage(result.data_coverage)} %",
+            }
+            if result is not None
+            else {}
+        )
         for key, widget in self.labels.items():
             widget.setText(values.get(key, display.MISSING))
             widget.setEnabled(not stale)  # greyed: not the current inputs' figures

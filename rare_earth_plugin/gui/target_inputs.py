@@ -43,8 +43,15 @@ class TriangleRow(QWidget):
 
     changed = pyqtSignal()
 
-    def __init__(self, default: Triangular, bounds: tuple[float, float], decimals: int, suffix: str,
-                 tooltip: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        default: Triangular,
+        bounds: tuple[float, float],
+        decimals: int,
+        suffix: str,
+        tooltip: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -53,7 +60,7 @@ class TriangleRow(QWidget):
             box = QgsDoubleSpinBox()
             box.setRange(*bounds)
             box.setDecimals(decimals)
-            box.setSingleStep(10 ** -decimals * 5)
+            box.setSingleStep(10**-decimals * 5)
             box.setSuffix(suffix)
             box.setClearValue(value)
             box.setToolTip(f"{tooltip} – {name} value (cleared: our default {value:g})")
@@ -144,10 +151,15 @@ class TargetInputs(QgsCollapsibleGroupBox):
         top_row.addWidget(self.top_source)
         top_row.addWidget(self.top_stack, 1)
         form.addRow("Top of ore", top_row)
-        self.min_depth = DepthLimit("from", 0.0, "Count only the ore below this depth (e.g. under 50 m of "
-                                    "cover); unchecked: from the surface")
-        self.max_depth = DepthLimit("to", 300.0, "Count only the ore above this depth (e.g. 300 m, the "
-                                    "depth of the Jana Kazakhstan figure); unchecked: no limit")
+        self.min_depth = DepthLimit(
+            "from", 0.0, "Count only the ore below this depth (e.g. under 50 m of cover); unchecked: from the surface"
+        )
+        self.max_depth = DepthLimit(
+            "to",
+            300.0,
+            "Count only the ore above this depth (e.g. 300 m, the "
+            "depth of the Jana Kazakhstan figure); unchecked: no limit",
+        )
         window = QHBoxLayout()
         window.addWidget(self.min_depth)
         window.addWidget(self.max_depth)
@@ -155,17 +167,26 @@ class TargetInputs(QgsCollapsibleGroupBox):
 
         default = TargetRanges()
         heading = QLabel("Ranges (our defaults): triangular low / likely / high")
-        heading.setToolTip("Density, thickness factor and grade factor are drawn independently; clear a box to "
-                           "get our default back. The cut-off stays fixed while the grade factor moves every "
-                           "grade.")
+        heading.setToolTip(
+            "Density, thickness factor and grade factor are drawn independently; clear a box to "
+            "get our default back. The cut-off stays fixed while the grade factor moves every "
+            "grade."
+        )
         heading.setWordWrap(True)
         form.addRow(heading)
-        self.density = TriangleRow(default.density, (0.5, 10.0), 2, "", "Bulk density, t/m³ (with a density "
-                                   "raster: each cell scaled by value / likely)")
-        self.thickness_factor = TriangleRow(default.thickness_factor, (0.0, 10.0), 2, "",
-                                            "Factor on the thickness source")
-        self.grade_factor = TriangleRow(default.grade_factor, (0.01, 10.0), 2, "",
-                                        "Factor on every grade, before the fixed cut-off")
+        self.density = TriangleRow(
+            default.density,
+            (0.5, 10.0),
+            2,
+            "",
+            "Bulk density, t/m³ (with a density raster: each cell scaled by value / likely)",
+        )
+        self.thickness_factor = TriangleRow(
+            default.thickness_factor, (0.0, 10.0), 2, "", "Factor on the thickness source"
+        )
+        self.grade_factor = TriangleRow(
+            default.grade_factor, (0.01, 10.0), 2, "", "Factor on every grade, before the fixed cut-off"
+        )
         form.addRow("Density t/m³", self.density)
         form.addRow("Thickness ×", self.thickness_factor)
         form.addRow("Grade ×", self.grade_factor)
@@ -201,14 +222,27 @@ class TargetInputs(QgsCollapsibleGroupBox):
         form.addRow("Timeframe", self.timeframe)
 
         self.top_source.currentIndexChanged.connect(self._top_source_changed)
-        for signal in (self.top_depth.valueChanged, self.top_layer.layerChanged, self.min_depth.changed,
-                       self.max_depth.changed):
+        for signal in (
+            self.top_depth.valueChanged,
+            self.top_layer.layerChanged,
+            self.min_depth.changed,
+            self.max_depth.changed,
+        ):
             signal.connect(self._window_edited)
-        for signal in (self.density.changed, self.thickness_factor.changed, self.grade_factor.changed,
-                       self.draws.valueChanged, self.seed.valueChanged):
+        for signal in (
+            self.density.changed,
+            self.thickness_factor.changed,
+            self.grade_factor.changed,
+            self.draws.valueChanged,
+            self.seed.valueChanged,
+        ):
             signal.connect(self._ranges_edited)
-        for signal in (self.code.currentIndexChanged, self.person.editingFinished,
-                       self.planned.editingFinished, self.timeframe.editingFinished):
+        for signal in (
+            self.code.currentIndexChanged,
+            self.person.editingFinished,
+            self.planned.editingFinished,
+            self.timeframe.editingFinished,
+        ):
             signal.connect(self._save)
         self._load()
 
@@ -239,8 +273,14 @@ class TargetInputs(QgsCollapsibleGroupBox):
     def restore_top_raster(self) -> None:
         """The remembered top-of-ore source, and its raster when a layer of the project reads that file."""
         wanted = TOP_RASTER.get()
-        layer = next((candidate for candidate in QgsProject.instance().mapLayers().values()
-                      if wanted and candidate.source() == wanted), None)
+        layer = next(
+            (
+                candidate
+                for candidate in QgsProject.instance().mapLayers().values()
+                if wanted and candidate.source() == wanted
+            ),
+            None,
+        )
         for widget in (self.top_source, self.top_layer):
             widget.blockSignals(True)
         try:
@@ -280,15 +320,29 @@ class TargetInputs(QgsCollapsibleGroupBox):
             ranges = ranges.checked()
         except ValueError as error:
             raise TonnageInputError(str(error)) from None
-        return TargetOptions(ranges=ranges, draws=self.draws.value(), seed=self.seed.value(),
-                             exploration_planned=self.planned.text(), timeframe=self.timeframe.text(),
-                             reporting_code=self.code.currentText(), competent_person=self.person.text())
+        return TargetOptions(
+            ranges=ranges,
+            draws=self.draws.value(),
+            seed=self.seed.value(),
+            exploration_planned=self.planned.text(),
+            timeframe=self.timeframe.text(),
+            reporting_code=self.code.currentText(),
+            competent_person=self.person.text(),
+        )
 
     def with_window(self, inputs: EstimateInputs) -> EstimateInputs:
         """``inputs`` with the depth window; ``TonnageInputError`` when it is empty or its raster unusable."""
-        top_raster = raster_path(self.top_layer.currentLayer(), "Top-of-ore depth raster") \
-            if self.top_source.currentData() == "raster" else None
-        params = replace(inputs.params, top_depth=self.top_depth.value(), top_depth_raster=top_raster,
-                         min_depth=self.min_depth.value(), max_depth=self.max_depth.value())
+        top_raster = (
+            raster_path(self.top_layer.currentLayer(), "Top-of-ore depth raster")
+            if self.top_source.currentData() == "raster"
+            else None
+        )
+        params = replace(
+            inputs.params,
+            top_depth=self.top_depth.value(),
+            top_depth_raster=top_raster,
+            min_depth=self.min_depth.value(),
+            max_depth=self.max_depth.value(),
+        )
         params.validate()
         return EstimateInputs(grade_path=inputs.grade_path, params=params)

@@ -39,7 +39,7 @@ class TargetStatement(QLabel):
         self.setText(
             f"<b>Exploration target:</b> {percentile_statement(target)} (P90–P10)<br>"
             f"<span style='color:#555'>Low–high case: {case_statement(target)}</span><br>"
-            f"<span style='color:#8b0000; font-size:small'>Conceptual in nature; not a Mineral Resource.</span>")
+            f"<span style='color:#8b0000; font-size:small'>Conceptual in nature; not a Mineral Resource.</span>"
+        )
         basis = "\n".join(ranges_lines(target.ranges, target.density_is_factor))
         self.setToolTip(f"{basis}\nDepth window: {window_text(target)}\n{convention_text(target)}\n\n{CAUTION}")
-

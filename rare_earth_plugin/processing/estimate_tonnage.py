@@ -30,8 +30,12 @@ class EstimateTonnageAlgorithm(TonnageAlgorithm):
     )
     OUTPUT_LABEL = "Tonnage"
 
-    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
+    def processAlgorithm(  # noqa: N802
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
         fields = QgsProcessingUtils.combineFields(source.fields(), new_fields(RESULT_SCHEMA))
         sink, dest_id = self.output_sink(parameters, context, fields, source.wkbType(), crs)

@@ -43,39 +43,47 @@ RANGE_PARAMETERS = (DENSITY_RANGE, THICKNESS_FACTOR_RANGE, GRADE_FACTOR_RANGE)
 def add_target_parameters(alg: QgsProcessingAlgorithm) -> None:
     """The ranges (each "low,likely,high", empty: the default), DRAWS and SEED."""
     for name, label, default in (
-            (DENSITY_RANGE, "Bulk density range, t/m³ (low,likely,high)", DEFAULT_DENSITY),
-            (THICKNESS_FACTOR_RANGE, "Thickness factor range (low,likely,high)", DEFAULT_THICKNESS_FACTOR),
-            (GRADE_FACTOR_RANGE, "Grade factor range (low,likely,high)", DEFAULT_GRADE_FACTOR)):
+        (DENSITY_RANGE, "Bulk density range, t/m³ (low,likely,high)", DEFAULT_DENSITY),
+        (THICKNESS_FACTOR_RANGE, "Thickness factor range (low,likely,high)", DEFAULT_THICKNESS_FACTOR),
+        (GRADE_FACTOR_RANGE, "Grade factor range (low,likely,high)", DEFAULT_GRADE_FACTOR),
+    ):
         hint = "empty: ±0.1 around the constant density" if name == DENSITY_RANGE else "empty: default"
         alg.addParameter(QgsProcessingParameterString(name, f"{label}; {hint} {default.csv()}", optional=True))
-    alg.addParameter(QgsProcessingParameterNumber(
-        DRAWS, "Monte Carlo draws", NUMBER_INTEGER, DEFAULT_DRAWS, minValue=1,
-        maxValue=MAX_DRAWS))
-    alg.addParameter(QgsProcessingParameterNumber(
-        SEED, "Random seed (the same seed gives the same figures)", NUMBER_INTEGER,
-        DEFAULT_SEED, minValue=0))
+    alg.addParameter(
+        QgsProcessingParameterNumber(
+            DRAWS, "Monte Carlo draws", NUMBER_INTEGER, DEFAULT_DRAWS, minValue=1, maxValue=MAX_DRAWS
+        )
+    )
+    alg.addParameter(
+        QgsProcessingParameterNumber(
+            SEED, "Random seed (the same seed gives the same figures)", NUMBER_INTEGER, DEFAULT_SEED, minValue=0
+        )
+    )
 
 
-def check_range_texts(alg: QgsProcessingAlgorithm, parameters: dict[str, Any],
-                      context: QgsProcessingContext) -> str:
+def check_range_texts(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
     """A message naming the range parameter whose text cannot be used; '' when all are fine."""
     try:  # the density default does not matter here: only the texts given are checked
-        TargetRanges.parse(*(alg.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS),
-                           names=RANGE_PARAMETERS)
+        TargetRanges.parse(
+            *(alg.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS), names=RANGE_PARAMETERS
+        )
     except RangeError as error:
         return str(error)
     return ""
 
 
-def target_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext,
-                      params: TonnageParams) -> tuple[TargetRanges, int, int]:
+def target_parameters(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext, params: TonnageParams
+) -> tuple[TargetRanges, int, int]:
     """Ranges (the density default centred on a constant density), draws and seed; bad text raises
     ``QgsProcessingException`` naming the parameter."""
     texts = [alg.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS]
     try:
         ranges = TargetRanges.parse(
-            *texts, density_default=default_density(None if params.density_raster else params.density),
-            names=RANGE_PARAMETERS)
+            *texts,
+            density_default=default_density(None if params.density_raster else params.density),
+            names=RANGE_PARAMETERS,
+        )
     except RangeError as error:
         raise QgsProcessingException(str(error)) from None
     return ranges, alg.parameterAsInt(parameters, DRAWS, context), alg.parameterAsInt(parameters, SEED, context)
@@ -85,8 +93,11 @@ class RangeChecks:
     """Mixin for algorithms with the range parameters: bad range text is refused before the run (the dialog
     shows the message naming the parameter)."""
 
-    def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
-                             context: QgsProcessingContext) -> tuple[bool, str]:
+    def checkParameterValues(  # noqa: N802 - QGIS API name
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+    ) -> tuple[bool, str]:
         problem = check_range_texts(self, parameters, context)
         if problem:
             return False, problem
@@ -117,36 +128,48 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
     def extra_parameters(self) -> None:
         add_target_parameters(self)
 
-    def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> bool:
+    def prepareAlgorithm(  # noqa: N802
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> bool:
         super().prepareAlgorithm(parameters, context, feedback)
         self.ranges, self.draws, self.seed = target_parameters(self, parameters, context, self.inputs.params)
         return True
 
-    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
+    def processAlgorithm(  # noqa: N802
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
         fields = QgsProcessingUtils.combineFields(source.fields(), new_fields(TARGET_SCHEMA))
         sink, dest_id = self.output_sink(parameters, context, fields, source.wkbType(), crs)
-        feedback.pushInfo(f"{self.draws:,} draws, seed {self.seed}; density {self.ranges.density.text()}, "
-                          f"thickness factor {self.ranges.thickness_factor.text()}, grade factor "
-                          f"{self.ranges.grade_factor.text()} (triangular, independent). P90 is the value "
-                          "exceeded with 90 % probability.")
+        feedback.pushInfo(
+            f"{self.draws:,} draws, seed {self.seed}; density {self.ranges.density.text()}, "
+            f"thickness factor {self.ranges.thickness_factor.text()}, grade factor "
+            f"{self.ranges.grade_factor.text()} (triangular, independent). P90 is the value "
+            "exceeded with 90 % probability."
+        )
         with reusing_open_rasters():
             for feature in self.each_feature(source, feedback):
                 target = None
                 try:
-                    target = target_for_geometry(feature.geometry(), crs, self.inputs, self.ranges, self.draws,
-                                                 self.seed)
+                    target = target_for_geometry(
+                        feature.geometry(), crs, self.inputs, self.ranges, self.draws, self.seed
+                    )
                 except TonnageInputError as error:
                     if not _about_the_polygon(error):
                         raise QgsProcessingException(str(error)) from None
-                    feedback.reportError(f"{feature_label(feature)}: {error}; written with empty results.",
-                                         False)
+                    feedback.reportError(f"{feature_label(feature)}: {error}; written with empty results.", False)
                 if target is not None:
                     self.push_warnings(feature, target.warnings, feedback)
-                    feedback.pushInfo(f"{feature_label(feature)}: {percentile_statement(target)} (P90–P10); "
-                                      f"low–high case {case_statement(target)}")
+                    feedback.pushInfo(
+                        f"{feature_label(feature)}: {percentile_statement(target)} (P90–P10); "
+                        f"low–high case {case_statement(target)}"
+                    )
                 out = QgsFeature(fields)
                 out.setGeometry(feature.geometry())
                 out.setAttributes(feature.attributes() + target_values(target) + text_values(target))

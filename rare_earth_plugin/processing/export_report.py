@@ -66,10 +66,12 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
         return "reports"
 
     def shortHelpString(self) -> str:  # noqa: N802 - QGIS API name
-        return ("<p>A PDF report of every polygon of the area layer: a summary page (maps, table of all "
-                "areas, assumptions) and one page per area with its grade-tonnage chart and a table at "
-                "standard cut-offs. The CSV and the GeoPackage hold the same figures. Files are replaced "
-                "only when complete. The layout comes from resources/templates/report.qpt.</p>" + HELP_COMMON)
+        return (
+            "<p>A PDF report of every polygon of the area layer: a summary page (maps, table of all "
+            "areas, assumptions) and one page per area with its grade-tonnage chart and a table at "
+            "standard cut-offs. The CSV and the GeoPackage hold the same figures. Files are replaced "
+            "only when complete. The layout comes from resources/templates/report.qpt.</p>" + HELP_COMMON
+        )
 
     def createInstance(self) -> ExportReportAlgorithm:  # noqa: N802 - QGIS API name
         return ExportReportAlgorithm()
@@ -78,55 +80,82 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
         return super().flags() | NO_THREADING
 
     def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 - QGIS API
-        self.addParameter(QgsProcessingParameterVectorLayer(
-            INPUT, "Areas (zones or survey areas)", [SOURCE_VECTOR_POLYGON]))
+        self.addParameter(
+            QgsProcessingParameterVectorLayer(INPUT, "Areas (zones or survey areas)", [SOURCE_VECTOR_POLYGON])
+        )
         add_raster_parameters(self, cutoff_parameter())
         for key, label in ((TITLE, "Report title"), (AUTHOR, "Author"), (ORGANISATION, "Organisation")):
-            self.addParameter(QgsProcessingParameterString(key, f"{label} (empty: the last one used)",
-                                                           optional=True))
-        self.addParameter(QgsProcessingParameterFile(
-            LOGO, "Logo image (PNG, JPEG or SVG; empty: the last one used)", optional=True,
-            fileFilter="Images (*.png *.jpg *.jpeg *.svg)"))
+            self.addParameter(QgsProcessingParameterString(key, f"{label} (empty: the last one used)", optional=True))
+        self.addParameter(
+            QgsProcessingParameterFile(
+                LOGO,
+                "Logo image (PNG, JPEG or SVG; empty: the last one used)",
+                optional=True,
+                fileFilter="Images (*.png *.jpg *.jpeg *.svg)",
+            )
+        )
         add_target_parameters(self)
         add_statement_parameters(self)
-        self.addParameter(QgsProcessingParameterFileDestination(
-            OUTPUT_PDF, "Report (PDF)", "PDF files (*.pdf)"))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            OUTPUT_CSV, "Results (CSV)", "CSV files (*.csv)", optional=True, createByDefault=False))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            OUTPUT_GPKG, "Areas with results (GeoPackage)", "GeoPackage (*.gpkg)", optional=True,
-            createByDefault=False))
+        self.addParameter(QgsProcessingParameterFileDestination(OUTPUT_PDF, "Report (PDF)", "PDF files (*.pdf)"))
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                OUTPUT_CSV, "Results (CSV)", "CSV files (*.csv)", optional=True, createByDefault=False
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                OUTPUT_GPKG,
+                "Areas with results (GeoPackage)",
+                "GeoPackage (*.gpkg)",
+                optional=True,
+                createByDefault=False,
+            )
+        )
 
-    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
+    def processAlgorithm(  # noqa: N802
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
         inputs = inputs_from_parameters(self, parameters, context)
         options = target_options_from_parameters(self, parameters, context, inputs.params)
         layer = self.parameterAsVectorLayer(parameters, INPUT, context)
         grade = self.parameterAsRasterLayer(parameters, GRADE, context)
-        outputs = {key: self.parameterAsFileOutput(parameters, key, context)
-                   for key in (OUTPUT_PDF, OUTPUT_CSV, OUTPUT_GPKG)}
+        outputs = {
+            key: self.parameterAsFileOutput(parameters, key, context) for key in (OUTPUT_PDF, OUTPUT_CSV, OUTPUT_GPKG)
+        }
         if layer is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, INPUT))
         checked_input_crs(layer.crs(), layer.name())
         if not _in_project(layer, context):  # the user's own layers keep their style
             layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(AREA_OUTLINE)))
         try:
-            targets = ReportTargets.checked(outputs[OUTPUT_PDF], outputs[OUTPUT_CSV] or None,
-                                            outputs[OUTPUT_GPKG] or None)
+            targets = ReportTargets.checked(
+                outputs[OUTPUT_PDF], outputs[OUTPUT_CSV] or None, outputs[OUTPUT_GPKG] or None
+            )
             areas = areas_from_layer(layer)
             feedback.pushInfo(f"Estimating {len(areas)} area(s) from '{layer.name()}'")
-            results = estimate_areas(areas, inputs, progress=lambda p: feedback.setProgress(0.8 * p),
-                                     cancelled=feedback.isCanceled, target=options,
-                                     skipped=lambda message: feedback.reportError(message, False))
+            results = estimate_areas(
+                areas,
+                inputs,
+                progress=lambda p: feedback.setProgress(0.8 * p),
+                cancelled=feedback.isCanceled,
+                target=options,
+                skipped=lambda message: feedback.reportError(message, False),
+            )
             feedback.pushInfo("Writing the report")
             region = layer_by_role(context.project(), ROLE_REGION) if context.project() is not None else None
-            meta = meta_from_settings(*(self.parameterAsString(parameters, key, context).strip()
-                                        for key in (TITLE, AUTHOR, ORGANISATION)),
-                                      logo=self.parameterAsFile(parameters, LOGO, context) or "")
-            write_report(results, inputs, ReportLayers([layer], grade, region), meta, targets,
-                         target_options=options)
+            meta = meta_from_settings(
+                *(self.parameterAsString(parameters, key, context).strip() for key in (TITLE, AUTHOR, ORGANISATION)),
+                logo=self.parameterAsFile(parameters, LOGO, context) or "",
+            )
+            write_report(results, inputs, ReportLayers([layer], grade, region), meta, targets, target_options=options)
         except (ReportError, TonnageInputError) as error:
             raise QgsProcessingException(str(error)) from None
         feedback.setProgress(100)
-        return {OUTPUT_PDF: str(targets.pdf), OUTPUT_CSV: str(targets.csv) if targets.csv else None,
-                OUTPUT_GPKG: str(targets.gpkg) if targets.gpkg else None}
+        return {
+            OUTPUT_PDF: str(targets.pdf),
+            OUTPUT_CSV: str(targets.csv) if targets.csv else None,
+            OUTPUT_GPKG: str(targets.gpkg) if targets.gpkg else None,
+        }

@@ -50,8 +50,11 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
     def cutoff_parameter(self) -> QgsProcessingParameterDefinition:
         return cutoffs_parameter()
 
-    def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
-                             context: QgsProcessingContext) -> tuple[bool, str]:
+    def checkParameterValues(  # noqa: N802 - QGIS API name
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+    ) -> tuple[bool, str]:
         ok, message = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, message
@@ -61,17 +64,24 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
             return False, str(error)
         return True, ""
 
-    def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> bool:
+    def prepareAlgorithm(  # noqa: N802
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> bool:
         self.cutoffs = cutoffs_from_parameters(self, parameters, context)
         return super().prepareAlgorithm(parameters, context, feedback)
 
-    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
+    def processAlgorithm(  # noqa: N802
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
         fields = new_fields(CURVE_SCHEMA)
-        sink, dest_id = self.output_sink(parameters, context, fields, WKB_NO_GEOMETRY,
-                                         QgsCoordinateReferenceSystem())
+        sink, dest_id = self.output_sink(parameters, context, fields, WKB_NO_GEOMETRY, QgsCoordinateReferenceSystem())
         feedback.pushInfo(f"Cut-offs: {', '.join(f'{c:g}' for c in self.cutoffs)}")
         for feature, results in self.curves(source, crs, self.cutoffs, feedback):
             for index, cutoff in enumerate(self.cutoffs):

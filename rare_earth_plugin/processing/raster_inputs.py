@@ -44,9 +44,13 @@ MIN_DEPTH = "MIN_DEPTH"
 MAX_DEPTH = "MAX_DEPTH"
 
 #: What the Processing dialog calls the parameters; messages name them so, with the id for scripts.
-LABELS = {GRADE: "Grade raster (TREO)", GRADE_BAND: "Grade band", THICKNESS: "Constant thickness (m)",
-          THICKNESS_RASTER: "Thickness raster (m)", DENSITY_RASTER: "Density raster (t/m³), replaces the constant "
-          "density"}
+LABELS = {
+    GRADE: "Grade raster (TREO)",
+    GRADE_BAND: "Grade band",
+    THICKNESS: "Constant thickness (m)",
+    THICKNESS_RASTER: "Thickness raster (m)",
+    DENSITY_RASTER: "Density raster (t/m³), replaces the constant density",
+}
 
 
 def label(name: str) -> str:
@@ -80,8 +84,7 @@ HELP_COMMON = (
 )
 
 
-def add_raster_parameters(alg: QgsProcessingAlgorithm,
-                          cutoff: QgsProcessingParameterDefinition | None = None) -> None:
+def add_raster_parameters(alg: QgsProcessingAlgorithm, cutoff: QgsProcessingParameterDefinition | None = None) -> None:
     """Grade raster, band and unit, ``cutoff`` when given, density, thickness (a constant or a raster)."""
     alg.addParameter(QgsProcessingParameterRasterLayer(GRADE, LABELS[GRADE], _project_layer(ROLE_GRADE)))
     # Optional so that scripts and qgis_process may leave it out: QGIS 3.22 rejects a missing required band
@@ -90,11 +93,13 @@ def add_raster_parameters(alg: QgsProcessingAlgorithm,
     alg.addParameter(QgsProcessingParameterEnum(GRADE_UNIT, "Grade unit", UNIT_OPTIONS, defaultValue=0))
     if cutoff is not None:
         alg.addParameter(cutoff)
-    alg.addParameter(QgsProcessingParameterNumber(
-        DENSITY, "Bulk density (t/m³)", NUMBER_DOUBLE, DEFAULT_DENSITY, minValue=0.0))
+    alg.addParameter(
+        QgsProcessingParameterNumber(DENSITY, "Bulk density (t/m³)", NUMBER_DOUBLE, DEFAULT_DENSITY, minValue=0.0)
+    )
     alg.addParameter(QgsProcessingParameterRasterLayer(DENSITY_RASTER, LABELS[DENSITY_RASTER], optional=True))
-    alg.addParameter(QgsProcessingParameterNumber(
-        THICKNESS, LABELS[THICKNESS], NUMBER_DOUBLE, optional=True, minValue=0.0))
+    alg.addParameter(
+        QgsProcessingParameterNumber(THICKNESS, LABELS[THICKNESS], NUMBER_DOUBLE, optional=True, minValue=0.0)
+    )
     alg.addParameter(QgsProcessingParameterRasterLayer(THICKNESS_RASTER, LABELS[THICKNESS_RASTER], optional=True))
     add_depth_window_parameters(alg)
 
@@ -102,31 +107,40 @@ def add_raster_parameters(alg: QgsProcessingAlgorithm,
 def add_depth_window_parameters(alg: QgsProcessingAlgorithm) -> None:
     """Depth to the top of mineralisation (constant or raster) and the depth window counted (m below
     surface): the thickness counts only where [top, top + thickness] overlaps [MIN_DEPTH, MAX_DEPTH]."""
-    alg.addParameter(QgsProcessingParameterNumber(
-        TOP_DEPTH, "Depth to the top of mineralisation (m)", NUMBER_DOUBLE, 0.0,
-        optional=True, minValue=0.0))  # optional: models saved before it existed stay valid
-    alg.addParameter(QgsProcessingParameterRasterLayer(
-        TOP_DEPTH_RASTER, "Top-of-mineralisation depth raster (m), replaces the constant depth", optional=True))
-    for name, label in ((MIN_DEPTH, "Minimum depth counted (m below surface; empty: from surface)"),
-                        (MAX_DEPTH, "Maximum depth counted (m below surface; empty: no limit)")):
-        alg.addParameter(QgsProcessingParameterNumber(
-            name, label, NUMBER_DOUBLE, optional=True, minValue=0.0))
+    alg.addParameter(
+        QgsProcessingParameterNumber(
+            TOP_DEPTH, "Depth to the top of mineralisation (m)", NUMBER_DOUBLE, 0.0, optional=True, minValue=0.0
+        )
+    )  # optional: models saved before it existed stay valid
+    alg.addParameter(
+        QgsProcessingParameterRasterLayer(
+            TOP_DEPTH_RASTER, "Top-of-mineralisation depth raster (m), replaces the constant depth", optional=True
+        )
+    )
+    for name, label in (
+        (MIN_DEPTH, "Minimum depth counted (m below surface; empty: from surface)"),
+        (MAX_DEPTH, "Maximum depth counted (m below surface; empty: no limit)"),
+    ):
+        alg.addParameter(QgsProcessingParameterNumber(name, label, NUMBER_DOUBLE, optional=True, minValue=0.0))
 
 
 def cutoff_parameter() -> QgsProcessingParameterNumber:
     """One cut-off grade (CUTOFF), for ``add_raster_parameters(alg, cutoff_parameter())``."""
     parameter = QgsProcessingParameterNumber(
-        CUTOFF, "Cut-off grade (in the grade unit)", NUMBER_DOUBLE, 0.0, minValue=0.0)
+        CUTOFF, "Cut-off grade (in the grade unit)", NUMBER_DOUBLE, 0.0, minValue=0.0
+    )
     parameter.setMetadata({"widget_wrapper": {"decimals": 3}})  # 0.050, not 0.050000
     return parameter
 
 
 def cutoffs_parameter() -> QgsProcessingParameterString:
     """A comma-separated list of cut-offs (CUTOFFS); empty means the standard ones for the grade unit."""
-    standard = "; ".join(f"{', '.join(f'{c:g}' for c in standard_cutoffs(unit))} {UNIT_LABELS[unit]}"
-                         for unit in GRADE_UNITS)
+    standard = "; ".join(
+        f"{', '.join(f'{c:g}' for c in standard_cutoffs(unit))} {UNIT_LABELS[unit]}" for unit in GRADE_UNITS
+    )
     return QgsProcessingParameterString(
-        CUTOFFS, f"Cut-off grades, comma-separated (empty: {standard})", defaultValue="", optional=True)
+        CUTOFFS, f"Cut-off grades, comma-separated (empty: {standard})", defaultValue="", optional=True
+    )
 
 
 def is_set(value: Any) -> bool:
@@ -178,17 +192,18 @@ def parse_cutoffs(text: str, unit: str) -> tuple[float, ...]:
     return tuple(sorted(values))
 
 
-def cutoffs_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, Any],
-                            context: QgsProcessingContext) -> tuple[float, ...]:
+def cutoffs_from_parameters(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext
+) -> tuple[float, ...]:
     try:
-        return parse_cutoffs(alg.parameterAsString(parameters, CUTOFFS, context),
-                             grade_unit(alg, parameters, context))
+        return parse_cutoffs(alg.parameterAsString(parameters, CUTOFFS, context), grade_unit(alg, parameters, context))
     except ValueError as error:
         raise QgsProcessingException(str(error)) from None
 
 
-def inputs_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, Any],
-                           context: QgsProcessingContext) -> EstimateInputs:
+def inputs_from_parameters(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext
+) -> EstimateInputs:
     """Raster files and constants for the engine; bad input raises ``QgsProcessingException`` naming it.
 
     Reads CUTOFF when the algorithm has it (0 otherwise). Call it from ``prepareAlgorithm`` so that project
@@ -202,17 +217,23 @@ def inputs_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, An
         band = alg.parameterAsInt(parameters, GRADE_BAND, context)
         band_count = alg.parameterAsRasterLayer(parameters, GRADE, context).bandCount()
         if not 1 <= band <= band_count:
-            raise TonnageInputError(f"{label(GRADE_BAND)}: band {band} does not exist; the grade raster "
-                                    f"'{grade_path}' has {band_count} band(s)")
+            raise TonnageInputError(
+                f"{label(GRADE_BAND)}: band {band} does not exist; the grade raster "
+                f"'{grade_path}' has {band_count} band(s)"
+            )
         params = TonnageParams(
-            cutoff=(alg.parameterAsDouble(parameters, CUTOFF, context)
-                    if alg.parameterDefinition(CUTOFF) is not None else 0.0),
+            cutoff=(
+                alg.parameterAsDouble(parameters, CUTOFF, context)
+                if alg.parameterDefinition(CUTOFF) is not None
+                else 0.0
+            ),
             grade_unit=grade_unit(alg, parameters, context),
             grade_band=band,
             density=alg.parameterAsDouble(parameters, DENSITY, context),
             density_raster=_optional_raster_file(alg, parameters, DENSITY_RASTER, context),
-            thickness=(alg.parameterAsDouble(parameters, THICKNESS, context)
-                       if is_set(parameters.get(THICKNESS)) else None),
+            thickness=(
+                alg.parameterAsDouble(parameters, THICKNESS, context) if is_set(parameters.get(THICKNESS)) else None
+            ),
             thickness_raster=_optional_raster_file(alg, parameters, THICKNESS_RASTER, context),
             **depth_window_from_parameters(alg, parameters, context),
         )
@@ -222,8 +243,9 @@ def inputs_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, An
     return EstimateInputs(grade_path=grade_path, params=params)
 
 
-def depth_window_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, Any],
-                                 context: QgsProcessingContext) -> dict[str, Any]:
+def depth_window_from_parameters(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext
+) -> dict[str, Any]:
     """``TonnageParams`` keywords of the depth window; an algorithm without these parameters gets none."""
     if alg.parameterDefinition(TOP_DEPTH) is None:
         return {}
@@ -231,23 +253,28 @@ def depth_window_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[s
     def optional(name: str) -> float | None:
         return alg.parameterAsDouble(parameters, name, context) if is_set(parameters.get(name)) else None
 
-    window = {"top_depth": optional(TOP_DEPTH) or 0.0,
-              "top_depth_raster": _optional_raster_file(alg, parameters, TOP_DEPTH_RASTER, context),
-              "min_depth": optional(MIN_DEPTH), "max_depth": optional(MAX_DEPTH)}
+    window = {
+        "top_depth": optional(TOP_DEPTH) or 0.0,
+        "top_depth_raster": _optional_raster_file(alg, parameters, TOP_DEPTH_RASTER, context),
+        "min_depth": optional(MIN_DEPTH),
+        "max_depth": optional(MAX_DEPTH),
+    }
     problem = check_depth_window({MIN_DEPTH: window["min_depth"], MAX_DEPTH: window["max_depth"]})
     if problem:
         raise TonnageInputError(problem)
     return window
 
 
-def _raster_file(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str,
-                 context: QgsProcessingContext) -> str:
+def _raster_file(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+) -> str:
     layer = alg.parameterAsRasterLayer(parameters, name, context)
     if layer is None and is_set(parameters.get(name)):
         raise TonnageInputError(f"{label(name)}: cannot open raster '{parameters.get(name)}'")
     return raster_path(layer, label(name))
 
 
-def _optional_raster_file(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str,
-                          context: QgsProcessingContext) -> str | None:
+def _optional_raster_file(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+) -> str | None:
     return _raster_file(alg, parameters, name, context) if is_set(parameters.get(name)) else None

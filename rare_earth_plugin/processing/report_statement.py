@@ -25,19 +25,32 @@ COMPETENT_PERSON = "COMPETENT_PERSON"
 
 
 def add_statement_parameters(alg: QgsProcessingAlgorithm) -> None:
-    alg.addParameter(QgsProcessingParameterString(
-        EXPLORATION_PLANNED, "Exploration planned to test the target (empty: the last one given)",
-        optional=True, multiLine=True))
-    alg.addParameter(QgsProcessingParameterString(
-        TIMEFRAME, "Timeframe of that exploration (empty: the last one given)", optional=True))
-    alg.addParameter(QgsProcessingParameterEnum(
-        REPORTING_CODE, "Reporting code (empty: the last one chosen)", list(REPORTING_CODES), optional=True))
-    alg.addParameter(QgsProcessingParameterString(
-        COMPETENT_PERSON, "Competent Person (empty: the last one given)", optional=True))
+    alg.addParameter(
+        QgsProcessingParameterString(
+            EXPLORATION_PLANNED,
+            "Exploration planned to test the target (empty: the last one given)",
+            optional=True,
+            multiLine=True,
+        )
+    )
+    alg.addParameter(
+        QgsProcessingParameterString(
+            TIMEFRAME, "Timeframe of that exploration (empty: the last one given)", optional=True
+        )
+    )
+    alg.addParameter(
+        QgsProcessingParameterEnum(
+            REPORTING_CODE, "Reporting code (empty: the last one chosen)", list(REPORTING_CODES), optional=True
+        )
+    )
+    alg.addParameter(
+        QgsProcessingParameterString(COMPETENT_PERSON, "Competent Person (empty: the last one given)", optional=True)
+    )
 
 
-def target_options_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict[str, Any],
-                                   context: QgsProcessingContext, params: TonnageParams) -> TargetOptions:
+def target_options_from_parameters(
+    alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext, params: TonnageParams
+) -> TargetOptions:
     """Ranges, draws and seed from the parameters; the statement from the parameters given, the settings
     for the others; what was given is remembered for next time."""
     ranges, draws, seed = target_parameters(alg, parameters, context, params)
@@ -46,14 +59,29 @@ def target_options_from_parameters(alg: QgsProcessingAlgorithm, parameters: dict
     def text(name: str, fallback: str) -> str:
         return alg.parameterAsString(parameters, name, context) if is_set(parameters.get(name)) else fallback
 
-    code = REPORTING_CODES[alg.parameterAsEnum(parameters, REPORTING_CODE, context)] \
-        if is_set(parameters.get(REPORTING_CODE)) else remembered.reporting_code
-    options = TargetOptions(ranges=ranges, draws=draws, seed=seed,
-                            exploration_planned=text(EXPLORATION_PLANNED, remembered.exploration_planned),
-                            timeframe=text(TIMEFRAME, remembered.timeframe), reporting_code=code,
-                            competent_person=text(COMPETENT_PERSON, remembered.competent_person))
-    options_to_settings(TargetOptions(ranges=remembered.ranges, draws=remembered.draws, seed=remembered.seed,
-                                      exploration_planned=options.exploration_planned,
-                                      timeframe=options.timeframe, reporting_code=options.reporting_code,
-                                      competent_person=options.competent_person))
+    code = (
+        REPORTING_CODES[alg.parameterAsEnum(parameters, REPORTING_CODE, context)]
+        if is_set(parameters.get(REPORTING_CODE))
+        else remembered.reporting_code
+    )
+    options = TargetOptions(
+        ranges=ranges,
+        draws=draws,
+        seed=seed,
+        exploration_planned=text(EXPLORATION_PLANNED, remembered.exploration_planned),
+        timeframe=text(TIMEFRAME, remembered.timeframe),
+        reporting_code=code,
+        competent_person=text(COMPETENT_PERSON, remembered.competent_person),
+    )
+    options_to_settings(
+        TargetOptions(
+            ranges=remembered.ranges,
+            draws=remembered.draws,
+            seed=remembered.seed,
+            exploration_planned=options.exploration_planned,
+            timeframe=options.timeframe,
+            reporting_code=options.reporting_code,
+            competent_person=options.competent_person,
+        )
+    )
     return options

@@ -114,21 +114,29 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self) -> TonnageAlgorithm:  # noqa: N802 - QGIS API name
         return type(self)()
 
-    def checkParameterValues(self, parameters: dict[str, Any],  # noqa: N802 - QGIS API name
-                             context: QgsProcessingContext) -> tuple[bool, str]:
+    def checkParameterValues(  # noqa: N802 - QGIS API name
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+    ) -> tuple[bool, str]:
         problem = check_thickness_choice(parameters) or check_depth_window(parameters)
         if problem:
             return False, problem
         return super().checkParameterValues(parameters, context)
 
-    def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> bool:  # noqa: ARG002 - QGIS API
+    def prepareAlgorithm(  # noqa: N802
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,  # noqa: ARG002 - QGIS API
+    ) -> bool:
         # Runs on the thread that owns project layers: read them here, estimate from files later.
         self.inputs = inputs_from_parameters(self, parameters, context)
         return True
 
-    def input_source(self, parameters: dict[str, Any], context: QgsProcessingContext
-                     ) -> tuple[QgsProcessingFeatureSource, QgsCoordinateReferenceSystem]:
+    def input_source(
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> tuple[QgsProcessingFeatureSource, QgsCoordinateReferenceSystem]:
         """The polygons of ``INPUT`` and their CRS, which the engine must understand."""
         source = self.parameterAsSource(parameters, INPUT, context)
         if source is None:
@@ -137,9 +145,14 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         name = layer.name() if layer is not None else str(parameters.get(INPUT))
         return source, checked_input_crs(source.sourceCrs(), name)
 
-    def output_sink(self, parameters: dict[str, Any], context: QgsProcessingContext, fields: QgsFields,
-                    wkb_type: QgsWkbTypes.Type, crs: QgsCoordinateReferenceSystem
-                    ) -> tuple[QgsFeatureSink, str]:
+    def output_sink(
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        fields: QgsFields,
+        wkb_type: QgsWkbTypes.Type,
+        crs: QgsCoordinateReferenceSystem,
+    ) -> tuple[QgsFeatureSink, str]:
         sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, wkb_type, crs)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
@@ -149,9 +162,13 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         if not sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert):
             raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
 
-    def curves(self, source: QgsProcessingFeatureSource, crs: QgsCoordinateReferenceSystem,
-               cutoffs: Sequence[float], feedback: QgsProcessingFeedback
-               ) -> Iterator[tuple[QgsFeature, list[TonnageResult] | None]]:
+    def curves(
+        self,
+        source: QgsProcessingFeatureSource,
+        crs: QgsCoordinateReferenceSystem,
+        cutoffs: Sequence[float],
+        feedback: QgsProcessingFeedback,
+    ) -> Iterator[tuple[QgsFeature, list[TonnageResult] | None]]:
         """Each feature with its results at ``cutoffs``, in order (None for a feature the engine rejects,
         after a message), its warnings reported once. One batch pass: the engine reads the next features'
         rasters while it sums the current one; an error about the rasters stops the run."""
@@ -164,12 +181,12 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
 
         try:
             # the engine asks between tiles too (about 0.1 s of work apart): a cancel acts inside one polygon
-            for results in curves_for_geometries(geometries(), crs, self.inputs, cutoffs,
-                                                 cancelled=feedback.isCanceled):
+            for results in curves_for_geometries(
+                geometries(), crs, self.inputs, cutoffs, cancelled=feedback.isCanceled
+            ):
                 feature = pending.popleft()
                 if isinstance(results, TonnageInputError):
-                    feedback.reportError(f"{feature_label(feature)}: {results}; written with empty results.",
-                                         False)
+                    feedback.reportError(f"{feature_label(feature)}: {results}; written with empty results.", False)
                     yield feature, None
                 else:
                     self.push_warnings(feature, (w for r in results for w in r.warnings), feedback)
@@ -180,8 +197,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(error)) from None
 
     @staticmethod
-    def each_feature(source: QgsProcessingFeatureSource,
-                     feedback: QgsProcessingFeedback) -> Iterator[QgsFeature]:
+    def each_feature(source: QgsProcessingFeatureSource, feedback: QgsProcessingFeedback) -> Iterator[QgsFeature]:
         """Features with progress, stopping between features when the user cancels.
 
         QGIS's invalid-geometry filter is skipped: the engine repairs an invalid polygon and says so, which
@@ -189,8 +205,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         """
         total = source.featureCount()
         step = 100.0 / total if total > 0 else 0.0
-        features = source.getFeatures(QgsFeatureRequest(),
-                                      SKIP_GEOMETRY_VALIDITY)
+        features = source.getFeatures(QgsFeatureRequest(), SKIP_GEOMETRY_VALIDITY)
         for done, feature in enumerate(features):
             if feedback.isCanceled():
                 feedback.pushInfo(CANCELLED_INFO)

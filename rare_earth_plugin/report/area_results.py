@@ -34,8 +34,9 @@ class AreaResult:
     target: ExplorationTarget | None = None  # the ranges the report headlines (see target_section)
 
 
-def _area_result(area: Area, curve: list[TonnageResult], table: int, inputs: EstimateInputs,
-                 target: TargetOptions | None) -> AreaResult:
+def _area_result(
+    area: Area, curve: list[TonnageResult], table: int, inputs: EstimateInputs, target: TargetOptions | None
+) -> AreaResult:
     """The headline (``curve[0]``), the table (the next ``table``) and the chart (the rest) of one area; its
     target reads the rasters again (the engine offers no batch of targets)."""
     unit = inputs.params.grade_unit
@@ -45,16 +46,20 @@ def _area_result(area: Area, curve: list[TonnageResult], table: int, inputs: Est
         figures=AreaFigures.from_result(area.name, area.kind, headline, unit),
         cutoff_table=tuple(AreaFigures.from_result(area.name, area.kind, result, unit) for result in rest[:table]),
         chart_curve=tuple(rest[table:]),
-        target=None if target is None else target_for_geometry(
-            area.geometry, area.crs, inputs, target.ranges, target.draws, target.seed),
+        target=None
+        if target is None
+        else target_for_geometry(area.geometry, area.crs, inputs, target.ranges, target.draws, target.seed),
     )
 
 
-def estimate_areas(areas: Sequence[Area], inputs: EstimateInputs,
-                   progress: Callable[[float], None] | None = None,
-                   cancelled: Callable[[], bool] | None = None,
-                   target: TargetOptions | None = None,
-                   skipped: Callable[[str], None] | None = None) -> list[AreaResult]:
+def estimate_areas(
+    areas: Sequence[Area],
+    inputs: EstimateInputs,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    target: TargetOptions | None = None,
+    skipped: Callable[[str], None] | None = None,
+) -> list[AreaResult]:
     """Estimate every area; raises ``ReportError`` for an empty selection and ``TonnageInputError`` for bad
     rasters or parameters. An area the engine cannot use (no area, not a polygon) is left out, and
     ``skipped`` (else the log) gets a message naming it. ``progress`` receives 0-100; ``cancelled``

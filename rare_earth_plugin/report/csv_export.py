@@ -19,16 +19,21 @@ from ..core.target_fields import TARGET_SCHEMA, target_values, text_values
 from .figures import COLUMNS, AreaFigures
 
 #: The CSV's and the GeoPackage's fields: each table column, the cut-off and the warnings.
-REPORT_SCHEMA: Schema = (*((column.key, "double" if column.numeric else "string") for column in COLUMNS),
-                         ("cutoff_pct", "double"), ("warnings", "string"))
+REPORT_SCHEMA: Schema = (
+    *((column.key, "double" if column.numeric else "string") for column in COLUMNS),
+    ("cutoff_pct", "double"),
+    ("warnings", "string"),
+)
 CSV_FIELDS: tuple[str, ...] = tuple(name for name, _kind in REPORT_SCHEMA)
 #: The exploration-target fields after those, named and valued as in ``rareearth:explorationtarget``.
 TARGET_CSV_FIELDS: tuple[str, ...] = tuple(name for name, _kind in TARGET_SCHEMA)
 #: The last column: on the first row, how these numbers differ from the PDF's (``core.display``'s rounding).
 NOTE_FIELD = "note"
-ROUNDING_NOTE = ("Full precision, as computed. The PDF and the dock round ore and contained TREO/TREE to 3 "
-                 "significant figures, areas to 0.01 km² and grades to 0.001 % (10 ppm); round likewise "
-                 "before quoting.")
+ROUNDING_NOTE = (
+    "Full precision, as computed. The PDF and the dock round ore and contained TREO/TREE to 3 "
+    "significant figures, areas to 0.01 km² and grades to 0.001 % (10 ppm); round likewise "
+    "before quoting."
+)
 #: First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,16 +57,20 @@ def csv_value(value: object) -> object:
     return neutralised(str(value)) if value is not None else ""
 
 
-def write_csv(rows: Sequence[AreaFigures], path: Path,
-              targets: Sequence[ExplorationTarget | None] | None = None) -> Path:
+def write_csv(
+    rows: Sequence[AreaFigures], path: Path, targets: Sequence[ExplorationTarget | None] | None = None
+) -> Path:
     """Write ``rows`` to ``path`` (a new file), flushed and synced to the disk; returns ``path``. With
     ``targets`` (one per row), the exploration-target fields follow."""
     with Path(path).open("w", encoding="utf-8-sig", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(CSV_FIELDS + (TARGET_CSV_FIELDS if targets is not None else ()) + (NOTE_FIELD,))
         for number, row in enumerate(rows):
-            extra = [] if targets is None else \
-                [csv_value(value) for value in target_values(targets[number]) + text_values(targets[number])]
+            extra = (
+                []
+                if targets is None
+                else [csv_value(value) for value in target_values(targets[number]) + text_values(targets[number])]
+            )
             note = ROUNDING_NOTE if number == 0 else ""
             writer.writerow([csv_value(getattr(row, field)) for field in CSV_FIELDS] + extra + [note])
         stream.flush()

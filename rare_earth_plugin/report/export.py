@@ -36,14 +36,14 @@ class ReportTargets:
     gpkg: Path | None = None
 
     @classmethod
-    def checked(cls, pdf: str | Path, csv: str | Path | None = None, gpkg: str | Path | None = None) \
-            -> ReportTargets:
+    def checked(cls, pdf: str | Path, csv: str | Path | None = None, gpkg: str | Path | None = None) -> ReportTargets:
         """Validated absolute paths; raises ``ReportError`` naming the output at fault."""
-        targets = cls(pdf=check_output_file(pdf, ".pdf", "PDF file"),
-                      csv=check_output_file(csv, ".csv", "CSV file") if csv else None,
-                      gpkg=check_output_file(gpkg, ".gpkg", "GeoPackage file") if gpkg else None)
-        for path, label in ((targets.pdf, "PDF file"), (targets.csv, "CSV file"),
-                            (targets.gpkg, "GeoPackage file")):
+        targets = cls(
+            pdf=check_output_file(pdf, ".pdf", "PDF file"),
+            csv=check_output_file(csv, ".csv", "CSV file") if csv else None,
+            gpkg=check_output_file(gpkg, ".gpkg", "GeoPackage file") if gpkg else None,
+        )
+        for path, label in ((targets.pdf, "PDF file"), (targets.csv, "CSV file"), (targets.gpkg, "GeoPackage file")):
             if path is not None:
                 check_writable_folder(path.parent, label)
         written = [path for path in (targets.pdf, targets.csv, targets.gpkg) if path is not None]
@@ -55,8 +55,11 @@ class ReportTargets:
         return [path for path in (self.pdf, self.csv, self.gpkg) if path is not None]
 
     def labelled(self) -> list[tuple[Path, str]]:
-        return [(path, label) for path, label in ((self.pdf, "PDF file"), (self.csv, "CSV file"),
-                                                  (self.gpkg, "GeoPackage file")) if path is not None]
+        return [
+            (path, label)
+            for path, label in ((self.pdf, "PDF file"), (self.csv, "CSV file"), (self.gpkg, "GeoPackage file"))
+            if path is not None
+        ]
 
 
 def pdf_settings() -> QgsLayoutExporter.PdfExportSettings:
@@ -84,16 +87,20 @@ def export_pdf(built: BuiltReport, path: Path) -> Path:
     return path
 
 
-def write_report(results: Sequence[AreaResult], inputs: EstimateInputs, layers: ReportLayers,
-                 meta: ReportMeta, targets: ReportTargets, target_options: TargetOptions | None = None
-                 ) -> list[Path]:
+def write_report(
+    results: Sequence[AreaResult],
+    inputs: EstimateInputs,
+    layers: ReportLayers,
+    meta: ReportMeta,
+    targets: ReportTargets,
+    target_options: TargetOptions | None = None,
+) -> list[Path]:
     """Build the layout and write every requested file; returns the paths written. On any failure a
     ``ReportError`` says what, and the earlier files are as they were."""
     if not results:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
     with FileSet(targets.labelled()) as files:
-        built = build_report_layout(results, inputs, layers, meta, files.work_folder(),
-                                    target_options=target_options)
+        built = build_report_layout(results, inputs, layers, meta, files.work_folder(), target_options=target_options)
         with files.writing(targets.pdf) as path:
             export_pdf(built, path)
         if targets.csv is not None:

@@ -158,8 +158,9 @@ def work_folder() -> Path:
     try:
         return Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{_owner()}"))
     except OSError as error:
-        raise ReportError(f"temporary folder '{tempfile.gettempdir()}': cannot create the report's working "
-                          f"files ({os_reason(error)})") from None
+        raise ReportError(
+            f"temporary folder '{tempfile.gettempdir()}': cannot create the report's working files ({os_reason(error)})"
+        ) from None
 
 
 class FileSet:
@@ -203,8 +204,10 @@ class FileSet:
             self._discard(self.temporary(target))  # first, so the free space reported is what is really free
             if _nearly_full(target.parent) and "disk is full" not in reason:
                 reason = f"the disk is full ({reason})"
-            raise ReportError(f"{self.labels[target]} '{target}' was not written: {reason}"
-                              f"{free_space_note(target.parent)}. The earlier files are unchanged.") from None
+            raise ReportError(
+                f"{self.labels[target]} '{target}' was not written: {reason}"
+                f"{free_space_note(target.parent)}. The earlier files are unchanged."
+            ) from None
 
     def commit(self) -> list[Path]:
         """Replace every target by its (complete, checked) temporary file; all or none."""
@@ -225,8 +228,9 @@ class FileSet:
             self._undo(replaced, backups)
             failed = next((t for t in self.temporaries if t not in replaced), None)
             label = f"{self.labels[failed]} '{failed}'" if failed is not None else "the report"
-            raise ReportError(f"{label} cannot be replaced: {os_reason(error)}. "
-                              "The earlier files are unchanged.") from None
+            raise ReportError(
+                f"{label} cannot be replaced: {os_reason(error)}. The earlier files are unchanged."
+            ) from None
         finally:
             for backup in backups.values():
                 if backup is not None:

@@ -93,8 +93,11 @@ def write_gpkg(results: Sequence[AreaResult], path: Path) -> Path:
         geometry.convertToMultiType()
         feature = QgsFeature(fields)
         feature.setGeometry(geometry)
-        feature.setAttributes([_value(getattr(result.figures, key)) for key in CSV_FIELDS]
-                              + target_values(result.target) + text_values(result.target))
+        feature.setAttributes(
+            [_value(getattr(result.figures, key)) for key in CSV_FIELDS]
+            + target_values(result.target)
+            + text_values(result.target)
+        )
         if not writer.addFeature(feature):
             message = writer.errorMessage()
             del writer

@@ -111,16 +111,23 @@ class BuiltReport:
 
 
 def _items(layout: QgsPrintLayout, item_id: str, page: int | None = None) -> list[QgsLayoutItem]:
-    return [item for item in layout.items()
-            if isinstance(item, QgsLayoutItem) and not isinstance(item, QgsLayoutItemPage)
-            and item.id() == item_id and (page is None or item.page() == page)]
+    return [
+        item
+        for item in layout.items()
+        if isinstance(item, QgsLayoutItem)
+        and not isinstance(item, QgsLayoutItemPage)
+        and item.id() == item_id
+        and (page is None or item.page() == page)
+    ]
 
 
 def _item(layout: QgsPrintLayout, item_id: str, page: int, kind: type):
     found = [item for item in _items(layout, item_id, page) if isinstance(item, kind)]
     if not found:
-        raise ReportError(f"report template: no {kind.__name__[len('QgsLayoutItem'):] or kind.__name__} "
-                          f"item with id '{item_id}' on page {page + 1} of {TEMPLATE.name}")
+        raise ReportError(
+            f"report template: no {kind.__name__[len('QgsLayoutItem') :] or kind.__name__} "
+            f"item with id '{item_id}' on page {page + 1} of {TEMPLATE.name}"
+        )
     return found[0]
 
 
@@ -132,8 +139,9 @@ def _table(layout: QgsPrintLayout, item_id: str, page: int) -> QgsLayoutItemManu
     return table
 
 
-def _fill_table(table: QgsLayoutItemManualTable, columns: Sequence[Column], rows: list[list[str]],
-                widths: Sequence[float] = ()) -> None:
+def _fill_table(
+    table: QgsLayoutItemManualTable, columns: Sequence[Column], rows: list[list[str]], widths: Sequence[float] = ()
+) -> None:
     headers = []
     for column in columns:
         header = QgsLayoutTableColumn(column.title)
@@ -172,8 +180,7 @@ def _area_page_xml(layout: QgsPrintLayout) -> str:
     context = QgsReadWriteContext()
     tables = []
     for item in layout.items():
-        if isinstance(item, QgsLayoutItem) and not isinstance(item, QgsLayoutItemPage) \
-                and item.page() == AREA_PAGE:
+        if isinstance(item, QgsLayoutItem) and not isinstance(item, QgsLayoutItemPage) and item.page() == AREA_PAGE:
             item.writeXml(root, document, context)
             if isinstance(item, QgsLayoutFrame) and item.multiFrame() not in tables:
                 tables.append(item.multiFrame())
@@ -195,8 +202,9 @@ def _with_new_uuids(xml: str) -> QDomDocument:
 def _add_area_pages(layout: QgsPrintLayout, count: int) -> None:
     pages = layout.pageCollection()
     if pages.pageCount() != 2:
-        raise ReportError(f"report template {TEMPLATE.name} must have 2 pages (summary, area), "
-                          f"it has {pages.pageCount()}")
+        raise ReportError(
+            f"report template {TEMPLATE.name} must have 2 pages (summary, area), it has {pages.pageCount()}"
+        )
     xml = _area_page_xml(layout)
     prototype = pages.page(AREA_PAGE)
     for _ in range(count - 1):
@@ -205,8 +213,7 @@ def _add_area_pages(layout: QgsPrintLayout, count: int) -> None:
         pages.addPage(page)
         top = pages.page(pages.pageCount() - 1).pos().y()
         document = _with_new_uuids(xml)
-        layout.addItemsFromXml(document.documentElement(), document, QgsReadWriteContext(),
-                               QPointF(0, top + 1), True)
+        layout.addItemsFromXml(document.documentElement(), document, QgsReadWriteContext(), QPointF(0, top + 1), True)
 
 
 def _clone(layer: QgsMapLayer, project: QgsProject) -> QgsMapLayer:
@@ -222,8 +229,9 @@ def _colour_grades(layer: QgsRasterLayer) -> None:
         return
     band = 1
     stats = band_min_max(layer.dataProvider(), band)
-    function = QgsColorRampShader(stats.minimumValue, stats.maximumValue,
-                                  QgsStyle.defaultStyle().colorRamp("Viridis"), SHADER_LINEAR)
+    function = QgsColorRampShader(
+        stats.minimumValue, stats.maximumValue, QgsStyle.defaultStyle().colorRamp("Viridis"), SHADER_LINEAR
+    )
     function.classifyColorRamp(5, band, layer.extent(), layer.dataProvider())
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(function)
@@ -236,15 +244,13 @@ def _continuous_legend(layer: QgsRasterLayer) -> None:
     if not isinstance(renderer, QgsSingleBandPseudoColorRenderer) or renderer.shader() is None:
         return
     function = renderer.shader().rasterShaderFunction()
-    if isinstance(function, QgsColorRampShader) \
-            and function.colorRampType() == SHADER_LINEAR:
+    if isinstance(function, QgsColorRampShader) and function.colorRampType() == SHADER_LINEAR:
         settings = QgsColorRampLegendNodeSettings(function.legendSettings())
         settings.setUseContinuousLegend(True)
         function.setLegendSettings(settings)
 
 
-def _world_layer(name: str, title: str, subset: str, style: dict[str, str],
-                 project: QgsProject) -> QgsVectorLayer:
+def _world_layer(name: str, title: str, subset: str, style: dict[str, str], project: QgsProject) -> QgsVectorLayer:
     layer = world_layer(name, title, subset)
     layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(style)))
     project.addMapLayer(layer)
@@ -260,9 +266,13 @@ def _region_layer(given: QgsVectorLayer | None, project: QgsProject) -> QgsVecto
         layer.loadNamedStyle(str(resource("styles", "qaraghandy_region.qml")))
         project.addMapLayer(layer)
         return layer
-    return _world_layer("states_provinces", "Qaraghandy region", "\"name\" = 'Qaraghandy'",
-                        {"color": "255,127,0,60", "outline_color": "#d95f02", "outline_width": "0.4"},
-                        project)
+    return _world_layer(
+        "states_provinces",
+        "Qaraghandy region",
+        "\"name\" = 'Qaraghandy'",
+        {"color": "255,127,0,60", "outline_color": "#d95f02", "outline_width": "0.4"},
+        project,
+    )
 
 
 def _highlight_layer(result: AreaResult, project: QgsProject) -> QgsVectorLayer:
@@ -277,8 +287,9 @@ def _highlight_layer(result: AreaResult, project: QgsProject) -> QgsVectorLayer:
     return layer
 
 
-def _frame(results: Sequence[AreaResult], project: QgsProject, margin: float) \
-        -> tuple[QgsCoordinateReferenceSystem, QgsRectangle]:
+def _frame(
+    results: Sequence[AreaResult], project: QgsProject, margin: float
+) -> tuple[QgsCoordinateReferenceSystem, QgsRectangle]:
     """The map CRS (true to scale at the areas) and the padded extent in it."""
     first = results[0].area
     boxes = [(result.area.geometry.boundingBox(), result.area.crs) for result in results]
@@ -291,8 +302,7 @@ def _set_grid(map_item: QgsLayoutItemMap, project: QgsProject) -> None:
     if map_item.grids().size() == 0:
         return
     grid = map_item.grids().grid(0)
-    centre = QgsCoordinateTransform(map_item.crs(), map_frame.WGS84, project).transform(
-        map_item.extent().center())
+    centre = QgsCoordinateTransform(map_item.crs(), map_frame.WGS84, project).transform(map_item.extent().center())
     crs = map_frame.local_crs(centre)
     grid.setCrs(crs)
     extent = QgsCoordinateTransform(map_item.crs(), crs, project).transformBoundingBox(map_item.extent())
@@ -313,8 +323,9 @@ def _link_scalebar(scalebar: QgsLayoutItemScaleBar, map_item: QgsLayoutItemMap) 
     scalebar.update()
 
 
-def _prepare_map(map_item: QgsLayoutItemMap, layers: list[QgsMapLayer], crs: QgsCoordinateReferenceSystem,
-                 extent: QgsRectangle) -> None:
+def _prepare_map(
+    map_item: QgsLayoutItemMap, layers: list[QgsMapLayer], crs: QgsCoordinateReferenceSystem, extent: QgsRectangle
+) -> None:
     map_item.setCrs(crs)
     map_item.setLayers(layers)
     map_item.setKeepLayerSet(True)
@@ -327,8 +338,9 @@ def _link_north_arrow(layout: QgsPrintLayout, item_id: str, page: int, map_item:
             arrow.setLinkedMap(map_item)
 
 
-def _fill_legend(legend: QgsLayoutItemLegend, map_item: QgsLayoutItemMap, layers: list[QgsMapLayer],
-                 grade_unit: str) -> None:
+def _fill_legend(
+    legend: QgsLayoutItemLegend, map_item: QgsLayoutItemMap, layers: list[QgsMapLayer], grade_unit: str
+) -> None:
     """The layers' legend, the grade raster named with its unit and without GDAL's "Band 1: … (Gray)" row."""
     legend.setLinkedMap(map_item)
     legend.setAutoUpdateModel(False)
@@ -343,8 +355,11 @@ def _fill_legend(legend: QgsLayoutItemLegend, map_item: QgsLayoutItemMap, layers
             node.setCustomProperty("legend/title-label", name)
             legend.model().refreshLayerLegend(node)
             nodes = legend.model().layerLegendNodes(node)
-            keep = [index for index, item in enumerate(nodes)
-                    if not str(item.data(Qt.ItemDataRole.DisplayRole) or "").startswith("Band ")]
+            keep = [
+                index
+                for index, item in enumerate(nodes)
+                if not str(item.data(Qt.ItemDataRole.DisplayRole) or "").startswith("Band ")
+            ]
             if len(keep) < len(nodes):
                 QgsMapLayerLegendUtils.setLegendNodeOrder(node, keep)
                 legend.model().refreshLayerLegend(node)
@@ -375,8 +390,9 @@ def _copy_grid(source: QgsLayoutItemMap, target: QgsLayoutItemMap) -> None:
     target.grids().addGrid(grid)
 
 
-def _area_legend(layout: QgsPrintLayout, area_map: QgsLayoutItemMap, layers: list[QgsMapLayer],
-                 grade_unit: str) -> None:
+def _area_legend(
+    layout: QgsPrintLayout, area_map: QgsLayoutItemMap, layers: list[QgsMapLayer], grade_unit: str
+) -> None:
     """A legend in the area map's lower left corner: what the red outline, colours and lines are."""
     legend = QgsLayoutItemLegend(layout)
     layout.addLayoutItem(legend)
@@ -396,12 +412,17 @@ def _area_legend(layout: QgsPrintLayout, area_map: QgsLayoutItemMap, layers: lis
     legend.setZValue(area_map.zValue() + 1)
     legend.setReferencePoint(QgsLayoutItem.ReferencePoint.LowerLeft)
     corner = area_map.pos()
-    legend.attemptMove(QgsLayoutPoint(corner.x() + 2.0, corner.y() + area_map.rect().height() - 2.0,
-                                      LAYOUT_MM))
+    legend.attemptMove(QgsLayoutPoint(corner.x() + 2.0, corner.y() + area_map.rect().height() - 2.0, LAYOUT_MM))
 
 
-def _fill_summary(layout: QgsPrintLayout, results: Sequence[AreaResult], map_layers: list[QgsMapLayer],
-                  project: QgsProject, region: QgsVectorLayer, grade_unit: str) -> None:
+def _fill_summary(
+    layout: QgsPrintLayout,
+    results: Sequence[AreaResult],
+    map_layers: list[QgsMapLayer],
+    project: QgsProject,
+    region: QgsVectorLayer,
+    grade_unit: str,
+) -> None:
     main_map = _item(layout, "main_map", SUMMARY_PAGE, QgsLayoutItemMap)
     _prepare_map(main_map, map_layers, *_frame(results, project, 0.08))
     _set_grid(main_map, project)
@@ -410,15 +431,22 @@ def _fill_summary(layout: QgsPrintLayout, results: Sequence[AreaResult], map_lay
         _link_scalebar(scalebar, main_map)
 
     overview = _item(layout, "overview_map", SUMMARY_PAGE, QgsLayoutItemMap)
-    countries = _world_layer("countries", "Neighbouring countries", "\"NAME\" <> 'Kazakhstan'",
-                             {"color": "#eeeeee", "outline_color": "#aaaaaa", "outline_width": "0.15"},
-                             project)
-    kazakhstan = _world_layer("countries", "Kazakhstan", "\"NAME\" = 'Kazakhstan'",
-                              {"color": "#f6efd9", "outline_color": "#555555", "outline_width": "0.3"},
-                              project)
+    countries = _world_layer(
+        "countries",
+        "Neighbouring countries",
+        "\"NAME\" <> 'Kazakhstan'",
+        {"color": "#eeeeee", "outline_color": "#aaaaaa", "outline_width": "0.15"},
+        project,
+    )
+    kazakhstan = _world_layer(
+        "countries",
+        "Kazakhstan",
+        "\"NAME\" = 'Kazakhstan'",
+        {"color": "#f6efd9", "outline_color": "#555555", "outline_width": "0.3"},
+        project,
+    )
     lcc = QgsCoordinateReferenceSystem.fromProj(KAZAKHSTAN_LCC)
-    country_box = QgsCoordinateTransform(kazakhstan.crs(), lcc, project).transformBoundingBox(
-        kazakhstan.extent())
+    country_box = QgsCoordinateTransform(kazakhstan.crs(), lcc, project).transformBoundingBox(kazakhstan.extent())
     country_box.scale(1.05)
     _prepare_map(overview, [region, kazakhstan, countries], lcc, country_box)
     overview.setBackgroundColor(Qt.GlobalColor.white)
@@ -443,8 +471,12 @@ def _fill_summary(layout: QgsPrintLayout, results: Sequence[AreaResult], map_lay
     _fit_summary_rows(table, rows, columns, widths)
 
 
-def _fit_summary_rows(table: QgsLayoutItemManualTable, rows: list[list[str]],
-                      columns: Sequence[Column] = COLUMNS, widths: Sequence[float] = ()) -> None:
+def _fit_summary_rows(
+    table: QgsLayoutItemManualTable,
+    rows: list[list[str]],
+    columns: Sequence[Column] = COLUMNS,
+    widths: Sequence[float] = (),
+) -> None:
     """A frame clips rows that do not fit; keep the ones that do and say where the others are, rather than
     silently dropping areas from the summary."""
     table.setWrapBehavior(QgsLayoutTable.WrapBehavior.WrapText)
@@ -454,29 +486,35 @@ def _fit_summary_rows(table: QgsLayoutItemManualTable, rows: list[list[str]],
         shown -= 1
         hidden = len(rows) - (shown - 1)
         note = f"… and {hidden} more area{'s' if hidden > 1 else ''}: see their pages and the CSV"
-        _fill_table(table, columns, [*rows[:shown - 1], [note] + [""] * (len(columns) - 1)],
-                    widths or SUMMARY_WIDTHS)
+        _fill_table(table, columns, [*rows[: shown - 1], [note] + [""] * (len(columns) - 1)], widths or SUMMARY_WIDTHS)
 
 
 #: Widths (mm) of the summary table's name and kind columns; the numeric columns share the rest.
 SUMMARY_WIDTHS = (34, 27)
 
 
-def _fill_area_page(layout: QgsPrintLayout, page: int, result: AreaResult, map_layers: list[QgsMapLayer],
-                    project: QgsProject, params: TonnageParams, chart: Path) -> None:
+def _fill_area_page(
+    layout: QgsPrintLayout,
+    page: int,
+    result: AreaResult,
+    map_layers: list[QgsMapLayer],
+    project: QgsProject,
+    params: TonnageParams,
+    chart: Path,
+) -> None:
     figures = result.figures
     notes = [f"Source: layer '{result.area.layer_name}', feature {result.area.fid}."]
     if math.isnan(figures.mean_grade_pct):
         notes.append("No cell reaches the cut-off: no ore, so no mean grade.")
     if result.figures.coverage_pct < 99.95:
-        notes.append(f"Grade data cover {formatted(figures, 'coverage_pct')} % of the area: cells without data "
-                     "(blank on the map) count nothing.")
+        notes.append(
+            f"Grade data cover {formatted(figures, 'coverage_pct')} % of the area: cells without data "
+            "(blank on the map) count nothing."
+        )
     notes.extend(figures.warnings)
-    variables = {"re_area_name": figures.name, "re_area_kind": figures.kind,
-                 "re_area_notes": "\n".join(notes)}
+    variables = {"re_area_name": figures.name, "re_area_kind": figures.kind, "re_area_notes": "\n".join(notes)}
     for item in layout.items():
-        if isinstance(item, QgsLayoutItem) and not isinstance(item, QgsLayoutItemPage) \
-                and item.page() == page:
+        if isinstance(item, QgsLayoutItem) and not isinstance(item, QgsLayoutItemPage) and item.page() == page:
             QgsExpressionContextUtils.setLayoutItemVariables(item, variables)
 
     area_map = _item(layout, "area_map", page, QgsLayoutItemMap)
@@ -484,19 +522,25 @@ def _fill_area_page(layout: QgsPrintLayout, page: int, result: AreaResult, map_l
     _prepare_map(area_map, [highlight, *map_layers], *_frame([result], project, 0.2))
     _copy_grid(_item(layout, "main_map", SUMMARY_PAGE, QgsLayoutItemMap), area_map)
     _set_grid(area_map, project)
-    _area_legend(layout, area_map, [highlight, *map_layers[len(map_layers) - 2:]], params.grade_unit)
+    _area_legend(layout, area_map, [highlight, *map_layers[len(map_layers) - 2 :]], params.grade_unit)
     _link_north_arrow(layout, "area_north_arrow", page, area_map)
     for scalebar in _items(layout, "area_scalebar", page):
         _link_scalebar(scalebar, area_map)
 
     figure_column = Column("figure", "Figure", str, numeric=False)
-    value_column = Column("value", f"{'Base case, ' if result.target is not None else ''}at cut-off "
-                                   f"{formatted(figures, 'cutoff_pct')} % TREO", str)
-    rows = [[next(c.title for c in (*COLUMNS, *CUTOFF_COLUMNS) if c.key == key), formatted(figures, key)]
-            for key in FIGURE_ROWS]
+    value_column = Column(
+        "value",
+        f"{'Base case, ' if result.target is not None else ''}at cut-off {formatted(figures, 'cutoff_pct')} % TREO",
+        str,
+    )
+    rows = [
+        [next(c.title for c in (*COLUMNS, *CUTOFF_COLUMNS) if c.key == key), formatted(figures, key)]
+        for key in FIGURE_ROWS
+    ]
     _fill_table(_table(layout, "area_figures", page), (figure_column, value_column), rows, (60,))
-    _fill_table(_table(layout, "area_cutoffs", page), CUTOFF_COLUMNS,
-                table_rows(list(result.cutoff_table), CUTOFF_COLUMNS))
+    _fill_table(
+        _table(layout, "area_cutoffs", page), CUTOFF_COLUMNS, table_rows(list(result.cutoff_table), CUTOFF_COLUMNS)
+    )
 
     picture = _item(layout, "area_chart", page, QgsLayoutItemPicture)
     size = picture.sizeWithUnits()
@@ -525,8 +569,10 @@ def _add_logo(layout: QgsPrintLayout, path: Path) -> None:
     picture.attemptMove(QgsLayoutPoint(right - width, top, LAYOUT_MM))
 
 
-NODATA_NOTE = ("No data: cells without a grade (nodata, blank on the maps) count nothing; Data coverage is the "
-               "share of each area with grade data")
+NODATA_NOTE = (
+    "No data: cells without a grade (nodata, blank on the maps) count nothing; Data coverage is the "
+    "share of each area with grade data"
+)
 
 
 def is_sample_file(path: str | Path) -> bool:
@@ -561,8 +607,9 @@ def _overlap_notes(results: Sequence[AreaResult], project: QgsProject) -> list[s
     for i, first in enumerate(geometries):
         for j in range(i + 1, len(geometries)):
             second = geometries[j]
-            if first.boundingBoxIntersects(second) and \
-                    first.intersection(second).area() > 1e-6 * min(first.area(), second.area()):
+            if first.boundingBoxIntersects(second) and first.intersection(second).area() > 1e-6 * min(
+                first.area(), second.area()
+            ):
                 pairs.append(f"{results[i].area.name} / {results[j].area.name}")
     if not pairs:
         return []
@@ -570,9 +617,15 @@ def _overlap_notes(results: Sequence[AreaResult], project: QgsProject) -> list[s
     return [f"Overlapping areas ({shown}) share ground: their rows must not be added up"]
 
 
-def build_report_layout(results: Sequence[AreaResult], inputs: EstimateInputs, layers: ReportLayers,
-                        meta: ReportMeta, work_dir: Path, template: Path = TEMPLATE,
-                        target_options: TargetOptions | None = None) -> BuiltReport:
+def build_report_layout(
+    results: Sequence[AreaResult],
+    inputs: EstimateInputs,
+    layers: ReportLayers,
+    meta: ReportMeta,
+    work_dir: Path,
+    template: Path = TEMPLATE,
+    target_options: TargetOptions | None = None,
+) -> BuiltReport:
     """The filled layout: summary page, then one page per result in order. Charts go to ``work_dir``."""
     if not results:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
@@ -588,10 +641,18 @@ def build_report_layout(results: Sequence[AreaResult], inputs: EstimateInputs, l
     crs = results[0].area.crs
     crs_text = f"{crs.authid()} – {crs.description()}" if crs.authid() else crs.description()
     variables = {
-        "re_title": meta.title, "re_date": meta.date, "re_author": meta.author,
-        "re_organisation": meta.organisation, "re_disclaimer": _disclaimer(inputs),
-        "re_assumptions": "\n".join((assumptions_text(inputs.params, inputs.grade_path, crs_text), NODATA_NOTE,
-                                     *_overlap_notes(results, project))),
+        "re_title": meta.title,
+        "re_date": meta.date,
+        "re_author": meta.author,
+        "re_organisation": meta.organisation,
+        "re_disclaimer": _disclaimer(inputs),
+        "re_assumptions": "\n".join(
+            (
+                assumptions_text(inputs.params, inputs.grade_path, crs_text),
+                NODATA_NOTE,
+                *_overlap_notes(results, project),
+            )
+        ),
     }
     QgsExpressionContextUtils.setLayoutVariables(layout, variables)
     if meta.logo:

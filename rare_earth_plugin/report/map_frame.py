@@ -68,8 +68,7 @@ def scale_error(crs: QgsCoordinateReferenceSystem, centre: QgsPointXY, project: 
     return max(errors)
 
 
-def map_crs(crs: QgsCoordinateReferenceSystem, box: QgsRectangle, project: QgsProject) \
-        -> QgsCoordinateReferenceSystem:
+def map_crs(crs: QgsCoordinateReferenceSystem, box: QgsRectangle, project: QgsProject) -> QgsCoordinateReferenceSystem:
     """The CRS to draw areas whose bounding box in ``crs`` is ``box``: ``crs`` itself if true to scale there,
     else the local UTM (or polar) CRS."""
     centre = box.center()
@@ -82,18 +81,21 @@ def map_crs(crs: QgsCoordinateReferenceSystem, box: QgsRectangle, project: QgsPr
     return local_crs(lonlat)
 
 
-def padded_extent(box: QgsRectangle, crs: QgsCoordinateReferenceSystem, margin: float,
-                  min_span_m: float = MIN_SPAN_M) -> QgsRectangle:
+def padded_extent(
+    box: QgsRectangle, crs: QgsCoordinateReferenceSystem, margin: float, min_span_m: float = MIN_SPAN_M
+) -> QgsRectangle:
     """``box`` (in ``crs``) grown on every side by ``margin`` × its larger side, the side taken as at least
     ``min_span_m`` of ground."""
     floor = min_span_m / metres_per_unit(crs)
     grow = max(box.width(), box.height(), floor) * margin
-    return QgsRectangle(box.xMinimum() - grow, box.yMinimum() - grow, box.xMaximum() + grow,
-                        box.yMaximum() + grow)
+    return QgsRectangle(box.xMinimum() - grow, box.yMinimum() - grow, box.xMaximum() + grow, box.yMaximum() + grow)
 
 
-def combined_box(boxes: list[tuple[QgsRectangle, QgsCoordinateReferenceSystem]],
-                 crs: QgsCoordinateReferenceSystem, project: QgsProject) -> QgsRectangle:
+def combined_box(
+    boxes: list[tuple[QgsRectangle, QgsCoordinateReferenceSystem]],
+    crs: QgsCoordinateReferenceSystem,
+    project: QgsProject,
+) -> QgsRectangle:
     """The union of ``boxes`` (each in its own CRS) in ``crs``."""
     extent = null_rectangle()
     for box, box_crs in boxes:

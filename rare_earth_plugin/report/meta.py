@@ -11,10 +11,13 @@ from .texts import ReportMeta
 
 def meta_from_settings(title: str = "", author: str = "", organisation: str = "", logo: str = "") -> ReportMeta:
     """Today's meta; each given value wins over the remembered one."""
-    return ReportMeta(title=title or Settings.title.get(), date=datetime.date.today().isoformat(),
-                      author=author or Settings.author.get(),
-                      organisation=organisation or Settings.organisation.get(),
-                      logo=logo or Settings.logo.get()).filled()
+    return ReportMeta(
+        title=title or Settings.title.get(),
+        date=datetime.date.today().isoformat(),
+        author=author or Settings.author.get(),
+        organisation=organisation or Settings.organisation.get(),
+        logo=logo or Settings.logo.get(),
+    ).filled()
 
 
 def remember(meta: ReportMeta) -> None:

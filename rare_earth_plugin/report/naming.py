@@ -17,8 +17,7 @@ from .errors import ReportError
 #: Characters Windows, macOS or Linux file systems refuse in a file name (control characters are added below).
 REFUSED_CHARACTERS = '<>:"/\\|?*'
 _REFUSED = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-_RESERVED_STEMS = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                   *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED_STEMS = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 #: Bytes kept of a name: well under the 255-byte limit of ext4, NTFS and APFS, leaving room for suffixes.
 MAX_NAME_BYTES = 120
 
@@ -63,16 +62,19 @@ def check_output_file(path: str | Path, suffix: str, parameter: str = "output fi
         raise ReportError(f"{parameter}: no file name given")
     target = Path(text).expanduser()
     if target.is_dir():  # checked before a suffix is added: "out" must not become "out.pdf" beside it
-        raise ReportError(f"{parameter}: '{target}' is a folder; give a file name, such as "
-                          f"'{target / ('report' + suffix)}'")
+        raise ReportError(
+            f"{parameter}: '{target}' is a folder; give a file name, such as '{target / ('report' + suffix)}'"
+        )
     if target.suffix.lower() != suffix.lower():
         target = target.with_name(target.name + suffix)
     name = target.name
     bad = sorted(set(_REFUSED.findall(name)))
     if bad:
         shown = " ".join(repr(c) for c in bad)
-        raise ReportError(f"{parameter}: the file name '{name}' contains characters file systems refuse "
-                          f"({shown}); avoid {REFUSED_CHARACTERS} and control characters")
+        raise ReportError(
+            f"{parameter}: the file name '{name}' contains characters file systems refuse "
+            f"({shown}); avoid {REFUSED_CHARACTERS} and control characters"
+        )
     stem = name[: -len(suffix)] if suffix else name
     if not stem.strip(". "):
         raise ReportError(f"{parameter}: '{name}' has no file name before '{suffix}'")

@@ -30,7 +30,7 @@ def _object_streams(data: bytes) -> list[bytes]:
         if end < 0:
             raise PdfCheckError("an object stream is cut off")
         try:
-            streams.append(zlib.decompress(data[match.end():end].rstrip(b"\r\n")))
+            streams.append(zlib.decompress(data[match.end() : end].rstrip(b"\r\n")))
         except zlib.error:
             raise PdfCheckError("an object stream cannot be read") from None
     return streams
@@ -51,7 +51,7 @@ def check_pdf_bytes(data: bytes, expected_pages: int | None = None) -> int:
     offset = int(tail.group(1))
     if offset >= len(data):
         raise PdfCheckError("its cross-reference table lies beyond the end of the file")
-    section = data[offset:offset + 64]
+    section = data[offset : offset + 64]
     if not (section.startswith(b"xref") or re.match(rb"\d+\s+\d+\s+obj", section)):
         raise PdfCheckError("its cross-reference table is not where the trailer says")
     if section.startswith(b"xref") and b"trailer" not in data[offset:]:

@@ -32,15 +32,28 @@ def write_distribution_chart(target: ExplorationTarget, path: Path, width_mm: fl
             value = getattr(target, name).treo_tonnes / divisor
             axes.plot([value], [share], "o", color=MARK_COLOUR, markersize=3)
             axes.axhline(share, color="#bbbbbb", linewidth=0.5, linestyle=":")
-            axes.annotate(f"{name.upper()} {rounded(value)} {unit}", (value, share),
-                          xytext=(4, 2), textcoords="offset points", fontsize=6, color=MARK_COLOUR)
+            axes.annotate(
+                f"{name.upper()} {rounded(value)} {unit}",
+                (value, share),
+                xytext=(4, 2),
+                textcoords="offset points",
+                fontsize=6,
+                color=MARK_COLOUR,
+            )
         for case in (target.low, target.high):
             axes.axvline(case.treo_tonnes / divisor, color="#888888", linewidth=0.6, linestyle="--")
-        axes.text(0.99, 0.97, "dashed: low / high case", transform=axes.transAxes, ha="right", va="top",
-                  fontsize=5.5, color="#666666")
+        axes.text(
+            0.99,
+            0.97,
+            "dashed: low / high case",
+            transform=axes.transAxes,
+            ha="right",
+            va="top",
+            fontsize=5.5,
+            color="#666666",
+        )
     else:
-        axes.text(0.5, 0.5, "No TREO above the cut-off in any draw", transform=axes.transAxes, ha="center",
-                  fontsize=7)
+        axes.text(0.5, 0.5, "No TREO above the cut-off in any draw", transform=axes.transAxes, ha="center", fontsize=7)
     axes.set_ylim(0, 100)
     axes.set_xlabel(f"Contained TREO, {unit}", fontsize=7)
     axes.set_ylabel("Draws exceeding, %", fontsize=7)

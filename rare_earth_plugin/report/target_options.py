@@ -31,8 +31,9 @@ class TargetOptions:
             f"{' (Clause 17)' if code == 'JORC 2012' else ''}; not a Mineral Resource or Ore Reserve.",
             f"Exploration planned to test the target: {self.exploration_planned.strip() or NOT_STATED}.",
             f"Timeframe: {self.timeframe.strip() or NOT_STATED}.",
-            f"Competent Person: {person}." if person else
-            "Competent Person: not named – a Competent Person must review and sign this statement before it "
+            f"Competent Person: {person}."
+            if person
+            else "Competent Person: not named – a Competent Person must review and sign this statement before it "
             "is published.",
         ]
 
@@ -42,27 +43,34 @@ def options_from_settings() -> TargetOptions:
     from ..settings import Settings
 
     try:
-        ranges = TargetRanges.parse(Settings.target_density_range.get(), Settings.target_thickness_range.get(),
-                                    Settings.target_grade_range.get())
+        ranges = TargetRanges.parse(
+            Settings.target_density_range.get(),
+            Settings.target_thickness_range.get(),
+            Settings.target_grade_range.get(),
+        )
     except ValueError:
         ranges = TargetRanges()
     draws, seed = Settings.target_draws.get(), Settings.target_seed.get()
-    return TargetOptions(ranges=ranges, draws=draws if draws >= 1 else DEFAULT_DRAWS,
-                         seed=seed if seed >= 0 else DEFAULT_SEED,
-                         exploration_planned=Settings.exploration_planned.get(),
-                         timeframe=Settings.timeframe.get(), reporting_code=Settings.reporting_code.get(),
-                         competent_person=Settings.competent_person.get())
+    return TargetOptions(
+        ranges=ranges,
+        draws=draws if draws >= 1 else DEFAULT_DRAWS,
+        seed=seed if seed >= 0 else DEFAULT_SEED,
+        exploration_planned=Settings.exploration_planned.get(),
+        timeframe=Settings.timeframe.get(),
+        reporting_code=Settings.reporting_code.get(),
+        competent_person=Settings.competent_person.get(),
+    )
 
 
 def options_to_settings(options: TargetOptions) -> None:
     from ..settings import Settings
 
     default = TargetRanges()
-    for setting, value, fallback in ((Settings.target_density_range, options.ranges.density, default.density),
-                                     (Settings.target_thickness_range, options.ranges.thickness_factor,
-                                      default.thickness_factor),
-                                     (Settings.target_grade_range, options.ranges.grade_factor,
-                                      default.grade_factor)):
+    for setting, value, fallback in (
+        (Settings.target_density_range, options.ranges.density, default.density),
+        (Settings.target_thickness_range, options.ranges.thickness_factor, default.thickness_factor),
+        (Settings.target_grade_range, options.ranges.grade_factor, default.grade_factor),
+    ):
         setting.set("" if value == fallback else value.csv())
     Settings.target_draws.set(options.draws)
     Settings.target_seed.set(options.seed)

@@ -52,8 +52,10 @@ CAUTION_COLOUR = QColor("#8b0000")
 #: Height the area map gives up for the target block (mm), and where that block sits.
 AREA_BLOCK_HEIGHT = 58.0
 CAPTION_HEIGHT = 8.0
-SHORT_CAUTION = ("Exploration Target: conceptual in nature; insufficient exploration to estimate a Mineral "
-                 "Resource; uncertain whether further exploration will result in one.")
+SHORT_CAUTION = (
+    "Exploration Target: conceptual in nature; insufficient exploration to estimate a Mineral "
+    "Resource; uncertain whether further exploration will result in one."
+)
 
 
 def _text(value: object) -> str:
@@ -65,8 +67,9 @@ def _range(low: float, high: float, divisor: float) -> str:
 
 
 def _grade_range(target: ExplorationTarget, first: str, second: str) -> str:
-    low, high = (convert_grade(getattr(target, name).mean_grade, target.grade_unit, PERCENT)
-                 for name in (first, second))
+    low, high = (
+        convert_grade(getattr(target, name).mean_grade, target.grade_unit, PERCENT) for name in (first, second)
+    )
     return rounded_range(low, high)
 
 
@@ -93,11 +96,19 @@ def summary_row(result: AreaResult) -> list[str]:
     elif not target.p10.ore_tonnes > 0:
         ranges = ["no ore", display.MISSING, "0", _range(target.low.treo_tonnes, target.high.treo_tonnes, 1e3)]
     else:
-        ranges = [_range(target.p90.ore_tonnes, target.p10.ore_tonnes, 1e6), _grade_range(target, "p90", "p10"),
-                  _range(target.p90.treo_tonnes, target.p10.treo_tonnes, 1e3),
-                  _range(target.low.treo_tonnes, target.high.treo_tonnes, 1e3)]
-    return [figures.name, figures.kind, display.AREA.text(figures.area_km2), *ranges,
-            display.COVERAGE.text(figures.coverage_pct)]
+        ranges = [
+            _range(target.p90.ore_tonnes, target.p10.ore_tonnes, 1e6),
+            _grade_range(target, "p90", "p10"),
+            _range(target.p90.treo_tonnes, target.p10.treo_tonnes, 1e3),
+            _range(target.low.treo_tonnes, target.high.treo_tonnes, 1e3),
+        ]
+    return [
+        figures.name,
+        figures.kind,
+        display.AREA.text(figures.area_km2),
+        *ranges,
+        display.COVERAGE.text(figures.coverage_pct),
+    ]
 
 
 def has_targets(results: Sequence[AreaResult]) -> bool:
@@ -111,9 +122,19 @@ def _font(size: float, bold: bool = False) -> QFont:
     return font
 
 
-def _label(layout: QgsPrintLayout, page: int, text: str, x: float, y: float, width: float, height: float,
-           size: float = 7.0, bold: bool = False, colour: QColor | None = None, item_id: str = ""
-           ) -> QgsLayoutItemLabel:
+def _label(
+    layout: QgsPrintLayout,
+    page: int,
+    text: str,
+    x: float,
+    y: float,
+    width: float,
+    height: float,
+    size: float = 7.0,
+    bold: bool = False,
+    colour: QColor | None = None,
+    item_id: str = "",
+) -> QgsLayoutItemLabel:
     label = QgsLayoutItemLabel(layout)
     label.setText(text)
     set_label_font(label, _font(size, bold), colour)
@@ -127,8 +148,14 @@ def _label(layout: QgsPrintLayout, page: int, text: str, x: float, y: float, wid
 
 
 def _on_page(layout: QgsPrintLayout, page: int) -> list[QgsLayoutItem]:
-    return [item for item in layout.items() if isinstance(item, QgsLayoutItem)
-            and not isinstance(item, QgsLayoutItemPage) and item.page() == page and item.id()]
+    return [
+        item
+        for item in layout.items()
+        if isinstance(item, QgsLayoutItem)
+        and not isinstance(item, QgsLayoutItemPage)
+        and item.page() == page
+        and item.id()
+    ]
 
 
 def _item(layout: QgsPrintLayout, page: int, item_id: str) -> QgsLayoutItem | None:
@@ -143,9 +170,20 @@ def add_summary_caution(layout: QgsPrintLayout, page: int, results: Sequence[Are
     width, height = table.sizeWithUnits().width(), table.sizeWithUnits().height()
     x, top = table.pagePositionWithUnits().x(), table.pagePositionWithUnits().y()
     target = next(result.target for result in results if result.target is not None)
-    _label(layout, page, f"{SHORT_CAUTION} P90–P10 of {target.draws:,} draws (P90: exceeded with 90 % "
-           "probability); basis: last page; areas overlap: do not add up.",
-           x, top, width, CAPTION_HEIGHT, size=6.3, bold=True, colour=CAUTION_COLOUR, item_id="target_caution")
+    _label(
+        layout,
+        page,
+        f"{SHORT_CAUTION} P90–P10 of {target.draws:,} draws (P90: exceeded with 90 % "
+        "probability); basis: last page; areas overlap: do not add up.",
+        x,
+        top,
+        width,
+        CAPTION_HEIGHT,
+        size=6.3,
+        bold=True,
+        colour=CAUTION_COLOUR,
+        item_id="target_caution",
+    )
     table.attemptMove(QgsLayoutPoint(x, top + CAPTION_HEIGHT, MM), page=page)  # the caption heads the table
     table.attemptResize(QgsLayoutSize(width, height - CAPTION_HEIGHT, MM))
 
@@ -170,10 +208,20 @@ def add_area_target(layout: QgsPrintLayout, page: int, result: AreaResult, chart
     block_top = bottom - AREA_BLOCK_HEIGHT + 26.0
     block_height = 190.0 - block_top
     text_width = width * 0.48
-    _label(layout, page, area_statement(target), left, block_top, text_width, 24.0, size=7.0,
-           item_id="area_target")
-    _label(layout, page, CAUTION, left, block_top + 25.0, text_width, block_height - 25.0, size=7.0, bold=True,
-           colour=CAUTION_COLOUR, item_id="area_target_caution")
+    _label(layout, page, area_statement(target), left, block_top, text_width, 24.0, size=7.0, item_id="area_target")
+    _label(
+        layout,
+        page,
+        CAUTION,
+        left,
+        block_top + 25.0,
+        text_width,
+        block_height - 25.0,
+        size=7.0,
+        bold=True,
+        colour=CAUTION_COLOUR,
+        item_id="area_target_caution",
+    )
     picture = QgsLayoutItemPicture(layout)
     picture.setId("area_target_chart")
     layout.addLayoutItem(picture)
@@ -190,11 +238,13 @@ def area_statement(target: ExplorationTarget) -> str:
         headline = "No cell reaches the cut-off in any draw: no exploration target at this cut-off."
     else:
         headline = f"Exploration target (P90–P10): {percentile_statement(target, PERCENT)}."
-    return "\n".join((
-        headline,
-        f"Low–high case: {case_statement(target, PERCENT)}.",
-        f"Cut-off {cutoff_text(target, PERCENT)}; {target.draws:,} draws, seed {target.seed}; {CONVENTION}.",
-    ))
+    return "\n".join(
+        (
+            headline,
+            f"Low–high case: {case_statement(target, PERCENT)}.",
+            f"Cut-off {cutoff_text(target, PERCENT)}; {target.draws:,} draws, seed {target.seed}; {CONVENTION}.",
+        )
+    )
 
 
 def _target_rows(results: Sequence[AreaResult]) -> list[list[str]]:
@@ -205,9 +255,16 @@ def _target_rows(results: Sequence[AreaResult]) -> list[list[str]]:
             continue
         for label, first, second in (("P90–P10", "p90", "p10"), ("low–high case", "low", "high")):
             a, b = getattr(target, first), getattr(target, second)
-            rows.append([result.figures.name, label, _range(a.ore_tonnes, b.ore_tonnes, 1e6),
-                         _grade_range(target, first, second), _range(a.treo_tonnes, b.treo_tonnes, 1e3),
-                         _range(a.tree_tonnes, b.tree_tonnes, 1e3)])
+            rows.append(
+                [
+                    result.figures.name,
+                    label,
+                    _range(a.ore_tonnes, b.ore_tonnes, 1e6),
+                    _grade_range(target, first, second),
+                    _range(a.treo_tonnes, b.treo_tonnes, 1e3),
+                    _range(a.tree_tonnes, b.tree_tonnes, 1e3),
+                ]
+            )
     return rows
 
 
@@ -221,8 +278,9 @@ TARGET_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def add_basis_page(layout: QgsPrintLayout, results: Sequence[AreaResult], options: TargetOptions,
-                   title: str) -> int | None:
+def add_basis_page(
+    layout: QgsPrintLayout, results: Sequence[AreaResult], options: TargetOptions, title: str
+) -> int | None:
     """A closing page: every target as ranges with the caution beside them, the basis and the statement."""
     targets = [result.target for result in results if result.target is not None]
     if not targets:
@@ -235,8 +293,19 @@ def add_basis_page(layout: QgsPrintLayout, results: Sequence[AreaResult], option
     page.setPageSize(prototype.pageSize())
     pages.addPage(page)
     number = pages.pageCount() - 1
-    _label(layout, number, "Exploration target: statement and basis", 10, 8, 277, 9, size=15, bold=True,
-           colour=QColor("#1f4e79"), item_id="target_title")
+    _label(
+        layout,
+        number,
+        "Exploration target: statement and basis",
+        10,
+        8,
+        277,
+        9,
+        size=15,
+        bold=True,
+        colour=QColor("#1f4e79"),
+        item_id="target_title",
+    )
     _label(layout, number, title, 10, 17, 277, 5, size=8, item_id="target_subtitle")
     table = QgsLayoutItemManualTable.create(layout)
     layout.addMultiFrame(table)
@@ -251,11 +320,22 @@ def add_basis_page(layout: QgsPrintLayout, results: Sequence[AreaResult], option
     table.setGridColor(QColor("#999999"))
     table.setCellMargin(0.8)
     _fill_table(table, TARGET_COLUMNS, _target_rows(results), (40, 26))
-    _label(layout, number, CAUTION + "\n\n" + f"Ranges: P90–P10 of the Monte Carlo draws; {CONVENTION}; "
-           "each figure's percentiles are taken separately (P90 tonnes and P90 grade need not come from one "
-           "draw). Low–high case: every input at its low / high value. Areas may overlap (a licence and a "
-           "cluster share ground): do not add rows up.",
-           180, 25, 107, 60, size=8, bold=True, colour=CAUTION_COLOUR, item_id="target_page_caution")
+    _label(
+        layout,
+        number,
+        CAUTION + "\n\n" + f"Ranges: P90–P10 of the Monte Carlo draws; {CONVENTION}; "
+        "each figure's percentiles are taken separately (P90 tonnes and P90 grade need not come from one "
+        "draw). Low–high case: every input at its low / high value. Areas may overlap (a licence and a "
+        "cluster share ground): do not add rows up.",
+        180,
+        25,
+        107,
+        60,
+        size=8,
+        bold=True,
+        colour=CAUTION_COLOUR,
+        item_id="target_page_caution",
+    )
     first = targets[0]
     basis = basis_lines(first, PERCENT)
     if any(t.ranges != first.ranges or t.draws != first.draws or t.seed != first.seed for t in targets):
@@ -263,9 +343,8 @@ def add_basis_page(layout: QgsPrintLayout, results: Sequence[AreaResult], option
     _label(layout, number, "Basis of the target", 10, 122, 165, 5, size=9, bold=True)
     _label(layout, number, "\n".join(basis), 10, 128, 165, 62, size=7.5, item_id="target_basis")
     _label(layout, number, "Statement", 180, 90, 107, 5, size=9, bold=True)
-    _label(layout, number, "\n".join(options.statement_lines()), 180, 96, 107, 64, size=7.5,
-           item_id="target_statement")
-    _label(layout, number, "Page [% @layout_page %] of [% @layout_numpages %]", 260, 199, 27, 4, size=7,
-           item_id="footer").setHAlign(Qt.AlignmentFlag.AlignRight)
+    _label(layout, number, "\n".join(options.statement_lines()), 180, 96, 107, 64, size=7.5, item_id="target_statement")
+    _label(
+        layout, number, "Page [% @layout_page %] of [% @layout_numpages %]", 260, 199, 27, 4, size=7, item_id="footer"
+    ).setHAlign(Qt.AlignmentFlag.AlignRight)
     return number
-

@@ -35,9 +35,13 @@ class ReportMeta:
     logo: str = ""  # an image file for the header; none when empty
 
     def filled(self) -> ReportMeta:
-        return ReportMeta(title=self.title.strip() or DEFAULT_TITLE, date=self.date.strip(),
-                          author=self.author.strip() or DEFAULT_AUTHOR,
-                          organisation=self.organisation.strip() or DEFAULT_ORGANISATION, logo=self.logo.strip())
+        return ReportMeta(
+            title=self.title.strip() or DEFAULT_TITLE,
+            date=self.date.strip(),
+            author=self.author.strip() or DEFAULT_AUTHOR,
+            organisation=self.organisation.strip() or DEFAULT_ORGANISATION,
+            logo=self.logo.strip(),
+        )
 
 
 def _file(path: object) -> str:
@@ -47,19 +51,27 @@ def _file(path: object) -> str:
 def assumptions_text(params: TonnageParams, grade_path: str, crs_text: str) -> str:
     """One line per assumption, in the words a reviewer checks them by."""
     unit = UNIT_LABELS[params.grade_unit]
-    density = (f"density raster {_file(params.density_raster)} (t/m³)" if params.density_raster is not None
-               else f"{params.density:.2f} t/m³ (constant)")
-    thickness = (f"thickness raster {_file(params.thickness_raster)} (m)"
-                 if params.thickness_raster is not None else f"{params.thickness:g} m (constant)")
+    density = (
+        f"density raster {_file(params.density_raster)} (t/m³)"
+        if params.density_raster is not None
+        else f"{params.density:.2f} t/m³ (constant)"
+    )
+    thickness = (
+        f"thickness raster {_file(params.thickness_raster)} (m)"
+        if params.thickness_raster is not None
+        else f"{params.thickness:g} m (constant)"
+    )
     ratio = 1.0 / params.treo_to_tree
-    return "\n".join((
-        "Assumptions",
-        f"Grade: {_file(grade_path)}, band {params.grade_band}, TREO in {unit}",
-        f"Cut-off: {params.cutoff:g} {unit} TREO",
-        f"Bulk density: {density}",
-        f"Thickness: {thickness}",
-        f"CRS of the areas: {crs_text}",
-        "Method: exact fractional cell coverage (each cell counts with the share of its area inside the "
-        "polygon); tonnage-weighted mean grade",
-        f"Metal: TREE = TREO / {ratio:.2f} (TREO/TREE factor {ratio:.2f})",
-    ))
+    return "\n".join(
+        (
+            "Assumptions",
+            f"Grade: {_file(grade_path)}, band {params.grade_band}, TREO in {unit}",
+            f"Cut-off: {params.cutoff:g} {unit} TREO",
+            f"Bulk density: {density}",
+            f"Thickness: {thickness}",
+            f"CRS of the areas: {crs_text}",
+            "Method: exact fractional cell coverage (each cell counts with the share of its area inside the "
+            "polygon); tonnage-weighted mean grade",
+            f"Metal: TREE = TREO / {ratio:.2f} (TREO/TREE factor {ratio:.2f})",
+        )
+    )

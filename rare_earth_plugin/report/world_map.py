@@ -55,8 +55,11 @@ def world_layer(name: str, title: str, where: str) -> QgsVectorLayer:
         if table is None or table.SetAttributeFilter(where) != 0:
             raise unreadable
         reference = table.GetSpatialRef()
-        crs = QgsCoordinateReferenceSystem.fromWkt(reference.ExportToWkt()) if reference is not None \
+        crs = (
+            QgsCoordinateReferenceSystem.fromWkt(reference.ExportToWkt())
+            if reference is not None
             else QgsCoordinateReferenceSystem("EPSG:4326")
+        )
         features = []
         for row in table:
             shape = row.GetGeometryRef()

@@ -82,9 +82,11 @@ def sample_paths() -> SamplePaths:
     zones = sample_data(catalogue.ZONES_FILE)
     if not zones.is_file():
         pytest.skip(f"sample data not generated yet ({zones} is missing; run make sample-data)")
-    return SamplePaths(zones=f"{zones}|layername={catalogue.ZONES_LAYER}",
-                       grade=str(sample_data(catalogue.GRADE_FILE)),
-                       thickness=str(sample_data(catalogue.THICKNESS_FILE)))
+    return SamplePaths(
+        zones=f"{zones}|layername={catalogue.ZONES_LAYER}",
+        grade=str(sample_data(catalogue.GRADE_FILE)),
+        thickness=str(sample_data(catalogue.THICKNESS_FILE)),
+    )
 
 
 @pytest.fixture()
@@ -104,13 +106,20 @@ def make_raster(tmp_path: Path) -> Callable[..., str]:
     ``values`` is a 2-D array (rows from the top) or a 3-D one (bands, rows, cols), written as float32.
     """
 
-    def make(values: Any, name: str = "grade.tif", origin: tuple[float, float] = GRID_ORIGIN,
-             cell: float = GRID_CELL, crs: str = GRID_CRS, nodata: float | None = None) -> str:
+    def make(
+        values: Any,
+        name: str = "grade.tif",
+        origin: tuple[float, float] = GRID_ORIGIN,
+        cell: float = GRID_CELL,
+        crs: str = GRID_CRS,
+        nodata: float | None = None,
+    ) -> str:
         data = np.asarray(values, dtype=np.float32)
         bands = data if data.ndim == 3 else data[np.newaxis]
         path = tmp_path / name
-        dataset = gdal.GetDriverByName("GTiff").Create(str(path), bands.shape[2], bands.shape[1],
-                                                       bands.shape[0], gdal.GDT_Float32)
+        dataset = gdal.GetDriverByName("GTiff").Create(
+            str(path), bands.shape[2], bands.shape[1], bands.shape[0], gdal.GDT_Float32
+        )
         dataset.SetGeoTransform((origin[0], cell, 0.0, origin[1], 0.0, -cell))
         dataset.SetProjection(_srs(crs).ExportToWkt())
         for index, band_values in enumerate(bands, start=1):
@@ -133,8 +142,9 @@ def make_polygons(tmp_path: Path) -> Callable[..., str]:
     a number.
     """
 
-    def make(rows: Sequence[Sequence[Any]], name: str = "zones", crs: str = GRID_CRS,
-             fields: Sequence[str] = ("name",)) -> str:
+    def make(
+        rows: Sequence[Sequence[Any]], name: str = "zones", crs: str = GRID_CRS, fields: Sequence[str] = ("name",)
+    ) -> str:
         path = tmp_path / f"{name}.gpkg"
         source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
         layer = source.CreateLayer(name, _srs(crs), ogr.wkbMultiPolygon)

@@ -64,7 +64,7 @@ def clean_settings() -> Iterator[None]:
 @pytest.fixture()
 def grade_grid(make_raster, grid, qgis_new_project: QgsProject) -> GradeGrid:
     values = np.full((CELLS, CELLS), LOW)
-    values[:, CELLS // 2:] = HIGH
+    values[:, CELLS // 2 :] = HIGH
     path = make_raster(values, name="grade.tif")
     layer = QgsRasterLayer(path, "grade", "gdal")
     if not layer.isValid():
@@ -74,8 +74,7 @@ def grade_grid(make_raster, grid, qgis_new_project: QgsProject) -> GradeGrid:
 
 
 def wait_for_tasks(qtbot, dock: ExplorerDock) -> None:
-    qtbot.waitUntil(lambda: not dock.is_busy() and not QgsApplication.taskManager().countActiveTasks(),
-                    timeout=60000)
+    qtbot.waitUntil(lambda: not dock.is_busy() and not QgsApplication.taskManager().countActiveTasks(), timeout=60000)
 
 
 def estimate_layer(dock: ExplorerDock, layer: QgsVectorLayer, iface, qtbot) -> list:
@@ -91,8 +90,7 @@ def estimate_layer(dock: ExplorerDock, layer: QgsVectorLayer, iface, qtbot) -> l
 @pytest.fixture()
 def dock(qgis_iface, qgis_canvas, qgis_new_project, clean_settings, tmp_path: Path, qtbot) -> Iterator[ExplorerDock]:
     survey_store.trust_path(tmp_path / "survey_areas.gpkg")  # as if chosen in the dialog
-    qgis_new_project.writeEntry(NAMESPACE, survey_store.PROJECT_KEY,
-                                str(tmp_path / "survey_areas.gpkg"))
+    qgis_new_project.writeEntry(NAMESPACE, survey_store.PROJECT_KEY, str(tmp_path / "survey_areas.gpkg"))
     qgis_canvas.setDestinationCrs(QgsCoordinateReferenceSystem(GRID_CRS))
     widget = ExplorerDock(qgis_iface, debounce_ms=0)
     yield widget

@@ -48,14 +48,17 @@ def test_one_name_rule(fields, values, expected) -> None:
 
 
 @pytest.mark.parametrize(("fields", "values", "expected"), CASES[:5])
-def test_processing_names_curve_rows_by_the_same_rule(rare_earth_provider, make_raster, fields, values,
-                                                      expected) -> None:
+def test_processing_names_curve_rows_by_the_same_rule(
+    rare_earth_provider, make_raster, fields, values, expected
+) -> None:
     import numpy as np
 
     layer = _layer(fields, values, "POLYGON((600000 5540000,600020 5540000,600020 5539980,600000 5540000))")
     grade = make_raster(np.full((10, 10), 0.2))
-    result = processing.run("rareearth:gradetonnagecurve",
-                            {"INPUT": layer, "GRADE": grade, "THICKNESS": 1, "CUTOFFS": "0.1", "OUTPUT": "memory:"})
+    result = processing.run(
+        "rareearth:gradetonnagecurve",
+        {"INPUT": layer, "GRADE": grade, "THICKNESS": 1, "CUTOFFS": "0.1", "OUTPUT": "memory:"},
+    )
     assert [f["name"] for f in result["OUTPUT"].getFeatures()] == [expected]
 
 
@@ -67,8 +70,7 @@ def test_kind_from_its_field_or_the_default_and_empty_features_left_out() -> Non
     empty = QgsFeature(layer.fields())
     empty.setAttributes(["C", "zone"])
     layer.dataProvider().addFeatures([feature, empty])
-    assert [(a.name, a.kind) for a in areas_from_layer(layer, default_kind="area")] == \
-        [("A", "area"), ("B", "licence")]
+    assert [(a.name, a.kind) for a in areas_from_layer(layer, default_kind="area")] == [("A", "area"), ("B", "licence")]
     assert [a.kind for a in areas_from_layer(layer, default_kind="Zone", kind_field=None)] == ["Zone", "Zone"]
     assert [a.fid for a in areas_from_layer(layer, [2])] == [2]
 

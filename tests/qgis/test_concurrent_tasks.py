@@ -28,8 +28,7 @@ def test_concurrent_estimate_tasks_agree_with_the_closed_form(make_raster, grid,
 
     def work(_task: QgsTask, index: int) -> int:
         # Raster and polygon CRSs both go through the engine's CRS handling on this task's thread.
-        tonnes = [estimate_tonnage(polygon, grade, params, polygon_crs=GRID_CRS).ore_tonnes
-                  for _ in range(ROUNDS)]
+        tonnes = [estimate_tonnage(polygon, grade, params, polygon_crs=GRID_CRS).ore_tonnes for _ in range(ROUNDS)]
         results[index] = tonnes
         return index
 
@@ -41,8 +40,7 @@ def test_concurrent_estimate_tasks_agree_with_the_closed_form(make_raster, grid,
     manager = QgsApplication.taskManager()
     for task in tasks:
         manager.addTask(task)
-    qtbot.waitUntil(lambda: len(results) + len(errors) == TASKS and manager.countActiveTasks() == 0,
-                    timeout=60_000)
+    qtbot.waitUntil(lambda: len(results) + len(errors) == TASKS and manager.countActiveTasks() == 0, timeout=60_000)
     assert not errors
     for tonnes in results.values():
         assert tonnes == pytest.approx([expected] * ROUNDS, rel=1e-9)

@@ -65,8 +65,12 @@ def drawing(dock, grade_grid, qgis_canvas):
 def test_drawn_area_is_stored_with_the_engine_estimate(drawing, qtbot) -> None:
     dock, grid, canvas = drawing
     x0, top, cell = grid.x0, grid.y0, grid.cell
-    corners = [(x0 + 5 * cell, top - 4 * cell), (x0 + 15 * cell, top - 4 * cell),
-               (x0 + 15 * cell, top - 12 * cell), (x0 + 5 * cell, top - 12 * cell)]
+    corners = [
+        (x0 + 5 * cell, top - 4 * cell),
+        (x0 + 15 * cell, top - 4 * cell),
+        (x0 + 15 * cell, top - 12 * cell),
+        (x0 + 5 * cell, top - 12 * cell),
+    ]
     points = _click_polygon(qtbot, canvas, corners)
     qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.RightButton, pos=pixel(canvas, *corners[0]))
     wait_for_tasks(qtbot, dock)
@@ -100,7 +104,8 @@ def test_drawn_area_is_stored_with_the_engine_estimate(drawing, qtbot) -> None:
     assert dock.selected == rows[0].key
     shown = dock.result.labels["ore"].text()  # three significant figures of Mt
     assert shown.endswith(" Mt") and float(shown.split()[0].replace(",", "")) == pytest.approx(
-        direct.ore_tonnes / 1e6, rel=5e-3)
+        direct.ore_tonnes / 1e6, rel=5e-3
+    )
     layer = survey_store.find_layer(QgsProject.instance())
     group = QgsProject.instance().layerTreeRoot().findGroup(survey_store.GROUP_NAME)
     assert group is not None and group.findLayer(layer.id()) is not None
@@ -109,8 +114,11 @@ def test_drawn_area_is_stored_with_the_engine_estimate(drawing, qtbot) -> None:
 def test_backspace_removes_a_vertex_and_escape_cancels(drawing, qtbot) -> None:
     dock, grid, canvas = drawing
     x0, top, cell = grid.x0, grid.y0, grid.cell
-    _click_polygon(qtbot, canvas, [(x0 + 2 * cell, top - 2 * cell), (x0 + 8 * cell, top - 2 * cell),
-                                   (x0 + 8 * cell, top - 8 * cell)])
+    _click_polygon(
+        qtbot,
+        canvas,
+        [(x0 + 2 * cell, top - 2 * cell), (x0 + 8 * cell, top - 2 * cell), (x0 + 8 * cell, top - 8 * cell)],
+    )
     assert len(dock.tool.vertices) == 3
     qtbot.keyClick(canvas, Qt.Key.Key_Backspace)
     assert len(dock.tool.vertices) == 2
@@ -145,9 +153,16 @@ def test_live_estimate_while_drawing(drawing, qtbot) -> None:
     _click_polygon(qtbot, canvas, [(x0 + 12 * cell, top - 2 * cell), (x0 + 18 * cell, top - 2 * cell)])
     # QTest.mouseMove moves the system cursor, which offscreen has none: send the move event itself.
     position = pixel(canvas, x0 + 18 * cell, top - 8 * cell)
-    QApplication.sendEvent(canvas.viewport(), QMouseEvent(QEvent.Type.MouseMove, QPointF(position),
-                                                          Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
-                                                          Qt.KeyboardModifier.NoModifier))
+    QApplication.sendEvent(
+        canvas.viewport(),
+        QMouseEvent(
+            QEvent.Type.MouseMove,
+            QPointF(position),
+            Qt.MouseButton.NoButton,
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+        ),
+    )
     assert dock.tool.cursor_point is not None
     qtbot.waitUntil(lambda: dock.result.title.text() == "Survey area being drawn", timeout=30000)
     assert dock.result.result is not None and dock.result.result.ore_tonnes > 0
@@ -178,7 +193,8 @@ def test_self_crossing_area_is_repaired_and_said_so(dock, grade_grid, qgis_iface
     x0, top, cell = grade_grid.x0, grade_grid.y0, grade_grid.cell
     bowtie = QgsGeometry.fromWkt(
         f"POLYGON(({x0} {top},{x0 + 10 * cell} {top - 10 * cell},{x0 + 10 * cell} {top},"
-        f"{x0} {top - 10 * cell},{x0} {top}))")
+        f"{x0} {top - 10 * cell},{x0} {top}))"
+    )
     qgis_iface.messageBar().clear_messages()
     key = dock.finish_survey(bowtie)
     wait_for_tasks(qtbot, dock)

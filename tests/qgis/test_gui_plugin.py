@@ -34,8 +34,9 @@ def _rubber_bands(canvas) -> int:
     return sum(isinstance(item, QgsRubberBand) for item in canvas.scene().items())
 
 
-def test_unload_and_reload_leave_nothing_behind(qgis_iface, qgis_canvas, qgis_new_project, clean_settings,
-                                                qtbot) -> None:
+def test_unload_and_reload_leave_nothing_behind(
+    qgis_iface, qgis_canvas, qgis_new_project, clean_settings, qtbot
+) -> None:
     window = qgis_iface.mainWindow()
     bands_before = _rubber_bands(qgis_canvas)
     for _ in range(2):
@@ -50,8 +51,9 @@ def test_unload_and_reload_leave_nothing_behind(qgis_iface, qgis_canvas, qgis_ne
         _flush_deletes()
         assert not window.findChildren(QDockWidget, OBJECT_NAME)
         assert not window.findChildren(QToolBar, "RareEarthToolbar")
-        assert not [a for a in window.findChildren(QAction) if a.text() in ("Draw survey area",
-                                                                           "Estimate selected features")]
+        assert not [
+            a for a in window.findChildren(QAction) if a.text() in ("Draw survey area", "Estimate selected features")
+        ]
         assert qgis_canvas.mapTool() is None
         assert _rubber_bands(qgis_canvas) == bands_before
         assert "rareearth" not in [p.id() for p in QgsApplication.processingRegistry().providers()]
@@ -59,8 +61,9 @@ def test_unload_and_reload_leave_nothing_behind(qgis_iface, qgis_canvas, qgis_ne
     QgsProject.instance().clear()
 
 
-def test_sample_zones_fill_the_inputs_and_the_table(qgis_iface, qgis_new_project, clean_settings, sample_paths,
-                                                    qtbot) -> None:
+def test_sample_zones_fill_the_inputs_and_the_table(
+    qgis_iface, qgis_new_project, clean_settings, sample_paths, qtbot
+) -> None:
     plugin = RareEarthPlugin(qgis_iface)
     plugin.initGui()
     try:
@@ -87,8 +90,9 @@ def test_sample_zones_fill_the_inputs_and_the_table(qgis_iface, qgis_new_project
 def test_reopening_the_project_restores_inputs_and_areas(dock, grade_grid, tmp_path, qtbot) -> None:
     set_inputs(dock, grade_grid, cutoff=0.07)
     x0, top, cell = grade_grid.x0, grade_grid.y0, grade_grid.cell
-    key = dock.finish_survey(QgsGeometry.fromWkt(
-        f"POLYGON(({x0} {top},{x0 + 9 * cell} {top},{x0 + 9 * cell} {top - 9 * cell},{x0} {top}))"))
+    key = dock.finish_survey(
+        QgsGeometry.fromWkt(f"POLYGON(({x0} {top},{x0 + 9 * cell} {top},{x0 + 9 * cell} {top - 9 * cell},{x0} {top}))")
+    )
     dock.rename_area(key, "Ridge")
     wait_for_tasks(qtbot, dock)
     project = QgsProject.instance()
@@ -108,11 +112,16 @@ def test_reopening_the_project_restores_inputs_and_areas(dock, grade_grid, tmp_p
     assert survey_store.find_layer(project) is not None
 
 
-def test_toolbar_icons_differ_and_actions_have_tooltips_and_shortcuts(qgis_iface, qgis_canvas, qgis_new_project,
-                                                                      clean_settings, qtbot, monkeypatch) -> None:
+def test_toolbar_icons_differ_and_actions_have_tooltips_and_shortcuts(
+    qgis_iface, qgis_canvas, qgis_new_project, clean_settings, qtbot, monkeypatch
+) -> None:
     registered = {}
-    monkeypatch.setattr(qgis_iface, "registerMainWindowAction",
-                        lambda action, key: registered.__setitem__(action.text(), key), raising=False)
+    monkeypatch.setattr(
+        qgis_iface,
+        "registerMainWindowAction",
+        lambda action, key: registered.__setitem__(action.text(), key),
+        raising=False,
+    )
     monkeypatch.setattr(qgis_iface, "unregisterMainWindowAction", lambda action: True, raising=False)
     plugin = RareEarthPlugin(qgis_iface)
     plugin.initGui()
@@ -123,8 +132,9 @@ def test_toolbar_icons_differ_and_actions_have_tooltips_and_shortcuts(qgis_iface
         assert all(a.toolTip() and a.toolTip() != a.text() for a in actions)
         keys = {key for key in registered.values()}
         assert len(keys) == len(registered) >= 3
-        assert all(key in action.toolTip() for action in actions for text, key in registered.items()
-                   if action.text() == text)
+        assert all(
+            key in action.toolTip() for action in actions for text, key in registered.items() if action.text() == text
+        )
     finally:
         wait_for_tasks(qtbot, plugin.dock)
         plugin.unload()

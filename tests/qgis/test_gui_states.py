@@ -189,7 +189,8 @@ def test_a_superseded_live_estimate_stops_mid_area(dock, grade_grid, grid, qtbot
 
 
 def test_the_sketch_shows_its_exploration_target_and_esc_gives_the_selected_area_back(
-        dock, one_area, grid, qtbot) -> None:
+    dock, one_area, grid, qtbot
+) -> None:
     dock.select_area(one_area.key, zoom=False)
     wait_for_tasks(qtbot, dock)
     selected_target = dock.result.target.target

@@ -118,19 +118,24 @@ def test_click_selects_zooms_and_shows_the_area(dock, chosen, qgis_canvas, qtbot
     lines = QApplication.clipboard().text().splitlines()
     assert lines[0].split("\t")[:4] == ["Area", "Cut-off (%)", "Area (km²)", "Ore (Mt)"]
     first = lines[1].split("\t")
-    assert first[0] == "east" and float(first[1]) == 0.0 and float(first[3]) == pytest.approx(_tonnes(40) / 1e6,
-                                                                                             abs=0.005)
+    assert (
+        first[0] == "east" and float(first[1]) == 0.0 and float(first[3]) == pytest.approx(_tonnes(40) / 1e6, abs=0.005)
+    )
     assert len(lines) == 1 + len(dock.result.curve)
 
 
 def test_rename_and_delete_write_through(dock, grade_grid, qtbot) -> None:
     set_inputs(dock, grade_grid, cutoff=0.0)
     x0, top, cell = grade_grid.x0, grade_grid.y0, grade_grid.cell
-    first = dock.finish_survey(QgsGeometry.fromWkt(
-        f"POLYGON(({x0} {top},{x0 + 5 * cell} {top},{x0 + 5 * cell} {top - 5 * cell},{x0} {top}))"))
-    second = dock.finish_survey(QgsGeometry.fromWkt(
-        f"POLYGON(({x0} {top - 6 * cell},{x0 + 5 * cell} {top - 6 * cell},{x0} {top - 9 * cell},"
-        f"{x0} {top - 6 * cell}))"))
+    first = dock.finish_survey(
+        QgsGeometry.fromWkt(f"POLYGON(({x0} {top},{x0 + 5 * cell} {top},{x0 + 5 * cell} {top - 5 * cell},{x0} {top}))")
+    )
+    second = dock.finish_survey(
+        QgsGeometry.fromWkt(
+            f"POLYGON(({x0} {top - 6 * cell},{x0 + 5 * cell} {top - 6 * cell},{x0} {top - 9 * cell},"
+            f"{x0} {top - 6 * cell}))"
+        )
+    )
     wait_for_tasks(qtbot, dock)
     dock.rename_area(first, "Trench A")
     dock.remove_area(second)
@@ -148,9 +153,12 @@ def test_errors_are_said_in_plain_words(dock, grade_grid, qgis_iface, qtbot) -> 
     assert any("No grade raster chosen" in text for text in _all_messages(messages))
     set_inputs(dock, grade_grid, cutoff=0.0)
     far = grade_grid.x0 + 50_000
-    key = dock.finish_survey(QgsGeometry.fromWkt(
-        f"POLYGON(({far} {grade_grid.y0},{far + 100} {grade_grid.y0},{far} {grade_grid.y0 - 100},"
-        f"{far} {grade_grid.y0}))"))
+    key = dock.finish_survey(
+        QgsGeometry.fromWkt(
+            f"POLYGON(({far} {grade_grid.y0},{far + 100} {grade_grid.y0},{far} {grade_grid.y0 - 100},"
+            f"{far} {grade_grid.y0}))"
+        )
+    )
     wait_for_tasks(qtbot, dock)
     row = dock.model.row_for(key)
     notes = (row.error or "") + " ".join(row.result.warnings if row.result else ())

@@ -50,8 +50,10 @@ def test_selected_area_shows_its_target_and_the_depth_window_moves_every_figure(
     dock.target_inputs.max_depth.set_value(10.0)
     dock.target_inputs.max_depth.changed.emit()  # as the check box does
     wait_for_tasks(qtbot, dock)
-    qtbot.waitUntil(lambda: dock.model.row_for(east.key).result.ore_tonnes
-                    == pytest.approx(40 * 100.0 * 6.0 * DENSITY, rel=1e-9), timeout=30000)  # [4, 14] cut at 10
+    qtbot.waitUntil(
+        lambda: dock.model.row_for(east.key).result.ore_tonnes == pytest.approx(40 * 100.0 * 6.0 * DENSITY, rel=1e-9),
+        timeout=30000,
+    )  # [4, 14] cut at 10
     assert Settings.max_depth.get() == 10.0 and Settings.top_depth.get() == 4.0
 
 
@@ -59,9 +61,13 @@ def test_new_ranges_recompute_the_target_and_are_remembered(dock, east, qtbot):
     dock.select_area(east.key)
     qtbot.waitUntil(lambda: dock.result.target.target is not None, timeout=30000)
     dock.target_inputs.density.boxes[0].setValue(2.0)
-    qtbot.waitUntil(lambda: dock.result.target.target is not None
-                    and dock.result.target.target.low.ore_tonnes == pytest.approx(40 * 100.0 * THICKNESS * 0.8 * 2.0),
-                    timeout=30000)
+    qtbot.waitUntil(
+        lambda: (
+            dock.result.target.target is not None
+            and dock.result.target.target.low.ore_tonnes == pytest.approx(40 * 100.0 * THICKNESS * 0.8 * 2.0)
+        ),
+        timeout=30000,
+    )
     assert Settings.target_density_range.get() == "2,2.6,2.7"
 
 

@@ -18,8 +18,7 @@ def _provider_ids() -> list[str]:
 
 def _our_actions(iface) -> list:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # what the event loop does after unload
-    return [a for a in iface.mainWindow().findChildren(QAction)
-            if a.text() == "Load Qaraganda exploration zones"]
+    return [a for a in iface.mainWindow().findChildren(QAction) if a.text() == "Load Qaraganda exploration zones"]
 
 
 @pytest.fixture()

@@ -79,8 +79,9 @@ def test_provider_lists_both_algorithms_in_the_tonnage_group(rare_earth_provider
 
 
 @pytest.mark.parametrize("offset", [0.0, 0.5, 0.25], ids=["aligned", "half-cell", "quarter-cell"])
-def test_square_on_constant_grade_gives_closed_form_tonnes(rare_earth_provider, make_polygons, grid,
-                                                           constant_grade, offset) -> None:
+def test_square_on_constant_grade_gives_closed_form_tonnes(
+    rare_earth_provider, make_polygons, grid, constant_grade, offset
+) -> None:
     side = 5  # cells: 50 m x 50 m whatever the offset, since every covered fraction counts exactly
     zones = make_polygons([(grid.box(2 + offset, 3 + offset, 2 + offset + side, 3 + offset + side), "A")])
     [row] = run(ESTIMATE, INPUT=zones, GRADE=constant_grade, THICKNESS=THICKNESS, DENSITY=DENSITY)
@@ -95,8 +96,9 @@ def test_square_on_constant_grade_gives_closed_form_tonnes(rare_earth_provider, 
     assert row["coverage"] == pytest.approx(1.0)
 
 
-def test_cutoff_keeps_exact_fractions_of_partly_covered_cells(rare_earth_provider, make_polygons, grid,
-                                                             column_grade) -> None:
+def test_cutoff_keeps_exact_fractions_of_partly_covered_cells(
+    rare_earth_provider, make_polygons, grid, column_grade
+) -> None:
     # Columns 0.5-6.5: half of column 0, whole columns 1-5, half of column 6; rows 0-4 whole.
     zones = make_polygons([(grid.box(0.5, 0, 6.5, 5), "strip")])
     [row] = run(ESTIMATE, INPUT=zones, GRADE=column_grade, CUTOFF=0.125, THICKNESS=THICKNESS, DENSITY=DENSITY)
@@ -110,25 +112,33 @@ def test_cutoff_keeps_exact_fractions_of_partly_covered_cells(rare_earth_provide
     assert row["grade_mean"] == pytest.approx(treo * 100 / sum(tonnes.values()), rel=1e-6)
 
 
-def test_ppm_unit_and_density_and_thickness_rasters(rare_earth_provider, make_polygons, make_raster,
-                                                    grid) -> None:
+def test_ppm_unit_and_density_and_thickness_rasters(rare_earth_provider, make_polygons, make_raster, grid) -> None:
     grade = make_raster(np.full((10, 10), 2000.0), name="ppm.tif")  # 2,000 ppm = 0.2 %
     thickness = make_raster(np.full((10, 10), 4.0), name="thickness.tif")
     density = make_raster(np.full((10, 10), 2.0), name="density.tif")
     zones = make_polygons([(grid.box(1, 1, 4, 3), "B")])
-    [row] = run(ESTIMATE, INPUT=zones, GRADE=grade, GRADE_UNIT=1, CUTOFF=1000, THICKNESS_RASTER=thickness,
-                DENSITY_RASTER=density)
-    ore = 3 * 2 * grid.cell ** 2 * 4.0 * 2.0
+    [row] = run(
+        ESTIMATE,
+        INPUT=zones,
+        GRADE=grade,
+        GRADE_UNIT=1,
+        CUTOFF=1000,
+        THICKNESS_RASTER=thickness,
+        DENSITY_RASTER=density,
+    )
+    ore = 3 * 2 * grid.cell**2 * 4.0 * 2.0
     assert row["ore_t"] == pytest.approx(ore)
     assert row["grade_mean"] == pytest.approx(2000.0)
     assert row["treo_t"] == pytest.approx(ore * 2000e-6)
 
 
-def test_geographic_polygons_over_a_utm_raster_give_the_utm_tonnes(rare_earth_provider, make_polygons, grid,
-                                                                   column_grade) -> None:
+def test_geographic_polygons_over_a_utm_raster_give_the_utm_tonnes(
+    rare_earth_provider, make_polygons, grid, column_grade
+) -> None:
     utm_wkts = [grid.box(0.5, 0.5, 7.5, 6.5), grid.box(8, 2, 15.3, 11)]
-    to_wgs84 = QgsCoordinateTransform(QgsCoordinateReferenceSystem(GRID_CRS),
-                                      QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance())
+    to_wgs84 = QgsCoordinateTransform(
+        QgsCoordinateReferenceSystem(GRID_CRS), QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance()
+    )
     wgs84_wkts = []
     for wkt in utm_wkts:
         geometry = QgsGeometry.fromWkt(wkt)
@@ -136,30 +146,41 @@ def test_geographic_polygons_over_a_utm_raster_give_the_utm_tonnes(rare_earth_pr
         geometry.transform(to_wgs84)
         wgs84_wkts.append(geometry.asWkt(12))
     common = {"GRADE": column_grade, "CUTOFF": 0.12, "THICKNESS": THICKNESS, "DENSITY": DENSITY}
-    utm = run(ESTIMATE, INPUT=make_polygons([(w, str(i)) for i, w in enumerate(utm_wkts)], name="utm"),
-              **common)
-    wgs84 = run(ESTIMATE, INPUT=make_polygons([(w, str(i)) for i, w in enumerate(wgs84_wkts)], name="wgs84",
-                                              crs="EPSG:4326"), **common)
+    utm = run(ESTIMATE, INPUT=make_polygons([(w, str(i)) for i, w in enumerate(utm_wkts)], name="utm"), **common)
+    wgs84 = run(
+        ESTIMATE,
+        INPUT=make_polygons([(w, str(i)) for i, w in enumerate(wgs84_wkts)], name="wgs84", crs="EPSG:4326"),
+        **common,
+    )
     for a, b in zip(utm, wgs84):
         assert a["ore_t"] > 0
         for field in ("area_m2", "ore_t", "treo_t", "grade_mean"):
             assert b[field] == pytest.approx(a[field], rel=1e-4), field
 
 
-def test_cell_aligned_polygons_agree_with_qgis_zonal_statistics(rare_earth_provider, make_polygons,
-                                                                make_raster, grid) -> None:
+def test_cell_aligned_polygons_agree_with_qgis_zonal_statistics(
+    rare_earth_provider, make_polygons, make_raster, grid
+) -> None:
     values = np.random.default_rng(7).uniform(0.01, 0.3, (30, 30))
     values[4:7, 10:14] = -9999.0  # nodata inside one polygon: neither side counts it
     grade = make_raster(values, nodata=-9999.0)
-    zones = make_polygons([
-        (grid.box(0, 0, 30, 30), "all"),
-        (grid.box(8, 2, 20, 9), "with nodata"),
-        ("MULTIPOLYGON(((" + _ring(grid, [(1, 20), (6, 20), (6, 22), (3, 22), (3, 27), (1, 27)]) + ")),(("
-         + _ring(grid, [(25, 25), (29, 25), (29, 29), (25, 29)]) + ")))", "L and square"),
-    ])
+    zones = make_polygons(
+        [
+            (grid.box(0, 0, 30, 30), "all"),
+            (grid.box(8, 2, 20, 9), "with nodata"),
+            (
+                "MULTIPOLYGON((("
+                + _ring(grid, [(1, 20), (6, 20), (6, 22), (3, 22), (3, 27), (1, 27)])
+                + ")),(("
+                + _ring(grid, [(25, 25), (29, 25), (29, 29), (25, 29)])
+                + ")))",
+                "L and square",
+            ),
+        ]
+    )
     ours = run(ESTIMATE, INPUT=zones, GRADE=grade, CUTOFF=0, THICKNESS=1, DENSITY=1)
     zonal = _zonal_count_and_sum(zones, grade)
-    cell_area = grid.cell ** 2
+    cell_area = grid.cell**2
     assert len(ours) == len(zonal) == 3
     for row, (count, total) in zip(ours, zonal):
         assert row["ore_t"] == pytest.approx(count * cell_area, rel=1e-9), row["name"]
@@ -167,11 +188,18 @@ def test_cell_aligned_polygons_agree_with_qgis_zonal_statistics(rare_earth_provi
     assert ours[1]["coverage"] == pytest.approx(1 - 12 / 84)
 
 
-def test_curve_has_a_row_per_feature_and_cutoff_and_never_gains_ore(rare_earth_provider, make_polygons, grid,
-                                                                    column_grade) -> None:
+def test_curve_has_a_row_per_feature_and_cutoff_and_never_gains_ore(
+    rare_earth_provider, make_polygons, grid, column_grade
+) -> None:
     zones = make_polygons([(grid.box(0.5, 0, 6.5, 5), "strip"), (grid.box(2, 2, 19, 19), "big")])
-    rows = run(CURVE, INPUT=zones, GRADE=column_grade, CUTOFFS="0.3, 0, 0.125,0.05, 0.125",
-               THICKNESS=THICKNESS, DENSITY=DENSITY)
+    rows = run(
+        CURVE,
+        INPUT=zones,
+        GRADE=column_grade,
+        CUTOFFS="0.3, 0, 0.125,0.05, 0.125",
+        THICKNESS=THICKNESS,
+        DENSITY=DENSITY,
+    )
     cutoffs = [0.0, 0.05, 0.125, 0.3]  # sorted, repeats dropped
     assert [(r["name"], r["cutoff"]) for r in rows] == [(n, c) for n in ("strip", "big") for c in cutoffs]
     for name in ("strip", "big"):
@@ -179,16 +207,16 @@ def test_curve_has_a_row_per_feature_and_cutoff_and_never_gains_ore(rare_earth_p
         assert all(a >= b for a, b in zip(ore, ore[1:])), ore
         assert ore[-1] == 0  # no cell reaches 0.3 %
     strip = {r["cutoff"]: r for r in rows if r["name"] == "strip"}
-    assert strip[0.125]["ore_t"] == pytest.approx(3.5 * 5 * grid.cell ** 2 * THICKNESS * DENSITY)
-    assert strip[0.0]["ore_t"] == pytest.approx(6 * 5 * grid.cell ** 2 * THICKNESS * DENSITY)
+    assert strip[0.125]["ore_t"] == pytest.approx(3.5 * 5 * grid.cell**2 * THICKNESS * DENSITY)
+    assert strip[0.0]["ore_t"] == pytest.approx(6 * 5 * grid.cell**2 * THICKNESS * DENSITY)
     assert is_null(strip[0.3]["grade_mean"])
-    estimate = run(ESTIMATE, INPUT=zones, GRADE=column_grade, CUTOFF=0.125, THICKNESS=THICKNESS,
-                   DENSITY=DENSITY)
+    estimate = run(ESTIMATE, INPUT=zones, GRADE=column_grade, CUTOFF=0.125, THICKNESS=THICKNESS, DENSITY=DENSITY)
     assert [r["ore_t"] for r in rows if r["cutoff"] == 0.125] == pytest.approx([r["ore_t"] for r in estimate])
 
 
-def test_curve_defaults_to_standard_cutoffs_of_the_unit_and_names_by_id(rare_earth_provider, make_polygons,
-                                                                        make_raster, grid) -> None:
+def test_curve_defaults_to_standard_cutoffs_of_the_unit_and_names_by_id(
+    rare_earth_provider, make_polygons, make_raster, grid
+) -> None:
     grade = make_raster(np.full((10, 10), 700.0))
     zones = make_polygons([(grid.box(1, 1, 5, 5), 3.5)], fields=("value",))
     rows = run(CURVE, INPUT=zones, GRADE=grade, GRADE_UNIT=1, THICKNESS=1)
@@ -198,23 +226,27 @@ def test_curve_defaults_to_standard_cutoffs_of_the_unit_and_names_by_id(rare_ear
     assert ore[:4] == pytest.approx([16 * 100 * 2.6] * 4) and ore[4:] == [0, 0, 0]  # 700 ppm passes 700
 
 
-def test_input_field_names_are_kept_when_results_clash(rare_earth_provider, make_polygons, grid,
-                                                       constant_grade) -> None:
+def test_input_field_names_are_kept_when_results_clash(
+    rare_earth_provider, make_polygons, grid, constant_grade
+) -> None:
     zones = make_polygons([(grid.box(0, 0, 2, 2), -1.0)], fields=("ore_t",))
     [row] = run(ESTIMATE, INPUT=zones, GRADE=constant_grade, THICKNESS=1, DENSITY=1)
     assert row["ore_t"] == -1.0
-    assert row["ore_t_2"] == pytest.approx(4 * grid.cell ** 2)
+    assert row["ore_t_2"] == pytest.approx(4 * grid.cell**2)
 
 
-def test_bad_features_get_null_results_and_a_message_but_the_batch_goes_on(rare_earth_provider, grid,
-                                                                          constant_grade, feedback) -> None:
+def test_bad_features_get_null_results_and_a_message_but_the_batch_goes_on(
+    rare_earth_provider, grid, constant_grade, feedback
+) -> None:
     layer = QgsVectorLayer(f"Polygon?crs={GRID_CRS}&field=name:string", "zones", "memory")
     features = []
-    for name, wkt in [("good", grid.box(0, 0, 2, 2)), ("empty", None),
-                      ("flat", "POLYGON((600000 5540000,600010 5540000,600020 5540000,600000 5540000))"),
-                      ("also good", grid.box(3, 3, 4, 4)),
-                      ("bowtie", "POLYGON((600000 5540000,600020 5539980,600020 5540000,600000 5539980,"
-                                 "600000 5540000))")]:
+    for name, wkt in [
+        ("good", grid.box(0, 0, 2, 2)),
+        ("empty", None),
+        ("flat", "POLYGON((600000 5540000,600010 5540000,600020 5540000,600000 5540000))"),
+        ("also good", grid.box(3, 3, 4, 4)),
+        ("bowtie", "POLYGON((600000 5540000,600020 5539980,600020 5540000,600000 5539980,600000 5540000))"),
+    ]:
         feature = QgsFeature(layer.fields())
         feature.setAttributes([name])
         if wkt is not None:
@@ -224,8 +256,7 @@ def test_bad_features_get_null_results_and_a_message_but_the_batch_goes_on(rare_
     rows = run(ESTIMATE, feedback, INPUT=layer, GRADE=constant_grade, THICKNESS=1, DENSITY=1, CUTOFF=0.5)
     assert [r["name"] for r in rows] == ["good", "empty", "flat", "also good", "bowtie"]
     for row in rows[1:3]:
-        assert all(is_null(row[f]) for f in ("area_m2", "ore_t", "grade_mean", "treo_t", "tree_t",
-                                             "coverage"))
+        assert all(is_null(row[f]) for f in ("area_m2", "ore_t", "grade_mean", "treo_t", "tree_t", "coverage"))
     assert rows[0]["ore_t"] == 0 and is_null(rows[0]["grade_mean"])  # 0.2 % is below the 0.5 % cut-off
     assert rows[3]["area_m2"] == pytest.approx(100)
     assert any("(empty)" in e for e in feedback.errors) and any("(flat)" in e for e in feedback.errors)
@@ -234,16 +265,16 @@ def test_bad_features_get_null_results_and_a_message_but_the_batch_goes_on(rare_
     assert any("(bowtie)" in w and "repaired" in w for w in feedback.warnings)
 
 
-def test_engine_warnings_reach_feedback_with_the_feature_name(rare_earth_provider, make_polygons, grid,
-                                                              constant_grade, feedback) -> None:
+def test_engine_warnings_reach_feedback_with_the_feature_name(
+    rare_earth_provider, make_polygons, grid, constant_grade, feedback
+) -> None:
     zones = make_polygons([(grid.box(15, 15, 25, 25), "half outside")])  # the raster is 20 x 20 cells
     [row] = run(ESTIMATE, feedback, INPUT=zones, GRADE=constant_grade, THICKNESS=1)
     assert row["coverage"] == pytest.approx(0.25)
     assert any("half outside" in w and "outside the grade raster" in w for w in feedback.warnings)
 
 
-def test_cancel_stops_between_features(rare_earth_provider, make_polygons, grid, constant_grade,
-                                       feedback) -> None:
+def test_cancel_stops_between_features(rare_earth_provider, make_polygons, grid, constant_grade, feedback) -> None:
     zones = make_polygons([(grid.box(i, i, i + 1, i + 1), str(i)) for i in range(5)])
     feedback.progressChanged.connect(lambda _progress: feedback.cancel())
     rows = run(ESTIMATE, feedback, INPUT=zones, GRADE=constant_grade, THICKNESS=1)
@@ -251,12 +282,16 @@ def test_cancel_stops_between_features(rare_earth_provider, make_polygons, grid,
     assert [r["name"] for r in rows] in ([], ["0"])
 
 
-@pytest.mark.parametrize(("extra", "named"), [
-    ({"THICKNESS": 1, "THICKNESS_RASTER": "GRADE_FILE"}, "THICKNESS_RASTER"),
-    ({}, "THICKNESS_RASTER"),
-])
-def test_thickness_must_be_given_exactly_once(rare_earth_provider, make_polygons, grid, constant_grade, extra,
-                                              named) -> None:
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"THICKNESS": 1, "THICKNESS_RASTER": "GRADE_FILE"}, "THICKNESS_RASTER"),
+        ({}, "THICKNESS_RASTER"),
+    ],
+)
+def test_thickness_must_be_given_exactly_once(
+    rare_earth_provider, make_polygons, grid, constant_grade, extra, named
+) -> None:
     zones = make_polygons([(grid.box(0, 0, 2, 2), "A")])
     extra = {k: constant_grade if v == "GRADE_FILE" else v for k, v in extra.items()}
     parameters = {"INPUT": zones, "GRADE": constant_grade, "OUTPUT": "memory:", **extra}
@@ -269,10 +304,16 @@ def test_thickness_must_be_given_exactly_once(rare_earth_provider, make_polygons
 
 
 @pytest.mark.parametrize("cutoffs", ["0, abc", "0.1, -0.05", "0.1,,0.2", "nan"])
-def test_bad_cutoffs_are_refused_naming_the_parameter(rare_earth_provider, make_polygons, grid,
-                                                      constant_grade, cutoffs) -> None:
-    parameters = {"INPUT": make_polygons([(grid.box(0, 0, 2, 2), "A")]), "GRADE": constant_grade,
-                  "THICKNESS": 1, "CUTOFFS": cutoffs, "OUTPUT": "memory:"}
+def test_bad_cutoffs_are_refused_naming_the_parameter(
+    rare_earth_provider, make_polygons, grid, constant_grade, cutoffs
+) -> None:
+    parameters = {
+        "INPUT": make_polygons([(grid.box(0, 0, 2, 2), "A")]),
+        "GRADE": constant_grade,
+        "THICKNESS": 1,
+        "CUTOFFS": cutoffs,
+        "OUTPUT": "memory:",
+    }
     algorithm = QgsApplication.processingRegistry().createAlgorithmById(CURVE)
     ok, message = algorithm.checkParameterValues(parameters, QgsProcessingContext())
     assert not ok and message.startswith("CUTOFFS:")
@@ -280,13 +321,17 @@ def test_bad_cutoffs_are_refused_naming_the_parameter(rare_earth_provider, make_
         processing.run(CURVE, parameters)
 
 
-@pytest.mark.parametrize(("change", "named"), [
-    ({"GRADE_BAND": 2}, "GRADE_BAND"),
-    ({"GRADE": "/nonexistent/grade.tif"}, "GRADE"),
-    ({"THICKNESS": None, "THICKNESS_RASTER": "/nonexistent/thickness.tif"}, "THICKNESS_RASTER"),
-])
-def test_bad_rasters_stop_the_run_once_naming_the_parameter(rare_earth_provider, make_polygons, grid,
-                                                            constant_grade, change, named, feedback) -> None:
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"GRADE_BAND": 2}, "GRADE_BAND"),
+        ({"GRADE": "/nonexistent/grade.tif"}, "GRADE"),
+        ({"THICKNESS": None, "THICKNESS_RASTER": "/nonexistent/thickness.tif"}, "THICKNESS_RASTER"),
+    ],
+)
+def test_bad_rasters_stop_the_run_once_naming_the_parameter(
+    rare_earth_provider, make_polygons, grid, constant_grade, change, named, feedback
+) -> None:
     zones = make_polygons([(grid.box(0, 0, 2, 2), str(i)) for i in range(3)])
     parameters = {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": "memory:", **change}
     for algorithm_id in (ESTIMATE, CURVE):
@@ -296,11 +341,12 @@ def test_bad_rasters_stop_the_run_once_naming_the_parameter(rare_earth_provider,
         assert len([e for e in feedback.errors if re.search(rf"\b{named}\b", e)]) == 1, feedback.errors
 
 
-def test_runs_as_a_step_of_a_processing_model(rare_earth_provider, make_polygons, grid,
-                                              constant_grade) -> None:
+def test_runs_as_a_step_of_a_processing_model(rare_earth_provider, make_polygons, grid, constant_grade) -> None:
     model = QgsProcessingModelAlgorithm("Tonnage model", "tests")
-    for name, parameter in (("zones", QgsProcessingParameterVectorLayer("zones", "Zones")),
-                            ("grade", QgsProcessingParameterRasterLayer("grade", "Grade"))):
+    for name, parameter in (
+        ("zones", QgsProcessingParameterVectorLayer("zones", "Zones")),
+        ("grade", QgsProcessingParameterRasterLayer("grade", "Grade")),
+    ):
         model.addModelParameter(parameter, QgsProcessingModelParameter(name))
     child = QgsProcessingModelChildAlgorithm(ESTIMATE)
     child.setChildId("estimate")
@@ -320,11 +366,12 @@ def test_runs_as_a_step_of_a_processing_model(rare_earth_provider, make_polygons
     zones = make_polygons([(grid.box(0, 0, 3, 2), "A")])
     result = processing.run(model, {"zones": zones, "grade": constant_grade, "estimate:tonnage": "memory:"})
     [feature] = result["estimate:tonnage"].getFeatures()
-    assert feature["ore_t"] == pytest.approx(6 * grid.cell ** 2 * THICKNESS * DENSITY)
+    assert feature["ore_t"] == pytest.approx(6 * grid.cell**2 * THICKNESS * DENSITY)
 
 
-def test_runs_on_a_worker_thread_from_project_layers(rare_earth_provider, qgis_new_project, qtbot,
-                                                     make_polygons, grid, constant_grade) -> None:
+def test_runs_on_a_worker_thread_from_project_layers(
+    rare_earth_provider, qgis_new_project, qtbot, make_polygons, grid, constant_grade
+) -> None:
     """What the toolbox does: layers chosen from the project, the algorithm run as a background task."""
     project = QgsProject.instance()
     zones = QgsVectorLayer(make_polygons([(grid.box(1, 1, 4, 3), "A")]), "zones", "ogr")
@@ -334,8 +381,13 @@ def test_runs_on_a_worker_thread_from_project_layers(rare_earth_provider, qgis_n
     context.setProject(project)
     feedback = QgsProcessingFeedback()
     algorithm = QgsApplication.processingRegistry().createAlgorithmById(ESTIMATE)
-    parameters = {"INPUT": zones.id(), "GRADE": grade.id(), "THICKNESS": 1, "DENSITY": 1,
-                  "OUTPUT": QgsProcessing.TEMPORARY_OUTPUT}
+    parameters = {
+        "INPUT": zones.id(),
+        "GRADE": grade.id(),
+        "THICKNESS": 1,
+        "DENSITY": 1,
+        "OUTPUT": QgsProcessing.TEMPORARY_OUTPUT,
+    }
     done: dict[str, Any] = {}
     task = QgsProcessingAlgRunnerTask(algorithm, parameters, context, feedback)
     task.executed.connect(lambda ok, results: done.update(ok=ok, results=results))
@@ -343,12 +395,17 @@ def test_runs_on_a_worker_thread_from_project_layers(rare_earth_provider, qgis_n
     qtbot.waitUntil(lambda: "ok" in done, timeout=60_000)
     assert done["ok"]
     layer = context.getMapLayer(done["results"]["OUTPUT"])
-    assert [f["ore_t"] for f in layer.getFeatures()] == pytest.approx([6 * grid.cell ** 2])
+    assert [f["ore_t"] for f in layer.getFeatures()] == pytest.approx([6 * grid.cell**2])
 
 
 def test_sample_zones_with_the_thickness_raster(rare_earth_provider, sample_paths) -> None:
-    rows = run(ESTIMATE, INPUT=sample_paths.zones, GRADE=sample_paths.grade,
-               THICKNESS_RASTER=sample_paths.thickness, CUTOFF=0.1)
+    rows = run(
+        ESTIMATE,
+        INPUT=sample_paths.zones,
+        GRADE=sample_paths.grade,
+        THICKNESS_RASTER=sample_paths.thickness,
+        CUTOFF=0.1,
+    )
     irgiz = next(r for r in rows if r["name"] == "Irgiz")
     assert irgiz["ore_t"] > 0 and irgiz["grade_mean"] >= 0.1 and irgiz["coverage"] == pytest.approx(1.0)
     assert irgiz["tree_t"] == pytest.approx(irgiz["treo_t"] * TREO_TO_TREE)
@@ -363,22 +420,38 @@ def _zonal_count_and_sum(zones: str, grade: str) -> list[tuple[float, float]]:
     """COUNT and SUM of grade cells per polygon from QGIS's own zonal statistics (cell centres inside)."""
     registry = QgsApplication.processingRegistry()
     if registry.algorithmById("native:zonalstatisticsfb") is not None:
-        result = processing.run("native:zonalstatisticsfb", {
-            "INPUT": zones, "INPUT_RASTER": grade, "RASTER_BAND": 1, "COLUMN_PREFIX": "z_",
-            "STATISTICS": [0, 1], "OUTPUT": "memory:"})
+        result = processing.run(
+            "native:zonalstatisticsfb",
+            {
+                "INPUT": zones,
+                "INPUT_RASTER": grade,
+                "RASTER_BAND": 1,
+                "COLUMN_PREFIX": "z_",
+                "STATISTICS": [0, 1],
+                "OUTPUT": "memory:",
+            },
+        )
         layer = result["OUTPUT"]
     else:
         layer = QgsVectorLayer(zones, "zones", "ogr")
-        processing.run("native:zonalstatistics", {
-            "INPUT_VECTOR": layer, "INPUT_RASTER": grade, "RASTER_BAND": 1, "COLUMN_PREFIX": "z_",
-            "STATISTICS": [0, 1]})
+        processing.run(
+            "native:zonalstatistics",
+            {
+                "INPUT_VECTOR": layer,
+                "INPUT_RASTER": grade,
+                "RASTER_BAND": 1,
+                "COLUMN_PREFIX": "z_",
+                "STATISTICS": [0, 1],
+            },
+        )
     rows = [(f["z_count"], f["z_sum"]) for f in layer.getFeatures()]
     assert all(math.isfinite(total) for _, total in rows)
     return rows
 
 
-def test_dialog_defaults_grade_to_the_grade_layer_and_shows_a_readable_cutoff(qgis_new_project,
-                                                                           rare_earth_provider) -> None:
+def test_dialog_defaults_grade_to_the_grade_layer_and_shows_a_readable_cutoff(
+    qgis_new_project, rare_earth_provider
+) -> None:
     from qgis.core import QgsApplication, QgsProject
 
     from rare_earth_plugin.layers import load_sample_layers
@@ -415,8 +488,7 @@ class _CancelWhenTheEngineAsks(QgsProcessingFeedback):
 
 
 @pytest.mark.parametrize("algorithm", [ESTIMATE, CURVE])
-def test_cancel_reaches_inside_one_polygon(rare_earth_provider, make_polygons, grid, constant_grade,
-                                           algorithm) -> None:
+def test_cancel_reaches_inside_one_polygon(rare_earth_provider, make_polygons, grid, constant_grade, algorithm) -> None:
     zones = make_polygons([(grid.box(0, 0, 10, 10), "one large area")])
     feedback = _CancelWhenTheEngineAsks()
     rows = run(algorithm, feedback, INPUT=zones, GRADE=constant_grade, THICKNESS=1)
@@ -441,8 +513,9 @@ def _gpkg_without_crs(tmp_path, wkt: str) -> str:
 
 @pytest.mark.parametrize("kind", ["memory", "gpkg"])
 @pytest.mark.parametrize("algorithm", [ESTIMATE, CURVE])
-def test_a_polygon_layer_without_crs_is_named(rare_earth_provider, grid, constant_grade, tmp_path, algorithm,
-                                              kind) -> None:
+def test_a_polygon_layer_without_crs_is_named(
+    rare_earth_provider, grid, constant_grade, tmp_path, algorithm, kind
+) -> None:
     if kind == "memory":
         layer: Any = QgsVectorLayer("Polygon?field=name:string", "zones without crs", "memory")
         feature = QgsFeature(layer.fields())

@@ -25,11 +25,9 @@ def zone(make_polygons, grid):
     return make_polygons([(grid.box(2, 3, 7, 8), "A"), (None, "empty")])
 
 
-def test_cases_scale_exactly_and_percentiles_are_ordered(rare_earth_provider, make_raster, zone, grid,
-                                                         feedback):
+def test_cases_scale_exactly_and_percentiles_are_ordered(rare_earth_provider, make_raster, zone, grid, feedback):
     grade = make_raster(np.full((20, 20), 0.2))
-    rows = run(TARGET, feedback=feedback, INPUT=zone, GRADE=grade, THICKNESS=10.0, CUTOFF=0.05, DRAWS=5000,
-               SEED=7)
+    rows = run(TARGET, feedback=feedback, INPUT=zone, GRADE=grade, THICKNESS=10.0, CUTOFF=0.05, DRAWS=5000, SEED=7)
     row, empty = rows
     volume = (5 * grid.cell) ** 2 * 10.0
     assert row["ore_t_low"] == pytest.approx(volume * 2.5 * 0.8, rel=1e-9)
@@ -40,8 +38,9 @@ def test_cases_scale_exactly_and_percentiles_are_ordered(rare_earth_provider, ma
     assert row["ore_t_low"] < row["ore_t_p90"] < row["ore_t_p50"] < row["ore_t_p10"] < row["ore_t_high"]
     assert row["treo_t_p90"] < row["treo_t_p50"] < row["treo_t_p10"]
     assert row["grade_unit"] == "percent" and "seed 7" in row["target_basis"]
-    assert all(empty[name] is None or (hasattr(empty[name], "isNull") and empty[name].isNull())
-               for name in TARGET_FIELDS)
+    assert all(
+        empty[name] is None or (hasattr(empty[name], "isNull") and empty[name].isNull()) for name in TARGET_FIELDS
+    )
     assert any("empty" in error for error in feedback.errors)
     again = run(TARGET, INPUT=zone, GRADE=grade, THICKNESS=10.0, CUTOFF=0.05, DRAWS=5000, SEED=7)[0]
     assert again["ore_t_p50"] == row["ore_t_p50"]
@@ -50,17 +49,27 @@ def test_cases_scale_exactly_and_percentiles_are_ordered(rare_earth_provider, ma
 def test_ranges_and_depth_window_parameters(rare_earth_provider, make_raster, zone, grid):
     grade = make_raster(np.full((20, 20), 0.2))
     top = make_raster(np.full((20, 20), 30.0), name="top.tif")
-    [row, _] = run(TARGET, INPUT=zone, GRADE=grade, THICKNESS=50.0, TOP_DEPTH_RASTER=top, MAX_DEPTH=60.0,
-                   DENSITY_RANGE="2,2.5,3", THICKNESS_FACTOR_RANGE="0.5, 1, 2", GRADE_FACTOR_RANGE="",
-                   DRAWS=200)
+    [row, _] = run(
+        TARGET,
+        INPUT=zone,
+        GRADE=grade,
+        THICKNESS=50.0,
+        TOP_DEPTH_RASTER=top,
+        MAX_DEPTH=60.0,
+        DENSITY_RANGE="2,2.5,3",
+        THICKNESS_FACTOR_RANGE="0.5, 1, 2",
+        GRADE_FACTOR_RANGE="",
+        DRAWS=200,
+    )
     area = (5 * grid.cell) ** 2
     # [30, 30 + 50 t] cut at 60 m: 25 m at t = 0.5, 30 m (full) at t = 1 and 2.
     assert row["ore_t_low"] == pytest.approx(area * 25.0 * 2.0, rel=1e-9)
     assert row["ore_t_base"] == pytest.approx(area * 30.0 * 2.5, rel=1e-9)
     assert row["ore_t_high"] == pytest.approx(area * 30.0 * 3.0, rel=1e-9)
     assert row["grade_low"] == pytest.approx(0.2 * 0.85, rel=1e-6)  # the default grade factor
-    [estimate] = run(ESTIMATE, INPUT=zone, GRADE=grade, THICKNESS=50.0, DENSITY=2.0, TOP_DEPTH=30.0,
-                     MIN_DEPTH=40.0, MAX_DEPTH=60.0)[:1]
+    [estimate] = run(
+        ESTIMATE, INPUT=zone, GRADE=grade, THICKNESS=50.0, DENSITY=2.0, TOP_DEPTH=30.0, MIN_DEPTH=40.0, MAX_DEPTH=60.0
+    )[:1]
     assert estimate["ore_t"] == pytest.approx(area * 20.0 * 2.0, rel=1e-9)
 
 
@@ -72,11 +81,14 @@ def test_density_range_defaults_around_the_constant_density(rare_earth_provider,
     assert row["ore_t_low"] == pytest.approx(volume * 2.9 * 0.8)
 
 
-@pytest.mark.parametrize("name, text, message", [
-    ("DENSITY_RANGE", "2.5,2.6", "DENSITY_RANGE: give three numbers"),
-    ("THICKNESS_FACTOR_RANGE", "a,b,c", "THICKNESS_FACTOR_RANGE: 'a' is not a number"),
-    ("GRADE_FACTOR_RANGE", "1.2,1,0.8", "GRADE_FACTOR_RANGE: give low ≤ likely ≤ high"),
-])
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("DENSITY_RANGE", "2.5,2.6", "DENSITY_RANGE: give three numbers"),
+        ("THICKNESS_FACTOR_RANGE", "a,b,c", "THICKNESS_FACTOR_RANGE: 'a' is not a number"),
+        ("GRADE_FACTOR_RANGE", "1.2,1,0.8", "GRADE_FACTOR_RANGE: give low ≤ likely ≤ high"),
+    ],
+)
 def test_bad_range_text_is_named(rare_earth_provider, make_raster, zone, name, text, message):
     grade = make_raster(np.full((20, 20), 0.2))
     with pytest.raises(QgsProcessingException, match=message):

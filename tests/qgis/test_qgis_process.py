@@ -37,16 +37,15 @@ class QgisProcess:
         self.executable, self.workdir = executable, workdir
         self.env = {**os.environ, "QGIS_CUSTOM_CONFIG_PATH": str(config_path), "QT_QPA_PLATFORM": "offscreen"}
         # Only the staged copy may be importable, not the repository's package.
-        paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
-                 if p and Path(p).resolve() != REPO]
+        paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and Path(p).resolve() != REPO]
         self.env["PYTHONPATH"] = os.pathsep.join(paths)
 
     def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([self.executable, *args], cwd=self.workdir, env=self.env, capture_output=True,
-                              text=True, timeout=600)
+        done = subprocess.run(
+            [self.executable, *args], cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=600
+        )
         if check and done.returncode != 0:
-            pytest.fail(f"qgis_process {' '.join(args)} failed ({done.returncode}):\n"
-                        f"{done.stdout}\n{done.stderr}")
+            pytest.fail(f"qgis_process {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done
 
     def run(self, algorithm: str, **parameters: Any) -> dict[str, Any]:
@@ -63,8 +62,11 @@ def qgis_process(tmp_path_factory) -> QgisProcess:
     if not (STAGED / "metadata.txt").is_file():
         pytest.fail(f"{STAGED} is missing: run `make stage` first (`make qgis-tests` does)")
     config = tmp_path_factory.mktemp("qgis-profile")
-    subprocess.run([sys.executable, str(REPO / "scripts" / "install_plugin.py"), str(STAGED),
-                    "--config-path", str(config)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "install_plugin.py"), str(STAGED), "--config-path", str(config)],
+        check=True,
+        capture_output=True,
+    )
     tool = QgisProcess(executable, config, tmp_path_factory.mktemp("qgis-process-work"))
     # QGIS 3.40 wants plugins enabled for qgis_process too; 3.22 already finds it enabled. Either may refuse.
     tool("plugins", "enable", PLUGIN, check=False)
@@ -86,30 +88,31 @@ def test_list_shows_the_provider_and_both_algorithms(qgis_process) -> None:
     assert set(ALGORITHMS) <= set(provider["algorithms"])
 
 
-def test_run_on_synthetic_data_writes_the_closed_form_tonnes(qgis_process, make_raster, make_polygons, grid,
-                                                             tmp_path) -> None:
+def test_run_on_synthetic_data_writes_the_closed_form_tonnes(
+    qgis_process, make_raster, make_polygons, grid, tmp_path
+) -> None:
     grade = make_raster(np.full((10, 10), 0.2))
     zones = make_polygons([(grid.box(1.5, 1, 5.5, 4), "block")])
     out = tmp_path / "estimate.gpkg"
     results = qgis_process.run(ALGORITHMS[0], INPUT=zones, GRADE=grade, THICKNESS=5, DENSITY=2.5, OUTPUT=out)
     assert Path(results["OUTPUT"]).resolve() == out.resolve()
     [row] = read_rows(out)
-    ore = 4 * 3 * grid.cell ** 2 * 5 * 2.5
+    ore = 4 * 3 * grid.cell**2 * 5 * 2.5
     assert row["name"] == "block"
     assert row["ore_t"] == pytest.approx(ore)
     assert row["treo_t"] == pytest.approx(ore * 0.2 / 100, rel=1e-6)
 
     table = tmp_path / "curve.gpkg"
-    qgis_process.run(ALGORITHMS[1], INPUT=zones, GRADE=grade, THICKNESS=5, DENSITY=2.5, CUTOFFS="0,0.1,0.3",
-                     OUTPUT=table)
+    qgis_process.run(
+        ALGORITHMS[1], INPUT=zones, GRADE=grade, THICKNESS=5, DENSITY=2.5, CUTOFFS="0,0.1,0.3", OUTPUT=table
+    )
     rows = read_rows(table)
     assert [(r["name"], r["cutoff"]) for r in rows] == [("block", 0.0), ("block", 0.1), ("block", 0.3)]
     assert [r["ore_t"] for r in rows] == pytest.approx([ore, ore, 0.0])
 
 
 def test_run_on_the_sample_zones(qgis_process, sample_paths, tmp_path) -> None:
-    common = {"INPUT": sample_paths.zones, "GRADE": sample_paths.grade,
-              "THICKNESS_RASTER": sample_paths.thickness}
+    common = {"INPUT": sample_paths.zones, "GRADE": sample_paths.grade, "THICKNESS_RASTER": sample_paths.thickness}
     out = tmp_path / "zones_tonnage.gpkg"
     qgis_process.run(ALGORITHMS[0], **common, CUTOFF=0.1, OUTPUT=out)
     irgiz = next(r for r in read_rows(out) if r["name"] == "Irgiz")
@@ -122,15 +125,26 @@ def test_run_on_the_sample_zones(qgis_process, sample_paths, tmp_path) -> None:
     assert all(a["ore_t"] >= b["ore_t"] for a, b in zip(curve, curve[1:]))
 
 
-def test_exploration_target_through_qgis_process(qgis_process, sample_paths, make_raster, make_polygons, grid,
-                                                 tmp_path) -> None:
+def test_exploration_target_through_qgis_process(
+    qgis_process, sample_paths, make_raster, make_polygons, grid, tmp_path
+) -> None:
     grade = make_raster(np.full((10, 10), 0.2))
     zones = make_polygons([(grid.box(1, 1, 5, 4), "block")])
     out = tmp_path / "target.gpkg"
-    qgis_process.run("rareearth:explorationtarget", INPUT=zones, GRADE=grade, THICKNESS=10, TOP_DEPTH=5,
-                     MAX_DEPTH=14, DENSITY_RANGE="2.4,2.6,2.8", DRAWS=2000, SEED=3, OUTPUT=out)
+    qgis_process.run(
+        "rareearth:explorationtarget",
+        INPUT=zones,
+        GRADE=grade,
+        THICKNESS=10,
+        TOP_DEPTH=5,
+        MAX_DEPTH=14,
+        DENSITY_RANGE="2.4,2.6,2.8",
+        DRAWS=2000,
+        SEED=3,
+        OUTPUT=out,
+    )
     [row] = read_rows(out)
-    area = 4 * 3 * grid.cell ** 2
+    area = 4 * 3 * grid.cell**2
     # [5, 5 + 10 t] cut at 14 m: 8 m at t = 0.8, 9 m (capped) at t = 1 and 1.2.
     assert row["ore_t_low"] == pytest.approx(area * 8 * 2.4)
     assert row["ore_t_base"] == pytest.approx(area * 9 * 2.6)
@@ -138,7 +152,14 @@ def test_exploration_target_through_qgis_process(qgis_process, sample_paths, mak
     assert row["ore_t_p90"] <= row["ore_t_p50"] <= row["ore_t_p10"]
 
     sample = tmp_path / "zones_target.gpkg"
-    qgis_process.run("rareearth:explorationtarget", INPUT=sample_paths.zones, GRADE=sample_paths.grade,
-                     THICKNESS_RASTER=sample_paths.thickness, CUTOFF=0.05, MAX_DEPTH=300, OUTPUT=sample)
+    qgis_process.run(
+        "rareearth:explorationtarget",
+        INPUT=sample_paths.zones,
+        GRADE=sample_paths.grade,
+        THICKNESS_RASTER=sample_paths.thickness,
+        CUTOFF=0.05,
+        MAX_DEPTH=300,
+        OUTPUT=sample,
+    )
     irgiz = next(r for r in read_rows(sample) if r["name"] == "Irgiz")
     assert 0 < irgiz["treo_t_p90"] < irgiz["treo_t_p50"] < irgiz["treo_t_p10"]

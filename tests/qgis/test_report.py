@@ -42,8 +42,7 @@ NUMERIC_KEYS = [column.key for column in COLUMNS if column.numeric]
 
 
 def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
 
 
 def pdf_pages(path: Path) -> int:
@@ -57,10 +56,13 @@ def sample_report(tmp_path_factory, qgis_app):
     paths = write_sample_report(out)
     project = QgsProject()
     layers = load_sample_layers(project)
-    inputs = EstimateInputs(layers.grade.source(), TonnageParams(
-        cutoff=SAMPLE_CUTOFF_PCT, thickness_raster=layers.thickness.source()))
-    expected = [AreaFigures.from_result(area.name, area.kind, estimate_geometry(area.geometry, area.crs, inputs),
-                                        "percent") for area in areas_from_layer(layers.zones)]
+    inputs = EstimateInputs(
+        layers.grade.source(), TonnageParams(cutoff=SAMPLE_CUTOFF_PCT, thickness_raster=layers.thickness.source())
+    )
+    expected = [
+        AreaFigures.from_result(area.name, area.kind, estimate_geometry(area.geometry, area.crs, inputs), "percent")
+        for area in areas_from_layer(layers.zones)
+    ]
     return paths, expected
 
 
@@ -113,8 +115,7 @@ def test_csv_and_gpkg_hold_the_engine_numbers(sample_report):
 def sample_inputs(qgis_app):
     project = QgsProject()
     layers = load_sample_layers(project)
-    inputs = EstimateInputs(layers.grade.source(), TonnageParams(
-        cutoff=0.1, thickness=100.0))
+    inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.1, thickness=100.0))
     yield project, layers, inputs
     project.removeAllMapLayers()  # now, while QGIS runs: a project collected after exitQgis() crashes
 
@@ -140,8 +141,13 @@ def test_failed_export_keeps_the_earlier_report(sample_inputs, tmp_path, monkeyp
 def test_one_area_report_has_two_pages(sample_inputs, tmp_path):
     _project, layers, inputs = sample_inputs
     results = estimate_areas(areas_from_layer(layers.zones, [2]), inputs)
-    paths = write_report(results, inputs, ReportLayers([layers.zones], layers.grade, layers.region), _meta(),
-                         ReportTargets.checked(tmp_path / "one"))
+    paths = write_report(
+        results,
+        inputs,
+        ReportLayers([layers.zones], layers.grade, layers.region),
+        _meta(),
+        ReportTargets.checked(tmp_path / "one"),
+    )
     assert paths == [tmp_path.resolve() / "one.pdf"]
     assert pdf_pages(paths[0]) == 2
     assert results[0].figures.name in pdf_text(paths[0])
@@ -173,11 +179,20 @@ def test_processing_algorithm_writes_all_three_files(sample_paths, tmp_path, qgi
 
     from rare_earth_plugin.processing.export_report import ExportReportAlgorithm
 
-    result = processing.run(ExportReportAlgorithm(), {
-        "INPUT": sample_paths.zones, "GRADE": str(sample_paths.grade), "GRADE_UNIT": 0,
-        "CUTOFF": 0.05, "DENSITY": 2.6, "THICKNESS_RASTER": str(sample_paths.thickness),
-        "OUTPUT_PDF": str(tmp_path / "alg.pdf"), "OUTPUT_CSV": str(tmp_path / "alg.csv"),
-        "OUTPUT_GPKG": str(tmp_path / "alg.gpkg")})
+    result = processing.run(
+        ExportReportAlgorithm(),
+        {
+            "INPUT": sample_paths.zones,
+            "GRADE": str(sample_paths.grade),
+            "GRADE_UNIT": 0,
+            "CUTOFF": 0.05,
+            "DENSITY": 2.6,
+            "THICKNESS_RASTER": str(sample_paths.thickness),
+            "OUTPUT_PDF": str(tmp_path / "alg.pdf"),
+            "OUTPUT_CSV": str(tmp_path / "alg.csv"),
+            "OUTPUT_GPKG": str(tmp_path / "alg.gpkg"),
+        },
+    )
     assert Path(result["OUTPUT_PDF"]).is_file() and Path(result["OUTPUT_CSV"]).is_file()
     assert Path(result["OUTPUT_GPKG"]).is_file()
     assert "Irgiz" in pdf_text(Path(result["OUTPUT_PDF"]))
@@ -196,11 +211,17 @@ def test_summary_that_cannot_hold_every_area_says_where_the_rest_are(sample_inpu
         features.append(feature)
     blocks.dataProvider().addFeatures(features)
     results = estimate_areas(areas_from_layer(blocks), inputs)
-    paths = write_report(results, inputs, ReportLayers([blocks], layers.grade, layers.region), _meta(),
-                         ReportTargets.checked(tmp_path / "blocks"))
+    paths = write_report(
+        results,
+        inputs,
+        ReportLayers([blocks], layers.grade, layers.region),
+        _meta(),
+        ReportTargets.checked(tmp_path / "blocks"),
+    )
     assert pdf_pages(paths[0]) == 1 + 24
-    summary = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(paths[0]), "-"], check=True,
-                             capture_output=True, text=True).stdout
+    summary = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(paths[0]), "-"], check=True, capture_output=True, text=True
+    ).stdout
     shown = [number for number in range(24) if f"Block {number:02d}" in summary]
     assert shown == list(range(len(shown))) and 0 < len(shown) < 24
     assert f"and {24 - len(shown)} more areas: see their pages" in " ".join(summary.split())

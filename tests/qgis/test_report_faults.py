@@ -50,8 +50,9 @@ def _export(layers, folder: Path, cutoff: float, fids=(1, 2), stem: str = "r", r
     inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=cutoff, thickness=50.0))
     results = estimate_areas(areas_from_layer(layers.zones, list(fids)), inputs)
     targets = ReportTargets.checked(*(folder / f"{stem}.{suffix}" for suffix in ("pdf", "csv", "gpkg")))
-    return write_report(results, inputs, ReportLayers([layers.zones], layers.grade,
-                                                      layers.region if region else None), META, targets)
+    return write_report(
+        results, inputs, ReportLayers([layers.zones], layers.grade, layers.region if region else None), META, targets
+    )
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -114,9 +115,18 @@ def test_pdf_output_naming_a_folder_is_refused(sample_paths, tmp_path, qgis_proc
     folder = tmp_path / "reports"
     folder.mkdir()
     with pytest.raises(QgsProcessingException, match="is a folder"):
-        processing.run(ExportReportAlgorithm(), {
-            "INPUT": sample_paths.zones, "GRADE": str(sample_paths.grade), "GRADE_UNIT": 0, "CUTOFF": 0.05,
-            "DENSITY": 2.6, "THICKNESS_RASTER": str(sample_paths.thickness), "OUTPUT_PDF": str(folder)})
+        processing.run(
+            ExportReportAlgorithm(),
+            {
+                "INPUT": sample_paths.zones,
+                "GRADE": str(sample_paths.grade),
+                "GRADE_UNIT": 0,
+                "CUTOFF": 0.05,
+                "DENSITY": 2.6,
+                "THICKNESS_RASTER": str(sample_paths.thickness),
+                "OUTPUT_PDF": str(folder),
+            },
+        )
     assert sorted(os.listdir(tmp_path)) == ["reports"] and not os.listdir(folder)
 
 
@@ -154,9 +164,12 @@ def test_sigkill_mid_export_keeps_the_earlier_set_and_the_next_export_cleans_up(
     earlier = _snapshot(tmp_path)
     work = Path(os.environ.get("TMPDIR", "/tmp"))
     work_before = set(work.glob(f"{file_set.WORK_PREFIX}*"))
-    child = subprocess.Popen([sys.executable, "-c", _KILLED_EXPORT, str(tmp_path), str(REPO)],
-                             stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_EXPORT, str(tmp_path), str(REPO)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     try:
         assert child.stdout.readline().strip() == "written"
     finally:
@@ -193,14 +206,24 @@ def test_the_qgis_world_map_is_never_written(sample, tmp_path, monkeypatch, jour
         sidecar.unlink()
     before = _world_state(world)
     monkeypatch.setattr(QgsApplication, "pkgDataPath", staticmethod(lambda: str(fake)))
-    reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
         import sqlite3, sys
         # a reader of a WAL file would make -wal and -shm itself: immutable=1 keeps the test's own hands off
         db = sqlite3.connect(f"file:{sys.argv[1]}?{sys.argv[2]}", uri=True, isolation_level=None)
         db.execute("BEGIN"); db.execute("SELECT count(*) FROM countries").fetchone()
         print("reading", flush=True); sys.stdin.read()
-    """), str(world), "mode=ro" if journal == "DELETE" else "immutable=1"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    """),
+            str(world),
+            "mode=ro" if journal == "DELETE" else "immutable=1",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert reader.stdout.readline().strip() == "reading"
         for number in range(2):
@@ -215,7 +238,7 @@ def test_the_qgis_world_map_is_never_written(sample, tmp_path, monkeypatch, jour
 
 def test_formula_names_are_neutralised_in_the_csv_only(sample, tmp_path):
     _project, layers = sample
-    names = ["=HYPERLINK(\"http://x\")", "+1+2", "-3", "@SUM(A1)", "Plain −5"]
+    names = ['=HYPERLINK("http://x")', "+1+2", "-3", "@SUM(A1)", "Plain −5"]
     areas = QgsVectorLayer("Polygon?crs=EPSG:32643&field=name:string", "Blocks", "memory")
     centre = layers.zones.extent().center()
     features = []
@@ -223,16 +246,24 @@ def test_formula_names_are_neutralised_in_the_csv_only(sample, tmp_path):
         feature = QgsFeature(areas.fields())
         feature.setAttribute("name", name)
         x = centre.x() + number * 500.0
-        feature.setGeometry(QgsGeometry.fromWkt(f"POLYGON(({x} {centre.y()},{x + 400} {centre.y()},"
-                                                f"{x + 400} {centre.y() + 400},{x} {centre.y() + 400},"
-                                                f"{x} {centre.y()}))"))
+        feature.setGeometry(
+            QgsGeometry.fromWkt(
+                f"POLYGON(({x} {centre.y()},{x + 400} {centre.y()},"
+                f"{x + 400} {centre.y() + 400},{x} {centre.y() + 400},"
+                f"{x} {centre.y()}))"
+            )
+        )
         features.append(feature)
     areas.dataProvider().addFeatures(features)
     inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.0, thickness=50.0))
     results = estimate_areas(areas_from_layer(areas), inputs)
-    pdf, table, gpkg = write_report(results, inputs, ReportLayers([areas], layers.grade, layers.region), META,
-                                    ReportTargets.checked(tmp_path / "f.pdf", tmp_path / "f.csv",
-                                                          tmp_path / "f.gpkg"))
+    pdf, table, gpkg = write_report(
+        results,
+        inputs,
+        ReportLayers([areas], layers.grade, layers.region),
+        META,
+        ReportTargets.checked(tmp_path / "f.pdf", tmp_path / "f.csv", tmp_path / "f.gpkg"),
+    )
     rows = list(csv.DictReader(table.open(encoding="utf-8-sig", newline="")))
     assert [row["name"] for row in rows] == [f"'{name}" for name in names[:-1]] + ["Plain −5"]
     for row in rows:  # numbers stay numbers

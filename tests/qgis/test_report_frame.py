@@ -37,8 +37,14 @@ from rare_earth_plugin.report.texts import ReportMeta
 GEOD = pyproj.Geod(ellps="WGS84")
 LCC = "+proj=lcc +lat_1=45 +lat_2=51 +lat_0=48 +lon_0=67 +datum=WGS84 +units=m +no_defs"
 #: (label, CRS, centre lon, lat): geographic, Web Mercator, UTM, a conic, and polar (north of UTM).
-CRSS = [("4326", "EPSG:4326", 76.4, 50.0), ("3857", "EPSG:3857", 76.4, 50.0), ("utm43", "EPSG:32643", 76.4, 50.0),
-        ("conic", LCC, 76.4, 50.0), ("polar", "EPSG:4326", 40.0, 86.0), ("south", "EPSG:3857", -70.0, -33.0)]
+CRSS = [
+    ("4326", "EPSG:4326", 76.4, 50.0),
+    ("3857", "EPSG:3857", 76.4, 50.0),
+    ("utm43", "EPSG:32643", 76.4, 50.0),
+    ("conic", LCC, 76.4, 50.0),
+    ("polar", "EPSG:4326", 40.0, 86.0),
+    ("south", "EPSG:3857", -70.0, -33.0),
+]
 #: Square sides in metres: 1 ha, 1 km², 100 km², a 300 km region.
 SIDES = [100.0, 1_000.0, 10_000.0, 300_000.0]
 
@@ -139,7 +145,8 @@ def sample(qgis_app):
 def _blocks_4326(sample_layers, sides=(1_000.0, 100.0)) -> QgsVectorLayer:
     layer = QgsVectorLayer("Polygon?crs=EPSG:4326&field=name:string", "GPS blocks", "memory")
     centre = QgsCoordinateTransform(sample_layers.grade.crs(), _crs("EPSG:4326"), QgsProject()).transform(
-        sample_layers.grade.extent().center())
+        sample_layers.grade.extent().center()
+    )
     features = []
     for number, side in enumerate(sides):
         feature = QgsFeature(layer.fields())
@@ -155,19 +162,26 @@ def test_report_of_a_4326_layer_draws_maps_at_the_blocks_scale(sample, tmp_path)
     blocks = _blocks_4326(layers)
     inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.05, thickness=25.0))
     results = estimate_areas(areas_from_layer(blocks), inputs)
-    built = build_report_layout(results, inputs, ReportLayers([blocks], layers.grade, layers.region),
-                                ReportMeta(date="2026-01-01"), tmp_path)
+    built = build_report_layout(
+        results, inputs, ReportLayers([blocks], layers.grade, layers.region), ReportMeta(date="2026-01-01"), tmp_path
+    )
     maps = {item.id(): item for item in built.layout.items() if isinstance(item, QgsLayoutItemMap)}
-    summary, pages = maps["main_map"], [m for m in built.layout.items()
-                                        if isinstance(m, QgsLayoutItemMap) and m.id() == "area_map"]
+    summary, pages = (
+        maps["main_map"],
+        [m for m in built.layout.items() if isinstance(m, QgsLayoutItemMap) and m.id() == "area_map"],
+    )
     # the two blocks lie ~1.4 km apart: the summary spans a few km of ground, not thousands
     assert 1_500 < _ground_width(summary.extent(), summary.crs()) < 6_000
     # the map item widens the extent to its own shape: the shorter side is the padded one
-    widths = sorted(min(_ground_width(page.extent(), page.crs()), _ground_height(page.extent(), page.crs()))
-                    for page in pages)
+    widths = sorted(
+        min(_ground_width(page.extent(), page.crs()), _ground_height(page.extent(), page.crs())) for page in pages
+    )
     assert widths == [pytest.approx(100 + 0.4 * 500, rel=0.06), pytest.approx(1_000 + 0.4 * 1_000, rel=0.06)]
-    bars = {bar.linkedMap().id() if bar.linkedMap() else "": bar.unitLabel()
-            for bar in built.layout.items() if isinstance(bar, QgsLayoutItemScaleBar)}
+    bars = {
+        bar.linkedMap().id() if bar.linkedMap() else "": bar.unitLabel()
+        for bar in built.layout.items()
+        if isinstance(bar, QgsLayoutItemScaleBar)
+    }
     assert set(bars.values()) == {"m"}
     grids = [page.grids().grid(0) for page in pages]
     assert [(grid.crs().authid(), grid.intervalX()) for grid in grids] == [("EPSG:32643", 100.0), ("EPSG:32643", 500.0)]
@@ -175,8 +189,9 @@ def test_report_of_a_4326_layer_draws_maps_at_the_blocks_scale(sample, tmp_path)
 
 def _pdf_text(path: Path, page: int | None = None) -> str:
     pages = ["-f", str(page), "-l", str(page)] if page else []
-    text = subprocess.run(["pdftotext", *pages, "-layout", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    text = subprocess.run(
+        ["pdftotext", *pages, "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
     return " ".join(text.split())
 
 
@@ -186,13 +201,20 @@ def test_user_raster_report_has_no_synthetic_sentence_and_the_users_header(sampl
     shutil.copy(layers.grade.source(), own)
     blocks = _blocks_4326(layers, sides=(1_000.0,))
     logo = tmp_path / "logo.svg"
-    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="14"><rect width="40" '
-                    'height="14" fill="#08306b"/></svg>')
+    logo.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="14"><rect width="40" '
+        'height="14" fill="#08306b"/></svg>'
+    )
     inputs = EstimateInputs(str(own), TonnageParams(cutoff=0.05, thickness=25.0))
     results = estimate_areas(areas_from_layer(blocks), inputs)
     grade = layers.grade.clone()
-    meta = ReportMeta(title="Block 1 target, Karkaraly", date="2026-01-01", author="A. Geologist",
-                      organisation="Steppe Minerals LLP", logo=str(logo))
+    meta = ReportMeta(
+        title="Block 1 target, Karkaraly",
+        date="2026-01-01",
+        author="A. Geologist",
+        organisation="Steppe Minerals LLP",
+        logo=str(logo),
+    )
     [pdf] = write_report(results, inputs, ReportLayers([blocks], grade), meta, ReportTargets.checked(tmp_path / "r"))
     text = _pdf_text(pdf)
     assert "Synthetic sample data" not in text
@@ -203,11 +225,17 @@ def test_user_raster_report_has_no_synthetic_sentence_and_the_users_header(sampl
 
 def test_sample_report_keeps_the_synthetic_sentence_and_notes_overlaps(sample, tmp_path):
     _project, layers = sample
-    inputs = EstimateInputs(layers.grade.source(),
-                            TonnageParams(cutoff=0.05, thickness_raster=layers.thickness.source()))
+    inputs = EstimateInputs(
+        layers.grade.source(), TonnageParams(cutoff=0.05, thickness_raster=layers.thickness.source())
+    )
     results = estimate_areas(areas_from_layer(layers.zones), inputs)
-    [pdf] = write_report(results, inputs, ReportLayers([layers.zones], layers.grade, layers.region),
-                         ReportMeta(date="2026-01-01"), ReportTargets.checked(tmp_path / "s"))
+    [pdf] = write_report(
+        results,
+        inputs,
+        ReportLayers([layers.zones], layers.grade, layers.region),
+        ReportMeta(date="2026-01-01"),
+        ReportTargets.checked(tmp_path / "s"),
+    )
     summary = _pdf_text(pdf, 1)
     assert "Synthetic sample data" in summary
     # the sample licence contains Irgiz (the zones' own geometry, see scripts/make_sample_data.py)

@@ -40,31 +40,47 @@ def report(tmp_path_factory, qgis_app, qgis_processing):
 
     out = tmp_path_factory.mktemp("target_report")
     zones = f"{sample_data(catalogue.ZONES_FILE)}|layername={catalogue.ZONES_LAYER}"
-    parameters = {"INPUT": zones, "GRADE": str(sample_data(catalogue.GRADE_FILE)), "CUTOFF": 0.05,
-                  "THICKNESS_RASTER": str(sample_data(catalogue.THICKNESS_FILE)), "MAX_DEPTH": 60,
-                  "GRADE_FACTOR_RANGE": "0.8,1,1.2", "DRAWS": 4000, "SEED": 11,
-                  "EXPLORATION_PLANNED": "12 diamond holes on a 400 m grid", "TIMEFRAME": "2027 field season",
-                  "REPORTING_CODE": 1, "COMPETENT_PERSON": "A. Geologist, MAusIMM",
-                  "OUTPUT_PDF": str(out / "t.pdf"), "OUTPUT_CSV": str(out / "t.csv"),
-                  "OUTPUT_GPKG": str(out / "t.gpkg")}
+    parameters = {
+        "INPUT": zones,
+        "GRADE": str(sample_data(catalogue.GRADE_FILE)),
+        "CUTOFF": 0.05,
+        "THICKNESS_RASTER": str(sample_data(catalogue.THICKNESS_FILE)),
+        "MAX_DEPTH": 60,
+        "GRADE_FACTOR_RANGE": "0.8,1,1.2",
+        "DRAWS": 4000,
+        "SEED": 11,
+        "EXPLORATION_PLANNED": "12 diamond holes on a 400 m grid",
+        "TIMEFRAME": "2027 field season",
+        "REPORTING_CODE": 1,
+        "COMPETENT_PERSON": "A. Geologist, MAusIMM",
+        "OUTPUT_PDF": str(out / "t.pdf"),
+        "OUTPUT_CSV": str(out / "t.csv"),
+        "OUTPUT_GPKG": str(out / "t.gpkg"),
+    }
     processing.run(ExportReportAlgorithm(), parameters)
     return out, parameters
 
 
-CAUTION_WORDS = re.compile(r"conceptual in nature.*insufficient exploration to estimate a Mineral Resource.*"
-                           r"uncertain whether further exploration will result", re.S)
+CAUTION_WORDS = re.compile(
+    r"conceptual in nature.*insufficient exploration to estimate a Mineral Resource.*"
+    r"uncertain whether further exploration will result",
+    re.S,
+)
 
 
 def expected_targets(parameters):
     project = QgsProject()  # owns the layers while they are read
     layers = load_sample_layers(project)
-    inputs = EstimateInputs(parameters["GRADE"], TonnageParams(
-        cutoff=0.05, thickness_raster=parameters["THICKNESS_RASTER"], max_depth=60.0))
+    inputs = EstimateInputs(
+        parameters["GRADE"], TonnageParams(cutoff=0.05, thickness_raster=parameters["THICKNESS_RASTER"], max_depth=60.0)
+    )
     from rare_earth_plugin.core.target_ranges import TargetRanges
 
     ranges = TargetRanges.parse(grade_factor="0.8,1,1.2")
-    return {area.name: target_for_geometry(area.geometry, area.crs, inputs, ranges, 4000, 11)
-            for area in areas_from_layer(layers.zones)}
+    return {
+        area.name: target_for_geometry(area.geometry, area.crs, inputs, ranges, 4000, 11)
+        for area in areas_from_layer(layers.zones)
+    }
 
 
 def test_every_page_with_figures_states_ranges_with_the_caution(report):
@@ -83,9 +99,17 @@ def test_every_page_with_figures_states_ranges_with_the_caution(report):
     assert CAUTION_WORDS.search(summary) or "conceptual in nature; insufficient exploration" in summary
     assert "P90: exceeded with 90 % probability" in summary
     assert CAUTION_WORDS.search(basis)
-    for words in ("Basis of the target", "Grade factor: 0.8 / 1 / 1.2", "Bulk density: 2.5 / 2.6 / 2.7",
-                  "counted to 60 m depth", "4,000 draws (seed 11)", "12 diamond holes on a 400 m grid",
-                  "2027 field season", "under KAZRC", "Competent Person: A. Geologist, MAusIMM"):
+    for words in (
+        "Basis of the target",
+        "Grade factor: 0.8 / 1 / 1.2",
+        "Bulk density: 2.5 / 2.6 / 2.7",
+        "counted to 60 m depth",
+        "4,000 draws (seed 11)",
+        "12 diamond holes on a 400 m grid",
+        "2027 field season",
+        "under KAZRC",
+        "Competent Person: A. Geologist, MAusIMM",
+    ):
         assert words in basis, words
 
 

@@ -38,9 +38,10 @@ def test_area_drawn_before_any_grade_raster_is_kept_not_a_traceback(dock, grid, 
     reopened = QgsVectorLayer(f"{dock.store.path()}|layername={survey_store.LAYER_NAME}", "reopened", "ogr")
     [feature] = list(reopened.getFeatures())
     stored = QgsGeometry(feature.geometry())  # kept in the default CRS: back to the grid's to measure it
-    stored.transform(QgsCoordinateTransform(reopened.crs(), QgsCoordinateReferenceSystem(GRID_CRS),
-                                            QgsProject.instance()))
-    assert stored.area() == pytest.approx(4 * 3 * grid.cell ** 2)
+    stored.transform(
+        QgsCoordinateTransform(reopened.crs(), QgsCoordinateReferenceSystem(GRID_CRS), QgsProject.instance())
+    )
+    assert stored.area() == pytest.approx(4 * 3 * grid.cell**2)
     assert not feature["grade_file"] and not feature["ore_t"]
     wait_for_tasks(qtbot, dock)
 
@@ -85,22 +86,26 @@ def _no_crs_polygons(tmp_path: Path, wkt: str) -> str:
     return str(path)
 
 
-def test_report_of_a_layer_without_crs_names_the_input(rare_earth_provider, make_raster, grid, tmp_path,
-                                                       feedback) -> None:
+def test_report_of_a_layer_without_crs_names_the_input(
+    rare_earth_provider, make_raster, grid, tmp_path, feedback
+) -> None:
     grade = make_raster(np.full((10, 10), 0.2))
     areas = _no_crs_polygons(tmp_path, grid.box(1, 1, 3, 3))
     assert not QgsVectorLayer(areas, "no crs", "ogr").crs().isValid()
     with pytest.raises(QgsProcessingException) as raised:
-        processing.run("rareearth:exportreport", {"INPUT": areas, "GRADE": grade, "THICKNESS": 1,
-                                                  "OUTPUT_PDF": str(tmp_path / "r.pdf")}, feedback=feedback)
+        processing.run(
+            "rareearth:exportreport",
+            {"INPUT": areas, "GRADE": grade, "THICKNESS": 1, "OUTPUT_PDF": str(tmp_path / "r.pdf")},
+            feedback=feedback,
+        )
     message = " ".join([str(raised.value), *feedback.errors])
     assert "INPUT: layer 'no_crs' has no CRS" in message  # the layer QGIS names after its file
     assert not (tmp_path / "r.pdf").exists()
 
 
-def test_report_from_a_file_draws_areas_as_outlines_over_the_grades(rare_earth_provider, make_raster,
-                                                                     make_polygons, grid, tmp_path,
-                                                                     monkeypatch) -> None:
+def test_report_from_a_file_draws_areas_as_outlines_over_the_grades(
+    rare_earth_provider, make_raster, make_polygons, grid, tmp_path, monkeypatch
+) -> None:
     """QGIS's default style for a layer Processing loads from a path is an opaque fill hiding the grades."""
     grade = make_raster(np.full((10, 10), 0.2))
     zones = make_polygons([(grid.box(1, 1, 5, 4), "block")])
@@ -112,19 +117,24 @@ def test_report_from_a_file_draws_areas_as_outlines_over_the_grades(rare_earth_p
         return real_write(results, inputs, layers, meta, targets)
 
     monkeypatch.setattr(export_report, "write_report", spy)
-    processing.run("rareearth:exportreport", {"INPUT": zones, "GRADE": grade, "THICKNESS": 1,
-                                              "OUTPUT_PDF": str(tmp_path / "r.pdf")})
+    processing.run(
+        "rareearth:exportreport",
+        {"INPUT": zones, "GRADE": grade, "THICKNESS": 1, "OUTPUT_PDF": str(tmp_path / "r.pdf")},
+    )
     assert (tmp_path / "r.pdf").is_file()
     assert fill_alphas == [0]
 
 
-def test_report_keeps_the_style_of_a_project_layer(rare_earth_provider, make_raster, make_polygons, grid,
-                                                   tmp_path, monkeypatch, qgis_new_project) -> None:
+def test_report_keeps_the_style_of_a_project_layer(
+    rare_earth_provider, make_raster, make_polygons, grid, tmp_path, monkeypatch, qgis_new_project
+) -> None:
     grade = make_raster(np.full((10, 10), 0.2))
     zones = QgsVectorLayer(make_polygons([(grid.box(1, 1, 5, 4), "block")]), "zones", "ogr")
     zones.renderer().setSymbol(QgsFillSymbol.createSimple({"color": "255,0,0,255"}))
     QgsProject.instance().addMapLayer(zones)
     monkeypatch.setattr(export_report, "write_report", lambda *args, **options: [])
-    processing.run("rareearth:exportreport", {"INPUT": zones, "GRADE": grade, "THICKNESS": 1,
-                                              "OUTPUT_PDF": str(tmp_path / "r.pdf")})
+    processing.run(
+        "rareearth:exportreport",
+        {"INPUT": zones, "GRADE": grade, "THICKNESS": 1, "OUTPUT_PDF": str(tmp_path / "r.pdf")},
+    )
     assert zones.renderer().symbol().color().alpha() == 255

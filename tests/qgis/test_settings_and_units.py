@@ -25,13 +25,18 @@ pytest_plugins = ["gui_fixtures"]
 
 def test_report_header_round_trip_through_the_settings(clean_settings, tmp_path) -> None:
     logo = tmp_path / "logo.png"
-    typed = ReportMeta(title="Irgiz target, 2026", author="A. Geologist", organisation="Steppe Minerals LLP",
-                       logo=str(logo))
+    typed = ReportMeta(
+        title="Irgiz target, 2026", author="A. Geologist", organisation="Steppe Minerals LLP", logo=str(logo)
+    )
     remember(typed)
     QgsSettings().sync()
     again = meta_from_settings()
-    assert (again.title, again.author, again.organisation, again.logo) == \
-        (typed.title, typed.author, typed.organisation, typed.logo)
+    assert (again.title, again.author, again.organisation, again.logo) == (
+        typed.title,
+        typed.author,
+        typed.organisation,
+        typed.logo,
+    )
     assert again.date == datetime.date.today().isoformat()
     given = meta_from_settings(title="Other", author="", organisation="Org 2")  # parameters win when given
     assert (given.title, given.author, given.organisation) == ("Other", "A. Geologist", "Org 2")
@@ -43,12 +48,10 @@ def test_blank_header_falls_back_to_plain_defaults_not_the_sample_region(clean_s
 
 
 def test_inputs_state_round_trip_through_settings_and_project(clean_settings, qgis_new_project) -> None:
-    state = InputsState(grade_layer="g1", grade_band=2, grade_unit=PPM, cutoff=700.0, thickness=12.5,
-                        density=2.45)
+    state = InputsState(grade_layer="g1", grade_band=2, grade_unit=PPM, cutoff=700.0, thickness=12.5, density=2.45)
     state.to_settings()
     back = InputsState.from_settings()
-    assert (back.grade_band, back.grade_unit, back.cutoff, back.thickness, back.density) == \
-        (2, PPM, 700.0, 12.5, 2.45)
+    assert (back.grade_band, back.grade_unit, back.cutoff, back.thickness, back.density) == (2, PPM, 700.0, 12.5, 2.45)
     state.write_project(qgis_new_project)
     assert InputsState.read_project(qgis_new_project) == state
 
@@ -104,8 +107,9 @@ def test_defaults_agree_with_the_sample_data(clean_settings) -> None:
     assert abs(fresh.thickness - mean) / mean < 0.2  # the constant default is near the data's mean
 
 
-def test_export_dialog_remembers_what_was_typed_and_proposes_a_file(clean_settings, qgis_new_project, qtbot,
-                                                                    monkeypatch, tmp_path) -> None:
+def test_export_dialog_remembers_what_was_typed_and_proposes_a_file(
+    clean_settings, qgis_new_project, qtbot, monkeypatch, tmp_path
+) -> None:
     project = QgsProject.instance()
     load_sample_layers(project)
     Settings.title.set("Dos 2 target")

@@ -29,8 +29,9 @@ UTM = QgsCoordinateReferenceSystem("EPSG:32643")
 def _square(grid, col: float, size: float = 4) -> QgsGeometry:
     x0, top, cell = grid.x0, grid.y0, grid.cell
     x, y = x0 + col * cell, top - 2 * cell
-    return QgsGeometry.fromWkt(f"POLYGON(({x} {y},{x + size * cell} {y},{x + size * cell} {y - size * cell},"
-                               f"{x} {y - size * cell},{x} {y}))")
+    return QgsGeometry.fromWkt(
+        f"POLYGON(({x} {y},{x + size * cell} {y},{x + size * cell} {y - size * cell},{x} {y - size * cell},{x} {y}))"
+    )
 
 
 def _on_disk(path: Path) -> list[str]:
@@ -74,8 +75,7 @@ def test_a_locked_geopackage_neither_freezes_qgis_nor_loses_the_area(drawn, sqli
     wait_for_tasks(qtbot, dock)
     assert _on_disk(path) == ["Survey area 1", "Survey area 2"]
     assert survey_store.find_pending(QgsProject.instance()) is None
-    assert [row.name for row in dock.model.rows() if row.kind == KIND_SURVEY] == ["Survey area 1",
-                                                                                  "Survey area 2"]
+    assert [row.name for row in dock.model.rows() if row.kind == KIND_SURVEY] == ["Survey area 1", "Survey area 2"]
 
 
 def test_a_read_only_geopackage_keeps_the_area_and_saves_it_elsewhere(drawn, immutable, qgis_iface, tmp_path):
@@ -115,8 +115,10 @@ def _many_vertices(grid, count: int = 20000) -> str:
     import math
 
     cx, cy, radius = grid.x0 + 100, grid.y0 - 100, 60.0
-    ring = [(cx + radius * math.cos(2 * math.pi * k / count), cy + radius * math.sin(2 * math.pi * k / count))
-            for k in range(count)]
+    ring = [
+        (cx + radius * math.cos(2 * math.pi * k / count), cy + radius * math.sin(2 * math.pi * k / count))
+        for k in range(count)
+    ]
     ring.append(ring[0])
     return "POLYGON((" + ",".join(f"{x} {y}" for x, y in ring) + "))"
 
@@ -155,9 +157,18 @@ def test_an_older_schema_that_cannot_be_changed_is_refused_before_drawing(dock, 
 def test_write_result_never_reports_success_while_writing_nothing(drawn):
     dock, _grid, path = drawn
     layer = survey_store.find_layer(QgsProject.instance())
-    result = TonnageResult(polygon_area_m2=1.0, covered_area_m2=1.0, ore_area_m2=1.0, ore_volume_m3=1.0,
-                           ore_tonnes=2.0, mean_grade=0.1, treo_tonnes=3.0, tree_tonnes=2.5, data_coverage=1.0,
-                           cutoff=0.1)
+    result = TonnageResult(
+        polygon_area_m2=1.0,
+        covered_area_m2=1.0,
+        ore_area_m2=1.0,
+        ore_volume_m3=1.0,
+        ore_tonnes=2.0,
+        mean_grade=0.1,
+        treo_tonnes=3.0,
+        tree_tonnes=2.5,
+        data_coverage=1.0,
+        cutoff=0.1,
+    )
     with pytest.raises(SurveyStoreError):
         dock.store.write_result((layer.id(), 999), result)
     with sqlite3.connect(path) as db:
@@ -194,8 +205,7 @@ def test_unsaved_projects_do_not_share_survey_areas(qgis_new_project, clean_sett
     shutil.rmtree(first.parent, ignore_errors=True)
 
 
-def test_first_save_moves_the_session_areas_beside_the_project(dock, grade_grid, qgis_new_project, tmp_path,
-                                                               qtbot):
+def test_first_save_moves_the_session_areas_beside_the_project(dock, grade_grid, qgis_new_project, tmp_path, qtbot):
     qgis_new_project.removeEntry(NAMESPACE, survey_store.PROJECT_KEY)
     dock.store.new_session()
     set_inputs(dock, grade_grid, cutoff=0.1)

@@ -18,16 +18,30 @@ UTM43 = "EPSG:32643"
 ORIGIN_X, ORIGIN_Y = 600_000.0, 5_540_000.0
 #: An equal-area CRS (Lambert azimuthal, centred near the site, same false origin as UTM 43N's coordinates
 #: there): map area is ground area, so cell areas in closed forms are exact; the fixture grids use it.
-EQUAL_AREA = ("+proj=laea +lat_0=50 +lon_0=76.4 +x_0=600000 +y_0=5540000 +ellps=WGS84 +units=m +no_defs")
+EQUAL_AREA = "+proj=laea +lat_0=50 +lon_0=76.4 +x_0=600000 +y_0=5540000 +ellps=WGS84 +units=m +no_defs"
 
 
-def write_geotiff(path: Path, array: np.ndarray, transform, crs: str | None = EQUAL_AREA, nodata=None,
-                  tiled: bool = False, block: int = 16) -> Path:
+def write_geotiff(
+    path: Path,
+    array: np.ndarray,
+    transform,
+    crs: str | None = EQUAL_AREA,
+    nodata=None,
+    tiled: bool = False,
+    block: int = 16,
+) -> Path:
     array = np.asarray(array)
     if array.ndim == 2:
         array = array[None]
-    profile = dict(driver="GTiff", width=array.shape[2], height=array.shape[1], count=array.shape[0],
-                   dtype=array.dtype.name, transform=transform, nodata=nodata)
+    profile = dict(
+        driver="GTiff",
+        width=array.shape[2],
+        height=array.shape[1],
+        count=array.shape[0],
+        dtype=array.dtype.name,
+        transform=transform,
+        nodata=nodata,
+    )
     if crs is not None:
         profile["crs"] = crs
     if tiled:

@@ -10,9 +10,21 @@ from rare_earth_plugin.core.band_unit import declared_unit, mismatch_warning, un
 from rare_earth_plugin.core.units import PERCENT, PPM
 
 
-@pytest.mark.parametrize(("text", "unit"), [("%", PERCENT), (" Percent ", PERCENT), ("wt%", PERCENT),
-                                            ("ppm", PPM), ("g/t", PPM), ("mg/kg", PPM), ("m", None),
-                                            ("", None), (None, None), ("t/m3", None)])
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        ("%", PERCENT),
+        (" Percent ", PERCENT),
+        ("wt%", PERCENT),
+        ("ppm", PPM),
+        ("g/t", PPM),
+        ("mg/kg", PPM),
+        ("m", None),
+        ("", None),
+        (None, None),
+        ("t/m3", None),
+    ],
+)
 def test_unit_spellings(text, unit):
     assert unit_from_text(text) == unit
 

@@ -23,8 +23,7 @@ CUTOFFS = [0.0, 0.1, 0.2]
 @pytest.fixture
 def grade(make_raster):
     """64 x 80 random grades in 16 x 16 blocks; with the small tiles below, several tiles per polygon."""
-    return make_raster(np.random.default_rng(7).uniform(0.0, 0.3, (64, 80)).astype(np.float32), tiled=True,
-                       block=16)
+    return make_raster(np.random.default_rng(7).uniform(0.0, 0.3, (64, 80)).astype(np.float32), tiled=True, block=16)
 
 
 @pytest.fixture
@@ -48,8 +47,10 @@ def opened(monkeypatch) -> list:
 
 
 def polygons(count: int) -> list:
-    return [box(ORIGIN_X + 7 * i, ORIGIN_Y - 500 - 3 * i, ORIGIN_X + 300 + 5 * i, ORIGIN_Y - 20 - 2 * i)
-            for i in range(count)]
+    return [
+        box(ORIGIN_X + 7 * i, ORIGIN_Y - 500 - 3 * i, ORIGIN_X + 300 + 5 * i, ORIGIN_Y - 20 - 2 * i)
+        for i in range(count)
+    ]
 
 
 def dicts(curve) -> list:
@@ -60,8 +61,7 @@ def readers() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name.startswith("rare-earth-read")]
 
 
-def test_planning_the_next_polygons_never_touches_a_dataset_the_reader_may_reopen(grade, small_tiles,
-                                                                                 monkeypatch):
+def test_planning_the_next_polygons_never_touches_a_dataset_the_reader_may_reopen(grade, small_tiles, monkeypatch):
     """The reader reopens a dataset every ``_CACHE_BUDGET`` bytes, closing the old one, while the batch plans
     the next polygons: planning must work from what was read at opening."""
     rasters = tonnage._RasterSession()
@@ -104,12 +104,16 @@ def test_a_batch_left_half_way_stops_its_reader_and_closes_its_rasters(grade, sm
     assert all(dataset.closed for dataset in opened) and not readers()
 
 
-@pytest.mark.parametrize("where, error, raised", [
-    ("_read_tile", rasterio.errors.RasterioError, TonnageInputError),  # on the reader thread
-    ("add", MemoryError, MemoryError),  # while summing
-])
-def test_an_error_mid_batch_stops_it_cleanly_and_the_next_batch_works(grade, small_tiles, opened, monkeypatch,
-                                                                      where, error, raised):
+@pytest.mark.parametrize(
+    "where, error, raised",
+    [
+        ("_read_tile", rasterio.errors.RasterioError, TonnageInputError),  # on the reader thread
+        ("add", MemoryError, MemoryError),  # while summing
+    ],
+)
+def test_an_error_mid_batch_stops_it_cleanly_and_the_next_batch_works(
+    grade, small_tiles, opened, monkeypatch, where, error, raised
+):
     batch = polygons(12)
     expected = [dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS, limits=SMALL)) for polygon in batch]
     calls = iter(range(1_000_000))
@@ -150,8 +154,9 @@ def test_outside_inside_multipolygon_and_empty_batches(grade, small_tiles):
     parts = MultiPolygon([inside[0], box(ORIGIN_X + 500, ORIGIN_Y - 600, ORIGIN_X + 700, ORIGIN_Y - 550)])
     batch = [outside, inside[0], outside, outside, parts, inside[1], outside, inside[2]]
     got = list(grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS, limits=SMALL))
-    assert [dicts(curve) for curve in got] == [dicts(grade_tonnage_curve(p, grade, CUTOFFS, PARAMS, limits=SMALL))
-                                               for p in batch]
+    assert [dicts(curve) for curve in got] == [
+        dicts(grade_tonnage_curve(p, grade, CUTOFFS, PARAMS, limits=SMALL)) for p in batch
+    ]
     assert got[4][0].ore_tonnes > got[1][0].ore_tonnes > 0.0
     assert list(grade_tonnage_curves([], grade, CUTOFFS, PARAMS, limits=SMALL)) == []
 

@@ -67,11 +67,11 @@ def test_polygon_with_holes_and_multipolygon_match_shapely():
 
 
 def test_ring_orientation_does_not_matter():
-    polygon = Polygon([(0.3, 0.2), (4.7, 1.1), (3.2, 4.6), (0.9, 3.3)],
-                      [[(1.5, 1.5), (2.5, 1.6), (2.0, 2.8)]])
+    polygon = Polygon([(0.3, 0.2), (4.7, 1.1), (3.2, 4.6), (0.9, 3.3)], [[(1.5, 1.5), (2.5, 1.6), (2.0, 2.8)]])
     reversed_rings = Polygon(polygon.exterior.coords[::-1], [polygon.interiors[0].coords[::-1]])
-    np.testing.assert_allclose(coverage_fractions(polygon, (5, 5), identity),
-                               coverage_fractions(reversed_rings, (5, 5), identity), atol=1e-14)
+    np.testing.assert_allclose(
+        coverage_fractions(polygon, (5, 5), identity), coverage_fractions(reversed_rings, (5, 5), identity), atol=1e-14
+    )
     total = coverage_fractions(reversed_rings, (5, 5), identity).sum()
     assert total == pytest.approx(polygon.area, rel=1e-12)
 
@@ -124,11 +124,18 @@ def test_rotated_geotransform_matches_shapely_in_map_coordinates():
     fractions = coverage_fractions(polygon, (10, 14), lambda x, y: apply(inverse, x, y))
     for r in range(10):
         for c in range(14):
-            cell = Polygon([apply(transform, c, r), apply(transform, c + 1, r), apply(transform, c + 1, r + 1),
-                            apply(transform, c, r + 1)])
+            cell = Polygon(
+                [
+                    apply(transform, c, r),
+                    apply(transform, c + 1, r),
+                    apply(transform, c + 1, r + 1),
+                    apply(transform, c, r + 1),
+                ]
+            )
             assert fractions[r, c] == pytest.approx(polygon.intersection(cell).area / cell.area, abs=1e-10)
-    footprint = Polygon([apply(transform, 0, 0), apply(transform, 14, 0), apply(transform, 14, 10),
-                         apply(transform, 0, 10)])
+    footprint = Polygon(
+        [apply(transform, 0, 0), apply(transform, 14, 0), apply(transform, 14, 10), apply(transform, 0, 10)]
+    )
     assert fractions.sum() * 100.0 == pytest.approx(polygon.intersection(footprint).area, rel=1e-9)
 
 
@@ -157,6 +164,5 @@ def test_comb_over_tiles_and_in_edge_chunks_matches_the_whole_window(lean):
     whole = coverage.fractions(0, 41, 0, 56)
     for r0, r1, c0, c1 in [(0, 41, 0, 56), (3, 17, 9, 30), (17, 41, 30, 56), (0, 41, 44, 45)]:
         # max_pieces=7: many chunks of edges, each summed on its own
-        np.testing.assert_allclose(coverage.fractions(r0, r1, c0, c1, max_pieces=7), whole[r0:r1, c0:c1],
-                                   atol=1e-12)
+        np.testing.assert_allclose(coverage.fractions(r0, r1, c0, c1, max_pieces=7), whole[r0:r1, c0:c1], atol=1e-12)
     assert whole.sum() == pytest.approx(polygon.intersection(box(0, 0, 56, 41)).area, rel=1e-12)

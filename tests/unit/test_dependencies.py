@@ -36,15 +36,19 @@ def third_party_imports() -> dict[str, list[str]]:
 
 def test_required_packages_are_what_the_code_imports() -> None:
     imports = third_party_imports()
-    assert set(REQUIRED) == set(imports), {"imported, not required": sorted(set(imports) - set(REQUIRED)),
-                                           "required, never imported": sorted(set(REQUIRED) - set(imports))}
+    assert set(REQUIRED) == set(imports), {
+        "imported, not required": sorted(set(imports) - set(REQUIRED)),
+        "required, never imported": sorted(set(REQUIRED) - set(imports)),
+    }
 
 
 def test_the_walk_sees_imports_inside_functions_and_try_blocks() -> None:
-    source = ("import os\nfrom shapely import wkt\n"
-              "def f():\n    import matplotlib.pyplot\n"
-              "try:\n    from pyproj import CRS\nexcept ImportError:\n    pass\n"
-              "from . import sibling\n")
+    source = (
+        "import os\nfrom shapely import wkt\n"
+        "def f():\n    import matplotlib.pyplot\n"
+        "try:\n    from pyproj import CRS\nexcept ImportError:\n    pass\n"
+        "from . import sibling\n"
+    )
     assert imported_top_level_names(source) == {"os", "shapely", "matplotlib", "pyproj"}
 
 

@@ -24,16 +24,19 @@ def local_box(x0: float, y0: float, x1: float, y1: float):
     return box(ORIGIN_X + x0, ORIGIN_Y - y1, ORIGIN_X + x1, ORIGIN_Y - y0)
 
 
-@pytest.mark.parametrize(("top", "thickness", "lo", "hi", "expected"), [
-    (0.0, 10.0, None, None, 10.0),
-    (5.0, 10.0, None, 8.0, 3.0),  # cut below
-    (5.0, 10.0, 7.0, None, 8.0),  # cut above
-    (5.0, 10.0, 7.0, 9.0, 2.0),  # window inside the interval
-    (5.0, 10.0, 0.0, 100.0, 10.0),  # interval inside the window
-    (50.0, 10.0, 0.0, 30.0, 0.0),  # wholly below the window: never negative
-    (0.0, 10.0, 20.0, 30.0, 0.0),  # wholly above it
-    (5.0, 0.0, 0.0, 30.0, 0.0),
-])
+@pytest.mark.parametrize(
+    ("top", "thickness", "lo", "hi", "expected"),
+    [
+        (0.0, 10.0, None, None, 10.0),
+        (5.0, 10.0, None, 8.0, 3.0),  # cut below
+        (5.0, 10.0, 7.0, None, 8.0),  # cut above
+        (5.0, 10.0, 7.0, 9.0, 2.0),  # window inside the interval
+        (5.0, 10.0, 0.0, 100.0, 10.0),  # interval inside the window
+        (50.0, 10.0, 0.0, 30.0, 0.0),  # wholly below the window: never negative
+        (0.0, 10.0, 20.0, 30.0, 0.0),  # wholly above it
+        (5.0, 0.0, 0.0, 30.0, 0.0),
+    ],
+)
 def test_counted_thickness_closed_forms(top, thickness, lo, hi, expected):
     assert float(counted_thickness(top, thickness, lo, hi)) == pytest.approx(expected, abs=1e-12)
 
@@ -55,8 +58,12 @@ def test_factors_and_window_on_a_constant_grade_follow_the_closed_form(make_rast
     polygon = local_box(13.0, 21.5, 187.0, 96.5)
     area = 174.0 * 75.0
     base = dict(thickness=40.0, density=DENSITY, top_depth=10.0, cutoff=0.1)
-    for tf, gf, lo, hi in [(1.0, 1.0, None, None), (0.8, 1.15, None, None), (1.2, 0.85, 20.0, 45.0),
-                           (1.0, 1.0, None, 30.0)]:
+    for tf, gf, lo, hi in [
+        (1.0, 1.0, None, None),
+        (0.8, 1.15, None, None),
+        (1.2, 0.85, 20.0, 45.0),
+        (1.0, 1.0, None, 30.0),
+    ]:
         params = TonnageParams(**base, thickness_factor=tf, grade_factor=gf, min_depth=lo, max_depth=hi)
         upper, lower = max(10.0, lo or 0.0), min(10.0 + 40.0 * tf, hi if hi is not None else np.inf)
         tonnes = area * max(lower - upper, 0.0) * DENSITY
@@ -83,8 +90,14 @@ def test_depth_window_on_top_and_thickness_rasters_per_cell(make_raster):
     grade = rng.uniform(0.01, 0.3, shape)
     paths = [make_raster(a) for a in (grade, top, thickness)]
     polygon = local_box(0.0, 0.0, 160.0, 120.0)  # all cells, whole
-    params = TonnageParams(thickness_raster=paths[2], top_depth_raster=paths[1], min_depth=20.0,
-                           max_depth=70.0, thickness_factor=1.1, cutoff=0.1)
+    params = TonnageParams(
+        thickness_raster=paths[2],
+        top_depth_raster=paths[1],
+        min_depth=20.0,
+        max_depth=70.0,
+        thickness_factor=1.1,
+        cutoff=0.1,
+    )
     counted = np.clip(np.minimum(top + 1.1 * thickness, 70.0) - np.maximum(top, 20.0), 0.0, None)
     tonnes = 100.0 * counted * 2.6
     ore = grade >= 0.1
@@ -126,9 +139,19 @@ def test_area_cells_sums_equal_the_estimate_and_the_closed_form(make_raster):
         tonnes = cells.area_m2 * counted * cells.density
         ore = cells.grade * gf >= cells.cutoff
         closed = area * min(30.0 * tf, 20.0) * 2.5 if 0.25 * gf >= 0.2 else 0.0
-        estimate = estimate_tonnage(polygon, path, TonnageParams(
-            thickness=30.0, density=2.5, top_depth=5.0, max_depth=25.0, cutoff=0.2, thickness_factor=tf,
-            grade_factor=gf))
+        estimate = estimate_tonnage(
+            polygon,
+            path,
+            TonnageParams(
+                thickness=30.0,
+                density=2.5,
+                top_depth=5.0,
+                max_depth=25.0,
+                cutoff=0.2,
+                thickness_factor=tf,
+                grade_factor=gf,
+            ),
+        )
         assert tonnes[ore].sum() == pytest.approx(closed, rel=1e-12, abs=1e-9)
         assert estimate.ore_tonnes == pytest.approx(closed, rel=1e-12, abs=1e-9)
 
@@ -147,16 +170,19 @@ def test_area_cells_keep_only_valid_cells_with_physical_values(make_raster):
     assert cells.warnings
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"top_depth": -1.0}, "top_depth"),
-    ({"top_depth": float("nan")}, "top_depth"),
-    ({"min_depth": float("inf")}, "min_depth"),
-    ({"max_depth": -5.0}, "max_depth"),
-    ({"min_depth": 50.0, "max_depth": 50.0}, "min_depth"),
-    ({"thickness_factor": 0.0}, "thickness_factor"),
-    ({"grade_factor": -1.0}, "grade_factor"),
-    ({"grade_factor": float("nan")}, "grade_factor"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"top_depth": -1.0}, "top_depth"),
+        ({"top_depth": float("nan")}, "top_depth"),
+        ({"min_depth": float("inf")}, "min_depth"),
+        ({"max_depth": -5.0}, "max_depth"),
+        ({"min_depth": 50.0, "max_depth": 50.0}, "min_depth"),
+        ({"thickness_factor": 0.0}, "thickness_factor"),
+        ({"grade_factor": -1.0}, "grade_factor"),
+        ({"grade_factor": float("nan")}, "grade_factor"),
+    ],
+)
 def test_window_and_factor_parameters_are_validated(make_raster, kwargs, name):
     path = constant_raster(make_raster)
     with pytest.raises(TonnageInputError, match=name):

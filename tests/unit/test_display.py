@@ -11,9 +11,19 @@ from rare_earth_plugin.core.units import PERCENT, PPM
 
 
 @pytest.mark.parametrize("value", [None, math.nan, math.inf, -math.inf])
-@pytest.mark.parametrize("format_", [display.km2, display.mt, display.kt, display.coverage,
-                                     lambda v: display.grade(v, PERCENT), lambda v: display.grade(v, PPM),
-                                     lambda v: display.cutoff(v, PERCENT), display.AREA.text])
+@pytest.mark.parametrize(
+    "format_",
+    [
+        display.km2,
+        display.mt,
+        display.kt,
+        display.coverage,
+        lambda v: display.grade(v, PERCENT),
+        lambda v: display.grade(v, PPM),
+        lambda v: display.cutoff(v, PERCENT),
+        display.AREA.text,
+    ],
+)
 def test_no_number_prints_the_missing_mark(format_, value):
     assert format_(value) == display.MISSING
 
@@ -59,18 +69,37 @@ def test_unit_labels():
 def test_clipboard_table_is_tab_separated_without_thousands_separators():
     from rare_earth_plugin.core.tonnage import TonnageResult
 
-    row = TonnageResult(polygon_area_m2=2_500_000_000.0, covered_area_m2=0.0, ore_area_m2=0.0, ore_volume_m3=0.0,
-                        ore_tonnes=1_234_000_000.0, mean_grade=0.1234, treo_tonnes=1_522_756.0,
-                        tree_tonnes=1_268_963.0, data_coverage=0.5, cutoff=0.05)
+    row = TonnageResult(
+        polygon_area_m2=2_500_000_000.0,
+        covered_area_m2=0.0,
+        ore_area_m2=0.0,
+        ore_volume_m3=0.0,
+        ore_tonnes=1_234_000_000.0,
+        mean_grade=0.1234,
+        treo_tonnes=1_522_756.0,
+        tree_tonnes=1_268_963.0,
+        data_coverage=0.5,
+        cutoff=0.05,
+    )
     header, line = display.figures_table("Dos 1", [row], PERCENT).splitlines()
     assert header.split("\t")[:3] == ["Area", "Cut-off (%)", "Area (km²)"]
     # 2.5e9 m² = 2,500 km²; 1.234e9 t = 1,234 Mt -> 1,230; 1,522,756 t = 1,522.8 kt -> 1,520 (no "," in a cell)
     assert line.split("\t") == ["Dos 1", "0.050", "2500.00", "1230", "0.123", "1520", "1270", "50.0"]
 
 
-@pytest.mark.parametrize(("value", "text"), [(26_829.66, "26,800"), (388.9, "389"), (0.6512, "0.651"),
-                                             (999.6, "1,000"), (0.09996, "0.100"), (1.5, "1.50"),
-                                             (-42.26, "-42.3"), (123_456_789.0, "123,000,000")])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (26_829.66, "26,800"),
+        (388.9, "389"),
+        (0.6512, "0.651"),
+        (999.6, "1,000"),
+        (0.09996, "0.100"),
+        (1.5, "1.50"),
+        (-42.26, "-42.3"),
+        (123_456_789.0, "123,000,000"),
+    ],
+)
 def test_three_significant_figures(value, text):
     assert display.significant(value, 3) == text
 

@@ -39,8 +39,10 @@ class Cells:
 
 
 def cells(n=100, grade=0.2, thickness=30.0, top=0.0, density=2.6, area=2500.0, **kwargs) -> Cells:
-    full = [np.full(n, float(value)) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
-            for value in (area, grade, thickness, top, density)]
+    full = [
+        np.full(n, float(value)) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+        for value in (area, grade, thickness, top, density)
+    ]
     return Cells(*full, polygon_area_m2=float(full[0].sum()), **kwargs)
 
 
@@ -56,12 +58,12 @@ def overlap(top, thickness, low, high):
 
 # ------------------------------------------------------------------------------------------------ cases
 
+
 def test_cases_scale_exactly_with_density_and_thickness_on_a_constant_grade():
     c = cells(n=40, grade=0.2, thickness=30.0, area=2500.0, cutoff=0.05)
     target = target_from_cells(c, CONSTANT, draws=2000, seed=1)
     volume = 40 * 2500.0 * 30.0
-    for case, d, t, f in ((target.low, 2.5, 0.8, 0.85), (target.base, 2.6, 1.0, 1.0),
-                          (target.high, 2.7, 1.2, 1.15)):
+    for case, d, t, f in ((target.low, 2.5, 0.8, 0.85), (target.base, 2.6, 1.0, 1.0), (target.high, 2.7, 1.2, 1.15)):
         assert case.ore_tonnes == pytest.approx(volume * d * t, rel=1e-12)
         assert case.mean_grade == pytest.approx(0.2 * f, rel=1e-12)
         assert case.treo_tonnes == pytest.approx(volume * d * t * 0.2 * f / 100, rel=1e-12)
@@ -112,21 +114,26 @@ def test_density_raster_is_scaled_by_the_range_around_its_likely_value():
 
 def test_engine_factors_multiply_under_the_ranges():
     c = cells(n=10, grade=0.2, thickness=40.0, cutoff=0.3)
-    target = target_from_cells(c, TonnageParams(thickness=40.0, thickness_factor=0.5, grade_factor=2.0),
-                               draws=100, seed=1)
+    target = target_from_cells(
+        c, TonnageParams(thickness=40.0, thickness_factor=0.5, grade_factor=2.0), draws=100, seed=1
+    )
     assert target.base.ore_tonnes == pytest.approx(10 * 2500.0 * 20.0 * 2.6)
     assert target.base.mean_grade == pytest.approx(0.4)
 
 
 # ------------------------------------------------------------------------------------------ depth window
 
-@pytest.mark.parametrize("top, thickness, low, high", [
-    (20.0, 50.0, None, 60.0),   # base 70 m reaches past the window's bottom
-    (20.0, 50.0, 30.0, None),   # cover of 30 m removed
-    (40.0, 25.0, 45.0, 70.0),   # both limits cut
-    (80.0, 10.0, None, 75.0),   # wholly below the window
-    (0.0, 100.0, 10.0, 300.0),
-])
+
+@pytest.mark.parametrize(
+    "top, thickness, low, high",
+    [
+        (20.0, 50.0, None, 60.0),  # base 70 m reaches past the window's bottom
+        (20.0, 50.0, 30.0, None),  # cover of 30 m removed
+        (40.0, 25.0, 45.0, 70.0),  # both limits cut
+        (80.0, 10.0, None, 75.0),  # wholly below the window
+        (0.0, 100.0, 10.0, 300.0),
+    ],
+)
 def test_depth_window_cases_match_the_closed_form(top, thickness, low, high):
     c = cells(n=3, grade=0.2, thickness=thickness, top=top, area=400.0, min_depth=low, max_depth=high)
     target = target_from_cells(c, TonnageParams(thickness=thickness), draws=1000, seed=5)
@@ -138,8 +145,16 @@ def test_depth_window_cases_match_the_closed_form(top, thickness, low, high):
 def test_depth_window_on_varying_top_and_thickness_cells():
     rng = np.random.default_rng(11)
     top, thickness = rng.uniform(0, 120, 200), rng.uniform(0, 80, 200)
-    c = cells(n=200, grade=rng.uniform(0.05, 0.3, 200), thickness=thickness, top=top, area=625.0,
-              min_depth=15.0, max_depth=100.0, cutoff=0.1)
+    c = cells(
+        n=200,
+        grade=rng.uniform(0.05, 0.3, 200),
+        thickness=thickness,
+        top=top,
+        area=625.0,
+        min_depth=15.0,
+        max_depth=100.0,
+        cutoff=0.1,
+    )
     target = target_from_cells(c, TonnageParams(thickness=1.0), draws=100, seed=5)
     for case, d, t, f in ((target.low, 2.5, 0.8, 0.85), (target.high, 2.7, 1.2, 1.15)):
         tonnes = [625.0 * overlap(a, b * t, 15.0, 100.0) * d for a, b in zip(top, thickness)]
@@ -166,6 +181,7 @@ def test_fast_draw_sums_equal_brute_force(window):
 
 # ------------------------------------------------------------------------------------------- percentiles
 
+
 def triangular_cdf(x: np.ndarray, a: float, c: float, b: float) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     out = np.where(x <= c, (x - a) ** 2 / ((b - a) * (c - a)), 1 - (b - x) ** 2 / ((b - a) * (b - c)))
@@ -186,7 +202,7 @@ def product_cdf(z: float, triangles: list[tuple[float, float, float]]) -> float:
     weights = np.ones(1)
     for a, c, b in others:
         x, step = grid(a, b, points)
-        density = (triangular_cdf(x + step / 2, a, c, b) - triangular_cdf(x - step / 2, a, c, b))
+        density = triangular_cdf(x + step / 2, a, c, b) - triangular_cdf(x - step / 2, a, c, b)
         mesh = np.multiply.outer(mesh, x).ravel()
         weights = np.multiply.outer(weights, density).ravel()
     return float((weights * triangular_cdf(z / mesh, *last)).sum())
@@ -231,13 +247,17 @@ def test_the_same_seed_gives_the_same_figures():
 
 # ------------------------------------------------------------------------------------------------ input
 
-@pytest.mark.parametrize("text, message", [
-    ("2.5,2.6", "density range: give three numbers"),
-    ("2.5,x,2.7", "density range: 'x' is not a number"),
-    ("2.7,2.6,2.5", "density range: give low ≤ likely ≤ high"),
-    ("0,2.6,2.7", "density range: the low value must be above 0"),
-    ("nan,2.6,2.7", "density range: every value must be a finite number"),
-])
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("2.5,2.6", "density range: give three numbers"),
+        ("2.5,x,2.7", "density range: 'x' is not a number"),
+        ("2.7,2.6,2.5", "density range: give low ≤ likely ≤ high"),
+        ("0,2.6,2.7", "density range: the low value must be above 0"),
+        ("nan,2.6,2.7", "density range: every value must be a finite number"),
+    ],
+)
 def test_bad_range_text_names_the_range(text, message):
     with pytest.raises(RangeError, match=message):
         TargetRanges.parse(density=text)
@@ -248,8 +268,10 @@ def test_missing_range_text_takes_the_default():
     assert TargetRanges.parse(grade_factor="0.9, 1, 1.1").grade_factor == Triangular(0.9, 1.0, 1.1)
 
 
-@pytest.mark.parametrize("draws, seed, message", [(0, 1, "draws"), (10.5, 1, "draws"), (True, 1, "draws"),
-                                                  (100, -1, "seed"), (100, "x", "seed")])
+@pytest.mark.parametrize(
+    "draws, seed, message",
+    [(0, 1, "draws"), (10.5, 1, "draws"), (True, 1, "draws"), (100, -1, "seed"), (100, "x", "seed")],
+)
 def test_bad_draws_or_seed_are_named(draws, seed, message):
     with pytest.raises(TonnageInputError, match=message):
         target_from_cells(cells(n=2), CONSTANT, draws=draws, seed=seed)
@@ -258,8 +280,7 @@ def test_bad_draws_or_seed_are_named(draws, seed, message):
 def test_zero_width_ranges_give_one_value():
     ranges = TargetRanges(Triangular(2.6, 2.6, 2.6), Triangular(1, 1, 1), Triangular(1, 1, 1))
     target = target_from_cells(cells(n=4), CONSTANT, ranges, draws=50, seed=1)
-    assert target.p90.ore_tonnes == pytest.approx(target.p10.ore_tonnes) \
-        == pytest.approx(target.base.ore_tonnes)
+    assert target.p90.ore_tonnes == pytest.approx(target.p10.ore_tonnes) == pytest.approx(target.base.ore_tonnes)
 
 
 def test_linear_sums_without_a_window_equal_brute_force():

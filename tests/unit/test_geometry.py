@@ -22,12 +22,15 @@ def test_wkt_and_shapely_input_give_the_same_polygon():
     assert parse_polygon(polygon)[0] is polygon
 
 
-@pytest.mark.parametrize("bad, words", [
-    ("POLYGON ((0 0, 1 0", "WKT"),
-    ("POLYGON EMPTY", "empty"),
-    (LineString([(0, 0), (1, 1)]), "LineString"),
-    (42, "int"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ("POLYGON ((0 0, 1 0", "WKT"),
+        ("POLYGON EMPTY", "empty"),
+        (LineString([(0, 0), (1, 1)]), "LineString"),
+        (42, "int"),
+    ],
+)
 def test_unusable_input_is_rejected_with_reason(bad, words):
     with pytest.raises(GeometryError, match=words):
         parse_polygon(bad)
@@ -58,8 +61,12 @@ def test_densify_coords_bounds_segment_length_and_keeps_vertices():
 def test_transform_round_trip_keeps_area_and_densifies():
     utm = pyproj.CRS.from_epsg(32643)
     wgs84 = pyproj.CRS.from_epsg(4326)
-    polygon = MultiPolygon([box(600_000, 5_530_000, 612_000, 5_541_000),
-                            Polygon([(620_000, 5_530_000), (630_000, 5_530_000), (625_000, 5_537_000)])])
+    polygon = MultiPolygon(
+        [
+            box(600_000, 5_530_000, 612_000, 5_541_000),
+            Polygon([(620_000, 5_530_000), (630_000, 5_530_000), (625_000, 5_537_000)]),
+        ]
+    )
     there = transform_polygon(polygon, utm, wgs84)
     assert len(there.geoms[0].exterior.coords) > 100  # densified before transforming
     back = transform_polygon(there, wgs84, utm)

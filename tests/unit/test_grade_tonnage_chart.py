@@ -58,8 +58,9 @@ def test_ore_in_mt_left_and_grade_right_against_cutoff_with_the_cutoff_marked():
 
 def test_ppm_results_can_be_shown_in_percent_with_a_labelled_marker():
     style = ChartStyle(marker_label="cut-off {cutoff:g} {unit}", grid=True, grade_from_zero=True)
-    axes, right = _draw([Point(0.0, 1e6, 700.0), Point(1000.0, 4e5, 1500.0)], PPM, 500.0,
-                        display_unit=PERCENT, style=style)
+    axes, right = _draw(
+        [Point(0.0, 1e6, 700.0), Point(1000.0, 4e5, 1500.0)], PPM, 500.0, display_unit=PERCENT, style=style
+    )
     assert list(axes.get_lines()[0].get_xdata()) == pytest.approx([0.0, 0.1])
     assert list(right.get_lines()[0].get_ydata()) == pytest.approx([0.07, 0.15])
     assert [text.get_text() for text in axes.texts] == ["cut-off 0.05 %"]

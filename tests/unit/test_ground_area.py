@@ -59,8 +59,9 @@ CASES = [
 def test_one_square_km_on_the_ground_counts_as_one_in_any_crs(make_raster, crs, lon, lat, cell):
     lonlat = ground_square(lon, lat, 1000.0)
     ground = geod_area(lonlat)
-    xy = np.column_stack(pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
-        lonlat[:, 0], lonlat[:, 1]))
+    xy = np.column_stack(
+        pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
+    )
     path = raster_around(make_raster, crs, xy, cell)
     result = estimate_tonnage(Polygon(xy), path, PARAMS)
     assert result.polygon_area_m2 == pytest.approx(ground, rel=1e-7)
@@ -73,8 +74,10 @@ def test_one_square_km_on_the_ground_counts_as_one_in_any_crs(make_raster, crs, 
     assert again.ore_tonnes == pytest.approx(ground * 10.0 * 2.5, rel=1e-6)
 
 
-@pytest.mark.parametrize(("crs", "lon", "lat"), [("EPSG:3857", 76.4, 50.0), ("EPSG:3413", -45.0, 75.0),
-                                                 ("EPSG:32643", 70.5, 50.0), ("EPSG:2154", 2.0, 47.0)])
+@pytest.mark.parametrize(
+    ("crs", "lon", "lat"),
+    [("EPSG:3857", 76.4, 50.0), ("EPSG:3413", -45.0, 75.0), ("EPSG:32643", 70.5, 50.0), ("EPSG:2154", 2.0, 47.0)],
+)
 def test_each_whole_km_cell_has_its_geodesic_area_to_1e_6(make_raster, crs, lon, lat):
     """Whole 1 km cells of a 30 x 30 km grid against Geod on their (densified) outlines: the interpolated
     areal scale is off by well under 1e-6 anywhere in the grid."""
@@ -87,8 +90,10 @@ def test_each_whole_km_cell_has_its_geodesic_area_to_1e_6(make_raster, crs, lon,
     worst = 0.0
     for row, col in [(0, 0), (0, 29), (29, 0), (29, 29), (15, 15), (7, 22), (22, 3)]:
         left, top = x0 + col * cell, y1 - row * cell
-        square = densify_coords(np.array([(left, top), (left + cell, top), (left + cell, top - cell),
-                                          (left, top - cell), (left, top)]), 10.0)
+        square = densify_coords(
+            np.array([(left, top), (left + cell, top), (left + cell, top - cell), (left, top - cell), (left, top)]),
+            10.0,
+        )
         lonlat = np.column_stack(to_geo.transform(square[:, 0], square[:, 1]))
         expected = geod_area(lonlat)
         inner = Polygon(square)
@@ -119,13 +124,16 @@ def test_a_rotated_grid_interpolates_in_both_directions(make_raster, crs, lon, l
 
     lonlat = ground_square(lon, lat, 100_000.0, step=100.0)
     ground = geod_area(lonlat)
-    xy = np.column_stack(pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
-        lonlat[:, 0], lonlat[:, 1]))
+    xy = np.column_stack(
+        pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
+    )
     cx, cy = xy[:, 0].mean(), xy[:, 1].mean()
     size = 1.6 * (xy[:, 0].max() - xy[:, 0].min())
     cells = 160
-    transform = compose(compose(Affine.translation(cx, cy), Affine.rotation(25.0)),
-                        compose(Affine.translation(-size / 2, size / 2), Affine.scale(size / cells, -size / cells)))
+    transform = compose(
+        compose(Affine.translation(cx, cy), Affine.rotation(25.0)),
+        compose(Affine.translation(-size / 2, size / 2), Affine.scale(size / cells, -size / cells)),
+    )
     path = make_raster(np.full((cells, cells), 0.2), transform=transform, crs=crs)
     assert ProjectedCellArea(transform, pyproj.CRS.from_user_input(crs), 0, cells, 0, cells).samples is not None
     result = estimate_tonnage(Polygon(xy), path, PARAMS)

@@ -21,7 +21,7 @@ def _imports(source: Path) -> list[str]:
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = list(package[:len(package) - node.level + 1]) if node.level else []
+            base = list(package[: len(package) - node.level + 1]) if node.level else []
             module = ".".join(base + ([node.module] if node.module else []))
             names += [module] if node.module else [f"{module}.{alias.name}" for alias in node.names]
     return names
@@ -32,8 +32,12 @@ def _sources(room: str = "") -> list[Path]:
 
 
 def _offenders(room: str, forbidden) -> list[str]:
-    return [f"{source.relative_to(PACKAGE)}: {name}" for source in _sources(room)
-            for name in _imports(source) if forbidden(name)]
+    return [
+        f"{source.relative_to(PACKAGE)}: {name}"
+        for source in _sources(room)
+        for name in _imports(source)
+        if forbidden(name)
+    ]
 
 
 def test_core_imports_no_qgis() -> None:
@@ -46,8 +50,11 @@ def test_processing_report_and_core_never_import_gui(room) -> None:
 
 
 def test_nothing_imports_plugin() -> None:
-    offenders = [o for o in _offenders("", lambda name: name.startswith("rare_earth_plugin.plugin"))
-                 if not o.startswith("__init__.py")]  # classFactory is QGIS's entry point into plugin
+    offenders = [
+        o
+        for o in _offenders("", lambda name: name.startswith("rare_earth_plugin.plugin"))
+        if not o.startswith("__init__.py")
+    ]  # classFactory is QGIS's entry point into plugin
     assert not offenders
 
 

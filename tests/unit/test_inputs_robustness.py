@@ -21,12 +21,21 @@ def local_box(x0: float, y0: float, x1: float, y1: float) -> Polygon:
     return box(ORIGIN_X + x0, ORIGIN_Y - y1, ORIGIN_X + x1, ORIGIN_Y - y0)
 
 
-def write(path, array, transform=GRID, crs=EQUAL_AREA, scale=None, offset=None, mask=None, alpha=None,
-          nodata=None, **options):
+def write(
+    path, array, transform=GRID, crs=EQUAL_AREA, scale=None, offset=None, mask=None, alpha=None, nodata=None, **options
+):
     array = np.asarray(array)
     count = 1 if alpha is None else 2
-    profile = dict(driver="GTiff", width=array.shape[1], height=array.shape[0], count=count,
-                   dtype=array.dtype.name, transform=transform, nodata=nodata, **options)
+    profile = dict(
+        driver="GTiff",
+        width=array.shape[1],
+        height=array.shape[0],
+        count=count,
+        dtype=array.dtype.name,
+        transform=transform,
+        nodata=nodata,
+        **options,
+    )
     if crs is not None:
         profile["crs"] = crs
     if alpha is not None:
@@ -62,8 +71,7 @@ def test_scaled_thickness_density_and_top_depth(tmp_path):
     thickness = write(tmp_path / "t.tif", np.full((10, 10), 120, dtype=np.int16), scale=0.1)  # 12 m
     density = write(tmp_path / "d.tif", np.full((10, 10), 60, dtype=np.uint8), scale=0.01, offset=2.0)  # 2.6
     top = write(tmp_path / "z.tif", np.full((10, 10), 40, dtype=np.uint8), scale=0.1)  # 4 m
-    params = TonnageParams(thickness_raster=thickness, density_raster=density, top_depth_raster=top,
-                           max_depth=10.0)
+    params = TonnageParams(thickness_raster=thickness, density_raster=density, top_depth_raster=top, max_depth=10.0)
     result = estimate_tonnage(WHOLE, grade, params)
     assert result.ore_volume_m3 == pytest.approx(1e4 * 6.0)  # 4 m to 10 m of the 4-16 m interval
     assert result.ore_tonnes == pytest.approx(1e4 * 6.0 * 2.6)
@@ -87,8 +95,12 @@ def test_masks_of_every_raster_lower_coverage_like_the_grades(tmp_path, role, ki
         other = write(tmp_path / "x.tif", junk.astype(np.uint8), alpha=half_mask())
     else:  # a finer grid, shifted: warped onto the grade grid with its mask
         fine = np.kron(junk, np.ones((2, 2)))
-        other = write(tmp_path / "x.tif", fine, transform=from_origin(ORIGIN_X, ORIGIN_Y, 5.0, 5.0),
-                      mask=np.kron(half_mask(), np.ones((2, 2), dtype=np.uint8)))
+        other = write(
+            tmp_path / "x.tif",
+            fine,
+            transform=from_origin(ORIGIN_X, ORIGIN_Y, 5.0, 5.0),
+            mask=np.kron(half_mask(), np.ones((2, 2), dtype=np.uint8)),
+        )
     values = {"thickness": 5.0, "density": 2.0, role: other}
     if role == "thickness_raster":
         values["thickness"] = None
@@ -97,8 +109,11 @@ def test_masks_of_every_raster_lower_coverage_like_the_grades(tmp_path, role, ki
     assert result.data_coverage == pytest.approx(0.5, abs=1e-6)
     assert result.covered_area_m2 == pytest.approx(5000.0, rel=1e-6)
     assert any("50.0 %" in w for w in result.warnings)
-    expected = {"thickness_raster": 5000 * 5.0 * 2.0, "density_raster": 5000 * 5.0 * 5.0,
-                "top_depth_raster": 5000 * 5.0 * 2.0}[role]
+    expected = {
+        "thickness_raster": 5000 * 5.0 * 2.0,
+        "density_raster": 5000 * 5.0 * 5.0,
+        "top_depth_raster": 5000 * 5.0 * 2.0,
+    }[role]
     assert result.ore_tonnes == pytest.approx(expected, rel=1e-6)
 
 
@@ -130,14 +145,18 @@ def test_a_hole_of_one_part_does_not_cut_another_part(tmp_path):
     assert result.ore_area_m2 == pytest.approx(20_000.0, rel=1e-9)
 
 
-@pytest.mark.parametrize(("wkt", "words"), [
-    ("POLYGON((76 89, 77 89, 77 91, 76 91, 76 89))", "poles"),
-    ("POLYGON((50 76, 51 76, 51 120, 50 120, 50 76))", "poles"),
-    ("POLYGON((400 50, 401 50, 401 51, 400 51, 400 50))", "longitudes"),
-])
+@pytest.mark.parametrize(
+    ("wkt", "words"),
+    [
+        ("POLYGON((76 89, 77 89, 77 91, 76 91, 76 89))", "poles"),
+        ("POLYGON((50 76, 51 76, 51 120, 50 120, 50 76))", "poles"),
+        ("POLYGON((400 50, 401 50, 401 51, 400 51, 400 50))", "longitudes"),
+    ],
+)
 def test_geographic_coordinates_beyond_their_range_are_refused(tmp_path, wkt, words):
-    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2), crs="EPSG:4326",
-                  transform=from_origin(76.0, 92.0, 0.5, 0.5))
+    grade = write(
+        tmp_path / "g.tif", np.full((10, 10), 0.2), crs="EPSG:4326", transform=from_origin(76.0, 92.0, 0.5, 0.5)
+    )
     with pytest.raises(TonnageInputError, match=words):
         estimate_tonnage(wkt, grade, TonnageParams(thickness=1.0))
     projected = write(tmp_path / "p.tif", np.full((10, 10), 0.2))
@@ -150,8 +169,9 @@ def test_geographic_coordinates_beyond_their_range_are_refused(tmp_path, wkt, wo
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_a_nan_or_infinite_vertex_is_refused(tmp_path, bad):
     grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
-    polygon = Polygon([(ORIGIN_X, ORIGIN_Y), (ORIGIN_X + 50, ORIGIN_Y), (ORIGIN_X + 50, bad),
-                       (ORIGIN_X, ORIGIN_Y - 50)])
+    polygon = Polygon(
+        [(ORIGIN_X, ORIGIN_Y), (ORIGIN_X + 50, ORIGIN_Y), (ORIGIN_X + 50, bad), (ORIGIN_X, ORIGIN_Y - 50)]
+    )
     with pytest.raises(TonnageInputError, match="NaN or infinite"):
         estimate_tonnage(polygon, grade, TonnageParams(thickness=1.0))
 
@@ -176,7 +196,7 @@ def test_a_vrt_whose_source_is_missing_names_the_file(tmp_path):
     with rasterio.open(source) as src:
         crs_wkt = src.crs.to_wkt()
     vrt.write_text(f"""<VRTDataset rasterXSize="10" rasterYSize="10">
-  <SRS>{crs_wkt.replace('"', '&quot;')}</SRS>
+  <SRS>{crs_wkt.replace('"', "&quot;")}</SRS>
   <GeoTransform>{ORIGIN_X}, 10, 0, {ORIGIN_Y}, 0, -10</GeoTransform>
   <VRTRasterBand dataType="Float64" band="1">
     <SimpleSource><SourceFilename relativeToVRT="1">gone.tif</SourceFilename><SourceBand>1</SourceBand>
@@ -245,10 +265,10 @@ def test_a_fifo_given_as_a_raster_does_not_block(tmp_path):
 
 def test_zero_thickness_or_density_is_warned(tmp_path):
     grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
-    assert any("thickness is 0" in w for w in
-               estimate_tonnage(WHOLE, grade, TonnageParams(thickness=0.0)).warnings)
-    assert any("density is 0" in w for w in
-               estimate_tonnage(WHOLE, grade, TonnageParams(thickness=2.0, density=0.0)).warnings)
+    assert any("thickness is 0" in w for w in estimate_tonnage(WHOLE, grade, TonnageParams(thickness=0.0)).warnings)
+    assert any(
+        "density is 0" in w for w in estimate_tonnage(WHOLE, grade, TonnageParams(thickness=2.0, density=0.0)).warnings
+    )
     thickness = np.full((10, 10), 4.0)
     thickness[:3] = 0.0
     path = write(tmp_path / "t.tif", thickness)

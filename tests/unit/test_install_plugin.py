@@ -19,8 +19,7 @@ def test_enable_in_new_ini(tmp_path: Path) -> None:
 
 def test_enable_keeps_other_sections_and_replaces_old_value(tmp_path: Path) -> None:
     ini = tmp_path / "QGIS3.ini"
-    ini.write_text("[General]\nlocale=en\n\n[PythonPlugins]\nother=true\nrare_earth_plugin=false\n\n"
-                   "[UI]\nx=1\n")
+    ini.write_text("[General]\nlocale=en\n\n[PythonPlugins]\nother=true\nrare_earth_plugin=false\n\n[UI]\nx=1\n")
     enable_in_ini(ini, "rare_earth_plugin")
     enable_in_ini(ini, "rare_earth_plugin")
     lines = ini.read_text().splitlines()
@@ -35,15 +34,27 @@ def test_install_copies_staged_plugin(tmp_path: Path) -> None:
     staged.mkdir()
     (staged / "metadata.txt").write_text("[general]\nname=x\n")
     root = tmp_path / "config"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "install_plugin.py"), str(staged),
-                    "--config-path", str(root)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "install_plugin.py"), str(staged), "--config-path", str(root)],
+        check=True,
+        capture_output=True,
+    )
     profile = root / "profiles" / "default"
     assert (profile / "python" / "plugins" / "rare_earth_plugin" / "metadata.txt").is_file()
     assert "rare_earth_plugin=true" in (profile / "QGIS" / "QGIS3.ini").read_text()
 
 
 def test_install_refuses_unstaged_folder(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "install_plugin.py"), str(tmp_path),
-                          "--config-path", str(tmp_path / "c")], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "install_plugin.py"),
+            str(tmp_path),
+            "--config-path",
+            str(tmp_path / "c"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 1
     assert "make stage" in run.stderr

@@ -11,8 +11,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRED_METADATA = ("name", "qgisMinimumVersion", "description", "about", "version", "author", "email",
-                     "repository", "tracker", "hasProcessingProvider")
+REQUIRED_METADATA = (
+    "name",
+    "qgisMinimumVersion",
+    "description",
+    "about",
+    "version",
+    "author",
+    "email",
+    "repository",
+    "tracker",
+    "hasProcessingProvider",
+)
 
 
 def _metadata() -> configparser.SectionProxy:
@@ -26,8 +36,9 @@ def _metadata() -> configparser.SectionProxy:
 def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[zipfile.ZipFile]:
     """The zip built afresh by `make package` into a temporary build folder (never a stale one)."""
     build = tmp_path_factory.mktemp("build")
-    subprocess.run(["make", "--no-print-directory", "-s", "package", f"BUILD={build}"], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["make", "--no-print-directory", "-s", "package", f"BUILD={build}"], cwd=ROOT, check=True, capture_output=True
+    )
     path = build / f"rare_earth_plugin-{_metadata()['version']}.zip"
     with zipfile.ZipFile(path) as archive:
         yield archive
@@ -44,8 +55,15 @@ def test_metadata_has_what_the_repository_requires() -> None:
 def test_zip_has_one_top_folder_with_the_plugin_files(package: zipfile.ZipFile) -> None:
     names = package.namelist()
     assert {name.split("/")[0] for name in names} == {"rare_earth_plugin"}
-    for required in ("__init__.py", "metadata.txt", "LICENSE", "plugin.py", "core/tonnage.py",
-                     "resources/icons/rare_earth.svg", "sample_data/zones.gpkg"):
+    for required in (
+        "__init__.py",
+        "metadata.txt",
+        "LICENSE",
+        "plugin.py",
+        "core/tonnage.py",
+        "resources/icons/rare_earth.svg",
+        "sample_data/zones.gpkg",
+    ):
         assert f"rare_earth_plugin/{required}" in names, required
 
 

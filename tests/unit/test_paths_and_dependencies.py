@@ -31,8 +31,9 @@ def test_paths_in_staged_plugin(tmp_path: Path) -> None:
 
 def test_missing_packages_named_with_apt_command(monkeypatch) -> None:
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name in {"rasterio", "matplotlib"} else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name in {"rasterio", "matplotlib"} else real(name, *a)
+    )
     missing = dependencies.missing_packages()
     assert missing == ["rasterio", "matplotlib"]
     hint = dependencies.install_hint(missing)

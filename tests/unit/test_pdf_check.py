@@ -16,8 +16,11 @@ def _pdf(pages: int, object_stream: bool = False) -> bytes:
     page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
     if object_stream:
         packed = zlib.compress(b" ".join([page] * pages))
-        objects.append(b"<< /Type /ObjStm /N %d /First 0 /Filter /FlateDecode /Length %d >>\nstream\n"
-                       % (pages, len(packed)) + packed + b"\nendstream")
+        objects.append(
+            b"<< /Type /ObjStm /N %d /First 0 /Filter /FlateDecode /Length %d >>\nstream\n" % (pages, len(packed))
+            + packed
+            + b"\nendstream"
+        )
     else:
         objects += [page] * pages
     body, offsets = b"%PDF-1.4\n", []

@@ -51,7 +51,7 @@ def imported_chains(source: str, prefix: str) -> set[tuple[str, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(prefix):
             for alias in node.names:
-                imported[alias.asname or alias.name] = (node.module[len(prefix):], alias.name)
+                imported[alias.asname or alias.name] = (node.module[len(prefix) :], alias.name)
     found = {(module, name) for module, name in imported.values()}
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
@@ -71,8 +71,13 @@ def qt_names(source: str) -> set[tuple[str, str]]:
 
 
 def unresolved_in_pyqt6(names: set[tuple[str, str]]) -> list[str]:
-    out = subprocess.run(["/usr/bin/python3", "-c", RESOLVER, json.dumps(sorted(MOVED_TO_QTGUI))],
-                         input=json.dumps(sorted(names)), capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["/usr/bin/python3", "-c", RESOLVER, json.dumps(sorted(MOVED_TO_QTGUI))],
+        input=json.dumps(sorted(names)),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -102,7 +107,10 @@ def test_the_check_fails_on_qt5_only_names(pyqt6: None) -> None:
         "run = QDialog.exec_\n"
     )
     assert sorted(unresolved_in_pyqt6(qt_names(sample))) == [
-        "qgis.PyQt.QtCore: QVariant.Double", "qgis.PyQt.QtCore: Qt.AlignLeft", "qgis.PyQt.QtWidgets: QDialog.exec_"]
+        "qgis.PyQt.QtCore: QVariant.Double",
+        "qgis.PyQt.QtCore: Qt.AlignLeft",
+        "qgis.PyQt.QtWidgets: QDialog.exec_",
+    ]
 
 
 # --- QGIS enums -----------------------------------------------------------------------------------------------
@@ -138,16 +146,24 @@ print(json.dumps(problems))
 def qgis_enum_problems(sources: dict[str, str]) -> list[str]:
     """Unscoped or aliased QGIS enum values (and names this QGIS lacks) in ``{file name: source}``, resolved
     against the QGIS installed here by the system Python (no QgsApplication, no display)."""
-    chains = sorted({(module, name, file_name == COMPAT) for file_name, source in sources.items()
-                     for module, name in imported_chains(source, QGIS_PREFIX) if module in ("core", "gui", "analysis")})
-    out = subprocess.run(["/usr/bin/python3", "-c", QGIS_RESOLVER], input=json.dumps(chains),
-                         capture_output=True, text=True, check=True)
+    chains = sorted(
+        {
+            (module, name, file_name == COMPAT)
+            for file_name, source in sources.items()
+            for module, name in imported_chains(source, QGIS_PREFIX)
+            if module in ("core", "gui", "analysis")
+        }
+    )
+    out = subprocess.run(
+        ["/usr/bin/python3", "-c", QGIS_RESOLVER], input=json.dumps(chains), capture_output=True, text=True, check=True
+    )
     return sorted(set(json.loads(out.stdout)))
 
 
 def test_every_qgis_enum_of_the_plugin_is_scoped() -> None:
-    sources = {path.name: path.read_text(encoding="utf-8")
-               for path in sorted((ROOT / "rare_earth_plugin").rglob("*.py"))}
+    sources = {
+        path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "rare_earth_plugin").rglob("*.py"))
+    }
     assert qgis_enum_problems(sources) == []
 
 
@@ -161,4 +177,6 @@ def test_the_qgis_enum_check_fails_on_unscoped_values() -> None:
     )
     problems = qgis_enum_problems({"sample.py": sample})
     assert [problem.split(" (")[0] for problem in problems] == [
-        "missing in this QGIS: QgsWkbTypes.NoSuchThing", "unscoped: QgsTask.CanCancel"]
+        "missing in this QGIS: QgsWkbTypes.NoSuchThing",
+        "unscoped: QgsTask.CanCancel",
+    ]

@@ -137,8 +137,12 @@ _KILLED_WRITER = textwrap.dedent("""
 def test_sigkill_mid_write_leaves_the_earlier_set_and_the_next_export_cleans_up(tmp_path):
     earlier = _earlier_set(tmp_path)
     work_before = set(Path(tempfile.gettempdir()).glob(f"{file_set.WORK_PREFIX}*"))
-    writer = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, *map(str, earlier)],
-                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WRITER, *map(str, earlier)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
     assert writer.stdout.readline().strip() == "writing"
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait(10)

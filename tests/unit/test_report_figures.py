@@ -43,18 +43,20 @@ def test_ppm_grades_are_reported_in_percent():
 
 
 def test_formatting_thousands_and_missing_grade():
-    figures = AreaFigures.from_result("x", "k", FakeResult(ore_tonnes=11_760_740_000.0, mean_grade=math.nan),
-                                      PERCENT)
+    figures = AreaFigures.from_result("x", "k", FakeResult(ore_tonnes=11_760_740_000.0, mean_grade=math.nan), PERCENT)
     assert formatted(figures, "ore_mt") == "11,800"
     assert formatted(figures, "mean_grade_pct") == "–"
-    assert table_rows([figures])[0][: 2] == ["x", "k"]
+    assert table_rows([figures])[0][:2] == ["x", "k"]
     assert len(table_rows([figures])[0]) == len(COLUMNS)
 
 
 def test_csv_holds_full_precision_and_empty_cell_for_nan(tmp_path):
-    rows = [AreaFigures.from_result("Жаңа Қазақстан", "prognostic cluster", FakeResult(), PERCENT),
-            AreaFigures.from_result("Dos 3", "prospective zone", FakeResult(mean_grade=math.nan,
-                                                                             warnings=("a", "b")), PERCENT)]
+    rows = [
+        AreaFigures.from_result("Жаңа Қазақстан", "prognostic cluster", FakeResult(), PERCENT),
+        AreaFigures.from_result(
+            "Dos 3", "prospective zone", FakeResult(mean_grade=math.nan, warnings=("a", "b")), PERCENT
+        ),
+    ]
     path = write_csv(rows, tmp_path / "r.csv")
     with path.open(encoding="utf-8-sig", newline="") as stream:
         read = list(csv.DictReader(stream))
@@ -74,7 +76,14 @@ def test_meta_never_blank():
 def test_assumptions_name_every_input():
     params = TonnageParams(cutoff=0.05, density=2.6, thickness_raster="/d/thickness_m.tif")
     text = assumptions_text(params, "/d/treo_grade_pct.tif", "EPSG:32643")
-    for expected in ("treo_grade_pct.tif", "0.05 % TREO", "2.60 t/m³", "thickness_m.tif", "EPSG:32643",
-                     "exact fractional cell coverage", "1.20"):
+    for expected in (
+        "treo_grade_pct.tif",
+        "0.05 % TREO",
+        "2.60 t/m³",
+        "thickness_m.tif",
+        "EPSG:32643",
+        "exact fractional cell coverage",
+        "1.20",
+    ):
         assert expected in text
     assert "KAZRC" in DISCLAIMER and "JORC" in DISCLAIMER and "not a Mineral Resource" in DISCLAIMER

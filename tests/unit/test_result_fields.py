@@ -19,10 +19,19 @@ from rare_earth_plugin.core.target_fields import TARGET_SCHEMA
 
 def test_field_names_stay_the_public_contract() -> None:
     assert [name for name, _ in RESULT_SCHEMA] == ["area_m2", "ore_t", "grade_mean", "treo_t", "tree_t", "coverage"]
-    assert CURVE_SCHEMA == (("feature_id", "int64"), ("name", "string"), ("cutoff", "double"), ("ore_t", "double"),
-                            ("grade_mean", "double"), ("treo_t", "double"), ("tree_t", "double"))
+    assert CURVE_SCHEMA == (
+        ("feature_id", "int64"),
+        ("name", "string"),
+        ("cutoff", "double"),
+        ("ore_t", "double"),
+        ("grade_mean", "double"),
+        ("treo_t", "double"),
+        ("tree_t", "double"),
+    )
     assert TARGET_SCHEMA[0] == ("ore_t_low", "double") and TARGET_SCHEMA[-2:] == (
-        ("grade_unit", "string"), ("target_basis", "string"))
+        ("grade_unit", "string"),
+        ("target_basis", "string"),
+    )
 
 
 def test_nan_and_infinity_become_null_and_nothing_else_does() -> None:
@@ -33,8 +42,14 @@ def test_nan_and_infinity_become_null_and_nothing_else_does() -> None:
 
 
 def test_result_values_follow_the_schema() -> None:
-    result = SimpleNamespace(polygon_area_m2=4.0, ore_tonnes=0.0, mean_grade=math.nan, treo_tonnes=0.0,
-                             tree_tonnes=0.0, data_coverage=np.float32(0.5))
+    result = SimpleNamespace(
+        polygon_area_m2=4.0,
+        ore_tonnes=0.0,
+        mean_grade=math.nan,
+        treo_tonnes=0.0,
+        tree_tonnes=0.0,
+        data_coverage=np.float32(0.5),
+    )
     assert result_values(result) == [4.0, 0.0, None, 0.0, 0.0, 0.5]
     assert result_values(result, CURVE_RESULTS) == [0.0, None, 0.0, 0.0]
     assert result_values(None, CURVE_RESULTS) == [None] * 4

@@ -41,8 +41,10 @@ IRGIZ_TARGET, CLUSTER_TARGET, TOLERANCE = 0.8e6, 20.0e6, 0.10
 def read_zones(path: Path = DATA / catalogue.ZONES_FILE) -> dict[str, dict]:
     dataset = ogr.Open(str(path))
     layer = dataset.GetLayerByName(catalogue.ZONES_LAYER)
-    zones = {f.GetField("name"): {**f.items(), "geometry": wkb.loads(bytes(f.GetGeometryRef().ExportToIsoWkb()))}
-             for f in layer}
+    zones = {
+        f.GetField("name"): {**f.items(), "geometry": wkb.loads(bytes(f.GetGeometryRef().ExportToIsoWkb()))}
+        for f in layer
+    }
     dataset = None
     return zones
 
@@ -69,8 +71,12 @@ def thickness() -> np.ndarray:
 
 def supersampled_cover(geometry, transform: Affine, shape_: tuple[int, int]) -> np.ndarray:
     """Fraction of each cell inside ``geometry``, from the centres of 10 x 10 sub-cells."""
-    fine = rasterize([mapping(geometry)], out_shape=(shape_[0] * SUPERSAMPLE, shape_[1] * SUPERSAMPLE),
-                     transform=compose(transform, Affine.scale(1.0 / SUPERSAMPLE)), dtype="uint8")
+    fine = rasterize(
+        [mapping(geometry)],
+        out_shape=(shape_[0] * SUPERSAMPLE, shape_[1] * SUPERSAMPLE),
+        transform=compose(transform, Affine.scale(1.0 / SUPERSAMPLE)),
+        dtype="uint8",
+    )
     return fine.reshape(shape_[0], SUPERSAMPLE, shape_[1], SUPERSAMPLE).mean(axis=(1, 3))
 
 
@@ -114,20 +120,24 @@ def test_zone_fields_names_and_kinds(zones) -> None:
     srs = layer.GetSpatialRef()
     assert srs is not None and srs.IsSame(_srs_from_epsg(32643))
     definition = layer.GetLayerDefn()
-    assert [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())] == \
-        ["name", "kind", "status", "note"]
+    assert [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())] == [
+        "name",
+        "kind",
+        "status",
+        "note",
+    ]
     dataset = None
     assert {n: z["kind"] for n, z in zones.items()} == {z.name: z.kind for z in catalogue.SAMPLE_ZONES}
     assert all(z["status"] == catalogue.STATUS_SYNTHETIC and z["note"] for z in zones.values())
     assert all(z["geometry"].is_valid for z in zones.values())
 
 
-@pytest.mark.parametrize("file, layer", [(catalogue.ZONES_FILE, catalogue.ZONES_LAYER),
-                                         (catalogue.REGION_FILE, catalogue.REGION_LAYER)])
+@pytest.mark.parametrize(
+    "file, layer", [(catalogue.ZONES_FILE, catalogue.ZONES_LAYER), (catalogue.REGION_FILE, catalogue.REGION_LAYER)]
+)
 def test_layer_descriptions_state_their_nature(file: str, layer: str) -> None:
     with sqlite3.connect(DATA / file) as db:
-        (description,) = db.execute("SELECT description FROM gpkg_contents WHERE table_name = ?",
-                                    (layer,)).fetchone()
+        (description,) = db.execute("SELECT description FROM gpkg_contents WHERE table_name = ?", (layer,)).fetchone()
     expected = "synthetic" if file == catalogue.ZONES_FILE else "public domain"
     assert expected in description.lower()
 
@@ -161,8 +171,7 @@ def test_licence_is_whole_minute_blocks(zones) -> None:
     to_geo = Transformer.from_crs(catalogue.SAMPLE_CRS, "EPSG:4326", always_xy=True)
     x, y = np.asarray(zones["Kuirektykol licence"]["geometry"].exterior.coords).T
     lon, lat = to_geo.transform(x, y)
-    on_grid = np.isclose(lon * 60, np.round(lon * 60), atol=1e-6) | np.isclose(lat * 60, np.round(lat * 60),
-                                                                               atol=1e-6)
+    on_grid = np.isclose(lon * 60, np.round(lon * 60), atol=1e-6) | np.isclose(lat * 60, np.round(lat * 60), atol=1e-6)
     assert on_grid.all()
     assert 49.9 < lat.mean() < 50.1 and 76.3 < lon.mean() < 76.5
 
@@ -189,8 +198,13 @@ def test_thickness_range(thickness) -> None:
 
 def test_nodata_outside_zones(zones, grade) -> None:
     values, transform = grade
-    touched = rasterize([mapping(z["geometry"]) for z in zones.values()], out_shape=values.shape,
-                        transform=transform, all_touched=True, dtype="uint8").astype(bool)
+    touched = rasterize(
+        [mapping(z["geometry"]) for z in zones.values()],
+        out_shape=values.shape,
+        transform=transform,
+        all_touched=True,
+        dtype="uint8",
+    ).astype(bool)
     assert not (values.mask & touched).any()
 
 
@@ -203,8 +217,9 @@ def test_calibration(zones, grade, thickness) -> None:
     assert contained_treo(cluster, values, thickness, 0.0) == pytest.approx(CLUSTER_TARGET, rel=TOLERANCE)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("rare_earth_plugin.core.tonnage") is None,
-                    reason="tonnage engine not available")
+@pytest.mark.skipif(
+    importlib.util.find_spec("rare_earth_plugin.core.tonnage") is None, reason="tonnage engine not available"
+)
 def test_calibration_with_tonnage_engine(zones) -> None:
     from rare_earth_plugin.core.tonnage import TonnageParams, estimate_tonnage
 
@@ -219,16 +234,30 @@ def test_calibration_with_tonnage_engine(zones) -> None:
 
 def test_readme_states_nature_and_sources() -> None:
     text = (DATA / "README.md").read_text(encoding="utf-8").lower()
-    for phrase in ("synthetic", "illustrative", "oxide", "metal", "public domain", "natural earth",
-                   "2 april 2025", f"{DEFAULT_DENSITY:.2f} t/m3", "make_sample_data.py"):
+    for phrase in (
+        "synthetic",
+        "illustrative",
+        "oxide",
+        "metal",
+        "public domain",
+        "natural earth",
+        "2 april 2025",
+        f"{DEFAULT_DENSITY:.2f} t/m3",
+        "make_sample_data.py",
+    ):
         assert phrase in text, phrase
 
 
-@pytest.mark.skipif(not Path("/usr/share/qgis/resources/data/world_map.gpkg").is_file(),
-                    reason="QGIS world map (Natural Earth) not installed")
+@pytest.mark.skipif(
+    not Path("/usr/share/qgis/resources/data/world_map.gpkg").is_file(),
+    reason="QGIS world map (Natural Earth) not installed",
+)
 def test_generator_reproduces_committed_values(tmp_path: Path, zones) -> None:
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_sample_data.py"), "--out", str(tmp_path)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_sample_data.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
     for name in RASTERS:
         fresh, committed = read_band(name, tmp_path)[0], read_band(name, DATA)[0]
         assert np.array_equal(fresh.mask, committed.mask)

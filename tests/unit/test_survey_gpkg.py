@@ -117,8 +117,9 @@ def test_sigkill_mid_write_keeps_every_committed_area(tmp_path, journal):
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA journal_mode={journal}")
     survey_gpkg.insert(path, "survey_areas", [_square(0, "committed")])
-    child = subprocess.Popen([sys.executable, "-c", _KILLED, str(path)], stdout=subprocess.PIPE,
-                             text=True, cwd=Path(__file__).parents[2])
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED, str(path)], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2]
+    )
     try:
         assert child.stdout.readline().strip() == "writing"
     finally:
@@ -153,8 +154,11 @@ def test_an_older_table_gets_its_missing_fields(tmp_path):
     survey_gpkg.insert(path, "survey_areas", [_square(0, "a", created_utc="2025", ore_t=2.0, grade_band=1)])
     source = ogr.Open(str(path))
     feature = source.GetLayerByName("survey_areas").GetNextFeature()
-    assert (feature.GetField("created_utc"), feature.GetField("ore_t"), feature.GetField("grade_band")) == \
-        ("2025", 2.0, 1)
+    assert (feature.GetField("created_utc"), feature.GetField("ore_t"), feature.GetField("grade_band")) == (
+        "2025",
+        2.0,
+        1,
+    )
 
 
 def test_a_file_without_the_layer_is_refused(tmp_path):

@@ -20,12 +20,21 @@ from rare_earth_plugin.core.target_text import (
 )
 
 
-@pytest.mark.parametrize("low, high, text", [
-    (321.4, 458.9, "320–460"), (0.1812, 0.2297, "0.18–0.23"), (0.62, 1.04, "0.62–1.0"),
-    (9712, 14033, "9,700–14,000"), (96.4, 104.2, "96–100"), (0.2001, 0.2004, "0.200"),
-    (0.2004, 0.2001, "0.200"), (0.0, 5.3, "0–5.3"), (0.0712, 0.0748, "0.071–0.075"),
-    (0.1004, 0.1049, "0.100–0.105"),  # two figures would print 0.10–0.10: a third is shown
-])
+@pytest.mark.parametrize(
+    "low, high, text",
+    [
+        (321.4, 458.9, "320–460"),
+        (0.1812, 0.2297, "0.18–0.23"),
+        (0.62, 1.04, "0.62–1.0"),
+        (9712, 14033, "9,700–14,000"),
+        (96.4, 104.2, "96–100"),
+        (0.2001, 0.2004, "0.200"),
+        (0.2004, 0.2001, "0.200"),
+        (0.0, 5.3, "0–5.3"),
+        (0.0712, 0.0748, "0.071–0.075"),
+        (0.1004, 0.1049, "0.100–0.105"),  # two figures would print 0.10–0.10: a third is shown
+    ],
+)
 def test_ranges_keep_two_significant_figures_per_end(low, high, text):
     assert rounded_range(low, high) == text
 
@@ -34,10 +43,15 @@ def test_missing_values_print_the_missing_mark():
     assert rounded_range(math.nan, 1.0) == "–"
 
 
-@pytest.mark.parametrize("low, high, text", [
-    (321e6, 459e6, "320–460 Mt"), (690e3, 910e3, "690–910 kt"), (620e3, 1.04e6, "0.62–1.0 Mt"),
-    (140.0, 180.0, "140–180 t"),
-])
+@pytest.mark.parametrize(
+    "low, high, text",
+    [
+        (321e6, 459e6, "320–460 Mt"),
+        (690e3, 910e3, "690–910 kt"),
+        (620e3, 1.04e6, "0.62–1.0 Mt"),
+        (140.0, 180.0, "140–180 t"),
+    ],
+)
 def test_tonnes_take_one_unit_from_the_larger_end(low, high, text):
     assert tonnes_range(low, high) == text
 
@@ -48,15 +62,31 @@ def test_grades_convert_to_the_shown_unit():
 
 
 def figures(scale: float) -> TargetFigures:
-    return TargetFigures(ore_tonnes=400e6 * scale, mean_grade=0.2 * scale, treo_tonnes=800e3 * scale,
-                         tree_tonnes=667e3 * scale)
+    return TargetFigures(
+        ore_tonnes=400e6 * scale, mean_grade=0.2 * scale, treo_tonnes=800e3 * scale, tree_tonnes=667e3 * scale
+    )
 
 
 def target(**changes) -> ExplorationTarget:
-    values = dict(low=figures(0.7), base=figures(1.0), high=figures(1.4), p90=figures(0.85), p50=figures(1.0),
-                  p10=figures(1.15), ranges=TargetRanges(), density_is_factor=False, draws=10_000, seed=7,
-                  grade_unit="percent", cutoff=0.05, min_depth=None, max_depth=300.0, top_depth="0 m",
-                  polygon_area_m2=1.5e6, data_coverage=1.0)
+    values = dict(
+        low=figures(0.7),
+        base=figures(1.0),
+        high=figures(1.4),
+        p90=figures(0.85),
+        p50=figures(1.0),
+        p10=figures(1.15),
+        ranges=TargetRanges(),
+        density_is_factor=False,
+        draws=10_000,
+        seed=7,
+        grade_unit="percent",
+        cutoff=0.05,
+        min_depth=None,
+        max_depth=300.0,
+        top_depth="0 m",
+        polygon_area_m2=1.5e6,
+        data_coverage=1.0,
+    )
     values.update(changes)
     return ExplorationTarget(**values)
 
@@ -76,9 +106,14 @@ def test_basis_names_the_inputs_and_which_are_our_defaults():
     assert "counted to 300 m depth" in text and "10,000 draws (seed 7)" in text
 
 
-@pytest.mark.parametrize("low, high, words", [
-    (None, None, "no depth limits"), (50.0, None, "counted below 50 m"), (None, 300.0, "counted to 300 m"),
-    (50.0, 300.0, "between 50 m and 300 m"),
-])
+@pytest.mark.parametrize(
+    "low, high, words",
+    [
+        (None, None, "no depth limits"),
+        (50.0, None, "counted below 50 m"),
+        (None, 300.0, "counted to 300 m"),
+        (50.0, 300.0, "between 50 m and 300 m"),
+    ],
+)
 def test_window_in_words(low, high, words):
     assert words in window_text(target(min_depth=low, max_depth=high))

@@ -52,8 +52,7 @@ def test_each_thread_gets_its_own_pyproj_objects() -> None:
     assert geometry.crs_from_wkt(wkt) is main  # cached within a thread
 
     def objects(_: int) -> tuple[int, ...]:
-        made = (geometry.crs_from_wkt(wkt), geometry._transformer(geographic, wkt),
-                tonnage._user_crs("EPSG:32642"))
+        made = (geometry.crs_from_wkt(wkt), geometry._transformer(geographic, wkt), tonnage._user_crs("EPSG:32642"))
         assert geometry.crs_from_wkt(wkt) is made[0]
         return tuple(id(obj) for obj in made), made  # keep them alive so ids are not reused
 
@@ -87,7 +86,8 @@ def test_concurrent_estimates_in_other_crss_match_the_closed_form(make_raster) -
     params = TonnageParams(thickness=10.0, density=2.5)
     # the box's ground area on the ellipsoid (UTM's scale factor makes it ~0.06 % more than its map area here)
     lon, lat = pyproj.Transformer.from_crs("EPSG:32643", "EPSG:4326", always_xy=True).transform(
-        [utm_box[0], utm_box[2], utm_box[2], utm_box[0]], [utm_box[1], utm_box[1], utm_box[3], utm_box[3]])
+        [utm_box[0], utm_box[2], utm_box[2], utm_box[0]], [utm_box[1], utm_box[1], utm_box[3], utm_box[3]]
+    )
     ground_m2 = abs(pyproj.Geod(ellps="WGS84").polygon_area_perimeter(lon, lat)[0])
     expected_tonnes = ground_m2 * 10.0 * 2.5
 

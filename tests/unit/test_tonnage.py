@@ -87,8 +87,9 @@ def test_cutoff_keeps_only_cells_at_or_above_it(two_grade_raster):
 
 
 def test_curve_keeps_order_and_equals_single_estimates(two_grade_raster):
-    polygon = Polygon([(ORIGIN_X + 12, ORIGIN_Y - 9), (ORIGIN_X + 281, ORIGIN_Y - 33),
-                       (ORIGIN_X + 170, ORIGIN_Y - 188)])
+    polygon = Polygon(
+        [(ORIGIN_X + 12, ORIGIN_Y - 9), (ORIGIN_X + 281, ORIGIN_Y - 33), (ORIGIN_X + 170, ORIGIN_Y - 188)]
+    )
     for cutoffs in ([0.2, 0.0, 0.25, 0.0625, 0.1], list(np.linspace(0.3, 0.0, 13))):
         curve = grade_tonnage_curve(polygon, two_grade_raster, cutoffs, params())
         assert [r.cutoff for r in curve] == pytest.approx(cutoffs)
@@ -119,8 +120,9 @@ def test_float32_grade_reaches_an_equal_cutoff(make_raster):
 
 def test_polygon_smaller_than_a_cell_gets_its_exact_share(make_raster):
     path = make_raster(np.full((5, 5), 0.25))
-    tiny = Polygon([(ORIGIN_X + 21.0, ORIGIN_Y - 22.0), (ORIGIN_X + 24.5, ORIGIN_Y - 22.5),
-                    (ORIGIN_X + 22.0, ORIGIN_Y - 27.0)])
+    tiny = Polygon(
+        [(ORIGIN_X + 21.0, ORIGIN_Y - 22.0), (ORIGIN_X + 24.5, ORIGIN_Y - 22.5), (ORIGIN_X + 22.0, ORIGIN_Y - 27.0)]
+    )
     result = estimate_tonnage(tiny, path, params())
     assert result.ore_tonnes == pytest.approx(tiny.area * THICKNESS * DENSITY, rel=1e-9)
 
@@ -129,8 +131,7 @@ def test_holes_and_multipolygons(make_raster):
     path = make_raster(np.full((20, 30), 0.25))
     shell = local_box(10.0, 10.0, 150.0, 150.0)
     hole = local_box(33.3, 41.7, 77.7, 99.9)
-    multi = MultiPolygon([Polygon(shell.exterior.coords, [hole.exterior.coords]),
-                          local_box(200.5, 20.5, 250.5, 120.5)])
+    multi = MultiPolygon([Polygon(shell.exterior.coords, [hole.exterior.coords]), local_box(200.5, 20.5, 250.5, 120.5)])
     result = estimate_tonnage(multi.wkt, path, params())
     # Map coordinates near 5.5e6 m leave about 1e-11 relative of round-off.
     # Planar area on the equal-area grid vs the engine's ellipsoidal area: equal to PROJ's rounding (3e-10 on PROJ 9.7).
@@ -170,8 +171,9 @@ def test_polygon_partly_and_wholly_outside_the_raster(make_raster):
 
 def test_invalid_polygon_is_repaired_with_a_warning(make_raster):
     path = make_raster(np.full((20, 30), 0.25))
-    bow_tie = Polygon([(ORIGIN_X, ORIGIN_Y), (ORIGIN_X + 100, ORIGIN_Y - 100), (ORIGIN_X + 100, ORIGIN_Y),
-                       (ORIGIN_X, ORIGIN_Y - 100)])
+    bow_tie = Polygon(
+        [(ORIGIN_X, ORIGIN_Y), (ORIGIN_X + 100, ORIGIN_Y - 100), (ORIGIN_X + 100, ORIGIN_Y), (ORIGIN_X, ORIGIN_Y - 100)]
+    )
     result = estimate_tonnage(bow_tie, path, params())
     assert result.ore_area_m2 == pytest.approx(5000.0)  # two triangles of 2,500 m2
     assert any("repaired" in w for w in result.warnings)
@@ -182,10 +184,15 @@ def densified(polygon, step):
 
 
 def test_same_ground_in_other_crs_gives_the_same_tonnes(two_grade_raster):
-    utm_polygon = Polygon([(ORIGIN_X + 17, ORIGIN_Y - 11), (ORIGIN_X + 283, ORIGIN_Y - 41),
-                           (ORIGIN_X + 240, ORIGIN_Y - 193), (ORIGIN_X + 33, ORIGIN_Y - 150)],
-                          [[(ORIGIN_X + 100, ORIGIN_Y - 60), (ORIGIN_X + 160, ORIGIN_Y - 70),
-                            (ORIGIN_X + 120, ORIGIN_Y - 120)]])
+    utm_polygon = Polygon(
+        [
+            (ORIGIN_X + 17, ORIGIN_Y - 11),
+            (ORIGIN_X + 283, ORIGIN_Y - 41),
+            (ORIGIN_X + 240, ORIGIN_Y - 193),
+            (ORIGIN_X + 33, ORIGIN_Y - 150),
+        ],
+        [[(ORIGIN_X + 100, ORIGIN_Y - 60), (ORIGIN_X + 160, ORIGIN_Y - 70), (ORIGIN_X + 120, ORIGIN_Y - 120)]],
+    )
     base = estimate_tonnage(utm_polygon, two_grade_raster, params(cutoff=0.1))
     assert base.ore_tonnes > 0
     for epsg in (4326, 3857, 32643):
@@ -213,8 +220,9 @@ def test_geographic_raster_uses_ellipsoidal_cell_areas(make_raster):
     assert result.warnings == ()
     # The same ground drawn in UTM gives the same area to well within 1e-4.
     utm = pyproj.Transformer.from_crs(4326, 32643, always_xy=True)
-    utm_polygon = map_polygon_coords(densified(polygon, step / 20),
-                                     lambda xy: np.column_stack(utm.transform(xy[:, 0], xy[:, 1])))
+    utm_polygon = map_polygon_coords(
+        densified(polygon, step / 20), lambda xy: np.column_stack(utm.transform(xy[:, 0], xy[:, 1]))
+    )
     again = estimate_tonnage(utm_polygon, path, params(), polygon_crs="EPSG:32643")
     assert again.ore_area_m2 == pytest.approx(area, rel=1e-5)
 
@@ -229,8 +237,11 @@ def test_part_of_a_coarse_geographic_cell_counts_its_true_area(make_raster, sout
     polygon = box(76.0, south, 77.5, north)  # one and a half cells wide, part of a row (or two)
     # Independent reference: pyproj's geodesic area, with the parallels followed by 20,000 short geodesics.
     lons = np.linspace(76.0, 77.5, 20_001)
-    exact = abs(pyproj.Geod(ellps="WGS84").polygon_area_perimeter(
-        np.r_[lons, lons[::-1]], np.r_[np.full(lons.size, south), np.full(lons.size, north)])[0])
+    exact = abs(
+        pyproj.Geod(ellps="WGS84").polygon_area_perimeter(
+            np.r_[lons, lons[::-1]], np.r_[np.full(lons.size, south), np.full(lons.size, north)]
+        )[0]
+    )
     result = estimate_tonnage(polygon, path, params())
     assert result.ore_area_m2 == pytest.approx(exact, rel=1e-9)
     assert result.polygon_area_m2 == pytest.approx(exact, rel=1e-9)
@@ -238,27 +249,32 @@ def test_part_of_a_coarse_geographic_cell_counts_its_true_area(make_raster, sout
     assert result.warnings == ()
 
 
-
 def geodesic_box_area(west: float, south: float, east: float, north: float) -> float:
     """pyproj's geodesic area of a lon/lat box, its parallels followed by 20,000 short geodesics."""
     lons = np.linspace(west, east, 20_001)
-    return abs(pyproj.Geod(ellps="WGS84").polygon_area_perimeter(
-        np.r_[lons, lons[::-1]], np.r_[np.full(lons.size, south), np.full(lons.size, north)])[0])
+    return abs(
+        pyproj.Geod(ellps="WGS84").polygon_area_perimeter(
+            np.r_[lons, lons[::-1]], np.r_[np.full(lons.size, south), np.full(lons.size, north)]
+        )[0]
+    )
 
 
-@pytest.mark.parametrize("transform, rows, south, north, inside", [
-    # Reaching a pole: the rows next to the raster's first row lie partly beyond it.
-    (from_origin(76.0, 89.7, 1.0, 1.0), 10, 85.2, 90.0, (85.2, 89.7)),
-    (Affine(1.0, 0.0, 76.0, 0.0, 1.0, -89.7), 9, -90.0, -84.6, (-89.7, -84.6)),  # south-up
-    (from_origin(76.0, -80.2, 1.0, 1.0), 9, -90.0, -84.6, (-89.2, -84.6)),
-    (from_origin(76.0, 50.0, 1.0, 1.0), 10, 30.0, 70.0, (40.0, 50.0)),  # far beyond the first and last rows
-])
-def test_a_polygon_beyond_the_rows_of_a_geographic_raster_covers_its_part_inside(make_raster, transform, rows,
-                                                                                 south, north, inside):
+@pytest.mark.parametrize(
+    "transform, rows, south, north, inside",
+    [
+        # Reaching a pole: the rows next to the raster's first row lie partly beyond it.
+        (from_origin(76.0, 89.7, 1.0, 1.0), 10, 85.2, 90.0, (85.2, 89.7)),
+        (Affine(1.0, 0.0, 76.0, 0.0, 1.0, -89.7), 9, -90.0, -84.6, (-89.7, -84.6)),  # south-up
+        (from_origin(76.0, -80.2, 1.0, 1.0), 9, -90.0, -84.6, (-89.2, -84.6)),
+        (from_origin(76.0, 50.0, 1.0, 1.0), 10, 30.0, 70.0, (40.0, 50.0)),  # far beyond the first and last rows
+    ],
+)
+def test_a_polygon_beyond_the_rows_of_a_geographic_raster_covers_its_part_inside(
+    make_raster, transform, rows, south, north, inside
+):
     path = make_raster(np.full((rows, 3), 0.25), transform=transform, crs="EPSG:4326")
     result = estimate_tonnage(box(76.0, south, 77.5, north), path, params())
-    assert result.covered_area_m2 == pytest.approx(geodesic_box_area(76.0, inside[0], 77.5, inside[1]),
-                                                   rel=1e-9)
+    assert result.covered_area_m2 == pytest.approx(geodesic_box_area(76.0, inside[0], 77.5, inside[1]), rel=1e-9)
     assert result.ore_area_m2 == pytest.approx(result.covered_area_m2, rel=1e-12)
 
 
@@ -280,8 +296,9 @@ def test_equal_area_rows_cut_only_the_raster_rows():
     """An edge far beyond a geographic raster's rows is not cut at each of them (millions of pieces for a
     polygon in the wrong CRS), and rows past a pole keep their order."""
     cells = EllipsoidalCellArea(from_origin(76.0, 50.0, 1e-3, 1e-3), pyproj.CRS.from_epsg(4326))
-    col, row = cells.to_equal_area_cells(np.array([76.0, 76.002, 76.001, 76.0]),
-                                         np.array([-80.0, 80.0, 49.9955, -80.0]), height=10)
+    col, row = cells.to_equal_area_cells(
+        np.array([76.0, 76.002, 76.001, 76.0]), np.array([-80.0, 80.0, 49.9955, -80.0]), height=10
+    )
     crossings = np.isin(row, np.arange(11.0))
     assert row.size == 4 + 11 + 5 + 6 and np.count_nonzero(crossings) == 22  # parallels 0-10, 0-4 and 5-10
     assert np.all(np.abs(np.diff(col[crossings][:11])) > 0)  # cut where the edge crosses them
@@ -290,13 +307,13 @@ def test_equal_area_rows_cut_only_the_raster_rows():
     assert np.all(np.diff(positions) >= 0.0)
     assert np.all(positions >= np.floor(np.linspace(-3.0, 1.0, 81)) - 1e-12)
 
+
 def test_thickness_raster_on_the_same_grid_weights_tonnes_and_grade(make_raster):
     grade = np.array([[0.25, 0.0625]])
     thickness = np.array([[10.0, 30.0]])
     grade_path = make_raster(grade)
     thickness_path = make_raster(thickness)
-    result = estimate_tonnage(local_box(0, 0, 20, 10), grade_path,
-                              TonnageParams(thickness_raster=thickness_path))
+    result = estimate_tonnage(local_box(0, 0, 20, 10), grade_path, TonnageParams(thickness_raster=thickness_path))
     assert result.ore_volume_m3 == pytest.approx(100 * 10 + 100 * 30)
     assert result.ore_tonnes == pytest.approx(4000 * 2.6)
     assert result.mean_grade == pytest.approx((10 * 0.25 + 30 * 0.0625) / 40)
@@ -308,10 +325,12 @@ def test_thickness_and_density_rasters_on_other_grids_and_crs(make_raster, two_g
     coarse = make_raster(np.full((15, 20), 7.5), transform=from_origin(ORIGIN_X - 35, ORIGIN_Y + 25, 20, 20))
     to_wgs = pyproj.Transformer.from_crs(EQUAL_AREA, 4326, always_xy=True)
     west, north = to_wgs.transform(ORIGIN_X - 100, ORIGIN_Y + 100)
-    density = make_raster(np.full((40, 60), 2.4, dtype=np.float32), crs="EPSG:4326",
-                          transform=from_origin(west, north, 0.0001, 0.0001))
-    result = estimate_tonnage(polygon, two_grade_raster, TonnageParams(
-        thickness_raster=coarse, density_raster=density, cutoff=0.1))
+    density = make_raster(
+        np.full((40, 60), 2.4, dtype=np.float32), crs="EPSG:4326", transform=from_origin(west, north, 0.0001, 0.0001)
+    )
+    result = estimate_tonnage(
+        polygon, two_grade_raster, TonnageParams(thickness_raster=coarse, density_raster=density, cutoff=0.1)
+    )
     assert result.ore_tonnes == pytest.approx(expected.ore_tonnes, rel=1e-6)
     assert result.ore_volume_m3 == pytest.approx(expected.ore_volume_m3, rel=1e-9)
     assert result.treo_tonnes == pytest.approx(expected.treo_tonnes, rel=1e-6)
@@ -322,8 +341,7 @@ def test_thickness_nodata_is_not_smeared_and_lowers_coverage(make_raster, two_gr
     thickness = np.full((20, 30), 5.0)
     thickness[:, :10] = -1.0  # nodata over the first 100 m
     path = make_raster(thickness, nodata=-1.0)
-    result = estimate_tonnage(local_box(50, 0, 150, 100), two_grade_raster,
-                              TonnageParams(thickness_raster=path))
+    result = estimate_tonnage(local_box(50, 0, 150, 100), two_grade_raster, TonnageParams(thickness_raster=path))
     assert result.covered_area_m2 == pytest.approx(5000.0)
     assert result.ore_volume_m3 == pytest.approx(5000.0 * 5.0)  # no cell mixes 5 m with the nodata value
     assert any("grade and thickness data" in w for w in result.warnings)
@@ -336,8 +354,7 @@ def test_tiled_processing_matches_a_single_tile(make_raster, recorded_reads):
     tiled = make_raster(grade, tiled=True, block=16)
     angles = np.linspace(0, 2 * np.pi, 300, endpoint=False)
     radius = 230 + 60 * np.sin(7 * angles)
-    polygon = Polygon(np.c_[ORIGIN_X + 400 + radius * np.cos(angles),
-                            ORIGIN_Y - 320 + radius * np.sin(angles)])
+    polygon = Polygon(np.c_[ORIGIN_X + 400 + radius * np.cos(angles), ORIGIN_Y - 320 + radius * np.sin(angles)])
     cutoffs = [0.0, 0.05, 0.1, 0.2]
     expected = grade_tonnage_curve(polygon, single, cutoffs, params())
     windows = recorded_reads
@@ -358,15 +375,18 @@ def test_result_to_dict_is_json_ready(two_grade_raster):
     assert set(data) == set(TonnageResult.__dataclass_fields__)
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(density=-1.0), "density"),
-    (dict(thickness=float("nan")), "thickness"),
-    (dict(cutoff=-0.1), "cutoff"),
-    (dict(thickness=None), "thickness"),
-    (dict(thickness_raster="t.tif"), "thickness"),
-    (dict(grade_unit="g/t"), "grade_unit"),
-    (dict(grade_band=2), "grade_band"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(density=-1.0), "density"),
+        (dict(thickness=float("nan")), "thickness"),
+        (dict(cutoff=-0.1), "cutoff"),
+        (dict(thickness=None), "thickness"),
+        (dict(thickness_raster="t.tif"), "thickness"),
+        (dict(grade_unit="g/t"), "grade_unit"),
+        (dict(grade_band=2), "grade_band"),
+    ],
+)
 def test_bad_parameters_are_named(two_grade_raster, kwargs, words):
     with pytest.raises(TonnageInputError, match=words):
         estimate_tonnage(local_box(0, 0, 10, 10), two_grade_raster, params(**kwargs))
@@ -399,8 +419,14 @@ def test_reopening_to_bound_the_block_cache_changes_nothing(make_raster):
     grade = rng.uniform(0.0, 0.3, (64, 80)).astype(np.float32)
     thickness = make_raster(rng.uniform(1.0, 9.0, (64, 80)), tiled=True, block=16)
     path = make_raster(grade, tiled=True, block=16)
-    polygon = Polygon([(ORIGIN_X + 5, ORIGIN_Y - 5), (ORIGIN_X + 777, ORIGIN_Y - 33),
-                       (ORIGIN_X + 701, ORIGIN_Y - 612), (ORIGIN_X + 40, ORIGIN_Y - 590)])
+    polygon = Polygon(
+        [
+            (ORIGIN_X + 5, ORIGIN_Y - 5),
+            (ORIGIN_X + 777, ORIGIN_Y - 33),
+            (ORIGIN_X + 701, ORIGIN_Y - 612),
+            (ORIGIN_X + 40, ORIGIN_Y - 590),
+        ]
+    )
     with_raster = TonnageParams(thickness_raster=thickness)
     expected = grade_tonnage_curve(polygon, path, [0.0, 0.1], with_raster)
     reopening = EngineLimits(tile_cells=256, cache_budget=1024)  # reopen after every tile or so
@@ -430,9 +456,13 @@ def test_a_rewrite_within_the_timestamp_granularity_is_seen(make_raster, monkeyp
     def coarse_stat(path, *args, **kwargs):
         info = real_stat(path, *args, **kwargs)
         whole = 2_000_000_000
-        return types.SimpleNamespace(st_mode=info.st_mode, st_ino=info.st_ino, st_size=info.st_size,
-                                     st_mtime_ns=info.st_mtime_ns // whole * whole,
-                                     st_ctime_ns=info.st_ctime_ns // whole * whole)
+        return types.SimpleNamespace(
+            st_mode=info.st_mode,
+            st_ino=info.st_ino,
+            st_size=info.st_size,
+            st_mtime_ns=info.st_mtime_ns // whole * whole,
+            st_ctime_ns=info.st_ctime_ns // whole * whole,
+        )
 
     polygon = box(ORIGIN_X, ORIGIN_Y - 100, ORIGIN_X + 100, ORIGIN_Y)
     path = make_raster(np.full((10, 10), 0.1, dtype=np.float32), name="coarse.tif")
@@ -493,8 +523,15 @@ def test_one_virtual_file_as_grade_and_thickness():
     from rasterio.io import MemoryFile
 
     with MemoryFile() as memory:
-        with memory.open(driver="GTiff", width=4, height=4, count=1, dtype="float64", crs=EQUAL_AREA,
-                         transform=from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0)) as dataset:
+        with memory.open(
+            driver="GTiff",
+            width=4,
+            height=4,
+            count=1,
+            dtype="float64",
+            crs=EQUAL_AREA,
+            transform=from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0),
+        ) as dataset:
             dataset.write(np.full((1, 4, 4), 2.0))
         polygon = box(ORIGIN_X, ORIGIN_Y - 40, ORIGIN_X + 40, ORIGIN_Y)
         result = estimate_tonnage(polygon, memory.name, TonnageParams(thickness_raster=memory.name, density=1.0))
@@ -531,9 +568,18 @@ def test_batch_raises_for_a_bad_raster(tmp_path):
 def test_a_one_strip_raster_is_still_read_in_bounded_tiles(tmp_path, recorded_reads):
     grade = np.random.default_rng(4).uniform(0.0, 0.3, (60, 50))
     path = tmp_path / "one_strip.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=50, height=60, count=1, dtype="float64",
-                       crs="EPSG:32643", transform=from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0),
-                       blockysize=60) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=50,
+        height=60,
+        count=1,
+        dtype="float64",
+        crs="EPSG:32643",
+        transform=from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0),
+        blockysize=60,
+    ) as dst:
         dst.write(grade[None])
     with rasterio.open(path) as src:
         block_h, block_w = src.block_shapes[0]
@@ -561,7 +607,10 @@ def test_cancel_stops_inside_one_large_polygon_between_tiles(make_raster, record
     assert len(reads) < 5 + 2 * small.read_ahead_tiles  # stopped within the read-ahead, not at the end
     reads.clear()
     with pytest.raises(tonnage.TonnageCancelled):
-        list(tonnage.grade_tonnage_curves([polygon, polygon], grade, [0.0], params(), limits=small,
-                                          cancelled=lambda: True))
+        list(
+            tonnage.grade_tonnage_curves(
+                [polygon, polygon], grade, [0.0], params(), limits=small, cancelled=lambda: True
+            )
+        )
     with pytest.raises(tonnage.TonnageCancelled):
         tonnage.area_cells(polygon, grade, params(), cancelled=lambda: True)
