@@ -53,7 +53,7 @@ ROLE_SURVEY = "survey_areas"
 ROLE_PENDING = "survey_areas_unsaved"
 PROJECT_KEY = "survey/gpkg_path"
 DEFAULT_NAME = "Survey area"
-UNSAVED_FOLDER = ("rare_earth", "unsaved_projects")
+UNSAVED_FOLDER = (NAMESPACE, "unsaved_projects")  # the one namespace, as in the settings
 
 _FIELDS = (
     ("name", "string"),

@@ -38,6 +38,15 @@ def significant(value: float, figures: int) -> str:
     return f"{rounded:,.{max(digits, 0)}f}"
 
 
+def decimals_for(low: float, high: float, figures: int = 3) -> int:
+    """Decimal places that show the larger end of ``[low, high]`` to ``figures`` significant figures (a colour
+    bar from 0 to 0.237076 reads "0 … 0.237"); 0 for an empty or non-finite range."""
+    largest = max(abs(low), abs(high)) if math.isfinite(low) and math.isfinite(high) else 0.0
+    if largest == 0.0:
+        return 0
+    return max(figures - 1 - math.floor(math.log10(largest)), 0)
+
+
 @dataclass(frozen=True)
 class Quantity:
     """A figure as users read it: ``unit``, ``decimals``, and ``shown = engine value × 10**power``.

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qgis.core import (
+    QgsBasicNumericFormat,
     QgsColorRampLegendNodeSettings,
     QgsColorRampShader,
     QgsCoordinateReferenceSystem,
@@ -367,7 +368,8 @@ def _fill_legend(
 
 
 def _grade_suffix(layer: QgsRasterLayer, grade_unit: str) -> None:
-    """The colour bar's end labels carry the unit ("0.25 %", not "0.25")."""
+    """The colour bar's end labels carry the unit ("0.25 %", not "0.25") and three significant figures
+    ("0.237 %", not "0.237076 %")."""
     renderer = layer.renderer()
     if not isinstance(renderer, QgsSingleBandPseudoColorRenderer) or renderer.shader() is None:
         return
@@ -375,6 +377,10 @@ def _grade_suffix(layer: QgsRasterLayer, grade_unit: str) -> None:
     if isinstance(function, QgsColorRampShader):
         settings = QgsColorRampLegendNodeSettings(function.legendSettings())
         settings.setSuffix(f" {display.unit_label(grade_unit)}")
+        number_format = QgsBasicNumericFormat()
+        number_format.setNumberDecimalPlaces(display.decimals_for(function.minimumValue(), function.maximumValue()))
+        number_format.setShowTrailingZeros(False)
+        settings.setNumericFormat(number_format)
         function.setLegendSettings(settings)
 
 
@@ -645,6 +651,7 @@ def build_report_layout(
         "re_date": meta.date,
         "re_author": meta.author,
         "re_organisation": meta.organisation,
+        "re_byline": meta.byline(),
         "re_disclaimer": _disclaimer(inputs),
         "re_assumptions": "\n".join(
             (

@@ -12,8 +12,7 @@ from ..core.tonnage import TonnageParams
 from ..core.units import UNIT_LABELS
 
 DEFAULT_TITLE = "Rare-earth exploration targets"
-DEFAULT_AUTHOR = "author not set"
-DEFAULT_ORGANISATION = "organisation not set"
+BYLINE_SEPARATOR = "   ·   "
 
 #: Opens the disclaimer only when a file of the plugin's sample data is an input.
 SAMPLE_NOTE = "Synthetic sample data."
@@ -26,7 +25,8 @@ DISCLAIMER = (
 
 @dataclass(frozen=True)
 class ReportMeta:
-    """Who made the report and when; blanks fall back to defaults so the page never shows an empty field."""
+    """Who made the report and when; a blank title falls back to the default, a blank author or organisation
+    is left out of the byline rather than printed as a placeholder on a page someone signs."""
 
     title: str = DEFAULT_TITLE
     date: str = ""
@@ -38,10 +38,15 @@ class ReportMeta:
         return ReportMeta(
             title=self.title.strip() or DEFAULT_TITLE,
             date=self.date.strip(),
-            author=self.author.strip() or DEFAULT_AUTHOR,
-            organisation=self.organisation.strip() or DEFAULT_ORGANISATION,
+            author=self.author.strip(),
+            organisation=self.organisation.strip(),
             logo=self.logo.strip(),
         )
+
+    def byline(self) -> str:
+        """The header line under the title: date, author and organisation, blanks left out."""
+        parts = (self.date.strip(), self.author.strip(), self.organisation.strip())
+        return BYLINE_SEPARATOR.join(part for part in parts if part)
 
 
 def _file(path: object) -> str:

@@ -5,6 +5,7 @@ Checked against pyproj (an independent transformation and geodesic library), nev
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -241,3 +242,8 @@ def test_sample_report_keeps_the_synthetic_sentence_and_notes_overlaps(sample, t
     # the sample licence contains Irgiz (the zones' own geometry, see scripts/make_sample_data.py)
     assert "Overlapping areas" in summary and "must not be added up" in summary
     assert "Kuirektykol licence / Irgiz" in summary
+    # no author or organisation given: left out of the header, not printed as a placeholder
+    assert "not set" not in summary and "2026-01-01 ·" not in summary
+    # the grade colour bar's labels carry three significant figures and the unit, not six decimals
+    legend = re.findall(r"(\d+(?:\.\d+)?) %", summary)
+    assert legend and all(len(value.replace(".", "").lstrip("0")) <= 3 for value in legend), legend

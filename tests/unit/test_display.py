@@ -106,3 +106,21 @@ def test_three_significant_figures(value, text):
 
 def test_zero_ore_prints_as_zero_not_a_blank():
     assert display.mt(0.0) == "0.00" and display.kt(0.0) == "0.0"
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "decimals"),
+    [(0.0, 0.237076, 3), (0.0, 2.5, 2), (10.0, 2370.76, 0), (0.0, 0.000123456, 6), (-0.5, 0.1, 3), (0.0, 0.0, 0)],
+)
+def test_legend_decimals_give_three_significant_figures_at_the_larger_end(low, high, decimals):
+    assert display.decimals_for(low, high) == decimals
+    largest = max(abs(low), abs(high))
+    if 0 < largest < 100:  # above that, whole numbers: decimals cannot go below 0
+        assert float(f"{largest:.{decimals}f}") == pytest.approx(
+            float(display.significant(largest, 3).replace(",", ""))
+        )
+
+
+def test_legend_decimals_of_a_non_finite_range_are_zero():
+    assert display.decimals_for(0.0, math.nan) == 0
+    assert display.decimals_for(-math.inf, 1.0) == 0

@@ -12,7 +12,7 @@ from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.core.units import PERCENT, PPM
 from rare_earth_plugin.report.csv_export import CSV_FIELDS, NOTE_FIELD, write_csv
 from rare_earth_plugin.report.figures import COLUMNS, AreaFigures, formatted, table_rows
-from rare_earth_plugin.report.texts import DISCLAIMER, ReportMeta, assumptions_text
+from rare_earth_plugin.report.texts import BYLINE_SEPARATOR, DISCLAIMER, ReportMeta, assumptions_text
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,14 @@ def test_csv_holds_full_precision_and_empty_cell_for_nan(tmp_path):
     assert read[1]["warnings"] == "a; b"
 
 
-def test_meta_never_blank():
-    meta = ReportMeta(title=" ", author="", organisation="  ").filled()
-    assert meta.title and meta.author and meta.organisation
+def test_meta_title_never_blank_and_byline_leaves_blanks_out():
+    meta = ReportMeta(title=" ", date="2026-12-02", author="", organisation="  ").filled()
+    assert meta.title
+    assert meta.byline() == "2026-12-02"
+    assert "not set" not in meta.byline() and "·" not in meta.byline()
+    full = ReportMeta(date="2026-12-02", author=" A. Geologist ", organisation="Qaraganda Survey").filled()
+    assert full.byline().split(BYLINE_SEPARATOR) == ["2026-12-02", "A. Geologist", "Qaraganda Survey"]
+    assert ReportMeta(author="A. Geologist").byline() == "A. Geologist"
 
 
 def test_assumptions_name_every_input():
