@@ -28,10 +28,15 @@ def number(value: float | None, decimals: int) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def _digits(value: float, figures: int) -> int:
+    """Decimal places (negative: tens, hundreds…) that keep ``figures`` significant figures of ``value`` ≠ 0."""
+    return figures - 1 - math.floor(math.log10(abs(value)))
+
+
 def significant(value: float, figures: int) -> str:
     """``value`` rounded to ``figures`` significant figures, with thousands separators: 26,829.66 -> "26,800",
     388.9 -> "389", 0.6512 -> "0.651"."""
-    digits = figures - 1 - math.floor(math.log10(abs(value)))
+    digits = _digits(value, figures)
     rounded = round(value, digits)
     if rounded and math.floor(math.log10(abs(rounded))) > math.floor(math.log10(abs(value))):
         digits -= 1  # 999.6 rounds up to 1,000: one digit fewer after the point
@@ -44,7 +49,7 @@ def decimals_for(low: float, high: float, figures: int = 3) -> int:
     largest = max(abs(low), abs(high)) if math.isfinite(low) and math.isfinite(high) else 0.0
     if largest == 0.0:
         return 0
-    return max(figures - 1 - math.floor(math.log10(largest)), 0)
+    return max(_digits(largest, figures), 0)
 
 
 @dataclass(frozen=True)
