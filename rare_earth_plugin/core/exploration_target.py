@@ -8,6 +8,10 @@ with 10 % probability; each quantity's percentiles are taken separately (P90 ton
 come from the same draw). The cut-off stays fixed while the grade factor moves every grade, so the tonnage
 above the cut-off changes non-linearly, as it does in reality.
 
+The draws are summed tile by tile in the same pass over the rasters as the estimate (``TargetSums`` is the
+engine's ``CellSink``), so a target costs one read and memory bounded by a tile, and a report or the dock
+gets each area's curve and target from that one read (``curves_and_targets``).
+
 The ranges' factors multiply on top of the parameters' own ``thickness_factor`` and ``grade_factor``, so the
 base case with the default ranges equals ``estimate_tonnage(params)`` when the density range's likely value
 is the constant density.
@@ -15,9 +19,11 @@ is the constant density.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,9 +31,10 @@ import numpy as np
 from . import tonnage
 from .depth_window import counted_thickness
 from .geometry import PolygonInput
+from .limits import DEFAULT_LIMITS, EngineLimits
 from .target_ranges import RangeError, TargetRanges, Triangular, default_density
-from .target_sums import dot, draw_sums, linear_sums, ramps
-from .tonnage import PathInput, TonnageInputError, TonnageParams
+from .target_sums import DrawSet, draw_sums, linear_sums
+from .tonnage import Cancelled, PathInput, TonnageInputError, TonnageParams, TonnageResult
 from .units import grade_fraction
 
 DEFAULT_DRAWS = 10_000
@@ -41,7 +48,7 @@ METHOD = (
     "low / base / high cases: every input at its low / likely / high value; P90 / P50 / P10: "
     "percentiles of a seeded Monte Carlo (numpy PCG64) with density, thickness factor and grade factor "
     "drawn independently from triangular distributions, the cut-off fixed while the grade factor "
-    "scales every grade; rasters read once per area, every draw summed exactly over the cells"
+    "scales every grade; rasters read once per area, every draw summed exactly over the cells as they stream past"
 )
 
 
@@ -162,18 +169,73 @@ def exploration_target(
     draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
     polygon_crs: Any = None,
+    *,
+    limits: EngineLimits = DEFAULT_LIMITS,
+    cancelled: Cancelled = None,
 ) -> ExplorationTarget:
     """The exploration target of ``polygon``: three cases and P90/P50/P10; the same seed, the same figures.
 
-    The rasters are read once (``tonnage.area_cells``), whatever the number of draws. Without ``ranges``
-    the defaults apply, the density range centred on a constant density (``default_density``). Bad ranges, draws or
-    seed raise ``TonnageInputError`` naming the parameter."""
-    params = params if params is not None else TonnageParams()
-    if ranges is None:
-        ranges = TargetRanges(density=default_density(None if params.density_raster else params.density))
-    checked = _checked(ranges, draws, seed)
-    cells = tonnage.area_cells(polygon, grade_raster, params, polygon_crs)
-    return target_from_cells(cells, params, checked, draws, seed)
+    The rasters are read once, whatever the number of draws, and the draws summed as the tiles stream past.
+    Without ``ranges`` the defaults apply, the density range centred on a constant density
+    (``default_density``). Bad ranges, draws or seed raise ``TonnageInputError`` naming the parameter;
+    ``cancelled`` is asked between tiles, as for an estimate."""
+    plan = TargetPlan(params if params is not None else TonnageParams(), ranges, draws, seed)
+    sums = plan.sums()
+    (result,) = tonnage.grade_tonnage_curve(
+        polygon,
+        grade_raster,
+        [plan.params.cutoff],
+        plan.params,
+        polygon_crs,
+        limits=limits,
+        cancelled=cancelled,
+        sink=sums,
+    )
+    return sums.target(result.polygon_area_m2, result.data_coverage, result.warnings)
+
+
+def curves_and_targets(
+    polygons: Iterable[PolygonInput | TonnageInputError],
+    grade_raster: PathInput,
+    cutoffs: Sequence[float],
+    params: TonnageParams | None = None,
+    ranges: TargetRanges | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    polygon_crs: Any = None,
+    *,
+    limits: EngineLimits = DEFAULT_LIMITS,
+    cancelled: Cancelled = None,
+) -> Iterator[tuple[list[TonnageResult], ExplorationTarget] | TonnageInputError]:
+    """``tonnage.grade_tonnage_curves`` with each polygon's exploration target from the same read: the curve at
+    ``cutoffs`` and the target at ``params.cutoff``, as ``exploration_target`` gives them (every area has the
+    same draws). Errors, closing and cancelling as for ``grade_tonnage_curves``."""
+    plan = TargetPlan(params if params is not None else TonnageParams(), ranges, draws, seed)
+    sinks: dict[int, TargetSums] = {}
+
+    def sink_for(number: int) -> TargetSums:
+        sinks[number] = plan.sums()
+        return sinks[number]
+
+    batch = tonnage.grade_tonnage_curves(
+        polygons,
+        grade_raster,
+        [plan.params.cutoff, *cutoffs],
+        plan.params,
+        polygon_crs,
+        limits=limits,
+        cancelled=cancelled,
+        sink_for=sink_for,
+    )
+    with contextlib.closing(batch):
+        for number, item in enumerate(batch):
+            if isinstance(item, TonnageInputError):
+                sinks.pop(number, None)
+                yield item
+            else:
+                first = item[0]
+                target = sinks.pop(number).target(first.polygon_area_m2, first.data_coverage, first.warnings)
+                yield item[1:], target
 
 
 def _checked(ranges: TargetRanges | None, draws: int, seed: int) -> TargetRanges:
@@ -188,6 +250,126 @@ def _checked(ranges: TargetRanges | None, draws: int, seed: int) -> TargetRanges
     return checked
 
 
+class TargetPlan:
+    """The draws of one target run, sampled once from the seed; the three cases ride along as the last three
+    draws (every input at its low, likely, high value), so one set of sums serves all. Every area summed
+    with the same plan gets the same draws, so its figures do not depend on the areas beside it."""
+
+    CASES = ("low", "likely", "high")
+
+    def __init__(self, params: TonnageParams, ranges: TargetRanges | None, draws: int, seed: int):
+        if ranges is None:
+            ranges = TargetRanges(density=default_density(None if params.density_raster else params.density))
+        self.params, self.ranges = params, _checked(ranges, draws, seed)
+        self.draws, self.seed = int(draws), int(seed)
+        #: A density raster is kept and the density range scales it by value / likely.
+        self.density_is_factor = params.density_raster is not None
+        density = self.ranges.density
+        if self.density_is_factor:
+            density = density.scaled(density.likely)
+        self.density_range = density
+        rng = np.random.Generator(np.random.PCG64(seed))
+        inputs = (density, self.ranges.thickness_factor, self.ranges.grade_factor)
+        sampled = [item.sample(rng, draws) for item in inputs]  # in this order: the seed's figures stay put
+        cases = [[float(getattr(item, case)) for case in self.CASES] for item in inputs]
+        self.d, self.t, self.f = (np.concatenate([drawn, case]) for drawn, case in zip(sampled, cases))
+        self.draw_set = DrawSet(self.t, float(params.cutoff) / self.f)
+        self.window = (params.min_depth, params.max_depth)
+        self.windowed = self.window != (None, None)
+
+    def sums(self) -> TargetSums:
+        return TargetSums(self)
+
+
+class TargetSums:
+    """One area's sums over every draw, added tile by tile (a ``tonnage.CellSink``)."""
+
+    def __init__(self, plan: TargetPlan):
+        self.plan = plan
+        self.ore = np.zeros(plan.draw_set.size)  # tonnes per unit density multiplier, before ``scale``
+        self.metal = np.zeros(plan.draw_set.size)  # the same x grade, before the grade factor f
+        #: What the sums are multiplied by per draw: the thickness factor without a depth window (tonnes are
+        #: linear in it), the counted thickness with a window over a constant thickness and top depth (every
+        #: cell counts the same), else 1 (the ramps hold the thickness).
+        self.scale = plan.t if not plan.windowed else np.ones(plan.draw_set.size)
+
+    def add(self, area_m2, grade, thickness, top, density) -> None:
+        plan, params = self.plan, self.plan.params
+        weight = area_m2 * density if plan.density_is_factor else area_m2  # tonnes per metre per multiplier
+        if params.grade_factor != 1.0:
+            grade = grade.astype(np.float64) * float(params.grade_factor)
+        thickness = thickness * float(params.thickness_factor)
+        if not plan.windowed:
+            ore, metal = linear_sums(plan.draw_set, weight * thickness, grade)
+        elif np.ndim(thickness) == 0 and np.ndim(top) == 0:
+            self.scale = counted_thickness(float(top), float(thickness) * plan.t, *plan.window)
+            ore, metal = linear_sums(plan.draw_set, weight, grade)
+        else:
+            thickness = np.broadcast_to(np.asarray(thickness, dtype=np.float64), grade.shape)
+            top = np.broadcast_to(np.asarray(top, dtype=np.float64), grade.shape)
+            ore, metal = draw_sums(plan.draw_set, weight, grade, thickness, top, *plan.window)
+        self.ore += ore
+        self.metal += metal
+
+    def target(self, polygon_area_m2: float, data_coverage: float, warnings: tuple[str, ...]) -> ExplorationTarget:
+        """The target, with the area's polygon area, data coverage and warnings (the estimate's of the same
+        pass)."""
+        plan, params = self.plan, self.plan.params
+        ore_all = plan.d * self.ore * self.scale
+        metal_all = plan.d * plan.f * self.metal * self.scale  # tonnes x grade
+        fraction = grade_fraction(params.grade_unit)
+        treo_to_tree = float(params.treo_to_tree)
+        count = plan.draws
+        cases = [_figures(ore_all[count + k], metal_all[count + k], fraction, treo_to_tree) for k in range(3)]
+        ore, metal = ore_all[:count], metal_all[:count]
+        has_ore = ore > 0
+        treo = metal * fraction
+        probabilities = list(EXCEEDANCE.values())
+        ore_q = np.quantile(ore, probabilities)
+        treo_q = np.quantile(treo, probabilities)
+        grade_q = (
+            np.quantile(metal[has_ore] / ore[has_ore], probabilities)
+            if has_ore.any()
+            else np.full(len(probabilities), math.nan)
+        )
+        percentiles = [
+            TargetFigures(
+                ore_tonnes=float(ore_q[k]),
+                mean_grade=float(grade_q[k]),
+                treo_tonnes=float(treo_q[k]),
+                tree_tonnes=float(treo_q[k]) * treo_to_tree,
+            )
+            for k in range(len(probabilities))
+        ]
+        top_depth = (
+            os.path.basename(os.fspath(params.top_depth_raster))
+            if params.top_depth_raster is not None
+            else f"{float(params.top_depth):g} m"
+        )
+        return ExplorationTarget(
+            low=cases[0],
+            base=cases[1],
+            high=cases[2],
+            p90=percentiles[0],
+            p50=percentiles[1],
+            p10=percentiles[2],
+            ranges=plan.ranges,
+            density_is_factor=plan.density_is_factor,
+            draws=count,
+            seed=plan.seed,
+            grade_unit=params.grade_unit,
+            cutoff=float(params.cutoff),
+            min_depth=None if params.min_depth is None else float(params.min_depth),
+            max_depth=None if params.max_depth is None else float(params.max_depth),
+            top_depth=str(top_depth),
+            polygon_area_m2=float(polygon_area_m2),
+            data_coverage=float(data_coverage),
+            warnings=warnings,
+            treo_draws=treo,
+            no_ore_share=float(1.0 - has_ore.mean()),
+        )
+
+
 def target_from_cells(
     cells: AreaCellsLike,
     params: TonnageParams,
@@ -195,104 +377,28 @@ def target_from_cells(
     draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
 ) -> ExplorationTarget:
-    """``exploration_target`` from cells already read (any object with ``AreaCellsLike``'s attributes)."""
-    ranges = _checked(ranges, draws, seed)
-    density_is_factor = params.density_raster is not None
-    # Tonnes per metre of counted thickness per unit of the density draw.
-    if density_is_factor:
-        weight = np.asarray(cells.area_m2, dtype=np.float64) * np.asarray(cells.density, dtype=np.float64)
-        density = ranges.density.scaled(ranges.density.likely)
-    else:
-        weight = np.asarray(cells.area_m2, dtype=np.float64)
-        density = ranges.density
-    grade = np.asarray(cells.grade, dtype=np.float64)
-    if params.grade_factor != 1.0:
-        grade = grade * float(params.grade_factor)
-    thickness = np.asarray(cells.thickness, dtype=np.float64) * float(params.thickness_factor)
-    window = (cells.min_depth, cells.max_depth)
-    windowed = window != (None, None)
-    top = np.broadcast_to(np.asarray(cells.top, dtype=np.float64), grade.shape)  # used only when windowed
-    per_factor = weight * thickness  # without a window, tonnes are linear in the thickness factor
-    fraction = grade_fraction(cells.grade_unit)
-    cutoff = float(cells.cutoff)
-
-    per_factor_grade = per_factor * grade
-
-    def case(pick: str) -> TargetFigures:
-        d, t, f = (getattr(item, pick) for item in (density, ranges.thickness_factor, ranges.grade_factor))
-        ore = (grade * f >= cutoff).astype(np.float64)
-        if windowed:
-            tonnes = weight * counted_thickness(top, thickness * t, *window)
-            ore_sum, metal_sum = float(dot(tonnes, ore)), float(dot(tonnes * grade, ore))
-        else:
-            ore_sum, metal_sum = float(dot(per_factor, ore)) * t, float(dot(per_factor_grade, ore)) * t
-        return _figures(ore_sum * d, metal_sum * d * f, fraction, cells.treo_to_tree)
-
-    rng = np.random.Generator(np.random.PCG64(seed))
-    d = density.sample(rng, draws)
-    t = ranges.thickness_factor.sample(rng, draws)
-    f = ranges.grade_factor.sample(rng, draws)
-    theta = cutoff / f
-    if windowed:
-        ore_sum, metal_sum = draw_sums(ramps(weight, grade, thickness, top, *window), t, theta)
-    else:
-        ore_sum, metal_sum = linear_sums(per_factor, grade, t, theta)
-    ore = d * ore_sum
-    metal = d * f * metal_sum  # tonnes x grade
-    has_ore = ore > 0
-    treo = metal * fraction
-    probabilities = list(EXCEEDANCE.values())
-    ore_q = np.quantile(ore, probabilities)
-    treo_q = np.quantile(treo, probabilities)
-    grade_q = (
-        np.quantile(metal[has_ore] / ore[has_ore], probabilities)
-        if has_ore.any()
-        else np.full(len(probabilities), math.nan)
-    )
-    percentiles = [
-        TargetFigures(
-            ore_tonnes=float(ore_q[k]),
-            mean_grade=float(grade_q[k]),
-            treo_tonnes=float(treo_q[k]),
-            tree_tonnes=float(treo_q[k]) * cells.treo_to_tree,
-        )
-        for k in range(len(probabilities))
-    ]
-
-    top_depth = (
-        os.path.basename(os.fspath(params.top_depth_raster))
-        if params.top_depth_raster is not None
-        else f"{float(params.top_depth):g} m"
-    )
-    return ExplorationTarget(
-        low=case("low"),
-        base=case("likely"),
-        high=case("high"),
-        p90=percentiles[0],
-        p50=percentiles[1],
-        p10=percentiles[2],
-        ranges=ranges,
-        density_is_factor=density_is_factor,
-        draws=int(draws),
-        seed=int(seed),
-        grade_unit=cells.grade_unit,
-        cutoff=cutoff,
+    """``exploration_target`` from cells already read (any object with ``AreaCellsLike``'s attributes; its
+    cut-off, depth window, grade unit and TREO/TREE factor are used, ``params`` gives the factors, the
+    constants and which inputs are rasters)."""
+    params = replace(
+        params,
+        cutoff=cells.cutoff,
         min_depth=cells.min_depth,
         max_depth=cells.max_depth,
-        top_depth=str(top_depth),
-        polygon_area_m2=float(cells.polygon_area_m2),
-        data_coverage=float(cells.data_coverage),
-        warnings=tuple(cells.warnings),
-        treo_draws=treo,
-        no_ore_share=float(1.0 - has_ore.mean()),
+        grade_unit=cells.grade_unit,
+        treo_to_tree=cells.treo_to_tree,
     )
+    sums = TargetPlan(params, ranges, draws, seed).sums()
+    grade = np.asarray(cells.grade, dtype=np.float64)
+    sums.add(np.asarray(cells.area_m2, dtype=np.float64), grade, cells.thickness, cells.top, cells.density)
+    return sums.target(cells.polygon_area_m2, cells.data_coverage, tuple(cells.warnings))
 
 
 def _figures(tonnes: float, metal: float, fraction: float, treo_to_tree: float) -> TargetFigures:
     treo = metal * fraction
     return TargetFigures(
-        ore_tonnes=tonnes,
-        mean_grade=metal / tonnes if tonnes > 0 else math.nan,
-        treo_tonnes=treo,
-        tree_tonnes=treo * treo_to_tree,
+        ore_tonnes=float(tonnes),
+        mean_grade=float(metal / tonnes) if tonnes > 0 else math.nan,
+        treo_tonnes=float(treo),
+        tree_tonnes=float(treo * treo_to_tree),
     )

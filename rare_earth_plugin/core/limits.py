@@ -29,6 +29,9 @@ class EngineLimits:
     #: file modified this recently before it was opened may change again without its signature showing it, so
     #: it is reopened on its next use.
     timestamp_granularity_ns: int = 2_000_000_000
+    #: Cells ``area_cells`` may hand back (five float64 arrays: 40 bytes a cell, 400 MB at this bound); a larger area
+    #: is refused with a message, since exploration targets stream their sums and need no such list.
+    area_cells_max: int = 10_000_000
 
 
 DEFAULT_LIMITS = EngineLimits()

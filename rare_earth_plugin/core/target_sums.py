@@ -1,41 +1,143 @@
-"""Exact tonnage sums of many Monte Carlo draws at once, from the cells of one area read once.
+"""Exact tonnage sums of many Monte Carlo draws at once, added up tile by tile as an area's cells stream past.
 
-A draw scales thickness by ``t`` and grade by ``f`` (and density by a multiplier applied by the caller). Per
-cell, the counted thickness within the depth window is piecewise linear in ``t``::
+A draw scales thickness by ``t`` and grade by ``f`` (and density by a multiplier applied by the caller); a cell
+is ore in a draw when its grade reaches ``theta = cutoff / f``. Per cell, the counted thickness within the
+depth window is piecewise linear in ``t``::
 
     counted_i(t) = h_i * (clip(t, t1_i, t2_i) - t1_i)      t1_i: the factor where the ore reaches the window,
                                                           t2_i: where it fills it (inf without a maximum depth)
 
 so the sum over cells is a sum of ramps ``s * (t - b)^+`` (``+w*h`` at ``t1``, ``-w*h`` at ``t2``). A ramp counts
-in a draw when its breakpoint ``b < t`` and its cell's grade ``g >= cutoff / f``. Ramps are split by what the
-draws' range decides for them: always counted (one sum), decided by thickness only or by grade only (sorted
-once, one ``searchsorted`` per draw) or by both (a two-dimensional dominance sum, done exactly by a binary
-decomposition of the draws, ``_dominance``). No sampling of cells, no binning: every draw's sums equal the
-per-cell evaluation up to floating-point rounding.
+in a draw when its breakpoint ``b < t`` and its cell's grade ``g >= theta``. Ramps are split by what the draws'
+range decides for them: always counted (one sum), decided by thickness only or by grade only (each ramp binned
+by how many draws it counts in, one cumulative sum over the draws) or by both (a two-dimensional dominance
+sum, done exactly by a binary decomposition of the draws, ``_dominance``). No sampling of cells, no
+approximation: every draw's sums equal the per-cell evaluation up to floating-point rounding, and, being sums
+over cells, they add up across tiles, so memory is bounded by a tile whatever the area.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 
+#: Buckets per sorted value in ``_Counter``: more make fewer cells need a binary search, at the cost of a larger
+#: table (16 x 10,003 draws: 160,048 buckets).
+_BUCKETS_PER_VALUE = 16
 
-@dataclass(frozen=True)
-class Ramps:
-    """Ramp breakpoints ``b``, slopes ``s`` (tonnes per unit factor per unit density multiplier) and the
-    cell grades ``g``; one entry per ramp."""
 
-    b: np.ndarray
-    s: np.ndarray
-    g: np.ndarray
+class _Counter:
+    """Sums of weights binned by how many of the sorted ``values`` each x reaches (``searchsorted(values, x,
+    side="right")``), in a few elementwise passes and one bincount per weight instead of a binary search per
+    cell, which costs 30-50 ns a cell over 10,000 draws.
+
+    Any monotone map of x to a bucket index will do: a bucket no value maps to holds only x with the same count
+    (if x >= v for a value v, x's bucket >= v's, and the other way round), so its sums move to that count's bin
+    whole; the few x in a bucket some value maps to are counted by binary search. The map is evaluated the same
+    way for the values and for x, so rounding cannot break the argument: the sums are exact."""
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+        low, high = (float(values[0]), float(values[-1])) if values.size else (0.0, 0.0)
+        self.buckets = _BUCKETS_PER_VALUE * max(values.size, 1) + 3  # with one below and one above all values
+        self.low = np.float32(low)
+        span = high - low if high > low else max(abs(low), 1.0)
+        self.scale = np.float32((self.buckets - 3) / span)
+        where = self._bucket(values)
+        self.exact = np.zeros(self.buckets + 1, dtype=bool)  # the last bucket gathers the x counted exactly
+        self.exact[where] = True
+        #: Each bucket's count (values in lower buckets); the exactly counted x are binned apart, so their
+        #: bucket goes to a bin past the last count, left out.
+        below = np.cumsum(np.bincount(where, minlength=self.buckets))
+        self.count = np.concatenate([[0], below[:-1], [values.size + 1]])
+
+    def _bucket(self, x: np.ndarray) -> np.ndarray:
+        position = np.subtract(x, self.low, dtype=np.float32)  # float32 halves the memory traffic
+        with np.errstate(over="ignore"):  # far above every value: inf, then the top bucket
+            position *= self.scale
+        position += 1.0
+        np.fmax(position, 0.0, out=position)  # NaN, never given, would land in bucket 0 (no value reached)
+        np.fmin(position, self.buckets - 1.0, out=position)
+        return position.astype(np.intp)  # truncation of values >= 0: a floor
+
+    def binned(self, x: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
+        """``out[row, c]``: the sum of ``weights[row]`` over the x that reach exactly c values."""
+        bucket = self._bucket(x)
+        search = np.flatnonzero(self.exact[bucket])
+        exact = np.searchsorted(self.values, x[search], side="right")
+        bucket[search] = self.buckets
+        size = self.values.size + 1
+        out = np.empty((len(weights), size))
+        for row, values in enumerate(weights):
+            per_bucket = np.bincount(bucket, weights=values, minlength=self.buckets + 1)
+            out[row] = np.bincount(self.count, weights=per_bucket, minlength=size + 1)[:size]
+            out[row] += np.bincount(exact, weights=values[search], minlength=size)
+        return out
+
+
+class DrawSet:
+    """The draws' thickness factors ``t`` and grade thresholds ``theta``, with the orderings and counters every
+    tile's sums use, made once for an area (or for many areas sharing the draws)."""
+
+    def __init__(self, t: np.ndarray, theta: np.ndarray):
+        self.t = np.asarray(t, dtype=np.float64)
+        self.theta = np.asarray(theta, dtype=np.float64)
+        self.size = self.t.size
+        self.by_theta = np.argsort(self.theta, kind="stable")  # ascending: the first k have theta <= g
+        self.by_t = np.argsort(-self.t, kind="stable")  # descending: the first k have t > b
+        self.t_sorted = np.sort(self.t)
+        self._t_counter: _Counter | None = None  # made when first needed: only a depth window needs it
+        self._theta_counters: dict[np.dtype, _Counter] = {}
+        self._levels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _theta_counter(self, dtype: np.dtype) -> _Counter:
+        """In the grades' own type: a float32 grade of 0.7 reaches a cut-off of 0.7, as in the engine's sums."""
+        dtype = np.dtype(dtype) if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
+        if dtype not in self._theta_counters:
+            self._theta_counters[dtype] = _Counter(self.theta[self.by_theta].astype(dtype))
+        return self._theta_counters[dtype]
+
+    def thresholds(self, dtype: np.dtype) -> np.ndarray:
+        """The sorted thresholds in the grades' type."""
+        return self._theta_counter(dtype).values
+
+    def by_grade(self, grade: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
+        """Per draw, the sums of ``weights`` over the entries whose grade reaches the draw's threshold."""
+        return _prefix(self._theta_counter(grade.dtype).binned(grade, weights), self.by_theta)
+
+    def by_thickness(self, breakpoint: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
+        """Per draw, the sums of ``weights`` over the entries whose breakpoint lies below the draw's factor."""
+        if self._t_counter is None:
+            self._t_counter = _Counter(self.t_sorted)
+        below = self._t_counter.binned(breakpoint, weights)  # by how many factors are <= the breakpoint
+        return _prefix(below[:, ::-1], self.by_t)  # by how many lie above it
+
+    def reached(self, grade: np.ndarray) -> np.ndarray:
+        """Per grade, how many draws' thresholds it reaches."""
+        return np.searchsorted(self.thresholds(grade.dtype), grade, side="right")
+
+    def exceeded(self, breakpoint: np.ndarray) -> np.ndarray:
+        """Per breakpoint, how many draws' thickness factors lie above it."""
+        return self.size - np.searchsorted(self.t_sorted, breakpoint, side="right")
+
+    def level(self, level: int) -> tuple[np.ndarray, np.ndarray]:
+        """``_dominance``'s sorted keys and draws at one level (they depend on the draws only)."""
+        if level not in self._levels:
+            rank = np.empty(self.size, dtype=np.int64)
+            rank[self.by_theta] = np.arange(self.size)
+            keys = (np.arange(self.size, dtype=np.int64) >> level) * self.size + rank[self.by_t]
+            perm = np.argsort(keys, kind="stable")
+            self._levels[level] = (keys[perm], self.by_t[perm])
+        return self._levels[level]
 
 
 def window_limits(
     top: np.ndarray, thickness: np.ndarray, min_depth: float | None, max_depth: float | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per cell: ``start`` (where counting begins), ``t1`` and ``t2`` (factors where the ore reaches the
-    window and fills it); ``t1 = inf`` for a cell that never counts (no thickness, or the window above it)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell: ``t1`` and ``t2``, the factors where the ore reaches the window and where it fills it;
+    ``t1 = inf`` for a cell that never counts (no thickness, or the window above it), ``t2 = inf`` without a
+    maximum depth."""
     low = -np.inf if min_depth is None else float(min_depth)
     high = np.inf if max_depth is None else float(max_depth)
     start = np.maximum(top, low)
@@ -43,111 +145,102 @@ def window_limits(
     with np.errstate(divide="ignore", invalid="ignore"):
         t1 = np.where(counts, (start - top) / thickness, np.inf)
         t2 = np.where(counts, (high - top) / thickness, np.inf) if np.isfinite(high) else np.full(top.shape, np.inf)
-    return start, t1, t2
+    return t1, t2
 
 
-def ramps(
+def linear_sums(draws: DrawSet, weight: np.ndarray, grade: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per draw ``j``: ``Σ weight`` and ``Σ weight * grade`` over the cells whose grade reaches ``theta_j``.
+
+    Without a depth window tonnes are linear in the thickness factor, so only the grade threshold varies per
+    cell: cells above every threshold are summed once, the others binned by how many thresholds they reach
+    (no sorting, no binary search per cell)."""
+    thresholds = draws.thresholds(grade.dtype)
+    always = grade >= thresholds[-1]  # einsum sums under a mask without copying the selection
+    ore = np.full(draws.size, float(np.einsum("i,i->", weight, always)))
+    metal = np.full(draws.size, float(np.einsum("i,i,i->", weight, grade, always, dtype=np.float64)))
+    band = np.flatnonzero((grade >= thresholds[0]) & ~always)
+    if band.size:
+        g, w = grade.take(band), weight.take(band)
+        binned = draws.by_grade(g, (w, w * g))
+        ore += binned[0]
+        metal += binned[1]
+    return ore, metal
+
+
+def draw_sums(
+    draws: DrawSet,
     weight: np.ndarray,
     grade: np.ndarray,
     thickness: np.ndarray,
     top: np.ndarray,
     min_depth: float | None,
     max_depth: float | None,
-) -> Ramps:
-    """The ramps of cells with tonnes-per-metre ``weight`` (area x density), before any factor."""
-    _, t1, t2 = window_limits(top, thickness, min_depth, max_depth)
-    slope = weight * thickness
-    up = np.isfinite(t1) & (slope > 0)
-    down = up & np.isfinite(t2)
-    return Ramps(
-        b=np.concatenate([t1[up], t2[down]]),
-        s=np.concatenate([slope[up], -slope[down]]),
-        g=np.concatenate([grade[up], grade[down]]),
-    )
-
-
-def linear_sums(
-    per_factor: np.ndarray, grade: np.ndarray, t: np.ndarray, theta: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``draw_sums`` without a depth window: tonnes are ``per_factor * t``, so only the grade threshold
-    varies per cell. Cells above every draw's threshold are summed once; those between the lowest and the
-    highest threshold are binned between the sorted thresholds, and a reversed cumulative sum gives each
-    draw its total."""
-    theta_low, theta_high = float(theta.min()), float(theta.max())
-    always = grade >= theta_high
-    band = (grade >= theta_low) & ~always
-    base_ore = float(per_factor[always].sum())
-    base_metal = float(dot(per_factor[always], grade[always]))
-    ore = np.full(t.size, base_ore)
-    metal = np.full(t.size, base_metal)
-    if band.any():
-        # Bin the band's cells between the sorted thresholds (cheaper than sorting the cells): a cell with
-        # ``count`` thresholds at or below its grade is ore in the draws at sorted positions below ``count``.
-        order = np.argsort(theta, kind="stable")
-        count = np.searchsorted(theta[order], grade[band], side="right")
-        weights = per_factor[band]
-        for total, values in ((ore, weights), (metal, weights * grade[band])):
-            binned = np.bincount(count, weights=values, minlength=t.size + 1)
-            total[order] += np.cumsum(binned[::-1])[::-1][1:]  # position k: the cells with count > k
-    return ore * t, metal * t
+    """Per draw ``j``: tonnes and tonnes x grade per unit density multiplier, over the cells whose grade reaches
+    ``theta_j``, each counting ``weight * counted_thickness(top, thickness * t_j, min_depth, max_depth)`` tonnes
+    (``weight``: tonnes per metre, area x density).
+
+    Each cell is a ramp up at ``t1`` and, with a maximum depth, a ramp down at ``t2`` (see the module's
+    docstring): ``Σ s (t_j - b)`` and ``Σ s g (t_j - b)`` over the ramps with ``b < t_j``."""
+    sums = np.zeros((4, draws.size))  # per draw: Σ s, Σ s b, Σ s g, Σ s g b over the counted ramps
+    t1, t2 = window_limits(top, thickness, min_depth, max_depth)
+    slope = weight * thickness
+    can_count = (slope > 0) & (grade >= draws.thresholds(grade.dtype)[0])
+    t_high = float(draws.t_sorted[-1])
+    for breakpoint, sign in ((t1, 1.0), (t2, -1.0)):
+        live = np.flatnonzero(can_count & (breakpoint < t_high))  # inf never is
+        if live.size:
+            sums += sign * _ramp_sums(draws, breakpoint.take(live), slope.take(live), grade.take(live))
+    return draws.t * sums[0] - sums[1], draws.t * sums[2] - sums[3]
 
 
-def draw_sums(r: Ramps, t: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per draw ``j``: ``Σ s (t_j - b)`` and ``Σ s g (t_j - b)`` over the ramps with ``b < t_j`` and
-    ``g >= theta_j``."""
-    t = np.asarray(t, dtype=np.float64)
-    theta = np.asarray(theta, dtype=np.float64)
-    ore = np.zeros(t.size)
-    metal = np.zeros(t.size)
-    if t.size == 0 or r.b.size == 0:
-        return ore, metal
-    t_low, t_high = float(t.min()), float(t.max())
-    theta_low, theta_high = float(theta.min()), float(theta.max())
-    live = (r.b < t_high) & (r.g >= theta_low)
-    b, s, g = r.b[live], r.s[live], r.g[live]
-    by_thickness = b >= t_low  # otherwise counted in every draw as far as thickness goes
-    by_grade = g < theta_high
-    weights = np.stack([s, s * b, s * g, s * g * b])
+def _ramp_sums(draws: DrawSet, b: np.ndarray, s: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Σ s, Σ s b, Σ s g and Σ s g b per draw over the ramps with ``b < t_j`` and ``g >= theta_j``, split by
+    what the draws' range decides for each: always counted (one sum, under a mask), decided by grade only or
+    by thickness only (binned), or by both (``_dominance``)."""
+    early = b < draws.t_sorted[0]  # below every draw's factor
+    rich = g >= draws.thresholds(g.dtype)[-1]  # above every draw's threshold
+    always = early & rich
+    sums = np.empty((4, draws.size))
+    sums[0] = np.einsum("i,i->", s, always)
+    sums[1] = np.einsum("i,i,i->", s, b, always)
+    sums[2] = np.einsum("i,i,i->", s, g, always, dtype=np.float64)
+    sums[3] = np.einsum("i,i,i,i->", s, g, b, always, dtype=np.float64)
 
-    def add(sums: np.ndarray) -> None:  # sums: (4, draws) of s, s*b, s*g, s*g*b
-        ore[:] += t * sums[0] - sums[1]
-        metal[:] += t * sums[2] - sums[3]
+    def weights(pick: np.ndarray) -> tuple[np.ndarray, ...]:  # b, g and the four weights of the picked ramps
+        bp, sp, gp = b.take(pick), s.take(pick), g.take(pick)
+        return bp, gp, sp, sp * bp, sp * gp, sp * gp * bp
 
-    always = ~by_thickness & ~by_grade
-    add(weights[:, always].sum(axis=1)[:, None] * np.ones(t.size))
-    thickness_only = by_thickness & ~by_grade
-    if thickness_only.any():
-        key, w = b[thickness_only], weights[:, thickness_only]
-        order = np.argsort(key, kind="stable")
-        cumulative = _prefix(w[:, order])
-        add(cumulative[:, np.searchsorted(key[order], t, side="left")])  # ramps with b < t
-    grade_only = ~by_thickness & by_grade
-    if grade_only.any():
-        key, w = g[grade_only], weights[:, grade_only]
-        order = np.argsort(key, kind="stable")
-        cumulative = _prefix(w[:, order])
-        first = np.searchsorted(key[order], theta, side="left")  # ramps with g >= theta from here on
-        add(cumulative[:, -1:] - cumulative[:, first])
-    both = by_thickness & by_grade
-    if both.any():
-        add(_dominance(t, theta, b[both], g[both], weights[:, both]))
-    return ore, metal
+    grade_only = np.flatnonzero(early & ~rich)
+    if grade_only.size:
+        _, gp, *w = weights(grade_only)
+        sums += draws.by_grade(gp, w)
+    thickness_only = np.flatnonzero(~early & rich)
+    if thickness_only.size:
+        bp, _, *w = weights(thickness_only)
+        sums += draws.by_thickness(bp, w)
+    both = np.flatnonzero(~early & ~rich)
+    if both.size:
+        bp, gp, *w = weights(both)
+        sums += _dominance(draws, bp, gp, np.stack(w))
+    return sums
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
     """A dot product without BLAS, whose threads would fight the engine's reader thread (einsum is
     single-threaded)."""
-    return float(np.einsum("i,i->", a, b))
+    return float(np.einsum("i,i->", a, b, dtype=np.float64))
 
 
-def _prefix(weights: np.ndarray) -> np.ndarray:
-    """Cumulative sums with a leading zero column: column k holds the sum of the first k entries."""
-    out = np.zeros((weights.shape[0], weights.shape[1] + 1))
-    np.cumsum(weights, axis=1, out=out[:, 1:])
+def _prefix(per_count: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``out[:, order[p]]``: the sums of the entries that count in more than p draws, from the sums per count
+    (``per_count[:, c]``: the entries that count in the draws at the first c positions of ``order``)."""
+    out = np.empty((per_count.shape[0], order.size))
+    out[:, order] = np.cumsum(per_count[:, ::-1], axis=1)[:, ::-1][:, 1:]
     return out
 
 
-def _dominance(t: np.ndarray, theta: np.ndarray, b: np.ndarray, g: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _dominance(draws: DrawSet, b: np.ndarray, g: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """``out[:, j] = Σ weights[:, i]`` over the ramps with ``b_i < t_j`` and ``g_i >= theta_j``.
 
     Draws in decreasing ``t`` are positions 0..D-1; ramp i counts in the first ``q_i`` of them. That prefix is
@@ -156,29 +249,21 @@ def _dominance(t: np.ndarray, theta: np.ndarray, b: np.ndarray, g: np.ndarray, w
     add its weight at the run's start, subtract it at its end, and one cumulative sum per level gives every
     draw its total. O((ramps + draws) log draws) time, O(ramps + draws) memory.
     """
-    draws = t.size
-    order = np.argsort(-t, kind="stable")  # position -> draw, decreasing t
-    count = draws - np.searchsorted(np.sort(t), b, side="right")  # draws with t > b
-    by_theta = np.argsort(theta, kind="stable")
-    rank = np.empty(draws, dtype=np.int64)
-    rank[by_theta] = np.arange(draws)
-    below = np.searchsorted(theta[by_theta], g, side="right").astype(np.int64)  # draws with theta <= g
-    rank_at = rank[order]
-    position = np.arange(draws, dtype=np.int64)
-    out = np.zeros((weights.shape[0], draws))
+    size = draws.size
+    count = draws.exceeded(b)
+    below = draws.reached(g).astype(np.int64)  # draws with theta <= g
+    out = np.zeros((weights.shape[0], size))
     level = 0
-    while (1 << level) <= draws:
+    while (1 << level) <= size:
         has = ((count >> level) & 1).astype(bool)
         if has.any():
-            keys = (position >> level) * draws + rank_at
-            perm = np.argsort(keys, kind="stable")
+            keys, target = draws.level(level)
             block = (count[has] >> level) - 1
             start = block << level
-            end = np.searchsorted(keys[perm], block * draws + below[has], side="left")
-            target = order[perm]
+            end = np.searchsorted(keys, block * size + below[has], side="left")
             for k in range(weights.shape[0]):
                 w = weights[k, has]
-                diff = np.bincount(start, w, minlength=draws + 1) - np.bincount(end, w, minlength=draws + 1)
-                out[k, target] += np.cumsum(diff[:draws])
+                diff = np.bincount(start, w, minlength=size + 1) - np.bincount(end, w, minlength=size + 1)
+                out[k, target] += np.cumsum(diff[:size])
         level += 1
     return out

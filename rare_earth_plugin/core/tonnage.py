@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os  # noqa: F401 - tests patch os.stat through this module
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +31,9 @@ from .tonnage_raster_io import (
     reusing_open_rasters,
 )
 from .tonnage_raster_io import _user_crs as _user_crs
+from .tonnage_tiles import CellSink, _pipeline, _run
 from .tonnage_tiles import _Accumulator as _Accumulator
 from .tonnage_tiles import _job as _job
-from .tonnage_tiles import _pipeline, _run
 from .tonnage_types import (
     Cancelled,
     PathInput,
@@ -49,6 +49,7 @@ from .tonnage_types import _PolygonError as _PolygonError
 __all__ = [
     "AreaCells",
     "Cancelled",
+    "CellSink",
     "PathInput",
     "PolygonInputError",
     "TonnageCancelled",
@@ -94,11 +95,13 @@ def grade_tonnage_curve(
     *,
     limits: EngineLimits = DEFAULT_LIMITS,
     cancelled: Cancelled = None,
+    sink: CellSink | None = None,
 ) -> list[TonnageResult]:
-    """One result per cut-off, in the given order, from a single pass over the rasters."""
+    """One result per cut-off, in the given order, from a single pass over the rasters; ``sink``, when given,
+    receives the covered cells of every tile of that pass."""
     params, cuts = _checked(params, cutoffs)
     with _session(limits) as rasters:
-        job = _job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits)
+        job = _job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, sink)
         return _run(job, cancelled).results(cuts)
 
 
@@ -139,33 +142,54 @@ def area_cells(
     cancelled: Cancelled = None,
 ) -> AreaCells:
     """The cells ``estimate_tonnage`` would sum, read once through the same pipeline (see ``AreaCells``);
-    ``params``' factors are not applied, its cut-off and depth window are passed on."""
-    params, cuts = _checked(params, [params.cutoff if params is not None else 0.0])
-    with _session(limits) as rasters:
-        job = _run(_job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, collect=True), cancelled)
-    cells = job.collected or []
-    scale = job.cell_area
-
-    def joined(name: str) -> np.ndarray:
-        parts = [np.broadcast_to(np.asarray(getattr(c, name), dtype=np.float64), c.area.shape) for c in cells]
-        return np.concatenate(parts) if parts else np.empty(0)
-
-    totals = job.totals
+    ``params``' factors are not applied, its cut-off and depth window are passed on. An area of more than
+    ``limits.area_cells_max`` cells raises ``TonnageInputError`` (the arrays would not fit in memory)."""
+    params = params if params is not None else TonnageParams()
+    collector = _CellCollector(limits.area_cells_max)
+    (result,) = grade_tonnage_curve(
+        polygon, grade_raster, [params.cutoff], params, polygon_crs, limits=limits, cancelled=cancelled, sink=collector
+    )
     return AreaCells(
-        area_m2=joined("area") * scale,
-        grade=joined("grade"),
-        thickness=joined("thickness"),
-        top=joined("top"),
-        density=joined("density"),
-        polygon_area_m2=float(totals.polygon_area),
-        data_coverage=float(totals.coverage()),
-        warnings=tuple(totals.warnings),
+        area_m2=collector.joined("area_m2"),
+        grade=collector.joined("grade"),
+        thickness=collector.joined("thickness"),
+        top=collector.joined("top"),
+        density=collector.joined("density"),
+        polygon_area_m2=result.polygon_area_m2,
+        data_coverage=result.data_coverage,
+        warnings=result.warnings,
         grade_unit=params.grade_unit,
         min_depth=None if params.min_depth is None else float(params.min_depth),
         max_depth=None if params.max_depth is None else float(params.max_depth),
         cutoff=float(params.cutoff),
         treo_to_tree=float(params.treo_to_tree),
     )
+
+
+class _CellCollector:
+    """A ``CellSink`` that keeps every tile's cells, up to ``limit`` cells."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.count = 0
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def add(self, area_m2, grade, thickness, top, density) -> None:
+        self.count += area_m2.size
+        if self.count > self.limit:
+            raise TonnageInputError(
+                f"polygon: covers more than {self.limit:,} raster cells, too many to list cell by cell "
+                "(area_cells); exploration_target and estimate_tonnage stream any size"
+            )
+        values = {"grade": grade, "thickness": thickness, "top": top, "density": density}
+        part = {
+            name: np.broadcast_to(np.asarray(value, dtype=np.float64), area_m2.shape) for name, value in values.items()
+        }
+        part["area_m2"] = np.asarray(area_m2, dtype=np.float64)
+        self.parts.append(part)
+
+    def joined(self, name: str) -> np.ndarray:
+        return np.concatenate([part[name] for part in self.parts]) if self.parts else np.empty(0)
 
 
 def grade_tonnage_curves(
@@ -177,8 +201,10 @@ def grade_tonnage_curves(
     *,
     limits: EngineLimits = DEFAULT_LIMITS,
     cancelled: Cancelled = None,
-) -> Iterator[list[TonnageResult] | TonnageInputError]:
-    """``grade_tonnage_curve`` for many polygons, yielded in order as each is done.
+    sink_for: Callable[[int], CellSink] | None = None,
+) -> Generator[list[TonnageResult] | TonnageInputError, None, None]:
+    """``grade_tonnage_curve`` for many polygons, yielded in order as each is done; ``sink_for(k)``, when
+    given, makes the sink of the k-th polygon (counted from 0) as its pass is planned.
 
     The rasters stay open and the next polygon's blocks are read while the current one is summed, so a batch
     of small polygons costs little more than reading their windows. A polygon the engine cannot use yields
@@ -194,12 +220,13 @@ def grade_tonnage_curves(
     rasters = _RasterSession()
 
     def jobs() -> Iterator[_Accumulator | TonnageInputError]:
-        for polygon in polygons:
+        for number, polygon in enumerate(polygons):
             if isinstance(polygon, TonnageInputError):
                 yield polygon
                 continue
             try:
-                yield _job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits)
+                sink = None if sink_for is None else sink_for(number)
+                yield _job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, sink)
             except _PolygonError as error:
                 yield TonnageInputError(str(error))
 

@@ -14,7 +14,7 @@ class _Cells:
     """The covered cells of one tile with valid data (1-D), or scalars for constant quantities."""
 
     area: np.ndarray  # covered ground area, in units of ``cell_area`` m2
-    grade: np.ndarray  # physical grade x grade_factor
+    grade: np.ndarray  # physical grade (the raster's own type when it has no scale or offset)
     thickness: np.ndarray | float  # physical thickness, before thickness_factor and the window
     density: np.ndarray | float
     top: np.ndarray | float

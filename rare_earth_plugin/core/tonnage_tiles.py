@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 from rasterio.enums import MaskFlags
@@ -58,7 +58,7 @@ def _job(
     polygon_crs: Any,
     cuts: np.ndarray,
     limits: EngineLimits = DEFAULT_LIMITS,
-    collect: bool = False,
+    sink: CellSink | None = None,
 ) -> _Accumulator:
     """A polygon's pass, prepared (polygon in raster cells, tiles listed) but not yet read."""
     try:
@@ -71,7 +71,7 @@ def _job(
             f"grade_band: {_name(grade_raster)} has {source.info.count} band(s), "
             f"band {params.grade_band} does not exist"
         )
-    return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings, limits, collect)
+    return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings, limits, sink)
 
 
 def _run(job: _Accumulator, cancelled: Cancelled = None) -> _Accumulator:
@@ -162,9 +162,27 @@ class _TileData:
     top: np.ndarray | None
 
 
+class CellSink(Protocol):
+    """Receives every tile's covered cells with valid data as a pass streams past (``area_cells`` keeps them, an
+    exploration target sums its draws over them), so that one read of the rasters serves the sums per cut-off
+    and whatever else the caller needs, in bounded memory."""
+
+    def add(
+        self,
+        area_m2: np.ndarray,
+        grade: np.ndarray,
+        thickness: np.ndarray | float,
+        top: np.ndarray | float,
+        density: np.ndarray | float,
+    ) -> None:
+        """Covered ground area (m2) and physical grade (before ``grade_factor``; the raster's own type when
+        it has no scale or offset) per cell; thickness (before ``thickness_factor`` and the depth window), top
+        depth and density per cell, or one float for a constant."""
+
+
 class _Accumulator:
     """One pass over the polygon's window of the grade raster (and of the thickness / density / top-depth
-    rasters): sums per cut-off, or, when ``collect`` is set, the covered cells themselves (``area_cells``)."""
+    rasters): sums per cut-off, and every tile's cells handed to ``sink`` when there is one."""
 
     def __init__(
         self,
@@ -176,7 +194,7 @@ class _Accumulator:
         sorted_cuts: np.ndarray,
         warnings: list[str],
         limits: EngineLimits = DEFAULT_LIMITS,
-        collect: bool = False,
+        sink: CellSink | None = None,
     ):
         self.rasters, self.reader, self.limits = rasters, source, limits
         src = source.info
@@ -184,7 +202,7 @@ class _Accumulator:
         self.band = params.grade_band
         self.totals = _Totals(sorted_cuts.size)
         self.totals.warnings = warnings
-        self.collected: list[_Cells] | None = [] if collect else None
+        self.sink = sink
         self.crs = source.crs
         if polygon_crs is not None:
             if self.crs is None:
@@ -211,10 +229,11 @@ class _Accumulator:
         scale, offset = src.scales[self.band - 1], src.offsets[self.band - 1]
         self.grade_scale = 1.0 if scale is None else float(scale)
         self.grade_offset = 0.0 if offset is None else float(offset)
-        self.grade_factor = 1.0 if collect else float(params.grade_factor)
-        self.raw_grades = self.grade_scale == 1.0 and self.grade_offset == 0.0 and self.grade_factor == 1.0
+        self.grade_factor = float(params.grade_factor)
+        self.raw_grades = self.grade_scale == 1.0 and self.grade_offset == 0.0
         # Compare in the raster's own type so a stored 0.7 (float32) reaches a cut-off of 0.7.
-        self.cuts = sorted_cuts.astype(dtype) if self.floating and self.raw_grades else sorted_cuts
+        raw_compare = self.floating and self.raw_grades and self.grade_factor == 1.0
+        self.cuts = sorted_cuts.astype(dtype) if raw_compare else sorted_cuts
         self.nodata = _band_nodata(src.nodatavals[self.band - 1], dtype)
         flags = src.mask_flag_enums[self.band - 1]
         self.read_masks = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
@@ -381,11 +400,7 @@ class _Accumulator:
         if area.size == 0:
             return None
         if not self.raw_grades:
-            grade = grade.astype(np.float64)
-            if self.grade_scale != 1.0 or self.grade_offset != 0.0:
-                grade = grade * self.grade_scale + self.grade_offset
-            if self.grade_factor != 1.0:
-                grade = grade * self.grade_factor
+            grade = grade.astype(np.float64) * self.grade_scale + self.grade_offset
         params = self.params
         thickness, density, top = others
         for values in (thickness, density):
@@ -405,9 +420,9 @@ class _Accumulator:
         cells = self._cells(window, data)
         if cells is None:
             return
-        if self.collected is not None:
-            self.collected.append(cells)
-            return
+        if self.sink is not None:
+            self.sink.add(cells.area * self.cell_area, cells.grade, cells.thickness, cells.top, cells.density)
+        grade = cells.grade if self.grade_factor == 1.0 else cells.grade.astype(np.float64) * self.grade_factor
         area = cells.area
         totals = self.totals
         targets, values = [totals.area], [area]
@@ -422,7 +437,7 @@ class _Accumulator:
         if tonnes is not area:
             targets.append(totals.tonnes)
             values.append(tonnes)
-        sums, metal = _sums_above(self.cuts, cells.grade, values, tonnes)
+        sums, metal = _sums_above(self.cuts, grade, values, tonnes)
         for total, value in zip(targets, sums):
             total += value
         totals.metal += metal

@@ -15,7 +15,7 @@ from rare_earth_plugin.core.exploration_target import (
     target_from_cells,
 )
 from rare_earth_plugin.core.target_ranges import RangeError, TargetRanges, Triangular
-from rare_earth_plugin.core.target_sums import draw_sums, linear_sums, ramps
+from rare_earth_plugin.core.target_sums import DrawSet, draw_sums, linear_sums
 from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams
 
 
@@ -171,7 +171,7 @@ def test_fast_draw_sums_equal_brute_force(window):
     thickness[:40] = 0.0
     t = rng.uniform(0.5, 1.6, draws)
     theta = 0.1 / rng.uniform(0.8, 1.2, draws)
-    ore, metal = draw_sums(ramps(weight, grade, thickness, top, *window), t, theta)
+    ore, metal = draw_sums(DrawSet(t, theta), weight, grade, thickness, top, *window)
     for j in range(0, draws, 7):
         counted = np.array([overlap(a, b * t[j], *window) for a, b in zip(top, thickness)])
         ok = grade >= theta[j]
@@ -289,8 +289,33 @@ def test_linear_sums_without_a_window_equal_brute_force():
     grade[:300] = 0.1  # ties at a threshold
     t, theta = rng.uniform(0.8, 1.2, 800), 0.1 / rng.uniform(0.85, 1.15, 800)
     theta[:5] = 0.1
-    ore, metal = linear_sums(per_factor, grade, t, theta)
+    ore, metal = linear_sums(DrawSet(t, theta), per_factor, grade)
     for j in range(0, 800, 3):
         ok = grade >= theta[j]
-        assert ore[j] == pytest.approx(t[j] * per_factor[ok].sum(), rel=1e-10)
-        assert metal[j] == pytest.approx(t[j] * (per_factor * grade)[ok].sum(), rel=1e-10)
+        assert ore[j] == pytest.approx(per_factor[ok].sum(), rel=1e-10)
+        assert metal[j] == pytest.approx((per_factor * grade)[ok].sum(), rel=1e-10)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("spread", [0.0, 1e-9, 0.3])
+def test_draw_binning_equals_a_binary_search_per_entry(dtype, spread):
+    """The bucketed counting in ``DrawSet.by_grade`` against ``searchsorted`` per entry: ties, grades equal
+    to a threshold or one ulp beside it, far outside the thresholds, and all thresholds (nearly) equal."""
+    rng = np.random.default_rng(11)
+    theta = 0.1 + spread * rng.uniform(-1, 1, 500)
+    theta[:50] = theta[50]  # ties
+    draws = DrawSet(np.ones(theta.size), theta)
+    thresholds = np.sort(theta).astype(dtype)
+    grade = np.concatenate(
+        [
+            thresholds,
+            np.nextafter(thresholds, np.inf),
+            np.nextafter(thresholds, -np.inf),
+            rng.uniform(0.05, 0.15, 2000).astype(dtype),
+            np.array([0.0, -5.0, 1e30, 3.4e38], dtype=dtype),
+        ]
+    )
+    weight = rng.uniform(0.5, 2.0, grade.size)
+    sums = draws.by_grade(grade, [weight])[0]
+    for j in range(theta.size):
+        assert sums[j] == pytest.approx(weight[grade >= theta.astype(dtype)[j]].sum(), rel=1e-12)

@@ -3,6 +3,8 @@ estimate, the depth window against closed forms on top and thickness rasters, ba
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyproj
 import pytest
@@ -10,11 +12,12 @@ from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y
 from shapely.geometry import Polygon, box
 
 from rare_earth_plugin.core import tonnage
-from rare_earth_plugin.core.exploration_target import exploration_target
+from rare_earth_plugin.core.exploration_target import curves_and_targets, exploration_target, target_from_cells
+from rare_earth_plugin.core.limits import EngineLimits
 from rare_earth_plugin.core.target_ranges import TargetRanges, Triangular
-from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage
+from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, area_cells, estimate_tonnage
 
-#: The whole 20 x 30 grid of 10 m cells: 6,000 m².
+#: The whole 20 x 30 grid of 10 m cells: 60,000 m².
 WHOLE = box(ORIGIN_X, ORIGIN_Y - 200, ORIGIN_X + 300, ORIGIN_Y)
 CELL = 100.0
 
@@ -68,13 +71,93 @@ def test_depth_window_matches_the_closed_form_on_top_and_thickness_rasters(raste
         assert case.ore_tonnes == pytest.approx(float((CELL * counted * density).sum()), rel=1e-9)
 
 
-def test_rasters_are_read_once_whatever_the_draws(rasters, monkeypatch):
+def test_rasters_are_read_once_whatever_the_draws(rasters, recorded_reads):
     grade_path, thickness_path, *_ = rasters
-    calls = []
-    real = tonnage.area_cells
-    monkeypatch.setattr(tonnage, "area_cells", lambda *a, **k: calls.append(1) or real(*a, **k))
-    exploration_target(WHOLE, grade_path, TonnageParams(thickness_raster=thickness_path), draws=50_000)
-    assert len(calls) == 1
+    params = TonnageParams(thickness_raster=thickness_path)
+    small_tiles = EngineLimits(tile_cells=64)  # a dozen tiles: the draws are summed as they stream past
+    estimate_tonnage(WHOLE, grade_path, params, limits=small_tiles)
+    estimate_reads = list(recorded_reads)
+    recorded_reads.clear()
+    exploration_target(WHOLE, grade_path, params, draws=50_000, limits=small_tiles)
+    assert len(estimate_reads) > 5
+    assert recorded_reads == estimate_reads
+
+
+@pytest.mark.parametrize("window", [{}, {"max_depth": 150.0}, {"min_depth": 40.0, "max_depth": 120.0}])
+@pytest.mark.parametrize("depth", ["constant", "rasters"])
+def test_a_target_summed_tile_by_tile_equals_one_sum_over_all_cells(rasters, window, depth):
+    """The draws' sums add up across tiles: many small tiles give the figures of one pass over all cells (the
+    sums themselves are checked against brute force in test_exploration_target)."""
+    grade_path, thickness_path, top_path, *_ = rasters
+    sources = (
+        {"thickness": 35.0, "top_depth": 20.0}
+        if depth == "constant"
+        else {"thickness_raster": thickness_path, "top_depth_raster": top_path}
+    )
+    params = TonnageParams(cutoff=0.1, **sources, **window)
+    streamed = exploration_target(WHOLE, grade_path, params, draws=3000, seed=9, limits=EngineLimits(tile_cells=64))
+    whole = target_from_cells(area_cells(WHOLE, grade_path, params), params, draws=3000, seed=9)
+    for name in ("low", "base", "high", "p90", "p50", "p10"):
+        for key, value in vars(getattr(whole, name)).items():
+            assert getattr(getattr(streamed, name), key) == pytest.approx(value, rel=1e-9), (name, key)
+    np.testing.assert_allclose(streamed.treo_draws, whole.treo_draws, rtol=1e-9)
+
+
+def test_constant_thickness_window_cases_match_the_closed_form(make_raster):
+    """A constant thickness and top depth in a window: every cell counts overlap(top, h * tf) metres."""
+    grade = np.full((20, 30), 0.2, dtype="float32")
+    params = TonnageParams(cutoff=0.1, thickness=50.0, top_depth=30.0, min_depth=40.0, max_depth=70.0)
+    target = exploration_target(WHOLE, make_raster(grade), params, draws=500, seed=3)
+    for case, density, tf in ((target.low, 2.5, 0.8), (target.base, 2.6, 1.0), (target.high, 2.7, 1.2)):
+        counted = max(0.0, min(30.0 + 50.0 * tf, 70.0) - 40.0)  # 30 m, 30 m and 30 m: the window is full
+        assert case.ore_tonnes == pytest.approx(60_000.0 * counted * density, rel=1e-12)
+    shallow = TonnageParams(cutoff=0.1, thickness=50.0, top_depth=30.0, min_depth=40.0, max_depth=100.0)
+    target = exploration_target(WHOLE, make_raster(grade), shallow, draws=500, seed=3)
+    for case, density, tf in ((target.low, 2.5, 0.8), (target.base, 2.6, 1.0), (target.high, 2.7, 1.2)):
+        counted = max(0.0, min(30.0 + 50.0 * tf, 100.0) - 40.0)  # 30, 40 and 50 m
+        assert case.ore_tonnes == pytest.approx(60_000.0 * counted * density, rel=1e-12)
+
+
+def test_a_float32_grade_at_the_cut_off_is_ore_in_the_base_case_as_in_the_estimate(make_raster):
+    """0.7 stored as float32 is 0.69999999; compared in the raster's own type it reaches a cut-off of 0.7."""
+    path = make_raster(np.full((20, 30), 0.7, dtype="float32"))
+    params = TonnageParams(cutoff=0.7, thickness=10.0, density=2.6)
+    target = exploration_target(WHOLE, path, params, draws=100, seed=1)
+    assert estimate_tonnage(WHOLE, path, params).ore_tonnes == pytest.approx(60_000.0 * 10.0 * 2.6)
+    assert target.base.ore_tonnes == pytest.approx(60_000.0 * 10.0 * 2.6, rel=1e-12)
+
+
+def test_curves_and_targets_give_each_area_its_own_curve_and_target_from_one_read(rasters, recorded_reads):
+    grade_path, thickness_path, *_ = rasters
+    params = TonnageParams(cutoff=0.1, thickness_raster=thickness_path)
+    halves = [
+        box(ORIGIN_X, ORIGIN_Y - 200, ORIGIN_X + 150, ORIGIN_Y),
+        box(ORIGIN_X + 150, ORIGIN_Y - 100, ORIGIN_X + 300, ORIGIN_Y),
+    ]
+    bad = Polygon([(ORIGIN_X, ORIGIN_Y), (ORIGIN_X + 10, ORIGIN_Y), (ORIGIN_X + 20, ORIGIN_Y)])  # no area
+    items = list(curves_and_targets([halves[0], bad, halves[1]], grade_path, [0.05, 0.15], params, draws=400, seed=2))
+    reads = len(recorded_reads)
+    assert isinstance(items[1], TonnageInputError)
+    for polygon, item in zip(halves, (items[0], items[2])):
+        curve, target = item
+        alone = exploration_target(polygon, grade_path, params, draws=400, seed=2)
+        assert [r.cutoff for r in curve] == [0.05, 0.15]
+        assert curve[1].ore_tonnes == pytest.approx(
+            estimate_tonnage(polygon, grade_path, replace(params, cutoff=0.15)).ore_tonnes
+        )
+        assert target.base == alone.base
+        assert target.p50 == alone.p50
+    recorded_reads.clear()
+    list(tonnage.grade_tonnage_curves(halves, grade_path, [0.1], params))
+    assert reads == len(recorded_reads)
+
+
+def test_area_cells_refuses_an_area_too_large_to_list(rasters):
+    grade_path, thickness_path, *_ = rasters
+    with pytest.raises(TonnageInputError, match="area_cells"):
+        area_cells(
+            WHOLE, grade_path, TonnageParams(thickness_raster=thickness_path), limits=EngineLimits(area_cells_max=100)
+        )
 
 
 def test_bad_ranges_are_named_before_any_raster_is_read(rasters):
