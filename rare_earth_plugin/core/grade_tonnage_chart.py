@@ -12,7 +12,7 @@ Matplotlib is never imported here: the caller brings the axes, and cut-offs need
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -92,22 +92,37 @@ def draw_grade_tonnage(
         raise ValueError("results: a grade-tonnage chart needs at least one cut-off")
     shown = display_unit or unit
     label = unit_label(shown)
+    grade = _grade_converter(unit, shown)
+    cutoffs = [grade(point.cutoff) for point in points]
+    ore = [ORE.convert(point.ore_tonnes) for point in points]
+    grades = [grade(point.mean_grade) for point in points]
+    right = axes.twinx()
+    axes.plot(cutoffs, ore, color=style.ore_colour, linewidth=style.ore_linewidth)
+    right.plot(cutoffs, grades, color=style.grade_colour, linewidth=style.grade_linewidth, linestyle="--")
+    _label_axes(axes, right, label, style)
+    _set_ranges(axes, right, cutoffs, grades, style)
+    if shown == PPM:
+        axes.ticklabel_format(axis="x", style="plain")
+    marked = grade(cutoff)
+    if math.isfinite(marked):
+        _mark_cutoff(axes, marked, cutoffs, ore, label, style)
+    return right
 
-    def grade(value: float) -> float:  # converting to the same unit would still round
+
+def _grade_converter(unit: str, shown: str) -> Callable[[float], float]:
+    """Grades from ``unit`` to ``shown``, NaN for a missing one; the identity when the units agree, since
+    converting to the same unit would still round."""
+
+    def grade(value: float) -> float:
         if not math.isfinite(value):
             return math.nan
         return value if shown == unit else convert_grade(value, unit, shown)
 
-    cutoffs = [grade(point.cutoff) for point in points]
-    grades = [grade(point.mean_grade) for point in points]
-    right = axes.twinx()
-    axes.plot(
-        cutoffs,
-        [ORE.convert(point.ore_tonnes) for point in points],
-        color=style.ore_colour,
-        linewidth=style.ore_linewidth,
-    )
-    right.plot(cutoffs, grades, color=style.grade_colour, linewidth=style.grade_linewidth, linestyle="--")
+    return grade
+
+
+def _label_axes(axes: Axes, right: Axes, label: str, style: ChartStyle) -> None:
+    """Axis titles and ticks, each side in its curve's colour when the style asks for it."""
     axes.set_xlabel(style.cutoff_label.format(unit=label), **_size(style.label_size))
     axes.set_ylabel(style.ore_label.format(unit=ORE.unit), color=style.ore_colour, **_size(style.label_size))
     right.set_ylabel(style.grade_label.format(unit=label), color=style.grade_colour, **_size(style.label_size))
@@ -117,6 +132,10 @@ def draw_grade_tonnage(
         right.tick_params(axis="y", colors=style.grade_colour)
     for side in (axes, right):
         side.tick_params(**_size(style.tick_size, "labelsize"))
+
+
+def _set_ranges(axes: Axes, right: Axes, cutoffs: list[float], grades: list[float], style: ChartStyle) -> None:
+    """The cut-off axis spans the curve, ore starts at zero, and grade too when the style asks for it."""
     axes.set_xlim(cutoffs[0], cutoffs[-1])
     axes.set_ylim(bottom=0)
     finite = [value for value in grades if math.isfinite(value)]
@@ -124,28 +143,32 @@ def draw_grade_tonnage(
         right.set_ylim(0, max(finite) * 1.1 or 1.0)
     if style.grid:
         axes.grid(True, linewidth=0.3, alpha=0.6)
-    if shown == PPM:
-        axes.ticklabel_format(axis="x", style="plain")
-    marked = grade(cutoff)
-    if math.isfinite(marked):
-        axes.axvline(marked, color=style.marker_colour, linewidth=0.8, linestyle=":")
-        if style.marker_label:
-            # The label runs along the line in the half of the axes the ore curve leaves free there.
-            ore = [ORE.convert(point.ore_tonnes) for point in points]
-            crossing = _interpolate(marked, cutoffs, ore) / (axes.get_ylim()[1] or 1.0)
-            low = crossing >= 0.5
-            axes.annotate(
-                style.marker_label.format(cutoff=marked, unit=label),
-                xy=(marked, 0.0 if low else 1.0),
-                xycoords=axes.get_xaxis_transform(),
-                xytext=(3, 3 if low else -3),
-                textcoords="offset points",
-                color=style.marker_colour,
-                rotation=90,
-                va="bottom" if low else "top",
-                **_size(style.tick_size),
-            )
-    return right
+
+
+def _mark_cutoff(
+    axes: Axes, marked: float, cutoffs: list[float], ore: list[float], label: str, style: ChartStyle
+) -> None:
+    """A dotted line at the cut-off (in the shown unit), with the style's label if it has one.
+
+    The label runs along the line in the half of the axes the ore curve leaves free there, so it is read
+    after the ore axis has its final range.
+    """
+    axes.axvline(marked, color=style.marker_colour, linewidth=0.8, linestyle=":")
+    if not style.marker_label:
+        return
+    crossing = _interpolate(marked, cutoffs, ore) / (axes.get_ylim()[1] or 1.0)
+    low = crossing >= 0.5
+    axes.annotate(
+        style.marker_label.format(cutoff=marked, unit=label),
+        xy=(marked, 0.0 if low else 1.0),
+        xycoords=axes.get_xaxis_transform(),
+        xytext=(3, 3 if low else -3),
+        textcoords="offset points",
+        color=style.marker_colour,
+        rotation=90,
+        va="bottom" if low else "top",
+        **_size(style.tick_size),
+    )
 
 
 def _interpolate(x: float, xs: Sequence[float], ys: Sequence[float]) -> float:

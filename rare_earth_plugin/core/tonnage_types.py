@@ -51,11 +51,28 @@ class TonnageParams:
     grade_factor: float = 1.0
 
     def validate(self) -> None:
+        """Raise ``TonnageInputError`` naming the first parameter at fault, one parameter group at a time."""
+        self._validate_grade()
+        self._validate_material()
+        self._validate_depth_window()
+        self._validate_factors()
+
+    def _validate_grade(self) -> None:
+        """The grade raster's unit and band, and the cut-off in that unit."""
         if self.grade_unit not in GRADE_UNITS:
             raise TonnageInputError(
                 f"grade_unit: unknown unit {self.grade_unit!r} (use one of {', '.join(GRADE_UNITS)})"
             )
         _check_number("cutoff", self.cutoff)
+        if (
+            isinstance(self.grade_band, bool)
+            or not isinstance(self.grade_band, (int, np.integer))
+            or self.grade_band < 1
+        ):
+            raise TonnageInputError(f"grade_band: must be a band number from 1, got {self.grade_band!r}")
+
+    def _validate_material(self) -> None:
+        """Density, thickness and the TREE factor; a constant is checked only where no raster replaces it."""
         if self.density_raster is None:
             _check_number("density", self.density)
         if (self.thickness is None) == (self.thickness_raster is None):
@@ -63,6 +80,10 @@ class TonnageParams:
         if self.thickness is not None:
             _check_number("thickness", self.thickness)
         _check_number("treo_to_tree", self.treo_to_tree)
+
+    def _validate_depth_window(self) -> None:
+        """The top of mineralisation (unless a raster gives it) and a window whose ends, when both are given,
+        are in order."""
         if self.top_depth_raster is None:
             _check_number("top_depth", self.top_depth)
         for name in ("min_depth", "max_depth"):
@@ -76,16 +97,13 @@ class TonnageParams:
             raise TonnageInputError(
                 f"min_depth: must be less than max_depth, got {self.min_depth!r} >= {self.max_depth!r}"
             )
+
+    def _validate_factors(self) -> None:
+        """The exploration-target range factors scale tonnes and grades, so each must be above zero."""
         for name in ("thickness_factor", "grade_factor"):
             _check_number(name, getattr(self, name))
             if float(getattr(self, name)) <= 0:
                 raise TonnageInputError(f"{name}: must be > 0, got {getattr(self, name)!r}")
-        if (
-            isinstance(self.grade_band, bool)
-            or not isinstance(self.grade_band, (int, np.integer))
-            or self.grade_band < 1
-        ):
-            raise TonnageInputError(f"grade_band: must be a band number from 1, got {self.grade_band!r}")
 
 
 @dataclass(frozen=True)

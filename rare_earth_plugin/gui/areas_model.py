@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from qgis.PyQt.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from qgis.PyQt.QtGui import QBrush, QColor, QFont
@@ -51,16 +53,40 @@ class AreaRow:
         return self.area.kind
 
 
-def _value(result: TonnageResult | None, column: int) -> float:
-    if result is None:
-        return math.nan
-    return (result.polygon_area_m2, result.ore_tonnes, result.mean_grade, result.treo_tonnes, result.data_coverage)[
-        column - 2
-    ]
+def _stale_look(role: int) -> QBrush | QFont:
+    """Grey italics for figures of earlier inputs: the foreground brush, or the font."""
+    if role == Qt.ItemDataRole.ForegroundRole:
+        return QBrush(QColor("#8a8a8a"))
+    font = QFont()
+    font.setItalic(True)
+    return font
+
+
+#: Numbers align right, so their digits line up down a column.
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 class AreasModel(QAbstractTableModel):
     NAME, KIND, AREA, ORE, GRADE, TREO, COVERAGE = range(7)
+    #: The text columns: the row attribute each shows, and the roles that get it (only a name is editable).
+    _LABELS: ClassVar[dict[int, tuple[str, tuple[int, ...]]]] = {
+        NAME: ("name", (Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.EditRole)),
+        KIND: ("kind", (Qt.ItemDataRole.DisplayRole, SORT_ROLE)),
+    }
+    #: The number columns: the result field each shows, and its text but for the grade's (see ``_figure``).
+    _RESULT_FIELDS: ClassVar[dict[int, str]] = {
+        AREA: "polygon_area_m2",
+        ORE: "ore_tonnes",
+        GRADE: "mean_grade",
+        TREO: "treo_tonnes",
+        COVERAGE: "data_coverage",
+    }
+    _FIGURE_TEXT: ClassVar[dict[int, Callable[[float], str]]] = {
+        AREA: display.km2,
+        ORE: display.mt,
+        TREO: display.kt,
+        COVERAGE: display.coverage,
+    }
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -103,42 +129,42 @@ class AreasModel(QAbstractTableModel):
         if role == KEY_ROLE:
             return row.key
         stale = self.is_stale(row)
-        if role == Qt.ItemDataRole.ForegroundRole and stale:
-            return QBrush(QColor("#8a8a8a"))
-        if role == Qt.ItemDataRole.FontRole and stale:
-            font = QFont()
-            font.setItalic(True)
-            return font
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.NAME and not stale and not row.error:
-            return f"{row.name} ({row.kind})"
+        if role in (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole):
+            return _stale_look(role) if stale else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            if stale:
-                return STALE_TIP
-            if row.error:
-                return row.error
-            return "\n".join(row.result.warnings) if row.result and row.result.warnings else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column >= self.AREA:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return self._tooltip(row, column, stale)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if column >= self.AREA else None
+        if column in self._LABELS:
+            attribute, roles = self._LABELS[column]
+            return getattr(row, attribute) if role in roles else None
+        return self._figure(row, column, role)
+
+    def _tooltip(self, row: AreaRow, column: int, stale: bool) -> str | None:
+        """Why the row looks as it does: stale, failed or warned; on a plain name, where the area comes from."""
+        if stale:
+            return STALE_TIP
+        if row.error:
+            return row.error
         if column == self.NAME:
-            return row.name if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.EditRole) else None
-        if column == self.KIND:
-            return row.kind if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE) else None
-        value = _value(row.result, column)
+            return f"{row.name} ({row.kind})"
+        return "\n".join(row.result.warnings) if row.result and row.result.warnings else None
+
+    def _figure(self, row: AreaRow, column: int, role: int) -> float | str | None:
+        """A number column: the value to sort on (no figure sorts lowest), or its text."""
+        value = math.nan if row.result is None else getattr(row.result, self._RESULT_FIELDS[column])
         if role == SORT_ROLE:
             return value if math.isfinite(value) else -math.inf
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.AREA:
-                return display.km2(value)
-            if column == self.ORE:
-                return display.mt(value)
-            if column == self.GRADE:
-                unit = row.inputs.params.grade_unit if row.inputs is not None else self.unit
-                shown = convert_grade(value, unit, self.unit) if unit != self.unit and math.isfinite(value) else value
-                return display.grade(shown, self.unit)
-            if column == self.TREO:
-                return display.kt(value)
-            return display.coverage(value)
-        return None
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if column == self.GRADE:
+            return display.grade(self._shown_grade(row, value), self.unit)
+        return self._FIGURE_TEXT[column](value)
+
+    def _shown_grade(self, row: AreaRow, value: float) -> float:
+        """A grade of the row's estimate (in its inputs' unit) in the table's unit."""
+        unit = row.inputs.params.grade_unit if row.inputs is not None else self.unit
+        return convert_grade(value, unit, self.unit) if unit != self.unit and math.isfinite(value) else value
 
     # Rows ---------------------------------------------------------------------------------------------------
     def rows(self) -> list[AreaRow]:

@@ -446,35 +446,50 @@ class ExplorerDock(QgsDockWidget):
             self.progress.setValue(0)
 
     def _estimates_done(self, task: EstimateTask, ok: bool) -> None:
+        """A finished run: a survey area's figures are saved whatever the inputs are now, but the table takes
+        them only while they are still of the current inputs."""
         if not ok:
             return
+        if task.persist:
+            self._store_results(task)
+        if self.current_inputs() != task.inputs:
+            return  # the inputs changed meanwhile: a newer run brings the figures
+        self._tell_notes(self._show_outcome(task))
         outcome = task.outcome
-        for area in task.areas if task.persist else ():
-            result = outcome.results.get(area.key)
+        if self.selected in outcome.results or self.selected in outcome.errors:
+            self._show_selected()
+
+    def _store_results(self, task: EstimateTask) -> None:
+        """Save each estimated survey area's figures; a failed write is shown and the others still go."""
+        for area in task.areas:
+            result = task.outcome.results.get(area.key)
             if result is not None:
                 try:
                     self.store.write_result(area.key, result)
                 except SurveyStoreError as error:
                     self._push(str(error), Qgis.MessageLevel.Critical)
-        current = self.current_inputs()
-        if current != task.inputs:
-            return  # the inputs changed meanwhile: a newer run brings the figures
+
+    def _show_outcome(self, task: EstimateTask) -> list[str]:
+        """Put the run's figures and errors in the table; a note for each warning and error, by area name."""
         notes = []
-        for key, result in outcome.results.items():
+        for key, result in task.outcome.results.items():
             self.model.set_result(key, result, inputs=task.inputs)
             row = self.model.row_for(key)
             notes += [f"{row.name if row else key}: {warning}" for warning in result.warnings]
-        for key, error in outcome.errors.items():
+        for key, error in task.outcome.errors.items():
             self.model.set_result(key, None, error, inputs=task.inputs)
             row = self.model.row_for(key)
             notes.append(f"{row.name if row else key}: {error}")
+        return notes
+
+    def _tell_notes(self, notes: list[str]) -> None:
+        """The first note in the message bar with a count of the others, which go to the log only: a run over
+        many areas would otherwise stack a message per area."""
         if notes:
             more = f" (and {len(notes) - 1} more notes in the log)" if len(notes) > 1 else ""
             self._push(notes[0] + more)
             for note in notes[1:]:
                 log.logger.warning(note)
-        if self.selected in outcome.results or self.selected in outcome.errors:
-            self._show_selected()
 
     # Selection, figures and the curve -----------------------------------------------------------------------
     def _layer(self, key: AreaKey) -> QgsVectorLayer | None:
