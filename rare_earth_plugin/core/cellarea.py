@@ -13,11 +13,10 @@ import numpy as np
 import pyproj
 from rasterio.transform import Affine
 from shapely.geometry.base import BaseGeometry
-from shapely.geometry.polygon import orient
 
 from . import affine_ops
 from .coverage import split_at_grid_lines
-from .geometry import densify, map_polygon_coords
+from .geometry import DENSIFY_PIECES_PER_EXTENT, densify_coords
 
 
 def linear_unit_factor(crs: pyproj.CRS) -> float:
@@ -158,33 +157,42 @@ def _split_at_integer_rows(col: np.ndarray, row: np.ndarray, height: int) -> tup
 
 
 def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
-    """Ellipsoidal area of a polygon given in the raster CRS (planar only for a raster without CRS)."""
+    """Ellipsoidal area of a polygon given in the raster CRS (planar only for a raster without CRS).
+
+    Works on each ring's coordinate array (densified, to longitude and latitude, into ``Geod``) without
+    building shapely geometries on the way: with shapely 1.8 those conversions cost several times the area
+    itself, which a loop over many small polygons would pay on every call."""
     if crs is None:
         return float(geometry.area)
     # Geod joins vertices by geodesics, the raster grid by straight lines in its CRS: densify so they agree.
+    xmin, ymin, xmax, ymax = geometry.bounds
+    step = max(xmax - xmin, ymax - ymin) / DENSIFY_PIECES_PER_EXTENT
     if crs.is_geographic:
         to_degrees = math.degrees(angular_unit_factor(crs))
-        degrees = map_polygon_coords(densify(geometry), lambda xy: xy * to_degrees)
+
+        def lon_lat(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return xy[:, 0] * to_degrees, xy[:, 1] * to_degrees
+
         geod = _geod(crs)
     else:
         geodetic = _geodetic_crs(crs)
         to_geo = _inverse_transformer(crs.to_wkt(), geodetic.to_wkt())
 
-        def project(xy: np.ndarray) -> np.ndarray:
-            lon, lat = to_geo.transform(xy[:, 0], xy[:, 1])
-            return np.column_stack([lon, lat])
+        def lon_lat(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return to_geo.transform(xy[:, 0], xy[:, 1])
 
-        degrees = map_polygon_coords(densify(geometry), project)
         geod = _geod(geodetic)
-    # Geod adds the signed areas of rings and parts: orient them all (shell CCW, holes CW) first.
-    area = abs(
-        sum(
-            (
-                float(geod.geometry_area_perimeter(orient(part, 1.0))[0])
-                for part in getattr(degrees, "geoms", [degrees])
-            ),
-            0.0,
-        )
+
+    def ring_area(ring) -> float:  # unsigned: Geod's sign only tells the ring's orientation
+        lon, lat = lon_lat(densify_coords(np.asarray(ring.coords)[:, :2], step))
+        return abs(float(geod.polygon_area_perimeter(lon, lat)[0]))
+
+    area = sum(
+        (
+            ring_area(part.exterior) - sum((ring_area(hole) for hole in part.interiors), 0.0)
+            for part in getattr(geometry, "geoms", [geometry])
+        ),
+        0.0,
     )
     if not math.isfinite(area):
         raise ValueError("the polygon reaches beyond the area where the raster's CRS is defined")
