@@ -67,3 +67,28 @@ def test_polygon_area_projected_and_geographic():
     assert polygon_area_m2(rectangle, WGS84) == pytest.approx(cells.row_areas(0, 1)[0], rel=1e-6)
     with_hole = Polygon(rectangle.exterior.coords, [box(76.1, 49.6, 76.2, 49.7).exterior.coords])
     assert polygon_area_m2(with_hole, WGS84) < polygon_area_m2(rectangle, WGS84)
+
+
+@pytest.mark.parametrize(
+    ("epsg", "lon", "lat"),
+    [(32643, 75.1, 50.0), (32643, 78.5, 50.0), (3857, 75.1, 50.0), (3857, 20.0, 78.0), (3413, -45.0, 75.0)],
+)
+@pytest.mark.parametrize("size_deg", [0.002, 0.05, 0.15])
+def test_polygon_area_in_projected_crs_matches_geod(epsg, lon, lat, size_deg):
+    """Small polygons (the fitted areal scale) and larger ones (Geod) alike: within 1e-7 of Geod's area of the
+    same straight-edged map polygon, densified far beyond what the engine does."""
+    crs = pyproj.CRS.from_epsg(epsg)
+    forward = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    angle = np.linspace(0.0, 2 * np.pi, 61)[:-1]
+    lons = lon + size_deg * 1.3 * np.cos(angle)
+    lats = lat + size_deg * (0.7 * np.sin(angle) + 0.3 * np.cos(3 * angle))
+    x, y = forward.transform(lons, lats)
+    polygon = Polygon(np.column_stack([x, y]))
+    ring = np.asarray(polygon.exterior.coords)
+    dense = np.vstack(
+        [ring[i] + (ring[i + 1] - ring[i]) * t for i in range(len(ring) - 1) for t in np.linspace(0, 1, 200)[:-1]]
+    )
+    inverse = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    geo_lon, geo_lat = inverse.transform(dense[:, 0], dense[:, 1])
+    expected = abs(crs.get_geod().polygon_area_perimeter(geo_lon, geo_lat)[0])
+    assert polygon_area_m2(polygon, crs) == pytest.approx(expected, rel=1e-7)
