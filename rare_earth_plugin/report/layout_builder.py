@@ -41,6 +41,7 @@ from qgis.core import (
     QgsLayoutSize,
     QgsLayoutTable,
     QgsLayoutTableColumn,
+    QgsLegendRenderer,
     QgsMapLayer,
     QgsMapLayerLegendUtils,
     QgsPrintLayout,
@@ -288,12 +289,16 @@ def _highlight_layer(result: AreaResult, project: QgsProject) -> QgsVectorLayer:
     return layer
 
 
+def _box(result: AreaResult) -> tuple[QgsRectangle, QgsCoordinateReferenceSystem]:
+    return result.area.geometry.boundingBox(), result.area.crs
+
+
 def _frame(
     results: Sequence[AreaResult], project: QgsProject, margin: float
 ) -> tuple[QgsCoordinateReferenceSystem, QgsRectangle]:
     """The map CRS (true to scale at the areas) and the padded extent in it."""
     first = results[0].area
-    boxes = [(result.area.geometry.boundingBox(), result.area.crs) for result in results]
+    boxes = [_box(result) for result in results]
     crs = map_frame.map_crs(first.crs, map_frame.combined_box(boxes, first.crs, project), project)
     return crs, map_frame.padded_extent(map_frame.combined_box(boxes, crs, project), crs, margin)
 
@@ -398,7 +403,7 @@ def _copy_grid(source: QgsLayoutItemMap, target: QgsLayoutItemMap) -> None:
 
 def _area_legend(
     layout: QgsPrintLayout, area_map: QgsLayoutItemMap, layers: list[QgsMapLayer], grade_unit: str
-) -> None:
+) -> QgsLayoutItemLegend:
     """A legend in the area map's lower left corner: what the red outline, colours and lines are."""
     legend = QgsLayoutItemLegend(layout)
     layout.addLayoutItem(legend)
@@ -414,11 +419,23 @@ def _area_legend(
     legend.setSymbolWidth(5.0)
     _fill_legend(legend, area_map, layers, grade_unit)
     legend.setResizeToContents(True)
-    legend.adjustBoxSize()
+    # adjustBoxSize() waits for the first paint; the map needs the size now, to keep the area clear of it.
+    size = QgsLegendRenderer(legend.model(), legend.legendSettings()).minimumSize()
+    legend.attemptResize(QgsLayoutSize(size.width(), size.height(), LAYOUT_MM))
     legend.setZValue(area_map.zValue() + 1)
     legend.setReferencePoint(QgsLayoutItem.ReferencePoint.LowerLeft)
     corner = area_map.pos()
     legend.attemptMove(QgsLayoutPoint(corner.x() + 2.0, corner.y() + area_map.rect().height() - 2.0, LAYOUT_MM))
+    return legend
+
+
+def _keep_clear_of_legend(area_map: QgsLayoutItemMap, legend: QgsLayoutItemLegend, box: QgsRectangle) -> None:
+    """Move (or zoom out) the area map so that the legend in its corner does not hide part of the area."""
+    frame = area_map.rect()
+    margin = 2.0 + LEGEND_GAP_MM  # the legend's offset from the frame, then a gap before the area
+    corner_w = (legend.rect().width() + margin) / frame.width()
+    corner_h = (legend.rect().height() + margin) / frame.height()
+    area_map.zoomToExtent(map_frame.clear_of_corner(area_map.extent(), box, corner_w, corner_h))
 
 
 def _fill_summary(
@@ -495,6 +512,8 @@ def _fit_summary_rows(
         _fill_table(table, columns, [*rows[: shown - 1], [note] + [""] * (len(columns) - 1)], widths or SUMMARY_WIDTHS)
 
 
+#: Room (mm) left between the area map's legend and the area's outline.
+LEGEND_GAP_MM = 2.0
 #: Widths (mm) of the summary table's name and kind columns; the numeric columns share the rest.
 SUMMARY_WIDTHS = (34, 27)
 
@@ -524,11 +543,15 @@ def _fill_area_page(
             QgsExpressionContextUtils.setLayoutItemVariables(item, variables)
 
     area_map = _item(layout, "area_map", page, QgsLayoutItemMap)
+    # The target block shortens the map first: a map resized after its zoom keeps its scale and crops the area.
+    target_section.add_area_target(layout, page, result, chart.with_name(f"target_{chart.name}"))
     highlight = _highlight_layer(result, project)
-    _prepare_map(area_map, [highlight, *map_layers], *_frame([result], project, 0.2))
+    crs, extent = _frame([result], project, 0.2)
+    _prepare_map(area_map, [highlight, *map_layers], crs, extent)
+    legend = _area_legend(layout, area_map, [highlight, *map_layers[len(map_layers) - 2 :]], params.grade_unit)
+    _keep_clear_of_legend(area_map, legend, map_frame.combined_box([_box(result)], crs, project))
     _copy_grid(_item(layout, "main_map", SUMMARY_PAGE, QgsLayoutItemMap), area_map)
     _set_grid(area_map, project)
-    _area_legend(layout, area_map, [highlight, *map_layers[len(map_layers) - 2 :]], params.grade_unit)
     _link_north_arrow(layout, "area_north_arrow", page, area_map)
     for scalebar in _items(layout, "area_scalebar", page):
         _link_scalebar(scalebar, area_map)
@@ -552,7 +575,6 @@ def _fill_area_page(
     size = picture.sizeWithUnits()
     write_chart(result.chart_curve, params.grade_unit, params.cutoff, chart, size.width(), size.height())
     picture.setPicturePath(str(chart), PICTURE_RASTER)
-    target_section.add_area_target(layout, page, result, chart.with_name(f"target_{chart.name}"))
 
 
 #: The logo's box at the summary page's top right (mm): right edge, top, width, height.

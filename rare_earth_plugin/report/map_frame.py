@@ -117,3 +117,32 @@ def nice_step(span: float, lines: int = 5) -> float:
     raw = span / lines
     power = 10 ** math.floor(math.log10(raw))
     return next(step * power for step in (1, 2, 5, 10) if step * power >= raw)
+
+
+def clear_of_corner(extent: QgsRectangle, box: QgsRectangle, corner_w: float, corner_h: float) -> QgsRectangle:
+    """``extent`` moved (same scale) or else grown about its top right corner (same shape), so that ``box``
+    stays inside it and clear of its lower left corner, ``corner_w`` × ``corner_h`` of it (fractions), where a
+    legend sits on the map."""
+    width, height = extent.width(), extent.height()
+    corner_x, corner_y = extent.xMinimum() + corner_w * width, extent.yMinimum() + corner_h * height
+    if box.xMinimum() >= corner_x or box.yMinimum() >= corner_y:
+        return extent
+    moves = []
+    dx, dy = corner_x - box.xMinimum(), corner_y - box.yMinimum()
+    if box.xMaximum() <= extent.xMaximum() - dx:  # room on the right: the box moves right of the corner
+        moves.append((dx, dx, 0.0))
+    if box.yMaximum() <= extent.yMaximum() - dy:  # room above: the box moves up
+        moves.append((dy, 0.0, dy))
+    if moves:
+        _, shift_x, shift_y = min(moves)
+        return QgsRectangle(
+            extent.xMinimum() - shift_x,
+            extent.yMinimum() - shift_y,
+            extent.xMaximum() - shift_x,
+            extent.yMaximum() - shift_y,
+        )
+    right, top = max(extent.xMaximum(), box.xMaximum()), max(extent.yMaximum(), box.yMaximum())
+    grow_x = (right - box.xMinimum()) / (width * (1.0 - corner_w))  # the box just right of the corner
+    grow_y = (top - box.yMinimum()) / (height * (1.0 - corner_h))  # or just above it
+    grow = max(1.0, min(grow_x, grow_y))
+    return QgsRectangle(right - grow * width, top - grow * height, right, top)

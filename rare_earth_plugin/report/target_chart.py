@@ -17,6 +17,7 @@ MARK_COLOUR = "#c0504d"
 
 
 def write_distribution_chart(target: ExplorationTarget, path: Path, width_mm: float, height_mm: float) -> Path:
+    """The chart of a target with TREO in some draw (``target_section.has_distribution``)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -25,35 +26,32 @@ def write_distribution_chart(target: ExplorationTarget, path: Path, width_mm: fl
     axes = figure.add_subplot(1, 1, 1)
     draws = np.sort(target.treo_draws)
     divisor, unit = tonnes_unit(max(target.p90.treo_tonnes, target.p10.treo_tonnes))  # as the statement
-    if draws.size and draws[-1] > 0:
-        exceeded = 100.0 * (1.0 - np.arange(1, draws.size + 1) / draws.size)
-        axes.step(draws / divisor, exceeded, where="post", color=CURVE_COLOUR, linewidth=1.4)
-        for name, share in (("p90", 90), ("p50", 50), ("p10", 10)):
-            value = getattr(target, name).treo_tonnes / divisor
-            axes.plot([value], [share], "o", color=MARK_COLOUR, markersize=3)
-            axes.axhline(share, color="#bbbbbb", linewidth=0.5, linestyle=":")
-            axes.annotate(
-                f"{name.upper()} {rounded(value)} {unit}",
-                (value, share),
-                xytext=(4, 2),
-                textcoords="offset points",
-                fontsize=6,
-                color=MARK_COLOUR,
-            )
-        for case in (target.low, target.high):
-            axes.axvline(case.treo_tonnes / divisor, color="#888888", linewidth=0.6, linestyle="--")
-        axes.text(
-            0.99,
-            0.97,
-            "dashed: low / high case",
-            transform=axes.transAxes,
-            ha="right",
-            va="top",
-            fontsize=5.5,
-            color="#666666",
+    exceeded = 100.0 * (1.0 - np.arange(1, draws.size + 1) / draws.size)
+    axes.step(draws / divisor, exceeded, where="post", color=CURVE_COLOUR, linewidth=1.4)
+    for name, share in (("p90", 90), ("p50", 50), ("p10", 10)):
+        value = getattr(target, name).treo_tonnes / divisor
+        axes.plot([value], [share], "o", color=MARK_COLOUR, markersize=3)
+        axes.axhline(share, color="#bbbbbb", linewidth=0.5, linestyle=":")
+        axes.annotate(
+            f"{name.upper()} {rounded(value)} {unit}",
+            (value, share),
+            xytext=(4, 2),
+            textcoords="offset points",
+            fontsize=6,
+            color=MARK_COLOUR,
         )
-    else:
-        axes.text(0.5, 0.5, "No TREO above the cut-off in any draw", transform=axes.transAxes, ha="center", fontsize=7)
+    for case in (target.low, target.high):
+        axes.axvline(case.treo_tonnes / divisor, color="#888888", linewidth=0.6, linestyle="--")
+    axes.text(
+        0.99,
+        0.97,
+        "dashed: low / high case",
+        transform=axes.transAxes,
+        ha="right",
+        va="top",
+        fontsize=5.5,
+        color="#666666",
+    )
     axes.set_ylim(0, 100)
     axes.set_xlabel(f"Contained TREO, {unit}", fontsize=7)
     axes.set_ylabel("Draws exceeding, %", fontsize=7)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from qgis.core import (
     QgsLayoutFrame,
     QgsLayoutItem,
@@ -51,6 +52,8 @@ MM = LAYOUT_MM
 CAUTION_COLOUR = QColor("#8b0000")
 #: Height the area map gives up for the target block (mm), and where that block sits.
 AREA_BLOCK_HEIGHT = 58.0
+#: The same without the chart (no TREO in any draw): the statement and caution span the map's width.
+TEXT_BLOCK_HEIGHT = 22.0
 CAPTION_HEIGHT = 8.0
 SHORT_CAUTION = (
     "Exploration Target: conceptual in nature; insufficient exploration to estimate a Mineral "
@@ -189,39 +192,54 @@ def add_summary_caution(layout: QgsPrintLayout, page: int, results: Sequence[Are
 
 
 def add_area_target(layout: QgsPrintLayout, page: int, result: AreaResult, chart: Path) -> Path | None:
-    """The area's target statement, the caution and the TREO distribution chart under a shorter map."""
+    """The area's target statement, the caution and the TREO distribution chart under a shorter map; with no
+    TREO in any draw, a line saying so instead of an empty chart, and the map keeps more of its height."""
     target = result.target
     area_map = _item(layout, page, "area_map")
     if target is None or area_map is None:
         return None
+    with_chart = has_distribution(target)
+    given_up = AREA_BLOCK_HEIGHT if with_chart else TEXT_BLOCK_HEIGHT
     position, size = area_map.pagePositionWithUnits(), area_map.sizeWithUnits()
     bottom = position.y() + size.height()
     left, width = position.x(), size.width()
     for item in _on_page(layout, page):  # what sits under the map moves up with its bottom edge
         where = item.pagePositionWithUnits()
-        below = bottom - 0.5 <= where.y() < bottom + 30.0 and where.x() < left + width
-        if item is not area_map and (below or item.id() == "area_legend"):  # the legend sits in the map's corner
-            item.attemptMove(QgsLayoutPoint(where.x(), where.y() - AREA_BLOCK_HEIGHT, MM), page=page)
+        if item is not area_map and bottom - 0.5 <= where.y() < bottom + 30.0 and where.x() < left + width:
+            item.attemptMove(QgsLayoutPoint(where.x(), where.y() - given_up, MM), page=page)
             if item.id() == "area_notes":
                 item.attemptResize(QgsLayoutSize(item.sizeWithUnits().width(), 14.0, MM))
-    area_map.attemptResize(QgsLayoutSize(width, size.height() - AREA_BLOCK_HEIGHT, MM))
-    block_top = bottom - AREA_BLOCK_HEIGHT + 26.0
+    area_map.attemptResize(QgsLayoutSize(width, size.height() - given_up, MM))
+    block_top = bottom - given_up + 26.0
     block_height = 190.0 - block_top
-    text_width = width * 0.48
-    _label(layout, page, area_statement(target), left, block_top, text_width, 24.0, size=7.0, item_id="area_target")
+    text_width = width * 0.48 if with_chart else width
+    statement_height = 24.0 if with_chart else 12.0
+    _label(
+        layout,
+        page,
+        area_statement(target),
+        left,
+        block_top,
+        text_width,
+        statement_height,
+        size=7.0,
+        item_id="area_target",
+    )
     _label(
         layout,
         page,
         CAUTION,
         left,
-        block_top + 25.0,
+        block_top + statement_height + 1.0,
         text_width,
-        block_height - 25.0,
+        block_height - statement_height - 1.0,
         size=7.0,
         bold=True,
         colour=CAUTION_COLOUR,
         item_id="area_target_caution",
     )
+    if not with_chart:
+        return None
     picture = QgsLayoutItemPicture(layout)
     picture.setId("area_target_chart")
     layout.addLayoutItem(picture)
@@ -230,6 +248,11 @@ def add_area_target(layout: QgsPrintLayout, page: int, result: AreaResult, chart
     write_distribution_chart(target, chart, width - text_width - 2.0, block_height)
     picture.setPicturePath(str(chart), PICTURE_RASTER)
     return chart
+
+
+def has_distribution(target: ExplorationTarget) -> bool:
+    """Whether some draw has TREO above the cut-off: otherwise the distribution chart would be empty."""
+    return bool(np.any(np.asarray(target.treo_draws) > 0))
 
 
 def area_statement(target: ExplorationTarget) -> str:

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pyproj
 import pytest
 from qgis.core import (
@@ -18,8 +19,10 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsFeature,
     QgsGeometry,
+    QgsLayoutItem,
     QgsLayoutItemMap,
     QgsLayoutItemScaleBar,
+    QgsPointXY,
     QgsProject,
     QgsRectangle,
     QgsVectorLayer,
@@ -33,6 +36,7 @@ from rare_earth_plugin.report import layout_builder, map_frame
 from rare_earth_plugin.report.area_results import estimate_areas
 from rare_earth_plugin.report.export import ReportTargets, write_report
 from rare_earth_plugin.report.layout_builder import ReportLayers, build_report_layout
+from rare_earth_plugin.report.target_options import TargetOptions
 from rare_earth_plugin.report.texts import ReportMeta
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -247,3 +251,108 @@ def test_sample_report_keeps_the_synthetic_sentence_and_notes_overlaps(sample, t
     # the grade colour bar's labels carry three significant figures and the unit, not six decimals
     legend = re.findall(r"(\d+(?:\.\d+)?) %", summary)
     assert legend and all(len(value.replace(".", "").lstrip("0")) <= 3 for value in legend), legend
+
+
+def _corner_rect(extent: QgsRectangle, corner_w: float, corner_h: float) -> QgsRectangle:
+    return QgsRectangle(
+        extent.xMinimum(),
+        extent.yMinimum(),
+        extent.xMinimum() + corner_w * extent.width(),
+        extent.yMinimum() + corner_h * extent.height(),
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_clear_of_corner_keeps_the_box_inside_and_out_of_the_corner(seed, qgis_app):
+    rng = np.random.default_rng(seed)
+    width, height = rng.uniform(1, 10_000), rng.uniform(1, 10_000)
+    extent = QgsRectangle(100.0, 200.0, 100.0 + width, 200.0 + height)
+    box_w, box_h = width * rng.uniform(0.05, 1.0), height * rng.uniform(0.05, 1.0)
+    x, y = 100.0 + rng.uniform(0, width - box_w), 200.0 + rng.uniform(0, height - box_h)
+    box = QgsRectangle(x, y, x + box_w, y + box_h)
+    corner_w, corner_h = rng.uniform(0.1, 0.6), rng.uniform(0.1, 0.6)
+    moved = map_frame.clear_of_corner(extent, box, corner_w, corner_h)
+    tolerance = 1e-9 * max(width, height)
+    grown = QgsRectangle(moved)
+    grown.grow(tolerance)
+    assert grown.contains(box)
+    corner = _corner_rect(moved, corner_w, corner_h)
+    clear = box.xMinimum() >= corner.xMaximum() - tolerance or box.yMinimum() >= corner.yMaximum() - tolerance
+    assert clear, (moved.toString(), box.toString())
+    assert moved.width() / moved.height() == pytest.approx(width / height)  # the map frame's shape
+    if not _corner_rect(extent, corner_w, corner_h).intersects(box):
+        assert moved == extent
+    elif moved.width() > width * (1 + 1e-9):  # zoomed out only when no shift at this scale clears the corner
+        assert box.width() > width * (1 - corner_w) and box.height() > height * (1 - corner_h)
+    else:
+        assert moved.width() == pytest.approx(width) and moved.height() == pytest.approx(height)
+
+
+#: Squares of ground (m) reported with exploration targets: 1 ha, 1 km² (inside the sample grade), a region.
+TARGET_SIDES = (100.0, 1_000.0, 300_000.0)
+
+
+@pytest.mark.parametrize(("label", "crs_text", "lon", "lat"), CRSS, ids=[c[0] for c in CRSS])
+def test_area_maps_with_targets_show_the_whole_area_clear_of_the_legend(label, crs_text, lon, lat, sample, tmp_path):
+    """The target block shortens each area map; the area must still be whole on it and not under its legend."""
+    _project, layers = sample
+    if label == "utm43":  # one case right on the sample grade, so its target has a distribution chart
+        centre = QgsCoordinateTransform(layers.grade.crs(), _crs("EPSG:4326"), QgsProject()).transform(
+            layers.grade.extent().center()
+        )
+        lon, lat = centre.x(), centre.y()
+    crs = _crs(crs_text)
+    layer = QgsVectorLayer(f"Polygon?crs={crs.authid() or 'EPSG:4326'}&field=name:string", "squares", "memory")
+    layer.setCrs(crs)
+    squares = []
+    for side in TARGET_SIDES:
+        feature = QgsFeature(layer.fields())
+        feature["name"] = f"{side:g} m"
+        feature.setGeometry(_square(lon, lat, side, crs_text)[0])
+        squares.append(feature)
+    layer.dataProvider().addFeatures(squares)
+    inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.05, thickness=25.0))
+    options = TargetOptions(draws=200)
+    results = estimate_areas(areas_from_layer(layer), inputs, target=options)
+    built = build_report_layout(
+        results,
+        inputs,
+        ReportLayers([layer], layers.grade, layers.region),
+        ReportMeta(date="2026-01-01"),
+        tmp_path,
+        target_options=options,
+    )
+    items = [
+        item
+        for item in built.layout.items()
+        if isinstance(item, QgsLayoutItem) and item.id() in ("area_map", "area_legend", "area_target_chart")
+    ]
+    maps = sorted((i for i in items if i.id() == "area_map"), key=lambda item: item.page())
+    legends = {item.page(): item for item in items if item.id() == "area_legend"}
+    assert len(maps) == len(TARGET_SIDES)
+    # a distribution chart where some draw holds TREO, a line instead of an empty chart elsewhere
+    charts = {item.page() for item in items if item.id() == "area_target_chart"}
+    assert charts == {
+        m.page() for m, r in zip(maps, results) if r.target.treo_draws.size and r.target.treo_draws.max() > 0
+    }
+    if label == "utm43":
+        assert maps[1].page() in charts
+    for area_map, feature in zip(maps, squares):
+        assert area_map.rect().height() < 128.0 - 20.0  # the target block took its share of the page
+        extent, map_crs = area_map.extent(), area_map.crs()
+        # the square's outline, densified, in the map's CRS by pyproj
+        to_map = pyproj.Transformer.from_crs(_pyproj(crs), _pyproj(map_crs), always_xy=True)
+        outline = feature.geometry().densifyByCount(50).asPolygon()[0]
+        points = [to_map.transform(p.x(), p.y()) for p in outline]
+        assert all(extent.contains(QgsPointXY(x, y)) for x, y in points), (feature["name"], label)
+        # the legend's box, from layout millimetres to map units
+        legend = legends[area_map.page()]
+        per_mm_x = extent.width() / area_map.rect().width()
+        per_mm_y = extent.height() / area_map.rect().height()
+        left = extent.xMinimum() + (legend.pos().x() - area_map.pos().x()) * per_mm_x
+        top = extent.yMaximum() - (legend.pos().y() - area_map.pos().y()) * per_mm_y
+        under = QgsRectangle(
+            left, top - legend.rect().height() * per_mm_y, left + legend.rect().width() * per_mm_x, top
+        )
+        assert legend.rect().width() > 20.0 and legend.rect().height() > 15.0
+        assert not any(under.contains(QgsPointXY(x, y)) for x, y in points), (feature["name"], label)
