@@ -10,20 +10,19 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional, Protocol, Union
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsMapLayer, QgsRasterLayer, QgsWkbTypes
 
 if TYPE_CHECKING:
     from .areas import Area
-from .core.exploration_target import ExplorationTarget, exploration_target, target_from_cells
+from .core.exploration_target import ExplorationTarget, curves_and_targets, exploration_target
 from .core.target_ranges import TargetRanges
 from .core.tonnage import (
     PolygonInputError,
     TonnageInputError,
     TonnageParams,
     TonnageResult,
-    area_cells,
     estimate_tonnage,
     grade_tonnage_curve,
     grade_tonnage_curves,
@@ -123,14 +122,31 @@ def curve_for_geometry(
     )
 
 
+class TargetDraws(Protocol):
+    """What an exploration target needs beyond the estimate's inputs (the report's and dock's options have it)."""
+
+    @property
+    def ranges(self) -> TargetRanges: ...
+    @property
+    def draws(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+
+
+#: One area's results at the cut-offs and, when asked for, its exploration target; or why the engine cannot use it.
+Estimate = Union[tuple[list[TonnageResult], Optional[ExplorationTarget]], TonnageInputError]
+
+
 def curves_for_geometries(
     geometries: Iterable[QgsGeometry],
     crs: QgsCoordinateReferenceSystem,
     inputs: EstimateInputs,
     cutoffs: Sequence[float],
     cancelled: Callable[[], bool] | None = None,
-) -> Iterator[list[TonnageResult] | TonnageInputError]:
-    """``curve_for_geometry`` for many areas through the engine's batch pass (reads run ahead across areas).
+    target: TargetDraws | None = None,
+) -> Iterator[Estimate]:
+    """``curve_for_geometry`` for many areas through the engine's batch pass (reads run ahead across areas),
+    with each area's exploration target from the same read when ``target`` is given.
 
     An area the engine cannot use yields its ``TonnageInputError``; a problem with the rasters raises."""
 
@@ -141,23 +157,39 @@ def curves_for_geometries(
             except TonnageInputError as error:
                 yield error
 
-    return grade_tonnage_curves(
+    polygon_crs = crs_for_engine(crs)
+    if target is None:
+        curves = grade_tonnage_curves(
+            polygons(), inputs.grade_path, cutoffs, params=inputs.params, polygon_crs=polygon_crs, cancelled=cancelled
+        )
+        with contextlib.closing(curves):
+            for curve in curves:
+                yield curve if isinstance(curve, TonnageInputError) else (curve, None)
+        return
+    yield from curves_and_targets(
         polygons(),
         inputs.grade_path,
         cutoffs,
-        params=inputs.params,
-        polygon_crs=crs_for_engine(crs),
+        inputs.params,
+        target.ranges,
+        target.draws,
+        target.seed,
+        polygon_crs,
         cancelled=cancelled,
     )
 
 
 def curves_for_areas(
-    areas: Iterable[Area], inputs: EstimateInputs, cutoffs: Sequence[float], cancelled: Callable[[], bool] | None = None
-) -> Iterator[tuple[Area, list[TonnageResult] | TonnageInputError]]:
-    """Each area with its results at ``cutoffs`` (or the ``TonnageInputError`` that concerns it alone), in
-    order, through the engine's batch pass: one batch per run of areas in the same CRS, each closed when done,
-    on an error and when the caller stops early (cancel). Problems with the rasters raise; a cancel raises
-    ``TonnageCancelled``."""
+    areas: Iterable[Area],
+    inputs: EstimateInputs,
+    cutoffs: Sequence[float],
+    cancelled: Callable[[], bool] | None = None,
+    target: TargetDraws | None = None,
+) -> Iterator[tuple[Area, Estimate]]:
+    """Each area with its ``Estimate`` (results at ``cutoffs``, its target when ``target`` is given, or the
+    ``TonnageInputError`` that concerns it alone), in order, through the engine's batch pass: one batch per run
+    of areas in the same CRS, each closed when done, on an error and when the caller stops early (cancel).
+    Problems with the rasters raise; a cancel raises ``TonnageCancelled``."""
 
     def crs_id(area: Area) -> str:
         return area.crs.authid() or area.crs.toWkt()
@@ -165,7 +197,7 @@ def curves_for_areas(
     for _crs, run in groupby(areas, key=crs_id):
         group = list(run)
         batch = curves_for_geometries(
-            (area.geometry for area in group), group[0].crs, inputs, cutoffs, cancelled=cancelled
+            (area.geometry for area in group), group[0].crs, inputs, cutoffs, cancelled=cancelled, target=target
         )
         with contextlib.closing(batch):
             yield from zip(group, batch)
@@ -182,17 +214,13 @@ def target_for_geometry(
 ) -> ExplorationTarget:
     """The exploration target of one area (cases and P90/P50/P10), the rasters read once; ``cancelled`` is
     asked between tiles, as for an estimate."""
-    if cancelled is None:
-        return exploration_target(
-            geometry_wkt(geometry),
-            inputs.grade_path,
-            inputs.params,
-            ranges,
-            draws=draws,
-            seed=seed,
-            polygon_crs=crs_for_engine(crs),
-        )
-    cells = area_cells(
-        geometry_wkt(geometry), inputs.grade_path, inputs.params, crs_for_engine(crs), cancelled=cancelled
+    return exploration_target(
+        geometry_wkt(geometry),
+        inputs.grade_path,
+        inputs.params,
+        ranges,
+        draws=draws,
+        seed=seed,
+        polygon_crs=crs_for_engine(crs),
+        cancelled=cancelled,
     )
-    return target_from_cells(cells, inputs.params, ranges, draws, seed)

@@ -63,11 +63,14 @@ class _Counter:
 
     def binned(self, x: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
         """``out[row, c]``: the sum of ``weights[row]`` over the x that reach exactly c values."""
+        size = self.values.size + 1
+        if x.size * _BUCKETS_PER_VALUE < self.buckets:  # fewer x than buckets: the table would cost more
+            count = np.searchsorted(self.values, x, side="right")
+            return np.stack([np.bincount(count, weights=values, minlength=size) for values in weights])
         bucket = self._bucket(x)
         search = np.flatnonzero(self.exact[bucket])
         exact = np.searchsorted(self.values, x[search], side="right")
         bucket[search] = self.buckets
-        size = self.values.size + 1
         out = np.empty((len(weights), size))
         for row, values in enumerate(weights):
             per_bucket = np.bincount(bucket, weights=values, minlength=self.buckets + 1)

@@ -15,8 +15,8 @@ from qgis.core import QgsTask
 from .. import log
 from ..areas import Area, AreaKey
 from ..core.exploration_target import ExplorationTarget
-from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult, reusing_open_rasters
-from ..estimation import EstimateInputs, curve_for_geometry, curves_for_areas, target_for_geometry
+from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult
+from ..estimation import Estimate, EstimateInputs, curves_for_areas
 from ..report.target_options import TargetOptions
 
 
@@ -55,24 +55,14 @@ class EstimateTask(QgsTask):
         self.outcome = EstimateOutcome()
 
     def run(self) -> bool:
-        if self.cutoffs is None:
-            return self._run_batch()
-        with reusing_open_rasters():
-            return self._run_curves()
-
-    def _run_batch(self) -> bool:
-        """Every area at the inputs' cut-off in the engine's batch pass (reads run ahead across areas); the
-        batch is closed when the task is cancelled."""
-        pairs = curves_for_areas(self.areas, self.inputs, (self.inputs.params.cutoff,), cancelled=self.isCanceled)
+        """Every area in the engine's batch pass (reads run ahead across areas), each area's target from the same
+        read; the batch is closed when the task is cancelled, which the engine notices between tiles."""
+        cutoffs = (self.inputs.params.cutoff,) if self.cutoffs is None else self.cutoffs
+        estimates = curves_for_areas(self.areas, self.inputs, cutoffs, cancelled=self.isCanceled, target=self.target)
         try:
-            with contextlib.closing(pairs):  # a cancel stops the engine's reader now, not when collected
-                for number, (area, results) in enumerate(pairs):
-                    if isinstance(results, TonnageInputError):
-                        self.outcome.errors[area.key] = str(results)
-                    else:
-                        self.outcome.results[area.key] = results[0]
-                        if self.target is not None and not self.isCanceled():  # the live sketch's target
-                            self._target(area)
+            with contextlib.closing(estimates):  # a cancel stops the engine's reader now, not when collected
+                for number, (area, estimate) in enumerate(estimates):
+                    self._keep(area, estimate)
                     self.setProgress(100.0 * (number + 1) / len(self.areas))
                     if self.isCanceled():
                         return False
@@ -85,45 +75,26 @@ class EstimateTask(QgsTask):
             self._fail_the_rest(f"Unexpected error: {error}")
         return not self.isCanceled()
 
+    def _keep(self, area: Area, estimate: Estimate) -> None:
+        if isinstance(estimate, TonnageInputError):
+            self.outcome.errors[area.key] = str(estimate)
+            if self.target is not None:
+                self.outcome.targets[area.key] = str(estimate)
+            return
+        curve, target = estimate
+        if self.cutoffs is None:
+            self.outcome.results[area.key] = curve[0]
+        else:
+            self.outcome.curves[area.key] = curve
+        if target is not None:
+            self.outcome.targets[area.key] = target
+
     def _fail_the_rest(self, message: str) -> None:
         for area in self.areas:
             if area.key not in self.outcome.results and area.key not in self.outcome.errors:
                 self.outcome.errors[area.key] = message
-
-    def _run_curves(self) -> bool:
-        for number, job in enumerate(self.areas):
-            if self.isCanceled():
-                return False
-            try:
-                self.outcome.curves[job.key] = curve_for_geometry(
-                    job.geometry, job.crs, self.inputs, self.cutoffs, cancelled=self.isCanceled
-                )
-                if self.target is not None and not self.isCanceled():
-                    self._target(job)
-            except TonnageCancelled:  # within about a tile's work of the click
-                return False
-            except TonnageInputError as error:
-                self.outcome.errors[job.key] = str(error)
-            except Exception as error:  # noqa: BLE001 - an engine bug must not kill QGIS; details go to the log
-                self.outcome.errors[job.key] = f"Unexpected error: {error}"
-                log.logger.exception("Estimate of %s failed", job.key)
-            self.setProgress(100.0 * (number + 1) / len(self.areas))
-        return not self.isCanceled()
-
-    def _target(self, job: Area) -> None:
-        options = self.target
-        try:
-            self.outcome.targets[job.key] = target_for_geometry(
-                job.geometry,
-                job.crs,
-                self.inputs,
-                options.ranges,
-                options.draws,
-                options.seed,
-                cancelled=self.isCanceled,
-            )
-        except TonnageInputError as error:
-            self.outcome.targets[job.key] = str(error)
+                if self.target is not None:
+                    self.outcome.targets.setdefault(area.key, message)
 
     def finished(self, result: bool) -> None:
         if self.on_done is not None:

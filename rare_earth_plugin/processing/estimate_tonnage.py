@@ -39,7 +39,7 @@ class EstimateTonnageAlgorithm(TonnageAlgorithm):
         source, crs = self.input_source(parameters, context)
         fields = QgsProcessingUtils.combineFields(source.fields(), new_fields(RESULT_SCHEMA))
         sink, dest_id = self.output_sink(parameters, context, fields, source.wkbType(), crs)
-        for feature, results in self.curves(source, crs, (self.inputs.params.cutoff,), feedback):
+        for feature, results, _ in self.curves(source, crs, (self.inputs.params.cutoff,), feedback):
             out = QgsFeature(fields)
             out.setGeometry(feature.geometry())
             result = results[0] if results is not None else None

@@ -27,9 +27,9 @@ from ..core.target_ranges import (
     default_density,
 )
 from ..core.target_text import CAUTION, case_statement, percentile_statement
-from ..core.tonnage import PolygonInputError, TonnageInputError, TonnageParams, reusing_open_rasters
-from ..estimation import target_for_geometry
+from ..core.tonnage import TonnageParams
 from ..qgis_compat import NUMBER_INTEGER, new_fields
+from ..report.target_options import TargetOptions
 from .tonnage_algorithm import OUTPUT, TonnageAlgorithm, feature_label
 
 DENSITY_RANGE = "DENSITY_RANGE"
@@ -153,31 +153,16 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
             f"{self.ranges.grade_factor.text()} (triangular, independent). P90 is the value "
             "exceeded with 90 % probability."
         )
-        with reusing_open_rasters():
-            for feature in self.each_feature(source, feedback):
-                target = None
-                try:
-                    target = target_for_geometry(
-                        feature.geometry(), crs, self.inputs, self.ranges, self.draws, self.seed
-                    )
-                except TonnageInputError as error:
-                    if not _about_the_polygon(error):
-                        raise QgsProcessingException(str(error)) from None
-                    feedback.reportError(f"{feature_label(feature)}: {error}; written with empty results.", False)
-                if target is not None:
-                    self.push_warnings(feature, target.warnings, feedback)
-                    feedback.pushInfo(
-                        f"{feature_label(feature)}: {percentile_statement(target)} (P90–P10); "
-                        f"low–high case {case_statement(target)}"
-                    )
-                out = QgsFeature(fields)
-                out.setGeometry(feature.geometry())
-                out.setAttributes(feature.attributes() + target_values(target) + text_values(target))
-                self.write(sink, out, parameters)
+        options = TargetOptions(ranges=self.ranges, draws=self.draws, seed=self.seed)
+        for feature, _, target in self.curves(source, crs, (), feedback, target=options):
+            if target is not None:
+                self.push_warnings(feature, target.warnings, feedback)
+                feedback.pushInfo(
+                    f"{feature_label(feature)}: {percentile_statement(target)} (P90–P10); "
+                    f"low–high case {case_statement(target)}"
+                )
+            out = QgsFeature(fields)
+            out.setGeometry(feature.geometry())
+            out.setAttributes(feature.attributes() + target_values(target) + text_values(target))
+            self.write(sink, out, parameters)
         return {OUTPUT: dest_id}
-
-
-def _about_the_polygon(error: TonnageInputError) -> bool:
-    """Whether an engine error concerns one feature's geometry (then the others go on) rather than the
-    rasters or parameters (then the run stops)."""
-    return isinstance(error, PolygonInputError) or str(error).startswith("the area")

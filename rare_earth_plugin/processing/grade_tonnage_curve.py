@@ -83,7 +83,7 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
         fields = new_fields(CURVE_SCHEMA)
         sink, dest_id = self.output_sink(parameters, context, fields, WKB_NO_GEOMETRY, QgsCoordinateReferenceSystem())
         feedback.pushInfo(f"Cut-offs: {', '.join(f'{c:g}' for c in self.cutoffs)}")
-        for feature, results in self.curves(source, crs, self.cutoffs, feedback):
+        for feature, results, _ in self.curves(source, crs, self.cutoffs, feedback):
             for index, cutoff in enumerate(self.cutoffs):
                 row = QgsFeature(fields)
                 values = result_values(results[index] if results is not None else None, CURVE_RESULTS)

@@ -32,8 +32,9 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QIcon
 
 from ..areas import given_name
+from ..core.exploration_target import ExplorationTarget
 from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult
-from ..estimation import EstimateInputs, crs_for_engine, curves_for_geometries
+from ..estimation import EstimateInputs, TargetDraws, crs_for_engine, curves_for_geometries
 from ..paths import resource
 from ..qgis_compat import SKIP_GEOMETRY_VALIDITY, SOURCE_VECTOR_POLYGON
 from .raster_inputs import (
@@ -168,10 +169,12 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         crs: QgsCoordinateReferenceSystem,
         cutoffs: Sequence[float],
         feedback: QgsProcessingFeedback,
-    ) -> Iterator[tuple[QgsFeature, list[TonnageResult] | None]]:
-        """Each feature with its results at ``cutoffs``, in order (None for a feature the engine rejects,
-        after a message), its warnings reported once. One batch pass: the engine reads the next features'
-        rasters while it sums the current one; an error about the rasters stops the run."""
+        target: TargetDraws | None = None,
+    ) -> Iterator[tuple[QgsFeature, list[TonnageResult] | None, ExplorationTarget | None]]:
+        """Each feature with its results at ``cutoffs`` and, with ``target``, its exploration target from the
+        same read, in order (None for a feature the engine rejects, after a message), its warnings reported
+        once. One batch pass: the engine reads the next features' rasters while it sums the current one; an
+        error about the rasters stops the run."""
         pending: deque[QgsFeature] = deque()  # features handed to the engine, not yet answered
 
         def geometries() -> Iterator[QgsGeometry]:
@@ -181,16 +184,17 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
 
         try:
             # the engine asks between tiles too (about 0.1 s of work apart): a cancel acts inside one polygon
-            for results in curves_for_geometries(
-                geometries(), crs, self.inputs, cutoffs, cancelled=feedback.isCanceled
+            for estimate in curves_for_geometries(
+                geometries(), crs, self.inputs, cutoffs, cancelled=feedback.isCanceled, target=target
             ):
                 feature = pending.popleft()
-                if isinstance(results, TonnageInputError):
-                    feedback.reportError(f"{feature_label(feature)}: {results}; written with empty results.", False)
-                    yield feature, None
+                if isinstance(estimate, TonnageInputError):
+                    feedback.reportError(f"{feature_label(feature)}: {estimate}; written with empty results.", False)
+                    yield feature, None, None
                 else:
+                    results, area_target = estimate
                     self.push_warnings(feature, (w for r in results for w in r.warnings), feedback)
-                    yield feature, results
+                    yield feature, results, area_target
         except TonnageCancelled:
             feedback.pushInfo(CANCELLED_INFO)
         except TonnageInputError as error:

@@ -13,9 +13,9 @@ from .. import log
 from ..areas import Area
 from ..core.exploration_target import ExplorationTarget
 from ..core.grade_tonnage_chart import chart_cutoffs
-from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult, reusing_open_rasters
+from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult
 from ..core.units import standard_cutoffs
-from ..estimation import EstimateInputs, curves_for_areas, target_for_geometry
+from ..estimation import EstimateInputs, curves_for_areas
 from .errors import ReportError
 from .figures import AreaFigures
 from .target_options import TargetOptions
@@ -35,10 +35,10 @@ class AreaResult:
 
 
 def _area_result(
-    area: Area, curve: list[TonnageResult], table: int, inputs: EstimateInputs, target: TargetOptions | None
+    area: Area, curve: list[TonnageResult], table: int, inputs: EstimateInputs, target: ExplorationTarget | None
 ) -> AreaResult:
-    """The headline (``curve[0]``), the table (the next ``table``) and the chart (the rest) of one area; its
-    target reads the rasters again (the engine offers no batch of targets)."""
+    """The headline (``curve[0]``), the table (the next ``table``) and the chart (the rest) of one area, with
+    its target (from the same read of the rasters)."""
     unit = inputs.params.grade_unit
     headline, *rest = curve
     return AreaResult(
@@ -46,9 +46,7 @@ def _area_result(
         figures=AreaFigures.from_result(area.name, area.kind, headline, unit),
         cutoff_table=tuple(AreaFigures.from_result(area.name, area.kind, result, unit) for result in rest[:table]),
         chart_curve=tuple(rest[table:]),
-        target=None
-        if target is None
-        else target_for_geometry(area.geometry, area.crs, inputs, target.ranges, target.draws, target.seed),
+        target=target,
     )
 
 
@@ -72,16 +70,17 @@ def estimate_areas(
     chart_cuts = chart_cutoffs(unit, inputs.params.cutoff, steps=CHART_STEPS, reach=CHART_REACH)
     cuts = (inputs.params.cutoff, *table_cuts, *chart_cuts)  # one pass: the headline, the table, the chart
     results = []
-    pairs = curves_for_areas(areas, inputs, cuts, cancelled=cancelled)
+    pairs = curves_for_areas(areas, inputs, cuts, cancelled=cancelled, target=target)
     try:
-        with reusing_open_rasters(), contextlib.closing(pairs):  # the batch stops at a cancel
-            for number, (area, curve) in enumerate(pairs):
+        with contextlib.closing(pairs):  # the batch stops at a cancel
+            for number, (area, estimate) in enumerate(pairs):
                 if cancelled is not None and cancelled():
                     raise ReportError("the report export was cancelled")
-                if isinstance(curve, TonnageInputError):  # about this area alone (raster problems raise)
-                    (skipped or log.logger.warning)(f"{area.name}: {curve}; left out of the report")
+                if isinstance(estimate, TonnageInputError):  # about this area alone (raster problems raise)
+                    (skipped or log.logger.warning)(f"{area.name}: {estimate}; left out of the report")
                     continue
-                results.append(_area_result(area, curve, len(table_cuts), inputs, target))
+                curve, area_target = estimate
+                results.append(_area_result(area, curve, len(table_cuts), inputs, area_target))
                 if progress is not None:
                     progress(100.0 * (number + 1) / len(areas))
     except TonnageCancelled:

@@ -113,10 +113,49 @@ def test_the_batch_of_areas_keeps_order_across_crss_and_closes_when_stopped(make
     pairs = list(estimation.curves_for_areas(areas, inputs, (0.1,)))
     assert [area.name for area, _ in pairs] == ["a0", "line", "a1", "a2"]
     assert isinstance(pairs[1][1], estimation.TonnageInputError)
-    assert pairs[0][1][0].ore_tonnes == pytest.approx(400 * 1.0 * 2.0)  # 20 m x 20 m x 1 m x 2 t/m3
+    curve, target = pairs[0][1]
+    assert curve[0].ore_tonnes == pytest.approx(400 * 1.0 * 2.0)  # 20 m x 20 m x 1 m x 2 t/m3
+    assert target is None  # none asked for
     assert len(batches) == 1 and closed == [True]
     batches.clear(), closed.clear()
     stopped = estimation.curves_for_areas(areas, inputs, (0.1,))
     next(stopped)
     stopped.close()  # what a cancelled task does
     assert closed == [True]
+
+
+def test_the_report_reads_each_area_once_with_its_target(make_raster, monkeypatch) -> None:
+    """The curve, the table, the chart and the exploration target of every area come from one read of the
+    rasters: the same windows as the estimate alone, not twice as many."""
+    import numpy as np
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    from rare_earth_plugin import estimation
+    from rare_earth_plugin.areas import Area
+    from rare_earth_plugin.core import tonnage_tiles
+    from rare_earth_plugin.core.tonnage import TonnageParams
+    from rare_earth_plugin.report.area_results import estimate_areas
+    from rare_earth_plugin.report.target_options import TargetOptions
+
+    grade = make_raster(np.random.default_rng(3).uniform(0.05, 0.3, (10, 10)))
+    thickness = make_raster(np.full((10, 10), 5.0))
+    inputs = estimation.EstimateInputs(grade, TonnageParams(thickness_raster=thickness, cutoff=0.1))
+    grid_crs = QgsCoordinateReferenceSystem(GRID_CRS)
+    squares = [
+        f"POLYGON(({x} 5540000,{x + 40} 5540000,{x + 40} 5539960,{x} 5539960,{x} 5540000))" for x in (600000, 600050)
+    ]
+    areas = [Area(f"a{i}", "", QgsGeometry.fromWkt(wkt), grid_crs, "l", i) for i, wkt in enumerate(squares)]
+    reads: list = []
+    real = tonnage_tiles._Accumulator.read
+    monkeypatch.setattr(
+        tonnage_tiles._Accumulator, "read", lambda self, window: reads.append(window) or real(self, window)
+    )
+    alone = estimate_areas(areas, inputs)
+    estimate_reads = list(reads)
+    reads.clear()
+    with_targets = estimate_areas(areas, inputs, target=TargetOptions(draws=500, seed=4))
+    assert estimate_reads and reads == estimate_reads
+    for plain, full in zip(alone, with_targets):
+        assert plain.target is None and full.target is not None
+        assert full.figures == plain.figures
+        assert full.target.base.ore_tonnes == pytest.approx(full.figures.ore_mt * 1e6, rel=1e-9)

@@ -487,7 +487,7 @@ class _CancelWhenTheEngineAsks(QgsProcessingFeedback):
         super().pushInfo(info)
 
 
-@pytest.mark.parametrize("algorithm", [ESTIMATE, CURVE])
+@pytest.mark.parametrize("algorithm", [ESTIMATE, CURVE, "rareearth:explorationtarget"])
 def test_cancel_reaches_inside_one_polygon(rare_earth_provider, make_polygons, grid, constant_grade, algorithm) -> None:
     zones = make_polygons([(grid.box(0, 0, 10, 10), "one large area")])
     feedback = _CancelWhenTheEngineAsks()

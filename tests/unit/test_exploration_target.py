@@ -319,3 +319,13 @@ def test_draw_binning_equals_a_binary_search_per_entry(dtype, spread):
     sums = draws.by_grade(grade, [weight])[0]
     for j in range(theta.size):
         assert sums[j] == pytest.approx(weight[grade >= theta.astype(dtype)[j]].sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 10, 10_000, 10_001])
+def test_percentiles_equal_numpys_linear_quantiles(size):
+    from rare_earth_plugin.core.exploration_target import EXCEEDANCE, _quantiles
+
+    values = np.random.default_rng(size).gamma(2.0, 3.0, size)
+    values[: size // 3] = values[0]  # ties
+    probabilities = list(EXCEEDANCE.values())
+    np.testing.assert_allclose(_quantiles(values, probabilities), np.quantile(values, probabilities), rtol=1e-15)
