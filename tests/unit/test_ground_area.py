@@ -140,3 +140,44 @@ def test_a_rotated_grid_interpolates_in_both_directions(make_raster, crs, lon, l
     assert result.ore_area_m2 == pytest.approx(ground, rel=1e-6)
     assert result.polygon_area_m2 == pytest.approx(ground, rel=1e-7)
     assert result.warnings == ()
+
+
+def cell_geod_area(transform, crs: str, row: int, col: int) -> float:
+    """Geod area of one cell's outline, densified in the raster's CRS (its edges are straight there)."""
+    corners = np.array([transform * (col + dc, row + dr) for dc, dr in [(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]])
+    size = max(abs(transform.a), abs(transform.e))
+    square = densify_coords(corners, size / 50.0)
+    to_geo = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    return geod_area(np.column_stack(to_geo.transform(square[:, 0], square[:, 1])))
+
+
+@pytest.mark.parametrize(
+    ("crs", "west", "south", "east", "north", "cell"),
+    [
+        ("EPSG:3857", 20.0, 70.0, 21.0, 76.0, 1000.0),  # was +2.4e-6 (linear between 160 samples)
+        ("+proj=merc +lat_ts=70 +ellps=WGS84", 20.0, 75.0, 30.0, 82.0, 1000.0),  # was +7.7e-6
+        ("EPSG:3857", 20.0, 70.0, 40.0, 78.0, 2000.0),  # was +4.9e-6
+        ("EPSG:3857", 20.0, 80.0, 21.0, 85.0, 1000.0),  # was +9.4e-6
+        ("EPSG:3857", 20.0, -85.0, 20.01, 85.0, 1000.0),  # the whole height of Web Mercator: 40,000 rows
+        ("EPSG:3413", -80.0, 60.0, -20.0, 84.0, 2000.0),  # was -2.4e-6
+    ],
+)
+def test_each_cell_of_a_large_window_has_its_geodesic_area_to_1e_6(crs, west, south, east, north, cell):
+    """Cells across large high-latitude windows against Geod on their outlines: the interpolated areal scale
+    stays within 1e-6 however far apart the first samples are."""
+    from rare_earth_plugin.core.cellarea import ProjectedCellArea
+
+    lon, lat = np.meshgrid(np.linspace(west, east, 40), np.linspace(south, north, 40))
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon.ravel(), lat.ravel())
+    transform = from_origin(min(x), max(y), cell, cell)
+    rows, cols = math.ceil((max(y) - min(y)) / cell), math.ceil((max(x) - min(x)) / cell)
+    ground = ProjectedCellArea(transform, pyproj.CRS.from_user_input(crs), 0, rows, 0, cols)
+    picks = np.linspace(0, rows - 1, 23).astype(int), np.linspace(0, cols - 1, 7).astype(int)
+    worst = 0.0
+    for row in picks[0]:
+        frac = np.ones((1, cols))
+        ground.scale_window(frac, int(row), 0)
+        for col in picks[1]:
+            expected = cell_geod_area(transform, crs, int(row), int(col))
+            worst = max(worst, abs(frac[0, col] * ground.unit / expected - 1.0))
+    assert worst < 1e-6
