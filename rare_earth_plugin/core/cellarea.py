@@ -430,33 +430,34 @@ def _largest_step(relative: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> f
 
 
 def _ground_per_map_area(transform: Affine, crs: pyproj.CRS, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Ellipsoidal area per unit of map area (m2 per map unit^2 / its metres^2) at cell positions."""
+    """Ellipsoidal area per unit of map area (m2 per map unit^2 / its metres^2) at cell positions.
+
+    The map steps +-h along x and along y are taken to points on the ellipsoid in earth-centred coordinates;
+    the cross product of the two chords is the ground area of the map square (2h)^2, to (h / R)^2. Unlike a
+    longitude/latitude Jacobian it is finite where longitude is undefined or wraps: at a pole (inside a polar
+    stereographic grid) and across the antimeridian."""
     geodetic = _geodetic_crs(crs)
     to_geo = _inverse_transformer(crs.to_wkt(), geodetic.to_wkt())
     x, y = affine_ops.apply(transform, cols, rows)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    pixel = min(math.hypot(transform.a, transform.d), math.hypot(transform.b, transform.e))
-    step = max(pixel * 1e-3, 1e-6 * max(float(np.abs(x).max()), float(np.abs(y).max()), 1.0))
+    unit = linear_unit_factor(crs)
+    # Chords of at least 10 m: shorter ones lose digits to the rounding of earth-centred coordinates (~1e-9 m).
+    step = max(10.0 / unit, 1e-6 * max(float(np.abs(x).max()), float(np.abs(y).max())))
     xs = np.concatenate([x + step, x - step, x, x])
     ys = np.concatenate([y, y, y + step, y - step])
-    lon, lat = (np.radians(np.asarray(v, dtype=np.float64)) for v in to_geo.transform(xs, ys))
-    n = x.size
-    dlon_dx = _wrapped(lon[:n] - lon[n : 2 * n]) / (2 * step)
-    dlat_dx = (lat[:n] - lat[n : 2 * n]) / (2 * step)
-    dlon_dy = _wrapped(lon[2 * n : 3 * n] - lon[3 * n :]) / (2 * step)
-    dlat_dy = (lat[2 * n : 3 * n] - lat[3 * n :]) / (2 * step)
-    jacobian = np.abs(dlon_dx * dlat_dy - dlon_dy * dlat_dx)  # radians^2 per map unit^2
+    lon, lat = (np.asarray(v, dtype=np.float64) * angular_unit_factor(geodetic) for v in to_geo.transform(xs, ys))
     a, b = _ellipsoid_axes(geodetic)
     e2 = 1.0 - (b / a) ** 2
-    phi = 0.5 * (lat[2 * n : 3 * n] + lat[3 * n :])
-    sin_phi = np.sin(phi)
-    element = a * a * (1.0 - e2) * np.cos(phi) / (1.0 - e2 * sin_phi * sin_phi) ** 2  # m2 per radian^2
-    unit = linear_unit_factor(crs)
-    return element * jacobian / (unit * unit)
-
-
-def _wrapped(dlon: np.ndarray) -> np.ndarray:
-    return (dlon + math.pi) % (2.0 * math.pi) - math.pi
+    sin_lat = np.sin(lat)
+    normal = a / np.sqrt(1.0 - e2 * sin_lat * sin_lat)  # prime-vertical radius of curvature
+    points = np.stack(
+        [normal * np.cos(lat) * np.cos(lon), normal * np.cos(lat) * np.sin(lon), normal * (1.0 - e2) * sin_lat]
+    )
+    n = x.size
+    along_x = points[:, :n] - points[:, n : 2 * n]
+    along_y = points[:, 2 * n : 3 * n] - points[:, 3 * n :]
+    ground = np.linalg.norm(np.cross(along_x, along_y, axis=0), axis=0)  # m2 of the map square (2 step)^2
+    return ground / ((2.0 * step * unit) ** 2)
 
 
 _LOCAL = threading.local()

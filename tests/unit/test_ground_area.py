@@ -181,3 +181,53 @@ def test_each_cell_of_a_large_window_has_its_geodesic_area_to_1e_6(crs, west, so
             expected = cell_geod_area(transform, crs, int(row), int(col))
             worst = max(worst, abs(frac[0, col] * ground.unit / expected - 1.0))
     assert worst < 1e-6
+
+
+POLES = [("EPSG:3413", 0.0), ("EPSG:3995", 0.0), ("EPSG:3031", 0.0), ("EPSG:32661", 2_000_000.0)]
+
+
+@pytest.mark.parametrize(("crs", "pole"), POLES)
+@pytest.mark.parametrize("offset", [0.5, 0.0, 0.25])
+def test_a_square_around_a_pole_counts_its_geodesic_area(make_raster, crs, pole, offset):
+    """A 180 km square centred on the pole of a polar stereographic grid, whichever point of a cell the pole
+    is (a sample's lon/lat Jacobian broke there and the polygon was refused)."""
+    cell, half = 1000.0, 100_000.0
+    n = int(2 * half / cell) + 2
+    corner = pole - half - offset * cell
+    transform = from_origin(corner, pole + half + offset * cell, cell, cell)
+    path = make_raster(np.full((n, n), 1.0), transform=transform, crs=crs)
+    square = densify_coords(np.array([(-9e4, -9e4), (9e4, -9e4), (9e4, 9e4), (-9e4, 9e4), (-9e4, -9e4)]) + pole, 100.0)
+    to_geo = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    expected = geod_area(np.column_stack(to_geo.transform(square[:, 0], square[:, 1])))
+    result = estimate_tonnage(Polygon(square), path, TonnageParams(thickness=1.0, density=1.0))
+    assert result.ore_area_m2 == pytest.approx(expected, rel=1e-6)
+    assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-7)
+    assert result.warnings == ()
+
+
+def polar_cap_area(lat: float) -> float:
+    """Closed form: the WGS84 ellipsoid's area poleward of latitude ``lat`` (degrees)."""
+    a, f = 6378137.0, 1 / 298.257223563
+    e2 = f * (2 - f)
+    e = math.sqrt(e2)
+
+    def q(s: float) -> float:
+        return s / (1 - e2 * s * s) + math.atanh(e * s) / e
+
+    b2 = (a * (1 - f)) ** 2
+    return math.pi * b2 * (q(1.0) - q(math.sin(math.radians(abs(lat)))))
+
+
+@pytest.mark.parametrize(("crs", "lat"), [("EPSG:3413", 89.0), ("EPSG:3031", -89.0), ("EPSG:32661", 89.3)])
+def test_a_polar_cap_counts_its_closed_form_area(make_raster, crs, lat):
+    """The parallel ``lat`` (a circle in polar stereographic) with 20,000 vertices over a 1 km grid: the cap's
+    closed-form area, less the inscribed polygon's known deficit (2 pi / N)^2 / 6."""
+    count = 20_000
+    lon = np.linspace(-180.0, 180.0, count + 1)
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, np.full(lon.size, lat))
+    xy = np.column_stack([x, y])
+    path = raster_around(make_raster, crs, xy, 1000.0, value=1.0)
+    expected = polar_cap_area(lat) * (1.0 - (2 * math.pi / count) ** 2 / 6)
+    result = estimate_tonnage(Polygon(xy), path, TonnageParams(thickness=1.0, density=1.0))
+    assert result.ore_area_m2 == pytest.approx(expected, rel=1e-6)
+    assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-6)
