@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from . import affine_ops
 from .coverage import split_at_grid_lines
-from .geometry import DENSIFY_PIECES_PER_EXTENT, densify_coords
+from .geometry import DENSIFY_PIECES_PER_EXTENT, angular_unit_factor, densify_coords
 
 
 def linear_unit_factor(crs: pyproj.CRS) -> float:
@@ -24,13 +24,6 @@ def linear_unit_factor(crs: pyproj.CRS) -> float:
     axes = crs.axis_info
     factor = axes[0].unit_conversion_factor if axes else None
     return float(factor) if factor else 1.0
-
-
-def angular_unit_factor(crs: pyproj.CRS) -> float:
-    """Radians per unit of a geographic CRS's axes (degrees: pi/180)."""
-    axes = crs.axis_info
-    factor = axes[0].unit_conversion_factor if axes else None
-    return float(factor) if factor else math.pi / 180.0
 
 
 def projected_cell_area(transform: Affine, crs: pyproj.CRS | None) -> float:

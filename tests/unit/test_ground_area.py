@@ -231,3 +231,44 @@ def test_a_polar_cap_counts_its_closed_form_area(make_raster, crs, lat):
     result = estimate_tonnage(Polygon(xy), path, TonnageParams(thickness=1.0, density=1.0))
     assert result.ore_area_m2 == pytest.approx(expected, rel=1e-6)
     assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-6)
+
+
+def lonlat_box(west: float, south: float, east: float, north: float) -> np.ndarray:
+    corners = np.array([(west, south), (east, south), (east, north), (west, north), (west, south)])
+    return densify_coords(corners, 0.005)
+
+
+EAST_OF_170 = (from_origin(170.0, 62.0, 0.01, 0.01), (300, 2000))  # longitudes 170 to 190
+WHOLE_TURN = (from_origin(-180.0, 62.0, 0.05, 0.05), (60, 7200))  # -180 to 180
+
+
+@pytest.mark.parametrize(
+    ("grid", "box", "polygon_crs"),
+    [
+        (EAST_OF_170, (-179.0, 60.0, -175.0, 61.0), "EPSG:4326"),  # was 0 t, "does not overlap"
+        (EAST_OF_170, (-179.0, 60.0, -175.0, 61.0), None),
+        (EAST_OF_170, (175.0, 60.0, 185.0, 61.0), "EPSG:4326"),
+        (WHOLE_TURN, (175.0, 60.0, 185.0, 61.0), "EPSG:4326"),  # was 50 % coverage
+        (WHOLE_TURN, (-185.0, 60.0, -175.0, 61.0), None),
+        (WHOLE_TURN, (178.0, 60.0, 182.0, 60.3), "EPSG:32660"),  # UTM 60N across the antimeridian
+        (EAST_OF_170, (178.0, 60.0, 182.0, 60.3), "EPSG:32660"),
+        (WHOLE_TURN, (176.0, 60.0, 184.0, 60.5), "EPSG:3832"),  # PDC Mercator
+    ],
+)
+def test_a_polygon_across_the_antimeridian_counts_its_ground_on_a_geographic_raster(
+    make_raster, grid, box, polygon_crs
+):
+    transform, shape = grid
+    path = make_raster(np.full(shape, 1.0), transform=transform, crs="EPSG:4326")
+    lonlat = lonlat_box(*box)
+    expected = geod_area(lonlat)
+    if polygon_crs in (None, "EPSG:4326"):
+        xy = lonlat
+    else:
+        to_crs = pyproj.Transformer.from_crs("EPSG:4326", polygon_crs, always_xy=True)
+        xy = np.column_stack(to_crs.transform(lonlat[:, 0], lonlat[:, 1]))
+    result = estimate_tonnage(Polygon(xy), path, TonnageParams(thickness=1.0, density=1.0), polygon_crs=polygon_crs)
+    assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-6)
+    assert result.ore_area_m2 == pytest.approx(expected, rel=1e-6)
+    assert result.data_coverage == pytest.approx(1.0, abs=1e-6)
+    assert result.warnings == ()
