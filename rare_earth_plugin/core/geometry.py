@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Union
 
 import numpy as np
@@ -12,7 +13,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from .polygon_checks import GeometryError, check_finite
+from .polygon_checks import GeometryError, check_finite, polygonal_part
 from .polygon_checks import repair as repair_with_notes
 from .proj_threads import per_thread
 
@@ -114,9 +115,48 @@ def transform_polygon(geometry: BaseGeometry, src: pyproj.CRS, dst: pyproj.CRS) 
         return np.column_stack([x, y])
 
     moved = map_polygon_coords(densify(geometry), project)
+    if dst.is_geographic and not src.is_geographic:
+        # An inverse projection gives longitudes in (-180, 180]: a ring across the antimeridian jumps a turn.
+        turn = 2.0 * math.pi / angular_unit_factor(dst)
+        moved = map_polygon_coords(moved, lambda xy: _unwrapped(xy, turn))
     if not np.isfinite(moved.bounds).all():
         raise GeometryError("polygon: it cannot be transformed to the raster CRS (outside its area of use?)")
     return moved if moved.is_valid else repair(moved)
+
+
+def angular_unit_factor(crs: pyproj.CRS) -> float:
+    """Radians per unit of a geographic CRS's axes (degrees: pi/180)."""
+    axes = crs.axis_info
+    factor = axes[0].unit_conversion_factor if axes else None
+    return float(factor) if factor else math.pi / 180.0
+
+
+def _unwrapped(xy: np.ndarray, turn: float) -> np.ndarray:
+    """A ring's longitudes made continuous (no step over half a turn), when the ring still closes so: one
+    around a pole is left as it is."""
+    lon = np.unwrap(xy[:, 0], period=turn)
+    if abs(lon[-1] - lon[0]) > 1e-9 * turn:
+        return xy
+    return np.column_stack([lon, xy[:, 1]])
+
+
+def into_longitude_span(geometry: BaseGeometry, west: float, turn: float) -> BaseGeometry:
+    """A geographic polygon moved by whole turns of longitude into [west, west + turn), where a geographic
+    raster's columns lie when ``west`` is its western edge: a raster from 170 to 190 E sees a polygon given at
+    -179..-175 at 181..185, and a polygon across the seam ``west`` is cut there and both parts counted."""
+    xmin, ymin, xmax, ymax = geometry.bounds
+    if xmin >= west and xmax <= west + turn:
+        return geometry
+    band = Polygon([(west, ymin - 1.0), (west + turn, ymin - 1.0), (west + turn, ymax + 1.0), (west, ymax + 1.0)])
+    parts: list[Polygon] = []
+    for k in range(math.floor((xmin - west) / turn), math.floor((xmax - west) / turn) + 1):
+        shift = np.array([k * turn, 0.0])
+        piece = polygonal_part(map_polygon_coords(geometry, lambda xy, shift=shift: xy - shift).intersection(band))
+        parts.extend(part for part in getattr(piece, "geoms", [piece]) if not part.is_empty)
+    if len(parts) == 1:
+        return parts[0]
+    merged = MultiPolygon(parts)
+    return merged if merged.is_valid else repair(merged)  # a polygon wider than a turn overlaps itself
 
 
 def _drop_z(geometry: BaseGeometry) -> BaseGeometry:

@@ -21,7 +21,14 @@ from . import affine_ops
 from .cellarea import EllipsoidalCellArea, ProjectedCellArea, polygon_area_m2, projected_cell_area
 from .coverage import COVERAGE_EPSILON, CellCoverage
 from .depth_window import counted_thickness
-from .geometry import GeometryError, PolygonInput, parse_polygon, transform_polygon
+from .geometry import (
+    GeometryError,
+    PolygonInput,
+    angular_unit_factor,
+    into_longitude_span,
+    parse_polygon,
+    transform_polygon,
+)
 from .limits import DEFAULT_LIMITS, EngineLimits
 from .polygon_checks import check_geographic_range
 from .tonnage_raster_io import (
@@ -222,6 +229,12 @@ class _Accumulator:
                 raise _PolygonError(str(exc)) from exc
         if self.crs is None:
             warnings.append(f"The grade raster {self.path} has no CRS: its units are taken as metres")
+        elif self.crs.is_geographic:  # longitudes a whole turn away from the raster's columns are the same ground
+            west = min(
+                (src.transform * corner)[0]
+                for corner in [(0, 0), (src.width, 0), (0, src.height), (src.width, src.height)]
+            )
+            geometry = into_longitude_span(geometry, west, 2.0 * math.pi / angular_unit_factor(self.crs))
         self.geometry = geometry
         dtype = np.dtype(src.dtypes[self.band - 1])
         _check_values(dtype, "grade raster", self.path)

@@ -140,3 +140,135 @@ def test_a_rotated_grid_interpolates_in_both_directions(make_raster, crs, lon, l
     assert result.ore_area_m2 == pytest.approx(ground, rel=1e-6)
     assert result.polygon_area_m2 == pytest.approx(ground, rel=1e-7)
     assert result.warnings == ()
+
+
+def cell_geod_area(transform, crs: str, row: int, col: int) -> float:
+    """Geod area of one cell's outline, densified in the raster's CRS (its edges are straight there)."""
+    corners = np.array([transform * (col + dc, row + dr) for dc, dr in [(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]])
+    size = max(abs(transform.a), abs(transform.e))
+    square = densify_coords(corners, size / 50.0)
+    to_geo = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    return geod_area(np.column_stack(to_geo.transform(square[:, 0], square[:, 1])))
+
+
+@pytest.mark.parametrize(
+    ("crs", "west", "south", "east", "north", "cell"),
+    [
+        ("EPSG:3857", 20.0, 70.0, 21.0, 76.0, 1000.0),  # was +2.4e-6 (linear between 160 samples)
+        ("+proj=merc +lat_ts=70 +ellps=WGS84", 20.0, 75.0, 30.0, 82.0, 1000.0),  # was +7.7e-6
+        ("EPSG:3857", 20.0, 70.0, 40.0, 78.0, 2000.0),  # was +4.9e-6
+        ("EPSG:3857", 20.0, 80.0, 21.0, 85.0, 1000.0),  # was +9.4e-6
+        ("EPSG:3857", 20.0, -85.0, 20.01, 85.0, 1000.0),  # the whole height of Web Mercator: 40,000 rows
+        ("EPSG:3413", -80.0, 60.0, -20.0, 84.0, 2000.0),  # was -2.4e-6
+    ],
+)
+def test_each_cell_of_a_large_window_has_its_geodesic_area_to_1e_6(crs, west, south, east, north, cell):
+    """Cells across large high-latitude windows against Geod on their outlines: the interpolated areal scale
+    stays within 1e-6 however far apart the first samples are."""
+    from rare_earth_plugin.core.cellarea import ProjectedCellArea
+
+    lon, lat = np.meshgrid(np.linspace(west, east, 40), np.linspace(south, north, 40))
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon.ravel(), lat.ravel())
+    transform = from_origin(min(x), max(y), cell, cell)
+    rows, cols = math.ceil((max(y) - min(y)) / cell), math.ceil((max(x) - min(x)) / cell)
+    ground = ProjectedCellArea(transform, pyproj.CRS.from_user_input(crs), 0, rows, 0, cols)
+    picks = np.linspace(0, rows - 1, 23).astype(int), np.linspace(0, cols - 1, 7).astype(int)
+    worst = 0.0
+    for row in picks[0]:
+        frac = np.ones((1, cols))
+        ground.scale_window(frac, int(row), 0)
+        for col in picks[1]:
+            expected = cell_geod_area(transform, crs, int(row), int(col))
+            worst = max(worst, abs(frac[0, col] * ground.unit / expected - 1.0))
+    assert worst < 1e-6
+
+
+POLES = [("EPSG:3413", 0.0), ("EPSG:3995", 0.0), ("EPSG:3031", 0.0), ("EPSG:32661", 2_000_000.0)]
+
+
+@pytest.mark.parametrize(("crs", "pole"), POLES)
+@pytest.mark.parametrize("offset", [0.5, 0.0, 0.25])
+def test_a_square_around_a_pole_counts_its_geodesic_area(make_raster, crs, pole, offset):
+    """A 180 km square centred on the pole of a polar stereographic grid, whichever point of a cell the pole
+    is (a sample's lon/lat Jacobian broke there and the polygon was refused)."""
+    cell, half = 1000.0, 100_000.0
+    n = int(2 * half / cell) + 2
+    corner = pole - half - offset * cell
+    transform = from_origin(corner, pole + half + offset * cell, cell, cell)
+    path = make_raster(np.full((n, n), 1.0), transform=transform, crs=crs)
+    square = densify_coords(np.array([(-9e4, -9e4), (9e4, -9e4), (9e4, 9e4), (-9e4, 9e4), (-9e4, -9e4)]) + pole, 100.0)
+    to_geo = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    expected = geod_area(np.column_stack(to_geo.transform(square[:, 0], square[:, 1])))
+    result = estimate_tonnage(Polygon(square), path, TonnageParams(thickness=1.0, density=1.0))
+    assert result.ore_area_m2 == pytest.approx(expected, rel=1e-6)
+    assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-7)
+    assert result.warnings == ()
+
+
+def polar_cap_area(lat: float) -> float:
+    """Closed form: the WGS84 ellipsoid's area poleward of latitude ``lat`` (degrees)."""
+    a, f = 6378137.0, 1 / 298.257223563
+    e2 = f * (2 - f)
+    e = math.sqrt(e2)
+
+    def q(s: float) -> float:
+        return s / (1 - e2 * s * s) + math.atanh(e * s) / e
+
+    b2 = (a * (1 - f)) ** 2
+    return math.pi * b2 * (q(1.0) - q(math.sin(math.radians(abs(lat)))))
+
+
+@pytest.mark.parametrize(("crs", "lat"), [("EPSG:3413", 89.0), ("EPSG:3031", -89.0), ("EPSG:32661", 89.3)])
+def test_a_polar_cap_counts_its_closed_form_area(make_raster, crs, lat):
+    """The parallel ``lat`` (a circle in polar stereographic) with 20,000 vertices over a 1 km grid: the cap's
+    closed-form area, less the inscribed polygon's known deficit (2 pi / N)^2 / 6."""
+    count = 20_000
+    lon = np.linspace(-180.0, 180.0, count + 1)
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, np.full(lon.size, lat))
+    xy = np.column_stack([x, y])
+    path = raster_around(make_raster, crs, xy, 1000.0, value=1.0)
+    expected = polar_cap_area(lat) * (1.0 - (2 * math.pi / count) ** 2 / 6)
+    result = estimate_tonnage(Polygon(xy), path, TonnageParams(thickness=1.0, density=1.0))
+    assert result.ore_area_m2 == pytest.approx(expected, rel=1e-6)
+    assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-6)
+
+
+def lonlat_box(west: float, south: float, east: float, north: float) -> np.ndarray:
+    corners = np.array([(west, south), (east, south), (east, north), (west, north), (west, south)])
+    return densify_coords(corners, 0.005)
+
+
+EAST_OF_170 = (from_origin(170.0, 62.0, 0.01, 0.01), (300, 2000))  # longitudes 170 to 190
+WHOLE_TURN = (from_origin(-180.0, 62.0, 0.05, 0.05), (60, 7200))  # -180 to 180
+
+
+@pytest.mark.parametrize(
+    ("grid", "box", "polygon_crs"),
+    [
+        (EAST_OF_170, (-179.0, 60.0, -175.0, 61.0), "EPSG:4326"),  # was 0 t, "does not overlap"
+        (EAST_OF_170, (-179.0, 60.0, -175.0, 61.0), None),
+        (EAST_OF_170, (175.0, 60.0, 185.0, 61.0), "EPSG:4326"),
+        (WHOLE_TURN, (175.0, 60.0, 185.0, 61.0), "EPSG:4326"),  # was 50 % coverage
+        (WHOLE_TURN, (-185.0, 60.0, -175.0, 61.0), None),
+        (WHOLE_TURN, (178.0, 60.0, 182.0, 60.3), "EPSG:32660"),  # UTM 60N across the antimeridian
+        (EAST_OF_170, (178.0, 60.0, 182.0, 60.3), "EPSG:32660"),
+        (WHOLE_TURN, (176.0, 60.0, 184.0, 60.5), "EPSG:3832"),  # PDC Mercator
+    ],
+)
+def test_a_polygon_across_the_antimeridian_counts_its_ground_on_a_geographic_raster(
+    make_raster, grid, box, polygon_crs
+):
+    transform, shape = grid
+    path = make_raster(np.full(shape, 1.0), transform=transform, crs="EPSG:4326")
+    lonlat = lonlat_box(*box)
+    expected = geod_area(lonlat)
+    if polygon_crs in (None, "EPSG:4326"):
+        xy = lonlat
+    else:
+        to_crs = pyproj.Transformer.from_crs("EPSG:4326", polygon_crs, always_xy=True)
+        xy = np.column_stack(to_crs.transform(lonlat[:, 0], lonlat[:, 1]))
+    result = estimate_tonnage(Polygon(xy), path, TonnageParams(thickness=1.0, density=1.0), polygon_crs=polygon_crs)
+    assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-6)
+    assert result.ore_area_m2 == pytest.approx(expected, rel=1e-6)
+    assert result.data_coverage == pytest.approx(1.0, abs=1e-6)
+    assert result.warnings == ()
