@@ -58,7 +58,7 @@ from .estimate_task import EstimateTask
 from .inputs_panel import InputsPanel, InputsState
 from .map_tool import SurveyAreaTool
 from .result_panel import ResultPanel
-from .target_inputs import TargetInputs
+from .target_inputs import DepthWindow, TargetInputs
 from .task_slots import TaskSlots
 
 OBJECT_NAME = "RareEarthExplorerDock"
@@ -297,9 +297,10 @@ class ExplorerDock(QgsDockWidget):
     def _inputs_changed(self) -> None:
         if self._restoring:
             return
-        state = self.inputs.state()
-        state.to_settings()
-        state.write_project(self.project)
+        state, window = self.inputs.state(), self.target_inputs.window()
+        for kept in (state, window):
+            kept.to_settings()
+            kept.write_project(self.project)
         self.model.set_unit(state.grade_unit)
         self.model.set_inputs(self.current_inputs())  # figures of other inputs show as stale until replaced
         self._show_selected()
@@ -329,6 +330,8 @@ class ExplorerDock(QgsDockWidget):
         self._restoring = True
         try:
             self.inputs.apply_state(InputsState.read_project(self.project) or InputsState.from_settings())
+            window = DepthWindow.read_project(self.project) or DepthWindow.from_settings()
+            self.target_inputs.apply_window(window, self.project)
         finally:
             self._restoring = False
         self.model.set_unit(self.inputs.unit())
