@@ -7,8 +7,8 @@ namespace and removed, so the next save of the project carries only the new one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import dataclass, fields
+from typing import Any, Generic, TypeVar
 
 from qgis.core import QgsProject, QgsSettings
 
@@ -52,6 +52,31 @@ def migrate_custom_properties(project: QgsProject) -> int:
 
 def write_project_entry(project: QgsProject, key: str, text: str) -> None:
     project.writeEntry(NAMESPACE, key, text)
+
+
+def write_project_inputs(project: QgsProject, state: Any) -> None:
+    """Each field of the dataclass ``state`` as the project entry ``inputs/<field>``: the project carries the
+    dock's inputs (layers by id) with it."""
+    for item in fields(state):
+        write_project_entry(project, f"inputs/{item.name}", str(getattr(state, item.name)))
+
+
+def read_project_inputs(project: QgsProject, state: Any) -> bool:
+    """The fields of the dataclass ``state`` set from the project's ``inputs/<field>`` entries; False when the
+    project has none of them (then the settings apply). An entry that does not parse (a hand-edited project)
+    keeps the field's value."""
+    found = False
+    for item in fields(state):
+        text, ok = read_project_entry(project, f"inputs/{item.name}")
+        if not ok:
+            continue
+        found = True
+        kind = type(getattr(state, item.name))
+        try:
+            setattr(state, item.name, kind(text))
+        except ValueError:
+            continue
+    return found
 
 
 @dataclass(frozen=True)

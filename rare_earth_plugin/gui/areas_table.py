@@ -90,6 +90,17 @@ class AreasTable(QWidget):
         layout.addLayout(buttons)
         self._update_buttons()
 
+    def rows_height(self, rows: int) -> int:
+        """Height of the view showing ``rows`` rows whole, with its header, frame and horizontal scroll bar (the
+        columns after TREO scroll at the dock's first width): what the dock's panes are sized by."""
+        view = self.view
+        return (
+            view.horizontalHeader().sizeHint().height()
+            + rows * view.verticalHeader().defaultSectionSize()
+            + view.horizontalScrollBar().sizeHint().height()
+            + 2 * view.frameWidth()
+        )
+
     def current_key(self) -> AreaKey | None:
         index = self.view.currentIndex()
         return index.data(KEY_ROLE) if index.isValid() else None

@@ -11,10 +11,14 @@ try:
 except ImportError:  # matplotlib < 3.5
     from matplotlib.backends.backend_qt5agg import FigureCanvasQTAgg
 
+from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtWidgets import QSizePolicy
 
 from ..core.grade_tonnage_chart import draw_grade_tonnage
 from ..core.tonnage import TonnageResult
+
+#: The chart's preferred height: readable axes at the dock's width; taller panes give it more (it expands).
+CHART_HEIGHT = 160
 
 
 class GradeTonnageChart(FigureCanvasQTAgg):
@@ -28,6 +32,11 @@ class GradeTonnageChart(FigureCanvasQTAgg):
             "Grade-tonnage curve: ore tonnes (left axis) and mean grade of the ore (right axis) at each cut-off"
         )
         self.show_message("Select an area to see its grade-tonnage curve")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API name
+        """Not the figure's own 2.6 in: the result pane's need (figures and the whole chart) fits a 1000 px
+        screen beside the table."""
+        return QSize(super().sizeHint().width(), CHART_HEIGHT)
 
     def show_message(self, text: str) -> None:
         self.figure.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from qgis.core import (
@@ -58,7 +59,7 @@ from .estimate_task import EstimateTask
 from .inputs_panel import InputsPanel, InputsState
 from .map_tool import SurveyAreaTool
 from .result_panel import ResultPanel
-from .target_inputs import TargetInputs
+from .target_inputs import DepthWindow, TargetInputs
 from .task_slots import TaskSlots
 
 OBJECT_NAME = "RareEarthExplorerDock"
@@ -82,9 +83,45 @@ def _is_polygon_layer(layer) -> bool:
 DOCK_WIDTH, DOCK_MIN_WIDTH = 400, 300
 
 
+#: The inputs pane scrolls beyond this height (fold it away for more room): at 1600 x 1000 the result pane
+#: below keeps its figures and the whole chart beside TABLE_ROWS rows of the table.
+INPUTS_CAP = 130
+#: Rows the areas table shows whole before the result pane gets more than its minimum.
+TABLE_ROWS = 4
+RESULT_MIN = 120
+
+
+def pane_sizes(height: int, inputs_need: int, areas_floor: int, areas_need: int, result_need: int) -> list[int]:
+    """The panes' heights for ``height`` px: the inputs their need up to INPUTS_CAP, the table TABLE_ROWS rows
+    (``areas_floor``), the result pane its figures and whole chart (``result_need``), the table its other rows
+    (``areas_need``), and what is left the chart. Short of room the result pane gives way (it scrolls)."""
+    inputs = min(inputs_need, INPUTS_CAP)
+    left = height - inputs - areas_floor
+    result = max(min(result_need, left), RESULT_MIN)
+    more_rows = max(min(areas_need - areas_floor, left - result), 0)
+    return [inputs, areas_floor + more_rows, max(result, left - more_rows)]
+
+
 class _Panels(QSplitter):
+    """The dock's panes, sized by ``sizing`` (height -> heights) whenever the dock's size changes, until the user
+    drags a handle: only then is the dock's real height known (QGIS restores it after the dock is built)."""
+
+    def __init__(self, sizing: Callable[[int], list[int]]) -> None:
+        super().__init__(Qt.Orientation.Vertical)
+        self._sizing = sizing
+        self.user_sized = False
+        self.splitterMoved.connect(self._dragged)
+
+    def _dragged(self, *_args) -> None:
+        self.user_sized = True
+
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API name
         return QSize(DOCK_WIDTH, super().sizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API name
+        super().resizeEvent(event)
+        if not self.user_sized:
+            self.setSizes(self._sizing(self.height() - self.handleWidth() * (self.count() - 1)))
 
 
 def _scrolling(widget: QWidget, minimum_height: int) -> QScrollArea:
@@ -218,18 +255,27 @@ class ExplorerDock(QgsDockWidget):
 
         # Each part scrolls rather than pushing its minimum height onto the main window: the dock fits a
         # 1366 x 768 laptop screen beside the map, and grows with the screen.
-        splitter = _Panels(Qt.Orientation.Vertical)
-        splitter.addWidget(_scrolling(inputs_box, 60))
-        splitter.addWidget(_scrolling(areas, 120))
-        splitter.addWidget(_scrolling(self.result, 120))
-        splitter.setChildrenCollapsible(False)
-        # What each part asks for; on a short screen Qt shrinks them in proportion and they scroll.
-        # The inputs scroll past 170 px: at 1366 x 768 the table keeps more than three rows (was 1.5).
-        splitter.setSizes([min(inputs_box.sizeHint().height(), 170), 250, 220])
-        splitter.setStretchFactor(1, 3)
-        splitter.setStretchFactor(2, 2)
-        self.setWidget(splitter)
+        self.panels = _Panels(self._pane_sizes)
+        self.panels.addWidget(_scrolling(inputs_box, 60))
+        self.panels.addWidget(_scrolling(areas, 120))
+        self.panels.addWidget(_scrolling(self.result, RESULT_MIN))
+        self.panels.setChildrenCollapsible(False)
+        self.panels.setStretchFactor(1, 3)  # once the user has dragged a handle
+        self.panels.setStretchFactor(2, 2)
+        self.setWidget(self.panels)
         self.setMinimumWidth(DOCK_MIN_WIDTH)
+
+    def _pane_sizes(self, height: int) -> list[int]:
+        """``pane_sizes`` on what the panes' contents need at the dock's width."""
+        inputs_box, areas = (self.panels.widget(index).widget() for index in range(2))
+        table_rest = areas.sizeHint().height() - self.table.view.sizeHint().height()  # buttons, survey file
+        return pane_sizes(
+            height,
+            inputs_box.sizeHint().height(),
+            table_rest + self.table.rows_height(TABLE_ROWS),
+            table_rest + self.table.rows_height(max(self.model.rowCount(), TABLE_ROWS)),
+            self.result.preferred_height(self.panels.width()),
+        )
 
     def _connections(self):
         """Every signal this dock listens to outside itself, so ``unload`` can undo exactly these."""
@@ -297,9 +343,10 @@ class ExplorerDock(QgsDockWidget):
     def _inputs_changed(self) -> None:
         if self._restoring:
             return
-        state = self.inputs.state()
-        state.to_settings()
-        state.write_project(self.project)
+        state, window = self.inputs.state(), self.target_inputs.window()
+        for kept in (state, window):
+            kept.to_settings()
+            kept.write_project(self.project)
         self.model.set_unit(state.grade_unit)
         self.model.set_inputs(self.current_inputs())  # figures of other inputs show as stale until replaced
         self._show_selected()
@@ -329,6 +376,8 @@ class ExplorerDock(QgsDockWidget):
         self._restoring = True
         try:
             self.inputs.apply_state(InputsState.read_project(self.project) or InputsState.from_settings())
+            window = DepthWindow.read_project(self.project) or DepthWindow.from_settings()
+            self.target_inputs.apply_window(window, self.project)
         finally:
             self._restoring = False
         self.model.set_unit(self.inputs.unit())

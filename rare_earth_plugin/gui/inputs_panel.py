@@ -6,7 +6,7 @@ meaningful inside one project, so everything (layers by id) is also written to t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from qgis.core import QgsProject, QgsRasterLayer
 from qgis.gui import QgsDoubleSpinBox, QgsMapLayerComboBox, QgsRasterBandComboBox
@@ -18,7 +18,7 @@ from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import DEFAULT_DENSITY, GRADE_UNITS, PERCENT, PPM, UNIT_LABELS, convert_grade
 from ..estimation import EstimateInputs, raster_path
 from ..layers import raster_layer_filter
-from ..settings import Settings, read_project_entry, write_project_entry
+from ..settings import Settings, read_project_inputs, write_project_inputs
 
 CONSTANT = "constant"
 RASTER = "raster"
@@ -58,26 +58,13 @@ class InputsState:
         Settings.density.set(self.density)
 
     def write_project(self, project: QgsProject) -> None:
-        for item in fields(self):
-            value = getattr(self, item.name)
-            write_project_entry(project, f"inputs/{item.name}", str(value))
+        write_project_inputs(project, self)
 
     @classmethod
     def read_project(cls, project: QgsProject) -> InputsState | None:
         """None when the project holds no inputs of ours (then settings apply)."""
         state = cls.from_settings()
-        found = False
-        for item in fields(cls):
-            text, ok = read_project_entry(project, f"inputs/{item.name}")
-            if not ok:
-                continue
-            found = True
-            kind = type(getattr(state, item.name))
-            try:
-                setattr(state, item.name, kind(text))
-            except ValueError:
-                continue  # a hand-edited project: keep the default for that one entry
-        return state if found else None
+        return state if read_project_inputs(project, state) else None
 
 
 class InputsPanel(QWidget):

@@ -18,6 +18,9 @@ from ..core.tonnage import TonnageResult
 from .chart import GradeTonnageChart
 from .target_statement import TargetStatement
 
+#: Lines of the target statement (P90–P10 and low–high ranges, the caution) at the dock's first width.
+STATEMENT_LINES = 5
+
 
 class ResultPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -31,7 +34,16 @@ class ResultPanel(QWidget):
         self.title = QLabel("No area selected")
         self.title.setStyleSheet("font-weight: bold")
         self.title.setWordWrap(True)
-        layout.addWidget(self.title)
+        self.copy_button = QPushButton("Copy figures")
+        self.copy_button.setToolTip(
+            "Copy the figures (and the grade-tonnage curve) as a tab-separated table for a spreadsheet"
+        )
+        self.copy_button.clicked.connect(self.copy)
+        self.copy_button.setEnabled(False)
+        heading = QHBoxLayout()  # the button beside the title: the chart below keeps the height
+        heading.addWidget(self.title, 1)
+        heading.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(heading)
         self.target = TargetStatement(self)  # the area's target as ranges: the headline, above the base figures
         layout.addWidget(self.target)
 
@@ -62,20 +74,11 @@ class ResultPanel(QWidget):
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet("color: #a05a00")
+        self.notes.setVisible(False)  # its line only when there is a note
         layout.addWidget(self.notes)
 
         self.chart = GradeTonnageChart(self)
         layout.addWidget(self.chart, 1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.copy_button = QPushButton("Copy figures")
-        self.copy_button.setToolTip(
-            "Copy the figures (and the grade-tonnage curve) as a tab-separated table for a spreadsheet"
-        )
-        self.copy_button.clicked.connect(self.copy)
-        self.copy_button.setEnabled(False)
-        buttons.addWidget(self.copy_button)
-        layout.addLayout(buttons)
 
     def show_area(
         self,
@@ -119,7 +122,15 @@ class ResultPanel(QWidget):
             widget.setText(values.get(key, display.MISSING))
             widget.setEnabled(not stale)  # greyed: not the current inputs' figures
         self.notes.setText(error or ("\n".join(result.warnings) if result is not None else ""))
+        self.notes.setVisible(bool(self.notes.text()))
         self.copy_button.setEnabled(result is not None and not stale)
+
+    def preferred_height(self, width: int) -> int:
+        """Height at ``width`` that shows the figures and the whole chart, counting a target statement of
+        STATEMENT_LINES lines before there is one: choosing an area must not push the chart out of view."""
+        statement = self.target.heightForWidth(width)
+        reserve = STATEMENT_LINES * self.target.fontMetrics().lineSpacing()
+        return self.heightForWidth(width) + max(reserve - statement, 0)
 
     def show_curve(self, curve: list[TonnageResult], unit: str, cutoff: float) -> None:
         """``unit``: the grade unit the curve was computed in, so the axis labels match its figures."""

@@ -9,9 +9,9 @@ only to the target of the selected area.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from qgis.core import QgsProject
+from qgis.core import QgsMapLayer, QgsProject
 from qgis.gui import QgsCollapsibleGroupBox, QgsDoubleSpinBox, QgsMapLayerComboBox, QgsSpinBox
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import (
@@ -31,11 +31,58 @@ from ..core.target_text import REPORTING_CODES
 from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs, raster_path
 from ..report.target_options import TargetOptions, options_from_settings, options_to_settings
-from ..settings import Settings
-from .inputs_panel import raster_layer_filter
+from ..settings import Settings, read_project_inputs, write_project_inputs
+from .inputs_panel import CONSTANT, RASTER, raster_layer_filter
 
 TOP_DEPTH, MIN_DEPTH, MAX_DEPTH = Settings.top_depth, Settings.min_depth, Settings.max_depth
 TOP_SOURCE, TOP_RASTER = Settings.top_source, Settings.top_raster
+
+
+@dataclass
+class DepthWindow:
+    """The depth window as plain values, for the settings and the project (beside ``InputsState``). The
+    top-of-ore raster goes by layer id (the project's layer) and by source (a new project's layer of that file).
+    A limit < 0 means none."""
+
+    top_source: str = CONSTANT
+    top_depth: float = TOP_DEPTH.default
+    top_layer: str = ""
+    top_raster: str = ""
+    min_depth: float = MIN_DEPTH.default
+    max_depth: float = MAX_DEPTH.default
+
+    @classmethod
+    def from_settings(cls) -> DepthWindow:
+        return cls(
+            top_source=TOP_SOURCE.get(),
+            top_depth=TOP_DEPTH.get(),
+            top_raster=TOP_RASTER.get(),
+            min_depth=MIN_DEPTH.get(),
+            max_depth=MAX_DEPTH.get(),
+        )
+
+    def to_settings(self) -> None:
+        TOP_SOURCE.set(self.top_source)
+        TOP_DEPTH.set(self.top_depth)
+        TOP_RASTER.set(self.top_raster)
+        MIN_DEPTH.set(self.min_depth)
+        MAX_DEPTH.set(self.max_depth)
+
+    def write_project(self, project: QgsProject) -> None:
+        write_project_inputs(project, self)
+
+    @classmethod
+    def read_project(cls, project: QgsProject) -> DepthWindow | None:
+        """None when the project holds no depth window (saved before it had one: then settings apply)."""
+        window = cls.from_settings()
+        return window if read_project_inputs(project, window) else None
+
+    def layer(self, project: QgsProject) -> QgsMapLayer | None:
+        """The project's top-of-ore raster: the layer of that id, else the first that reads the same file."""
+        by_id = project.mapLayer(self.top_layer) if self.top_layer else None
+        if by_id is not None or not self.top_raster:
+            return by_id
+        return next((layer for layer in project.mapLayers().values() if layer.source() == self.top_raster), None)
 
 
 class TriangleRow(QWidget):
@@ -130,8 +177,8 @@ class TargetInputs(QgsCollapsibleGroupBox):
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.top_source = QComboBox()
-        self.top_source.addItem("Constant", "constant")
-        self.top_source.addItem("Raster", "raster")
+        self.top_source.addItem("Constant", CONSTANT)
+        self.top_source.addItem("Raster", RASTER)
         self.top_depth = QgsDoubleSpinBox()
         self.top_depth.setRange(0.0, 10_000.0)
         self.top_depth.setDecimals(1)
@@ -248,14 +295,8 @@ class TargetInputs(QgsCollapsibleGroupBox):
 
     # State --------------------------------------------------------------------------------------------------
     def _load(self) -> None:
-        options = options_from_settings()
-        self.apply_options(options)
-        self.top_depth.blockSignals(True)
-        self.top_depth.setValue(TOP_DEPTH.get())
-        self.top_depth.blockSignals(False)
-        self.restore_top_raster()
-        self.min_depth.set_value(MIN_DEPTH.get() if MIN_DEPTH.get() >= 0 else None)
-        self.max_depth.set_value(MAX_DEPTH.get() if MAX_DEPTH.get() >= 0 else None)
+        self.apply_options(options_from_settings())
+        self.apply_window(DepthWindow.from_settings(), QgsProject.instance())
 
     def apply_options(self, options: TargetOptions) -> None:
         self.density.set_value(options.ranges.density)
@@ -270,39 +311,38 @@ class TargetInputs(QgsCollapsibleGroupBox):
         self.planned.setText(options.exploration_planned)
         self.timeframe.setText(options.timeframe)
 
-    def restore_top_raster(self) -> None:
-        """The remembered top-of-ore source, and its raster when a layer of the project reads that file."""
-        wanted = TOP_RASTER.get()
-        layer = next(
-            (
-                candidate
-                for candidate in QgsProject.instance().mapLayers().values()
-                if wanted and candidate.source() == wanted
-            ),
-            None,
+    def window(self) -> DepthWindow:
+        layer = self.top_layer.currentLayer()
+        return DepthWindow(
+            top_source=self.top_source.currentData() or CONSTANT,
+            top_depth=self.top_depth.value(),
+            top_layer=layer.id() if layer is not None else "",
+            top_raster=layer.source() if layer is not None else "",
+            min_depth=-1.0 if self.min_depth.value() is None else self.min_depth.value(),
+            max_depth=-1.0 if self.max_depth.value() is None else self.max_depth.value(),
         )
-        for widget in (self.top_source, self.top_layer):
+
+    def apply_window(self, window: DepthWindow, project: QgsProject) -> None:
+        """Show ``window`` without emitting ``window_changed``; a raster the project lacks stays unset."""
+        for widget in (self.top_source, self.top_depth, self.top_layer):
             widget.blockSignals(True)
         try:
-            self.top_layer.setLayer(layer)
-            index = self.top_source.findData(TOP_SOURCE.get())
-            self.top_source.setCurrentIndex(max(index, 0))
-            self.top_stack.setCurrentIndex(1 if self.top_source.currentData() == "raster" else 0)
+            self.top_depth.setValue(window.top_depth)
+            self.top_layer.setLayer(window.layer(project))
+            self.top_source.setCurrentIndex(max(self.top_source.findData(window.top_source), 0))
+            self.top_stack.setCurrentIndex(1 if self.top_source.currentData() == RASTER else 0)
         finally:
-            for widget in (self.top_source, self.top_layer):
+            for widget in (self.top_source, self.top_depth, self.top_layer):
                 widget.blockSignals(False)
+        self.min_depth.set_value(window.min_depth if window.min_depth >= 0 else None)
+        self.max_depth.set_value(window.max_depth if window.max_depth >= 0 else None)
 
     def _top_source_changed(self) -> None:
-        self.top_stack.setCurrentIndex(1 if self.top_source.currentData() == "raster" else 0)
+        self.top_stack.setCurrentIndex(1 if self.top_source.currentData() == RASTER else 0)
         self._window_edited()
 
     def _window_edited(self, *_args) -> None:
-        TOP_DEPTH.set(self.top_depth.value())
-        TOP_SOURCE.set(self.top_source.currentData() or "constant")
-        layer = self.top_layer.currentLayer()
-        TOP_RASTER.set(layer.source() if layer is not None else "")
-        for setting, limit in ((MIN_DEPTH, self.min_depth), (MAX_DEPTH, self.max_depth)):
-            setting.set(-1.0 if limit.value() is None else limit.value())
+        """The dock keeps the window (settings and project) unless the change is a project being cleared."""
         self.window_changed.emit()
 
     def _ranges_edited(self, *_args) -> None:
@@ -334,7 +374,7 @@ class TargetInputs(QgsCollapsibleGroupBox):
         """``inputs`` with the depth window; ``TonnageInputError`` when it is empty or its raster unusable."""
         top_raster = (
             raster_path(self.top_layer.currentLayer(), "Top-of-ore depth raster")
-            if self.top_source.currentData() == "raster"
+            if self.top_source.currentData() == RASTER
             else None
         )
         params = replace(

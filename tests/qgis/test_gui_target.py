@@ -3,13 +3,16 @@ selected area's target as ranges with the P90 convention and the caution."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from gui_fixtures import DENSITY, THICKNESS, estimate_layer, set_inputs, wait_for_tasks
-from qgis.core import QgsVectorLayer
+from qgis.core import QgsGeometry, QgsProject, QgsRasterLayer, QgsVectorLayer
 
 from rare_earth_plugin.core.target_ranges import TargetRanges
 from rare_earth_plugin.core.target_text import percentile_statement
+from rare_earth_plugin.gui.areas_model import KIND_SURVEY
 from rare_earth_plugin.gui.dock import ExplorerDock
+from rare_earth_plugin.gui.target_inputs import DepthWindow
 from rare_earth_plugin.settings import Settings
 
 pytest_plugins = ["gui_fixtures"]
@@ -83,8 +86,39 @@ def test_the_top_of_ore_raster_is_remembered_in_the_settings(dock, grade_grid, q
         assert restored.top_layer.currentLayer() is grade_grid.layer
         assert again.current_inputs().params.top_depth_raster == grade_grid.path
         panel.top_source.setCurrentIndex(panel.top_source.findData("constant"))
-        restored.restore_top_raster()
+        restored.apply_window(DepthWindow.from_settings(), QgsProject.instance())
         assert restored.top_source.currentData() == "constant"
     finally:
         again.unload()
         again.deleteLater()
+
+
+def test_the_depth_window_goes_with_the_project_and_comes_back_when_it_is_opened(
+    dock, grade_grid, grid, make_raster, tmp_path, qtbot
+) -> None:
+    """Saved with a top-of-ore raster; the settings say otherwise (another project, a later session); File >
+    New; Open: the dock shows the project's raster and window, and its estimate counts [4, 14] m cut at 10 m."""
+    set_inputs(dock, grade_grid, cutoff=0.1)
+    top_path = make_raster(np.full((20, 20), 4.0), name="top_of_ore.tif")
+    project = QgsProject.instance()
+    project.addMapLayer(QgsRasterLayer(top_path, "top of ore", "gdal"))
+    panel = dock.target_inputs
+    panel.top_layer.setLayer(project.mapLayersByName("top of ore")[0])
+    panel.top_source.setCurrentIndex(panel.top_source.findData("raster"))
+    panel.max_depth.set_value(10.0)
+    panel.max_depth.changed.emit()  # as the check box does
+    key = dock.finish_survey(QgsGeometry.fromWkt(grid.box(12, 5, 16, 15)))  # 40 cells of 0.15 %
+    wait_for_tasks(qtbot, dock)
+    path = str(tmp_path / "window.qgz")
+    assert project.write(path)
+    DepthWindow().to_settings()  # constant 0 m, no limits: the project's own window must win
+    project.clear()
+    assert DepthWindow.from_settings() == DepthWindow()  # clearing the project did not overwrite the settings
+    assert project.read(path)
+    wait_for_tasks(qtbot, dock)
+    assert panel.top_source.currentData() == "raster" and panel.top_stack.currentWidget() is panel.top_layer
+    assert panel.top_layer.currentLayer().source() == top_path and panel.max_depth.value() == 10.0
+    assert dock.current_inputs().params.top_depth_raster == top_path
+    [survey] = [row for row in dock.model.rows() if row.kind == KIND_SURVEY]
+    assert survey.key == key
+    assert survey.result.ore_tonnes == pytest.approx(40 * 100.0 * 6.0 * DENSITY, rel=1e-9)
