@@ -75,8 +75,9 @@ class Quantity:
 
     def text(self, value: float | None) -> str:
         """``value`` already in this quantity's unit, as printed."""
-        if self.significant and value is not None and math.isfinite(value) and value != 0:
-            return significant(value, self.significant)
+        if self.significant and value is not None and math.isfinite(value):
+            # a zero has no significant figures: "0", the same in every unit (not "0.00" Mt beside "0.0" kt)
+            return significant(value, self.significant) if value != 0 else "0"
         return number(value, self.decimals)
 
     def engine_text(self, engine_value: float | None) -> str:

@@ -62,7 +62,7 @@ def test_changing_the_cutoff_recomputes_the_table(dock, chosen, qtbot) -> None:
     assert rows["east"].result.ore_tonnes == pytest.approx(_tonnes(40), rel=1e-9)
     proxy = dock.table.proxy
     west = next(r for r in range(proxy.rowCount()) if proxy.index(r, 0).data() == "west")
-    assert proxy.index(west, AreasModel.ORE).data() == "0.00"
+    assert proxy.index(west, AreasModel.ORE).data() == "0"
     assert proxy.index(west, AreasModel.GRADE).data() == "–"
 
 

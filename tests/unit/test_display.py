@@ -104,8 +104,9 @@ def test_three_significant_figures(value, text):
     assert display.significant(value, 3) == text
 
 
-def test_zero_ore_prints_as_zero_not_a_blank():
-    assert display.mt(0.0) == "0.00" and display.kt(0.0) == "0.0"
+def test_zero_ore_prints_as_zero_not_a_blank_and_alike_in_every_unit():
+    assert display.mt(0.0) == "0" and display.kt(0.0) == "0"
+    assert display.mt(-0.0) == "0"
 
 
 @pytest.mark.parametrize(
