@@ -30,9 +30,16 @@ from .proj_threads import per_thread
 from .tonnage_types import PathInput, TonnageInputError
 
 
-def _check_values(dtype: np.dtype, role: str, path: str) -> None:
-    if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
-        raise TonnageInputError(f"{role}: {path} holds {dtype.name} values, not real numbers")
+def _real_dtype(name: str, role: str, path: str) -> np.dtype:
+    """The band's numpy type, refused unless it holds real numbers: GDAL's complex integers (CInt16, CInt32)
+    have no numpy type at all, so the name is checked before numpy parses it."""
+    try:
+        dtype = np.dtype(name)
+    except TypeError:
+        dtype = None
+    if dtype is None or not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+        raise TonnageInputError(f"{role}: {path} holds {name} values, not real numbers")
+    return dtype
 
 
 def _name(path: PathInput) -> str:
@@ -293,10 +300,10 @@ class _AuxiliaryRaster:
                 f"{role}: {self.path} has a CRS but the grade raster {grade_src.name} has "
                 "none, so they cannot be matched: give the grade raster its CRS"
             )
-        _check_values(np.dtype(self.src.dtypes[0]), role, self.path)
+        dtype = _real_dtype(self.src.dtypes[0], role, self.path)
         self.same_grid = self.src.transform == grade_src.transform and self.src.crs == grade_src.crs
         self.nodata = self.src.nodata
-        if self.nodata is None and np.issubdtype(np.dtype(self.src.dtypes[0]), np.floating):
+        if self.nodata is None and np.issubdtype(dtype, np.floating):
             self.nodata = float("nan")
         self.scale = float(self.src.scales[0]) if self.src.scales[0] is not None else 1.0
         self.offset = float(self.src.offsets[0]) if self.src.offsets[0] is not None else 0.0

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import rasterio
 from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y
+from osgeo import gdal
 from rasterio.transform import from_origin
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage
 
+gdal.UseExceptions()
 GRID = from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0)
 
 
@@ -240,6 +242,19 @@ def test_bytes_paths_and_complex_rasters_get_messages(tmp_path):
         estimate_tonnage(WHOLE, complex_path, TonnageParams(thickness=1.0))
     with pytest.raises(TonnageInputError, match=r"density raster: .*c\.tif holds complex64"):
         estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0, density_raster=complex_path))
+
+
+@pytest.mark.parametrize("gdal_type", ["CInt16", "CInt32", "CFloat64"])
+@pytest.mark.parametrize("role", ["grade raster", "thickness raster"])
+def test_complex_integer_rasters_get_a_message_not_a_type_error(tmp_path, gdal_type, role):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    complex_path = str(tmp_path / "c.tif")
+    gdal.Translate(complex_path, grade, outputType=gdal.GetDataTypeByName(gdal_type))
+    with pytest.raises(TonnageInputError, match=rf"{role}: .*c\.tif holds complex\w* values, not real numbers"):
+        if role == "grade raster":
+            estimate_tonnage(WHOLE, complex_path, TonnageParams(thickness=1.0))
+        else:
+            estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=complex_path))
 
 
 def test_a_fifo_given_as_a_raster_does_not_block(tmp_path):
