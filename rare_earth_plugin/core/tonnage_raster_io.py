@@ -21,10 +21,13 @@ import pyproj
 import rasterio
 from rasterio.enums import MaskFlags, Resampling
 from rasterio.errors import RasterioError
+from rasterio.transform import Affine
 from rasterio.warp import calculate_default_transform, reproject
 from rasterio.windows import Window
+from rasterio.windows import transform as window_transform
 
-from .geometry import crs_from_wkt
+from . import affine_ops
+from .geometry import _transformer, crs_from_wkt
 from .limits import EngineLimits
 from .proj_threads import per_thread
 from .tonnage_types import PathInput, TonnageInputError
@@ -276,6 +279,13 @@ def _dataset_crs(src) -> pyproj.CRS | None:
     return crs_from_wkt(src.crs.to_wkt()) if src.crs else None
 
 
+#: Points along each edge of the grid over a tile whose positions in another raster give the window it draws on.
+_EDGE_POINTS = 21
+#: Source cells added around that window: the widest kernel the warp uses (bilinear over a source up to twice as
+#: fine as the grade raster reaches two cells out) and a cell of slack for the curvature between the points.
+_KERNEL_MARGIN = 3
+
+
 class _AuxiliaryRaster:
     """A thickness, density or top-depth raster brought onto the grade raster's tiles (same grid: read;
     else warp), as physical values (value x scale + offset)."""
@@ -314,6 +324,10 @@ class _AuxiliaryRaster:
             finer = self._resolution_in(grade_src) < 0.5 * min(abs(grade_src.res[0]), abs(grade_src.res[1]))
             self.resampling = Resampling.average if finer else Resampling.bilinear
         self.grade_crs = grade_src.crs
+        self.max_source_cells = limits.tile_cells
+        if not self.same_grid:  # text, so that the reader thread makes its own transformer (see proj_threads)
+            self.wkt = self.src.crs.to_wkt() if self.src.crs else ""
+            self.grade_wkt = grade_src.crs.to_wkt() if grade_src.crs else ""
 
     def _resolution_in(self, grade_src: _RasterInfo) -> float:
         if self.src.crs == grade_src.crs or grade_src.crs is None:
@@ -330,18 +344,7 @@ class _AuxiliaryRaster:
                 values = self._read_same_grid(window)
             else:
                 values = np.full((int(window.height), int(window.width)), np.nan, dtype=np.float64)
-                # A declared nodata only: with any src_nodata GDAL's warper (3.10+) ignores a per-dataset mask or
-                # alpha band, so masked junk would count; NaN cells stay NaN through the resampling either way.
-                src_nodata = None if self.read_masks and self.src.nodata is None else self.nodata
-                reproject(
-                    rasterio.band(self.reader.dataset, 1),
-                    values,
-                    src_nodata=src_nodata,
-                    dst_transform=tile_transform,
-                    dst_crs=self.grade_crs,
-                    dst_nodata=np.nan,
-                    resampling=self.resampling,
-                )
+                self._warp_into(values, tile_transform)
         except (RasterioError, OSError) as exc:
             raise TonnageInputError(f"{self.role}: cannot read {self.path} ({exc})") from exc
         self.reader.count(values.nbytes, self.budget)
@@ -349,6 +352,59 @@ class _AuxiliaryRaster:
             values = values * self.scale + self.offset
         values[~(values >= 0)] = np.nan
         return values
+
+    def _warp_into(self, values: np.ndarray, tile_transform) -> None:
+        """Fill ``values`` (a tile on the grade grid) from this raster on its own grid.
+
+        The source window is read and masked exactly as on the grade grid (nodata, NaN, internal or per-dataset
+        mask, alpha) and only then warped, as an array whose only nodata is NaN: GDAL's warper would pass over
+        an alpha band of a single band it is given and, from 3.10 on, over any mask once a nodata is declared.
+        A tile whose source window would exceed ``max_source_cells`` is warped in halves.
+        """
+        window = self._source_window(tile_transform, *values.shape)
+        if window is None:
+            return
+        height, width = values.shape
+        if int(window.width) * int(window.height) > self.max_source_cells and height * width > 1:
+            if height >= width:
+                half = height // 2
+                self._warp_into(values[:half], tile_transform)
+                self._warp_into(values[half:], affine_ops.compose(tile_transform, Affine.translation(0, half)))
+            else:
+                half = width // 2
+                self._warp_into(values[:, :half], tile_transform)
+                self._warp_into(values[:, half:], affine_ops.compose(tile_transform, Affine.translation(half, 0)))
+            return
+        reproject(
+            self._read_same_grid(window),
+            values,
+            src_transform=window_transform(window, self.src.transform),
+            src_crs=self.src.crs,
+            src_nodata=np.nan,
+            dst_transform=tile_transform,
+            dst_crs=self.grade_crs,
+            dst_nodata=np.nan,
+            resampling=self.resampling,
+        )
+
+    def _source_window(self, tile_transform, height: int, width: int) -> Window | None:
+        """The window of this raster the tile's cells draw on (a margin for the resampling kernel included),
+        from a grid of points over the tile; None when it lies outside the raster."""
+        cols, rows = np.meshgrid(np.linspace(0, width, _EDGE_POINTS), np.linspace(0, height, _EDGE_POINTS))
+        x, y = affine_ops.apply(tile_transform, cols.ravel(), rows.ravel())
+        if self.grade_wkt != self.wkt:
+            x, y = _transformer(self.grade_wkt, self.wkt).transform(x, y, errcheck=False)
+        col, row = affine_ops.apply(~self.src.transform, np.asarray(x), np.asarray(y))
+        finite = np.isfinite(col) & np.isfinite(row)
+        if not finite.any():
+            return None
+        col0 = max(math.floor(col[finite].min()) - _KERNEL_MARGIN, 0)
+        col1 = min(math.ceil(col[finite].max()) + _KERNEL_MARGIN, self.src.width)
+        row0 = max(math.floor(row[finite].min()) - _KERNEL_MARGIN, 0)
+        row1 = min(math.ceil(row[finite].max()) + _KERNEL_MARGIN, self.src.height)
+        if col0 >= col1 or row0 >= row1:
+            return None
+        return Window(col0, row0, col1 - col0, row1 - row0)
 
     def _read_same_grid(self, window: Window) -> np.ndarray:
         """The window's values; cells beyond this raster's extent (a smaller raster) are missing."""

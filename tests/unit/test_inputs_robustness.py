@@ -13,6 +13,7 @@ from osgeo import gdal
 from rasterio.transform import from_origin
 from shapely.geometry import MultiPolygon, Polygon, box
 
+from rare_earth_plugin.core.limits import DEFAULT_LIMITS, EngineLimits
 from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage
 
 gdal.UseExceptions()
@@ -86,28 +87,54 @@ def half_mask() -> np.ndarray:
 
 
 @pytest.mark.parametrize("role", ["thickness_raster", "density_raster", "top_depth_raster"])
-@pytest.mark.parametrize("kind", ["internal mask", "alpha", "other grid"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "internal mask",
+        "alpha",
+        "other grid",
+        "alpha, other grid",
+        "alpha, other grid, small tiles",  # source windows larger than a tile: warped in parts
+        "nodata and mask, other grid",
+        "msk sidecar, other grid",
+        "nodata, other grid",
+        "NaN, other grid",
+    ],
+)
 def test_masks_of_every_raster_lower_coverage_like_the_grades(tmp_path, role, kind):
     grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
     junk = np.full((10, 10), 50.0)
     junk[:, 5:] = 5.0  # 50 under the mask: junk that must not count
+    path = tmp_path / "x.tif"
     if kind == "internal mask":
-        other = write(tmp_path / "x.tif", junk, mask=half_mask())
+        other = write(path, junk, mask=half_mask())
     elif kind == "alpha":
-        other = write(tmp_path / "x.tif", junk.astype(np.uint8), alpha=half_mask())
-    else:  # a finer grid, shifted: warped onto the grade grid with its mask
-        fine = np.kron(junk, np.ones((2, 2)))
-        other = write(
-            tmp_path / "x.tif",
-            fine,
-            transform=from_origin(ORIGIN_X, ORIGIN_Y, 5.0, 5.0),
-            mask=np.kron(half_mask(), np.ones((2, 2), dtype=np.uint8)),
-        )
+        other = write(path, junk.astype(np.uint8), alpha=half_mask())
+    else:  # a finer grid: warped onto the grade grid with its mask
+        fine, mask = np.kron(junk, np.ones((2, 2))), np.kron(half_mask(), np.ones((2, 2), dtype=np.uint8))
+        finer = from_origin(ORIGIN_X, ORIGIN_Y, 5.0, 5.0)
+        if kind == "other grid":
+            other = write(path, fine, transform=finer, mask=mask)
+        elif kind.startswith("alpha, other grid"):
+            other = write(path, fine.astype(np.uint8), transform=finer, alpha=mask)
+        elif kind == "nodata and mask, other grid":  # GDAL 3.10+'s warper would see only the nodata
+            other = write(path, fine, transform=finer, mask=mask, nodata=-1.0)
+        elif kind == "msk sidecar, other grid":
+            with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=False):
+                other = write(path, fine, transform=finer)
+                with rasterio.open(other, "r+") as dst:
+                    dst.write_mask(mask)
+            assert os.path.exists(other + ".msk")
+        elif kind == "nodata, other grid":
+            other = write(path, np.where(mask == 0, -9999.0, fine), transform=finer, nodata=-9999.0)
+        else:
+            other = write(path, np.where(mask == 0, np.nan, fine), transform=finer)
     values = {"thickness": 5.0, "density": 2.0, role: other}
     if role == "thickness_raster":
         values["thickness"] = None
     params = TonnageParams(**values)
-    result = estimate_tonnage(WHOLE, grade, params)
+    limits = EngineLimits(tile_cells=16) if kind.endswith("small tiles") else DEFAULT_LIMITS
+    result = estimate_tonnage(WHOLE, grade, params, limits=limits)
     assert result.data_coverage == pytest.approx(0.5, abs=1e-6)
     assert result.covered_area_m2 == pytest.approx(5000.0, rel=1e-6)
     assert any("50.0 %" in w for w in result.warnings)
