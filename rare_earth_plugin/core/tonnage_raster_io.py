@@ -88,6 +88,13 @@ def _open_raster(name: str, role: str):
     if src.count == 0:
         src.close()
         raise TonnageInputError(f"{role}: {name} has no raster bands")
+    crs = _dataset_crs(src)
+    if crs is not None and crs.is_engineering:
+        src.close()
+        raise TonnageInputError(
+            f"{role}: {name} has a local engineering CRS ({crs.name}) whose units are not metres; "
+            "the engine takes a raster without a CRS on the earth to be in metres"
+        )
     return src
 
 
@@ -276,7 +283,18 @@ def _hashable(value: Any) -> bool:
 
 
 def _dataset_crs(src) -> pyproj.CRS | None:
-    return crs_from_wkt(src.crs.to_wkt()) if src.crs else None
+    """pyproj's view of the raster's CRS; None for a local frame in metres: no CRS, or a metric engineering (mine
+    grid) CRS, which has no datum to place it on the earth either (other units are refused on opening)."""
+    if not src.crs:
+        return None
+    crs = crs_from_wkt(src.crs.to_wkt())
+    if crs.is_engineering and all(axis.unit_conversion_factor == 1.0 for axis in crs.axis_info):
+        return None
+    return crs
+
+
+#: The frame two local rasters (see ``_dataset_crs``) are taken to share, for GDAL's warper, which needs a CRS.
+_LOCAL_FRAME = 'LOCAL_CS["local grid",UNIT["metre",1],AXIS["Easting",EAST],AXIS["Northing",NORTH]]'
 
 
 #: Points along each edge of the grid over a tile whose positions in another raster give the window it draws on.
@@ -303,15 +321,24 @@ class _AuxiliaryRaster:
         self.reader = rasters.get(path, role, limits)
         self.budget = limits.cache_budget
         self.src = self.reader.info
-        if grade_crs is not None and self.src.crs is None:
-            raise TonnageInputError(f"{role}: {self.path} has no CRS, so it cannot be matched to the grade raster")
-        if grade_crs is None and self.src.crs is not None:
+        local = self.reader.crs is None
+        if grade_crs is not None and local:
+            raise TonnageInputError(
+                f"{role}: {self.path} has no CRS (or only a local engineering one), so it cannot be matched to "
+                "the grade raster"
+            )
+        if grade_crs is None and not local:
             raise TonnageInputError(
                 f"{role}: {self.path} has a CRS but the grade raster {grade_src.name} has "
                 "none, so they cannot be matched: give the grade raster its CRS"
             )
+        if local and self.src.crs and grade_src.crs and self.src.crs.to_wkt() != grade_src.crs.to_wkt():
+            raise TonnageInputError(
+                f"{role}: {self.path} and the grade raster {grade_src.name} are on different local (engineering) "
+                "CRSs, which cannot be matched"
+            )
         dtype = _real_dtype(self.src.dtypes[0], role, self.path)
-        self.same_grid = self.src.transform == grade_src.transform and self.src.crs == grade_src.crs
+        self.same_grid = self.src.transform == grade_src.transform and (local or self.src.crs == grade_src.crs)
         self.nodata = self.src.nodata
         if self.nodata is None and np.issubdtype(dtype, np.floating):
             self.nodata = float("nan")
@@ -320,17 +347,17 @@ class _AuxiliaryRaster:
         flags = self.src.mask_flag_enums[0]
         self.read_masks = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
         self.resampling = Resampling.bilinear
+        self.max_source_cells = limits.tile_cells
         if not self.same_grid:
+            # Text, so that the reader thread makes its own transformer (see proj_threads); local: one frame.
+            self.wkt = "" if local else self.src.crs.to_wkt()
+            self.grade_wkt = "" if local else grade_src.crs.to_wkt()
+            self.warp_crs = (_LOCAL_FRAME, _LOCAL_FRAME) if local else (self.src.crs, grade_src.crs)
             finer = self._resolution_in(grade_src) < 0.5 * min(abs(grade_src.res[0]), abs(grade_src.res[1]))
             self.resampling = Resampling.average if finer else Resampling.bilinear
-        self.grade_crs = grade_src.crs
-        self.max_source_cells = limits.tile_cells
-        if not self.same_grid:  # text, so that the reader thread makes its own transformer (see proj_threads)
-            self.wkt = self.src.crs.to_wkt() if self.src.crs else ""
-            self.grade_wkt = grade_src.crs.to_wkt() if grade_src.crs else ""
 
     def _resolution_in(self, grade_src: _RasterInfo) -> float:
-        if self.src.crs == grade_src.crs or grade_src.crs is None:
+        if self.wkt == self.grade_wkt:
             return min(abs(self.src.res[0]), abs(self.src.res[1]))
         transform, _, _ = calculate_default_transform(
             self.src.crs, grade_src.crs, self.src.width, self.src.height, *self.src.bounds
@@ -379,10 +406,10 @@ class _AuxiliaryRaster:
             self._read_same_grid(window),
             values,
             src_transform=window_transform(window, self.src.transform),
-            src_crs=self.src.crs,
+            src_crs=self.warp_crs[0],
             src_nodata=np.nan,
             dst_transform=tile_transform,
-            dst_crs=self.grade_crs,
+            dst_crs=self.warp_crs[1],
             dst_nodata=np.nan,
             resampling=self.resampling,
         )

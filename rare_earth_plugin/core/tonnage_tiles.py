@@ -221,7 +221,8 @@ class _Accumulator:
             except GeometryError as exc:
                 raise _PolygonError(str(exc)) from exc
         if self.crs is None:
-            warnings.append(f"The grade raster {self.path} has no CRS: its units are taken as metres")
+            local = " (only a local engineering one)" if src.crs else ""
+            warnings.append(f"The grade raster {self.path} has no CRS{local}: its units are taken as metres")
         self.geometry = geometry
         dtype = _real_dtype(src.dtypes[self.band - 1], "grade raster", self.path)
         self.floating = np.issubdtype(dtype, np.floating)

@@ -258,6 +258,40 @@ def test_a_grade_raster_without_crs_with_a_thickness_raster_that_has_one(tmp_pat
     assert any("no CRS" in w for w in alone.warnings)
 
 
+MINE_GRID = 'LOCAL_CS["mine grid",UNIT["metre",1],AXIS["Easting",EAST],AXIS["Northing",NORTH]]'
+
+
+@pytest.mark.parametrize("frame", [None, MINE_GRID])
+def test_local_rasters_on_different_grids_share_one_frame(tmp_path, frame):
+    """No CRS, or a metric engineering (mine-grid) one: units taken as metres, thickness warped by grid only."""
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2), crs=frame)
+    fine = np.full((20, 20), 3.0)
+    fine[:, :10] = np.nan  # the western half has no thickness
+    thickness = write(tmp_path / "t.tif", fine, transform=from_origin(ORIGIN_X, ORIGIN_Y, 5.0, 5.0), crs=frame)
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=thickness, density=2.0))
+    assert result.polygon_area_m2 == pytest.approx(1e4)
+    assert result.data_coverage == pytest.approx(0.5, abs=1e-9)
+    assert result.ore_tonnes == pytest.approx(5000 * 3.0 * 2.0, rel=1e-9)
+    assert any("no CRS" in w and "metres" in w for w in result.warnings)
+    alone = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=3.0, density=1.0))
+    assert alone.ore_tonnes == pytest.approx(3e4)
+
+
+def test_a_local_grade_raster_with_a_tagged_or_foreign_one_is_refused(tmp_path):
+    tagged = write(tmp_path / "tagged.tif", np.full((10, 10), 3.0))
+    mine = write(tmp_path / "mine.tif", np.full((10, 10), 0.2), crs=MINE_GRID)
+    with pytest.raises(TonnageInputError, match=r"tagged\.tif has a CRS but the grade raster"):
+        estimate_tonnage(WHOLE, mine, TonnageParams(thickness_raster=tagged))
+    with pytest.raises(TonnageInputError, match=r"mine\.tif has no CRS \(or only a local engineering one\)"):
+        estimate_tonnage(WHOLE, tagged, TonnageParams(thickness_raster=mine))
+    other = write(tmp_path / "other.tif", np.full((10, 10), 3.0), crs=MINE_GRID.replace("mine grid", "pit grid"))
+    with pytest.raises(TonnageInputError, match=r"other\.tif and the grade raster .* different local"):
+        estimate_tonnage(WHOLE, mine, TonnageParams(thickness_raster=other))
+    feet = write(tmp_path / "feet.tif", np.full((10, 10), 0.2), crs=MINE_GRID.replace('"metre",1', '"foot",0.3048'))
+    with pytest.raises(TonnageInputError, match=r"grade raster: .*feet\.tif has a local engineering CRS .* not metres"):
+        estimate_tonnage(WHOLE, feet, TonnageParams(thickness=1.0))
+
+
 def test_bytes_paths_and_complex_rasters_get_messages(tmp_path):
     grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
     with pytest.raises(TonnageInputError, match="grade raster: give the path as text"):
