@@ -8,7 +8,6 @@ import atexit
 import contextlib
 import math
 import os
-import stat
 import threading
 import time
 import weakref
@@ -30,6 +29,7 @@ from . import affine_ops
 from .geometry import _transformer, crs_from_wkt
 from .limits import EngineLimits
 from .proj_threads import per_thread
+from .raster_files import files_signature, raster_files
 from .tonnage_types import PathInput, TonnageInputError
 
 
@@ -60,24 +60,6 @@ def _path_text(path: Any, role: str) -> str:
     if not name:
         raise TonnageInputError(f"{role}: the path is empty")
     return name
-
-
-def _file_signature(name: str, role: str) -> tuple:
-    """What identifies a local file's contents (inode, size, mtime, ctime); () for paths GDAL resolves itself
-    (/vsi..., URLs). Refuses what is not a regular file or a directory (a FIFO would block the open forever)."""
-    if "://" in name or name.startswith("/vsi"):
-        return ()
-    try:
-        info = os.stat(name)
-    except FileNotFoundError:
-        raise TonnageInputError(f"{role}: file not found: {name}") from None
-    except OSError as exc:
-        raise TonnageInputError(f"{role}: cannot read {name} ({exc.strerror or exc})") from exc
-    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
-        raise TonnageInputError(
-            f"{role}: {name} is not a regular file (a pipe, device or socket cannot be read as a raster)"
-        )
-    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _open_raster(name: str, role: str):
@@ -128,17 +110,18 @@ class _RasterInfo:
 class _ReopeningSource:
     """A dataset read block by block: reopened after every ``EngineLimits.cache_budget`` bytes (see there)."""
 
-    def __init__(self, dataset, signature: tuple):
+    def __init__(self, dataset, files: list[str], signature: tuple, watched: bool):
         self.dataset = dataset
         self.info = _RasterInfo.of(dataset)
-        self.signature = signature
+        self.files, self.signature, self.watched = files, signature, watched
         self.opened_ns = time.time_ns()
         self.crs = _dataset_crs(dataset)  # pyproj's view, parsed once per open raster
         self._read_bytes = 0
 
     def racy(self, granularity_ns: int) -> bool:
         """Modified within the timestamp granularity before it was opened: it may have changed unseen."""
-        return bool(self.signature) and self.opened_ns - max(self.signature[2], self.signature[3]) < granularity_ns
+        times = [max(entry[2], entry[3]) for entry in self.signature if entry is not None]
+        return bool(times) and self.opened_ns - max(times) < granularity_ns
 
     def count(self, nbytes: int, budget: int) -> None:
         self._read_bytes += nbytes
@@ -159,24 +142,34 @@ class _RasterSession:
 
     def get(self, path: PathInput, role: str, limits: EngineLimits) -> _ReopeningSource:
         name = _path_text(path, role)
-        signature = _file_signature(name, role)
         source = self.sources.pop(name, None)
-        if source is not None and (
-            source.signature != signature  # changed on disk, or maybe
-            or source.racy(limits.timestamp_granularity_ns)
-        ):
-            self.replaced.append(source)
-            source = None
+        if source is not None:
+            try:
+                stale = files_signature(source.files, role) != source.signature  # a file changed on disk
+            except TonnageInputError:
+                self.replaced.append(source)
+                raise
+            if stale or source.racy(limits.timestamp_granularity_ns):  # changed, or maybe
+                self.replaced.append(source)
+                source = None
         if source is None:
-            source = _ReopeningSource(_open_raster(name, role), signature)
+            files, watched = raster_files(name, role)
+            files_signature(files, role)  # the sidecars are checked before GDAL reads them too
+            dataset = _open_raster(name, role)
+            # Files only the driver knows of (a world file, a header): already read, so safe to watch.
+            files += [item for item in dataset.files if item not in files and os.path.isfile(item)]
+            source = _ReopeningSource(dataset, files, files_signature(files, role), watched)
         self.sources[name] = source
         return source
 
     def trim(self, keep: int) -> None:
-        """Close all but the ``keep`` most recently used datasets, and those replaced."""
+        """Close all but the ``keep`` most recently used datasets, those replaced, and those with files that
+        cannot be watched (remote, in memory), which a later estimate could not tell had changed."""
         for source in self.replaced:
             source.dataset.close()
         self.replaced.clear()
+        for name in [name for name, source in self.sources.items() if not source.watched]:
+            self.sources.pop(name).dataset.close()
         while len(self.sources) > keep:
             oldest = next(iter(self.sources))
             self.sources.pop(oldest).dataset.close()
