@@ -8,7 +8,6 @@ import atexit
 import contextlib
 import math
 import os
-import stat
 import threading
 import time
 import weakref
@@ -21,18 +20,29 @@ import pyproj
 import rasterio
 from rasterio.enums import MaskFlags, Resampling
 from rasterio.errors import RasterioError
+from rasterio.transform import Affine
 from rasterio.warp import calculate_default_transform, reproject
 from rasterio.windows import Window
+from rasterio.windows import transform as window_transform
 
-from .geometry import crs_from_wkt
+from . import affine_ops
+from .geometry import _transformer, crs_from_wkt
 from .limits import EngineLimits
 from .proj_threads import per_thread
+from .raster_files import files_signature, raster_files
 from .tonnage_types import PathInput, TonnageInputError
 
 
-def _check_values(dtype: np.dtype, role: str, path: str) -> None:
-    if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
-        raise TonnageInputError(f"{role}: {path} holds {dtype.name} values, not real numbers")
+def _real_dtype(name: str, role: str, path: str) -> np.dtype:
+    """The band's numpy type, refused unless it holds real numbers: GDAL's complex integers (CInt16, CInt32)
+    have no numpy type at all, so the name is checked before numpy parses it."""
+    try:
+        dtype = np.dtype(name)
+    except TypeError:
+        dtype = None
+    if dtype is None or not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+        raise TonnageInputError(f"{role}: {path} holds {name} values, not real numbers")
+    return dtype
 
 
 def _name(path: PathInput) -> str:
@@ -52,24 +62,6 @@ def _path_text(path: Any, role: str) -> str:
     return name
 
 
-def _file_signature(name: str, role: str) -> tuple:
-    """What identifies a local file's contents (inode, size, mtime, ctime); () for paths GDAL resolves itself
-    (/vsi..., URLs). Refuses what is not a regular file or a directory (a FIFO would block the open forever)."""
-    if "://" in name or name.startswith("/vsi"):
-        return ()
-    try:
-        info = os.stat(name)
-    except FileNotFoundError:
-        raise TonnageInputError(f"{role}: file not found: {name}") from None
-    except OSError as exc:
-        raise TonnageInputError(f"{role}: cannot read {name} ({exc.strerror or exc})") from exc
-    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
-        raise TonnageInputError(
-            f"{role}: {name} is not a regular file (a pipe, device or socket cannot be read as a raster)"
-        )
-    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
 def _open_raster(name: str, role: str):
     try:
         src = rasterio.open(name)
@@ -78,6 +70,13 @@ def _open_raster(name: str, role: str):
     if src.count == 0:
         src.close()
         raise TonnageInputError(f"{role}: {name} has no raster bands")
+    crs = _dataset_crs(src)
+    if crs is not None and crs.is_engineering:
+        src.close()
+        raise TonnageInputError(
+            f"{role}: {name} has a local engineering CRS ({crs.name}) whose units are not metres; "
+            "the engine takes a raster without a CRS on the earth to be in metres"
+        )
     return src
 
 
@@ -111,17 +110,18 @@ class _RasterInfo:
 class _ReopeningSource:
     """A dataset read block by block: reopened after every ``EngineLimits.cache_budget`` bytes (see there)."""
 
-    def __init__(self, dataset, signature: tuple):
+    def __init__(self, dataset, files: list[str], signature: tuple, watched: bool):
         self.dataset = dataset
         self.info = _RasterInfo.of(dataset)
-        self.signature = signature
+        self.files, self.signature, self.watched = files, signature, watched
         self.opened_ns = time.time_ns()
         self.crs = _dataset_crs(dataset)  # pyproj's view, parsed once per open raster
         self._read_bytes = 0
 
     def racy(self, granularity_ns: int) -> bool:
         """Modified within the timestamp granularity before it was opened: it may have changed unseen."""
-        return bool(self.signature) and self.opened_ns - max(self.signature[2], self.signature[3]) < granularity_ns
+        times = [max(entry[2], entry[3]) for entry in self.signature if entry is not None]
+        return bool(times) and self.opened_ns - max(times) < granularity_ns
 
     def count(self, nbytes: int, budget: int) -> None:
         self._read_bytes += nbytes
@@ -142,24 +142,34 @@ class _RasterSession:
 
     def get(self, path: PathInput, role: str, limits: EngineLimits) -> _ReopeningSource:
         name = _path_text(path, role)
-        signature = _file_signature(name, role)
         source = self.sources.pop(name, None)
-        if source is not None and (
-            source.signature != signature  # changed on disk, or maybe
-            or source.racy(limits.timestamp_granularity_ns)
-        ):
-            self.replaced.append(source)
-            source = None
+        if source is not None:
+            try:
+                stale = files_signature(source.files, role) != source.signature  # a file changed on disk
+            except TonnageInputError:
+                self.replaced.append(source)
+                raise
+            if stale or source.racy(limits.timestamp_granularity_ns):  # changed, or maybe
+                self.replaced.append(source)
+                source = None
         if source is None:
-            source = _ReopeningSource(_open_raster(name, role), signature)
+            files, watched = raster_files(name, role)
+            files_signature(files, role)  # the sidecars are checked before GDAL reads them too
+            dataset = _open_raster(name, role)
+            # Files only the driver knows of (a world file, a header): already read, so safe to watch.
+            files += [item for item in dataset.files if item not in files and os.path.isfile(item)]
+            source = _ReopeningSource(dataset, files, files_signature(files, role), watched)
         self.sources[name] = source
         return source
 
     def trim(self, keep: int) -> None:
-        """Close all but the ``keep`` most recently used datasets, and those replaced."""
+        """Close all but the ``keep`` most recently used datasets, those replaced, and those with files that
+        cannot be watched (remote, in memory), which a later estimate could not tell had changed."""
         for source in self.replaced:
             source.dataset.close()
         self.replaced.clear()
+        for name in [name for name, source in self.sources.items() if not source.watched]:
+            self.sources.pop(name).dataset.close()
         while len(self.sources) > keep:
             oldest = next(iter(self.sources))
             self.sources.pop(oldest).dataset.close()
@@ -266,7 +276,25 @@ def _hashable(value: Any) -> bool:
 
 
 def _dataset_crs(src) -> pyproj.CRS | None:
-    return crs_from_wkt(src.crs.to_wkt()) if src.crs else None
+    """pyproj's view of the raster's CRS; None for a local frame in metres: no CRS, or a metric engineering (mine
+    grid) CRS, which has no datum to place it on the earth either (other units are refused on opening)."""
+    if not src.crs:
+        return None
+    crs = crs_from_wkt(src.crs.to_wkt())
+    if crs.is_engineering and all(axis.unit_conversion_factor == 1.0 for axis in crs.axis_info):
+        return None
+    return crs
+
+
+#: The frame two local rasters (see ``_dataset_crs``) are taken to share, for GDAL's warper, which needs a CRS.
+_LOCAL_FRAME = 'LOCAL_CS["local grid",UNIT["metre",1],AXIS["Easting",EAST],AXIS["Northing",NORTH]]'
+
+
+#: Points along each edge of the grid over a tile whose positions in another raster give the window it draws on.
+_EDGE_POINTS = 21
+#: Source cells added around that window: the widest kernel the warp uses (bilinear over a source up to twice as
+#: fine as the grade raster reaches two cells out) and a cell of slack for the curvature between the points.
+_KERNEL_MARGIN = 3
 
 
 class _AuxiliaryRaster:
@@ -286,30 +314,43 @@ class _AuxiliaryRaster:
         self.reader = rasters.get(path, role, limits)
         self.budget = limits.cache_budget
         self.src = self.reader.info
-        if grade_crs is not None and self.src.crs is None:
-            raise TonnageInputError(f"{role}: {self.path} has no CRS, so it cannot be matched to the grade raster")
-        if grade_crs is None and self.src.crs is not None:
+        local = self.reader.crs is None
+        if grade_crs is not None and local:
+            raise TonnageInputError(
+                f"{role}: {self.path} has no CRS (or only a local engineering one), so it cannot be matched to "
+                "the grade raster"
+            )
+        if grade_crs is None and not local:
             raise TonnageInputError(
                 f"{role}: {self.path} has a CRS but the grade raster {grade_src.name} has "
                 "none, so they cannot be matched: give the grade raster its CRS"
             )
-        _check_values(np.dtype(self.src.dtypes[0]), role, self.path)
-        self.same_grid = self.src.transform == grade_src.transform and self.src.crs == grade_src.crs
+        if local and self.src.crs and grade_src.crs and self.src.crs.to_wkt() != grade_src.crs.to_wkt():
+            raise TonnageInputError(
+                f"{role}: {self.path} and the grade raster {grade_src.name} are on different local (engineering) "
+                "CRSs, which cannot be matched"
+            )
+        dtype = _real_dtype(self.src.dtypes[0], role, self.path)
+        self.same_grid = self.src.transform == grade_src.transform and (local or self.src.crs == grade_src.crs)
         self.nodata = self.src.nodata
-        if self.nodata is None and np.issubdtype(np.dtype(self.src.dtypes[0]), np.floating):
+        if self.nodata is None and np.issubdtype(dtype, np.floating):
             self.nodata = float("nan")
         self.scale = float(self.src.scales[0]) if self.src.scales[0] is not None else 1.0
         self.offset = float(self.src.offsets[0]) if self.src.offsets[0] is not None else 0.0
         flags = self.src.mask_flag_enums[0]
         self.read_masks = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
         self.resampling = Resampling.bilinear
+        self.max_source_cells = limits.tile_cells
         if not self.same_grid:
+            # Text, so that the reader thread makes its own transformer (see proj_threads); local: one frame.
+            self.wkt = "" if local else self.src.crs.to_wkt()
+            self.grade_wkt = "" if local else grade_src.crs.to_wkt()
+            self.warp_crs = (_LOCAL_FRAME, _LOCAL_FRAME) if local else (self.src.crs, grade_src.crs)
             finer = self._resolution_in(grade_src) < 0.5 * min(abs(grade_src.res[0]), abs(grade_src.res[1]))
             self.resampling = Resampling.average if finer else Resampling.bilinear
-        self.grade_crs = grade_src.crs
 
     def _resolution_in(self, grade_src: _RasterInfo) -> float:
-        if self.src.crs == grade_src.crs or grade_src.crs is None:
+        if self.wkt == self.grade_wkt:
             return min(abs(self.src.res[0]), abs(self.src.res[1]))
         transform, _, _ = calculate_default_transform(
             self.src.crs, grade_src.crs, self.src.width, self.src.height, *self.src.bounds
@@ -323,18 +364,7 @@ class _AuxiliaryRaster:
                 values = self._read_same_grid(window)
             else:
                 values = np.full((int(window.height), int(window.width)), np.nan, dtype=np.float64)
-                # A declared nodata only: with any src_nodata GDAL's warper (3.10+) ignores a per-dataset mask or
-                # alpha band, so masked junk would count; NaN cells stay NaN through the resampling either way.
-                src_nodata = None if self.read_masks and self.src.nodata is None else self.nodata
-                reproject(
-                    rasterio.band(self.reader.dataset, 1),
-                    values,
-                    src_nodata=src_nodata,
-                    dst_transform=tile_transform,
-                    dst_crs=self.grade_crs,
-                    dst_nodata=np.nan,
-                    resampling=self.resampling,
-                )
+                self._warp_into(values, tile_transform)
         except (RasterioError, OSError) as exc:
             raise TonnageInputError(f"{self.role}: cannot read {self.path} ({exc})") from exc
         self.reader.count(values.nbytes, self.budget)
@@ -342,6 +372,59 @@ class _AuxiliaryRaster:
             values = values * self.scale + self.offset
         values[~(values >= 0)] = np.nan
         return values
+
+    def _warp_into(self, values: np.ndarray, tile_transform) -> None:
+        """Fill ``values`` (a tile on the grade grid) from this raster on its own grid.
+
+        The source window is read and masked exactly as on the grade grid (nodata, NaN, internal or per-dataset
+        mask, alpha) and only then warped, as an array whose only nodata is NaN: GDAL's warper would pass over
+        an alpha band of a single band it is given and, from 3.10 on, over any mask once a nodata is declared.
+        A tile whose source window would exceed ``max_source_cells`` is warped in halves.
+        """
+        window = self._source_window(tile_transform, *values.shape)
+        if window is None:
+            return
+        height, width = values.shape
+        if int(window.width) * int(window.height) > self.max_source_cells and height * width > 1:
+            if height >= width:
+                half = height // 2
+                self._warp_into(values[:half], tile_transform)
+                self._warp_into(values[half:], affine_ops.compose(tile_transform, Affine.translation(0, half)))
+            else:
+                half = width // 2
+                self._warp_into(values[:, :half], tile_transform)
+                self._warp_into(values[:, half:], affine_ops.compose(tile_transform, Affine.translation(half, 0)))
+            return
+        reproject(
+            self._read_same_grid(window),
+            values,
+            src_transform=window_transform(window, self.src.transform),
+            src_crs=self.warp_crs[0],
+            src_nodata=np.nan,
+            dst_transform=tile_transform,
+            dst_crs=self.warp_crs[1],
+            dst_nodata=np.nan,
+            resampling=self.resampling,
+        )
+
+    def _source_window(self, tile_transform, height: int, width: int) -> Window | None:
+        """The window of this raster the tile's cells draw on (a margin for the resampling kernel included),
+        from a grid of points over the tile; None when it lies outside the raster."""
+        cols, rows = np.meshgrid(np.linspace(0, width, _EDGE_POINTS), np.linspace(0, height, _EDGE_POINTS))
+        x, y = affine_ops.apply(tile_transform, cols.ravel(), rows.ravel())
+        if self.grade_wkt != self.wkt:
+            x, y = _transformer(self.grade_wkt, self.wkt).transform(x, y, errcheck=False)
+        col, row = affine_ops.apply(~self.src.transform, np.asarray(x), np.asarray(y))
+        finite = np.isfinite(col) & np.isfinite(row)
+        if not finite.any():
+            return None
+        col0 = max(math.floor(col[finite].min()) - _KERNEL_MARGIN, 0)
+        col1 = min(math.ceil(col[finite].max()) + _KERNEL_MARGIN, self.src.width)
+        row0 = max(math.floor(row[finite].min()) - _KERNEL_MARGIN, 0)
+        row1 = min(math.ceil(row[finite].max()) + _KERNEL_MARGIN, self.src.height)
+        if col0 >= col1 or row0 >= row1:
+            return None
+        return Window(col0, row0, col1 - col0, row1 - row0)
 
     def _read_same_grid(self, window: Window) -> np.ndarray:
         """The window's values; cells beyond this raster's extent (a smaller raster) are missing."""

@@ -34,11 +34,11 @@ from .polygon_checks import check_geographic_range
 from .tonnage_raster_io import (
     _AuxiliaryRaster,
     _band_nodata,
-    _check_values,
     _name,
     _polygon_crs,
     _RasterInfo,
     _RasterSession,
+    _real_dtype,
     _ReopeningSource,
 )
 from .tonnage_sums import _Cells, _percent, _sums_above, _Totals
@@ -228,7 +228,8 @@ class _Accumulator:
             except GeometryError as exc:
                 raise _PolygonError(str(exc)) from exc
         if self.crs is None:
-            warnings.append(f"The grade raster {self.path} has no CRS: its units are taken as metres")
+            local = " (only a local engineering one)" if src.crs else ""
+            warnings.append(f"The grade raster {self.path} has no CRS{local}: its units are taken as metres")
         elif self.crs.is_geographic:  # longitudes a whole turn away from the raster's columns are the same ground
             west = min(
                 (src.transform * corner)[0]
@@ -236,8 +237,7 @@ class _Accumulator:
             )
             geometry = into_longitude_span(geometry, west, 2.0 * math.pi / angular_unit_factor(self.crs))
         self.geometry = geometry
-        dtype = np.dtype(src.dtypes[self.band - 1])
-        _check_values(dtype, "grade raster", self.path)
+        dtype = _real_dtype(src.dtypes[self.band - 1], "grade raster", self.path)
         self.floating = np.issubdtype(dtype, np.floating)
         scale, offset = src.scales[self.band - 1], src.offsets[self.band - 1]
         self.grade_scale = 1.0 if scale is None else float(scale)

@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 import rasterio
 from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y
+from osgeo import gdal
 from rasterio.transform import from_origin
 from shapely.geometry import MultiPolygon, Polygon, box
 
+from rare_earth_plugin.core.limits import DEFAULT_LIMITS, EngineLimits
 from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage
 
+gdal.UseExceptions()
 GRID = from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0)
 
 
@@ -84,28 +87,54 @@ def half_mask() -> np.ndarray:
 
 
 @pytest.mark.parametrize("role", ["thickness_raster", "density_raster", "top_depth_raster"])
-@pytest.mark.parametrize("kind", ["internal mask", "alpha", "other grid"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "internal mask",
+        "alpha",
+        "other grid",
+        "alpha, other grid",
+        "alpha, other grid, small tiles",  # source windows larger than a tile: warped in parts
+        "nodata and mask, other grid",
+        "msk sidecar, other grid",
+        "nodata, other grid",
+        "NaN, other grid",
+    ],
+)
 def test_masks_of_every_raster_lower_coverage_like_the_grades(tmp_path, role, kind):
     grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
     junk = np.full((10, 10), 50.0)
     junk[:, 5:] = 5.0  # 50 under the mask: junk that must not count
+    path = tmp_path / "x.tif"
     if kind == "internal mask":
-        other = write(tmp_path / "x.tif", junk, mask=half_mask())
+        other = write(path, junk, mask=half_mask())
     elif kind == "alpha":
-        other = write(tmp_path / "x.tif", junk.astype(np.uint8), alpha=half_mask())
-    else:  # a finer grid, shifted: warped onto the grade grid with its mask
-        fine = np.kron(junk, np.ones((2, 2)))
-        other = write(
-            tmp_path / "x.tif",
-            fine,
-            transform=from_origin(ORIGIN_X, ORIGIN_Y, 5.0, 5.0),
-            mask=np.kron(half_mask(), np.ones((2, 2), dtype=np.uint8)),
-        )
+        other = write(path, junk.astype(np.uint8), alpha=half_mask())
+    else:  # a finer grid: warped onto the grade grid with its mask
+        fine, mask = np.kron(junk, np.ones((2, 2))), np.kron(half_mask(), np.ones((2, 2), dtype=np.uint8))
+        finer = from_origin(ORIGIN_X, ORIGIN_Y, 5.0, 5.0)
+        if kind == "other grid":
+            other = write(path, fine, transform=finer, mask=mask)
+        elif kind.startswith("alpha, other grid"):
+            other = write(path, fine.astype(np.uint8), transform=finer, alpha=mask)
+        elif kind == "nodata and mask, other grid":  # GDAL 3.10+'s warper would see only the nodata
+            other = write(path, fine, transform=finer, mask=mask, nodata=-1.0)
+        elif kind == "msk sidecar, other grid":
+            with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=False):
+                other = write(path, fine, transform=finer)
+                with rasterio.open(other, "r+") as dst:
+                    dst.write_mask(mask)
+            assert os.path.exists(other + ".msk")
+        elif kind == "nodata, other grid":
+            other = write(path, np.where(mask == 0, -9999.0, fine), transform=finer, nodata=-9999.0)
+        else:
+            other = write(path, np.where(mask == 0, np.nan, fine), transform=finer)
     values = {"thickness": 5.0, "density": 2.0, role: other}
     if role == "thickness_raster":
         values["thickness"] = None
     params = TonnageParams(**values)
-    result = estimate_tonnage(WHOLE, grade, params)
+    limits = EngineLimits(tile_cells=16) if kind.endswith("small tiles") else DEFAULT_LIMITS
+    result = estimate_tonnage(WHOLE, grade, params, limits=limits)
     assert result.data_coverage == pytest.approx(0.5, abs=1e-6)
     assert result.covered_area_m2 == pytest.approx(5000.0, rel=1e-6)
     assert any("50.0 %" in w for w in result.warnings)
@@ -229,6 +258,40 @@ def test_a_grade_raster_without_crs_with_a_thickness_raster_that_has_one(tmp_pat
     assert any("no CRS" in w for w in alone.warnings)
 
 
+MINE_GRID = 'LOCAL_CS["mine grid",UNIT["metre",1],AXIS["Easting",EAST],AXIS["Northing",NORTH]]'
+
+
+@pytest.mark.parametrize("frame", [None, MINE_GRID])
+def test_local_rasters_on_different_grids_share_one_frame(tmp_path, frame):
+    """No CRS, or a metric engineering (mine-grid) one: units taken as metres, thickness warped by grid only."""
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2), crs=frame)
+    fine = np.full((20, 20), 3.0)
+    fine[:, :10] = np.nan  # the western half has no thickness
+    thickness = write(tmp_path / "t.tif", fine, transform=from_origin(ORIGIN_X, ORIGIN_Y, 5.0, 5.0), crs=frame)
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=thickness, density=2.0))
+    assert result.polygon_area_m2 == pytest.approx(1e4)
+    assert result.data_coverage == pytest.approx(0.5, abs=1e-9)
+    assert result.ore_tonnes == pytest.approx(5000 * 3.0 * 2.0, rel=1e-9)
+    assert any("no CRS" in w and "metres" in w for w in result.warnings)
+    alone = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=3.0, density=1.0))
+    assert alone.ore_tonnes == pytest.approx(3e4)
+
+
+def test_a_local_grade_raster_with_a_tagged_or_foreign_one_is_refused(tmp_path):
+    tagged = write(tmp_path / "tagged.tif", np.full((10, 10), 3.0))
+    mine = write(tmp_path / "mine.tif", np.full((10, 10), 0.2), crs=MINE_GRID)
+    with pytest.raises(TonnageInputError, match=r"tagged\.tif has a CRS but the grade raster"):
+        estimate_tonnage(WHOLE, mine, TonnageParams(thickness_raster=tagged))
+    with pytest.raises(TonnageInputError, match=r"mine\.tif has no CRS \(or only a local engineering one\)"):
+        estimate_tonnage(WHOLE, tagged, TonnageParams(thickness_raster=mine))
+    other = write(tmp_path / "other.tif", np.full((10, 10), 3.0), crs=MINE_GRID.replace("mine grid", "pit grid"))
+    with pytest.raises(TonnageInputError, match=r"other\.tif and the grade raster .* different local"):
+        estimate_tonnage(WHOLE, mine, TonnageParams(thickness_raster=other))
+    feet = write(tmp_path / "feet.tif", np.full((10, 10), 0.2), crs=MINE_GRID.replace('"metre",1', '"foot",0.3048'))
+    with pytest.raises(TonnageInputError, match=r"grade raster: .*feet\.tif has a local engineering CRS .* not metres"):
+        estimate_tonnage(WHOLE, feet, TonnageParams(thickness=1.0))
+
+
 def test_bytes_paths_and_complex_rasters_get_messages(tmp_path):
     grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
     with pytest.raises(TonnageInputError, match="grade raster: give the path as text"):
@@ -240,6 +303,19 @@ def test_bytes_paths_and_complex_rasters_get_messages(tmp_path):
         estimate_tonnage(WHOLE, complex_path, TonnageParams(thickness=1.0))
     with pytest.raises(TonnageInputError, match=r"density raster: .*c\.tif holds complex64"):
         estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0, density_raster=complex_path))
+
+
+@pytest.mark.parametrize("gdal_type", ["CInt16", "CInt32", "CFloat64"])
+@pytest.mark.parametrize("role", ["grade raster", "thickness raster"])
+def test_complex_integer_rasters_get_a_message_not_a_type_error(tmp_path, gdal_type, role):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    complex_path = str(tmp_path / "c.tif")
+    gdal.Translate(complex_path, grade, outputType=gdal.GetDataTypeByName(gdal_type))
+    with pytest.raises(TonnageInputError, match=rf"{role}: .*c\.tif holds complex\w* values, not real numbers"):
+        if role == "grade raster":
+            estimate_tonnage(WHOLE, complex_path, TonnageParams(thickness=1.0))
+        else:
+            estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=complex_path))
 
 
 def test_a_fifo_given_as_a_raster_does_not_block(tmp_path):

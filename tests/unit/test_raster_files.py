@@ -1,0 +1,147 @@
+"""Every file GDAL reads for a raster: checked before it is read (FIFOs never block), watched while a dataset is
+kept open (a changed VRT source, .aux.xml or .msk is seen), and found inside GDAL connection strings."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+
+import numpy as np
+import pytest
+import rasterio
+from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y, write_geotiff
+from osgeo import gdal
+from rasterio.transform import from_origin
+from shapely.geometry import box
+
+from rare_earth_plugin.core.limits import EngineLimits
+from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage
+
+gdal.UseExceptions()
+WHOLE = box(ORIGIN_X, ORIGIN_Y - 100, ORIGIN_X + 100, ORIGIN_Y)  # 10 x 10 cells of 100 m2, map area = ground area
+SETTLED = EngineLimits(timestamp_granularity_ns=0)  # only a changed signature may reopen a dataset
+GRID = from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0)
+
+
+def tif(path, value, dtype="float32") -> str:
+    write_geotiff(path, np.full((10, 10), value, dtype=dtype), GRID)
+    return str(path)
+
+
+def grade_of(path, **params) -> float:
+    return estimate_tonnage(WHOLE, str(path), TonnageParams(thickness=1.0, **params), limits=SETTLED).mean_grade
+
+
+def aux_xml(path, scale: float) -> None:
+    with open(str(path) + ".aux.xml", "w") as handle:
+        handle.write(f'<PAMDataset><PAMRasterBand band="1"><Scale>{scale}</Scale></PAMRasterBand></PAMDataset>')
+
+
+def test_a_replaced_vrt_source_is_seen_by_the_next_estimate(tmp_path):
+    source = tif(tmp_path / "src.tif", 0.5)
+    vrt = str(tmp_path / "mosaic.vrt")
+    gdal.Translate(vrt, source, format="VRT")
+    assert grade_of(vrt) == pytest.approx(0.5)
+    tif(tmp_path / "new.tif", 0.9)
+    os.replace(tmp_path / "new.tif", source)
+    assert grade_of(vrt) == pytest.approx(0.9)
+
+
+def test_a_changed_or_new_aux_xml_is_seen_by_the_next_estimate(tmp_path):
+    grade = tif(tmp_path / "g.tif", 500, "int16")
+    assert grade_of(grade) == pytest.approx(500.0)
+    aux_xml(grade, 0.001)  # appears
+    assert grade_of(grade) == pytest.approx(0.5)
+    aux_xml(grade, 0.002)  # same size, rewritten
+    assert grade_of(grade) == pytest.approx(1.0)
+    thickness = tif(tmp_path / "t.tif", 20, "int16")
+    aux_xml(thickness, 0.1)
+    params = TonnageParams(thickness_raster=thickness, density=1.0)
+    assert estimate_tonnage(WHOLE, grade, params, limits=SETTLED).ore_tonnes == pytest.approx(1e4 * 2.0)
+    aux_xml(thickness, 0.2)
+    assert estimate_tonnage(WHOLE, grade, params, limits=SETTLED).ore_tonnes == pytest.approx(1e4 * 4.0)
+
+
+def test_a_msk_sidecar_that_appears_is_seen_by_the_next_estimate(tmp_path):
+    grade = tif(tmp_path / "g.tif", 0.5)
+    assert estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0), limits=SETTLED).data_coverage == pytest.approx(
+        1.0
+    )
+    masked = tif(tmp_path / "m.tif", 0.5)
+    half = np.full((10, 10), 255, np.uint8)
+    half[:, :5] = 0
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=False), rasterio.open(masked, "r+") as dst:
+        dst.write_mask(half)
+    shutil.copy(masked + ".msk", grade + ".msk")
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0), limits=SETTLED)
+    assert result.data_coverage == pytest.approx(0.5, abs=1e-9)
+
+
+def finishes(fifo: str, call) -> TonnageInputError:
+    """The error ``call`` raises within 10 s; a blocked call is unblocked (a writer opens the FIFO) and fails."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(10.0)
+    if worker.is_alive():
+        with contextlib.suppress(OSError):  # no reader (ENXIO): nothing to unblock, and never block here
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("the engine blocked on a FIFO")
+    assert outcome and isinstance(outcome[0], TonnageInputError), outcome
+    return outcome[0]
+
+
+@pytest.mark.parametrize("kind", ["vrt source", "vsigzip", "vsizip", "msk sidecar", "aux.xml sidecar"])
+@pytest.mark.parametrize("role", ["grade raster", "thickness raster"])
+def test_a_fifo_anywhere_gdal_reads_does_not_block(tmp_path, kind, role):
+    grade = tif(tmp_path / "g.tif", 0.5)
+    fifo = str(tmp_path / "pipe.tif")
+    os.mkfifo(fifo)
+    if kind == "vrt source":
+        source = tif(tmp_path / "src.tif", 2.0)
+        name = str(tmp_path / "m.vrt")
+        gdal.Translate(name, source, format="VRT")
+        with open(name) as handle:
+            text = handle.read()
+        with open(name, "w") as handle:
+            handle.write(text.replace("src.tif", "pipe.tif"))
+    elif kind.startswith("vsi"):
+        name = f"/{kind}/{fifo}" + ("/inner.tif" if kind == "vsizip" else "")
+    else:
+        name = tif(tmp_path / "t.tif", 2.0)
+        os.rename(fifo, name + (".msk" if kind == "msk sidecar" else ".aux.xml"))
+        fifo = name + (".msk" if kind == "msk sidecar" else ".aux.xml")
+    if role == "grade raster":
+        error = finishes(fifo, lambda: estimate_tonnage(WHOLE, name, TonnageParams(thickness=1.0)))
+    else:
+        error = finishes(fifo, lambda: estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=name)))
+    assert str(error).startswith(role) and "not a regular file" in str(error)
+    assert os.path.basename(fifo) in str(error)
+
+
+def test_gdal_connection_strings_are_read(tmp_path):
+    grade = tif(tmp_path / "g.tif", 0.5)
+    gpkg = str(tmp_path / "r.gpkg")
+    gdal.Translate(gpkg, grade, format="GPKG", creationOptions=["RASTER_TABLE=grade"])
+    two = str(tmp_path / "two.tif")  # a second directory (a reduced copy) after the full-size one
+    gdal.Translate(two, grade)
+    gdal.Translate(str(tmp_path / "small.tif"), grade, width=5, height=5)
+    gdal.Translate(two, str(tmp_path / "small.tif"), creationOptions=["APPEND_SUBDATASET=YES"])
+    nc = str(tmp_path / "r.nc")
+    gdal.Translate(nc, grade, format="netCDF")
+    variable = "Band1"
+    for name in (f"GPKG:{gpkg}:grade", f'NETCDF:"{nc}":{variable}', f"GTIFF_DIR:1:{two}", f"GTIFF_DIR:2:{two}"):
+        result = estimate_tonnage(WHOLE, name, TonnageParams(thickness=2.0, density=1.0), polygon_crs=EQUAL_AREA)
+        assert result.mean_grade == pytest.approx(0.5), name
+        assert result.ore_tonnes == pytest.approx(1e4 * 2.0, rel=1e-6), name
+    with pytest.raises(TonnageInputError, match=r"grade raster: .*gone\.gpkg"):
+        estimate_tonnage(WHOLE, f"GPKG:{tmp_path}/gone.gpkg:grade", TonnageParams(thickness=1.0))
