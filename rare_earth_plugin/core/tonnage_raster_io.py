@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyproj
 import rasterio
-from rasterio.enums import MaskFlags, Resampling
+from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.errors import RasterioError
 from rasterio.transform import Affine
 from rasterio.warp import calculate_default_transform, reproject
@@ -101,10 +101,40 @@ class _RasterInfo:
     offsets: tuple
     mask_flag_enums: tuple
     block_shapes: list
+    colorinterp: tuple
 
     @classmethod
     def of(cls, dataset) -> _RasterInfo:
         return cls(**{item.name: getattr(dataset, item.name) for item in fields(cls)})
+
+
+@dataclass(frozen=True)
+class _BandMask:
+    """Where a band's values are missing besides its nodata and NaN: GDAL's mask when it is more than the nodata
+    (internal, per-dataset or alpha), and an alpha band that mask leaves out: GDAL's mask ignores the alpha
+    band of a band that declares a nodata, and a floating-point alpha band altogether."""
+
+    band: int
+    gdal_mask: bool
+    alpha: int | None  # 1-based
+
+    @classmethod
+    def of(cls, info: _RasterInfo, band: int) -> _BandMask:
+        flags = info.mask_flag_enums[band - 1]
+        alpha = next(
+            (number for number, kind in enumerate(info.colorinterp, 1) if kind == ColorInterp.alpha and number != band),
+            None,
+        )
+        gdal_alpha = MaskFlags.alpha in flags
+        return cls(band, MaskFlags.per_dataset in flags or gdal_alpha, None if gdal_alpha else alpha)
+
+    def valid(self, dataset, window: Window) -> np.ndarray | None:
+        """False where the band's value is masked out; None when nothing is."""
+        valid = dataset.read_masks(self.band, window=window) != 0 if self.gdal_mask else None
+        if self.alpha is not None:
+            opaque = dataset.read(self.alpha, window=window) != 0
+            valid = opaque if valid is None else valid & opaque
+        return valid
 
 
 class _ReopeningSource:
@@ -337,8 +367,7 @@ class _AuxiliaryRaster:
             self.nodata = float("nan")
         self.scale = float(self.src.scales[0]) if self.src.scales[0] is not None else 1.0
         self.offset = float(self.src.offsets[0]) if self.src.offsets[0] is not None else 0.0
-        flags = self.src.mask_flag_enums[0]
-        self.read_masks = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
+        self.mask = _BandMask.of(self.src, 1)
         self.resampling = Resampling.bilinear
         self.max_source_cells = limits.tile_cells
         if not self.same_grid:
@@ -440,8 +469,9 @@ class _AuxiliaryRaster:
         part = raw.astype(np.float64)
         if self.nodata is not None and not math.isnan(self.nodata):
             part[raw == self.nodata] = np.nan
-        if self.read_masks:
-            part[source.read_masks(1, window=inner) == 0] = np.nan
+        valid = self.mask.valid(source, inner)
+        if valid is not None:
+            part[~valid] = np.nan
         if inner.width == width and inner.height == height:
             return part
         values = np.full((height, width), np.nan)

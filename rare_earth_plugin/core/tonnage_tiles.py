@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 import numpy as np
-from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioError
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
@@ -34,6 +33,7 @@ from .polygon_checks import check_geographic_range
 from .tonnage_raster_io import (
     _AuxiliaryRaster,
     _band_nodata,
+    _BandMask,
     _name,
     _polygon_crs,
     _RasterInfo,
@@ -159,8 +159,8 @@ def _tile_edges(start: int, stop: int, block: int, step: int) -> list[int]:
 
 @dataclass(frozen=True)
 class _TileData:
-    """What the reader thread hands over for one tile: raw grades, the band mask, the other rasters' values
-    (None: that quantity is a constant)."""
+    """What the reader thread hands over for one tile: raw grades, where they are not masked out (None: nowhere),
+    the other rasters' values (None: that quantity is a constant)."""
 
     grade: np.ndarray
     mask: np.ndarray | None
@@ -248,8 +248,7 @@ class _Accumulator:
         raw_compare = self.floating and self.raw_grades and self.grade_factor == 1.0
         self.cuts = sorted_cuts.astype(dtype) if raw_compare else sorted_cuts
         self.nodata = _band_nodata(src.nodatavals[self.band - 1], dtype)
-        flags = src.mask_flag_enums[self.band - 1]
-        self.read_masks = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
+        self.mask = _BandMask.of(src, self.band)
         geographic = self.crs is not None and self.crs.is_geographic
         self.ellipsoidal = EllipsoidalCellArea(src.transform, self.crs) if self.crs is not None and geographic else None
         self.cell_area = 1.0 if geographic else projected_cell_area(src.transform, self.crs)
@@ -364,7 +363,7 @@ class _Accumulator:
     def _read_tile(self, window: Window) -> _TileData:
         source = self.reader.dataset
         grade = source.read(self.band, window=window)
-        mask = source.read_masks(self.band, window=window) if self.read_masks else None
+        mask = self.mask.valid(source, window)
         self.reader.count(grade.nbytes, self.limits.cache_budget)
         tile_transform = window_transform(window, self.src.transform)
 
@@ -463,8 +462,7 @@ class _Accumulator:
             ok = grade != self.nodata
             valid = ok if valid is None else valid & ok
         if mask is not None:
-            ok = mask != 0
-            valid = ok if valid is None else valid & ok
+            valid = mask if valid is None else valid & mask
         return valid
 
     def _scale(self) -> None:
