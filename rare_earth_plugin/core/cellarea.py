@@ -7,7 +7,7 @@ closed form through the authalic latitude; square degrees or a spherical earth w
 from __future__ import annotations
 
 import math
-import threading
+from dataclasses import dataclass
 
 import numpy as np
 import pyproj
@@ -16,7 +16,8 @@ from shapely.geometry.base import BaseGeometry
 
 from . import affine_ops
 from .coverage import split_at_grid_lines
-from .geometry import DENSIFY_PIECES_PER_EXTENT, densify_coords
+from .geometry import DENSIFY_PIECES_PER_EXTENT, _transformer, densify_coords
+from .proj_threads import per_thread
 
 
 def linear_unit_factor(crs: pyproj.CRS) -> float:
@@ -59,6 +60,30 @@ def _geod(crs: pyproj.CRS) -> pyproj.Geod:
     if geod is None:
         raise ValueError(f"the raster's CRS has no ellipsoid to measure areas on: {crs.name}")
     return geod
+
+
+@dataclass(frozen=True)
+class _Ground:
+    """What ground areas in a projected CRS need from it. pyproj rebuilds ``geodetic_crs``, the WKT and the
+    ellipsoid on every access (a fifth of a small polygon's estimate), so this is made once per CRS object and
+    thread (``_ground``)."""
+
+    crs: pyproj.CRS  # held, so that its id (the cache key) is not reused while the entry lives
+    to_geo: pyproj.Transformer  # map coordinates to longitude, latitude in degrees
+    geod: pyproj.Geod
+    a: float  # semi-major and semi-minor axis, m
+    b: float
+    unit: float  # metres per map unit
+
+
+def _ground(crs: pyproj.CRS) -> _Ground:
+    def make() -> _Ground:
+        geodetic = _geodetic_crs(crs)
+        a, b = _ellipsoid_axes(geodetic)
+        to_geo = _transformer(crs.to_wkt(), geodetic.to_wkt())
+        return _Ground(crs, to_geo, _geod(geodetic), a, b, linear_unit_factor(crs))
+
+    return per_thread(("ground", id(crs)), make)
 
 
 class EllipsoidalCellArea:
@@ -179,13 +204,12 @@ def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
 
         geod = _geod(crs)
     else:
-        geodetic = _geodetic_crs(crs)
-        to_geo = _inverse_transformer(crs.to_wkt(), geodetic.to_wkt())
+        ground = _ground(crs)
 
         def lon_lat(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return to_geo.transform(xy[:, 0], xy[:, 1])
+            return ground.to_geo.transform(xy[:, 0], xy[:, 1])
 
-        geod = _geod(geodetic)
+        geod = ground.geod
 
     def ring_area(ring) -> float:  # unsigned: Geod's sign only tells the ring's orientation
         lon, lat = lon_lat(densify_coords(np.asarray(ring.coords)[:, :2], step))
@@ -386,48 +410,27 @@ def _largest_step(relative: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> f
 
 def _ground_per_map_area(transform: Affine, crs: pyproj.CRS, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Ellipsoidal area per unit of map area (m2 per map unit^2 / its metres^2) at cell positions."""
-    geodetic = _geodetic_crs(crs)
-    to_geo = _inverse_transformer(crs.to_wkt(), geodetic.to_wkt())
+    ground = _ground(crs)
     x, y = affine_ops.apply(transform, cols, rows)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     pixel = min(math.hypot(transform.a, transform.d), math.hypot(transform.b, transform.e))
     step = max(pixel * 1e-3, 1e-6 * max(float(np.abs(x).max()), float(np.abs(y).max()), 1.0))
     xs = np.concatenate([x + step, x - step, x, x])
     ys = np.concatenate([y, y, y + step, y - step])
-    lon, lat = (np.radians(np.asarray(v, dtype=np.float64)) for v in to_geo.transform(xs, ys))
+    lon, lat = (np.radians(np.asarray(v, dtype=np.float64)) for v in ground.to_geo.transform(xs, ys))
     n = x.size
     dlon_dx = _wrapped(lon[:n] - lon[n : 2 * n]) / (2 * step)
     dlat_dx = (lat[:n] - lat[n : 2 * n]) / (2 * step)
     dlon_dy = _wrapped(lon[2 * n : 3 * n] - lon[3 * n :]) / (2 * step)
     dlat_dy = (lat[2 * n : 3 * n] - lat[3 * n :]) / (2 * step)
     jacobian = np.abs(dlon_dx * dlat_dy - dlon_dy * dlat_dx)  # radians^2 per map unit^2
-    a, b = _ellipsoid_axes(geodetic)
+    a, b = ground.a, ground.b
     e2 = 1.0 - (b / a) ** 2
     phi = 0.5 * (lat[2 * n : 3 * n] + lat[3 * n :])
     sin_phi = np.sin(phi)
     element = a * a * (1.0 - e2) * np.cos(phi) / (1.0 - e2 * sin_phi * sin_phi) ** 2  # m2 per radian^2
-    unit = linear_unit_factor(crs)
-    return element * jacobian / (unit * unit)
+    return element * jacobian / (ground.unit * ground.unit)
 
 
 def _wrapped(dlon: np.ndarray) -> np.ndarray:
     return (dlon + math.pi) % (2.0 * math.pi) - math.pi
-
-
-_LOCAL = threading.local()
-
-
-def _inverse_transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
-    """A transformer kept per thread: pyproj objects must not be shared between threads."""
-    cache = getattr(_LOCAL, "transformers", None)
-    if cache is None:
-        cache = _LOCAL.transformers = {}
-    key = (src_wkt, dst_wkt)
-    found = cache.get(key)
-    if found is None:
-        if len(cache) >= 16:
-            cache.clear()
-        found = cache[key] = pyproj.Transformer.from_crs(
-            pyproj.CRS.from_wkt(src_wkt), pyproj.CRS.from_wkt(dst_wkt), always_xy=True
-        )
-    return found
