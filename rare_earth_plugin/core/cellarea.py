@@ -244,44 +244,46 @@ def _fitted_area(geometry: BaseGeometry, crs: pyproj.CRS) -> float | None:
     polygon is too large or the fit misses its check points (then ``Geod`` measures it).
 
     A few dozen projected points instead of ``Geod`` on the densified rings: a fraction of a millisecond, which
-    is most of a small polygon's estimate, and exactly the straight-edged polygon the raster grid sees."""
-    xmin, ymin, xmax, ymax = geometry.bounds
+    is most of a small polygon's estimate, and exactly the straight-edged polygon the raster grid sees. Each
+    ring's coordinates are taken from shapely once and all rings integrated together: with shapely 1.8 a
+    ring's coordinates or the bounds cost as much as the fit."""
+    parts = getattr(geometry, "geoms", [geometry])
+    rings = [np.asarray(ring.coords)[:, :2] for part in parts for ring in (part.exterior, *part.interiors)]
+    signs = np.array([1.0 if k == 0 else -1.0 for part in parts for k in range(1 + len(part.interiors))])
+    every = np.concatenate(rings)
+    (xmin, ymin), (xmax, ymax) = every.min(axis=0), every.max(axis=0)
     unit = linear_unit_factor(crs)
     if max(xmax - xmin, ymax - ymin) * unit > _FIT_EXTENT_M:
         return None
     xc, yc, hx, hy = 0.5 * (xmin + xmax), 0.5 * (ymin + ymax), 0.5 * (xmax - xmin), 0.5 * (ymax - ymin)
-    check = np.array([-0.5, 0.5])
-    u = np.concatenate([np.repeat(_NODES, 3), np.repeat(check, 2)])
-    v = np.concatenate([np.tile(_NODES, 3), np.tile(check, 2)])
-    scale = _ground_per_map_area(Affine.identity(), crs, xc + hx * u, yc + hy * v)
+    scale = _ground_per_map_area(Affine.identity(), crs, xc + hx * _FIT_U, yc + hy * _FIT_V)
     if not np.isfinite(scale).all() or (scale <= 0).any():
         return None
     coeff = _LAGRANGE.T @ scale[:9].reshape(3, 3) @ _LAGRANGE  # of u^p v^q
-
-    def powers(t: np.ndarray) -> np.ndarray:
-        return np.stack([np.ones_like(t), t, t * t])
-
-    predicted = np.einsum("pn,pq,qn->n", powers(u[9:]), coeff, powers(v[9:]))
+    predicted = np.sum((_CHECK_U @ coeff) * _CHECK_V, axis=1)
     if float(np.abs(predicted / scale[9:] - 1.0).max()) > _FIT_TOLERANCE:
         return None
     antiderivative = coeff * (hx / np.array([1.0, 2.0, 3.0]))[:, None]  # integral over x: u^(p+1) / (p+1)
+    # Green: the integral of F dy along each ring, exact with 3-point Gauss on every edge.
+    start = np.concatenate([xy[:-1] for xy in rings])
+    delta = np.concatenate([np.diff(xy, axis=0) for xy in rings])
+    points = (start[:, None, :] + delta[:, None, :] * _GAUSS_T[None, :, None]).reshape(-1, 2)
+    pu, pv = (points[:, 0] - xc) / hx, (points[:, 1] - yc) / hy
+    f = pu * np.sum((_powers(pu) @ antiderivative) * _powers(pv), axis=1)
+    edges = delta[:, 1] * (f.reshape(-1, 3) @ _GAUSS_W)
+    owner = np.repeat(np.arange(len(rings)), [len(xy) - 1 for xy in rings])
+    return float(signs @ np.abs(np.bincount(owner, weights=edges, minlength=len(rings)))) * unit * unit
 
-    def ring_integral(ring) -> float:  # Green: the integral of F dy along the ring, exact with 3-point Gauss
-        xy = np.asarray(ring.coords)[:, :2]
-        start, delta = xy[:-1], np.diff(xy, axis=0)
-        points = start[:, None, :] + delta[:, None, :] * _GAUSS_T[None, :, None]
-        pu, pv = ((points[..., 0] - xc) / hx).ravel(), ((points[..., 1] - yc) / hy).ravel()
-        f = np.einsum("pn,pq,qn->n", pu * powers(pu), antiderivative, powers(pv)).reshape(-1, 3)
-        return abs(float(np.sum(delta[:, 1] * (f @ _GAUSS_W))))
 
-    area = sum(
-        (
-            ring_integral(part.exterior) - sum((ring_integral(hole) for hole in part.interiors), 0.0)
-            for part in getattr(geometry, "geoms", [geometry])
-        ),
-        0.0,
-    )
-    return area * unit * unit
+def _powers(t: np.ndarray) -> np.ndarray:
+    """1, t, t^2 of each value, one row per value."""
+    return np.vander(t, 3, increasing=True)
+
+
+#: The fit's 3 x 3 nodes and its 2 x 2 check points, in units of the bounding box's half sides.
+_FIT_U = np.concatenate([np.repeat(_NODES, 3), np.repeat([-0.5, 0.5], 2)])
+_FIT_V = np.concatenate([np.tile(_NODES, 3), np.tile([-0.5, 0.5], 2)])
+_CHECK_U, _CHECK_V = _powers(_FIT_U[9:]), _powers(_FIT_V[9:])
 
 
 #: Coarse-grid spacing of the ground-area samples of a projected raster, m: the areal scale of a conformal or
