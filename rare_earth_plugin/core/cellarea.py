@@ -7,7 +7,7 @@ closed form through the authalic latitude; square degrees or a spherical earth w
 from __future__ import annotations
 
 import math
-import threading
+from dataclasses import dataclass
 
 import numpy as np
 import pyproj
@@ -16,7 +16,8 @@ from shapely.geometry.base import BaseGeometry
 
 from . import affine_ops
 from .coverage import split_at_grid_lines
-from .geometry import DENSIFY_PIECES_PER_EXTENT, angular_unit_factor, densify_coords
+from .geometry import DENSIFY_PIECES_PER_EXTENT, _transformer, angular_unit_factor, densify_coords
+from .proj_threads import per_thread
 
 
 def linear_unit_factor(crs: pyproj.CRS) -> float:
@@ -52,6 +53,31 @@ def _geod(crs: pyproj.CRS) -> pyproj.Geod:
     if geod is None:
         raise ValueError(f"the raster's CRS has no ellipsoid to measure areas on: {crs.name}")
     return geod
+
+
+@dataclass(frozen=True)
+class _Ground:
+    """What ground areas in a projected CRS need from it. pyproj rebuilds ``geodetic_crs``, the WKT and the
+    ellipsoid on every access (a fifth of a small polygon's estimate), so this is made once per CRS object and
+    thread (``_ground``)."""
+
+    crs: pyproj.CRS  # held, so that its id (the cache key) is not reused while the entry lives
+    to_geo: pyproj.Transformer  # map coordinates to longitude, latitude in the geodetic CRS's angle unit
+    to_radians: float  # that unit in radians
+    geod: pyproj.Geod
+    a: float  # semi-major and semi-minor axis, m
+    b: float
+    unit: float  # metres per map unit
+
+
+def _ground(crs: pyproj.CRS) -> _Ground:
+    def make() -> _Ground:
+        geodetic = _geodetic_crs(crs)
+        a, b = _ellipsoid_axes(geodetic)
+        to_geo = _transformer(crs.to_wkt(), geodetic.to_wkt())
+        return _Ground(crs, to_geo, angular_unit_factor(geodetic), _geod(geodetic), a, b, linear_unit_factor(crs))
+
+    return per_thread(("ground", id(crs)), make)
 
 
 class EllipsoidalCellArea:
@@ -172,13 +198,12 @@ def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
 
         geod = _geod(crs)
     else:
-        geodetic = _geodetic_crs(crs)
-        to_geo = _inverse_transformer(crs.to_wkt(), geodetic.to_wkt())
+        ground = _ground(crs)
 
         def lon_lat(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return to_geo.transform(xy[:, 0], xy[:, 1])
+            return ground.to_geo.transform(xy[:, 0], xy[:, 1])
 
-        geod = _geod(geodetic)
+        geod = ground.geod
 
     def ring_area(ring) -> float:  # unsigned: Geod's sign only tells the ring's orientation
         lon, lat = lon_lat(densify_coords(np.asarray(ring.coords)[:, :2], step))
@@ -213,44 +238,46 @@ def _fitted_area(geometry: BaseGeometry, crs: pyproj.CRS) -> float | None:
     polygon is too large or the fit misses its check points (then ``Geod`` measures it).
 
     A few dozen projected points instead of ``Geod`` on the densified rings: a fraction of a millisecond, which
-    is most of a small polygon's estimate, and exactly the straight-edged polygon the raster grid sees."""
-    xmin, ymin, xmax, ymax = geometry.bounds
+    is most of a small polygon's estimate, and exactly the straight-edged polygon the raster grid sees. Each
+    ring's coordinates are taken from shapely once and all rings integrated together: with shapely 1.8 a
+    ring's coordinates or the bounds cost as much as the fit."""
+    parts = getattr(geometry, "geoms", [geometry])
+    rings = [np.asarray(ring.coords)[:, :2] for part in parts for ring in (part.exterior, *part.interiors)]
+    signs = np.array([1.0 if k == 0 else -1.0 for part in parts for k in range(1 + len(part.interiors))])
+    every = np.concatenate(rings)
+    (xmin, ymin), (xmax, ymax) = every.min(axis=0), every.max(axis=0)
     unit = linear_unit_factor(crs)
     if max(xmax - xmin, ymax - ymin) * unit > _FIT_EXTENT_M:
         return None
     xc, yc, hx, hy = 0.5 * (xmin + xmax), 0.5 * (ymin + ymax), 0.5 * (xmax - xmin), 0.5 * (ymax - ymin)
-    check = np.array([-0.5, 0.5])
-    u = np.concatenate([np.repeat(_NODES, 3), np.repeat(check, 2)])
-    v = np.concatenate([np.tile(_NODES, 3), np.tile(check, 2)])
-    scale = _ground_per_map_area(Affine.identity(), crs, xc + hx * u, yc + hy * v)
+    scale = _ground_per_map_area(Affine.identity(), crs, xc + hx * _FIT_U, yc + hy * _FIT_V)
     if not np.isfinite(scale).all() or (scale <= 0).any():
         return None
     coeff = _LAGRANGE.T @ scale[:9].reshape(3, 3) @ _LAGRANGE  # of u^p v^q
-
-    def powers(t: np.ndarray) -> np.ndarray:
-        return np.stack([np.ones_like(t), t, t * t])
-
-    predicted = np.einsum("pn,pq,qn->n", powers(u[9:]), coeff, powers(v[9:]))
+    predicted = np.sum((_CHECK_U @ coeff) * _CHECK_V, axis=1)
     if float(np.abs(predicted / scale[9:] - 1.0).max()) > _FIT_TOLERANCE:
         return None
     antiderivative = coeff * (hx / np.array([1.0, 2.0, 3.0]))[:, None]  # integral over x: u^(p+1) / (p+1)
+    # Green: the integral of F dy along each ring, exact with 3-point Gauss on every edge.
+    start = np.concatenate([xy[:-1] for xy in rings])
+    delta = np.concatenate([np.diff(xy, axis=0) for xy in rings])
+    points = (start[:, None, :] + delta[:, None, :] * _GAUSS_T[None, :, None]).reshape(-1, 2)
+    pu, pv = (points[:, 0] - xc) / hx, (points[:, 1] - yc) / hy
+    f = pu * np.sum((_powers(pu) @ antiderivative) * _powers(pv), axis=1)
+    edges = delta[:, 1] * (f.reshape(-1, 3) @ _GAUSS_W)
+    owner = np.repeat(np.arange(len(rings)), [len(xy) - 1 for xy in rings])
+    return float(signs @ np.abs(np.bincount(owner, weights=edges, minlength=len(rings)))) * unit * unit
 
-    def ring_integral(ring) -> float:  # Green: the integral of F dy along the ring, exact with 3-point Gauss
-        xy = np.asarray(ring.coords)[:, :2]
-        start, delta = xy[:-1], np.diff(xy, axis=0)
-        points = start[:, None, :] + delta[:, None, :] * _GAUSS_T[None, :, None]
-        pu, pv = ((points[..., 0] - xc) / hx).ravel(), ((points[..., 1] - yc) / hy).ravel()
-        f = np.einsum("pn,pq,qn->n", pu * powers(pu), antiderivative, powers(pv)).reshape(-1, 3)
-        return abs(float(np.sum(delta[:, 1] * (f @ _GAUSS_W))))
 
-    area = sum(
-        (
-            ring_integral(part.exterior) - sum((ring_integral(hole) for hole in part.interiors), 0.0)
-            for part in getattr(geometry, "geoms", [geometry])
-        ),
-        0.0,
-    )
-    return area * unit * unit
+def _powers(t: np.ndarray) -> np.ndarray:
+    """1, t, t^2 of each value, one row per value."""
+    return np.vander(t, 3, increasing=True)
+
+
+#: The fit's 3 x 3 nodes and its 2 x 2 check points, in units of the bounding box's half sides.
+_FIT_U = np.concatenate([np.repeat(_NODES, 3), np.repeat([-0.5, 0.5], 2)])
+_FIT_V = np.concatenate([np.tile(_NODES, 3), np.tile([-0.5, 0.5], 2)])
+_CHECK_U, _CHECK_V = _powers(_FIT_U[9:]), _powers(_FIT_V[9:])
 
 
 #: Coarse-grid spacing of the ground-area samples of a projected raster, m, and their number per axis to begin
@@ -429,17 +456,16 @@ def _ground_per_map_area(transform: Affine, crs: pyproj.CRS, cols: np.ndarray, r
     the cross product of the two chords is the ground area of the map square (2h)^2, to (h / R)^2. Unlike a
     longitude/latitude Jacobian it is finite where longitude is undefined or wraps: at a pole (inside a polar
     stereographic grid) and across the antimeridian."""
-    geodetic = _geodetic_crs(crs)
-    to_geo = _inverse_transformer(crs.to_wkt(), geodetic.to_wkt())
+    ground = _ground(crs)
     x, y = affine_ops.apply(transform, cols, rows)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    unit = linear_unit_factor(crs)
+    unit = ground.unit
     # Chords of at least 10 m: shorter ones lose digits to the rounding of earth-centred coordinates (~1e-9 m).
     step = max(10.0 / unit, 1e-6 * max(float(np.abs(x).max()), float(np.abs(y).max())))
     xs = np.concatenate([x + step, x - step, x, x])
     ys = np.concatenate([y, y, y + step, y - step])
-    lon, lat = (np.asarray(v, dtype=np.float64) * angular_unit_factor(geodetic) for v in to_geo.transform(xs, ys))
-    a, b = _ellipsoid_axes(geodetic)
+    lon, lat = (np.asarray(v, dtype=np.float64) * ground.to_radians for v in ground.to_geo.transform(xs, ys))
+    a, b = ground.a, ground.b
     e2 = 1.0 - (b / a) ** 2
     sin_lat = np.sin(lat)
     normal = a / np.sqrt(1.0 - e2 * sin_lat * sin_lat)  # prime-vertical radius of curvature
@@ -449,24 +475,5 @@ def _ground_per_map_area(transform: Affine, crs: pyproj.CRS, cols: np.ndarray, r
     n = x.size
     along_x = points[:, :n] - points[:, n : 2 * n]
     along_y = points[:, 2 * n : 3 * n] - points[:, 3 * n :]
-    ground = np.linalg.norm(np.cross(along_x, along_y, axis=0), axis=0)  # m2 of the map square (2 step)^2
-    return ground / ((2.0 * step * unit) ** 2)
-
-
-_LOCAL = threading.local()
-
-
-def _inverse_transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
-    """A transformer kept per thread: pyproj objects must not be shared between threads."""
-    cache = getattr(_LOCAL, "transformers", None)
-    if cache is None:
-        cache = _LOCAL.transformers = {}
-    key = (src_wkt, dst_wkt)
-    found = cache.get(key)
-    if found is None:
-        if len(cache) >= 16:
-            cache.clear()
-        found = cache[key] = pyproj.Transformer.from_crs(
-            pyproj.CRS.from_wkt(src_wkt), pyproj.CRS.from_wkt(dst_wkt), always_xy=True
-        )
-    return found
+    area = np.linalg.norm(np.cross(along_x, along_y, axis=0), axis=0)  # m2 of the map square (2 step)^2
+    return area / ((2.0 * step * unit) ** 2)

@@ -97,7 +97,8 @@ class CellCoverage:
             width,
             PIECES_PER_BAND if max_pieces is None else max_pieces,
         )
-        acc[:, 0] += _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
+        if left.size:  # most windows have none: skip the dozen numpy calls of an empty difference array
+            acc[:, 0] += _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
         np.cumsum(acc, axis=1, out=acc)
         if clip:
             np.clip(acc, 0.0, 1.0, out=acc)
@@ -213,10 +214,16 @@ def _accumulate(
         slope = np.zeros((height + 1) * (width + 1))
         pieces = np.minimum(np.abs(x1 - x0), width + 1.0) + 2.0
         pieces = np.where(np.isfinite(pieces), pieces, 2.0)
-        chunk = np.floor_divide(np.cumsum(pieces) - pieces, max(int(max_pieces), 1)).astype(np.intp)
-        bounds = np.flatnonzero(np.diff(chunk)) + 1
-        for part in np.split(np.arange(x0.size), bounds):
-            _add_column_pieces(acc, const, slope, x0[part], y0[part], x1[part], y1[part], weight[part], height, width)
+        ends = np.cumsum(pieces)
+        if ends[-1] <= max_pieces:  # one chunk (a small polygon's window): no splitting to pay for
+            _add_column_pieces(acc, const, slope, x0, y0, x1, y1, weight, height, width)
+        else:
+            chunk = np.floor_divide(ends - pieces, max(int(max_pieces), 1)).astype(np.intp)
+            bounds = np.flatnonzero(np.diff(chunk)) + 1
+            for part in np.split(np.arange(x0.size), bounds):
+                _add_column_pieces(
+                    acc, const, slope, x0[part], y0[part], x1[part], y1[part], weight[part], height, width
+                )
         row_const = np.cumsum(const.reshape(height + 1, width + 1), axis=0)[:height]
         row_slope = np.cumsum(slope.reshape(height + 1, width + 1), axis=0)[:height]
         acc += row_const

@@ -17,7 +17,13 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from . import affine_ops
-from .cellarea import EllipsoidalCellArea, ProjectedCellArea, polygon_area_m2, projected_cell_area
+from .cellarea import (
+    EllipsoidalCellArea,
+    ProjectedCellArea,
+    linear_unit_factor,
+    polygon_area_m2,
+    projected_cell_area,
+)
 from .coverage import COVERAGE_EPSILON, CellCoverage
 from .depth_window import counted_thickness
 from .geometry import (
@@ -30,6 +36,7 @@ from .geometry import (
 )
 from .limits import DEFAULT_LIMITS, EngineLimits
 from .polygon_checks import check_geographic_range
+from .proj_threads import per_thread
 from .tonnage_raster_io import (
     _AuxiliaryRaster,
     _band_nodata,
@@ -55,6 +62,9 @@ from .units import grade_fraction
 
 #: Coverage below 1 by less than this is round-off between the polygon's area and the sum of its cells.
 _COVERAGE_TOLERANCE = 1e-6
+#: A projected raster's ground cell areas are sampled for regions of about this many metres a side (a pass's
+#: window snapped outwards to them) and kept per thread, so a loop over small polygons samples each region once.
+_GROUND_REGION_M = 32_000.0
 
 
 def _job(
@@ -90,6 +100,27 @@ def _run(job: _Accumulator, cancelled: Cancelled = None) -> _Accumulator:
         _check_cancelled(cancelled)
         job.add(window, job.read(window))
     return job.finish()
+
+
+def _ground_areas(src: _RasterInfo, crs: Any, row0: int, row1: int, col0: int, col1: int) -> ProjectedCellArea:
+    """Ground cell areas for a window of a projected raster: those of the ``_GROUND_REGION_M`` regions around it,
+    made once per thread for a grid and CRS object (held with them, so its id is not reused while cached); the
+    window's own where a region reaches beyond the CRS's domain."""
+    transform, unit = src.transform, linear_unit_factor(crs)
+
+    def snap(start: int, stop: int, step: float, size: int) -> tuple[int, int]:
+        cells = max(int(_GROUND_REGION_M / max(step * unit, 1e-9)), 1)
+        return (start // cells) * cells, min(-(-stop // cells) * cells, size)
+
+    r0, r1 = snap(row0, row1, math.hypot(transform.b, transform.e), src.height)
+    c0, c1 = snap(col0, col1, math.hypot(transform.a, transform.d), src.width)
+    try:
+        return per_thread(
+            ("ground areas", transform, id(crs), r0, r1, c0, c1),
+            lambda: (crs, ProjectedCellArea(transform, crs, r0, r1, c0, c1)),
+        )[1]
+    except ValueError:
+        return ProjectedCellArea(transform, crs, row0, row1, col0, col1)
 
 
 def _check_cancelled(cancelled: Cancelled) -> None:
@@ -300,7 +331,7 @@ class _Accumulator:
         window = self._window(self.coverage)
         self.tiles = [] if window is None else list(self._tiles(*window))
         if window is not None and self.crs is not None and not self.crs.is_geographic:
-            self.ground = ProjectedCellArea(self.src.transform, self.crs, *window)
+            self.ground = _ground_areas(self.src, self.crs, *window)
             self.cell_area = self.ground.unit
             self.tolerance += 0.5 * self.ground.max_step
 
