@@ -29,8 +29,10 @@ _REMOTE = (
     "/vsiwebhdfs",
     "/vsimem",
 )
-#: Files GDAL reads beside a raster when present: metadata (scale, offset, nodata), masks, overviews.
-SIDECARS = (".aux.xml", ".aux", ".msk", ".ovr")
+#: Files GDAL reads beside a raster when present, named by appending to its name: metadata (scale, offset,
+#: nodata), masks, overviews (GDAL also tries them upper-case), and SQLite's write-ahead log and shared memory (a
+#: GeoPackage written in WAL mode holds new rows there until a checkpoint).
+SIDECARS = (".aux.xml", ".aux", ".msk", ".ovr", ".AUX.XML", ".AUX", ".MSK", ".OVR", "-wal", "-shm")
 _CONNECTION = re.compile(r"([A-Za-z][A-Za-z0-9_]+):(.+)", re.S)
 
 
@@ -160,12 +162,24 @@ def _vrt_sources(path: str) -> list[str]:
     return names
 
 
+def sidecars(path: str) -> list[str]:
+    """The files GDAL may read beside ``path``: ``SIDECARS`` appended, and those that replace its extension:
+    world files (``a.tfw``, ``a.tifw``, ``a.wld``), ``a.aux`` and ``a.prj``, in either case."""
+    stem, extension = os.path.splitext(path)
+    names = [path + suffix for suffix in SIDECARS]
+    if len(extension) > 1:
+        ext = extension[1:]
+        for replaced in (ext[0] + ext[-1] + "w", ext + "w", "wld", "aux", "prj"):
+            names.extend(f"{stem}.{variant}" for variant in dict.fromkeys((replaced.lower(), replaced.upper())))
+    return names
+
+
 def files_signature(files: list[str], role: str) -> tuple:
     """What identifies the files' contents, and their sidecars' (absent ones as None): each checked to be a
     regular file or a directory, since a sidecar that is a FIFO would block GDAL as surely as the raster."""
     entries: list[tuple[int, int, int, int] | None] = []
     for path in files:
-        for name in (path, *(path + suffix for suffix in SIDECARS)):
+        for name in (path, *sidecars(path)):
             if name != path and not os.path.lexists(name):
                 entries.append(None)
                 continue

@@ -79,6 +79,65 @@ def test_a_msk_sidecar_that_appears_is_seen_by_the_next_estimate(tmp_path):
     assert result.data_coverage == pytest.approx(0.5, abs=1e-9)
 
 
+@pytest.mark.parametrize("suffix", [".MSK", ".msk"])
+def test_a_mask_sidecar_in_either_case_that_appears_is_seen(tmp_path, suffix):
+    grade = tif(tmp_path / "g.tif", 0.5)
+    assert estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0), limits=SETTLED).data_coverage == pytest.approx(
+        1.0
+    )
+    masked = tif(tmp_path / "m.tif", 0.5)
+    half = np.full((10, 10), 255, np.uint8)
+    half[:, :5] = 0
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=False), rasterio.open(masked, "r+") as dst:
+        dst.write_mask(half)
+    shutil.copy(masked + ".msk", grade + suffix)
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0), limits=SETTLED)
+    assert result.data_coverage == pytest.approx(0.5, abs=1e-9)
+
+
+@pytest.mark.parametrize("world", [".tfw", ".TFW", ".tifw", ".wld"])
+def test_a_world_file_that_appears_is_seen(tmp_path, world):
+    """A TIFF without georeferencing of its own, placed by a world file written after the first estimate."""
+    grade = str(tmp_path / "g.tif")
+    with rasterio.open(grade, "w", driver="GTiff", width=10, height=10, count=1, dtype="float32") as dst:
+        dst.write(np.full((1, 10, 10), 0.5, np.float32))
+    square = box(0, 0, 100, 100)  # in the raster's own units: 10 x 10 m cells once the world file places them
+    first = estimate_tonnage(square, grade, TonnageParams(thickness=1.0, density=1.0), limits=SETTLED)
+    assert first.ore_tonnes == pytest.approx(100.0 * 1.0 * 1.0)  # no world file: 1 x 1 cells, the square holds 100
+    with open(os.path.splitext(grade)[0] + world, "w") as handle:
+        handle.write("10\n0\n0\n-10\n5\n95\n")  # 10 m cells, upper-left cell centre (5, 95)
+    again = estimate_tonnage(square, grade, TonnageParams(thickness=1.0, density=1.0), limits=SETTLED)
+    assert again.ore_tonnes == pytest.approx(100 * 100.0)
+
+
+def test_a_geopackage_written_in_wal_mode_is_seen_before_its_checkpoint(tmp_path):
+    import sqlite3
+
+    from osgeo import osr
+
+    path = str(tmp_path / "g.gpkg")
+    dataset = gdal.GetDriverByName("GPKG").Create(
+        path, 10, 10, 1, gdal.GDT_Float32, options=["TILE_FORMAT=TIFF", "RASTER_TABLE=grade"]
+    )
+    dataset.SetGeoTransform((ORIGIN_X, 10, 0, ORIGIN_Y, 0, -10))
+    srs = osr.SpatialReference()
+    srs.SetFromUserInput(EQUAL_AREA)
+    dataset.SetProjection(srs.ExportToWkt())
+    dataset.GetRasterBand(1).WriteArray(np.full((10, 10), 0.5, np.float32))
+    dataset = None
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+    name = f"GPKG:{path}:grade"
+    assert grade_of(name) == pytest.approx(0.5)
+    writer = gdal.Open(path, gdal.GA_Update)  # kept open: the new tiles stay in the -wal file
+    writer.GetRasterBand(1).WriteArray(np.full((10, 10), 1.0, np.float32))
+    writer.FlushCache()
+    try:
+        assert grade_of(name) == pytest.approx(1.0)
+    finally:
+        writer = None
+
+
 def finishes(fifo: str, call) -> TonnageInputError:
     """The error ``call`` raises within 10 s; a blocked call is unblocked (a writer opens the FIFO) and fails."""
     outcome: list = []
