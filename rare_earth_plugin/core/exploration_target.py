@@ -82,6 +82,8 @@ class AreaCellsLike(Protocol):
     def cutoff(self) -> float: ...
     @property
     def treo_to_tree(self) -> float: ...
+    @property
+    def reach(self) -> float: ...  # a grade is ore when at least cutoff x reach (tonnage_tiles.cutoff_reach)
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,10 @@ def curves_and_targets(
 
 
 def _checked(ranges: TargetRanges | None, draws: int, seed: int) -> TargetRanges:
+    if ranges is not None and not isinstance(ranges, TargetRanges):
+        raise TonnageInputError(
+            f"ranges: give a TargetRanges (density, thickness factor, grade factor), got {ranges!r}"
+        )
     try:
         checked = (ranges if ranges is not None else TargetRanges()).checked()
     except RangeError as error:
@@ -251,6 +257,11 @@ def _checked(ranges: TargetRanges | None, draws: int, seed: int) -> TargetRanges
     return checked
 
 
+def _check_params(params: Any) -> None:
+    if not isinstance(params, TonnageParams):
+        raise TonnageInputError(f"params: give a TonnageParams, got {type(params).__name__}")
+
+
 class TargetPlan:
     """The draws of one target run, sampled once from the seed; the three cases ride along as the last three
     draws (every input at its low, likely, high value), so one set of sums serves all. Every area summed
@@ -259,6 +270,8 @@ class TargetPlan:
     CASES = ("low", "likely", "high")
 
     def __init__(self, params: TonnageParams, ranges: TargetRanges | None, draws: int, seed: int):
+        _check_params(params)
+        params.validate()
         if ranges is None:
             ranges = TargetRanges(density=default_density(None if params.density_raster else params.density))
         self.params, self.ranges = params, _checked(ranges, draws, seed)
@@ -282,6 +295,10 @@ class TargetPlan:
         return TargetSums(self)
 
 
+#: Plans of up to this many draws are kept (8 at most, a few MB each).
+_CACHED_DRAWS = 100_000
+
+
 @functools.lru_cache(maxsize=8)
 def _cached_plan(params: TonnageParams, ranges: TargetRanges | None, draws: int, seed: int) -> TargetPlan:
     return TargetPlan(params, ranges, draws, seed)
@@ -289,7 +306,10 @@ def _cached_plan(params: TonnageParams, ranges: TargetRanges | None, draws: int,
 
 def target_plan(params: TonnageParams, ranges: TargetRanges | None, draws: int, seed: int) -> TargetPlan:
     """The plan of these inputs, made once for a loop of targets with the same ranges, draws and seed (the draws,
-    their orderings and counting tables cost a few milliseconds, as much as the sums of a large area)."""
+    their orderings and counting tables cost a few milliseconds, as much as the sums of a large area); plans of
+    more than ``_CACHED_DRAWS`` draws are made afresh, so the cache stays small."""
+    if not isinstance(draws, (int, np.integer)) or draws > _CACHED_DRAWS:
+        return TargetPlan(params, ranges, draws, seed)
     try:
         return _cached_plan(params, ranges, draws, seed)
     except TypeError:  # an unhashable argument (a list for a seed, say): made afresh, and checked there
@@ -308,21 +328,21 @@ class TargetSums:
         #: cell counts the same), else 1 (the ramps hold the thickness).
         self.scale = plan.t if not plan.windowed else np.ones(plan.draw_set.size)
 
-    def add(self, area_m2, grade, thickness, top, density) -> None:
+    def add(self, area_m2, grade, thickness, top, density, reach) -> None:
         plan, params = self.plan, self.plan.params
         weight = area_m2 * density if plan.density_is_factor else area_m2  # tonnes per metre per multiplier
         if params.grade_factor != 1.0:
             grade = grade.astype(np.float64) * float(params.grade_factor)
         thickness = thickness * float(params.thickness_factor)
         if not plan.windowed:
-            ore, metal = linear_sums(plan.draw_set, weight * thickness, grade)
+            ore, metal = linear_sums(plan.draw_set, weight * thickness, grade, reach)
         elif np.ndim(thickness) == 0 and np.ndim(top) == 0:
             self.scale = counted_thickness(float(top), float(thickness) * plan.t, *plan.window)
-            ore, metal = linear_sums(plan.draw_set, weight, grade)
+            ore, metal = linear_sums(plan.draw_set, weight, grade, reach)
         else:
             thickness = np.broadcast_to(np.asarray(thickness, dtype=np.float64), grade.shape)
             top = np.broadcast_to(np.asarray(top, dtype=np.float64), grade.shape)
-            ore, metal = draw_sums(plan.draw_set, weight, grade, thickness, top, *plan.window)
+            ore, metal = draw_sums(plan.draw_set, weight, grade, thickness, top, *plan.window, reach)
         self.ore += ore
         self.metal += metal
 
@@ -395,6 +415,7 @@ def target_from_cells(
     """``exploration_target`` from cells already read (any object with ``AreaCellsLike``'s attributes; its
     cut-off, depth window, grade unit and TREO/TREE factor are used, ``params`` gives the factors, the
     constants and which inputs are rasters)."""
+    _check_params(params)
     params = replace(
         params,
         cutoff=cells.cutoff,
@@ -405,7 +426,7 @@ def target_from_cells(
     )
     sums = target_plan(params, ranges, draws, seed).sums()
     grade = np.asarray(cells.grade, dtype=np.float64)
-    sums.add(np.asarray(cells.area_m2, dtype=np.float64), grade, cells.thickness, cells.top, cells.density)
+    sums.add(np.asarray(cells.area_m2, dtype=np.float64), grade, cells.thickness, cells.top, cells.density, cells.reach)
     return sums.target(cells.polygon_area_m2, cells.data_coverage, tuple(cells.warnings))
 
 

@@ -22,9 +22,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .tonnage_sums import at_least
+
 #: Buckets per sorted value in ``_Counter``: more make fewer cells need a binary search, at the cost of a larger
-#: table (16 x 10,003 draws: 160,048 buckets).
+#: table (16 x 10,003 draws: 160,048 buckets), at most ``_MAX_BUCKETS`` (2.4 MB of tables) whatever the draws.
 _BUCKETS_PER_VALUE = 16
+_MAX_BUCKETS = 1 << 18
+#: Draws up to which ``_dominance``'s per-level orderings are kept with the draws (16 bytes a draw a level).
+_KEEP_LEVELS = 1 << 17
 
 
 class _Counter:
@@ -40,7 +45,8 @@ class _Counter:
     def __init__(self, values: np.ndarray):
         self.values = values
         low, high = (float(values[0]), float(values[-1])) if values.size else (0.0, 0.0)
-        self.buckets = _BUCKETS_PER_VALUE * max(values.size, 1) + 3  # with one below and one above all values
+        # with one bucket below and one above all values
+        self.buckets = min(_BUCKETS_PER_VALUE * max(values.size, 1), _MAX_BUCKETS) + 3
         self.low = np.float32(low)
         span = high - low if high > low else max(abs(low), 1.0)
         self.scale = np.float32((self.buckets - 3) / span)
@@ -91,23 +97,23 @@ class DrawSet:
         self.by_t = np.argsort(-self.t, kind="stable")  # descending: the first k have t > b
         self.t_sorted = np.sort(self.t)
         self._t_counter: _Counter | None = None  # made when first needed: only a depth window needs it
-        self._theta_counters: dict[np.dtype, _Counter] = {}
+        self._theta_counters: dict[float, _Counter] = {}
         self._levels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def _theta_counter(self, dtype: np.dtype) -> _Counter:
-        """In the grades' own type: a float32 grade of 0.7 reaches a cut-off of 0.7, as in the engine's sums."""
-        dtype = np.dtype(dtype) if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
-        if dtype not in self._theta_counters:
-            self._theta_counters[dtype] = _Counter(self.theta[self.by_theta].astype(dtype))
-        return self._theta_counters[dtype]
+    def _theta_counter(self, reach: float) -> _Counter:
+        """The thresholds lowered as the engine lowers a cut-off (``tonnage_tiles.cutoff_reach``), so a grade
+        at a draw's threshold but for rounding reaches it, as in the estimate."""
+        if reach not in self._theta_counters:
+            self._theta_counters[reach] = _Counter(self.theta[self.by_theta] * reach)
+        return self._theta_counters[reach]
 
-    def thresholds(self, dtype: np.dtype) -> np.ndarray:
-        """The sorted thresholds in the grades' type."""
-        return self._theta_counter(dtype).values
+    def thresholds(self, reach: float) -> np.ndarray:
+        """The sorted thresholds as grades are compared with them."""
+        return self._theta_counter(reach).values
 
-    def by_grade(self, grade: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
+    def by_grade(self, grade: np.ndarray, weights: Sequence[np.ndarray], reach: float) -> np.ndarray:
         """Per draw, the sums of ``weights`` over the entries whose grade reaches the draw's threshold."""
-        return _prefix(self._theta_counter(grade.dtype).binned(grade, weights), self.by_theta)
+        return _prefix(self._theta_counter(reach).binned(grade, weights), self.by_theta)
 
     def by_thickness(self, breakpoint: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
         """Per draw, the sums of ``weights`` over the entries whose breakpoint lies below the draw's factor."""
@@ -116,9 +122,9 @@ class DrawSet:
         below = self._t_counter.binned(breakpoint, weights)  # by how many factors are <= the breakpoint
         return _prefix(below[:, ::-1], self.by_t)  # by how many lie above it
 
-    def reached(self, grade: np.ndarray) -> np.ndarray:
+    def reached(self, grade: np.ndarray, reach: float) -> np.ndarray:
         """Per grade, how many draws' thresholds it reaches."""
-        return np.searchsorted(self.thresholds(grade.dtype), grade, side="right")
+        return np.searchsorted(self.thresholds(reach), grade, side="right")
 
     def exceeded(self, breakpoint: np.ndarray) -> np.ndarray:
         """Per breakpoint, how many draws' thickness factors lie above it."""
@@ -126,13 +132,16 @@ class DrawSet:
 
     def level(self, level: int) -> tuple[np.ndarray, np.ndarray]:
         """``_dominance``'s sorted keys and draws at one level (they depend on the draws only)."""
-        if level not in self._levels:
-            rank = np.empty(self.size, dtype=np.int64)
-            rank[self.by_theta] = np.arange(self.size)
-            keys = (np.arange(self.size, dtype=np.int64) >> level) * self.size + rank[self.by_t]
-            perm = np.argsort(keys, kind="stable")
-            self._levels[level] = (keys[perm], self.by_t[perm])
-        return self._levels[level]
+        if level in self._levels:
+            return self._levels[level]
+        rank = np.empty(self.size, dtype=np.int64)
+        rank[self.by_theta] = np.arange(self.size)
+        keys = (np.arange(self.size, dtype=np.int64) >> level) * self.size + rank[self.by_t]
+        perm = np.argsort(keys, kind="stable")
+        found = (keys[perm], self.by_t[perm])
+        if self.size <= _KEEP_LEVELS:
+            self._levels[level] = found
+        return found
 
 
 def window_limits(
@@ -151,20 +160,22 @@ def window_limits(
     return t1, t2
 
 
-def linear_sums(draws: DrawSet, weight: np.ndarray, grade: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def linear_sums(
+    draws: DrawSet, weight: np.ndarray, grade: np.ndarray, reach: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Per draw ``j``: ``Σ weight`` and ``Σ weight * grade`` over the cells whose grade reaches ``theta_j``.
 
     Without a depth window tonnes are linear in the thickness factor, so only the grade threshold varies per
     cell: cells above every threshold are summed once, the others binned by how many thresholds they reach
     (no sorting, no binary search per cell)."""
-    thresholds = draws.thresholds(grade.dtype)
-    always = grade >= thresholds[-1]  # einsum sums under a mask without copying the selection
+    thresholds = draws.thresholds(reach)
+    always = grade >= at_least(thresholds[-1], grade.dtype)  # einsum sums under a mask without copying it
     ore = np.full(draws.size, float(np.einsum("i,i->", weight, always)))
     metal = np.full(draws.size, float(np.einsum("i,i,i->", weight, grade, always, dtype=np.float64)))
-    band = np.flatnonzero((grade >= thresholds[0]) & ~always)
+    band = np.flatnonzero((grade >= at_least(thresholds[0], grade.dtype)) & ~always)
     if band.size:
         g, w = grade.take(band), weight.take(band)
-        binned = draws.by_grade(g, (w, w * g))
+        binned = draws.by_grade(g, (w, w * g), reach)
         ore += binned[0]
         metal += binned[1]
     return ore, metal
@@ -178,6 +189,7 @@ def draw_sums(
     top: np.ndarray,
     min_depth: float | None,
     max_depth: float | None,
+    reach: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per draw ``j``: tonnes and tonnes x grade per unit density multiplier, over the cells whose grade reaches
     ``theta_j``, each counting ``weight * counted_thickness(top, thickness * t_j, min_depth, max_depth)`` tonnes
@@ -188,21 +200,21 @@ def draw_sums(
     sums = np.zeros((4, draws.size))  # per draw: Σ s, Σ s b, Σ s g, Σ s g b over the counted ramps
     t1, t2 = window_limits(top, thickness, min_depth, max_depth)
     slope = weight * thickness
-    can_count = (slope > 0) & (grade >= draws.thresholds(grade.dtype)[0])
+    can_count = (slope > 0) & (grade >= at_least(draws.thresholds(reach)[0], grade.dtype))
     t_high = float(draws.t_sorted[-1])
     for breakpoint, sign in ((t1, 1.0), (t2, -1.0)):
         live = np.flatnonzero(can_count & (breakpoint < t_high))  # inf never is
         if live.size:
-            sums += sign * _ramp_sums(draws, breakpoint.take(live), slope.take(live), grade.take(live))
+            sums += sign * _ramp_sums(draws, breakpoint.take(live), slope.take(live), grade.take(live), reach)
     return draws.t * sums[0] - sums[1], draws.t * sums[2] - sums[3]
 
 
-def _ramp_sums(draws: DrawSet, b: np.ndarray, s: np.ndarray, g: np.ndarray) -> np.ndarray:
+def _ramp_sums(draws: DrawSet, b: np.ndarray, s: np.ndarray, g: np.ndarray, reach: float) -> np.ndarray:
     """Σ s, Σ s b, Σ s g and Σ s g b per draw over the ramps with ``b < t_j`` and ``g >= theta_j``, split by
     what the draws' range decides for each: always counted (one sum, under a mask), decided by grade only or
     by thickness only (binned), or by both (``_dominance``)."""
     early = b < draws.t_sorted[0]  # below every draw's factor
-    rich = g >= draws.thresholds(g.dtype)[-1]  # above every draw's threshold
+    rich = g >= at_least(draws.thresholds(reach)[-1], g.dtype)  # above every draw's threshold
     always = early & rich
     sums = np.empty((4, draws.size))
     sums[0] = np.einsum("i,i->", s, always)
@@ -217,7 +229,7 @@ def _ramp_sums(draws: DrawSet, b: np.ndarray, s: np.ndarray, g: np.ndarray) -> n
     grade_only = np.flatnonzero(early & ~rich)
     if grade_only.size:
         _, gp, *w = weights(grade_only)
-        sums += draws.by_grade(gp, w)
+        sums += draws.by_grade(gp, w, reach)
     thickness_only = np.flatnonzero(~early & rich)
     if thickness_only.size:
         bp, _, *w = weights(thickness_only)
@@ -225,7 +237,7 @@ def _ramp_sums(draws: DrawSet, b: np.ndarray, s: np.ndarray, g: np.ndarray) -> n
     both = np.flatnonzero(~early & ~rich)
     if both.size:
         bp, gp, *w = weights(both)
-        sums += _dominance(draws, bp, gp, np.stack(w))
+        sums += _dominance(draws, bp, gp, np.stack(w), reach)
     return sums
 
 
@@ -243,7 +255,7 @@ def _prefix(per_count: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
-def _dominance(draws: DrawSet, b: np.ndarray, g: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _dominance(draws: DrawSet, b: np.ndarray, g: np.ndarray, weights: np.ndarray, reach: float) -> np.ndarray:
     """``out[:, j] = Σ weights[:, i]`` over the ramps with ``b_i < t_j`` and ``g_i >= theta_j``.
 
     Draws in decreasing ``t`` are positions 0..D-1; ramp i counts in the first ``q_i`` of them. That prefix is
@@ -254,7 +266,7 @@ def _dominance(draws: DrawSet, b: np.ndarray, g: np.ndarray, weights: np.ndarray
     """
     size = draws.size
     count = draws.exceeded(b)
-    below = draws.reached(g).astype(np.int64)  # draws with theta <= g
+    below = draws.reached(g, reach).astype(np.int64)  # draws with theta <= g
     out = np.zeros((weights.shape[0], size))
     level = 0
     while (1 << level) <= size:

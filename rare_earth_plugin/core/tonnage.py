@@ -113,7 +113,7 @@ class AreaCells:
 
     Per cell, with ``tf`` / ``gf`` the thickness and grade factors of a variant:
     tonnes = area_m2 * counted_thickness(top, thickness * tf, min_depth, max_depth) * density, ore where
-    grade * gf >= cutoff, contained = tonnes * grade * gf * grade_fraction(grade_unit). For any raster,
+    grade * gf >= cutoff * reach, contained = tonnes * grade * gf * grade_fraction(grade_unit). For any raster,
     ``estimate_tonnage`` with those factors equals these sums (to round-off).
     """
 
@@ -130,6 +130,7 @@ class AreaCells:
     max_depth: float | None
     cutoff: float
     treo_to_tree: float
+    reach: float = 1.0  # a grade is ore when it is at least cutoff x reach (see tonnage_tiles.cutoff_reach)
 
 
 def area_cells(
@@ -163,6 +164,7 @@ def area_cells(
         max_depth=None if params.max_depth is None else float(params.max_depth),
         cutoff=float(params.cutoff),
         treo_to_tree=float(params.treo_to_tree),
+        reach=collector.reach,
     )
 
 
@@ -172,9 +174,11 @@ class _CellCollector:
     def __init__(self, limit: int):
         self.limit = limit
         self.count = 0
+        self.reach = 1.0
         self.parts: list[dict[str, np.ndarray]] = []
 
-    def add(self, area_m2, grade, thickness, top, density) -> None:
+    def add(self, area_m2, grade, thickness, top, density, reach) -> None:
+        self.reach = reach
         self.count += area_m2.size
         if self.count > self.limit:
             raise TonnageInputError(

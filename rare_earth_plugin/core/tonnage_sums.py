@@ -59,6 +59,15 @@ class _Totals:
         )
 
 
+def at_least(threshold: float, dtype: np.dtype) -> np.floating:
+    """The smallest value of the grades' floating type at or above ``threshold``: ``grade >= at_least(t)`` is
+    ``grade >= t`` exactly, whatever numpy's rules for comparing a float32 array with a float64 scalar (numpy 1
+    compares in float32, numpy 2 in float64)."""
+    kind = np.dtype(dtype) if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
+    value = kind.type(threshold)
+    return np.nextafter(value, kind.type(np.inf)) if float(value) < threshold else value
+
+
 #: Up to this many cut-offs a comparison and a dot product per cut-off beat binning with searchsorted.
 _COMPARE_CUTOFFS = 8
 

@@ -37,6 +37,7 @@ from .geometry import (
 from .limits import DEFAULT_LIMITS, EngineLimits
 from .polygon_checks import check_geographic_range
 from .proj_threads import per_thread
+from .target_sums import at_least
 from .tonnage_raster_io import (
     _AuxiliaryRaster,
     _band_nodata,
@@ -65,6 +66,16 @@ _COVERAGE_TOLERANCE = 1e-6
 #: A projected raster's ground cell areas are sampled for regions of about this many metres a side (a pass's
 #: window snapped outwards to them) and kept per thread, so a loop over small polygons samples each region once.
 _GROUND_REGION_M = 32_000.0
+
+
+def cutoff_reach(dtype: np.dtype) -> float:
+    """What a cut-off is multiplied by before grades are compared with it: a grade equal to the cut-off but for
+    the rounding of its storage reaches it (a float32 0.7 is 0.69999999; 60 x 0.001 + 0.01 in float64 is
+    0.06999999999999999), also after a grade factor; the band is one float32 unit (1.2e-7 relative) or four
+    float64 units (9e-16), far below any grade's precision."""
+    storage = np.dtype(dtype) if np.issubdtype(dtype, np.floating) and np.dtype(dtype).itemsize < 8 else np.float64
+    eps = float(np.finfo(storage).eps)
+    return 1.0 - (eps if storage != np.float64 else 4.0 * eps)
 
 
 def _job(
@@ -212,10 +223,12 @@ class CellSink(Protocol):
         thickness: np.ndarray | float,
         top: np.ndarray | float,
         density: np.ndarray | float,
+        reach: float,
     ) -> None:
         """Covered ground area (m2) and physical grade (before ``grade_factor``; the raster's own type when
         it has no scale or offset) per cell; thickness (before ``thickness_factor`` and the depth window), top
-        depth and density per cell, or one float for a constant."""
+        depth and density per cell, or one float for a constant; a grade is ore when it is at least
+        ``cutoff * reach`` (``cutoff_reach``)."""
 
 
 class _Accumulator:
@@ -275,9 +288,10 @@ class _Accumulator:
         self.grade_offset = 0.0 if offset is None else float(offset)
         self.grade_factor = float(params.grade_factor)
         self.raw_grades = self.grade_scale == 1.0 and self.grade_offset == 0.0
-        # Compare in the raster's own type so a stored 0.7 (float32) reaches a cut-off of 0.7.
-        raw_compare = self.floating and self.raw_grades and self.grade_factor == 1.0
-        self.cuts = sorted_cuts.astype(dtype) if raw_compare else sorted_cuts
+        self.reach = cutoff_reach(dtype if self.raw_grades else np.dtype(np.float64))
+        # The grades compared are the raster's own float type only when nothing scales them.
+        compared = dtype if self.raw_grades and self.grade_factor == 1.0 else np.dtype(np.float64)
+        self.cuts = np.array([at_least(cut * self.reach, compared) for cut in sorted_cuts])
         self.nodata = _band_nodata(src.nodatavals[self.band - 1], dtype)
         self.mask = _BandMask.of(src, self.band)
         geographic = self.crs is not None and self.crs.is_geographic
@@ -464,7 +478,9 @@ class _Accumulator:
         if cells is None:
             return
         if self.sink is not None:
-            self.sink.add(cells.area * self.cell_area, cells.grade, cells.thickness, cells.top, cells.density)
+            self.sink.add(
+                cells.area * self.cell_area, cells.grade, cells.thickness, cells.top, cells.density, self.reach
+            )
         grade = cells.grade if self.grade_factor == 1.0 else cells.grade.astype(np.float64) * self.grade_factor
         area = cells.area
         totals = self.totals

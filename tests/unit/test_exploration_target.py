@@ -36,6 +36,7 @@ class Cells:
     max_depth: float | None = None
     cutoff: float = 0.0
     treo_to_tree: float = 1 / 1.2
+    reach: float = 1.0
 
 
 def cells(n=100, grade=0.2, thickness=30.0, top=0.0, density=2.6, area=2500.0, **kwargs) -> Cells:
@@ -316,9 +317,9 @@ def test_draw_binning_equals_a_binary_search_per_entry(dtype, spread):
         ]
     )
     weight = rng.uniform(0.5, 2.0, grade.size)
-    sums = draws.by_grade(grade, [weight])[0]
+    sums = draws.by_grade(grade, [weight], 1.0)[0]
     for j in range(theta.size):
-        assert sums[j] == pytest.approx(weight[grade >= theta.astype(dtype)[j]].sum(), rel=1e-12)
+        assert sums[j] == pytest.approx(weight[grade.astype(np.float64) >= theta[j]].sum(), rel=1e-12)
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 10, 10_000, 10_001])

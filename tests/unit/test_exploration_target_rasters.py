@@ -8,7 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pyproj
 import pytest
-from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y
+import rasterio
+from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y, write_geotiff
+from rasterio.transform import from_origin
 from shapely.geometry import Polygon, box
 
 from rare_earth_plugin.core import tonnage
@@ -205,3 +207,67 @@ def test_ppm_grades_density_raster_and_a_geographic_polygon_agree_with_the_engin
         assert case.mean_grade == pytest.approx(engine.mean_grade, rel=1e-9)
         assert case.treo_tonnes == pytest.approx(engine.treo_tonnes, rel=1e-9)  # ppm: grade / 1e6
     assert target.density_is_factor and target.grade_unit == "ppm"
+
+
+@pytest.mark.parametrize(
+    ("stored", "dtype", "scale", "offset", "cutoff", "factor"),
+    [
+        (0.7, "float32", None, None, 0.63, 0.9),  # float32 0.7 x 0.9 is 0.62999999 in float64
+        (0.7, "float32", None, None, 0.77, 1.1),
+        (0.7, "float32", None, None, 0.7, 1.0),
+        (0.7, "float64", None, None, 0.63, 0.9),
+        (60, "int16", 0.001, 0.01, 0.07, 1.0),  # 60 x 0.001 + 0.01 is 0.06999999999999999 in float64
+        (60, "int16", 0.001, 0.01, 0.063, 0.9),
+    ],
+)
+def test_a_grade_at_the_cut_off_but_for_rounding_is_ore_in_the_estimate_and_the_target(
+    tmp_path, stored, dtype, scale, offset, cutoff, factor
+):
+    """Every cell holds exactly cutoff / factor (as a person reads the raster): all ore, in the estimate with the
+    grade factor and in the target's case with that factor alike."""
+    path = write_geotiff(
+        tmp_path / "g.tif", np.full((20, 30), stored, dtype=dtype), from_origin(ORIGIN_X, ORIGIN_Y, 10, 10)
+    )
+    if scale is not None:
+        with rasterio.open(path, "r+") as dst:
+            dst.scales, dst.offsets = (scale,), (offset,)
+    expected = 60_000.0 * 10.0 * 2.6
+    estimate = estimate_tonnage(WHOLE, path, TonnageParams(cutoff=cutoff, thickness=10.0, grade_factor=factor))
+    assert estimate.ore_tonnes == pytest.approx(expected)
+    ranges = TargetRanges(Triangular(2.6, 2.6, 2.6), Triangular(1, 1, 1), Triangular(factor, factor, factor))
+    target = exploration_target(WHOLE, path, TonnageParams(cutoff=cutoff, thickness=10.0), ranges, draws=10, seed=1)
+    assert target.base.ore_tonnes == pytest.approx(expected)
+    assert target.p50.ore_tonnes == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("below", [1e-5, 1e-6])
+def test_a_grade_below_the_cut_off_by_more_than_rounding_is_not_ore(tmp_path, below):
+    path = write_geotiff(
+        tmp_path / "g.tif",
+        np.full((20, 30), 0.7 * (1 - below), dtype="float32"),
+        from_origin(ORIGIN_X, ORIGIN_Y, 10, 10),
+    )
+    params = TonnageParams(cutoff=0.7, thickness=10.0)
+    assert estimate_tonnage(WHOLE, path, params).ore_tonnes == 0.0
+    assert exploration_target(WHOLE, path, params, draws=10, seed=1).base.ore_tonnes == 0.0
+
+
+@pytest.mark.parametrize(
+    ("params", "ranges", "named"),
+    [
+        (TonnageParams(cutoff=None, thickness=1.0), None, "cutoff"),
+        (TonnageParams(cutoff="abc", thickness=1.0), None, "cutoff"),
+        (TonnageParams(density="x", thickness=1.0), None, "density"),
+        (TonnageParams(density=[2.6], thickness=1.0), None, "density"),
+        ({"cutoff": 0.1}, None, "params"),
+        (TonnageParams(thickness=1.0), ((2.5, 2.6, 2.7), (1, 1, 1), (1, 1, 1)), "ranges"),
+    ],
+)
+def test_bad_parameters_of_a_target_are_named_not_raised_raw(rasters, params, ranges, named):
+    grade_path, *_ = rasters
+    for call in (
+        lambda: exploration_target(WHOLE, grade_path, params, ranges, draws=10),
+        lambda: list(curves_and_targets([WHOLE], grade_path, [0.1], params, ranges, draws=10)),
+    ):
+        with pytest.raises(TonnageInputError, match=named):
+            call()
