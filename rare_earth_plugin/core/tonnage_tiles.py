@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import os
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
@@ -419,10 +419,39 @@ class _Accumulator:
 
     def _cells(self, window: Window, data: _TileData) -> _Cells | None:
         """The tile's covered cells with valid data; adds their areas to the inside / covered totals."""
-        coverage = self.coverage
+        covered = self._covered(window)
+        if covered is None:
+            return None
+        area, pick = covered
+        grade = pick(data.grade)
+        others = [None if values is None else pick(values) for values in (data.thickness, data.density, data.top)]
+        valid = self._valid(grade, None if data.mask is None else pick(data.mask), others)
+        self.totals.inside_area += float(area.sum())
+        if valid is not None and not valid.all():
+            area, grade = area[valid], grade[valid]
+            others = [None if values is None else values[valid] for values in others]
+        self.totals.covered_area += float(area.sum())
+        if area.size == 0:
+            return None
+        if not self.raw_grades:
+            grade = grade.astype(np.float64) * self.grade_scale + self.grade_offset
+        thickness, density, top = others
+        self._count_zeros(area, thickness, density)
+        params = self.params
+        return _Cells(
+            area,
+            grade,
+            float(params.thickness or 0.0) if thickness is None else thickness,
+            float(params.density) if density is None else density,
+            float(params.top_depth) if top is None else top,
+        )
+
+    def _covered(self, window: Window) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]] | None:
+        """The covered cells' ground areas (in units of ``cell_area``) and how to pick the same cells from any
+        array of the tile; None when the polygon covers none of it."""
         r0, c0 = int(window.row_off), int(window.col_off)
         r1, c1 = r0 + int(window.height), c0 + int(window.width)
-        frac = coverage.fractions(r0, r1, c0, c1, clip=False)
+        frac = self.coverage.fractions(r0, r1, c0, c1, clip=False)
         selected = frac > COVERAGE_EPSILON
         count = int(np.count_nonzero(selected))
         if count == 0:
@@ -442,36 +471,24 @@ class _Accumulator:
         area = pick(frac)
         if self.ellipsoidal is not None:
             area = area * pick(self.ellipsoidal.cell_areas(r0, r1, c0, c1))
-        grade = pick(data.grade)
-        valid = self._valid_grades(grade, None if data.mask is None else pick(data.mask))
-        others = [None if values is None else pick(values) for values in (data.thickness, data.density, data.top)]
+        return area, pick
+
+    def _valid(self, grade: np.ndarray, mask: np.ndarray | None, others: list[np.ndarray | None]) -> np.ndarray | None:
+        """Where the grade and every other raster hold data; None where all do."""
+        valid = self._valid_grades(grade, mask)
         for values in others:
             if values is not None:
                 ok = ~np.isnan(values)
                 valid = ok if valid is None else valid & ok
-        self.totals.inside_area += float(area.sum())
-        if valid is not None and not valid.all():
-            area, grade = area[valid], grade[valid]
-            others = [None if values is None else values[valid] for values in others]
-        self.totals.covered_area += float(area.sum())
-        if area.size == 0:
-            return None
-        if not self.raw_grades:
-            grade = grade.astype(np.float64) * self.grade_scale + self.grade_offset
-        params = self.params
-        thickness, density, top = others
+        return valid
+
+    def _count_zeros(self, area: np.ndarray, thickness: np.ndarray | None, density: np.ndarray | None) -> None:
+        """Add the area of cells whose thickness or density raster holds 0 (they weigh nothing: warned)."""
         for values in (thickness, density):
             if values is not None:
                 zero = values == 0.0
                 if zero.any():
                     self.totals.zero_area += float(area[zero].sum())
-        return _Cells(
-            area,
-            grade,
-            float(params.thickness or 0.0) if thickness is None else thickness,
-            float(params.density) if density is None else density,
-            float(params.top_depth) if top is None else top,
-        )
 
     def add(self, window: Window, data: _TileData) -> None:
         cells = self._cells(window, data)
