@@ -95,6 +95,7 @@ def test_a_mask_sidecar_in_either_case_that_appears_is_seen(tmp_path, suffix):
     assert result.data_coverage == pytest.approx(0.5, abs=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")  # until the world file exists
 @pytest.mark.parametrize("world", [".tfw", ".TFW", ".tifw", ".wld"])
 def test_a_world_file_that_appears_is_seen(tmp_path, world):
     """A TIFF without georeferencing of its own, placed by a world file written after the first estimate."""
