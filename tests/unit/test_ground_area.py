@@ -12,7 +12,7 @@ from shapely.geometry import Polygon
 
 from rare_earth_plugin.core.affine_ops import compose
 from rare_earth_plugin.core.geometry import densify_coords
-from rare_earth_plugin.core.tonnage import TonnageParams, estimate_tonnage
+from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage
 
 WGS84 = pyproj.Geod(ellps="WGS84")
 PARAMS = TonnageParams(thickness=10.0, density=2.5)
@@ -233,6 +233,29 @@ def test_a_polar_cap_counts_its_closed_form_area(make_raster, crs, lat):
     assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("crs", "south", "north", "cell"),
+    [
+        ("EPSG:3413", 88.0, 90.0, 1000.0),  # were 1.0e-4 short: 1.4-degree chords cut the parallels' circles
+        ("EPSG:3413", 70.0, 75.0, 5000.0),
+        ("EPSG:3995", 60.0, 90.0, 8000.0),
+        ("EPSG:5041", 85.0, 90.0, 2000.0),
+        ("EPSG:3031", -90.0, -80.0, 4000.0),
+    ],
+)
+def test_a_cap_or_band_drawn_in_lonlat_counts_its_closed_form_area(make_raster, crs, south, north, cell):
+    """box(-180, south, 180, north) in EPSG:4326 over a polar stereographic grid: the ellipsoidal zone's closed
+    form, in tonnes and in ``polygon_area_m2``."""
+    expected = abs(polar_cap_area(south if north > 0 else north) - polar_cap_area(north if north > 0 else south))
+    ring = lonlat_box(-180.0, south, 180.0, north)
+    to_crs = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    path = raster_around(make_raster, crs, np.column_stack(to_crs.transform(ring[:, 0], ring[:, 1])), cell, 1.0)
+    polygon = Polygon([(-180, south), (180, south), (180, north), (-180, north)])
+    result = estimate_tonnage(polygon, path, TonnageParams(thickness=1.0, density=1.0), polygon_crs="EPSG:4326")
+    assert result.ore_area_m2 == pytest.approx(expected, rel=1e-6)
+    assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-7)
+
+
 def lonlat_box(west: float, south: float, east: float, north: float) -> np.ndarray:
     corners = np.array([(west, south), (east, south), (east, north), (west, north), (west, south)])
     return densify_coords(corners, 0.005)
@@ -272,3 +295,11 @@ def test_a_polygon_across_the_antimeridian_counts_its_ground_on_a_geographic_ras
     assert result.ore_area_m2 == pytest.approx(expected, rel=1e-6)
     assert result.data_coverage == pytest.approx(1.0, abs=1e-6)
     assert result.warnings == ()
+
+
+def test_a_band_across_where_the_raster_map_tears_is_refused_not_torn(make_raster):
+    """A whole-turn band over PDC Mercator (its map edge at 30 W): the edges cannot be followed there."""
+    path = make_raster(np.full((100, 100), 1.0), transform=from_origin(-2e7, 9e6, 4e5, 4e5), crs="EPSG:3832")
+    band = Polygon([(-180, 60), (180, 60), (180, 61), (-180, 61)])
+    with pytest.raises(TonnageInputError, match="projection tears"):
+        estimate_tonnage(band, path, PARAMS, polygon_crs="EPSG:4326")
