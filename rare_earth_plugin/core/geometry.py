@@ -19,9 +19,18 @@ from .proj_threads import per_thread
 
 PolygonInput = Union[Polygon, MultiPolygon, str]
 
-#: Edges are cut into at most this many pieces per extent before reprojection, so a straight edge in the
-#: polygon's CRS stays (to well below a cell) the same line on the ground in the raster's CRS.
+#: ``polygon_area_m2`` cuts edges into this many pieces per extent before measuring them by geodesics.
 DENSIFY_PIECES_PER_EXTENT = 256
+#: A reprojected edge is cut until each piece's image strays from its chord by at most this share of the
+#: polygon's mean width 2A/P in the raster CRS: the straight-edged image then misses at most 4/3 of it
+#: (2.7e-8) of the area of the curved one (a chord off by s on a length L misses 2/3 s L).
+CHORD_TOLERANCE = 2e-8
+#: Where on each piece (as a share of it) the image is compared with the chord.
+_CHORD_SAMPLES = np.array([0.25, 0.5, 0.75])
+#: At most this many pieces per edge and round, rounds, and vertices of a reprojected polygon.
+_MAX_SPLIT = 64
+_MAX_ROUNDS = 8
+MAX_TRANSFORMED_VERTICES = 2_000_000
 
 
 def parse_polygon(polygon: PolygonInput) -> tuple[BaseGeometry, list[str]]:
@@ -66,10 +75,16 @@ def densify_coords(xy: np.ndarray, max_segment: float) -> np.ndarray:
     pieces = np.maximum(np.ceil(np.hypot(delta[:, 0], delta[:, 1]) / max_segment), 1).astype(np.intp)
     if (pieces == 1).all():
         return xy
-    segment = np.repeat(np.arange(len(delta)), pieces)
+    return _split_segments(xy, pieces)[0]
+
+
+def _split_segments(xy: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The path through ``xy`` with segment i cut into pieces[i] equal parts; which of its points were in
+    ``xy``; and for each new segment, the segment of ``xy`` it is part of."""
+    segment = np.repeat(np.arange(len(xy) - 1), pieces)
     fraction = (np.arange(segment.size) - (np.cumsum(pieces) - pieces)[segment]) / pieces[segment]
-    dense = xy[:-1][segment] + delta[segment] * fraction[:, None]
-    return np.vstack([dense, xy[-1:]])
+    dense = xy[:-1][segment] + (xy[1:] - xy[:-1])[segment] * fraction[:, None]
+    return np.vstack([dense, xy[-1:]]), np.append(fraction == 0.0, True), segment
 
 
 def map_polygon_coords(geometry: BaseGeometry, func) -> BaseGeometry:
@@ -85,13 +100,6 @@ def map_polygon_coords(geometry: BaseGeometry, func) -> BaseGeometry:
     return MultiPolygon([one(p) for p in geometry.geoms])
 
 
-def densify(geometry: BaseGeometry, pieces: int = DENSIFY_PIECES_PER_EXTENT) -> BaseGeometry:
-    """Edges no longer than 1/pieces of the larger side of the geometry's bounding box."""
-    xmin, ymin, xmax, ymax = geometry.bounds
-    step = max(xmax - xmin, ymax - ymin) / pieces
-    return map_polygon_coords(geometry, lambda xy: densify_coords(xy, step))
-
-
 def crs_from_wkt(text: str) -> pyproj.CRS:
     """The CRS of a WKT, made by and for the calling thread (see proj_threads)."""
     return per_thread(("wkt", text), lambda: pyproj.CRS.from_wkt(text))
@@ -105,23 +113,108 @@ def _transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
 
 
 def transform_polygon(geometry: BaseGeometry, src: pyproj.CRS, dst: pyproj.CRS) -> BaseGeometry:
-    """Reproject with edges densified first, and repair any self-touching the reprojection introduced."""
+    """Reproject with edges cut adaptively (``_reprojected_rings``), and repair any self-touching the
+    reprojection introduced."""
     if src == dst:
         return geometry
     transformer = _transformer(src.to_wkt(), dst.to_wkt())
+    # An inverse projection gives longitudes in (-180, 180]: a ring across the antimeridian jumps a turn.
+    turn = 2.0 * math.pi / angular_unit_factor(dst) if dst.is_geographic else None
+    parts = getattr(geometry, "geoms", [geometry])
+    rings = [np.asarray(ring.coords)[:, :2] for part in parts for ring in (part.exterior, *part.interiors)]
+    signs = np.array([1.0 if k == 0 else -1.0 for part in parts for k in range(1 + len(part.interiors))])
+    moved = iter(_reprojected_rings(rings, signs, transformer, turn))
+    pieces = []
+    for part in parts:
+        shell = next(moved)
+        holes = [next(moved) for _ in part.interiors]
+        if turn is not None and not src.is_geographic:
+            shell, holes = _unwrapped(shell, turn), [_unwrapped(hole, turn) for hole in holes]
+        pieces.append(Polygon(shell, holes))
+    result = pieces[0] if isinstance(geometry, Polygon) else MultiPolygon(pieces)
+    return result if result.is_valid else repair(result)
+
+
+def _reprojected_rings(
+    rings: list[np.ndarray], signs: np.ndarray, transformer: pyproj.Transformer, turn: float | None
+) -> list[np.ndarray]:
+    """The rings (+1 shells, -1 holes in ``signs``) in the target CRS, each edge cut until the image of every
+    piece lies within ``CHORD_TOLERANCE`` of the polygon's mean width of its chord (at a quarter, half and three
+    quarters along), so the straight-edged polygon the raster grid sees is the one drawn, to ~1e-8 of its area.
+    The number of pieces comes from the deviation (it falls as the square of the piece length), then is
+    checked; all rings go through PROJ together, and only edges cut in the last round are checked again.
+    ``turn``: longitude differences in a geographic target are taken the short way round."""
 
     def project(xy: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
+        out = np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+        if not np.isfinite(out).all():
+            raise GeometryError("polygon: it cannot be transformed to the raster CRS (outside its area of use?)")
+        return out
 
-    moved = map_polygon_coords(densify(geometry), project)
-    if dst.is_geographic and not src.is_geographic:
-        # An inverse projection gives longitudes in (-180, 180]: a ring across the antimeridian jumps a turn.
-        turn = 2.0 * math.pi / angular_unit_factor(dst)
-        moved = map_polygon_coords(moved, lambda xy: _unwrapped(xy, turn))
-    if not np.isfinite(moved.bounds).all():
-        raise GeometryError("polygon: it cannot be transformed to the raster CRS (outside its area of use?)")
-    return moved if moved.is_valid else repair(moved)
+    def wrapped(d: np.ndarray) -> np.ndarray:
+        if turn is not None:
+            d[..., 0] = (d[..., 0] + 0.5 * turn) % turn - 0.5 * turn
+        return d
+
+    src = np.concatenate(rings)
+    ring_of = np.repeat(np.arange(len(rings)), [len(xy) for xy in rings])
+    dst = project(src)
+    edge = ring_of[:-1] == ring_of[1:]  # segment i joins vertices i and i + 1 of one ring
+    check = edge.copy()
+    for _ in range(_MAX_ROUNDS):
+        idx = np.flatnonzero(check)
+        if idx.size == 0:
+            break
+        samples = src[idx, None, :] + (src[idx + 1] - src[idx])[:, None, :] * _CHORD_SAMPLES[None, :, None]
+        image = wrapped(project(samples.reshape(-1, 2)).reshape(samples.shape) - dst[idx, None, :])
+        chord = wrapped(dst[idx + 1] - dst[idx])[:, None, :]
+        length2 = np.sum(chord * chord, axis=2)
+        along = np.sum(image * chord, axis=2) / np.maximum(length2, 1e-300)
+        off = image - np.clip(along, 0.0, 1.0)[..., None] * chord
+        deviation = np.hypot(off[..., 0], off[..., 1]).max(axis=1)
+        tolerance = _chord_tolerance(wrapped(np.diff(dst, axis=0)), dst, edge, ring_of, signs)
+        # An image far from its share of the way along (a tear, where the map jumps): cut as finely as allowed.
+        torn = (np.abs(along - _CHORD_SAMPLES).max(axis=1) > 0.2) & (length2[:, 0] > tolerance * tolerance)
+        deviation[torn] = np.inf
+        pieces = np.ones(len(src) - 1, dtype=np.intp)
+        split = deviation > tolerance
+        if not split.any():
+            break
+        pieces[idx[split]] = np.ceil(np.clip(np.sqrt(deviation[split] / tolerance), 2, _MAX_SPLIT))
+        if len(src) + int(pieces.sum()) - pieces.size > MAX_TRANSFORMED_VERTICES:
+            raise GeometryError(_UNFAITHFUL)
+        src, old, parent = _split_segments(src, pieces)
+        dense = np.empty_like(src)
+        dense[old] = dst
+        dense[~old] = project(src[~old])
+        dst, ring_of = dense, np.append(ring_of[:-1][parent], ring_of[-1])
+        edge, check = edge[parent], pieces[parent] > 1
+    else:
+        raise GeometryError(_UNFAITHFUL)
+    starts = np.searchsorted(ring_of, np.arange(len(rings)))
+    return [dst[a:b] for a, b in zip(starts, np.append(starts[1:], len(dst)))]
+
+
+_UNFAITHFUL = (
+    "polygon: its edges cannot be followed in the raster CRS (more than "
+    f"{MAX_TRANSFORMED_VERTICES:,} vertices, or the projection tears along them: does it cross the edge of "
+    "the raster CRS's map?)"
+)
+
+
+def _chord_tolerance(
+    delta: np.ndarray, dst: np.ndarray, edge: np.ndarray, ring_of: np.ndarray, signs: np.ndarray
+) -> float:
+    """``CHORD_TOLERANCE`` times the mean width 2A/P of the rings as they stand (area and perimeter from the
+    segment vectors, so a geographic target's wrapped longitudes count the short way), and at least what
+    rounding leaves of the coordinates."""
+    delta = delta[edge]
+    x = np.cumsum(delta[:, 0]) - 0.5 * delta[:, 0]  # segment midpoints, each ring from an arbitrary origin
+    owner = ring_of[:-1][edge]
+    area = float(signs @ np.abs(np.bincount(owner, weights=x * delta[:, 1], minlength=signs.size)))
+    perimeter = float(np.hypot(delta[:, 0], delta[:, 1]).sum())
+    floor = 1e-13 * float(np.abs(dst).max())
+    return max(CHORD_TOLERANCE * 2.0 * area / perimeter, floor) if perimeter > 0 else floor
 
 
 def angular_unit_factor(crs: pyproj.CRS) -> float:

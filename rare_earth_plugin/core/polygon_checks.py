@@ -31,7 +31,8 @@ def check_finite(geometry: BaseGeometry) -> None:
 
 def check_geographic_range(geometry: BaseGeometry, crs: pyproj.CRS | None) -> None:
     """Refuse lon/lat outside what a geographic CRS can mean: latitudes beyond the poles, longitudes beyond a
-    full turn either way."""
+    full turn either way, a part wider than half a turn (unless a whole turn: a band or cap around a pole), which
+    every raster CRS would read differently."""
     if crs is None or not crs.is_geographic:
         return
     axes = crs.axis_info
@@ -48,6 +49,15 @@ def check_geographic_range(geometry: BaseGeometry, crs: pyproj.CRS | None) -> No
             f"polygon: longitudes from {west:.6g} to {east:.6g} degrees are outside the "
             f"valid range of {crs.name} (-180 to 180)"
         )
+    for part in getattr(geometry, "geoms", [geometry]):
+        part_west, _, part_east, _ = (value * to_degrees for value in part.bounds)
+        width = part_east - part_west
+        if width > 180.0 and abs(width - 360.0) > 1e-9:
+            raise GeometryError(
+                f"polygon: a part spans {width:.6g} degrees of longitude ({part_west:.6g} to {part_east:.6g}), "
+                "more than 180: it would be read literally, not the short way round. Write a polygon across the "
+                "antimeridian with longitudes past 180 (e.g. 175 to 185), a band around a pole from -180 to 180"
+            )
 
 
 def repair(geometry: BaseGeometry) -> tuple[BaseGeometry, list[str]]:

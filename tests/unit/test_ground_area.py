@@ -8,11 +8,11 @@ import numpy as np
 import pyproj
 import pytest
 from rasterio.transform import from_origin
-from shapely.geometry import Polygon
+from shapely.geometry import MultiPolygon, Polygon
 
 from rare_earth_plugin.core.affine_ops import compose
 from rare_earth_plugin.core.geometry import densify_coords
-from rare_earth_plugin.core.tonnage import TonnageParams, estimate_tonnage
+from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage
 
 WGS84 = pyproj.Geod(ellps="WGS84")
 PARAMS = TonnageParams(thickness=10.0, density=2.5)
@@ -233,6 +233,29 @@ def test_a_polar_cap_counts_its_closed_form_area(make_raster, crs, lat):
     assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("crs", "south", "north", "cell"),
+    [
+        ("EPSG:3413", 88.0, 90.0, 1000.0),  # were 1.0e-4 short: 1.4-degree chords cut the parallels' circles
+        ("EPSG:3413", 70.0, 75.0, 5000.0),
+        ("EPSG:3995", 60.0, 90.0, 8000.0),
+        ("EPSG:5041", 85.0, 90.0, 2000.0),
+        ("EPSG:3031", -90.0, -80.0, 4000.0),
+    ],
+)
+def test_a_cap_or_band_drawn_in_lonlat_counts_its_closed_form_area(make_raster, crs, south, north, cell):
+    """box(-180, south, 180, north) in EPSG:4326 over a polar stereographic grid: the ellipsoidal zone's closed
+    form, in tonnes and in ``polygon_area_m2``."""
+    expected = abs(polar_cap_area(south if north > 0 else north) - polar_cap_area(north if north > 0 else south))
+    ring = lonlat_box(-180.0, south, 180.0, north)
+    to_crs = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    path = raster_around(make_raster, crs, np.column_stack(to_crs.transform(ring[:, 0], ring[:, 1])), cell, 1.0)
+    polygon = Polygon([(-180, south), (180, south), (180, north), (-180, north)])
+    result = estimate_tonnage(polygon, path, TonnageParams(thickness=1.0, density=1.0), polygon_crs="EPSG:4326")
+    assert result.ore_area_m2 == pytest.approx(expected, rel=1e-6)
+    assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-7)
+
+
 def lonlat_box(west: float, south: float, east: float, north: float) -> np.ndarray:
     corners = np.array([(west, south), (east, south), (east, north), (west, north), (west, south)])
     return densify_coords(corners, 0.005)
@@ -272,3 +295,37 @@ def test_a_polygon_across_the_antimeridian_counts_its_ground_on_a_geographic_ras
     assert result.ore_area_m2 == pytest.approx(expected, rel=1e-6)
     assert result.data_coverage == pytest.approx(1.0, abs=1e-6)
     assert result.warnings == ()
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:32660", "EPSG:32601", "EPSG:3832", "EPSG:3413"])
+def test_a_lonlat_part_wider_than_half_a_turn_is_refused_over_every_raster_crs(make_raster, crs):
+    """175..185 E written with vertices at 175 and -175 is literally 350 degrees wide: every raster CRS read it
+    differently (35 x the ground, 0.035 x, or the short way round); now each refuses it and says how to write it."""
+    ring = lonlat_box(175.0, 60.0, 185.0, 61.0)
+    to_crs = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    path = raster_around(
+        make_raster,
+        crs,
+        np.column_stack(to_crs.transform(ring[:, 0], ring[:, 1])),
+        0.05 if crs == "EPSG:4326" else 5000.0,
+    )
+    wrapped = Polygon([(175, 60), (-175, 60), (-175, 61), (175, 61)])
+    with pytest.raises(TonnageInputError, match=r"spans 350 degrees of longitude .*past 180"):
+        estimate_tonnage(wrapped, path, PARAMS, polygon_crs="EPSG:4326")
+
+
+def test_parts_on_both_sides_of_the_antimeridian_are_each_narrow_and_accepted(make_raster):
+    parts = [lonlat_box(-179.0, 60.0, -178.0, 61.0), lonlat_box(178.0, 60.0, 179.0, 61.0)]
+    path = make_raster(np.full(*WHOLE_TURN[1:], 1.0), transform=WHOLE_TURN[0], crs="EPSG:4326")
+    result = estimate_tonnage(
+        MultiPolygon([Polygon(p) for p in parts]), path, TonnageParams(thickness=1.0, density=1.0)
+    )
+    assert result.ore_area_m2 == pytest.approx(sum(geod_area(p) for p in parts), rel=1e-6)
+
+
+def test_a_band_across_where_the_raster_map_tears_is_refused_not_torn(make_raster):
+    """A whole-turn band over PDC Mercator (its map edge at 30 W): the edges cannot be followed there."""
+    path = make_raster(np.full((100, 100), 1.0), transform=from_origin(-2e7, 9e6, 4e5, 4e5), crs="EPSG:3832")
+    band = Polygon([(-180, 60), (180, 60), (180, 61), (-180, 61)])
+    with pytest.raises(TonnageInputError, match="projection tears"):
+        estimate_tonnage(band, path, PARAMS, polygon_crs="EPSG:4326")
