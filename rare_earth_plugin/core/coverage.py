@@ -133,8 +133,8 @@ def _ring_edges(xy: np.ndarray, exterior: bool) -> tuple[np.ndarray, ...] | None
     return (x0[sloped], y0[sloped], x1[sloped], y1[sloped], np.full(int(sloped.sum()), sign))
 
 
-#: Edge pieces one band of a window's rows may make at once (about 100 bytes each while they are summed).
-PIECES_PER_BAND = 1 << 20
+#: Edge pieces a window may make at once (about 250 bytes each while they are summed, so about 32 MB).
+PIECES_PER_BAND = 1 << 17
 
 
 def _row_heights(y0: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int) -> np.ndarray:
@@ -209,6 +209,7 @@ def _accumulate(
     """
     acc = np.zeros((height, width + 1))  # column ``width`` takes spill past the window, dropped at the end
     if x0.size:
+        x0, y0, x1, y1 = _clip_to_rows(x0, y0, x1, y1, height)
         const = np.zeros((height + 1) * (width + 1))
         slope = np.zeros((height + 1) * (width + 1))
         pieces = np.minimum(np.abs(x1 - x0), width + 1.0) + 2.0
@@ -217,11 +218,26 @@ def _accumulate(
         bounds = np.flatnonzero(np.diff(chunk)) + 1
         for part in np.split(np.arange(x0.size), bounds):
             _add_column_pieces(acc, const, slope, x0[part], y0[part], x1[part], y1[part], weight[part], height, width)
-        row_const = np.cumsum(const.reshape(height + 1, width + 1), axis=0)[:height]
-        row_slope = np.cumsum(slope.reshape(height + 1, width + 1), axis=0)[:height]
-        acc += row_const
-        acc += row_slope * np.arange(height, dtype=np.float64)[:, None]
+        # In place: these are the window's largest arrays (16 MB each for a 2M-cell tile); copies would add three.
+        row_const = np.cumsum(const.reshape(height + 1, width + 1), axis=0, out=const.reshape(height + 1, width + 1))
+        row_slope = np.cumsum(slope.reshape(height + 1, width + 1), axis=0, out=slope.reshape(height + 1, width + 1))
+        acc += row_const[:height]
+        row_slope *= np.arange(height + 1, dtype=np.float64)[:, None]
+        acc += row_slope[:height]
     return np.ascontiguousarray(acc[:, :width])
+
+
+def _clip_to_rows(
+    x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, height: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges cut to rows 0..height (none is horizontal), so that a long sloped edge is cut only at the column
+    lines it crosses inside the window's rows, not at every column it spans in the whole polygon."""
+    ya, yb = np.clip(y0, 0.0, float(height)), np.clip(y1, 0.0, float(height))
+    dx, dy = x1 - x0, y1 - y0
+    # An end inside the rows keeps its exact coordinates, so edges still meet where they met.
+    xa = np.where(ya == y0, x0, x0 + dx * ((ya - y0) / dy))
+    xb = np.where(yb == y1, x1, x0 + dx * ((yb - y0) / dy))
+    return xa, ya, xb, yb
 
 
 def _add_column_pieces(
@@ -279,8 +295,8 @@ def _add_column_pieces(
         f, lr = first[many], last[many]
         partial(ya[many], f + 1.0, f, many)
         partial(lr.astype(np.float64), yb[many], lr, many)
-    if cells:  # one pass over the window for all first and last rows
-        acc.reshape(-1)[:] += np.bincount(np.concatenate(cells), weights=np.concatenate(shares), minlength=acc.size)
+    if cells:  # one bincount for all first and last rows
+        _add_at(acc.reshape(-1), np.concatenate(cells), np.concatenate(shares))
     if many.any():
         whole = lr - f > 1  # rows f + 1 .. lr - 1, each crossed whole
         if whole.any():
@@ -291,14 +307,14 @@ def _add_column_pieces(
             k = wi * (c + 1.0 - xa[index] + si * (ya[index] - 0.5))
             slope_l = -wi * si
             start, stop = f * stride + c, lr * stride + c
-            size = const.size
-            const += np.bincount(
-                np.concatenate([start, stop, start + 1, stop + 1]),
-                weights=np.concatenate([k, -k, wi - k, k - wi]),
-                minlength=size,
-            )
-            slope += np.bincount(
-                np.concatenate([start, stop, start + 1, stop + 1]),
-                weights=np.concatenate([slope_l, -slope_l, -slope_l, slope_l]),
-                minlength=size,
-            )
+            index = np.concatenate([start, stop, start + 1, stop + 1])
+            _add_at(const, index, np.concatenate([k, -k, wi - k, k - wi]))
+            _add_at(slope, index, np.concatenate([slope_l, -slope_l, -slope_l, slope_l]))
+
+
+def _add_at(target: np.ndarray, index: np.ndarray, weights: np.ndarray) -> None:
+    """``target[index] += weights`` with repeats summed, touching only the span of ``index``: a chunk of
+    pieces then costs its own size, not the window's (np.add.at is many times slower than bincount)."""
+    lo = int(index.min())
+    span = np.bincount(index - lo, weights=weights)
+    target[lo : lo + span.size] += span
