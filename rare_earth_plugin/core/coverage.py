@@ -13,7 +13,7 @@ is the unit square ``[c, c + 1] x [r, r + 1]``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
@@ -31,9 +31,11 @@ class CellCoverage:
         Ring orientation does not matter: each ring's sign is set from its own signed area so that holes
         subtract.
         """
-        parts = [_ring_edges(np.asarray(xy, dtype=np.float64), exterior) for xy, exterior in rings]
-        parts = [p for p in parts if p is not None]
-        if parts:
+        edges = (_ring_edges(np.asarray(xy, dtype=np.float64), exterior) for xy, exterior in rings)
+        parts = [p for p in edges if p is not None]
+        if len(parts) == 1:  # one ring (most polygons): no copy, which would briefly double its edges
+            x0, y0, x1, y1, weight = parts[0]
+        elif parts:
             x0, y0, x1, y1, weight = (np.concatenate(column) for column in zip(*parts))
         else:
             x0 = y0 = x1 = y1 = weight = np.empty(0)
@@ -48,15 +50,18 @@ class CellCoverage:
         cls, geometry: BaseGeometry, to_cells: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
     ) -> CellCoverage:
         """Rings of a (Multi)Polygon; ``to_cells(x, y) -> (col, row)`` maps map to cell coordinates."""
-        rings = []
-        for polygon in getattr(geometry, "geoms", [geometry]):
-            if polygon.is_empty:
-                continue
-            for ring, exterior in [(polygon.exterior, True)] + [(hole, False) for hole in polygon.interiors]:
-                xy = np.asarray(ring.coords, dtype=np.float64)[:, :2]
-                col, row = to_cells(xy[:, 0], xy[:, 1])
-                rings.append((np.column_stack([col, row]), exterior))
-        return cls(rings)
+
+        def rings() -> Iterator[tuple[np.ndarray, bool]]:
+            """One at a time, so that each ring's coordinates are freed once its edges are made."""
+            for polygon in getattr(geometry, "geoms", [geometry]):
+                if polygon.is_empty:
+                    continue
+                for ring, exterior in [(polygon.exterior, True)] + [(hole, False) for hole in polygon.interiors]:
+                    xy = np.asarray(ring.coords, dtype=np.float64)[:, :2]
+                    col, row = to_cells(xy[:, 0], xy[:, 1])
+                    yield np.column_stack([col, row]), exterior
+
+        return cls(rings())
 
     @property
     def is_empty(self) -> bool:
@@ -87,22 +92,55 @@ class CellCoverage:
         rows = (self._ymax > row0) & (self._ymin < row1)
         left = np.flatnonzero(rows & (self._xmax <= col0))
         inside = np.flatnonzero(rows & (self._xmax > col0) & (self._xmin < col1))
-        acc = _accumulate(
-            self._x0[inside] - col0,
-            self._y0[inside] - row0,
-            self._x1[inside] - col0,
-            self._y1[inside] - row0,
-            self._weight[inside],
-            height,
-            width,
-            PIECES_PER_BAND if max_pieces is None else max_pieces,
-        )
+        acc = self._accumulate(inside, row0, col0, height, width, PIECES_PER_BAND if max_pieces is None else max_pieces)
         acc[:, 0] += _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
         np.cumsum(acc, axis=1, out=acc)
         if clip:
             np.clip(acc, 0.0, 1.0, out=acc)
             acc[acc < COVERAGE_EPSILON] = 0.0
         return acc
+
+    def _accumulate(
+        self, inside: np.ndarray, row0: int, col0: int, height: int, width: int, max_pieces: int
+    ) -> np.ndarray:
+        """Per-cell signed contributions (before the running sum along rows) of the edges ``inside``.
+
+        Edges are cut at column lines only, so each piece lies in one column (or wholly left or right of the
+        window). Within its column a piece's share of each row it crosses is linear in the row number, so the
+        rows it crosses whole go into two difference arrays (a constant and a per-row slope), and only its
+        first and last rows are added cell by cell: the work is that of the column crossings plus the cells,
+        however many rows the edges span (a comb's teeth would otherwise be cut at every row). Edges are
+        gathered, moved to window coordinates and cut in chunks of about ``max_pieces`` pieces, so memory is
+        the window's plus a chunk's whatever the polygon.
+        """
+        acc = np.zeros((height, width + 1))  # column ``width`` takes spill past the window, dropped at the end
+        if inside.size:
+            const = np.zeros((height + 1) * (width + 1))
+            slope = np.zeros((height + 1) * (width + 1))
+            for part in self._chunks(inside, row0, height, width, max_pieces):
+                x0, y0, x1, y1 = _clip_to_rows(
+                    self._x0[part] - col0, self._y0[part] - row0, self._x1[part] - col0, self._y1[part] - row0, height
+                )
+                _add_column_pieces(acc, const, slope, x0, y0, x1, y1, self._weight[part], height, width)
+            # In place: these are the window's largest arrays (16 MB each for a 2M-cell tile); copies would add
+            # three.
+            shape = (height + 1, width + 1)
+            row_const = np.cumsum(const.reshape(shape), axis=0, out=const.reshape(shape))
+            row_slope = np.cumsum(slope.reshape(shape), axis=0, out=slope.reshape(shape))
+            acc += row_const[:height]
+            row_slope *= np.arange(height + 1, dtype=np.float64)[:, None]
+            acc += row_slope[:height]
+        return np.ascontiguousarray(acc[:, :width])
+
+    def _chunks(self, inside: np.ndarray, row0: int, height: int, width: int, max_pieces: int) -> list[np.ndarray]:
+        """``inside`` split into runs of about ``max_pieces`` pieces: an edge makes about as many as the columns
+        it crosses within the window's rows (the part of its column span in those rows), plus two."""
+        ymin, ymax = self._ymin[inside], self._ymax[inside]
+        in_rows = (np.minimum(ymax, float(row0 + height)) - np.maximum(ymin, float(row0))) / (ymax - ymin)
+        pieces = np.minimum((self._xmax[inside] - self._xmin[inside]) * in_rows, width + 1.0) + 2.0
+        pieces = np.where(np.isfinite(pieces), pieces, 2.0)
+        chunk = np.floor_divide(np.cumsum(pieces) - pieces, max(int(max_pieces), 1)).astype(np.intp)
+        return np.split(inside, np.flatnonzero(np.diff(chunk)) + 1)
 
 
 def coverage_fractions(
@@ -130,7 +168,9 @@ def _ring_edges(xy: np.ndarray, exterior: bool) -> tuple[np.ndarray, ...] | None
     sign = -np.sign(twice_area) * (1.0 if exterior else -1.0)
     x0, y0, x1, y1 = x[:-1], y[:-1], x[1:], y[1:]
     sloped = y0 != y1  # horizontal edges cover no height
-    return (x0[sloped], y0[sloped], x1[sloped], y1[sloped], np.full(int(sloped.sum()), sign))
+    if not sloped.all():
+        x0, y0, x1, y1 = x0[sloped], y0[sloped], x1[sloped], y1[sloped]
+    return (x0, y0, x1, y1, np.full(x0.size, sign))
 
 
 #: Edge pieces a window may make at once (about 250 bytes each while they are summed, so about 32 MB).
@@ -185,46 +225,6 @@ def split_at_grid_lines(
     inner[first + points - 1] = False  # a segment's end starts no piece
     start = np.flatnonzero(inner)
     return pa[start], pb[start], pa[start + 1], pb[start + 1], owner[start]
-
-
-def _accumulate(
-    x0: np.ndarray,
-    y0: np.ndarray,
-    x1: np.ndarray,
-    y1: np.ndarray,
-    weight: np.ndarray,
-    height: int,
-    width: int,
-    max_pieces: int,
-) -> np.ndarray:
-    """Per-cell signed contributions (before the running sum along rows) of edges in window-relative cell
-    coordinates.
-
-    Edges are cut at column lines only, so each piece lies in one column (or wholly left or right of the
-    window). Within its column a piece's share of each row it crosses is linear in the row number, so the
-    rows it crosses whole go into two difference arrays (a constant and a per-row slope), and only its first
-    and last rows are added cell by cell: the work is that of the column crossings plus the cells, however
-    many rows the edges span (a comb's teeth would otherwise be cut at every row). Edges are taken in chunks
-    of at most about ``max_pieces`` pieces, so memory stays bounded whatever the polygon.
-    """
-    acc = np.zeros((height, width + 1))  # column ``width`` takes spill past the window, dropped at the end
-    if x0.size:
-        x0, y0, x1, y1 = _clip_to_rows(x0, y0, x1, y1, height)
-        const = np.zeros((height + 1) * (width + 1))
-        slope = np.zeros((height + 1) * (width + 1))
-        pieces = np.minimum(np.abs(x1 - x0), width + 1.0) + 2.0
-        pieces = np.where(np.isfinite(pieces), pieces, 2.0)
-        chunk = np.floor_divide(np.cumsum(pieces) - pieces, max(int(max_pieces), 1)).astype(np.intp)
-        bounds = np.flatnonzero(np.diff(chunk)) + 1
-        for part in np.split(np.arange(x0.size), bounds):
-            _add_column_pieces(acc, const, slope, x0[part], y0[part], x1[part], y1[part], weight[part], height, width)
-        # In place: these are the window's largest arrays (16 MB each for a 2M-cell tile); copies would add three.
-        row_const = np.cumsum(const.reshape(height + 1, width + 1), axis=0, out=const.reshape(height + 1, width + 1))
-        row_slope = np.cumsum(slope.reshape(height + 1, width + 1), axis=0, out=slope.reshape(height + 1, width + 1))
-        acc += row_const[:height]
-        row_slope *= np.arange(height + 1, dtype=np.float64)[:, None]
-        acc += row_slope[:height]
-    return np.ascontiguousarray(acc[:, :width])
 
 
 def _clip_to_rows(
