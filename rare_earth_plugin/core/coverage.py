@@ -13,7 +13,7 @@ is the unit square ``[c, c + 1] x [r, r + 1]``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
@@ -31,9 +31,11 @@ class CellCoverage:
         Ring orientation does not matter: each ring's sign is set from its own signed area so that holes
         subtract.
         """
-        parts = [_ring_edges(np.asarray(xy, dtype=np.float64), exterior) for xy, exterior in rings]
-        parts = [p for p in parts if p is not None]
-        if parts:
+        edges = (_ring_edges(np.asarray(xy, dtype=np.float64), exterior) for xy, exterior in rings)
+        parts = [p for p in edges if p is not None]
+        if len(parts) == 1:  # one ring (most polygons): no copy, which would briefly double its edges
+            x0, y0, x1, y1, weight = parts[0]
+        elif parts:
             x0, y0, x1, y1, weight = (np.concatenate(column) for column in zip(*parts))
         else:
             x0 = y0 = x1 = y1 = weight = np.empty(0)
@@ -48,15 +50,18 @@ class CellCoverage:
         cls, geometry: BaseGeometry, to_cells: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
     ) -> CellCoverage:
         """Rings of a (Multi)Polygon; ``to_cells(x, y) -> (col, row)`` maps map to cell coordinates."""
-        rings = []
-        for polygon in getattr(geometry, "geoms", [geometry]):
-            if polygon.is_empty:
-                continue
-            for ring, exterior in [(polygon.exterior, True)] + [(hole, False) for hole in polygon.interiors]:
-                xy = np.asarray(ring.coords, dtype=np.float64)[:, :2]
-                col, row = to_cells(xy[:, 0], xy[:, 1])
-                rings.append((np.column_stack([col, row]), exterior))
-        return cls(rings)
+
+        def rings() -> Iterator[tuple[np.ndarray, bool]]:
+            """One at a time, so that each ring's coordinates are freed once its edges are made."""
+            for polygon in getattr(geometry, "geoms", [geometry]):
+                if polygon.is_empty:
+                    continue
+                for ring, exterior in [(polygon.exterior, True)] + [(hole, False) for hole in polygon.interiors]:
+                    xy = np.asarray(ring.coords, dtype=np.float64)[:, :2]
+                    col, row = to_cells(xy[:, 0], xy[:, 1])
+                    yield np.column_stack([col, row]), exterior
+
+        return cls(rings())
 
     @property
     def is_empty(self) -> bool:
@@ -87,16 +92,7 @@ class CellCoverage:
         rows = (self._ymax > row0) & (self._ymin < row1)
         left = np.flatnonzero(rows & (self._xmax <= col0))
         inside = np.flatnonzero(rows & (self._xmax > col0) & (self._xmin < col1))
-        acc = _accumulate(
-            self._x0[inside] - col0,
-            self._y0[inside] - row0,
-            self._x1[inside] - col0,
-            self._y1[inside] - row0,
-            self._weight[inside],
-            height,
-            width,
-            PIECES_PER_BAND if max_pieces is None else max_pieces,
-        )
+        acc = self._accumulate(inside, row0, col0, height, width, PIECES_PER_BAND if max_pieces is None else max_pieces)
         if left.size:  # most windows have none: skip the dozen numpy calls of an empty difference array
             acc[:, 0] += _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
         np.cumsum(acc, axis=1, out=acc)
@@ -104,6 +100,48 @@ class CellCoverage:
             np.clip(acc, 0.0, 1.0, out=acc)
             acc[acc < COVERAGE_EPSILON] = 0.0
         return acc
+
+    def _accumulate(
+        self, inside: np.ndarray, row0: int, col0: int, height: int, width: int, max_pieces: int
+    ) -> np.ndarray:
+        """Per-cell signed contributions (before the running sum along rows) of the edges ``inside``.
+
+        Edges are cut at column lines only, so each piece lies in one column (or wholly left or right of the
+        window). Within its column a piece's share of each row it crosses is linear in the row number, so the
+        rows it crosses whole go into two difference arrays (a constant and a per-row slope), and only its
+        first and last rows are added cell by cell: the work is that of the column crossings plus the cells,
+        however many rows the edges span (a comb's teeth would otherwise be cut at every row). Edges are
+        gathered, moved to window coordinates and cut in chunks of about ``max_pieces`` pieces, so memory is
+        the window's plus a chunk's whatever the polygon.
+        """
+        acc = np.zeros((height, width + 1))  # column ``width`` takes spill past the window, dropped at the end
+        if inside.size:
+            const = np.zeros((height + 1) * (width + 1))
+            slope = np.zeros((height + 1) * (width + 1))
+            for part in self._chunks(inside, row0, height, width, max_pieces):
+                x0, y0, x1, y1 = _clip_to_rows(
+                    self._x0[part] - col0, self._y0[part] - row0, self._x1[part] - col0, self._y1[part] - row0, height
+                )
+                _add_column_pieces(acc, const, slope, x0, y0, x1, y1, self._weight[part], height, width)
+            # In place: these are the window's largest arrays (16 MB each for a 2M-cell tile); copies would add
+            # three.
+            shape = (height + 1, width + 1)
+            row_const = np.cumsum(const.reshape(shape), axis=0, out=const.reshape(shape))
+            row_slope = np.cumsum(slope.reshape(shape), axis=0, out=slope.reshape(shape))
+            acc += row_const[:height]
+            row_slope *= np.arange(height + 1, dtype=np.float64)[:, None]
+            acc += row_slope[:height]
+        return np.ascontiguousarray(acc[:, :width])
+
+    def _chunks(self, inside: np.ndarray, row0: int, height: int, width: int, max_pieces: int) -> list[np.ndarray]:
+        """``inside`` split into runs of about ``max_pieces`` pieces: an edge makes about as many as the columns
+        it crosses within the window's rows (the part of its column span in those rows), plus two."""
+        ymin, ymax = self._ymin[inside], self._ymax[inside]
+        in_rows = (np.minimum(ymax, float(row0 + height)) - np.maximum(ymin, float(row0))) / (ymax - ymin)
+        pieces = np.minimum((self._xmax[inside] - self._xmin[inside]) * in_rows, width + 1.0) + 2.0
+        pieces = np.where(np.isfinite(pieces), pieces, 2.0)
+        chunk = np.floor_divide(np.cumsum(pieces) - pieces, max(int(max_pieces), 1)).astype(np.intp)
+        return np.split(inside, np.flatnonzero(np.diff(chunk)) + 1)
 
 
 def coverage_fractions(
@@ -131,11 +169,13 @@ def _ring_edges(xy: np.ndarray, exterior: bool) -> tuple[np.ndarray, ...] | None
     sign = -np.sign(twice_area) * (1.0 if exterior else -1.0)
     x0, y0, x1, y1 = x[:-1], y[:-1], x[1:], y[1:]
     sloped = y0 != y1  # horizontal edges cover no height
-    return (x0[sloped], y0[sloped], x1[sloped], y1[sloped], np.full(int(sloped.sum()), sign))
+    if not sloped.all():
+        x0, y0, x1, y1 = x0[sloped], y0[sloped], x1[sloped], y1[sloped]
+    return (x0, y0, x1, y1, np.full(x0.size, sign))
 
 
-#: Edge pieces one band of a window's rows may make at once (about 100 bytes each while they are summed).
-PIECES_PER_BAND = 1 << 20
+#: Edge pieces a window may make at once (about 250 bytes each while they are summed, so about 32 MB).
+PIECES_PER_BAND = 1 << 17
 
 
 def _row_heights(y0: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int) -> np.ndarray:
@@ -188,47 +228,17 @@ def split_at_grid_lines(
     return pa[start], pb[start], pa[start + 1], pb[start + 1], owner[start]
 
 
-def _accumulate(
-    x0: np.ndarray,
-    y0: np.ndarray,
-    x1: np.ndarray,
-    y1: np.ndarray,
-    weight: np.ndarray,
-    height: int,
-    width: int,
-    max_pieces: int,
-) -> np.ndarray:
-    """Per-cell signed contributions (before the running sum along rows) of edges in window-relative cell
-    coordinates.
-
-    Edges are cut at column lines only, so each piece lies in one column (or wholly left or right of the
-    window). Within its column a piece's share of each row it crosses is linear in the row number, so the
-    rows it crosses whole go into two difference arrays (a constant and a per-row slope), and only its first
-    and last rows are added cell by cell: the work is that of the column crossings plus the cells, however
-    many rows the edges span (a comb's teeth would otherwise be cut at every row). Edges are taken in chunks
-    of at most about ``max_pieces`` pieces, so memory stays bounded whatever the polygon.
-    """
-    acc = np.zeros((height, width + 1))  # column ``width`` takes spill past the window, dropped at the end
-    if x0.size:
-        const = np.zeros((height + 1) * (width + 1))
-        slope = np.zeros((height + 1) * (width + 1))
-        pieces = np.minimum(np.abs(x1 - x0), width + 1.0) + 2.0
-        pieces = np.where(np.isfinite(pieces), pieces, 2.0)
-        ends = np.cumsum(pieces)
-        if ends[-1] <= max_pieces:  # one chunk (a small polygon's window): no splitting to pay for
-            _add_column_pieces(acc, const, slope, x0, y0, x1, y1, weight, height, width)
-        else:
-            chunk = np.floor_divide(ends - pieces, max(int(max_pieces), 1)).astype(np.intp)
-            bounds = np.flatnonzero(np.diff(chunk)) + 1
-            for part in np.split(np.arange(x0.size), bounds):
-                _add_column_pieces(
-                    acc, const, slope, x0[part], y0[part], x1[part], y1[part], weight[part], height, width
-                )
-        row_const = np.cumsum(const.reshape(height + 1, width + 1), axis=0)[:height]
-        row_slope = np.cumsum(slope.reshape(height + 1, width + 1), axis=0)[:height]
-        acc += row_const
-        acc += row_slope * np.arange(height, dtype=np.float64)[:, None]
-    return np.ascontiguousarray(acc[:, :width])
+def _clip_to_rows(
+    x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, height: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges cut to rows 0..height (none is horizontal), so that a long sloped edge is cut only at the column
+    lines it crosses inside the window's rows, not at every column it spans in the whole polygon."""
+    ya, yb = np.clip(y0, 0.0, float(height)), np.clip(y1, 0.0, float(height))
+    dx, dy = x1 - x0, y1 - y0
+    # An end inside the rows keeps its exact coordinates, so edges still meet where they met.
+    xa = np.where(ya == y0, x0, x0 + dx * ((ya - y0) / dy))
+    xb = np.where(yb == y1, x1, x0 + dx * ((yb - y0) / dy))
+    return xa, ya, xb, yb
 
 
 def _add_column_pieces(
@@ -286,8 +296,8 @@ def _add_column_pieces(
         f, lr = first[many], last[many]
         partial(ya[many], f + 1.0, f, many)
         partial(lr.astype(np.float64), yb[many], lr, many)
-    if cells:  # one pass over the window for all first and last rows
-        acc.reshape(-1)[:] += np.bincount(np.concatenate(cells), weights=np.concatenate(shares), minlength=acc.size)
+    if cells:  # one bincount for all first and last rows
+        _add_at(acc.reshape(-1), np.concatenate(cells), np.concatenate(shares))
     if many.any():
         whole = lr - f > 1  # rows f + 1 .. lr - 1, each crossed whole
         if whole.any():
@@ -298,14 +308,14 @@ def _add_column_pieces(
             k = wi * (c + 1.0 - xa[index] + si * (ya[index] - 0.5))
             slope_l = -wi * si
             start, stop = f * stride + c, lr * stride + c
-            size = const.size
-            const += np.bincount(
-                np.concatenate([start, stop, start + 1, stop + 1]),
-                weights=np.concatenate([k, -k, wi - k, k - wi]),
-                minlength=size,
-            )
-            slope += np.bincount(
-                np.concatenate([start, stop, start + 1, stop + 1]),
-                weights=np.concatenate([slope_l, -slope_l, -slope_l, slope_l]),
-                minlength=size,
-            )
+            index = np.concatenate([start, stop, start + 1, stop + 1])
+            _add_at(const, index, np.concatenate([k, -k, wi - k, k - wi]))
+            _add_at(slope, index, np.concatenate([slope_l, -slope_l, -slope_l, slope_l]))
+
+
+def _add_at(target: np.ndarray, index: np.ndarray, weights: np.ndarray) -> None:
+    """``target[index] += weights`` with repeats summed, touching only the span of ``index``: a chunk of
+    pieces then costs its own size, not the window's (np.add.at is many times slower than bincount)."""
+    lo = int(index.min())
+    span = np.bincount(index - lo, weights=weights)
+    target[lo : lo + span.size] += span
