@@ -10,6 +10,7 @@ import pytest
 from rasterio.transform import Affine, from_origin
 from shapely.geometry import Polygon, box
 
+from rare_earth_plugin.core import cellarea
 from rare_earth_plugin.core.affine_ops import compose
 from rare_earth_plugin.core.cellarea import EllipsoidalCellArea, polygon_area_m2, projected_cell_area
 
@@ -74,9 +75,14 @@ def test_polygon_area_projected_and_geographic():
     [(32643, 75.1, 50.0), (32643, 78.5, 50.0), (3857, 75.1, 50.0), (3857, 20.0, 78.0), (3413, -45.0, 75.0)],
 )
 @pytest.mark.parametrize("size_deg", [0.002, 0.05, 0.15])
-def test_polygon_area_in_projected_crs_matches_geod(epsg, lon, lat, size_deg):
+@pytest.mark.parametrize("block", [None, 7])
+def test_polygon_area_in_projected_crs_matches_geod(epsg, lon, lat, size_deg, block, monkeypatch):
     """Small polygons (the fitted areal scale) and larger ones (Geod) alike: within 1e-7 of Geod's area of the
-    same straight-edged map polygon, densified far beyond what the engine does."""
+    same straight-edged map polygon, densified far beyond what the engine does; also when the ring is taken in
+    blocks of 7 vertices or edges (as long rings are, to bound memory)."""
+    if block is not None:
+        monkeypatch.setattr(cellarea, "_AREA_BLOCK_VERTICES", block)
+        monkeypatch.setattr(cellarea, "_AREA_BLOCK_EDGES", block)
     crs = pyproj.CRS.from_epsg(epsg)
     forward = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     angle = np.linspace(0.0, 2 * np.pi, 61)[:-1]
