@@ -182,13 +182,13 @@ def exploration_target(
     Without ``ranges`` the defaults apply, the density range centred on a constant density
     (``default_density``). Bad ranges, draws or seed raise ``TonnageInputError`` naming the parameter;
     ``cancelled`` is asked between tiles, as for an estimate."""
-    plan = target_plan(params if params is not None else TonnageParams(), ranges, draws, seed)
-    sums = plan.sums()
+    params = params if params is not None else TonnageParams()
+    sums = target_plan(params, ranges, draws, seed).sums()
     (result,) = tonnage.grade_tonnage_curve(
         polygon,
         grade_raster,
-        [plan.params.cutoff],
-        plan.params,
+        [params.cutoff],
+        params,
         polygon_crs,
         limits=limits,
         cancelled=cancelled,
@@ -213,7 +213,8 @@ def curves_and_targets(
     """``tonnage.grade_tonnage_curves`` with each polygon's exploration target from the same read: the curve at
     ``cutoffs`` and the target at ``params.cutoff``, as ``exploration_target`` gives them (every area has the
     same draws). Errors, closing and cancelling as for ``grade_tonnage_curves``."""
-    plan = target_plan(params if params is not None else TonnageParams(), ranges, draws, seed)
+    params = params if params is not None else TonnageParams()
+    plan = target_plan(params, ranges, draws, seed)
     sinks: dict[int, TargetSums] = {}
 
     def sink_for(number: int) -> TargetSums:
@@ -223,8 +224,8 @@ def curves_and_targets(
     batch = tonnage.grade_tonnage_curves(
         polygons,
         grade_raster,
-        [plan.params.cutoff, *cutoffs],
-        plan.params,
+        [params.cutoff, *cutoffs],
+        params,
         polygon_crs,
         limits=limits,
         cancelled=cancelled,
@@ -307,8 +308,12 @@ def _cached_plan(params: TonnageParams, ranges: TargetRanges | None, draws: int,
 def target_plan(params: TonnageParams, ranges: TargetRanges | None, draws: int, seed: int) -> TargetPlan:
     """The plan of these inputs, made once for a loop of targets with the same ranges, draws and seed (the draws,
     their orderings and counting tables cost a few milliseconds, as much as the sums of a large area); plans of
-    more than ``_CACHED_DRAWS`` draws are made afresh, so the cache stays small."""
-    if not isinstance(draws, (int, np.integer)) or draws > _CACHED_DRAWS:
+    more than ``_CACHED_DRAWS`` draws are made afresh, so the cache stays small. The inputs are checked first:
+    the cache would take ``True`` for ``1``."""
+    _check_params(params)
+    params.validate()
+    _checked(ranges, draws, seed)
+    if draws > _CACHED_DRAWS:
         return TargetPlan(params, ranges, draws, seed)
     try:
         return _cached_plan(params, ranges, draws, seed)

@@ -65,7 +65,7 @@ def _local_path(name: str, role: str, parent: str | None) -> str | None:
     if "://" in name:
         if not name.startswith("vrt://"):
             return None  # a URL
-        name = name[len("vrt://") :].partition("?")[0]
+        return _local_path(name[len("vrt://") :].partition("?")[0], role, parent)  # any name GDAL opens, inside
     if os.path.lexists(name):
         return name
     if name.lstrip().startswith("<"):  # a VRT given as its XML text: its sources are not watched

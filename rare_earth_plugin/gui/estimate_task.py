@@ -91,7 +91,8 @@ class EstimateTask(QgsTask):
 
     def _fail_the_rest(self, message: str) -> None:
         for area in self.areas:
-            if area.key not in self.outcome.results and area.key not in self.outcome.errors:
+            done = (self.outcome.results, self.outcome.curves, self.outcome.errors)
+            if not any(area.key in outcome for outcome in done):
                 self.outcome.errors[area.key] = message
                 if self.target is not None:
                     self.outcome.targets.setdefault(area.key, message)

@@ -159,3 +159,28 @@ def test_the_report_reads_each_area_once_with_its_target(make_raster, monkeypatc
         assert plain.target is None and full.target is not None
         assert full.figures == plain.figures
         assert full.target.base.ore_tonnes == pytest.approx(full.figures.ore_mt * 1e6, rel=1e-9)
+
+
+def test_an_error_midway_through_a_curve_task_leaves_the_areas_already_done(monkeypatch) -> None:
+    """A raster error after the first area's curve: that curve stays, only the areas not done get the error."""
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    from rare_earth_plugin.areas import Area
+    from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, TonnageResult
+    from rare_earth_plugin.estimation import EstimateInputs
+    from rare_earth_plugin.gui import estimate_task
+
+    crs = QgsCoordinateReferenceSystem(GRID_CRS)
+    square = "POLYGON((600000 5540000,600020 5540000,600020 5539980,600000 5539980,600000 5540000))"
+    areas = [Area(f"a{i}", "", QgsGeometry.fromWkt(square), crs, "l", i) for i in range(3)]
+    curve = [TonnageResult(400.0, 400.0, 400.0, 400.0, 800.0, 0.2, 1.6, 1.3, 1.0, 0.1)]
+
+    def failing(areas, *args, **kwargs):
+        yield areas[0], (curve, None)
+        raise TonnageInputError("grade raster: cannot read g.tif")
+
+    monkeypatch.setattr(estimate_task, "curves_for_areas", failing)
+    task = estimate_task.EstimateTask("t", areas, EstimateInputs("g.tif", TonnageParams(thickness=1.0)), None, [0.1])
+    task.run()
+    assert task.outcome.curves == {areas[0].key: curve}
+    assert set(task.outcome.errors) == {areas[1].key, areas[2].key}

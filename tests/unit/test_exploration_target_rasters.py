@@ -271,3 +271,12 @@ def test_bad_parameters_of_a_target_are_named_not_raised_raw(rasters, params, ra
     ):
         with pytest.raises(TonnageInputError, match=named):
             call()
+
+
+def test_a_cached_plan_does_not_let_a_bad_draw_count_through(rasters):
+    grade_path, *_ = rasters
+    params = TonnageParams(thickness=1.0)
+    exploration_target(WHOLE, grade_path, params, draws=1, seed=1)  # cached for (1, 1); True == 1 as a key
+    for draws, seed in ((True, 1), (1, True)):
+        with pytest.raises(TonnageInputError, match="draws" if draws is True else "seed"):
+            exploration_target(WHOLE, grade_path, params, draws=draws, seed=seed)

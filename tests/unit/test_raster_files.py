@@ -205,3 +205,14 @@ def test_gdal_connection_strings_are_read(tmp_path):
         assert result.ore_tonnes == pytest.approx(1e4 * 2.0, rel=1e-6), name
     with pytest.raises(TonnageInputError, match=r"grade raster: .*gone\.gpkg"):
         estimate_tonnage(WHOLE, f"GPKG:{tmp_path}/gone.gpkg:grade", TonnageParams(thickness=1.0))
+
+
+def test_a_vrt_connection_over_a_vsi_path_is_read(tmp_path):
+    """``vrt://`` wraps any name GDAL opens: a /vsizip/ path inside it is followed, not taken for a missing file."""
+    import zipfile
+
+    source = tif(tmp_path / "g.tif", 0.5)
+    archive = tmp_path / "g.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(source, "g.tif")
+    assert grade_of(f"vrt:///vsizip/{archive}/g.tif?bands=1") == pytest.approx(0.5)
