@@ -275,10 +275,10 @@ class _Accumulator:
             local = " (only a local engineering one)" if src.crs else ""
             warnings.append(f"The grade raster {self.path} has no CRS{local}: its units are taken as metres")
         elif self.crs.is_geographic:  # longitudes a whole turn away from the raster's columns are the same ground
-            west = min(
-                (src.transform * corner)[0]
-                for corner in [(0, 0), (src.width, 0), (0, src.height), (src.width, src.height)]
+            corners_x, _ = affine_ops.apply(
+                src.transform, np.array([0, src.width, 0, src.width]), np.array([0, 0, src.height, src.height])
             )
+            west = float(np.min(corners_x))
             geometry = into_longitude_span(geometry, west, 2.0 * math.pi / angular_unit_factor(self.crs))
         self.geometry = geometry
         dtype = _real_dtype(src.dtypes[self.band - 1], "grade raster", self.path)
