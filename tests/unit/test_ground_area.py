@@ -10,7 +10,7 @@ import pytest
 from rasterio.transform import from_origin
 from shapely.geometry import MultiPolygon, Polygon
 
-from rare_earth_plugin.core.affine_ops import compose
+from rare_earth_plugin.core.affine_ops import apply, compose
 from rare_earth_plugin.core.geometry import densify_coords
 from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage
 
@@ -144,7 +144,8 @@ def test_a_rotated_grid_interpolates_in_both_directions(make_raster, crs, lon, l
 
 def cell_geod_area(transform, crs: str, row: int, col: int) -> float:
     """Geod area of one cell's outline, densified in the raster's CRS (its edges are straight there)."""
-    corners = np.array([transform * (col + dc, row + dr) for dc, dr in [(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]])
+    dc, dr = np.array([0, 1, 1, 0, 0]), np.array([0, 0, 1, 1, 0])
+    corners = np.column_stack(apply(transform, col + dc, row + dr))
     size = max(abs(transform.a), abs(transform.e))
     square = densify_coords(corners, size / 50.0)
     to_geo = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
