@@ -216,12 +216,13 @@ def grade_tonnage_curves(
     given in place of a polygon passes through, keeping a caller's own failures in order); problems with the
     rasters or parameters raise.
 
-    The batch opens its rasters for itself, never the thread's ``reusing_open_rasters`` ones: its reader
-    thread goes on reading them while the caller handles a result, maybe with estimates of its own. A batch
-    left unfinished should be closed (``close()``, or dropping the last reference to it) to stop that thread.
+    The batch opens its rasters for itself, never the thread's ``reusing_open_rasters`` ones, and reads them as
+    they were when it opened them: its reader thread goes on reading them while the caller handles a result,
+    maybe with estimates of its own. A batch left unfinished should be closed (``close()``, or dropping the last
+    reference to it) to stop that thread.
     """
     params, cuts = _checked(params, cutoffs)
-    rasters = _RasterSession()
+    rasters = _RasterSession(recheck=False)
 
     def jobs() -> Iterator[_Accumulator | TonnageInputError]:
         for number, polygon in enumerate(polygons):

@@ -166,14 +166,17 @@ class _RasterSession:
     """The datasets one estimate reads, one batch reads, or, inside ``reusing_open_rasters()``, many estimates
     of a thread read."""
 
-    def __init__(self) -> None:
+    def __init__(self, recheck: bool = True) -> None:
         self.sources: dict[str, _ReopeningSource] = {}
         self.replaced: list[_ReopeningSource] = []  # a batch's reader may still be reading them
+        #: Whether a dataset's files are checked again on every use; a batch reads its rasters as they were
+        #: when it opened them (its reader thread reads ahead anyway), so it need not stat them per polygon.
+        self.recheck = recheck
 
     def get(self, path: PathInput, role: str, limits: EngineLimits) -> _ReopeningSource:
         name = _path_text(path, role)
         source = self.sources.pop(name, None)
-        if source is not None:
+        if source is not None and self.recheck:
             try:
                 stale = files_signature(source.files, role) != source.signature  # a file changed on disk
             except TonnageInputError:
