@@ -329,8 +329,8 @@ class TargetSums:
         self.ore = np.zeros(plan.draw_set.size)  # tonnes per unit density multiplier, before ``scale``
         self.metal = np.zeros(plan.draw_set.size)  # the same x grade, before the grade factor f
         #: What the sums are multiplied by per draw: the thickness factor without a depth window (tonnes are
-        #: linear in it), the counted thickness with a window over a constant thickness and top depth (every
-        #: cell counts the same), else 1 (the ramps hold the thickness).
+        #: linear in it; times the thickness when it is a constant), the counted thickness with a window over a
+        #: constant thickness and top depth (every cell counts the same), else 1 (the ramps hold the thickness).
         self.scale = plan.t if not plan.windowed else np.ones(plan.draw_set.size)
 
     def add(self, area_m2, grade, thickness, top, density, reach) -> None:
@@ -339,7 +339,10 @@ class TargetSums:
         if params.grade_factor != 1.0:
             grade = grade.astype(np.float64) * float(params.grade_factor)
         thickness = thickness * float(params.thickness_factor)
-        if not plan.windowed:
+        if not plan.windowed and np.ndim(thickness) == 0:  # a constant thickness: a factor at the end
+            self.scale = plan.t * float(thickness)
+            ore, metal = linear_sums(plan.draw_set, weight, grade, reach)
+        elif not plan.windowed:
             ore, metal = linear_sums(plan.draw_set, weight * thickness, grade, reach)
         elif np.ndim(thickness) == 0 and np.ndim(top) == 0:
             self.scale = counted_thickness(float(top), float(thickness) * plan.t, *plan.window)
