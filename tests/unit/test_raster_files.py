@@ -64,21 +64,6 @@ def test_a_changed_or_new_aux_xml_is_seen_by_the_next_estimate(tmp_path):
     assert estimate_tonnage(WHOLE, grade, params, limits=SETTLED).ore_tonnes == pytest.approx(1e4 * 4.0)
 
 
-def test_a_msk_sidecar_that_appears_is_seen_by_the_next_estimate(tmp_path):
-    grade = tif(tmp_path / "g.tif", 0.5)
-    assert estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0), limits=SETTLED).data_coverage == pytest.approx(
-        1.0
-    )
-    masked = tif(tmp_path / "m.tif", 0.5)
-    half = np.full((10, 10), 255, np.uint8)
-    half[:, :5] = 0
-    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=False), rasterio.open(masked, "r+") as dst:
-        dst.write_mask(half)
-    shutil.copy(masked + ".msk", grade + ".msk")
-    result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0), limits=SETTLED)
-    assert result.data_coverage == pytest.approx(0.5, abs=1e-9)
-
-
 @pytest.mark.parametrize("suffix", [".MSK", ".msk"])
 def test_a_mask_sidecar_in_either_case_that_appears_is_seen(tmp_path, suffix):
     grade = tif(tmp_path / "g.tif", 0.5)
