@@ -242,13 +242,13 @@ def curves_and_targets(
                 yield item[1:], target
 
 
-def _checked(ranges: TargetRanges | None, draws: int, seed: int) -> TargetRanges:
-    if ranges is not None and not isinstance(ranges, TargetRanges):
+def _checked(ranges: TargetRanges, draws: int, seed: int) -> TargetRanges:
+    if not isinstance(ranges, TargetRanges):
         raise TonnageInputError(
             f"ranges: give a TargetRanges (density, thickness factor, grade factor), got {ranges!r}"
         )
     try:
-        checked = (ranges if ranges is not None else TargetRanges()).checked()
+        checked = ranges.checked()
     except RangeError as error:
         raise TonnageInputError(str(error)) from None
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or not 1 <= draws <= MAX_DRAWS:
@@ -270,19 +270,15 @@ class TargetPlan:
 
     CASES = ("low", "likely", "high")
 
-    def __init__(self, params: TonnageParams, ranges: TargetRanges | None, draws: int, seed: int):
-        _check_params(params)
-        params.validate()
-        if ranges is None:
-            ranges = TargetRanges(density=default_density(None if params.density_raster else params.density))
-        self.params, self.ranges = params, _checked(ranges, draws, seed)
+    def __init__(self, params: TonnageParams, ranges: TargetRanges, draws: int, seed: int):
+        """Made through ``target_plan``, which checks the inputs and fills in the default ranges first."""
+        self.params, self.ranges = params, ranges
         self.draws, self.seed = int(draws), int(seed)
         #: A density raster is kept and the density range scales it by value / likely.
         self.density_is_factor = params.density_raster is not None
         density = self.ranges.density
         if self.density_is_factor:
             density = density.scaled(density.likely)
-        self.density_range = density
         rng = np.random.Generator(np.random.PCG64(seed))
         inputs = (density, self.ranges.thickness_factor, self.ranges.grade_factor)
         sampled = [item.sample(rng, draws) for item in inputs]  # in this order: the seed's figures stay put
@@ -301,7 +297,7 @@ _CACHED_DRAWS = 100_000
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_plan(params: TonnageParams, ranges: TargetRanges | None, draws: int, seed: int) -> TargetPlan:
+def _cached_plan(params: TonnageParams, ranges: TargetRanges, draws: int, seed: int) -> TargetPlan:
     return TargetPlan(params, ranges, draws, seed)
 
 
@@ -312,12 +308,14 @@ def target_plan(params: TonnageParams, ranges: TargetRanges | None, draws: int, 
     the cache would take ``True`` for ``1``."""
     _check_params(params)
     params.validate()
-    _checked(ranges, draws, seed)
+    if ranges is None:
+        ranges = TargetRanges(density=default_density(None if params.density_raster else params.density))
+    ranges = _checked(ranges, draws, seed)
     if draws > _CACHED_DRAWS:
         return TargetPlan(params, ranges, draws, seed)
     try:
         return _cached_plan(params, ranges, draws, seed)
-    except TypeError:  # an unhashable argument (a list for a seed, say): made afresh, and checked there
+    except TypeError:  # an unhashable argument that passed the checks: made afresh
         return TargetPlan(params, ranges, draws, seed)
 
 
