@@ -16,7 +16,7 @@ from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsMapLayer, Qg
 
 if TYPE_CHECKING:
     from .areas import Area
-from .core.exploration_target import ExplorationTarget, curves_and_targets, exploration_target
+from .core.exploration_target import ExplorationTarget, curves_and_targets
 from .core.target_ranges import TargetRanges
 from .core.tonnage import (
     PolygonInputError,
@@ -201,26 +201,3 @@ def curves_for_areas(
         )
         with contextlib.closing(batch):
             yield from zip(group, batch)
-
-
-def target_for_geometry(
-    geometry: QgsGeometry,
-    crs: QgsCoordinateReferenceSystem,
-    inputs: EstimateInputs,
-    ranges: TargetRanges,
-    draws: int,
-    seed: int,
-    cancelled: Callable[[], bool] | None = None,
-) -> ExplorationTarget:
-    """The exploration target of one area (cases and P90/P50/P10), the rasters read once; ``cancelled`` is
-    asked between tiles, as for an estimate."""
-    return exploration_target(
-        geometry_wkt(geometry),
-        inputs.grade_path,
-        inputs.params,
-        ranges,
-        draws=draws,
-        seed=seed,
-        polygon_crs=crs_for_engine(crs),
-        cancelled=cancelled,
-    )

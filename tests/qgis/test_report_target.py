@@ -15,10 +15,11 @@ from osgeo import ogr
 from qgis.core import QgsProject
 
 from rare_earth_plugin.areas import areas_from_layer
+from rare_earth_plugin.core.exploration_target import exploration_target
 from rare_earth_plugin.core.target_fields import TARGET_FIELDS
 from rare_earth_plugin.core.target_text import rounded_range
 from rare_earth_plugin.core.tonnage import TonnageParams
-from rare_earth_plugin.estimation import EstimateInputs, target_for_geometry
+from rare_earth_plugin.estimation import EstimateInputs, crs_for_engine, geometry_wkt
 from rare_earth_plugin.layers import load_sample_layers
 from rare_earth_plugin.report.target_options import TargetOptions, options_from_settings
 from rare_earth_plugin.settings import Settings
@@ -78,7 +79,9 @@ def expected_targets(parameters):
 
     ranges = TargetRanges.parse(grade_factor="0.8,1,1.2")
     return {
-        area.name: target_for_geometry(area.geometry, area.crs, inputs, ranges, 4000, 11)
+        area.name: exploration_target(
+            geometry_wkt(area.geometry), inputs.grade_path, inputs.params, ranges, 4000, 11, crs_for_engine(area.crs)
+        )
         for area in areas_from_layer(layers.zones)
     }
 
