@@ -341,6 +341,10 @@ class ProjectedCellArea:
 
     def __init__(self, transform: Affine, crs: pyproj.CRS, row0: int, row1: int, col0: int, col1: int):
         self.transform = transform
+        self.row0, self.col0 = row0, col0
+        self._row_values: np.ndarray | None = None  # the row and column factors of every cell, once needed
+        self._col_values: np.ndarray | None = None
+        self._extent = (row1 - row0, col1 - col0)
         self.map_area = projected_cell_area(transform, crs)
         counts = (
             _sample_count(row0, row1, self._cells_per_sample(transform, crs, axis=1)),
@@ -392,14 +396,14 @@ class ProjectedCellArea:
         if self.constant is not None:
             return
         height, width = frac.shape
-        centres_r = np.arange(row0, row0 + height) + 0.5
-        centres_c = np.arange(col0, col0 + width) + 0.5
         if self.samples is None:
             if self.row_factor is not None:
-                frac *= _interpolate(centres_r, self.rows, self.row_factor)[:, None]
+                frac *= self._factors(0, row0, height)[:, None]
             if self.col_factor is not None:
-                frac *= _interpolate(centres_c, self.cols, self.col_factor)[None, :]
+                frac *= self._factors(1, col0, width)[None, :]
             return
+        centres_r = np.arange(row0, row0 + height) + 0.5
+        centres_c = np.arange(col0, col0 + width) + 0.5
         # Bicubic over the samples around this window only: interpolation weights per row and per column, so the
         # window costs two small matrix products.
         frac *= (
@@ -408,6 +412,25 @@ class ProjectedCellArea:
             @ _interpolation_matrix(centres_c, self.cols).T
             / self.map_area
         )
+
+    def _factors(self, axis: int, start: int, count: int) -> np.ndarray:
+        """The separable factor of ``count`` rows (axis 0) or columns (1) from ``start``: interpolated for all
+        of this object's rows or columns at the first call (a loop over small polygons reuses a region's), and
+        directly for positions outside them."""
+        first, nodes, factor = (
+            (self.row0, self.rows, self.row_factor) if axis == 0 else (self.col0, self.cols, self.col_factor)
+        )
+        assert factor is not None
+        if start < first or start + count > first + self._extent[axis]:
+            return _interpolate(np.arange(start, start + count) + 0.5, nodes, factor)
+        values = self._row_values if axis == 0 else self._col_values
+        if values is None:
+            values = _interpolate(np.arange(first, first + self._extent[axis]) + 0.5, nodes, factor)
+            if axis == 0:
+                self._row_values = values
+            else:
+                self._col_values = values
+        return values[start - first : start - first + count]
 
 
 def _sample_count(start: int, stop: int, cells_per_sample: float) -> int:
