@@ -174,15 +174,43 @@ def sidecars(path: str) -> list[str]:
     return names
 
 
+def watched_names(files: list[str]) -> list[str]:
+    """Each file followed by its sidecars: the names a signature describes, in its order."""
+    return [name for path in files for name in (path, *sidecars(path))]
+
+
 def files_signature(files: list[str], role: str) -> tuple:
     """What identifies the files' contents, and their sidecars' (absent ones as None): each checked to be a
     regular file or a directory, since a sidecar that is a FIFO would block GDAL as surely as the raster."""
-    entries: list[tuple[int, int, int, int] | None] = []
-    for path in files:
-        for name in (path, *sidecars(path)):
-            if name != path and not os.path.lexists(name):
-                entries.append(None)
-                continue
-            info = _checked_stat(name, role)
-            entries.append((info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
-    return tuple(entries)
+    originals = set(files)
+    return tuple(
+        None if name not in originals and not os.path.lexists(name) else _identity(_checked_stat(name, role))
+        for name in watched_names(files)
+    )
+
+
+def present_unchanged(files: list[str], signature: tuple, role: str) -> bool:
+    """Whether the files and sidecars present in ``signature`` are unchanged, without looking for absent ones:
+    enough while their folders are unchanged (``folders_state``), since a file appearing changes its folder."""
+    return all(
+        entry is None or _identity(_checked_stat(name, role)) == entry
+        for name, entry in zip(watched_names(files), signature)
+    )
+
+
+def folders_state(files: list[str]) -> tuple:
+    """What identifies the folders holding the files and their sidecars: a file made, removed or renamed in
+    one changes it (None for a folder that cannot be read)."""
+
+    def state(folder: str) -> tuple[int, int, int] | None:
+        try:
+            info = os.stat(folder)
+        except OSError:
+            return None
+        return (info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+
+    return tuple(state(folder) for folder in dict.fromkeys(os.path.dirname(os.path.abspath(path)) for path in files))
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)

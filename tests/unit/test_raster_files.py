@@ -7,6 +7,7 @@ import contextlib
 import os
 import shutil
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -201,3 +202,42 @@ def test_a_vrt_connection_over_a_vsi_path_is_read(tmp_path):
     with zipfile.ZipFile(archive, "w") as bundle:
         bundle.write(source, "g.tif")
     assert grade_of(f"vrt:///vsizip/{archive}/g.tif?bands=1") == pytest.approx(0.5)
+
+
+def test_with_settled_folders_only_the_files_present_are_looked_at_and_changes_are_still_seen(tmp_path, monkeypatch):
+    """A plain loop stats the raster and its present sidecars only while their folder is unchanged; a sidecar
+    appearing or going changes the folder, one rewritten in place its own times."""
+    grade = tif(tmp_path / "g.tif", 500, "int16")
+    lookups: list[str] = []
+    real_lexists = os.path.lexists
+    monkeypatch.setattr(os.path, "lexists", lambda path: lookups.append(path) or real_lexists(path))
+
+    def settle() -> None:  # older than a timestamp tick, and seen so by the kept dataset
+        time.sleep(0.06)
+        grade_of(grade)
+        lookups.clear()
+
+    settle()
+    assert grade_of(grade) == pytest.approx(500.0)
+    assert lookups == []
+    aux_xml(grade, 0.001)  # appears
+    assert grade_of(grade) == pytest.approx(0.5)
+    settle()
+    aux_xml(grade, 0.002)  # rewritten in place: the folder stays as it was
+    assert grade_of(grade) == pytest.approx(1.0)
+    settle()
+    os.remove(grade + ".aux.xml")  # gone
+    assert grade_of(grade) == pytest.approx(500.0)
+    settle()
+    tif(tmp_path / "new.tif", 700, "int16")
+    os.replace(tmp_path / "new.tif", grade)  # replaced by a rename
+    assert grade_of(grade) == pytest.approx(700.0)
+
+
+def test_a_removed_aux_xml_is_a_change_not_a_missing_file(tmp_path):
+    """GDAL lists the .aux.xml among the dataset's files; removed, it was reported as a file not found."""
+    grade = tif(tmp_path / "g.tif", 500, "int16")
+    aux_xml(grade, 0.001)
+    assert grade_of(grade) == pytest.approx(0.5)
+    os.remove(grade + ".aux.xml")
+    assert grade_of(grade) == pytest.approx(500.0)
