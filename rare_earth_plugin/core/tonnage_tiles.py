@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -70,6 +71,11 @@ _GROUND_REGION_M = 32_000.0
 #: cell (half the largest change of the ground cell area from one cell to the next) for the cells to measure the
 #: polygon (``_Accumulator._cells_measure_polygon``): as close as the cells' own ground areas are interpolated.
 _CELL_MEASURE_TOLERANCE = 1e-7
+#: Threads working out plain estimates' covered cells, for all calling threads together.
+_COVER_WORKERS = 4
+
+#: A tile's covered cells: their ground areas (in units of ``cell_area``), and how to pick them from its arrays.
+_Covered = tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]
 
 
 def cutoff_reach(dtype: np.dtype) -> float:
@@ -111,10 +117,32 @@ def _run(job: _Accumulator, cancelled: Cancelled = None) -> _Accumulator:
     if len(job.tiles) > 1:
         (done,) = _pipeline(iter([job]), job.limits, cancelled)
         return done  # type: ignore[return-value]
-    for window in job.tiles:  # nothing to overlap; a reader thread would only add its start-up cost
+    for window in job.tiles:
+        # Another thread works out the covered cells while this one waits for GDAL (which releases the GIL). Not
+        # the other way round: a reader thread would wait for the GIL to start its read until this thread's
+        # numpy work was done.
         _check_cancelled(cancelled)
-        job.add(window, job.read(window))
+        pending = _cover_worker().submit(job.covered, window)
+        try:
+            data = job.read(window)
+        finally:
+            covered = pending.result()
+        job.add(data, covered)
     return job.finish()
+
+
+_WORKER_LOCK = threading.Lock()
+_WORKER: ThreadPoolExecutor | None = None
+
+
+def _cover_worker() -> ThreadPoolExecutor:
+    """The threads working out single-tile estimates' covered cells, shared by all calling threads (made once;
+    idle, they cost nothing): a thread of its own per call would cost a tenth of a small polygon's estimate."""
+    global _WORKER
+    with _WORKER_LOCK:
+        if _WORKER is None:
+            _WORKER = ThreadPoolExecutor(max_workers=_COVER_WORKERS, thread_name_prefix="rare-earth-cover")
+        return _WORKER
 
 
 def _ground_areas(src: _RasterInfo, crs: Any, row0: int, row1: int, col0: int, col1: int) -> ProjectedCellArea:
@@ -187,9 +215,10 @@ def _pipeline(
             if window is None:
                 yield job if isinstance(job, TonnageInputError) else job.finish()
             else:
+                covered = job.covered(window)  # while the reader may still be at this tile
                 data = pending.result()
                 top_up()
-                job.add(window, data)
+                job.add(data, covered)
             top_up()
     finally:  # after an error, or a batch left unfinished: drop the reads not started, wait for the running one
         reader.shutdown(wait=True, cancel_futures=True)
@@ -438,9 +467,8 @@ class _Accumulator:
 
         return _TileData(grade, mask, other(self.thickness), other(self.density), other(self.top))
 
-    def _cells(self, window: Window, data: _TileData) -> _Cells | None:
+    def _cells(self, data: _TileData, covered: _Covered | None) -> _Cells | None:
         """The tile's covered cells with valid data; adds their areas to the inside / covered totals."""
-        covered = self._covered(window)
         if covered is None:
             return None
         area, pick = covered
@@ -467,9 +495,10 @@ class _Accumulator:
             float(params.top_depth) if top is None else top,
         )
 
-    def _covered(self, window: Window) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]] | None:
+    def covered(self, window: Window) -> _Covered | None:
         """The covered cells' ground areas (in units of ``cell_area``) and how to pick the same cells from any
-        array of the tile; None when the polygon covers none of it."""
+        array of the tile; None when the polygon covers none of it. Needs no raster data, so it is worked out
+        while the tile is read."""
         r0, c0 = int(window.row_off), int(window.col_off)
         r1, c1 = r0 + int(window.height), c0 + int(window.width)
         frac = self.coverage.fractions(r0, r1, c0, c1, clip=False)
@@ -511,8 +540,9 @@ class _Accumulator:
                 if zero.any():
                     self.totals.zero_area += float(area[zero].sum())
 
-    def add(self, window: Window, data: _TileData) -> None:
-        cells = self._cells(window, data)
+    def add(self, data: _TileData, covered: _Covered | None) -> None:
+        """Add one tile's cells: those ``covered(window)`` found, with the ``data`` read for the window."""
+        cells = self._cells(data, covered)
         if cells is None:
             return
         if self.sink is not None:
