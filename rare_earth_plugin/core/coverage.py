@@ -92,7 +92,12 @@ class CellCoverage:
         rows = (self._ymax > row0) & (self._ymin < row1)
         left = np.flatnonzero(rows & (self._xmax <= col0))
         inside = np.flatnonzero(rows & (self._xmax > col0) & (self._xmin < col1))
-        acc = self._accumulate(inside, row0, col0, height, width, PIECES_PER_BAND if max_pieces is None else max_pieces)
+        if self._cell_pieces(inside, height, width) <= CELL_PIECES:
+            x0, y0, x1, y1 = (ends[inside] - offset for ends, offset in self._ends(row0, col0))
+            acc = _accumulate_cells(x0, y0, x1, y1, self._weight[inside], height, width)
+        else:
+            limit = PIECES_PER_BAND if max_pieces is None else max_pieces
+            acc = self._accumulate(inside, row0, col0, height, width, limit)
         if left.size:  # most windows have none: skip the dozen numpy calls of an empty difference array
             acc[:, 0] += _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
         np.cumsum(acc, axis=1, out=acc)
@@ -100,6 +105,15 @@ class CellCoverage:
             np.clip(acc, 0.0, 1.0, out=acc)
             acc[acc < COVERAGE_EPSILON] = 0.0
         return acc
+
+    def _ends(self, row0: int, col0: int) -> list[tuple[np.ndarray, int]]:
+        return [(self._x0, col0), (self._y0, row0), (self._x1, col0), (self._y1, row0)]
+
+    def _cell_pieces(self, inside: np.ndarray, height: int, width: int) -> float:
+        """About how many pieces the edges ``inside`` make cut at every column and row line of the window."""
+        across = np.minimum(self._xmax[inside] - self._xmin[inside], width + 1.0)
+        down = np.minimum(self._ymax[inside] - self._ymin[inside], height + 1.0)
+        return float(across.sum() + down.sum()) + 2.0 * inside.size
 
     def _accumulate(
         self, inside: np.ndarray, row0: int, col0: int, height: int, width: int, max_pieces: int
@@ -186,6 +200,34 @@ def _ring_edges(xy: np.ndarray, exterior: bool) -> tuple[np.ndarray, ...] | None
 
 #: Edge pieces a window may make at once (about 250 bytes each while they are summed, so about 32 MB).
 PIECES_PER_BAND = 1 << 17
+#: Up to this many pieces, edges are cut at the row lines as well (``_accumulate_cells``): a small polygon's
+#: window then costs a third of the numpy calls of the general way, which are most of its estimate.
+CELL_PIECES = 1 << 14
+
+
+def _accumulate_cells(
+    x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int, width: int
+) -> np.ndarray:
+    """Per-cell signed contributions (before the running sum along rows) of edges in window coordinates, cut
+    at every column and row line so that each piece lies in one cell: its trapezoid's area to the right cell
+    edge goes to its cell, the rest of its height to the next cell (past the last column: dropped); pieces
+    left of the window add their whole height to column 0, pieces outside its rows nothing."""
+    xa, ya, xb, yb, owner = split_at_grid_lines(x0, y0, x1, y1, width)
+    ya, xa, yb, xb, second = split_at_grid_lines(ya, xa, yb, xb, height)
+    x_mid = 0.5 * (xa + xb)
+    col = np.maximum(np.floor(x_mid), 0.0)
+    row = np.floor(0.5 * (ya + yb))
+    keep = np.flatnonzero((row >= 0.0) & (row < height) & (col < width))
+    if keep.size == 0:  # bincount would give integers
+        return np.zeros((height, width))
+    height_in = weight[owner[second[keep]]] * (yb[keep] - ya[keep])
+    inside = height_in * np.minimum(col[keep] + 1.0 - x_mid[keep], 1.0)
+    stride = width + 1
+    cell = (row[keep] * stride + col[keep]).astype(np.intp)
+    acc = np.bincount(
+        np.concatenate([cell, cell + 1]), np.concatenate([inside, height_in - inside]), minlength=height * stride + 1
+    )
+    return np.ascontiguousarray(acc[: height * stride].reshape(height, stride)[:, :width])
 
 
 def _row_heights(y0: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int) -> np.ndarray:

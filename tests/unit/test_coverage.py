@@ -1,4 +1,5 @@
-"""Exact cell coverage against shapely intersection areas and closed forms."""
+"""Exact cell coverage against shapely intersection areas and closed forms, each case both ways a window's edges
+are summed: cut at every cell (few pieces) and cut at column lines only (many)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from rasterio.transform import Affine
 from shapely.affinity import rotate, translate
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
+from rare_earth_plugin.core import coverage
 from rare_earth_plugin.core.affine_ops import apply, compose
 from rare_earth_plugin.core.coverage import CellCoverage, coverage_fractions
+
+
+@pytest.fixture(autouse=True, params=["cut at cells", "cut at columns"])
+def each_way(request, monkeypatch):
+    monkeypatch.setattr(coverage, "CELL_PIECES", 1 << 40 if request.param == "cut at cells" else -1)
 
 
 def identity(x, y):
