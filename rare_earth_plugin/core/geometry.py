@@ -49,16 +49,16 @@ def parse_polygon(polygon: PolygonInput) -> tuple[BaseGeometry, list[str]]:
         raise GeometryError("polygon: the geometry is empty")
     if geometry.has_z:
         geometry = _drop_z(geometry)
-    check_finite(geometry)
     warnings: list[str] = []
-    if not geometry.is_valid:
+    if not geometry.is_valid:  # GEOS finds a NaN or infinite vertex invalid, so a valid polygon has none
+        check_finite(geometry)
         reason = explain_validity(geometry)
         geometry, notes = repair_with_notes(geometry)
         warnings.append(
             f"The polygon was invalid ({reason}) and has been repaired" + (f": {'; '.join(notes)}" if notes else "")
         )
-    if geometry.is_empty or geometry.area == 0.0:
-        raise GeometryError("polygon: the geometry has no area")
+        if geometry.is_empty or geometry.area == 0.0:
+            raise GeometryError("polygon: the geometry has no area")
     return geometry, warnings
 
 

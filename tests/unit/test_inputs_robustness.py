@@ -195,12 +195,18 @@ def test_geographic_coordinates_beyond_their_range_are_refused(tmp_path, wkt, wo
 
 # shapely 2.1 warns when the test itself builds the NaN ring; the engine's refusal is what is tested.
 @pytest.mark.filterwarnings("ignore:invalid value encountered in linearrings:RuntimeWarning")
-@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
-def test_a_nan_or_infinite_vertex_is_refused(tmp_path, bad):
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("where", ["shell", "hole", "second part"])
+def test_a_nan_or_infinite_vertex_is_refused(tmp_path, bad, where):
     grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
-    polygon = Polygon(
-        [(ORIGIN_X, ORIGIN_Y), (ORIGIN_X + 50, ORIGIN_Y), (ORIGIN_X + 50, bad), (ORIGIN_X, ORIGIN_Y - 50)]
-    )
+    x, y = ORIGIN_X, ORIGIN_Y
+    ring = [(x + 10, y - 10), (x + 20, y - 10), (x + 20, bad)]
+    if where == "shell":
+        polygon = Polygon([(x, y), (x + 50, y), (x + 50, bad), (x, y - 50)])
+    elif where == "hole":
+        polygon = Polygon([(x, y), (x + 50, y), (x + 50, y - 50), (x, y - 50)], [ring])
+    else:
+        polygon = MultiPolygon([Polygon([(x, y), (x + 5, y), (x + 5, y - 5)]), Polygon(ring)])
     with pytest.raises(TonnageInputError, match="NaN or infinite"):
         estimate_tonnage(polygon, grade, TonnageParams(thickness=1.0))
 
