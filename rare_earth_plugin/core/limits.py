@@ -17,10 +17,10 @@ class EngineLimits:
     #: would otherwise leave gigabytes behind; reopening costs about a millisecond. The old dataset closes after
     #: its successor opens: up to twice this is cached.
     cache_budget: int = 64 << 20
-    #: Tiles, and cells, the reader thread may have read ahead of the tile being summed: several small tiles
-    #: (a batch of small polygons) keep it busy, a couple of large ones bound the memory they hold; and jobs
-    #: (polygons outside the raster have no tile) waiting in line.
-    read_ahead_tiles: int = 8
+    #: Tiles, and cells, the reader thread may have read ahead of the tile being summed: many small tiles
+    #: (a batch of small polygons, whose coverage is then worked out together) keep it busy, a couple of large
+    #: ones bound the memory they hold; and jobs (polygons outside the raster have no tile) waiting in line.
+    read_ahead_tiles: int = 32
     read_ahead_cells: int = 2 << 21
     read_ahead_jobs: int = 32
     #: Datasets each thread keeps open between estimates made outside ``reusing_open_rasters``.

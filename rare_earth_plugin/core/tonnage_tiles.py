@@ -25,7 +25,7 @@ from .cellarea import (
     polygon_area_m2,
     projected_cell_area,
 )
-from .coverage import COVERAGE_EPSILON, CellCoverage
+from .coverage import COVERAGE_EPSILON, CellCoverage, fractions_together
 from .depth_window import counted_thickness
 from .geometry import (
     GeometryError,
@@ -71,6 +71,8 @@ _GROUND_REGION_M = 32_000.0
 #: cell (half the largest change of the ground cell area from one cell to the next) for the cells to measure the
 #: polygon (``_Accumulator._cells_measure_polygon``): as close as the cells' own ground areas are interpolated.
 _CELL_MEASURE_TOLERANCE = 1e-7
+#: Cells of the rows of several small polygons' tiles stacked to work out their coverage together.
+_TOGETHER_CELLS = 1 << 20
 #: Threads working out plain estimates' covered cells, for all calling threads together.
 _COVER_WORKERS = 4
 
@@ -215,6 +217,8 @@ def _pipeline(
             if window is None:
                 yield job if isinstance(job, TonnageInputError) else job.finish()
             else:
+                if job.whole_tile is not None and job.ready is None:
+                    _cover_together([job, *(queued for queued, tile, _ in ahead if tile is not None)])
                 covered = job.covered(window)  # while the reader may still be at this tile
                 data = pending.result()
                 top_up()
@@ -222,6 +226,31 @@ def _pipeline(
             top_up()
     finally:  # after an error, or a batch left unfinished: drop the reads not started, wait for the running one
         reader.shutdown(wait=True, cancel_futures=True)
+
+
+def _cover_together(jobs: list[_Accumulator]) -> None:
+    """Work out together the fractions of the whole-polygon tiles of ``jobs`` (from the first, while the rows
+    stacked stay within ``_TOGETHER_CELLS`` cells): a batch of small polygons then pays the numpy calls of
+    cutting and summing their edges once for several (``fractions_together``)."""
+    group: list[tuple[_Accumulator, Window]] = []
+    rows = width = 0
+    for job in jobs:
+        window = job.whole_tile
+        if window is None or job.ready is not None:
+            continue
+        if group and (rows + int(window.height)) * max(width, int(window.width) + 1) > _TOGETHER_CELLS:
+            break
+        group.append((job, window))
+        rows, width = rows + int(window.height), max(width, int(window.width) + 1)
+    if len(group) < 2:
+        return
+    windows = [
+        (job.coverage, int(w.row_off), int(w.row_off + w.height), int(w.col_off), int(w.col_off + w.width))
+        for job, w in group
+    ]
+    fractions = fractions_together(windows)
+    for (job, _), frac in zip(group, fractions or []):
+        job.ready = frac
 
 
 def _tile_edges(start: int, stop: int, block: int, step: int) -> list[int]:
@@ -380,9 +409,21 @@ class _Accumulator:
             self.ground = _ground_areas(self.src, self.crs, *window)
             self.cell_area = self.ground.unit
             self.tolerance += 0.5 * self.ground.max_step
-        self.area_from_cells = self._cells_measure_polygon()
+        inside = self._on_grid()
+        #: The one tile that holds the whole polygon, when there is one: a batch works out the covered cells of
+        #: several such tiles together; and their fractions once worked out so.
+        self.whole_tile: Window | None = self.tiles[0] if inside and len(self.tiles) == 1 else None
+        self.ready: np.ndarray | None = None
+        self.area_from_cells = inside and self._cells_measure_polygon()
         if not self.area_from_cells:
             self.totals.polygon_area = polygon_area_m2(self.geometry, self.crs)
+
+    def _on_grid(self) -> bool:
+        """Whether the polygon lies wholly on the raster's grid."""
+        if self.coverage.is_empty:
+            return False
+        cmin, rmin, cmax, rmax = self.coverage.bounds()
+        return cmin >= 0 and rmin >= 0 and cmax <= self.src.width and rmax <= self.src.height
 
     def _cells_measure_polygon(self) -> bool:
         """Whether the polygon's area is the sum of its cells' covered ground areas: when it lies wholly on the
@@ -390,11 +431,6 @@ class _Accumulator:
         north-up geographic rows re-spaced to equal area, projected grids whose area varies that little across a
         cell). The pass sums those areas anyway; measuring the polygon again cost a small polygon's estimate a
         fifth of its time."""
-        if self.coverage.is_empty:
-            return False
-        cmin, rmin, cmax, rmax = self.coverage.bounds()
-        if cmin < 0 or rmin < 0 or cmax > self.src.width or rmax > self.src.height:
-            return False
         if self.ellipsoidal is not None:
             return self.ellipsoidal.north_up
         return self.ground is None or 0.5 * self.ground.max_step <= _CELL_MEASURE_TOLERANCE
@@ -501,7 +537,9 @@ class _Accumulator:
         while the tile is read."""
         r0, c0 = int(window.row_off), int(window.col_off)
         r1, c1 = r0 + int(window.height), c0 + int(window.width)
-        frac = self.coverage.fractions(r0, r1, c0, c1, clip=False)
+        frac, self.ready = self.ready, None
+        if frac is None:
+            frac = self.coverage.fractions(r0, r1, c0, c1, clip=False)
         selected = frac > COVERAGE_EPSILON
         count = int(np.count_nonzero(selected))
         if count == 0:

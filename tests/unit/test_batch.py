@@ -186,3 +186,45 @@ def test_two_threads_run_batches_at_once(grade, small_tiles, opened):
     assert got == {key: expected for key in range(3)}
     tonnage.close_cached_rasters()
     assert all(dataset.closed for dataset in opened) and not readers()
+
+
+def test_small_polygons_worked_out_together_match_one_by_one(make_raster, monkeypatch):
+    """Single-tile polygons of a batch have their coverage worked out several at once (rows stacked): ragged
+    ones, one with a hole, a multipolygon, one partly off the grid (worked out alone), all as one by one."""
+    from shapely.geometry import Point, Polygon
+
+    from rare_earth_plugin.core import tonnage_tiles
+
+    grade = make_raster(np.random.default_rng(3).uniform(0.0, 0.3, (64, 80)).astype(np.float32))
+    rng = np.random.default_rng(11)
+    shapes = []
+    for _ in range(30):
+        cx, cy = ORIGIN_X + rng.uniform(60, 740), ORIGIN_Y - rng.uniform(60, 580)
+        angles = np.sort(rng.uniform(0, 2 * np.pi, 12))
+        radii = rng.uniform(10, 50, 12)
+        shapes.append(Polygon(np.c_[cx + radii * np.cos(angles), cy + radii * np.sin(angles)]))
+    shapes.append(
+        Point(ORIGIN_X + 300, ORIGIN_Y - 300).buffer(80).difference(Point(ORIGIN_X + 310, ORIGIN_Y - 290).buffer(30))
+    )
+    shapes.append(
+        MultiPolygon(
+            [
+                box(ORIGIN_X + 5, ORIGIN_Y - 45, ORIGIN_X + 33, ORIGIN_Y - 7),
+                box(ORIGIN_X + 600, ORIGIN_Y - 600, ORIGIN_X + 655, ORIGIN_Y - 555),
+            ]
+        )
+    )
+    shapes.append(box(ORIGIN_X - 40, ORIGIN_Y - 90, ORIGIN_X + 45, ORIGIN_Y - 10))  # partly off the grid
+    groups = []
+    together = tonnage_tiles.fractions_together
+    monkeypatch.setattr(
+        tonnage_tiles, "fractions_together", lambda windows: groups.append(len(windows)) or together(windows)
+    )
+    batch = [dicts(curve) for curve in grade_tonnage_curves(shapes, grade, CUTOFFS, PARAMS)]
+    assert groups and max(groups) > 1
+    for polygon, curve in zip(shapes, batch):
+        alone = dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS))
+        for got, expected in zip(curve, alone):
+            assert got.keys() == expected.keys()
+            for key, value in expected.items():
+                assert got[key] == (pytest.approx(value, rel=1e-12, abs=1e-9) if isinstance(value, float) else value)

@@ -200,3 +200,23 @@ def test_sub_cell_teeth_match_shapely_in_bands_and_chunks(lean):
     for r0, r1, c0, c1 in [(0, 5, 0, 28), (5, 6, 3, 17), (6, 20, 11, 28), (2, 19, 0, 9)]:
         got = coverage.fractions(r0, r1, c0, c1, max_pieces=5)
         np.testing.assert_allclose(got, expected[r0:r1, c0:c1], rtol=1e-9, atol=1e-12)
+
+
+def test_windows_worked_out_together_match_each_alone_and_shapely():
+    """Rows of several whole-polygon windows of different sizes stacked and cut at once."""
+    rng = np.random.default_rng(5)
+    windows, polygons = [], []
+    for k in range(7):
+        polygon = random_star(rng, rng.uniform(-50, 50, 2), rng.uniform(1.5, 9), int(rng.integers(3, 30)))
+        if k == 3:
+            polygon = polygon.difference(polygon.centroid.buffer(0.8))
+        xmin, ymin, xmax, ymax = polygon.bounds
+        window = (int(np.floor(ymin)), int(np.ceil(ymax)), int(np.floor(xmin)), int(np.ceil(xmax)))
+        windows.append((CellCoverage.from_geometry(polygon, identity), *window))
+        polygons.append(polygon)
+    together = coverage.fractions_together(windows)
+    assert together is not None
+    for (cover, r0, r1, c0, c1), polygon, got in zip(windows, polygons, together):
+        np.testing.assert_allclose(got, cover.fractions(r0, r1, c0, c1, clip=False), atol=1e-12)
+        expected = reference(translate(polygon, -c0, -r0), (r1 - r0, c1 - c0))
+        np.testing.assert_allclose(got, expected, atol=1e-11)
