@@ -3,6 +3,7 @@ thread (overlapping the next tiles' reads with the current tile's sums) and summ
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -14,6 +15,7 @@ from typing import Any, Protocol, cast
 
 import numpy as np
 from rasterio.errors import RasterioError
+from rasterio.transform import Affine
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
@@ -386,7 +388,8 @@ class _Accumulator:
             def to_cells(x, y):
                 return affine_ops.apply(inverse, x, y)
 
-        self.coverage = CellCoverage.from_geometry(self.geometry, to_cells)
+        self._to_cells = to_cells
+        self.bounds = self._cell_bounds(inverse)
 
         def auxiliary(path: PathInput | None, role: str) -> _AuxiliaryRaster | None:
             return None if path is None else _AuxiliaryRaster(self.rasters, path, role, self.src, self.crs, self.limits)
@@ -403,7 +406,7 @@ class _Accumulator:
             self.volume_per_area = float(self._counted(float(params.thickness or 0.0), float(params.top_depth)))
             if self.density is None:
                 self.tonnes_per_area = self.volume_per_area * float(params.density)
-        window = self._window(self.coverage)
+        window = self._window()
         self.tiles = [] if window is None else list(self._tiles(*window))
         if window is not None and self.crs is not None and not self.crs.is_geographic:
             self.ground = _ground_areas(self.src, self.crs, *window)
@@ -420,9 +423,9 @@ class _Accumulator:
 
     def _on_grid(self) -> bool:
         """Whether the polygon lies wholly on the raster's grid."""
-        if self.coverage.is_empty:
+        if self.bounds is None:
             return False
-        cmin, rmin, cmax, rmax = self.coverage.bounds()
+        cmin, rmin, cmax, rmax = self.bounds
         return cmin >= 0 and rmin >= 0 and cmax <= self.src.width and rmax <= self.src.height
 
     def _cells_measure_polygon(self) -> bool:
@@ -455,11 +458,29 @@ class _Accumulator:
             results[index] = self.totals.result(rank, float(cuts[index]), fraction, self.params.treo_to_tree)
         return results
 
-    def _window(self, coverage: CellCoverage) -> tuple[int, int, int, int] | None:
-        """(row0, row1, col0, col1) of the raster's cells the polygon may cover, None for none."""
-        if coverage.is_empty:
+    @functools.cached_property
+    def coverage(self) -> CellCoverage:
+        """The polygon's edges in cell coordinates; made when first needed, so that a single-tile estimate
+        makes them on the thread that works out the covered cells while the tile is read."""
+        return CellCoverage.from_geometry(self.geometry, self._to_cells)
+
+    def _cell_bounds(self, inverse: Affine) -> tuple[float, float, float, float] | None:
+        """(col_min, row_min, col_max, row_max) of the polygon in cells, None when it has no edges. On a
+        north-up grid the corners of its bounding box map to them (each axis alone, by the same arithmetic as
+        its vertices), without making its edges."""
+        if self.ellipsoidal is None and inverse.b == 0.0 and inverse.d == 0.0:
+            xmin, ymin, xmax, ymax = self.geometry.bounds
+            cols, rows = affine_ops.apply(inverse, np.array([xmin, xmax]), np.array([ymin, ymax]))
+            return (float(cols.min()), float(rows.min()), float(cols.max()), float(rows.max()))
+        if self.coverage.is_empty:
             return None
-        cmin, rmin, cmax, rmax = coverage.bounds()
+        return self.coverage.bounds()
+
+    def _window(self) -> tuple[int, int, int, int] | None:
+        """(row0, row1, col0, col1) of the raster's cells the polygon may cover, None for none."""
+        if self.bounds is None:
+            return None
+        cmin, rmin, cmax, rmax = self.bounds
         col0, col1 = max(math.floor(cmin), 0), min(math.ceil(cmax), self.src.width)
         row0, row1 = max(math.floor(rmin), 0), min(math.ceil(rmax), self.src.height)
         if col0 >= col1 or row0 >= row1:
