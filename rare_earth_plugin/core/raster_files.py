@@ -189,13 +189,15 @@ def files_signature(files: list[str], role: str) -> tuple:
     )
 
 
-def present_unchanged(files: list[str], signature: tuple, role: str) -> bool:
-    """Whether the files and sidecars present in ``signature`` are unchanged, without looking for absent ones:
-    enough while their folders are unchanged (``folders_state``), since a file appearing changes its folder."""
-    return all(
-        entry is None or _identity(_checked_stat(name, role)) == entry
-        for name, entry in zip(watched_names(files), signature)
-    )
+def present_files(files: list[str], signature: tuple) -> list[tuple[str, tuple]]:
+    """The files and sidecars present in ``signature``, each with its entry there."""
+    return [(name, entry) for name, entry in zip(watched_names(files), signature) if entry is not None]
+
+
+def present_unchanged(present: list[tuple[str, tuple]], role: str) -> bool:
+    """Whether the files ``present_files`` found are unchanged, without looking for absent ones: enough while
+    their folders are unchanged (``folders_state``), since a file appearing changes its folder."""
+    return all(_identity(_checked_stat(name, role)) == entry for name, entry in present)
 
 
 def folders_state(files: list[str]) -> tuple:

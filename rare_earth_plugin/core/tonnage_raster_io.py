@@ -29,7 +29,14 @@ from . import affine_ops
 from .geometry import _transformer, crs_from_wkt
 from .limits import EngineLimits
 from .proj_threads import per_thread
-from .raster_files import files_signature, folders_state, present_unchanged, raster_files, watched_names
+from .raster_files import (
+    files_signature,
+    folders_state,
+    present_files,
+    present_unchanged,
+    raster_files,
+    watched_names,
+)
 from .tonnage_types import PathInput, TonnageInputError
 
 
@@ -148,6 +155,7 @@ class _ReopeningSource:
         self.folders_ns = self.opened_ns = time.time_ns()
         self.folders = folders_state(files)
         self.signature = files_signature(files, role)
+        self.present = present_files(files, self.signature)
         self.crs = _dataset_crs(dataset)  # pyproj's view, parsed once per open raster
         self._read_bytes = 0
 
@@ -170,7 +178,7 @@ class _ReopeningSource:
             and self.folders_ns - max(max(entry[1:]) for entry in folders) >= max(granularity_ns, _TICK_NS)
         )
         if settled:
-            return not present_unchanged(self.files, self.signature, role)
+            return not present_unchanged(self.present, role)
         if files_signature(self.files, role) != self.signature:
             return True
         self.folders, self.folders_ns = folders, seen
