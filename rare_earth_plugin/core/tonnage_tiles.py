@@ -565,7 +565,8 @@ class _Accumulator:
         count = int(np.count_nonzero(selected))
         if count == 0:
             return None
-        np.minimum(frac, 1.0, out=frac)
+        # Not clamped to 1: the running sums' round-off (about 1e-15) is far below any figure's precision, and
+        # a pass over the window is not.
         if self.ground is not None:
             self.ground.scale_window(frac, r0, c0)
         if count == selected.size:  # a tile wholly inside the polygon: flat views, no copies
