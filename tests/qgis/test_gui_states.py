@@ -129,9 +129,11 @@ def test_new_project_has_no_popup_and_no_plugin_entries(dock, grade_grid, qgis_i
 
 
 def test_a_superseded_live_estimate_stops_mid_area(dock, grade_grid, grid, qtbot, monkeypatch) -> None:
-    """A slow read (each tile waits until the test lets it go): the first sketch's task is cancelled between
-    two of its tiles when the second sketch arrives, and only the second one's figures are shown."""
+    """A slow read (each tile waits until the test lets it go, then takes 50 ms): the first sketch's task is
+    cancelled between two of its tiles when the second sketch arrives, and only the second one's figures are
+    shown."""
     import threading
+    import time
 
     from rare_earth_plugin.core import limits as engine_limits
     from rare_earth_plugin.core import tonnage
@@ -146,6 +148,7 @@ def test_a_superseded_live_estimate_stops_mid_area(dock, grade_grid, grid, qtbot
         reads[len(self.tiles)] = reads.get(len(self.tiles), 0) + 1
         if not gate.wait(30):  # held until the test has superseded the first sketch
             raise AssertionError("the test never released the read")
+        time.sleep(0.05)  # and slow after that, as a large tile is
         return real_read(self, window)
 
     real_tiles = tonnage._Accumulator._tiles
