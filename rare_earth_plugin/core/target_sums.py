@@ -32,7 +32,8 @@ _BUCKETS_PER_VALUE = 16
 _MAX_BUCKETS = 1 << 18
 #: Draws up to which ``_dominance``'s per-level orderings are kept with the draws (16 bytes a draw a level).
 _KEEP_LEVELS = 1 << 17
-#: Up to this share of a tile's cells counting in every draw they are picked out; above it summed under a mask.
+#: Up to this share of a tile's cells counting in every draw they are picked out and binned with the others;
+#: above it summed under a mask.
 _PICK_ALWAYS = 0.25
 
 
@@ -169,11 +170,13 @@ class AreaSums:
         how many thresholds they reach."""
         thresholds = self.draws.thresholds(reach)
         counted = np.greater_equal(grade, at_least(thresholds[0], grade.dtype))
-        always = grade >= at_least(thresholds[-1], grade.dtype)
-        if np.count_nonzero(always) > _PICK_ALWAYS * always.size:
-            masked = weight * always
-            self.linear.add_to_all((masked.sum(), dot(masked, grade)))
-            counted ^= always  # always is within counted: what is left reaches some thresholds only
+        few = _PICK_ALWAYS * counted.size
+        if np.count_nonzero(counted) > few:  # then perhaps many count in every draw
+            always = grade >= at_least(thresholds[-1], grade.dtype)
+            if np.count_nonzero(always) > few:
+                masked = weight * always
+                self.linear.add_to_all((masked.sum(), dot(masked, grade)))
+                counted ^= always  # always is within counted: what is left reaches some thresholds only
         g = grade[counted]
         if g.size:
             w = weight[counted]
@@ -209,7 +212,8 @@ class AreaSums:
             self._ramps(low, 1.0, counts & (top < low), cells, reach)
         if max_depth is not None:  # ramps down where it passes the maximum depth in some draw
             deep = thickness > (high - top) / self.draws.t_sorted[-1]  # but for rounding, where b < the highest t
-            self._ramps(high, -1.0, counts & deep, cells, reach)
+            if deep.any():
+                self._ramps(high, -1.0, counts & deep, cells, reach)
 
     def _ramps(
         self,

@@ -196,15 +196,17 @@ def test_fast_draw_sums_equal_brute_force(window):
 
 @pytest.mark.parametrize("window", [(None, None), (30.0, 90.0)])
 def test_sums_binned_per_tile_add_up_across_tiles_to_brute_force(window):
-    """An area streamed as tiles of different kinds (most cells above every threshold, summed under a mask;
-    few, picked out with the rest; float32 grades; ramps of every kind), whose per-count bins are summed over the
-    tiles and turned into per-draw sums once, against the per-cell evaluation of every draw."""
+    """An area streamed as tiles of different kinds (all or most cells above every threshold, summed under a
+    mask; a few, binned with the rest; few cells above the lowest threshold; float32 grades; ramps of every
+    kind), whose per-count bins are summed over the tiles and turned into per-draw sums once, against the
+    per-cell evaluation of every draw."""
     rng = np.random.default_rng(12)
     t, theta = rng.uniform(0.5, 1.6, 700), 0.1 / rng.uniform(0.8, 1.2, 700)
     draws = DrawSet(t, theta)
     sums = AreaSums(draws)
     tiles = []
-    for low, high, dtype in ((0.13, 0.3, "float64"), (0.0, 0.11, "float32"), (0.05, 0.3, "float32")):
+    kinds = ((0.13, 0.3, "float64"), (0.0, 0.13, "float32"), (0.0, 0.1, "float64"), (0.05, 0.3, "float32"))
+    for low, high, dtype in kinds:
         n = 900
         tile = (
             rng.uniform(0, 5, n),
