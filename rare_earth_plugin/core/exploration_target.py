@@ -284,6 +284,7 @@ class TargetPlan:
         sampled = [item.sample(rng, draws) for item in inputs]  # in this order: the seed's figures stay put
         cases = [[float(getattr(item, case)) for case in self.CASES] for item in inputs]
         self.d, self.t, self.f = (np.concatenate([drawn, case]) for drawn, case in zip(sampled, cases))
+        self.df = self.d * self.f
         self.draw_set = DrawSet(self.t, float(params.cutoff) / self.f)
         self.window = (params.min_depth, params.max_depth)
         self.windowed = self.window != (None, None)
@@ -356,7 +357,7 @@ class TargetSums:
         plan, params = self.plan, self.plan.params
         ore_all, metal_all = self.sums.totals(self.scale)
         ore_all *= plan.d
-        metal_all *= plan.d * plan.f  # tonnes x grade
+        metal_all *= plan.df  # tonnes x grade
         fraction = grade_fraction(params.grade_unit)
         treo_to_tree = float(params.treo_to_tree)
         count = plan.draws
@@ -462,14 +463,15 @@ def _ranked(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     bucket *= (_RANK_BUCKETS - 1) / (high - low)
     bucket = bucket.astype(np.intp)  # in 0 .. _RANK_BUCKETS - 1: the scale's rounding is far below one bucket
     counts = np.bincount(bucket, minlength=_RANK_BUCKETS)
-    home = np.searchsorted(np.cumsum(counts), ranks, side="right")  # the bucket of each rank
+    ends = np.cumsum(counts)
+    home = np.searchsorted(ends, ranks, side="right")  # the bucket of each rank
     wanted = np.zeros(_RANK_BUCKETS, dtype=bool)
     wanted[home] = True
-    members = values[wanted[bucket]]
+    members = values[wanted.take(bucket)]
     members.sort()
     # below a rank's bucket: all values, and those of them among the members
-    before, members_before = (np.cumsum(part) - part for part in (counts, counts * wanted))
-    return members[ranks - before[home] + members_before[home]]
+    members_below = np.cumsum(counts * wanted) - counts * wanted
+    return members[ranks - (ends - counts)[home] + members_below[home]]
 
 
 def _figures(tonnes: float, metal: float, fraction: float, treo_to_tree: float) -> TargetFigures:

@@ -302,8 +302,8 @@ class _Bins:
 
     def per_draw(self, rank: np.ndarray) -> np.ndarray:
         """``out[pair, j]``: the sums of the entries counting in draw j, at position ``rank[j]`` of the order."""
-        summed = np.cumsum(self.pairs[:, ::-1], axis=1)[:, -2::-1]  # over c > position: the top bin down
-        return summed.take(rank, axis=1)
+        summed = np.cumsum(self.pairs[:, ::-1], axis=1)  # summed[:, k]: bins D - k to D, D the top bin
+        return summed.take(self.pairs.shape[1] - 2 - rank, axis=1)  # bins above position rank: D - 1 - rank
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
