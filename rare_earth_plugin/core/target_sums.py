@@ -32,6 +32,9 @@ _BUCKETS_PER_VALUE = 16
 _MAX_BUCKETS = 1 << 18
 #: Draws up to which ``_dominance``'s per-level orderings are kept with the draws (16 bytes a draw a level).
 _KEEP_LEVELS = 1 << 17
+#: Cells summed at a time: a slice's arrays stay in the processor's cache from one step to the next (the 10 m
+#: bench zone's 1.4 million cells took 1.6 times as long in one piece).
+_SLICE = 1 << 18
 #: Up to this share of a tile's cells counting in every draw they are picked out and binned with the others;
 #: above it summed under a mask.
 _PICK_ALWAYS = 0.25
@@ -138,6 +141,10 @@ class DrawSet:
         return found
 
 
+def _slices(size: int) -> list[slice]:
+    return [slice(start, start + _SLICE) for start in range(0, size, _SLICE)]
+
+
 def _inverse(order: np.ndarray) -> np.ndarray:
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
@@ -164,9 +171,12 @@ class AreaSums:
         self.ramps_per_draw: np.ndarray | None = None  # per draw: the ramps decided by both (``_dominance``)
 
     def add_linear(self, weight: np.ndarray, grade: np.ndarray, reach: float) -> None:
-        """``weight`` and ``weight * grade`` of every cell whose grade reaches the draw's threshold.
+        """``weight`` and ``weight * grade`` of every cell whose grade reaches the draw's threshold."""
+        for part in _slices(grade.size):
+            self._add_linear(weight[part], grade[part], reach)
 
-        Cells above every threshold are summed once (under a mask when they are many), the others binned by
+    def _add_linear(self, weight: np.ndarray, grade: np.ndarray, reach: float) -> None:
+        """Cells above every threshold are summed once (under a mask when they are many), the others binned by
         how many thresholds they reach."""
         thresholds = self.draws.thresholds(reach)
         counted = np.greater_equal(grade, at_least(thresholds[0], grade.dtype))
@@ -194,6 +204,20 @@ class AreaSums:
     ) -> None:
         """The ramps of cells of ``weight`` tonnes per metre whose counted thickness is that of ``[top, top +
         thickness * t]`` cut to ``[min_depth, max_depth]`` (see the module's docstring)."""
+        for part in _slices(grade.size):
+            top_part = top[part] if isinstance(top, np.ndarray) and top.ndim else top
+            self._add_window(weight[part], grade[part], thickness[part], top_part, min_depth, max_depth, reach)
+
+    def _add_window(
+        self,
+        weight: np.ndarray,
+        grade: np.ndarray,
+        thickness: np.ndarray,
+        top: np.ndarray | float,
+        min_depth: float | None,
+        max_depth: float | None,
+        reach: float,
+    ) -> None:
         low = -np.inf if min_depth is None else float(min_depth)
         high = np.inf if max_depth is None else float(max_depth)
         counts = thickness > 0
@@ -203,10 +227,9 @@ class AreaSums:
         slope = weight * thickness
         from_top = counts if min_depth is None else counts & (top >= low)  # the ore starts in the window: b = 0
         if from_top.all():
-            self.add_linear(slope, grade, reach)
+            self._add_linear(slope, grade, reach)
         else:
-            pick = np.flatnonzero(from_top)
-            self.add_linear(slope.take(pick), grade.take(pick), reach)
+            self._add_linear(slope[from_top], grade[from_top], reach)
         cells = (grade, thickness, top, slope)
         if min_depth is not None:  # ramps up where the ore reaches the minimum depth
             self._ramps(low, 1.0, counts & (top < low), cells, reach)

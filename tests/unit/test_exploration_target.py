@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from rare_earth_plugin.core import target_sums
 from rare_earth_plugin.core.exploration_target import (
     CONVENTION,
     target_from_cells,
@@ -195,11 +196,14 @@ def test_fast_draw_sums_equal_brute_force(window):
 
 
 @pytest.mark.parametrize("window", [(None, None), (30.0, 90.0)])
-def test_sums_binned_per_tile_add_up_across_tiles_to_brute_force(window):
+@pytest.mark.parametrize("cells_at_a_time", [None, 256])
+def test_sums_binned_per_tile_add_up_across_tiles_to_brute_force(window, cells_at_a_time, monkeypatch):
     """An area streamed as tiles of different kinds (all or most cells above every threshold, summed under a
     mask; a few, binned with the rest; few cells above the lowest threshold; float32 grades; ramps of every
     kind), whose per-count bins are summed over the tiles and turned into per-draw sums once, against the
-    per-cell evaluation of every draw."""
+    per-cell evaluation of every draw; also with every tile summed in several slices."""
+    if cells_at_a_time is not None:
+        monkeypatch.setattr(target_sums, "_SLICE", cells_at_a_time)
     rng = np.random.default_rng(12)
     t, theta = rng.uniform(0.5, 1.6, 700), 0.1 / rng.uniform(0.8, 1.2, 700)
     draws = DrawSet(t, theta)
