@@ -9,11 +9,12 @@ depth window is piecewise linear in ``t``::
 
 so the sum over cells is a sum of ramps ``s * (t - b)^+`` (``+w*h`` at ``t1``, ``-w*h`` at ``t2``). A ramp counts
 in a draw when its breakpoint ``b < t`` and its cell's grade ``g >= theta``. Ramps are split by what the draws'
-range decides for them: always counted (one sum), decided by thickness only or by grade only (each ramp binned
-by how many draws it counts in, one cumulative sum over the draws) or by both (a two-dimensional dominance
-sum, done exactly by a binary decomposition of the draws, ``_dominance``). No sampling of cells, no
-approximation: every draw's sums equal the per-cell evaluation up to floating-point rounding, and, being sums
-over cells, they add up across tiles, so memory is bounded by a tile whatever the area.
+range decides for them: always counted, decided by grade only or by thickness only (each binned by how many
+draws it counts in) or by both (a two-dimensional dominance sum, done exactly by a binary decomposition of the
+draws, ``_dominance``). The bins are sums, so they add up across tiles; the cumulative step that turns them into
+per-draw sums is done once per area (``AreaSums.totals``), and memory is bounded by a tile whatever the area.
+No sampling of cells, no approximation: every draw's sums equal the per-cell evaluation up to floating-point
+rounding.
 """
 
 from __future__ import annotations
@@ -24,65 +25,69 @@ import numpy as np
 
 from .tonnage_sums import at_least
 
-#: Buckets per sorted value in ``_Counter``: more make fewer cells need a binary search, at the cost of a larger
-#: table (16 x 10,003 draws: 160,048 buckets), at most ``_MAX_BUCKETS`` (2.4 MB of tables) whatever the draws.
+#: Buckets per sorted value in ``_Counter``: more leave fewer cells in a bucket with a value (one comparison)
+#: or several (a binary search), at the cost of a larger table (16 x 10,003 draws: 160,051 entries), at most
+#: ``_MAX_BUCKETS`` whatever the draws.
 _BUCKETS_PER_VALUE = 16
 _MAX_BUCKETS = 1 << 18
 #: Draws up to which ``_dominance``'s per-level orderings are kept with the draws (16 bytes a draw a level).
 _KEEP_LEVELS = 1 << 17
+#: Cells summed at a time: a slice's arrays stay in the processor's cache from one step to the next (the 10 m
+#: bench zone's 1.4 million cells took 1.6 times as long in one piece).
+_SLICE = 1 << 18
+#: Up to this share of a tile's cells counting in every draw they are picked out and binned with the others;
+#: above it summed under a mask.
+_PICK_ALWAYS = 0.25
 
 
 class _Counter:
-    """Sums of weights binned by how many of the sorted ``values`` each x reaches (``searchsorted(values, x,
-    side="right")``), in a few elementwise passes and one bincount per weight instead of a binary search per
-    cell, which costs 30-50 ns a cell over 10,000 draws.
+    """``searchsorted(values, x, side="right")`` (how many of the sorted ``values`` each x reaches) by a table
+    lookup instead of a binary search per x, which costs 50-90 ns over 10,000 values (a mispredicted branch a
+    level).
 
-    Any monotone map of x to a bucket index will do: a bucket no value maps to holds only x with the same count
-    (if x >= v for a value v, x's bucket >= v's, and the other way round), so its sums move to that count's bin
-    whole; the few x in a bucket some value maps to are counted by binary search. The map is evaluated the same
-    way for the values and for x, so rounding cannot break the argument: the sums are exact."""
+    Any monotone map of x to a bucket index will do: every x in a bucket no value maps to reaches the same values
+    (if x >= v for a value v, x's bucket >= v's, and the other way round), so the table holds its count; an x
+    in a bucket one value maps to reaches the values of the lower buckets, and that value when x >= it (one
+    comparison); the few x in a bucket of several values are counted by binary search. The map is evaluated
+    the same way for the values and for x, so rounding cannot break the argument: the counts are exact."""
 
     def __init__(self, values: np.ndarray):
         self.values = values
         low, high = (float(values[0]), float(values[-1])) if values.size else (0.0, 0.0)
-        # with one bucket below and one above all values
+        # with bucket 0 below all values and the last one above them
         self.buckets = min(_BUCKETS_PER_VALUE * max(values.size, 1), _MAX_BUCKETS) + 3
-        self.low = np.float32(low)
         span = high - low if high > low else max(abs(low), 1.0)
         self.scale = np.float32((self.buckets - 3) / span)
-        where = self._bucket(values)
-        self.exact = np.zeros(self.buckets + 1, dtype=bool)  # the last bucket gathers the x counted exactly
-        self.exact[where] = True
-        #: Each bucket's count (values in lower buckets); the exactly counted x are binned apart, so their
-        #: bucket goes to a bin past the last count, left out.
-        below = np.cumsum(np.bincount(where, minlength=self.buckets))
-        self.count = np.concatenate([[0], below[:-1], [values.size + 1]])
+        self.origin = np.float32(low - 1.0 / float(self.scale))
+        per_bucket = np.bincount(self._bucket(values), minlength=self.buckets)
+        below = np.cumsum(per_bucket) - per_bucket
+        #: Per bucket: the count of its x when no value maps to it, else ~(the index of its first value) (< 0).
+        self.code = np.where(per_bucket == 0, below, ~below).astype(np.int32)  # int32: half the cache lines
+        self.crowded = per_bucket > 1
 
     def _bucket(self, x: np.ndarray) -> np.ndarray:
-        position = np.subtract(x, self.low, dtype=np.float32)  # float32 halves the memory traffic
-        with np.errstate(over="ignore"):  # far above every value: inf, then the top bucket
-            position *= self.scale
-        position += 1.0
-        np.fmax(position, 0.0, out=position)  # NaN, never given, would land in bucket 0 (no value reached)
-        np.fmin(position, self.buckets - 1.0, out=position)
-        return position.astype(np.intp)  # truncation of values >= 0: a floor
+        position = np.subtract(x, self.origin, dtype=np.float32)  # float32 halves the memory traffic
+        with np.errstate(over="ignore", invalid="ignore"):
+            position *= self.scale  # far above every value: inf, then the top bucket
+            np.minimum(position, self.buckets - 1.0, out=position)
+            # Truncated: a floor for positions >= 0; far below every value (or NaN, never given) a negative
+            # int32 or its minimum, which ``counts`` takes as bucket 0 (no value reached).
+            return position.astype(np.int32)
 
-    def binned(self, x: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
-        """``out[row, c]``: the sum of ``weights[row]`` over the x that reach exactly c values."""
-        size = self.values.size + 1
-        if x.size * _BUCKETS_PER_VALUE < self.buckets:  # fewer x than buckets: the table would cost more
-            count = np.searchsorted(self.values, x, side="right")
-            return np.stack([np.bincount(count, weights=values, minlength=size) for values in weights])
+    def counts(self, x: np.ndarray) -> np.ndarray:
+        """Per x, how many values it reaches."""
         bucket = self._bucket(x)
-        search = np.flatnonzero(self.exact[bucket])
-        exact = np.searchsorted(self.values, x[search], side="right")
-        bucket[search] = self.buckets
-        out = np.empty((len(weights), size))
-        for row, values in enumerate(weights):
-            per_bucket = np.bincount(bucket, weights=values, minlength=self.buckets + 1)
-            out[row] = np.bincount(self.count, weights=per_bucket, minlength=size + 1)[:size]
-            out[row] += np.bincount(exact, weights=values[search], minlength=size)
-        return out
+        count = self.code.take(bucket, mode="clip")
+        near = np.flatnonzero(count < 0)
+        if near.size:
+            first = ~count.take(near)
+            x_near = x.take(near)
+            found = first + (x_near >= self.values.take(first))
+            crowded = np.flatnonzero(self.crowded.take(bucket.take(near), mode="clip"))
+            if crowded.size:
+                found[crowded] = np.searchsorted(self.values, x_near.take(crowded), side="right")
+            count[near] = found
+        return count
 
 
 class DrawSet:
@@ -95,6 +100,9 @@ class DrawSet:
         self.size = self.t.size
         self.by_theta = np.argsort(self.theta, kind="stable")  # ascending: the first k have theta <= g
         self.by_t = np.argsort(-self.t, kind="stable")  # descending: the first k have t > b
+        #: Each draw's position in those orders, to bring sums per position back to the draws.
+        self.theta_rank = _inverse(self.by_theta)
+        self.t_rank = _inverse(self.by_t)
         self.t_sorted = np.sort(self.t)
         self._t_counter: _Counter | None = None  # made when first needed: only a depth window needs it
         self._theta_counters: dict[float, _Counter] = {}
@@ -111,32 +119,21 @@ class DrawSet:
         """The sorted thresholds as grades are compared with them."""
         return self._theta_counter(reach).values
 
-    def by_grade(self, grade: np.ndarray, weights: Sequence[np.ndarray], reach: float) -> np.ndarray:
-        """Per draw, the sums of ``weights`` over the entries whose grade reaches the draw's threshold."""
-        return _prefix(self._theta_counter(reach).binned(grade, weights), self.by_theta)
-
-    def by_thickness(self, breakpoint: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
-        """Per draw, the sums of ``weights`` over the entries whose breakpoint lies below the draw's factor."""
-        if self._t_counter is None:
-            self._t_counter = _Counter(self.t_sorted)
-        below = self._t_counter.binned(breakpoint, weights)  # by how many factors are <= the breakpoint
-        return _prefix(below[:, ::-1], self.by_t)  # by how many lie above it
-
     def reached(self, grade: np.ndarray, reach: float) -> np.ndarray:
         """Per grade, how many draws' thresholds it reaches."""
-        return np.searchsorted(self.thresholds(reach), grade, side="right")
+        return self._theta_counter(reach).counts(grade)
 
     def exceeded(self, breakpoint: np.ndarray) -> np.ndarray:
         """Per breakpoint, how many draws' thickness factors lie above it."""
-        return self.size - np.searchsorted(self.t_sorted, breakpoint, side="right")
+        if self._t_counter is None:
+            self._t_counter = _Counter(self.t_sorted)
+        return self.size - self._t_counter.counts(breakpoint)
 
     def level(self, level: int) -> tuple[np.ndarray, np.ndarray]:
         """``_dominance``'s sorted keys and draws at one level (they depend on the draws only)."""
         if level in self._levels:
             return self._levels[level]
-        rank = np.empty(self.size, dtype=np.int64)
-        rank[self.by_theta] = np.arange(self.size)
-        keys = (np.arange(self.size, dtype=np.int64) >> level) * self.size + rank[self.by_t]
+        keys = (np.arange(self.size, dtype=np.int64) >> level) * self.size + self.theta_rank[self.by_t]
         perm = np.argsort(keys, kind="stable")
         found = (keys[perm], self.by_t[perm])
         if self.size <= _KEEP_LEVELS:
@@ -144,115 +141,198 @@ class DrawSet:
         return found
 
 
-def window_limits(
-    top: np.ndarray, thickness: np.ndarray, min_depth: float | None, max_depth: float | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per cell: ``t1`` and ``t2``, the factors where the ore reaches the window and where it fills it;
-    ``t1 = inf`` for a cell that never counts (no thickness, or the window above it), ``t2 = inf`` without a
-    maximum depth."""
-    low = -np.inf if min_depth is None else float(min_depth)
-    high = np.inf if max_depth is None else float(max_depth)
-    start = np.maximum(top, low)
-    counts = (thickness > 0) & (start < high)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t1 = np.where(counts, (start - top) / thickness, np.inf)
-        t2 = np.where(counts, (high - top) / thickness, np.inf) if np.isfinite(high) else np.full(top.shape, np.inf)
-    return t1, t2
+def _slices(size: int) -> list[slice]:
+    return [slice(start, start + _SLICE) for start in range(0, size, _SLICE)]
 
 
-def linear_sums(
-    draws: DrawSet, weight: np.ndarray, grade: np.ndarray, reach: float = 1.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per draw ``j``: ``Σ weight`` and ``Σ weight * grade`` over the cells whose grade reaches ``theta_j``.
-
-    Without a depth window tonnes are linear in the thickness factor, so only the grade threshold varies per
-    cell: cells above every threshold are summed once, the others binned by how many thresholds they reach
-    (no sorting, no binary search per cell)."""
-    thresholds = draws.thresholds(reach)
-    always = grade >= at_least(thresholds[-1], grade.dtype)  # einsum sums under a mask without copying it
-    ore = np.full(draws.size, float(np.einsum("i,i->", weight, always)))
-    metal = np.full(draws.size, float(np.einsum("i,i,i->", weight, grade, always, dtype=np.float64)))
-    band = np.flatnonzero((grade >= at_least(thresholds[0], grade.dtype)) & ~always)
-    if band.size:
-        g, w = grade.take(band), weight.take(band)
-        binned = draws.by_grade(g, (w, w * g), reach)
-        ore += binned[0]
-        metal += binned[1]
-    return ore, metal
+def _inverse(order: np.ndarray) -> np.ndarray:
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank
 
 
-def draw_sums(
-    draws: DrawSet,
-    weight: np.ndarray,
-    grade: np.ndarray,
-    thickness: np.ndarray,
-    top: np.ndarray,
-    min_depth: float | None,
-    max_depth: float | None,
-    reach: float = 1.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per draw ``j``: tonnes and tonnes x grade per unit density multiplier, over the cells whose grade reaches
-    ``theta_j``, each counting ``weight * counted_thickness(top, thickness * t_j, min_depth, max_depth)`` tonnes
-    (``weight``: tonnes per metre, area x density).
+class AreaSums:
+    """One area's sums over every draw, added tile by tile.
 
-    Each cell is a ramp up at ``t1`` and, with a maximum depth, a ramp down at ``t2`` (see the module's
-    docstring): ``Σ s (t_j - b)`` and ``Σ s g (t_j - b)`` over the ramps with ``b < t_j``."""
-    sums = np.zeros((4, draws.size))  # per draw: Σ s, Σ s b, Σ s g, Σ s g b over the counted ramps
-    t1, t2 = window_limits(top, thickness, min_depth, max_depth)
-    slope = weight * thickness
-    can_count = (slope > 0) & (grade >= at_least(draws.thresholds(reach)[0], grade.dtype))
-    t_high = float(draws.t_sorted[-1])
-    for breakpoint, sign in ((t1, 1.0), (t2, -1.0)):
-        live = np.flatnonzero(can_count & (breakpoint < t_high))  # inf never is
-        if live.size:
-            sums += sign * _ramp_sums(draws, breakpoint.take(live), slope.take(live), grade.take(live), reach)
-    return draws.t * sums[0] - sums[1], draws.t * sums[2] - sums[3]
+    Linear sums (``add_linear``): per draw ``j``, ``Σ weight`` and ``Σ weight * grade`` over the cells whose
+    grade reaches ``theta_j``, which the caller's per-draw factor multiplies. Ramps (``add_window``, whose cells
+    starting in the window are linear sums): ``Σ s``, ``Σ s b``, ``Σ s g`` and ``Σ s g b`` over the ramps
+    that count in draw ``j``.
+
+    Entries are binned by how many draws they count in (the first c draws of the draws ordered by threshold, or
+    by decreasing thickness factor), which a tile does with a bincount; ``totals`` turns the bins into per-draw
+    sums once per area. Entries counting in every draw go to the top bin."""
+
+    def __init__(self, draws: DrawSet):
+        self.draws = draws
+        self.linear = _Bins(2, draws.size)  # by threshold
+        self.ramps: _Bins | None = None  # by threshold: the ramps counting in every draw or decided by grade only
+        self.ramps_by_t: _Bins | None = None  # by decreasing t: the ramps decided by thickness only
+        self.ramps_per_draw: np.ndarray | None = None  # per draw: the ramps decided by both (``_dominance``)
+
+    def add_linear(self, weight: np.ndarray, grade: np.ndarray, reach: float) -> None:
+        """``weight`` and ``weight * grade`` of every cell whose grade reaches the draw's threshold."""
+        for part in _slices(grade.size):
+            self._add_linear(weight[part], grade[part], reach)
+
+    def _add_linear(self, weight: np.ndarray, grade: np.ndarray, reach: float) -> None:
+        """Cells above every threshold are summed once (under a mask when they are many), the others binned by
+        how many thresholds they reach."""
+        thresholds = self.draws.thresholds(reach)
+        counted = np.greater_equal(grade, at_least(thresholds[0], grade.dtype))
+        few = _PICK_ALWAYS * counted.size
+        if np.count_nonzero(counted) > few:  # then perhaps many count in every draw
+            always = grade >= at_least(thresholds[-1], grade.dtype)
+            if np.count_nonzero(always) > few:
+                masked = weight * always
+                self.linear.add_to_all((masked.sum(), dot(masked, grade)))
+                counted ^= always  # always is within counted: what is left reaches some thresholds only
+        g = grade[counted]
+        if g.size:
+            w = weight[counted]
+            self.linear.add(self.draws.reached(g, reach), (w, w * g))
+
+    def add_window(
+        self,
+        weight: np.ndarray,
+        grade: np.ndarray,
+        thickness: np.ndarray,
+        top: np.ndarray | float,
+        min_depth: float | None,
+        max_depth: float | None,
+        reach: float,
+    ) -> None:
+        """The ramps of cells of ``weight`` tonnes per metre whose counted thickness is that of ``[top, top +
+        thickness * t]`` cut to ``[min_depth, max_depth]`` (see the module's docstring)."""
+        for part in _slices(grade.size):
+            top_part = top[part] if isinstance(top, np.ndarray) and top.ndim else top
+            self._add_window(weight[part], grade[part], thickness[part], top_part, min_depth, max_depth, reach)
+
+    def _add_window(
+        self,
+        weight: np.ndarray,
+        grade: np.ndarray,
+        thickness: np.ndarray,
+        top: np.ndarray | float,
+        min_depth: float | None,
+        max_depth: float | None,
+        reach: float,
+    ) -> None:
+        low = -np.inf if min_depth is None else float(min_depth)
+        high = np.inf if max_depth is None else float(max_depth)
+        counts = thickness > 0
+        starts_above_bottom = np.maximum(top, low) < high
+        if np.ndim(top) or not starts_above_bottom:  # one constant top: one answer for every cell
+            counts &= starts_above_bottom
+        slope = weight * thickness
+        from_top = counts if min_depth is None else counts & (top >= low)  # the ore starts in the window: b = 0
+        if from_top.all():
+            self._add_linear(slope, grade, reach)
+        else:
+            self._add_linear(slope[from_top], grade[from_top], reach)
+        cells = (grade, thickness, top, slope)
+        if min_depth is not None:  # ramps up where the ore reaches the minimum depth
+            self._ramps(low, 1.0, counts & (top < low), cells, reach)
+        if max_depth is not None:  # ramps down where it passes the maximum depth in some draw
+            deep = thickness > (high - top) / self.draws.t_sorted[-1]  # but for rounding, where b < the highest t
+            if deep.any():
+                self._ramps(high, -1.0, counts & deep, cells, reach)
+
+    def _ramps(
+        self,
+        depth: float,
+        sign: float,
+        where: np.ndarray,
+        cells: tuple[np.ndarray, np.ndarray, np.ndarray | float, np.ndarray],
+        reach: float,
+    ) -> None:
+        """The ramps at ``b = (depth - top) / thickness`` of the cells ``where`` (grade, thickness, top, slope;
+        those below every threshold or above every factor left out), each ``sign * slope``: split by what the
+        draws' range decides for each."""
+        grade, thickness, top, slope = cells
+        draws = self.draws
+        thresholds = draws.thresholds(reach)
+        pick = np.flatnonzero(where)
+        pick = pick[grade.take(pick) >= at_least(thresholds[0], grade.dtype)]
+        b = (depth - (top if np.ndim(top) == 0 else np.take(top, pick))) / thickness.take(pick)
+        live = b < draws.t_sorted[-1]  # the others count in no draw
+        pick, b = pick[live], b[live]
+        if pick.size == 0:
+            return
+        g = grade.take(pick)
+        s = sign * slope.take(pick)
+        weights = np.stack([s, s * b, s * g, s * g * b])
+        early = b < draws.t_sorted[0]  # below every draw's factor
+        rich = g >= at_least(thresholds[-1], g.dtype)  # above every draw's threshold
+        if self.ramps is None:
+            self.ramps = _Bins(4, draws.size)
+        self.ramps.add_to_all(weights[:, early & rich].sum(axis=1))
+        grade_only = np.flatnonzero(early & ~rich)
+        if grade_only.size:
+            self.ramps.add(draws.reached(g[grade_only], reach), weights[:, grade_only])
+        thickness_only = np.flatnonzero(~early & rich)
+        if thickness_only.size:
+            if self.ramps_by_t is None:
+                self.ramps_by_t = _Bins(4, draws.size)
+            self.ramps_by_t.add(draws.exceeded(b[thickness_only]), weights[:, thickness_only])
+        both = np.flatnonzero(~early & ~rich)
+        if both.size:
+            found = _dominance(draws, b[both], g[both], weights[:, both], reach)
+            self.ramps_per_draw = found if self.ramps_per_draw is None else self.ramps_per_draw + found
+
+    def totals(self, scale: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """Per draw, in draw order: ``scale`` x the linear sums plus the ramps' ``t Σ s - Σ s b`` and
+        ``t Σ s g - Σ s g b`` (with a window: tonnes and tonnes x grade per unit density multiplier)."""
+        draws = self.draws
+        (linear,) = self.linear.per_draw(draws.theta_rank)
+        ore, metal = scale * linear.real, scale * linear.imag
+        if self.ramps is None and self.ramps_by_t is None and self.ramps_per_draw is None:
+            return ore, metal
+        ramps = np.zeros((2, draws.size), dtype=np.complex128)  # (Σ s, Σ s b), (Σ s g, Σ s g b) as in _Bins
+        if self.ramps is not None:
+            ramps += self.ramps.per_draw(draws.theta_rank)
+        if self.ramps_by_t is not None:
+            ramps += self.ramps_by_t.per_draw(draws.t_rank)
+        if self.ramps_per_draw is not None:
+            ramps.real += self.ramps_per_draw[0::2]
+            ramps.imag += self.ramps_per_draw[1::2]
+        return ore + draws.t * ramps[0].real - ramps[0].imag, metal + draws.t * ramps[1].real - ramps[1].imag
 
 
-def _ramp_sums(draws: DrawSet, b: np.ndarray, s: np.ndarray, g: np.ndarray, reach: float) -> np.ndarray:
-    """Σ s, Σ s b, Σ s g and Σ s g b per draw over the ramps with ``b < t_j`` and ``g >= theta_j``, split by
-    what the draws' range decides for each: always counted (one sum, under a mask), decided by grade only or
-    by thickness only (binned), or by both (``_dominance``)."""
-    early = b < draws.t_sorted[0]  # below every draw's factor
-    rich = g >= at_least(draws.thresholds(reach)[-1], g.dtype)  # above every draw's threshold
-    always = early & rich
-    sums = np.empty((4, draws.size))
-    sums[0] = np.einsum("i,i->", s, always)
-    sums[1] = np.einsum("i,i,i->", s, b, always)
-    sums[2] = np.einsum("i,i,i->", s, g, always, dtype=np.float64)
-    sums[3] = np.einsum("i,i,i,i->", s, g, b, always, dtype=np.float64)
+class _Bins:
+    """Rows of sums binned by how many draws of an order an entry counts in (bin c: those counting in the first
+    c draws), the rows paired as the real and imaginary parts of complex numbers: numpy's cumulative sum runs at
+    the latency of an addition (4 ns an element) whatever the element's width, so a pair costs what a row would.
+    """
 
-    def weights(pick: np.ndarray) -> tuple[np.ndarray, ...]:  # b, g and the four weights of the picked ramps
-        bp, sp, gp = b.take(pick), s.take(pick), g.take(pick)
-        return bp, gp, sp, sp * bp, sp * gp, sp * gp * bp
+    def __init__(self, rows: int, draws: int):
+        self.pairs = np.zeros((rows // 2, draws + 1), dtype=np.complex128)
 
-    grade_only = np.flatnonzero(early & ~rich)
-    if grade_only.size:
-        _, gp, *w = weights(grade_only)
-        sums += draws.by_grade(gp, w, reach)
-    thickness_only = np.flatnonzero(~early & rich)
-    if thickness_only.size:
-        bp, _, *w = weights(thickness_only)
-        sums += draws.by_thickness(bp, w)
-    both = np.flatnonzero(~early & ~rich)
-    if both.size:
-        bp, gp, *w = weights(both)
-        sums += _dominance(draws, bp, gp, np.stack(w), reach)
-    return sums
+    def _row(self, row: int) -> np.ndarray:
+        pair = self.pairs[row // 2]
+        return pair.imag if row % 2 else pair.real
+
+    def add(self, count: np.ndarray, weights: Sequence[np.ndarray] | np.ndarray) -> None:
+        """Each row of ``weights`` to its row at each entry's ``count``."""
+        for row, values in enumerate(weights):
+            bins = self._row(row)
+            bins += np.bincount(count, weights=values, minlength=self.pairs.shape[1])
+
+    def add_to_all(self, sums: Sequence[float] | np.ndarray) -> None:
+        """Per row, the sum of entries counting in every draw."""
+        for row, value in enumerate(sums):
+            self._row(row)[-1] += value
+
+    def per_draw(self, rank: np.ndarray) -> np.ndarray:
+        """``out[pair, j]``: the sums of the entries counting in draw j, at position ``rank[j]`` of the order."""
+        summed = np.cumsum(self.pairs[:, ::-1], axis=1)  # summed[:, k]: bins D - k to D, D the top bin
+        return summed.take(self.pairs.shape[1] - 2 - rank, axis=1)  # bins above position rank: D - 1 - rank
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
     """A dot product without BLAS, whose threads would fight the engine's reader thread (einsum is
     single-threaded)."""
     return float(np.einsum("i,i->", a, b, dtype=np.float64))
-
-
-def _prefix(per_count: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """``out[:, order[p]]``: the sums of the entries that count in more than p draws, from the sums per count
-    (``per_count[:, c]``: the entries that count in the draws at the first c positions of ``order``)."""
-    out = np.empty((per_count.shape[0], order.size))
-    out[:, order] = np.cumsum(per_count[:, ::-1], axis=1)[:, ::-1][:, 1:]
-    return out
 
 
 def _dominance(draws: DrawSet, b: np.ndarray, g: np.ndarray, weights: np.ndarray, reach: float) -> np.ndarray:

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from rare_earth_plugin.core import target_sums
 from rare_earth_plugin.core.exploration_target import (
     CONVENTION,
     target_from_cells,
 )
 from rare_earth_plugin.core.target_ranges import RangeError, TargetRanges, Triangular
-from rare_earth_plugin.core.target_sums import DrawSet, draw_sums, linear_sums
+from rare_earth_plugin.core.target_sums import AreaSums, DrawSet
 from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams
 
 
@@ -48,6 +49,20 @@ def cells(n=100, grade=0.2, thickness=30.0, top=0.0, density=2.6, area=2500.0, *
 
 
 CONSTANT = TonnageParams(thickness=30.0, density=2.6)
+
+
+def linear_sums(draws: DrawSet, weight, grade, reach=1.0):
+    """Per draw: Σ weight and Σ weight x grade over the cells reaching its threshold, from one tile."""
+    sums = AreaSums(draws)
+    sums.add_linear(weight, grade, reach)
+    return sums.totals(1.0)
+
+
+def draw_sums(draws: DrawSet, weight, grade, thickness, top, min_depth, max_depth, reach=1.0):
+    """Per draw: tonnes and tonnes x grade per unit density multiplier, from one tile."""
+    sums = AreaSums(draws)
+    sums.add_window(weight, grade, thickness, top, min_depth, max_depth, reach)
+    return sums.totals(draws.t)
 
 
 def overlap(top, thickness, low, high):
@@ -180,6 +195,44 @@ def test_fast_draw_sums_equal_brute_force(window):
         assert metal[j] == pytest.approx(float((weight * counted * grade)[ok].sum()), rel=1e-9, abs=1e-9)
 
 
+@pytest.mark.parametrize("window", [(None, None), (30.0, 90.0)])
+@pytest.mark.parametrize("cells_at_a_time", [None, 256])
+def test_sums_binned_per_tile_add_up_across_tiles_to_brute_force(window, cells_at_a_time, monkeypatch):
+    """An area streamed as tiles of different kinds (all or most cells above every threshold, summed under a
+    mask; a few, binned with the rest; few cells above the lowest threshold; float32 grades; ramps of every
+    kind), whose per-count bins are summed over the tiles and turned into per-draw sums once, against the
+    per-cell evaluation of every draw; also with every tile summed in several slices."""
+    if cells_at_a_time is not None:
+        monkeypatch.setattr(target_sums, "_SLICE", cells_at_a_time)
+    rng = np.random.default_rng(12)
+    t, theta = rng.uniform(0.5, 1.6, 700), 0.1 / rng.uniform(0.8, 1.2, 700)
+    draws = DrawSet(t, theta)
+    sums = AreaSums(draws)
+    tiles = []
+    kinds = ((0.13, 0.3, "float64"), (0.0, 0.13, "float32"), (0.0, 0.1, "float64"), (0.05, 0.3, "float32"))
+    for low, high, dtype in kinds:
+        n = 900
+        tile = (
+            rng.uniform(0, 5, n),
+            rng.uniform(low, high, n).astype(dtype),
+            rng.uniform(1, 60, n),
+            rng.uniform(0, 120, n),
+        )
+        tiles.append(tile)
+        if window == (None, None):
+            sums.add_linear(tile[0] * tile[2], tile[1], 1.0)
+        else:
+            sums.add_window(*tile, *window, 1.0)
+    ore, metal = sums.totals(draws.t)
+    weight, grade, thickness, top = (np.concatenate(parts) for parts in zip(*tiles))
+    grade = grade.astype(np.float64)
+    for j in range(0, draws.size, 5):
+        counted = np.array([overlap(a, b * t[j], *window) for a, b in zip(top, thickness)])
+        ok = grade >= theta[j]
+        assert ore[j] == pytest.approx(float((weight * counted)[ok].sum()), rel=1e-9)
+        assert metal[j] == pytest.approx(float((weight * counted * grade)[ok].sum()), rel=1e-9)
+
+
 # ------------------------------------------------------------------------------------------- percentiles
 
 
@@ -300,8 +353,9 @@ def test_linear_sums_without_a_window_equal_brute_force():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("spread", [0.0, 1e-9, 0.3])
 def test_draw_binning_equals_a_binary_search_per_entry(dtype, spread):
-    """The bucketed counting in ``DrawSet.by_grade`` against ``searchsorted`` per entry: ties, grades equal
-    to a threshold or one ulp beside it, far outside the thresholds, and all thresholds (nearly) equal."""
+    """The bucketed counting in ``DrawSet.reached`` and the sums binned by it against ``searchsorted`` per entry:
+    ties, grades equal to a threshold or one ulp beside it, far outside the thresholds, and all thresholds
+    (nearly) equal."""
     rng = np.random.default_rng(11)
     theta = 0.1 + spread * rng.uniform(-1, 1, 500)
     theta[:50] = theta[50]  # ties
@@ -317,16 +371,22 @@ def test_draw_binning_equals_a_binary_search_per_entry(dtype, spread):
         ]
     )
     weight = rng.uniform(0.5, 2.0, grade.size)
-    sums = draws.by_grade(grade, [weight], 1.0)[0]
+    exact = np.searchsorted(np.sort(theta), grade.astype(np.float64), side="right")
+    np.testing.assert_array_equal(draws.reached(grade, 1.0), exact)
+    sums = linear_sums(draws, weight, grade)[0]
     for j in range(theta.size):
         assert sums[j] == pytest.approx(weight[grade.astype(np.float64) >= theta[j]].sum(), rel=1e-12)
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 10, 10_000, 10_001])
-def test_percentiles_equal_numpys_linear_quantiles(size):
+@pytest.mark.parametrize("outlier", [None, 1e12, -1e12])
+def test_percentiles_equal_numpys_linear_quantiles(size, outlier):
+    """Ties, and one value far from the others (all but it in one bucket of the ranking)."""
     from rare_earth_plugin.core.exploration_target import EXCEEDANCE, _quantiles
 
     values = np.random.default_rng(size).gamma(2.0, 3.0, size)
     values[: size // 3] = values[0]  # ties
+    if outlier is not None:
+        values[-1] = outlier
     probabilities = list(EXCEEDANCE.values())
     np.testing.assert_allclose(_quantiles(values, probabilities), np.quantile(values, probabilities), rtol=1e-15)
