@@ -331,10 +331,16 @@ class TargetSums:
         #: the thickness when it is a constant), or the counted thickness with a window over a constant
         #: thickness and top depth (every cell counts the same).
         self.scale: np.ndarray | float = 1.0
+        #: m2 per unit of the areas added (the pass's cell area), applied to the sums once.
+        self.unit: float | None = None
 
-    def add(self, area_m2, grade, thickness, top, density, reach) -> None:
+    def add(self, area, unit, grade, thickness, top, density, reach) -> None:
         plan, params = self.plan, self.plan.params
-        weight = area_m2 * density if plan.density_is_factor else area_m2  # tonnes per metre per multiplier
+        if self.unit is None:
+            self.unit = float(unit)
+        elif unit != self.unit:  # not from one pass: to the first one's unit
+            area = area * (unit / self.unit)
+        weight = area * density if plan.density_is_factor else area  # tonnes per metre per multiplier, in units
         if params.grade_factor != 1.0:
             grade = grade.astype(np.float64) * float(params.grade_factor)
         if params.thickness_factor != 1.0:
@@ -356,8 +362,9 @@ class TargetSums:
         pass)."""
         plan, params = self.plan, self.plan.params
         ore_all, metal_all = self.sums.totals(self.scale)
-        ore_all *= plan.d
-        metal_all *= plan.df  # tonnes x grade
+        unit = 1.0 if self.unit is None else self.unit
+        ore_all *= plan.d * unit
+        metal_all *= plan.df * unit  # tonnes x grade
         fraction = grade_fraction(params.grade_unit)
         treo_to_tree = float(params.treo_to_tree)
         count = plan.draws
@@ -433,7 +440,8 @@ def target_from_cells(
     )
     sums = target_plan(params, ranges, draws, seed).sums()
     grade = np.asarray(cells.grade, dtype=np.float64)
-    sums.add(np.asarray(cells.area_m2, dtype=np.float64), grade, cells.thickness, cells.top, cells.density, cells.reach)
+    area = np.asarray(cells.area_m2, dtype=np.float64)
+    sums.add(area, 1.0, grade, cells.thickness, cells.top, cells.density, cells.reach)
     return sums.target(cells.polygon_area_m2, cells.data_coverage, tuple(cells.warnings))
 
 

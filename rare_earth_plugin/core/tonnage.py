@@ -177,9 +177,9 @@ class _CellCollector:
         self.reach = 1.0
         self.parts: list[dict[str, np.ndarray]] = []
 
-    def add(self, area_m2, grade, thickness, top, density, reach) -> None:
+    def add(self, area, unit, grade, thickness, top, density, reach) -> None:
         self.reach = reach
-        self.count += area_m2.size
+        self.count += area.size
         if self.count > self.limit:
             raise TonnageInputError(
                 f"polygon: covers more than {self.limit:,} raster cells, too many to list cell by cell "
@@ -187,9 +187,9 @@ class _CellCollector:
             )
         values = {"grade": grade, "thickness": thickness, "top": top, "density": density}
         part = {
-            name: np.broadcast_to(np.asarray(value, dtype=np.float64), area_m2.shape) for name, value in values.items()
+            name: np.broadcast_to(np.asarray(value, dtype=np.float64), area.shape) for name, value in values.items()
         }
-        part["area_m2"] = np.asarray(area_m2, dtype=np.float64)
+        part["area_m2"] = np.asarray(area, dtype=np.float64) * unit
         self.parts.append(part)
 
     def joined(self, name: str) -> np.ndarray:

@@ -282,15 +282,17 @@ class CellSink(Protocol):
 
     def add(
         self,
-        area_m2: np.ndarray,
+        area: np.ndarray,
+        unit: float,
         grade: np.ndarray,
         thickness: np.ndarray | float,
         top: np.ndarray | float,
         density: np.ndarray | float,
         reach: float,
     ) -> None:
-        """Covered ground area (m2) and physical grade (before ``grade_factor``; the raster's own type when
-        it has no scale or offset) per cell; thickness (before ``thickness_factor`` and the depth window), top
+        """Covered ground area per cell in units of ``unit`` m2 (the same for every tile of a pass, so a sum can
+        be multiplied by it once, not every cell), and physical grade (before ``grade_factor``; the raster's own
+        type when it has no scale or offset) per cell; thickness (before ``thickness_factor`` and the depth window), top
         depth and density per cell, or one float for a constant; a grade is ore when it is at least
         ``cutoff * reach`` (``cutoff_reach``)."""
 
@@ -607,7 +609,7 @@ class _Accumulator:
             return
         if self.sink is not None:
             self.sink.add(
-                cells.area * self.cell_area, cells.grade, cells.thickness, cells.top, cells.density, self.reach
+                cells.area, self.cell_area, cells.grade, cells.thickness, cells.top, cells.density, self.reach
             )
         grade = cells.grade if self.grade_factor == 1.0 else cells.grade.astype(np.float64) * self.grade_factor
         area = cells.area
