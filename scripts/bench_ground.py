@@ -5,7 +5,8 @@ The same ground polygon (about 30 km2 near 50 N, 75.1 E) over a 3,000 x 3,000 ra
 (EPSG:3413). Per CRS: the estimate's time (best of several calls, rasters kept open); the slowdown the correction
 causes, against the same estimate with it switched off (map areas, as on an equal-area grid), best of calls
 taken in turns; and the time spent in the correction's functions (the ground polygon area, ``ProjectedCellArea``
-set-up and ``scale_window``, on whichever thread they run), part of which overlaps the read. Target: no measurable
+set-up, its factors and ``scale_window``, on whichever thread they run; separable factors are folded into the
+coverage's running sums), part of which overlaps the read. Target: no measurable
 slowdown (under 2 %) on UTM near its meridian. Run alone: bench_ground.py
 """
 
@@ -93,6 +94,7 @@ def _estimate(polygon, grade: Path, correction: bool) -> tuple[float, float]:
     patches = [
         (tonnage_tiles, "polygon_area_m2", lambda geometry, _crs: float(geometry.area)),
         (cellarea.ProjectedCellArea, "scale_window", lambda *_: None),
+        (cellarea.ProjectedCellArea, "factors", lambda *_: (None, None)),
     ]
     if correction:
         patches = [(owner, name, timed(getattr(owner, name))) for owner, name, _ in patches]

@@ -391,16 +391,29 @@ class ProjectedCellArea:
         step = math.hypot(transform.a, transform.d) if axis == 0 else math.hypot(transform.b, transform.e)
         return max(_SAMPLE_SPACING_M / max(step * linear_unit_factor(crs), 1e-9), 1.0)
 
+    @property
+    def separable(self) -> bool:
+        """Whether a cell's area in ``unit`` is a row factor times a column factor (either maybe 1)."""
+        return self.samples is None
+
+    def factors(self, row0: int, row1: int, col0: int, col1: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The row and the column factors of a window's cells (None along an axis where they do not vary); for
+        separable areas only."""
+        rows = None if self.row_factor is None else self._factors(0, row0, row1 - row0)
+        cols = None if self.col_factor is None else self._factors(1, col0, col1 - col0)
+        return rows, cols
+
     def scale_window(self, frac: np.ndarray, row0: int, col0: int) -> None:
         """Multiply the covered fractions of a window (in place) by the cells' ground areas in ``unit``."""
         if self.constant is not None:
             return
         height, width = frac.shape
         if self.samples is None:
-            if self.row_factor is not None:
-                frac *= self._factors(0, row0, height)[:, None]
-            if self.col_factor is not None:
-                frac *= self._factors(1, col0, width)[None, :]
+            rows, cols = self.factors(row0, row0 + height, col0, col0 + width)
+            if rows is not None:
+                frac *= rows[:, None]
+            if cols is not None:
+                frac *= cols[None, :]
             return
         centres_r = np.arange(row0, row0 + height) + 0.5
         centres_c = np.arange(col0, col0 + width) + 0.5

@@ -34,12 +34,16 @@ class CellCoverage:
         edges = (_ring_edges(np.asarray(xy, dtype=np.float64), exterior) for xy, exterior in rings)
         parts = [p for p in edges if p is not None]
         if len(parts) == 1:  # one ring (most polygons): no copy, which would briefly double its edges
-            x0, y0, x1, y1, weight = parts[0]
+            x0, y0, x1, y1, weight, *flat = parts[0]
         elif parts:
-            x0, y0, x1, y1, weight = (np.concatenate(column) for column in zip(*parts))
+            x0, y0, x1, y1, weight, *flat = (np.concatenate(column) for column in zip(*parts))
         else:
             x0 = y0 = x1 = y1 = weight = np.empty(0)
+            flat = [np.empty(0)] * 4
         self._x0, self._y0, self._x1, self._y1, self._weight = x0, y0, x1, y1, weight
+        #: The horizontal edges (x0, y, x1, weight), which add nothing to a running sum along the rows but are
+        #: the upright ones of a sum down the columns.
+        self._flat = flat
         self._ymin = np.minimum(y0, y1)
         self._ymax = np.maximum(y0, y1)
         self._xmin = np.minimum(x0, x1)
@@ -75,36 +79,96 @@ class CellCoverage:
         return (float(xs.min()), float(self._ymin.min()), float(xs.max()), float(self._ymax.max()))
 
     def fractions(
-        self, row0: int, row1: int, col0: int, col1: int, clip: bool = True, max_pieces: int | None = None
+        self,
+        row0: int,
+        row1: int,
+        col0: int,
+        col1: int,
+        clip: bool = True,
+        max_pieces: int | None = None,
+        factors: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
     ) -> np.ndarray:
-        """Covered fraction of each cell of rows ``row0:row1`` and columns ``col0:col1`` (float64).
+        """Covered fraction of each cell of rows ``row0:row1`` and columns ``col0:col1`` (float64), times
+        ``factors`` (per row and per column of the window; None for none).
 
         With ``clip=False`` the round-off of the running sum (about 1e-15) is left in place, which saves a
-        pass for callers that threshold the result anyway. ``max_pieces`` bounds the edge pieces made at once
-        (default ``PIECES_PER_BAND``).
+        pass for callers that threshold the result anyway (and factors are meant for them). ``max_pieces``
+        bounds the edge pieces made at once (default ``PIECES_PER_BAND``). A window that holds the polygon
+        whole folds a factor into its edges' contributions (the running sum along a row keeps the row's, down
+        a column the column's) instead of multiplying every cell.
         """
         height, width = row1 - row0, col1 - col0
         if height <= 0 or width <= 0:
             return np.zeros((max(height, 0), max(width, 0)))
+        row_factor, col_factor = factors
         # Edges above, below or right of the window add nothing; edges wholly left of it add their height in
         # each row to column 0, which needs no cutting (a comb's teeth left of a tile would otherwise be cut
         # at every row of it); only the edges reaching into the window are cut into pieces.
-        rows = (self._ymax > row0) & (self._ymin < row1)
-        left = np.flatnonzero(rows & (self._xmax <= col0))
-        inside = np.flatnonzero(rows & (self._xmax > col0) & (self._xmin < col1))
-        if self._cell_pieces(inside, height, width) <= CELL_PIECES:
-            x0, y0, x1, y1 = (ends[inside] - offset for ends, offset in self._ends(row0, col0))
-            acc = _accumulate_cells(x0, y0, x1, y1, self._weight[inside], height, width)
+        whole = (row_factor is not None or col_factor is not None) and self._holds_all(row0, row1, col0, col1)
+        if whole:  # every edge is cut, those on the window's left side too
+            left, inside = np.empty(0, dtype=np.intp), np.arange(self._x0.size)
         else:
-            limit = PIECES_PER_BAND if max_pieces is None else max_pieces
-            acc = self._accumulate(inside, row0, col0, height, width, limit)
-        if left.size:  # most windows have none: skip the dozen numpy calls of an empty difference array
-            acc[:, 0] += _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
-        np.cumsum(acc, axis=1, out=acc)
+            rows = (self._ymax > row0) & (self._ymin < row1)
+            left = np.flatnonzero(rows & (self._xmax <= col0))
+            inside = np.flatnonzero(rows & (self._xmax > col0) & (self._xmin < col1))
+        cells = self._cell_pieces(inside, height, width) <= CELL_PIECES
+        whole = whole and cells
+        if cells:
+            x0, y0, x1, y1 = (ends[inside] - offset for ends, offset in self._ends(row0, col0))
+            weight = self._weight[inside]
+        if whole and col_factor is not None:  # no edge left of the window: the sum can run down the columns
+            acc = self._down_the_columns((x0, y0, x1, y1, weight), row0, col0, height, width, col_factor)
+            col_factor = None
+        else:
+            if cells:
+                folded, row_factor = (row_factor, None) if whole else (None, row_factor)
+                acc = _accumulate_cells(x0, y0, x1, y1, weight, height, width, folded)
+            else:
+                limit = PIECES_PER_BAND if max_pieces is None else max_pieces
+                acc = self._accumulate(inside, row0, col0, height, width, limit)
+            if left.size:  # most windows have none: skip the dozen numpy calls of an empty difference array
+                acc[:, 0] += _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
+            np.cumsum(acc, axis=1, out=acc)
         if clip:
             np.clip(acc, 0.0, 1.0, out=acc)
             acc[acc < COVERAGE_EPSILON] = 0.0
+        if row_factor is not None:
+            acc *= row_factor[:, None]
+        if col_factor is not None:
+            acc *= col_factor[None, :]
         return acc
+
+    def _down_the_columns(
+        self, edges: tuple[np.ndarray, ...], row0: int, col0: int, height: int, width: int, col_factor: np.ndarray
+    ) -> np.ndarray:
+        """Fractions times ``col_factor`` of a window holding every edge, by running sums down its columns: the
+        sloped ``edges`` (in window coordinates) and the horizontal ones, each column's contributions multiplied
+        by its factor."""
+        x0, y0, x1, y1, weight = edges
+        fx0, fy, fx1, fweight = self._flat
+        if fx0.size:
+            x0, x1 = np.concatenate([x0, fx0 - col0]), np.concatenate([x1, fx1 - col0])
+            y0, y1 = np.concatenate([y0, fy - row0]), np.concatenate([y1, fy - row0])
+            weight = np.concatenate([weight, fweight])
+        acc = _accumulate_cells(x0, y0, x1, y1, weight, height, width, col_factor, down=True)
+        return np.cumsum(acc, axis=0, out=acc)
+
+    def _holds_all(self, row0: int, row1: int, col0: int, col1: int) -> bool:
+        """Whether every edge lies in the window."""
+        fx0, fy, fx1, _ = self._flat
+        if fx0.size and not (
+            min(fx0.min(), fx1.min()) >= col0
+            and max(fx0.max(), fx1.max()) <= col1
+            and row0 <= fy.min() <= fy.max() <= row1
+        ):
+            return False
+        return (
+            self._x0.size > 0
+            and float(self._xmin.min()) >= col0
+            and float(self._xmax.max()) <= col1
+            and float(self._ymin.min()) >= row0
+            and float(self._ymax.max()) <= row1
+        )
 
     def _ends(self, row0: int, col0: int) -> list[tuple[np.ndarray, int]]:
         return [(self._x0, col0), (self._y0, row0), (self._x1, col0), (self._y1, row0)]
@@ -223,9 +287,13 @@ def _ring_edges(xy: np.ndarray, exterior: bool) -> tuple[np.ndarray, ...] | None
     sign = -np.sign(twice_area) * (1.0 if exterior else -1.0)
     x0, y0, x1, y1 = x[:-1], y[:-1], x[1:], y[1:]
     sloped = y0 != y1  # horizontal edges cover no height
-    if not sloped.all():
+    flat = ~sloped
+    if flat.any():
+        level = (x0[flat], y0[flat], x1[flat], np.full(int(np.count_nonzero(flat)), sign))
         x0, y0, x1, y1 = x0[sloped], y0[sloped], x1[sloped], y1[sloped]
-    return (x0, y0, x1, y1, np.full(x0.size, sign))
+    else:
+        level = (np.empty(0), np.empty(0), np.empty(0), np.empty(0))
+    return (x0, y0, x1, y1, np.full(x0.size, sign), *level)
 
 
 #: Edge pieces a window may make at once (about 250 bytes each while they are summed, so about 32 MB).
@@ -236,12 +304,27 @@ CELL_PIECES = 1 << 14
 
 
 def _accumulate_cells(
-    x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int, width: int
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+    weight: np.ndarray,
+    height: int,
+    width: int,
+    factor: np.ndarray | None = None,
+    down: bool = False,
 ) -> np.ndarray:
     """Per-cell signed contributions (before the running sum along rows) of edges in window coordinates, cut
     at every column and row line so that each piece lies in one cell: its trapezoid's area to the right cell
     edge goes to its cell, the rest of its height to the next cell (past the last column: dropped); pieces
-    left of the window add their whole height to column 0, pieces outside its rows nothing."""
+    left of the window add their whole height to column 0, pieces outside its rows nothing.
+
+    ``down``: the same with rows and columns swapped, for a running sum down the columns (pieces spill to the
+    cell below; for windows holding every edge). ``factor`` (per row, or per column when ``down``) multiplies
+    the contributions of each line the running sum follows, so the sum gives the fractions times it without a
+    pass over the window."""
+    if down:  # swapping the axes mirrors the outline: the signs flip
+        x0, y0, x1, y1, height, width, weight = y0, x0, y1, x1, width, height, -weight
     xa, ya, xb, yb, owner = split_at_grid_lines(x0, y0, x1, y1, width)
     ya, xa, yb, xb, second = split_at_grid_lines(ya, xa, yb, xb, height)
     x_mid = 0.5 * (xa + xb)
@@ -249,15 +332,22 @@ def _accumulate_cells(
     row = np.floor(0.5 * (ya + yb))
     keep = np.flatnonzero((row >= 0.0) & (row < height) & (col < width))
     if keep.size == 0:  # bincount would give integers
-        return np.zeros((height, width))
+        return np.zeros((width, height) if down else (height, width))
+    row, col = row[keep], col[keep]
     height_in = weight[owner[second[keep]]] * (yb[keep] - ya[keep])
-    inside = height_in * np.minimum(col[keep] + 1.0 - x_mid[keep], 1.0)
-    stride = width + 1
-    cell = (row[keep] * stride + col[keep]).astype(np.intp)
-    acc = np.bincount(
-        np.concatenate([cell, cell + 1]), np.concatenate([inside, height_in - inside]), minlength=height * stride + 1
-    )
-    return np.ascontiguousarray(acc[: height * stride].reshape(height, stride)[:, :width])
+    if factor is not None:
+        height_in *= factor[row.astype(np.intp)]
+    inside = height_in * np.minimum(col + 1.0 - x_mid[keep], 1.0)
+    spill = height_in - inside
+    # Cell (row, col) of this frame is (col, row) of the window when down: laid out so the window is row-major.
+    if down:
+        cell, step = (col * height + row).astype(np.intp), height  # past the last row: beyond the window
+    else:
+        cell, step = (row * width + col).astype(np.intp), 1
+        spill[col == width - 1] = 0.0  # past the last column: dropped, not carried into the next row
+    size = width * height
+    acc = np.bincount(np.concatenate([cell, cell + step]), np.concatenate([inside, spill]), minlength=size + step)
+    return acc[:size].reshape((width, height) if down else (height, width))
 
 
 def _row_heights(y0: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int) -> np.ndarray:
@@ -298,12 +388,12 @@ def split_at_grid_lines(
     step = np.arange(owner.size) - first[owner]  # 0 = start, 1..count = crossings, count + 1 = end
     rising = (a1 >= a0)[owner]
     k = np.where(rising, lo[owner] + (step - 1), hi[owner] - (step - 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # t of a segment's ends is not used
         t = (k - a0[owner]) / (a1 - a0)[owner]
+        pb = np.where(
+            step == 0, b0[owner], np.where(step == points[owner] - 1, b1[owner], b0[owner] + t * (b1 - b0)[owner])
+        )
     pa = np.where(step == 0, a0[owner], np.where(step == points[owner] - 1, a1[owner], k))
-    pb = np.where(
-        step == 0, b0[owner], np.where(step == points[owner] - 1, b1[owner], b0[owner] + t * (b1 - b0)[owner])
-    )
     inner = np.ones(owner.size, dtype=bool)
     inner[first + points - 1] = False  # a segment's end starts no piece
     start = np.flatnonzero(inner)

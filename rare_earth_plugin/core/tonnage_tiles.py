@@ -560,17 +560,21 @@ class _Accumulator:
         while the tile is read."""
         r0, c0 = int(window.row_off), int(window.col_off)
         r1, c1 = r0 + int(window.height), c0 + int(window.width)
+        ground = self.ground
         frac, self.ready = self.ready, None
-        if frac is None:
-            frac = self.coverage.fractions(r0, r1, c0, c1, clip=False)
+        if frac is None and ground is not None and ground.separable:  # the ground areas folded in, if it can
+            frac = self.coverage.fractions(r0, r1, c0, c1, clip=False, factors=ground.factors(r0, r1, c0, c1))
+        else:
+            if frac is None:
+                frac = self.coverage.fractions(r0, r1, c0, c1, clip=False)
+            if ground is not None:
+                ground.scale_window(frac, r0, c0)
+        # Not clamped to 1: the running sums' round-off (about 1e-15) is far below any figure's precision, and
+        # a pass over the window is not.
         selected = frac > COVERAGE_EPSILON
         count = int(np.count_nonzero(selected))
         if count == 0:
             return None
-        # Not clamped to 1: the running sums' round-off (about 1e-15) is far below any figure's precision, and
-        # a pass over the window is not.
-        if self.ground is not None:
-            self.ground.scale_window(frac, r0, c0)
         if count == selected.size:  # a tile wholly inside the polygon: flat views, no copies
 
             def pick(values: np.ndarray) -> np.ndarray:

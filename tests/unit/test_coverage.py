@@ -220,3 +220,23 @@ def test_windows_worked_out_together_match_each_alone_and_shapely():
         np.testing.assert_allclose(got, cover.fractions(r0, r1, c0, c1, clip=False), atol=1e-12)
         expected = reference(translate(polygon, -c0, -r0), (r1 - r0, c1 - c0))
         np.testing.assert_allclose(got, expected, atol=1e-11)
+
+
+@pytest.mark.parametrize("axes", ["rows", "columns", "both"])
+@pytest.mark.parametrize("seed", range(4))
+def test_factors_multiply_the_fractions_whether_folded_in_or_not(axes, seed):
+    """Row and column factors (the ground area of projected cells) give the fractions times them, on windows
+    holding the polygon whole (folded into the running sums, down the columns for column factors) and on
+    windows cutting it; outlines on grid lines and with horizontal edges included."""
+    rng = np.random.default_rng(40 + seed)
+    shell = np.round(rng.uniform(0, 12, (9, 2)) * 2) / 2  # many horizontal edges and vertices on grid lines
+    polygon = Polygon(shell).buffer(0)
+    polygon = polygon.union(box(2, 3, 7, 5)).difference(box(3.0, 3.5, 4.0, 4.5))
+    cover = CellCoverage.from_geometry(polygon, identity)
+    for r0, r1, c0, c1 in [(0, 13, 0, 13), (-2, 15, -1, 14), (2, 9, 3, 10), (0, 6, 0, 13)]:
+        plain = cover.fractions(r0, r1, c0, c1, clip=False)
+        rows = rng.uniform(0.9, 1.1, r1 - r0) if axes in ("rows", "both") else None
+        cols = rng.uniform(0.9, 1.1, c1 - c0) if axes in ("columns", "both") else None
+        expected = plain * (1.0 if rows is None else rows[:, None]) * (1.0 if cols is None else cols[None, :])
+        got = cover.fractions(r0, r1, c0, c1, clip=False, factors=(rows, cols))
+        np.testing.assert_allclose(got, expected, atol=1e-12)
