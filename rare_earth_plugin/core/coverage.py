@@ -105,6 +105,8 @@ class CellCoverage:
         # each row to column 0, which needs no cutting (a comb's teeth left of a tile would otherwise be cut
         # at every row of it); only the edges reaching into the window are cut into pieces.
         whole = (row_factor is not None or col_factor is not None) and self._holds_all(row0, row1, col0, col1)
+        left: np.ndarray  # annotated loosely: numpy 2's stubs type the two ways' shapes apart
+        inside: np.ndarray
         if whole:  # every edge is cut, those on the window's left side too
             left, inside = np.empty(0, dtype=np.intp), np.arange(self._x0.size)
         else:
