@@ -134,6 +134,7 @@ class RareEarthPlugin:
         engine = sys.modules.get(f"{__package__}.core.tonnage")  # imported only when the packages are there
         if engine is not None:  # rasters it keeps open must close before GDAL shuts down with QGIS
             engine.close_all_cached_rasters()
+            engine.stop_workers()
         for action in self.registered:
             self.iface.unregisterMainWindowAction(action)
         self.registered.clear()

@@ -31,7 +31,7 @@ from .tonnage_raster_io import (
     reusing_open_rasters,
 )
 from .tonnage_raster_io import _user_crs as _user_crs
-from .tonnage_tiles import CellSink, _pipeline, _run
+from .tonnage_tiles import CellSink, _pipeline, _run, stop_workers
 from .tonnage_tiles import _Accumulator as _Accumulator
 from .tonnage_tiles import _job as _job
 from .tonnage_types import (
@@ -63,6 +63,7 @@ __all__ = [
     "grade_tonnage_curve",
     "grade_tonnage_curves",
     "reusing_open_rasters",
+    "stop_workers",
 ]
 
 

@@ -149,6 +149,15 @@ def _cover_worker() -> ThreadPoolExecutor:
         return _WORKER
 
 
+def stop_workers() -> None:
+    """Stop the shared threads that work out covered cells (plugin unload); the next estimate starts them again."""
+    global _WORKER
+    with _WORKER_LOCK:
+        worker, _WORKER = _WORKER, None
+    if worker is not None:
+        worker.shutdown(wait=True)
+
+
 def _ground_areas(src: _RasterInfo, crs: Any, row0: int, row1: int, col0: int, col1: int) -> ProjectedCellArea:
     """Ground cell areas for a window of a projected raster: those of the ``_GROUND_REGION_M`` regions around it,
     made once per thread for a grid and CRS object (held with them, so its id is not reused while cached); the

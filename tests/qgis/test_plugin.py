@@ -64,14 +64,20 @@ def test_load_zones_adds_one_styled_group_twice_over(plugin) -> None:
 
 
 def test_unload_leaves_nothing_behind_and_reload_works(qgis_iface, qgis_new_project) -> None:
+    import threading
+
+    from rare_earth_plugin.core import tonnage_tiles
+
     for _ in range(2):
         instance = classFactory(qgis_iface)
         instance.initGui()
         assert len(_our_actions(qgis_iface)) == 1
+        tonnage_tiles._cover_worker().submit(int).result()  # the engine's shared threads, as an estimate starts them
         instance.unload()
         assert not _our_actions(qgis_iface)
         assert "rareearth" not in _provider_ids()
         assert instance.toolbar is None and not instance.actions
+        assert not any(thread.name.startswith("rare-earth-cover") for thread in threading.enumerate())
 
 
 def test_missing_packages_warn_and_disable_engine(qgis_iface, qgis_new_project, monkeypatch) -> None:

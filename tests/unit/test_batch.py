@@ -228,3 +228,14 @@ def test_small_polygons_worked_out_together_match_one_by_one(make_raster, monkey
             assert got.keys() == expected.keys()
             for key, value in expected.items():
                 assert got[key] == (pytest.approx(value, rel=1e-12, abs=1e-9) if isinstance(value, float) else value)
+
+
+def test_the_shared_cover_workers_stop_and_start_again(make_raster):
+    """Plugin unload stops the threads that work out single-tile estimates' cells; the next estimate works."""
+    grade = make_raster(np.full((20, 20), 0.2, dtype=np.float32))
+    polygon = box(ORIGIN_X + 15, ORIGIN_Y - 95, ORIGIN_X + 95, ORIGIN_Y - 15)
+    first = grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)
+    assert any(thread.name.startswith("rare-earth-cover") for thread in threading.enumerate())
+    tonnage.stop_workers()
+    assert not any(thread.name.startswith("rare-earth-cover") for thread in threading.enumerate())
+    assert dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) == dicts(first)
