@@ -75,10 +75,10 @@ def densify_coords(xy: np.ndarray, max_segment: float) -> np.ndarray:
     pieces = np.maximum(np.ceil(np.hypot(delta[:, 0], delta[:, 1]) / max_segment), 1).astype(np.intp)
     if (pieces == 1).all():
         return xy
-    return _split_segments(xy, pieces)[0]
+    return split_segments(xy, pieces)[0]
 
 
-def _split_segments(xy: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_segments(xy: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The path through ``xy`` with segment i cut into pieces[i] equal parts; which of its points were in
     ``xy``; and for each new segment, the segment of ``xy`` it is part of."""
     segment = np.repeat(np.arange(len(xy) - 1), pieces)
@@ -183,7 +183,7 @@ def _reprojected_rings(
         pieces[idx[split]] = np.ceil(np.clip(np.sqrt(deviation[split] / tolerance), 2, _MAX_SPLIT))
         if len(src) + int(pieces.sum()) - pieces.size > MAX_TRANSFORMED_VERTICES:
             raise GeometryError(_UNFAITHFUL)
-        src, old, parent = _split_segments(src, pieces)
+        src, old, parent = split_segments(src, pieces)
         dense = np.empty_like(src)
         dense[old] = dst
         dense[~old] = project(src[~old])

@@ -330,3 +330,34 @@ def test_a_band_across_where_the_raster_map_tears_is_refused_not_torn(make_raste
     band = Polygon([(-180, 60), (180, 60), (180, 61), (-180, 61)])
     with pytest.raises(TonnageInputError, match="projection tears"):
         estimate_tonnage(band, path, PARAMS, polygon_crs="EPSG:4326")
+
+
+def zone_area(phi: np.ndarray) -> np.ndarray:
+    """WGS84 area (m2) between the equator and latitude ``phi`` (radians), per radian of longitude."""
+    a, f = 6378137.0, 1 / 298.257223563
+    e2, b = f * (2 - f), a * (1 - f)
+    e, s = math.sqrt(e2), np.sin(phi)
+    return b * b / 2 * (s / (1 - e2 * s * s) + np.arctanh(e * s) / e)
+
+
+@pytest.mark.parametrize(("lat", "cell", "tolerance"), [(70.0, 0.05, 1e-7), (45.0, 0.001, 2e-8), (-60.0, 0.01, 2e-8)])
+def test_a_slanted_edge_in_lon_lat_over_a_geographic_raster_covers_its_closed_form(make_raster, lat, cell, tolerance):
+    """Half a cell cut by its diagonal (straight in longitude and latitude) and a thin slanted sliver across
+    three cells: covered areas against the zone-area integral (Gauss-Legendre), not against Geod. Rows are
+    re-spaced to equal area, which bends such an edge within a row (3.9e-4 of the triangle at 70 N)."""
+    transform = from_origin(10.0, lat + 4 * cell, cell, cell)
+    path = make_raster(np.ones((12, 12)), transform=transform, crs="EPSG:4326")
+    lon0, top = 10.0 + 4 * cell, lat
+    nodes, weights = np.polynomial.legendre.leggauss(60)
+    u = 0.5 * cell * (nodes + 1.0)  # longitude offset, degrees
+
+    def between(lower_deg: np.ndarray, upper_deg: np.ndarray) -> float:
+        """Area between two latitude curves over the longitudes u (degrees)."""
+        strip = zone_area(np.radians(upper_deg)) - zone_area(np.radians(lower_deg))
+        return float(np.sum(weights * strip) * 0.5 * math.radians(cell))
+
+    triangle = Polygon([(lon0, top), (lon0 + cell, top), (lon0, top - cell)])
+    expected = between(top - cell + u, np.full(u.shape, top))
+    got = estimate_tonnage(triangle, path, TonnageParams(thickness=1.0, density=1.0))
+    assert got.covered_area_m2 == pytest.approx(expected, rel=tolerance)
+    assert got.polygon_area_m2 == pytest.approx(expected, rel=1e-7)
