@@ -215,9 +215,6 @@ def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
         fitted = _fitted_area(geometry, crs)
         if fitted is not None:
             return fitted
-    # Geod joins vertices by geodesics, the raster grid by straight lines in its CRS: densify so they agree.
-    xmin, ymin, xmax, ymax = geometry.bounds
-    step = max(xmax - xmin, ymax - ymin) / DENSIFY_PIECES_PER_EXTENT
     if crs.is_geographic:
         to_degrees = math.degrees(angular_unit_factor(crs))
 
@@ -233,16 +230,19 @@ def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
 
         geod = ground.geod
 
-    def ring_area(ring) -> float:  # unsigned: Geod's sign only tells the ring's orientation
-        return abs(_ring_geod_area(np.asarray(ring.coords)[:, :2], step, lon_lat, geod))
+    def part_area(part) -> float:
+        # Geod joins vertices by geodesics, the raster grid by straight lines in its CRS: densify so they agree,
+        # at a step from the part's own extent (the parts of a polygon split at a geographic raster's seam lie a
+        # whole turn apart).
+        xmin, ymin, xmax, ymax = part.bounds
+        step = max(xmax - xmin, ymax - ymin) / DENSIFY_PIECES_PER_EXTENT
 
-    area = sum(
-        (
-            ring_area(part.exterior) - sum((ring_area(hole) for hole in part.interiors), 0.0)
-            for part in getattr(geometry, "geoms", [geometry])
-        ),
-        0.0,
-    )
+        def ring_area(ring) -> float:  # unsigned: Geod's sign only tells the ring's orientation
+            return abs(_ring_geod_area(np.asarray(ring.coords)[:, :2], step, lon_lat, geod))
+
+        return ring_area(part.exterior) - sum((ring_area(hole) for hole in part.interiors), 0.0)
+
+    area = sum((part_area(part) for part in getattr(geometry, "geoms", [geometry])), 0.0)
     if not math.isfinite(area):
         raise ValueError("the polygon reaches beyond the area where the raster's CRS is defined")
     return area

@@ -83,3 +83,14 @@ def test_a_polygon_partly_off_the_grid_is_measured_whole(make_raster):
     assert result.polygon_area_m2 == pytest.approx(ground_area(polygon, "EPSG:32643", 0.5), rel=2e-7)
     assert result.data_coverage == pytest.approx(inside.area / polygon.area, rel=1e-5)
     assert any("outside the grade raster" in warning for warning in result.warnings)
+
+
+@pytest.mark.parametrize(("lat", "cell"), [(70.0, 0.05), (45.0, 0.001)])
+def test_a_polygon_across_a_geographic_rasters_west_edge_keeps_its_area(make_raster, lat, cell):
+    """Split at the raster's seam, its parts lie a whole turn apart: each is densified at its own extent's step
+    (at the whole's, 360 degrees wide, the area was off by 9.7e-4 at 70 N)."""
+    path = make_raster(np.ones((30, 30)), transform=from_origin(10.0, lat, cell, cell), crs="EPSG:4326")
+    corners = [(-4.5, -3.2), (10.3, -2.2), (9.1, 12.4), (-3.3, 10.5)]
+    polygon = Polygon([(10.0 + px * cell, lat - py * cell) for px, py in corners])
+    result = estimate_tonnage(polygon, path, PARAMS)
+    assert result.polygon_area_m2 == pytest.approx(ground_area(polygon, "EPSG:4326", cell / 100), rel=1e-7)
