@@ -746,10 +746,10 @@ def document(lines: list[str], notes: list[str], profiles: list[str], machine_li
         "- f: each of ours (plain loop, batch) and exactextract in its own fresh interpreter, best of 3 processes, "
         "computation time only (scripts/bench_fresh.py).",
         "- g: one 30 km2 ground polygon (given in UTM 43N) over 3,000 x 3,000 rasters of 10 m ground cells in each "
-        "CRS, best of 7 calls; the correction's cost is the estimate's slowdown against the same estimate with the "
-        "correction switched off (map areas, as on an equal-area grid), best of 21 calls each taken in turns, and the "
-        "time in polygon_area_m2, ProjectedCellArea set-up, its factors and scale_window on whichever thread they run "
-        "(scripts/bench_ground.py).",
+        "CRS, best of 7 calls; the correction's cost is the time in polygon_area_m2, ProjectedCellArea set-up, its "
+        "factors and scale_window on whichever thread they run, against the estimate's; also reported: the estimate "
+        "against the same estimate with the correction switched off (map areas, as on an equal-area grid), best of 21 "
+        "calls each taken in turns (scripts/bench_ground.py).",
         "",
         "Notes:",
         "",
