@@ -126,7 +126,12 @@ def _run(job: _Accumulator, cancelled: Cancelled = None) -> _Accumulator:
         # the other way round: a reader thread would wait for the GIL to start its read until this thread's
         # numpy work was done.
         _check_cancelled(cancelled)
-        pending = _cover_worker().submit(job.covered, window)
+        try:
+            pending = _cover_worker().submit(job.covered, window)
+        except RuntimeError:  # the workers were stopped meanwhile (plugin unload): this thread does it
+            data = job.read(window)
+            job.add(data, job.covered(window))
+            continue
         try:
             data = job.read(window)
         finally:

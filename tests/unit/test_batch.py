@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
@@ -239,3 +240,16 @@ def test_the_shared_cover_workers_stop_and_start_again(make_raster):
     tonnage.stop_workers()
     assert not any(thread.name.startswith("rare-earth-cover") for thread in threading.enumerate())
     assert dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) == dicts(first)
+
+
+def test_an_estimate_whose_workers_were_stopped_under_it_still_works(make_raster, monkeypatch):
+    """Plugin unload may stop the shared workers between an estimate's start and its tile."""
+    from rare_earth_plugin.core import tonnage_tiles
+
+    grade = make_raster(np.full((20, 20), 0.2, dtype=np.float32))
+    polygon = box(ORIGIN_X + 15, ORIGIN_Y - 95, ORIGIN_X + 95, ORIGIN_Y - 15)
+    expected = dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS))
+    stopped = ThreadPoolExecutor(max_workers=1)
+    stopped.shutdown()
+    monkeypatch.setattr(tonnage_tiles, "_cover_worker", lambda: stopped)
+    assert dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) == expected
