@@ -147,7 +147,11 @@ class EllipsoidalCellArea:
         within = (mid >= 0.0) & (mid <= height)
         with np.errstate(invalid="ignore"):  # at a pole tan is huge: the most parts
             parts = np.ceil(np.sqrt(bend * across / _BEND))
-        parts = np.where(within & np.isfinite(parts), np.clip(parts, 1.0, _MAX_ROW_PARTS), 1.0).astype(np.intp)
+        parts = np.where(within & np.isfinite(parts), np.clip(parts, 1.0, _MAX_ROW_PARTS), 1.0)
+        total = float(parts.sum())
+        if total > _MAX_FOLLOWED_VERTICES:  # a huge ring: fewer parts each, memory bounded whatever the ring
+            parts = np.maximum(np.floor(parts * (_MAX_FOLLOWED_VERTICES / total)), 1.0)
+        parts = parts.astype(np.intp)
         if (parts == 1).all():
             return col, row
         dense = split_segments(np.column_stack([col, row]), parts)[0]
@@ -192,6 +196,8 @@ class EllipsoidalCellArea:
 #: is cut into for that (which leaves 7e-8 of a cell at 70 N with 0.05 degree rows).
 _BEND = 1e-9
 _MAX_ROW_PARTS = 64
+#: Vertices a ring may be cut into for that (about 16 MB, and 64 MB of edges in the coverage).
+_MAX_FOLLOWED_VERTICES = 1 << 20
 
 
 def _split_at_integer_rows(col: np.ndarray, row: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray]:
