@@ -98,3 +98,20 @@ def test_polygon_area_in_projected_crs_matches_geod(epsg, lon, lat, size_deg, bl
     geo_lon, geo_lat = inverse.transform(dense[:, 0], dense[:, 1])
     expected = abs(crs.get_geod().polygon_area_perimeter(geo_lon, geo_lat)[0])
     assert polygon_area_m2(polygon, crs) == pytest.approx(expected, rel=1e-7)
+
+
+def test_following_lon_lat_edges_in_equal_area_rows_stays_bounded():
+    """A ring whose slanted pieces would each be cut into 64 parts (coarse rows near the pole) is cut into fewer
+    when that would pass a million vertices, never fewer than one part a piece."""
+    import pyproj
+    from rasterio.transform import from_origin
+
+    from rare_earth_plugin.core.cellarea import EllipsoidalCellArea
+
+    cells = EllipsoidalCellArea(from_origin(0.0, 89.0, 0.05, 0.05), pyproj.CRS.from_epsg(4326))
+    x = np.tile([0.0, 10.0], 20_000)  # zigzag across 200 columns inside row 0: 40,000 slanted pieces
+    y = np.tile([88.99, 88.96], 20_000)
+    col = cells.to_equal_area_cells(x, y, height=100)[0]
+    assert x.size * 2 < col.size <= (1 << 20) + x.size
+    few = cells.to_equal_area_cells(x[:100], y[:100], height=100)[0]
+    assert few.size > 60 * 99  # a short ring keeps its 64 parts a piece
