@@ -40,7 +40,6 @@ from .geometry import (
 from .limits import DEFAULT_LIMITS, EngineLimits
 from .polygon_checks import check_geographic_range
 from .proj_threads import per_thread
-from .target_sums import at_least
 from .tonnage_raster_io import (
     _AuxiliaryRaster,
     _band_nodata,
@@ -52,7 +51,7 @@ from .tonnage_raster_io import (
     _real_dtype,
     _ReopeningSource,
 )
-from .tonnage_sums import _Cells, _percent, _sums_above, _Totals
+from .tonnage_sums import _Cells, _percent, _sums_above, _Totals, at_least
 from .tonnage_types import (
     Cancelled,
     PathInput,
