@@ -374,10 +374,8 @@ class ProjectedCellArea:
 
     def __init__(self, transform: Affine, crs: pyproj.CRS, row0: int, row1: int, col0: int, col1: int):
         self.transform = transform
-        self.row0, self.col0 = row0, col0
-        self._row_values: np.ndarray | None = None  # the row and column factors of every cell, once needed
-        self._col_values: np.ndarray | None = None
-        self._extent = (row1 - row0, col1 - col0)
+        self._origin, self._extent = (row0, col0), (row1 - row0, col1 - col0)
+        self._values: list[np.ndarray | None] = [None, None]  # the row and column factors of every cell, once needed
         self.map_area = projected_cell_area(transform, crs)
         counts = (
             _sample_count(row0, row1, self._cells_per_sample(transform, crs, axis=1)),
@@ -463,19 +461,14 @@ class ProjectedCellArea:
         """The separable factor of ``count`` rows (axis 0) or columns (1) from ``start``: interpolated for all
         of this object's rows or columns at the first call (a loop over small polygons reuses a region's), and
         directly for positions outside them."""
-        first, nodes, factor = (
-            (self.row0, self.rows, self.row_factor) if axis == 0 else (self.col0, self.cols, self.col_factor)
-        )
+        nodes, factor = (self.rows, self.row_factor) if axis == 0 else (self.cols, self.col_factor)
         assert factor is not None
-        if start < first or start + count > first + self._extent[axis]:
+        first, extent = self._origin[axis], self._extent[axis]
+        if start < first or start + count > first + extent:
             return _interpolate(np.arange(start, start + count) + 0.5, nodes, factor)
-        values = self._row_values if axis == 0 else self._col_values
+        values = self._values[axis]
         if values is None:
-            values = _interpolate(np.arange(first, first + self._extent[axis]) + 0.5, nodes, factor)
-            if axis == 0:
-                self._row_values = values
-            else:
-                self._col_values = values
+            values = self._values[axis] = _interpolate(np.arange(first, first + extent) + 0.5, nodes, factor)
         return values[start - first : start - first + count]
 
 
