@@ -75,8 +75,7 @@ class CellCoverage:
         """(col_min, row_min, col_max, row_max) of all edges."""
         if self.is_empty:
             return (0.0, 0.0, 0.0, 0.0)
-        xs = np.concatenate([self._x0, self._x1])
-        return (float(xs.min()), float(self._ymin.min()), float(xs.max()), float(self._ymax.max()))
+        return (float(self._xmin.min()), float(self._ymin.min()), float(self._xmax.max()), float(self._ymax.max()))
 
     def fractions(
         self,
@@ -164,22 +163,18 @@ class CellCoverage:
             and row0 <= fy.min() <= fy.max() <= row1
         ):
             return False
-        return (
-            self._x0.size > 0
-            and float(self._xmin.min()) >= col0
-            and float(self._xmax.max()) <= col1
-            and float(self._ymin.min()) >= row0
-            and float(self._ymax.max()) <= row1
-        )
+        if self.is_empty:
+            return False
+        cmin, rmin, cmax, rmax = self.bounds()
+        return col0 <= cmin and cmax <= col1 and row0 <= rmin and rmax <= row1
 
     def _ends(self, row0: int, col0: int) -> list[tuple[np.ndarray, int]]:
         return [(self._x0, col0), (self._y0, row0), (self._x1, col0), (self._y1, row0)]
 
     def _cell_pieces(self, inside: np.ndarray, height: int, width: int) -> float:
         """About how many pieces the edges ``inside`` make cut at every column and row line of the window."""
-        across = np.minimum(self._xmax[inside] - self._xmin[inside], width + 1.0)
-        down = np.minimum(self._ymax[inside] - self._ymin[inside], height + 1.0)
-        return float(across.sum() + down.sum()) + 2.0 * inside.size
+        across, down = self._xmax[inside] - self._xmin[inside], self._ymax[inside] - self._ymin[inside]
+        return _cut_pieces(across, down, height, width)
 
     def _accumulate(
         self, inside: np.ndarray, row0: int, col0: int, height: int, width: int, max_pieces: int
@@ -253,8 +248,7 @@ def fractions_together(windows: list[tuple[CellCoverage, int, int, int, int]]) -
     y0 += row_shift
     y1 += row_shift
     rows = int(heights.sum())
-    pieces = np.minimum(np.abs(x1 - x0), width + 1.0).sum() + np.minimum(np.abs(y1 - y0), rows + 1.0).sum()
-    if float(pieces) + 2.0 * x0.size > PIECES_PER_BAND:
+    if _cut_pieces(np.abs(x1 - x0), np.abs(y1 - y0), rows, width) > PIECES_PER_BAND:
         return None
     acc = _accumulate_cells(x0, y0, x1, y1, weight, rows, width)
     np.cumsum(acc, axis=1, out=acc)
@@ -303,6 +297,12 @@ PIECES_PER_BAND = 1 << 17
 #: Up to this many pieces, edges are cut at the row lines as well (``_accumulate_cells``): a small polygon's
 #: window then costs a third of the numpy calls of the general way, which are most of its estimate.
 CELL_PIECES = 1 << 14
+
+
+def _cut_pieces(across: np.ndarray, down: np.ndarray, height: int, width: int) -> float:
+    """About how many pieces edges spanning ``across`` columns and ``down`` rows make, cut at every column and
+    row line of a window of ``height`` x ``width`` cells."""
+    return float(np.minimum(across, width + 1.0).sum() + np.minimum(down, height + 1.0).sum()) + 2.0 * across.size
 
 
 def _accumulate_cells(
