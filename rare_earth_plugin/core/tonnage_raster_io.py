@@ -161,7 +161,7 @@ class _ReopeningSource:
 
     def racy(self, granularity_ns: int) -> bool:
         """Modified within the timestamp granularity before it was opened: it may have changed unseen."""
-        times = [max(entry[2], entry[3]) for entry in self.signature if entry is not None]
+        times = [max(entry[2], entry[3]) for _, entry in self.present]
         return bool(times) and self.opened_ns - max(times) < granularity_ns
 
     def changed(self, role: str, granularity_ns: int) -> bool:
