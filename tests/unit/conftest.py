@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import rasterio
 from rasterio.transform import from_origin
+from shapely.geometry import Polygon
 
 sys.modules["qgis"] = None  # the unit suite runs without QGIS: any import fails
 
@@ -19,6 +20,21 @@ ORIGIN_X, ORIGIN_Y = 600_000.0, 5_540_000.0
 #: An equal-area CRS (Lambert azimuthal, centred near the site, same false origin as UTM 43N's coordinates
 #: there): map area is ground area, so cell areas in closed forms are exact; the fixture grids use it.
 EQUAL_AREA = "+proj=laea +lat_0=50 +lon_0=76.4 +x_0=600000 +y_0=5540000 +ellps=WGS84 +units=m +no_defs"
+
+
+def random_star(
+    rng: np.random.Generator,
+    east: tuple[float, float],
+    south: tuple[float, float],
+    radii: tuple[float, float],
+    vertices: int,
+) -> Polygon:
+    """A star-shaped polygon: its centre drawn ``east`` of ORIGIN_X and ``south`` of ORIGIN_Y (metres), then its
+    vertices' angles (sorted) and distances from the centre."""
+    x, y = ORIGIN_X + rng.uniform(*east), ORIGIN_Y - rng.uniform(*south)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, vertices))
+    radius = rng.uniform(*radii, vertices)
+    return Polygon(np.c_[x + radius * np.cos(angles), y + radius * np.sin(angles)])
 
 
 def write_geotiff(

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import rasterio.errors
-from conftest import ORIGIN_X, ORIGIN_Y
+from conftest import ORIGIN_X, ORIGIN_Y, random_star
 from shapely.geometry import MultiPolygon, box
 
 from rare_earth_plugin.core import tonnage
@@ -192,18 +192,13 @@ def test_two_threads_run_batches_at_once(grade, small_tiles, opened):
 def test_small_polygons_worked_out_together_match_one_by_one(make_raster, monkeypatch):
     """Single-tile polygons of a batch have their coverage worked out several at once (rows stacked): ragged
     ones, one with a hole, a multipolygon, one partly off the grid (worked out alone), all as one by one."""
-    from shapely.geometry import Point, Polygon
+    from shapely.geometry import Point
 
     from rare_earth_plugin.core import tonnage_tiles
 
     grade = make_raster(np.random.default_rng(3).uniform(0.0, 0.3, (64, 80)).astype(np.float32))
     rng = np.random.default_rng(11)
-    shapes = []
-    for _ in range(30):
-        cx, cy = ORIGIN_X + rng.uniform(60, 740), ORIGIN_Y - rng.uniform(60, 580)
-        angles = np.sort(rng.uniform(0, 2 * np.pi, 12))
-        radii = rng.uniform(10, 50, 12)
-        shapes.append(Polygon(np.c_[cx + radii * np.cos(angles), cy + radii * np.sin(angles)]))
+    shapes = [random_star(rng, (60, 740), (60, 580), (10, 50), 12) for _ in range(30)]
     shapes.append(
         Point(ORIGIN_X + 300, ORIGIN_Y - 300).buffer(80).difference(Point(ORIGIN_X + 310, ORIGIN_Y - 290).buffer(30))
     )

@@ -13,7 +13,7 @@ import numpy as np
 import pyproj
 import pytest
 import rasterio
-from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y
+from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y, random_star
 from rasterio.transform import Affine, from_origin
 from shapely.geometry import MultiPolygon, Polygon, box
 
@@ -542,12 +542,7 @@ def test_one_virtual_file_as_grade_and_thickness():
 def test_batch_equals_one_by_one_in_order_with_bad_polygons_in_their_place(make_raster):
     rng = np.random.default_rng(11)
     grade = make_raster(rng.uniform(0.0, 0.3, (64, 80)), tiled=True, block=16)
-    polygons = []
-    for _ in range(12):
-        x, y = ORIGIN_X + rng.uniform(0, 700), ORIGIN_Y - rng.uniform(0, 560)
-        angles = np.sort(rng.uniform(0, 2 * np.pi, 9))
-        radius = rng.uniform(20, 160, 9)
-        polygons.append(Polygon(np.c_[x + radius * np.cos(angles), y + radius * np.sin(angles)]))
+    polygons = [random_star(rng, (0, 700), (0, 560), (20, 160), 9) for _ in range(12)]
     caller_error = TonnageInputError("feature 7: not a polygon")
     batch = [*polygons[:3], "POLYGON EMPTY", *polygons[3:6], caller_error, *polygons[6:]]
     several = EngineLimits(tile_cells=300)  # several tiles per polygon: reads run ahead across them
