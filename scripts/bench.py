@@ -71,9 +71,15 @@ DATA_VERSION = 1
 # ---------------------------------------------------------------------------------------------- data
 
 
-def grade_raster(size: int, smooth: bool) -> Path:
-    """Cached tiled DEFLATE float32 grade raster (TREO %); ``smooth=False`` gives one value per block."""
-    path = BENCH / f"grade_{size}_{'field' if smooth else 'blocks'}_v{DATA_VERSION}.tif"
+#: Top-left corner and cell (degrees) of the geographic rasters: 0.001 degree cells from 75 N down.
+GEOGRAPHIC_ORIGIN, GEOGRAPHIC_CELL = (60.0, 75.0), 0.001
+
+
+def grade_raster(size: int, smooth: bool, geographic: bool = False) -> Path:
+    """Cached tiled DEFLATE float32 grade raster (TREO %); ``smooth=False`` gives one value per block;
+    ``geographic``: the same values in EPSG:4326 at ``GEOGRAPHIC_ORIGIN``."""
+    kind = f"{'field' if smooth else 'blocks'}{'_4326' if geographic else ''}"
+    path = BENCH / f"grade_{size}_{kind}_v{DATA_VERSION}.tif"
     if path.exists():
         return path
     BENCH.mkdir(parents=True, exist_ok=True)
@@ -85,8 +91,12 @@ def grade_raster(size: int, smooth: bool) -> Path:
         "height": size,
         "count": 1,
         "dtype": "float32",
-        "crs": CRS,
-        "transform": from_origin(*ORIGIN, CELL, CELL),
+        "crs": "EPSG:4326" if geographic else CRS,
+        "transform": (
+            from_origin(*GEOGRAPHIC_ORIGIN, GEOGRAPHIC_CELL, GEOGRAPHIC_CELL)
+            if geographic
+            else from_origin(*ORIGIN, CELL, CELL)
+        ),
         "tiled": True,
         "blockxsize": BLOCK,
         "blockysize": BLOCK,

@@ -1,6 +1,7 @@
 """`make bench` comb case (issue 10): a 10,000-tooth comb (40,002 vertices) over a 10,000 x 10,000 raster,
 ours and exactextract, each in a fresh process; time and peak RSS, the median of a few runs (the machine may be
-shared: medians, not minima). Usage: bench_comb.py [runs]"""
+shared: medians, not minima). Then ours alone with the same comb over a 0.001 degree EPSG:4326 raster at
+65-75 N, whose rows are re-spaced to equal area. Usage: bench_comb.py [runs]"""
 
 from __future__ import annotations
 
@@ -82,6 +83,19 @@ def main() -> int:
         )
     else:
         print(f"  exactextract: not measured ({reason})")
+    geographic = bench.grade_raster(10000, smooth=True, geographic=True)
+    cell = bench.GEOGRAPHIC_CELL
+    lon_lat = comb(bench.GEOGRAPHIC_ORIGIN[0], bench.GEOGRAPHIC_ORIGIN[1], 10000 * cell, 10000)
+    lon_lat_file = bench.BENCH / "comb_4326.wkt"
+    lon_lat_file.write_text(lon_lat.wkt)
+    runs_4326 = [
+        _peak(sys.executable, ["-c", _OURS, str(ROOT), str(geographic), str(lon_lat_file)]) for _ in range(runs)
+    ]
+    print(
+        f"  ours, the same comb over 10,000 x 10,000 cells of {cell} degree (EPSG:4326, 65-75 N): "
+        f"{statistics.median(t for t, _ in runs_4326):.1f} s, peak RSS "
+        f"{statistics.median(m for _, m in runs_4326):.0f} MB (runs: {', '.join(f'{t:.1f} s' for t, _ in runs_4326)})"
+    )
     return 0
 
 

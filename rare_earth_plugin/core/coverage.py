@@ -14,6 +14,7 @@ is the unit square ``[c, c + 1] x [r, r + 1]``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
@@ -22,15 +23,31 @@ from shapely.geometry.base import BaseGeometry
 COVERAGE_EPSILON = 1e-12
 
 
+class RowSpacing(Protocol):
+    """Rows whose area is not spread evenly over their height (a geographic raster's: more of it towards the
+    equator). Edges stay straight in (col, row); a piece's height in a row counts in ``equal_area_rows``, and
+    the distance to its cell's right edge is taken at its area centroid (``centroid_drift``)."""
+
+    def equal_area_rows(self, rows: np.ndarray) -> np.ndarray: ...
+
+    def centroid_drift(self, rows: np.ndarray) -> np.ndarray: ...
+
+
+#: Row spacing seen from a window: the spacing, and the raster row of the window's row 0 (one for all edges, or
+#: one per edge when windows are stacked).
+_WindowRows = tuple[RowSpacing, "float | np.ndarray"]
+
+
 class CellCoverage:
     """Polygon edges in cell coordinates, ready to rasterize any window of the grid."""
 
-    def __init__(self, rings: Iterable[tuple[np.ndarray, bool]]):
+    def __init__(self, rings: Iterable[tuple[np.ndarray, bool]], rows: RowSpacing | None = None):
         """``rings``: (vertices as an (n, 2) array of col, row; True for an exterior ring, False for a hole).
 
         Ring orientation does not matter: each ring's sign is set from its own signed area so that holes
-        subtract.
+        subtract. ``rows``: the grid's row spacing when its rows are not even in area.
         """
+        self.rows = rows
         edges = (_ring_edges(np.asarray(xy, dtype=np.float64), exterior) for xy, exterior in rings)
         parts = [p for p in edges if p is not None]
         if len(parts) == 1:  # one ring (most polygons): no copy, which would briefly double its edges
@@ -51,7 +68,10 @@ class CellCoverage:
 
     @classmethod
     def from_geometry(
-        cls, geometry: BaseGeometry, to_cells: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+        cls,
+        geometry: BaseGeometry,
+        to_cells: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+        rows: RowSpacing | None = None,
     ) -> CellCoverage:
         """Rings of a (Multi)Polygon; ``to_cells(x, y) -> (col, row)`` maps map to cell coordinates."""
 
@@ -65,7 +85,7 @@ class CellCoverage:
                     col, row = to_cells(xy[:, 0], xy[:, 1])
                     yield np.column_stack([col, row]), exterior
 
-        return cls(rings())
+        return cls(rings(), rows)
 
     @property
     def is_empty(self) -> bool:
@@ -103,7 +123,8 @@ class CellCoverage:
         # Edges above, below or right of the window add nothing; edges wholly left of it add their height in
         # each row to column 0, which needs no cutting (a comb's teeth left of a tile would otherwise be cut
         # at every row of it); only the edges reaching into the window are cut into pieces.
-        whole = (row_factor is not None or col_factor is not None) and self._holds_all(row0, row1, col0, col1)
+        folds = self.rows is None and (row_factor is not None or col_factor is not None)
+        whole = folds and self._holds_all(row0, row1, col0, col1)
         left: np.ndarray  # annotated loosely: numpy 2's stubs type the two ways' shapes apart
         inside: np.ndarray
         if whole:  # every edge is cut, those on the window's left side too
@@ -123,12 +144,13 @@ class CellCoverage:
         else:
             if cells:
                 folded, row_factor = (row_factor, None) if whole else (None, row_factor)
-                acc = _accumulate_cells(x0, y0, x1, y1, weight, height, width, folded)
+                acc = _accumulate_cells(x0, y0, x1, y1, weight, height, width, folded, rows=self._window_rows(row0))
             else:
                 limit = PIECES_PER_BAND if max_pieces is None else max_pieces
                 acc = self._accumulate(inside, row0, col0, height, width, limit)
             if left.size:  # most windows have none: skip the dozen numpy calls of an empty difference array
-                acc[:, 0] += _row_heights(self._y0[left] - row0, self._y1[left] - row0, self._weight[left], height)
+                top, bottom = (self._in_window_rows(y[left], row0, height) for y in (self._y0, self._y1))
+                acc[:, 0] += _row_heights(top, bottom, self._weight[left], height)
             np.cumsum(acc, axis=1, out=acc)
         if clip:
             np.clip(acc, 0.0, 1.0, out=acc)
@@ -168,6 +190,15 @@ class CellCoverage:
         cmin, rmin, cmax, rmax = self.bounds()
         return col0 <= cmin and cmax <= col1 and row0 <= rmin and rmax <= row1
 
+    def _window_rows(self, row0: int) -> _WindowRows | None:
+        return None if self.rows is None else (self.rows, float(row0))
+
+    def _in_window_rows(self, rows: np.ndarray, row0: int, height: int) -> np.ndarray:
+        """Row positions in a window's coordinates, re-spaced if the rows need it (clamped to its rows)."""
+        if self.rows is None:
+            return rows - row0
+        return self.rows.equal_area_rows(np.clip(rows, float(row0), float(row0 + height))) - row0
+
     def _ends(self, row0: int, col0: int) -> list[tuple[np.ndarray, int]]:
         return [(self._x0, col0), (self._y0, row0), (self._x1, col0), (self._y1, row0)]
 
@@ -193,8 +224,11 @@ class CellCoverage:
         if inside.size:
             const = np.zeros((height + 1) * (width + 1))
             slope = np.zeros((height + 1) * (width + 1))
+            rows = self._window_rows(row0)
             touched = [
-                _add_column_pieces(acc, const, slope, *self._window_edges(part, row0, col0, height), height, width)
+                _add_column_pieces(
+                    acc, const, slope, *self._window_edges(part, row0, col0, height), height, width, rows
+                )
                 for part in self._chunks(inside, row0, height, width, max_pieces)
             ]
             # The running sums down the rows only in the columns the difference arrays were written in: a
@@ -202,11 +236,14 @@ class CellCoverage:
             columns = np.unique(np.concatenate(touched))
             if columns.size:
                 shape = (height + 1, width + 1)
-                rows = np.cumsum(const.reshape(shape)[:, columns], axis=0)
+                summed = np.cumsum(const.reshape(shape)[:, columns], axis=0)
                 per_row = np.cumsum(slope.reshape(shape)[:, columns], axis=0)
-                per_row *= np.arange(height + 1, dtype=np.float64)[:, None]
-                rows += per_row
-                acc[:, columns] += rows[:height]
+                row_at = np.arange(height + 1, dtype=np.float64)
+                if self.rows is not None:  # a whole row's share is taken at its area centroid
+                    row_at += np.clip(self.rows.centroid_drift(row_at + (row0 + 0.5)), -0.5, 0.5)
+                per_row *= row_at[:, None]
+                summed += per_row
+                acc[:, columns] += summed[:height]
         return np.ascontiguousarray(acc[:, :width])
 
     def _window_edges(
@@ -250,7 +287,10 @@ def fractions_together(windows: list[tuple[CellCoverage, int, int, int, int]]) -
     rows = int(heights.sum())
     if _cut_pieces(np.abs(x1 - x0), np.abs(y1 - y0), rows, width) > PIECES_PER_BAND:
         return None
-    acc = _accumulate_cells(x0, y0, x1, y1, weight, rows, width)
+    spacing = windows[0][0].rows  # one grid's windows
+    acc = _accumulate_cells(
+        x0, y0, x1, y1, weight, rows, width, rows=None if spacing is None else (spacing, -row_shift)
+    )
     np.cumsum(acc, axis=1, out=acc)
     starts = np.cumsum(heights) - heights
     return [
@@ -315,6 +355,7 @@ def _accumulate_cells(
     width: int,
     factor: np.ndarray | None = None,
     down: bool = False,
+    rows: _WindowRows | None = None,
 ) -> np.ndarray:
     """Per-cell signed contributions (before the running sum along rows) of edges in window coordinates, cut
     at every column and row line so that each piece lies in one cell: its trapezoid's area to the right cell
@@ -324,7 +365,7 @@ def _accumulate_cells(
     ``down``: the same with rows and columns swapped, for a running sum down the columns (pieces spill to the
     cell below; for windows holding every edge). ``factor`` (per row, or per column when ``down``) multiplies
     the contributions of each line the running sum follows, so the sum gives the fractions times it without a
-    pass over the window."""
+    pass over the window. ``rows``: the rows' spacing when they are not even in area (not with ``down``)."""
     if down:  # swapping the axes mirrors the outline: the signs flip
         x0, y0, x1, y1, height, width, weight = y0, x0, y1, x1, width, height, -weight
     xa, ya, xb, yb, owner = split_at_grid_lines(x0, y0, x1, y1, width)
@@ -336,10 +377,16 @@ def _accumulate_cells(
     if keep.size == 0:  # bincount would give integers
         return np.zeros((width, height) if down else (height, width))
     row, col = row[keep], col[keep]
-    height_in = weight[owner[second[keep]]] * (yb[keep] - ya[keep])
+    edge = owner[second[keep]]
+    xa, ya, xb, yb, x_mid = xa[keep], ya[keep], xb[keep], yb[keep], x_mid[keep]
+    if rows is None:
+        height_in = weight[edge] * (yb - ya)
+    else:
+        height_in, x_mid = _respaced(rows, edge, xa, ya, xb, yb, x_mid)
+        height_in *= weight[edge]
     if factor is not None:
         height_in *= factor[row.astype(np.intp)]
-    inside = height_in * np.minimum(col + 1.0 - x_mid[keep], 1.0)
+    inside = height_in * np.minimum(col + 1.0 - x_mid, 1.0)
     spill = height_in - inside
     # Cell (row, col) of this frame is (col, row) of the window when down: laid out so the window is row-major.
     if down:
@@ -350,6 +397,26 @@ def _accumulate_cells(
     size = width * height
     acc = np.bincount(np.concatenate([cell, cell + step]), np.concatenate([inside, spill]), minlength=size + step)
     return acc[:size].reshape((width, height) if down else (height, width))
+
+
+def _respaced(
+    rows: _WindowRows,
+    edge: np.ndarray,
+    xa: np.ndarray,
+    ya: np.ndarray,
+    xb: np.ndarray,
+    yb: np.ndarray,
+    x_mid: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Heights of pieces that each lie in one row, counted in equal-area rows, and their columns at their area
+    centroids (``x_mid``: at their middles); ``edge``: each piece's edge, for a per-edge window row 0."""
+    spacing, first = rows
+    if isinstance(first, np.ndarray):
+        first = first[edge]
+    top, bottom = ya + first, yb + first
+    heights = spacing.equal_area_rows(bottom) - spacing.equal_area_rows(top)
+    along = np.clip(spacing.centroid_drift(0.5 * (top + bottom)) * (bottom - top), -0.5, 0.5)
+    return heights, x_mid + (xb - xa) * along
 
 
 def _row_heights(y0: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int) -> np.ndarray:
@@ -426,10 +493,12 @@ def _add_column_pieces(
     weight: np.ndarray,
     height: int,
     width: int,
+    rows: _WindowRows | None = None,
 ) -> np.ndarray:
     """Add the edges' pieces (cut at column lines) to ``acc`` (first and last rows of each piece) and to the
     row-difference arrays ``const`` / ``slope`` (the rows between; flat, (height + 1) x (width + 1)); return
-    the columns written in those."""
+    the columns written in those. ``rows``: the rows' spacing when they are not even in area; the rows crossed
+    whole are the caller's to re-space (their heights are whole either way)."""
     xa, ya, xb, yb, owner = split_at_grid_lines(x0, y0, x1, y1, width)
     w = weight[owner]
     # Upwards in rows (y grows): flip the pieces that go the other way, and their sign.
@@ -456,8 +525,13 @@ def _add_column_pieces(
 
     def partial(top: np.ndarray, bottom: np.ndarray, row: np.ndarray, which: np.ndarray) -> None:
         """A piece's own share of one row between ``top`` and ``bottom``: inside its cell, the rest spills."""
-        height_in_row = w[which] * (bottom - top)
         x_mid = xa[which] + s[which] * (0.5 * (top + bottom) - ya[which])
+        if rows is None:
+            height_in_row = w[which] * (bottom - top)
+        else:
+            x_top = xa[which] + s[which] * (top - ya[which])
+            height_in_row, x_mid = _respaced(rows, which, x_top, top, x_top + s[which] * (bottom - top), bottom, x_mid)
+            height_in_row *= w[which]
         inside = height_in_row * (col[which] + 1.0 - x_mid)
         cell = row * stride + col[which]
         cells.extend((cell, cell + 1))

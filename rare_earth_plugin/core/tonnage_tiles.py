@@ -393,17 +393,7 @@ class _Accumulator:
     def _prepare(self) -> None:
         params = self.params
         inverse = ~self.src.transform
-        if self.ellipsoidal is not None and self.ellipsoidal.north_up:
-            ellipsoidal, height = self.ellipsoidal, self.src.height
-
-            def to_cells(x, y):  # fractions of true area, not of square degrees
-                return ellipsoidal.to_equal_area_cells(x, y, height)
-        else:
-
-            def to_cells(x, y):
-                return affine_ops.apply(inverse, x, y)
-
-        self._to_cells = to_cells
+        self._inverse = inverse
         self.bounds = self._cell_bounds(inverse)
 
         def auxiliary(path: PathInput | None, role: str) -> _AuxiliaryRaster | None:
@@ -477,13 +467,17 @@ class _Accumulator:
     def coverage(self) -> CellCoverage:
         """The polygon's edges in cell coordinates; made when first needed, so that a single-tile estimate
         makes them on the thread that works out the covered cells while the tile is read."""
-        return CellCoverage.from_geometry(self.geometry, self._to_cells)
+        inverse = self._inverse
+        # A north-up geographic raster's rows are re-spaced so that covered fractions are of true area, not of
+        # square degrees.
+        rows = self.ellipsoidal if self.ellipsoidal is not None and self.ellipsoidal.north_up else None
+        return CellCoverage.from_geometry(self.geometry, lambda x, y: affine_ops.apply(inverse, x, y), rows)
 
     def _cell_bounds(self, inverse: Affine) -> tuple[float, float, float, float] | None:
         """(col_min, row_min, col_max, row_max) of the polygon in cells, None when it has no edges. On a
         north-up grid the corners of its bounding box map to them (each axis alone, by the same arithmetic as
         its vertices), without making its edges."""
-        if self.ellipsoidal is None and inverse.b == 0.0 and inverse.d == 0.0:
+        if inverse.b == 0.0 and inverse.d == 0.0:
             xmin, ymin, xmax, ymax = self.geometry.bounds
             cols, rows = affine_ops.apply(inverse, np.array([xmin, xmax]), np.array([ymin, ymax]))
             return (float(cols.min()), float(rows.min()), float(cols.max()), float(rows.max()))

@@ -100,18 +100,41 @@ def test_polygon_area_in_projected_crs_matches_geod(epsg, lon, lat, size_deg, bl
     assert polygon_area_m2(polygon, crs) == pytest.approx(expected, rel=1e-7)
 
 
-def test_following_lon_lat_edges_in_equal_area_rows_stays_bounded():
-    """A ring whose slanted pieces would each be cut into 64 parts (coarse rows near the pole) is cut into fewer
-    when that would pass a million vertices, never fewer than one part a piece."""
-    import pyproj
-    from rasterio.transform import from_origin
+def test_a_comb_over_a_geographic_raster_keeps_memory_bounded(make_raster):
+    """400 teeth, each a meridian edge pair across 2,850 rows of a 0.005 degree raster at 66-80 N: their edges are
+    not cut at every row they cross (2.3 million pieces, 320 MB peak before), and the covered area is the closed
+    form of meridians and parallels, dlon x (zone area difference), in tiles whose rows have edges left of them."""
+    import tracemalloc
 
-    from rare_earth_plugin.core.cellarea import EllipsoidalCellArea
+    from rare_earth_plugin.core.tonnage import TonnageParams, estimate_tonnage
 
-    cells = EllipsoidalCellArea(from_origin(0.0, 89.0, 0.05, 0.05), pyproj.CRS.from_epsg(4326))
-    x = np.tile([0.0, 10.0], 20_000)  # zigzag across 200 columns inside row 0: 40,000 slanted pieces
-    y = np.tile([88.99, 88.96], 20_000)
-    col = cells.to_equal_area_cells(x, y, height=100)[0]
-    assert x.size * 2 < col.size <= (1 << 20) + x.size
-    few = cells.to_equal_area_cells(x[:100], y[:100], height=100)[0]
-    assert few.size > 60 * 99  # a short ring keeps its 64 parts a piece
+    rows, cols, cell, teeth = 3000, 400, 0.005, 400
+    path = make_raster(
+        np.ones((rows, cols), dtype=np.uint8),
+        transform=from_origin(60.0, 80.0, cell, cell),
+        crs="EPSG:4326",
+        tiled=True,
+        block=128,
+    )
+    period, top, bottom, spine = cols * cell / teeth, 80.0 - 0.1, 80.0 - 0.96 * rows * cell, 80.0 - 0.2
+    ring = [(60.0 + 0.1 * period, top)]
+    for i in range(teeth):
+        x = 60.0 + (i + 0.1) * period
+        ring += [(x, bottom), (x + 0.5 * period, bottom), (x + 0.5 * period, spine)]
+        ring.append((x + period, spine) if i < teeth - 1 else (x + 0.5 * period, top))
+    lon, lat = np.array(ring + ring[:1]).T
+    a, f = 6378137.0, 1 / 298.257223563
+    e2 = f * (2 - f)
+    sin_lat = np.sin(np.radians(lat))
+    zone = (
+        (a * (1 - f)) ** 2 / 2 * (sin_lat / (1 - e2 * sin_lat**2) + np.arctanh(math.sqrt(e2) * sin_lat) / math.sqrt(e2))
+    )
+    expected = abs(float(np.sum(np.diff(lon) * zone[1:]))) * math.radians(1.0)
+    tracemalloc.start()
+    try:
+        result = estimate_tonnage(Polygon(ring), path, TonnageParams(thickness=1.0, density=1.0))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.covered_area_m2 == pytest.approx(expected, rel=1e-11)
+    assert peak < 120e6

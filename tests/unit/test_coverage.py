@@ -240,3 +240,47 @@ def test_factors_multiply_the_fractions_whether_folded_in_or_not(axes, seed):
         expected = plain * (1.0 if rows is None else rows[:, None]) * (1.0 if cols is None else cols[None, :])
         got = cover.fractions(r0, r1, c0, c1, clip=False, factors=(rows, cols))
         np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def test_rows_re_spaced_to_equal_area_match_the_ellipsoidal_share_of_each_cell():
+    """Over coarse geographic rows near the pole (0.25 degree cells at 80-85 N), each cell's fraction is the
+    ellipsoidal area of its intersection with the polygon (straight in lon/lat) over the cell's: the whole
+    window, tiles with edges left of them, chunks of edges and windows worked out together alike."""
+    import pyproj
+    from rasterio.transform import from_origin
+
+    from rare_earth_plugin.core.cellarea import EllipsoidalCellArea, polygon_area_m2
+
+    wgs84 = pyproj.CRS.from_epsg(4326)
+    rows = EllipsoidalCellArea(from_origin(0.0, 85.0, 0.25, 0.25), wgs84)
+    row_areas = rows.row_areas(0, 20)
+
+    def lon_lat(geometry):
+        return Polygon(
+            [(0.25 * c, 85.0 - 0.25 * r) for c, r in geometry.exterior.coords],
+            [[(0.25 * c, 85.0 - 0.25 * r) for c, r in hole.coords] for hole in geometry.interiors],
+        )
+
+    def shares(polygon, shape):
+        ground = lon_lat(polygon)
+        out = np.zeros(shape)
+        for r in range(shape[0]):
+            for c in range(shape[1]):
+                part = ground.intersection(lon_lat(box(c, r, c + 1, r + 1)))
+                out[r, c] = 0.0 if part.is_empty else polygon_area_m2(part, wgs84) / row_areas[r]
+        return out
+
+    rng = np.random.default_rng(11)
+    polygon = random_star(rng, (9.0, 8.0), 8.0, 23).difference(Point(9.2, 8.1).buffer(2.3))
+    expected = shares(polygon, (20, 18))
+    cover = CellCoverage.from_geometry(polygon, identity, rows)
+    np.testing.assert_allclose(cover.fractions(0, 20, 0, 18), expected, atol=1e-9)
+    for r0, r1, c0, c1 in [(0, 7, 0, 13), (7, 20, 13, 18), (3, 17, 5, 9)]:
+        got = cover.fractions(r0, r1, c0, c1, max_pieces=6)
+        np.testing.assert_allclose(got, expected[r0:r1, c0:c1], atol=1e-9)
+    small = random_star(rng, (4.5, 14.0), 2.5, 9)
+    windows = [(cover, 0, 20, 0, 18), (CellCoverage.from_geometry(small, identity, rows), 11, 17, 2, 8)]
+    together = coverage.fractions_together(windows)
+    assert together is not None
+    np.testing.assert_allclose(together[0], expected, atol=1e-9)
+    np.testing.assert_allclose(together[1], shares(small, (20, 18))[11:17, 2:8], atol=1e-9)

@@ -292,16 +292,28 @@ def test_south_up_geographic_raster_across_the_equator_equals_north_up(make_rast
     assert whole.covered_area_m2 == pytest.approx(geodesic_box_area(10.0, -3.0, 14.0, 3.0), rel=1e-9)
 
 
-def test_equal_area_rows_cut_only_the_raster_rows():
-    """An edge far beyond a geographic raster's rows is not cut at each of them (millions of pieces for a
-    polygon in the wrong CRS), and rows past a pole keep their order."""
+def test_equal_area_rows_of_an_edge_far_beyond_the_raster():
+    """An edge reaching far beyond a geographic raster's rows (a polygon in the wrong CRS) counts only inside
+    them, as the same polygon does with its edges cut at the raster's first and last rows; rows past a pole keep
+    their order."""
+    from rare_earth_plugin.core.coverage import CellCoverage
+
     cells = EllipsoidalCellArea(from_origin(76.0, 50.0, 1e-3, 1e-3), pyproj.CRS.from_epsg(4326))
-    col, row = cells.to_equal_area_cells(
-        np.array([76.0, 76.002, 76.001, 76.0]), np.array([-80.0, 80.0, 49.9955, -80.0]), height=10
-    )
-    crossings = np.isin(row, np.arange(11.0))
-    assert row.size == 4 + 11 + 5 + 6 and np.count_nonzero(crossings) == 22  # parallels 0-10, 0-4 and 5-10
-    assert np.all(np.abs(np.diff(col[crossings][:11])) > 0)  # cut where the edge crosses them
+
+    def fractions(polygon: Polygon) -> np.ndarray:
+        to_cells = lambda x, y: (~cells.transform) * (x, y)  # noqa: E731
+        return CellCoverage.from_geometry(polygon, to_cells, cells).fractions(0, 10, 0, 3)
+
+    far = fractions(Polygon([(76.0, -80.0), (76.002, 80.0), (76.001, 49.9955)]))
+    # the same triangle cut at the raster's top and bottom (rows 0 and 10) with the same straight edges
+    lat = np.array([50.0, 49.99])
+    lon_a = 76.0 + 0.002 * (lat + 80.0) / 160.0
+    lon_c = 76.001 + (76.0 - 76.001) * (lat - 49.9955) / (-80.0 - 49.9955)
+    lon_b = 76.001 + (76.002 - 76.001) * (lat - 49.9955) / (80.0 - 49.9955)
+    upper = Polygon([(lon_a[0], 50.0), (lon_b[0], 50.0), (76.001, 49.9955)])
+    inside = Polygon([(lon_a[0], 50.0), (76.001, 49.9955), (lon_c[1], 49.99), (lon_a[1], 49.99)])
+    np.testing.assert_allclose(far, fractions(upper.union(inside)), rtol=0.0, atol=1e-9)
+    assert 0.0 < far.sum() < 30.0
     polar = EllipsoidalCellArea(from_origin(0.0, 89.7, 1.0, 1.0), pyproj.CRS.from_epsg(4326))
     positions = polar.equal_area_rows(np.linspace(-3.0, 1.0, 81))
     assert np.all(np.diff(positions) >= 0.0)
