@@ -94,11 +94,10 @@ class EllipsoidalCellArea:
         return self.transform.b == 0.0 and self.transform.d == 0.0
 
     def row_areas(self, row0: int, row1: int) -> np.ndarray:
-        """Area of one cell in each of rows row0..row1-1 (north-up rasters: all cells of a row are equal)."""
-        t = self.transform
-        rows = np.arange(row0, row1 + 1, dtype=np.float64)
-        lat = (t.f + rows * t.e) * self.to_radians
-        dlon = abs(t.a) * self.to_radians
+        """Area of one cell in each of rows row0..row1-1 (north-up rasters: all cells of a row are equal); a row
+        reaching past a pole ends there (a global grid registered at cell centres starts half a cell beyond)."""
+        lat = self._latitude(np.arange(row0, row1 + 1, dtype=np.float64))
+        dlon = abs(self.transform.a) * self.to_radians
         return dlon * np.abs(self._zone_area(lat[:-1], lat[1:]))
 
     def equal_area_rows(self, rows: np.ndarray) -> np.ndarray:
@@ -141,7 +140,7 @@ class EllipsoidalCellArea:
             return np.broadcast_to(self.row_areas(row0, row1)[:, None], (row1 - row0, col1 - col0))
         t = self.transform
         cols, rows = np.meshgrid(np.arange(col0, col1) + 0.5, np.arange(row0, row1) + 0.5)
-        lat = (t.d * cols + t.e * rows + t.f) * self.to_radians
+        lat = np.clip((t.d * cols + t.e * rows + t.f) * self.to_radians, -0.5 * math.pi, 0.5 * math.pi)
         sin_lat = np.sin(lat)
         # dA = a^2 (1 - e2) cos(lat) / (1 - e2 sin^2 lat)^2 dlon dlat
         scale = self.a * self.a * (1.0 - self.e2) * np.cos(lat) / (1.0 - self.e2 * sin_lat * sin_lat) ** 2

@@ -8,7 +8,7 @@ import numpy as np
 import pyproj
 import pytest
 from rasterio.transform import from_origin
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from rare_earth_plugin.core.affine_ops import apply, compose
 from rare_earth_plugin.core.cellarea import polygon_area_m2
@@ -392,3 +392,19 @@ def test_a_large_lon_lat_polygon_measures_its_zone_integral(top):
     assert polygon_area_m2(holed, pyproj.CRS.from_epsg(4326)) == pytest.approx(
         expected - polygon_area_m2(hole, pyproj.CRS.from_epsg(4326)), rel=1e-12
     )
+
+
+@pytest.mark.parametrize("top", [90.5, 90.0 + 1 / 24])
+def test_a_grid_whose_first_row_reaches_past_the_pole_counts_that_row_to_the_pole(make_raster, top):
+    """A global grid registered at cell centres starts half a cell beyond 90 N: its first row holds the ground
+    from its lower edge to the pole (it had almost none, so a box up to the pole lost that strip)."""
+    cell = 2 * (top - 90.0)
+    shape = (math.ceil(12.0 / cell), math.ceil(40.0 / cell))  # to 78 N, 10 W to 30 E
+    path = make_raster(np.ones(shape), transform=from_origin(-10.0, top, cell, cell), crs="EPSG:4326")
+    lat_edge = np.radians(top - cell)
+    expected = math.radians(20.0) * float(zone_area(np.radians(90.0)) - zone_area(np.radians(80.0)))
+    got = estimate_tonnage(box(0.0, 80.0, 20.0, 90.0), path, TonnageParams(thickness=1.0, density=1.0))
+    assert got.covered_area_m2 == pytest.approx(expected, rel=1e-12)
+    assert not got.warnings
+    first_row = math.radians(20.0) * float(zone_area(np.radians(90.0)) - zone_area(lat_edge))
+    assert first_row > 0.0
