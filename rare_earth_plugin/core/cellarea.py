@@ -117,22 +117,36 @@ class EllipsoidalCellArea:
             share = np.where(whole != 0.0, part / whole, rows - top)  # a row wholly beyond a pole: as it is
         return top + np.clip(share, 0.0, 1.0)
 
-    def centroid_drift(self, rows: np.ndarray) -> np.ndarray:
-        """How far the area centroid of a span of a row lies from the span's middle ``rows``, per row of span
-        squared: d ln(area per row) / d row / 12.
+    def centroid_offset(self, rows: np.ndarray, heights: np.ndarray | float) -> np.ndarray:
+        """How far (in rows, along the rows) the area centroid of spans of ``heights`` rows centred at ``rows``
+        lies from their middles (within half a span).
 
         A row holds more area towards the equator, so an edge straight in longitude and latitude, re-spaced with
         ``equal_area_rows``, bends inside the row: the area right of it in its cell is its height times the
-        distance to the cell's right edge at its area centroid, not at its middle. The density is near linear
-        across a row (exactly so at a pole), which leaves (row height in radians)^2 of the drift.
+        distance to the cell's right edge at its area centroid, not at its middle. With the area per radian of
+        latitude g and u = g'/g, v = g''/g, w = g'''/g at the middle, the offset is
+        h^2 (u / 12 + w h^2 / 480) / (1 + v h^2 / 24) for a span of h radians, which leaves h^6 of it.
         """
         lat = self._latitude(rows)
+        step = self.transform.e * self.to_radians  # radians of latitude per row
         sin_lat, cos_lat = np.sin(lat), np.cos(lat)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # area per radian of latitude ~ cos(lat) / (1 - e2 sin^2 lat)^2
-            per_lat = -sin_lat / cos_lat + 4.0 * self.e2 * sin_lat * cos_lat / (1.0 - self.e2 * sin_lat * sin_lat)
-        drift = per_lat * (self.transform.e * self.to_radians / 12.0)
-        return np.where(np.isfinite(drift), drift, 0.0)
+        e2 = self.e2
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # g ~ cos(lat) / q^2 with q = 1 - e2 sin^2 lat: ln g = ln cos - 2 ln q
+            tan_lat, sec2 = sin_lat / cos_lat, 1.0 / (cos_lat * cos_lat)
+            q = 1.0 - e2 * sin_lat * sin_lat
+            p = 4.0 * e2 * sin_lat * cos_lat / q  # (-2 ln q)'
+            dp = 4.0 * e2 * (cos_lat * cos_lat - sin_lat * sin_lat) / q + p * p / 2.0  # (-2 ln q)''
+            ddp = -16.0 * e2 * sin_lat * cos_lat / q + 1.5 * p * dp - 0.5 * p**3  # (-2 ln q)'''
+            u = p - tan_lat  # (ln g)' = g'/g
+            du = dp - sec2  # (ln g)''
+            ddu = ddp - 2.0 * tan_lat * sec2  # (ln g)'''
+            v = u * u + du  # g''/g
+            w = u**3 + 3.0 * u * du + ddu  # g'''/g
+            h2 = np.square(np.asarray(heights, dtype=np.float64) * step)
+            offset = (u / 12.0 + w * h2 / 480.0) / (1.0 + v * h2 / 24.0) * h2 / step
+        limit = 0.5 * np.abs(heights)
+        return np.where(np.isfinite(offset), np.clip(offset, -limit, limit), 0.0)
 
     def cell_areas(self, row0: int, row1: int, col0: int, col1: int) -> np.ndarray:
         """Cell areas of a window; rotated grids use the local area scale at each cell centre."""

@@ -26,11 +26,11 @@ COVERAGE_EPSILON = 1e-12
 class RowSpacing(Protocol):
     """Rows whose area is not spread evenly over their height (a geographic raster's: more of it towards the
     equator). Edges stay straight in (col, row); a piece's height in a row counts in ``equal_area_rows``, and
-    the distance to its cell's right edge is taken at its area centroid (``centroid_drift``)."""
+    the distance to its cell's right edge is taken at its area centroid (``centroid_offset``)."""
 
     def equal_area_rows(self, rows: np.ndarray) -> np.ndarray: ...
 
-    def centroid_drift(self, rows: np.ndarray) -> np.ndarray: ...
+    def centroid_offset(self, rows: np.ndarray, heights: np.ndarray | float) -> np.ndarray: ...
 
 
 #: Row spacing seen from a window: the spacing, and the raster row of the window's row 0 (one for all edges, or
@@ -240,7 +240,7 @@ class CellCoverage:
                 per_row = np.cumsum(slope.reshape(shape)[:, columns], axis=0)
                 row_at = np.arange(height + 1, dtype=np.float64)
                 if self.rows is not None:  # a whole row's share is taken at its area centroid
-                    row_at += np.clip(self.rows.centroid_drift(row_at + (row0 + 0.5)), -0.5, 0.5)
+                    row_at += self.rows.centroid_offset(row_at + (row0 + 0.5), 1.0)
                 per_row *= row_at[:, None]
                 summed += per_row
                 acc[:, columns] += summed[:height]
@@ -415,7 +415,9 @@ def _respaced(
         first = first[edge]
     top, bottom = ya + first, yb + first
     heights = spacing.equal_area_rows(bottom) - spacing.equal_area_rows(top)
-    along = np.clip(spacing.centroid_drift(0.5 * (top + bottom)) * (bottom - top), -0.5, 0.5)
+    span = bottom - top
+    with np.errstate(divide="ignore", invalid="ignore"):  # a piece of no height adds nothing
+        along = np.where(span != 0.0, spacing.centroid_offset(0.5 * (top + bottom), span) / span, 0.0)
     return heights, x_mid + (xb - xa) * along
 
 
