@@ -436,11 +436,11 @@ class _Accumulator:
     def _cells_measure_polygon(self) -> bool:
         """Whether the polygon's area is the sum of its cells' covered ground areas: when it lies wholly on the
         grid and a cell's covered share is its share of the ground area to ``_CELL_MEASURE_TOLERANCE`` (no CRS,
-        projected grids whose area varies that little across a cell; not geographic ones, whose rows re-spaced
-        to equal area bend an edge within a row). The pass sums those areas anyway; measuring the polygon again
+        projected grids whose area varies that little across a cell, north-up geographic ones, whose shares
+        follow lon/lat edges to about 1e-12). The pass sums those areas anyway; measuring the polygon again
         cost a small polygon's estimate a fifth of its time."""
         if self.ellipsoidal is not None:
-            return False
+            return self.ellipsoidal.north_up
         return self.ground is None or 0.5 * self.ground.max_step <= _CELL_MEASURE_TOLERANCE
 
     def _counted(self, thickness, top):

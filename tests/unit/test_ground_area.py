@@ -366,7 +366,8 @@ def test_a_slanted_edge_in_lon_lat_over_a_geographic_raster_covers_its_closed_fo
     expected = between(top - cell + u, np.full(u.shape, top))
     got = estimate_tonnage(triangle, path, TonnageParams(thickness=1.0, density=1.0))
     assert got.covered_area_m2 == pytest.approx(expected, rel=tolerance)
-    assert got.polygon_area_m2 == pytest.approx(expected, rel=1e-10)  # the reference loses digits to cancellation
+    # measured by its cells when on the grid; the reference itself loses 1e-11 to cancellation
+    assert got.polygon_area_m2 == pytest.approx(expected, rel=max(tolerance, 1e-10))
 
 
 @pytest.mark.parametrize("top", [89.99, 62.0, -10.0])

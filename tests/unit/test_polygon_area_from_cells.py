@@ -42,7 +42,7 @@ CASES = [
     ("EPSG:32643", 68.0, 50.0, 1.0, 150.0, True),  # ... but only 2.5e-8 per 1 m cell
     ("EPSG:3857", 76.4, 50.0, 10.0, 400.0, False),  # Web Mercator: 3.7e-6 per cell
     ("EPSG:3035", 10.0, 52.0, 25.0, 900.0, True),  # equal-area: one cell area
-    ("EPSG:4326", 76.4, 50.0, 0.0002, 0.01, False),  # geographic: measured by itself (exact in lon/lat)
+    ("EPSG:4326", 76.4, 50.0, 0.0002, 0.01, True),  # geographic: each cell's share of its ellipsoidal area
     (None, 0.0, 0.0, 2.0, 90.0, True),  # no CRS: planar
 ]
 
