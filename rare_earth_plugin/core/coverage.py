@@ -368,8 +368,7 @@ def _accumulate_cells(
     pass over the window. ``rows``: the rows' spacing when they are not even in area (not with ``down``)."""
     if down:  # swapping the axes mirrors the outline: the signs flip
         x0, y0, x1, y1, height, width, weight = y0, x0, y1, x1, width, height, -weight
-    xa, ya, xb, yb, owner = split_at_grid_lines(x0, y0, x1, y1, width)
-    ya, xa, yb, xb, second = split_at_grid_lines(ya, xa, yb, xb, height)
+    xa, ya, xb, yb, owner = split_at_cells(x0, y0, x1, y1, width, height)
     x_mid = 0.5 * (xa + xb)
     col = np.maximum(np.floor(x_mid), 0.0)
     row = np.floor(0.5 * (ya + yb))
@@ -377,7 +376,7 @@ def _accumulate_cells(
     if keep.size == 0:  # bincount would give integers
         return np.zeros((width, height) if down else (height, width))
     row, col = row[keep], col[keep]
-    edge = owner[second[keep]]
+    edge = owner[keep]
     xa, ya, xb, yb, x_mid = xa[keep], ya[keep], xb[keep], yb[keep], x_mid[keep]
     if rows is None:
         height_in = weight[edge] * (yb - ya)
@@ -449,10 +448,7 @@ def split_at_grid_lines(
     per-cell sums telescope; no sorting is needed because crossings are generated in order along the segment.
     A segment with a NaN end is kept whole (its ring is dropped later).
     """
-    lo = np.maximum(np.floor(np.minimum(a0, a1)) + 1.0, 0.0)
-    hi = np.minimum(np.ceil(np.maximum(a0, a1)) - 1.0, float(limit))
-    count = np.maximum(hi - lo + 1.0, 0.0)
-    count = np.where(np.isfinite(count), count, 0.0).astype(np.intp)
+    lo, hi, count = _lines_between(a0, a1, limit)
     points = count + 2
     owner = np.repeat(np.arange(a0.size), points)
     first = np.cumsum(points) - points
@@ -469,6 +465,51 @@ def split_at_grid_lines(
     inner[first + points - 1] = False  # a segment's end starts no piece
     start = np.flatnonzero(inner)
     return pa[start], pb[start], pa[start + 1], pb[start + 1], owner[start]
+
+
+def split_at_cells(
+    x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cut segments at the column lines x = k (k in [0, width]) and the row lines y = k (k in [0, height])
+    strictly between their ends, so that each piece lies in one cell: the pieces (x0, y0, x1, y1) in order along
+    each segment, and the segment each came from.
+
+    All cuts are made at once and put in order along their segments by one sort (cutting at columns and then
+    the pieces at rows took twice the numpy calls, most of a small polygon's coverage). A cut lies exactly on its
+    line (x = k or y = k), so the pieces of a cell's sides telescope; segments with a NaN end are kept whole.
+    """
+    size = x0.size
+    on_columns, t_columns, k_columns = _crossings(x0, x1, width)
+    on_rows, t_rows, k_rows = _crossings(y0, y1, height)
+    owner = np.concatenate([np.arange(size), on_columns, on_rows])
+    order = np.lexsort((np.concatenate([np.zeros(size), t_columns, t_rows]), owner))  # each segment's start first
+    px = np.concatenate([x0, k_columns, x0[on_rows] + t_rows * (x1 - x0)[on_rows]])[order]
+    py = np.concatenate([y0, y0[on_columns] + t_columns * (y1 - y0)[on_columns], k_rows])[order]
+    owner = owner[order]
+    last = np.ones(owner.size, dtype=bool)  # a segment's last point ends at the segment's end
+    np.not_equal(owner[1:], owner[:-1], out=last[:-1])
+    end_x = np.append(px[1:], 0.0)
+    end_y = np.append(py[1:], 0.0)
+    end_x[last], end_y[last] = x1[owner[last]], y1[owner[last]]
+    return px, py, end_x, end_y, owner
+
+
+def _crossings(a0: np.ndarray, a1: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The integer lines a = k (k in [0, limit]) strictly between each segment's ends: (segment, position along
+    it from 0 to 1, k) of each crossing."""
+    lo, _, count = _lines_between(a0, a1, limit)
+    owner = np.repeat(np.arange(a0.size), count)
+    k = (np.arange(owner.size) - np.repeat(np.cumsum(count) - count, count)) + lo[owner]
+    return owner, (k - a0[owner]) / (a1 - a0)[owner], k
+
+
+def _lines_between(a0: np.ndarray, a1: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per segment, the first and last integer line a = k in [0, limit] strictly between its ends, and how many
+    there are (none for a segment with a NaN end)."""
+    lo = np.maximum(np.floor(np.minimum(a0, a1)) + 1.0, 0.0)
+    hi = np.minimum(np.ceil(np.maximum(a0, a1)) - 1.0, float(limit))
+    count = np.maximum(hi - lo + 1.0, 0.0)
+    return lo, hi, np.where(np.isfinite(count), count, 0.0).astype(np.intp)
 
 
 def _clip_to_rows(

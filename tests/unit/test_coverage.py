@@ -284,3 +284,25 @@ def test_rows_re_spaced_to_equal_area_match_the_ellipsoidal_share_of_each_cell()
     assert together is not None
     np.testing.assert_allclose(together[0], expected, atol=1e-9)
     np.testing.assert_allclose(together[1], shares(small, (20, 18))[11:17, 2:8], atol=1e-9)
+
+
+def test_cutting_at_cells_at_once_makes_the_pieces_of_cutting_at_columns_then_rows():
+    """Segments rising and falling, ending on grid lines, through corners, beyond the window and with a NaN end:
+    the same pieces in the same order along each segment, with cut points exactly on their lines."""
+    rng = np.random.default_rng(4)
+    ends = rng.uniform(-3.0, 12.0, (200, 4))
+    ends[:40] = np.round(ends[:40])  # on grid lines and corners
+    ends[40:50, 2] = ends[40:50, 0]  # vertical
+    ends[50, 3] = np.nan
+    x0, y0, x1, y1 = ends.T
+    xa, ya, xb, yb, owner = coverage.split_at_grid_lines(x0, y0, x1, y1, 9)
+    ya, xa, yb, xb, second = coverage.split_at_grid_lines(ya, xa, yb, xb, 7)
+    got = coverage.split_at_cells(x0, y0, x1, y1, 9, 7)
+    kept = (xa != xb) | (ya != yb)  # at a corner the two ways may differ by a piece of no length
+    gkept = (got[0] != got[2]) | (got[1] != got[3])
+    np.testing.assert_array_equal(got[4][gkept], owner[second][kept])
+    for mine, theirs in zip(got[:4], (xa, ya, xb, yb)):
+        np.testing.assert_allclose(mine[gkept], theirs[kept], rtol=0.0, atol=1e-12)
+    on_line = got[0][gkept][1:][got[4][gkept][1:] == got[4][gkept][:-1]]
+    on_row = got[1][gkept][1:][got[4][gkept][1:] == got[4][gkept][:-1]]
+    assert np.all((on_line == np.round(on_line)) | (on_row == np.round(on_row)))
