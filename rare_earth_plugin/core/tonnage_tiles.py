@@ -477,10 +477,13 @@ class _Accumulator:
         """(col_min, row_min, col_max, row_max) of the polygon in cells, None when it has no edges. On a
         north-up grid the corners of its bounding box map to them (each axis alone, by the same arithmetic as
         its vertices), without making its edges."""
-        if inverse.b == 0.0 and inverse.d == 0.0:
+        if inverse.b == 0.0 and inverse.d == 0.0:  # in floats: two numpy calls cost more than the arithmetic
             xmin, ymin, xmax, ymax = self.geometry.bounds
-            cols, rows = affine_ops.apply(inverse, np.array([xmin, xmax]), np.array([ymin, ymax]))
-            return (float(cols.min()), float(rows.min()), float(cols.max()), float(rows.max()))
+            (col_a, row_a), (col_b, row_b) = (
+                affine_ops.apply(inverse, xmin, ymin),
+                affine_ops.apply(inverse, xmax, ymax),
+            )
+            return (min(col_a, col_b), min(row_a, row_b), max(col_a, col_b), max(row_a, row_b))
         if self.coverage.is_empty:
             return None
         return self.coverage.bounds()
