@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Union
 
 import numpy as np
 import pyproj
 from shapely import wkt
 from shapely.errors import ShapelyError
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
@@ -124,12 +126,16 @@ def transform_polygon(geometry: BaseGeometry, src: pyproj.CRS, dst: pyproj.CRS) 
     rings = [np.asarray(ring.coords)[:, :2] for part in parts for ring in (part.exterior, *part.interiors)]
     signs = np.array([1.0 if k == 0 else -1.0 for part in parts for k in range(1 + len(part.interiors))])
     moved = iter(_reprojected_rings(rings, signs, transformer, turn))
+    given = iter(rings)
     pieces = []
     for part in parts:
-        shell = next(moved)
-        holes = [next(moved) for _ in part.interiors]
+        shell, holes = next(moved), [next(moved) for _ in part.interiors]
+        drawn = [next(given) for _ in range(1 + len(holes))]
         if turn is not None and not src.is_geographic:
-            shell, holes = _unwrapped(shell, turn), [_unwrapped(hole, turn) for hole in holes]
+            shell, *holes = (
+                _unwrapped(ring, turn, functools.partial(_pole_around, xy, src, dst))
+                for ring, xy in zip((shell, *holes), drawn)
+            )
         pieces.append(Polygon(shell, holes))
     result = pieces[0] if isinstance(geometry, Polygon) else MultiPolygon(pieces)
     return result if result.is_valid else repair(result)
@@ -224,13 +230,37 @@ def angular_unit_factor(crs: pyproj.CRS) -> float:
     return float(factor) if factor else math.pi / 180.0
 
 
-def _unwrapped(xy: np.ndarray, turn: float) -> np.ndarray:
-    """A ring's longitudes made continuous (no step over half a turn), when the ring still closes so: one
-    around a pole is left as it is."""
+def _unwrapped(xy: np.ndarray, turn: float, pole: Callable[[], float | None] = lambda: None) -> np.ndarray:
+    """A ring's longitudes made continuous (no step over half a turn), when the ring still closes so. A ring
+    that goes once round a pole (drawn in a polar projection; ``pole()`` its latitude, or None) is closed through
+    it, so that in longitude and latitude it holds the cap it holds on the ground; one round no pole is left as
+    it is."""
     lon = np.unwrap(xy[:, 0], period=turn)
-    if abs(lon[-1] - lon[0]) > 1e-9 * turn:
+    if abs(lon[-1] - lon[0]) <= 1e-9 * turn:
+        return np.column_stack([lon, xy[:, 1]])
+    if abs(abs(lon[-1] - lon[0]) - turn) > 1e-9 * turn:
         return xy
-    return np.column_stack([lon, xy[:, 1]])
+    pole_lat = pole()
+    if pole_lat is None:
+        return xy
+    closing = [[lon[-1], pole_lat], [lon[0], pole_lat], [lon[0], xy[0, 1]]]
+    return np.vstack([np.column_stack([lon, xy[:, 1]]), closing])
+
+
+def _pole_around(ring: np.ndarray, src: pyproj.CRS, dst: pyproj.CRS) -> float | None:
+    """The latitude (in the geographic ``dst`` CRS's units) of the pole that a ring drawn in the projected ``src``
+    CRS goes round, if any: the one whose point on ``src``'s map lies inside it."""
+    if len(ring) < 4:
+        return None
+    to_src = _transformer(dst.to_wkt(), src.to_wkt())
+    shape = Polygon(ring)
+    quarter = 0.5 * math.pi / angular_unit_factor(dst)
+    for lat in (quarter, -quarter):
+        with np.errstate(invalid="ignore"):
+            x, y = to_src.transform(0.0, lat)
+        if math.isfinite(x) and math.isfinite(y) and shape.contains(Point(x, y)):
+            return lat
+    return None
 
 
 def into_longitude_span(geometry: BaseGeometry, west: float, turn: float) -> BaseGeometry:
