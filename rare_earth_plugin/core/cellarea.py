@@ -169,14 +169,18 @@ class EllipsoidalCellArea:
         return _zone_area(self.b, self.e2, lat1, lat2)
 
 
-def _zone_area(b: float, e2: float, lat1: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def _zone_area(
+    b: float, e2: float, lat1: np.ndarray | float, lat2: np.ndarray, apart: np.ndarray | None = None
+) -> np.ndarray:
     """Area per radian of longitude between two parallels, b^2/2 [f(sin lat2) - f(sin lat1)].
 
     f(s) = s / (1 - e2 s^2) + atanh(e s) / e; both differences are rewritten so that neighbouring
-    parallels (tiny cells) do not lose digits to cancellation.
+    parallels (tiny cells) do not lose digits to cancellation. ``apart``: lat2 - lat1 when the caller knows it
+    better than their difference in radians does.
     """
     s1, s2 = np.sin(lat1), np.sin(lat2)
-    ds = 2.0 * np.cos(0.5 * (lat1 + lat2)) * np.sin(0.5 * (lat2 - lat1))
+    apart = lat2 - lat1 if apart is None else apart
+    ds = 2.0 * np.cos(0.5 * (lat1 + lat2)) * np.sin(0.5 * apart)
     first = ds * (1.0 + e2 * s1 * s2) / ((1.0 - e2 * s1 * s1) * (1.0 - e2 * s2 * s2))
     if e2 > 0.0:
         e = math.sqrt(e2)
@@ -237,23 +241,25 @@ def _lon_lat_area(geometry: BaseGeometry, crs: pyproj.CRS) -> float:
     total = 0.0
     for part in getattr(geometry, "geoms", [geometry]):
         for k, ring in enumerate((part.exterior, *part.interiors)):
-            xy = np.asarray(ring.coords)[:, :2] * to_radians
+            xy = np.asarray(ring.coords)[:, :2]
             if len(xy) >= 4:
-                total += abs(_ring_zone_integral(xy, b, e2)) * (1.0 if k == 0 else -1.0)
+                total += abs(_ring_zone_integral(xy, to_radians, b, e2)) * (1.0 if k == 0 else -1.0)
     return total
 
 
-def _ring_zone_integral(xy: np.ndarray, b: float, e2: float) -> float:
-    """Signed area of a closed ring (radians): the integral over longitude of the zone area from its first
-    latitude, exact to round-off with Gauss-Legendre on edge pieces of at most ``_PIECE_LATITUDE`` of latitude,
-    in blocks of about ``_AREA_BLOCK_EDGES`` pieces."""
-    start, delta = xy[:-1], np.diff(xy, axis=0)
-    lat0 = xy[0, 1]
+def _ring_zone_integral(xy: np.ndarray, to_radians: float, b: float, e2: float) -> float:
+    """Signed area of a closed ring (in its CRS's angular units): the integral over longitude of the zone area
+    from its first latitude, exact to round-off with Gauss-Legendre on edge pieces of at most
+    ``_PIECE_LATITUDE`` of latitude, in blocks of about ``_AREA_BLOCK_EDGES`` pieces. Coordinates are taken
+    relative to the first vertex before they turn into radians, so a tiny ring keeps its digits."""
+    lat0 = float(xy[0, 1]) * to_radians
+    relative = (xy - xy[0]) * to_radians
+    start, delta = relative[:-1], np.diff(xy, axis=0) * to_radians
     pieces = np.maximum(np.ceil(np.abs(delta[:, 1]) / _PIECE_LATITUDE), 1.0)
     pieces = np.where(np.isfinite(pieces), pieces, 1.0).astype(np.intp)
     if len(start) <= _AREA_BLOCK_EDGES and int(pieces.max()) == 1:  # most rings: no edge to cut
-        lat = start[:, 1:] + delta[:, 1:] * _LEGENDRE_T
-        return float(np.dot(delta[:, 0], _zone_area(b, e2, lat0, lat) @ _LEGENDRE_W))
+        above = start[:, 1:] + delta[:, 1:] * _LEGENDRE_T  # latitudes less the first vertex's
+        return float(np.dot(delta[:, 0], _zone_area(b, e2, lat0, lat0 + above, above) @ _LEGENDRE_W))
     block = np.floor_divide(np.cumsum(pieces) - pieces, _AREA_BLOCK_EDGES)
     signed = 0.0
     for edges in np.split(np.arange(len(start)), np.flatnonzero(np.diff(block)) + 1):
@@ -261,8 +267,9 @@ def _ring_zone_integral(xy: np.ndarray, b: float, e2: float) -> float:
         edge = np.repeat(edges, count)
         share = pieces[edge][:, None].astype(np.float64)
         first = (np.arange(edge.size) - np.repeat(np.cumsum(count) - count, count))[:, None]
-        lat = start[edge, 1:] + delta[edge, 1:] * ((first + _LEGENDRE_T) / share)
-        signed += float(np.dot(delta[edge, 0] / share[:, 0], _zone_area(b, e2, lat0, lat) @ _LEGENDRE_W))
+        above = start[edge, 1:] + delta[edge, 1:] * ((first + _LEGENDRE_T) / share)
+        zone = _zone_area(b, e2, lat0, lat0 + above, above)
+        signed += float(np.dot(delta[edge, 0] / share[:, 0], zone @ _LEGENDRE_W))
     return signed
 
 

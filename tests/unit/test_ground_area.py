@@ -446,3 +446,19 @@ def test_a_polygon_drawn_round_a_pole_in_a_polar_crs_holds_its_cap_over_a_geogra
         assert result.covered_area_m2 == pytest.approx(expected, rel=1e-7)
         assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-7)
         assert not result.warnings
+
+
+@pytest.mark.parametrize(("lon", "lat", "size"), [(76.4, 45.0, 1e-7), (-120.0, -60.0, 1e-9), (10.0, 0.0, 1e-8)])
+def test_a_tiny_lon_lat_polygon_keeps_its_digits(lon, lat, size):
+    """A square of 1e-9 to 1e-7 degrees: its coordinates are taken relative to its first vertex before they
+    turn into radians (6e-8 of its area was lost to rounding before). Against dlon x the integral of the area
+    density a^2 (1 - e2) cos(lat) / (1 - e2 sin^2 lat)^2 over its latitudes (Gauss-Legendre)."""
+    a, f = 6378137.0, 1 / 298.257223563
+    e2 = f * (2 - f)
+    square = box(lon, lat, lon + size, lat + size)
+    width, height = (lon + size) - lon, (lat + size) - lat  # the sides the coordinates hold, exactly
+    nodes, weights = np.polynomial.legendre.leggauss(8)
+    phi = np.radians(lat) + 0.5 * np.radians(height) * (nodes + 1.0)
+    density = a * a * (1 - e2) * np.cos(phi) / (1 - e2 * np.sin(phi) ** 2) ** 2
+    expected = np.radians(width) * float(weights @ density) * 0.5 * np.radians(height)
+    assert polygon_area_m2(square, pyproj.CRS.from_epsg(4326)) == pytest.approx(expected, rel=1e-12)
