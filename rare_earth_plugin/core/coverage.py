@@ -74,18 +74,24 @@ class CellCoverage:
         rows: RowSpacing | None = None,
     ) -> CellCoverage:
         """Rings of a (Multi)Polygon; ``to_cells(x, y) -> (col, row)`` maps map to cell coordinates."""
+        return cls.from_rings(polygon_rings(geometry), to_cells, rows)
 
-        def rings() -> Iterator[tuple[np.ndarray, bool]]:
+    @classmethod
+    def from_rings(
+        cls,
+        rings: Iterable[tuple[np.ndarray, bool]],
+        to_cells: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+        rows: RowSpacing | None = None,
+    ) -> CellCoverage:
+        """Rings given as (map coordinates, whether exterior), as ``polygon_rings`` gives them."""
+
+        def cells() -> Iterator[tuple[np.ndarray, bool]]:
             """One at a time, so that each ring's coordinates are freed once its edges are made."""
-            for polygon in getattr(geometry, "geoms", [geometry]):
-                if polygon.is_empty:
-                    continue
-                for ring, exterior in [(polygon.exterior, True)] + [(hole, False) for hole in polygon.interiors]:
-                    xy = np.asarray(ring.coords, dtype=np.float64)[:, :2]
-                    col, row = to_cells(xy[:, 0], xy[:, 1])
-                    yield np.column_stack([col, row]), exterior
+            for xy, exterior in rings:
+                col, row = to_cells(xy[:, 0], xy[:, 1])
+                yield np.column_stack([col, row]), exterior
 
-        return cls(rings(), rows)
+        return cls(cells(), rows)
 
     @property
     def is_empty(self) -> bool:
@@ -296,6 +302,15 @@ def fractions_together(windows: list[tuple[CellCoverage, int, int, int, int]]) -
     return [
         acc[start : start + height, : col1 - col0] for start, height, (*_, col0, col1) in zip(starts, heights, windows)
     ]
+
+
+def polygon_rings(geometry: BaseGeometry) -> Iterator[tuple[np.ndarray, bool]]:
+    """Each ring of a (Multi)Polygon as an (n, 2) array of x, y, with whether it is an exterior."""
+    for polygon in getattr(geometry, "geoms", [geometry]):
+        if polygon.is_empty:
+            continue
+        for ring, exterior in [(polygon.exterior, True)] + [(hole, False) for hole in polygon.interiors]:
+            yield np.asarray(ring.coords, dtype=np.float64)[:, :2], exterior
 
 
 def coverage_fractions(

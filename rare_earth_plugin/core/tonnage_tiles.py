@@ -27,7 +27,7 @@ from .cellarea import (
     polygon_area_m2,
     projected_cell_area,
 )
-from .coverage import COVERAGE_EPSILON, CellCoverage, fractions_together
+from .coverage import COVERAGE_EPSILON, CellCoverage, fractions_together, polygon_rings
 from .depth_window import counted_thickness
 from .geometry import (
     GeometryError,
@@ -72,6 +72,8 @@ _GROUND_REGION_M = 32_000.0
 #: cell (half the largest change of the ground cell area from one cell to the next) for the cells to measure the
 #: polygon (``_Accumulator._cells_measure_polygon``): as close as the cells' own ground areas are interpolated.
 _CELL_MEASURE_TOLERANCE = 1e-7
+#: Vertices of a polygon whose rings' coordinates are kept from its bounds for its edges (16 bytes each).
+_KEPT_VERTICES = 1 << 16
 #: Cells of the rows of several small polygons' tiles stacked to work out their coverage together.
 _TOGETHER_CELLS = 1 << 20
 #: Threads working out plain estimates' covered cells, for all calling threads together.
@@ -378,6 +380,8 @@ class _Accumulator:
         self.cell_area = 1.0 if geographic else projected_cell_area(src.transform, self.crs)
         self.ground: ProjectedCellArea | None = None
         self.tolerance = _COVERAGE_TOLERANCE
+        #: A small polygon's rings (map coordinates), kept from its bounds until its edges are made.
+        self._rings: list[tuple[np.ndarray, bool]] | None = None
         try:
             self._prepare()
         except ValueError as exc:  # from the cell and polygon areas: a polygon beyond the CRS's domain
@@ -471,14 +475,32 @@ class _Accumulator:
         # A north-up geographic raster's rows are re-spaced so that covered fractions are of true area, not of
         # square degrees.
         rows = self.ellipsoidal if self.ellipsoidal is not None and self.ellipsoidal.north_up else None
-        return CellCoverage.from_geometry(self.geometry, lambda x, y: affine_ops.apply(inverse, x, y), rows)
+        rings, self._rings = self._rings or polygon_rings(self.geometry), None
+        return CellCoverage.from_rings(rings, lambda x, y: affine_ops.apply(inverse, x, y), rows)
 
     def _cell_bounds(self, inverse: Affine) -> tuple[float, float, float, float] | None:
         """(col_min, row_min, col_max, row_max) of the polygon in cells, None when it has no edges. On a
         north-up grid the corners of its bounding box map to them (each axis alone, by the same arithmetic as
-        its vertices), without making its edges."""
+        its vertices), without making its edges. A small polygon's rings are kept for its edges: with shapely 1.8
+        its bounds and then its coordinates cost as much as its coverage."""
         if inverse.b == 0.0 and inverse.d == 0.0:  # in floats: two numpy calls cost more than the arithmetic
-            xmin, ymin, xmax, ymax = self.geometry.bounds
+            kept: list[tuple[np.ndarray, bool]] | None = []
+            xmin = ymin = math.inf
+            xmax = ymax = -math.inf
+            vertices = 0
+            for xy, exterior in polygon_rings(self.geometry):  # holes lie inside their shells
+                if exterior and len(xy):
+                    (x_low, y_low), (x_high, y_high) = xy.min(axis=0), xy.max(axis=0)
+                    xmin, ymin = min(xmin, float(x_low)), min(ymin, float(y_low))
+                    xmax, ymax = max(xmax, float(x_high)), max(ymax, float(y_high))
+                vertices += len(xy)
+                if kept is not None and vertices <= _KEPT_VERTICES:
+                    kept.append((xy, exterior))
+                else:  # a large polygon's coordinates are not held twice
+                    kept = None
+            if xmin > xmax:
+                return None
+            self._rings = kept
             (col_a, row_a), (col_b, row_b) = (
                 affine_ops.apply(inverse, xmin, ymin),
                 affine_ops.apply(inverse, xmax, ymax),

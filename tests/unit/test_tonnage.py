@@ -621,3 +621,24 @@ def test_cancel_stops_inside_one_large_polygon_between_tiles(make_raster, record
         )
     with pytest.raises(tonnage.TonnageCancelled):
         tonnage.area_cells(polygon, grade, params(), cancelled=lambda: True)
+
+
+def test_a_polygon_of_many_vertices_gives_what_the_same_outline_with_few_gives(make_raster, monkeypatch):
+    """Rings kept from the bounds for the edges (small polygons) or taken again (above the kept vertices): the
+    same figures, with a hole and two parts."""
+    from rare_earth_plugin.core import tonnage_tiles
+
+    rng = np.random.default_rng(8)
+    path = make_raster(rng.uniform(0.05, 0.3, (60, 70)))
+    shell = random_star(rng, (349.0, 351.0), (299.0, 301.0), (150.0, 240.0), 40)
+    polygon = MultiPolygon(
+        [
+            shell.difference(box(ORIGIN_X + 330.0, ORIGIN_Y - 320.0, ORIGIN_X + 370.0, ORIGIN_Y - 280.0)),
+            box(ORIGIN_X + 620.0, ORIGIN_Y - 580.0, ORIGIN_X + 690.0, ORIGIN_Y - 500.0),
+        ]
+    )
+    kept = estimate_tonnage(polygon, path, TonnageParams(cutoff=0.1, thickness=10.0))
+    monkeypatch.setattr(tonnage_tiles, "_KEPT_VERTICES", 10)
+    taken_again = estimate_tonnage(polygon, path, TonnageParams(cutoff=0.1, thickness=10.0))
+    assert asdict(taken_again) == pytest.approx(asdict(kept), rel=1e-12)
+    assert kept.ore_tonnes > 0
