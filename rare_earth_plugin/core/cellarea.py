@@ -16,7 +16,7 @@ from rasterio.transform import Affine
 from shapely.geometry.base import BaseGeometry
 
 from . import affine_ops
-from .geometry import DENSIFY_PIECES_PER_EXTENT, _transformer, angular_unit_factor, densify_coords
+from .geometry import DENSIFY_PIECES_PER_EXTENT, _transformer, angular_unit_factor, densify_coords, polygon_rings
 from .proj_threads import per_thread
 
 
@@ -239,11 +239,9 @@ def _lon_lat_area(geometry: BaseGeometry, crs: pyproj.CRS) -> float:
     e2 = 1.0 - (b / a) ** 2
     to_radians = angular_unit_factor(crs)
     total = 0.0
-    for part in getattr(geometry, "geoms", [geometry]):
-        for k, ring in enumerate((part.exterior, *part.interiors)):
-            xy = np.asarray(ring.coords)[:, :2]
-            if len(xy) >= 4:
-                total += abs(_ring_zone_integral(xy, to_radians, b, e2)) * (1.0 if k == 0 else -1.0)
+    for xy, exterior in polygon_rings(geometry):
+        if len(xy) >= 4:
+            total += abs(_ring_zone_integral(xy, to_radians, b, e2)) * (1.0 if exterior else -1.0)
     return total
 
 

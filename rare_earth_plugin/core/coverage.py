@@ -19,6 +19,8 @@ from typing import Protocol
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from .geometry import polygon_rings
+
 #: Fractions below this are round-off left by the running sum, not coverage.
 COVERAGE_EPSILON = 1e-12
 
@@ -302,15 +304,6 @@ def fractions_together(windows: list[tuple[CellCoverage, int, int, int, int]]) -
     return [
         acc[start : start + height, : col1 - col0] for start, height, (*_, col0, col1) in zip(starts, heights, windows)
     ]
-
-
-def polygon_rings(geometry: BaseGeometry) -> Iterator[tuple[np.ndarray, bool]]:
-    """Each ring of a (Multi)Polygon as an (n, 2) array of x, y, with whether it is an exterior."""
-    for polygon in getattr(geometry, "geoms", [geometry]):
-        if polygon.is_empty:
-            continue
-        for ring, exterior in [(polygon.exterior, True)] + [(hole, False) for hole in polygon.interiors]:
-            yield np.asarray(ring.coords, dtype=np.float64)[:, :2], exterior
 
 
 def coverage_fractions(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Union
 
 import numpy as np
@@ -87,6 +87,15 @@ def split_segments(xy: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.n
     fraction = (np.arange(segment.size) - (np.cumsum(pieces) - pieces)[segment]) / pieces[segment]
     dense = xy[:-1][segment] + (xy[1:] - xy[:-1])[segment] * fraction[:, None]
     return np.vstack([dense, xy[-1:]]), np.append(fraction == 0.0, True), segment
+
+
+def polygon_rings(geometry: BaseGeometry) -> Iterator[tuple[np.ndarray, bool]]:
+    """Each ring of a (Multi)Polygon as an (n, 2) array of x, y, with whether it is an exterior."""
+    for polygon in getattr(geometry, "geoms", [geometry]):
+        if polygon.is_empty:
+            continue
+        for ring, exterior in [(polygon.exterior, True)] + [(hole, False) for hole in polygon.interiors]:
+            yield np.asarray(ring.coords, dtype=np.float64)[:, :2], exterior
 
 
 def map_polygon_coords(geometry: BaseGeometry, func) -> BaseGeometry:
@@ -230,7 +239,7 @@ def angular_unit_factor(crs: pyproj.CRS) -> float:
     return float(factor) if factor else math.pi / 180.0
 
 
-def _unwrapped(xy: np.ndarray, turn: float, pole: Callable[[], float | None] = lambda: None) -> np.ndarray:
+def _unwrapped(xy: np.ndarray, turn: float, pole: Callable[[], float | None]) -> np.ndarray:
     """A ring's longitudes made continuous (no step over half a turn), when the ring still closes so. A ring
     that goes once round a pole (drawn in a polar projection; ``pole()`` its latitude, or None) is closed through
     it, so that in longitude and latitude it holds the cap it holds on the ground; one round no pole is left as

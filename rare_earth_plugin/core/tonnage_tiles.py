@@ -27,7 +27,7 @@ from .cellarea import (
     polygon_area_m2,
     projected_cell_area,
 )
-from .coverage import COVERAGE_EPSILON, CellCoverage, fractions_together, polygon_rings
+from .coverage import COVERAGE_EPSILON, CellCoverage, fractions_together
 from .depth_window import counted_thickness
 from .geometry import (
     GeometryError,
@@ -35,6 +35,7 @@ from .geometry import (
     angular_unit_factor,
     into_longitude_span,
     parse_polygon,
+    polygon_rings,
     transform_polygon,
 )
 from .limits import DEFAULT_LIMITS, EngineLimits
