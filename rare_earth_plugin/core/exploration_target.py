@@ -184,16 +184,7 @@ def exploration_target(
     ``cancelled`` is asked between tiles, as for an estimate."""
     params = params if params is not None else TonnageParams()
     sums = target_plan(params, ranges, draws, seed).sums()
-    (result,) = tonnage.grade_tonnage_curve(
-        polygon,
-        grade_raster,
-        [params.cutoff],
-        params,
-        polygon_crs,
-        limits=limits,
-        cancelled=cancelled,
-        sink=sums,
-    )
+    result = tonnage.feed_sink(polygon, grade_raster, sums, params, polygon_crs, limits=limits, cancelled=cancelled)
     return sums.target(result.polygon_area_m2, result.data_coverage, result.warnings)
 
 

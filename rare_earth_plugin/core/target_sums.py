@@ -35,9 +35,6 @@ _KEEP_LEVELS = 1 << 17
 #: Cells summed at a time: a slice's arrays stay in the processor's cache from one step to the next (the 10 m
 #: bench zone's 1.4 million cells took 1.6 times as long in one piece).
 _SLICE = 1 << 18
-#: Up to this share of a tile's cells counting in every draw they are picked out and binned with the others;
-#: above it summed under a mask.
-_PICK_ALWAYS = 0.25
 
 
 class _Counter:
@@ -176,20 +173,35 @@ class AreaSums:
             self._add_linear(weight[part], grade[part], reach)
 
     def _add_linear(self, weight: np.ndarray, grade: np.ndarray, reach: float) -> None:
-        """Cells above every threshold are summed once (under a mask when they are many), the others binned by
-        how many thresholds they reach."""
+        """Cells above every threshold are summed once, those between the lowest and the highest binned by how
+        many thresholds they reach (only they need a count), those below every threshold left out.
+
+        When most cells are above every threshold their sums are the whole tile's less the others' (two passes
+        instead of picking them out), unless the others weigh as much, when the difference could lose digits.
+        Cells are picked by index (``flatnonzero``, ``take``): a boolean mask picks them several times slower."""
         thresholds = self.draws.thresholds(reach)
-        counted = np.greater_equal(grade, at_least(thresholds[0], grade.dtype))
-        few = _PICK_ALWAYS * counted.size
-        if np.count_nonzero(counted) > few:  # then perhaps many count in every draw
-            always = grade >= at_least(thresholds[-1], grade.dtype)
-            if np.count_nonzero(always) > few:
-                masked = weight * always
-                self.linear.add_to_all((masked.sum(), dot(masked, grade)))
-                counted ^= always  # always is within counted: what is left reaches some thresholds only
-        g = grade[counted]
+        top = at_least(thresholds[-1], grade.dtype)
+        bottom = at_least(thresholds[0], grade.dtype)
+        rich = grade >= top
+        rich_count = np.count_nonzero(rich)
+        always = None
+        if 2 * rich_count >= grade.size:
+            picked = np.flatnonzero(~rich)
+            g, w = grade.take(picked), weight.take(picked)
+            always = _whole_less_part(weight, grade, w, g)
+            picked = np.flatnonzero(g >= bottom)
+            if picked.size < g.size:
+                g, w = g.take(picked), w.take(picked)
+        else:
+            picked = np.flatnonzero((grade < top) & (grade >= bottom))
+            g, w = grade.take(picked), weight.take(picked)
+        if always is None and rich_count:
+            picked = np.flatnonzero(rich)
+            w_rich = weight.take(picked)
+            always = (w_rich.sum(), dot(w_rich, grade.take(picked)))
+        if always is not None:
+            self.linear.add_to_all(always)
         if g.size:
-            w = weight[counted]
             self.linear.add(self.draws.reached(g, reach), (w, w * g))
 
     def add_window(
@@ -333,6 +345,15 @@ def dot(a: np.ndarray, b: np.ndarray) -> float:
     """A dot product without BLAS, whose threads would fight the engine's reader thread (einsum is
     single-threaded)."""
     return float(np.einsum("i,i->", a, b, dtype=np.float64))
+
+
+def _whole_less_part(weight: np.ndarray, grade: np.ndarray, w: np.ndarray, g: np.ndarray) -> tuple[float, float] | None:
+    """``Σ weight`` and ``Σ weight * grade`` over all cells less those over a part (``w``, ``g``), or None
+    when the part weighs more than half of the whole (the difference would lose more than a bit)."""
+    whole, part = (weight.sum(), dot(weight, grade)), (w.sum(), dot(w, g))
+    if part[0] <= 0.5 * whole[0] and abs(part[1]) <= 0.5 * abs(whole[1]):
+        return whole[0] - part[0], whole[1] - part[1]
+    return None
 
 
 def _dominance(draws: DrawSet, b: np.ndarray, g: np.ndarray, weights: np.ndarray, reach: float) -> np.ndarray:

@@ -50,6 +50,7 @@ __all__ = [
     "AreaCells",
     "Cancelled",
     "CellSink",
+    "PassSummary",
     "PathInput",
     "PolygonInputError",
     "TonnageCancelled",
@@ -60,6 +61,7 @@ __all__ = [
     "close_all_cached_rasters",
     "close_cached_rasters",
     "estimate_tonnage",
+    "feed_sink",
     "grade_tonnage_curve",
     "grade_tonnage_curves",
     "reusing_open_rasters",
@@ -107,6 +109,36 @@ def grade_tonnage_curve(
 
 
 @dataclass(frozen=True)
+class PassSummary:
+    """What a pass that only feeds a sink finds about the polygon (as an estimate's result would state it)."""
+
+    polygon_area_m2: float
+    data_coverage: float
+    warnings: tuple[str, ...]
+
+
+def feed_sink(
+    polygon: PolygonInput,
+    grade_raster: PathInput,
+    sink: CellSink,
+    params: TonnageParams | None = None,
+    polygon_crs: Any = None,
+    *,
+    limits: EngineLimits = DEFAULT_LIMITS,
+    cancelled: Cancelled = None,
+) -> PassSummary:
+    """One pass over the rasters that hands every tile's covered cells to ``sink`` and sums nothing per cut-off
+    (a sink that sums for itself would pay for those sums twice); the polygon area, data coverage and warnings
+    of that pass."""
+    params = params if params is not None else TonnageParams()
+    params.validate()
+    with _session(limits) as rasters:
+        job = _job(rasters, polygon, grade_raster, params, polygon_crs, np.empty(0), limits, sink)
+        totals = _run(job, cancelled).totals
+    return PassSummary(float(totals.polygon_area), float(totals.coverage()), tuple(totals.warnings))
+
+
+@dataclass(frozen=True)
 class AreaCells:
     """The covered cells of a polygon with valid data, one entry per cell in each 1-D float64 array, for
     callers that evaluate many variants of the parameters on one read of the rasters (exploration-target
@@ -148,9 +180,7 @@ def area_cells(
     ``limits.area_cells_max`` cells raises ``TonnageInputError`` (the arrays would not fit in memory)."""
     params = params if params is not None else TonnageParams()
     collector = _CellCollector(limits.area_cells_max)
-    (result,) = grade_tonnage_curve(
-        polygon, grade_raster, [params.cutoff], params, polygon_crs, limits=limits, cancelled=cancelled, sink=collector
-    )
+    result = feed_sink(polygon, grade_raster, collector, params, polygon_crs, limits=limits, cancelled=cancelled)
     return AreaCells(
         area_m2=collector.joined("area_m2"),
         grade=collector.joined("grade"),

@@ -648,6 +648,8 @@ class _Accumulator:
             self.sink.add(
                 cells.area, self.cell_area, cells.grade, cells.thickness, cells.top, cells.density, self.reach
             )
+            if self.cuts.size == 0:  # a pass that only feeds the sink
+                return
         grade = cells.grade if self.grade_factor == 1.0 else cells.grade.astype(np.float64) * self.grade_factor
         area = cells.area
         totals = self.totals

@@ -351,6 +351,41 @@ def test_linear_sums_without_a_window_equal_brute_force():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "above, below, heavy",
+    [
+        (0.9, 0.05, False),  # most cells above every threshold: the whole tile less the others
+        (0.9, 0.05, True),  # ... but the others weigh more than they do: those above summed by themselves
+        (1.0, 0.0, False),  # every cell above every threshold
+        (0.1, 0.6, False),  # most cells below the highest threshold: only those between picked out
+        (0.0, 1.0, False),  # no cell reaches any threshold
+        (0.0, 0.0, False),  # every cell between the thresholds
+    ],
+)
+def test_linear_sums_by_every_route_equal_brute_force(dtype, above, below, heavy):
+    """Whatever share of the cells lies above every draw's threshold, below every one or between them, each
+    draw's sums are those of its own cells (rel 1e-12: no digits lost to a difference)."""
+    rng = np.random.default_rng(21)
+    theta = 0.05 / rng.uniform(0.85, 1.15, 700)
+    size = 4000
+    kind = rng.choice(3, size, p=[above, below, 1.0 - above - below])
+    grade = np.where(
+        kind == 0,
+        rng.uniform(0.06, 0.3, size),
+        np.where(kind == 1, rng.uniform(0.0, 0.04, size), rng.uniform(theta.min(), theta.max(), size)),
+    ).astype(dtype)
+    weight = rng.uniform(0.5, 2.0, size)
+    if heavy:
+        weight[kind != 0] *= 1e6
+    ore, metal = linear_sums(DrawSet(np.ones(theta.size), theta), weight, grade)
+    g = grade.astype(np.float64)
+    for j in range(theta.size):
+        ok = g >= theta[j]
+        assert ore[j] == pytest.approx(weight[ok].sum(), rel=1e-12, abs=1e-300)
+        assert metal[j] == pytest.approx((weight * g)[ok].sum(), rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("spread", [0.0, 1e-9, 0.3])
 def test_draw_binning_equals_a_binary_search_per_entry(dtype, spread):
     """The bucketed counting in ``DrawSet.reached`` and the sums binned by it against ``searchsorted`` per entry:

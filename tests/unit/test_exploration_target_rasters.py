@@ -280,3 +280,20 @@ def test_a_cached_plan_does_not_let_a_bad_draw_count_through(rasters):
     for draws, seed in ((True, 1), (1, True)):
         with pytest.raises(TonnageInputError, match="draws" if draws is True else "seed"):
             exploration_target(WHOLE, grade_path, params, draws=draws, seed=seed)
+
+
+def test_a_target_states_the_polygon_area_coverage_and_warnings_its_estimate_states(make_raster):
+    """The target's pass sums no cut-off of its own (``feed_sink``) but finds what the estimate finds: a polygon
+    half outside the raster, over cells without data."""
+    grade = np.random.default_rng(5).uniform(0.02, 0.25, (20, 30)).astype("float32")
+    grade[:5, :10] = np.nan
+    path = make_raster(grade)
+    polygon = box(ORIGIN_X - 150, ORIGIN_Y - 120, ORIGIN_X + 210, ORIGIN_Y + 40)
+    params = TonnageParams(cutoff=0.1, thickness=5.0)
+    estimate = estimate_tonnage(polygon, path, params)
+    target = exploration_target(polygon, path, params, draws=500, seed=3)
+    assert estimate.data_coverage < 0.5 and len(estimate.warnings) == 2
+    assert target.polygon_area_m2 == estimate.polygon_area_m2
+    assert target.data_coverage == estimate.data_coverage
+    assert target.warnings == estimate.warnings
+    assert target.base.ore_tonnes == pytest.approx(estimate.ore_tonnes, rel=1e-12)
