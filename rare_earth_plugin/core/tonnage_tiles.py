@@ -137,7 +137,10 @@ def _run(job: _Accumulator, cancelled: Cancelled = None) -> _Accumulator:
         try:
             data = job.read(window)
         finally:
-            covered = pending.result()
+            started = not pending.cancel()
+            covered = pending.result() if started else None
+        if not started:  # the read was done before the worker woke up: this thread is free to do it
+            covered = job.covered(window)
         job.add(data, covered)
     return job.finish()
 

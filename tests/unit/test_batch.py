@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import rasterio.errors
 from conftest import ORIGIN_X, ORIGIN_Y, random_star
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from rare_earth_plugin.core import tonnage
 from rare_earth_plugin.core.limits import EngineLimits
@@ -248,3 +248,41 @@ def test_an_estimate_whose_workers_were_stopped_under_it_still_works(make_raster
     stopped.shutdown()
     monkeypatch.setattr(tonnage_tiles, "_cover_worker", lambda: stopped)
     assert dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) == expected
+
+
+@pytest.mark.parametrize("worker_starts", [False, True])
+def test_covered_cells_are_worked_out_by_whichever_thread_is_free_first(make_raster, monkeypatch, worker_starts):
+    """A single-tile estimate's covered cells go to the shared worker while this thread reads; when the read is
+    done before the worker took them up, this thread works them out itself, and the worker never does: the
+    same figures either way, the cells worked out once."""
+    from rare_earth_plugin.core import tonnage_tiles
+
+    grade = make_raster(np.random.default_rng(3).uniform(0.0, 0.3, (20, 20)).astype(np.float32))
+    polygon = Polygon([(ORIGIN_X + 15, ORIGIN_Y - 95), (ORIGIN_X + 95, ORIGIN_Y - 15), (ORIGIN_X + 20, ORIGIN_Y - 30)])
+    expected = dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS))
+    calls = []
+
+    class Worker:
+        def submit(self, func, *args):
+            future: Future = Future()
+            if worker_starts:  # taken up at once, as a worker that woke before the read ended
+                future.set_running_or_notify_cancel()
+                calls.append("worker")
+                future.set_result(func(*args))
+            else:  # never taken up: the estimate cancels it (or, if it waited for it, fails in 5 s)
+                stuck = AssertionError("the estimate waited for a worker that never started")
+                timer = threading.Timer(
+                    5.0, lambda: future.set_running_or_notify_cancel() and future.set_exception(stuck)
+                )
+                timer.daemon = True
+                timer.start()
+            return future
+
+    def counted(job, window, covered=tonnage_tiles._Accumulator.covered):
+        calls.append("covered")
+        return covered(job, window)
+
+    monkeypatch.setattr(tonnage_tiles, "_cover_worker", Worker)
+    monkeypatch.setattr(tonnage_tiles._Accumulator, "covered", counted)
+    assert dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) == expected
+    assert calls == (["worker", "covered"] if worker_starts else ["covered"])
