@@ -753,7 +753,8 @@ def document(lines: list[str], notes: list[str], profiles: list[str], machine_li
         "- d: peak resident memory (its own `ru_maxrss`) of a fresh interpreter, started through a shell so it "
         "does not inherit this process's peak, that imports the engine and estimates one ragged polygon over "
         "40 % of the raster, with default GDAL settings.",
-        "- f: each of ours (plain loop, batch) and exactextract in its own fresh interpreter, best of 3 processes, "
+        "- f: each of ours (plain loop, batch) and exactextract in its own fresh interpreter, best of 3 processes "
+        "run in turn (loop, batch, exactextract, and again), "
         "computation time only (scripts/bench_fresh.py).",
         "- g: one 30 km2 ground polygon (given in UTM 43N) over 3,000 x 3,000 rasters of 10 m ground cells in each "
         "CRS, best of 7 calls; the correction's cost is the time in polygon_area_m2, ProjectedCellArea set-up, its "
