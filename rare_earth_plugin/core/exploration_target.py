@@ -430,10 +430,39 @@ def target_from_cells(
         treo_to_tree=cells.treo_to_tree,
     )
     sums = target_plan(params, ranges, draws, seed).sums()
-    grade = np.asarray(cells.grade, dtype=np.float64)
-    area = np.asarray(cells.area_m2, dtype=np.float64)
-    sums.add(area, 1.0, grade, cells.thickness, cells.top, cells.density, cells.reach)
+    values = _checked_cells(cells)
+    sums.add(
+        values["area_m2"], 1.0, values["grade"], values["thickness"], values["top"], values["density"], cells.reach
+    )
     return sums.target(cells.polygon_area_m2, cells.data_coverage, tuple(cells.warnings))
+
+
+#: The per-cell quantities of ``AreaCellsLike``, and whether each must be >= 0.
+_CELL_VALUES = {"area_m2": True, "grade": False, "thickness": True, "top": False, "density": True}
+
+
+def _checked_cells(cells: AreaCellsLike) -> dict[str, np.ndarray]:
+    """The cells' quantities as float64 arrays of one length, each finite and, for areas, thicknesses and
+    densities, >= 0 (as the engine's pass gives them): a caller's own cells could otherwise hold a negative
+    area that cancels the others in the sums."""
+    values = {}
+    for name, non_negative in _CELL_VALUES.items():
+        try:
+            value = np.asarray(getattr(cells, name), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TonnageInputError(f"cells.{name}: not numbers ({exc})") from None
+        if not np.isfinite(value).all():
+            raise TonnageInputError(f"cells.{name}: holds NaN or infinite values (leave such cells out)")
+        if non_negative and (value < 0).any():
+            raise TonnageInputError(f"cells.{name}: holds negative values")
+        values[name] = value
+    try:
+        shape = np.broadcast_shapes(*(value.shape for value in values.values()))
+    except ValueError:
+        raise TonnageInputError("cells: area_m2, grade, thickness, top and density differ in length") from None
+    if len(shape) > 1:
+        raise TonnageInputError(f"cells: give one value per cell (1-D arrays), got shape {shape}")
+    return values
 
 
 def _quantiles(values: np.ndarray, probabilities: list[float]) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -329,6 +330,24 @@ def test_missing_range_text_takes_the_default():
 def test_bad_draws_or_seed_are_named(draws, seed, message):
     with pytest.raises(TonnageInputError, match=message):
         target_from_cells(cells(n=2), CONSTANT, draws=draws, seed=seed)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"area": [1.0, 1.0, 1.0, -1e17]}, "cells.area_m2: holds negative values"),
+        ({"thickness": [30.0, -1.0, 30.0, 30.0]}, "cells.thickness: holds negative values"),
+        ({"density": [2.6, 2.6, -2.6, 2.6]}, "cells.density: holds negative values"),
+        ({"grade": [0.2, np.nan, 0.2, 0.2]}, "cells.grade: holds NaN or infinite values"),
+        ({"top": [0.0, np.inf, 0.0, 0.0]}, "cells.top: holds NaN or infinite values"),
+        ({"grade": [0.2, 0.2, 0.2]}, "cells: area_m2, grade, thickness, top and density differ in length"),
+    ],
+)
+def test_cells_of_a_callers_own_that_the_engine_would_never_give_are_named(change, message):
+    """A negative area once cancelled the others in the sums (ore 0 t instead of 7.8 t): such cells are refused by
+    the field that holds them."""
+    with pytest.raises(TonnageInputError, match=re.escape(message)):
+        target_from_cells(cells(n=4, **change), CONSTANT, draws=50, seed=1)
 
 
 def test_zero_width_ranges_give_one_value():
