@@ -17,7 +17,7 @@ from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y, random_star
 from rasterio.transform import Affine, from_origin
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from rare_earth_plugin.core import tonnage
+from rare_earth_plugin.core import affine_ops, tonnage
 from rare_earth_plugin.core.cellarea import EllipsoidalCellArea
 from rare_earth_plugin.core.geometry import densify_coords, map_polygon_coords
 from rare_earth_plugin.core.limits import EngineLimits
@@ -301,7 +301,7 @@ def test_equal_area_rows_of_an_edge_far_beyond_the_raster():
     cells = EllipsoidalCellArea(from_origin(76.0, 50.0, 1e-3, 1e-3), pyproj.CRS.from_epsg(4326))
 
     def fractions(polygon: Polygon) -> np.ndarray:
-        to_cells = lambda x, y: (~cells.transform) * (x, y)  # noqa: E731
+        to_cells = lambda x, y: affine_ops.apply(~cells.transform, x, y)  # noqa: E731
         return CellCoverage.from_geometry(polygon, to_cells, cells).fractions(0, 10, 0, 3)
 
     far = fractions(Polygon([(76.0, -80.0), (76.002, 80.0), (76.001, 49.9955)]))
