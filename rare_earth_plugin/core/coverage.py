@@ -441,8 +441,9 @@ def _row_heights(y0: np.ndarray, y1: np.ndarray, weight: np.ndarray, height: int
         whole = np.floor(y).astype(np.intp)
         w = sign * weight
         steps[0] += float(w.sum())
-        np.add.at(steps, whole, -w)
-        np.add.at(fractions, whole, w * (y - whole))
+        if whole.size:
+            _add_at(steps, whole, -w)
+            _add_at(fractions, whole, w * (y - whole))
     return np.cumsum(steps)[:height] + fractions[:height]
 
 
