@@ -9,9 +9,11 @@ from dataclasses import dataclass
 class EngineLimits:
     """How the engine bounds its work and memory; the defaults suit a 2-core desktop."""
 
-    #: Cells per tile read and processed at once: large enough for numpy to run at full speed, small enough to
-    #: keep peak memory near 100 MB whatever the raster size.
-    tile_cells: int = 1 << 21
+    #: Cells per tile read and processed at once: large enough for numpy to run at full speed, small enough that
+    #: a tile's temporary arrays (1-2 MB each) are reused from the C heap: with 2 million cells each was a fresh
+    #: 16 MB mapping, page-faulted in and given back, and a polygon over 40 % of an 8,000 x 8,000 raster took
+    #: 2.1-2.4 s on the calling thread instead of 0.6-0.8 s. Peak memory stays far below 100 MB.
+    tile_cells: int = 1 << 18
     #: Bytes a pass may read from one dataset before reopening it. GDAL keeps every decompressed block in its
     #: process-wide cache (5 % of RAM by default) until the dataset is closed, so one pass over a huge window
     #: would otherwise leave gigabytes behind; reopening costs about a millisecond. The old dataset closes after
