@@ -255,9 +255,6 @@ def _ring_zone_integral(xy: np.ndarray, to_radians: float, b: float, e2: float) 
     start, delta = relative[:-1], np.diff(xy, axis=0) * to_radians
     pieces = np.maximum(np.ceil(np.abs(delta[:, 1]) / _PIECE_LATITUDE), 1.0)
     pieces = np.where(np.isfinite(pieces), pieces, 1.0).astype(np.intp)
-    if len(start) <= _AREA_BLOCK_EDGES and int(pieces.max()) == 1:  # most rings: no edge to cut
-        above = start[:, 1:] + delta[:, 1:] * _LEGENDRE_T  # latitudes less the first vertex's
-        return float(np.dot(delta[:, 0], _zone_area(b, e2, lat0, lat0 + above, above) @ _LEGENDRE_W))
     block = np.floor_divide(np.cumsum(pieces) - pieces, _AREA_BLOCK_EDGES)
     signed = 0.0
     for edges in np.split(np.arange(len(start)), np.flatnonzero(np.diff(block)) + 1):
