@@ -1,5 +1,6 @@
 """The tiling pipeline: a polygon's pass over its window of the grade raster, planned as tiles, read on a reader
-thread (overlapping the next tiles' reads with the current tile's sums) and summed per cut-off."""
+thread (overlapping the next tiles' reads with the current tile's sums) and summed per cut-off, the tiles' cells
+handed to a sink (fed on a thread of its own when there are several tiles)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
@@ -215,6 +216,7 @@ def _pipeline(
         )
     )
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rare-earth-read")
+    feeder = _SinkFeeder()
     try:
         ahead: deque = deque()
 
@@ -236,6 +238,7 @@ def _pipeline(
             _check_cancelled(cancelled)
             job, window, pending = ahead.popleft()
             if window is None:
+                feeder.wait()  # the job's sink has every tile
                 yield job if isinstance(job, TonnageInputError) else job.finish()
             else:
                 if job.whole_tile is not None and job.ready is None:
@@ -243,10 +246,40 @@ def _pipeline(
                 covered = job.covered(window)  # while the reader may still be at this tile
                 data = pending.result()
                 top_up()
-                job.add(data, covered)
+                job.add(data, covered, feeder if len(job.tiles) > 1 else None)
             top_up()
     finally:  # after an error, or a batch left unfinished: drop the reads not started, wait for the running one
         reader.shutdown(wait=True, cancel_futures=True)
+        feeder.close()
+
+
+class _SinkFeeder:
+    """Feeds the sink of a pass of several tiles on a thread of its own while the pass goes on to the next tile, so
+    that the sink's work (an exploration target's draws) overlaps the pass's own (the next tile's coverage and
+    sums) instead of adding to it: in the report's pass over a 1.4-million-cell area, the target then added
+    1-8 % instead of 7-17 % (paired runs). One tile at a time: ``feed`` first waits for the tile before (the
+    sink sees its tiles in order, and memory stays bounded), and a sink's error is raised by the next ``feed``
+    or ``wait``. A single tile has nothing to overlap: its pass feeds the sink itself."""
+
+    def __init__(self) -> None:
+        self._thread: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
+
+    def feed(self, add: Callable[..., None], *args: Any) -> None:
+        self.wait()
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rare-earth-sink")
+        self._pending = self._thread.submit(add, *args)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for a tile being fed (after an error too: the sink is not left half way through a tile)."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=True, cancel_futures=True)
 
 
 def _cover_together(jobs: list[_Accumulator]) -> None:
@@ -642,15 +675,26 @@ class _Accumulator:
                 if zero.any():
                     self.totals.zero_area += float(area[zero].sum())
 
-    def add(self, data: _TileData, covered: _Covered | None) -> None:
-        """Add one tile's cells: those ``covered(window)`` found, with the ``data`` read for the window."""
+    def add(self, data: _TileData, covered: _Covered | None, feeder: _SinkFeeder | None = None) -> None:
+        """Add one tile's cells: those ``covered(window)`` found, with the ``data`` read for the window; the sink
+        is fed through ``feeder`` when there is one."""
         cells = self._cells(data, covered)
         if cells is None:
             return
         if self.sink is not None:
-            self.sink.add(
-                cells.area, self.cell_area, cells.grade, cells.thickness, cells.top, cells.density, self.reach
+            sink_cells = (
+                cells.area,
+                self.cell_area,
+                cells.grade,
+                cells.thickness,
+                cells.top,
+                cells.density,
+                self.reach,
             )
+            if feeder is None:
+                self.sink.add(*sink_cells)
+            else:
+                feeder.feed(self.sink.add, *sink_cells)
             if self.cuts.size == 0:  # a pass that only feeds the sink
                 return
         grade = cells.grade if self.grade_factor == 1.0 else cells.grade.astype(np.float64) * self.grade_factor

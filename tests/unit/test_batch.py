@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
@@ -12,7 +13,7 @@ import rasterio.errors
 from conftest import ORIGIN_X, ORIGIN_Y, random_star
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from rare_earth_plugin.core import tonnage
+from rare_earth_plugin.core import tonnage, tonnage_tiles
 from rare_earth_plugin.core.limits import EngineLimits
 from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, grade_tonnage_curve, grade_tonnage_curves
 
@@ -194,8 +195,6 @@ def test_small_polygons_worked_out_together_match_one_by_one(make_raster, monkey
     ones, one with a hole, a multipolygon, one partly off the grid (worked out alone), all as one by one."""
     from shapely.geometry import Point
 
-    from rare_earth_plugin.core import tonnage_tiles
-
     grade = make_raster(np.random.default_rng(3).uniform(0.0, 0.3, (64, 80)).astype(np.float32))
     rng = np.random.default_rng(11)
     shapes = [random_star(rng, (60, 740), (60, 580), (10, 50), 12) for _ in range(30)]
@@ -239,8 +238,6 @@ def test_the_shared_cover_workers_stop_and_start_again(make_raster):
 
 def test_an_estimate_whose_workers_were_stopped_under_it_still_works(make_raster, monkeypatch):
     """Plugin unload may stop the shared workers between an estimate's start and its tile."""
-    from rare_earth_plugin.core import tonnage_tiles
-
     grade = make_raster(np.full((20, 20), 0.2, dtype=np.float32))
     polygon = box(ORIGIN_X + 15, ORIGIN_Y - 95, ORIGIN_X + 95, ORIGIN_Y - 15)
     expected = dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS))
@@ -255,8 +252,6 @@ def test_covered_cells_are_worked_out_by_whichever_thread_is_free_first(make_ras
     """A single-tile estimate's covered cells go to the shared worker while this thread reads; when the read is
     done before the worker took them up, this thread works them out itself, and the worker never does: the
     same figures either way, the cells worked out once."""
-    from rare_earth_plugin.core import tonnage_tiles
-
     grade = make_raster(np.random.default_rng(3).uniform(0.0, 0.3, (20, 20)).astype(np.float32))
     polygon = Polygon([(ORIGIN_X + 15, ORIGIN_Y - 95), (ORIGIN_X + 95, ORIGIN_Y - 15), (ORIGIN_X + 20, ORIGIN_Y - 30)])
     expected = dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS))
@@ -286,3 +281,82 @@ def test_covered_cells_are_worked_out_by_whichever_thread_is_free_first(make_ras
     monkeypatch.setattr(tonnage_tiles._Accumulator, "covered", counted)
     assert dicts(grade_tonnage_curve(polygon, grade, CUTOFFS, PARAMS)) == expected
     assert calls == (["worker", "covered"] if worker_starts else ["covered"])
+
+
+class _SlowSink:
+    """A sink slow enough that a pass not waiting for it would end first; it notes each tile's Σ area x grade,
+    the threads it ran on, whether two tiles were ever added at once, and can fail at a given tile."""
+
+    def __init__(self, fail_at: int | None = None):
+        self.tiles: list[float] = []
+        self.threads: set[str] = set()
+        self.running = 0
+        self.overlapped = False
+        self.fail_at = fail_at
+        self.lock = threading.Lock()
+
+    def add(self, area, _unit, grade, *_) -> None:
+        with self.lock:
+            self.running += 1
+            self.overlapped |= self.running > 1
+        try:
+            time.sleep(0.005)
+            if len(self.tiles) == self.fail_at:
+                raise RuntimeError("sink failed")
+            self.tiles.append(float(np.sum(area * grade)))
+            self.threads.add(threading.current_thread().name)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def sink_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name.startswith("rare-earth-sink")]
+
+
+def test_a_sink_fed_on_its_own_thread_has_every_tile_in_order_before_its_area_is_yielded(grade, monkeypatch):
+    """An area of several tiles feeds its sink on a thread of its own while the pass goes on; the sink still sees
+    each tile once, in order, one at a time, and has them all when the area's curve is yielded."""
+    batch = polygons(6)
+
+    def run() -> list[tuple[list[float], set[str], bool]]:
+        sinks: dict[int, _SlowSink] = {}
+
+        def sink_for(number: int) -> _SlowSink:
+            sinks[number] = _SlowSink()
+            return sinks[number]
+
+        seen = []
+        for number, _ in enumerate(
+            grade_tonnage_curves(batch, grade, CUTOFFS, PARAMS, limits=SMALL, sink_for=sink_for)
+        ):
+            sink = sinks[number]
+            seen.append((list(sink.tiles), set(sink.threads), sink.overlapped))
+        return seen
+
+    fed = run()
+    assert all(len(tiles) > 1 for tiles, _, _ in fed)
+    assert all(threads and all(name.startswith("rare-earth-sink") for name in threads) for _, threads, _ in fed)
+    assert not any(overlapped for _, _, overlapped in fed)
+    monkeypatch.setattr(tonnage_tiles._SinkFeeder, "feed", lambda self, add, *args: add(*args))  # fed in the pass
+    assert [tiles for tiles, _, _ in run()] == [tiles for tiles, _, _ in fed]
+    assert not sink_threads()
+
+
+def test_a_sink_failing_on_its_own_thread_stops_the_pass_with_its_error(grade, small_tiles, opened):
+    with pytest.raises(RuntimeError, match="sink failed"):
+        list(grade_tonnage_curves(polygons(4), grade, CUTOFFS, PARAMS, limits=SMALL, sink_for=lambda _: _SlowSink(2)))
+    assert all(dataset.closed for dataset in opened) and not readers() and not sink_threads()
+    with pytest.raises(RuntimeError, match="sink failed"):  # a pass that only feeds its sink, as a target's
+        tonnage.feed_sink(polygons(1)[0], grade, _SlowSink(1), PARAMS, limits=SMALL)
+    assert not readers() and not sink_threads()
+
+
+def test_a_pass_cancelled_while_its_sink_is_fed_stops_with_no_tile_fed_after_it(grade, small_tiles):
+    sink = _SlowSink()
+    with pytest.raises(tonnage.TonnageCancelled):
+        tonnage.feed_sink(polygons(1)[0], grade, sink, PARAMS, limits=SMALL, cancelled=lambda: len(sink.tiles) >= 2)
+    fed = len(sink.tiles)
+    assert fed >= 2 and not sink_threads()
+    time.sleep(0.05)
+    assert len(sink.tiles) == fed
