@@ -353,10 +353,22 @@ def test_a_sink_failing_on_its_own_thread_stops_the_pass_with_its_error(grade, s
 
 
 def test_a_pass_cancelled_while_its_sink_is_fed_stops_with_no_tile_fed_after_it(grade, small_tiles):
+    every = _SlowSink()
+    list(grade_tonnage_curves(polygons(3), grade, CUTOFFS, PARAMS, limits=SMALL, sink_for=lambda _: every))
     sink = _SlowSink()
+    batch = grade_tonnage_curves(
+        polygons(3),
+        grade,
+        CUTOFFS,
+        PARAMS,
+        limits=SMALL,
+        cancelled=lambda: len(sink.tiles) >= 2,
+        sink_for=lambda _: sink,
+    )
     with pytest.raises(tonnage.TonnageCancelled):
-        tonnage.feed_sink(polygons(1)[0], grade, sink, PARAMS, limits=SMALL, cancelled=lambda: len(sink.tiles) >= 2)
+        list(batch)
     fed = len(sink.tiles)
-    assert fed >= 2 and not sink_threads()
+    assert 2 <= fed < len(every.tiles) and all(name.startswith("rare-earth-sink") for name in sink.threads)
+    assert not sink_threads()
     time.sleep(0.05)
     assert len(sink.tiles) == fed
