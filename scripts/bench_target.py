@@ -1,18 +1,20 @@
 """`make bench` case e: what an exploration target (10,000 draws) adds to an estimate.
 
-Three ways a target is asked for, each timed against the estimate it rides on, the rasters kept open as the
+Four ways a target is asked for, each timed against the same pass without it, the rasters kept open as the
 report and Processing keep them:
-- in the dock's pass: the selected area's curve (``chart_cutoffs``) with its target from the same read, against
-  the same curve alone (``curves_and_targets`` against ``grade_tonnage_curves``);
-- in the report's pass: the same at the report's 33 cut-offs;
-- alone (the API): ``exploration_target`` against ``estimate_tonnage`` (one pass each; the target's pass sums
-  its draws instead of the estimate's cut-off).
-Each round runs all six in turn; the figure is the median over the rounds of each round's ratio, so a change in
+- the dock's curve: the selected area's curve (``chart_cutoffs``) with its target from the same read
+  (``curves_and_targets`` against ``grade_tonnage_curves``);
+- the report: the same at the report's 33 cut-offs;
+- the sketch: a drawn area's live estimate at the cut-off with its target (as the dock's sketch and
+  ``rareearth:explorationtarget`` compute it);
+- alone (the API): ``exploration_target`` against ``estimate_tonnage`` (the target's pass sums its draws instead
+  of the estimate's cut-off).
+Each round runs all eight in turn; the figure is the median over the rounds of each round's ratio, so a change in
 the machine's speed (this shared machine's moves by up to 30 % within minutes) hits both sides of a ratio alike.
 On the sample zones (50 m cells) without and with a depth window (top 10 m, to 300 m), and on a 138 km² blob
 over the 10 m bench raster (1.4 million cells). Targets (issue 13): the draws add < 0.5 s per area, and < 10 %
-to the estimate of a 138 km² zone in the plugin's passes (the dock and the report compute a target only with
-its area's curve); the API alone is reported beside them.
+to the estimate of a 138 km² zone, in every way the plugin asks for a target (dock, report, sketch); the API
+alone is reported beside them.
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ CUTOFF = 0.05
 #: chart; report.area_results).
 DOCK_CUTS = tuple(chart_cutoffs("percent", CUTOFF))
 REPORT_CUTS = (CUTOFF, *standard_cutoffs("percent"), *chart_cutoffs("percent", CUTOFF, steps=24, reach=1.25))
-WAYS = ("dock", "report", "alone")
+WAYS = ("dock", "report", "sketch", "alone")
+PLUGIN_WAYS = ("dock", "report", "sketch")
+_WAYS_TEXT = ", ".join(PLUGIN_WAYS)
 
 
 @dataclass
@@ -69,7 +73,7 @@ class Added:
 
 
 def _added(polygon, grade: Path, params: TonnageParams, rounds: int = ROUNDS) -> Added:
-    """The six runs in turn, ``rounds`` times (after one run each to warm up)."""
+    """The eight runs in turn, ``rounds`` times (after one run each to warm up)."""
 
     def curve(cuts: tuple[float, ...]) -> Callable[[], object]:
         return lambda: list(grade_tonnage_curves([polygon], grade, cuts, params))
@@ -81,6 +85,7 @@ def _added(polygon, grade: Path, params: TonnageParams, rounds: int = ROUNDS) ->
     runs = {
         "dock": (curve((CUTOFF, *DOCK_CUTS)), with_target((CUTOFF, *DOCK_CUTS))),
         "report": (curve(REPORT_CUTS), with_target(REPORT_CUTS)),
+        "sketch": (curve((CUTOFF,)), with_target((CUTOFF, CUTOFF))),  # the cut-off once, as the dock asks
         "alone": (
             lambda: estimate_tonnage(polygon, grade, params),
             lambda: exploration_target(polygon, grade, params),
@@ -129,7 +134,7 @@ def target_case(row_type, fine_grade: Path, fine_zone) -> list:
         row = row_type(
             f"e: exploration target, 10,000 draws, sample zones (50 m cells), {label}",
             ours=worst_added,
-            target=f"< {PER_AREA_LIMIT_S:g} s per area; < {LARGE_ZONE_LIMIT:.0%} on {LARGE_ZONE} (dock, report)",
+            target=f"< {PER_AREA_LIMIT_S:g} s per area; < {LARGE_ZONE_LIMIT:.0%} on {LARGE_ZONE} ({_WAYS_TEXT})",
             met=met,
         )
         row.notes.extend(notes)
@@ -142,7 +147,7 @@ def target_case(row_type, fine_grade: Path, fine_zone) -> list:
 
 
 def _passes_met(added: Added) -> bool:
-    return max(added.ratio["dock"], added.ratio["report"]) < LARGE_ZONE_LIMIT
+    return max(added.ratio[way] for way in PLUGIN_WAYS) < LARGE_ZONE_LIMIT
 
 
 def _ratios(added: Added) -> str:
@@ -154,7 +159,7 @@ def _fine_row(row_type, grade: Path, zone):
     row = row_type(
         "e: exploration target, 10,000 draws, 138 km2 at 10 m cells",
         ours=added.worst_seconds(),
-        target=f"< {LARGE_ZONE_LIMIT:.0%} of the estimate (dock, report)",
+        target=f"< {LARGE_ZONE_LIMIT:.0%} of the estimate ({_WAYS_TEXT})",
         met=_passes_met(added),
     )
     row.notes.append(added.note("138 km2 blob over the 8,000 x 8,000 raster (1.4 million cells)"))
