@@ -116,7 +116,7 @@ def _job(
             f"grade_band: {_name(grade_raster)} has {source.info.count} band(s), "
             f"band {params.grade_band} does not exist"
         )
-    return _Accumulator(rasters, source, geometry, params, polygon_crs, np.sort(cuts), warnings, limits, sink)
+    return _Accumulator(rasters, source, geometry, params, polygon_crs, np.unique(cuts), warnings, limits, sink)
 
 
 def _run(job: _Accumulator, cancelled: Cancelled = None) -> _Accumulator:
@@ -371,6 +371,7 @@ class _Accumulator:
         src = source.info
         self.params, self.path = params, _name(src.name)
         self.band = params.grade_band
+        self.sorted_cuts = sorted_cuts  # distinct
         self.totals = _Totals(sorted_cuts.size)
         self.totals.warnings = warnings
         self.sink = sink
@@ -499,12 +500,14 @@ class _Accumulator:
         return self
 
     def results(self, cuts: np.ndarray) -> list[TonnageResult]:
-        """One result per cut-off in the caller's order (the sums are over the sorted cut-offs)."""
+        """One result per cut-off in the caller's order (the sums are over the distinct cut-offs, sorted: a
+        cut-off given twice, as the sketch's estimate with its target asks for it, is summed once)."""
         fraction = grade_fraction(self.params.grade_unit)
-        results: list[TonnageResult] = [None] * cuts.size  # type: ignore[list-item]
-        for rank, index in enumerate(np.argsort(cuts, kind="stable")):
-            results[index] = self.totals.result(rank, float(cuts[index]), fraction, self.params.treo_to_tree)
-        return results
+        ranks = np.searchsorted(self.sorted_cuts, cuts)
+        return [
+            self.totals.result(int(rank), float(cut), fraction, self.params.treo_to_tree)
+            for rank, cut in zip(ranks, cuts)
+        ]
 
     @functools.cached_property
     def coverage(self) -> CellCoverage:

@@ -372,3 +372,16 @@ def test_a_pass_cancelled_while_its_sink_is_fed_stops_with_no_tile_fed_after_it(
     assert not sink_threads()
     time.sleep(0.05)
     assert len(sink.tiles) == fed
+
+
+def test_a_cut_off_given_twice_is_summed_once_and_answered_in_the_callers_order(grade, monkeypatch):
+    """The sketch's estimate with its target asks for its cut-off twice (the target's and the curve's)."""
+    polygon = polygons(1)[0]
+    single = {cut: dicts(grade_tonnage_curve(polygon, grade, [cut], PARAMS))[0] for cut in (0.0, 0.1, 0.2)}
+    summed = []
+    real = tonnage_tiles._sums_above
+    monkeypatch.setattr(tonnage_tiles, "_sums_above", lambda cuts, *args: summed.append(cuts.size) or real(cuts, *args))
+    asked = [0.2, 0.1, 0.2, 0.0, 0.1, -0.0]
+    curve = dicts(grade_tonnage_curve(polygon, grade, asked, PARAMS))
+    assert set(summed) == {3}
+    assert curve == [{**single[abs(cut)], "cutoff": cut} for cut in asked]
