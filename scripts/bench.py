@@ -773,9 +773,11 @@ def document(lines: list[str], notes: list[str], profiles: list[str], machine_li
         "- f: each of ours (plain loop, batch) and exactextract in its own fresh interpreter, 5 rounds of "
         "processes run in turn (loop, batch, exactextract, and again), judged by the median of the rounds' "
         "ratios; computation time only (scripts/bench_fresh.py).",
-        "- e: the six runs (the dock's curve with and without its target, the report's, the estimate and the "
-        "target alone) in turn, 41 rounds (15 for the 10 m zone), judged by the median of the rounds' ratios "
-        "(scripts/bench_target.py).",
+        "- e: eight runs in turn (the dock's curve of the selected area, the report's curve and the sketch's "
+        "estimate at the cut-off, each with and without its target from the same read, and the estimate and the "
+        "target alone through the API), 41 rounds, judged by the median of the rounds' ratios "
+        "(scripts/bench_target.py). The dock, report and sketch open their rasters per request, as the plugin "
+        "does; the API calls keep them open.",
         "- g: one 30 km2 ground polygon (given in UTM 43N) over 3,000 x 3,000 rasters of 10 m ground cells in each "
         "CRS, best of 7 calls; the correction's cost is the time in polygon_area_m2, ProjectedCellArea set-up, its "
         "factors and scale_window on whichever thread they run, against the estimate's; also reported: the estimate "

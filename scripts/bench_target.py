@@ -155,7 +155,7 @@ def _ratios(added: Added) -> str:
 
 
 def _fine_row(row_type, grade: Path, zone):
-    added = _added(zone, grade, TonnageParams(cutoff=CUTOFF, thickness=20.0), rounds=15)
+    added = _added(zone, grade, TonnageParams(cutoff=CUTOFF, thickness=20.0))
     row = row_type(
         "e: exploration target, 10,000 draws, 138 km2 at 10 m cells",
         ours=added.worst_seconds(),
