@@ -277,13 +277,16 @@ class _SinkFeeder:
 
     def wait(self) -> None:
         pending, self._pending = self._pending, None
-        if pending is not None:
+        if pending is not None and not pending.cancelled():  # cancelled: a tile never fed (the pass stopped)
             pending.result()
 
     def close(self) -> None:
-        """Wait for a tile being fed (after an error too: the sink is not left half way through a tile)."""
+        """Wait for a tile being fed (after an error too: the sink is not left half way through a tile), and raise
+        its error if it failed: a sink's error is not hidden by a cancel, or by the caller closing the pass, that
+        came before the pass asked for it."""
         if self._thread is not None:
             self._thread.shutdown(wait=True, cancel_futures=True)
+        self.wait()
 
 
 def _cover_together(jobs: list[_Accumulator]) -> None:

@@ -293,6 +293,7 @@ class _SlowSink:
         self.running = 0
         self.overlapped = False
         self.fail_at = fail_at
+        self.failed = threading.Event()
         self.lock = threading.Lock()
 
     def add(self, area, _unit, grade, *_) -> None:
@@ -302,6 +303,7 @@ class _SlowSink:
         try:
             time.sleep(0.005)
             if len(self.tiles) == self.fail_at:
+                self.failed.set()
                 raise RuntimeError("sink failed")
             self.tiles.append(float(np.sum(area * grade)))
             self.threads.add(threading.current_thread().name)
@@ -385,3 +387,21 @@ def test_a_cut_off_given_twice_is_summed_once_and_answered_in_the_callers_order(
     curve = dicts(grade_tonnage_curve(polygon, grade, asked, PARAMS))
     assert set(summed) == {3}
     assert curve == [{**single[abs(cut)], "cutoff": cut} for cut in asked]
+
+
+def test_a_sink_failing_as_the_pass_is_cancelled_is_not_hidden_by_the_cancel(grade, small_tiles):
+    """The cancel is seen once the sink's tile has failed but before the pass asked for that tile: the caller gets
+    the sink's error, as when the pass fed the sink itself."""
+    sink = _SlowSink(fail_at=1)
+    batch = grade_tonnage_curves(
+        polygons(2),
+        grade,
+        CUTOFFS,
+        PARAMS,
+        limits=SMALL,
+        cancelled=lambda: sink.failed.wait(0.05),
+        sink_for=lambda _: sink,
+    )
+    with pytest.raises(RuntimeError, match="sink failed"):
+        list(batch)
+    assert not sink_threads() and not readers()
