@@ -247,7 +247,8 @@ def _pipeline(
                 covered = job.covered(window)  # while the reader may still be at this tile
                 data = pending.result()
                 top_up()
-                job.add(data, covered, feeder if len(job.tiles) > 1 else None)
+                # only a pass of several tiles that sums cut-offs besides has work to overlap the sink's with
+                job.add(data, covered, feeder if len(job.tiles) > 1 and job.cuts.size else None)
             top_up()
     finally:  # after an error, or a batch left unfinished: drop the reads not started, wait for the running one
         reader.shutdown(wait=True, cancel_futures=True)
@@ -687,7 +688,7 @@ class _Accumulator:
 
     def add(self, data: _TileData, covered: _Covered | None, feeder: _SinkFeeder | None = None) -> None:
         """Add one tile's cells: those ``covered(window)`` found, with the ``data`` read for the window; the sink
-        is fed through ``feeder`` when there is one and the pass sums cut-offs besides."""
+        is fed through ``feeder`` when there is one."""
         cells = self._cells(data, covered)
         if cells is None:
             return
@@ -701,11 +702,11 @@ class _Accumulator:
                 cells.density,
                 self.reach,
             )
-            if feeder is None or self.cuts.size == 0:  # a pass that only feeds the sink has nothing to overlap
+            if feeder is None:
                 self.sink.add(*sink_cells)
             else:
                 feeder.feed(self.sink.add, *sink_cells)
-            if self.cuts.size == 0:
+            if self.cuts.size == 0:  # a pass that only feeds the sink
                 return
         grade = cells.grade if self.grade_factor == 1.0 else cells.grade.astype(np.float64) * self.grade_factor
         area = cells.area
