@@ -406,7 +406,7 @@ class TargetSums:
             data_coverage=float(data_coverage),
             warnings=warnings,
             treo_draws=treo,
-            no_ore_share=float(1.0 - has_ore.mean()),
+            no_ore_share=np.count_nonzero(~has_ore) / count,
         )
 
 

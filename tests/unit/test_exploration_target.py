@@ -15,6 +15,7 @@ from rare_earth_plugin.core import target_sums
 from rare_earth_plugin.core.exploration_target import (
     CONVENTION,
     target_from_cells,
+    target_plan,
 )
 from rare_earth_plugin.core.target_ranges import RangeError, TargetRanges, Triangular
 from rare_earth_plugin.core.target_sums import AreaSums, DrawSet
@@ -177,6 +178,28 @@ def test_depth_window_on_varying_top_and_thickness_cells():
         tonnes = [625.0 * overlap(a, b * t, 15.0, 100.0) * d for a, b in zip(top, thickness)]
         ore = [w for w, g in zip(tonnes, c.grade) if g * f >= 0.1]
         assert case.ore_tonnes == pytest.approx(sum(ore), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [3, 6, 11])
+def test_draws_without_ore_in_a_window_hold_exactly_none(seed):
+    """Ramps that enter the window and leave it cancel in the sums: a draw without ore must read 0 t and no grade,
+    not the rounding left over (the low case here read 1.8e-12 t at grade 0, and no draw counted as empty)."""
+    rng = np.random.default_rng(seed)
+    n = 64
+    grade, thickness, top = rng.uniform(0.09, 0.115, n), rng.uniform(5, 60, n), rng.uniform(0, 150, n)
+    c = cells(n=n, grade=grade, thickness=thickness, top=top, area=100.0, min_depth=30.0, max_depth=100.0, cutoff=0.1)
+    target = target_from_cells(c, TonnageParams(thickness=1.0), draws=10_000, seed=seed)
+    assert target.low.ore_tonnes == 0.0 and math.isnan(target.low.mean_grade)  # 0.85 x every grade < 0.1
+    plan = target_plan(TonnageParams(thickness=1.0, cutoff=0.1), None, 10_000, seed)
+    t, f = plan.t[:-3, None], plan.f[:-3, None]  # per draw (rows) and cell (columns), by numpy alone
+    counted = np.clip(np.minimum(top + thickness * t, 100.0) - np.maximum(top, 30.0), 0.0, None)
+    weight = counted * (grade * f >= 0.1)
+    ore = weight.sum(axis=1)
+    assert target.no_ore_share == np.count_nonzero(ore == 0) / ore.size > 0
+    has_ore = ore > 0
+    grades = (weight * grade).sum(axis=1)[has_ore] / ore[has_ore] * f[has_ore, 0]
+    expected = np.quantile(grades, [0.1, 0.5, 0.9])
+    assert [target.p90.mean_grade, target.p50.mean_grade, target.p10.mean_grade] == pytest.approx(expected, rel=1e-9)
 
 
 @pytest.mark.parametrize("window", [(None, None), (20.0, None), (None, 90.0), (30.0, 90.0), (200.0, 210.0)])
