@@ -42,6 +42,8 @@ DEFAULT_DRAWS = 10_000
 MAX_DRAWS = 1_000_000
 #: Any fixed number would do; this one is the date of the Ministry's statement (2 April 2025).
 DEFAULT_SEED = 20250402
+#: The largest seed the dock and Processing take: QGIS holds whole-number parameters in a 32-bit int.
+MAX_SEED = 2**31 - 1
 #: The probabilities of exceedance reported, and the percentile of the draws each one is.
 EXCEEDANCE = {"p90": 0.10, "p50": 0.50, "p10": 0.90}
 CONVENTION = "P90 is the value exceeded with 90 % probability, P10 the value exceeded with 10 % probability"

@@ -25,7 +25,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.exploration_target import DEFAULT_SEED, MAX_DRAWS
+from ..core.exploration_target import DEFAULT_SEED, MAX_DRAWS, MAX_SEED
 from ..core.target_ranges import TargetRanges, Triangular
 from ..core.target_text import REPORTING_CODES
 from ..core.tonnage import TonnageInputError
@@ -243,7 +243,7 @@ class TargetInputs(QgsCollapsibleGroupBox):
         self.draws.setClearValue(10_000)
         self.draws.setToolTip("Monte Carlo draws for P90 / P50 / P10")
         self.seed = QgsSpinBox()
-        self.seed.setRange(0, 2_147_483_647)
+        self.seed.setRange(0, MAX_SEED)
         self.seed.setClearValue(DEFAULT_SEED)
         self.seed.setToolTip("The same seed gives the same figures")
         simulation = QHBoxLayout()

@@ -16,7 +16,7 @@ from qgis.core import (
     QgsProcessingUtils,
 )
 
-from ..core.exploration_target import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS
+from ..core.exploration_target import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS, MAX_SEED
 from ..core.target_fields import TARGET_SCHEMA, target_values, text_values
 from ..core.target_ranges import (
     DEFAULT_DENSITY,
@@ -56,7 +56,12 @@ def add_target_parameters(alg: QgsProcessingAlgorithm) -> None:
     )
     alg.addParameter(
         QgsProcessingParameterNumber(
-            SEED, "Random seed (the same seed gives the same figures)", NUMBER_INTEGER, DEFAULT_SEED, minValue=0
+            SEED,
+            "Random seed (the same seed gives the same figures)",
+            NUMBER_INTEGER,
+            DEFAULT_SEED,
+            minValue=0,
+            maxValue=MAX_SEED,  # a larger one would be read as 0
         )
     )
 

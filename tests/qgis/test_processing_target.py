@@ -99,3 +99,12 @@ def test_min_depth_must_be_above_max_depth(rare_earth_provider, make_raster, zon
     grade = make_raster(np.full((20, 20), 0.2))
     with pytest.raises(QgsProcessingException, match="MIN_DEPTH: must be less than MAX_DEPTH"):
         run(ESTIMATE, INPUT=zone, GRADE=grade, THICKNESS=10.0, MIN_DEPTH=100.0, MAX_DEPTH=50.0)
+
+
+@pytest.mark.parametrize("algorithm", [TARGET, "rareearth:exportreport"])
+@pytest.mark.parametrize("seed", [2**31, 9_999_999_999])
+def test_a_seed_qgis_cannot_hold_is_refused_not_run_as_zero(rare_earth_provider, make_raster, zone, algorithm, seed):
+    """QGIS reads whole-number parameters as a 32-bit int: 2**31 was run as seed 0 and reported so."""
+    grade = make_raster(np.full((20, 20), 0.2))
+    with pytest.raises(QgsProcessingException, match="SEED"):
+        run(algorithm, INPUT=zone, GRADE=grade, THICKNESS=10.0, SEED=seed)
