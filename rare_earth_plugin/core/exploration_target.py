@@ -278,7 +278,8 @@ class TargetPlan:
         cases = [[float(getattr(item, case)) for case in self.CASES] for item in inputs]
         self.d, self.t, self.f = (np.concatenate([drawn, case]) for drawn, case in zip(sampled, cases))
         self.df = self.d * self.f
-        self.draw_set = DrawSet(self.t, float(params.cutoff) / self.f)
+        with np.errstate(over="ignore"):  # a threshold beyond float64: inf, which no grade reaches
+            self.draw_set = DrawSet(self.t, float(params.cutoff) / self.f)
         self.window = (params.min_depth, params.max_depth)
         self.windowed = self.window != (None, None)
 
@@ -303,7 +304,10 @@ def target_plan(params: TonnageParams, ranges: TargetRanges | None, draws: int, 
     _check_params(params)
     params.validate()
     if ranges is None:
-        ranges = TargetRanges(density=default_density(None if params.density_raster else params.density))
+        try:
+            ranges = TargetRanges(density=default_density(None if params.density_raster else params.density))
+        except RangeError as error:
+            raise TonnageInputError(str(error)) from None
     ranges = _checked(ranges, draws, seed)
     if draws > _CACHED_DRAWS:
         return TargetPlan(params, ranges, draws, seed)

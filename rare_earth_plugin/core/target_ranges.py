@@ -5,7 +5,8 @@ user: bulk density 2.5 / 2.6 / 2.7 t/m³ (rhyolite 2.4-2.6, andesite 2.5-2.8), a
 0.8 / 1.0 / 1.2 on the thickness source and a grade factor 0.85 / 1.0 / 1.15 on every grade (about the ±20 %
 grade bands of published targets).
 
-With a constant density the density range replaces it; left unset, it is ±0.1 t/m³ around that constant.
+With a constant density the density range replaces it; left unset, it is ±0.1 t/m³ around that constant
+(±half of it below 0.2 t/m³).
 With a density raster the range scales every cell by
 ``value / likely`` (the default: 0.962 / 1 / 1.038), so the raster's own pattern is kept.
 """
@@ -20,6 +21,8 @@ import numpy as np
 DENSITY_RANGE_NAME = "density range"
 THICKNESS_FACTOR_NAME = "thickness factor range"
 GRADE_FACTOR_NAME = "grade factor range"
+#: The largest value a range takes (density in t/m³, factors).
+RANGE_LIMIT = 1e6
 
 
 class RangeError(ValueError):
@@ -47,6 +50,8 @@ class Triangular:
             )
         if not numbers[0] <= numbers[1] <= numbers[2]:
             raise RangeError(f"{name}: give low ≤ likely ≤ high, got {self.text()}")
+        if numbers[2] > RANGE_LIMIT:  # the tonnes and grades it scales would overflow, and no input is near it
+            raise RangeError(f"{name}: values above {RANGE_LIMIT:g} are not plausible, got {self.text()}")
         return Triangular(*numbers)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -127,12 +132,15 @@ class TargetRanges:
 
 def default_density(constant: float | None = None) -> Triangular:
     """The density range used when none is given: 2.5 / 2.6 / 2.7 t/m³, i.e. ±0.1 t/m³ around the default
-    2.60; around another constant density the user chose, the same ±0.1 t/m³ (so the base case keeps it)."""
-    if (
-        constant is None
-        or not math.isfinite(constant)
-        or constant <= 0.1
-        or math.isclose(constant, DEFAULT_DENSITY.likely)
-    ):
+    2.60; around another constant density the user chose, the same ±0.1 t/m³, or ±half of it below 0.2 t/m³
+    (so the base case keeps it whatever it is). A density of 0 has no range: ``RangeError``."""
+    if constant is None or not math.isfinite(constant) or math.isclose(constant, DEFAULT_DENSITY.likely):
         return DEFAULT_DENSITY
+    if constant <= 0:
+        raise RangeError(
+            f"density: a target needs a density above 0, got {constant:g} (every tonnage would be 0); "
+            "give a density or a density range"
+        )
+    if constant < 0.2:
+        return Triangular(constant / 2, float(constant), constant * 1.5)
     return Triangular(round(constant - 0.1, 6), float(constant), round(constant + 0.1, 6))

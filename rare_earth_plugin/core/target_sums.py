@@ -48,7 +48,8 @@ class _Counter:
     (if x >= v for a value v, x's bucket >= v's, and the other way round), so the table holds its count; an x
     in a bucket one value maps to reaches the values of the lower buckets, and that value when x >= it (one
     comparison); the few x in a bucket of several values are counted by binary search. The map is evaluated
-    the same way for the values and for x, so rounding cannot break the argument: the counts are exact."""
+    the same way for the values and for x, so rounding cannot break the argument: the counts are exact. Values
+    whose map would overflow float32 (a cut-off or factor of 1e40, say) are counted by binary search alone."""
 
     def __init__(self, values: np.ndarray):
         self.values = values
@@ -56,8 +57,12 @@ class _Counter:
         # with bucket 0 below all values and the last one above them
         self.buckets = min(_BUCKETS_PER_VALUE * max(values.size, 1), _MAX_BUCKETS) + 3
         span = high - low if high > low else max(abs(low), 1.0)
-        self.scale = np.float32((self.buckets - 3) / span)
-        self.origin = np.float32(low - 1.0 / float(self.scale))
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            self.scale = np.float32((self.buckets - 3) / span)
+            self.origin = np.float32(low - 1.0 / float(self.scale)) if self.scale > 0 else np.float32(np.nan)
+        self.mapped = bool(np.isfinite(self.scale) and self.scale > 0 and np.isfinite(self.origin))
+        if not self.mapped:
+            return
         per_bucket = np.bincount(self._bucket(values), minlength=self.buckets)
         below = np.cumsum(per_bucket) - per_bucket
         #: Per bucket: the count of its x when no value maps to it, else ~(the index of its first value) (< 0).
@@ -65,8 +70,8 @@ class _Counter:
         self.crowded = per_bucket > 1
 
     def _bucket(self, x: np.ndarray) -> np.ndarray:
-        position = np.subtract(x, self.origin, dtype=np.float32)  # float32 halves the memory traffic
         with np.errstate(over="ignore", invalid="ignore"):
+            position = np.subtract(x, self.origin, dtype=np.float32)  # float32 halves the memory traffic
             position *= self.scale  # far above every value: inf, then the top bucket
             np.minimum(position, self.buckets - 1.0, out=position)
             # Truncated: a floor for positions >= 0; far below every value (or NaN, never given) a negative
@@ -75,6 +80,8 @@ class _Counter:
 
     def counts(self, x: np.ndarray) -> np.ndarray:
         """Per x, how many values it reaches."""
+        if not self.mapped:
+            return np.searchsorted(self.values, x, side="right")
         bucket = self._bucket(x)
         count = self.code.take(bucket, mode="clip")
         near = np.flatnonzero(count < 0)

@@ -64,7 +64,8 @@ def at_least(threshold: float, dtype: np.dtype) -> np.floating:
     ``grade >= t`` exactly, whatever numpy's rules for comparing a float32 array with a float64 scalar (numpy 1
     compares in float32, numpy 2 in float64)."""
     kind = np.dtype(dtype) if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
-    value = kind.type(threshold)
+    with np.errstate(over="ignore"):  # beyond the type's range: inf, which no finite grade reaches
+        value = kind.type(threshold)
     return np.nextafter(value, kind.type(np.inf)) if float(value) < threshold else value
 
 

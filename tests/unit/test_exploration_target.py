@@ -334,11 +334,43 @@ def test_the_same_seed_gives_the_same_figures():
         ("2.7,2.6,2.5", "density range: give low ≤ likely ≤ high"),
         ("0,2.6,2.7", "density range: the low value must be above 0"),
         ("nan,2.6,2.7", "density range: every value must be a finite number"),
+        ("2500,2600,1e7", "density range: values above 1e\\+06 are not plausible"),
     ],
 )
 def test_bad_range_text_names_the_range(text, message):
     with pytest.raises(RangeError, match=message):
         TargetRanges.parse(density=text)
+
+
+@pytest.mark.parametrize("density", [0.05, 0.15, 0.3, 2.0, 3.1])
+def test_the_base_case_keeps_any_constant_density_when_no_range_is_given(density):
+    """A constant density of 0.1 t/m³ or less was silently replaced by 2.5 / 2.6 / 2.7 (base case 52 x the
+    estimate at 0.05): the default range is centred on the constant, whatever it is."""
+    c = cells(n=10, grade=0.2, thickness=30.0, area=1000.0, density=density)
+    target = target_from_cells(c, TonnageParams(thickness=30.0, density=density), draws=50, seed=1)
+    assert target.base.ore_tonnes == pytest.approx(10 * 1000.0 * 30.0 * density, rel=1e-12)
+    assert target.ranges.density.low < density < target.ranges.density.high
+
+
+def test_a_zero_constant_density_is_refused_for_a_target_not_replaced():
+    with pytest.raises(TonnageInputError, match="density: a target needs a density above 0"):
+        target_from_cells(cells(n=2, density=0.0), TonnageParams(thickness=30.0, density=0.0))
+
+
+@pytest.mark.parametrize("factor", [1e-30, 1e-50, 1e-300])
+@pytest.mark.parametrize("cutoff", [0.1, 1e300])
+def test_extreme_grade_factors_and_cutoffs_count_exactly(factor, cutoff):
+    """Thresholds beyond float32's range (cut-off / factor) are counted by binary search (a grade factor of
+    1e-50 raised ZeroDivisionError); a draw's ore equals the numpy sum over its cells."""
+    rng = np.random.default_rng(4)
+    grade = rng.uniform(0, 0.3, 50)
+    c = cells(n=50, grade=grade, thickness=1.0, area=1.0, density=1.0, cutoff=cutoff)
+    params = TonnageParams(thickness=1.0, density=1.0, cutoff=cutoff)
+    ranges = TargetRanges(Triangular(1.0, 1.0, 1.0), Triangular(1.0, 1.0, 1.0), Triangular(factor, 1.0, 1.15))
+    target = target_from_cells(c, params, ranges, draws=200, seed=3)
+    plan = target_plan(params, ranges, 200, 3)
+    ore = [(grade * f >= cutoff).sum() for f in plan.f[-3:]]
+    assert [target.low.ore_tonnes, target.base.ore_tonnes, target.high.ore_tonnes] == ore
 
 
 def test_missing_range_text_takes_the_default():
