@@ -40,6 +40,8 @@ def rounded_range(low: float, high: float) -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return MISSING
     low, high = min(low, high), max(low, high)
+    if low == high:
+        return rounded(low)
     for figures in (2, 3):
         first, second = (_format(value, _decimals(value, figures)) for value in (low, high))
         if first != second:
@@ -75,11 +77,21 @@ def grade_range(low: float, high: float, unit: str, shown_unit: str | None = Non
 def _statement(first: TargetFigures, second: TargetFigures, unit: str, shown_unit: str | None) -> str:
     if not (first.ore_tonnes > 0 or second.ore_tonnes > 0):
         return "no ore above the cut-off"
+    # An end without ore has no grade: the grade is the other end's.
+    grades = [item.mean_grade for item in (first, second) if item.ore_tonnes > 0]
     return (
         f"{tonnes_range(first.ore_tonnes, second.ore_tonnes)} at "
-        f"{grade_range(first.mean_grade, second.mean_grade, unit, shown_unit)}, containing "
+        f"{grade_range(min(grades), max(grades), unit, shown_unit)}, containing "
         f"{tonnes_range(first.treo_tonnes, second.treo_tonnes)} TREO"
     )
+
+
+def no_target_reason(target: ExplorationTarget) -> str:
+    """Why there is no target at the cut-off when the P10 holds no ore: no draw has any, or too few do."""
+    with_ore = 100.0 * (1.0 - target.no_ore_share)
+    if not with_ore > 0:
+        return "no cell reaches the cut-off in any draw"
+    return f"only {with_ore:.2g} % of the draws have a cell above the cut-off, so the P90–P10 range holds no ore"
 
 
 def percentile_statement(target: ExplorationTarget, shown_unit: str | None = None) -> str:

@@ -11,6 +11,7 @@ from ..core.target_text import (
     CAUTION,
     case_statement,
     convention_text,
+    no_target_reason,
     percentile_statement,
     ranges_lines,
     window_text,
@@ -33,11 +34,13 @@ class TargetStatement(QLabel):
 
     def show_target(self, target: ExplorationTarget) -> None:
         self.target = target
-        if not target.p10.ore_tonnes > 0:
-            self.setText("<b>Exploration target:</b> no ore above the cut-off in any draw.")
-            return
+        headline = (
+            f"{percentile_statement(target)} (P90–P10)"
+            if target.p10.ore_tonnes > 0
+            else f"none at this cut-off: {no_target_reason(target)}."
+        )
         self.setText(
-            f"<b>Exploration target:</b> {percentile_statement(target)} (P90–P10)<br>"
+            f"<b>Exploration target:</b> {headline}<br>"
             f"<span style='color:#555'>Low–high case: {case_statement(target)}</span><br>"
             f"<span style='color:#8b0000; font-size:small'>Conceptual in nature; not a Mineral Resource.</span>"
         )

@@ -38,6 +38,7 @@ from ..core.target_text import (
     basis_lines,
     case_statement,
     cutoff_text,
+    no_target_reason,
     percentile_statement,
     rounded_range,
 )
@@ -258,7 +259,7 @@ def has_distribution(target: ExplorationTarget) -> bool:
 def area_statement(target: ExplorationTarget) -> str:
     """The block on an area page: target first, then the cases and the convention (the caution follows)."""
     if not target.p10.ore_tonnes > 0:
-        headline = "No cell reaches the cut-off in any draw: no exploration target at this cut-off."
+        headline = f"No exploration target at this cut-off: {no_target_reason(target)}."
     else:
         headline = f"Exploration target (P90–P10): {percentile_statement(target, PERCENT)}."
     return "\n".join(

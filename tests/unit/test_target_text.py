@@ -11,7 +11,9 @@ from rare_earth_plugin.core.target_ranges import TargetRanges, Triangular
 from rare_earth_plugin.core.target_text import (
     CAUTION,
     basis_lines,
+    case_statement,
     grade_range,
+    no_target_reason,
     percentile_statement,
     rounded_range,
     target_summary,
@@ -117,3 +119,23 @@ def test_basis_names_the_inputs_and_which_are_our_defaults():
 )
 def test_window_in_words(low, high, words):
     assert words in window_text(target(min_depth=low, max_depth=high))
+
+
+NO_ORE = TargetFigures(0.0, math.nan, 0.0, 0.0)
+
+
+def test_an_end_without_ore_takes_the_other_ends_grade_not_a_missing_mark():
+    """The low case without ore read 'at – % TREO', hiding the high case's grade."""
+    assert case_statement(target(low=NO_ORE)) == "0–560 Mt at 0.28 % TREO, containing 0–1.1 Mt TREO"
+
+
+@pytest.mark.parametrize(
+    "no_ore_share, reason",
+    [
+        (1.0, "no cell reaches the cut-off in any draw"),
+        (0.998, "only 0.2 % of the draws have a cell above the cut-off, so the P90–P10 range holds no ore"),
+    ],
+)
+def test_no_target_says_whether_any_draw_has_ore(no_ore_share, reason):
+    """'No cell reaches the cut-off in any draw' was said whenever the P10 had no ore, also when some draws did."""
+    assert no_target_reason(target(p90=NO_ORE, p50=NO_ORE, p10=NO_ORE, no_ore_share=no_ore_share)) == reason
