@@ -26,7 +26,7 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from . import affine_ops
-from .geometry import _transformer, crs_from_wkt
+from .geometry import _transformer, angular_unit_factor, crs_from_wkt
 from .limits import EngineLimits
 from .proj_threads import per_thread
 from .raster_files import (
@@ -42,13 +42,19 @@ from .tonnage_types import PathInput, TonnageInputError
 
 def _real_dtype(name: str, role: str, path: str) -> np.dtype:
     """The band's numpy type, refused unless it holds real numbers: GDAL's complex integers (CInt16, CInt32)
-    have no numpy type at all, so the name is checked before numpy parses it."""
+    have no numpy type at all, so the name is checked before numpy parses it. 64-bit integers are refused too:
+    rasterio 1.3 reads GDAL's Int64 bands as uint64 without their nodata (-9999 becomes 1.8e19)."""
     try:
         dtype = np.dtype(name)
     except TypeError:
         dtype = None
     if dtype is None or not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
         raise TonnageInputError(f"{role}: {path} holds {name} values, not real numbers")
+    if dtype.kind in "iu" and dtype.itemsize == 8:
+        raise TonnageInputError(
+            f"{role}: {path} holds 64-bit integers, which cannot be read reliably; convert it to 64-bit floats "
+            "first, e.g. gdal_translate -ot Float64 in.tif out.tif"
+        )
     return dtype
 
 
@@ -118,8 +124,8 @@ class _RasterInfo:
 @dataclass(frozen=True)
 class _BandMask:
     """Where a band's values are missing besides its nodata and NaN: GDAL's mask when it is more than the nodata
-    (internal, per-dataset or alpha), and an alpha band that mask leaves out: GDAL's mask ignores the alpha
-    band of a band that declares a nodata, and a floating-point alpha band altogether."""
+    (internal, per-dataset, per-band or alpha), and an alpha band that mask leaves out: GDAL's mask ignores the
+    alpha band of a band that declares a nodata, and a floating-point alpha band altogether."""
 
     band: int
     gdal_mask: bool
@@ -133,7 +139,9 @@ class _BandMask:
             None,
         )
         gdal_alpha = MaskFlags.alpha in flags
-        return cls(band, MaskFlags.per_dataset in flags or gdal_alpha, None if gdal_alpha else alpha)
+        # A band's own mask (a .msk made per band) has no flag at all; the nodata is read by value.
+        gdal_mask = MaskFlags.all_valid not in flags and list(flags) != [MaskFlags.nodata]
+        return cls(band, gdal_mask, None if gdal_alpha else alpha)
 
     def valid(self, dataset, window: Window) -> np.ndarray | None:
         """False where the band's value is masked out; None when nothing is."""
@@ -414,6 +422,16 @@ class _AuxiliaryRaster:
             self.wkt = "" if local else self.src.crs.to_wkt()
             self.grade_wkt = "" if local else grade_src.crs.to_wkt()
             self.warp_crs = (_LOCAL_FRAME, _LOCAL_FRAME) if local else (self.src.crs, grade_src.crs)
+            # A geographic raster's columns lie in [west, west + turn): 0..360, say, or past 180.
+            self.turn, self.west = 0.0, 0.0
+            if self.reader.crs is not None and self.reader.crs.is_geographic:
+                self.turn = 2.0 * math.pi / angular_unit_factor(self.reader.crs)
+                corners_x, _ = affine_ops.apply(
+                    self.src.transform,
+                    np.array([0, self.src.width, 0, self.src.width]),
+                    np.array([0, 0, self.src.height, self.src.height]),
+                )
+                self.west = float(np.min(corners_x))
             finer = self._resolution_in(grade_src) < 0.5 * min(abs(grade_src.res[0]), abs(grade_src.res[1]))
             self.resampling = Resampling.average if finer else Resampling.bilinear
 
@@ -442,18 +460,18 @@ class _AuxiliaryRaster:
         return values
 
     def _warp_into(self, values: np.ndarray, tile_transform) -> None:
-        """Fill ``values`` (a tile on the grade grid) from this raster on its own grid.
+        """Fill ``values`` (a tile on the grade grid, all NaN) from this raster on its own grid.
 
-        The source window is read and masked exactly as on the grade grid (nodata, NaN, internal or per-dataset
-        mask, alpha) and only then warped, as an array whose only nodata is NaN: GDAL's warper would pass over
-        an alpha band of a single band it is given and, from 3.10 on, over any mask once a nodata is declared.
-        A tile whose source window would exceed ``max_source_cells`` is warped in halves.
+        The source window is read and masked exactly as on the grade grid (nodata, NaN, internal, per-dataset or
+        per-band mask, alpha) and only then warped, as an array whose only nodata is NaN: GDAL's warper would pass
+        over an alpha band of a single band it is given and, from 3.10 on, over any mask once a nodata is declared.
+        Where a tile draws on several windows or placements (see ``_source_windows``), each fills the cells the
+        others leave missing. A tile whose source windows would exceed ``max_source_cells`` is warped in halves.
         """
-        window = self._source_window(tile_transform, *values.shape)
-        if window is None:
-            return
+        windows = self._source_windows(tile_transform, *values.shape)
         height, width = values.shape
-        if int(window.width) * int(window.height) > self.max_source_cells and height * width > 1:
+        cells = sum(int(window.width) * int(window.height) for window, _ in windows)
+        if cells > self.max_source_cells and height * width > 1:
             if height >= width:
                 half = height // 2
                 self._warp_into(values[:half], tile_transform)
@@ -463,36 +481,60 @@ class _AuxiliaryRaster:
                 self._warp_into(values[:, :half], tile_transform)
                 self._warp_into(values[:, half:], affine_ops.compose(tile_transform, Affine.translation(half, 0)))
             return
-        reproject(
-            self._read_same_grid(window),
-            values,
-            src_transform=window_transform(window, self.src.transform),
-            src_crs=self.warp_crs[0],
-            src_nodata=np.nan,
-            dst_transform=tile_transform,
-            dst_crs=self.warp_crs[1],
-            dst_nodata=np.nan,
-            resampling=self.resampling,
-        )
+        single = len(windows) == 1 and len(windows[0][1]) == 1
+        for window, shifts in windows:
+            source = self._read_same_grid(window)
+            placed = window_transform(window, self.src.transform)
+            for shift in shifts:
+                warped = values if single else np.full_like(values, np.nan)
+                reproject(
+                    source,
+                    warped,
+                    src_transform=affine_ops.compose(Affine.translation(shift, 0), placed),
+                    src_crs=self.warp_crs[0],
+                    src_nodata=np.nan,
+                    dst_transform=tile_transform,
+                    dst_crs=self.warp_crs[1],
+                    dst_nodata=np.nan,
+                    resampling=self.resampling,
+                )
+                if not single:
+                    np.copyto(values, warped, where=np.isnan(values))
 
-    def _source_window(self, tile_transform, height: int, width: int) -> Window | None:
-        """The window of this raster the tile's cells draw on (a margin for the resampling kernel included),
-        from a grid of points over the tile; None when it lies outside the raster."""
+    def _source_windows(self, tile_transform, height: int, width: int) -> list[tuple[Window, list[float]]]:
+        """The windows of this raster the tile's cells draw on (a margin for the resampling kernel included),
+        from a grid of points over the tile, each with the longitude shifts that place it where the warper looks
+        for it; none when the tile lies outside the raster.
+
+        One window, unshifted, but for a geographic raster whose columns lie a whole turn from the longitudes PROJ
+        gives (in (-180, 180], or the grade raster's own): 0..360, say, or past 180. The points' longitudes are
+        made continuous over the tile, then brought into the raster's span [west, west + turn): a window at each
+        end when the tile crosses the raster's west edge, placed at each longitude the warper may see for it (two
+        where the tile crosses 180)."""
         cols, rows = np.meshgrid(np.linspace(0, width, _EDGE_POINTS), np.linspace(0, height, _EDGE_POINTS))
         x, y = affine_ops.apply(tile_transform, cols.ravel(), rows.ravel())
         if self.grade_wkt != self.wkt:
             x, y = _transformer(self.grade_wkt, self.wkt).transform(x, y, errcheck=False)
-        col, row = affine_ops.apply(~self.src.transform, np.asarray(x), np.asarray(y))
-        finite = np.isfinite(col) & np.isfinite(row)
-        if not finite.any():
-            return None
-        col0 = max(math.floor(col[finite].min()) - _KERNEL_MARGIN, 0)
-        col1 = min(math.ceil(col[finite].max()) + _KERNEL_MARGIN, self.src.width)
-        row0 = max(math.floor(row[finite].min()) - _KERNEL_MARGIN, 0)
-        row1 = min(math.ceil(row[finite].max()) + _KERNEL_MARGIN, self.src.height)
-        if col0 >= col1 or row0 >= row1:
-            return None
-        return Window(col0, row0, col1 - col0, row1 - row0)
+        finite = np.isfinite(x) & np.isfinite(y)
+        x, y = np.asarray(x)[finite], np.asarray(y)[finite]
+        if not x.size:
+            return []
+        spans, jumps = np.zeros(1), np.zeros(1)  # whole turns taken off: into the raster's span; PROJ's jumps
+        if self.turn:
+            jump = np.round((x - x[0]) / self.turn)  # from the tile's first point: longitudes made continuous
+            x = x - jump * self.turn
+            spans, jumps = np.unique(np.floor((x - self.west) / self.turn)), np.unique(jump)
+        windows = []
+        for span in spans:
+            col, row = affine_ops.apply(~self.src.transform, x - span * self.turn, y)
+            col0 = max(math.floor(col.min()) - _KERNEL_MARGIN, 0)
+            col1 = min(math.ceil(col.max()) + _KERNEL_MARGIN, self.src.width)
+            row0 = max(math.floor(row.min()) - _KERNEL_MARGIN, 0)
+            row1 = min(math.ceil(row.max()) + _KERNEL_MARGIN, self.src.height)
+            if col0 < col1 and row0 < row1:
+                shifts = [float((span + taken) * self.turn) for taken in jumps]
+                windows.append((Window(col0, row0, col1 - col0, row1 - row0), shifts))
+        return windows
 
     def _read_same_grid(self, window: Window) -> np.ndarray:
         """The window's values; cells beyond this raster's extent (a smaller raster) are missing."""

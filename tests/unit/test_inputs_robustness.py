@@ -86,6 +86,22 @@ def half_mask() -> np.ndarray:
     return mask
 
 
+def with_band_mask(path: str, mask: np.ndarray) -> str:
+    """The raster given its band's own mask (a .msk sidecar without GMF_PER_DATASET): GDAL flags it with nothing."""
+    gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", "NO")
+    try:
+        dataset = gdal.Open(path, gdal.GA_Update)
+        band = dataset.GetRasterBand(1)
+        band.CreateMaskBand(0)
+        band.GetMaskBand().WriteArray(mask)
+        del band, dataset  # closed: the mask is written
+    finally:
+        gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", None)
+    with rasterio.open(path) as src:
+        assert src.mask_flag_enums == ([],)
+    return path
+
+
 @pytest.mark.parametrize("role", ["thickness_raster", "density_raster", "top_depth_raster"])
 @pytest.mark.parametrize(
     "kind",
@@ -144,6 +160,30 @@ def test_masks_of_every_raster_lower_coverage_like_the_grades(tmp_path, role, ki
         "top_depth_raster": 5000 * 5.0 * 2.0,
     }[role]
     assert result.ore_tonnes == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("cell", [10.0, 5.0])  # the grade grid, and a finer one (warped onto it but for the grades)
+@pytest.mark.parametrize("role", ["grade raster", "thickness_raster", "density_raster", "top_depth_raster"])
+def test_a_band_s_own_mask_is_missing_data_on_every_raster(tmp_path, role, cell):
+    """A per-band mask (no mask flag at all) hides junk like a per-dataset one: half the cells are masked."""
+    fill = 0.2 if role == "grade raster" else 5.0
+    junk = np.full((10, 10), 50.0)
+    junk[:, 5:] = fill
+    per_cell = np.ones((int(10 / cell),) * 2, dtype=np.uint8)
+    grid = from_origin(ORIGIN_X, ORIGIN_Y, cell, cell)
+    masked = with_band_mask(write(tmp_path / "x.tif", np.kron(junk, per_cell), grid), np.kron(half_mask(), per_cell))
+    grade = masked if role == "grade raster" else write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    values = {"thickness": 5.0, "density": 2.0}
+    if role != "grade raster":
+        values[role] = masked
+    if role == "thickness_raster":
+        values["thickness"] = None
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(**values))
+    assert result.data_coverage == pytest.approx(0.5, abs=1e-6)  # 50 of the 100 grade cells
+    assert any("50.0 %" in w for w in result.warnings)
+    assert result.mean_grade == pytest.approx(0.2, rel=1e-6)
+    per_m2 = 5.0 * 5.0 if role == "density_raster" else 5.0 * 2.0
+    assert result.ore_tonnes == pytest.approx(5000 * per_m2, rel=1e-6)
 
 
 def test_overlapping_parts_count_as_their_union_and_say_so(tmp_path):
@@ -322,6 +362,79 @@ def test_complex_integer_rasters_get_a_message_not_a_type_error(tmp_path, gdal_t
             estimate_tonnage(WHOLE, complex_path, TonnageParams(thickness=1.0))
         else:
             estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=complex_path))
+
+
+@pytest.mark.parametrize("gdal_type", ["Int64", "UInt64"])  # rasterio 1.3 reads Int64 as uint64, nodata lost
+@pytest.mark.parametrize("role", ["grade raster", "thickness raster", "density raster", "top depth raster"])
+def test_64_bit_integer_rasters_are_refused_with_a_way_out(tmp_path, gdal_type, role):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    wide = str(tmp_path / "i.tif")
+    values = write(tmp_path / "v.tif", np.where(np.arange(10)[:, None] < 3, -9999.0, 5.0) * np.ones((1, 10)))
+    gdal.Translate(wide, values, outputType=gdal.GetDataTypeByName(gdal_type), noData=-9999)
+    params = {
+        "grade raster": TonnageParams(thickness=1.0),
+        "thickness raster": TonnageParams(thickness_raster=wide),
+        "density raster": TonnageParams(thickness=1.0, density_raster=wide),
+        "top depth raster": TonnageParams(thickness=1.0, top_depth_raster=wide),
+    }[role]
+    with pytest.raises(TonnageInputError, match=rf"{role}: .*i\.tif holds 64-bit integers.*gdal_translate -ot Float64"):
+        estimate_tonnage(WHOLE, wide if role == "grade raster" else grade, params)
+
+
+def equal_area_at(lon: float, lat: float) -> str:
+    return f"+proj=laea +lat_0={lat} +lon_0={lon} +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
+
+
+#: 2 km x 2 km round the centre of a 100 m grade grid in ``equal_area_at``: map area is ground area.
+CENTRED = box(-1000.0, -1000.0, 1000.0, 1000.0)
+
+
+def lonlat_raster(path, west: float, north: float, cell: float, shape: tuple[int, int], near: tuple[float, float]):
+    """A WGS 84 raster holding 2 from longitude ``near[0]`` east to ``near[1]`` (degrees, a whole turn apart being
+    the same) and 7, junk, elsewhere."""
+    lon = west + cell * (np.arange(shape[1]) + 0.5)
+    values = np.where((lon - near[0]) % 360.0 < near[1] - near[0], 2.0, 7.0) * np.ones((shape[0], 1))
+    return write(path, values, transform=from_origin(west, north, cell, cell), crs="EPSG:4326")
+
+
+@pytest.mark.parametrize("role", ["thickness_raster", "density_raster", "top_depth_raster"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "0..360 under 99 W",
+        "0..360 under a grade in degrees at 99 W",
+        "0..360 under a grade across 0",  # the raster's own west edge: a window at each end
+        "179..181 E under a grade across 180",
+    ],
+)
+def test_geographic_rasters_a_whole_turn_from_the_grade_cells_match_them(tmp_path, role, case):
+    """PROJ gives the grade cells' longitudes in (-180, 180]: a raster numbered 0..360 or past 180 still holds
+    them. The raster holds 2 at the grade cells' longitudes (as it numbers them) and 7 elsewhere."""
+    grade_crs, polygon = equal_area_at(-99.0, 45.0), CENTRED
+    if case == "179..181 E under a grade across 180":
+        grade_crs = equal_area_at(180.0, -17.0)
+        other = lonlat_raster(tmp_path / "x.tif", 179.0, -16.0, 0.01, (200, 200), (179.8, 180.2))
+    elif case == "0..360 under a grade across 0":
+        grade_crs = equal_area_at(0.0, 45.0)
+        other = lonlat_raster(tmp_path / "x.tif", 0.0, 50.0, 0.1, (100, 3600), (355.0, 365.0))
+    else:
+        other = lonlat_raster(tmp_path / "x.tif", 0.0, 50.0, 1.0, (10, 360), (255.0, 265.0))
+    if case == "0..360 under a grade in degrees at 99 W":
+        grade_crs, polygon = "EPSG:4326", box(-99.4, 44.6, -98.6, 45.4)
+        grade = write(tmp_path / "g.tif", np.full((100, 100), 0.2), from_origin(-99.5, 45.5, 0.01, 0.01), grade_crs)
+    else:
+        grade = write(tmp_path / "g.tif", np.full((30, 30), 0.2), from_origin(-1500.0, 1500.0, 100.0, 100.0), grade_crs)
+    values = {"thickness": 1.0, "density": 1.0, role: other}
+    if role == "thickness_raster":
+        values["thickness"] = None
+    elif role == "top_depth_raster":  # the top at 2 m of a 10 m layer: 3 m above 5 m (none below a top at 7 m)
+        values.update(thickness=10.0, max_depth=5.0)
+    # Small tiles: several per polygon, some drawing on two windows or placements, some warped in halves.
+    result = estimate_tonnage(polygon, grade, TonnageParams(**values), limits=EngineLimits(tile_cells=64))
+    per_m2 = 3.0 if role == "top_depth_raster" else 2.0
+    assert result.data_coverage == pytest.approx(1.0, abs=1e-9)
+    area = result.polygon_area_m2 if grade_crs == "EPSG:4326" else 4e6
+    assert result.ore_tonnes == pytest.approx(area * per_m2, rel=1e-9)
 
 
 def test_a_fifo_given_as_a_raster_does_not_block(tmp_path):
