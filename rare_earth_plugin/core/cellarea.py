@@ -16,7 +16,7 @@ from rasterio.transform import Affine
 from shapely.geometry.base import BaseGeometry
 
 from . import affine_ops
-from .geometry import DENSIFY_PIECES_PER_EXTENT, _transformer, angular_unit_factor, densify_coords, polygon_rings
+from .geometry import _transformer, angular_unit_factor, densify_coords, polygon_rings
 from .proj_threads import per_thread
 
 
@@ -190,6 +190,12 @@ def _zone_area(
     return 0.5 * b * b * (first + second)
 
 
+#: ``polygon_area_m2`` cuts a projected polygon's edges into this many pieces per extent before measuring them by
+#: geodesics: a piece's geodesic strays from the straight edge by about the square of its length, so the area is
+#: off by about 1.5e-8 for a box of 40 x 25 degrees in Web Mercator (9.6e-7 with 256 pieces), at 11 ms.
+_AREA_PIECES_PER_EXTENT = 2048
+
+
 def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
     """Ellipsoidal area of a polygon given in the raster CRS (planar only for a raster without CRS).
 
@@ -218,7 +224,7 @@ def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
         # Geod joins vertices by geodesics, the raster grid by straight lines in its CRS: densify so they agree,
         # at a step from the part's own extent.
         xmin, ymin, xmax, ymax = part.bounds
-        step = max(xmax - xmin, ymax - ymin) / DENSIFY_PIECES_PER_EXTENT
+        step = max(xmax - xmin, ymax - ymin) / _AREA_PIECES_PER_EXTENT
 
         def ring_area(ring) -> float:  # unsigned: Geod's sign only tells the ring's orientation
             return abs(_ring_geod_area(np.asarray(ring.coords)[:, :2], step, lon_lat, geod))
