@@ -77,8 +77,9 @@ def grade_range(low: float, high: float, unit: str, shown_unit: str | None = Non
 def _statement(first: TargetFigures, second: TargetFigures, unit: str, shown_unit: str | None) -> str:
     if not (first.ore_tonnes > 0 or second.ore_tonnes > 0):
         return "no ore above the cut-off"
-    # An end without ore has no grade: the grade is the other end's.
-    grades = [item.mean_grade for item in (first, second) if item.ore_tonnes > 0]
+    # An end without a grade (a case without ore) takes the other end's; a percentile's grade is of the draws
+    # with ore, so it stands even where that percentile of tonnes is 0.
+    grades = [item.mean_grade for item in (first, second) if math.isfinite(item.mean_grade)]
     return (
         f"{tonnes_range(first.ore_tonnes, second.ore_tonnes)} at "
         f"{grade_range(min(grades), max(grades), unit, shown_unit)}, containing "

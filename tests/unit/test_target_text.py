@@ -127,6 +127,9 @@ NO_ORE = TargetFigures(0.0, math.nan, 0.0, 0.0)
 def test_an_end_without_ore_takes_the_other_ends_grade_not_a_missing_mark():
     """The low case without ore read 'at – % TREO', hiding the high case's grade."""
     assert case_statement(target(low=NO_ORE)) == "0–560 Mt at 0.28 % TREO, containing 0–1.1 Mt TREO"
+    # a percentile's grade is of the draws with ore: it stands where that percentile of tonnes is 0
+    p90 = TargetFigures(0.0, 0.151, 0.0, 0.0)
+    assert percentile_statement(target(p90=p90)).startswith("0–460 Mt at 0.15–0.23 % TREO")
 
 
 @pytest.mark.parametrize(
