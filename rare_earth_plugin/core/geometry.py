@@ -129,7 +129,8 @@ def transform_polygon(geometry: BaseGeometry, src: pyproj.CRS, dst: pyproj.CRS) 
     if src == dst:
         return geometry
     transformer = _transformer(src.to_wkt(), dst.to_wkt())
-    # An inverse projection gives longitudes in (-180, 180]: a ring across the antimeridian jumps a turn.
+    # PROJ gives longitudes in (-180, 180] (after an inverse projection, or between geographic CRSs with another
+    # datum, prime meridian or unit): a ring across the antimeridian jumps a turn, so it is made continuous.
     turn = 2.0 * math.pi / angular_unit_factor(dst) if dst.is_geographic else None
     parts = getattr(geometry, "geoms", [geometry])
     rings = [np.asarray(ring.coords)[:, :2] for part in parts for ring in (part.exterior, *part.interiors)]
@@ -140,7 +141,7 @@ def transform_polygon(geometry: BaseGeometry, src: pyproj.CRS, dst: pyproj.CRS) 
     for part in parts:
         shell, holes = next(moved), [next(moved) for _ in part.interiors]
         drawn = [next(given) for _ in range(1 + len(holes))]
-        if turn is not None and not src.is_geographic:
+        if turn is not None:
             shell, *holes = (
                 _unwrapped(ring, turn, functools.partial(_pole_around, xy, src, dst))
                 for ring, xy in zip((shell, *holes), drawn)
@@ -258,8 +259,9 @@ def _unwrapped(xy: np.ndarray, turn: float, pole: Callable[[], float | None]) ->
 
 def _pole_around(ring: np.ndarray, src: pyproj.CRS, dst: pyproj.CRS) -> float | None:
     """The latitude (in the geographic ``dst`` CRS's units) of the pole that a ring drawn in the projected ``src``
-    CRS goes round, if any: the one whose point on ``src``'s map lies inside it."""
-    if len(ring) < 4:
+    CRS goes round, if any: the one whose point on ``src``'s map lies inside it. None for a geographic ``src``:
+    a ring there reaches a pole only along the edge of its longitude range, never round it."""
+    if src.is_geographic or len(ring) < 4:
         return None
     to_src = _transformer(dst.to_wkt(), src.to_wkt())
     shape = Polygon(ring)

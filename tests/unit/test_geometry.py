@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyproj
 import pytest
@@ -72,3 +74,28 @@ def test_transform_round_trip_keeps_area_and_densifies():
     back = transform_polygon(there, wgs84, utm)
     assert back.area == pytest.approx(polygon.area, rel=1e-9)
     assert transform_polygon(polygon, utm, utm) is polygon
+
+
+@pytest.mark.parametrize(
+    ("epsg", "west", "south"),
+    [
+        (4721, 179.5, -17.5),  # Fiji 1956: another datum, its antimeridian ~0.004 degrees off WGS 84's
+        (4807, 181.8, 48.0),  # NTF (Paris) in grads: its antimeridian is at 200 grads from Paris, ~182.34 E
+    ],
+)
+def test_a_box_across_the_antimeridian_of_a_geographic_target_stays_one_box(epsg, west, south):
+    """PROJ wraps the target's longitudes into half a turn either way; left so, the ring jumped a turn and held
+    the strip round the rest of the world."""
+    target = pyproj.CRS.from_epsg(epsg)
+    drawn = box(west, south, west + 1.0, south + 1.0)
+    moved = transform_polygon(drawn, pyproj.CRS.from_epsg(4326), target)
+    assert isinstance(moved, Polygon)
+    degrees = math.degrees(target.axis_info[0].unit_conversion_factor)
+    geod = target.get_geod()
+    # Expected: the densified box through PROJ alone, its longitudes taken east of the target's antimeridian.
+    dense = densify_coords(np.asarray(drawn.exterior.coords), 0.001)
+    lon, lat = pyproj.Transformer.from_crs("EPSG:4326", target, always_xy=True).transform(dense[:, 0], dense[:, 1])
+    lon = np.mod(lon, 360.0 / degrees)
+    expected = abs(geod.polygon_area_perimeter(lon * degrees, lat * degrees)[0])
+    ring = densify_coords(np.asarray(moved.exterior.coords), 0.001) * degrees
+    assert abs(geod.polygon_area_perimeter(ring[:, 0], ring[:, 1])[0]) == pytest.approx(expected, rel=1e-7)
