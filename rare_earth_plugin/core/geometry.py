@@ -21,8 +21,6 @@ from .proj_threads import per_thread
 
 PolygonInput = Union[Polygon, MultiPolygon, str]
 
-#: ``polygon_area_m2`` cuts edges into this many pieces per extent before measuring them by geodesics.
-DENSIFY_PIECES_PER_EXTENT = 256
 #: A reprojected edge is cut until each piece's image strays from its chord by at most this share of the
 #: polygon's mean width 2A/P in the raster CRS: the straight-edged image then misses at most 4/3 of it
 #: (2.7e-8) of the area of the curved one (a chord off by s on a length L misses 2/3 s L).
