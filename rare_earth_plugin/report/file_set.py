@@ -38,7 +38,9 @@ STALE_SECONDS = 24 * 3600
 FULL_BYTES = 1024 * 1024
 _HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
 _LEFTOVER = re.compile(rf"^\..+\.(?:{TEMP_MARK}|{BACKUP_MARK})-(?P<host>[0-9a-f]{{6}})-(?P<pid>\d+)-[0-9a-f]+")
-_WORK = re.compile(rf"^{WORK_PREFIX}(?:(?P<host>[0-9a-f]{{6}})-(?P<pid>\d+)-[0-9a-f]+)?")
+#: ``work_folder``'s names exactly (``mkdtemp`` adds 8 characters): nothing else in the shared temporary folder,
+#: such as a user's ``rare_earth_report_final.pdf``, is ever taken for one.
+_WORK = re.compile(rf"^{WORK_PREFIX}(?P<host>[0-9a-f]{{6}})-(?P<pid>\d+)-[0-9a-f]{{8}}[a-z0-9_]{{8}}$")
 
 
 def _owner() -> str:
@@ -62,9 +64,7 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _is_stale(path: Path, host: str | None, pid: str | None) -> bool:
-    if host is None or pid is None:
-        return True  # an unmarked work folder of an earlier version: no export of ours uses it any more
+def _is_stale(path: Path, host: str, pid: str) -> bool:
     if host == _HOST and not _process_alive(int(pid)):
         return True
     try:
@@ -81,8 +81,9 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
-def sweep(folder: Path, pattern: re.Pattern = _LEFTOVER) -> list[Path]:
-    """Remove the leftovers of killed exports in ``folder`` (SQLite's -wal/-journal files included)."""
+def sweep(folder: Path, pattern: re.Pattern = _LEFTOVER, folders_only: bool = False) -> list[Path]:
+    """Remove the leftovers of killed exports in ``folder`` (SQLite's -wal/-journal files included); with
+    ``folders_only``, only folders (work folders are never files)."""
     removed = []
     try:
         entries = list(Path(folder).iterdir())
@@ -90,6 +91,8 @@ def sweep(folder: Path, pattern: re.Pattern = _LEFTOVER) -> list[Path]:
         return removed
     for entry in entries:
         match = pattern.match(entry.name)
+        if folders_only and not (entry.is_dir() and not entry.is_symlink()):
+            continue
         if match and _is_stale(entry, match.group("host"), match.group("pid")):
             _remove(entry)
             removed.append(entry)
@@ -175,7 +178,7 @@ class FileSet:
         self._work: Path | None = None
         for folder in {path.parent for path in self.labels}:
             sweep(folder)
-        sweep(Path(tempfile.gettempdir()), _WORK)
+        sweep(Path(tempfile.gettempdir()), _WORK, folders_only=True)
 
     def __enter__(self) -> FileSet:
         return self

@@ -169,3 +169,27 @@ def test_sweep_spares_a_running_export_and_removes_old_leftovers(tmp_path):
     unrelated.write_bytes(b"keep")
     assert sweep(tmp_path) == [foreign]
     assert mine.exists() and unrelated.exists()
+
+
+def test_the_temporary_folder_sweep_removes_only_our_own_dead_work_folders(tmp_path):
+    """Anything in the shared temporary folder named rare_earth_report_* was removed at the next export (a
+    user's rare_earth_report_final.pdf, say): only ``work_folder``'s own folders of a process gone are."""
+    ours = file_set.work_folder()
+    try:
+        assert file_set._WORK.match(ours.name)  # the pattern is work_folder's naming, exactly
+    finally:
+        ours.rmdir()
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = f"{file_set.WORK_PREFIX}{file_set._HOST}-{done.stdout.strip()}-0123abcd"
+    gone = tmp_path / f"{dead}x7_k2m9q"
+    gone.mkdir()
+    kept = [tmp_path / f"{file_set.WORK_PREFIX}final.pdf", tmp_path / f"{dead}x7_k2m9q.pdf"]
+    for path in kept:
+        path.write_bytes(b"a user's file")
+    (tmp_path / f"{file_set.WORK_PREFIX}A").mkdir()
+    (tmp_path / dead).mkdir()  # no mkdtemp suffix: not ours
+    assert sweep(tmp_path, file_set._WORK, folders_only=True) == [gone]
+    assert all(path.exists() for path in kept)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [kept[0].name, kept[1].name, f"{file_set.WORK_PREFIX}A", dead]
+    )
