@@ -7,11 +7,12 @@ integrity, the CSV synced) before any earlier file is replaced (``file_set``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qgis.core import Qgis, QgsLayoutExporter
+from qgis.core import Qgis, QgsLayoutExporter, QgsProviderRegistry
 
 from .. import log
 from ..estimation import EstimateInputs
@@ -99,6 +100,7 @@ def write_report(
     ``ReportError`` says what, and the earlier files are as they were."""
     if not results:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
+    _refuse_inputs(targets, _input_files(layers, inputs))
     with FileSet(targets.labelled()) as files:
         built = build_report_layout(results, inputs, layers, meta, files.work_folder(), target_options=target_options)
         with files.writing(targets.pdf) as path:
@@ -112,3 +114,39 @@ def write_report(
         written = files.commit()
     log.logger.info("Report written: %s", ", ".join(str(path) for path in written))
     return written
+
+
+def _input_files(layers: ReportLayers, inputs: EstimateInputs) -> list[tuple[str, str]]:
+    """The files the report reads, each with what it is: an output must never replace one."""
+    found = []
+    for layer in (*layers.area_layers, layers.region):
+        if layer is not None:
+            path = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source()).get("path")
+            if path:
+                found.append((str(path), f"the file of the layer '{layer.name()}'"))
+    params = inputs.params
+    for raster, role in (
+        (inputs.grade_path, "grade raster"),
+        (params.thickness_raster, "thickness raster"),
+        (params.density_raster, "density raster"),
+        (params.top_depth_raster, "top depth raster"),
+    ):
+        if raster:
+            found.append((os.fspath(raster), f"the {role}"))
+    return found
+
+
+def _refuse_inputs(targets: ReportTargets, inputs: list[tuple[str, str]]) -> None:
+    """``ReportError`` naming the output that is one of the report's inputs (an areas GeoPackage given as the
+    GeoPackage output was replaced whole, its other layers with it)."""
+    for target, label in targets.labelled():
+        for source, what in inputs:
+            if _same_file(target, source):
+                raise ReportError(f"{label}: {target} is {what}, which the report reads; choose another file")
+
+
+def _same_file(first: Path | str, second: Path | str) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # one of them does not exist (yet): the same path, then
+        return os.path.normcase(os.path.abspath(first)) == os.path.normcase(os.path.abspath(second))
