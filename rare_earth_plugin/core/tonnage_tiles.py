@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 import numpy as np
+import pyproj
 from rasterio.errors import RasterioError
 from rasterio.transform import Affine
 from rasterio.windows import Window
@@ -387,12 +388,17 @@ class _Accumulator:
                 raise TonnageInputError(
                     f"grade raster: {self.path} has no CRS, so the polygon cannot be transformed into it"
                 )
+            given = _polygon_crs(polygon_crs)
             try:
-                given = _polygon_crs(polygon_crs)
                 check_geographic_range(geometry, given)
                 geometry = transform_polygon(geometry, given, self.crs)
             except GeometryError as exc:
                 raise _PolygonError(str(exc)) from exc
+            except pyproj.exceptions.ProjError as exc:  # no path between the two (a local engineering CRS)
+                raise TonnageInputError(
+                    f"polygon_crs: PROJ cannot transform '{given.name}' into the grade raster's CRS "
+                    f"'{self.crs.name}' ({exc}); give the polygons in a CRS tied to the earth, or in the raster's"
+                ) from None
         else:
             try:
                 check_geographic_range(geometry, self.crs)

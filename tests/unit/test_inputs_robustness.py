@@ -14,7 +14,7 @@ from rasterio.transform import from_origin
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from rare_earth_plugin.core.limits import DEFAULT_LIMITS, EngineLimits
-from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage
+from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage, grade_tonnage_curves
 
 gdal.UseExceptions()
 GRID = from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0)
@@ -336,6 +336,18 @@ def test_a_local_grade_raster_with_a_tagged_or_foreign_one_is_refused(tmp_path):
     feet = write(tmp_path / "feet.tif", np.full((10, 10), 0.2), crs=MINE_GRID.replace('"metre",1', '"foot",0.3048'))
     with pytest.raises(TonnageInputError, match=r"grade raster: .*feet\.tif has a local engineering CRS .* not metres"):
         estimate_tonnage(WHOLE, feet, TonnageParams(thickness=1.0))
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_polygons_in_a_local_crs_over_a_raster_tied_to_the_earth_get_a_message(tmp_path, batch):
+    """PROJ has no path from a mine grid to the earth: its ProjError reached Processing as a traceback."""
+    grade = write(tmp_path / "grade.tif", np.full((10, 10), 0.2))
+    params = TonnageParams(thickness=1.0)
+    with pytest.raises(TonnageInputError, match=r"polygon_crs: PROJ cannot transform 'mine grid' into the grade"):
+        if batch:
+            list(grade_tonnage_curves([WHOLE, WHOLE], grade, [0.0], params, polygon_crs=MINE_GRID))
+        else:
+            estimate_tonnage(WHOLE, grade, params, polygon_crs=MINE_GRID)
 
 
 def test_bytes_paths_and_complex_rasters_get_messages(tmp_path):
