@@ -5,7 +5,7 @@ feature reads the same everywhere and estimating can run in a background task wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from qgis.core import (
@@ -99,8 +99,10 @@ def areas_from_layer(
     feature_ids: Iterable[int] | None = None,
     default_kind: str = "area",
     kind_field: str | None = KIND_FIELD,
+    skipped: Callable[[str], None] | None = None,
 ) -> list[Area]:
-    """The polygon features of ``layer`` (all, or those in ``feature_ids``) with a geometry, as areas.
+    """The polygon features of ``layer`` (all, or those in ``feature_ids``) with a geometry, as areas; each
+    feature without one is named to ``skipped``, when given.
 
     Names follow ``feature_name``; kinds come from ``kind_field`` (None: not read) else ``default_kind``.
     Raises ``AreaLayerError`` for a missing or unreadable layer and for one that does not hold polygons."""
@@ -115,6 +117,8 @@ def areas_from_layer(
     areas = []
     for feature in layer.getFeatures(request):
         if not feature.hasGeometry() or feature.geometry().isEmpty():
+            if skipped is not None:
+                skipped(f"{feature_name(feature, layer.name())}: the feature has no geometry; left out")
             continue
         kind = _text(feature[kind_field]) if has_kind else ""
         areas.append(

@@ -134,7 +134,7 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
             targets = ReportTargets.checked(
                 outputs[OUTPUT_PDF], outputs[OUTPUT_CSV] or None, outputs[OUTPUT_GPKG] or None
             )
-            areas = areas_from_layer(layer)
+            areas = areas_from_layer(layer, skipped=lambda message: feedback.reportError(message, False))
             feedback.pushInfo(f"Estimating {len(areas)} area(s) from '{layer.name()}'")
             results = estimate_areas(
                 areas,
@@ -144,6 +144,9 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
                 target=options,
                 skipped=lambda message: feedback.reportError(message, False),
             )
+            for result in results:  # as the other algorithms log them; the report prints them too
+                for warning in result.figures.warnings:
+                    feedback.pushWarning(f"{result.area.name}: {warning}")
             feedback.pushInfo("Writing the report")
             region = layer_by_role(context.project(), ROLE_REGION) if context.project() is not None else None
             meta = meta_from_settings(

@@ -138,3 +138,26 @@ def test_report_keeps_the_style_of_a_project_layer(
         {"INPUT": zones, "GRADE": grade, "THICKNESS": 1, "OUTPUT_PDF": str(tmp_path / "r.pdf")},
     )
     assert zones.renderer().symbol().color().alpha() == 255
+
+
+def test_report_names_each_feature_it_leaves_out_or_warns_about(
+    rare_earth_provider, make_raster, make_polygons, grid, tmp_path, feedback
+) -> None:
+    """A feature without geometry vanished from exportreport without a word, and the areas' own warnings (outside
+    the raster, repaired) reached the PDF and CSV but not the log, as they do in the other algorithms."""
+    zones = make_polygons(
+        [
+            (grid.box(1, 1, 5, 4), "good"),
+            (None, "no geometry"),
+            (grid.box(30, 30, 33, 33), "far away"),
+        ]
+    )
+    grade = make_raster(np.full((10, 10), 0.2))
+    processing.run(
+        "rareearth:exportreport",
+        {"INPUT": zones, "GRADE": grade, "THICKNESS": 1, "OUTPUT_PDF": str(tmp_path / "r.pdf")},
+        feedback=feedback,
+    )
+    assert any(message.startswith("no geometry: the feature has no geometry") for message in feedback.errors)
+    assert any(message.startswith("far away: The polygon does not overlap") for message in feedback.warnings)
+    assert (tmp_path / "r.pdf").is_file()
