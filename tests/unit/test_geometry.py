@@ -99,3 +99,17 @@ def test_a_box_across_the_antimeridian_of_a_geographic_target_stays_one_box(epsg
     expected = abs(geod.polygon_area_perimeter(lon * degrees, lat * degrees)[0])
     ring = densify_coords(np.asarray(moved.exterior.coords), 0.001) * degrees
     assert abs(geod.polygon_area_perimeter(ring[:, 0], ring[:, 1])[0]) == pytest.approx(expected, rel=1e-7)
+
+
+@pytest.mark.parametrize("dst", ["EPSG:4721", "EPSG:4807"])
+def test_a_lon_lat_cap_to_a_pole_that_another_datum_moves_is_refused_not_a_sliver(dst):
+    """box(-180, 80, 180, 90) in WGS 84 over a Fiji 1956 raster came out as 2,384 km² instead of 3.9 million: the
+    edges along WGS 84's pole bound no ground once the datum shift moves it off the raster's pole."""
+    with pytest.raises(GeometryError, match="it reaches a pole, which the change from 'WGS 84' to the raster's"):
+        transform_polygon(box(-180, 80, 180, 90), pyproj.CRS("EPSG:4326"), pyproj.CRS(dst))
+
+
+@pytest.mark.parametrize("dst", ["OGC:CRS84", "EPSG:4258"])
+def test_a_lon_lat_cap_keeps_its_pole_where_the_poles_stay(dst):
+    moved = transform_polygon(box(-180, 80, 180, 90), pyproj.CRS("EPSG:4326"), pyproj.CRS(dst))
+    assert moved.bounds == pytest.approx((-180.0, 80.0, 180.0, 90.0), abs=1e-9)
