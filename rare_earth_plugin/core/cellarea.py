@@ -196,8 +196,11 @@ def _zone_area(
 _AREA_PIECES_PER_EXTENT = 2048
 
 
-def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
-    """Ellipsoidal area of a polygon given in the raster CRS (planar only for a raster without CRS).
+def polygon_area_m2(
+    geometry: BaseGeometry, crs: pyproj.CRS | None, checkpoint: Callable[[], None] | None = None
+) -> float:
+    """Ellipsoidal area of a polygon given in the raster CRS (planar only for a raster without CRS);
+    ``checkpoint`` is called between blocks of a long ring measured by ``Geod`` (to stop by raising).
 
     Works on each ring's coordinate array (densified, to longitude and latitude, into ``Geod``) without
     building shapely geometries on the way: with shapely 1.8 those conversions cost several times the area
@@ -227,7 +230,7 @@ def polygon_area_m2(geometry: BaseGeometry, crs: pyproj.CRS | None) -> float:
         step = max(xmax - xmin, ymax - ymin) / _AREA_PIECES_PER_EXTENT
 
         def ring_area(ring) -> float:  # unsigned: Geod's sign only tells the ring's orientation
-            return abs(_ring_geod_area(np.asarray(ring.coords)[:, :2], step, lon_lat, geod))
+            return abs(_ring_geod_area(np.asarray(ring.coords)[:, :2], step, lon_lat, geod, checkpoint))
 
         return ring_area(part.exterior) - sum((ring_area(hole) for hole in part.interiors), 0.0)
 
@@ -288,13 +291,19 @@ _AREA_BLOCK_EDGES = 1 << 16
 
 
 def _ring_geod_area(
-    xy: np.ndarray, step: float, lon_lat: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], geod: pyproj.Geod
+    xy: np.ndarray,
+    step: float,
+    lon_lat: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    geod: pyproj.Geod,
+    checkpoint: Callable[[], None] | None = None,
 ) -> float:
     """Signed ``Geod`` area of a closed ring densified to ``step``, in blocks of vertices each closed through the
     first vertex: the geodesics joining neighbouring blocks to it run both ways and cancel, and the points held
     stay bounded however long the perimeter (a comb of 20,000 teeth made 10 million points at once)."""
     signed = 0.0
     for start in range(0, len(xy) - 1, _AREA_BLOCK_VERTICES):
+        if checkpoint is not None:
+            checkpoint()
         dense = densify_coords(xy[start : start + _AREA_BLOCK_VERTICES + 1], step)
         if start:  # joined to the first vertex by geodesics both ways, not densified: they cancel
             dense = np.vstack([xy[:1], dense])

@@ -21,6 +21,8 @@ from .proj_threads import per_thread
 
 PolygonInput = Union[Polygon, MultiPolygon, str]
 
+#: Edges whose images are checked at a time (three PROJ points each): about 0.1 s between two checkpoints.
+_CHECKED_EDGES = 1 << 17
 #: A reprojected edge is cut until each piece's image strays from its chord by at most this share of the
 #: polygon's mean width 2A/P in the raster CRS: the straight-edged image then misses at most 4/3 of it
 #: (2.7e-8) of the area of the curved one (a chord off by s on a length L misses 2/3 s L).
@@ -121,9 +123,11 @@ def _transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
     )
 
 
-def transform_polygon(geometry: BaseGeometry, src: pyproj.CRS, dst: pyproj.CRS) -> BaseGeometry:
-    """Reproject with edges cut adaptively (``_reprojected_rings``), and repair any self-touching the
-    reprojection introduced."""
+def transform_polygon(
+    geometry: BaseGeometry, src: pyproj.CRS, dst: pyproj.CRS, checkpoint: Callable[[], None] | None = None
+) -> BaseGeometry:
+    """Reproject with edges cut adaptively (``_reprojected_rings``, which calls ``checkpoint`` between blocks of
+    edges), and repair any self-touching the reprojection introduced."""
     if src == dst:
         return geometry
     transformer = _transformer(src.to_wkt(), dst.to_wkt())
@@ -135,7 +139,7 @@ def transform_polygon(geometry: BaseGeometry, src: pyproj.CRS, dst: pyproj.CRS) 
     if src.is_geographic and turn is not None:
         _refuse_a_moved_pole(rings, src, dst, transformer)
     signs = np.array([1.0 if k == 0 else -1.0 for part in parts for k in range(1 + len(part.interiors))])
-    moved = iter(_reprojected_rings(rings, signs, transformer, turn))
+    moved = iter(_reprojected_rings(rings, signs, transformer, turn, checkpoint))
     given = iter(rings)
     pieces = []
     for part in parts:
@@ -168,14 +172,19 @@ def _refuse_a_moved_pole(rings: list[np.ndarray], src: pyproj.CRS, dst: pyproj.C
 
 
 def _reprojected_rings(
-    rings: list[np.ndarray], signs: np.ndarray, transformer: pyproj.Transformer, turn: float | None
+    rings: list[np.ndarray],
+    signs: np.ndarray,
+    transformer: pyproj.Transformer,
+    turn: float | None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> list[np.ndarray]:
     """The rings (+1 shells, -1 holes in ``signs``) in the target CRS, each edge cut until the image of every
     piece lies within ``CHORD_TOLERANCE`` of the polygon's mean width of its chord (at a quarter, half and three
     quarters along), so the straight-edged polygon the raster grid sees is the one drawn, to ~1e-8 of its area.
     The number of pieces comes from the deviation (it falls as the square of the piece length), then is
     checked; all rings go through PROJ together, and only edges cut in the last round are checked again.
-    ``turn``: longitude differences in a geographic target are taken the short way round."""
+    ``turn``: longitude differences in a geographic target are taken the short way round. ``checkpoint`` is
+    called between blocks of ``_CHECKED_EDGES`` edges (to stop by raising)."""
 
     def project(xy: np.ndarray) -> np.ndarray:
         out = np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
@@ -193,10 +202,9 @@ def _reprojected_rings(
     dst = project(src)
     edge = ring_of[:-1] == ring_of[1:]  # segment i joins vertices i and i + 1 of one ring
     check = edge.copy()
-    for _ in range(_MAX_ROUNDS):
-        idx = np.flatnonzero(check)
-        if idx.size == 0:
-            break
+
+    def deviations(idx: np.ndarray, tolerance: float) -> np.ndarray:
+        """How far the images of the edges ``idx`` stray from their chords (inf where the map tears)."""
         samples = src[idx, None, :] + (src[idx + 1] - src[idx])[:, None, :] * _CHORD_SAMPLES[None, :, None]
         image = wrapped(project(samples.reshape(-1, 2)).reshape(samples.shape) - dst[idx, None, :])
         chord = wrapped(dst[idx + 1] - dst[idx])[:, None, :]
@@ -204,10 +212,17 @@ def _reprojected_rings(
         along = np.sum(image * chord, axis=2) / np.maximum(length2, 1e-300)
         off = image - np.clip(along, 0.0, 1.0)[..., None] * chord
         deviation = np.hypot(off[..., 0], off[..., 1]).max(axis=1)
-        tolerance = _chord_tolerance(wrapped(np.diff(dst, axis=0)), dst, edge, ring_of, signs)
         # An image far from its share of the way along (a tear, where the map jumps): cut as finely as allowed.
         torn = (np.abs(along - _CHORD_SAMPLES).max(axis=1) > 0.2) & (length2[:, 0] > tolerance * tolerance)
         deviation[torn] = np.inf
+        return deviation
+
+    for _ in range(_MAX_ROUNDS):
+        idx = np.flatnonzero(check)
+        if idx.size == 0:
+            break
+        tolerance = _chord_tolerance(wrapped(np.diff(dst, axis=0)), dst, edge, ring_of, signs)
+        deviation = _in_blocks(idx, functools.partial(deviations, tolerance=tolerance), checkpoint)
         pieces = np.ones(len(src) - 1, dtype=np.intp)
         split = deviation > tolerance
         if not split.any():
@@ -225,6 +240,18 @@ def _reprojected_rings(
         raise GeometryError(_UNFAITHFUL)
     starts = np.searchsorted(ring_of, np.arange(len(rings)))
     return [dst[a:b] for a, b in zip(starts, np.append(starts[1:], len(dst)))]
+
+
+def _in_blocks(
+    idx: np.ndarray, measure: Callable[[np.ndarray], np.ndarray], checkpoint: Callable[[], None] | None
+) -> np.ndarray:
+    """``measure(idx)`` in blocks of ``_CHECKED_EDGES``, with ``checkpoint`` called before each."""
+    parts = []
+    for start in range(0, idx.size, _CHECKED_EDGES):
+        if checkpoint is not None:
+            checkpoint()
+        parts.append(measure(idx[start : start + _CHECKED_EDGES]))
+    return np.concatenate(parts)
 
 
 _UNFAITHFUL = (

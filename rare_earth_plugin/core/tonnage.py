@@ -104,7 +104,7 @@ def grade_tonnage_curve(
     receives the covered cells of every tile of that pass."""
     params, cuts = _checked(params, cutoffs)
     with _session(limits) as rasters:
-        job = _job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, sink)
+        job = _job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, sink, cancelled)
         return _run(job, cancelled).results(cuts)
 
 
@@ -133,7 +133,7 @@ def feed_sink(
     params = params if params is not None else TonnageParams()
     params.validate()
     with _session(limits) as rasters:
-        job = _job(rasters, polygon, grade_raster, params, polygon_crs, np.empty(0), limits, sink)
+        job = _job(rasters, polygon, grade_raster, params, polygon_crs, np.empty(0), limits, sink, cancelled)
         totals = _run(job, cancelled).totals
     return PassSummary(float(totals.polygon_area), float(totals.coverage()), tuple(totals.warnings))
 
@@ -262,7 +262,7 @@ def grade_tonnage_curves(
                 continue
             try:
                 sink = None if sink_for is None else sink_for(number)
-                yield _job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, sink)
+                yield _job(rasters, polygon, grade_raster, params, polygon_crs, cuts, limits, sink, cancelled)
             except _PolygonError as error:
                 yield TonnageInputError(str(error))
 

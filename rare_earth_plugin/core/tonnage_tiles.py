@@ -105,8 +105,10 @@ def _job(
     cuts: np.ndarray,
     limits: EngineLimits = DEFAULT_LIMITS,
     sink: CellSink | None = None,
+    cancelled: Cancelled = None,
 ) -> _Accumulator:
-    """A polygon's pass, prepared (polygon in raster cells, tiles listed) but not yet read."""
+    """A polygon's pass, prepared (polygon in raster cells, tiles listed) but not yet read; ``cancelled`` is
+    asked between the steps of preparing it (a polygon of a million vertices takes seconds)."""
     try:
         geometry, warnings = parse_polygon(polygon)
     except GeometryError as exc:
@@ -118,7 +120,7 @@ def _job(
             f"band {params.grade_band} does not exist"
         )
     distinct = np.unique(cuts) if cuts.size > 1 else cuts  # np.unique costs a small polygon's estimate 1-2 %
-    return _Accumulator(rasters, source, geometry, params, polygon_crs, distinct, warnings, limits, sink)
+    return _Accumulator(rasters, source, geometry, params, polygon_crs, distinct, warnings, limits, sink, cancelled)
 
 
 def _run(job: _Accumulator, cancelled: Cancelled = None) -> _Accumulator:
@@ -373,6 +375,7 @@ class _Accumulator:
         warnings: list[str],
         limits: EngineLimits = DEFAULT_LIMITS,
         sink: CellSink | None = None,
+        cancelled: Cancelled = None,
     ):
         self.rasters, self.reader, self.limits = rasters, source, limits
         src = source.info
@@ -383,6 +386,7 @@ class _Accumulator:
         self.totals.warnings = warnings
         self.sink = sink
         self.crs = source.crs
+        checkpoint = None if cancelled is None else functools.partial(_check_cancelled, cancelled)
         if polygon_crs is not None:
             if self.crs is None:
                 raise TonnageInputError(
@@ -391,7 +395,7 @@ class _Accumulator:
             given = _polygon_crs(polygon_crs)
             try:
                 check_geographic_range(geometry, given)
-                geometry = transform_polygon(geometry, given, self.crs)
+                geometry = transform_polygon(geometry, given, self.crs, checkpoint)
             except GeometryError as exc:
                 raise _PolygonError(str(exc)) from exc
             except pyproj.exceptions.ProjError as exc:  # no path between the two (a local engineering CRS)
@@ -404,6 +408,7 @@ class _Accumulator:
                 check_geographic_range(geometry, self.crs)
             except GeometryError as exc:
                 raise _PolygonError(str(exc)) from exc
+        _check_cancelled(cancelled)
         if self.crs is None:
             local = " (only a local engineering one)" if src.crs else ""
             warnings.append(f"The grade raster {self.path} has no CRS{local}: its units are taken as metres")
@@ -435,7 +440,7 @@ class _Accumulator:
         #: A small polygon's rings (map coordinates), kept from its bounds until its edges are made.
         self._rings: list[tuple[np.ndarray, bool]] | None = None
         try:
-            self._prepare()
+            self._prepare(checkpoint)
         except ValueError as exc:  # from the cell and polygon areas: a polygon beyond the CRS's domain
             if isinstance(exc, TonnageInputError):
                 raise
@@ -446,7 +451,7 @@ class _Accumulator:
         """The grade raster's grid and bands (the dataset itself is for the reader only, which may reopen it)."""
         return self.reader.info
 
-    def _prepare(self) -> None:
+    def _prepare(self, checkpoint: Callable[[], None] | None = None) -> None:
         params = self.params
         inverse = ~self.src.transform
         self._inverse = inverse
@@ -480,7 +485,7 @@ class _Accumulator:
         self.ready: np.ndarray | None = None
         self.area_from_cells = inside and self._cells_measure_polygon()
         if not self.area_from_cells:
-            self.totals.polygon_area = polygon_area_m2(self.geometry, self.crs)
+            self.totals.polygon_area = polygon_area_m2(self.geometry, self.crs, checkpoint)
 
     def _on_grid(self) -> bool:
         """Whether the polygon lies wholly on the raster's grid."""

@@ -623,6 +623,26 @@ def test_cancel_stops_inside_one_large_polygon_between_tiles(make_raster, record
         tonnage.area_cells(polygon, grade, params(), cancelled=lambda: True)
 
 
+def test_cancel_is_asked_while_a_polygon_of_many_vertices_is_prepared(make_raster, recorded_reads, monkeypatch):
+    """A lon/lat polygon of a million vertices took 3 s to follow into the raster's CRS before the first tile,
+    and cancel was first asked then: it is asked between blocks of edges (here of 64) and stops before any read."""
+    from rare_earth_plugin.core import geometry
+
+    monkeypatch.setattr(geometry, "_CHECKED_EDGES", 64)
+    grade = make_raster(np.full((200, 200), 0.2, dtype=np.float32))
+    ring = densify_coords(np.asarray(local_box(100, 100, 1900, 1900).exterior.coords), 5.0)  # 1,440 edges
+    lon, lat = pyproj.Transformer.from_crs(EQUAL_AREA, "EPSG:4326", always_xy=True).transform(ring[:, 0], ring[:, 1])
+    asked = []
+
+    def cancelled() -> bool:
+        asked.append(len(recorded_reads))
+        return len(asked) >= 3
+
+    with pytest.raises(tonnage.TonnageCancelled):
+        estimate_tonnage(Polygon(zip(lon, lat)), grade, params(), polygon_crs="EPSG:4326", cancelled=cancelled)
+    assert asked == [0, 0, 0]
+
+
 def test_a_polygon_of_many_vertices_gives_what_the_same_outline_with_few_gives(make_raster, monkeypatch):
     """Rings kept from the bounds for the edges (small polygons) or taken again (above the kept vertices): the
     same figures, with a hole and two parts."""
