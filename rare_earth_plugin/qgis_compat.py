@@ -175,3 +175,14 @@ def set_legend_text_size(legend: QgsLayoutItemLegend, component: object, size: f
     font = style.font()
     font.setPointSizeF(size)
     style.setFont(font)
+
+
+def label_font(label: QgsLayoutItemLabel) -> QFont:
+    """A label's font: from its text format from QGIS 3.24 (``font()`` is deprecated there), its font before."""
+    return label.textFormat().toQFont() if hasattr(label, "textFormat") else label.font()
+
+
+def legend_font(legend: QgsLayoutItemLegend, component: object) -> QFont:
+    """A legend component's font: from its text format from QGIS 3.30, its font before."""
+    style = legend.rstyle(component)
+    return style.textFormat().toQFont() if hasattr(style, "textFormat") else style.font()

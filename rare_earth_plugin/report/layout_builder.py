@@ -28,8 +28,10 @@ from qgis.core import (
     QgsFeature,
     QgsFillSymbol,
     QgsGeometry,
+    QgsLayerTreeLayer,
     QgsLayoutFrame,
     QgsLayoutItem,
+    QgsLayoutItemLabel,
     QgsLayoutItemLegend,
     QgsLayoutItemManualTable,
     QgsLayoutItemMap,
@@ -42,8 +44,10 @@ from qgis.core import (
     QgsLayoutTable,
     QgsLayoutTableColumn,
     QgsLegendRenderer,
+    QgsLegendStyle,
     QgsMapLayer,
     QgsMapLayerLegendUtils,
+    QgsPointXY,
     QgsPrintLayout,
     QgsProject,
     QgsRasterLayer,
@@ -73,6 +77,8 @@ from ..qgis_compat import (
     PICTURE_SVG,
     SHADER_LINEAR,
     band_min_max,
+    label_font,
+    legend_font,
     set_legend_text_size,
 )
 from . import map_frame, target_section
@@ -82,14 +88,17 @@ from .errors import ReportError
 from .figures import COLUMNS, CUTOFF_COLUMNS, Column, formatted, table_rows
 from .naming import unique_stems
 from .target_options import TargetOptions
-from .texts import DISCLAIMER, SAMPLE_NOTE, ReportMeta, assumptions_text
-from .world_map import world_layer
+from .text_fit import TEXT_ALLOWANCE_MM, elided
+from .texts import DISCLAIMER, SAMPLE_NOTE, ReportMeta, assumptions_text, location_text
+from .world_map import country_at, world_layer
 
 TEMPLATE = resource("templates", "report.qpt")
 SUMMARY_PAGE = 0
 AREA_PAGE = 1
-#: Lambert conformal conic fitted to Kazakhstan (40-56 N, 46-88 E), for an undistorted overview map.
-KAZAKHSTAN_LCC = "+proj=lcc +lat_1=45 +lat_2=51 +lat_0=48 +lon_0=67 +datum=WGS84 +units=m +no_defs"
+#: Ground width (m) the location inset spans at least: the areas' country and its neighbours (Kazakhstan is
+#: 3,000 km wide), and how many times the main map's width, so that its red frame stays a mark on a wider map.
+OVERVIEW_SPAN_M = 4_000_000.0
+OVERVIEW_ZOOM_OUT = 4.0
 HIGHLIGHT = {"color": "0,0,0,0", "outline_color": "#e31a1c", "outline_width": "0.9"}
 _UUID = re.compile(r"\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}")
 FIGURE_ROWS = ("area_km2", "ore_mt", "mean_grade_pct", "treo_kt", "tree_kt", "coverage_pct", "cutoff_pct")
@@ -252,8 +261,15 @@ def _continuous_legend(layer: QgsRasterLayer) -> None:
         function.setLegendSettings(settings)
 
 
-def _world_layer(name: str, title: str, subset: str, style: dict[str, str], project: QgsProject) -> QgsVectorLayer:
-    layer = world_layer(name, title, subset)
+def _world_layer(
+    name: str,
+    title: str,
+    subset: str | None,
+    style: dict[str, str],
+    project: QgsProject,
+    near: QgsPointXY | None = None,
+) -> QgsVectorLayer:
+    layer = world_layer(name, title, subset, near)
     layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(style)))
     project.addMapLayer(layer)
     return layer
@@ -345,21 +361,35 @@ def _link_north_arrow(layout: QgsPrintLayout, item_id: str, page: int, map_item:
 
 
 def _fill_legend(
-    legend: QgsLayoutItemLegend, map_item: QgsLayoutItemMap, layers: list[QgsMapLayer], grade_unit: str
+    legend: QgsLayoutItemLegend,
+    map_item: QgsLayoutItemMap,
+    layers: list[QgsMapLayer],
+    grade_unit: str,
+    width_mm: float,
 ) -> None:
-    """The layers' legend, the grade raster named with its unit and without GDAL's "Band 1: … (Gray)" row."""
+    """The layers' legend, the grade raster named with its unit and without GDAL's "Band 1: … (Gray)" row;
+    every entry on one line and cut to fit ``width_mm``, the legend box's width."""
     legend.setLinkedMap(map_item)
     legend.setAutoUpdateModel(False)
     root = legend.model().rootGroup()
     root.clear()
     unit = display.unit_label(grade_unit)
+    text_width = (
+        width_mm
+        - 2.0 * legend.boxSpace()
+        - legend.symbolWidth()
+        - legend.rstyle(LEGEND_SYMBOL_LABEL).margin(QgsLegendStyle.Side.Left)
+    )
+    title_font = legend_font(legend, LEGEND_SUBGROUP)
     for layer in layers:
         node = root.addLayer(layer)
+        title = layer.name()
         if isinstance(layer, QgsRasterLayer):
-            name = layer.name() if unit in layer.name() else f"{layer.name()} ({unit} TREO)"
-            node.setName(name)
-            node.setCustomProperty("legend/title-label", name)
-            legend.model().refreshLayerLegend(node)
+            title = title if unit in title else f"{title} ({unit} TREO)"
+            node.setName(title)
+        node.setCustomProperty("legend/title-label", elided(title, title_font, text_width))
+        legend.model().refreshLayerLegend(node)
+        if isinstance(layer, QgsRasterLayer):
             nodes = legend.model().layerLegendNodes(node)
             keep = [
                 index
@@ -369,7 +399,30 @@ def _fill_legend(
             if len(keep) < len(nodes):
                 QgsMapLayerLegendUtils.setLegendNodeOrder(node, keep)
                 legend.model().refreshLayerLegend(node)
+        _elide_entries(legend, node, text_width)
     legend.updateLegend()
+
+
+def _elide_entries(legend: QgsLayoutItemLegend, node: QgsLayerTreeLayer, width_mm: float) -> None:
+    """The layer's own legend entries (a category's label, say) on one line and cut to ``width_mm``."""
+    font = legend_font(legend, LEGEND_SYMBOL_LABEL)
+    entries = legend.model().layerLegendNodes(node)
+    order = (
+        QgsMapLayerLegendUtils.legendNodeOrder(node)
+        if QgsMapLayerLegendUtils.hasLegendNodeOrder(node)
+        else range(len(entries))
+    )
+    cut = False
+    for original, entry in zip(order, entries):
+        if entry.isEmbeddedInParent():
+            continue  # it shows the layer's title, already cut
+        text = str(entry.data(Qt.ItemDataRole.DisplayRole) or "")
+        shown = elided(text, font, width_mm)
+        if shown != text:
+            QgsMapLayerLegendUtils.setLegendNodeUserLabel(node, original, shown)
+            cut = True
+    if cut:
+        legend.model().refreshLayerLegend(node)
 
 
 def _grade_suffix(layer: QgsRasterLayer, grade_unit: str) -> None:
@@ -417,7 +470,7 @@ def _area_legend(
         set_legend_text_size(legend, style, 7.0)
     legend.setSymbolHeight(3.0)
     legend.setSymbolWidth(5.0)
-    _fill_legend(legend, area_map, layers, grade_unit)
+    _fill_legend(legend, area_map, layers, grade_unit, area_map.rect().width() * AREA_LEGEND_SHARE)
     legend.setResizeToContents(True)
     # adjustBoxSize() waits for the first paint; the map needs the size now, to keep the area clear of it.
     size = QgsLegendRenderer(legend.model(), legend.legendSettings()).minimumSize()
@@ -453,34 +506,11 @@ def _fill_summary(
     for scalebar in _items(layout, "scalebar", SUMMARY_PAGE):
         _link_scalebar(scalebar, main_map)
 
-    overview = _item(layout, "overview_map", SUMMARY_PAGE, QgsLayoutItemMap)
-    countries = _world_layer(
-        "countries",
-        "Neighbouring countries",
-        "\"NAME\" <> 'Kazakhstan'",
-        {"color": "#eeeeee", "outline_color": "#aaaaaa", "outline_width": "0.15"},
-        project,
-    )
-    kazakhstan = _world_layer(
-        "countries",
-        "Kazakhstan",
-        "\"NAME\" = 'Kazakhstan'",
-        {"color": "#f6efd9", "outline_color": "#555555", "outline_width": "0.3"},
-        project,
-    )
-    lcc = QgsCoordinateReferenceSystem.fromProj(KAZAKHSTAN_LCC)
-    country_box = QgsCoordinateTransform(kazakhstan.crs(), lcc, project).transformBoundingBox(kazakhstan.extent())
-    country_box.scale(1.05)
-    _prepare_map(overview, [region, kazakhstan, countries], lcc, country_box)
-    overview.setBackgroundColor(Qt.GlobalColor.white)
-    if overview.overviews().size():
-        frame = overview.overviews().overview(0)
-        frame.setLinkedMap(main_map)
-        frame.setEnabled(True)
+    _fill_overview(layout, main_map, region, project)
 
     for legend in _items(layout, "legend", SUMMARY_PAGE):
         if isinstance(legend, QgsLayoutItemLegend):
-            _fill_legend(legend, main_map, map_layers, grade_unit)
+            _fill_legend(legend, main_map, map_layers, grade_unit, legend.rect().width())
 
     table = _table(layout, "areas_table", SUMMARY_PAGE)
     if target_section.has_targets(results):  # the targets' ranges are the headline, never base figures
@@ -490,32 +520,91 @@ def _fill_summary(
     else:
         columns, rows = COLUMNS, table_rows([result.figures for result in results], COLUMNS)
         widths = SUMMARY_WIDTHS
-    _fill_table(table, columns, rows, widths)
-    _fit_summary_rows(table, rows, columns, widths)
+    fit_rows(table, [[row] for row in rows], columns, widths)
 
 
-def _fit_summary_rows(
+def fit_rows(
     table: QgsLayoutItemManualTable,
-    rows: list[list[str]],
-    columns: Sequence[Column] = COLUMNS,
-    widths: Sequence[float] = (),
+    areas: Sequence[list[list[str]]],
+    columns: Sequence[Column],
+    widths: Sequence[float],
 ) -> None:
-    """A frame clips rows that do not fit; keep the ones that do and say where the others are, rather than
-    silently dropping areas from the summary."""
+    """Fill ``table`` with each area's rows, keeping the areas that fit its frame whole and saying how many
+    others there are and where, rather than a frame clipping rows silently or cutting an area's rows apart."""
     table.setWrapBehavior(QgsLayoutTable.WrapBehavior.WrapText)
+    _fill_table(table, columns, [row for area in areas for row in area], widths)
     room = table.frame(0).rect().height()
-    shown = len(rows)  # table rows, the note included once there is one
-    while shown > 1 and table.totalHeight() > room:
+    shown = len(areas)
+    while shown > 0 and table.totalHeight() > room:
         shown -= 1
-        hidden = len(rows) - (shown - 1)
+        hidden = len(areas) - shown
         note = f"… and {hidden} more area{'s' if hidden > 1 else ''}: see their pages and the CSV"
-        _fill_table(table, columns, [*rows[: shown - 1], [note] + [""] * (len(columns) - 1)], widths or SUMMARY_WIDTHS)
+        kept = [row for area in areas[:shown] for row in area]
+        _fill_table(table, columns, [*kept, [note] + [""] * (len(columns) - 1)], widths)
+
+
+def _fill_overview(
+    layout: QgsPrintLayout, main_map: QgsLayoutItemMap, region: QgsVectorLayer, project: QgsProject
+) -> None:
+    """The location inset centred on the areas, wherever on Earth they lie: the country round them stands out,
+    the red frame marks the main map, and the caption gives the areas' centre in degrees."""
+    overview = _item(layout, "overview_map", SUMMARY_PAGE, QgsLayoutItemMap)
+    centre = QgsCoordinateTransform(main_map.crs(), map_frame.WGS84, project).transform(main_map.extent().center())
+    QgsExpressionContextUtils.setLayoutVariable(layout, "re_location", location_text(centre.x(), centre.y()))
+    country = country_at(centre.x(), centre.y())
+    quoted = "'" + (country or "").replace("'", "''") + "'"
+    layers = [
+        region,
+        _world_layer(
+            "countries",
+            "Countries",
+            f'"NAME" <> {quoted}' if country else None,
+            {"color": "#eeeeee", "outline_color": "#aaaaaa", "outline_width": "0.15"},
+            project,
+            centre,
+        ),
+    ]
+    if country:
+        style = {"color": "#f6efd9", "outline_color": "#555555", "outline_width": "0.3"}
+        layers.insert(1, _world_layer("countries", country, f'"NAME" = {quoted}', style, project, centre))
+    crs = map_frame.location_crs(centre)
+    main_box = QgsCoordinateTransform(main_map.crs(), crs, project).transformBoundingBox(main_map.extent())
+    width = max(OVERVIEW_SPAN_M, OVERVIEW_ZOOM_OUT * max(main_box.width(), main_box.height()))
+    height = width * overview.rect().height() / overview.rect().width()
+    _prepare_map(overview, layers, crs, QgsRectangle(-width / 2, -height / 2, width / 2, height / 2))
+    overview.setBackgroundColor(Qt.GlobalColor.white)
+    if overview.overviews().size():
+        frame = overview.overviews().overview(0)
+        frame.setLinkedMap(main_map)
+        frame.setEnabled(True)
 
 
 #: Room (mm) left between the area map's legend and the area's outline.
 LEGEND_GAP_MM = 2.0
+#: The widest the area map's legend gets, as a share of the map's width: a long name is cut, not the map hidden.
+AREA_LEGEND_SHARE = 0.5
 #: Widths (mm) of the summary table's name and kind columns; the numeric columns share the rest.
 SUMMARY_WIDTHS = (34, 27)
+
+
+#: Labels of one line: a long or multi-line name or title in them is put on one line and cut to the label's width.
+ONE_LINE_LABELS = ("title", "subtitle", "area_title", "area_subtitle", "overview_caption", "target_subtitle")
+
+
+def _fit_one_line_labels(layout: QgsPrintLayout) -> None:
+    """Cut the texts of ``ONE_LINE_LABELS`` that would wrap onto the item under them or run off the page."""
+    for item in layout.items():
+        if (
+            not isinstance(item, QgsLayoutItemLabel)
+            or item.id() not in ONE_LINE_LABELS
+            or item.mode() != QgsLayoutItemLabel.Mode.ModeFont
+        ):
+            continue
+        text = item.currentText()
+        shown = elided(text, label_font(item), item.rect().width() - 2.0 * item.marginX() - TEXT_ALLOWANCE_MM)
+        if shown != text:  # through a variable: a "[% … %]" in a name stays text, never an expression
+            QgsExpressionContextUtils.setLayoutItemVariable(item, "re_one_line", shown)
+            item.setText("[% @re_one_line %]")
 
 
 def _fill_area_page(
@@ -703,6 +792,7 @@ def build_report_layout(
     for number, (result, stem) in enumerate(zip(results, unique_stems(r.area.name for r in results))):
         chart = work_dir / f"chart_{number + 1:03d}_{stem}.png"
         _fill_area_page(layout, AREA_PAGE + number, result, page_layers, project, inputs.params, chart)
-    target_section.add_basis_page(layout, results, target_options or TargetOptions(), meta.title)
+    target_section.add_basis_page(layout, results, target_options or TargetOptions())
+    _fit_one_line_labels(layout)
     layout.refresh()
     return built

@@ -44,6 +44,15 @@ def local_crs(centre_lonlat: QgsPointXY) -> QgsCoordinateReferenceSystem:
     return QgsCoordinateReferenceSystem(f"EPSG:{(32600 if lat >= 0 else 32700) + zone}")
 
 
+def location_crs(centre_lonlat: QgsPointXY) -> QgsCoordinateReferenceSystem:
+    """Lambert azimuthal equal-area centred on the point: a location map with the point in its middle and the
+    land round it in shape, anywhere on Earth (by the poles and across the antimeridian too)."""
+    return QgsCoordinateReferenceSystem.fromProj(
+        f"+proj=laea +lat_0={centre_lonlat.y():.6f} +lon_0={centre_lonlat.x():.6f} +x_0=0 +y_0=0 "
+        "+datum=WGS84 +units=m +no_defs"
+    )
+
+
 def metres_per_unit(crs: QgsCoordinateReferenceSystem) -> float:
     return QgsUnitTypes.fromUnitToUnitFactor(crs.mapUnits(), METERS)
 

@@ -13,10 +13,12 @@ The single base-case figures stay in the area pages' figure table, never as the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from qgis.core import (
+    QgsExpressionContextUtils,
     QgsLayoutFrame,
     QgsLayoutItem,
     QgsLayoutItemLabel,
@@ -43,11 +45,12 @@ from ..core.target_text import (
     rounded_range,
 )
 from ..core.units import PERCENT, convert_grade
-from ..qgis_compat import LAYOUT_MM, PICTURE_RASTER, set_label_font
+from ..qgis_compat import LAYOUT_MM, PICTURE_RASTER, label_font, set_label_font
 from .area_results import AreaResult
 from .figures import Column
 from .target_chart import write_distribution_chart
 from .target_options import TargetOptions
+from .text_fit import ELLIPSIS, TEXT_ALLOWANCE_MM, text_height_mm
 
 MM = LAYOUT_MM
 CAUTION_COLOUR = QColor("#8b0000")
@@ -271,12 +274,14 @@ def area_statement(target: ExplorationTarget) -> str:
     )
 
 
-def _target_rows(results: Sequence[AreaResult]) -> list[list[str]]:
-    rows = []
+def _target_rows(results: Sequence[AreaResult]) -> list[list[list[str]]]:
+    """Per area with a target, its two rows: P90–P10 and the low–high case."""
+    areas = []
     for result in results:
         target = result.target
         if target is None:
             continue
+        rows = []
         for label, first, second in (("P90–P10", "p90", "p10"), ("low–high case", "low", "high")):
             a, b = getattr(target, first), getattr(target, second)
             rows.append(
@@ -289,7 +294,8 @@ def _target_rows(results: Sequence[AreaResult]) -> list[list[str]]:
                     _range(a.tree_tonnes, b.tree_tonnes, 1e3),
                 ]
             )
-    return rows
+        areas.append(rows)
+    return areas
 
 
 TARGET_COLUMNS: tuple[Column, ...] = (
@@ -302,14 +308,49 @@ TARGET_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def add_basis_page(
-    layout: QgsPrintLayout, results: Sequence[AreaResult], options: TargetOptions, title: str
-) -> int | None:
+#: Said after a statement item cut to fit the basis page.
+SHORTENED = " (shortened to fit; the full text is in the export's parameters)"
+#: The statement items typed by the user, of any length.
+FREE_TEXTS = ("exploration_planned", "timeframe", "competent_person")
+
+
+def _fitted_statement(options: TargetOptions, label: QgsLayoutItemLabel) -> str:
+    """The statement items for ``label``'s box, free texts too long for it cut with "…" and said to be: every
+    item is printed (a long plan would push the timeframe and the Competent Person out of the box)."""
+    font = label_font(label)
+    width = label.rect().width() - 2.0 * label.marginX() - TEXT_ALLOWANCE_MM
+    height = label.rect().height() - 2.0 * label.marginY()
+
+    def statement(limit: int) -> str:
+        texts = {name: getattr(options, name).strip() for name in FREE_TEXTS}
+        cut = {
+            name: text if len(text) <= limit else text[:limit].rstrip() + ELLIPSIS + SHORTENED
+            for name, text in texts.items()
+        }
+        return "\n".join(replace(options, **cut).statement_lines())
+
+    def fits(text: str) -> bool:
+        return text_height_mm(text, font, width) <= height
+
+    longest = max(len(getattr(options, name).strip()) for name in FREE_TEXTS)
+    if fits(statement(longest)):
+        return statement(longest)
+    low, high = 0, longest - 1
+    while low < high:  # the longest cut that fits
+        middle = (low + high + 1) // 2
+        if fits(statement(middle)):
+            low = middle
+        else:
+            high = middle - 1
+    return statement(low)
+
+
+def add_basis_page(layout: QgsPrintLayout, results: Sequence[AreaResult], options: TargetOptions) -> int | None:
     """A closing page: every target as ranges with the caution beside them, the basis and the statement."""
     targets = [result.target for result in results if result.target is not None]
     if not targets:
         return None
-    from .layout_builder import _fill_table  # the layout's own table filler (it imports this module)
+    from .layout_builder import fit_rows  # the layout's own table filler (it imports this module)
 
     pages = layout.pageCollection()
     prototype = pages.page(0)
@@ -330,7 +371,7 @@ def add_basis_page(
         colour=QColor("#1f4e79"),
         item_id="target_title",
     )
-    _label(layout, number, title, 10, 17, 277, 5, size=8, item_id="target_subtitle")
+    _label(layout, number, "[% @re_title %]", 10, 17, 277, 5, size=8, item_id="target_subtitle")
     table = QgsLayoutItemManualTable.create(layout)
     layout.addMultiFrame(table)
     frame = QgsLayoutFrame(layout, table)
@@ -343,7 +384,7 @@ def add_basis_page(
     table.setGridStrokeWidth(0.1)
     table.setGridColor(QColor("#999999"))
     table.setCellMargin(0.8)
-    _fill_table(table, TARGET_COLUMNS, _target_rows(results), (40, 26))
+    fit_rows(table, _target_rows(results), TARGET_COLUMNS, (40, 26))
     _label(
         layout,
         number,
@@ -367,7 +408,9 @@ def add_basis_page(
     _label(layout, number, "Basis of the target", 10, 122, 165, 5, size=9, bold=True)
     _label(layout, number, "\n".join(basis), 10, 128, 165, 62, size=7.5, item_id="target_basis")
     _label(layout, number, "Statement", 180, 90, 107, 5, size=9, bold=True)
-    _label(layout, number, "\n".join(options.statement_lines()), 180, 96, 107, 64, size=7.5, item_id="target_statement")
+    statement = _label(layout, number, "[% @re_statement %]", 180, 96, 107, 64, size=7.5, item_id="target_statement")
+    # through a variable: a "[% … %]" the user typed stays text, never an expression
+    QgsExpressionContextUtils.setLayoutItemVariable(statement, "re_statement", _fitted_statement(options, statement))
     _label(
         layout, number, "Page [% @layout_page %] of [% @layout_numpages %]", 260, 199, 27, 4, size=7, item_id="footer"
     ).setHAlign(Qt.AlignmentFlag.AlignRight)

@@ -49,6 +49,19 @@ class ReportMeta:
         return BYLINE_SEPARATOR.join(part for part in parts if part)
 
 
+def one_line(text: str) -> str:
+    """``text`` with its line breaks and tabs as spaces: a name or title in a slot of one line (a page title,
+    a legend entry) would otherwise run into what lies under it."""
+    return " ".join(text.splitlines()).replace("\t", " ")
+
+
+def location_text(lon: float, lat: float) -> str:
+    """A place as "47.5° N, 74.8° E": true wherever the areas lie, unlike a fixed country or region name."""
+    north = "S" if round(lat, 1) < 0 else "N"
+    east = "W" if round(lon, 1) < 0 else "E"
+    return f"{abs(lat):.1f}° {north}, {abs(lon):.1f}° {east}"
+
+
 def _file(path: object) -> str:
     return Path(str(path)).name
 
