@@ -645,17 +645,7 @@ def _fill_area_page(
     for scalebar in _items(layout, "area_scalebar", page):
         _link_scalebar(scalebar, area_map)
 
-    figure_column = Column("figure", "Figure", str, numeric=False)
-    value_column = Column(
-        "value",
-        f"{'Base case, ' if result.target is not None else ''}at cut-off {formatted(figures, 'cutoff_pct')} % TREO",
-        str,
-    )
-    rows = [
-        [next(c.title for c in (*COLUMNS, *CUTOFF_COLUMNS) if c.key == key), formatted(figures, key)]
-        for key in FIGURE_ROWS
-    ]
-    _fill_table(_table(layout, "area_figures", page), (figure_column, value_column), rows, (60,))
+    _fill_table(_table(layout, "area_figures", page), *_figures_table(result))
     _fill_table(
         _table(layout, "area_cutoffs", page), CUTOFF_COLUMNS, table_rows(list(result.cutoff_table), CUTOFF_COLUMNS)
     )
@@ -664,6 +654,23 @@ def _fill_area_page(
     size = picture.sizeWithUnits()
     write_chart(result.chart_curve, params.grade_unit, params.cutoff, chart, size.width(), size.height())
     picture.setPicturePath(str(chart), PICTURE_RASTER)
+
+
+def _figures_table(result: AreaResult) -> tuple[tuple[Column, ...], list[list[str]], tuple[float, ...]]:
+    """Columns, rows and first widths of an area page's figures: with a target, its P90–P10 ranges come first and
+    the base case beside them, so a single figure is never the page's headline; without, the estimate."""
+    figures = result.figures
+    titles = {column.key: column.title for column in (*COLUMNS, *CUTOFF_COLUMNS)}
+    figure = Column("figure", "Figure", str, numeric=False)
+    if result.target is None:
+        value = Column("value", f"At cut-off {formatted(figures, 'cutoff_pct')} % TREO", str)
+        return (figure, value), [[titles[key], formatted(figures, key)] for key in FIGURE_ROWS], (60.0,)
+    columns = (figure, Column("target", "Exploration target P90–P10", str), Column("base", "Base case", str))
+    rows = []
+    for key in FIGURE_ROWS:
+        base = formatted(figures, key)
+        rows.append([titles[key], target_section.figure_range(result.target, key) or base, base])
+    return columns, rows, (40.0, 47.0)
 
 
 #: The logo's box at the summary page's top right (mm): right edge, top, width, height.

@@ -80,6 +80,23 @@ def _grade_range(target: ExplorationTarget, first: str, second: str) -> str:
     return rounded_range(low, high)
 
 
+#: The area page's figures a target ranges: the target's figure and the divisor to the page's unit (Mt, kt).
+_RANGED = {"ore_mt": ("ore_tonnes", 1e6), "treo_kt": ("treo_tonnes", 1e3), "tree_kt": ("tree_tonnes", 1e3)}
+
+
+def figure_range(target: ExplorationTarget, key: str) -> str:
+    """The P90–P10 range of an area page's figure ``key`` (``figures.FIGURE_ROWS``' keys); '' for a figure the
+    target does not range (area, coverage, cut-off), "no ore" when the P10 holds none."""
+    if key not in (*_RANGED, "mean_grade_pct"):
+        return ""
+    if not target.p10.ore_tonnes > 0:
+        return "no ore"
+    if key == "mean_grade_pct":
+        return _grade_range(target, "p90", "p10")
+    name, divisor = _RANGED[key]
+    return _range(getattr(target.p90, name), getattr(target.p10, name), divisor)
+
+
 #: The summary table with targets: ranges from P90 to P10, the low–high case of contained TREO beside them.
 SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("name", "Area", _text, numeric=False),

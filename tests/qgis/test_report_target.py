@@ -9,6 +9,7 @@ import re
 import subprocess
 import unicodedata
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from osgeo import ogr
@@ -114,6 +115,26 @@ def test_every_page_with_figures_states_ranges_with_the_caution(report):
         "Competent Person: A. Geologist, MAusIMM",
     ):
         assert words in basis, words
+
+
+def test_an_area_page_headlines_the_target_range_before_the_base_case(report):
+    """The area pages led with a table of base-case single figures; the target's P90–P10 column now comes first,
+    the base case beside it (the figures table as the layout gets it)."""
+    from rare_earth_plugin.report.figures import AreaFigures
+    from rare_earth_plugin.report.layout_builder import _figures_table
+
+    _, parameters = report
+    target = next(iter(expected_targets(parameters).values()))
+    figures = AreaFigures("A", "zone", 64.21, 11.8, 0.081, 9.52, 7.93, 100.0, 0.05)
+    columns, rows, _ = _figures_table(SimpleNamespace(figures=figures, target=target))
+    assert [column.title for column in columns] == ["Figure", "Exploration target P90–P10", "Base case"]
+    by_title = {row[0]: row[1:] for row in rows}
+    ore = rounded_range(target.p90.ore_tonnes / 1e6, target.p10.ore_tonnes / 1e6)
+    treo = rounded_range(target.p90.treo_tonnes / 1e3, target.p10.treo_tonnes / 1e3)
+    assert by_title["Ore Mt"] == [ore, "11.8"] and by_title["TREO kt"] == [treo, "9.52"]
+    assert by_title["Area km²"] == ["64.21", "64.21"]
+    columns, rows, _ = _figures_table(SimpleNamespace(figures=figures, target=None))
+    assert [column.title for column in columns] == ["Figure", "At cut-off 0.05 % TREO"]
 
 
 def test_statement_items_are_remembered(report):
