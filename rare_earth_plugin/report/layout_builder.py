@@ -24,6 +24,7 @@ from qgis.core import (
     QgsColorRampShader,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
+    QgsCsException,
     QgsExpressionContextUtils,
     QgsFeature,
     QgsFillSymbol,
@@ -291,6 +292,19 @@ def _region_layer(given: QgsVectorLayer | None, project: QgsProject) -> QgsVecto
         {"color": "255,127,0,60", "outline_color": "#d95f02", "outline_width": "0.4"},
         project,
     )
+
+
+def _near_the_areas(layer: QgsVectorLayer, results: Sequence[AreaResult], project: QgsProject) -> bool:
+    """Whether ``layer`` reaches the areas' surroundings (their box grown by its own size on every side), in
+    degrees: the sample's region drawn and listed beside data in Australia would mislead."""
+    areas = map_frame.combined_box([_box(result) for result in results], map_frame.WGS84, project)
+    around = QgsRectangle(areas)
+    around.grow(max(areas.width(), areas.height(), 0.1))
+    try:
+        extent = QgsCoordinateTransform(layer.crs(), map_frame.WGS84, project).transformBoundingBox(layer.extent())
+    except QgsCsException:
+        return False
+    return extent.intersects(around)
 
 
 def _highlight_layer(result: AreaResult, project: QgsProject) -> QgsVectorLayer:
@@ -789,12 +803,13 @@ def build_report_layout(
     _continuous_legend(grade)
     _grade_suffix(grade, inputs.params.grade_unit)
     region = _region_layer(layers.region, project)
-    map_layers = [*area_layers, grade, region]
+    shown = [region] if _near_the_areas(region, results, project) else []  # not in the legend of data elsewhere
+    map_layers = [*area_layers, grade, *shown]
     _fill_summary(layout, results, map_layers, project, region, inputs.params.grade_unit)
     unlabelled = [_clone(layer, project) for layer in area_layers]
     for layer in unlabelled:  # a neighbour's label in the middle of an area page misleads
         layer.setLabelsEnabled(False)
-    page_layers = [*unlabelled, grade, region]
+    page_layers = [*unlabelled, grade, *shown]
     built = BuiltReport(layout=layout, project=project)
     for number, (result, stem) in enumerate(zip(results, unique_stems(r.area.name for r in results))):
         chart = work_dir / f"chart_{number + 1:03d}_{stem}.png"

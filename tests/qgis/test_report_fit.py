@@ -304,3 +304,6 @@ def test_location_inset_and_caption_show_where_the_areas_are(lon, lat, sample, t
     shown_lat = float(found.group(1)) * (1 if found.group(2) == "N" else -1)
     shown_lon = float(found.group(3)) * (1 if found.group(4) == "E" else -1)
     assert (shown_lon, shown_lat) == (pytest.approx(lon, abs=0.06), pytest.approx(lat, abs=0.06))
+    # the sample's region is drawn and listed only near it
+    drawn = {layer.name() for layer in main.layers()}
+    assert ("Qaraghandy region" in drawn) == ((lon, lat) == PLACES["qaraghandy"]), drawn
