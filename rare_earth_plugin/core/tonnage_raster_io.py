@@ -26,7 +26,7 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from . import affine_ops
-from .geometry import _transformer, angular_unit_factor, crs_from_wkt
+from .geometry import _pole_around, _transformer, angular_unit_factor, crs_from_wkt
 from .limits import EngineLimits
 from .proj_threads import per_thread
 from .raster_files import (
@@ -423,7 +423,7 @@ class _AuxiliaryRaster:
             self.grade_wkt = "" if local else grade_src.crs.to_wkt()
             self.warp_crs = (_LOCAL_FRAME, _LOCAL_FRAME) if local else (self.src.crs, grade_src.crs)
             # A geographic raster's columns lie in [west, west + turn): 0..360, say, or past 180.
-            self.turn, self.west = 0.0, 0.0
+            self.turn, self.west, self.wraps = 0.0, 0.0, False
             if self.reader.crs is not None and self.reader.crs.is_geographic:
                 self.turn = 2.0 * math.pi / angular_unit_factor(self.reader.crs)
                 corners_x, _ = affine_ops.apply(
@@ -432,6 +432,7 @@ class _AuxiliaryRaster:
                     np.array([0, 0, self.src.height, self.src.height]),
                 )
                 self.west = float(np.min(corners_x))
+                self.wraps = _whole_turn(self.src.transform, self.src.width, self.turn)
             finer = self._resolution_in(grade_src) < 0.5 * min(abs(grade_src.res[0]), abs(grade_src.res[1]))
             self.resampling = Resampling.average if finer else Resampling.bilinear
 
@@ -483,7 +484,7 @@ class _AuxiliaryRaster:
             return
         single = len(windows) == 1 and len(windows[0][1]) == 1
         for window, shifts in windows:
-            source = self._read_same_grid(window)
+            source = self._read_around(window) if self.wraps else self._read_same_grid(window)
             placed = window_transform(window, self.src.transform)
             for shift in shifts:
                 warped = values if single else np.full_like(values, np.nan)
@@ -510,7 +511,9 @@ class _AuxiliaryRaster:
         gives (in (-180, 180], or the grade raster's own): 0..360, say, or past 180. The points' longitudes are
         made continuous over the tile, then brought into the raster's span [west, west + turn): a window at each
         end when the tile crosses the raster's west edge, placed at each longitude the warper may see for it (two
-        where the tile crosses 180)."""
+        where the tile crosses 180). A raster that spans a whole turn has no edge there but a seam: one window,
+        whose columns may run past either edge (see ``_read_around``), so that the kernel finds neighbours across
+        it; round a pole inside the tile, the whole turn up to the pole, which the points may miss."""
         cols, rows = np.meshgrid(np.linspace(0, width, _EDGE_POINTS), np.linspace(0, height, _EDGE_POINTS))
         x, y = affine_ops.apply(tile_transform, cols.ravel(), rows.ravel())
         if self.grade_wkt != self.wkt:
@@ -521,20 +524,47 @@ class _AuxiliaryRaster:
             return []
         spans, jumps = np.zeros(1), np.zeros(1)  # whole turns taken off: into the raster's span; PROJ's jumps
         if self.turn:
-            jump = np.round((x - x[0]) / self.turn)  # from the tile's first point: longitudes made continuous
+            pole = self._pole_in(tile_transform, height, width) if self.wraps else None
+            if pole is not None:  # every longitude PROJ gives and the pole's row
+                x, y = np.append(x, [-0.5 * self.turn, 0.5 * self.turn]), np.append(y, [pole, pole])
+            # From the tile's first point (round a pole: from 0, PROJ's longitudes as they are): made continuous.
+            jump = np.round((x - (x[0] if pole is None else 0.0)) / self.turn)
             x = x - jump * self.turn
             spans, jumps = np.unique(np.floor((x - self.west) / self.turn)), np.unique(jump)
+            if self.wraps:
+                spans = spans[:1]
         windows = []
         for span in spans:
             col, row = affine_ops.apply(~self.src.transform, x - span * self.turn, y)
-            col0 = max(math.floor(col.min()) - _KERNEL_MARGIN, 0)
-            col1 = min(math.ceil(col.max()) + _KERNEL_MARGIN, self.src.width)
+            col0, col1 = math.floor(col.min()) - _KERNEL_MARGIN, math.ceil(col.max()) + _KERNEL_MARGIN
+            if not self.wraps:
+                col0, col1 = max(col0, 0), min(col1, self.src.width)
             row0 = max(math.floor(row.min()) - _KERNEL_MARGIN, 0)
             row1 = min(math.ceil(row.max()) + _KERNEL_MARGIN, self.src.height)
             if col0 < col1 and row0 < row1:
                 shifts = [float((span + taken) * self.turn) for taken in jumps]
                 windows.append((Window(col0, row0, col1 - col0, row1 - row0), shifts))
         return windows
+
+    def _pole_in(self, tile_transform, height: int, width: int) -> float | None:
+        """The latitude (in this raster's units) of a pole inside the tile on the grade grid, if any: its cells
+        then take every longitude."""
+        cols, rows = np.array([0, width, width, 0, 0]), np.array([0, 0, height, height, 0])
+        corners = np.column_stack(affine_ops.apply(tile_transform, cols, rows))
+        return _pole_around(corners, crs_from_wkt(self.grade_wkt), crs_from_wkt(self.wkt))
+
+    def _read_around(self, window: Window) -> np.ndarray:
+        """The window's values on a raster that spans a whole turn: columns past either edge are read from the
+        other side, a turn away."""
+        width = self.src.width
+        c0, c1 = int(window.col_off), int(window.col_off + window.width)
+        edges = [c0, *range((c0 // width + 1) * width, c1, width), c1]
+        return np.hstack(
+            [
+                self._read_same_grid(Window(a % width, window.row_off, b - a, window.height))
+                for a, b in zip(edges[:-1], edges[1:])
+            ]
+        )
 
     def _read_same_grid(self, window: Window) -> np.ndarray:
         """The window's values; cells beyond this raster's extent (a smaller raster) are missing."""
@@ -558,6 +588,12 @@ class _AuxiliaryRaster:
         values = np.full((height, width), np.nan)
         values[rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0] = part
         return values
+
+
+def _whole_turn(transform: Affine, width: int, turn: float) -> bool:
+    """Whether a north-up geographic raster's columns span a whole turn, its west edge being its east edge: to a
+    thousandth of a cell, as cell sizes are often written with few digits (0.08333333 for 1/12 degree)."""
+    return transform.b == 0 and transform.d == 0 and abs(abs(transform.a) * width - turn) <= 1e-3 * abs(transform.a)
 
 
 def _band_nodata(nodata: float | None, dtype: np.dtype):

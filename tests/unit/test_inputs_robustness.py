@@ -6,6 +6,7 @@ import os
 import threading
 
 import numpy as np
+import pyproj
 import pytest
 import rasterio
 from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y
@@ -447,6 +448,72 @@ def test_geographic_rasters_a_whole_turn_from_the_grade_cells_match_them(tmp_pat
     assert result.data_coverage == pytest.approx(1.0, abs=1e-9)
     area = result.polygon_area_m2 if grade_crs == "EPSG:4326" else 4e6
     assert result.ore_tonnes == pytest.approx(area * per_m2, rel=1e-9)
+
+
+def whole_turn_raster(path, values_at) -> str:
+    """A WGS 84 raster of 0.1 degree cells from 180 W to 180 E (a whole turn: its west edge is its east edge) and
+    from 70 N to the pole, holding ``values_at(longitude)`` at each cell's centre."""
+    lon = -180.0 + 0.1 * (np.arange(3600) + 0.5)
+    return write(
+        path, values_at(lon) * np.ones((200, 1)), transform=from_origin(-180.0, 90.0, 0.1, 0.1), crs="EPSG:4326"
+    )
+
+
+def whole_turn_params(role: str, raster: str) -> TonnageParams:
+    """The role's raster with the other values 1 (top depth: a 30 m layer mined to 25 m, so 25 - top is kept)."""
+    values = {"thickness": 1.0, "density": 1.0, role: raster}
+    if role == "thickness_raster":
+        values["thickness"] = None
+    elif role == "top_depth_raster":
+        values.update(thickness=30.0, max_depth=25.0)
+    return TonnageParams(**values)
+
+
+def whole_turn_value(role: str, result) -> float:
+    """The role's raster value the result was computed with (``whole_turn_params``)."""
+    per_m2 = result.ore_tonnes / result.polygon_area_m2
+    return 25.0 - per_m2 if role == "top_depth_raster" else per_m2
+
+
+#: UTM 60N, where 180 E is 3 degrees east of the central meridian.
+UTM_60N = "EPSG:32660"
+
+
+@pytest.mark.parametrize("role", ["thickness_raster", "density_raster", "top_depth_raster"])
+def test_a_geographic_raster_spanning_a_whole_turn_has_no_edge_at_its_seam(tmp_path, role):
+    """Its columns beyond either edge are those on the other side: round the pole (every longitude in a tile)
+    and under cells along 180 E, the kernel finds neighbours across the seam (it used to find an edge there:
+    cells along 180 E went without data round the pole, and were given the edge cell's value under UTM)."""
+    constant = whole_turn_raster(tmp_path / "c.tif", lambda lon: np.full(lon.shape, 2.0))
+    # Polar stereographic cells of 1 km, the pole at the centre of one, off the points a tile is followed at.
+    polar = write(
+        tmp_path / "p.tif", np.full((201, 201), 0.2), from_origin(-1e5 - 500.0, 1e5 + 500.0, 1e3, 1e3), "EPSG:3413"
+    )
+    around = box(-40500.0, -60500.0, 60500.0, 40500.0)
+    # Small tiles too: the pole inside one, the seam across several, tiles warped in halves.
+    for limits in (DEFAULT_LIMITS, EngineLimits(tile_cells=4096)):
+        result = estimate_tonnage(around, polar, whole_turn_params(role, constant), limits=limits)
+        assert result.data_coverage == pytest.approx(1.0, abs=1e-9)
+        assert result.warnings == ()
+        assert whole_turn_value(role, result) == pytest.approx(2.0, abs=1e-7)
+
+    # UTM 60N cells of 1 km across 180 E near 70.5 N, over a ramp continuous across the seam (steepest there).
+    def ramp(lon):
+        return 10.0 + 5.0 * np.sin(np.radians(lon))
+
+    ramped = whole_turn_raster(tmp_path / "r.tif", ramp)
+    to_lonlat = pyproj.Transformer.from_crs(UTM_60N, "EPSG:4326", always_xy=True)
+    west, north = 590000.0, 7830000.0  # 180 E at 611.7 km east here
+    grade = write(tmp_path / "u.tif", np.full((20, 40), 0.2), from_origin(west, north, 1000.0, 1000.0), UTM_60N)
+    whole = estimate_tonnage(box(west, north - 2e4, west + 4e4, north), grade, whole_turn_params(role, constant))
+    assert whole.data_coverage == pytest.approx(1.0, abs=1e-9) and whole.warnings == ()
+    assert whole_turn_value(role, whole) == pytest.approx(2.0, abs=1e-7)
+    for x in west + 1000.0 * np.arange(16, 28) + 500.0:  # the cells within 6 km of the seam, one by one
+        y = north - 10500.0
+        cell = estimate_tonnage(box(x - 500.0, y - 500.0, x + 500.0, y + 500.0), grade, whole_turn_params(role, ramped))
+        assert cell.data_coverage == pytest.approx(1.0, abs=1e-9)
+        # Bilinear error of the ramp: under 5 (pi / 1800)^2 / 8 = 2e-6 (the edge cell's value was 8e-4 to 3e-3 off).
+        assert whole_turn_value(role, cell) == pytest.approx(ramp(to_lonlat.transform(x, y)[0]), abs=2e-6)
 
 
 def test_a_fifo_given_as_a_raster_does_not_block(tmp_path):
