@@ -93,7 +93,7 @@ def _estimate(polygon, grade: Path, correction: bool) -> tuple[float, float]:
         return run
 
     patches = [
-        (tonnage_tiles, "polygon_area_m2", lambda geometry, _crs: float(geometry.area)),
+        (tonnage_tiles, "polygon_area_m2", lambda geometry, _crs, _checkpoint=None: float(geometry.area)),
         (cellarea.ProjectedCellArea, "scale_window", lambda *_: None),
         (cellarea.ProjectedCellArea, "factors", lambda *_: (None, None)),
     ]
