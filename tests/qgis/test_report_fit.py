@@ -82,12 +82,24 @@ def target(qgis_app):
     return found
 
 
-def _basis_page(results, options: TargetOptions):
-    project = QgsProject()
-    layout = QgsPrintLayout(project)
-    layout.initializeDefaults()
-    page = add_basis_page(layout, results, options)
-    return project, layout, page
+@pytest.fixture()
+def basis_page(qgis_app):
+    """``make(results, options) -> (layout, page)``: a layout with the basis page, in a project of its own that
+    outlives it (a test's locals are freed in order, and a layout freed after its project reads freed memory)."""
+    made = []
+
+    def make(results, options: TargetOptions):
+        project = QgsProject()
+        layout = QgsPrintLayout(project)
+        layout.initializeDefaults()
+        made.append((project, layout))
+        return layout, add_basis_page(layout, results, options)
+
+    yield make
+    while made:
+        project, layout = made.pop()
+        del layout
+        del project
 
 
 def _page_items(layout: QgsPrintLayout, page: int, kind: type) -> list:
@@ -100,10 +112,10 @@ def _texts(table: QgsLayoutItemManualTable) -> list[list[str]]:
 
 @pytest.mark.parametrize("count", [1, 8, 12, 30, 90])
 @pytest.mark.parametrize("long_names", [False, True], ids=["short", "wrapped"])
-def test_basis_table_keeps_each_areas_two_rows_together_and_counts_the_rest(count, long_names, target):
+def test_basis_table_keeps_each_areas_two_rows_together_and_counts_the_rest(count, long_names, target, basis_page):
     names = [f"Area {i:02d}" + (" of the northern licence" * (i % 4) if long_names else "") for i in range(count)]
     results = [SimpleNamespace(target=target, figures=SimpleNamespace(name=name)) for name in names]
-    _project, layout, page = _basis_page(results, TargetOptions())
+    layout, page = basis_page(results, TargetOptions())
     [frame] = [f for f in _page_items(layout, page, QgsLayoutFrame) if f.multiFrame() is not None]
     table = frame.multiFrame()
     rows = _texts(table)
@@ -135,9 +147,9 @@ def test_basis_table_keeps_each_areas_two_rows_together_and_counts_the_rest(coun
     ],
     ids=["ordinary", "long-plan", "long-plan-and-timeframe", "long-person", "many-lines"],
 )
-def test_statement_prints_every_item_inside_its_box(plan, timeframe, person, target):
+def test_statement_prints_every_item_inside_its_box(plan, timeframe, person, target, basis_page):
     options = TargetOptions(exploration_planned=plan, timeframe=timeframe, competent_person=person)
-    _project, layout, page = _basis_page([SimpleNamespace(target=target, figures=SimpleNamespace(name="A"))], options)
+    layout, page = basis_page([SimpleNamespace(target=target, figures=SimpleNamespace(name="A"))], options)
     [label] = [item for item in _page_items(layout, page, QgsLayoutItemLabel) if item.id() == "target_statement"]
     text = label.currentText()
     whole = "\n".join(options.statement_lines())
