@@ -116,10 +116,16 @@ class ReportLayers:
 
 @dataclass
 class BuiltReport:
-    """A layout and the private project that owns its layers: keep both alive until the export is done."""
+    """A layout and the private project that owns its layers: keep both alive until the export is done. Freed,
+    the layout goes first (its fields in order), as it reads from the project."""
 
     layout: QgsPrintLayout
     project: QgsProject
+
+    @classmethod
+    def new(cls) -> BuiltReport:
+        project = QgsProject()
+        return cls(layout=QgsPrintLayout(project), project=project)
 
 
 def _items(layout: QgsPrintLayout, item_id: str, page: int | None = None) -> list[QgsLayoutItem]:
@@ -767,10 +773,12 @@ def build_report_layout(
     """The filled layout: summary page, then one page per result in order. Charts go to ``work_dir``."""
     if not results:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
-    project = QgsProject()
+    built = BuiltReport.new()
+    # Bound in this order: should the filling fail, this frame's locals are freed in order, so the layout goes
+    # before the project it reads from (freed after it, it would read freed memory).
+    layout, project = built.layout, built.project
     project.setCrs(results[0].area.crs)
     project.setEllipsoid(map_frame.ELLIPSOID)  # scale bars measure ground distances in any map CRS
-    layout = QgsPrintLayout(project)
     layout.setName("Rare Earth report")
     layout.loadFromTemplate(_open_template(template), QgsReadWriteContext())
     _add_area_pages(layout, len(results))
@@ -810,7 +818,6 @@ def build_report_layout(
     for layer in unlabelled:  # a neighbour's label in the middle of an area page misleads
         layer.setLabelsEnabled(False)
     page_layers = [*unlabelled, grade, *shown]
-    built = BuiltReport(layout=layout, project=project)
     for number, (result, stem) in enumerate(zip(results, unique_stems(r.area.name for r in results))):
         chart = work_dir / f"chart_{number + 1:03d}_{stem}.png"
         _fill_area_page(layout, AREA_PAGE + number, result, page_layers, project, inputs.params, chart)
