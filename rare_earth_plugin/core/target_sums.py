@@ -175,8 +175,8 @@ class AreaSums:
         self.ramps: _Bins | None = None  # by threshold: the ramps counting in every draw or decided by grade only
         self.ramps_by_t: _Bins | None = None  # by decreasing t: the ramps decided by thickness only
         self.ramps_per_draw: np.ndarray | None = None  # per draw: the ramps decided by both (``_dominance``)
-        #: Σ|s|, Σ|s b|, Σ|s g|, Σ|s g b| over every ramp: the scale of the rounding left where ramps cancel.
-        self.ramp_size = np.zeros(4)
+        #: Σ|s| and Σ|s b| over every ramp: the scale of the rounding left in a draw's ore where ramps cancel.
+        self.ramp_size = np.zeros(2)
 
     def add_linear(self, weight: np.ndarray, grade: np.ndarray, reach: float) -> None:
         """``weight`` and ``weight * grade`` of every cell whose grade reaches the draw's threshold."""
@@ -285,7 +285,7 @@ class AreaSums:
         g = grade.take(pick)
         s = sign * slope.take(pick)
         weights = np.stack([s, s * b, s * g, s * g * b])
-        self.ramp_size += np.abs(weights).sum(axis=1)
+        self.ramp_size += np.abs(weights[:2]).sum(axis=1)
         early = b < draws.t_sorted[0]  # below every draw's factor
         rich = g >= at_least(thresholds[-1], g.dtype)  # above every draw's threshold
         if self.ramps is None:
