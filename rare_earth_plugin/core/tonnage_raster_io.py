@@ -120,6 +120,14 @@ class _RasterInfo:
     def of(cls, dataset) -> _RasterInfo:
         return cls(**{item.name: getattr(dataset, item.name) for item in fields(cls)})
 
+    def longitude_span(self, crs: pyproj.CRS) -> tuple[float, float]:
+        """(west, turn) of a geographic raster (``crs``, its pyproj view): its columns lie in [west, west + turn),
+        0..360, say, or past 180, so longitudes a whole turn away are the same ground."""
+        corners_x, _ = affine_ops.apply(
+            self.transform, np.array([0, self.width, 0, self.width]), np.array([0, 0, self.height, self.height])
+        )
+        return float(np.min(corners_x)), 2.0 * math.pi / angular_unit_factor(crs)
+
 
 @dataclass(frozen=True)
 class _BandMask:
@@ -422,16 +430,9 @@ class _AuxiliaryRaster:
             self.wkt = "" if local else self.src.crs.to_wkt()
             self.grade_wkt = "" if local else grade_src.crs.to_wkt()
             self.warp_crs = (_LOCAL_FRAME, _LOCAL_FRAME) if local else (self.src.crs, grade_src.crs)
-            # A geographic raster's columns lie in [west, west + turn): 0..360, say, or past 180.
             self.turn, self.west, self.wraps = 0.0, 0.0, False
             if self.reader.crs is not None and self.reader.crs.is_geographic:
-                self.turn = 2.0 * math.pi / angular_unit_factor(self.reader.crs)
-                corners_x, _ = affine_ops.apply(
-                    self.src.transform,
-                    np.array([0, self.src.width, 0, self.src.width]),
-                    np.array([0, 0, self.src.height, self.src.height]),
-                )
-                self.west = float(np.min(corners_x))
+                self.west, self.turn = self.src.longitude_span(self.reader.crs)
                 self.wraps = _whole_turn(self.src.transform, self.src.width, self.turn)
             finer = self._resolution_in(grade_src) < 0.5 * min(abs(grade_src.res[0]), abs(grade_src.res[1]))
             self.resampling = Resampling.average if finer else Resampling.bilinear

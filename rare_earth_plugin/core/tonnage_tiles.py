@@ -34,7 +34,6 @@ from .depth_window import counted_thickness
 from .geometry import (
     GeometryError,
     PolygonInput,
-    angular_unit_factor,
     into_longitude_span,
     parse_polygon,
     polygon_rings,
@@ -413,11 +412,7 @@ class _Accumulator:
             local = " (only a local engineering one)" if src.crs else ""
             warnings.append(f"The grade raster {self.path} has no CRS{local}: its units are taken as metres")
         elif self.crs.is_geographic:  # longitudes a whole turn away from the raster's columns are the same ground
-            corners_x, _ = affine_ops.apply(
-                src.transform, np.array([0, src.width, 0, src.width]), np.array([0, 0, src.height, src.height])
-            )
-            west = float(np.min(corners_x))
-            geometry = into_longitude_span(geometry, west, 2.0 * math.pi / angular_unit_factor(self.crs))
+            geometry = into_longitude_span(geometry, *src.longitude_span(self.crs))
         self.geometry = geometry
         dtype = _real_dtype(src.dtypes[self.band - 1], "grade raster", self.path)
         self.floating = np.issubdtype(dtype, np.floating)
