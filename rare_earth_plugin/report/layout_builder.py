@@ -89,7 +89,7 @@ from .errors import ReportError
 from .figures import COLUMNS, CUTOFF_COLUMNS, Column, formatted, table_rows
 from .naming import unique_stems
 from .target_options import TargetOptions
-from .text_fit import TEXT_ALLOWANCE_MM, elided
+from .text_fit import elided, text_width_mm
 from .texts import DISCLAIMER, SAMPLE_NOTE, ReportMeta, assumptions_text, location_text
 from .world_map import country_at, world_layer
 
@@ -621,7 +621,7 @@ def _fit_one_line_labels(layout: QgsPrintLayout) -> None:
         ):
             continue
         text = item.currentText()
-        shown = elided(text, label_font(item), item.rect().width() - 2.0 * item.marginX() - TEXT_ALLOWANCE_MM)
+        shown = elided(text, label_font(item), text_width_mm(item))
         if shown != text:  # through a variable: a "[% … %]" in a name stays text, never an expression
             QgsExpressionContextUtils.setLayoutItemVariable(item, "re_one_line", shown)
             item.setText("[% @re_one_line %]")

@@ -50,7 +50,7 @@ from .area_results import AreaResult
 from .figures import Column
 from .target_chart import write_distribution_chart
 from .target_options import TargetOptions
-from .text_fit import ELLIPSIS, TEXT_ALLOWANCE_MM, text_height_mm
+from .text_fit import ELLIPSIS, text_height_mm, text_width_mm
 
 MM = LAYOUT_MM
 CAUTION_COLOUR = QColor("#8b0000")
@@ -335,7 +335,7 @@ def _fitted_statement(options: TargetOptions, label: QgsLayoutItemLabel) -> str:
     """The statement items for ``label``'s box, free texts too long for it cut with "…" and said to be: every
     item is printed (a long plan would push the timeframe and the Competent Person out of the box)."""
     font = label_font(label)
-    width = label.rect().width() - 2.0 * label.marginX() - TEXT_ALLOWANCE_MM
+    width = text_width_mm(label)
     height = label.rect().height() - 2.0 * label.marginY()
 
     def statement(limit: int) -> str:
@@ -350,8 +350,9 @@ def _fitted_statement(options: TargetOptions, label: QgsLayoutItemLabel) -> str:
         return text_height_mm(text, font, width) <= height
 
     longest = max(len(getattr(options, name).strip()) for name in FREE_TEXTS)
-    if fits(statement(longest)):
-        return statement(longest)
+    whole = statement(longest)
+    if fits(whole):
+        return whole
     low, high = 0, longest - 1
     while low < high:  # the longest cut that fits
         middle = (low + high + 1) // 2

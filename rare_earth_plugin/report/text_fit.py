@@ -3,7 +3,7 @@ height of wrapped text (so a long name or statement cannot run off its slot or p
 
 from __future__ import annotations
 
-from qgis.core import QgsLayoutUtils
+from qgis.core import QgsLayoutItemLabel, QgsLayoutUtils
 from qgis.PyQt.QtCore import QRectF, Qt
 from qgis.PyQt.QtGui import QFont, QFontMetricsF
 
@@ -15,6 +15,11 @@ FONT_PIXELS_PER_MM = 10.0
 #: measured to the last tenth of a millimetre could still wrap when printed.
 TEXT_ALLOWANCE_MM = 1.0
 ELLIPSIS = "…"
+
+
+def text_width_mm(label: QgsLayoutItemLabel) -> float:
+    """The width a label's text is fitted to: its box less its margins and ``TEXT_ALLOWANCE_MM``."""
+    return label.rect().width() - 2.0 * label.marginX() - TEXT_ALLOWANCE_MM
 
 
 def elided(text: str, font: QFont, width_mm: float) -> str:
