@@ -134,7 +134,11 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
             targets = ReportTargets.checked(
                 outputs[OUTPUT_PDF], outputs[OUTPUT_CSV] or None, outputs[OUTPUT_GPKG] or None
             )
-            areas = areas_from_layer(layer, skipped=lambda message: feedback.reportError(message, False))
+
+            def skipped(message: str) -> None:  # a feature left out, named: not fatal to the report
+                feedback.reportError(message, False)
+
+            areas = areas_from_layer(layer, skipped=skipped)
             feedback.pushInfo(f"Estimating {len(areas)} area(s) from '{layer.name()}'")
             results = estimate_areas(
                 areas,
@@ -142,7 +146,7 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
                 progress=lambda p: feedback.setProgress(0.8 * p),
                 cancelled=feedback.isCanceled,
                 target=options,
-                skipped=lambda message: feedback.reportError(message, False),
+                skipped=skipped,
             )
             for result in results:  # as the other algorithms log them; the report prints them too
                 for warning in result.figures.warnings:
