@@ -39,6 +39,7 @@ from .geometry import (
     polygon_rings,
     transform_polygon,
 )
+from .heap import keep_freed_memory
 from .limits import DEFAULT_LIMITS, EngineLimits
 from .polygon_checks import check_geographic_range
 from .proj_threads import per_thread
@@ -108,6 +109,7 @@ def _job(
 ) -> _Accumulator:
     """A polygon's pass, prepared (polygon in raster cells, tiles listed) but not yet read; ``cancelled`` is
     asked between the steps of preparing it (a polygon of a million vertices takes seconds)."""
+    keep_freed_memory()
     try:
         geometry, warnings = parse_polygon(polygon)
     except GeometryError as exc:
