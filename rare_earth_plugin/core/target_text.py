@@ -88,11 +88,16 @@ def _statement(first: TargetFigures, second: TargetFigures, unit: str, shown_uni
 
 
 def no_target_reason(target: ExplorationTarget) -> str:
-    """Why there is no target at the cut-off when the P10 holds no ore: no draw has any, or too few do."""
+    """Why there is no target at the cut-off when the P10 holds no ore: no draw has any, or too few do (with a
+    depth window, ore above the cut-off may lie outside it: said so)."""
     with_ore = 100.0 * (1.0 - target.no_ore_share)
+    windowed = target.min_depth is not None or target.max_depth is not None
     if not with_ore > 0:
+        if windowed:
+            return "no draw has ore above the cut-off within the depth window"
         return "no cell reaches the cut-off in any draw"
-    return f"only {with_ore:.2g} % of the draws have a cell above the cut-off, so the P90–P10 range holds no ore"
+    where = "ore above the cut-off within the depth window" if windowed else "a cell above the cut-off"
+    return f"only {with_ore:.2g} % of the draws have {where}, so the P90–P10 range holds no ore"
 
 
 def percentile_statement(target: ExplorationTarget, shown_unit: str | None = None) -> str:

@@ -639,7 +639,10 @@ def _fill_area_page(
     figures = result.figures
     notes = [f"Source: layer '{result.area.layer_name}', feature {result.area.fid}."]
     if math.isnan(figures.mean_grade_pct):
-        notes.append("No cell reaches the cut-off: no ore, so no mean grade.")
+        if params.min_depth is None and params.max_depth is None:
+            notes.append("No cell reaches the cut-off: no ore, so no mean grade.")
+        else:
+            notes.append("No ore above the cut-off within the depth window, so no mean grade.")
     if result.figures.coverage_pct < 99.95:
         notes.append(
             f"Grade data cover {formatted(figures, 'coverage_pct')} % of the area: cells without data "

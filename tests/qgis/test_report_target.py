@@ -158,3 +158,30 @@ def test_csv_and_gpkg_carry_the_processing_fields(report):
             assert float(rows[name][field]) == pytest.approx(value, rel=1e-9), (name, field)
             assert features[name][field] == pytest.approx(value, rel=1e-9), (name, field)
         assert "seed 11" in rows[name]["target_basis"] and rows[name]["grade_unit"] == "percent"
+
+
+def test_a_window_below_all_the_ore_is_named_on_the_area_pages(tmp_path, qgis_app, qgis_processing):
+    """Sample zones counted from 5 km depth: the cells reach the cut-off but none of their ore lies in the window;
+    the pages said 'No cell reaches the cut-off'."""
+    import processing
+
+    from rare_earth_plugin.core import catalogue
+    from rare_earth_plugin.paths import sample_data
+    from rare_earth_plugin.processing.export_report import ExportReportAlgorithm
+
+    parameters = {
+        "INPUT": f"{sample_data(catalogue.ZONES_FILE)}|layername={catalogue.ZONES_LAYER}",
+        "GRADE": str(sample_data(catalogue.GRADE_FILE)),
+        "CUTOFF": 0.05,
+        "THICKNESS_RASTER": str(sample_data(catalogue.THICKNESS_FILE)),
+        "MIN_DEPTH": 5000,
+        "DRAWS": 200,
+        "OUTPUT_PDF": str(tmp_path / "deep.pdf"),
+    }
+    processing.run(ExportReportAlgorithm(), parameters)
+    area_pages = [page for page in pages_of(tmp_path / "deep.pdf") if "Source: layer" in page]
+    assert area_pages
+    for page in area_pages:
+        assert "No ore above the cut-off within the depth window, so no mean grade." in page
+        assert "no draw has ore above the cut-off within the depth window" in page
+        assert "No cell reaches the cut-off" not in page

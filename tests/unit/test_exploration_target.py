@@ -19,6 +19,7 @@ from rare_earth_plugin.core.exploration_target import (
 )
 from rare_earth_plugin.core.target_ranges import RangeError, TargetRanges, Triangular
 from rare_earth_plugin.core.target_sums import AreaSums, DrawSet
+from rare_earth_plugin.core.target_text import no_target_reason
 from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams
 
 
@@ -116,6 +117,16 @@ def test_no_cell_above_the_cutoff_gives_zero_tonnes_and_no_grade():
     assert target.p10.ore_tonnes == 0 and math.isnan(target.p10.mean_grade)
     assert target.no_ore_share == 1.0
     assert json.dumps(target.to_dict())  # NaN became None
+
+
+def test_ore_above_the_cutoff_but_below_the_window_is_said_to_lie_outside_it():
+    """Rich cells whose ore starts at 50 m, counted to 40 m: no draw has ore, and the reason names the window (it
+    said 'no cell reaches the cut-off', which they all do)."""
+    c = cells(n=5, grade=0.5, thickness=10.0, top=50.0, cutoff=0.1, max_depth=40.0)
+    params = TonnageParams(thickness_raster="t.tif", top_depth_raster="top.tif", max_depth=40.0, cutoff=0.1)
+    target = target_from_cells(c, params, draws=500, seed=1)
+    assert target.no_ore_share == 1.0 and target.high.ore_tonnes == 0
+    assert no_target_reason(target) == "no draw has ore above the cut-off within the depth window"
 
 
 def test_density_raster_is_scaled_by_the_range_around_its_likely_value():
