@@ -591,13 +591,16 @@ def _ground_per_map_area(transform: Affine, crs: pyproj.CRS, cols: np.ndarray, r
     lon, lat = (np.asarray(v, dtype=np.float64) * ground.to_radians for v in ground.to_geo.transform(xs, ys))
     a, b = ground.a, ground.b
     e2 = 1.0 - (b / a) ** 2
-    sin_lat = np.sin(lat)
-    normal = a / np.sqrt(1.0 - e2 * sin_lat * sin_lat)  # prime-vertical radius of curvature
-    points = np.stack(
-        [normal * np.cos(lat) * np.cos(lon), normal * np.cos(lat) * np.sin(lon), normal * (1.0 - e2) * sin_lat]
-    )
-    n = x.size
-    along_x = points[:, :n] - points[:, n : 2 * n]
-    along_y = points[:, 2 * n : 3 * n] - points[:, 3 * n :]
-    area = np.linalg.norm(np.cross(along_x, along_y, axis=0), axis=0)  # m2 of the map square (2 step)^2
+    # Points outside the projection's domain come back infinite: their areas are NaN, which callers refuse or
+    # fall back from, without numpy's warning reaching the user's log.
+    with np.errstate(invalid="ignore"):
+        sin_lat = np.sin(lat)
+        normal = a / np.sqrt(1.0 - e2 * sin_lat * sin_lat)  # prime-vertical radius of curvature
+        points = np.stack(
+            [normal * np.cos(lat) * np.cos(lon), normal * np.cos(lat) * np.sin(lon), normal * (1.0 - e2) * sin_lat]
+        )
+        n = x.size
+        along_x = points[:, :n] - points[:, n : 2 * n]
+        along_y = points[:, 2 * n : 3 * n] - points[:, 3 * n :]
+        area = np.linalg.norm(np.cross(along_x, along_y, axis=0), axis=0)  # m2 of the map square (2 step)^2
     return area / ((2.0 * step * unit) ** 2)

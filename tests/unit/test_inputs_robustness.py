@@ -234,6 +234,16 @@ def test_geographic_coordinates_beyond_their_range_are_refused(tmp_path, wkt, wo
         estimate_tonnage(wkt, projected, TonnageParams(thickness=1.0), polygon_crs="EPSG:4326")
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_projected_coordinates_outside_the_projection_are_refused_without_numpy_warnings(tmp_path):
+    """A UTM polygon 50,000 km east: refused, and numpy's 'invalid value encountered in sin' no longer reached the
+    user's log on the way."""
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))  # UTM 43N
+    far = "POLYGON((5e7 5e6, 50001000 5e6, 50001000 5001000, 5e7 5001000, 5e7 5e6))"
+    with pytest.raises(TonnageInputError, match="beyond the area where the raster's CRS is defined"):
+        estimate_tonnage(far, grade, TonnageParams(thickness=1.0))
+
+
 # shapely 2.1 warns when the test itself builds the NaN ring; the engine's refusal is what is tested.
 @pytest.mark.filterwarnings("ignore:invalid value encountered in linearrings:RuntimeWarning")
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
