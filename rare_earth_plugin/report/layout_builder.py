@@ -89,7 +89,7 @@ from .errors import ReportError
 from .figures import COLUMNS, CUTOFF_COLUMNS, Column, formatted, table_rows
 from .naming import unique_stems
 from .target_options import TargetOptions
-from .text_fit import elided, text_width_mm
+from .text_fit import cell_lines, elided, text_width_mm
 from .texts import DISCLAIMER, SAMPLE_NOTE, ReportMeta, assumptions_text, location_text
 from .world_map import country_at, world_layer
 
@@ -167,11 +167,14 @@ def _fill_table(
         headers.append(header)
     table.setHeaders(headers)
     table.setIncludeTableHeader(True)
+    font = table.contentTextFormat().toQFont()
+    room = [width - 2.0 * table.cellMargin() for width in widths]  # of set widths only, as QGIS wraps cells
     contents = []
     for row in rows:
         cells = []
-        for column, text in zip(columns, row):
-            cell = QgsTableCell(text)
+        for index, (column, text) in enumerate(zip(columns, row)):
+            fitted = index < len(room) and not column.numeric  # a figure is never broken across lines
+            cell = QgsTableCell(cell_lines(text, font, room[index]) if fitted else text)
             cell.setHorizontalAlignment(Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
             cells.append(cell)
         contents.append(cells)

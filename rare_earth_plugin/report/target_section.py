@@ -396,7 +396,6 @@ def add_basis_page(layout: QgsPrintLayout, results: Sequence[AreaResult], option
     frame.attemptResize(QgsLayoutSize(165, 92, MM))
     frame.attemptMove(QgsLayoutPoint(10, 25, MM), page=number)
     table.addFrame(frame)
-    table.setWrapBehavior(1)
     table.setContentTextFormat(QgsTextFormat.fromQFont(_font(7.0)))
     table.setHeaderTextFormat(QgsTextFormat.fromQFont(_font(7.0, bold=True)))
     table.setGridStrokeWidth(0.1)

@@ -1,5 +1,6 @@
-"""Text fitted to a layout item's box, measured as QGIS lays it out: one-line labels cut with "…", and the
-height of wrapped text (so a long name or statement cannot run off its slot or push lines out of its box)."""
+"""Text fitted to a layout item's box, measured as QGIS lays it out: one-line labels cut with "…", table cells
+wrapped to their column in a few lines, and the height of wrapped text (so a long name or statement cannot run
+off its slot, out of its cell or push lines out of its box)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ FONT_PIXELS_PER_MM = 10.0
 #: measured to the last tenth of a millimetre could still wrap when printed.
 TEXT_ALLOWANCE_MM = 1.0
 ELLIPSIS = "…"
+#: Lines a table cell of set width may take: a long name is cut with "…" on its last line (its area page and
+#: the CSV give it whole), so the other areas keep their rows.
+CELL_LINES = 3
 
 
 def text_width_mm(label: QgsLayoutItemLabel) -> float:
@@ -36,6 +40,44 @@ def elided(text: str, font: QFont, width_mm: float) -> str:
         else:
             high = middle - 1
     return line[:low].rstrip() + ELLIPSIS
+
+
+def cell_lines(text: str, font: QFont, width_mm: float, max_lines: int = CELL_LINES) -> str:
+    """``text`` wrapped to ``width_mm`` as the layout measures ``font``, at spaces and, for a word too long for
+    the width, inside it; at most ``max_lines`` lines, the last cut with "…". A table wraps its cells at spaces
+    only, so a long name without one (``Kuirektykol_North_Extension``) was clipped by its column, and a long
+    one with spaces took as many lines as it needed, leaving no room for the other areas' rows."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            joined = f"{line} {word}" if line else word
+            if QgsLayoutUtils.textWidthMM(font, joined) <= width_mm:
+                line = joined
+                continue
+            if line:
+                lines.append(line)
+            while len(word) > 1 and QgsLayoutUtils.textWidthMM(font, word) > width_mm:
+                cut = _fitting_start(word, font, width_mm)
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        lines.append(line)
+    if len(lines) > max_lines:
+        lines[max_lines - 1] = elided(" ".join(lines[max_lines - 1 :]), font, width_mm)
+    return "\n".join(lines[:max_lines])
+
+
+def _fitting_start(word: str, font: QFont, width_mm: float) -> int:
+    """The length of the longest start of ``word`` that fits ``width_mm`` (one character at least)."""
+    low, high = 1, len(word) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if QgsLayoutUtils.textWidthMM(font, word[:middle]) <= width_mm:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def text_height_mm(text: str, font: QFont, width_mm: float) -> float:

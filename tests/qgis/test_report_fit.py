@@ -125,7 +125,9 @@ def test_basis_table_keeps_each_areas_two_rows_together_and_counts_the_rest(coun
     assert len(shown) % 2 == 0 and len(shown) >= 2
     for first, second in zip(shown[::2], shown[1::2]):
         assert first[0] == second[0] and (first[1], second[1]) == ("P90–P10", "low–high case")
-    assert [row[0] for row in shown[::2]] == names[: len(shown) // 2]
+    for cell, name in zip([row[0] for row in shown[::2]], names[: len(shown) // 2], strict=True):
+        text = " ".join(cell.split())  # wrapped in the column, in three lines at most
+        assert cell.count("\n") <= 2 and (text == name or name.startswith(text.removesuffix("…")))
     hidden = count - len(shown) // 2
     if hidden:
         assert notes == [rows[-1]] and f"and {hidden} more area{'s' if hidden > 1 else ''}" in rows[-1][0]
@@ -191,6 +193,31 @@ def _labels(layout: QgsPrintLayout, ids: tuple[str, ...]) -> list[QgsLayoutItemL
     return [item for item in layout.items() if isinstance(item, QgsLayoutItemLabel) and item.id() in ids]
 
 
+def _check_table_cells(layout: QgsPrintLayout) -> int:
+    """Every table's cells of set width wrapped in their column in three lines at most (a figure on one), not
+    clipped by it, and its first areas shown; how many cells hold the 150-letter name."""
+    long_name_cells = 0
+    for table in {item.multiFrame() for item in layout.items() if isinstance(item, QgsLayoutFrame)}:
+        if not isinstance(table, QgsLayoutItemManualTable):
+            continue
+        font = table.contentTextFormat().toQFont()
+        rows = _texts(table)
+        assert not rows[0][0].startswith("…")
+        for row in rows:
+            for text, width in zip(row, table.columnWidths()):
+                lines = text.split("\n") if width > 0 else []
+                assert len(lines) <= 3
+                if re.fullmatch(r"[\d.,–\n-]*", text):
+                    assert "\n" not in text
+                    continue
+                for line in lines:
+                    assert QgsLayoutUtils.textWidthMM(font, line) <= width - 2 * table.cellMargin(), (text, width)
+                if text.startswith("a" * 10):
+                    assert text.replace("\n", "").rstrip("…") == "a" * (len(text) - text.count("\n") - 1)
+                    long_name_cells += 1
+    return long_name_cells
+
+
 def test_long_names_titles_and_statement_stay_in_their_slots(sample, tmp_path):
     layers = sample
     names = ["a" * 150, "line1\nline2\ttab", *(f"Block {i:02d}" for i in range(12))]
@@ -215,6 +242,7 @@ def test_long_names_titles_and_statement_stay_in_their_slots(sample, tmp_path):
         text = label.currentText()
         assert "\n" not in text and "\t" not in text, label.id()
         assert QgsLayoutUtils.textWidthMM(label_font(label), text) <= label.rect().width() - 2 * label.marginX()
+    assert _check_table_cells(layout) >= 2  # the long name's cells: in the summary table and the basis table
     maps = {item.page(): item for item in layout.items() if isinstance(item, QgsLayoutItemMap)}
     legends = [item for item in layout.items() if isinstance(item, QgsLayoutItemLegend)]
     assert len(legends) == 1 + len(names)
