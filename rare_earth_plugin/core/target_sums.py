@@ -388,7 +388,7 @@ def _dominance(draws: DrawSet, b: np.ndarray, g: np.ndarray, weights: np.ndarray
     draw its total. O((ramps + draws) log draws) time, O(ramps + draws) memory.
     """
     size = draws.size
-    count = draws.exceeded(b)
+    count = draws.exceeded(b).astype(np.int64)  # int64: a block's key, block x draws, passes 2**31 at 46,341 draws
     below = draws.reached(g, reach).astype(np.int64)  # draws with theta <= g
     out = np.zeros((weights.shape[0], size))
     level = 0

@@ -230,6 +230,25 @@ def test_fast_draw_sums_equal_brute_force(window):
         assert metal[j] == pytest.approx(float((weight * counted * grade)[ok].sum()), rel=1e-9, abs=1e-9)
 
 
+@pytest.mark.parametrize("window", [(None, 90.0), (30.0, 90.0)])
+def test_draw_sums_stay_exact_beyond_46341_draws(window):
+    """Draws x draws passes 2**31 at 46,341 draws: the window's dominance sums then overflowed int32 and a
+    DRAWS of 100,000 gave a base case 0.8 % high (1,000,000: 2.7 %)."""
+    rng = np.random.default_rng(3)
+    n, draws = 200, 60_000
+    weight, grade = rng.uniform(0, 5, n), rng.uniform(0, 0.3, n)
+    thickness, top = rng.uniform(10, 60, n), rng.uniform(0, 120, n)
+    t = rng.uniform(0.5, 1.6, draws)
+    theta = 0.1 / rng.uniform(0.8, 1.2, draws)
+    ore, metal = draw_sums(DrawSet(t, theta), weight, grade, thickness, top, *window)
+    counted = np.clip(
+        np.minimum(top + thickness * t[:, None], window[1]) - np.maximum(top, window[0] or -np.inf), 0.0, None
+    )
+    ok = grade >= theta[:, None]
+    assert ore == pytest.approx((weight * counted * ok).sum(axis=1), rel=1e-9, abs=1e-9)
+    assert metal == pytest.approx((weight * counted * ok * grade).sum(axis=1), rel=1e-9, abs=1e-9)
+
+
 @pytest.mark.parametrize("window", [(None, None), (30.0, 90.0)])
 @pytest.mark.parametrize("cells_at_a_time", [None, 256])
 def test_sums_binned_per_tile_add_up_across_tiles_to_brute_force(window, cells_at_a_time, monkeypatch):
