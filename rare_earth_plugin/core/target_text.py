@@ -23,10 +23,13 @@ RANGE_DASH = "–"
 
 
 def _decimals(value: float, figures: int) -> int:
-    """Decimals that show ``value`` with ``figures`` significant figures (negative: round to tens...)."""
+    """Decimals that show ``value`` with ``figures`` significant figures (negative: round to tens...), counted
+    on the value as rounded: 9.96 to two figures is 10, not 10.0, and 0.0996 is 0.10, not 0.100."""
     if value == 0 or not math.isfinite(value):
         return 0
-    return figures - 1 - math.floor(math.log10(abs(value)))
+    decimals = figures - 1 - math.floor(math.log10(abs(value)))
+    rounded = round(value, decimals)
+    return figures - 1 - math.floor(math.log10(abs(rounded))) if rounded else decimals
 
 
 def _format(value: float, decimals: int) -> str:
@@ -43,8 +46,9 @@ def rounded_range(low: float, high: float) -> str:
     if low == high:
         return rounded(low)
     for figures in (2, 3):
-        first, second = (_format(value, _decimals(value, figures)) for value in (low, high))
-        if first != second:
+        ends = [(value, _decimals(value, figures)) for value in (low, high)]
+        first, second = (_format(value, decimals) for value, decimals in ends)
+        if len({round(value, decimals) for value, decimals in ends}) == 2:
             return f"{first}{RANGE_DASH}{second}"
     return second
 

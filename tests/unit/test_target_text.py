@@ -35,6 +35,13 @@ from rare_earth_plugin.core.target_text import (
         (0.0, 5.3, "0–5.3"),
         (0.0712, 0.0748, "0.071–0.075"),
         (0.1004, 0.1049, "0.100–0.105"),  # two figures would print 0.10–0.10: a third is shown
+        # an end rounding up into the next decade keeps its figures (it read 0.100–0.10 and 10.0–12)
+        (0.0996, 0.1004, "0.0996–0.100"),
+        (0.0994, 0.12, "0.099–0.12"),
+        (0.0996, 0.12, "0.10–0.12"),
+        (9.96, 12.4, "10–12"),
+        (0.9996, 1.2, "1.0–1.2"),
+        (99.96, 130.0, "100–130"),
     ],
 )
 def test_ranges_keep_two_significant_figures_per_end(low, high, text):
@@ -52,6 +59,8 @@ def test_missing_values_print_the_missing_mark():
         (690e3, 910e3, "690–910 kt"),
         (620e3, 1.04e6, "0.62–1.0 Mt"),
         (140.0, 180.0, "140–180 t"),
+        (9.96e6, 12.4e6, "10–12 Mt"),
+        (999_600, 1.2e6, "1.0–1.2 Mt"),
     ],
 )
 def test_tonnes_take_one_unit_from_the_larger_end(low, high, text):
