@@ -36,6 +36,7 @@ from .limits import DEFAULT_LIMITS, EngineLimits
 from .target_ranges import RangeError, TargetRanges, Triangular, default_density
 from .target_sums import AreaSums, DrawSet
 from .tonnage import Cancelled, PathInput, TonnageInputError, TonnageParams, TonnageResult
+from .tonnage_sums import at_least
 from .units import grade_fraction
 
 DEFAULT_DRAWS = 10_000
@@ -120,7 +121,10 @@ class ExplorationTarget:
     warnings: tuple[str, ...] = ()
     #: Contained TREO (t) of every draw, in draw order: the distribution the report draws.
     treo_draws: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
-    no_ore_share: float = 0.0  # share of draws without any cell above the cut-off
+    no_ore_share: float = 0.0  # share of draws without ore above the cut-off
+    #: Whether some cell's grade reaches the cut-off in some draw: with no ore anywhere, whether the grades are
+    #: too low, or the cells that reach it hold no ore (no thickness or density, or none in the depth window).
+    reaches_cutoff: bool = True
 
     def exceedance(self, tonnes: float) -> float:
         """The share of draws whose contained TREO exceeds ``tonnes``."""
@@ -155,6 +159,7 @@ class ExplorationTarget:
             "polygon_area_m2": _plain(self.polygon_area_m2),
             "data_coverage": _plain(self.data_coverage),
             "no_ore_share": self.no_ore_share,
+            "reaches_cutoff": self.reaches_cutoff,
             "warnings": list(self.warnings),
             "convention": CONVENTION,
             "method": METHOD,
@@ -330,6 +335,7 @@ class TargetSums:
         self.scale: np.ndarray | float = 1.0
         #: m2 per unit of the areas added (the pass's cell area), applied to the sums once.
         self.unit: float | None = None
+        self.reaches_cutoff = False  # looked for in each tile until found: one comparison, only while no cell does
 
     def add(self, area, unit, grade, thickness, top, density, reach) -> None:
         plan, params = self.plan, self.plan.params
@@ -342,6 +348,9 @@ class TargetSums:
             grade = grade.astype(np.float64) * float(params.grade_factor)
         if params.thickness_factor != 1.0:
             thickness = thickness * float(params.thickness_factor)
+        if not self.reaches_cutoff:
+            lowest = at_least(plan.draw_set.thresholds(reach)[0], grade.dtype)
+            self.reaches_cutoff = bool(np.any(grade >= lowest))
         constant = np.ndim(thickness) == 0
         if plan.windowed and not (constant and np.ndim(top) == 0):
             self.scale = plan.t  # the cells whose ore starts in the window
@@ -413,6 +422,7 @@ class TargetSums:
             warnings=warnings,
             treo_draws=treo,
             no_ore_share=np.count_nonzero(~has_ore) / count,
+            reaches_cutoff=self.reaches_cutoff,
         )
 
 

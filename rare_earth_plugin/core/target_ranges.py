@@ -84,6 +84,8 @@ class Triangular:
         values = []
         for item in items:
             try:
+                if "_" in item:  # Python's float() reads 2_5 as 25: a typo, not a number a user writes
+                    raise ValueError(item)
                 values.append(float(item))
             except ValueError:
                 raise RangeError(f"{name}: '{item}' is not a number (give e.g. {default.csv()})") from None

@@ -30,6 +30,7 @@ from ..core.target_text import CAUTION, case_statement, percentile_statement
 from ..core.tonnage import TonnageParams
 from ..qgis_compat import NUMBER_INTEGER, new_fields
 from ..report.target_options import TargetOptions
+from .raster_inputs import DENSITY, DENSITY_RASTER
 from .tonnage_algorithm import OUTPUT, TonnageAlgorithm, feature_label
 
 DENSITY_RANGE = "DENSITY_RANGE"
@@ -67,11 +68,14 @@ def add_target_parameters(alg: QgsProcessingAlgorithm) -> None:
 
 
 def check_range_texts(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
-    """A message naming the range parameter whose text cannot be used; '' when all are fine."""
-    try:  # the density default does not matter here: only the texts given are checked
-        TargetRanges.parse(
-            *(alg.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS), names=RANGE_PARAMETERS
-        )
+    """A message naming the range parameter whose text cannot be used, or the constant density that has no
+    range (0, without a density range or raster); '' when all are fine."""
+    texts = [alg.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS]
+    try:
+        TargetRanges.parse(*texts, names=RANGE_PARAMETERS)
+        has_density = alg.parameterDefinition(DENSITY) is not None
+        if has_density and not texts[0].strip() and not parameters.get(DENSITY_RASTER):
+            default_density(alg.parameterAsDouble(parameters, DENSITY, context))
     except RangeError as error:
         return str(error)
     return ""
@@ -84,11 +88,9 @@ def target_parameters(
     ``QgsProcessingException`` naming the parameter."""
     texts = [alg.parameterAsString(parameters, name, context) for name in RANGE_PARAMETERS]
     try:
-        ranges = TargetRanges.parse(
-            *texts,
-            density_default=default_density(None if params.density_raster else params.density),
-            names=RANGE_PARAMETERS,
-        )
+        # a density range given replaces the constant density, whatever it is (0 too)
+        constant = None if params.density_raster or texts[0].strip() else params.density
+        ranges = TargetRanges.parse(*texts, density_default=default_density(constant), names=RANGE_PARAMETERS)
     except RangeError as error:
         raise QgsProcessingException(str(error)) from None
     return ranges, alg.parameterAsInt(parameters, DRAWS, context), alg.parameterAsInt(parameters, SEED, context)

@@ -81,6 +81,17 @@ def test_density_range_defaults_around_the_constant_density(rare_earth_provider,
     assert row["ore_t_low"] == pytest.approx(volume * 2.9 * 0.8)
 
 
+def test_a_density_range_replaces_a_zero_constant_density(rare_earth_provider, make_raster, zone, grid):
+    """DENSITY 0 (no constant density) with a DENSITY_RANGE was refused as if no range were given."""
+    grade = make_raster(np.full((20, 20), 0.2))
+    [row, _] = run(TARGET, INPUT=zone, GRADE=grade, THICKNESS=10.0, DENSITY=0.0, DENSITY_RANGE="2.4,2.6,2.9", DRAWS=100)
+    volume = (5 * grid.cell) ** 2 * 10.0
+    assert row["ore_t_base"] == pytest.approx(volume * 2.6)
+    assert row["ore_t_high"] == pytest.approx(volume * 2.9 * 1.2)
+    with pytest.raises(QgsProcessingException, match="density: a target needs a density above 0"):
+        run(TARGET, INPUT=zone, GRADE=grade, THICKNESS=10.0, DENSITY=0.0, DRAWS=100)
+
+
 @pytest.mark.parametrize(
     "name, text, message",
     [

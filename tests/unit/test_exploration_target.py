@@ -125,8 +125,21 @@ def test_ore_above_the_cutoff_but_below_the_window_is_said_to_lie_outside_it():
     c = cells(n=5, grade=0.5, thickness=10.0, top=50.0, cutoff=0.1, max_depth=40.0)
     params = TonnageParams(thickness_raster="t.tif", top_depth_raster="top.tif", max_depth=40.0, cutoff=0.1)
     target = target_from_cells(c, params, draws=500, seed=1)
-    assert target.no_ore_share == 1.0 and target.high.ore_tonnes == 0
+    assert target.no_ore_share == 1.0 and target.high.ore_tonnes == 0 and target.reaches_cutoff
     assert no_target_reason(target) == "no draw has ore above the cut-off within the depth window"
+
+
+@pytest.mark.parametrize(
+    "grade, thickness, reaches",
+    [(0.5, 0.0, True), (0.01, 10.0, False), ([0.01, 0.5], [10.0, 0.0], True), ([0.01, 0.08], 10.0, True)],
+)
+def test_a_target_knows_whether_any_cell_reaches_the_cutoff(grade, thickness, reaches):
+    """Zero thickness under rich cells read 'no cell reaches the cut-off'. A grade of 0.08 reaches the cut-off of
+    0.09 in the draws whose grade factor is above 1.125 (the default range goes to 1.15)."""
+    c = cells(n=2, grade=grade, thickness=thickness, cutoff=0.09)
+    params = TonnageParams(thickness_raster="t.tif", cutoff=0.09)
+    target = target_from_cells(c, params, draws=300, seed=1)
+    assert target.reaches_cutoff is reaches
 
 
 def test_density_raster_is_scaled_by_the_range_around_its_likely_value():
@@ -365,6 +378,7 @@ def test_the_same_seed_gives_the_same_figures():
         ("0,2.6,2.7", "density range: the low value must be above 0"),
         ("nan,2.6,2.7", "density range: every value must be a finite number"),
         ("2500,2600,1e7", "density range: values above 1e\\+06 are not plausible"),
+        ("2_5,2_6,2_7", "density range: .2_5. is not a number"),  # float() read it as 25
     ],
 )
 def test_bad_range_text_names_the_range(text, message):

@@ -142,26 +142,38 @@ def test_an_end_without_ore_takes_the_other_ends_grade_not_a_missing_mark():
 
 
 @pytest.mark.parametrize(
-    "no_ore_share, window, reason",
+    "no_ore_share, reaches, window, reason",
     [
-        (1.0, (None, None), "no cell reaches the cut-off in any draw"),
+        (1.0, False, (None, None), "no cell reaches the cut-off in any draw"),
+        (1.0, False, (None, 40.0), "no cell reaches the cut-off in any draw"),
+        (1.0, True, (None, None), "the cells above the cut-off hold no ore (their thickness or density is 0)"),
+        (1.0, True, (None, 40.0), "no draw has ore above the cut-off within the depth window"),
         (
             0.998,
+            True,
             (None, None),
-            "only 0.2 % of the draws have a cell above the cut-off, so the P90–P10 range holds no ore",
+            "only 0.2 % of the draws have ore above the cut-off, so the P90–P10 range holds no ore",
         ),
-        (1.0, (None, 40.0), "no draw has ore above the cut-off within the depth window"),
         (
             0.97,
+            True,
             (50.0, None),
             "only 3 % of the draws have ore above the cut-off within the depth window, so the P90–P10 range "
             "holds no ore",
         ),
     ],
 )
-def test_no_target_says_whether_any_draw_has_ore(no_ore_share, window, reason):
-    """'No cell reaches the cut-off in any draw' was said whenever the P10 had no ore, also when some draws did,
-    and when the cells reached it but their ore lay outside the depth window."""
+def test_no_target_says_why(no_ore_share, reaches, window, reason):
+    """'No cell reaches the cut-off in any draw' was said whenever the P10 had no ore: also when some draws did,
+    when the cells reached it but their ore lay outside the depth window, or when they had no thickness."""
     low, high = window
-    empty = target(p90=NO_ORE, p50=NO_ORE, p10=NO_ORE, no_ore_share=no_ore_share, min_depth=low, max_depth=high)
+    empty = target(
+        p90=NO_ORE,
+        p50=NO_ORE,
+        p10=NO_ORE,
+        no_ore_share=no_ore_share,
+        reaches_cutoff=reaches,
+        min_depth=low,
+        max_depth=high,
+    )
     assert no_target_reason(empty) == reason
