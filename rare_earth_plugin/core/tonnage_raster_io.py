@@ -20,6 +20,11 @@ import pyproj
 import rasterio
 from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.errors import RasterioError
+
+try:  # GDAL's errors as rasterio raises them outside reads (a failed transform): not RasterioErrors
+    from rasterio._err import CPLE_BaseError
+except ImportError:  # pragma: no cover - a rasterio that moved them
+    CPLE_BaseError = RasterioError  # type: ignore[misc, assignment, unused-ignore]
 from rasterio.transform import Affine
 from rasterio.warp import calculate_default_transform, reproject
 from rasterio.windows import Window
@@ -83,6 +88,12 @@ def _open_raster(name: str, role: str):
     if src.count == 0:
         src.close()
         raise TonnageInputError(f"{role}: {name} has no raster bands")
+    if src.gcps[0] and src.transform == Affine.identity():
+        src.close()
+        raise TonnageInputError(
+            f"{role}: {name} is placed by ground control points only, not on a grid; warp it onto one first "
+            "(Raster > Projections > Warp, or gdalwarp)"
+        )
     crs = _dataset_crs(src)
     if crs is not None and crs.is_engineering:
         src.close()
@@ -347,9 +358,15 @@ def _polygon_crs(value: Any) -> pyproj.CRS:
     if isinstance(value, pyproj.CRS):  # the caller's thread made it: rebuild it here from its definition
         value = value.srs
     try:
-        return _user_crs(value) if _hashable(value) else pyproj.CRS.from_user_input(value)
+        crs = _user_crs(value) if _hashable(value) else pyproj.CRS.from_user_input(value)
     except pyproj.exceptions.CRSError as exc:
         raise TonnageInputError(f"polygon_crs: not a CRS pyproj understands ({value!r})") from exc
+    if crs.is_geocentric:
+        raise TonnageInputError(
+            f"polygon_crs: {crs.name} is geocentric (x, y, z from the earth's centre), not a map's CRS; give the "
+            "polygon in a geographic or projected CRS"
+        )
+    return crs
 
 
 def _hashable(value: Any) -> bool:
@@ -440,9 +457,15 @@ class _AuxiliaryRaster:
     def _resolution_in(self, grade_src: _RasterInfo) -> float:
         if self.wkt == self.grade_wkt:
             return min(abs(self.src.res[0]), abs(self.src.res[1]))
-        transform, _, _ = calculate_default_transform(
-            self.src.crs, grade_src.crs, self.src.width, self.src.height, *self.src.bounds
-        )
+        try:
+            transform, _, _ = calculate_default_transform(
+                self.src.crs, grade_src.crs, self.src.width, self.src.height, *self.src.bounds
+            )
+        except (RasterioError, CPLE_BaseError) as exc:
+            raise TonnageInputError(
+                f"{self.role}: {self.path} cannot be brought onto the grade raster {grade_src.name}: its cells do "
+                f"not transform into the grade raster's CRS ({exc}); is its CRS the right one?"
+            ) from exc
         return min(abs(transform.a), abs(transform.e))
 
     def read(self, window: Window, tile_transform) -> np.ndarray:

@@ -381,7 +381,7 @@ class _Accumulator:
         self.rasters, self.reader, self.limits = rasters, source, limits
         src = source.info
         self.params, self.path = params, _name(src.name)
-        self.band = params.grade_band
+        self.band = int(params.grade_band)  # rasterio takes a Python int, not numpy's
         self.sorted_cuts = sorted_cuts  # distinct
         self.totals = _Totals(sorted_cuts.size)
         self.totals.warnings = warnings

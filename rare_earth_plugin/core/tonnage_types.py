@@ -151,6 +151,8 @@ def _checked(params: TonnageParams | None, cutoffs: Sequence[float]) -> tuple[To
 
 
 def _check_number(name: str, value: Any) -> None:
+    if isinstance(value, (bool, np.bool_)):  # float(True) is 1.0: a flag given for a number
+        raise TonnageInputError(f"{name}: not a number ({value!r})")
     try:
         number = float(value)
     except (TypeError, ValueError):

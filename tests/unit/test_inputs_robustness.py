@@ -559,3 +559,41 @@ def test_zero_thickness_or_density_is_warned(tmp_path):
     result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=path))
     assert any("30.0 % of the covered area has a thickness or density of 0" in w for w in result.warnings)
     assert result.ore_volume_m3 == pytest.approx(7000.0 * 4.0)
+
+
+def test_an_auxiliary_raster_whose_crs_is_wrong_is_named_not_a_gdal_traceback(tmp_path):
+    """UTM coordinates tagged as lon/lat: GDAL's 'Too many points failed to transform' came out raw."""
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    wrong = write(tmp_path / "t.tif", np.full((10, 10), 5.0), crs="EPSG:4326")  # the grade grid's metres as degrees
+    for role in ("thickness_raster", "density_raster", "top_depth_raster"):
+        extra = {"thickness": 1.0} if role != "thickness_raster" else {}
+        with pytest.raises(TonnageInputError, match=f"{role.replace('_', ' ')}: .*t.tif cannot be brought onto"):
+            estimate_tonnage(WHOLE, grade, TonnageParams(**{role: wrong}, **extra))
+
+
+def test_a_raster_placed_by_ground_control_points_only_is_refused_by_name(tmp_path):
+    path = tmp_path / "gcp.tif"
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), 8, 8, 1, gdal.GDT_Float32)
+    dataset.GetRasterBand(1).Fill(0.2)
+    corners = [(0, 0, ORIGIN_X, ORIGIN_Y), (8, 0, ORIGIN_X + 80, ORIGIN_Y), (0, 8, ORIGIN_X, ORIGIN_Y - 80)]
+    gcps = [gdal.GCP(x, y, 0.0, pixel, line) for pixel, line, x, y in corners]
+    dataset.SetGCPs(gcps, pyproj.CRS(EQUAL_AREA).to_wkt())
+    dataset = None
+    with pytest.raises(TonnageInputError, match=r"grade raster: .*gcp\.tif is placed by ground control points only"):
+        estimate_tonnage(WHOLE, str(path), TonnageParams(thickness=1.0))
+
+
+def test_numpy_band_numbers_are_band_numbers_and_flags_are_not_numbers(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    expected = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0)).ore_tonnes
+    for band in (np.int64(1), np.int32(1)):  # rasterio's read() took only a Python int: TypeError
+        assert estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0, grade_band=band)).ore_tonnes == expected
+    for name in ("thickness", "density", "cutoff", "top_depth"):  # True was read as 1.0
+        with pytest.raises(TonnageInputError, match=f"{name}: not a number"):
+            estimate_tonnage(WHOLE, grade, TonnageParams(**{"thickness": 1.0, name: True}))
+
+
+def test_a_geocentric_polygon_crs_is_named(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    with pytest.raises(TonnageInputError, match=r"polygon_crs: .* is geocentric"):
+        estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0), polygon_crs="EPSG:4978")
