@@ -1,7 +1,8 @@
-"""The grade unit a raster band declares (GDAL unit type "%", "ppm", "g/t"...), to check the user's choice.
+"""The unit a raster band declares (GDAL unit type "%", "ppm", "ft", "kg/m3"...), to check the user's choice.
 
 Choosing ppm for a band in percent divides every grade by 10,000 and leaves no cell above a cut-off: the
-figures are silently zero. The band's own unit, when it has one, catches that.
+figures are silently zero. The band's own unit, when it has one, catches that. A thickness band in feet or a
+density band in kg/m3 is converted to the metres and t/m3 the engine counts in.
 """
 
 from __future__ import annotations
@@ -49,3 +50,44 @@ def mismatch_warning(declared: str | None, chosen: str, name: str) -> str:
         f"The grade raster '{name}' declares its unit as {UNIT_LABELS[declared]}, but "
         f"{UNIT_LABELS[chosen]} is chosen: grades would be read {factor}. Choose {UNIT_LABELS[declared]}."
     )
+
+
+_US_FOOT = 1200.0 / 3937.0
+#: Per unit a thickness or top-depth band may declare: metres per unit.
+_LENGTHS = {
+    **dict.fromkeys(("m", "metre", "meter", "metres", "meters"), 1.0),
+    **dict.fromkeys(("ft", "foot", "feet", "international foot"), 0.3048),
+    **dict.fromkeys(("us-ft", "ftus", "us survey foot", "us_survey_foot", "us survey feet"), _US_FOOT),
+    **dict.fromkeys(("cm", "centimetre", "centimeter"), 0.01),
+    **dict.fromkeys(("km", "kilometre", "kilometer"), 1000.0),
+}
+#: Per unit a density band may declare: t/m3 per unit.
+_DENSITIES = {
+    **dict.fromkeys(("t/m3", "t/m³", "t m-3", "g/cm3", "g/cm³", "g/cc", "g cm-3", "sg"), 1.0),
+    **dict.fromkeys(("kg/m3", "kg/m³", "kg m-3"), 1e-3),
+}
+_KINDS = {
+    "thickness raster": (_LENGTHS, "metres"),
+    "top depth raster": (_LENGTHS, "metres"),
+    "density raster": (_DENSITIES, "t/m³"),
+}
+
+
+def physical_factor(text: str | None, role: str, name: str) -> tuple[float, str]:
+    """What a thickness, top-depth or density band's values are multiplied by to be in metres or t/m3, from the
+    unit it declares, and what to tell the user ('' when it declares none or the engine's own)."""
+    spelled = " ".join((text or "").strip().lower().split())
+    if not spelled or role not in _KINDS:
+        return 1.0, ""
+    known, engine_unit = _KINDS[role]
+    factor = known.get(spelled)
+    if factor is None:
+        return 1.0, f"The {role} {name} declares its unit as '{text}': its values are taken as {engine_unit}"
+    if factor == 1.0:
+        return 1.0, ""
+    return factor, f"The {role} {name} is in {text}: its values are converted to {engine_unit} (x {factor:.6g})"
+
+
+def grade_unit_warning(text: str | None, chosen: str, name: str) -> str:
+    """``mismatch_warning`` for the unit text a grade band declares."""
+    return mismatch_warning(unit_from_text(text), chosen, name)

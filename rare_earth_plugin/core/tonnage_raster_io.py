@@ -31,6 +31,7 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from . import affine_ops
+from .band_unit import physical_factor
 from .geometry import _pole_around, _transformer, angular_unit_factor, crs_from_wkt
 from .limits import EngineLimits
 from .proj_threads import per_thread
@@ -126,6 +127,7 @@ class _RasterInfo:
     mask_flag_enums: tuple
     block_shapes: list
     colorinterp: tuple
+    units: tuple
 
     @classmethod
     def of(cls, dataset) -> _RasterInfo:
@@ -437,8 +439,9 @@ class _AuxiliaryRaster:
         self.nodata = self.src.nodata
         if self.nodata is None and np.issubdtype(dtype, np.floating):
             self.nodata = float("nan")
-        self.scale = float(self.src.scales[0]) if self.src.scales[0] is not None else 1.0
-        self.offset = float(self.src.offsets[0]) if self.src.offsets[0] is not None else 0.0
+        unit, self.warning = physical_factor(self.src.units[0], role, self.path)
+        self.scale = unit * (float(self.src.scales[0]) if self.src.scales[0] is not None else 1.0)
+        self.offset = unit * (float(self.src.offsets[0]) if self.src.offsets[0] is not None else 0.0)
         self.mask = _BandMask.of(self.src, 1)
         self.resampling = Resampling.bilinear
         self.max_source_cells = limits.tile_cells

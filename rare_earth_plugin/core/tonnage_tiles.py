@@ -22,6 +22,7 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from . import affine_ops
+from .band_unit import grade_unit_warning
 from .cellarea import (
     EllipsoidalCellArea,
     ProjectedCellArea,
@@ -460,6 +461,9 @@ class _Accumulator:
         self.thickness = auxiliary(params.thickness_raster, "thickness raster")
         self.density = auxiliary(params.density_raster, "density raster")
         self.top = auxiliary(params.top_depth_raster, "top depth raster")
+        units = [grade_unit_warning(self.src.units[self.band - 1], params.grade_unit, self.path)]
+        units += [raster.warning for raster in (self.thickness, self.density, self.top) if raster is not None]
+        self.totals.warnings.extend(warning for warning in units if warning)
         self.windowed = params.min_depth is not None or params.max_depth is not None
         # Thickness (m) and tonnes per m2 of every cell when they are the same for all cells, else None.
         self.volume_per_area: float | None = None

@@ -597,3 +597,50 @@ def test_a_geocentric_polygon_crs_is_named(tmp_path):
     grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
     with pytest.raises(TonnageInputError, match=r"polygon_crs: .* is geocentric"):
         estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0), polygon_crs="EPSG:4978")
+
+
+def _with_unit(path: str, unit: str) -> str:
+    with rasterio.open(path, "r+") as dataset:
+        dataset.units = (unit,)
+    return path
+
+
+@pytest.mark.parametrize(
+    "role, unit, values, physical",
+    [
+        ("thickness_raster", "ft", 32.808399, 10.0),
+        ("thickness_raster", "US survey foot", 32.80833333, 10.0),
+        ("thickness_raster", "cm", 1000.0, 10.0),
+        ("thickness_raster", "m", 10.0, 10.0),
+        ("density_raster", "kg/m3", 2600.0, 2.6),
+        ("density_raster", "g/cm3", 2.6, 2.6),
+    ],
+)
+def test_thickness_and_density_bands_in_other_units_are_converted_and_said_so(tmp_path, role, unit, values, physical):
+    """A thickness band declaring feet was read as metres: 3.28 times the tonnes, without a word."""
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    raster = _with_unit(write(tmp_path / "r.tif", np.full((10, 10), values)), unit)
+    constants = {"density": 2.6, "thickness": 10.0}
+    del constants[role.split("_")[0]]
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(**{role: raster}, **constants))
+    assert result.ore_tonnes == pytest.approx(10_000.0 * 10.0 * 2.6 * physical / (10.0 if role[0] == "t" else 2.6))
+    converted = [w for w in result.warnings if "converted" in w]
+    assert (len(converted) == 1 and unit in converted[0]) if values != physical else not converted
+
+
+def test_an_unknown_band_unit_is_taken_as_metres_with_a_warning(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    raster = _with_unit(write(tmp_path / "r.tif", np.full((10, 10), 10.0)), "fathoms")
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=raster))
+    assert result.ore_tonnes == pytest.approx(10_000.0 * 10.0 * 2.6)
+    assert any("declares its unit as 'fathoms': its values are taken as metres" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    "declared, chosen, warned", [("ppm", "percent", True), ("%", "ppm", True), ("ppm", "ppm", False)]
+)
+def test_a_grade_band_declaring_another_unit_than_the_one_chosen_is_warned(tmp_path, declared, chosen, warned):
+    """The engine (API, Processing, report) said nothing when a band in ppm was read as percent: 10,000 x TREO."""
+    grade = _with_unit(write(tmp_path / "g.tif", np.full((10, 10), 1500.0)), declared)
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0, grade_unit=chosen))
+    assert any("declares its unit as" in warning for warning in result.warnings) is warned
