@@ -10,6 +10,8 @@ import pyproj
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from .proj_threads import per_thread
+
 try:  # GEOS >= 3.8; otherwise buffer(0) does the repair
     from shapely.validation import make_valid
 except ImportError:  # pragma: no cover - depends on the GEOS build
@@ -29,12 +31,92 @@ def check_finite(geometry: BaseGeometry) -> None:
                 raise GeometryError("polygon: a vertex has a NaN or infinite coordinate")
 
 
-def check_geographic_range(geometry: BaseGeometry, crs: pyproj.CRS | None) -> None:
+def check_coordinate_range(
+    geometry: BaseGeometry, crs: pyproj.CRS | None, bounds: tuple[float, float, float, float] | None = None
+) -> None:
+    """Refuse coordinates outside what the CRS can mean (see ``_check_geographic_range`` and
+    ``_check_projected_range``); ``bounds``: the polygon's, when the caller has them (shapely 1.8 takes 25 us)."""
+    if crs is None:
+        return
+    # per CRS object, which the entry keeps alive (so its id is not reused meanwhile): a loop of small polygons
+    # pays a lookup, not pyproj's properties and WKT (50 us a call)
+    _, geographic, use = per_thread(("coordinate range", id(crs)), lambda: _range_of(crs))
+    if geographic:
+        _check_geographic_range(geometry, crs)
+    elif use != ():
+        _check_projected_range(geometry, crs, use, geometry.bounds if bounds is None else bounds)
+
+
+def _range_of(crs: pyproj.CRS) -> tuple[pyproj.CRS, bool, tuple[float, ...] | None]:
+    """The CRS, whether it is geographic, and a projected CRS's area of use in its own coordinates (None when it
+    declares none or it cannot be worked out; () for neither kind)."""
+    if crs.is_geographic:
+        return crs, True, None
+    if not crs.is_projected:
+        return crs, False, ()
+    use = crs.area_of_use
+    if use is None:
+        return crs, False, None
+    try:
+        transformer = pyproj.Transformer.from_crs(pyproj.CRS.from_epsg(4326), crs, always_xy=True)
+        bounds = transformer.transform_bounds(use.west, use.south, use.east, use.north, densify_pts=21)
+    except pyproj.exceptions.ProjError:
+        return crs, False, None
+    return crs, False, tuple(float(v) for v in bounds) if all(math.isfinite(v) for v in bounds) else None
+
+
+#: How far (metres) a projected vertex may come back from longitude and latitude and still be the same place: one
+#: beyond a projection's domain comes back thousands of kilometres away (Web Mercator's x past 20,037 km wraps round
+#: the world, and a polygon there measured a few m2), or not at all.
+_ROUND_TRIP_M = 1000.0
+
+
+def _check_projected_range(
+    geometry: BaseGeometry, crs: pyproj.CRS, use: tuple[float, ...] | None, bounds: tuple[float, ...]
+) -> None:
+    """Refuse map coordinates the projection does not reach: the vertices furthest out, taken to longitude and
+    latitude and back, must come back where they were. Only asked for a polygon reaching beyond the CRS's area of
+    use ``use`` (the usual polygon pays one comparison of bounds)."""
+    west, south, east, north = bounds
+    if use is not None and use[0] <= west and use[1] <= south and east <= use[2] and north <= use[3]:
+        return
+    parts = getattr(geometry, "geoms", [geometry])
+    xy = np.concatenate([np.asarray(part.exterior.coords, dtype=np.float64)[:, :2] for part in parts])
+    far = xy[[xy[:, 0].argmin(), xy[:, 0].argmax(), xy[:, 1].argmin(), xy[:, 1].argmax()]]
+    to_geo, to_map = _round_trip(crs.to_wkt())
+    with np.errstate(invalid="ignore"):
+        back = np.column_stack(to_map.transform(*to_geo.transform(far[:, 0], far[:, 1])))
+        moved = np.hypot(*(back - far).T) * _metres_per_unit(crs)
+    if not (moved <= _ROUND_TRIP_M).all():
+        x, y = far[int(np.argmax(np.where(np.isfinite(moved), moved, np.inf)))]
+        raise GeometryError(
+            f"polygon: the point ({x:.10g}, {y:.10g}) lies beyond the area where "
+            f"{crs.name if crs.name != 'unknown' else 'its CRS'} is defined (it is not a place the projection "
+            "reaches); is the polygon in this CRS?"
+        )
+
+
+def _metres_per_unit(crs: pyproj.CRS) -> float:
+    axes = crs.axis_info
+    return float(axes[0].unit_conversion_factor) if axes and axes[0].unit_conversion_factor else 1.0
+
+
+def _round_trip(wkt: str) -> tuple[pyproj.Transformer, pyproj.Transformer]:
+    def make() -> tuple[pyproj.Transformer, pyproj.Transformer]:
+        crs = pyproj.CRS.from_wkt(wkt)
+        geodetic = crs.geodetic_crs or pyproj.CRS.from_epsg(4326)
+        return (
+            pyproj.Transformer.from_crs(crs, geodetic, always_xy=True),
+            pyproj.Transformer.from_crs(geodetic, crs, always_xy=True),
+        )
+
+    return per_thread(("round trip", wkt), make)
+
+
+def _check_geographic_range(geometry: BaseGeometry, crs: pyproj.CRS) -> None:
     """Refuse lon/lat outside what a geographic CRS can mean: latitudes beyond the poles, longitudes beyond a
     full turn either way, a part wider than half a turn (unless a whole turn: a band or cap around a pole), which
     every raster CRS would read differently."""
-    if crs is None or not crs.is_geographic:
-        return
     axes = crs.axis_info
     factor = axes[0].unit_conversion_factor if axes and axes[0].unit_conversion_factor else math.pi / 180.0
     to_degrees = math.degrees(factor)

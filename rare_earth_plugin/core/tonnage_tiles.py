@@ -42,7 +42,7 @@ from .geometry import (
 )
 from .heap import keep_freed_memory
 from .limits import DEFAULT_LIMITS, EngineLimits
-from .polygon_checks import check_geographic_range
+from .polygon_checks import check_coordinate_range
 from .proj_threads import per_thread
 from .tonnage_raster_io import (
     _AuxiliaryRaster,
@@ -389,27 +389,7 @@ class _Accumulator:
         self.sink = sink
         self.crs = source.crs
         checkpoint = None if cancelled is None else functools.partial(_check_cancelled, cancelled)
-        if polygon_crs is not None:
-            if self.crs is None:
-                raise TonnageInputError(
-                    f"grade raster: {self.path} has no CRS, so the polygon cannot be transformed into it"
-                )
-            given = _polygon_crs(polygon_crs)
-            try:
-                check_geographic_range(geometry, given)
-                geometry = transform_polygon(geometry, given, self.crs, checkpoint)
-            except GeometryError as exc:
-                raise _PolygonError(str(exc)) from exc
-            except pyproj.exceptions.ProjError as exc:  # no path between the two (a local engineering CRS)
-                raise TonnageInputError(
-                    f"polygon_crs: PROJ cannot transform '{given.name}' into the grade raster's CRS "
-                    f"'{self.crs.name}' ({exc}); give the polygons in a CRS tied to the earth, or in the raster's"
-                ) from None
-        else:
-            try:
-                check_geographic_range(geometry, self.crs)
-            except GeometryError as exc:
-                raise _PolygonError(str(exc)) from exc
+        geometry = self._in_raster_crs(geometry, polygon_crs, checkpoint)
         _check_cancelled(cancelled)
         if self.crs is None:
             local = " (only a local engineering one)" if src.crs else ""
@@ -442,7 +422,34 @@ class _Accumulator:
         except ValueError as exc:  # from the cell and polygon areas: a polygon beyond the CRS's domain
             if isinstance(exc, TonnageInputError):
                 raise
-            raise _PolygonError(f"polygon: {exc}") from exc
+            raise _PolygonError(str(exc) if isinstance(exc, GeometryError) else f"polygon: {exc}") from exc
+
+    def _in_raster_crs(self, geometry, polygon_crs: Any, checkpoint: Callable[[], None] | None):
+        """The polygon in the raster's CRS, its coordinates checked where the CRS can mean them (a projected
+        raster's polygon given in its CRS: by ``_cell_bounds``, which finds its bounds anyway)."""
+        self._check_map_range = polygon_crs is None and self.crs is not None and not self.crs.is_geographic
+        if polygon_crs is None:
+            try:
+                if self.crs is not None and self.crs.is_geographic:
+                    check_coordinate_range(geometry, self.crs)
+            except GeometryError as exc:
+                raise _PolygonError(str(exc)) from exc
+            return geometry
+        if self.crs is None:
+            raise TonnageInputError(
+                f"grade raster: {self.path} has no CRS, so the polygon cannot be transformed into it"
+            )
+        given = _polygon_crs(polygon_crs)
+        try:
+            check_coordinate_range(geometry, given)
+            return transform_polygon(geometry, given, self.crs, checkpoint)
+        except GeometryError as exc:
+            raise _PolygonError(str(exc)) from exc
+        except pyproj.exceptions.ProjError as exc:  # no path between the two (a local engineering CRS)
+            raise TonnageInputError(
+                f"polygon_crs: PROJ cannot transform '{given.name}' into the grade raster's CRS "
+                f"'{self.crs.name}' ({exc}); give the polygons in a CRS tied to the earth, or in the raster's"
+            ) from None
 
     @property
     def src(self) -> _RasterInfo:
@@ -560,12 +567,16 @@ class _Accumulator:
                     kept = None
             if xmin > xmax:
                 return None
+            if self._check_map_range:
+                check_coordinate_range(self.geometry, self.crs, (xmin, ymin, xmax, ymax))
             self._rings = kept
             (col_a, row_a), (col_b, row_b) = (
                 affine_ops.apply(inverse, xmin, ymin),
                 affine_ops.apply(inverse, xmax, ymax),
             )
             return (min(col_a, col_b), min(row_a, row_b), max(col_a, col_b), max(row_a, row_b))
+        if self._check_map_range:
+            check_coordinate_range(self.geometry, self.crs)
         if self.coverage.is_empty:
             return None
         return self.coverage.bounds()

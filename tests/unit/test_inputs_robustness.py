@@ -240,7 +240,7 @@ def test_projected_coordinates_outside_the_projection_are_refused_without_numpy_
     user's log on the way."""
     grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))  # UTM 43N
     far = "POLYGON((5e7 5e6, 50001000 5e6, 50001000 5001000, 5e7 5001000, 5e7 5e6))"
-    with pytest.raises(TonnageInputError, match="beyond the area where the raster's CRS is defined"):
+    with pytest.raises(TonnageInputError, match=r"\(50000000, 5000000\) lies beyond the area where its CRS is defined"):
         estimate_tonnage(far, grade, TonnageParams(thickness=1.0))
 
 
@@ -644,3 +644,37 @@ def test_a_grade_band_declaring_another_unit_than_the_one_chosen_is_warned(tmp_p
     grade = _with_unit(write(tmp_path / "g.tif", np.full((10, 10), 1500.0)), declared)
     result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0, grade_unit=chosen))
     assert any("declares its unit as" in warning for warning in result.warnings) is warned
+
+
+def _geod_area(polygon, crs: str) -> float:
+    from rare_earth_plugin.core.geometry import densify_coords
+
+    dense = densify_coords(np.asarray(polygon.exterior.coords), 10.0)
+    lon, lat = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(dense[:, 0], dense[:, 1])
+    return abs(pyproj.Geod(ellps="WGS84").polygon_area_perimeter(lon, lat)[0])
+
+
+def test_web_mercator_coordinates_past_the_world_edge_are_refused_not_wrapped(tmp_path):
+    """x = 30,000 km in EPSG:3857 is longitude 269.5, which PROJ wraps to -90.5: the polygon measured 3.3 m2."""
+    mercator = write(
+        tmp_path / "m.tif", np.full((10, 10), 0.2), transform=from_origin(0, 1000, 100, 100), crs="EPSG:3857"
+    )
+    beyond = box(3e7, 0, 3e7 + 1000, 1000)
+    with pytest.raises(TonnageInputError, match="lies beyond the area where WGS 84 / Pseudo-Mercator is defined"):
+        estimate_tonnage(beyond, mercator, TonnageParams(thickness=1.0))
+    utm = write(tmp_path / "u.tif", np.full((10, 10), 0.2))
+    with pytest.raises(TonnageInputError, match="lies beyond the area where WGS 84 / Pseudo-Mercator is defined"):
+        estimate_tonnage(beyond, utm, TonnageParams(thickness=1.0), polygon_crs="EPSG:3857")
+
+
+@pytest.mark.parametrize(
+    "crs, polygon",
+    [
+        ("EPSG:3857", box(0, 2.5e7, 1000, 2.5e7 + 1000)),  # latitude 87.7: beyond the area of use, still a place
+        ("EPSG:32643", box(-700_000, 5e6, -699_000, 5.001e6)),  # 12 degrees west of the zone's meridian
+    ],
+)
+def test_places_outside_a_crs_area_of_use_that_it_reaches_are_measured(tmp_path, crs, polygon):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    result = estimate_tonnage(polygon, grade, TonnageParams(thickness=1.0), polygon_crs=crs)
+    assert result.polygon_area_m2 == pytest.approx(_geod_area(polygon, crs), rel=1e-6)
