@@ -503,6 +503,9 @@ def _ranked(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     low, high = values.min(), values.max()
     if not low < high:  # one value, or NaN
         return np.full(ranks.size, high)
+    with np.errstate(over="ignore"):
+        if not np.isfinite((_RANK_BUCKETS - 1) / (high - low)):  # a span of denormals: the map would overflow
+            return np.sort(values)[ranks]
     bucket = np.subtract(values, low)
     bucket *= (_RANK_BUCKETS - 1) / (high - low)
     bucket = bucket.astype(np.intp)  # in 0 .. _RANK_BUCKETS - 1: the scale's rounding is far below one bucket

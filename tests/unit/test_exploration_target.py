@@ -543,3 +543,12 @@ def test_percentiles_equal_numpys_linear_quantiles(size, outlier):
         values[-1] = outlier
     probabilities = list(EXCEEDANCE.values())
     np.testing.assert_allclose(_quantiles(values, probabilities), np.quantile(values, probabilities), rtol=1e-15)
+
+
+def test_percentiles_of_a_span_of_denormals():
+    """A span below 1e-306 overflowed the ranking's scale to inf: a ValueError from bincount."""
+    from rare_earth_plugin.core.exploration_target import EXCEEDANCE, _quantiles
+
+    values = np.random.default_rng(1).integers(0, 50, 1000) * 5e-324
+    probabilities = list(EXCEEDANCE.values())
+    np.testing.assert_array_equal(_quantiles(values, probabilities), np.quantile(values, probabilities))
