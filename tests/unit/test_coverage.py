@@ -306,3 +306,24 @@ def test_cutting_at_cells_at_once_makes_the_pieces_of_cutting_at_columns_then_ro
     on_line = got[0][gkept][1:][got[4][gkept][1:] == got[4][gkept][:-1]]
     on_row = got[1][gkept][1:][got[4][gkept][1:] == got[4][gkept][:-1]]
     assert np.all((on_line == np.round(on_line)) | (on_row == np.round(on_row)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_moments_of_each_cells_covered_part_equal_shapelys(seed):
+    """The first moments of each cell's part, about its centre, against shapely's area x centroid offset: a
+    star with a hole, in a window the polygon runs out of on every side (edges left of it too)."""
+    rng = np.random.default_rng(seed)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, 14))
+    radii = rng.uniform(3, 8, 14)
+    polygon = Polygon(np.column_stack([10 + radii * np.cos(angles), 10 + radii * np.sin(angles)]))
+    polygon = polygon.difference(box(9.2, 9.1, 11.6, 10.7))
+    rings = [(np.asarray(polygon.exterior.coords), True)] + [(np.asarray(i.coords), False) for i in polygon.interiors]
+    row0, row1, col0, col1 = 4, 17, 7, 20
+    down, across = CellCoverage(rings).moments(row0, row1, col0, col1)
+    for i in range(row1 - row0):
+        for j in range(col1 - col0):
+            part = polygon.intersection(box(col0 + j, row0 + i, col0 + j + 1, row0 + i + 1))
+            expected_down = (part.centroid.y - (row0 + i + 0.5)) * part.area if part.area else 0.0
+            expected_across = (part.centroid.x - (col0 + j + 0.5)) * part.area if part.area else 0.0
+            assert down[i, j] == pytest.approx(expected_down, abs=1e-12)
+            assert across[i, j] == pytest.approx(expected_across, abs=1e-12)

@@ -472,3 +472,43 @@ def test_a_continental_lon_lat_box_over_web_mercator_measures_its_zone_area(west
     to_mercator = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
     (x0, x1), (y0, y1) = to_mercator.transform([west, east], [south, north])
     assert polygon_area_m2(box(x0, y0, x1, y1), pyproj.CRS.from_epsg(3857)) == pytest.approx(expected, rel=3e-8)
+
+
+def map_geod_area(polygon: Polygon, crs: str) -> float:
+    """Ground area of a polygon with straight edges in ``crs`` (densified), by pyproj.Geod."""
+    dense = densify_coords(np.asarray(polygon.exterior.coords), polygon.length / 4000)
+    lon, lat = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(dense[:, 0], dense[:, 1])
+    return geod_area(np.column_stack([lon, lat]))
+
+
+@pytest.mark.parametrize("rotation", [0.0, 25.0])
+@pytest.mark.parametrize(
+    ("crs", "lon", "lat"),
+    [("EPSG:3857", 20.0, 60.0), ("EPSG:3857", 20.0, 80.0), ("EPSG:3031", 0.0, -65.0), ("EPSG:32633", 29.0, 60.0)],
+)
+@pytest.mark.parametrize("band", [(0.5, 1.0), (0.0, 0.5), (0.9, 1.0), (0.05, 0.35)])
+def test_strips_through_1_km_cells_count_the_ground_under_their_part_of_each_cell(
+    make_raster, crs, lon, lat, band, rotation
+):
+    """Strips along a row of 1 km cells, covering part of each: a part was counted at its cell centre's areal
+    scale, 1.4e-4 off in Web Mercator at 60 N (the north and south halves of a row the other way round)."""
+    from rasterio.transform import Affine
+
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    x, y = round(x, -3), round(y, -3)
+    transform = compose(
+        compose(Affine.translation(x, y), Affine.rotation(rotation)), Affine(1000, 0, -10_000, 0, -1000, 10_000)
+    )
+    path = make_raster(np.full((20, 20), 0.2), transform=transform, crs=crs)
+    low, high = band
+    for along_rows in (True, False):  # a strip across part of a row of cells, and across part of a column
+        corners = (
+            [(-5.0, low), (5.0, low), (5.0, high), (-5.0, high)]
+            if along_rows
+            else [(low, -5.0), (high, -5.0), (high, 5.0), (low, 5.0)]
+        )
+        strip = Polygon([apply(transform, 10.0 + a, 10.0 - b) for a, b in corners])
+        expected = map_geod_area(strip, crs)
+        result = estimate_tonnage(strip, path, PARAMS)
+        assert result.ore_area_m2 == pytest.approx(expected, rel=1e-7), along_rows
+        assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-7)
