@@ -181,8 +181,12 @@ class CellCoverage:
         along = np.zeros(height * width + 1)  # the last entry takes what is carried past the last column
         across = np.zeros(height * width)
         chosen = np.flatnonzero((self._ymax > row0) & (self._ymin < row1) & (self._xmin < col1))
-        for first in range(0, chosen.size, _MOMENT_EDGES):
-            part = chosen[first : first + _MOMENT_EDGES]
+        # in chunks of about PIECES_PER_BAND pieces, so memory stays bounded whatever the edges span
+        across_cols = np.minimum(self._xmax[chosen] - self._xmin[chosen], width + 1.0)
+        down_rows = np.minimum(self._ymax[chosen] - self._ymin[chosen], height + 1.0)
+        pieces = np.cumsum(across_cols + down_rows + 3.0)
+        bounds = np.searchsorted(pieces, np.arange(PIECES_PER_BAND, pieces[-1] if pieces.size else 0, PIECES_PER_BAND))
+        for part in np.split(chosen, np.unique(np.clip(bounds, 1, max(chosen.size - 1, 1)))) if chosen.size else []:
             x0, y0, x1, y1 = (ends[part] - offset for ends, offset in self._ends(row0, col0))
             xa, ya, xb, yb, owner = split_at_cells(x0, y0, x1, y1, width, height)
             xa, xb = np.maximum(xa, 0.0), np.maximum(xb, 0.0)  # pieces are cut at the window's left side
@@ -380,8 +384,6 @@ PIECES_PER_BAND = 1 << 17
 #: Up to this many pieces, edges are cut at the row lines as well (``_accumulate_cells``): a small polygon's
 #: window then costs a third of the numpy calls of the general way, which are most of its estimate.
 CELL_PIECES = 1 << 14
-#: Edges cut at a time for ``CellCoverage.moments`` (a few dozen pieces each at most, for the grids that need them).
-_MOMENT_EDGES = 1 << 13
 
 
 def _cut_pieces(across: np.ndarray, down: np.ndarray, height: int, width: int) -> float:

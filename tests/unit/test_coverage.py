@@ -308,10 +308,13 @@ def test_cutting_at_cells_at_once_makes_the_pieces_of_cutting_at_columns_then_ro
     assert np.all((on_line == np.round(on_line)) | (on_row == np.round(on_row)))
 
 
+@pytest.mark.parametrize("pieces_at_a_time", [None, 7])
 @pytest.mark.parametrize("seed", range(4))
-def test_moments_of_each_cells_covered_part_equal_shapelys(seed):
+def test_moments_of_each_cells_covered_part_equal_shapelys(seed, pieces_at_a_time, monkeypatch):
     """The first moments of each cell's part, about its centre, against shapely's area x centroid offset: a
     star with a hole, in a window the polygon runs out of on every side (edges left of it too)."""
+    if pieces_at_a_time is not None:  # the edges cut a few at a time
+        monkeypatch.setattr(coverage, "PIECES_PER_BAND", pieces_at_a_time)
     rng = np.random.default_rng(seed)
     angles = np.sort(rng.uniform(0, 2 * np.pi, 14))
     radii = rng.uniform(3, 8, 14)
