@@ -57,8 +57,11 @@ _US_FOOT = 1200.0 / 3937.0
 _LENGTHS = {
     **dict.fromkeys(("m", "metre", "meter", "metres", "meters"), 1.0),
     **dict.fromkeys(("ft", "foot", "feet", "international foot"), 0.3048),
-    **dict.fromkeys(("us-ft", "ftus", "us survey foot", "us_survey_foot", "us survey feet"), _US_FOOT),
+    **dict.fromkeys(
+        ("us-ft", "us_ft", "ftus", "ft_us", "foot_us", "us survey foot", "us_survey_foot", "us survey feet"), _US_FOOT
+    ),
     **dict.fromkeys(("cm", "centimetre", "centimeter"), 0.01),
+    **dict.fromkeys(("mm", "millimetre", "millimeter"), 0.001),
     **dict.fromkeys(("km", "kilometre", "kilometer"), 1000.0),
 }
 #: Per unit a density band may declare: t/m3 per unit.
@@ -81,11 +84,12 @@ def physical_factor(text: str | None, role: str, name: str) -> tuple[float, str]
         return 1.0, ""
     known, engine_unit = _KINDS[role]
     factor = known.get(spelled)
+    shown = (text or "").strip()
     if factor is None:
-        return 1.0, f"The {role} {name} declares its unit as '{text}': its values are taken as {engine_unit}"
+        return 1.0, f"The {role} {name} declares its unit as '{shown}': its values are taken as {engine_unit}"
     if factor == 1.0:
         return 1.0, ""
-    return factor, f"The {role} {name} is in {text}: its values are converted to {engine_unit} (x {factor:.6g})"
+    return factor, f"The {role} {name} is in {shown}: its values are converted to {engine_unit} (x {factor:.6g})"
 
 
 def grade_unit_warning(text: str | None, chosen: str, name: str) -> str:

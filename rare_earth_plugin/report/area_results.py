@@ -32,6 +32,7 @@ class AreaResult:
     cutoff_table: tuple[AreaFigures, ...]  # at the standard cut-offs
     chart_curve: tuple[TonnageResult, ...]  # finer, for the chart; in the inputs' grade unit
     target: ExplorationTarget | None = None  # the ranges the report headlines (see target_section)
+    reaches_cutoff: bool = True  # some covered cell's grade reaches the cut-off (it may still hold no ore)
 
 
 def _area_result(
@@ -47,6 +48,7 @@ def _area_result(
         cutoff_table=tuple(AreaFigures.from_result(area.name, area.kind, result, unit) for result in rest[:table]),
         chart_curve=tuple(rest[table:]),
         target=target,
+        reaches_cutoff=headline.ore_area_m2 > 0,
     )
 
 

@@ -630,6 +630,16 @@ def _fit_one_line_labels(layout: QgsPrintLayout) -> None:
             item.setText("[% @re_one_line %]")
 
 
+def _no_grade_note(result: AreaResult, params: TonnageParams) -> str:
+    """Why an area has no mean grade: no cell reaches the cut-off, the ore above it lies outside the depth window,
+    or the cells above it hold no tonnes."""
+    if not result.reaches_cutoff:
+        return "No cell reaches the cut-off: no ore, so no mean grade."
+    if params.min_depth is not None or params.max_depth is not None:
+        return "No ore above the cut-off within the depth window, so no mean grade."
+    return "The cells above the cut-off hold no ore (their thickness or density is 0), so no mean grade."
+
+
 def _fill_area_page(
     layout: QgsPrintLayout,
     page: int,
@@ -642,10 +652,7 @@ def _fill_area_page(
     figures = result.figures
     notes = [f"Source: layer '{result.area.layer_name}', feature {result.area.fid}."]
     if math.isnan(figures.mean_grade_pct):
-        if params.min_depth is None and params.max_depth is None:
-            notes.append("No cell reaches the cut-off: no ore, so no mean grade.")
-        else:
-            notes.append("No ore above the cut-off within the depth window, so no mean grade.")
+        notes.append(_no_grade_note(result, params))
     if result.figures.coverage_pct < 99.95:
         notes.append(
             f"Grade data cover {formatted(figures, 'coverage_pct')} % of the area: cells without data "

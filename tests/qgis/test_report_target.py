@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from osgeo import ogr
 from qgis.core import QgsProject
@@ -184,4 +185,34 @@ def test_a_window_below_all_the_ore_is_named_on_the_area_pages(tmp_path, qgis_ap
     for page in area_pages:
         assert "No ore above the cut-off within the depth window, so no mean grade." in page
         assert "no draw has ore above the cut-off within the depth window" in page
+        assert "No cell reaches the cut-off" not in page
+
+
+def test_cells_above_the_cutoff_without_thickness_are_not_said_to_miss_it(tmp_path, qgis_app, qgis_processing):
+    """A thickness raster of zeros under grades above the cut-off: the pages said 'No cell reaches the cut-off'."""
+    import processing
+    import rasterio
+
+    from rare_earth_plugin.core import catalogue
+    from rare_earth_plugin.paths import sample_data
+    from rare_earth_plugin.processing.export_report import ExportReportAlgorithm
+
+    with rasterio.open(sample_data(catalogue.THICKNESS_FILE)) as source:
+        profile, shape = source.profile, source.shape
+    with rasterio.open(tmp_path / "zero.tif", "w", **profile) as target:
+        target.write(np.zeros(shape, dtype=profile["dtype"]), 1)
+    parameters = {
+        "INPUT": f"{sample_data(catalogue.ZONES_FILE)}|layername={catalogue.ZONES_LAYER}",
+        "GRADE": str(sample_data(catalogue.GRADE_FILE)),
+        "CUTOFF": 0.05,
+        "THICKNESS_RASTER": str(tmp_path / "zero.tif"),
+        "DRAWS": 200,
+        "OUTPUT_PDF": str(tmp_path / "zero.pdf"),
+    }
+    processing.run(ExportReportAlgorithm(), parameters)
+    area_pages = [page for page in pages_of(tmp_path / "zero.pdf") if "Source: layer" in page]
+    assert area_pages
+    for page in area_pages:
+        assert "The cells above the cut-off hold no ore (their thickness or density is 0), so no mean grade." in page
+        assert "the cells above the cut-off hold no ore (their thickness or density is 0)" in page  # the target's
         assert "No cell reaches the cut-off" not in page

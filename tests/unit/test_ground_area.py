@@ -512,3 +512,16 @@ def test_strips_through_1_km_cells_count_the_ground_under_their_part_of_each_cel
         result = estimate_tonnage(strip, path, PARAMS)
         assert result.ore_area_m2 == pytest.approx(expected, rel=1e-7), along_rows
         assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-7)
+
+
+def test_small_polygons_in_every_row_of_5_km_mercator_cells_count_their_ground(make_raster):
+    """A triangle inside two rows of 5 km cells at 70 N, in each row from the raster's top: the area's change
+    across the end cells of each 32 km region of ground areas was taken half, leaving 1.6e-5 to 2e-4."""
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(20.0, 70.0)
+    transform = from_origin(round(x, -3), round(y, -3), 5000.0, 5000.0)
+    path = make_raster(np.full((30, 12), 0.2), transform=transform, crs="EPSG:3857")
+    for row in range(0, 28):
+        corners = [(2.3, row + 0.05), (9.7, row + 0.4), (5.2, row + 1.95)]
+        triangle = Polygon([apply(transform, col, r) for col, r in corners])
+        result = estimate_tonnage(triangle, path, PARAMS)
+        assert result.ore_area_m2 == pytest.approx(map_geod_area(triangle, "EPSG:3857"), rel=5e-7), row

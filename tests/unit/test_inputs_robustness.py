@@ -611,6 +611,8 @@ def _with_unit(path: str, unit: str) -> str:
         ("thickness_raster", "ft", 32.808399, 10.0),
         ("thickness_raster", "US survey foot", 32.80833333, 10.0),
         ("thickness_raster", "cm", 1000.0, 10.0),
+        ("thickness_raster", " MM ", 10_000.0, 10.0),
+        ("thickness_raster", "foot_us", 32.80833333, 10.0),
         ("thickness_raster", "m", 10.0, 10.0),
         ("density_raster", "kg/m3", 2600.0, 2.6),
         ("density_raster", "g/cm3", 2.6, 2.6),
@@ -625,7 +627,7 @@ def test_thickness_and_density_bands_in_other_units_are_converted_and_said_so(tm
     result = estimate_tonnage(WHOLE, grade, TonnageParams(**{role: raster}, **constants))
     assert result.ore_tonnes == pytest.approx(10_000.0 * 10.0 * 2.6 * physical / (10.0 if role[0] == "t" else 2.6))
     converted = [w for w in result.warnings if "converted" in w]
-    assert (len(converted) == 1 and unit in converted[0]) if values != physical else not converted
+    assert (len(converted) == 1 and f"is in {unit.strip()}:" in converted[0]) if values != physical else not converted
 
 
 def test_an_unknown_band_unit_is_taken_as_metres_with_a_warning(tmp_path):
