@@ -39,30 +39,12 @@ def check_coordinate_range(
     if crs is None:
         return
     # per CRS object, which the entry keeps alive (so its id is not reused meanwhile): a loop of small polygons
-    # pays a lookup, not pyproj's properties and WKT (50 us a call)
-    _, geographic, use = per_thread(("coordinate range", id(crs)), lambda: _range_of(crs))
-    if geographic:
+    # pays a lookup, not pyproj's properties, WKT and transformers (50-250 us a call)
+    known = per_thread(("coordinate range", id(crs)), lambda: _CrsRange(crs))
+    if known.geographic:
         _check_geographic_range(geometry, crs)
-    elif use != ():
-        _check_projected_range(geometry, crs, use, geometry.bounds if bounds is None else bounds)
-
-
-def _range_of(crs: pyproj.CRS) -> tuple[pyproj.CRS, bool, tuple[float, ...] | None]:
-    """The CRS, whether it is geographic, and a projected CRS's area of use in its own coordinates (None when it
-    declares none or it cannot be worked out; () for neither kind)."""
-    if crs.is_geographic:
-        return crs, True, None
-    if not crs.is_projected:
-        return crs, False, ()
-    use = crs.area_of_use
-    if use is None:
-        return crs, False, None
-    try:
-        transformer = pyproj.Transformer.from_crs(pyproj.CRS.from_epsg(4326), crs, always_xy=True)
-        bounds = transformer.transform_bounds(use.west, use.south, use.east, use.north, densify_pts=21)
-    except pyproj.exceptions.ProjError:
-        return crs, False, None
-    return crs, False, tuple(float(v) for v in bounds) if all(math.isfinite(v) for v in bounds) else None
+    elif known.projected:
+        _check_projected_range(geometry, known, geometry.bounds if bounds is None else bounds)
 
 
 #: How far (metres) a projected vertex may come back from longitude and latitude and still be the same place: one
@@ -71,46 +53,73 @@ def _range_of(crs: pyproj.CRS) -> tuple[pyproj.CRS, bool, tuple[float, ...] | No
 _ROUND_TRIP_M = 1000.0
 
 
-def _check_projected_range(
-    geometry: BaseGeometry, crs: pyproj.CRS, use: tuple[float, ...] | None, bounds: tuple[float, ...]
-) -> None:
+class _CrsRange:
+    """What the range checks need of a CRS, made once per CRS object and thread: its kind, a projected CRS's area
+    of use in its own coordinates (from its EPSG code when its WKT, as a GeoTIFF's, carries none; None when
+    unknown) and the transformers of the round trip through its longitude and latitude."""
+
+    def __init__(self, crs: pyproj.CRS):
+        self.crs = crs
+        self.geographic = crs.is_geographic
+        self.projected = crs.is_projected
+        self.use: tuple[float, ...] | None = None
+        if not self.projected:
+            return
+        self.metres = _metres_per_unit(crs)
+        geodetic = crs.geodetic_crs or pyproj.CRS.from_epsg(4326)
+        self.to_geo = pyproj.Transformer.from_crs(crs, geodetic, always_xy=True)
+        self.to_map = pyproj.Transformer.from_crs(geodetic, crs, always_xy=True)
+        area = crs.area_of_use
+        if area is None:
+            code = crs.to_epsg(min_confidence=70)
+            area = pyproj.CRS.from_epsg(code).area_of_use if code is not None else None
+        if area is None:
+            return
+        try:
+            into = pyproj.Transformer.from_crs(pyproj.CRS.from_epsg(4326), crs, always_xy=True)
+            box = into.transform_bounds(area.west, area.south, area.east, area.north, densify_pts=21)
+        except pyproj.exceptions.ProjError:
+            return
+        if all(math.isfinite(value) for value in box):
+            self.use = tuple(float(value) for value in box)
+
+    def moved(self, xy: np.ndarray) -> np.ndarray:
+        """How far (m) each point comes back from its longitude and latitude (inf: not at all)."""
+        with np.errstate(invalid="ignore"):
+            back = np.column_stack(self.to_map.transform(*self.to_geo.transform(xy[:, 0], xy[:, 1])))
+            moved = np.hypot(*(back - xy).T) * self.metres
+        return np.where(np.isfinite(moved), moved, np.inf)
+
+
+def _check_projected_range(geometry: BaseGeometry, known: _CrsRange, bounds: tuple[float, ...]) -> None:
     """Refuse map coordinates the projection does not reach: the vertices furthest out, taken to longitude and
-    latitude and back, must come back where they were. Only asked for a polygon reaching beyond the CRS's area of
-    use ``use`` (the usual polygon pays one comparison of bounds)."""
+    latitude and back, must come back where they were. A polygon within the CRS's area of use pays a comparison of
+    bounds; one beyond it (or without one) the round trip of its bounding box's corners, and of its vertices
+    furthest out only when a corner does not come back (a corner may lie outside a domain the polygon keeps to)."""
     west, south, east, north = bounds
+    use = known.use
     if use is not None and use[0] <= west and use[1] <= south and east <= use[2] and north <= use[3]:
+        return
+    corners = np.array([(west, south), (west, north), (east, south), (east, north)], dtype=np.float64)
+    if (known.moved(corners) <= _ROUND_TRIP_M).all():
         return
     parts = getattr(geometry, "geoms", [geometry])
     xy = np.concatenate([np.asarray(part.exterior.coords, dtype=np.float64)[:, :2] for part in parts])
     far = xy[[xy[:, 0].argmin(), xy[:, 0].argmax(), xy[:, 1].argmin(), xy[:, 1].argmax()]]
-    to_geo, to_map = _round_trip(crs.to_wkt())
-    with np.errstate(invalid="ignore"):
-        back = np.column_stack(to_map.transform(*to_geo.transform(far[:, 0], far[:, 1])))
-        moved = np.hypot(*(back - far).T) * _metres_per_unit(crs)
+    moved = known.moved(far)
     if not (moved <= _ROUND_TRIP_M).all():
-        x, y = far[int(np.argmax(np.where(np.isfinite(moved), moved, np.inf)))]
+        x, y = far[int(np.argmax(moved))]
+        name = known.crs.name
         raise GeometryError(
             f"polygon: the point ({x:.10g}, {y:.10g}) lies beyond the area where "
-            f"{crs.name if crs.name != 'unknown' else 'its CRS'} is defined (it is not a place the projection "
-            "reaches); is the polygon in this CRS?"
+            f"{name if name != 'unknown' else 'its CRS'} is defined (it is not a place the projection reaches); "
+            "is the polygon in this CRS?"
         )
 
 
 def _metres_per_unit(crs: pyproj.CRS) -> float:
     axes = crs.axis_info
     return float(axes[0].unit_conversion_factor) if axes and axes[0].unit_conversion_factor else 1.0
-
-
-def _round_trip(wkt: str) -> tuple[pyproj.Transformer, pyproj.Transformer]:
-    def make() -> tuple[pyproj.Transformer, pyproj.Transformer]:
-        crs = pyproj.CRS.from_wkt(wkt)
-        geodetic = crs.geodetic_crs or pyproj.CRS.from_epsg(4326)
-        return (
-            pyproj.Transformer.from_crs(crs, geodetic, always_xy=True),
-            pyproj.Transformer.from_crs(geodetic, crs, always_xy=True),
-        )
-
-    return per_thread(("round trip", wkt), make)
 
 
 def _check_geographic_range(geometry: BaseGeometry, crs: pyproj.CRS) -> None:

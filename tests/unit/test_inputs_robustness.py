@@ -680,3 +680,19 @@ def test_places_outside_a_crs_area_of_use_that_it_reaches_are_measured(tmp_path,
     grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
     result = estimate_tonnage(polygon, grade, TonnageParams(thickness=1.0), polygon_crs=crs)
     assert result.polygon_area_m2 == pytest.approx(_geod_area(polygon, crs), rel=1e-6)
+
+
+def test_a_polygon_within_a_geotiff_crs_area_of_use_pays_no_round_trip(tmp_path, monkeypatch):
+    """A GeoTIFF's WKT carries no area of use: every estimate took its polygon round its CRS (a quarter of a small
+    polygon's estimate); the area of use now comes from the CRS's EPSG code."""
+    from rare_earth_plugin.core import polygon_checks
+
+    grade = write(
+        tmp_path / "g.tif", np.full((10, 10), 0.2), transform=from_origin(500_000, 5_600_000, 10, 10), crs="EPSG:32643"
+    )
+
+    def refused(*_args):
+        raise AssertionError("round trip asked for")
+
+    monkeypatch.setattr(polygon_checks._CrsRange, "moved", refused)
+    estimate_tonnage(box(500_010, 5_599_910, 500_090, 5_599_990), grade, TonnageParams(thickness=1.0))
