@@ -161,9 +161,8 @@ def test_csv_and_gpkg_carry_the_processing_fields(report):
         assert "seed 11" in rows[name]["target_basis"] and rows[name]["grade_unit"] == "percent"
 
 
-def test_a_window_below_all_the_ore_is_named_on_the_area_pages(tmp_path, qgis_app, qgis_processing):
-    """Sample zones counted from 5 km depth: the cells reach the cut-off but none of their ore lies in the window;
-    the pages said 'No cell reaches the cut-off'."""
+def _sample_area_pages(tmp_path, **changes) -> list[str]:
+    """The area pages of a report of the sample zones at a cut-off of 0.05 % with ``changes`` to its parameters."""
     import processing
 
     from rare_earth_plugin.core import catalogue
@@ -175,14 +174,20 @@ def test_a_window_below_all_the_ore_is_named_on_the_area_pages(tmp_path, qgis_ap
         "GRADE": str(sample_data(catalogue.GRADE_FILE)),
         "CUTOFF": 0.05,
         "THICKNESS_RASTER": str(sample_data(catalogue.THICKNESS_FILE)),
-        "MIN_DEPTH": 5000,
         "DRAWS": 200,
-        "OUTPUT_PDF": str(tmp_path / "deep.pdf"),
+        "OUTPUT_PDF": str(tmp_path / "areas.pdf"),
+        **changes,
     }
     processing.run(ExportReportAlgorithm(), parameters)
-    area_pages = [page for page in pages_of(tmp_path / "deep.pdf") if "Source: layer" in page]
-    assert area_pages
-    for page in area_pages:
+    pages = [page for page in pages_of(tmp_path / "areas.pdf") if "Source: layer" in page]
+    assert pages
+    return pages
+
+
+def test_a_window_below_all_the_ore_is_named_on_the_area_pages(tmp_path, qgis_app, qgis_processing):
+    """Sample zones counted from 5 km depth: the cells reach the cut-off but none of their ore lies in the window;
+    the pages said 'No cell reaches the cut-off'."""
+    for page in _sample_area_pages(tmp_path, MIN_DEPTH=5000):
         assert "No ore above the cut-off within the depth window, so no mean grade." in page
         assert "no draw has ore above the cut-off within the depth window" in page
         assert "No cell reaches the cut-off" not in page
@@ -190,29 +195,16 @@ def test_a_window_below_all_the_ore_is_named_on_the_area_pages(tmp_path, qgis_ap
 
 def test_cells_above_the_cutoff_without_thickness_are_not_said_to_miss_it(tmp_path, qgis_app, qgis_processing):
     """A thickness raster of zeros under grades above the cut-off: the pages said 'No cell reaches the cut-off'."""
-    import processing
     import rasterio
 
     from rare_earth_plugin.core import catalogue
     from rare_earth_plugin.paths import sample_data
-    from rare_earth_plugin.processing.export_report import ExportReportAlgorithm
 
     with rasterio.open(sample_data(catalogue.THICKNESS_FILE)) as source:
         profile, shape = source.profile, source.shape
     with rasterio.open(tmp_path / "zero.tif", "w", **profile) as target:
         target.write(np.zeros(shape, dtype=profile["dtype"]), 1)
-    parameters = {
-        "INPUT": f"{sample_data(catalogue.ZONES_FILE)}|layername={catalogue.ZONES_LAYER}",
-        "GRADE": str(sample_data(catalogue.GRADE_FILE)),
-        "CUTOFF": 0.05,
-        "THICKNESS_RASTER": str(tmp_path / "zero.tif"),
-        "DRAWS": 200,
-        "OUTPUT_PDF": str(tmp_path / "zero.pdf"),
-    }
-    processing.run(ExportReportAlgorithm(), parameters)
-    area_pages = [page for page in pages_of(tmp_path / "zero.pdf") if "Source: layer" in page]
-    assert area_pages
-    for page in area_pages:
+    for page in _sample_area_pages(tmp_path, THICKNESS_RASTER=str(tmp_path / "zero.tif")):
         assert "The cells above the cut-off hold no ore (their thickness or density is 0), so no mean grade." in page
         assert "the cells above the cut-off hold no ore (their thickness or density is 0)" in page  # the target's
         assert "No cell reaches the cut-off" not in page
