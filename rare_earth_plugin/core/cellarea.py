@@ -506,25 +506,27 @@ class ProjectedCellArea:
         cell, so the share counted at the cell's centre could be off by more than 5e-7 of the cell."""
         return 0.5 * self.max_step > _PARTIAL_CELL_TOLERANCE
 
-    def slopes(self, row0: int, row1: int, col0: int, col1: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per cell of a window, how its ground area (in ``unit``, as ``scale_window`` gives it) changes per cell
-        down the rows and along the columns, at its centre: with the first moments of a partly covered cell's
-        part (``CellCoverage.moments``), the ground under the part to second order, not at the cell's centre
-        (off by up to 1.4e-4 of the part for 1 km cells of Web Mercator at 60 N)."""
-        height, width = row1 - row0, col1 - col0
+    def slopes(
+        self, row0: int, row1: int, col0: int, col1: int, rows: np.ndarray, cols: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """At the cells ``rows``, ``cols`` of a window (counted from its corner), how a cell's ground area (in
+        ``unit``, as ``scale_window`` gives it) changes per cell down the rows and along the columns, at its
+        centre: with the first moments of a partly covered cell's part (``CellCoverage.moments``), the ground
+        under the part to second order, not at the cell's centre (off by up to 1.4e-4 of the part for 1 km cells
+        of Web Mercator at 60 N)."""
         edges_r = np.arange(row0, row1 + 1, dtype=np.float64)
         edges_c = np.arange(col0, col1 + 1, dtype=np.float64)
         if self.constant is not None:
-            return np.zeros((height, width)), np.zeros((height, width))
+            return np.zeros(rows.size), np.zeros(rows.size)
         if self.samples is None:
-            rows, d_rows = _at_and_across(edges_r, self.rows, self.row_factor)
-            cols, d_cols = _at_and_across(edges_c, self.cols, self.col_factor)
-            return d_rows[:, None] * cols[None, :], rows[:, None] * d_cols[None, :]
-        at_rows = _interpolation_matrix(edges_r, self.rows, _HALF_CELL) @ self.samples / self.map_area
-        down = np.diff(at_rows @ _interpolation_matrix(edges_c[:-1] + 0.5, self.cols).T, axis=0)
-        at_cols = _interpolation_matrix(edges_r[:-1] + 0.5, self.rows) @ self.samples / self.map_area
-        across = np.diff(at_cols @ _interpolation_matrix(edges_c, self.cols, _HALF_CELL).T, axis=1)
-        return down, across
+            at_rows, d_rows = _at_and_across(edges_r, self.rows, self.row_factor)
+            at_cols, d_cols = _at_and_across(edges_c, self.cols, self.col_factor)
+            return d_rows[rows] * at_cols[cols], at_rows[rows] * d_cols[cols]
+        on_rows = _interpolation_matrix(edges_r, self.rows, _HALF_CELL) @ self.samples / self.map_area
+        down = np.diff(on_rows @ _interpolation_matrix(edges_c[:-1] + 0.5, self.cols).T, axis=0)
+        on_cols = _interpolation_matrix(edges_r[:-1] + 0.5, self.rows) @ self.samples / self.map_area
+        across = np.diff(on_cols @ _interpolation_matrix(edges_c, self.cols, _HALF_CELL).T, axis=1)
+        return down[rows, cols], across[rows, cols]
 
     def _factors(self, axis: int, start: int, count: int) -> np.ndarray:
         """The separable factor of ``count`` rows (axis 0) or columns (1) from ``start``: interpolated for all

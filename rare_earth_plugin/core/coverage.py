@@ -169,23 +169,26 @@ class CellCoverage:
             acc *= col_factor[None, :]
         return acc
 
-    def moments(self, row0: int, row1: int, col0: int, col1: int) -> tuple[np.ndarray, np.ndarray]:
-        """First moments of each cell's covered part about the cell's centre, in cells (the integrals of the row
-        and of the column position less the centre's over the part): where in a partly covered cell its
-        covered share lies. Zero in cells covered whole or not at all. Exact for straight edges, as the fractions
-        are: each piece adds the moments of its trapezoid to the cell's right edge, and the row band it spans
-        carries on to the cells right of it (a moment about the row's centre only: about a column's centre a
-        whole band has none). A piece left of the window is moved onto its left side, where its trapezoid is
-        the whole band."""
+    def moments(self, row0: int, row1: int, col0: int, col1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """First moments of each partly covered cell's part about the cell's centre, in cells (the integrals of
+        the row and of the column position less the centre's over the part): where in the cell its covered share
+        lies. As (the cells, as flat row-major indices of the window; their moments down the rows; along the
+        columns) for the cells that have any: those edges cross, and those a partial row band runs through (right
+        of a horizontal edge inside a row). A cell covered whole or not at all has none.
+
+        Exact for straight edges, as the fractions are: each piece adds the moments of its trapezoid to the
+        cell's right edge to its cell, and the row band it spans to every cell right of it in its row (a moment
+        about the row's centre only: about a column's centre a whole band has none), summed over the crossed
+        cells of each row in order. A piece left of the window is moved onto its left side, where its trapezoid
+        is the whole band. Edges are cut in chunks of about ``PIECES_PER_BAND`` pieces and their sums kept per
+        crossed cell: the work and memory go with the crossed cells, not the window."""
         height, width = row1 - row0, col1 - col0
-        along = np.zeros(height * width + 1)  # the last entry takes what is carried past the last column
-        across = np.zeros(height * width)
         chosen = np.flatnonzero((self._ymax > row0) & (self._ymin < row1) & (self._xmin < col1))
-        # in chunks of about PIECES_PER_BAND pieces, so memory stays bounded whatever the edges span
         across_cols = np.minimum(self._xmax[chosen] - self._xmin[chosen], width + 1.0)
         down_rows = np.minimum(self._ymax[chosen] - self._ymin[chosen], height + 1.0)
         pieces = np.cumsum(across_cols + down_rows + 3.0)
         bounds = np.searchsorted(pieces, np.arange(PIECES_PER_BAND, pieces[-1] if pieces.size else 0, PIECES_PER_BAND))
+        sums: list[tuple[np.ndarray, np.ndarray]] = []  # per chunk: crossed cells, and (inside, band, across) of each
         for part in np.split(chosen, np.unique(np.clip(bounds, 1, max(chosen.size - 1, 1)))) if chosen.size else []:
             x0, y0, x1, y1 = (ends[part] - offset for ends, offset in self._ends(row0, col0))
             xa, ya, xb, yb, owner = split_at_cells(x0, y0, x1, y1, width, height)
@@ -198,15 +201,38 @@ class CellCoverage:
             ua, ub = col + 1.0 - xa, col + 1.0 - xb  # to the cell's right edge
             va, vb = ya - row - 0.5, yb - row - 0.5  # from the cell's centre, down
             pa, pb = xa - col - 0.5, xb - col - 0.5  # from the cell's centre, right
-            inside = h * (ua * va / 3.0 + (ua * vb + ub * va) / 6.0 + ub * vb / 3.0)
-            band = 0.5 * h * (va + vb)
-            cell = (row * width + col).astype(np.intp)
-            carried = np.where(col < width - 1, cell + 1, height * width)
-            along += np.bincount(
-                np.concatenate([cell, carried]), np.concatenate([inside, band - inside]), minlength=along.size
+            values = np.stack(
+                [
+                    h * (ua * va / 3.0 + (ua * vb + ub * va) / 6.0 + ub * vb / 3.0),
+                    0.5 * h * (va + vb),
+                    h * (0.125 - (pa * pa + pa * pb + pb * pb) / 6.0),
+                ]
             )
-            across += np.bincount(cell, h * (0.125 - (pa * pa + pa * pb + pb * pb) / 6.0), minlength=across.size)
-        return np.cumsum(along[:-1].reshape(height, width), axis=1), across.reshape(height, width)
+            sums.append(_per_cell((row * width + col).astype(np.intp), values))
+        if not sums:
+            return np.empty(0, dtype=np.intp), np.empty(0), np.empty(0)
+        cells, (inside, band, across) = _per_cell(
+            np.concatenate([cells for cells, _ in sums]), np.concatenate([values for _, values in sums], axis=1)
+        )
+        # the bands of the crossed cells left of each in its row: the running sum less its value at the row's start
+        rows = cells // width
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        running = np.cumsum(band)
+        after = running - np.repeat(running[starts] - band[starts], np.diff(np.r_[starts, cells.size]))
+        down = after - band + inside
+        # what a crossed cell carries on to the cells up to the next crossed one in its row: nothing, but for the
+        # rounding, unless a horizontal edge inside the row leaves a partial band
+        following = np.r_[cells[1:], 0]
+        following[np.r_[starts[1:] - 1, cells.size - 1]] = (rows[np.r_[starts[1:] - 1, cells.size - 1]] + 1) * width
+        carries = np.flatnonzero(np.abs(after) > _MOMENT_ROUNDING)
+        lengths = following[carries] - cells[carries] - 1
+        run = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        run_cells = np.repeat(cells[carries] + 1, lengths) + run
+        return (
+            np.concatenate([cells, run_cells]),
+            np.concatenate([down, np.repeat(after[carries], lengths)]),
+            np.concatenate([across, np.zeros(run_cells.size)]),
+        )
 
     def _down_the_columns(
         self, edges: tuple[np.ndarray, ...], row0: int, col0: int, height: int, width: int, col_factor: np.ndarray
@@ -384,6 +410,8 @@ PIECES_PER_BAND = 1 << 17
 #: Up to this many pieces, edges are cut at the row lines as well (``_accumulate_cells``): a small polygon's
 #: window then costs a third of the numpy calls of the general way, which are most of its estimate.
 CELL_PIECES = 1 << 14
+#: A row band's moment (in cells) left over where bands cancel: far below any partial band's.
+_MOMENT_ROUNDING = 1e-12
 
 
 def _cut_pieces(across: np.ndarray, down: np.ndarray, height: int, width: int) -> float:
@@ -513,6 +541,12 @@ def split_at_grid_lines(
     inner[first + points - 1] = False  # a segment's end starts no piece
     start = np.flatnonzero(inner)
     return pa[start], pb[start], pa[start + 1], pb[start + 1], owner[start]
+
+
+def _per_cell(cells: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``cells`` in order, and the sums of each row of ``values`` over each."""
+    distinct, which = np.unique(cells, return_inverse=True)
+    return distinct, np.stack([np.bincount(which, row, minlength=distinct.size) for row in values])
 
 
 def split_at_cells(

@@ -673,9 +673,10 @@ class _Accumulator:
             if ground is not None:
                 ground.scale_window(frac, r0, c0)
         if ground is not None and ground.slopes_matter:  # a part's ground where it lies, not at its cell's centre
-            down, across = self.coverage.moments(r0, r1, c0, c1)
-            slope_down, slope_across = ground.slopes(r0, r1, c0, c1)
-            frac += slope_down * down + slope_across * across
+            cells, down, across = self.coverage.moments(r0, r1, c0, c1)
+            rows, cols = np.divmod(cells, c1 - c0)
+            slope_down, slope_across = ground.slopes(r0, r1, c0, c1, rows, cols)
+            frac[rows, cols] += slope_down * down + slope_across * across
         # Not clamped to 1: the running sums' round-off (about 1e-15) is far below any figure's precision, and
         # a pass over the window is not.
         selected = frac > COVERAGE_EPSILON

@@ -322,7 +322,11 @@ def test_moments_of_each_cells_covered_part_equal_shapelys(seed, pieces_at_a_tim
     polygon = polygon.difference(box(9.2, 9.1, 11.6, 10.7))
     rings = [(np.asarray(polygon.exterior.coords), True)] + [(np.asarray(i.coords), False) for i in polygon.interiors]
     row0, row1, col0, col1 = 4, 17, 7, 20
-    down, across = CellCoverage(rings).moments(row0, row1, col0, col1)
+    cells, down_at, across_at = CellCoverage(rings).moments(row0, row1, col0, col1)
+    assert np.unique(cells).size == cells.size
+    down, across = np.zeros((row1 - row0) * (col1 - col0)), np.zeros((row1 - row0) * (col1 - col0))
+    down[cells], across[cells] = down_at, across_at  # the other cells have none
+    down, across = down.reshape(row1 - row0, -1), across.reshape(row1 - row0, -1)
     for i in range(row1 - row0):
         for j in range(col1 - col0):
             part = polygon.intersection(box(col0 + j, row0 + i, col0 + j + 1, row0 + i + 1))
