@@ -16,15 +16,9 @@ from rasterio.transform import Affine
 from shapely.geometry.base import BaseGeometry
 
 from . import affine_ops
-from .geometry import _transformer, angular_unit_factor, densify_coords, polygon_rings
+from .crs_units import angular_unit_factor, linear_unit_factor
+from .geometry import _transformer, densify_coords, polygon_rings
 from .proj_threads import per_thread
-
-
-def linear_unit_factor(crs: pyproj.CRS) -> float:
-    """Metres per unit of a projected CRS's first axis (1.0 when the CRS does not say)."""
-    axes = crs.axis_info
-    factor = axes[0].unit_conversion_factor if axes else None
-    return float(factor) if factor else 1.0
 
 
 def projected_cell_area(transform: Affine, crs: pyproj.CRS | None) -> float:

@@ -15,6 +15,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
+from .crs_units import angular_unit_factor
 from .polygon_checks import GeometryError, check_finite, polygonal_part
 from .polygon_checks import repair as repair_with_notes
 from .proj_threads import per_thread
@@ -274,13 +275,6 @@ def _chord_tolerance(
     perimeter = float(np.hypot(delta[:, 0], delta[:, 1]).sum())
     floor = 1e-13 * float(np.abs(dst).max())
     return max(CHORD_TOLERANCE * 2.0 * area / perimeter, floor) if perimeter > 0 else floor
-
-
-def angular_unit_factor(crs: pyproj.CRS) -> float:
-    """Radians per unit of a geographic CRS's axes (degrees: pi/180)."""
-    axes = crs.axis_info
-    factor = axes[0].unit_conversion_factor if axes else None
-    return float(factor) if factor else math.pi / 180.0
 
 
 def _unwrapped(xy: np.ndarray, turn: float, pole: Callable[[], float | None]) -> np.ndarray:

@@ -10,6 +10,7 @@ import pyproj
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from .crs_units import angular_unit_factor, linear_unit_factor
 from .proj_threads import per_thread
 
 try:  # GEOS >= 3.8; otherwise buffer(0) does the repair
@@ -65,7 +66,7 @@ class _CrsRange:
         self.use: tuple[float, ...] | None = None
         if not self.projected:
             return
-        self.metres = _metres_per_unit(crs)
+        self.metres = linear_unit_factor(crs)
         geodetic = crs.geodetic_crs or pyproj.CRS.from_epsg(4326)
         self.to_geo = pyproj.Transformer.from_crs(crs, geodetic, always_xy=True)
         self.to_map = pyproj.Transformer.from_crs(geodetic, crs, always_xy=True)
@@ -117,18 +118,11 @@ def _check_projected_range(geometry: BaseGeometry, known: _CrsRange, bounds: tup
         )
 
 
-def _metres_per_unit(crs: pyproj.CRS) -> float:
-    axes = crs.axis_info
-    return float(axes[0].unit_conversion_factor) if axes and axes[0].unit_conversion_factor else 1.0
-
-
 def _check_geographic_range(geometry: BaseGeometry, crs: pyproj.CRS) -> None:
     """Refuse lon/lat outside what a geographic CRS can mean: latitudes beyond the poles, longitudes beyond a
     full turn either way, a part wider than half a turn (unless a whole turn: a band or cap around a pole), which
     every raster CRS would read differently."""
-    axes = crs.axis_info
-    factor = axes[0].unit_conversion_factor if axes and axes[0].unit_conversion_factor else math.pi / 180.0
-    to_degrees = math.degrees(factor)
+    to_degrees = math.degrees(angular_unit_factor(crs))
     west, south, east, north = (value * to_degrees for value in geometry.bounds)
     if south < -90.0 - 1e-9 or north > 90.0 + 1e-9:
         raise GeometryError(

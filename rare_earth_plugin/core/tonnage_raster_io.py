@@ -32,7 +32,8 @@ from rasterio.windows import transform as window_transform
 
 from . import affine_ops
 from .band_unit import physical_factor
-from .geometry import _pole_around, _transformer, angular_unit_factor, crs_from_wkt
+from .crs_units import angular_unit_factor
+from .geometry import _pole_around, _transformer, crs_from_wkt
 from .limits import EngineLimits
 from .proj_threads import per_thread
 from .raster_files import (

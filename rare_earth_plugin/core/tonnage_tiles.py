@@ -23,14 +23,9 @@ from rasterio.windows import transform as window_transform
 
 from . import affine_ops
 from .band_unit import grade_unit_warning
-from .cellarea import (
-    EllipsoidalCellArea,
-    ProjectedCellArea,
-    linear_unit_factor,
-    polygon_area_m2,
-    projected_cell_area,
-)
+from .cellarea import EllipsoidalCellArea, ProjectedCellArea, polygon_area_m2, projected_cell_area
 from .coverage import COVERAGE_EPSILON, CellCoverage, fractions_together
+from .crs_units import linear_unit_factor
 from .depth_window import counted_thickness
 from .geometry import (
     GeometryError,
