@@ -184,12 +184,8 @@ class CellCoverage:
         crossed cell: the work and memory go with the crossed cells, not the window."""
         height, width = row1 - row0, col1 - col0
         chosen = np.flatnonzero((self._ymax > row0) & (self._ymin < row1) & (self._xmin < col1))
-        across_cols = np.minimum(self._xmax[chosen] - self._xmin[chosen], width + 1.0)
-        down_rows = np.minimum(self._ymax[chosen] - self._ymin[chosen], height + 1.0)
-        pieces = np.cumsum(across_cols + down_rows + 3.0)
-        bounds = np.searchsorted(pieces, np.arange(PIECES_PER_BAND, pieces[-1] if pieces.size else 0, PIECES_PER_BAND))
         sums: list[tuple[np.ndarray, np.ndarray]] = []  # per chunk: crossed cells, and (inside, band, across) of each
-        for part in np.split(chosen, np.unique(np.clip(bounds, 1, max(chosen.size - 1, 1)))) if chosen.size else []:
+        for part in self._chunks(chosen, row0, height, width, PIECES_PER_BAND, at_rows=True):
             x0, y0, x1, y1 = (ends[part] - offset for ends, offset in self._ends(row0, col0))
             xa, ya, xb, yb, owner = split_at_cells(x0, y0, x1, y1, width, height)
             xa, xb = np.maximum(xa, 0.0), np.maximum(xb, 0.0)  # pieces are cut at the window's left side
@@ -209,11 +205,11 @@ class CellCoverage:
                 ]
             )
             sums.append(_per_cell((row * width + col).astype(np.intp), values))
-        if not sums:
-            return np.empty(0, dtype=np.intp), np.empty(0), np.empty(0)
         cells, (inside, band, across) = _per_cell(
             np.concatenate([cells for cells, _ in sums]), np.concatenate([values for _, values in sums], axis=1)
         )
+        if cells.size == 0:
+            return cells, inside, across
         # the bands of the crossed cells left of each in its row: the running sum less its value at the row's start
         rows = cells // width
         starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
@@ -328,12 +324,18 @@ class CellCoverage:
         )
         return x0, y0, x1, y1, self._weight[part]
 
-    def _chunks(self, inside: np.ndarray, row0: int, height: int, width: int, max_pieces: int) -> list[np.ndarray]:
+    def _chunks(
+        self, inside: np.ndarray, row0: int, height: int, width: int, max_pieces: int, at_rows: bool = False
+    ) -> list[np.ndarray]:
         """``inside`` split into runs of about ``max_pieces`` pieces: an edge makes about as many as the columns
-        it crosses within the window's rows (the part of its column span in those rows), plus two."""
+        it crosses within the window's rows (the part of its column span in those rows), plus two, and with
+        ``at_rows`` (cut at the row lines too) as many more as the rows it crosses there."""
         ymin, ymax = self._ymin[inside], self._ymax[inside]
-        in_rows = (np.minimum(ymax, float(row0 + height)) - np.maximum(ymin, float(row0))) / (ymax - ymin)
+        spanned = np.minimum(ymax, float(row0 + height)) - np.maximum(ymin, float(row0))
+        in_rows = spanned / (ymax - ymin)
         pieces = np.minimum((self._xmax[inside] - self._xmin[inside]) * in_rows, width + 1.0) + 2.0
+        if at_rows:
+            pieces += spanned
         pieces = np.where(np.isfinite(pieces), pieces, 2.0)
         chunk = np.floor_divide(np.cumsum(pieces) - pieces, max(int(max_pieces), 1)).astype(np.intp)
         return np.split(inside, np.flatnonzero(np.diff(chunk)) + 1)
