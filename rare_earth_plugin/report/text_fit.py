@@ -4,6 +4,8 @@ off its slot, out of its cell or push lines out of its box)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qgis.core import QgsLayoutItemLabel, QgsLayoutUtils
 from qgis.PyQt.QtCore import QRectF, Qt
 from qgis.PyQt.QtGui import QFont, QFontMetricsF
@@ -32,14 +34,8 @@ def elided(text: str, font: QFont, width_mm: float) -> str:
     line = one_line(text)
     if QgsLayoutUtils.textWidthMM(font, line) <= width_mm:
         return line
-    low, high = 0, len(line)  # the longest start of the line that fits with the ellipsis
-    while low < high:
-        middle = (low + high + 1) // 2
-        if QgsLayoutUtils.textWidthMM(font, line[:middle].rstrip() + ELLIPSIS) <= width_mm:
-            low = middle
-        else:
-            high = middle - 1
-    return line[:low].rstrip() + ELLIPSIS
+    cut = _longest_start(line, lambda start: QgsLayoutUtils.textWidthMM(font, start.rstrip() + ELLIPSIS) <= width_mm)
+    return line[:cut].rstrip() + ELLIPSIS
 
 
 def cell_lines(text: str, font: QFont, width_mm: float, max_lines: int = CELL_LINES) -> str:
@@ -58,7 +54,7 @@ def cell_lines(text: str, font: QFont, width_mm: float, max_lines: int = CELL_LI
             if line:
                 lines.append(line)
             while len(word) > 1 and QgsLayoutUtils.textWidthMM(font, word) > width_mm:
-                cut = _fitting_start(word, font, width_mm)
+                cut = _longest_start(word, lambda start: QgsLayoutUtils.textWidthMM(font, start) <= width_mm, least=1)
                 lines.append(word[:cut])
                 word = word[cut:]
             line = word
@@ -68,12 +64,13 @@ def cell_lines(text: str, font: QFont, width_mm: float, max_lines: int = CELL_LI
     return "\n".join(lines[:max_lines])
 
 
-def _fitting_start(word: str, font: QFont, width_mm: float) -> int:
-    """The length of the longest start of ``word`` that fits ``width_mm`` (one character at least)."""
-    low, high = 1, len(word) - 1
+def _longest_start(text: str, fits: Callable[[str], bool], least: int = 0) -> int:
+    """The length of the longest start of ``text``, shorter than all of it, that ``fits`` (by binary search, as
+    ``fits`` holds for the shorter starts of one that does); ``least`` when none does."""
+    low, high = least, len(text) - 1
     while low < high:
         middle = (low + high + 1) // 2
-        if QgsLayoutUtils.textWidthMM(font, word[:middle]) <= width_mm:
+        if fits(text[:middle]):
             low = middle
         else:
             high = middle - 1
