@@ -126,6 +126,11 @@ class ExplorationTarget:
     #: too low, or the cells that reach it hold no ore (no thickness or density, or none in the depth window).
     reaches_cutoff: bool = True
 
+    @property
+    def windowed(self) -> bool:
+        """Whether a depth window (a minimum or a maximum depth) limited the thickness counted."""
+        return self.min_depth is not None or self.max_depth is not None
+
     def exceedance(self, tonnes: float) -> float:
         """The share of draws whose contained TREO exceeds ``tonnes``."""
         if self.treo_draws.size == 0:
@@ -286,7 +291,7 @@ class TargetPlan:
         with np.errstate(over="ignore"):  # a threshold beyond float64: inf, which no grade reaches
             self.draw_set = DrawSet(self.t, float(params.cutoff) / self.f)
         self.window = (params.min_depth, params.max_depth)
-        self.windowed = self.window != (None, None)
+        self.windowed = params.windowed
 
     def sums(self) -> TargetSums:
         return TargetSums(self)

@@ -37,7 +37,7 @@ def basis_value(target: ExplorationTarget) -> str:
     density = "density factor" if target.density_is_factor else "density"
     window = (
         "none"
-        if target.min_depth is None and target.max_depth is None
+        if not target.windowed
         else f"{'' if target.min_depth is None else f'{target.min_depth:g}'}-"
         f"{'' if target.max_depth is None else f'{target.max_depth:g}'} m"
     )

@@ -95,14 +95,13 @@ def no_target_reason(target: ExplorationTarget) -> str:
     """Why there is no target at the cut-off when the P10 holds no ore: no cell reaches the cut-off, those that do
     hold no ore (in the depth window, or at all), or too few draws have any."""
     with_ore = 100.0 * (1.0 - target.no_ore_share)
-    windowed = target.min_depth is not None or target.max_depth is not None
     if not with_ore > 0:
         if not target.reaches_cutoff:
             return "no cell reaches the cut-off in any draw"
-        if windowed:
+        if target.windowed:
             return "no draw has ore above the cut-off within the depth window"
         return "the cells above the cut-off hold no ore (their thickness or density is 0)"
-    where = " within the depth window" if windowed else ""
+    where = " within the depth window" if target.windowed else ""
     return f"only {with_ore:.2g} % of the draws have ore above the cut-off{where}, so the P90–P10 range holds no ore"
 
 

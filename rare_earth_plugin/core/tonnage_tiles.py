@@ -466,7 +466,7 @@ class _Accumulator:
         units = [grade_unit_warning(self.src.units[self.band - 1], params.grade_unit, self.path)]
         units += [raster.warning for raster in (self.thickness, self.density, self.top) if raster is not None]
         self.totals.warnings.extend(warning for warning in units if warning)
-        self.windowed = params.min_depth is not None or params.max_depth is not None
+        self.windowed = params.windowed
         # Thickness (m) and tonnes per m2 of every cell when they are the same for all cells, else None.
         self.volume_per_area: float | None = None
         self.tonnes_per_area: float | None = None

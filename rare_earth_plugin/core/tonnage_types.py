@@ -50,6 +50,11 @@ class TonnageParams:
     thickness_factor: float = 1.0
     grade_factor: float = 1.0
 
+    @property
+    def windowed(self) -> bool:
+        """Whether a depth window (a minimum or a maximum depth) limits the thickness counted."""
+        return self.min_depth is not None or self.max_depth is not None
+
     def validate(self) -> None:
         """Raise ``TonnageInputError`` naming the first parameter at fault, one parameter group at a time."""
         self._validate_grade()

@@ -635,7 +635,7 @@ def _no_grade_note(result: AreaResult, params: TonnageParams) -> str:
     or the cells above it hold no tonnes."""
     if not result.reaches_cutoff:
         return "No cell reaches the cut-off: no ore, so no mean grade."
-    if params.min_depth is not None or params.max_depth is not None:
+    if params.windowed:
         return "No ore above the cut-off within the depth window, so no mean grade."
     return "The cells above the cut-off hold no ore (their thickness or density is 0), so no mean grade."
 
