@@ -174,6 +174,18 @@ class _BandMask:
         return valid
 
 
+def _remembered_block_bytes() -> int:
+    """Decompressed bytes of the blocks a source remembers having read: half of GDAL's default block cache (5 %
+    of the memory), so that the blocks remembered are still in it; 32 MB where the memory is not known."""
+    try:
+        return int(0.025 * os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows), or no such name
+        return 32 << 20
+
+
+_REMEMBERED_BLOCK_BYTES = _remembered_block_bytes()
+
+
 class _ReopeningSource:
     """A dataset read block by block: reopened after every ``EngineLimits.cache_budget`` bytes (see there)."""
 
@@ -188,6 +200,8 @@ class _ReopeningSource:
         self.present = present_files(files, self.signature)
         self.crs = _dataset_crs(dataset)  # pyproj's view, parsed once per open raster
         self._read_bytes = 0
+        #: (band, block row, block column) of the blocks read since the dataset was opened, oldest first.
+        self._blocks: dict[tuple[int, int, int], None] = {}
 
     def racy(self, granularity_ns: int) -> bool:
         """Modified within the timestamp granularity before it was opened: it may have changed unseen."""
@@ -221,6 +235,29 @@ class _ReopeningSource:
             self.dataset, old = reopened, self.dataset
             old.close()
             self._read_bytes = 0
+            self._blocks.clear()
+
+    def _block_keys(self, band: int, window: Window) -> list[tuple[int, int, int]]:
+        block_h, block_w = self.info.block_shapes[band - 1]
+        row0, col0 = int(window.row_off), int(window.col_off)
+        rows = range(row0 // block_h, (row0 + int(window.height) - 1) // block_h + 1)
+        cols = range(col0 // block_w, (col0 + int(window.width) - 1) // block_w + 1)
+        return [(band, row, col) for row in rows for col in cols]
+
+    def cached(self, band: int, window: Window) -> bool:
+        """Whether every block of ``window`` was read lately from this dataset, so that reading it copies from
+        GDAL's block cache instead of decompressing (a tenth of the time, for a small window)."""
+        return all(key in self._blocks for key in self._block_keys(band, window))
+
+    def note_read(self, band: int, window: Window) -> None:
+        """Remember the blocks of a window read, forgetting the oldest beyond ``_REMEMBERED_BLOCK_BYTES``."""
+        block_h, block_w = self.info.block_shapes[band - 1]
+        block_bytes = block_h * block_w * np.dtype(self.info.dtypes[band - 1]).itemsize
+        for key in self._block_keys(band, window):
+            self._blocks.pop(key, None)
+            self._blocks[key] = None
+        while len(self._blocks) * block_bytes > _REMEMBERED_BLOCK_BYTES and len(self._blocks) > 1:
+            del self._blocks[next(iter(self._blocks))]
 
 
 class _RasterSession:

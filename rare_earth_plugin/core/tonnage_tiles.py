@@ -130,6 +130,12 @@ def _run(job: _Accumulator, cancelled: Cancelled = None) -> _Accumulator:
         # the other way round: a reader thread would wait for the GIL to start its read until this thread's
         # numpy work was done.
         _check_cancelled(cancelled)
+        if job.reads_from_cache(window):
+            # A copy from GDAL's block cache ends before the worker wakes, and the worker, woken for nothing,
+            # then contends for the GIL with this thread's own work on the cells (a small polygon's estimate
+            # took 10 % longer).
+            job.add(job.read(window), job.covered(window))
+            continue
         try:
             pending = _cover_worker().submit(job.covered, window)
         except RuntimeError:  # the workers were stopped meanwhile (plugin unload): this thread does it
@@ -612,10 +618,16 @@ class _Accumulator:
         except (RasterioError, OSError) as exc:  # RasterioIOError is an OSError, not a RasterioError
             raise TonnageInputError(f"grade raster: cannot read {self.path} ({exc})") from exc
 
+    def reads_from_cache(self, window: Window) -> bool:
+        """Whether reading ``window`` copies blocks GDAL holds decompressed (with no other raster to read)."""
+        others = (self.thickness, self.density, self.top)
+        return all(raster is None for raster in others) and self.reader.cached(self.band, window)
+
     def _read_tile(self, window: Window) -> _TileData:
         source = self.reader.dataset
         grade = source.read(self.band, window=window)
         mask = self.mask.valid(source, window)
+        self.reader.note_read(self.band, window)
         self.reader.count(grade.nbytes, self.limits.cache_budget)
         tile_transform = window_transform(window, self.src.transform)
 

@@ -283,6 +283,67 @@ def test_covered_cells_are_worked_out_by_whichever_thread_is_free_first(make_ras
     assert calls == (["worker", "covered"] if worker_starts else ["covered"])
 
 
+class _CountingWorker:
+    """A cover worker that takes every job up at once, counting them."""
+
+    def __init__(self):
+        self.jobs = 0
+
+    def submit(self, func, *args):
+        self.jobs += 1
+        future: Future = Future()
+        future.set_running_or_notify_cancel()
+        future.set_result(func(*args))
+        return future
+
+
+def _in_block(row: int, col: int) -> Polygon:
+    """A triangle inside block (row, col) of the ``grade`` fixture's 16 x 16 blocks of 10 m cells."""
+    x, y = ORIGIN_X + 160 * col, ORIGIN_Y - 160 * row
+    return Polygon([(x + 12, y - 15), (x + 141, y - 33), (x + 60, y - 148)])
+
+
+def test_a_window_whose_blocks_were_read_is_covered_by_this_thread(grade, make_raster, monkeypatch):
+    """In a plain loop, a window whose blocks an earlier estimate read is a copy from GDAL's block cache, over
+    before the worker would wake: this thread works out its cells without waking it. Blocks not read yet, or
+    another raster to read, still go to the worker. The same figures either way."""
+    worker = _CountingWorker()
+    monkeypatch.setattr(tonnage_tiles, "_cover_worker", lambda: worker)
+    settled = EngineLimits(timestamp_granularity_ns=0)  # files just written are otherwise reopened each time
+    first = dicts(grade_tonnage_curve(_in_block(0, 0), grade, CUTOFFS, PARAMS, limits=settled))
+    assert worker.jobs == 1
+    assert dicts(grade_tonnage_curve(_in_block(0, 0), grade, CUTOFFS, PARAMS, limits=settled)) == first
+    assert worker.jobs == 1
+    grade_tonnage_curve(_in_block(1, 2), grade, CUTOFFS, PARAMS, limits=settled)
+    assert worker.jobs == 2
+    thickness = make_raster(np.full((64, 80), 2.0, dtype=np.float32), tiled=True, block=16)
+    with_raster = TonnageParams(thickness_raster=thickness, density=3.0)
+    for expected_jobs in (3, 4):
+        grade_tonnage_curve(_in_block(0, 0), grade, CUTOFFS, with_raster, limits=settled)
+        assert worker.jobs == expected_jobs
+
+
+def test_the_blocks_remembered_are_the_latest_of_the_open_dataset(grade, monkeypatch):
+    """A dataset remembers the blocks read within ``_REMEMBERED_BLOCK_BYTES`` (the oldest forgotten first) and
+    forgets them all when reopened, whose cache starts empty."""
+    from rare_earth_plugin.core import tonnage_raster_io
+
+    worker = _CountingWorker()
+    monkeypatch.setattr(tonnage_tiles, "_cover_worker", lambda: worker)
+    monkeypatch.setattr(tonnage_raster_io, "_REMEMBERED_BLOCK_BYTES", 2 * 16 * 16 * 4)  # two float32 blocks
+    settled = EngineLimits(timestamp_granularity_ns=0)
+
+    def jobs_for(row: int, col: int, limits: EngineLimits = settled) -> int:
+        before = worker.jobs
+        grade_tonnage_curve(_in_block(row, col), grade, CUTOFFS, PARAMS, limits=limits)
+        return worker.jobs - before
+
+    assert [jobs_for(0, 0), jobs_for(0, 1), jobs_for(0, 0), jobs_for(0, 2)] == [1, 1, 0, 1]
+    assert [jobs_for(0, 1), jobs_for(0, 0)] == [1, 1]  # (0, 1) was the oldest of the two, then (0, 0) was
+    reopening = replace(settled, cache_budget=1)  # reopened after each read
+    assert [jobs_for(2, 2, reopening), jobs_for(2, 2, reopening)] == [1, 1]
+
+
 class _SlowSink:
     """A sink slow enough that a pass not waiting for it would end first; it notes each tile's Σ area x grade,
     the threads it ran on, whether two tiles were ever added at once, and can fail at a given tile."""
