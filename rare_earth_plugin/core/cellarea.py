@@ -142,13 +142,33 @@ class EllipsoidalCellArea:
         limit = 0.5 * np.abs(heights)
         return np.where(np.isfinite(offset), np.clip(offset, -limit, limit), 0.0)
 
+    def slopes(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """At cells of a rotated or sheared grid (``rows``, ``cols`` of the raster), the relative change of the
+        ground per square degree from the cell's centre, per cell down the rows and along the columns: with the
+        first moments of a partly covered cell's part (``CellCoverage.moments``), the ground under the part,
+        not at the cell's centre (a row holds more ground towards the equator: strips over half of each of a
+        row of 0.05 degree cells at 60 N were 3.4e-4 off)."""
+        t = self.transform
+        lat = self._latitude_at(rows + 0.5, cols + 0.5)
+        sin_lat, cos_lat = np.sin(lat), np.cos(lat)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # the area per radian^2 g ~ cos(lat) / (1 - e2 sin^2 lat)^2: (ln g)' = 4 e2 sin cos / q - tan
+            change = 4.0 * self.e2 * sin_lat * cos_lat / (1.0 - self.e2 * sin_lat * sin_lat) - sin_lat / cos_lat
+        change = np.where(np.isfinite(change), change, 0.0) * self.to_radians  # per degree of latitude
+        return change * t.e, change * t.d
+
+    def _latitude_at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Latitude in radians at positions of a rotated or sheared grid, clamped to the poles."""
+        t = self.transform
+        return np.clip((t.d * cols + t.e * rows + t.f) * self.to_radians, -0.5 * math.pi, 0.5 * math.pi)
+
     def cell_areas(self, row0: int, row1: int, col0: int, col1: int) -> np.ndarray:
         """Cell areas of a window; rotated grids use the local area scale at each cell centre."""
         if self.north_up:
             return np.broadcast_to(self.row_areas(row0, row1)[:, None], (row1 - row0, col1 - col0))
         t = self.transform
         cols, rows = np.meshgrid(np.arange(col0, col1) + 0.5, np.arange(row0, row1) + 0.5)
-        lat = np.clip((t.d * cols + t.e * rows + t.f) * self.to_radians, -0.5 * math.pi, 0.5 * math.pi)
+        lat = self._latitude_at(rows, cols)
         sin_lat = np.sin(lat)
         # dA = a^2 (1 - e2) cos(lat) / (1 - e2 sin^2 lat)^2 dlon dlat
         scale = self.a * self.a * (1.0 - self.e2) * np.cos(lat) / (1.0 - self.e2 * sin_lat * sin_lat) ** 2

@@ -679,11 +679,7 @@ class _Accumulator:
                 frac = self.coverage.fractions(r0, r1, c0, c1, clip=False)
             if ground is not None:
                 ground.scale_window(frac, r0, c0)
-        if ground is not None and ground.slopes_matter:  # a part's ground where it lies, not at its cell's centre
-            cells, down, across = self.coverage.moments(r0, r1, c0, c1)
-            rows, cols = np.divmod(cells, c1 - c0)
-            slope_down, slope_across = ground.slopes(r0, r1, c0, c1, rows, cols)
-            frac[rows, cols] += slope_down * down + slope_across * across
+        self._ground_of_parts(frac, r0, r1, c0, c1)
         # Not clamped to 1: the running sums' round-off (about 1e-15) is far below any figure's precision, and
         # a pass over the window is not.
         selected = frac > COVERAGE_EPSILON
@@ -703,6 +699,23 @@ class _Accumulator:
         if self.ellipsoidal is not None:
             area = area * pick(self.ellipsoidal.cell_areas(r0, r1, c0, c1))
         return area, pick
+
+    def _ground_of_parts(self, frac: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> None:
+        """Partly covered cells of the window count the ground under their part, not their share of the ground at
+        the cell's centre, where the ground per cell changes across a cell enough to matter: on projected grids
+        (``ProjectedCellArea.slopes``) and rotated or sheared geographic ones (``EllipsoidalCellArea.slopes``; a
+        north-up one's rows are re-spaced to equal areas instead)."""
+        ground, ellipsoidal = self.ground, self.ellipsoidal
+        projected = ground is not None and ground.slopes_matter
+        if not projected and (ellipsoidal is None or ellipsoidal.north_up):
+            return
+        cells, down, across = self.coverage.moments(r0, r1, c0, c1)
+        rows, cols = np.divmod(cells, c1 - c0)
+        if ground is not None and projected:
+            slope_down, slope_across = ground.slopes(r0, r1, c0, c1, rows, cols)
+        elif ellipsoidal is not None:
+            slope_down, slope_across = ellipsoidal.slopes(rows + r0, cols + c0)
+        frac[rows, cols] += slope_down * down + slope_across * across
 
     def _valid(self, grade: np.ndarray, mask: np.ndarray | None, others: list[np.ndarray | None]) -> np.ndarray | None:
         """Where the grade and every other raster hold data; None where all do."""

@@ -525,3 +525,31 @@ def test_small_polygons_in_every_row_of_5_km_mercator_cells_count_their_ground(m
         triangle = Polygon([apply(transform, col, r) for col, r in corners])
         result = estimate_tonnage(triangle, path, PARAMS)
         assert result.ore_area_m2 == pytest.approx(map_geod_area(triangle, "EPSG:3857"), rel=5e-7), row
+
+
+@pytest.mark.parametrize("lat", [60.0, -45.0, 80.0])
+@pytest.mark.parametrize("grid", ["rotated", "sheared"])
+@pytest.mark.parametrize("band", [(0.5, 1.0), (0.0, 0.5), (0.05, 0.35)])
+def test_strips_through_rotated_geographic_cells_count_the_ground_under_their_part_of_each_cell(
+    make_raster, lat, grid, band
+):
+    """Strips across part of a row (or a column) of 0.05 degree cells of a rotated or sheared geographic grid:
+    a part was counted at the area per square degree at its cell's centre, 1e-6 to 5e-6 off (a row holds more
+    ground towards the equator)."""
+    from rasterio.transform import Affine
+
+    tilt = Affine.rotation(25.0) if grid == "rotated" else Affine.shear(0.0, 20.0)
+    transform = compose(compose(Affine.translation(30.0, lat), tilt), Affine(0.05, 0, -0.5, 0, -0.05, 0.5))
+    path = make_raster(np.full((20, 20), 0.2), transform=transform, crs="EPSG:4326")
+    low, high = band
+    for along_rows in (True, False):
+        corners = (
+            [(-5.0, low), (5.0, low), (5.0, high), (-5.0, high)]
+            if along_rows
+            else [(low, -5.0), (high, -5.0), (high, 5.0), (low, 5.0)]
+        )
+        strip = Polygon([apply(transform, 10.0 + a, 10.0 - b) for a, b in corners])
+        expected = map_geod_area(strip, "EPSG:4326")
+        result = estimate_tonnage(strip, path, PARAMS)
+        assert result.ore_area_m2 == pytest.approx(expected, rel=1e-7), along_rows
+        assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-7)
