@@ -63,6 +63,13 @@ class _Ground:
     b: float
     unit: float  # metres per map unit
 
+    def degrees(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Longitude and latitude in degrees, ``Geod``'s unit, of map coordinates (a geodetic CRS may count in
+        grads)."""
+        lon, lat = self.to_geo.transform(x, y)
+        scale = math.degrees(self.to_radians)
+        return (lon, lat) if scale == 1.0 else (np.asarray(lon) * scale, np.asarray(lat) * scale)
+
 
 def _ground(crs: pyproj.CRS) -> _Ground:
     def make() -> _Ground:
@@ -239,7 +246,7 @@ def polygon_area_m2(
     ground = _ground(crs)
 
     def lon_lat(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return ground.to_geo.transform(xy[:, 0], xy[:, 1])
+        return ground.degrees(xy[:, 0], xy[:, 1])
 
     geod = ground.geod
 

@@ -553,3 +553,22 @@ def test_strips_through_rotated_geographic_cells_count_the_ground_under_their_pa
         result = estimate_tonnage(strip, path, PARAMS)
         assert result.ore_area_m2 == pytest.approx(expected, rel=1e-7), along_rows
         assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-7)
+
+
+def test_a_large_polygon_on_a_projection_of_a_geodetic_crs_in_grads(make_raster):
+    """EPSG:27572 (NTF (Paris) / Lambert zone II) has its geodetic CRS in grads: a polygon too wide for the fit
+    of the areal scale went to ``Geod`` in grads read as degrees, 11 % too large (and "9.9 % of the polygon lies
+    outside the grade raster")."""
+    crs = "EPSG:27572"
+    x0, y0 = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(2.5, 47.0)
+    transform = from_origin(x0 - 60_000.0, y0 + 60_000.0, 1000.0, 1000.0)
+    path = make_raster(np.full((120, 120), 0.2), transform=transform, crs=crs)
+    polygon = box(x0 - 29_876.6, y0 - 29_922.3, x0 + 29_944.5, y0 + 29_988.9)
+    dense = densify_coords(np.asarray(polygon.exterior.coords), 20.0)
+    to_degrees = pyproj.Transformer.from_crs(crs, "+proj=longlat +ellps=clrk80ign +no_defs", always_xy=True)
+    lon, lat = to_degrees.transform(dense[:, 0], dense[:, 1])
+    expected = abs(pyproj.Geod(ellps="clrk80ign").polygon_area_perimeter(lon, lat)[0])
+    result = estimate_tonnage(polygon, path, PARAMS)
+    assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-8)
+    assert result.ore_area_m2 == pytest.approx(expected, rel=1e-7)
+    assert result.data_coverage == pytest.approx(1.0) and not result.warnings
