@@ -50,6 +50,7 @@ def _collect(name: str, role: str, files: list[str], parent: str | None) -> bool
     if local in files:
         return True
     info = _checked_stat(local, role, parent)
+    _check_siblings(local, role, parent)
     files.append(local)
     complete = True
     if stat.S_ISREG(info.st_mode) and _is_vrt(local):
@@ -134,6 +135,30 @@ def _checked_stat(path: str, role: str, parent: str | None = None) -> os.stat_re
             f"{role}: {path}{_of(parent)} is not a regular file (a pipe, device or socket cannot be read as a raster)"
         )
     return info
+
+
+def _check_siblings(path: str, role: str, parent: str | None) -> None:
+    """Refuse a raster with a pipe, device or socket beside it under a name GDAL may open as its sidecar: its
+    name up to the extension, alone or followed by '.', '_' or '-' (a.tif.aux.xml, a.IMD, a_RPC.TXT, a_MTL.txt,
+    an ENVI a.hdr), in any case. GDAL lists the folder and opens such names, and would block on one forever."""
+    stem = os.path.splitext(os.path.basename(path))[0].lower()
+    try:
+        entries = list(os.scandir(os.path.dirname(os.path.abspath(path))))
+    except OSError:
+        return  # GDAL cannot list it either
+    for entry in entries:
+        name = entry.name.lower()
+        if not (name == stem or (name.startswith(stem) and name[len(stem) : len(stem) + 1] in (".", "_", "-"))):
+            continue
+        try:
+            if entry.is_file() or entry.is_dir() or not os.path.exists(entry.path):  # a broken link: never opened
+                continue
+        except OSError:
+            continue
+        raise TonnageInputError(
+            f"{role}: {entry.path}, beside {path}{_of(parent)}, is not a regular file (a pipe, device or socket): "
+            "GDAL may read it as the raster's sidecar and wait on it forever; move it out of the folder"
+        )
 
 
 def _is_vrt(path: str) -> bool:

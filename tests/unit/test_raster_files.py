@@ -146,7 +146,14 @@ def finishes(fifo: str, call) -> TonnageInputError:
     return outcome[0]
 
 
-@pytest.mark.parametrize("kind", ["vrt source", "vsigzip", "vsizip", "msk sidecar", "aux.xml sidecar"])
+#: Sidecars GDAL finds by listing the raster's folder (metadata of DigitalGlobe, RPCs, Landsat, ISO XML): named
+#: from the raster's name without its extension.
+_LISTED_SIDECARS = {"IMD sidecar": ".IMD", "RPC sidecar": "_RPC.TXT", "MTL sidecar": "_MTL.txt", "xml sidecar": ".xml"}
+
+
+@pytest.mark.parametrize(
+    "kind", ["vrt source", "vsigzip", "vsizip", "msk sidecar", "aux.xml sidecar", *_LISTED_SIDECARS]
+)
 @pytest.mark.parametrize("role", ["grade raster", "thickness raster"])
 def test_a_fifo_anywhere_gdal_reads_does_not_block(tmp_path, kind, role):
     grade = tif(tmp_path / "g.tif", 0.5)
@@ -162,6 +169,10 @@ def test_a_fifo_anywhere_gdal_reads_does_not_block(tmp_path, kind, role):
             handle.write(text.replace("src.tif", "pipe.tif"))
     elif kind.startswith("vsi"):
         name = f"/{kind}/{fifo}" + ("/inner.tif" if kind == "vsizip" else "")
+    elif kind in _LISTED_SIDECARS:
+        name = tif(tmp_path / "t.tif", 2.0)
+        os.rename(fifo, str(tmp_path / "t") + _LISTED_SIDECARS[kind])
+        fifo = str(tmp_path / "t") + _LISTED_SIDECARS[kind]
     else:
         name = tif(tmp_path / "t.tif", 2.0)
         os.rename(fifo, name + (".msk" if kind == "msk sidecar" else ".aux.xml"))
