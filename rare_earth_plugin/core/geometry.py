@@ -9,6 +9,7 @@ from typing import Union
 
 import numpy as np
 import pyproj
+from pyproj.transformer import AreaOfInterest, TransformerGroup
 from shapely import wkt
 from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, Point, Polygon
@@ -140,7 +141,13 @@ def transform_polygon(
     if src.is_geographic and turn is not None:
         _refuse_a_moved_pole(rings, src, dst, transformer)
     signs = np.array([1.0 if k == 0 else -1.0 for part in parts for k in range(1 + len(part.interiors))])
-    moved = iter(_reprojected_rings(rings, signs, transformer, turn, checkpoint))
+    try:
+        moved = iter(_reprojected_rings(rings, signs, transformer, turn, checkpoint))
+    except GeometryError as exc:
+        single = _one_operation(src, dst, rings) if str(exc) == _UNFAITHFUL else None
+        if single is None:
+            raise
+        moved = iter(_reprojected_rings(rings, signs, single, turn, checkpoint))
     given = iter(rings)
     pieces = []
     for part in parts:
@@ -154,6 +161,25 @@ def transform_polygon(
         pieces.append(Polygon(shell, holes))
     result = pieces[0] if isinstance(geometry, Polygon) else MultiPolygon(pieces)
     return result if result.is_valid else repair(result)
+
+
+def _one_operation(src: pyproj.CRS, dst: pyproj.CRS, rings: list[np.ndarray]) -> pyproj.Transformer | None:
+    """One transformation for all of a polygon that seemed to tear: PROJ picks the best one for each point, and
+    where the areas of use of two datum transformations meet (ED50's in northern Italy) the positions it gives
+    jump a metre or two, which the edges cannot follow. The first of PROJ's operations for the polygon's extent
+    whose area of use holds all of it (a wider, less local one), None when there is none."""
+    xy = np.concatenate(rings)
+    lon, lat = pyproj.Transformer.from_crs(src, "EPSG:4326", always_xy=True).transform(xy[:, 0], xy[:, 1])
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+        return None
+    west, south, east, north = float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
+    group = TransformerGroup(src, dst, always_xy=True, area_of_interest=AreaOfInterest(west, south, east, north))
+    for candidate in group.transformers:
+        area = candidate.area_of_use
+        if area is None or (area.west <= west and east <= area.east and area.south <= south and north <= area.north):
+            return candidate
+    return None
 
 
 def _refuse_a_moved_pole(rings: list[np.ndarray], src: pyproj.CRS, dst: pyproj.CRS, transformer) -> None:

@@ -572,3 +572,20 @@ def test_a_large_polygon_on_a_projection_of_a_geodetic_crs_in_grads(make_raster)
     assert result.polygon_area_m2 == pytest.approx(expected, rel=1e-8)
     assert result.ore_area_m2 == pytest.approx(expected, rel=1e-7)
     assert result.data_coverage == pytest.approx(1.0) and not result.warnings
+
+
+def test_a_polygon_across_two_datum_transformations_is_transformed_with_one(make_raster):
+    """PROJ takes the best ED50 to WGS 84 transformation for each point; where the areas of use of two of them
+    meet (10.38 E, 45.15 N) its positions jump 1.5 m, and a lon/lat box across that line was refused as a
+    tear. One transformation for the whole box gives the area of its two halves, each taken on its own."""
+    from rasterio.transform import Affine
+
+    path = make_raster(np.full((300, 300), 0.2), transform=Affine(0.01, 0, 8.5, 0, -0.01, 46.5), crs="EPSG:4230")
+    whole = estimate_tonnage(box(10.33, 45.0, 10.43, 45.3), path, PARAMS, polygon_crs="EPSG:4326")
+    halves = [
+        estimate_tonnage(half, path, PARAMS, polygon_crs="EPSG:4326").polygon_area_m2
+        for half in (box(10.33, 45.0, 10.379, 45.3), box(10.381, 45.0, 10.43, 45.3))
+    ]
+    middle = estimate_tonnage(box(10.379, 45.0, 10.381, 45.3), path, PARAMS, polygon_crs="EPSG:4326")
+    assert whole.polygon_area_m2 == pytest.approx(sum(halves) + middle.polygon_area_m2, rel=1e-6)
+    assert whole.ore_area_m2 == pytest.approx(whole.polygon_area_m2, rel=1e-7) and not whole.warnings
