@@ -36,7 +36,7 @@ from .limits import DEFAULT_LIMITS, EngineLimits
 from .target_ranges import RangeError, TargetRanges, Triangular, default_density
 from .target_sums import AreaSums, DrawSet
 from .tonnage import Cancelled, PathInput, TonnageInputError, TonnageParams, TonnageResult
-from .tonnage_sums import at_least
+from .tonnage_sums import OVERFLOW_WARNING, at_least, overflowed
 from .units import grade_fraction
 
 DEFAULT_DRAWS = 10_000
@@ -371,6 +371,10 @@ class TargetSums:
     def target(self, polygon_area_m2: float, data_coverage: float, warnings: tuple[str, ...]) -> ExplorationTarget:
         """The target, with the area's polygon area, data coverage and warnings (the estimate's of the same
         pass)."""
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is warned (``OVERFLOW_WARNING``)
+            return self._target(polygon_area_m2, data_coverage, warnings)
+
+    def _target(self, polygon_area_m2: float, data_coverage: float, warnings: tuple[str, ...]) -> ExplorationTarget:
         plan, params = self.plan, self.plan.params
         ore_all, metal_all = self.sums.totals(self.scale)
         unit = 1.0 if self.unit is None else self.unit
@@ -401,6 +405,8 @@ class TargetSums:
             )
             for k in range(len(probabilities))
         ]
+        if overflowed(ore_all, metal_all) and OVERFLOW_WARNING not in warnings:
+            warnings = (*warnings, OVERFLOW_WARNING)
         top_depth = (
             os.path.basename(os.fspath(params.top_depth_raster))
             if params.top_depth_raster is not None

@@ -59,6 +59,18 @@ class _Totals:
         )
 
 
+#: The warning for figures beyond floating point (a thickness of 1e308 m, or undeclared nodata of 3.4e38).
+OVERFLOW_WARNING = (
+    "The figures overflow (infinite): a thickness, density or grade this large is not physical; check the values "
+    "and their units, and that each raster declares its nodata"
+)
+
+
+def overflowed(*values: np.ndarray | float) -> bool:
+    """Whether any of the sums is infinite or NaN."""
+    return not all(bool(np.isfinite(value).all()) for value in values)
+
+
 def at_least(threshold: float, dtype: np.dtype) -> np.floating:
     """The smallest value of the grades' floating type at or above ``threshold``: ``grade >= at_least(t)`` is
     ``grade >= t`` exactly, whatever numpy's rules for comparing a float32 array with a float64 scalar (numpy 1

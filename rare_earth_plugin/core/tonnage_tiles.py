@@ -50,7 +50,7 @@ from .tonnage_raster_io import (
     _real_dtype,
     _ReopeningSource,
 )
-from .tonnage_sums import _Cells, _percent, _sums_above, _Totals, at_least
+from .tonnage_sums import OVERFLOW_WARNING, _Cells, _percent, _sums_above, _Totals, at_least, overflowed
 from .tonnage_types import (
     Cancelled,
     PathInput,
@@ -524,8 +524,11 @@ class _Accumulator:
         return counted_thickness(top, thickness, self.params.min_depth, self.params.max_depth)
 
     def finish(self) -> _Accumulator:
-        self._scale()
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is warned (``OVERFLOW_WARNING``)
+            self._scale()
         self._warn()
+        if overflowed(self.totals.volume, self.totals.tonnes, self.totals.metal):
+            self.totals.warnings.append(OVERFLOW_WARNING)
         return self
 
     def results(self, cuts: np.ndarray) -> list[TonnageResult]:

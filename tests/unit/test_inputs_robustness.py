@@ -730,3 +730,17 @@ def test_a_polygon_within_a_geotiff_crs_area_of_use_pays_no_round_trip(tmp_path,
 
     monkeypatch.setattr(polygon_checks._CrsRange, "moved", refused)
     estimate_tonnage(box(500_010, 5_599_910, 500_090, 5_599_990), grade, TonnageParams(thickness=1.0))
+
+
+def test_figures_beyond_floating_point_are_warned(tmp_path):
+    """A thickness of 1e308 m gave infinite tonnes without a word, in the estimate and in the target."""
+    from rare_earth_plugin.core.exploration_target import exploration_target
+
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    huge = TonnageParams(thickness=1e308, density=2.0)
+    result = estimate_tonnage(WHOLE, grade, huge)
+    assert result.ore_tonnes == np.inf and any("overflow" in w for w in result.warnings)
+    target = exploration_target(WHOLE, grade, huge, draws=100)
+    assert any("overflow" in w for w in target.warnings)
+    fine = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1e300, density=2.0))
+    assert fine.ore_tonnes == pytest.approx(2e304, rel=1e-9) and not fine.warnings
