@@ -177,9 +177,18 @@ def _one_operation(src: pyproj.CRS, dst: pyproj.CRS, rings: list[np.ndarray]) ->
     group = TransformerGroup(src, dst, always_xy=True, area_of_interest=AreaOfInterest(west, south, east, north))
     for candidate in group.transformers:
         area = candidate.area_of_use
-        if area is None or (area.west <= west and east <= area.east and area.south <= south and north <= area.north):
+        if area is None or (area.south <= south and north <= area.north and _holds_longitudes(area, west, east)):
             return candidate
     return None
+
+
+def _holds_longitudes(area, west: float, east: float) -> bool:
+    """Whether an area of use holds the longitudes from ``west`` to ``east`` (in [-180, 180], west <= east); an
+    area whose west bound is east of its east bound runs across the antimeridian (Pulkovo 1942's, 19.57 E to
+    168.97 W)."""
+    if area.west <= area.east:
+        return area.west <= west and east <= area.east
+    return west >= area.west or east <= area.east
 
 
 def _refuse_a_moved_pole(rings: list[np.ndarray], src: pyproj.CRS, dst: pyproj.CRS, transformer) -> None:

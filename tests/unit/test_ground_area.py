@@ -589,3 +589,17 @@ def test_a_polygon_across_two_datum_transformations_is_transformed_with_one(make
     middle = estimate_tonnage(box(10.379, 45.0, 10.381, 45.3), path, PARAMS, polygon_crs="EPSG:4326")
     assert whole.polygon_area_m2 == pytest.approx(sum(halves) + middle.polygon_area_m2, rel=1e-6)
     assert whole.ore_area_m2 == pytest.approx(whole.polygon_area_m2, rel=1e-7) and not whole.warnings
+
+
+def test_one_transformation_whose_area_of_use_runs_across_the_antimeridian(make_raster):
+    """Pulkovo 1942 to WGS 84 changes transformation at 41.19 N; the one holding a box across that line at 100 E
+    has an area of use from 19.57 E across the antimeridian to 168.97 W, which the box's longitudes lie in."""
+    from rasterio.transform import Affine
+
+    path = make_raster(np.full((300, 300), 0.2), transform=Affine(0.002, 0, 99.7, 0, -0.002, 41.5), crs="EPSG:4284")
+    whole = estimate_tonnage(box(99.9, 41.1, 100.1, 41.3), path, PARAMS, polygon_crs="EPSG:4326")
+    parts = [
+        estimate_tonnage(part, path, PARAMS, polygon_crs="EPSG:4326").polygon_area_m2
+        for part in (box(99.9, 41.1, 100.1, 41.189), box(99.9, 41.189, 100.1, 41.191), box(99.9, 41.191, 100.1, 41.3))
+    ]
+    assert whole.polygon_area_m2 == pytest.approx(sum(parts), rel=1e-6)
