@@ -40,7 +40,9 @@ def raster_files(name: str, role: str) -> tuple[list[str], bool]:
     """The local files GDAL reads to open and read ``name`` (a VRT's sources followed), each checked to be a
     regular file or a directory, and whether that list is complete (False when part is remote or in memory)."""
     files: list[str] = []
-    return files, _collect(name, role, files, None)
+    complete = _collect(name, role, files, None)
+    _check_folders(files, name, role)
+    return files, complete
 
 
 def _collect(name: str, role: str, files: list[str], parent: str | None) -> bool:
@@ -50,7 +52,6 @@ def _collect(name: str, role: str, files: list[str], parent: str | None) -> bool
     if local in files:
         return True
     info = _checked_stat(local, role, parent)
-    _check_siblings(local, role, parent)
     files.append(local)
     complete = True
     if stat.S_ISREG(info.st_mode) and _is_vrt(local):
@@ -137,28 +138,26 @@ def _checked_stat(path: str, role: str, parent: str | None = None) -> os.stat_re
     return info
 
 
-def _check_siblings(path: str, role: str, parent: str | None) -> None:
-    """Refuse a raster with a pipe, device or socket beside it under a name GDAL may open as its sidecar: its
-    name up to the extension, alone or followed by '.', '_' or '-' (a.tif.aux.xml, a.IMD, a_RPC.TXT, a_MTL.txt,
-    an ENVI a.hdr), in any case. GDAL lists the folder and opens such names, and would block on one forever."""
-    stem = os.path.splitext(os.path.basename(path))[0].lower()
-    try:
-        entries = list(os.scandir(os.path.dirname(os.path.abspath(path))))
-    except OSError:
-        return  # GDAL cannot list it either
-    for entry in entries:
-        name = entry.name.lower()
-        if not (name == stem or (name.startswith(stem) and name[len(stem) : len(stem) + 1] in (".", "_", "-"))):
-            continue
+def _check_folders(files: list[str], name: str, role: str) -> None:
+    """Refuse a raster whose files' folders hold a pipe, device or socket: GDAL lists a raster's folder and opens
+    the sidecars it finds there, by the raster's name (a.IMD, a_RPC.TXT, an ENVI a.hdr) or by a fixed one
+    (METADATA.DIM, summary.txt), and would wait on one forever. Each folder is listed once (a VRT of a
+    thousand tiles in one folder)."""
+    for folder in dict.fromkeys(os.path.dirname(os.path.abspath(path)) for path in files):
         try:
-            if entry.is_file() or entry.is_dir() or not os.path.exists(entry.path):  # a broken link: never opened
-                continue
+            entries = list(os.scandir(folder))
         except OSError:
-            continue
-        raise TonnageInputError(
-            f"{role}: {entry.path}, beside {path}{_of(parent)}, is not a regular file (a pipe, device or socket): "
-            "GDAL may read it as the raster's sidecar and wait on it forever; move it out of the folder"
-        )
+            continue  # GDAL cannot list it either
+        for entry in entries:
+            try:
+                if entry.is_file() or entry.is_dir() or not os.path.exists(entry.path):  # a broken link: not read
+                    continue
+            except OSError:
+                continue
+            raise TonnageInputError(
+                f"{role}: {entry.path}, in the folder of {name}, is not a regular file (a pipe, device or socket): "
+                "GDAL may read it as one of the raster's sidecars and wait on it forever; move it out of the folder"
+            )
 
 
 def _is_vrt(path: str) -> bool:

@@ -149,14 +149,17 @@ def finishes(fifo: str, call) -> TonnageInputError:
 #: Sidecars GDAL finds by listing the raster's folder (metadata of DigitalGlobe, RPCs, Landsat, ISO XML): named
 #: from the raster's name without its extension.
 _LISTED_SIDECARS = {"IMD sidecar": ".IMD", "RPC sidecar": "_RPC.TXT", "MTL sidecar": "_MTL.txt", "xml sidecar": ".xml"}
+#: Files GDAL's metadata readers look for in the raster's folder whatever its name (SPOT, ALOS).
+_FIXED_SIDECARS = {"DIM metadata": "METADATA.DIM", "ALOS summary": "summary.txt"}
 
 
 @pytest.mark.parametrize(
-    "kind", ["vrt source", "vsigzip", "vsizip", "msk sidecar", "aux.xml sidecar", *_LISTED_SIDECARS]
+    "kind", ["vrt source", "vsigzip", "vsizip", "msk sidecar", "aux.xml sidecar", *_LISTED_SIDECARS, *_FIXED_SIDECARS]
 )
 @pytest.mark.parametrize("role", ["grade raster", "thickness raster"])
 def test_a_fifo_anywhere_gdal_reads_does_not_block(tmp_path, kind, role):
-    grade = tif(tmp_path / "g.tif", 0.5)
+    (tmp_path / "grade").mkdir()  # a folder of its own: a pipe in a raster's folder refuses that raster
+    grade = tif(tmp_path / "grade" / "g.tif", 0.5)
     fifo = str(tmp_path / "pipe.tif")
     os.mkfifo(fifo)
     if kind == "vrt source":
@@ -173,6 +176,10 @@ def test_a_fifo_anywhere_gdal_reads_does_not_block(tmp_path, kind, role):
         name = tif(tmp_path / "t.tif", 2.0)
         os.rename(fifo, str(tmp_path / "t") + _LISTED_SIDECARS[kind])
         fifo = str(tmp_path / "t") + _LISTED_SIDECARS[kind]
+    elif kind in _FIXED_SIDECARS:
+        name = tif(tmp_path / "t.tif", 2.0)
+        os.rename(fifo, str(tmp_path / _FIXED_SIDECARS[kind]))
+        fifo = str(tmp_path / _FIXED_SIDECARS[kind])
     else:
         name = tif(tmp_path / "t.tif", 2.0)
         os.rename(fifo, name + (".msk" if kind == "msk sidecar" else ".aux.xml"))
