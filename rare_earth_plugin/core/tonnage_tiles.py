@@ -339,9 +339,6 @@ class _TileData:
     thickness: np.ndarray | None
     density: np.ndarray | None
     top: np.ndarray | None
-    #: The share of each cell that holds the other rasters' data, where one of them is finer and averaged (see
-    #: ``_AuxiliaryRaster._warp_into``); None: whole cells.
-    share: np.ndarray | None = None
 
 
 class CellSink(Protocol):
@@ -637,14 +634,10 @@ class _Accumulator:
         self.reader.count(grade.nbytes, self.limits.cache_budget)
         tile_transform = window_transform(window, self.src.transform)
 
-        others, share = [], None
-        for raster in (self.thickness, self.density, self.top):
-            values, part = (None, None) if raster is None else raster.read(window, tile_transform)
-            others.append(values)
-            if part is not None:
-                share = part if share is None else share * part
-        thickness, density, top = others
-        return _TileData(grade, mask, thickness, density, top, share)
+        def other(raster: _AuxiliaryRaster | None) -> np.ndarray | None:
+            return None if raster is None else raster.read(window, tile_transform)
+
+        return _TileData(grade, mask, other(self.thickness), other(self.density), other(self.top))
 
     def _cells(self, data: _TileData, covered: _Covered | None) -> _Cells | None:
         """The tile's covered cells with valid data; adds their areas to the inside / covered totals."""
@@ -655,8 +648,6 @@ class _Accumulator:
         others = [None if values is None else pick(values) for values in (data.thickness, data.density, data.top)]
         valid = self._valid(grade, None if data.mask is None else pick(data.mask), others)
         self.totals.inside_area += float(area.sum())
-        if data.share is not None:
-            area = area * pick(data.share)
         if valid is not None and not valid.all():
             area, grade = area[valid], grade[valid]
             others = [None if values is None else values[valid] for values in others]
