@@ -496,9 +496,12 @@ class _AuxiliaryRaster:
             self.resampling = Resampling.average if finer else Resampling.bilinear
 
     def _resolution_in(self, grade_src: _RasterInfo) -> float:
+        """This raster's cell size in the grade raster's CRS units, where the grade raster lies; over the whole of
+        this raster where that cannot be measured (a whole-world raster's mean over its extent in a local
+        projection is many times its cells there: 217 km for 0.18 degree cells)."""
         if self.wkt == self.grade_wkt:
             return min(abs(self.src.res[0]), abs(self.src.res[1]))
-        try:
+        try:  # also the test that this raster's cells transform at all (a wrong CRS)
             transform, _, _ = calculate_default_transform(
                 self.src.crs, grade_src.crs, self.src.width, self.src.height, *self.src.bounds
             )
@@ -507,7 +510,22 @@ class _AuxiliaryRaster:
                 f"{self.role}: {self.path} cannot be brought onto the grade raster {grade_src.name}: its cells do "
                 f"not transform into the grade raster's CRS ({exc}); is its CRS the right one?"
             ) from exc
-        return min(abs(transform.a), abs(transform.e))
+        local = self._resolution_at(grade_src)
+        return min(abs(transform.a), abs(transform.e)) if local is None else local
+
+    def _resolution_at(self, grade_src: _RasterInfo) -> float | None:
+        """The sides of this raster's cell under the grade raster's centre, in the grade raster's CRS; None when
+        the centre does not transform."""
+        x, y = affine_ops.apply(grade_src.transform, 0.5 * grade_src.width, 0.5 * grade_src.height)
+        x, y = _transformer(self.grade_wkt, self.wkt).transform(x, y, errcheck=False)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return None
+        col, row = affine_ops.apply(~self.src.transform, x, y)
+        cols, rows = np.array([col, col + 1.0, col]), np.array([row, row, row + 1.0])
+        corners = affine_ops.apply(self.src.transform, cols, rows)
+        gx, gy = (np.asarray(v) for v in _transformer(self.wkt, self.grade_wkt).transform(*corners, errcheck=False))
+        sides = np.hypot(gx[1:] - gx[0], gy[1:] - gy[0])
+        return float(sides.min()) if np.isfinite(sides).all() and sides.min() > 0 else None
 
     def read(self, window: Window, tile_transform) -> np.ndarray:
         """Physical values on the tile grid as float64, NaN where missing, nodata, masked or negative."""

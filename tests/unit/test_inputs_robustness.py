@@ -710,3 +710,30 @@ def test_figures_beyond_floating_point_are_warned(tmp_path):
     assert any("overflow" in w for w in target.warnings)
     fine = estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1e300, density=2.0))
     assert fine.ore_tonnes == pytest.approx(2e304, rel=1e-9) and not fine.warnings
+
+
+def test_a_whole_world_raster_finer_than_the_grade_cells_is_averaged(tmp_path, monkeypatch):
+    """A global thickness raster of 0.18 degree cells (20 km) under 50 km grade cells: its cell size taken over
+    the whole world in the grade raster's Mercator was 217 km, so it was sampled bilinearly, not averaged."""
+    from rasterio.enums import Resampling
+
+    from rare_earth_plugin.core import tonnage_raster_io
+
+    mercator = "EPSG:3832"
+    x0, y0 = pyproj.Transformer.from_crs("EPSG:4326", mercator, always_xy=True).transform(170.0, -5.0)
+    grade = write(tmp_path / "g.tif", np.full((6, 6), 0.2), from_origin(x0, y0, 50_000.0, 50_000.0), mercator)
+    world = write(
+        tmp_path / "t.tif", np.full((1000, 2000), 2.0, dtype=np.float32), from_origin(-180, 90, 0.18, 0.18), "EPSG:4326"
+    )
+    used = []
+    real = tonnage_raster_io.reproject
+
+    def recording(*args, **kwargs):
+        used.append(kwargs["resampling"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tonnage_raster_io, "reproject", recording)
+    polygon = box(x0 + 10_000, y0 - 290_000, x0 + 290_000, y0 - 10_000)
+    result = estimate_tonnage(polygon, grade, TonnageParams(thickness_raster=world, density=2.5))
+    assert used and set(used) == {Resampling.average}
+    assert result.data_coverage == pytest.approx(1.0) and result.ore_tonnes > 0
