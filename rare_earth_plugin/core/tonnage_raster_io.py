@@ -482,6 +482,7 @@ class _AuxiliaryRaster:
         self.offset = unit * (float(self.src.offsets[0]) if self.src.offsets[0] is not None else 0.0)
         self.mask = _BandMask.of(self.src, 1)
         self.resampling = Resampling.bilinear
+        self.pad = 0
         self.max_source_cells = limits.tile_cells
         if not self.same_grid:
             # Text, so that the reader thread makes its own transformer (see proj_threads); local: one frame.
@@ -492,8 +493,11 @@ class _AuxiliaryRaster:
             if self.reader.crs is not None and self.reader.crs.is_geographic:
                 self.west, self.turn = self.src.longitude_span(self.reader.crs)
                 self.wraps = _whole_turn(self.src.transform, self.src.width, self.turn)
-            finer = self._resolution_in(grade_src) < 0.5 * min(abs(grade_src.res[0]), abs(grade_src.res[1]))
-            self.resampling = Resampling.average if finer else Resampling.bilinear
+            own, grade_cell = self._resolution_in(grade_src), min(abs(grade_src.res[0]), abs(grade_src.res[1]))
+            if own < 0.5 * grade_cell:  # finer: each grade cell averages the cells with data within it
+                self.resampling = Resampling.average
+                #: Missing cells put round a window read (see ``_warp_into``): more than a grade cell's width.
+                self.pad = math.ceil(1.5 * grade_cell / own) + 2  # a rotated grade cell reaches further
 
     def _resolution_in(self, grade_src: _RasterInfo) -> float:
         """This raster's cell size in the grade raster's CRS units, where the grade raster lies; over the whole of
@@ -527,63 +531,88 @@ class _AuxiliaryRaster:
         sides = np.hypot(gx[1:] - gx[0], gy[1:] - gy[0])
         return float(sides.min()) if np.isfinite(sides).all() and sides.min() > 0 else None
 
-    def read(self, window: Window, tile_transform) -> np.ndarray:
-        """Physical values on the tile grid as float64, NaN where missing, nodata, masked or negative."""
+    @property
+    def averaged(self) -> bool:
+        """Whether this raster is finer than the grade grid, whose cells then average it."""
+        return self.resampling == Resampling.average
+
+    def read(self, window: Window, tile_transform) -> tuple[np.ndarray, np.ndarray | None]:
+        """Physical values on the tile grid as float64, NaN where missing, nodata, masked or negative; and for a
+        finer raster (``averaged``) the share of each grade cell that holds its data (else None)."""
+        shape = (int(window.height), int(window.width))
+        share = np.zeros(shape) if self.averaged else None
         try:
             if self.same_grid:
                 values = self._read_same_grid(window)
             else:
-                values = np.full((int(window.height), int(window.width)), np.nan, dtype=np.float64)
-                self._warp_into(values, tile_transform)
+                values = np.full(shape, np.nan, dtype=np.float64)
+                self._warp_into(values, tile_transform, share)
         except (RasterioError, OSError) as exc:
             raise TonnageInputError(f"{self.role}: cannot read {self.path} ({exc})") from exc
         self.reader.count(values.nbytes, self.budget)
         if self.scale != 1.0 or self.offset != 0.0:
             values = values * self.scale + self.offset
         values[~(values >= 0)] = np.nan
-        return values
+        return values, share
 
-    def _warp_into(self, values: np.ndarray, tile_transform) -> None:
-        """Fill ``values`` (a tile on the grade grid, all NaN) from this raster on its own grid.
+    def _warp_into(self, values: np.ndarray, tile_transform, share: np.ndarray | None = None) -> None:
+        """Fill ``values`` (a tile on the grade grid, all NaN) from this raster on its own grid, and ``share``
+        (zeros), when given, with the share of each grade cell that holds data.
 
         The source window is read and masked exactly as on the grade grid (nodata, NaN, internal, per-dataset or
         per-band mask, alpha) and only then warped, as an array whose only nodata is NaN: GDAL's warper would pass
         over an alpha band of a single band it is given and, from 3.10 on, over any mask once a nodata is declared.
         Where a tile draws on several windows or placements (see ``_source_windows``), each fills the cells the
         others leave missing. A tile whose source windows would exceed ``max_source_cells`` is warped in halves.
+
+        A grade cell averages the cells with data within it, so at the edge of the data (nodata, or the raster's
+        end) its value is that of the part with data, and ``share`` says how much of it that is: the average of
+        1 where there is data and 0 elsewhere, over the window with missing cells put round it (beyond the
+        raster's end the warper would otherwise average only the cells there are: a grade cell reached 10 % was
+        counted whole).
         """
         windows = self._source_windows(tile_transform, *values.shape)
         height, width = values.shape
         cells = sum(int(window.width) * int(window.height) for window, _ in windows)
         if cells > self.max_source_cells and height * width > 1:
+            whole = slice(None)
             if height >= width:
-                half = height // 2
-                self._warp_into(values[:half], tile_transform)
-                self._warp_into(values[half:], affine_ops.compose(tile_transform, Affine.translation(0, half)))
+                half, step = height // 2, Affine.translation(0, height // 2)
+                halves = [(slice(None, half), whole), (slice(half, None), whole)]
             else:
-                half = width // 2
-                self._warp_into(values[:, :half], tile_transform)
-                self._warp_into(values[:, half:], affine_ops.compose(tile_transform, Affine.translation(half, 0)))
+                half, step = width // 2, Affine.translation(width // 2, 0)
+                halves = [(whole, slice(None, half)), (whole, slice(half, None))]
+            for cut, placed_at in zip(halves, (tile_transform, affine_ops.compose(tile_transform, step))):
+                self._warp_into(values[cut], placed_at, None if share is None else share[cut])
             return
         single = len(windows) == 1 and len(windows[0][1]) == 1
         for window, shifts in windows:
+            if share is not None:  # missing cells round it (see above)
+                pad = self.pad
+                window = Window(
+                    window.col_off - pad, window.row_off - pad, window.width + 2 * pad, window.height + 2 * pad
+                )
             source = self._read_around(window) if self.wraps else self._read_same_grid(window)
             placed = window_transform(window, self.src.transform)
             for shift in shifts:
+                kwargs = {
+                    "src_transform": affine_ops.compose(Affine.translation(shift, 0), placed),
+                    "src_crs": self.warp_crs[0],
+                    "dst_transform": tile_transform,
+                    "dst_crs": self.warp_crs[1],
+                    "dst_nodata": np.nan,
+                    "resampling": self.resampling,
+                }
                 warped = values if single else np.full_like(values, np.nan)
-                reproject(
-                    source,
-                    warped,
-                    src_transform=affine_ops.compose(Affine.translation(shift, 0), placed),
-                    src_crs=self.warp_crs[0],
-                    src_nodata=np.nan,
-                    dst_transform=tile_transform,
-                    dst_crs=self.warp_crs[1],
-                    dst_nodata=np.nan,
-                    resampling=self.resampling,
-                )
+                reproject(source, warped, src_nodata=np.nan, **kwargs)
                 if not single:
                     np.copyto(values, warped, where=np.isnan(values))
+                if share is not None:  # each placement sees all the data near it: the largest share
+                    placed_share = np.full_like(share, np.nan)
+                    reproject((~np.isnan(source)).astype(np.float64), placed_share, src_nodata=None, **kwargs)
+                    np.fmax(share, placed_share, out=share)
+        if share is not None:
+            np.minimum(share, 1.0, out=share)
 
     def _source_windows(self, tile_transform, height: int, width: int) -> list[tuple[Window, list[float]]]:
         """The windows of this raster the tile's cells draw on (a margin for the resampling kernel included),

@@ -78,8 +78,9 @@ _TOGETHER_CELLS = 1 << 20
 #: Threads working out plain estimates' covered cells, for all calling threads together.
 _COVER_WORKERS = 4
 
-#: A tile's covered cells: their ground areas (in units of ``cell_area``), and how to pick them from its arrays.
-_Covered = tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]
+#: A tile's covered cells: their ground areas (in units of ``cell_area``), how to pick them from its arrays, and
+#: the tile.
+_Covered = tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], Window]
 
 
 def cutoff_reach(dtype: np.dtype) -> float:
@@ -339,6 +340,11 @@ class _TileData:
     thickness: np.ndarray | None
     density: np.ndarray | None
     top: np.ndarray | None
+    #: The share of each cell that holds the other rasters' data, where one of them is finer and averaged (see
+    #: ``_AuxiliaryRaster._warp_into``); None: whole cells. A cell then counts the lesser of its covered part and
+    #: that share: exact where one part holds the other (the data ending inside the polygon, or the polygon drawn
+    #: along the data's edge), as before where they face each other across the cell.
+    share: np.ndarray | None = None
 
 
 class CellSink(Protocol):
@@ -634,20 +640,26 @@ class _Accumulator:
         self.reader.count(grade.nbytes, self.limits.cache_budget)
         tile_transform = window_transform(window, self.src.transform)
 
-        def other(raster: _AuxiliaryRaster | None) -> np.ndarray | None:
-            return None if raster is None else raster.read(window, tile_transform)
-
-        return _TileData(grade, mask, other(self.thickness), other(self.density), other(self.top))
+        others, share = [], None
+        for raster in (self.thickness, self.density, self.top):
+            values, part = (None, None) if raster is None else raster.read(window, tile_transform)
+            others.append(values)
+            if part is not None:  # several finer rasters: the least share (their data as nested, not crossed)
+                share = part if share is None else np.minimum(share, part)
+        thickness, density, top = others
+        return _TileData(grade, mask, thickness, density, top, share)
 
     def _cells(self, data: _TileData, covered: _Covered | None) -> _Cells | None:
         """The tile's covered cells with valid data; adds their areas to the inside / covered totals."""
         if covered is None:
             return None
-        area, pick = covered
+        area, pick, window = covered
         grade = pick(data.grade)
         others = [None if values is None else pick(values) for values in (data.thickness, data.density, data.top)]
         valid = self._valid(grade, None if data.mask is None else pick(data.mask), others)
         self.totals.inside_area += float(area.sum())
+        if data.share is not None:  # the covered part and the part with data as nested, not crossed (see there)
+            area = np.minimum(area, pick(data.share) * self._whole_cells(window, pick))
         if valid is not None and not valid.all():
             area, grade = area[valid], grade[valid]
             others = [None if values is None else values[valid] for values in others]
@@ -701,7 +713,18 @@ class _Accumulator:
         area = pick(frac)
         if self.ellipsoidal is not None:
             area = area * pick(self.ellipsoidal.cell_areas(r0, r1, c0, c1))
-        return area, pick
+        return area, pick, window
+
+    def _whole_cells(self, window: Window, pick: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """The ground area of each picked cell of the tile, in units of ``cell_area``, as if wholly covered."""
+        r0, c0 = int(window.row_off), int(window.col_off)
+        r1, c1 = r0 + int(window.height), c0 + int(window.width)
+        whole = np.ones((r1 - r0, c1 - c0))
+        if self.ground is not None:
+            self.ground.scale_window(whole, r0, c0)
+        if self.ellipsoidal is not None:
+            whole = whole * self.ellipsoidal.cell_areas(r0, r1, c0, c1)
+        return pick(whole)
 
     def _ground_of_parts(self, frac: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> None:
         """Partly covered cells of the window count the ground under their part, not their share of the ground at

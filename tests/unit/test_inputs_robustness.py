@@ -163,6 +163,59 @@ def test_masks_of_every_raster_lower_coverage_like_the_grades(tmp_path, role, ki
     assert result.ore_tonnes == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.parametrize("role", ["thickness_raster", "density_raster", "top_depth_raster"])
+@pytest.mark.parametrize("ends", ["raster's end", "nodata", "mask"])
+@pytest.mark.parametrize("origin", [0.0, 1.0])
+def test_a_finer_raster_counts_the_part_of_each_grade_cell_with_its_data(tmp_path, role, ends, origin):
+    """A raster of 2 m cells whose data, 46 m wide, ends 6 m into a column of 10 m grade cells (or starts 1 m into
+    the first and ends 7 m into the fifth): each grade cell counts the share of it with data (the warper's
+    average of the cells there are counted a cell reached 60 % whole)."""
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    value = {"thickness_raster": 5.0, "density_raster": 2.5, "top_depth_raster": 0.0}[role]
+    grid = from_origin(ORIGIN_X + origin, ORIGIN_Y, 2.0, 2.0)
+    data = np.full((50, 23), value)  # x from origin to origin + 46 m
+    if ends == "raster's end":
+        path = write(tmp_path / "x.tif", data, transform=grid)
+    else:
+        wide = np.full((50, 50), 99.0)
+        wide[:, :23] = value
+        valid = np.zeros((50, 50), dtype=np.uint8)
+        valid[:, :23] = 255
+        if ends == "nodata":
+            path = write(tmp_path / "x.tif", np.where(valid > 0, wide, -1.0), transform=grid, nodata=-1.0)
+        else:
+            path = write(tmp_path / "x.tif", wide, transform=grid, mask=valid)
+    values = {"thickness": 5.0, "density": 2.0, role: path}
+    if role == "thickness_raster":
+        values["thickness"] = None
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(**values))
+    share = 46.0 / 100.0
+    assert result.data_coverage == pytest.approx(share, rel=1e-9)
+    assert result.covered_area_m2 == pytest.approx(share * 10_000.0, rel=1e-9)
+    per_m2 = 5.0 * 2.5 if role == "density_raster" else 5.0 * 2.0
+    assert result.ore_tonnes == pytest.approx(share * 10_000.0 * per_m2, rel=1e-9)
+    assert result.mean_grade == pytest.approx(0.2, rel=1e-9)
+
+
+def test_a_polygon_drawn_along_a_finer_raster_s_data_counts_it_all_once(tmp_path):
+    """A thickness and a density model of 2 m cells clipped to the same zone, and the zone as the polygon, its
+    edges inside 10 m grade cells: the covered part and the part with data are the same, and so are the two
+    rasters' parts (multiplying them counted 40 % as 16 %, -3.7 % and -5.2 % of the tonnes)."""
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    grid = from_origin(ORIGIN_X + 13.0, ORIGIN_Y - 7.0, 2.0, 2.0)  # x 13..75, y 7..69 m from the corner
+    thickness = write(tmp_path / "t.tif", np.full((31, 31), 5.0), transform=grid)
+    density = write(tmp_path / "d.tif", np.full((31, 31), 2.5), transform=grid)
+    zone = local_box(13.0, 7.0, 75.0, 69.0)
+    for params in (
+        TonnageParams(thickness_raster=thickness, density=2.5),
+        TonnageParams(thickness_raster=thickness, density_raster=density),
+    ):
+        result = estimate_tonnage(zone, grade, params)
+        assert result.covered_area_m2 == pytest.approx(62.0 * 62.0, rel=1e-9)
+        assert result.ore_tonnes == pytest.approx(62.0 * 62.0 * 5.0 * 2.5, rel=1e-9)
+        assert result.data_coverage == pytest.approx(1.0, rel=1e-9) and not result.warnings
+
+
 @pytest.mark.parametrize("cell", [10.0, 5.0])  # the grade grid, and a finer one (warped onto it but for the grades)
 @pytest.mark.parametrize("role", ["grade raster", "thickness_raster", "density_raster", "top_depth_raster"])
 def test_a_band_s_own_mask_is_missing_data_on_every_raster(tmp_path, role, cell):
