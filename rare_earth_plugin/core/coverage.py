@@ -59,14 +59,17 @@ class CellCoverage:
         else:
             x0 = y0 = x1 = y1 = weight = np.empty(0)
             flat = [np.empty(0)] * 4
-        self._x0, self._y0, self._x1, self._y1, self._weight = x0, y0, x1, y1, weight
-        #: The horizontal edges (x0, y, x1, weight), which add nothing to a running sum along the rows but are
-        #: the upright ones of a sum down the columns.
+        self._set_edges((x0, y0, x1, y1, weight), flat)
+
+    def _set_edges(self, sloped: tuple[np.ndarray, ...], flat: list[np.ndarray]) -> None:
+        """The sloped edges (x0, y0, x1, y1, weight) and the horizontal ones (x0, y, x1, weight), which add
+        nothing to a running sum along the rows but are the upright ones of a sum down the columns."""
+        self._x0, self._y0, self._x1, self._y1, self._weight = sloped
         self._flat = flat
-        self._ymin = np.minimum(y0, y1)
-        self._ymax = np.maximum(y0, y1)
-        self._xmin = np.minimum(x0, x1)
-        self._xmax = np.maximum(x0, x1)
+        self._ymin = np.minimum(self._y0, self._y1)
+        self._ymax = np.maximum(self._y0, self._y1)
+        self._xmin = np.minimum(self._x0, self._x1)
+        self._xmax = np.maximum(self._x0, self._x1)
 
     @classmethod
     def from_geometry(
@@ -94,6 +97,29 @@ class CellCoverage:
                 yield np.column_stack([col, row]), exterior
 
         return cls(cells(), rows)
+
+    def refined(self, factor: int) -> CellCoverage:
+        """The same polygon on the grid cut into ``factor`` x ``factor`` parts per cell (rows even: where within
+        a cell its covered part lies)."""
+        fine = CellCoverage([])
+        x0, y0, x1, y1 = (ends * factor for ends in (self._x0, self._y0, self._x1, self._y1))
+        fx0, fy, fx1, fweight = self._flat
+        fine._set_edges((x0, y0, x1, y1, self._weight), [fx0 * factor, fy * factor, fx1 * factor, fweight])
+        return fine
+
+    @classmethod
+    def from_edges(cls, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> CellCoverage:
+        """Closed boundaries given as loose directed edges in cell coordinates, every region on the same side of
+        its edges (the boundaries of a raster's cells with data, say), whichever side that is."""
+        twice_area = float(np.sum(x0 * y1 - x1 * y0))
+        sign = -np.sign(twice_area)  # as ``_ring_edges`` sets an exterior ring's
+        sloped, flat = y0 != y1, y0 == y1
+        coverage = cls([])
+        coverage._set_edges(
+            (x0[sloped], y0[sloped], x1[sloped], y1[sloped], np.full(int(np.count_nonzero(sloped)), sign)),
+            [x0[flat], y0[flat], x1[flat], np.full(int(np.count_nonzero(flat)), sign)],
+        )
+        return coverage
 
     @property
     def is_empty(self) -> bool:

@@ -33,6 +33,7 @@ from rasterio.windows import transform as window_transform
 from . import affine_ops
 from .band_unit import physical_factor
 from .crs_units import angular_unit_factor
+from .footprint import MAX_ALIGNED_REFINEMENT, MAX_REFINEMENT, DataFootprint, ToTile
 from .geometry import _pole_around, _transformer, crs_from_wkt
 from .limits import EngineLimits
 from .proj_threads import per_thread
@@ -439,6 +440,10 @@ _EDGE_POINTS = 21
 _KERNEL_MARGIN = 3
 
 
+#: How close (in parts) a line of the raster's cells is taken to lie on a line of the parts.
+_ON_LINE = 1e-6
+
+
 class _AuxiliaryRaster:
     """A thickness, density or top-depth raster brought onto the grade raster's tiles (same grid: read;
     else warp), as physical values (value x scale + offset)."""
@@ -483,6 +488,9 @@ class _AuxiliaryRaster:
         self.mask = _BandMask.of(self.src, 1)
         self.resampling = Resampling.bilinear
         self.pad = 0
+        #: How finely a grade cell is cut to find where its data lie (see ``DataFootprint``).
+        self.refinement = 1
+        self.aligned = True
         self.max_source_cells = limits.tile_cells
         if not self.same_grid:
             # Text, so that the reader thread makes its own transformer (see proj_threads); local: one frame.
@@ -493,11 +501,32 @@ class _AuxiliaryRaster:
             if self.reader.crs is not None and self.reader.crs.is_geographic:
                 self.west, self.turn = self.src.longitude_span(self.reader.crs)
                 self.wraps = _whole_turn(self.src.transform, self.src.width, self.turn)
+            # whether this raster's cells lie along the grade grid's rows and columns (see ``DataFootprint``)
+            self.aligned = (
+                self.wkt == self.grade_wkt and _north_up(self.src.transform) and _north_up(grade_src.transform)
+            )
             own, grade_cell = self._resolution_in(grade_src), min(abs(grade_src.res[0]), abs(grade_src.res[1]))
             if own < 0.5 * grade_cell:  # finer: each grade cell averages the cells with data within it
                 self.resampling = Resampling.average
                 #: Missing cells put round a window read (see ``_warp_into``): more than a grade cell's width.
                 self.pad = math.ceil(1.5 * grade_cell / own) + 2  # a rotated grade cell reaches further
+                self.refinement = self._refinement(grade_src.transform, grade_cell / own)
+
+    def _refinement(self, grade_transform: Affine, cells_per_cell: float) -> int:
+        """How finely a grade cell is cut to find where its data lie (see ``DataFootprint``): where this raster's
+        cells lie along the grade grid's rows and columns, the fewest parts whose lines hold its cells' lines too
+        (up to ``MAX_ALIGNED_REFINEMENT``), so that each part holds data wholly or not at all; else about its
+        own cells."""
+        if self.aligned:
+            inverse = ~grade_transform
+            col, row = affine_ops.apply(inverse, self.src.transform.c, self.src.transform.f)
+            lines = [self.src.transform.a / grade_transform.a, self.src.transform.e / grade_transform.e, col, row]
+            if self.turn:
+                lines.append(self.turn / grade_transform.a)
+            for parts in range(1, MAX_ALIGNED_REFINEMENT + 1):
+                if all(abs(parts * line - round(parts * line)) <= _ON_LINE for line in lines):
+                    return parts
+        return min(MAX_REFINEMENT, math.ceil(cells_per_cell))
 
     def _resolution_in(self, grade_src: _RasterInfo) -> float:
         """This raster's cell size in the grade raster's CRS units, where the grade raster lies; over the whole of
@@ -536,40 +565,41 @@ class _AuxiliaryRaster:
         """Whether this raster is finer than the grade grid, whose cells then average it."""
         return self.resampling == Resampling.average
 
-    def read(self, window: Window, tile_transform) -> tuple[np.ndarray, np.ndarray | None]:
+    def read(self, window: Window, tile_transform) -> tuple[np.ndarray, DataFootprint | None]:
         """Physical values on the tile grid as float64, NaN where missing, nodata, masked or negative; and for a
-        finer raster (``averaged``) the share of each grade cell that holds its data (else None)."""
+        finer raster (``averaged``) where within the tile's cells it holds data (else None)."""
         shape = (int(window.height), int(window.width))
-        share = np.zeros(shape) if self.averaged else None
+        footprint = DataFootprint(tile_transform, shape, self.refinement, not self.aligned) if self.averaged else None
         try:
             if self.same_grid:
                 values = self._read_same_grid(window)
             else:
                 values = np.full(shape, np.nan, dtype=np.float64)
-                self._warp_into(values, tile_transform, share)
+                self._warp_into(values, tile_transform, footprint)
+            if footprint is not None:
+                footprint.measure(values)
         except (RasterioError, OSError) as exc:
             raise TonnageInputError(f"{self.role}: cannot read {self.path} ({exc})") from exc
         self.reader.count(values.nbytes, self.budget)
-        if self.scale != 1.0 or self.offset != 0.0:
-            values = values * self.scale + self.offset
-        values[~(values >= 0)] = np.nan
-        return values, share
+        return values, footprint
 
-    def _warp_into(self, values: np.ndarray, tile_transform, share: np.ndarray | None = None) -> None:
-        """Fill ``values`` (a tile on the grade grid, all NaN) from this raster on its own grid, and ``share``
-        (zeros), when given, with the share of each grade cell that holds data.
+    def _warp_into(
+        self, values: np.ndarray, tile_transform, footprint: DataFootprint | None = None, at: tuple[int, int] = (0, 0)
+    ) -> None:
+        """Fill ``values`` (a tile on the grade grid, all NaN, or its part from row and column ``at``) from this
+        raster on its own grid, and tell ``footprint``, when given, where its data lie.
 
         The source window is read and masked exactly as on the grade grid (nodata, NaN, internal, per-dataset or
-        per-band mask, alpha) and only then warped, as an array whose only nodata is NaN: GDAL's warper would pass
-        over an alpha band of a single band it is given and, from 3.10 on, over any mask once a nodata is declared.
-        Where a tile draws on several windows or placements (see ``_source_windows``), each fills the cells the
-        others leave missing. A tile whose source windows would exceed ``max_source_cells`` is warped in halves.
+        per-band mask, alpha; physical values, negative ones missing) and only then warped, as an array whose only
+        nodata is NaN: GDAL's warper would pass over an alpha band of a single band it is given and, from 3.10 on,
+        over any mask once a nodata is declared. Where a tile draws on several windows or placements (see
+        ``_source_windows``), each fills the cells the others leave missing. A tile whose source windows would
+        exceed ``max_source_cells`` is warped in halves.
 
         A grade cell averages the cells with data within it, so at the edge of the data (nodata, or the raster's
-        end) its value is that of the part with data, and ``share`` says how much of it that is: the average of
-        1 where there is data and 0 elsewhere, over the window with missing cells put round it (beyond the
-        raster's end the warper would otherwise average only the cells there are: a grade cell reached 10 % was
-        counted whole).
+        end) its value is that of the part with data. For the footprint each window is read with missing cells
+        put round it (beyond the raster's end the warper would otherwise average only the cells there are: a
+        grade cell reached 10 % was counted whole).
         """
         windows = self._source_windows(tile_transform, *values.shape)
         height, width = values.shape
@@ -577,17 +607,17 @@ class _AuxiliaryRaster:
         if cells > self.max_source_cells and height * width > 1:
             whole = slice(None)
             if height >= width:
-                half, step = height // 2, Affine.translation(0, height // 2)
+                half, step, ats = height // 2, Affine.translation(0, height // 2), (at, (at[0] + height // 2, at[1]))
                 halves = [(slice(None, half), whole), (slice(half, None), whole)]
             else:
-                half, step = width // 2, Affine.translation(width // 2, 0)
+                half, step, ats = width // 2, Affine.translation(width // 2, 0), (at, (at[0], at[1] + width // 2))
                 halves = [(whole, slice(None, half)), (whole, slice(half, None))]
-            for cut, placed_at in zip(halves, (tile_transform, affine_ops.compose(tile_transform, step))):
-                self._warp_into(values[cut], placed_at, None if share is None else share[cut])
+            for cut, placed_at, part_at in zip(halves, (tile_transform, affine_ops.compose(tile_transform, step)), ats):
+                self._warp_into(values[cut], placed_at, footprint, part_at)
             return
         single = len(windows) == 1 and len(windows[0][1]) == 1
         for window, shifts in windows:
-            if share is not None:  # missing cells round it (see above)
+            if footprint is not None:  # missing cells round it (see above)
                 pad = self.pad
                 window = Window(
                     window.col_off - pad, window.row_off - pad, window.width + 2 * pad, window.height + 2 * pad
@@ -598,21 +628,37 @@ class _AuxiliaryRaster:
                 kwargs = {
                     "src_transform": affine_ops.compose(Affine.translation(shift, 0), placed),
                     "src_crs": self.warp_crs[0],
-                    "dst_transform": tile_transform,
                     "dst_crs": self.warp_crs[1],
                     "dst_nodata": np.nan,
                     "resampling": self.resampling,
                 }
                 warped = values if single else np.full_like(values, np.nan)
-                reproject(source, warped, src_nodata=np.nan, **kwargs)
+                reproject(source, warped, src_nodata=np.nan, dst_transform=tile_transform, **kwargs)
                 if not single:
                     np.copyto(values, warped, where=np.isnan(values))
-                if share is not None:  # each placement sees all the data near it: the largest share
-                    placed_share = np.full_like(share, np.nan)
-                    reproject((~np.isnan(source)).astype(np.float64), placed_share, src_nodata=None, **kwargs)
-                    np.fmax(share, placed_share, out=share)
-        if share is not None:
-            np.minimum(share, 1.0, out=share)
+                if footprint is not None:
+                    maps = self._maps(kwargs["src_transform"], tile_transform) if footprint.sampled else None
+                    footprint.add(source, kwargs, (at[0], at[0] + height, at[1], at[1] + width), maps)
+
+    def _maps(self, src_transform: Affine, tile_transform: Affine) -> tuple[ToTile, ToTile] | None:
+        """Pixel coordinates of a source window placed at ``src_transform`` to the tile's and back, where this
+        raster's CRS is not the grade raster's (else None: affine)."""
+        if self.wkt == self.grade_wkt:
+            return None
+        wkt, grade_wkt = self.wkt, self.grade_wkt
+        inverse_tile, inverse_src = ~tile_transform, ~src_transform
+
+        def to_tile(cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            x, y = affine_ops.apply(src_transform, cols, rows)
+            x, y = _transformer(wkt, grade_wkt).transform(x, y, errcheck=False)
+            return affine_ops.apply(inverse_tile, np.asarray(x), np.asarray(y))
+
+        def from_tile(cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            x, y = affine_ops.apply(tile_transform, cols, rows)
+            x, y = _transformer(grade_wkt, wkt).transform(x, y, errcheck=False)
+            return affine_ops.apply(inverse_src, np.asarray(x), np.asarray(y))
+
+        return to_tile, from_tile
 
     def _source_windows(self, tile_transform, height: int, width: int) -> list[tuple[Window, list[float]]]:
         """The windows of this raster the tile's cells draw on (a margin for the resampling kernel included),
@@ -679,7 +725,8 @@ class _AuxiliaryRaster:
         )
 
     def _read_same_grid(self, window: Window) -> np.ndarray:
-        """The window's values; cells beyond this raster's extent (a smaller raster) are missing."""
+        """The window's physical values; cells beyond this raster's extent (a smaller raster), nodata, masked or
+        negative are missing (NaN)."""
         height, width = int(window.height), int(window.width)
         r0, c0 = int(window.row_off), int(window.col_off)
         rr0, rr1 = max(r0, 0), min(r0 + height, self.src.height)
@@ -695,6 +742,9 @@ class _AuxiliaryRaster:
         valid = self.mask.valid(source, inner)
         if valid is not None:
             part[~valid] = np.nan
+        if self.scale != 1.0 or self.offset != 0.0:
+            part = part * self.scale + self.offset
+        part[~(part >= 0)] = np.nan  # before any warp: a negative value (undeclared nodata) is not averaged in
         if inner.width == width and inner.height == height:
             return part
         values = np.full((height, width), np.nan)
@@ -702,10 +752,15 @@ class _AuxiliaryRaster:
         return values
 
 
+def _north_up(transform: Affine) -> bool:
+    """Whether a grid's rows and columns run along its CRS's axes (not rotated or sheared)."""
+    return transform.b == 0 and transform.d == 0
+
+
 def _whole_turn(transform: Affine, width: int, turn: float) -> bool:
     """Whether a north-up geographic raster's columns span a whole turn, its west edge being its east edge: to a
     thousandth of a cell, as cell sizes are often written with few digits (0.08333333 for 1/12 degree)."""
-    return transform.b == 0 and transform.d == 0 and abs(abs(transform.a) * width - turn) <= 1e-3 * abs(transform.a)
+    return _north_up(transform) and abs(abs(transform.a) * width - turn) <= 1e-3 * abs(transform.a)
 
 
 def _band_nodata(nodata: float | None, dtype: np.dtype):

@@ -23,10 +23,12 @@ from rasterio.windows import transform as window_transform
 
 from . import affine_ops
 from .band_unit import grade_unit_warning
+from .cell_runs import bands
 from .cellarea import EllipsoidalCellArea, ProjectedCellArea, polygon_area_m2, projected_cell_area
 from .coverage import COVERAGE_EPSILON, CellCoverage, fractions_together
 from .crs_units import linear_unit_factor
 from .depth_window import counted_thickness
+from .footprint import MAX_ALIGNED_REFINEMENT, SAMPLED_CELLS, DataFootprint
 from .geometry import (
     GeometryError,
     PolygonInput,
@@ -77,6 +79,8 @@ _KEPT_VERTICES = 1 << 16
 _TOGETHER_CELLS = 1 << 20
 #: Threads working out plain estimates' covered cells, for all calling threads together.
 _COVER_WORKERS = 4
+#: A cell counts as wholly covered when its covered part is this share of it or more (the running sums' round-off).
+_WHOLE_CELL = 1.0 - 1e-9
 
 #: A tile's covered cells: their ground areas (in units of ``cell_area``), how to pick them from its arrays, and
 #: the tile.
@@ -340,11 +344,9 @@ class _TileData:
     thickness: np.ndarray | None
     density: np.ndarray | None
     top: np.ndarray | None
-    #: The share of each cell that holds the other rasters' data, where one of them is finer and averaged (see
-    #: ``_AuxiliaryRaster._warp_into``); None: whole cells. A cell then counts the lesser of its covered part and
-    #: that share: exact where one part holds the other (the data ending inside the polygon, or the polygon drawn
-    #: along the data's edge), as before where they face each other across the cell.
-    share: np.ndarray | None = None
+    #: Where the finer rasters among the others (averaged, see ``_AuxiliaryRaster._warp_into``) hold data
+    #: within the cells: a cell counts the part of its covered part that holds every one's data.
+    footprints: tuple[DataFootprint, ...] = ()
 
 
 class CellSink(Protocol):
@@ -498,6 +500,7 @@ class _Accumulator:
         #: several such tiles together; and their fractions once worked out so.
         self.whole_tile: Window | None = self.tiles[0] if inside and len(self.tiles) == 1 else None
         self.ready: np.ndarray | None = None
+        self._fine: dict[int, CellCoverage] = {}
         self.area_from_cells = inside and self._cells_measure_polygon()
         if not self.area_from_cells:
             self.totals.polygon_area = polygon_area_m2(self.geometry, self.crs, checkpoint)
@@ -640,14 +643,14 @@ class _Accumulator:
         self.reader.count(grade.nbytes, self.limits.cache_budget)
         tile_transform = window_transform(window, self.src.transform)
 
-        others, share = [], None
+        others, footprints = [], []
         for raster in (self.thickness, self.density, self.top):
-            values, part = (None, None) if raster is None else raster.read(window, tile_transform)
+            values, footprint = (None, None) if raster is None else raster.read(window, tile_transform)
             others.append(values)
-            if part is not None:  # several finer rasters: the least share (their data as nested, not crossed)
-                share = part if share is None else np.minimum(share, part)
+            if footprint is not None:
+                footprints.append(footprint)
         thickness, density, top = others
-        return _TileData(grade, mask, thickness, density, top, share)
+        return _TileData(grade, mask, thickness, density, top, tuple(footprints))
 
     def _cells(self, data: _TileData, covered: _Covered | None) -> _Cells | None:
         """The tile's covered cells with valid data; adds their areas to the inside / covered totals."""
@@ -658,8 +661,8 @@ class _Accumulator:
         others = [None if values is None else pick(values) for values in (data.thickness, data.density, data.top)]
         valid = self._valid(grade, None if data.mask is None else pick(data.mask), others)
         self.totals.inside_area += float(area.sum())
-        if data.share is not None:  # the covered part and the part with data as nested, not crossed (see there)
-            area = np.minimum(area, pick(data.share) * self._whole_cells(window, pick))
+        if data.footprints:
+            area = self._with_data(area, window, pick, data.footprints)
         if valid is not None and not valid.all():
             area, grade = area[valid], grade[valid]
             others = [None if values is None else values[valid] for values in others]
@@ -725,6 +728,69 @@ class _Accumulator:
         if self.ellipsoidal is not None:
             whole = whole * self.ellipsoidal.cell_areas(r0, r1, c0, c1)
         return pick(whole)
+
+    def _with_data(
+        self,
+        area: np.ndarray,
+        window: Window,
+        pick: Callable[[np.ndarray], np.ndarray],
+        footprints: tuple[DataFootprint, ...],
+    ) -> np.ndarray:
+        """The covered ground of each picked cell that holds the finer rasters' data (``area``: all of it).
+
+        A cell wholly covered counts the share of it with data (of several rasters: the least, which is theirs
+        together when the others hold the cell whole), a cell wholly with data its covered part; a cell the
+        polygon covers in part and the data hold in part (or that several rasters hold in part) counts the
+        covered part with data, found on the cell cut into about the rasters' own cells."""
+        whole = self._whole_cells(window, pick)
+        shares = [pick(footprint.share) for footprint in footprints]
+        share = functools.reduce(np.minimum, shares)
+        partial = [(part > 0.0) & (part < 1.0) for part in shares]
+        crossed = functools.reduce(np.logical_or, partial) & (area < whole * _WHOLE_CELL)
+        if len(partial) > 1:
+            crossed |= np.add.reduce([part.astype(np.intp) for part in partial]) > 1
+        crossed &= share > 0.0
+        counted = np.minimum(area, share * whole)
+        if crossed.any():
+            height, width = int(window.height), int(window.width)
+            cells = pick(np.arange(height * width).reshape(height, width))[crossed]
+            counted[crossed] = whole[crossed] * self._covered_with_data(window, cells, footprints)
+        return counted
+
+    def _covered_with_data(
+        self, window: Window, cells: np.ndarray, footprints: tuple[DataFootprint, ...]
+    ) -> np.ndarray:
+        """The share of each of the tile's ``cells`` (flat, row-major indices) both covered and with every
+        footprint's data: the polygon's coverage of the cells cut into k x k, times the footprints' shares of
+        the same parts (exact where the data follow the parts, as a finer raster of k x k cells per grade cell
+        on the same grid does; else to about a part of the cells the polygon and a data edge both cross)."""
+        footprints = tuple(footprint for footprint in footprints if footprint.partial)
+        k = math.lcm(*(footprint.refinement for footprint in footprints))  # the parts of each of them
+        if k > MAX_ALIGNED_REFINEMENT:
+            k = max(footprint.refinement for footprint in footprints)
+        fine = self._fine_coverage(k)
+        r0, c0, width = int(window.row_off), int(window.col_off), int(window.width)
+        rows, cols = np.divmod(cells, width)
+        counted = np.empty(cells.size)
+        for lo, hi in bands(rows, cols, SAMPLED_CELLS // (k * k)):
+            b0, b1 = int(rows[lo]), int(rows[hi - 1]) + 1
+            a0, a1 = int(cols[lo:hi].min()), int(cols[lo:hi].max()) + 1
+            parts = fine.fractions((r0 + b0) * k, (r0 + b1) * k, (c0 + a0) * k, (c0 + a1) * k)
+            if self.coverage.rows is not None:  # a geographic raster's parts: weighed by their ground
+                edges = self.coverage.rows.equal_area_rows(np.arange((r0 + b0) * k, (r0 + b1) * k + 1) / k)
+                parts *= (k * np.diff(edges))[:, None]
+            for footprint in footprints:
+                parts *= footprint.share_in(b0, b1, a0, a1, k)
+            per_cell = parts.reshape(b1 - b0, k, a1 - a0, k).sum(axis=(1, 3)) / (k * k)
+            counted[lo:hi] = per_cell[rows[lo:hi] - b0, cols[lo:hi] - a0]
+        return counted
+
+    def _fine_coverage(self, k: int) -> CellCoverage:
+        """The polygon's coverage of the grid cut into k x k parts per cell (made once per k)."""
+        fine = self._fine.get(k)
+        if fine is None:
+            fine = self._fine[k] = self.coverage.refined(k)
+        return fine
 
     def _ground_of_parts(self, frac: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> None:
         """Partly covered cells of the window count the ground under their part, not their share of the ground at

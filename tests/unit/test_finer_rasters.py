@@ -1,0 +1,198 @@
+"""Thickness, density and top-depth rasters finer than the grade cells, whose data end inside grade cells: each
+cell counts the part both covered and with data, checked against shapely's intersection of the polygon with the
+data's cells (constant values, so tonnes are that area times thickness times density)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyproj
+import pytest
+from conftest import EQUAL_AREA, ORIGIN_X, ORIGIN_Y
+from rasterio.transform import Affine, from_origin
+from shapely import affinity
+from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.ops import unary_union
+
+from rare_earth_plugin.core.tonnage import TonnageParams, estimate_tonnage
+
+FINE = 2.0  # the finer rasters' cells (m); the grade cells are 10 m
+THICKNESS, DENSITY = 5.0, 2.5
+
+
+def local_box(x0: float, y0: float, x1: float, y1: float) -> Polygon:
+    """A box ``x0..x1`` east and ``y0..y1`` south of the grids' corner (metres)."""
+    return box(ORIGIN_X + x0, ORIGIN_Y - y1, ORIGIN_X + x1, ORIGIN_Y - y0)
+
+
+def footprint(valid: np.ndarray, transform) -> MultiPolygon:
+    """The union of a raster's cells where ``valid``: where its data lie."""
+    rows, cols = np.nonzero(valid)
+    corners = ((0, 0), (1, 0), (1, 1), (0, 1))
+    cells = [Polygon([transform * (c + i, r + j) for i, j in corners]) for r, c in zip(rows, cols)]
+    return unary_union(cells)
+
+
+@pytest.fixture
+def grade(make_raster):
+    """A 10 x 10 grade raster of 10 m cells, 0.2 % everywhere."""
+    return make_raster(np.full((10, 10), 0.2), name="grade.tif")
+
+
+def fine_raster(make_raster, valid: np.ndarray, value: float, how: str, name: str):
+    """A raster of 2 m cells from the grids' corner holding ``value`` where ``valid``: elsewhere its nodata,
+    a negative value not declared as nodata, or beyond its end (``valid`` then holds whole columns from 0)."""
+    grid = from_origin(ORIGIN_X, ORIGIN_Y, FINE, FINE)
+    if how == "end":
+        columns = int(valid.all(axis=0).sum())
+        return make_raster(np.full((valid.shape[0], columns), value), grid, name=name)
+    if how == "nodata":
+        return make_raster(np.where(valid, value, -1.0), grid, name=name, nodata=-1.0)
+    return make_raster(np.where(valid, value, -9999.0), grid, name=name)  # negative, undeclared
+
+
+def expected_tonnes(polygon: Polygon, *valids: np.ndarray) -> float:
+    grid = from_origin(ORIGIN_X, ORIGIN_Y, FINE, FINE)
+    data = polygon
+    for valid in valids:
+        data = data.intersection(footprint(valid, grid))
+    return data.area * THICKNESS * DENSITY
+
+
+def columns_to(x: float) -> np.ndarray:
+    """Valid fine cells: the columns west of ``x`` m (50 x 50 cells, 100 m square)."""
+    valid = np.zeros((50, 50), dtype=bool)
+    valid[:, : int(x / FINE)] = True
+    return valid
+
+
+def rows_to(y: float) -> np.ndarray:
+    valid = np.zeros((50, 50), dtype=bool)
+    valid[: int(y / FINE), :] = True
+    return valid
+
+
+def hole(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    valid = np.ones((50, 50), dtype=bool)
+    valid[int(y0 / FINE) : int(y1 / FINE), int(x0 / FINE) : int(x1 / FINE)] = False
+    return valid
+
+
+def rotated(polygon: Polygon, degrees: float) -> Polygon:
+    return affinity.rotate(polygon, degrees, origin="centroid")
+
+
+CASES = {
+    # data end 6 m into a grade column; the polygon beside them, across the edge, inside them
+    "beside the data": (columns_to(46.0), local_box(46.0, 0.0, 93.0, 100.0)),
+    "across the edge": (columns_to(46.0), local_box(43.0, 0.0, 93.0, 100.0)),
+    "inside the data": (columns_to(46.0), local_box(3.0, 3.0, 44.0, 97.0)),
+    # a hole in the data whose edges lie inside grade cells; polygons inside it, across it, round it
+    "inside a hole": (hole(24.0, 32.0, 58.0, 70.0), local_box(27.0, 35.0, 53.0, 65.0)),
+    "across a hole": (hole(24.0, 32.0, 58.0, 70.0), local_box(41.0, 13.0, 77.0, 51.0)),
+    "round a hole": (hole(24.0, 32.0, 58.0, 70.0), local_box(13.0, 17.0, 87.0, 83.0)),
+    "rotated across the edge": (columns_to(46.0), rotated(local_box(21.0, 12.0, 63.0, 71.0), 23.0)),
+    "rotated in a hole": (hole(24.0, 32.0, 58.0, 70.0), rotated(local_box(33.0, 38.0, 49.0, 62.0), 37.0)),
+}
+
+
+def _ways(case: str) -> list[str]:
+    """How the data end: a raster's end only where whole columns hold data."""
+    valid = CASES[case][0]
+    return ["end", "nodata", "negative"] if (valid == valid[:1]).all() else ["nodata", "negative"]
+
+
+@pytest.mark.parametrize(("case", "how"), [(case, how) for case in sorted(CASES) for how in _ways(case)])
+def test_a_cell_counts_its_covered_part_with_data(make_raster, grade, case, how):
+    valid, polygon = CASES[case]
+    thickness = fine_raster(make_raster, valid, THICKNESS, how, "t.tif")
+    result = estimate_tonnage(polygon, str(grade), TonnageParams(thickness_raster=str(thickness), density=DENSITY))
+    expected = expected_tonnes(polygon, valid)
+    assert result.ore_tonnes == pytest.approx(expected, rel=1e-9, abs=1e-6)
+    assert result.covered_area_m2 == pytest.approx(expected / THICKNESS / DENSITY, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "polygon",
+    [local_box(0.0, 0.0, 100.0, 100.0), local_box(13.0, 7.0, 71.0, 89.0), rotated(local_box(9, 17, 77, 83), 31.0)],
+    ids=["whole", "box", "rotated"],
+)
+def test_two_rasters_ending_on_crossing_lines_count_where_both_hold_data(make_raster, grade, polygon):
+    """Thickness to 46 m east, density to 63 m south: a cell counts where both hold data, not the lesser of
+    their shares as if one's data held the other's."""
+    thickness_valid, density_valid = columns_to(46.0), rows_to(63.0)
+    thickness = fine_raster(make_raster, thickness_valid, THICKNESS, "nodata", "t.tif")
+    density = fine_raster(make_raster, density_valid, DENSITY, "nodata", "d.tif")
+    params = TonnageParams(thickness_raster=str(thickness), density_raster=str(density))
+    result = estimate_tonnage(polygon, str(grade), params)
+    assert result.ore_tonnes == pytest.approx(expected_tonnes(polygon, thickness_valid, density_valid), rel=1e-9)
+
+
+def test_a_finer_raster_on_another_grid_counts_the_covered_part_with_data(make_raster, grade):
+    """Data on 3 m cells rotated by 20 degrees (not on the grade grid's parts): the covered part with data to
+    within a small part of the cells the polygon and the data's edge both cross."""
+    rotation = from_origin(ORIGIN_X + 30.0, ORIGIN_Y + 5.0, 3.0, 3.0) * from_origin(0, 0, 1, -1)
+    grid = rotation * type(rotation).rotation(20.0) * from_origin(0, 0, 1, -1)
+    valid = np.zeros((40, 40), dtype=bool)
+    valid[3:25, 4:19] = True
+    thickness = make_raster(np.where(valid, THICKNESS, -1.0), grid, name="t.tif", nodata=-1.0)
+    polygon = rotated(local_box(17.0, 11.0, 61.0, 57.0), -14.0)
+    data = polygon.intersection(footprint(valid, grid))
+    assert 0.2 * polygon.area < data.area < 0.8 * polygon.area  # the data's edge runs through the polygon
+    result = estimate_tonnage(polygon, str(grade), TonnageParams(thickness_raster=str(thickness), density=DENSITY))
+    edge_cells = 100.0 * 0.005  # the part of the cells both edges cross (about a 10 m cell) that may be missed
+    assert result.covered_area_m2 == pytest.approx(data.area, abs=edge_cells)
+
+
+def test_a_geographic_grade_raster_weighs_the_parts_of_its_cells_by_their_ground(tmp_path, make_raster):
+    """At 60 degrees north, 0.01 degree grade cells and 0.002 degree thickness cells whose data end 0.006 degree
+    into a column: the polygon across that edge counts the ground (Geod, parallels densified) of the part with
+    data."""
+    grid = from_origin(20.0, 60.1, 0.01, 0.01)
+    grade = make_raster(np.full((10, 10), 0.2), grid, name="g.tif", crs="EPSG:4326")
+    fine = from_origin(20.0, 60.1, 0.002, 0.002)
+    valid = np.zeros((50, 50), dtype=bool)
+    valid[:, :23] = True  # to 20.046 east
+    thickness = make_raster(np.where(valid, THICKNESS, -1.0), fine, name="t.tif", crs="EPSG:4326", nodata=-1.0)
+    polygon = box(20.0415, 60.0133, 20.0871, 60.0917)
+    result = estimate_tonnage(polygon, str(grade), TonnageParams(thickness_raster=str(thickness), density=DENSITY))
+    lon = np.linspace(20.0415, 20.046, 200)
+    lat = np.linspace(60.0133, 60.0917, 2000)
+    ring_lon = np.r_[lon, np.full(lat.size, lon[-1]), lon[::-1], np.full(lat.size, lon[0])]
+    ring_lat = np.r_[np.full(lon.size, lat[0]), lat, np.full(lon.size, lat[-1]), lat[::-1]]
+    area = abs(pyproj.Geod(ellps="WGS84").polygon_area_perimeter(ring_lon, ring_lat)[0])
+    assert result.covered_area_m2 == pytest.approx(area, rel=1e-6)
+
+
+@pytest.mark.parametrize("degrees", [45.0, 63.0])
+def test_a_rotated_finer_raster_s_data_edges_count_their_share(make_raster, grade, degrees):
+    """GDAL's average over a raster rotated 45 degrees found no data in grade cells a third of which hold it (and
+    so no value): the whole grid counts the data it holds to within sampling at 16 x 16 points per cell."""
+    grid = Affine.translation(ORIGIN_X + 50.37, ORIGIN_Y - 49.71) * Affine.rotation(degrees)
+    grid = grid * Affine.translation(-40.0, 40.0) * Affine.scale(0.5, -0.5)
+    valid = np.zeros((160, 160), dtype=bool)
+    valid[31:127, 17:141] = True
+    thickness = make_raster(np.where(valid, THICKNESS, -1.0), grid, name="t.tif", nodata=-1.0)
+    polygon = local_box(0.0, 0.0, 100.0, 100.0)
+    data = polygon.intersection(footprint(valid, grid))
+    result = estimate_tonnage(polygon, str(grade), TonnageParams(thickness_raster=str(thickness), density=DENSITY))
+    assert result.covered_area_m2 == pytest.approx(data.area, rel=1e-4)
+
+
+def test_a_finer_raster_in_another_crs_counts_the_ground_its_data_cover(make_raster, grade):
+    """Thickness on a longitude/latitude grid (about 1.4 x 2.2 m cells) whose data end inside grade cells of the
+    equal-area grid: its cells' corners taken into that CRS give the ground with data."""
+    to_grid = pyproj.Transformer.from_crs("EPSG:4326", EQUAL_AREA, always_xy=True)
+    lon0, lat0 = pyproj.Transformer.from_crs(EQUAL_AREA, "EPSG:4326", always_xy=True).transform(ORIGIN_X, ORIGIN_Y)
+    grid = from_origin(lon0 - 0.0001, lat0 + 0.0001, 0.00002, 0.00002)
+    valid = np.zeros((60, 60), dtype=bool)
+    valid[9:44, 12:47] = True
+    thickness = make_raster(np.where(valid, THICKNESS, -1.0), grid, name="t.tif", crs="EPSG:4326", nodata=-1.0)
+    rows, cols = np.nonzero(valid)
+    corners = ((0, 0), (1, 0), (1, 1), (0, 1))
+    cells = [Polygon([to_grid.transform(*(grid * (c + i, r + j))) for i, j in corners]) for r, c in zip(rows, cols)]
+    for polygon in (local_box(0.0, 0.0, 100.0, 100.0), rotated(local_box(7.0, 13.0, 31.0, 29.0), 17.0)):
+        data = polygon.intersection(unary_union(cells))
+        assert data.area > 100.0
+        params = TonnageParams(thickness_raster=str(thickness), density=DENSITY)
+        result = estimate_tonnage(polygon, str(grade), params)
+        assert result.covered_area_m2 == pytest.approx(data.area, rel=1e-4)
