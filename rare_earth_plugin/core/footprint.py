@@ -15,7 +15,7 @@ from rasterio.warp import reproject
 from . import affine_ops
 from .coverage import CellCoverage
 
-#: Maps a source window's pixel coordinates (columns, rows) to the tile's.
+#: Maps pixel coordinates (columns, rows) of one grid to another's (a source window's to the tile's, or back).
 ToTile = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 #: The most each side of a grade cell is cut into to find where in it the data and the polygon lie together,
@@ -64,7 +64,7 @@ class DataFootprint:
         col1); ``maps``: its pixel coordinates to the tile's and back, where they are not ``warp``'s affine
         transforms (another CRS)."""
         valid = ~np.isnan(source)
-        placement = _Placement(source, valid.view(np.uint8), warp, cells)
+        placement = _Placement(source if self.sampled else None, valid.view(np.uint8), warp, cells)
         if self.sampled:
             if maps is None:
                 to_tile = affine_ops.compose(~self.tile_transform, warp["src_transform"])
@@ -147,12 +147,12 @@ class DataFootprint:
 
 @dataclass
 class _Placement:
-    """A source window as read and where it goes: its values (NaN: no data) and validity, the warp's arguments
-    but the destination grid, the tile's cells it answers for (row0, row1, col0, col1); ``sampled``, the
+    """A source window as read and where it goes: its validity, the warp's arguments but the destination grid,
+    the tile's cells it answers for (row0, row1, col0, col1); ``sampled``, its values (NaN: no data), the
     boundary of its data on the tile's cells cut into k x k (by k), and the map from the tile's pixel
     coordinates to its own."""
 
-    source: np.ndarray
+    source: np.ndarray | None
     valid: np.ndarray
     warp: dict[str, Any]
     cells: tuple[int, int, int, int]
@@ -166,7 +166,7 @@ class _Placement:
 
     def values_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The values of the source cells holding points of the tile (pixel coordinates): NaN off the window."""
-        assert self.from_tile is not None
+        assert self.from_tile is not None and self.source is not None
         col, row = (np.floor(np.asarray(v, dtype=np.float64)) for v in self.from_tile(x, y))
         height, width = self.source.shape
         inside = (col >= 0) & (row >= 0) & (col < width) & (row < height)  # NaN: outside
