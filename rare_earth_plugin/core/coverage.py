@@ -70,6 +70,9 @@ class CellCoverage:
         self._ymax = np.maximum(self._y0, self._y1)
         self._xmin = np.minimum(self._x0, self._x1)
         self._xmax = np.maximum(self._x0, self._x1)
+        #: The sloped edges in order of their top row, those tops, and the most rows an edge spans (made once
+        #: ``within_rows`` is asked).
+        self._by_top: tuple[np.ndarray, np.ndarray, float] | None = None
 
     @classmethod
     def from_geometry(
@@ -101,11 +104,29 @@ class CellCoverage:
     def refined(self, factor: int) -> CellCoverage:
         """The same polygon on the grid cut into ``factor`` x ``factor`` parts per cell (rows even: where within
         a cell its covered part lies)."""
-        fine = CellCoverage([])
-        x0, y0, x1, y1 = (ends * factor for ends in (self._x0, self._y0, self._x1, self._y1))
-        fx0, fy, fx1, fweight = self._flat
-        fine._set_edges((x0, y0, x1, y1, self._weight), [fx0 * factor, fy * factor, fx1 * factor, fweight])
-        return fine
+        return self._part(slice(None), slice(None), factor)
+
+    def within_rows(self, row0: int, row1: int, factor: int = 1) -> CellCoverage:
+        """What a window of rows ``row0:row1`` needs of the edges, wherever its columns (those reaching into the
+        rows; the edges are sorted by their top once), ``refined`` by ``factor``: small, where the whole holds
+        many edges (the outline of a raster's scattered missing cells)."""
+        if self._by_top is None:
+            order = np.argsort(self._ymin, kind="stable")
+            span = float((self._ymax - self._ymin).max()) if order.size else 0.0
+            self._by_top = (order, self._ymin[order], span)
+        order, tops, span = self._by_top
+        chosen = order[np.searchsorted(tops, row0 - span) : np.searchsorted(tops, row1)]
+        chosen = chosen[self._ymax[chosen] > row0]
+        level = (self._flat[1] >= row0) & (self._flat[1] <= row1)
+        return self._part(chosen, level, factor)
+
+    def _part(self, chosen: np.ndarray | slice, level: np.ndarray | slice, factor: int) -> CellCoverage:
+        """The ``chosen`` sloped edges and ``level`` horizontal ones, on the grid cut ``factor`` x ``factor``."""
+        part = CellCoverage([])
+        x0, y0, x1, y1 = (ends[chosen] * factor for ends in (self._x0, self._y0, self._x1, self._y1))
+        fx0, fy, fx1, fweight = (values[level] for values in self._flat)
+        part._set_edges((x0, y0, x1, y1, self._weight[chosen]), [fx0 * factor, fy * factor, fx1 * factor, fweight])
+        return part
 
     @classmethod
     def from_edges(cls, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> CellCoverage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,8 +42,9 @@ class DataFootprint:
     GDAL's average is exact only where the raster's cells lie along the grade grid's rows and columns. Over a
     rotated or reprojected raster (``sampled``) it found 0 in a cell 0.32 of which holds data, and 1 beside it (a
     data edge at 45 degrees). There the shares are the coverage of the boundary of the cells with data, brought
-    onto the tile, as a polygon's; and a cell holding data in part takes its value at the centres of its
-    ``MAX_REFINEMENT`` x ``MAX_REFINEMENT`` parts that hold data."""
+    onto the tile, as a polygon's; and a cell with data that the average left without a value takes it at the
+    centres of its ``MAX_REFINEMENT`` x ``MAX_REFINEMENT`` parts that hold data (the average's value stands
+    elsewhere: sampling every edge cell of a raster with scattered gaps took a minute)."""
 
     def __init__(self, tile_transform: Affine, shape: tuple[int, int], refinement: int, sampled: bool):
         self.tile_transform = tile_transform
@@ -73,29 +74,26 @@ class DataFootprint:
                     lambda cols, rows: affine_ops.apply(to_tile, cols, rows),
                     lambda cols, rows: affine_ops.apply(from_tile, cols, rows),
                 )
-                placement.boundaries[1] = _boundary(valid, maps[0], straight=True)
+                placement.outline = _boundary(valid, maps[0], straight=True)
             else:
-                placement.boundaries[1] = _boundary(valid, maps[0], straight=False)
+                placement.outline = _boundary(valid, maps[0], straight=False)
             placement.from_tile = maps[1]
         self._placed.append(placement)
 
     def measure(self, values: np.ndarray) -> None:
-        """Work out ``share`` (and, ``sampled``, the ``values`` of the cells holding data in part); forget what
-        was read where every cell is whole or empty (nothing more to ask)."""
+        """Work out ``share`` (and, ``sampled``, the ``values`` of cells with data the average left without one);
+        forget what was read where every cell is whole or empty (nothing more to ask)."""
         share = self.share = self.share_in(0, self.shape[0], 0, self.shape[1], 1)
         if self.sampled:
             values[share == 0.0] = np.nan
-            self._sample(values, (share > 0.0) & ((share < 1.0) | np.isnan(values)))
+            self._sample(values, (share > 0.0) & np.isnan(values))
         if not ((share > 0.0) & (share < 1.0)).any():
             self._placed = []
 
     def _sample(self, values: np.ndarray, cells: np.ndarray) -> None:
         """``values`` of ``cells``: the mean of the raster's values at the centres of their k x k parts that hold
-        data; cells with data only between the centres (a sliver along a side) are sampled again, more finely,
-        and at last keep the warper's average."""
+        data; cells with data only between the centres (a sliver along a side) are sampled again, more finely."""
         rows, cols = np.nonzero(cells)
-        warped = values[rows, cols].copy()
-        values[rows, cols] = np.nan
         for k in SAMPLINGS:
             centres = (np.arange(k) + 0.5) / k
             for placement in self._placed:
@@ -113,10 +111,9 @@ class DataFootprint:
                     at = (rows[chunk], cols[chunk])
                     values[at] = np.where(np.isnan(values[at]) & (have > 0), mean, values[at])
             left = np.isnan(values[rows, cols])
-            rows, cols, warped = rows[left], cols[left], warped[left]
+            rows, cols = rows[left], cols[left]
             if not rows.size:
                 return
-        values[rows, cols] = warped
 
     @property
     def partial(self) -> bool:
@@ -136,7 +133,9 @@ class DataFootprint:
                 continue
             part = out[(a0 - row0) * factor : (a1 - row0) * factor, (b0 - col0) * factor : (b1 - col0) * factor]
             if self.sampled:
-                placed = placement.boundary(factor).fractions(a0 * factor, a1 * factor, b0 * factor, b1 * factor)
+                assert placement.outline is not None
+                outline = placement.outline.within_rows(a0, a1, factor)
+                placed = outline.fractions(a0 * factor, a1 * factor, b0 * factor, b1 * factor)
             else:
                 placed = np.full(part.shape, np.nan)
                 at = affine_ops.compose(self.tile_transform, affine_ops.compose(Affine.translation(b0, a0), step))
@@ -149,20 +148,14 @@ class DataFootprint:
 class _Placement:
     """A source window as read and where it goes: its validity, the warp's arguments but the destination grid,
     the tile's cells it answers for (row0, row1, col0, col1); ``sampled``, its values (NaN: no data), the
-    boundary of its data on the tile's cells cut into k x k (by k), and the map from the tile's pixel
-    coordinates to its own."""
+    outline of its data on the tile's cells, and the map from the tile's pixel coordinates to its own."""
 
     source: np.ndarray | None
     valid: np.ndarray
     warp: dict[str, Any]
     cells: tuple[int, int, int, int]
-    boundaries: dict[int, CellCoverage] = field(default_factory=dict)
+    outline: CellCoverage | None = None
     from_tile: ToTile | None = None
-
-    def boundary(self, factor: int) -> CellCoverage:
-        if factor not in self.boundaries:
-            self.boundaries[factor] = self.boundaries[1].refined(factor)
-        return self.boundaries[factor]
 
     def values_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The values of the source cells holding points of the tile (pixel coordinates): NaN off the window."""

@@ -23,7 +23,7 @@ from rasterio.windows import transform as window_transform
 
 from . import affine_ops
 from .band_unit import grade_unit_warning
-from .cell_runs import bands
+from .cell_runs import blocks
 from .cellarea import EllipsoidalCellArea, ProjectedCellArea, polygon_area_m2, projected_cell_area
 from .coverage import COVERAGE_EPSILON, CellCoverage, fractions_together
 from .crs_units import linear_unit_factor
@@ -746,9 +746,12 @@ class _Accumulator:
         shares = [pick(footprint.share) for footprint in footprints]
         share = functools.reduce(np.minimum, shares)
         partial = [(part > 0.0) & (part < 1.0) for part in shares]
-        crossed = functools.reduce(np.logical_or, partial) & (area < whole * _WHOLE_CELL)
+        edge = functools.reduce(np.logical_or, partial)
+        crossed = edge & (area < whole * _WHOLE_CELL)
         if len(partial) > 1:
             crossed |= np.add.reduce([part.astype(np.intp) for part in partial]) > 1
+        if self._parts_weigh:  # a share is of the cell's map area; where its ground is uneven, of its ground
+            crossed |= edge
         crossed &= share > 0.0
         counted = np.minimum(area, share * whole)
         if crossed.any():
@@ -772,18 +775,47 @@ class _Accumulator:
         r0, c0, width = int(window.row_off), int(window.col_off), int(window.width)
         rows, cols = np.divmod(cells, width)
         counted = np.empty(cells.size)
-        for lo, hi in bands(rows, cols, SAMPLED_CELLS // (k * k)):
-            b0, b1 = int(rows[lo]), int(rows[hi - 1]) + 1
-            a0, a1 = int(cols[lo:hi].min()), int(cols[lo:hi].max()) + 1
+        for block in blocks(rows, cols, max(1, math.isqrt(SAMPLED_CELLS) // (2 * k))):
+            b0, b1 = int(rows[block].min()), int(rows[block].max()) + 1
+            a0, a1 = int(cols[block].min()), int(cols[block].max()) + 1
             parts = fine.fractions((r0 + b0) * k, (r0 + b1) * k, (c0 + a0) * k, (c0 + a1) * k)
-            if self.coverage.rows is not None:  # a geographic raster's parts: weighed by their ground
-                edges = self.coverage.rows.equal_area_rows(np.arange((r0 + b0) * k, (r0 + b1) * k + 1) / k)
-                parts *= (k * np.diff(edges))[:, None]
+            weights = self._part_weights(r0 + b0, r0 + b1, c0 + a0, c0 + a1, k)
+            if weights is not None:
+                parts *= weights
             for footprint in footprints:
                 parts *= footprint.share_in(b0, b1, a0, a1, k)
             per_cell = parts.reshape(b1 - b0, k, a1 - a0, k).sum(axis=(1, 3)) / (k * k)
-            counted[lo:hi] = per_cell[rows[lo:hi] - b0, cols[lo:hi] - a0]
+            counted[block] = per_cell[rows[block] - b0, cols[block] - a0]
         return counted
+
+    @property
+    def _parts_weigh(self) -> bool:
+        """Whether the parts of a cell hold unequal ground (see ``_part_weights``)."""
+        return self.ellipsoidal is not None or (self.ground is not None and self.ground.slopes_matter)
+
+    def _part_weights(self, r0: int, r1: int, c0: int, c1: int, k: int) -> np.ndarray | None:
+        """The ground of each part of the cells ``r0:r1``, ``c0:c1`` (of the raster) cut into k x k, relative to
+        an even share of its cell's (1 on average over a cell), where the ground per cell changes across a cell
+        enough to matter, as ``_ground_of_parts`` finds it; None where it does not. A data edge at 60.2 N in a
+        0.5 degree cell was 5e-4 off counted by map area, in the northmost tenth of a 1 degree cell at 75 N 3e-2."""
+        ground, ellipsoidal = self.ground, self.ellipsoidal
+        if ellipsoidal is not None and ellipsoidal.north_up:  # rows re-spaced to equal areas
+            edges = ellipsoidal.equal_area_rows(np.arange(r0 * k, r1 * k + 1) / k)
+            return np.broadcast_to((k * np.diff(edges))[:, None], ((r1 - r0) * k, (c1 - c0) * k))
+        rows, cols = np.divmod(np.arange((r1 - r0) * (c1 - c0)), c1 - c0)
+        if ground is not None and ground.slopes_matter:
+            down, across = ground.slopes(r0, r1, c0, c1, rows, cols)
+            scale = np.ones((r1 - r0, c1 - c0))
+            ground.scale_window(scale, r0, c0)  # the slopes are of the cell's ground, not relative
+            down, across = down / scale.reshape(-1), across / scale.reshape(-1)
+        elif ellipsoidal is not None:
+            down, across = ellipsoidal.slopes(rows + r0, cols + c0)
+        else:
+            return None
+        offsets = (np.arange(k) + 0.5) / k - 0.5  # of the parts' centres from their cell's, in cells
+        shape = (r1 - r0, 1, c1 - c0, 1)
+        weights = 1.0 + down.reshape(shape) * offsets[:, None, None] + across.reshape(shape) * offsets
+        return weights.reshape((r1 - r0) * k, (c1 - c0) * k)
 
     def _fine_coverage(self, k: int) -> CellCoverage:
         """The polygon's coverage of the grid cut into k x k parts per cell (made once per k)."""

@@ -216,3 +216,50 @@ def test_a_finer_raster_off_the_grade_grid_s_lines_counts_its_data_closely(make_
     data = polygon.intersection(footprint(valid, grid))
     result = estimate_tonnage(polygon, str(grade), TonnageParams(thickness_raster=str(thickness), density=DENSITY))
     assert result.covered_area_m2 == pytest.approx(data.area, rel=5e-5)
+
+
+def box_ground(west: float, south: float, east: float, north: float) -> float:
+    """Ground area of a longitude/latitude box: its rectangle in the cylindrical equal-area projection of the
+    ellipsoid (exact; Geod's geodesic sides would need densifying)."""
+    cea = pyproj.Transformer.from_crs("EPSG:4326", "+proj=cea +ellps=WGS84", always_xy=True)
+    (x0, x1), (y0, y1) = cea.transform([west, east], [south, north])
+    return abs((x1 - x0) * (y1 - y0))
+
+
+@pytest.mark.parametrize(
+    ("grade_cell", "north", "rows_with_data"),
+    [(0.5, 62.0, slice(0, 18)), (1.0, 80.0, slice(None, None, 10))],
+    ids=["edge at 60.2 N in 0.5 degree cells", "northmost tenth of 1 degree cells at 70-80 N"],
+)
+def test_a_share_with_data_counts_its_ground_not_its_map_area(make_raster, grade_cell, north, rows_with_data):
+    """A geographic grade raster and a 0.1 degree thickness raster whose data end inside its cells: the part
+    with data holds the ground of its own latitudes, less than an even share of the cell's towards the pole
+    (counted by map area: +5e-4 and +3e-2)."""
+    cells = round(4.0 / grade_cell)
+    grade = make_raster(np.full((cells, cells), 0.2), from_origin(10.0, north, grade_cell, grade_cell), crs="EPSG:4326")
+    valid = np.zeros((40, 40), dtype=bool)
+    valid[rows_with_data] = True
+    grid = from_origin(10.0, north, 0.1, 0.1)
+    thickness = make_raster(np.where(valid, THICKNESS, -1.0), grid, name="t.tif", crs="EPSG:4326", nodata=-1.0)
+    rows = np.flatnonzero(valid[:, 0])
+    expected = sum(box_ground(10.0, north - 0.1 * (r + 1), 14.0, north - 0.1 * r) for r in rows)
+    polygon = box(9.0, north - 5.0, 15.0, north + 1.0)
+    result = estimate_tonnage(polygon, str(grade), TonnageParams(thickness_raster=str(thickness), density=DENSITY))
+    assert result.covered_area_m2 == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_share_with_data_on_a_mercator_grid_counts_its_ground(make_raster):
+    """World Mercator 1 km grade cells at 60 N (the ground per cell changes 3e-4 across one) and 100 m thickness
+    cells whose data end 0.45 km into a row of them: the data's ground, a longitude/latitude box."""
+    mercator = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:3395", always_xy=True)
+    x0, y0 = (round(v, -3) for v in mercator.transform(10.0, 60.0))
+    grade = make_raster(np.full((10, 10), 0.2), from_origin(x0, y0, 1000.0, 1000.0), crs="EPSG:3395")
+    valid = np.zeros((100, 100), dtype=bool)
+    valid[:45] = True
+    grid = from_origin(x0, y0, 100.0, 100.0)
+    thickness = make_raster(np.where(valid, THICKNESS, -1.0), grid, name="t.tif", crs="EPSG:3395", nodata=-1.0)
+    back = pyproj.Transformer.from_crs("EPSG:3395", "EPSG:4326", always_xy=True)
+    (west, east), (north, south) = back.transform([x0, x0 + 10_000.0], [y0, y0 - 4_500.0])
+    polygon = box(x0 - 500.0, y0 - 10_500.0, x0 + 10_500.0, y0 + 500.0)
+    result = estimate_tonnage(polygon, str(grade), TonnageParams(thickness_raster=str(thickness), density=DENSITY))
+    assert result.covered_area_m2 == pytest.approx(box_ground(west, south, east, north), rel=1e-6)
