@@ -40,6 +40,29 @@ class RowSpacing(Protocol):
 _WindowRows = tuple[RowSpacing, "float | np.ndarray"]
 
 
+class RefinedRows:
+    """A grid's uneven rows (``RowSpacing``) seen on its rows cut into ``factor`` parts: inside each part, distance
+    proportional to area, as the grid's own spacing has it inside each row."""
+
+    def __init__(self, rows: RowSpacing, factor: int):
+        self.rows, self.factor = rows, factor
+
+    def _coarse(self, rows: np.ndarray) -> np.ndarray:
+        return self.factor * self.rows.equal_area_rows(rows / self.factor)
+
+    def equal_area_rows(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.float64)
+        top = np.floor(rows)
+        start, end = self._coarse(top), self._coarse(top + 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(end != start, (self._coarse(rows) - start) / (end - start), rows - top)
+        return top + np.clip(share, 0.0, 1.0)
+
+    def centroid_offset(self, rows: np.ndarray, heights: np.ndarray | float) -> np.ndarray:
+        factor = self.factor
+        return factor * self.rows.centroid_offset(np.asarray(rows) / factor, np.asarray(heights) / factor)
+
+
 class CellCoverage:
     """Polygon edges in cell coordinates, ready to rasterize any window of the grid."""
 
@@ -102,8 +125,8 @@ class CellCoverage:
         return cls(cells(), rows)
 
     def refined(self, factor: int) -> CellCoverage:
-        """The same polygon on the grid cut into ``factor`` x ``factor`` parts per cell (rows even: where within
-        a cell its covered part lies)."""
+        """The same polygon on the grid cut into ``factor`` x ``factor`` parts per cell: where within a cell its
+        covered part lies (each part's covered share of its own area, uneven rows cut too)."""
         return self._part(slice(None), slice(None), factor)
 
     def within_rows(self, row0: int, row1: int, factor: int = 1) -> CellCoverage:
@@ -122,7 +145,7 @@ class CellCoverage:
 
     def _part(self, chosen: np.ndarray | slice, level: np.ndarray | slice, factor: int) -> CellCoverage:
         """The ``chosen`` sloped edges and ``level`` horizontal ones, on the grid cut ``factor`` x ``factor``."""
-        part = CellCoverage([])
+        part = CellCoverage([], self.rows if factor == 1 or self.rows is None else RefinedRows(self.rows, factor))
         x0, y0, x1, y1 = (ends[chosen] * factor for ends in (self._x0, self._y0, self._x1, self._y1))
         fx0, fy, fx1, fweight = (values[level] for values in self._flat)
         part._set_edges((x0, y0, x1, y1, self._weight[chosen]), [fx0 * factor, fy * factor, fx1 * factor, fweight])

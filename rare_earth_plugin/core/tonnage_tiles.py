@@ -765,8 +765,10 @@ class _Accumulator:
     ) -> np.ndarray:
         """The share of each of the tile's ``cells`` (flat, row-major indices) both covered and with every
         footprint's data: the polygon's coverage of the cells cut into k x k, times the footprints' shares of
-        the same parts (exact where the data follow the parts, as a finer raster of k x k cells per grade cell
-        on the same grid does; else to about a part of the cells the polygon and a data edge both cross)."""
+        the same parts (exact where the data follow the parts, as an aligned raster's do; else to within about a
+        part's area, 1/256 of a cell, where the polygon's edge crosses a data edge: 7e-5 of a 3 km2 area where
+        a rotated box crossed a staircase of data in 1 km cells; 1e-4 to 4e-4 for a 74 m strip along a raster of
+        25 m cells rotated 30 degrees)."""
         footprints = tuple(footprint for footprint in footprints if footprint.partial)
         k = math.lcm(*(footprint.refinement for footprint in footprints))  # the parts of each of them
         if k > MAX_ALIGNED_REFINEMENT:

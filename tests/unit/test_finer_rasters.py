@@ -13,6 +13,7 @@ from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.ops import unary_union
 
+from rare_earth_plugin.core.affine_ops import apply, compose
 from rare_earth_plugin.core.limits import DEFAULT_LIMITS, EngineLimits
 from rare_earth_plugin.core.tonnage import TonnageParams, estimate_tonnage
 
@@ -29,7 +30,7 @@ def footprint(valid: np.ndarray, transform) -> MultiPolygon:
     """The union of a raster's cells where ``valid``: where its data lie."""
     rows, cols = np.nonzero(valid)
     corners = ((0, 0), (1, 0), (1, 1), (0, 1))
-    cells = [Polygon([transform * (c + i, r + j) for i, j in corners]) for r, c in zip(rows, cols)]
+    cells = [Polygon([apply(transform, c + i, r + j) for i, j in corners]) for r, c in zip(rows, cols)]
     return unary_union(cells)
 
 
@@ -131,8 +132,8 @@ def test_two_rasters_ending_on_crossing_lines_count_where_both_hold_data(make_ra
 def test_a_finer_raster_on_another_grid_counts_the_covered_part_with_data(make_raster, grade):
     """Data on 3 m cells rotated by 20 degrees (not on the grade grid's parts): the covered part with data to
     within a small part of the cells the polygon and the data's edge both cross."""
-    rotation = from_origin(ORIGIN_X + 30.0, ORIGIN_Y + 5.0, 3.0, 3.0) * from_origin(0, 0, 1, -1)
-    grid = rotation * type(rotation).rotation(20.0) * from_origin(0, 0, 1, -1)
+    rotation = compose(from_origin(ORIGIN_X + 30.0, ORIGIN_Y + 5.0, 3.0, 3.0), from_origin(0, 0, 1, -1))
+    grid = compose(compose(rotation, Affine.rotation(20.0)), from_origin(0, 0, 1, -1))
     valid = np.zeros((40, 40), dtype=bool)
     valid[3:25, 4:19] = True
     thickness = make_raster(np.where(valid, THICKNESS, -1.0), grid, name="t.tif", nodata=-1.0)
@@ -168,8 +169,8 @@ def test_a_geographic_grade_raster_weighs_the_parts_of_its_cells_by_their_ground
 def test_a_rotated_finer_raster_s_data_edges_count_their_share(make_raster, grade, degrees):
     """GDAL's average over a raster rotated 45 degrees found no data in grade cells a third of which hold it (and
     so no value): the whole grid counts the data it holds to within sampling at 16 x 16 points per cell."""
-    grid = Affine.translation(ORIGIN_X + 50.37, ORIGIN_Y - 49.71) * Affine.rotation(degrees)
-    grid = grid * Affine.translation(-40.0, 40.0) * Affine.scale(0.5, -0.5)
+    grid = compose(Affine.translation(ORIGIN_X + 50.37, ORIGIN_Y - 49.71), Affine.rotation(degrees))
+    grid = compose(compose(grid, Affine.translation(-40.0, 40.0)), Affine.scale(0.5, -0.5))
     valid = np.zeros((160, 160), dtype=bool)
     valid[31:127, 17:141] = True
     thickness = make_raster(np.where(valid, THICKNESS, -1.0), grid, name="t.tif", nodata=-1.0)
@@ -193,7 +194,7 @@ def test_a_finer_raster_in_another_crs_counts_the_ground_its_data_cover(make_ras
     thickness = make_raster(np.where(valid, THICKNESS, -1.0), grid, name="t.tif", crs="EPSG:4326", nodata=-1.0)
     rows, cols = np.nonzero(valid)
     corners = ((0, 0), (1, 0), (1, 1), (0, 1))
-    cells = [Polygon([to_grid.transform(*(grid * (c + i, r + j))) for i, j in corners]) for r, c in zip(rows, cols)]
+    cells = [Polygon([to_grid.transform(*apply(grid, c + i, r + j)) for i, j in corners]) for r, c in zip(rows, cols)]
     for polygon in (local_box(0.0, 0.0, 100.0, 100.0), rotated(local_box(7.0, 13.0, 31.0, 29.0), 17.0)):
         data = polygon.intersection(unary_union(cells))
         assert data.area > 100.0
@@ -263,3 +264,19 @@ def test_a_share_with_data_on_a_mercator_grid_counts_its_ground(make_raster):
     polygon = box(x0 - 500.0, y0 - 10_500.0, x0 + 10_500.0, y0 + 500.0)
     result = estimate_tonnage(polygon, str(grade), TonnageParams(thickness_raster=str(thickness), density=DENSITY))
     assert result.covered_area_m2 == pytest.approx(box_ground(west, south, east, north), rel=1e-6)
+
+
+def test_a_part_the_polygon_covers_in_part_counts_the_ground_of_its_covered_piece(make_raster):
+    """1 degree grade cells at 70-72 N, 0.25 degree thickness cells with data west of 11.5 E, and a box inside one
+    grade cell whose edges cut the parts: its data are exactly the western half of its ground (a part's covered
+    share counted by map area weighed by the part's whole ground: +9e-4)."""
+    grade = make_raster(np.full((2, 4), 0.2), from_origin(10.0, 72.0, 1.0, 1.0), crs="EPSG:4326")
+    valid = np.zeros((8, 16), dtype=bool)
+    valid[:, :6] = True  # to 11.5 E
+    grid = from_origin(10.0, 72.0, 0.25, 0.25)
+    thickness = make_raster(np.where(valid, THICKNESS, -1.0), grid, name="t.tif", crs="EPSG:4326", nodata=-1.0)
+    polygon = box(11.1, 70.1, 11.9, 70.5)
+    for tile_cells in (DEFAULT_LIMITS.tile_cells, 16):
+        params = TonnageParams(thickness_raster=str(thickness), density=DENSITY)
+        result = estimate_tonnage(polygon, str(grade), params, limits=EngineLimits(tile_cells=tile_cells))
+        assert result.covered_area_m2 == pytest.approx(box_ground(11.1, 70.1, 11.5, 70.5), rel=1e-9)
