@@ -491,6 +491,7 @@ class _AuxiliaryRaster:
         #: How finely a grade cell is cut to find where its data lie (see ``DataFootprint``).
         self.refinement = 1
         self.aligned = True
+        self.in_grade_cells = Affine.identity()
         self.max_source_cells = limits.tile_cells
         if not self.same_grid:
             # Text, so that the reader thread makes its own transformer (see proj_threads); local: one frame.
@@ -501,29 +502,27 @@ class _AuxiliaryRaster:
             if self.reader.crs is not None and self.reader.crs.is_geographic:
                 self.west, self.turn = self.src.longitude_span(self.reader.crs)
                 self.wraps = _whole_turn(self.src.transform, self.src.width, self.turn)
-            # whether this raster's cells lie along the grade grid's rows and columns (see ``DataFootprint``)
-            self.aligned = (
-                self.wkt == self.grade_wkt and _north_up(self.src.transform) and _north_up(grade_src.transform)
-            )
+            #: This raster's cells in the grade grid's cells (one CRS), and whether they lie along its rows and
+            #: columns, rotated with it or not (see ``DataFootprint``).
+            self.in_grade_cells = affine_ops.compose(~grade_src.transform, self.src.transform)
+            self.aligned = self.wkt == self.grade_wkt and _north_up(self.in_grade_cells, _ON_LINE)
             own, grade_cell = self._resolution_in(grade_src), min(abs(grade_src.res[0]), abs(grade_src.res[1]))
             if own < 0.5 * grade_cell:  # finer: each grade cell averages the cells with data within it
                 self.resampling = Resampling.average
                 #: Missing cells put round a window read (see ``_warp_into``): more than a grade cell's width.
                 self.pad = math.ceil(1.5 * grade_cell / own) + 2  # a rotated grade cell reaches further
-                self.refinement = self._refinement(grade_src.transform)
+                self.refinement = self._refinement()
 
-    def _refinement(self, grade_transform: Affine) -> int:
+    def _refinement(self) -> int:
         """How finely a grade cell is cut to find where its data lie (see ``DataFootprint``): where this raster's
-        cells lie along the grade grid's rows and columns, the fewest parts whose lines hold its cells' lines too
+        cells lie along the grade grid's rows and columns (on a rotated grade grid, rotated with it), the fewest
+        parts whose lines hold its cells' lines too
         (up to ``MAX_ALIGNED_REFINEMENT``), so that each part holds data wholly or not at all; else
         ``MAX_REFINEMENT`` (about its own cells cut only 4 x 4 a 3 m raster under 10 m cells: 2e-4 of a holed
         polygon's tonnes; 16 x 16, 1e-5)."""
         if self.aligned:
-            inverse = ~grade_transform
-            col, row = affine_ops.apply(inverse, self.src.transform.c, self.src.transform.f)
-            lines = [self.src.transform.a / grade_transform.a, self.src.transform.e / grade_transform.e, col, row]
-            if self.turn:
-                lines.append(self.turn / grade_transform.a)
+            cells = self.in_grade_cells
+            lines = [cells.a, cells.e, cells.c, cells.f]  # (a placement a whole turn of longitude away: as near)
             for parts in range(1, MAX_ALIGNED_REFINEMENT + 1):
                 if all(abs(parts * line - round(parts * line)) <= _ON_LINE for line in lines):
                     return parts
@@ -755,9 +754,9 @@ class _AuxiliaryRaster:
         return values
 
 
-def _north_up(transform: Affine) -> bool:
-    """Whether a grid's rows and columns run along its CRS's axes (not rotated or sheared)."""
-    return transform.b == 0 and transform.d == 0
+def _north_up(transform: Affine, tolerance: float = 0.0) -> bool:
+    """Whether a grid's rows and columns run along its CRS's axes (not rotated or sheared), to ``tolerance``."""
+    return abs(transform.b) <= tolerance and abs(transform.d) <= tolerance
 
 
 def _whole_turn(transform: Affine, width: int, turn: float) -> bool:

@@ -781,9 +781,7 @@ class _Accumulator:
             b0, b1 = int(rows[block].min()), int(rows[block].max()) + 1
             a0, a1 = int(cols[block].min()), int(cols[block].max()) + 1
             parts = fine.fractions((r0 + b0) * k, (r0 + b1) * k, (c0 + a0) * k, (c0 + a1) * k)
-            weights = self._part_weights(r0 + b0, r0 + b1, c0 + a0, c0 + a1, k)
-            if weights is not None:
-                parts *= weights
+            self._ground_of_fine_parts(parts, fine, r0 + b0, r0 + b1, c0 + a0, c0 + a1, k)
             for footprint in footprints:
                 parts *= footprint.share_in(b0, b1, a0, a1, k)
             per_cell = parts.reshape(b1 - b0, k, a1 - a0, k).sum(axis=(1, 3)) / (k * k)
@@ -792,18 +790,24 @@ class _Accumulator:
 
     @property
     def _parts_weigh(self) -> bool:
-        """Whether the parts of a cell hold unequal ground (see ``_part_weights``)."""
+        """Whether the parts of a cell hold unequal ground (see ``_ground_of_fine_parts``)."""
         return self.ellipsoidal is not None or (self.ground is not None and self.ground.slopes_matter)
 
-    def _part_weights(self, r0: int, r1: int, c0: int, c1: int, k: int) -> np.ndarray | None:
-        """The ground of each part of the cells ``r0:r1``, ``c0:c1`` (of the raster) cut into k x k, relative to
-        an even share of its cell's (1 on average over a cell), where the ground per cell changes across a cell
-        enough to matter, as ``_ground_of_parts`` finds it; None where it does not. A data edge at 60.2 N in a
-        0.5 degree cell was 5e-4 off counted by map area, in the northmost tenth of a 1 degree cell at 75 N 3e-2."""
+    def _ground_of_fine_parts(
+        self, parts: np.ndarray, fine: CellCoverage, r0: int, r1: int, c0: int, c1: int, k: int
+    ) -> None:
+        """Turn ``parts``, the polygon's covered share of each part of the cells ``r0:r1``, ``c0:c1`` (of the
+        raster) cut into k x k, into its share of the cells' ground, where the ground per cell changes across a
+        cell enough to matter (as ``_ground_of_parts`` finds it; else left as it is). A part counts its ground
+        relative to an even share of its cell's; a part covered in part, the ground under its covered piece (on
+        a north-up geographic grid ``fine`` has its rows re-spaced to equal areas; else from the piece's first
+        moments, as a cell's). Counted by map area, a data edge at 60.2 N in a 0.5 degree cell was 5e-4 off, in
+        the northmost tenth of a 1 degree cell at 75 N 3e-2."""
         ground, ellipsoidal = self.ground, self.ellipsoidal
-        if ellipsoidal is not None and ellipsoidal.north_up:  # rows re-spaced to equal areas
+        if ellipsoidal is not None and ellipsoidal.north_up:
             edges = ellipsoidal.equal_area_rows(np.arange(r0 * k, r1 * k + 1) / k)
-            return np.broadcast_to((k * np.diff(edges))[:, None], ((r1 - r0) * k, (c1 - c0) * k))
+            parts *= (k * np.diff(edges))[:, None]
+            return
         rows, cols = np.divmod(np.arange((r1 - r0) * (c1 - c0)), c1 - c0)
         if ground is not None and ground.slopes_matter:
             down, across = ground.slopes(r0, r1, c0, c1, rows, cols)
@@ -813,11 +817,16 @@ class _Accumulator:
         elif ellipsoidal is not None:
             down, across = ellipsoidal.slopes(rows + r0, cols + c0)
         else:
-            return None
+            return
+        down, across = down.reshape(r1 - r0, c1 - c0), across.reshape(r1 - r0, c1 - c0)
+        pieces, piece_down, piece_across = fine.moments(r0 * k, r1 * k, c0 * k, c1 * k)
+        piece_rows, piece_cols = np.divmod(pieces, (c1 - c0) * k)
+        at = (piece_rows // k, piece_cols // k)
+        parts[piece_rows, piece_cols] += (down[at] * piece_down + across[at] * piece_across) / k
         offsets = (np.arange(k) + 0.5) / k - 0.5  # of the parts' centres from their cell's, in cells
         shape = (r1 - r0, 1, c1 - c0, 1)
         weights = 1.0 + down.reshape(shape) * offsets[:, None, None] + across.reshape(shape) * offsets
-        return weights.reshape((r1 - r0) * k, (c1 - c0) * k)
+        parts *= weights.reshape(parts.shape)
 
     def _fine_coverage(self, k: int) -> CellCoverage:
         """The polygon's coverage of the grid cut into k x k parts per cell (made once per k)."""

@@ -280,3 +280,38 @@ def test_a_part_the_polygon_covers_in_part_counts_the_ground_of_its_covered_piec
         params = TonnageParams(thickness_raster=str(thickness), density=DENSITY)
         result = estimate_tonnage(polygon, str(grade), params, limits=EngineLimits(tile_cells=tile_cells))
         assert result.covered_area_m2 == pytest.approx(box_ground(11.1, 70.1, 11.5, 70.5), rel=1e-9)
+
+
+def ground_of(shape) -> float:
+    """Ground area of a lon/lat (Multi)Polygon whose edges are straight in longitude and latitude, as a grid's
+    cells are: each edge cut into 200 pieces, measured in the cylindrical equal-area projection."""
+    cea = pyproj.Transformer.from_crs("EPSG:4326", "+proj=cea +ellps=WGS84", always_xy=True)
+
+    def ring(coords) -> list:
+        xy = np.asarray(coords)
+        steps = np.linspace(0.0, 1.0, 200, endpoint=False)
+        dense = (xy[:-1, None, :] + steps[None, :, None] * (xy[1:, None, :] - xy[:-1, None, :])).reshape(-1, 2)
+        return list(zip(*cea.transform(dense[:, 0], dense[:, 1])))
+
+    parts = getattr(shape, "geoms", [shape])
+    return sum(Polygon(ring(p.exterior.coords), [ring(h.coords) for h in p.interiors]).area for p in parts)
+
+
+def test_a_finer_raster_rotated_with_its_grade_grid_counts_exactly(make_raster):
+    """A geographic grade grid of 0.05 degree cells at 65 N, rotated 12 degrees and sheared, and a thickness raster
+    on the same axes with 5 x 5 cells per grade cell and a hole: on parts whose lines hold its cells' lines (it
+    was cut 16 x 16 as if rotated against the grade grid: +3.5e-4)."""
+    turn = Affine.rotation(12.0)
+    grade_grid = compose(compose(Affine.translation(10.0, 65.0), turn), Affine(0.05, 0.01, 0.0, 0.0, -0.05, 0.0))
+    fine_grid = compose(grade_grid, Affine.scale(0.2))
+    grade = make_raster(np.full((10, 10), 0.2), grade_grid, crs="EPSG:4326")
+    valid = np.ones((50, 50), dtype=bool)
+    valid[16:33, 12:26] = False
+    thickness = make_raster(np.where(valid, THICKNESS, -1.0), fine_grid, name="t.tif", crs="EPSG:4326", nodata=-1.0)
+    x, y = apply(grade_grid, 3.5, 4.6)
+    polygon = box(x - 0.07, y - 0.06, x + 0.05, y + 0.08)
+    corners = ((0, 0), (10, 0), (10, 10), (0, 10))
+    extent = Polygon([apply(grade_grid, c, r) for c, r in corners])
+    data = polygon.intersection(extent).intersection(footprint(valid, fine_grid))
+    result = estimate_tonnage(polygon, str(grade), TonnageParams(thickness_raster=str(thickness), density=DENSITY))
+    assert result.covered_area_m2 == pytest.approx(ground_of(data), rel=1e-7)
