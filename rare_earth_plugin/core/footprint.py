@@ -122,23 +122,28 @@ class DataFootprint:
 
     def share_in(self, row0: int, row1: int, col0: int, col1: int, factor: int) -> np.ndarray:
         """The share holding data of each cell of the tile's rows ``row0:row1`` and columns ``col0:col1``, each
-        cell cut into ``factor`` x ``factor``. Each placement answers for the cells it was read for (its window
-        holds their surroundings); where several do, the largest share."""
-        out = np.zeros(((row1 - row0) * factor, (col1 - col0) * factor))
+        cell cut into ``factor`` x ``factor``."""
+        return self.share_of_parts(row0 * factor, row1 * factor, col0 * factor, col1 * factor, factor)
+
+    def share_of_parts(self, row0: int, row1: int, col0: int, col1: int, factor: int) -> np.ndarray:
+        """The share holding data of each part of the tile's cells cut into ``factor`` x ``factor``, of the parts'
+        rows ``row0:row1`` and columns ``col0:col1`` (counted in parts). Each placement answers for the cells it
+        was read for (its window holds their surroundings); where several do, the largest share."""
+        out = np.zeros((row1 - row0, col1 - col0))
         step = Affine.scale(1.0 / factor)
         for placement in self._placed:
-            r0, r1, c0, c1 = placement.cells
+            r0, r1, c0, c1 = (end * factor for end in placement.cells)
             a0, a1, b0, b1 = max(row0, r0), min(row1, r1), max(col0, c0), min(col1, c1)
             if a0 >= a1 or b0 >= b1:
                 continue
-            part = out[(a0 - row0) * factor : (a1 - row0) * factor, (b0 - col0) * factor : (b1 - col0) * factor]
+            part = out[a0 - row0 : a1 - row0, b0 - col0 : b1 - col0]
             if self.sampled:
                 assert placement.outline is not None
-                outline = placement.outline.within_rows(a0, a1, factor)
-                placed = outline.fractions(a0 * factor, a1 * factor, b0 * factor, b1 * factor)
+                outline = placement.outline.within_rows(a0 // factor, -(-a1 // factor), factor)
+                placed = outline.fractions(a0, a1, b0, b1)
             else:
                 placed = np.full(part.shape, np.nan)
-                at = affine_ops.compose(self.tile_transform, affine_ops.compose(Affine.translation(b0, a0), step))
+                at = affine_ops.compose(self.tile_transform, affine_ops.compose(step, Affine.translation(b0, a0)))
                 reproject(placement.valid, placed, src_nodata=None, dst_transform=at, **placement.warp)
             np.fmax(part, placed, out=part)
         return np.minimum(out, 1.0, out=out)
