@@ -87,6 +87,9 @@ _PART_EDGE = 1e-9
 #: worked out at once (parts along a zone's edge: a block of 16 x 16 parts holds a few dozen).
 _PART_CUTS = 16
 _PART_BLOCK = 16
+#: Two pieces of a small part lie on one side of it when their centroids' directions from its centre are this
+#: close (the cosine of 25 degrees), on opposite sides when this close to opposite.
+_SAME_SIDE = 0.9
 #: The most blocks of such parts an estimate works out (about 2 s); beyond, the product of the two shares stands
 #: (a polygon of 2,000 spikes over a raster with scattered gaps would take 100 s for 4e-7 of its tonnes).
 _PART_BLOCKS_MOST = 4096
@@ -333,6 +336,28 @@ def _cover_together(jobs: list[_Accumulator]) -> None:
     fractions = fractions_together(windows)
     for (job, _), frac in zip(group, fractions or []):
         job.ready = frac
+
+
+def _lying_together(covered: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """The share of each small part (of a window of them) both covered and with data, from the two shares and
+    the side of the part each piece lies on, the way its share grows across the window: pieces on the same side
+    (within 25 degrees) lie one in the other, the lesser share; on opposite sides they lie apart, what the two
+    shares leave over 1; else, across each other, their product. Exact where the polygon's edge runs along a
+    raster's data edge (a zone drawn from a model's outline: the product counted a part's share times itself,
+    5.6e-4 low)."""
+    together = covered * share
+    both = (covered > _PART_EDGE) & (covered < 1.0 - _PART_EDGE) & (share > _PART_EDGE) & (share < 1.0 - _PART_EDGE)
+    if not both.any():
+        return together
+    down, across = np.gradient(covered)
+    data_down, data_across = np.gradient(share)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cosine = (down * data_down + across * data_across) / (np.hypot(down, across) * np.hypot(data_down, data_across))
+    nested = both & (cosine > _SAME_SIDE)
+    apart = both & (cosine < -_SAME_SIDE)
+    together[nested] = np.minimum(covered, share)[nested]
+    together[apart] = np.maximum(covered + share - 1.0, 0.0)[apart]
+    return together
 
 
 def _tile_edges(start: int, stop: int, block: int, step: int) -> list[int]:
@@ -776,9 +801,10 @@ class _Accumulator:
         """The share of each of the tile's ``cells`` (flat, row-major indices) both covered and with every
         footprint's data: the polygon's coverage of the cells cut into k x k, times the footprints' shares of
         the same parts; exact where the data follow the parts, as an aligned raster's do. A part that both the
-        polygon's edge and a data edge cross is cut again (``_covered_with_data_in_parts``): a 74 m strip along a
-        raster of 25 m cells rotated 30 degrees was 1e-4 to 4e-4 off from the product of the two shares, now
-        3e-6; a zone with its model in another CRS clipped to it, 2e-4, now 1e-6."""
+        polygon's edge and a data edge cross (or two rasters' data edges) is cut again
+        (``_covered_with_data_in_parts``): a 74 m strip along a raster of 25 m cells rotated 30 degrees was 1e-4
+        to 4e-4 off from the product of the two shares, now 3e-6; a zone with its model in another CRS clipped to
+        it, 2e-4, now 1e-6."""
         footprints = tuple(footprint for footprint in footprints if footprint.partial)
         k = math.lcm(*(footprint.refinement for footprint in footprints))  # the parts of each of them
         if k > MAX_ALIGNED_REFINEMENT:
@@ -793,9 +819,14 @@ class _Accumulator:
             covered = fine.fractions((r0 + b0) * k, (r0 + b1) * k, (c0 + a0) * k, (c0 + a1) * k)
             parts = covered.copy()
             self._ground_of_fine_parts(parts, fine, r0 + b0, r0 + b1, c0 + a0, c0 + a1, k)
-            share = functools.reduce(np.multiply, (footprint.share_in(b0, b1, a0, a1, k) for footprint in footprints))
-            both = (covered > _PART_EDGE) & (covered < 1.0 - _PART_EDGE) & (share > _PART_EDGE)
-            both &= share < 1.0 - _PART_EDGE
+            shares = [footprint.share_in(b0, b1, a0, a1, k) for footprint in footprints]
+            share = functools.reduce(np.multiply, shares)
+            edges = [(part > _PART_EDGE) & (part < 1.0 - _PART_EDGE) for part in shares]
+            # parts that the polygon's edge and a data edge cross, or the data edges of two rasters
+            both = (covered > _PART_EDGE) & (covered < 1.0 - _PART_EDGE) & functools.reduce(np.logical_or, edges)
+            if len(edges) > 1:
+                both |= np.add.reduce([edge.astype(np.intp) for edge in edges]) > 1
+            both &= (share > 0.0) & (covered > _PART_EDGE)
             part_rows, part_cols = np.nonzero(both)
             groups = blocks(part_rows, part_cols, _PART_BLOCK) if part_rows.size else []
             if groups and self._part_blocks + len(groups) <= _PART_BLOCKS_MOST:  # from the parts' own parts
@@ -832,14 +863,9 @@ class _Accumulator:
             pieces = finer.fractions(
                 (raster_row + p0) * cuts, (raster_row + p1) * cuts, (raster_col + q0) * cuts, (raster_col + q1) * cuts
             )
+            window = ((tile_row + p0) * cuts, (tile_row + p1) * cuts, (tile_col + q0) * cuts, (tile_col + q1) * cuts)
             for footprint in footprints:
-                pieces *= footprint.share_of_parts(
-                    (tile_row + p0) * cuts,
-                    (tile_row + p1) * cuts,
-                    (tile_col + q0) * cuts,
-                    (tile_col + q1) * cuts,
-                    k * cuts,
-                )
+                pieces = _lying_together(pieces, footprint.share_of_parts(*window, k * cuts))
             per_part = pieces.reshape(p1 - p0, cuts, q1 - q0, cuts).mean(axis=(1, 3))
             overlap[block] = per_part[rows[block] - p0, cols[block] - q0]
         return overlap
