@@ -93,7 +93,8 @@ def test_a_read_only_geopackage_keeps_the_area_and_saves_it_elsewhere(drawn, imm
     assert survey_store.find_pending(QgsProject.instance()) is None
 
 
-def test_a_full_disk_keeps_the_area_in_the_session(dock, grade_grid, small_disk, qtbot):
+def test_a_full_disk_keeps_the_area_in_the_session(small_disk, dock, grade_grid, qtbot):
+    # small_disk first: set up before the dock, so it is unmounted only after the dock has let its file go
     disk = small_disk(1024)
     path = disk / "areas.gpkg"
     dock.use_survey_file(path)
