@@ -872,8 +872,13 @@ class _Accumulator:
 
     @property
     def _parts_weigh(self) -> bool:
-        """Whether the parts of a cell hold unequal ground (see ``_ground_of_fine_parts``)."""
+        """Whether the parts of a cell hold unequal ground (see ``_ground_of_parts``, ``_ground_of_fine_parts``)."""
         return self.ellipsoidal is not None or (self.ground is not None and self.ground.slopes_matter)
+
+    @property
+    def _equal_area_rows(self) -> bool:
+        """Whether the grid is a north-up geographic one, whose rows are re-spaced to equal areas."""
+        return self.ellipsoidal is not None and self.ellipsoidal.north_up
 
     def _ground_of_fine_parts(
         self, parts: np.ndarray, fine: CellCoverage, r0: int, r1: int, c0: int, c1: int, k: int
@@ -885,21 +890,19 @@ class _Accumulator:
         a north-up geographic grid ``fine`` has its rows re-spaced to equal areas; else from the piece's first
         moments, as a cell's). Counted by map area, a data edge at 60.2 N in a 0.5 degree cell was 5e-4 off, in
         the northmost tenth of a 1 degree cell at 75 N 3e-2."""
-        ground, ellipsoidal = self.ground, self.ellipsoidal
-        if ellipsoidal is not None and ellipsoidal.north_up:
-            edges = ellipsoidal.equal_area_rows(np.arange(r0 * k, r1 * k + 1) / k)
+        if self._equal_area_rows:
+            assert self.ellipsoidal is not None
+            edges = self.ellipsoidal.equal_area_rows(np.arange(r0 * k, r1 * k + 1) / k)
             parts *= (k * np.diff(edges))[:, None]
             return
-        rows, cols = np.divmod(np.arange((r1 - r0) * (c1 - c0)), c1 - c0)
-        if ground is not None and ground.slopes_matter:
-            down, across = ground.slopes(r0, r1, c0, c1, rows, cols)
-            scale = np.ones((r1 - r0, c1 - c0))
-            ground.scale_window(scale, r0, c0)  # the slopes are of the cell's ground, not relative
-            down, across = down / scale.reshape(-1), across / scale.reshape(-1)
-        elif ellipsoidal is not None:
-            down, across = ellipsoidal.slopes(rows + r0, cols + c0)
-        else:
+        if not self._parts_weigh:
             return
+        rows, cols = np.divmod(np.arange((r1 - r0) * (c1 - c0)), c1 - c0)
+        down, across = self._slopes(r0, r1, c0, c1, rows, cols)
+        if self.ground is not None:  # the slopes are of the cell's ground, not relative
+            scale = np.ones((r1 - r0, c1 - c0))
+            self.ground.scale_window(scale, r0, c0)
+            down, across = down / scale.reshape(-1), across / scale.reshape(-1)
         down, across = down.reshape(r1 - r0, c1 - c0), across.reshape(r1 - r0, c1 - c0)
         pieces, piece_down, piece_across = fine.moments(r0 * k, r1 * k, c0 * k, c1 * k)
         piece_rows, piece_cols = np.divmod(pieces, (c1 - c0) * k)
@@ -922,17 +925,24 @@ class _Accumulator:
         the cell's centre, where the ground per cell changes across a cell enough to matter: on projected grids
         (``ProjectedCellArea.slopes``) and rotated or sheared geographic ones (``EllipsoidalCellArea.slopes``; a
         north-up one's rows are re-spaced to equal areas instead)."""
-        ground, ellipsoidal = self.ground, self.ellipsoidal
-        projected = ground is not None and ground.slopes_matter
-        if not projected and (ellipsoidal is None or ellipsoidal.north_up):
+        if not self._parts_weigh or self._equal_area_rows:
             return
         cells, down, across = self.coverage.moments(r0, r1, c0, c1)
         rows, cols = np.divmod(cells, c1 - c0)
-        if ground is not None and projected:
-            slope_down, slope_across = ground.slopes(r0, r1, c0, c1, rows, cols)
-        elif ellipsoidal is not None:
-            slope_down, slope_across = ellipsoidal.slopes(rows + r0, cols + c0)
+        slope_down, slope_across = self._slopes(r0, r1, c0, c1, rows, cols)
         frac[rows, cols] += slope_down * down + slope_across * across
+
+    def _slopes(
+        self, r0: int, r1: int, c0: int, c1: int, rows: np.ndarray, cols: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """How the ground changes per cell down the rows and along the columns at the cells ``rows``, ``cols`` of
+        the window ``r0:r1``, ``c0:c1`` (counted from its corner), where ``_parts_weigh`` and the rows are not
+        re-spaced: ``ProjectedCellArea.slopes`` (of a cell's ground, as ``covered`` scales it) or
+        ``EllipsoidalCellArea.slopes`` (relative)."""
+        if self.ground is not None and self.ground.slopes_matter:
+            return self.ground.slopes(r0, r1, c0, c1, rows, cols)
+        assert self.ellipsoidal is not None
+        return self.ellipsoidal.slopes(rows + r0, cols + c0)
 
     def _valid(self, grade: np.ndarray, mask: np.ndarray | None, others: list[np.ndarray | None]) -> np.ndarray | None:
         """Where the grade and every other raster hold data; None where all do."""
