@@ -338,6 +338,17 @@ def _cover_together(jobs: list[_Accumulator]) -> None:
         job.ready = frac
 
 
+def _partial(share: np.ndarray, edge: float = 0.0) -> np.ndarray:
+    """Where a share is neither none nor whole (by more than ``edge``)."""
+    return (share > edge) & (share < 1.0 - edge)
+
+
+def _held_in_part(shares: list[np.ndarray], edge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Where some of ``shares`` (of one set of cells or parts) is ``_partial``, and where two or more are."""
+    count = np.add.reduce([_partial(share, edge).astype(np.intp) for share in shares])
+    return count > 0, count > 1
+
+
 def _lying_together(covered: np.ndarray, share: np.ndarray) -> np.ndarray:
     """The share of each small part (of a window of them) both covered and with data, from the two shares and
     the side of the part each piece lies on, the way its share grows across the window: pieces on the same side
@@ -346,7 +357,7 @@ def _lying_together(covered: np.ndarray, share: np.ndarray) -> np.ndarray:
     raster's data edge (a zone drawn from a model's outline: the product counted a part's share times itself,
     5.6e-4 low)."""
     together = covered * share
-    both = (covered > _PART_EDGE) & (covered < 1.0 - _PART_EDGE) & (share > _PART_EDGE) & (share < 1.0 - _PART_EDGE)
+    both = _partial(covered, _PART_EDGE) & _partial(share, _PART_EDGE)
     if not both.any():
         return together
     down, across = np.gradient(covered)
@@ -780,11 +791,8 @@ class _Accumulator:
         whole = self._whole_cells(window, pick)
         shares = [pick(footprint.share) for footprint in footprints]
         share = functools.reduce(np.minimum, shares)
-        partial = [(part > 0.0) & (part < 1.0) for part in shares]
-        edge = functools.reduce(np.logical_or, partial)
-        crossed = edge & (area < whole * _WHOLE_CELL)
-        if len(partial) > 1:
-            crossed |= np.add.reduce([part.astype(np.intp) for part in partial]) > 1
+        edge, several = _held_in_part(shares)
+        crossed = (edge & (area < whole * _WHOLE_CELL)) | several
         if self._parts_weigh:  # a share is of the cell's map area; where its ground is uneven, of its ground
             crossed |= edge
         crossed &= share > 0.0
@@ -821,11 +829,9 @@ class _Accumulator:
             self._ground_of_fine_parts(parts, fine, r0 + b0, r0 + b1, c0 + a0, c0 + a1, k)
             shares = [footprint.share_in(b0, b1, a0, a1, k) for footprint in footprints]
             share = functools.reduce(np.multiply, shares)
-            edges = [(part > _PART_EDGE) & (part < 1.0 - _PART_EDGE) for part in shares]
             # parts that the polygon's edge and a data edge cross, or the data edges of two rasters
-            both = (covered > _PART_EDGE) & (covered < 1.0 - _PART_EDGE) & functools.reduce(np.logical_or, edges)
-            if len(edges) > 1:
-                both |= np.add.reduce([edge.astype(np.intp) for edge in edges]) > 1
+            edge, several = _held_in_part(shares, _PART_EDGE)
+            both = (_partial(covered, _PART_EDGE) & edge) | several
             both &= (share > 0.0) & (covered > _PART_EDGE)
             part_rows, part_cols = np.nonzero(both)
             groups = blocks(part_rows, part_cols, _PART_BLOCK) if part_rows.size else []
