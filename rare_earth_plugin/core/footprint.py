@@ -67,6 +67,7 @@ class DataFootprint:
         valid = ~np.isnan(source)
         placement = _Placement(source if self.sampled else None, valid.view(np.uint8), warp, cells)
         if self.sampled:
+            straight = maps is None  # one CRS: the affine transforms keep runs of cell sides straight
             if maps is None:
                 to_tile = affine_ops.compose(~self.tile_transform, warp["src_transform"])
                 from_tile = ~to_tile
@@ -74,9 +75,7 @@ class DataFootprint:
                     lambda cols, rows: affine_ops.apply(to_tile, cols, rows),
                     lambda cols, rows: affine_ops.apply(from_tile, cols, rows),
                 )
-                placement.outline = _boundary(valid, maps[0], straight=True)
-            else:
-                placement.outline = _boundary(valid, maps[0], straight=False)
+            placement.outline = _boundary(valid, maps[0], straight)
             placement.from_tile = maps[1]
         self._placed.append(placement)
 

@@ -491,7 +491,6 @@ class _AuxiliaryRaster:
         #: How finely a grade cell is cut to find where its data lie (see ``DataFootprint``).
         self.refinement = 1
         self.aligned = True
-        self.in_grade_cells = Affine.identity()
         self.max_source_cells = limits.tile_cells
         if not self.same_grid:
             # Text, so that the reader thread makes its own transformer (see proj_threads); local: one frame.
@@ -502,26 +501,26 @@ class _AuxiliaryRaster:
             if self.reader.crs is not None and self.reader.crs.is_geographic:
                 self.west, self.turn = self.src.longitude_span(self.reader.crs)
                 self.wraps = _whole_turn(self.src.transform, self.src.width, self.turn)
-            #: This raster's cells in the grade grid's cells (one CRS), and whether they lie along its rows and
-            #: columns, rotated with it or not (see ``DataFootprint``).
-            self.in_grade_cells = affine_ops.compose(~grade_src.transform, self.src.transform)
-            self.aligned = self.wkt == self.grade_wkt and _north_up(self.in_grade_cells, _ON_LINE)
+            # this raster's cells in the grade grid's cells (one CRS), and whether they lie along its rows and
+            # columns, rotated with it or not (see ``DataFootprint``)
+            in_grade_cells = affine_ops.compose(~grade_src.transform, self.src.transform)
+            self.aligned = self.wkt == self.grade_wkt and _north_up(in_grade_cells, _ON_LINE)
             own, grade_cell = self._resolution_in(grade_src), min(abs(grade_src.res[0]), abs(grade_src.res[1]))
             if own < 0.5 * grade_cell:  # finer: each grade cell averages the cells with data within it
                 self.resampling = Resampling.average
                 #: Missing cells put round a window read (see ``_warp_into``): more than a grade cell's width.
                 self.pad = math.ceil(1.5 * grade_cell / own) + 2  # a rotated grade cell reaches further
-                self.refinement = self._refinement()
+                self.refinement = self._refinement(in_grade_cells)
 
-    def _refinement(self) -> int:
+    def _refinement(self, in_grade_cells: Affine) -> int:
         """How finely a grade cell is cut to find where its data lie (see ``DataFootprint``): where this raster's
         cells lie along the grade grid's rows and columns (on a rotated grade grid, rotated with it), the fewest
-        parts whose lines hold its cells' lines too
-        (up to ``MAX_ALIGNED_REFINEMENT``), so that each part holds data wholly or not at all; else
+        parts whose lines hold its cells' lines (``in_grade_cells``: its grid in the grade grid's cells) too (up to
+        ``MAX_ALIGNED_REFINEMENT``), so that each part holds data wholly or not at all; else
         ``MAX_REFINEMENT`` (about its own cells cut only 4 x 4 a 3 m raster under 10 m cells: 2e-4 of a holed
         polygon's tonnes; 16 x 16, 1e-5)."""
         if self.aligned:
-            cells = self.in_grade_cells
+            cells = in_grade_cells
             lines = [cells.a, cells.e, cells.c, cells.f]  # (a placement a whole turn of longitude away: as near)
             for parts in range(1, MAX_ALIGNED_REFINEMENT + 1):
                 if all(abs(parts * line - round(parts * line)) <= _ON_LINE for line in lines):
