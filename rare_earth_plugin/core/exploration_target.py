@@ -172,8 +172,9 @@ class ExplorationTarget:
 
 
 def _plain(value: float) -> float | None:
+    """A JSON-ready number: None for NaN, and for an infinite figure (the overflow warning says why)."""
     number = float(value)
-    return None if math.isnan(number) else number
+    return number if math.isfinite(number) else None
 
 
 def exploration_target(
@@ -494,13 +495,14 @@ def _checked_cells(cells: AreaCellsLike) -> dict[str, np.ndarray]:
 
 def _quantiles(values: np.ndarray, probabilities: list[float]) -> np.ndarray:
     """``np.quantile(values, probabilities)`` (its default linear interpolation) from the ranked values around
-    each probability's position."""
+    each probability's position; where both are infinite, that value (numpy gives NaN)."""
     position = np.asarray(probabilities) * (values.size - 1)
     lower = np.floor(position).astype(np.intp)
     upper = np.minimum(lower + 1, values.size - 1)
     ranked = _ranked(values, np.concatenate([lower, upper]))
     below, above = ranked[: lower.size], ranked[lower.size :]
-    return below + (position - lower) * (above - below)
+    # between two equal ends the end itself: an infinite (overflowed) figure stays infinite, not inf - inf = NaN
+    return np.where(below == above, below, below + (position - lower) * (above - below))
 
 
 #: Buckets of ``_ranked``: about 40 of 10,000 draws a bucket.
@@ -515,7 +517,8 @@ def _ranked(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     if not low < high:  # one value, or NaN
         return np.full(ranks.size, high)
     with np.errstate(over="ignore"):
-        if not np.isfinite((_RANK_BUCKETS - 1) / (high - low)):  # a span of denormals: the map would overflow
+        # an infinite span (overflowed draws), or one of denormals whose scale would overflow: no bucket map
+        if not (np.isfinite(high - low) and np.isfinite((_RANK_BUCKETS - 1) / (high - low))):
             return np.sort(values)[ranks]
     bucket = np.subtract(values, low)
     bucket *= (_RANK_BUCKETS - 1) / (high - low)

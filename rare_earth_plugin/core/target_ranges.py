@@ -39,6 +39,8 @@ class Triangular:
         """Itself, or ``RangeError`` naming ``name`` unless finite, >= 0 (> 0 if ``positive``) and ordered."""
         values = (self.low, self.likely, self.high)
         try:
+            if any(isinstance(value, (bool, np.bool_)) for value in values):  # float(True) is 1.0
+                raise TypeError(values)
             numbers = tuple(float(value) for value in values)
         except (TypeError, ValueError):
             raise RangeError(f"{name}: not numbers ({values!r})") from None
@@ -108,11 +110,12 @@ class TargetRanges:
     def checked(
         self, names: tuple[str, str, str] = (DENSITY_RANGE_NAME, THICKNESS_FACTOR_NAME, GRADE_FACTOR_NAME)
     ) -> TargetRanges:
-        """Validated copies; ``RangeError`` names the range at fault by ``names`` (e.g. parameter ids)."""
+        """Validated copies; ``RangeError`` names the range at fault by ``names`` (e.g. parameter ids). A range
+        given as three numbers ``(low, likely, high)`` is taken as its ``Triangular``."""
         return TargetRanges(
-            self.density.checked(names[0], positive=True),
-            self.thickness_factor.checked(names[1]),
-            self.grade_factor.checked(names[2], positive=True),
+            _triangular(self.density, names[0]).checked(names[0], positive=True),
+            _triangular(self.thickness_factor, names[1]).checked(names[1]),
+            _triangular(self.grade_factor, names[2]).checked(names[2], positive=True),
         )
 
     @classmethod
@@ -130,6 +133,14 @@ class TargetRanges:
             Triangular.parse(thickness_factor, DEFAULT_THICKNESS_FACTOR, names[1]),
             Triangular.parse(grade_factor, DEFAULT_GRADE_FACTOR, names[2]),
         ).checked(names)
+
+
+def _triangular(value: object, name: str) -> Triangular:
+    if isinstance(value, Triangular):
+        return value
+    if isinstance(value, (tuple, list)) and len(value) == 3:
+        return Triangular(*value)
+    raise RangeError(f"{name}: give a Triangular(low, likely, high) or three numbers, got {value!r}")
 
 
 def default_density(constant: float | None = None) -> Triangular:

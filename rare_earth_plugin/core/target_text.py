@@ -59,8 +59,10 @@ def rounded(value: float) -> str:
 
 
 def tonnes_unit(top: float) -> tuple[float, str]:
-    """Divisor and unit for tonnages up to ``top``: Mt from 1 Mt, kt from 1 kt, else t."""
-    return (1e6, "Mt") if top >= 1e6 else (1e3, "kt") if top >= 1e3 else (1.0, "t")
+    """Divisor and unit for tonnages up to ``top``: Mt from 1 Mt, kt from 1 kt, else t, decided on ``top`` as
+    shown (two significant figures): 999,700 t reads 1.0 Mt, not 1,000 kt."""
+    shown = round(top, _decimals(top, 2)) if math.isfinite(top) else 0.0
+    return (1e6, "Mt") if shown >= 1e6 else (1e3, "kt") if shown >= 1e3 else (1.0, "t")
 
 
 def tonnes_range(low: float, high: float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -126,14 +127,15 @@ class TonnageResult:
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values: floats, None for NaN, a list of warnings."""
+        """Plain JSON-ready values: floats, None for NaN or an infinite figure (warned as an overflow), a list
+        of warnings."""
         out: dict[str, Any] = {}
         for key, value in asdict(self).items():
             if key == "warnings":
                 out[key] = list(value)
             else:
                 number = float(value)
-                out[key] = None if math.isnan(number) else number
+                out[key] = number if math.isfinite(number) else None
         return out
 
 
@@ -156,7 +158,9 @@ def _checked(params: TonnageParams | None, cutoffs: Sequence[float]) -> tuple[To
 
 
 def _check_number(name: str, value: Any) -> None:
-    if isinstance(value, (bool, np.bool_)):  # float(True) is 1.0: a flag given for a number
+    # float(True) is 1.0 (a flag given for a number), and float("3.0") 3.0 for a text the engine would then
+    # multiply by: only real numbers (Python's, numpy's) pass
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TonnageInputError(f"{name}: not a number ({value!r})")
     try:
         number = float(value)

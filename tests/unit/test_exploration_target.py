@@ -449,6 +449,31 @@ def test_cells_of_a_callers_own_that_the_engine_would_never_give_are_named(chang
         target_from_cells(cells(n=4, **change), CONSTANT, draws=50, seed=1)
 
 
+def test_ranges_given_as_three_numbers_are_taken_and_others_named():
+    as_numbers = TargetRanges((2.5, 2.6, 2.7), [0.8, 1, 1.2], (0.85, 1.0, 1.15))
+    expected = target_from_cells(cells(n=4), CONSTANT, TargetRanges(), draws=50, seed=1)
+    assert target_from_cells(cells(n=4), CONSTANT, as_numbers, draws=50, seed=1) == expected
+    for ranges, message in (
+        (TargetRanges(density=(2.5, 2.6)), "density range: give a Triangular"),  # was an AttributeError
+        (TargetRanges(grade_factor="0.9,1,1.1"), "grade factor range: give a Triangular"),
+        (TargetRanges(density=Triangular(True, 2.6, 2.7)), "density range: not numbers"),  # was read as 1.0
+    ):
+        with pytest.raises(TonnageInputError, match=message):
+            target_from_cells(cells(n=4), CONSTANT, ranges, draws=50, seed=1)
+
+
+def test_draws_that_overflow_in_part_give_infinite_figures_with_the_warning():
+    """A grade next to float64's limit (undeclared nodata) overflows the contained TREO of the high draws only:
+    the percentiles' ranking raised a ValueError from bincount; P10 is now infinite and warned, to_dict None."""
+    c = cells(n=1, grade=1.7e308 / 2.6, thickness=1.0, area=1.0, density=2.6)
+    target = target_from_cells(c, TonnageParams(thickness=1.0, density=2.6), draws=1000, seed=1)
+    assert math.isfinite(target.p50.ore_tonnes) and math.isfinite(target.p90.treo_tonnes * 100)
+    assert target.p10.treo_tonnes == math.inf and target.high.treo_tonnes == math.inf
+    assert any("overflow" in warning for warning in target.warnings)
+    data = json.loads(json.dumps(target.to_dict(), allow_nan=False))
+    assert data["p10"]["treo_tonnes"] is None and data["p90"]["ore_tonnes"] == target.p90.ore_tonnes
+
+
 def test_zero_width_ranges_give_one_value():
     ranges = TargetRanges(Triangular(2.6, 2.6, 2.6), Triangular(1, 1, 1), Triangular(1, 1, 1))
     target = target_from_cells(cells(n=4), CONSTANT, ranges, draws=50, seed=1)

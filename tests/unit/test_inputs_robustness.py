@@ -14,6 +14,7 @@ from osgeo import gdal
 from rasterio.transform import from_origin
 from shapely.geometry import MultiPolygon, Polygon, box
 
+from rare_earth_plugin.core.exploration_target import exploration_target
 from rare_earth_plugin.core.limits import DEFAULT_LIMITS, EngineLimits
 from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage, grade_tonnage_curves
 
@@ -644,6 +645,17 @@ def test_numpy_band_numbers_are_band_numbers_and_flags_are_not_numbers(tmp_path)
     for name in ("thickness", "density", "cutoff", "top_depth"):  # True was read as 1.0
         with pytest.raises(TonnageInputError, match=f"{name}: not a number"):
             estimate_tonnage(WHOLE, grade, TonnageParams(**{"thickness": 1.0, name: True}))
+
+
+def test_numbers_given_as_text_are_named_not_multiplied(tmp_path):
+    """density="3.0" passed the checks and failed later inside the target (TypeError), treo_to_tree="0.8" inside
+    the estimate: a text is not a number, whatever it reads."""
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    for name, text in (("density", "3.0"), ("treo_to_tree", "0.8"), ("thickness", "2"), ("cutoff", "0.1")):
+        params = TonnageParams(**{"thickness": 1.0, name: text})
+        for run in (estimate_tonnage, exploration_target):
+            with pytest.raises(TonnageInputError, match=f"{name}: not a number"):
+                run(WHOLE, grade, params)
 
 
 def test_a_geocentric_polygon_crs_is_named(tmp_path):

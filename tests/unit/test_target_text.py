@@ -61,6 +61,10 @@ def test_missing_values_print_the_missing_mark():
         (140.0, 180.0, "140–180 t"),
         (9.96e6, 12.4e6, "10–12 Mt"),
         (999_600, 1.2e6, "1.0–1.2 Mt"),
+        # the unit follows the larger end as shown: it once read "850–1,000 kt" and "0–1,000 t"
+        (850_000, 999_700, "0.85–1.0 Mt"),
+        (0.0, 999.0, "0–1.0 kt"),
+        (994_000, 994_900, "994–995 kt"),
     ],
 )
 def test_tonnes_take_one_unit_from_the_larger_end(low, high, text):

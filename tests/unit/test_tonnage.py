@@ -385,6 +385,9 @@ def test_result_to_dict_is_json_ready(two_grade_raster):
     data = json.loads(json.dumps(result.to_dict()))
     assert data["ore_tonnes"] == pytest.approx(result.ore_tonnes)
     assert set(data) == set(TonnageResult.__dataclass_fields__)
+    overflowed = replace(result, treo_tonnes=math.inf, mean_grade=math.nan)  # warned as an overflow
+    data = json.loads(json.dumps(overflowed.to_dict(), allow_nan=False))  # inf was left in: not JSON
+    assert data["treo_tonnes"] is None and data["mean_grade"] is None
 
 
 @pytest.mark.parametrize(
