@@ -171,6 +171,13 @@ class ExplorationTarget:
         }
 
 
+def top_depth_text(params: TonnageParams) -> str:
+    """The top of mineralisation as the outputs name it: "0 m", "12.5 m" or the top-depth raster's file name."""
+    if params.top_depth_raster is not None:
+        return os.path.basename(os.fspath(params.top_depth_raster))
+    return f"{float(params.top_depth):g} m"
+
+
 def _plain(value: float) -> float | None:
     """A JSON-ready number: None for NaN, and for an infinite figure (the overflow warning says why)."""
     number = float(value)
@@ -408,11 +415,6 @@ class TargetSums:
         ]
         if overflowed(ore_all, metal_all) and OVERFLOW_WARNING not in warnings:
             warnings = (*warnings, OVERFLOW_WARNING)
-        top_depth = (
-            os.path.basename(os.fspath(params.top_depth_raster))
-            if params.top_depth_raster is not None
-            else f"{float(params.top_depth):g} m"
-        )
         return ExplorationTarget(
             low=cases[0],
             base=cases[1],
@@ -428,7 +430,7 @@ class TargetSums:
             cutoff=float(params.cutoff),
             min_depth=None if params.min_depth is None else float(params.min_depth),
             max_depth=None if params.max_depth is None else float(params.max_depth),
-            top_depth=str(top_depth),
+            top_depth=top_depth_text(params),
             polygon_area_m2=float(polygon_area_m2),
             data_coverage=float(data_coverage),
             warnings=warnings,

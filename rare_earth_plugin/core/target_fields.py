@@ -34,7 +34,8 @@ def target_values(target: ExplorationTarget | None) -> list[float | None]:
 def basis_value(target: ExplorationTarget) -> str:
     """One line that says how the figures were made, for the text field ``target_basis``."""
     r = target.ranges
-    density = "density factor" if target.density_is_factor else "density"
+    # with a density raster the range scales each cell by value / likely: it is not a factor of 2.5
+    density = "density raster x value/likely of" if target.density_is_factor else "density"
     window = (
         "none"
         if not target.windowed
@@ -45,7 +46,8 @@ def basis_value(target: ExplorationTarget) -> str:
         f"triangular low,likely,high: {density} {r.density.csv()} t/m3; thickness factor "
         f"{r.thickness_factor.csv()}; grade factor {r.grade_factor.csv()}; independent; cut-off "
         f"{target.cutoff:g} {target.grade_unit}; top {target.top_depth}; depth window {window}; "
-        f"{target.draws} draws, seed {target.seed}; P90 = exceeded with 90 % probability"
+        f"{target.draws} draws, seed {target.seed}; P90 = exceeded with 90 % probability; grade percentiles of "
+        "the draws with ore"
     )
 
 

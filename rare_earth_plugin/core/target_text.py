@@ -20,6 +20,8 @@ CAUTION = (
 )
 REPORTING_CODES = ("JORC 2012", "KAZRC", "CRIRSCO template")
 RANGE_DASH = "–"
+#: A statement of an area without grade data: its zero tonnes say nothing of its ore.
+NO_DATA = "no grade data in the area"
 
 
 def _decimals(value: float, figures: int) -> int:
@@ -98,6 +100,8 @@ def no_target_reason(target: ExplorationTarget) -> str:
     hold no ore (in the depth window, or at all), or too few draws have any."""
     with_ore = 100.0 * (1.0 - target.no_ore_share)
     if not with_ore > 0:
+        if not target.data_coverage > 0:  # no cell at all: nothing is known of the ore, not "none"
+            return "the area holds no grade data (outside the raster, or nodata throughout)"
         if not target.reaches_cutoff:
             return "no cell reaches the cut-off in any draw"
         if target.windowed:
@@ -109,12 +113,12 @@ def no_target_reason(target: ExplorationTarget) -> str:
 
 def percentile_statement(target: ExplorationTarget, shown_unit: str | None = None) -> str:
     """``320–460 Mt at 0.18–0.23 % TREO, containing 0.6–1.0 Mt TREO`` from P90 to P10."""
-    return _statement(target.p90, target.p10, target.grade_unit, shown_unit)
+    return _statement(target.p90, target.p10, target.grade_unit, shown_unit) if target.data_coverage > 0 else NO_DATA
 
 
 def case_statement(target: ExplorationTarget, shown_unit: str | None = None) -> str:
     """The same from the low case to the high case."""
-    return _statement(target.low, target.high, target.grade_unit, shown_unit)
+    return _statement(target.low, target.high, target.grade_unit, shown_unit) if target.data_coverage > 0 else NO_DATA
 
 
 def cutoff_text(target: ExplorationTarget, shown_unit: str | None = None) -> str:
@@ -128,7 +132,11 @@ def convention_text(target: ExplorationTarget) -> str:
 
 def window_text(target: ExplorationTarget) -> str:
     """The depth window in words: the top of mineralisation and the depths counted."""
-    low, high = target.min_depth, target.max_depth
+    return depth_window_text(target.top_depth, target.min_depth, target.max_depth)
+
+
+def depth_window_text(top: str, low: float | None, high: float | None) -> str:
+    """``window_text`` from the top of mineralisation (as ``top_depth_text`` names it) and the depth limits."""
     if low is None and high is None:
         limits = "all of the thickness counted (no depth limits)"
     elif high is None:
@@ -137,7 +145,7 @@ def window_text(target: ExplorationTarget) -> str:
         limits = f"counted to {high:g} m depth"
     else:
         limits = f"counted between {low:g} m and {high:g} m depth"
-    return f"top of mineralisation {target.top_depth} below surface; {limits}"
+    return f"top of mineralisation {top} below surface; {limits}"
 
 
 def ranges_lines(ranges: TargetRanges, density_is_factor: bool) -> list[str]:

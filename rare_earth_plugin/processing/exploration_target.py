@@ -17,6 +17,7 @@ from qgis.core import (
 )
 
 from ..core.exploration_target import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS, MAX_SEED
+from ..core.result_fields import finite_or_null
 from ..core.target_fields import TARGET_SCHEMA, target_values, text_values
 from ..core.target_ranges import (
     DEFAULT_DENSITY,
@@ -111,6 +112,11 @@ class RangeChecks:
         return super().checkParameterValues(parameters, context)
 
 
+#: The target's fields, then the share of the polygon with grade data (as ``estimatetonnage``'s ``coverage``): 0
+#: for an area without data, whose zero tonnes say nothing of its ore.
+OUTPUT_SCHEMA = (*TARGET_SCHEMA, ("coverage", "double"))
+
+
 class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
     NAME = "explorationtarget"
     DISPLAY_NAME = "Exploration target (ranges, P90/P50/P10)"
@@ -127,7 +133,8 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
         "seeded Monte Carlo (DRAWS draws, inputs independent; the same SEED gives the same figures). "
         "<b>P90 is the value exceeded with 90 % probability</b>, P10 the value exceeded with 10 %; each "
         "figure's percentiles are taken separately. Tonnes in t, grades in the grade unit (grade_unit); "
-        "target_basis states the inputs.</p>"
+        "target_basis states the inputs; coverage is the share of the polygon with grade data (0: no data, "
+        "so no figure of its ore).</p>"
         f"<p>{CAUTION}</p>"
     )
     OUTPUT_LABEL = "Exploration targets"
@@ -152,7 +159,7 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
-        fields = QgsProcessingUtils.combineFields(source.fields(), new_fields(TARGET_SCHEMA))
+        fields = QgsProcessingUtils.combineFields(source.fields(), new_fields(OUTPUT_SCHEMA))
         sink, dest_id = self.output_sink(parameters, context, fields, source.wkbType(), crs)
         feedback.pushInfo(
             f"{self.draws:,} draws, seed {self.seed}; density {self.ranges.density.text()}, "
@@ -170,6 +177,7 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
                 )
             out = QgsFeature(fields)
             out.setGeometry(feature.geometry())
-            out.setAttributes(feature.attributes() + target_values(target) + text_values(target))
+            coverage = None if target is None else finite_or_null(target.data_coverage)
+            out.setAttributes(feature.attributes() + target_values(target) + text_values(target) + [coverage])
             self.write(sink, out, parameters)
         return {OUTPUT: dest_id}

@@ -66,6 +66,7 @@ from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtXml import QDomDocument
 
 from ..core import catalogue, display
+from ..core.target_ranges import TargetRanges
 from ..core.tonnage import TonnageParams
 from ..estimation import EstimateInputs
 from ..paths import resource, sample_data, sample_data_dir
@@ -89,8 +90,8 @@ from .errors import ReportError
 from .figures import COLUMNS, CUTOFF_COLUMNS, Column, formatted, table_rows
 from .naming import unique_stems
 from .target_options import TargetOptions
-from .text_fit import cell_lines, elided, text_width_mm
-from .texts import DISCLAIMER, SAMPLE_NOTE, ReportMeta, assumptions_text, location_text
+from .text_fit import cell_lines, elided, fit_font, text_width_mm
+from .texts import SAMPLE_NOTE, ReportMeta, assumptions_text, disclaimer, location_text
 from .world_map import country_at, world_layer
 
 TEMPLATE = resource("templates", "report.qpt")
@@ -521,6 +522,7 @@ def _fill_summary(
     project: QgsProject,
     region: QgsVectorLayer,
     grade_unit: str,
+    overlapping: bool,
 ) -> None:
     main_map = _item(layout, "main_map", SUMMARY_PAGE, QgsLayoutItemMap)
     _prepare_map(main_map, map_layers, *_frame(results, project, 0.08))
@@ -539,7 +541,7 @@ def _fill_summary(
     if target_section.has_targets(results):  # the targets' ranges are the headline, never base figures
         columns, rows = target_section.SUMMARY_COLUMNS, [target_section.summary_row(r) for r in results]
         widths = target_section.SUMMARY_WIDTHS
-        target_section.add_summary_caution(layout, SUMMARY_PAGE, results)
+        target_section.add_summary_caution(layout, SUMMARY_PAGE, results, overlapping)
     else:
         columns, rows = COLUMNS, table_rows([result.figures for result in results], COLUMNS)
         widths = SUMMARY_WIDTHS
@@ -632,7 +634,9 @@ def _fit_one_line_labels(layout: QgsPrintLayout) -> None:
 
 def _no_grade_note(result: AreaResult, params: TonnageParams) -> str:
     """Why an area has no mean grade: no cell reaches the cut-off, the ore above it lies outside the depth window,
-    or the cells above it hold no tonnes."""
+    or the cells above it hold no tonnes; or it has no grade data at all, which says nothing of its ore."""
+    if not result.figures.coverage_pct > 0:
+        return "No grade data in the area: nothing is known of its ore, so no figures."
     if not result.reaches_cutoff:
         return "No cell reaches the cut-off: no ore, so no mean grade."
     if params.windowed:
@@ -699,9 +703,12 @@ def _figures_table(result: AreaResult) -> tuple[tuple[Column, ...], list[list[st
         value = Column("value", f"At cut-off {formatted(figures, 'cutoff_pct')} % TREO", str)
         return (figure, value), [[titles[key], formatted(figures, key)] for key in FIGURE_ROWS], (60.0,)
     columns = (figure, Column("target", "Exploration target P90–P10", str), Column("base", "Base case", str))
+    # the target's base case (every input at its likely value), which a range's likely density or factor can
+    # set apart from the estimate at the constant inputs: 234 Mt stood beside a high case of 130 Mt
+    base_case = target_section.base_case_figures(result.target, figures)
     rows = []
     for key in FIGURE_ROWS:
-        base = formatted(figures, key)
+        base = formatted(base_case, key)
         rows.append([titles[key], target_section.figure_range(result.target, key) or base, base])
     return columns, rows, (40.0, 47.0)
 
@@ -742,11 +749,18 @@ def is_sample_file(path: str | Path) -> bool:
     return inside or source.name in {catalogue.GRADE_FILE, catalogue.THICKNESS_FILE}
 
 
-def _disclaimer(inputs: EstimateInputs) -> str:
-    """The cautionary statement, opened by the synthetic-data sentence only when a sample file is an input."""
+def _disclaimer(inputs: EstimateInputs, reporting_code: str | None) -> str:
+    """The cautionary statement under the targets' reporting code, opened by the synthetic-data sentence only
+    when a sample file is an input."""
     params = inputs.params
     paths = (inputs.grade_path, params.thickness_raster, params.density_raster)
-    return f"{SAMPLE_NOTE} {DISCLAIMER}" if any(is_sample_file(path) for path in paths if path) else DISCLAIMER
+    text = disclaimer(reporting_code)
+    return f"{SAMPLE_NOTE} {text}" if any(is_sample_file(path) for path in paths if path) else text
+
+
+def _target_ranges(results: Sequence[AreaResult]) -> TargetRanges | None:
+    """The ranges the areas' targets drew from (every area draws from the same), or None without targets."""
+    return next((result.target.ranges for result in results if result.target is not None), None)
 
 
 def _overlap_notes(results: Sequence[AreaResult], project: QgsProject) -> list[str]:
@@ -799,22 +813,30 @@ def build_report_layout(
     meta = meta.filled()
     crs = results[0].area.crs
     crs_text = f"{crs.authid()} – {crs.description()}" if crs.authid() else crs.description()
+    overlaps = _overlap_notes(results, project)
+    assumptions = "\n".join(
+        (
+            assumptions_text(inputs.params, inputs.grade_path, crs_text, _target_ranges(results)),
+            NODATA_NOTE,
+            *overlaps,
+        )
+    )
     variables = {
         "re_title": meta.title,
         "re_date": meta.date,
         "re_author": meta.author,
         "re_organisation": meta.organisation,
         "re_byline": meta.byline(),
-        "re_disclaimer": _disclaimer(inputs),
-        "re_assumptions": "\n".join(
-            (
-                assumptions_text(inputs.params, inputs.grade_path, crs_text),
-                NODATA_NOTE,
-                *_overlap_notes(results, project),
-            )
+        "re_disclaimer": _disclaimer(
+            inputs,
+            target_options.reporting_code
+            if target_options is not None and target_section.has_targets(results)
+            else None,
         ),
+        "re_assumptions": assumptions,
     }
     QgsExpressionContextUtils.setLayoutVariables(layout, variables)
+    fit_font(_item(layout, "assumptions", SUMMARY_PAGE, QgsLayoutItemLabel), assumptions)
     if meta.logo:
         _add_logo(layout, Path(meta.logo))
 
@@ -826,7 +848,7 @@ def build_report_layout(
     region = _region_layer(layers.region, project)
     shown = [region] if _near_the_areas(region, results, project) else []  # not in the legend of data elsewhere
     map_layers = [*area_layers, grade, *shown]
-    _fill_summary(layout, results, map_layers, project, region, inputs.params.grade_unit)
+    _fill_summary(layout, results, map_layers, project, region, inputs.params.grade_unit, bool(overlaps))
     unlabelled = [_clone(layer, project) for layer in area_layers]
     for layer in unlabelled:  # a neighbour's label in the middle of an area page misleads
         layer.setLabelsEnabled(False)

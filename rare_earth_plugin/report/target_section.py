@@ -47,7 +47,7 @@ from ..core.target_text import (
 from ..core.units import PERCENT, convert_grade
 from ..qgis_compat import LAYOUT_MM, PICTURE_RASTER, label_font, set_label_font
 from .area_results import AreaResult
-from .figures import Column
+from .figures import AreaFigures, Column
 from .target_chart import write_distribution_chart
 from .target_options import TargetOptions
 from .text_fit import ELLIPSIS, text_height_mm, text_width_mm
@@ -74,10 +74,15 @@ def _range(low: float, high: float, divisor: float) -> str:
 
 
 def _grade_range(target: ExplorationTarget, first: str, second: str) -> str:
-    low, high = (
-        convert_grade(getattr(target, name).mean_grade, target.grade_unit, PERCENT) for name in (first, second)
-    )
-    return rounded_range(low, high)
+    """The grades of two ends in % TREO; an end without ore (no grade) takes the other's, as the statements do."""
+    grades = [convert_grade(getattr(target, name).mean_grade, target.grade_unit, PERCENT) for name in (first, second)]
+    known = [grade for grade in grades if np.isfinite(grade)]
+    return rounded_range(min(known), max(known)) if known else display.MISSING
+
+
+def _none(target: ExplorationTarget) -> str:
+    """Where a range holds no ore: "no data" for an area without grade data (nothing is known), else "no ore"."""
+    return "no ore" if target.data_coverage > 0 else "no data"
 
 
 #: The area page's figures a target ranges: the target's figure and the divisor to the page's unit (Mt, kt).
@@ -90,11 +95,24 @@ def figure_range(target: ExplorationTarget, key: str) -> str:
     if key not in (*_RANGED, "mean_grade_pct"):
         return ""
     if not target.p10.ore_tonnes > 0:
-        return "no ore"
+        return _none(target)
     if key == "mean_grade_pct":
         return _grade_range(target, "p90", "p10")
     name, divisor = _RANGED[key]
     return _range(getattr(target.p90, name), getattr(target.p10, name), divisor)
+
+
+def base_case_figures(target: ExplorationTarget, figures: AreaFigures) -> AreaFigures:
+    """An area's figures with the target's base case (every input at its likely value) for its tonnes, grade
+    and contained metal; area, coverage and cut-off as the estimate's."""
+    base = target.base
+    return replace(
+        figures,
+        ore_mt=display.ORE.convert(base.ore_tonnes),
+        mean_grade_pct=convert_grade(base.mean_grade, target.grade_unit, PERCENT),
+        treo_kt=display.CONTAINED.convert(base.treo_tonnes),
+        tree_kt=display.CONTAINED.convert(base.tree_tonnes),
+    )
 
 
 #: The summary table with targets: ranges from P90 to P10, the low–high case of contained TREO beside them.
@@ -118,7 +136,7 @@ def summary_row(result: AreaResult) -> list[str]:
     if target is None:
         ranges = [display.MISSING] * 4
     elif not target.p10.ore_tonnes > 0:
-        ranges = ["no ore", display.MISSING, "0", _range(target.low.treo_tonnes, target.high.treo_tonnes, 1e3)]
+        ranges = [_none(target), display.MISSING, "0", _range(target.low.treo_tonnes, target.high.treo_tonnes, 1e3)]
     else:
         ranges = [
             _range(target.p90.ore_tonnes, target.p10.ore_tonnes, 1e6),
@@ -186,8 +204,11 @@ def _item(layout: QgsPrintLayout, page: int, item_id: str) -> QgsLayoutItem | No
     return next((item for item in _on_page(layout, page) if item.id() == item_id), None)
 
 
-def add_summary_caution(layout: QgsPrintLayout, page: int, results: Sequence[AreaResult]) -> None:
-    """The cautionary statement and the P90 convention as the areas table's caption (the table moves down)."""
+def add_summary_caution(
+    layout: QgsPrintLayout, page: int, results: Sequence[AreaResult], overlapping: bool = False
+) -> None:
+    """The cautionary statement and the P90 convention as the areas table's caption (the table moves down);
+    with ``overlapping`` areas, that their rows are not to be added up."""
     table = _item(layout, page, "areas_table")
     if table is None or not has_targets(results):
         return
@@ -198,7 +219,7 @@ def add_summary_caution(layout: QgsPrintLayout, page: int, results: Sequence[Are
         layout,
         page,
         f"{SHORT_CAUTION} P90–P10 of {target.draws:,} draws (P90: exceeded with 90 % "
-        "probability); basis: last page; areas overlap: do not add up.",
+        "probability); basis: last page" + ("; areas overlap: do not add up." if overlapping else "."),
         x,
         top,
         width,
@@ -301,6 +322,9 @@ def _target_rows(results: Sequence[AreaResult]) -> list[list[list[str]]]:
         rows = []
         for label, first, second in (("P90–P10", "p90", "p10"), ("low–high case", "low", "high")):
             a, b = getattr(target, first), getattr(target, second)
+            if not (a.ore_tonnes > 0 or b.ore_tonnes > 0):  # as the area page: no grade beside no tonnes
+                rows.append([result.figures.name, label, _none(target), display.MISSING, "0", "0"])
+                continue
             rows.append(
                 [
                     result.figures.name,

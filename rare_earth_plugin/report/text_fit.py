@@ -10,6 +10,7 @@ from qgis.core import QgsLayoutItemLabel, QgsLayoutUtils
 from qgis.PyQt.QtCore import QRectF, Qt
 from qgis.PyQt.QtGui import QFont, QFontMetricsF
 
+from ..qgis_compat import label_font, set_label_font
 from .texts import one_line
 
 #: Layout text is laid out at this many font pixels per millimetre (QgsLayoutUtils' FONT_WORKAROUND_SCALE).
@@ -82,3 +83,22 @@ def text_height_mm(text: str, font: QFont, width_mm: float) -> float:
     metrics = QFontMetricsF(QgsLayoutUtils.scaledFontPixelSize(font))
     box = QRectF(0.0, 0.0, width_mm * FONT_PIXELS_PER_MM, 1e9)
     return metrics.boundingRect(box, Qt.TextFlag.TextWordWrap, text).height() / FONT_PIXELS_PER_MM
+
+
+#: The smallest font (points) ``fit_font`` shrinks a label's text to.
+SMALLEST_POINTS = 5.0
+
+
+def fit_font(label: QgsLayoutItemLabel, text: str, smallest: float = SMALLEST_POINTS) -> None:
+    """Shrink ``label``'s font (0.25 pt a step, down to ``smallest``) until ``text`` fits its box: a block of
+    lines that grows with the inputs (assumptions with a depth window and a target's ranges) keeps its last
+    lines rather than losing them off the box's foot."""
+    font = label_font(label)
+    width = text_width_mm(label)
+    height = label.rect().height() - 2.0 * label.marginY()
+    size = font.pointSizeF()
+    while size - 0.25 >= smallest and text_height_mm(text, font, width) > height:
+        size -= 0.25
+        font.setPointSizeF(size)
+    if size != label_font(label).pointSizeF():
+        set_label_font(label, font)

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.exploration_target import top_depth_text
+from ..core.target_ranges import TargetRanges
+from ..core.target_text import depth_window_text
 from ..core.tonnage import TonnageParams
 from ..core.units import UNIT_LABELS
 
@@ -21,6 +24,14 @@ DISCLAIMER = (
     "under KAZRC or JORC: the quantity and grade are conceptual, exploration has been insufficient to "
     "estimate a Mineral Resource, and it is uncertain whether further exploration will define one."
 )
+
+
+def disclaimer(reporting_code: str | None = None) -> str:
+    """``DISCLAIMER`` under the reporting code the user chose for the targets (default: KAZRC or JORC)."""
+    if not reporting_code:
+        return DISCLAIMER
+    code = "the CRIRSCO template" if reporting_code.startswith("CRIRSCO") else reporting_code
+    return DISCLAIMER.replace("under KAZRC or JORC", f"under {code}")
 
 
 @dataclass(frozen=True)
@@ -66,8 +77,16 @@ def _file(path: object) -> str:
     return Path(str(path)).name
 
 
-def assumptions_text(params: TonnageParams, grade_path: str, crs_text: str) -> str:
-    """One line per assumption, in the words a reviewer checks them by."""
+def _density_range(ranges: TargetRanges, params: TonnageParams) -> str:
+    if params.density_raster is not None:  # the range scales the raster's cells by value / likely
+        return f"density raster x {ranges.density.text()} / {ranges.density.likely:g}"
+    return f"{ranges.density.text()} t/m³"
+
+
+def assumptions_text(params: TonnageParams, grade_path: str, crs_text: str, ranges: TargetRanges | None = None) -> str:
+    """One line per assumption, in the words a reviewer checks them by: the depth window where one applies, and
+    with a target's ``ranges`` the inputs it draws from (its base case takes their likely values, not the
+    constants above them)."""
     unit = UNIT_LABELS[params.grade_unit]
     density = (
         f"density raster {_file(params.density_raster)} (t/m³)"
@@ -87,6 +106,20 @@ def assumptions_text(params: TonnageParams, grade_path: str, crs_text: str) -> s
             f"Cut-off: {params.cutoff:g} {unit} TREO",
             f"Bulk density: {density}",
             f"Thickness: {thickness}",
+            *(
+                [f"Depth window: {depth_window_text(top_depth_text(params), params.min_depth, params.max_depth)}"]
+                if params.windowed or params.top_depth_raster is not None or params.top_depth
+                else []
+            ),
+            *(
+                []
+                if ranges is None
+                else [
+                    f"Exploration target, triangular low / likely / high (its base case at the likely values): "
+                    f"bulk density {_density_range(ranges, params)}, thickness factor "
+                    f"{ranges.thickness_factor.text()}, grade factor {ranges.grade_factor.text()}"
+                ]
+            ),
             f"CRS of the areas: {crs_text}",
             "Method: exact fractional cell coverage (each cell counts with the share of its area inside the "
             "polygon); tonnage-weighted mean grade",

@@ -119,3 +119,12 @@ def test_a_seed_qgis_cannot_hold_is_refused_not_run_as_zero(rare_earth_provider,
     grade = make_raster(np.full((20, 20), 0.2))
     with pytest.raises(QgsProcessingException, match="SEED"):
         run(algorithm, INPUT=zone, GRADE=grade, THICKNESS=10.0, SEED=seed)
+
+
+def test_an_area_without_data_says_so_in_coverage(rare_earth_provider, make_raster, make_polygons, grid):
+    """A zone outside the raster got ore_t_* = 0 like a barren zone, with nothing in the layer to tell them apart."""
+    grade = make_raster(np.full((20, 20), 0.2))
+    zones = make_polygons([(grid.box(2, 3, 7, 8), "A"), (grid.box(30, 30, 35, 35), "outside")])
+    inside, outside = run(TARGET, INPUT=zones, GRADE=grade, THICKNESS=10.0, DRAWS=100)
+    assert inside["coverage"] == pytest.approx(1.0) and inside["ore_t_base"] > 0
+    assert outside["coverage"] == 0.0

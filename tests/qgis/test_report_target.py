@@ -17,6 +17,7 @@ from osgeo import ogr
 from qgis.core import QgsProject
 
 from rare_earth_plugin.areas import areas_from_layer
+from rare_earth_plugin.core import display
 from rare_earth_plugin.core.exploration_target import exploration_target
 from rare_earth_plugin.core.target_fields import TARGET_FIELDS
 from rare_earth_plugin.core.target_text import rounded_range
@@ -132,7 +133,14 @@ def test_an_area_page_headlines_the_target_range_before_the_base_case(report):
     by_title = {row[0]: row[1:] for row in rows}
     ore = rounded_range(target.p90.ore_tonnes / 1e6, target.p10.ore_tonnes / 1e6)
     treo = rounded_range(target.p90.treo_tonnes / 1e3, target.p10.treo_tonnes / 1e3)
-    assert by_title["Ore Mt"] == [ore, "11.8"] and by_title["TREO kt"] == [treo, "9.52"]
+    # the base case is the target's (every input at its likely value), not the estimate's figures beside it:
+    # with a likely value apart from the constant inputs they differ (234 Mt stood beside a high case of 130 Mt)
+    base_ore, base_treo = (
+        quantity.text(quantity.convert(tonnes))
+        for quantity, tonnes in ((display.ORE, target.base.ore_tonnes), (display.CONTAINED, target.base.treo_tonnes))
+    )
+    assert base_ore != "11.8" and base_treo != "9.52"
+    assert by_title["Ore Mt"] == [ore, base_ore] and by_title["TREO kt"] == [treo, base_treo]
     assert by_title["Area km²"] == ["64.21", "64.21"]
     columns, rows, _ = _figures_table(SimpleNamespace(figures=figures, target=None))
     assert [column.title for column in columns] == ["Figure", "At cut-off 0.05 % TREO"]
@@ -208,3 +216,41 @@ def test_cells_above_the_cutoff_without_thickness_are_not_said_to_miss_it(tmp_pa
         assert "The cells above the cut-off hold no ore (their thickness or density is 0), so no mean grade." in page
         assert "the cells above the cut-off hold no ore (their thickness or density is 0)" in page  # the target's
         assert "No cell reaches the cut-off" not in page
+
+
+def test_a_report_of_disjoint_zones_one_without_data(
+    tmp_path, qgis_app, qgis_processing, make_raster, make_polygons, grid
+):
+    """From a review: the caption said areas overlap where none did; the assumptions left out the depth window and
+    the target's ranges; a zone outside the raster read "no ore"; the footer named KAZRC or JORC whatever code was
+    chosen; the area page's base case was the estimate at the constant inputs, not the target's."""
+    import processing
+
+    from rare_earth_plugin.processing.export_report import ExportReportAlgorithm
+
+    grade = make_raster(np.full((20, 20), 0.2))
+    zones = make_polygons([(grid.box(2, 3, 7, 8), "Inner"), (grid.box(30, 30, 35, 35), "Away")])
+    parameters = {
+        "INPUT": zones,
+        "GRADE": grade,
+        "CUTOFF": 0.05,
+        "THICKNESS": 10.0,
+        "DENSITY": 2.6,
+        "DENSITY_RANGE": "2.0,2.2,2.4",
+        "MAX_DEPTH": 8.0,
+        "DRAWS": 300,
+        "REPORTING_CODE": 2,
+        "OUTPUT_PDF": str(tmp_path / "r.pdf"),
+    }
+    processing.run(ExportReportAlgorithm(), parameters)
+    summary, *areas = [page for page in pages_of(tmp_path / "r.pdf") if page.strip()]
+    assert "basis: last page." in summary and "areas overlap" not in summary
+    assert "Depth window: top of mineralisation 0 m below surface; counted to 8 m depth" in summary
+    assert "bulk density 2 / 2.2 / 2.4 t/m" in summary  # NFKC: ³ reads 3
+    assert "Ore Reserve under the CRIRSCO template:" in summary and "KAZRC or JORC" not in summary
+    inner = next(page for page in areas if "Inner" in page[:80])
+    away = next(page for page in areas if "Away" in page[:80])
+    base_ore = 5 * 5 * grid.cell**2 * 8.0 * 2.2 / 1e6  # the window cuts 10 m to 8; the likely density 2.2
+    # the ore row reads "<P90–P10> <base case>"; the estimate at 2.6 t/m³ would be 0.0520
+    assert re.search(rf"[0-9.]+–[0-9.]+ {re.escape(display.ORE.text(base_ore))} ", inner), inner
+    assert "no data" in away and "holds no grade data" in away and "no ore" not in away

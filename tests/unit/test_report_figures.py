@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
+from rare_earth_plugin.core.target_ranges import TargetRanges, Triangular
 from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.core.units import PERCENT, PPM
 from rare_earth_plugin.report.csv_export import CSV_FIELDS, NOTE_FIELD, write_csv
 from rare_earth_plugin.report.figures import COLUMNS, AreaFigures, formatted, table_rows
-from rare_earth_plugin.report.texts import BYLINE_SEPARATOR, DISCLAIMER, ReportMeta, assumptions_text
+from rare_earth_plugin.report.texts import BYLINE_SEPARATOR, DISCLAIMER, ReportMeta, assumptions_text, disclaimer
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,24 @@ def test_assumptions_name_every_input():
     ):
         assert expected in text
     assert "KAZRC" in DISCLAIMER and "JORC" in DISCLAIMER and "not a Mineral Resource" in DISCLAIMER
+    assert "Depth window" not in text and "Exploration target" not in text  # none applies: no line
+
+
+def test_assumptions_state_the_depth_window_and_the_targets_inputs():
+    """The summary said "Bulk density: 2.60 t/m³ (constant)" beside a target drawn from 2.4 / 2.55 / 2.7, and
+    nothing of a depth window the figures were cut to."""
+    params = TonnageParams(cutoff=0.1, thickness=10.0, top_depth_raster="/d/top.tif", min_depth=10.0, max_depth=300.0)
+    ranges = TargetRanges(density=Triangular(2.4, 2.55, 2.7))
+    text = assumptions_text(params, "/d/g.tif", "EPSG:32643", ranges)
+    assert "Depth window: top of mineralisation top.tif below surface; counted between 10 m and 300 m depth" in text
+    assert "bulk density 2.4 / 2.55 / 2.7 t/m³, thickness factor 0.8 / 1 / 1.2, grade factor 0.85 / 1 / 1.15" in text
+    with_raster = replace(params, density_raster="/d/rho.tif")
+    assert "bulk density density raster x 2.4 / 2.55 / 2.7 / 2.55" in assumptions_text(with_raster, "g", "c", ranges)
+
+
+@pytest.mark.parametrize(
+    "code, words",
+    [(None, "under KAZRC or JORC:"), ("KAZRC", "under KAZRC:"), ("CRIRSCO template", "under the CRIRSCO template:")],
+)
+def test_the_footer_names_the_chosen_reporting_code(code, words):
+    assert words in disclaimer(code) and "not a Mineral Resource" in disclaimer(code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -181,3 +182,26 @@ def test_no_target_says_why(no_ore_share, reaches, window, reason):
         max_depth=high,
     )
     assert no_target_reason(empty) == reason
+
+
+def test_an_area_without_grade_data_is_not_said_to_hold_no_ore():
+    """A zone outside the raster read "no ore above the cut-off" and "no cell reaches the cut-off"."""
+    empty = TargetFigures(0.0, math.nan, 0.0, 0.0)
+    outside = target(
+        p90=empty, p50=empty, p10=empty, low=empty, base=empty, high=empty, data_coverage=0.0, no_ore_share=1.0
+    )
+    assert percentile_statement(outside) == case_statement(outside) == "no grade data in the area"
+    assert no_target_reason(outside).startswith("the area holds no grade data")
+    barren = replace(outside, data_coverage=1.0, reaches_cutoff=False)
+    assert case_statement(barren) == "no ore above the cut-off"
+    assert no_target_reason(barren) == "no cell reaches the cut-off in any draw"
+
+
+def test_the_basis_field_says_how_a_density_raster_is_scaled_and_whose_grades_rank():
+    """With a density raster, target_basis read "density factor 2.5,2.6,2.7 t/m3", a factor of 2.5 to a reader."""
+    from rare_earth_plugin.core.target_fields import basis_value
+
+    with_raster = basis_value(target(density_is_factor=True))
+    assert "density raster x value/likely of 2.5,2.6,2.7 t/m3" in with_raster and "density factor" not in with_raster
+    assert "density 2.5,2.6,2.7 t/m3" in basis_value(target())
+    assert "grade percentiles of the draws with ore" in with_raster
