@@ -545,7 +545,13 @@ def _fill_summary(
     else:
         columns, rows = COLUMNS, table_rows([result.figures for result in results], COLUMNS)
         widths = SUMMARY_WIDTHS
-    fit_rows(table, [[row] for row in rows], columns, widths)
+    # with targets, every area's target is stated as ranges in the table that closes the report
+    where = f"all targets in the last pages' table; {ELSEWHERE}" if target_section.has_targets(results) else ELSEWHERE
+    fit_rows(table, [[row] for row in rows], columns, widths, where)
+
+
+#: Where the areas a table leaves out are, said in its last row.
+ELSEWHERE = "see their pages and the CSV"
 
 
 def fit_rows(
@@ -553,9 +559,11 @@ def fit_rows(
     areas: Sequence[list[list[str]]],
     columns: Sequence[Column],
     widths: Sequence[float],
-) -> None:
+    where: str = ELSEWHERE,
+) -> int:
     """Fill ``table`` with each area's rows, keeping the areas that fit its frame whole and saying how many
-    others there are and where, rather than a frame clipping rows silently or cutting an area's rows apart."""
+    others there are and ``where``, rather than a frame clipping rows silently or cutting an area's rows apart;
+    how many areas it shows."""
     table.setWrapBehavior(QgsLayoutTable.WrapBehavior.WrapText)
     _fill_table(table, columns, [row for area in areas for row in area], widths)
     room = table.frame(0).rect().height()
@@ -563,9 +571,10 @@ def fit_rows(
     while shown > 0 and table.totalHeight() > room:
         shown -= 1
         hidden = len(areas) - shown
-        note = f"… and {hidden} more area{'s' if hidden > 1 else ''}: see their pages and the CSV"
+        note = f"… and {hidden} more area{'s' if hidden > 1 else ''}: {where}"
         kept = [row for area in areas[:shown] for row in area]
         _fill_table(table, columns, [*kept, [note] + [""] * (len(columns) - 1)], widths)
+    return shown
 
 
 def _fill_overview(

@@ -12,7 +12,7 @@ The single base-case figures stay in the area pages' figure table, never as the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -252,6 +252,9 @@ def add_area_target(layout: QgsPrintLayout, page: int, result: AreaResult, chart
             if item.id() == "area_notes":
                 item.attemptResize(QgsLayoutSize(item.sizeWithUnits().width(), 14.0, MM))
     area_map.attemptResize(QgsLayoutSize(width, size.height() - given_up, MM))
+    caption = _item(layout, page, "area_cutoffs_caption")
+    if isinstance(caption, QgsLayoutItemLabel):  # the curve and this table are the estimate's, not the target's
+        caption.setText("At standard cut-offs (the assumptions' constant inputs, not the target's ranges):")
     block_top = bottom - given_up + 26.0
     block_height = 190.0 - block_top
     text_width = width * 0.48 if with_chart else width
@@ -394,41 +397,62 @@ def add_basis_page(layout: QgsPrintLayout, results: Sequence[AreaResult], option
         return None
     from .layout_builder import fit_rows  # the layout's own table filler (it imports this module)
 
+    number = _new_page(layout, "Exploration target: statement and basis")
+    areas = _target_rows(results)
+    shown = fit_rows(_targets_table(layout, number, 92.0), areas, TARGET_COLUMNS, (40, 26), CONTINUED)
+    _page_caution(layout, number)
+    first = targets[0]
+    basis = basis_lines(first, PERCENT)
+    if any(t.ranges != first.ranges or t.draws != first.draws or t.seed != first.seed for t in targets):
+        basis.append("(as for the first area; every area used the same inputs)")
+    _label(layout, number, "Basis of the target", 10, 122, 165, 5, size=9, bold=True)
+    _label(layout, number, "\n".join(basis), 10, 128, 165, 62, size=7.5, item_id="target_basis")
+    _label(layout, number, "Statement", 180, 90, 107, 5, size=9, bold=True)
+    statement = _label(layout, number, "[% @re_statement %]", 180, 96, 107, 64, size=7.5, item_id="target_statement")
+    # through a variable: a "[% … %]" the user typed stays text, never an expression
+    QgsExpressionContextUtils.setLayoutItemVariable(statement, "re_statement", _fitted_statement(options, statement))
+    _footer(layout, number)
+    _continue_table(layout, areas[shown:], fit_rows)
+    return number
+
+
+#: Where the basis page's table goes on with the areas it leaves out.
+CONTINUED = "continued on the next page"
+
+
+def _new_page(layout: QgsPrintLayout, title: str) -> int:
+    """A page at the end of the layout, of the first page's size, with ``title`` and the report's title."""
     pages = layout.pageCollection()
-    prototype = pages.page(0)
     page = QgsLayoutItemPage(layout)
-    page.setPageSize(prototype.pageSize())
+    page.setPageSize(pages.page(0).pageSize())
     pages.addPage(page)
     number = pages.pageCount() - 1
-    _label(
-        layout,
-        number,
-        "Exploration target: statement and basis",
-        10,
-        8,
-        277,
-        9,
-        size=15,
-        bold=True,
-        colour=QColor("#1f4e79"),
-        item_id="target_title",
-    )
+    _label(layout, number, title, 10, 8, 277, 9, size=15, bold=True, colour=QColor("#1f4e79"), item_id="target_title")
     _label(layout, number, "[% @re_title %]", 10, 17, 277, 5, size=8, item_id="target_subtitle")
+    return number
+
+
+def _targets_table(layout: QgsPrintLayout, page: int, height: float) -> QgsLayoutItemManualTable:
+    """An empty table of targets, 165 mm wide and ``height`` mm tall, at the top left of ``page``."""
     table = QgsLayoutItemManualTable.create(layout)
     layout.addMultiFrame(table)
     frame = QgsLayoutFrame(layout, table)
-    frame.attemptResize(QgsLayoutSize(165, 92, MM))
-    frame.attemptMove(QgsLayoutPoint(10, 25, MM), page=number)
+    frame.attemptResize(QgsLayoutSize(165, height, MM))
+    frame.attemptMove(QgsLayoutPoint(10, 25, MM), page=page)
     table.addFrame(frame)
     table.setContentTextFormat(QgsTextFormat.fromQFont(_font(7.0)))
     table.setHeaderTextFormat(QgsTextFormat.fromQFont(_font(7.0, bold=True)))
     table.setGridStrokeWidth(0.1)
     table.setGridColor(QColor("#999999"))
     table.setCellMargin(0.8)
-    fit_rows(table, _target_rows(results), TARGET_COLUMNS, (40, 26))
+    return table
+
+
+def _page_caution(layout: QgsPrintLayout, page: int) -> None:
+    """The cautionary statement and how to read the ranges, beside a table of targets."""
     _label(
         layout,
-        number,
+        page,
         CAUTION + "\n\n" + f"Ranges: P90–P10 of the Monte Carlo draws; {CONVENTION}; "
         "each figure's percentiles are taken separately (P90 tonnes and P90 grade need not come from one "
         "draw). Low–high case: every input at its low / high value. Areas may overlap (a licence and a "
@@ -442,17 +466,22 @@ def add_basis_page(layout: QgsPrintLayout, results: Sequence[AreaResult], option
         colour=CAUTION_COLOUR,
         item_id="target_page_caution",
     )
-    first = targets[0]
-    basis = basis_lines(first, PERCENT)
-    if any(t.ranges != first.ranges or t.draws != first.draws or t.seed != first.seed for t in targets):
-        basis.append("(as for the first area; every area used the same inputs)")
-    _label(layout, number, "Basis of the target", 10, 122, 165, 5, size=9, bold=True)
-    _label(layout, number, "\n".join(basis), 10, 128, 165, 62, size=7.5, item_id="target_basis")
-    _label(layout, number, "Statement", 180, 90, 107, 5, size=9, bold=True)
-    statement = _label(layout, number, "[% @re_statement %]", 180, 96, 107, 64, size=7.5, item_id="target_statement")
-    # through a variable: a "[% … %]" the user typed stays text, never an expression
-    QgsExpressionContextUtils.setLayoutItemVariable(statement, "re_statement", _fitted_statement(options, statement))
+
+
+def _footer(layout: QgsPrintLayout, page: int) -> None:
     _label(
-        layout, number, "Page [% @layout_page %] of [% @layout_numpages %]", 260, 199, 27, 4, size=7, item_id="footer"
+        layout, page, "Page [% @layout_page %] of [% @layout_numpages %]", 260, 199, 27, 4, size=7, item_id="footer"
     ).setHAlign(Qt.AlignmentFlag.AlignRight)
-    return number
+
+
+def _continue_table(layout: QgsPrintLayout, areas: list[list[list[str]]], fit_rows: Callable[..., int]) -> None:
+    """The targets the basis page's table left out, on pages of their own with the caution beside them: every
+    area's target is stated as ranges however many areas there are."""
+    while areas:
+        page = _new_page(layout, "Exploration targets (continued)")
+        shown = fit_rows(_targets_table(layout, page, 165.0), areas, TARGET_COLUMNS, (40, 26), CONTINUED)
+        _page_caution(layout, page)
+        _footer(layout, page)
+        if shown == 0:  # rows no page holds (never with two rows an area): said in the note, not looped on
+            break
+        areas = areas[shown:]

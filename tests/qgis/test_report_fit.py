@@ -112,30 +112,37 @@ def _texts(table: QgsLayoutItemManualTable) -> list[list[str]]:
 
 @pytest.mark.parametrize("count", [1, 8, 12, 30, 90])
 @pytest.mark.parametrize("long_names", [False, True], ids=["short", "wrapped"])
-def test_basis_table_keeps_each_areas_two_rows_together_and_counts_the_rest(count, long_names, target, basis_page):
+def test_basis_table_keeps_each_areas_two_rows_together_and_goes_on_to_the_rest(count, long_names, target, basis_page):
+    """Each page's table keeps an area's two rows together and says how many areas follow; the pages after the
+    basis page hold the rest, so every area's target is stated (it used to stop at the first page's table)."""
     names = [f"Area {i:02d}" + (" of the northern licence" * (i % 4) if long_names else "") for i in range(count)]
     results = [SimpleNamespace(target=target, figures=SimpleNamespace(name=name)) for name in names]
-    layout, page = basis_page(results, TargetOptions())
-    [frame] = [f for f in _page_items(layout, page, QgsLayoutFrame) if f.multiFrame() is not None]
-    table = frame.multiFrame()
-    rows = _texts(table)
-    assert table.totalHeight() <= frame.rect().height() + 1e-6  # nothing is clipped by the frame
-    notes = [row for row in rows if row[0].startswith("…")]
-    shown = rows[: len(rows) - len(notes)]
-    assert len(shown) % 2 == 0 and len(shown) >= 2
-    for first, second in zip(shown[::2], shown[1::2]):
-        assert first[0] == second[0] and (first[1], second[1]) == ("P90–P10", "low–high case")
-    for cell, name in zip([row[0] for row in shown[::2]], names[: len(shown) // 2], strict=True):
+    layout, first_page = basis_page(results, TargetOptions())
+    listed = []
+    for page in range(first_page, layout.pageCollection().pageCount()):
+        [frame] = [f for f in _page_items(layout, page, QgsLayoutFrame) if f.multiFrame() is not None]
+        table = frame.multiFrame()
+        rows = _texts(table)
+        assert table.totalHeight() <= frame.rect().height() + 1e-6  # nothing is clipped by the frame
+        notes = [row for row in rows if row[0].startswith("…")]
+        shown = rows[: len(rows) - len(notes)]
+        assert len(shown) % 2 == 0 and len(shown) >= 2
+        for first, second in zip(shown[::2], shown[1::2]):
+            assert first[0] == second[0] and (first[1], second[1]) == ("P90–P10", "low–high case")
+        listed.extend(row[0] for row in shown[::2])
+        hidden = count - len(listed)
+        if hidden:
+            assert notes == [rows[-1]] and f"and {hidden} more area{'s' if hidden > 1 else ''}" in rows[-1][0]
+            assert "continued on the next page" in rows[-1][0]
+        else:
+            assert notes == [] and page == layout.pageCollection().pageCount() - 1
+        caution = [item for item in _page_items(layout, page, QgsLayoutItemLabel) if item.id() == "target_page_caution"]
+        assert caution, page  # the caution beside the figures on every page of the table
+    for cell, name in zip(listed, names, strict=True):
         text = " ".join(cell.split())  # wrapped in the column, in three lines at most
         assert cell.count("\n") <= 2 and (text == name or name.startswith(text.removesuffix("…")))
-    hidden = count - len(shown) // 2
-    if hidden:
-        assert notes == [rows[-1]] and f"and {hidden} more area{'s' if hidden > 1 else ''}" in rows[-1][0]
-        assert "CSV" in rows[-1][0]
-    else:
-        assert notes == []
     if count >= 30:
-        assert hidden > 0
+        assert layout.pageCollection().pageCount() - first_page > 1
 
 
 @pytest.mark.parametrize(
@@ -255,7 +262,7 @@ def test_long_names_titles_and_statement_stay_in_their_slots(sample, tmp_path):
             assert legend.pos().y() >= area_map.pos().y()
 
     pdf = export_pdf(built, tmp_path / "long.pdf")
-    summary, *areas, basis = [page for page in _pages(pdf) if page]
+    summary, *areas, basis, rest = [page for page in _pages(pdf) if page]  # rest: the targets' table goes on
     # the title cut ("…", which NFKC turns into "..."), the byline under it whole
     assert summary.startswith("Very long report title") and summary.count("Very long report title") < 3
     assert "... 2026-01-01 · A. Author · Org" in summary
@@ -267,8 +274,10 @@ def test_long_names_titles_and_statement_stay_in_their_slots(sample, tmp_path):
     shown = [name for name in names[2:] if f"{name} P90–P10" in basis]
     assert shown and shown == names[2 : 2 + len(shown)]
     assert all(f"{name} low–high case" in basis for name in shown)
-    hidden = re.search(r"and (\d+) more areas", basis)
-    assert hidden and 2 + len(shown) + int(hidden.group(1)) == len(names)
+    hidden = re.search(r"and (\d+) more areas:", basis)  # laid out in columns: the cell's second line apart
+    assert hidden and 2 + len(shown) + int(hidden.group(1)) == len(names) and "continued on the next page" in basis
+    assert rest.startswith("Exploration targets (continued)")
+    assert all(f"{name} P90–P10" in rest for name in names[2 + len(shown) :])
 
 
 def test_ordinary_texts_keep_their_template_expressions(sample, tmp_path):

@@ -253,4 +253,38 @@ def test_a_report_of_disjoint_zones_one_without_data(
     base_ore = 5 * 5 * grid.cell**2 * 8.0 * 2.2 / 1e6  # the window cuts 10 m to 8; the likely density 2.2
     # the ore row reads "<P90–P10> <base case>"; the estimate at 2.6 t/m³ would be 0.0520
     assert re.search(rf"[0-9.]+–[0-9.]+ {re.escape(display.ORE.text(base_ore))} ", inner), inner
+    assert "At standard cut-offs (the assumptions' constant inputs, not the target's ranges):" in inner
     assert "no data" in away and "holds no grade data" in away and "no ore" not in away
+
+
+def test_every_areas_target_is_stated_however_many_areas(
+    tmp_path, qgis_app, qgis_processing, make_raster, make_polygons, grid
+):
+    """With 36 zones the summary listed 4 targets and the statement page 10, then "… and 26 more": the statement
+    page's table goes on over pages of its own, each with the caution beside it."""
+    import processing
+
+    from rare_earth_plugin.processing.export_report import ExportReportAlgorithm
+
+    grade = make_raster(np.full((40, 40), 0.2))
+    names = [f"Block {number:02d}" for number in range(16)]
+    rows = [
+        (grid.box(2 * (n % 8), 2 * (n // 8), 2 * (n % 8) + 1, 2 * (n // 8) + 1), name) for n, name in enumerate(names)
+    ]
+    parameters = {
+        "INPUT": make_polygons(rows),
+        "GRADE": grade,
+        "CUTOFF": 0.05,
+        "THICKNESS": 10.0,
+        "DRAWS": 100,
+        "OUTPUT_PDF": str(tmp_path / "many.pdf"),
+    }
+    processing.run(ExportReportAlgorithm(), parameters)
+    pages = [page for page in pages_of(tmp_path / "many.pdf") if page.strip()]
+    assert len(pages) > 1 + len(names) + 1  # summary, areas, the statement page and at least one more
+    tables = pages[1 + len(names) :]
+    assert all(CAUTION_WORDS.search(page) for page in tables)
+    assert "continued on the next page" in tables[0] and "Exploration targets (continued)" in tables[-1]
+    for name in names:  # both rows of every area, on the closing pages
+        assert sum(page.count(f"{name} P90–P10") + page.count(f"{name} low–high case") for page in tables) == 2, name
+    assert "all targets in the last pages' table" in pages[0]
