@@ -22,6 +22,7 @@ from qgis.core import (
     QgsLayoutItemLegend,
     QgsLayoutItemManualTable,
     QgsLayoutItemMap,
+    QgsLayoutItemScaleBar,
     QgsLayoutUtils,
     QgsLegendRenderer,
     QgsPrintLayout,
@@ -260,6 +261,16 @@ def test_long_names_titles_and_statement_stay_in_their_slots(sample, tmp_path):
             area_map = maps[legend.page()]
             assert legend.pos().x() + legend.rect().width() <= area_map.pos().x() + area_map.rect().width()
             assert legend.pos().y() >= area_map.pos().y()
+
+    scalebars = [item for item in layout.items() if isinstance(item, QgsLayoutItemScaleBar)]
+    assert len(scalebars) == 1 + len(names)
+    for scalebar in scalebars:  # its labels below the map grid's: the area pages' overlapped them
+        linked, grid = scalebar.linkedMap(), scalebar.linkedMap().grids().grid(0)
+        grid_labels = grid.annotationFrameDistance() + QgsLayoutUtils.fontHeightMM(
+            grid.annotationTextFormat().toQFont()
+        )
+        top = scalebar.pos().y() + scalebar.boxContentSpace()
+        assert top >= linked.pos().y() + linked.rect().height() + grid_labels, scalebar.id()
 
     pdf = export_pdf(built, tmp_path / "long.pdf")
     summary, *areas, basis, rest = [page for page in _pages(pdf) if page]  # rest: the targets' table goes on
