@@ -394,14 +394,17 @@ class TargetSums:
         cases = [_figures(ore_all[count + k], metal_all[count + k], fraction, treo_to_tree) for k in range(3)]
         ore, metal = ore_all[:count], metal_all[:count]
         has_ore = ore > 0
+        overflow = overflowed(ore_all, metal_all)
+        # a draw whose figures overflowed has no grade (finite / inf read 0 %): the others' grades are ranked
+        graded = has_ore & np.isfinite(ore) & np.isfinite(metal) if overflow else has_ore
         treo = metal * fraction
         probabilities = list(EXCEEDANCE.values())
         ore_q = _quantiles(ore, probabilities)
         treo_q = _quantiles(treo, probabilities)
-        if has_ore.all():
+        if graded.all():
             grade_q = _quantiles(metal / ore, probabilities)
-        elif has_ore.any():
-            grade_q = _quantiles(metal[has_ore] / ore[has_ore], probabilities)
+        elif graded.any():
+            grade_q = _quantiles(metal[graded] / ore[graded], probabilities)
         else:
             grade_q = np.full(len(probabilities), math.nan)
         percentiles = [
@@ -413,7 +416,7 @@ class TargetSums:
             )
             for k in range(len(probabilities))
         ]
-        if overflowed(ore_all, metal_all) and OVERFLOW_WARNING not in warnings:
+        if overflow and OVERFLOW_WARNING not in warnings:
             warnings = (*warnings, OVERFLOW_WARNING)
         return ExplorationTarget(
             low=cases[0],
@@ -497,14 +500,18 @@ def _checked_cells(cells: AreaCellsLike) -> dict[str, np.ndarray]:
 
 def _quantiles(values: np.ndarray, probabilities: list[float]) -> np.ndarray:
     """``np.quantile(values, probabilities)`` (its default linear interpolation) from the ranked values around
-    each probability's position; where both are infinite, that value (numpy gives NaN)."""
+    each probability's position; at a rank, or between equal infinite values, that value (numpy gives NaN)."""
     position = np.asarray(probabilities) * (values.size - 1)
     lower = np.floor(position).astype(np.intp)
     upper = np.minimum(lower + 1, values.size - 1)
     ranked = _ranked(values, np.concatenate([lower, upper]))
     below, above = ranked[: lower.size], ranked[lower.size :]
-    # between two equal ends the end itself: an infinite (overflowed) figure stays infinite, not inf - inf = NaN
-    return np.where(below == above, below, below + (position - lower) * (above - below))
+    share = position - lower
+    with np.errstate(invalid="ignore"):  # inf - inf, 0 x inf: replaced below
+        between = below + share * (above - below)
+    # at a rank itself, or between equal ends, that value: an infinite (overflowed) neighbour or figure gives
+    # no NaN
+    return np.where((share == 0) | (below == above), below, between)
 
 
 #: Buckets of ``_ranked``: about 40 of 10,000 draws a bucket.
@@ -541,7 +548,7 @@ def _figures(tonnes: float, metal: float, fraction: float, treo_to_tree: float) 
     treo = metal * fraction
     return TargetFigures(
         ore_tonnes=float(tonnes),
-        mean_grade=float(metal / tonnes) if tonnes > 0 else math.nan,
+        mean_grade=float(metal / tonnes) if 0 < tonnes < math.inf and math.isfinite(metal) else math.nan,
         treo_tonnes=float(treo),
         tree_tonnes=float(treo * treo_to_tree),
     )

@@ -20,8 +20,9 @@ CAUTION = (
 )
 REPORTING_CODES = ("JORC 2012", "KAZRC", "CRIRSCO template")
 RANGE_DASH = "–"
-#: A statement of an area without grade data: its zero tonnes say nothing of its ore.
-NO_DATA = "no grade data in the area"
+#: A statement of an area without data (no cell where every raster holds data): its zero tonnes say nothing of
+#: its ore.
+NO_DATA = "no data in the area"
 
 
 def _decimals(value: float, figures: int) -> int:
@@ -61,10 +62,14 @@ def rounded(value: float) -> str:
 
 
 def tonnes_unit(top: float) -> tuple[float, str]:
-    """Divisor and unit for tonnages up to ``top``: Mt from 1 Mt, kt from 1 kt, else t, decided on ``top`` as
-    shown (two significant figures): 999,700 t reads 1.0 Mt, not 1,000 kt."""
-    shown = round(top, _decimals(top, 2)) if math.isfinite(top) else 0.0
-    return (1e6, "Mt") if shown >= 1e6 else (1e3, "kt") if shown >= 1e3 else (1.0, "t")
+    """Divisor and unit for tonnages up to ``top``: the largest of Mt and kt in which ``top`` as shown (two
+    significant figures) is at least 1, else t: 999,700 t reads 1.0 Mt, not 1,000 kt, and 995,000 t (0.99 in
+    Mt) 1,000 kt, not 0.99 Mt."""
+    for divisor, unit in ((1e6, "Mt"), (1e3, "kt")):
+        value = top / divisor if math.isfinite(top) else 0.0
+        if round(value, _decimals(value, 2)) >= 1.0:
+            return divisor, unit
+    return 1.0, "t"
 
 
 def tonnes_range(low: float, high: float) -> str:
@@ -101,7 +106,10 @@ def no_target_reason(target: ExplorationTarget) -> str:
     with_ore = 100.0 * (1.0 - target.no_ore_share)
     if not with_ore > 0:
         if not target.data_coverage > 0:  # no cell at all: nothing is known of the ore, not "none"
-            return "the area holds no grade data (outside the raster, or nodata throughout)"
+            return (
+                "the area holds no data (no cell where the grade and the other rasters hold data: outside them, "
+                "or nodata throughout)"
+            )
         if not target.reaches_cutoff:
             return "no cell reaches the cut-off in any draw"
         if target.windowed:

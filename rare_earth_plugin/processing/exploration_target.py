@@ -133,8 +133,8 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
         "seeded Monte Carlo (DRAWS draws, inputs independent; the same SEED gives the same figures). "
         "<b>P90 is the value exceeded with 90 % probability</b>, P10 the value exceeded with 10 %; each "
         "figure's percentiles are taken separately. Tonnes in t, grades in the grade unit (grade_unit); "
-        "target_basis states the inputs; coverage is the share of the polygon with grade data (0: no data, "
-        "so no figure of its ore).</p>"
+        "target_basis states the inputs; coverage is the share of the polygon where the grade and every other "
+        "raster hold data (0: no data, so no figure of its ore).</p>"
         f"<p>{CAUTION}</p>"
     )
     OUTPUT_LABEL = "Exploration targets"

@@ -546,7 +546,7 @@ def _fill_summary(
         columns, rows = COLUMNS, table_rows([result.figures for result in results], COLUMNS)
         widths = SUMMARY_WIDTHS
     # with targets, every area's target is stated as ranges in the table that closes the report
-    where = f"all targets in the last pages' table; {ELSEWHERE}" if target_section.has_targets(results) else ELSEWHERE
+    where = "see the statement pages" if target_section.has_targets(results) else ELSEWHERE
     fit_rows(table, [[row] for row in rows], columns, widths, where)
 
 
@@ -643,9 +643,12 @@ def _fit_one_line_labels(layout: QgsPrintLayout) -> None:
 
 def _no_grade_note(result: AreaResult, params: TonnageParams) -> str:
     """Why an area has no mean grade: no cell reaches the cut-off, the ore above it lies outside the depth window,
-    or the cells above it hold no tonnes; or it has no grade data at all, which says nothing of its ore."""
+    or the cells above it hold no tonnes; or it has no data at all, which says nothing of its ore."""
     if not result.figures.coverage_pct > 0:
-        return "No grade data in the area: nothing is known of its ore, so no figures."
+        return (
+            "No data in the area (no cell where the grade and the other rasters hold data): nothing is known of "
+            "its ore, so no figures."
+        )
     if not result.reaches_cutoff:
         return "No cell reaches the cut-off: no ore, so no mean grade."
     if params.windowed:
@@ -772,9 +775,15 @@ def _target_ranges(results: Sequence[AreaResult]) -> TargetRanges | None:
     return next((result.target.ranges for result in results if result.target is not None), None)
 
 
-def _overlap_notes(results: Sequence[AreaResult], project: QgsProject) -> list[str]:
-    """Areas sharing ground carry the same tonnes: say so beside the table, so nobody adds the rows up."""
-    if len(results) < 2 or len(results) > 200:  # pairwise: bounded; 200 areas is far beyond one summary
+#: Areas up to which the summary looks for overlapping pairs (pairwise: 200 areas is far beyond one summary).
+OVERLAP_CHECKED = 200
+#: Characters a file name keeps in assumptions too long for their box even in small print.
+BRIEF_NAME = 28
+
+
+def _overlapping_pairs(results: Sequence[AreaResult], project: QgsProject) -> list[str]:
+    """ "A / B" for each two areas sharing ground (up to ``OVERLAP_CHECKED`` areas: pairwise)."""
+    if len(results) < 2 or len(results) > OVERLAP_CHECKED:
         return []
     crs = results[0].area.crs
     geometries = []
@@ -791,9 +800,20 @@ def _overlap_notes(results: Sequence[AreaResult], project: QgsProject) -> list[s
                 first.area(), second.area()
             ):
                 pairs.append(f"{results[i].area.name} / {results[j].area.name}")
+    return pairs
+
+
+def _overlap_notes(pairs: Sequence[str], named: int = 4) -> list[str]:
+    """Areas sharing ground carry the same tonnes: say so beside the table, so nobody adds the rows up; the
+    first ``named`` pairs by name (none: only how many)."""
     if not pairs:
         return []
-    shown = ", ".join(pairs[:4]) + (f" and {len(pairs) - 4} more pairs" if len(pairs) > 4 else "")
+    if named == 0:
+        return [
+            f"Overlapping areas ({len(pairs)} pair{'s' if len(pairs) > 1 else ''}) share ground: their rows "
+            "must not be added up"
+        ]
+    shown = ", ".join(pairs[:named]) + (f" and {len(pairs) - named} more pairs" if len(pairs) > named else "")
     return [f"Overlapping areas ({shown}) share ground: their rows must not be added up"]
 
 
@@ -822,13 +842,11 @@ def build_report_layout(
     meta = meta.filled()
     crs = results[0].area.crs
     crs_text = f"{crs.authid()} – {crs.description()}" if crs.authid() else crs.description()
-    overlaps = _overlap_notes(results, project)
+    pairs = _overlapping_pairs(results, project)
+    overlaps = _overlap_notes(pairs)
+    ranges = _target_ranges(results)
     assumptions = "\n".join(
-        (
-            assumptions_text(inputs.params, inputs.grade_path, crs_text, _target_ranges(results)),
-            NODATA_NOTE,
-            *overlaps,
-        )
+        (assumptions_text(inputs.params, inputs.grade_path, crs_text, ranges), NODATA_NOTE, *overlaps)
     )
     variables = {
         "re_title": meta.title,
@@ -838,14 +856,17 @@ def build_report_layout(
         "re_byline": meta.byline(),
         "re_disclaimer": _disclaimer(
             inputs,
-            target_options.reporting_code
-            if target_options is not None and target_section.has_targets(results)
-            else None,
+            target_options.code if target_options is not None and target_section.has_targets(results) else None,
         ),
         "re_assumptions": assumptions,
     }
     QgsExpressionContextUtils.setLayoutVariables(layout, variables)
-    fit_font(_item(layout, "assumptions", SUMMARY_PAGE, QgsLayoutItemLabel), assumptions)
+    box = _item(layout, "assumptions", SUMMARY_PAGE, QgsLayoutItemLabel)
+    if not fit_font(box, assumptions):  # too much even small: the pairs counted, the file names cut short
+        text = assumptions_text(inputs.params, inputs.grade_path, crs_text, ranges, name_length=BRIEF_NAME)
+        assumptions = "\n".join((text, NODATA_NOTE, *_overlap_notes(pairs, named=0)))
+        QgsExpressionContextUtils.setLayoutVariable(layout, "re_assumptions", assumptions)
+        fit_font(box, assumptions)
     if meta.logo:
         _add_logo(layout, Path(meta.logo))
 
@@ -857,7 +878,9 @@ def build_report_layout(
     region = _region_layer(layers.region, project)
     shown = [region] if _near_the_areas(region, results, project) else []  # not in the legend of data elsewhere
     map_layers = [*area_layers, grade, *shown]
-    _fill_summary(layout, results, map_layers, project, region, inputs.params.grade_unit, bool(overlaps))
+    # past OVERLAP_CHECKED areas the pairs are not looked for: the caption says they may overlap
+    overlapping = bool(pairs) or len(results) > OVERLAP_CHECKED
+    _fill_summary(layout, results, map_layers, project, region, inputs.params.grade_unit, overlapping)
     unlabelled = [_clone(layer, project) for layer in area_layers]
     for layer in unlabelled:  # a neighbour's label in the middle of an area page misleads
         layer.setLabelsEnabled(False)

@@ -22,9 +22,14 @@ class TargetOptions:
     reporting_code: str = REPORTING_CODES[0]
     competent_person: str = ""
 
+    @property
+    def code(self) -> str:
+        """The reporting code stated: one of ``REPORTING_CODES`` (an unknown one reads as the first)."""
+        return self.reporting_code if self.reporting_code in REPORTING_CODES else REPORTING_CODES[0]
+
     def statement_lines(self) -> list[str]:
         """The code's statement items, each saying plainly when the user has not given it."""
-        code = self.reporting_code if self.reporting_code in REPORTING_CODES else REPORTING_CODES[0]
+        code = self.code
         person = self.competent_person.strip()
         return [
             f"Reported as an Exploration Target under {code}"

@@ -12,6 +12,7 @@ The single base-case figures stay in the area pages' figure table, never as the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -104,14 +105,16 @@ def figure_range(target: ExplorationTarget, key: str) -> str:
 
 def base_case_figures(target: ExplorationTarget, figures: AreaFigures) -> AreaFigures:
     """An area's figures with the target's base case (every input at its likely value) for its tonnes, grade
-    and contained metal; area, coverage and cut-off as the estimate's."""
+    and contained metal (none for an area without data: its zeros say nothing); area, coverage and cut-off as
+    the estimate's."""
     base = target.base
+    known = 1.0 if target.data_coverage > 0 else math.nan
     return replace(
         figures,
-        ore_mt=display.ORE.convert(base.ore_tonnes),
-        mean_grade_pct=convert_grade(base.mean_grade, target.grade_unit, PERCENT),
-        treo_kt=display.CONTAINED.convert(base.treo_tonnes),
-        tree_kt=display.CONTAINED.convert(base.tree_tonnes),
+        ore_mt=display.ORE.convert(base.ore_tonnes) * known,
+        mean_grade_pct=convert_grade(base.mean_grade, target.grade_unit, PERCENT) * known,
+        treo_kt=display.CONTAINED.convert(base.treo_tonnes) * known,
+        tree_kt=display.CONTAINED.convert(base.tree_tonnes) * known,
     )
 
 
@@ -135,6 +138,8 @@ def summary_row(result: AreaResult) -> list[str]:
     target, figures = result.target, result.figures
     if target is None:
         ranges = [display.MISSING] * 4
+    elif not target.data_coverage > 0:  # no figure at all, not zeros
+        ranges = [_none(target), *[display.MISSING] * 3]
     elif not target.p10.ore_tonnes > 0:
         ranges = [_none(target), display.MISSING, "0", _range(target.low.treo_tonnes, target.high.treo_tonnes, 1e3)]
     else:
@@ -219,7 +224,8 @@ def add_summary_caution(
         layout,
         page,
         f"{SHORT_CAUTION} P90–P10 of {target.draws:,} draws (P90: exceeded with 90 % "
-        "probability); basis: last page" + ("; areas overlap: do not add up." if overlapping else "."),
+        "probability); basis: the statement page after the areas'"
+        + ("; areas overlap: do not add up." if overlapping else "."),
         x,
         top,
         width,
@@ -326,7 +332,8 @@ def _target_rows(results: Sequence[AreaResult]) -> list[list[list[str]]]:
         for label, first, second in (("P90–P10", "p90", "p10"), ("low–high case", "low", "high")):
             a, b = getattr(target, first), getattr(target, second)
             if not (a.ore_tonnes > 0 or b.ore_tonnes > 0):  # as the area page: no grade beside no tonnes
-                rows.append([result.figures.name, label, _none(target), display.MISSING, "0", "0"])
+                zero = "0" if target.data_coverage > 0 else display.MISSING  # no data: no figure, not zeros
+                rows.append([result.figures.name, label, _none(target), display.MISSING, zero, zero])
                 continue
             rows.append(
                 [

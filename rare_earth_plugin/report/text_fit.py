@@ -89,10 +89,10 @@ def text_height_mm(text: str, font: QFont, width_mm: float) -> float:
 SMALLEST_POINTS = 5.0
 
 
-def fit_font(label: QgsLayoutItemLabel, text: str, smallest: float = SMALLEST_POINTS) -> None:
+def fit_font(label: QgsLayoutItemLabel, text: str, smallest: float = SMALLEST_POINTS) -> bool:
     """Shrink ``label``'s font (0.25 pt a step, down to ``smallest``) until ``text`` fits its box: a block of
     lines that grows with the inputs (assumptions with a depth window and a target's ranges) keeps its last
-    lines rather than losing them off the box's foot."""
+    lines rather than losing them off the box's foot. Whether it fits."""
     font = label_font(label)
     width = text_width_mm(label)
     height = label.rect().height() - 2.0 * label.marginY()
@@ -102,3 +102,4 @@ def fit_font(label: QgsLayoutItemLabel, text: str, smallest: float = SMALLEST_PO
         font.setPointSizeF(size)
     if size != label_font(label).pointSizeF():
         set_label_font(label, font)
+    return text_height_mm(text, font, width) <= height

@@ -73,28 +73,39 @@ def location_text(lon: float, lat: float) -> str:
     return f"{abs(lat):.1f}° {north}, {abs(lon):.1f}° {east}"
 
 
-def _file(path: object) -> str:
-    return Path(str(path)).name
+def _file(path: object, length: int | None = None) -> str:
+    """A file's name; cut in the middle to ``length`` characters with "…" when given and longer."""
+    name = Path(str(path)).name
+    if length is None or len(name) <= length:
+        return name
+    keep = length - 1
+    return f"{name[: keep - keep // 2]}…{name[len(name) - keep // 2 :]}"
 
 
 def _density_range(ranges: TargetRanges, params: TonnageParams) -> str:
     if params.density_raster is not None:  # the range scales the raster's cells by value / likely
-        return f"density raster x {ranges.density.text()} / {ranges.density.likely:g}"
+        return f"density raster scaled by value / likely of {ranges.density.text()} t/m³"
     return f"{ranges.density.text()} t/m³"
 
 
-def assumptions_text(params: TonnageParams, grade_path: str, crs_text: str, ranges: TargetRanges | None = None) -> str:
+def assumptions_text(
+    params: TonnageParams,
+    grade_path: str,
+    crs_text: str,
+    ranges: TargetRanges | None = None,
+    name_length: int | None = None,
+) -> str:
     """One line per assumption, in the words a reviewer checks them by: the depth window where one applies, and
     with a target's ``ranges`` the inputs it draws from (its base case takes their likely values, not the
-    constants above them)."""
+    constants above them). File names are cut to ``name_length`` characters when given."""
     unit = UNIT_LABELS[params.grade_unit]
     density = (
-        f"density raster {_file(params.density_raster)} (t/m³)"
+        f"density raster {_file(params.density_raster, name_length)} (t/m³)"
         if params.density_raster is not None
         else f"{params.density:.2f} t/m³ (constant)"
     )
     thickness = (
-        f"thickness raster {_file(params.thickness_raster)} (m)"
+        f"thickness raster {_file(params.thickness_raster, name_length)} (m)"
         if params.thickness_raster is not None
         else f"{params.thickness:g} m (constant)"
     )
@@ -102,12 +113,15 @@ def assumptions_text(params: TonnageParams, grade_path: str, crs_text: str, rang
     return "\n".join(
         (
             "Assumptions",
-            f"Grade: {_file(grade_path)}, band {params.grade_band}, TREO in {unit}",
+            f"Grade: {_file(grade_path, name_length)}, band {params.grade_band}, TREO in {unit}",
             f"Cut-off: {params.cutoff:g} {unit} TREO",
             f"Bulk density: {density}",
             f"Thickness: {thickness}",
             *(
-                [f"Depth window: {depth_window_text(top_depth_text(params), params.min_depth, params.max_depth)}"]
+                [
+                    "Depth window: "
+                    + depth_window_text(_file(top_depth_text(params), name_length), params.min_depth, params.max_depth)
+                ]
                 if params.windowed or params.top_depth_raster is not None or params.top_depth
                 else []
             ),

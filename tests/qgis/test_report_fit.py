@@ -173,14 +173,15 @@ def test_statement_prints_every_item_inside_its_box(plan, timeframe, person, tar
         assert "…" in text and "shortened" in text
 
 
-def _blocks(names: list[str], lon: float, lat: float, layer_name: str = "blocks") -> QgsVectorLayer:
-    """Squares of 0.02° in a row from lon/lat, one per name."""
+def _blocks(names: list[str], lon: float, lat: float, layer_name: str = "blocks", step: float = 0.03) -> QgsVectorLayer:
+    """Squares of 0.02° in a row from lon/lat ``step`` degrees apart (under 0.02: each overlaps the next), one per
+    name."""
     layer = QgsVectorLayer("Polygon?crs=EPSG:4326&field=name:string", layer_name, "memory")
     features = []
     for number, name in enumerate(names):
         feature = QgsFeature(layer.fields())
         feature["name"] = name
-        x = lon + 0.03 * number
+        x = lon + step * number
         feature.setGeometry(QgsGeometry.fromRect(QgsRectangle(x - 0.01, lat - 0.01, x + 0.01, lat + 0.01)))
         features.append(feature)
     layer.dataProvider().addFeatures(features)
@@ -367,3 +368,36 @@ def test_location_inset_and_caption_show_where_the_areas_are(lon, lat, sample, t
     # the sample's region is drawn and listed only near it
     drawn = {layer.name() for layer in main.layers()}
     assert ("Qaraghandy region" in drawn) == ((lon, lat) == PLACES["qaraghandy"]), drawn
+
+
+def test_assumptions_of_many_inputs_fit_their_box_whole(sample, tmp_path):
+    """Overlapping areas of long names, long raster names and a depth window: the assumptions ran off their
+    box's foot even in 5 pt (the overlap warning lost). They now fit: smaller print, then the pairs counted and
+    the file names cut in the middle."""
+    import shutil
+
+    from rare_earth_plugin.report.text_fit import text_width_mm
+
+    layers = sample
+    lon, lat = _grade_centre(layers)
+    names = [f"Northern licence block {n} of the Karkaraly group" for n in range(6)]
+    blocks = _blocks(names, lon, lat, step=0.015)  # each overlaps the next
+    grade = tmp_path / ("treo_grade_of_the_karkaraly_licence_model_v12_final_" * 2 + ".tif")
+    shutil.copy(layers.grade.source(), grade)
+    params = TonnageParams(cutoff=0.05, thickness=20.0, top_depth=5.0, min_depth=10.0, max_depth=300.0)
+    inputs = EstimateInputs(str(grade), params)
+    options = TargetOptions(draws=100)
+    results = estimate_areas(areas_from_layer(blocks), inputs, target=options)
+    built = build_report_layout(
+        results,
+        inputs,
+        ReportLayers([blocks], layers.grade, layers.region),
+        ReportMeta(),
+        tmp_path,
+        target_options=options,
+    )
+    [box] = _labels(built.layout, ("assumptions",))
+    text = box.currentText()
+    assert text.rstrip().endswith("their rows must not be added up") and "Depth window" in text
+    assert text_height_mm(text, label_font(box), text_width_mm(box)) <= box.rect().height() - 2 * box.marginY()
+    assert label_font(box).pointSizeF() >= 5.0

@@ -244,7 +244,7 @@ def test_a_report_of_disjoint_zones_one_without_data(
     }
     processing.run(ExportReportAlgorithm(), parameters)
     summary, *areas = [page for page in pages_of(tmp_path / "r.pdf") if page.strip()]
-    assert "basis: last page." in summary and "areas overlap" not in summary
+    assert "basis: the statement page after the areas'." in summary and "areas overlap" not in summary
     assert "Depth window: top of mineralisation 0 m below surface; counted to 8 m depth" in summary
     assert "bulk density 2 / 2.2 / 2.4 t/m" in summary  # NFKC: ³ reads 3
     assert "Ore Reserve under the CRIRSCO template:" in summary and "KAZRC or JORC" not in summary
@@ -254,7 +254,10 @@ def test_a_report_of_disjoint_zones_one_without_data(
     # the ore row reads "<P90–P10> <base case>"; the estimate at 2.6 t/m³ would be 0.0520
     assert re.search(rf"[0-9.]+–[0-9.]+ {re.escape(display.ORE.text(base_ore))} ", inner), inner
     assert "At standard cut-offs (the assumptions' constant inputs, not the target's ranges):" in inner
-    assert "no data" in away and "holds no grade data" in away and "no ore" not in away
+    assert "no data" in away and "the area holds no data" in away and "no ore" not in away
+    # no figure beside "no data": the base case and the summary's TREO columns read "–", not 0
+    assert re.search(r"Ore Mt no data – ", away) or re.search(r"no data –", away), away
+    assert re.search(r"Away area [0-9.]+ no data – – –", summary), summary
 
 
 def test_every_areas_target_is_stated_however_many_areas(
@@ -287,4 +290,4 @@ def test_every_areas_target_is_stated_however_many_areas(
     assert "continued on the next page" in tables[0] and "Exploration targets (continued)" in tables[-1]
     for name in names:  # both rows of every area, on the closing pages
         assert sum(page.count(f"{name} P90–P10") + page.count(f"{name} low–high case") for page in tables) == 2, name
-    assert "all targets in the last pages' table" in pages[0]
+    assert "see the statement pages" in pages[0]

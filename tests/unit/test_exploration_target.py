@@ -474,6 +474,29 @@ def test_draws_that_overflow_in_part_give_infinite_figures_with_the_warning():
     assert data["p10"]["treo_tonnes"] is None and data["p90"]["ore_tonnes"] == target.p90.ore_tonnes
 
 
+def test_a_percentile_at_a_rank_beside_an_infinite_draw_is_that_draw():
+    """11 draws, one infinite: the 10th percentile is the 2nd ranked draw exactly; 0 x inf read NaN."""
+    from rare_earth_plugin.core.exploration_target import _quantiles
+
+    values = np.array([*np.arange(1.0, 11.0), np.inf])
+    with np.errstate(all="raise"):  # no warning either
+        assert list(_quantiles(values, [0.1, 0.5, 0.9, 1.0])) == [2.0, 6.0, 10.0, np.inf]
+
+
+def test_overflowed_draws_have_no_grade_rather_than_zero():
+    """Finite metal over infinite ore read a grade of 0 % in the high case and the percentiles."""
+    c = cells(n=2, grade=[0.26, 1e300], thickness=1.0, area=1.0, density=2.6)
+    c.thickness[1] = 1e10  # this cell's tonnes x grade overflow in every draw, its tonnes in none
+    target = target_from_cells(c, TonnageParams(thickness=1.0, density=2.6), draws=300, seed=1)
+    for figures in (target.low, target.base, target.high, target.p90, target.p50, target.p10):
+        assert figures.mean_grade != 0.0  # NaN (unknown) or the real grade
+    big = cells(n=1, grade=0.26, thickness=1.0, area=1.6e308 / 2.6, density=2.6)  # the high draws' ore overflows
+    target = target_from_cells(big, TonnageParams(thickness=1.0, density=2.6), draws=300, seed=1)
+    assert target.high.ore_tonnes == np.inf and math.isnan(target.high.mean_grade)
+    assert math.isfinite(target.base.ore_tonnes) and target.base.mean_grade == pytest.approx(0.26)
+    assert 0.26 * 0.85 < target.p90.mean_grade < target.p10.mean_grade < 0.26 * 1.15  # the draws' own grades
+
+
 def test_zero_width_ranges_give_one_value():
     ranges = TargetRanges(Triangular(2.6, 2.6, 2.6), Triangular(1, 1, 1), Triangular(1, 1, 1))
     target = target_from_cells(cells(n=4), CONSTANT, ranges, draws=50, seed=1)

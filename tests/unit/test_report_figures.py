@@ -105,7 +105,12 @@ def test_assumptions_state_the_depth_window_and_the_targets_inputs():
     assert "Depth window: top of mineralisation top.tif below surface; counted between 10 m and 300 m depth" in text
     assert "bulk density 2.4 / 2.55 / 2.7 t/m³, thickness factor 0.8 / 1 / 1.2, grade factor 0.85 / 1 / 1.15" in text
     with_raster = replace(params, density_raster="/d/rho.tif")
-    assert "bulk density density raster x 2.4 / 2.55 / 2.7 / 2.55" in assumptions_text(with_raster, "g", "c", ranges)
+    with_raster_text = assumptions_text(with_raster, "g", "c", ranges)
+    assert "bulk density density raster scaled by value / likely of 2.4 / 2.55 / 2.7 t/m³" in with_raster_text
+    cut = assumptions_text(
+        replace(params, thickness_raster="/d/" + "t" * 40 + ".tif", thickness=None), "g", "c", None, 12
+    )
+    assert "thickness raster tttttt…t.tif (m)" in cut and "top.tif below surface" in cut  # 12 characters
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,9 @@ def test_missing_values_print_the_missing_mark():
         (850_000, 999_700, "0.85–1.0 Mt"),
         (0.0, 999.0, "0–1.0 kt"),
         (994_000, 994_900, "994–995 kt"),
+        (900_000, 996_000, "0.90–1.0 Mt"),  # 1.0 as shown in Mt: not "900–1,000 kt"
+        (900_000, 990_000, "900–990 kt"),
+        (900_000, 995_000, "900–1,000 kt"),  # 0.99 in Mt: kt, not "0.90–0.99 Mt"
     ],
 )
 def test_tonnes_take_one_unit_from_the_larger_end(low, high, text):
@@ -190,8 +193,8 @@ def test_an_area_without_grade_data_is_not_said_to_hold_no_ore():
     outside = target(
         p90=empty, p50=empty, p10=empty, low=empty, base=empty, high=empty, data_coverage=0.0, no_ore_share=1.0
     )
-    assert percentile_statement(outside) == case_statement(outside) == "no grade data in the area"
-    assert no_target_reason(outside).startswith("the area holds no grade data")
+    assert percentile_statement(outside) == case_statement(outside) == "no data in the area"
+    assert no_target_reason(outside).startswith("the area holds no data")
     barren = replace(outside, data_coverage=1.0, reaches_cutoff=False)
     assert case_statement(barren) == "no ore above the cut-off"
     assert no_target_reason(barren) == "no cell reaches the cut-off in any draw"
