@@ -507,8 +507,10 @@ def _quantiles(values: np.ndarray, probabilities: list[float]) -> np.ndarray:
     ranked = _ranked(values, np.concatenate([lower, upper]))
     below, above = ranked[: lower.size], ranked[lower.size :]
     share = position - lower
-    with np.errstate(invalid="ignore"):  # inf - inf, 0 x inf: replaced below
-        between = below + share * (above - below)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, 0 x inf: replaced below
+        step = above - below
+        # numpy's own interpolation, from the nearer end (the same last bit as numpy.quantile)
+        between = np.where(share >= 0.5, above - step * (1.0 - share), below + step * share)
     # at a rank itself, or between equal ends, that value: an infinite (overflowed) neighbour or figure gives
     # no NaN
     return np.where((share == 0) | (below == above), below, between)

@@ -35,8 +35,14 @@ def _decimals(value: float, figures: int) -> int:
     return figures - 1 - math.floor(math.log10(abs(rounded))) if rounded else decimals
 
 
+#: From this size a figure is written as a power of ten (only figures that overflowed a sum reach it, warned).
+_HUGE = 1e15
+
+
 def _format(value: float, decimals: int) -> str:
     rounded = round(value, decimals)
+    if abs(rounded) >= _HUGE:  # not 300 digits of a figure that means nothing
+        return f"{rounded:.2g}"
     return f"{rounded:,.{max(decimals, 0)}f}"
 
 
@@ -92,7 +98,8 @@ def _statement(first: TargetFigures, second: TargetFigures, unit: str, shown_uni
         return "no ore above the cut-off"
     # An end without a grade (a case without ore) takes the other end's; a percentile's grade is of the draws
     # with ore, so it stands even where that percentile of tonnes is 0.
-    grades = [item.mean_grade for item in (first, second) if math.isfinite(item.mean_grade)]
+    # with ore but no grade at either end (figures that overflowed): the grade reads "–"
+    grades = [item.mean_grade for item in (first, second) if math.isfinite(item.mean_grade)] or [math.nan]
     return (
         f"{tonnes_range(first.ore_tonnes, second.ore_tonnes)} at "
         f"{grade_range(min(grades), max(grades), unit, shown_unit)}, containing "

@@ -117,7 +117,7 @@ class AreasModel(QAbstractTableModel):
                 "Ore tonnes above the cut-off, millions of tonnes",
                 f"Tonnage-weighted mean TREO grade of the ore, {unit}",
                 "Contained rare-earth oxides (TREO), thousands of tonnes",
-                "Share of the polygon covered by grade data",
+                "Share of the polygon where the grade and the other rasters hold data",
             )[section]
         return None
 

@@ -57,7 +57,7 @@ class ResultPanel(QWidget):
                 ("grade", "Mean grade", "Tonnage-weighted mean grade of the ore"),
                 ("treo", "TREO", "Contained rare-earth oxides (three significant figures)"),
                 ("tree", "TREE", "Contained rare-earth elements (metal), TREO / 1.20"),
-                ("coverage", "Data coverage", "Share of the polygon with grade data"),
+                ("coverage", "Data coverage", "Share of the polygon where the grade and the other rasters hold data"),
                 ("cutoff", "Cut-off", "Cells below this grade are not ore"),
             )
         ):

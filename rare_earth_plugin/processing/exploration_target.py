@@ -112,8 +112,8 @@ class RangeChecks:
         return super().checkParameterValues(parameters, context)
 
 
-#: The target's fields, then the share of the polygon with grade data (as ``estimatetonnage``'s ``coverage``): 0
-#: for an area without data, whose zero tonnes say nothing of its ore.
+#: The target's fields, then the share of the polygon where every raster holds data (as ``estimatetonnage``'s
+#: ``coverage``): 0 for an area without data, whose zero tonnes say nothing of its ore.
 OUTPUT_SCHEMA = (*TARGET_SCHEMA, ("coverage", "double"))
 
 

@@ -15,7 +15,7 @@ import math
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qgis.core import (
@@ -81,13 +81,14 @@ from ..qgis_compat import (
     band_min_max,
     label_font,
     legend_font,
+    set_label_font,
     set_legend_text_size,
 )
 from . import map_frame, target_section
 from .area_results import AreaResult
 from .chart import write_chart
 from .errors import ReportError
-from .figures import COLUMNS, CUTOFF_COLUMNS, Column, formatted, table_rows
+from .figures import COLUMNS, CUTOFF_COLUMNS, AreaFigures, Column, formatted, table_rows
 from .naming import unique_stems
 from .target_options import TargetOptions
 from .text_fit import cell_lines, elided, fit_font, text_width_mm
@@ -671,8 +672,8 @@ def _fill_area_page(
         notes.append(_no_grade_note(result, params))
     if result.figures.coverage_pct < 99.95:
         notes.append(
-            f"Grade data cover {formatted(figures, 'coverage_pct')} % of the area: cells without data "
-            "(blank on the map) count nothing."
+            f"Data (grade and the other rasters) cover {formatted(figures, 'coverage_pct')} % of the area: cells "
+            "without data (blank on the map) count nothing."
         )
     notes.extend(figures.warnings)
     variables = {"re_area_name": figures.name, "re_area_kind": figures.kind, "re_area_notes": "\n".join(notes)}
@@ -695,14 +696,21 @@ def _fill_area_page(
         _link_scalebar(scalebar, area_map)
 
     _fill_table(_table(layout, "area_figures", page), *_figures_table(result))
-    _fill_table(
-        _table(layout, "area_cutoffs", page), CUTOFF_COLUMNS, table_rows(list(result.cutoff_table), CUTOFF_COLUMNS)
-    )
+    _fill_table(_table(layout, "area_cutoffs", page), CUTOFF_COLUMNS, table_rows(_known(result), CUTOFF_COLUMNS))
 
     picture = _item(layout, "area_chart", page, QgsLayoutItemPicture)
     size = picture.sizeWithUnits()
     write_chart(result.chart_curve, params.grade_unit, params.cutoff, chart, size.width(), size.height())
     picture.setPicturePath(str(chart), PICTURE_RASTER)
+
+
+def _known(result: AreaResult) -> list[AreaFigures]:
+    """The area's figures at the standard cut-offs; an area without data has none (its zeros say nothing)."""
+    rows = list(result.cutoff_table)
+    if result.figures.coverage_pct > 0:
+        return rows
+    unknown = dict.fromkeys(("ore_mt", "mean_grade_pct", "treo_kt", "tree_kt"), math.nan)
+    return [replace(row, **unknown) for row in rows]
 
 
 def _figures_table(result: AreaResult) -> tuple[tuple[Column, ...], list[list[str]], tuple[float, ...]]:
@@ -746,8 +754,8 @@ def _add_logo(layout: QgsPrintLayout, path: Path) -> None:
 
 
 NODATA_NOTE = (
-    "No data: cells without a grade (nodata, blank on the maps) count nothing; Data coverage is the "
-    "share of each area with grade data"
+    "No data: cells without a grade or another raster's value (nodata, blank on the maps) count nothing; Data "
+    "coverage is the share of each area where all hold data"
 )
 
 
@@ -777,8 +785,9 @@ def _target_ranges(results: Sequence[AreaResult]) -> TargetRanges | None:
 
 #: Areas up to which the summary looks for overlapping pairs (pairwise: 200 areas is far beyond one summary).
 OVERLAP_CHECKED = 200
-#: Characters a file name keeps in assumptions too long for their box even in small print.
+#: Characters a file name, and the areas' CRS, keep in assumptions too long for their box even in small print.
 BRIEF_NAME = 28
+BRIEF_CRS = 60
 
 
 def _overlapping_pairs(results: Sequence[AreaResult], project: QgsProject) -> list[str]:
@@ -862,8 +871,11 @@ def build_report_layout(
     }
     QgsExpressionContextUtils.setLayoutVariables(layout, variables)
     box = _item(layout, "assumptions", SUMMARY_PAGE, QgsLayoutItemLabel)
-    if not fit_font(box, assumptions):  # too much even small: the pairs counted, the file names cut short
-        text = assumptions_text(inputs.params, inputs.grade_path, crs_text, ranges, name_length=BRIEF_NAME)
+    font = label_font(box)
+    if not fit_font(box, assumptions):  # too much even small: the pairs counted, the names cut short
+        set_label_font(box, font)  # the shorter text from the template's size again
+        short_crs = crs_text if len(crs_text) <= BRIEF_CRS else crs_text[: BRIEF_CRS - 1] + "…"
+        text = assumptions_text(inputs.params, inputs.grade_path, short_crs, ranges, name_length=BRIEF_NAME)
         assumptions = "\n".join((text, NODATA_NOTE, *_overlap_notes(pairs, named=0)))
         QgsExpressionContextUtils.setLayoutVariable(layout, "re_assumptions", assumptions)
         fit_font(box, assumptions)

@@ -82,7 +82,8 @@ def _grade_range(target: ExplorationTarget, first: str, second: str) -> str:
 
 
 def _none(target: ExplorationTarget) -> str:
-    """Where a range holds no ore: "no data" for an area without grade data (nothing is known), else "no ore"."""
+    """Where a range holds no ore: "no data" for an area without data (no cell where every raster holds data:
+    nothing is known), else "no ore"."""
     return "no ore" if target.data_coverage > 0 else "no data"
 
 

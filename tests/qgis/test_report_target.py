@@ -258,6 +258,8 @@ def test_a_report_of_disjoint_zones_one_without_data(
     # no figure beside "no data": the base case and the summary's TREO columns read "–", not 0
     assert re.search(r"Ore Mt no data – ", away) or re.search(r"no data –", away), away
     assert re.search(r"Away area [0-9.]+ no data – – –", summary), summary
+    assert "0.05 – – – – 0.07 – – – –" in away  # nor in the table at standard cut-offs
+    assert "Data (grade and the other rasters) cover 0.0 % of the area" in away
 
 
 def test_every_areas_target_is_stated_however_many_areas(

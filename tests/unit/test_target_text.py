@@ -200,6 +200,13 @@ def test_an_area_without_grade_data_is_not_said_to_hold_no_ore():
     assert no_target_reason(barren) == "no cell reaches the cut-off in any draw"
 
 
+def test_ore_whose_every_grade_overflowed_reads_without_a_grade():
+    """A thickness of 3e301 m: every draw's ore infinite, its TREO finite, no grade anywhere; min([]) raised."""
+    overflowed = TargetFigures(math.inf, math.nan, 7e305, 6e305)
+    both = target(p90=overflowed, p10=overflowed, low=overflowed, high=overflowed)
+    assert percentile_statement(both) == case_statement(both) == "– t at – % TREO, containing 7e+299 Mt TREO"
+
+
 def test_the_basis_field_says_how_a_density_raster_is_scaled_and_whose_grades_rank():
     """With a density raster, target_basis read "density factor 2.5,2.6,2.7 t/m3", a factor of 2.5 to a reader."""
     from rare_earth_plugin.core.target_fields import basis_value
