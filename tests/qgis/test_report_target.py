@@ -5,9 +5,11 @@ of ``rareearth:explorationtarget``."""
 from __future__ import annotations
 
 import csv
+import math
 import re
 import subprocess
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -258,7 +260,6 @@ def test_a_report_of_disjoint_zones_one_without_data(
     # no figure beside "no data": the base case and the summary's TREO columns read "–", not 0
     assert re.search(r"Ore Mt no data – ", away) or re.search(r"no data –", away), away
     assert re.search(r"Away area [0-9.]+ no data – – –", summary), summary
-    assert "0.05 – – – – 0.07 – – – –" in away  # nor in the table at standard cut-offs
     assert "Data (grade and the other rasters) cover 0.0 % of the area" in away
 
 
@@ -293,3 +294,15 @@ def test_every_areas_target_is_stated_however_many_areas(
     for name in names:  # both rows of every area, on the closing pages
         assert sum(page.count(f"{name} P90–P10") + page.count(f"{name} low–high case") for page in tables) == 2, name
     assert "see the statement pages" in pages[0]
+
+
+def test_an_area_without_data_has_no_figures_at_the_standard_cutoffs():
+    """Its table at standard cut-offs read 0 t at every cut-off beside "no data"."""
+    from rare_earth_plugin.report.figures import AreaFigures
+    from rare_earth_plugin.report.layout_builder import _known
+
+    row = AreaFigures("A", "zone", 1.0, 0.0, math.nan, 0.0, 0.0, 0.0, 0.05)
+    away = SimpleNamespace(figures=row, cutoff_table=[row, replace(row, cutoff_pct=0.1)])
+    assert all(math.isnan(f.ore_mt) and math.isnan(f.treo_kt) and math.isnan(f.tree_kt) for f in _known(away))
+    covered = SimpleNamespace(figures=replace(row, coverage_pct=50.0), cutoff_table=[replace(row, coverage_pct=50.0)])
+    assert [f.ore_mt for f in _known(covered)] == [0.0]  # no ore where there is data: 0
