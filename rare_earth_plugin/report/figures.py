@@ -7,8 +7,9 @@ CSV and the GeoPackage all use ``COLUMNS``, so the same area shows the same figu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ..core import display
@@ -71,6 +72,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+#: The figures an area without data has none of: its zeros would say nothing of its ore.
+TONNAGE_KEYS = ("ore_mt", "mean_grade_pct", "treo_kt", "tree_kt")
+
+
 #: The report shows grades in % TREO whatever the raster's unit (``AreaFigures`` holds them in %).
 _GRADE = display.GRADE[PERCENT]
 _CUTOFF = display.CUTOFF[PERCENT]
@@ -88,9 +93,14 @@ COLUMNS: tuple[Column, ...] = (
 #: The per-area table at standard cut-offs: the same formats, with the cut-off first.
 CUTOFF_COLUMNS: tuple[Column, ...] = (
     Column("cutoff_pct", f"Cut-off {_CUTOFF.unit} TREO", _CUTOFF.text),
-    *(column for column in COLUMNS if column.key in ("ore_mt", "mean_grade_pct", "treo_kt", "tree_kt")),
+    *(column for column in COLUMNS if column.key in TONNAGE_KEYS),
 )
 COLUMNS_BY_KEY = {column.key: column for column in (*COLUMNS, *CUTOFF_COLUMNS)}
+
+
+def unknown(figures: AreaFigures) -> AreaFigures:
+    """``figures`` with no tonnes, grade or contained metal (NaN, printed "–"), for an area without data."""
+    return replace(figures, **dict.fromkeys(TONNAGE_KEYS, math.nan))
 
 
 def formatted(figures: AreaFigures, key: str) -> str:

@@ -15,7 +15,7 @@ import math
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from qgis.core import (
@@ -88,10 +88,10 @@ from . import map_frame, target_section
 from .area_results import AreaResult
 from .chart import write_chart
 from .errors import ReportError
-from .figures import COLUMNS, CUTOFF_COLUMNS, AreaFigures, Column, formatted, table_rows
+from .figures import COLUMNS, CUTOFF_COLUMNS, AreaFigures, Column, formatted, table_rows, unknown
 from .naming import unique_stems
 from .target_options import TargetOptions
-from .text_fit import cell_lines, elided, fit_font, text_width_mm
+from .text_fit import ELLIPSIS, cell_lines, elided, fit_font, text_width_mm
 from .texts import SAMPLE_NOTE, ReportMeta, assumptions_text, disclaimer, location_text
 from .world_map import country_at, world_layer
 
@@ -707,10 +707,7 @@ def _fill_area_page(
 def _known(result: AreaResult) -> list[AreaFigures]:
     """The area's figures at the standard cut-offs; an area without data has none (its zeros say nothing)."""
     rows = list(result.cutoff_table)
-    if result.figures.coverage_pct > 0:
-        return rows
-    unknown = dict.fromkeys(("ore_mt", "mean_grade_pct", "treo_kt", "tree_kt"), math.nan)
-    return [replace(row, **unknown) for row in rows]
+    return rows if result.figures.coverage_pct > 0 else [unknown(row) for row in rows]
 
 
 def _figures_table(result: AreaResult) -> tuple[tuple[Column, ...], list[list[str]], tuple[float, ...]]:
@@ -790,6 +787,22 @@ BRIEF_NAME = 28
 BRIEF_CRS = 60
 
 
+def _assumptions(
+    inputs: EstimateInputs,
+    crs_text: str,
+    ranges: TargetRanges | None,
+    pairs: Sequence[str],
+    brief: bool = False,
+) -> str:
+    """The summary's assumptions block; ``brief``, for a box the whole text does not fit even in small print: the
+    overlapping pairs counted, not named, and the file names and the CRS cut short."""
+    if brief and len(crs_text) > BRIEF_CRS:
+        crs_text = crs_text[: BRIEF_CRS - 1] + ELLIPSIS
+    names = BRIEF_NAME if brief else None
+    text = assumptions_text(inputs.params, inputs.grade_path, crs_text, ranges, name_length=names)
+    return "\n".join((text, NODATA_NOTE, *_overlap_notes(pairs, named=0 if brief else 4)))
+
+
 def _overlapping_pairs(results: Sequence[AreaResult], project: QgsProject) -> list[str]:
     """ "A / B" for each two areas sharing ground (up to ``OVERLAP_CHECKED`` areas: pairwise)."""
     if len(results) < 2 or len(results) > OVERLAP_CHECKED:
@@ -852,11 +865,8 @@ def build_report_layout(
     crs = results[0].area.crs
     crs_text = f"{crs.authid()} – {crs.description()}" if crs.authid() else crs.description()
     pairs = _overlapping_pairs(results, project)
-    overlaps = _overlap_notes(pairs)
     ranges = _target_ranges(results)
-    assumptions = "\n".join(
-        (assumptions_text(inputs.params, inputs.grade_path, crs_text, ranges), NODATA_NOTE, *overlaps)
-    )
+    assumptions = _assumptions(inputs, crs_text, ranges, pairs)
     variables = {
         "re_title": meta.title,
         "re_date": meta.date,
@@ -872,11 +882,9 @@ def build_report_layout(
     QgsExpressionContextUtils.setLayoutVariables(layout, variables)
     box = _item(layout, "assumptions", SUMMARY_PAGE, QgsLayoutItemLabel)
     font = label_font(box)
-    if not fit_font(box, assumptions):  # too much even small: the pairs counted, the names cut short
+    if not fit_font(box, assumptions):  # too much even small: the brief form
         set_label_font(box, font)  # the shorter text from the template's size again
-        short_crs = crs_text if len(crs_text) <= BRIEF_CRS else crs_text[: BRIEF_CRS - 1] + "…"
-        text = assumptions_text(inputs.params, inputs.grade_path, short_crs, ranges, name_length=BRIEF_NAME)
-        assumptions = "\n".join((text, NODATA_NOTE, *_overlap_notes(pairs, named=0)))
+        assumptions = _assumptions(inputs, crs_text, ranges, pairs, brief=True)
         QgsExpressionContextUtils.setLayoutVariable(layout, "re_assumptions", assumptions)
         fit_font(box, assumptions)
     if meta.logo:

@@ -12,7 +12,6 @@ The single base-case figures stay in the area pages' figure table, never as the 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -48,7 +47,7 @@ from ..core.target_text import (
 from ..core.units import PERCENT, convert_grade
 from ..qgis_compat import LAYOUT_MM, PICTURE_RASTER, label_font, set_label_font
 from .area_results import AreaResult
-from .figures import AreaFigures, Column
+from .figures import AreaFigures, Column, unknown
 from .target_chart import write_distribution_chart
 from .target_options import TargetOptions
 from .text_fit import ELLIPSIS, text_height_mm, text_width_mm
@@ -108,14 +107,15 @@ def base_case_figures(target: ExplorationTarget, figures: AreaFigures) -> AreaFi
     """An area's figures with the target's base case (every input at its likely value) for its tonnes, grade
     and contained metal (none for an area without data: its zeros say nothing); area, coverage and cut-off as
     the estimate's."""
+    if not target.data_coverage > 0:
+        return unknown(figures)
     base = target.base
-    known = 1.0 if target.data_coverage > 0 else math.nan
     return replace(
         figures,
-        ore_mt=display.ORE.convert(base.ore_tonnes) * known,
-        mean_grade_pct=convert_grade(base.mean_grade, target.grade_unit, PERCENT) * known,
-        treo_kt=display.CONTAINED.convert(base.treo_tonnes) * known,
-        tree_kt=display.CONTAINED.convert(base.tree_tonnes) * known,
+        ore_mt=display.ORE.convert(base.ore_tonnes),
+        mean_grade_pct=convert_grade(base.mean_grade, target.grade_unit, PERCENT),
+        treo_kt=display.CONTAINED.convert(base.treo_tonnes),
+        tree_kt=display.CONTAINED.convert(base.tree_tonnes),
     )
 
 
