@@ -174,6 +174,26 @@ def feedback() -> RecordingFeedback:
     return RecordingFeedback()
 
 
+def report_layout(layer: Any, layers: Any, inputs: Any, tmp_path: Path, meta: Any = None, options: Any = None):
+    """``(results, built)``: ``layer``'s areas estimated as the report does (with targets when ``options``) and
+    the report's layout filled with them over the sample grade and region (``layers``); dated 2026-01-01."""
+    from rare_earth_plugin.areas import areas_from_layer
+    from rare_earth_plugin.report.area_results import estimate_areas
+    from rare_earth_plugin.report.layout_builder import ReportLayers, build_report_layout
+    from rare_earth_plugin.report.texts import ReportMeta
+
+    results = estimate_areas(areas_from_layer(layer), inputs, target=options)
+    built = build_report_layout(
+        results,
+        inputs,
+        ReportLayers([layer], layers.grade, layers.region),
+        meta or ReportMeta(date="2026-01-01"),
+        tmp_path,
+        target_options=options,
+    )
+    return results, built
+
+
 def _srs(crs: str) -> osr.SpatialReference:
     srs = osr.SpatialReference()
     srs.SetFromUserInput(crs)

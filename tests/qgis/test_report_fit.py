@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pyproj
 import pytest
+from conftest import report_layout
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
@@ -37,9 +38,7 @@ from rare_earth_plugin.core.tonnage import TonnageParams
 from rare_earth_plugin.estimation import EstimateInputs, crs_for_engine, geometry_wkt
 from rare_earth_plugin.layers import load_sample_layers
 from rare_earth_plugin.qgis_compat import label_font
-from rare_earth_plugin.report.area_results import estimate_areas
 from rare_earth_plugin.report.export import export_pdf
-from rare_earth_plugin.report.layout_builder import ReportLayers, build_report_layout
 from rare_earth_plugin.report.target_options import TargetOptions
 from rare_earth_plugin.report.target_section import add_basis_page
 from rare_earth_plugin.report.text_fit import text_height_mm
@@ -238,12 +237,9 @@ def test_long_names_titles_and_statement_stay_in_their_slots(sample, tmp_path):
         timeframe="Twelve to eighteen months from grant of the exploration licence, subject to access " * 2,
         competent_person='<b>Dr</b> O\'Brien & "Smith", MAusIMM (CP) — Member #123456',
     )
-    results = estimate_areas(areas_from_layer(blocks), inputs, target=options)
     title = "Very long report title for the Northern REE licence package phase II " * 3
     meta = ReportMeta(title=title, date="2026-01-01", author="A. Author", organisation="Org")
-    built = build_report_layout(
-        results, inputs, ReportLayers([blocks], layers.grade, layers.region), meta, tmp_path, target_options=options
-    )
+    _, built = report_layout(blocks, layers, inputs, tmp_path, meta, options)
     layout = built.layout
     labels = _labels(layout, ONE_LINE)
     assert {label.id() for label in labels} == set(ONE_LINE)
@@ -296,10 +292,7 @@ def test_ordinary_texts_keep_their_template_expressions(sample, tmp_path):
     layers = sample
     blocks = _blocks(["Block 1", "Block 2"], *_grade_centre(layers))
     inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.05, thickness=20.0))
-    results = estimate_areas(areas_from_layer(blocks), inputs)
-    built = build_report_layout(
-        results, inputs, ReportLayers([blocks], layers.grade, layers.region), ReportMeta(date="2026-01-01"), tmp_path
-    )
+    _, built = report_layout(blocks, layers, inputs, tmp_path)
     texts = {label.id(): label.text() for label in _labels(built.layout, ("title", "area_title", "area_subtitle"))}
     assert texts == {
         "title": "[% @re_title %]",
@@ -327,10 +320,7 @@ def test_location_inset_and_caption_show_where_the_areas_are(lon, lat, sample, t
     layers = sample
     blocks = _blocks(["Block"], lon, lat)
     inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.05, thickness=20.0))
-    results = estimate_areas(areas_from_layer(blocks), inputs)
-    built = build_report_layout(
-        results, inputs, ReportLayers([blocks], layers.grade, layers.region), ReportMeta(date="2026-01-01"), tmp_path
-    )
+    _, built = report_layout(blocks, layers, inputs, tmp_path)
     maps = {item.id(): item for item in built.layout.items() if isinstance(item, QgsLayoutItemMap)}
     overview, main = maps["overview_map"], maps["main_map"]
     # the inset is centred on the areas (pyproj, not QGIS, turns its centre into degrees)
@@ -387,15 +377,7 @@ def test_assumptions_of_many_inputs_fit_their_box_whole(sample, tmp_path):
     params = TonnageParams(cutoff=0.05, thickness=20.0, top_depth=5.0, min_depth=10.0, max_depth=300.0)
     inputs = EstimateInputs(str(grade), params)
     options = TargetOptions(draws=100)
-    results = estimate_areas(areas_from_layer(blocks), inputs, target=options)
-    built = build_report_layout(
-        results,
-        inputs,
-        ReportLayers([blocks], layers.grade, layers.region),
-        ReportMeta(),
-        tmp_path,
-        target_options=options,
-    )
+    _, built = report_layout(blocks, layers, inputs, tmp_path, options=options)
     [box] = _labels(built.layout, ("assumptions",))
     text = box.currentText()
     assert text.rstrip().endswith("their rows must not be added up") and "Depth window" in text

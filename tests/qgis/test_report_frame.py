@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pyproj
 import pytest
+from conftest import report_layout
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
@@ -35,7 +36,7 @@ from rare_earth_plugin.layers import load_sample_layers
 from rare_earth_plugin.report import layout_builder, map_frame
 from rare_earth_plugin.report.area_results import estimate_areas
 from rare_earth_plugin.report.export import ReportTargets, write_report
-from rare_earth_plugin.report.layout_builder import ReportLayers, build_report_layout
+from rare_earth_plugin.report.layout_builder import ReportLayers
 from rare_earth_plugin.report.target_options import TargetOptions
 from rare_earth_plugin.report.texts import ReportMeta
 
@@ -166,10 +167,7 @@ def test_report_of_a_4326_layer_draws_maps_at_the_blocks_scale(sample, tmp_path)
     _project, layers = sample
     blocks = _blocks_4326(layers)
     inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.05, thickness=25.0))
-    results = estimate_areas(areas_from_layer(blocks), inputs)
-    built = build_report_layout(
-        results, inputs, ReportLayers([blocks], layers.grade, layers.region), ReportMeta(date="2026-01-01"), tmp_path
-    )
+    _, built = report_layout(blocks, layers, inputs, tmp_path)
     maps = {item.id(): item for item in built.layout.items() if isinstance(item, QgsLayoutItemMap)}
     summary, pages = (
         maps["main_map"],
@@ -313,15 +311,7 @@ def test_area_maps_with_targets_show_the_whole_area_clear_of_the_legend(label, c
     layer.dataProvider().addFeatures(squares)
     inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.05, thickness=25.0))
     options = TargetOptions(draws=200)
-    results = estimate_areas(areas_from_layer(layer), inputs, target=options)
-    built = build_report_layout(
-        results,
-        inputs,
-        ReportLayers([layer], layers.grade, layers.region),
-        ReportMeta(date="2026-01-01"),
-        tmp_path,
-        target_options=options,
-    )
+    results, built = report_layout(layer, layers, inputs, tmp_path, options=options)
     items = [
         item
         for item in built.layout.items()
