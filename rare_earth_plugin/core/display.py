@@ -1,8 +1,8 @@
 """How figures read everywhere (dock, clipboard, report, CSV, demo): units, decimals, the missing-value mark.
 
 One policy, so the same area shows the same numbers wherever it appears. Decimals follow what the estimate can
-support: three significant figures of ore and contained TREO (conceptual targets), 0.01 km², 0.001 % grade
-(= 10 ppm). The CSV and GeoPackage keep full precision.
+support: three significant figures of ore and contained TREO (conceptual targets) down to a tonne, 0.01 km²,
+0.001 % grade (= 10 ppm). The CSV and GeoPackage keep full precision.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ class Quantity:
     #: When set, shown to this many significant figures instead (``decimals`` then only caps nothing): the
     #: usual for conceptual targets, whose tonnes are not known to more digits.
     significant: int = 0
+    #: With ``significant``: the most decimals shown (a tonne, in Mt or kt). A smaller figure, a sliver of a
+    #: cell, reads "< 0.000001" rather than 0.00000000000167.
+    finest: int | None = None
 
     def convert(self, engine_value: float) -> float:
         """The engine's value (m², t, 0-1 fraction, grade unit) in this quantity's unit."""
@@ -76,8 +79,13 @@ class Quantity:
     def text(self, value: float | None) -> str:
         """``value`` already in this quantity's unit, as printed."""
         if self.significant and value is not None and math.isfinite(value):
-            # a zero has no significant figures: "0", the same in every unit (not "0.00" Mt beside "0.0" kt)
-            return significant(value, self.significant) if value != 0 else "0"
+            if value == 0:  # no significant figures: "0", the same in every unit (not "0.00" Mt beside "0.0" kt)
+                return "0"
+            if self.finest is None or _digits(value, self.significant) <= self.finest:
+                return significant(value, self.significant)
+            if round(value, self.finest) == 0:
+                return f"< {10.0**-self.finest:.{self.finest}f}"
+            return number(value, self.finest)
         return number(value, self.decimals)
 
     def engine_text(self, engine_value: float | None) -> str:
@@ -85,8 +93,8 @@ class Quantity:
 
 
 AREA = Quantity("km²", 2, -6)  # from m²
-ORE = Quantity("Mt", 2, -6, significant=3)  # from t
-CONTAINED = Quantity("kt", 1, -3, significant=3)  # TREO and TREE, from t
+ORE = Quantity("Mt", 2, -6, significant=3, finest=6)  # from t
+CONTAINED = Quantity("kt", 1, -3, significant=3, finest=3)  # TREO and TREE, from t
 COVERAGE = Quantity("%", 1, 2)  # from a 0-1 fraction
 #: Mean grades: 3 decimals in %, whole numbers in ppm (the same precision: 0.001 % = 10 ppm).
 GRADE = {PERCENT: Quantity(UNIT_LABELS[PERCENT], 3), PPM: Quantity(UNIT_LABELS[PPM], 0)}

@@ -104,6 +104,21 @@ def test_three_significant_figures(value, text):
     assert display.significant(value, 3) == text
 
 
+@pytest.mark.parametrize(
+    ("tonnes", "ore", "contained"),
+    [
+        (1.67e-6, "< 0.000001", "< 0.001"),  # a sliver of a cell: not 0.00000000000167 Mt
+        (0.49, "< 0.000001", "< 0.001"),
+        (0.6, "0.000001", "0.001"),  # a tonne is the finest shown
+        (12.3456, "0.000012", "0.012"),
+        (1_234.5, "0.00123", "1.23"),  # three significant figures from here on
+        (26_829_660.0, "26.8", "26,800"),
+    ],
+)
+def test_tonnes_below_a_tonne_read_as_less_than_a_tonne(tonnes, ore, contained):
+    assert (display.mt(tonnes), display.kt(tonnes)) == (ore, contained)
+
+
 def test_zero_ore_prints_as_zero_not_a_blank_and_alike_in_every_unit():
     assert display.mt(0.0) == "0" and display.kt(0.0) == "0"
     assert display.mt(-0.0) == "0"
