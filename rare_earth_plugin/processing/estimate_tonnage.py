@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from qgis.core import (
@@ -38,11 +39,13 @@ class EstimateTonnageAlgorithm(TonnageAlgorithm):
     ) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
         fields = QgsProcessingUtils.combineFields(source.fields(), new_fields(RESULT_SCHEMA))
-        sink, dest_id = self.output_sink(parameters, context, fields, source.wkbType(), crs)
-        for feature, results, _ in self.curves(source, crs, (self.inputs.params.cutoff,), feedback):
-            out = QgsFeature(fields)
-            out.setGeometry(feature.geometry())
-            result = results[0] if results is not None else None
-            out.setAttributes(feature.attributes() + result_values(result))
-            self.write(sink, out, parameters)
-        return {OUTPUT: dest_id}
+
+        def rows() -> Iterator[QgsFeature]:
+            for feature, results, _ in self.curves(source, crs, (self.inputs.params.cutoff,), feedback):
+                out = QgsFeature(fields)
+                out.setGeometry(feature.geometry())
+                result = results[0] if results is not None else None
+                out.setAttributes(feature.attributes() + result_values(result))
+                yield out
+
+        return {OUTPUT: self.write_output(rows(), parameters, context, fields, source.wkbType(), crs)}

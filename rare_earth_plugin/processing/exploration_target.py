@@ -3,6 +3,7 @@ quote one: low / base / high cases and P90 / P50 / P10 of ore tonnes, mean grade
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from qgis.core import (
@@ -160,7 +161,6 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
     ) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
         fields = QgsProcessingUtils.combineFields(source.fields(), new_fields(OUTPUT_SCHEMA))
-        sink, dest_id = self.output_sink(parameters, context, fields, source.wkbType(), crs)
         feedback.pushInfo(
             f"{self.draws:,} draws, seed {self.seed}; density {self.ranges.density.text()}, "
             f"thickness factor {self.ranges.thickness_factor.text()}, grade factor "
@@ -168,16 +168,19 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
             "exceeded with 90 % probability."
         )
         options = TargetOptions(ranges=self.ranges, draws=self.draws, seed=self.seed)
-        for feature, _, target in self.curves(source, crs, (), feedback, target=options):
-            if target is not None:
-                self.push_warnings(feature, target.warnings, feedback)
-                feedback.pushInfo(
-                    f"{feature_label(feature)}: {percentile_statement(target)} (P90–P10); "
-                    f"low–high case {case_statement(target)}"
-                )
-            out = QgsFeature(fields)
-            out.setGeometry(feature.geometry())
-            coverage = None if target is None else finite_or_null(target.data_coverage)
-            out.setAttributes(feature.attributes() + target_values(target) + text_values(target) + [coverage])
-            self.write(sink, out, parameters)
-        return {OUTPUT: dest_id}
+
+        def rows() -> Iterator[QgsFeature]:
+            for feature, _, target in self.curves(source, crs, (), feedback, target=options):
+                if target is not None:
+                    self.push_warnings(feature, target.warnings, feedback)
+                    feedback.pushInfo(
+                        f"{feature_label(feature)}: {percentile_statement(target)} (P90–P10); "
+                        f"low–high case {case_statement(target)}"
+                    )
+                out = QgsFeature(fields)
+                out.setGeometry(feature.geometry())
+                coverage = None if target is None else finite_or_null(target.data_coverage)
+                out.setAttributes(feature.attributes() + target_values(target) + text_values(target) + [coverage])
+                yield out
+
+        return {OUTPUT: self.write_output(rows(), parameters, context, fields, source.wkbType(), crs)}

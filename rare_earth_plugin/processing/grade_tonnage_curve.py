@@ -6,6 +6,7 @@ computes all cut-offs of a polygon in one pass over the rasters.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from qgis.core import (
@@ -81,12 +82,17 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
     ) -> dict[str, Any]:
         source, crs = self.input_source(parameters, context)
         fields = new_fields(CURVE_SCHEMA)
-        sink, dest_id = self.output_sink(parameters, context, fields, WKB_NO_GEOMETRY, QgsCoordinateReferenceSystem())
         feedback.pushInfo(f"Cut-offs: {', '.join(f'{c:g}' for c in self.cutoffs)}")
-        for feature, results, _ in self.curves(source, crs, self.cutoffs, feedback):
-            for index, cutoff in enumerate(self.cutoffs):
-                row = QgsFeature(fields)
-                values = result_values(results[index] if results is not None else None, CURVE_RESULTS)
-                row.setAttributes([feature.id(), feature_name(feature, source.sourceName()), cutoff, *values])
-                self.write(sink, row, parameters)
+
+        def rows() -> Iterator[QgsFeature]:
+            for feature, results, _ in self.curves(source, crs, self.cutoffs, feedback):
+                for index, cutoff in enumerate(self.cutoffs):
+                    row = QgsFeature(fields)
+                    values = result_values(results[index] if results is not None else None, CURVE_RESULTS)
+                    row.setAttributes([feature.id(), feature_name(feature, source.sourceName()), cutoff, *values])
+                    yield row
+
+        dest_id = self.write_output(
+            rows(), parameters, context, fields, WKB_NO_GEOMETRY, QgsCoordinateReferenceSystem()
+        )
         return {OUTPUT: dest_id}

@@ -146,22 +146,27 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         name = layer.name() if layer is not None else str(parameters.get(INPUT))
         return source, checked_input_crs(source.sourceCrs(), name)
 
-    def output_sink(
+    def write_output(
         self,
+        rows: Iterable[QgsFeature],
         parameters: dict[str, Any],
         context: QgsProcessingContext,
         fields: QgsFields,
         wkb_type: QgsWkbTypes.Type,
         crs: QgsCoordinateReferenceSystem,
-    ) -> tuple[QgsFeatureSink, str]:
+    ) -> str:
+        """Create OUTPUT and write ``rows`` once all are computed: a run stopped by an error (a raster that
+        cannot be read part way through) leaves an existing OUTPUT file as it was, where QGIS would have
+        replaced it with an empty one on creating the sink. The rows wait in memory: their values, and
+        geometries shared with the input features'."""
+        done = list(rows)
         sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, wkb_type, crs)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
-        return sink, dest_id
-
-    def write(self, sink: QgsFeatureSink, feature: QgsFeature, parameters: dict[str, Any]) -> None:
-        if not sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert):
-            raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
+        for row in done:
+            if not sink.addFeature(row, QgsFeatureSink.Flag.FastInsert):
+                raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
+        return dest_id
 
     def curves(
         self,

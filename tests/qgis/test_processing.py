@@ -531,3 +531,44 @@ def test_a_polygon_layer_without_crs_is_named(
     message = str(raised.value)
     assert "has no CRS" in message and "zones without crs" in message and "INPUT" in message
     assert "area of use" not in message and "outside" not in message
+
+
+@pytest.mark.parametrize("algorithm_id", [ESTIMATE, CURVE, "rareearth:explorationtarget"])
+def test_a_run_stopped_part_way_leaves_an_existing_output_file_as_it_was(
+    rare_earth_provider, make_polygons, grid, tmp_path, algorithm_id
+) -> None:
+    """QGIS replaces OUTPUT with an empty file when the sink is made: made only once every row is computed, a
+    raster that cannot be read past its first tiles (a truncated copy) no longer costs the user the file."""
+    import hashlib
+
+    import rasterio
+    from rasterio.transform import from_origin
+
+    profile = {
+        "driver": "GTiff",
+        "width": 512,
+        "height": 512,
+        "count": 1,
+        "dtype": "float32",
+        "crs": GRID_CRS,
+        "transform": from_origin(*grid.origin, grid.cell, grid.cell),
+        "tiled": True,
+        "blockxsize": 64,
+        "blockysize": 64,
+        "compress": "deflate",
+    }
+    good, broken = tmp_path / "grade.tif", tmp_path / "grade_truncated.tif"
+    with rasterio.open(good, "w", **profile) as dst:
+        dst.write(np.random.default_rng(1).uniform(0.0, 0.3, (1, 512, 512)).astype(np.float32))
+    data = good.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])  # the tiles of the upper rows are whole, the lower ones gone
+    zones = make_polygons([(grid.box(0, 0, 60, 30), "top"), (grid.box(0, 450, 60, 500), "bottom")])
+    output = str(tmp_path / "results.gpkg")
+    parameters = {"INPUT": zones, "GRADE": str(good), "THICKNESS": 10, "OUTPUT": output}
+    processing.run(algorithm_id, parameters)
+    before = hashlib.sha256((tmp_path / "results.gpkg").read_bytes()).hexdigest()
+    with pytest.raises(QgsProcessingException):
+        processing.run(algorithm_id, {**parameters, "GRADE": str(broken)})
+    assert hashlib.sha256((tmp_path / "results.gpkg").read_bytes()).hexdigest() == before
+    rows_per_zone = len(standard_cutoffs("percent")) if algorithm_id == CURVE else 1
+    assert QgsVectorLayer(output, "kept", "ogr").featureCount() == 2 * rows_per_zone
