@@ -172,10 +172,13 @@ def test_statement_prints_every_item_inside_its_box(plan, timeframe, person, tar
         assert "…" in text and "shortened" in text
 
 
-def _blocks(names: list[str], lon: float, lat: float, layer_name: str = "blocks", step: float = 0.03) -> QgsVectorLayer:
+def _blocks(
+    names: list[str], lon: float, lat: float, layer_name: str = "blocks", step: float = 0.03, crs: str = "EPSG:4326"
+) -> QgsVectorLayer:
     """Squares of 0.02° in a row from lon/lat ``step`` degrees apart (under 0.02: each overlaps the next), one per
-    name."""
-    layer = QgsVectorLayer("Polygon?crs=EPSG:4326&field=name:string", layer_name, "memory")
+    name; ``crs``: a geographic CRS on WGS 84 (an authority code or WKT)."""
+    layer = QgsVectorLayer("Polygon?field=name:string", layer_name, "memory")
+    layer.setCrs(QgsCoordinateReferenceSystem(crs))
     features = []
     for number, name in enumerate(names):
         feature = QgsFeature(layer.fields())
@@ -360,10 +363,21 @@ def test_location_inset_and_caption_show_where_the_areas_are(lon, lat, sample, t
     assert ("Qaraghandy region" in drawn) == ((lon, lat) == PLACES["qaraghandy"]), drawn
 
 
-def test_assumptions_of_many_inputs_fit_their_box_whole(sample, tmp_path):
+#: A user's own CRS: longitude and latitude on WGS 84 (its flattening rounded, so QGIS does not take it for
+#: OGC:CRS84) under a name of 600 characters, without an authority code.
+LONG_NAMED_CRS = (
+    'GEOGCRS["' + "Karkaraly licence survey datum, longitude and latitude on WGS 84, as set up " * 8 + '",'
+    'DATUM["World Geodetic System 1984",ELLIPSOID["WGS 84",6378137,298.2572236]],'
+    'CS[ellipsoidal,2],AXIS["longitude",east,ANGLEUNIT["degree",0.0174532925199433]],'
+    'AXIS["latitude",north,ANGLEUNIT["degree",0.0174532925199433]]]'
+)
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", LONG_NAMED_CRS], ids=["EPSG:4326", "own CRS, long name"])
+def test_assumptions_of_many_inputs_fit_their_box_whole(sample, tmp_path, crs):
     """Overlapping areas of long names, long raster names and a depth window: the assumptions ran off their
     box's foot even in 5 pt (the overlap warning lost). They now fit: smaller print, then the pairs counted and
-    the file names cut in the middle."""
+    the file names and the CRS cut short (a review's own CRS of a long name pushed the overlap line off)."""
     import shutil
 
     from rare_earth_plugin.report.text_fit import text_width_mm
@@ -371,7 +385,8 @@ def test_assumptions_of_many_inputs_fit_their_box_whole(sample, tmp_path):
     layers = sample
     lon, lat = _grade_centre(layers)
     names = [f"Northern licence block {n} of the Karkaraly group" for n in range(6)]
-    blocks = _blocks(names, lon, lat, step=0.015)  # each overlaps the next
+    blocks = _blocks(names, lon, lat, step=0.015, crs=crs)  # each overlaps the next
+    assert crs == "EPSG:4326" or len(blocks.crs().description()) > 500  # not taken for a known CRS
     grade = tmp_path / ("treo_grade_of_the_karkaraly_licence_model_v12_final_" * 2 + ".tif")
     shutil.copy(layers.grade.source(), grade)
     params = TonnageParams(cutoff=0.05, thickness=20.0, top_depth=5.0, min_depth=10.0, max_depth=300.0)
@@ -383,3 +398,4 @@ def test_assumptions_of_many_inputs_fit_their_box_whole(sample, tmp_path):
     assert text.rstrip().endswith("their rows must not be added up") and "Depth window" in text
     assert text_height_mm(text, label_font(box), text_width_mm(box)) <= box.rect().height() - 2 * box.marginY()
     assert label_font(box).pointSizeF() >= 5.0
+    assert blocks.crs().description()[:40] in text  # the CRS named, if cut short
