@@ -91,8 +91,8 @@ from .errors import ReportError
 from .figures import COLUMNS, CUTOFF_COLUMNS, AreaFigures, Column, formatted, table_rows, unknown
 from .naming import unique_stems
 from .target_options import TargetOptions
-from .text_fit import ELLIPSIS, cell_lines, elided, fit_font, text_width_mm
-from .texts import SAMPLE_NOTE, ReportMeta, assumptions_text, disclaimer, location_text
+from .text_fit import cell_lines, elided, fit_font, text_width_mm
+from .texts import ELLIPSIS, SAMPLE_NOTE, ReportMeta, assumptions_text, disclaimer, location_text
 from .world_map import country_at, world_layer
 
 TEMPLATE = resource("templates", "report.qpt")

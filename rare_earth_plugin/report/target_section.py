@@ -50,7 +50,8 @@ from .area_results import AreaResult
 from .figures import AreaFigures, Column, unknown
 from .target_chart import write_distribution_chart
 from .target_options import TargetOptions
-from .text_fit import ELLIPSIS, text_height_mm, text_width_mm
+from .text_fit import text_height_mm, text_width_mm
+from .texts import ELLIPSIS
 
 MM = LAYOUT_MM
 CAUTION_COLOUR = QColor("#8b0000")

@@ -11,14 +11,13 @@ from qgis.PyQt.QtCore import QRectF, Qt
 from qgis.PyQt.QtGui import QFont, QFontMetricsF
 
 from ..qgis_compat import label_font, set_label_font
-from .texts import one_line
+from .texts import ELLIPSIS, one_line
 
 #: Layout text is laid out at this many font pixels per millimetre (QgsLayoutUtils' FONT_WORKAROUND_SCALE).
 FONT_PIXELS_PER_MM = 10.0
 #: Text is fitted this much (mm) narrower than its box: screen and PDF font metrics differ a little, and a line
 #: measured to the last tenth of a millimetre could still wrap when printed.
 TEXT_ALLOWANCE_MM = 1.0
-ELLIPSIS = "…"
 #: Lines a table cell of set width may take: a long name is cut with "…" on its last line (its area page and
 #: the CSV give it whole), so the other areas keep their rows.
 CELL_LINES = 3

@@ -14,6 +14,9 @@ from ..core.target_text import depth_window_text
 from ..core.tonnage import TonnageParams
 from ..core.units import UNIT_LABELS
 
+#: Where a text is cut short, in every box of the report.
+ELLIPSIS = "…"
+
 DEFAULT_TITLE = "Rare-earth exploration targets"
 BYLINE_SEPARATOR = "   ·   "
 
@@ -74,12 +77,12 @@ def location_text(lon: float, lat: float) -> str:
 
 
 def _file(path: object, length: int | None = None) -> str:
-    """A file's name; cut in the middle to ``length`` characters with "…" when given and longer."""
+    """A file's name; cut in the middle to ``length`` characters with ``ELLIPSIS`` when given and longer."""
     name = Path(str(path)).name
     if length is None or len(name) <= length:
         return name
     keep = length - 1
-    return f"{name[: keep - keep // 2]}…{name[len(name) - keep // 2 :]}"
+    return f"{name[: keep - keep // 2]}{ELLIPSIS}{name[len(name) - keep // 2 :]}"
 
 
 def _density_range(ranges: TargetRanges, params: TonnageParams) -> str:
