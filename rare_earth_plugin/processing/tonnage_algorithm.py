@@ -8,6 +8,8 @@ every feature (a missing raster, a bad band, a layer without CRS) stop the run o
 
 from __future__ import annotations
 
+import os
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -49,6 +51,35 @@ from .raster_inputs import (
 INPUT = "INPUT"
 OUTPUT = "OUTPUT"
 CANCELLED_INFO = "Cancelled: features not yet estimated are not in the output."
+#: A destination that names a provider or a URL ("memory:", "postgres://..."), not a file: two letters or more
+#: before the colon (one is a Windows drive).
+_PROVIDER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+#: The file of an "ogr:dbname='...' table=..." destination (a layer in a GeoPackage, say).
+_OGR_FILE = re.compile(r"""^ogr:dbname=(?:'([^']*)'|"([^"]*)"|(\S+))""")
+
+
+def output_file(destination: str) -> str | None:
+    """The file an OUTPUT destination writes (``parameterAsOutputLayer``'s string), or None for a memory layer,
+    a database or anything else that is not plainly a file."""
+    if destination.startswith("ogr:"):
+        found = _OGR_FILE.match(destination)
+        return next((part for part in found.groups() if part), None) if found else None
+    if _PROVIDER.match(destination):
+        return None
+    return destination.split("|")[0] or None
+
+
+def output_problem(path: str) -> str:
+    """Why OUTPUT could not be written to the file ``path`` ('' when nothing is seen against it): told before
+    the run, whose rows are all computed before the file is made."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"OUTPUT: the folder of {path} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"OUTPUT: the folder of {path} is not writable"
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return f"OUTPUT: {path} is read-only"
+    return ""
 
 
 def plugin_icon() -> QIcon:
@@ -133,6 +164,10 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
     ) -> bool:
         # Runs on the thread that owns project layers: read them here, estimate from files later.
         self.inputs = inputs_from_parameters(self, parameters, context)
+        path = output_file(self.parameterAsOutputLayer(parameters, OUTPUT, context))
+        problem = output_problem(path) if path is not None else ""
+        if problem:
+            raise QgsProcessingException(problem)
         return True
 
     def input_source(
@@ -158,7 +193,8 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         """Create OUTPUT and write ``rows`` once all are computed: a run stopped by an error (a raster that
         cannot be read part way through) leaves an existing OUTPUT file as it was, where QGIS would have
         replaced it with an empty one on creating the sink. The rows wait in memory: their values, and
-        geometries shared with the input features'."""
+        geometries shared with the input features' (20,000 polygons of 500 vertices: 170 MB more). A file
+        that cannot be written is refused before the run (``output_problem``)."""
         done = list(rows)
         sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, wkb_type, crs)
         if sink is None:

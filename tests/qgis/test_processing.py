@@ -572,3 +572,40 @@ def test_a_run_stopped_part_way_leaves_an_existing_output_file_as_it_was(
     assert hashlib.sha256((tmp_path / "results.gpkg").read_bytes()).hexdigest() == before
     rows_per_zone = len(standard_cutoffs("percent")) if algorithm_id == CURVE else 1
     assert QgsVectorLayer(output, "kept", "ogr").featureCount() == 2 * rows_per_zone
+
+
+@pytest.mark.parametrize("algorithm_id", [ESTIMATE, CURVE, "rareearth:explorationtarget"])
+def test_an_output_file_that_cannot_be_made_is_refused_before_the_run(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, feedback, algorithm_id
+) -> None:
+    """The rows are computed before OUTPUT is made: a folder that does not exist was told only after the whole
+    run (51 s for 20,000 polygons, against 2 s before). It is refused before any polygon is estimated."""
+    zones = make_polygons([(grid.box(i, i, i + 1, i + 1), str(i)) for i in range(3)])
+    progress: list[float] = []
+    feedback.progressChanged.connect(progress.append)
+    for output in (
+        str(tmp_path / "missing" / "out.gpkg"),
+        f"ogr:dbname='{tmp_path / 'missing' / 'out.gpkg'}' table=\"t\"",
+    ):
+        feedback.errors.clear()
+        with pytest.raises(QgsProcessingException):  # worded generally; the cause goes to feedback
+            processing.run(
+                algorithm_id,
+                {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output},
+                feedback=feedback,
+            )
+        assert any(re.search(r"OUTPUT: the folder of .*missing.* does not exist", e) for e in feedback.errors)
+    assert progress == []
+    assert not (tmp_path / "missing").exists()
+
+
+def test_output_files_are_told_from_memory_layers_and_databases() -> None:
+    from rare_earth_plugin.processing.tonnage_algorithm import output_file
+
+    assert output_file("/data/out.gpkg") == "/data/out.gpkg"
+    assert output_file("/data/out.gpkg|layername=zones") == "/data/out.gpkg"
+    assert output_file("C:/data/out.shp") == "C:/data/out.shp"
+    assert output_file("ogr:dbname='/data/my zones.gpkg' table=\"t\" (geom)") == "/data/my zones.gpkg"
+    assert output_file('ogr:dbname="/data/z.gpkg" table="t"') == "/data/z.gpkg"
+    for other in ("memory:", "memory:Tonnage", "postgres://dbname='x' table=\"t\"", "spatialite:dbname=x.sqlite"):
+        assert output_file(other) is None
