@@ -76,20 +76,27 @@ class Quantity:
             return engine_value / 10**-self.power
         return engine_value * 10**self.power
 
-    def text(self, value: float | None) -> str:
-        """``value`` already in this quantity's unit, as printed."""
+    def text(self, value: float | None, spreadsheet: bool = False) -> str:
+        """``value`` already in this quantity's unit, as printed; ``spreadsheet``: a number a spreadsheet reads
+        (no "< 0.000001", which is text to it)."""
         if self.significant and value is not None and math.isfinite(value):
             if value == 0:  # no significant figures: "0", the same in every unit (not "0.00" Mt beside "0.0" kt)
                 return "0"
-            if self.finest is None or _digits(value, self.significant) <= self.finest:
+            if spreadsheet or self.finest is None or _digits(value, self.significant) <= self.finest:
                 return significant(value, self.significant)
-            if round(value, self.finest) == 0:
-                return f"< {10.0**-self.finest:.{self.finest}f}"
-            return number(value, self.finest)
+            return self.less_than_finest() if self.shows_nothing(value) else number(value, self.finest)
         return number(value, self.decimals)
 
-    def engine_text(self, engine_value: float | None) -> str:
-        return self.text(None if engine_value is None else self.convert(engine_value))
+    def shows_nothing(self, value: float) -> bool:
+        """Whether ``value`` rounds to 0 at the finest decimals shown (less than half a tonne, in Mt or kt)."""
+        return self.finest is not None and float(f"{abs(value):.{self.finest}f}") == 0
+
+    def less_than_finest(self) -> str:
+        """What a figure that shows nothing reads: "< 0.000001" (Mt)."""
+        return f"< {10.0 ** -(self.finest or 0):.{self.finest or 0}f}"
+
+    def engine_text(self, engine_value: float | None, spreadsheet: bool = False) -> str:
+        return self.text(None if engine_value is None else self.convert(engine_value), spreadsheet)
 
 
 AREA = Quantity("km²", 2, -6)  # from m²
@@ -133,8 +140,8 @@ def cutoff(value: float | None, unit: str) -> str:
 
 def figures_table(name: str, results: Sequence[TonnageResult], unit: str) -> str:
     """The dock's figures for the clipboard: tab-separated rows with a header, one per cut-off; no thousands
-    separators, so spreadsheets read numbers. Cut-offs keep grade precision: the curve's fine steps and a typed
-    cut-off need it."""
+    separators, so spreadsheets read numbers (a sliver's 0.00000000000167 too, not "< 0.000001"). Cut-offs keep
+    grade precision: the curve's fine steps and a typed cut-off need it."""
     label = unit_label(unit)
     header = (
         "Area",
@@ -152,10 +159,10 @@ def figures_table(name: str, results: Sequence[TonnageResult], unit: str) -> str
             name,
             grade(result.cutoff, unit),
             km2(result.polygon_area_m2),
-            mt(result.ore_tonnes),
+            ORE.engine_text(result.ore_tonnes, spreadsheet=True),
             grade(result.mean_grade, unit),
-            kt(result.treo_tonnes),
-            kt(result.tree_tonnes),
+            CONTAINED.engine_text(result.treo_tonnes, spreadsheet=True),
+            CONTAINED.engine_text(result.tree_tonnes, spreadsheet=True),
             coverage(result.data_coverage),
         )
         lines.append("\t".join(cell.replace(",", "") for cell in cells))

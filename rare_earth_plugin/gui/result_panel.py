@@ -53,9 +53,9 @@ class ResultPanel(QWidget):
         for index, (key, text, tip) in enumerate(
             (
                 ("area", "Area", "Area of the polygon"),
-                ("ore", "Ore", "Ore tonnes above the cut-off (three significant figures)"),
+                ("ore", "Ore", "Ore tonnes above the cut-off (three significant figures, to the tonne)"),
                 ("grade", "Mean grade", "Tonnage-weighted mean grade of the ore"),
-                ("treo", "TREO", "Contained rare-earth oxides (three significant figures)"),
+                ("treo", "TREO", "Contained rare-earth oxides (three significant figures, to the tonne)"),
                 ("tree", "TREE", "Contained rare-earth elements (metal), TREO / 1.20"),
                 ("coverage", "Data coverage", "Share of the polygon where the grade and the other rasters hold data"),
                 ("cutoff", "Cut-off", "Cells below this grade are not ore"),

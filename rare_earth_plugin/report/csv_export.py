@@ -31,7 +31,7 @@ TARGET_CSV_FIELDS: tuple[str, ...] = tuple(name for name, _kind in TARGET_SCHEMA
 NOTE_FIELD = "note"
 ROUNDING_NOTE = (
     "Full precision, as computed. The PDF and the dock round ore and contained TREO/TREE to 3 "
-    "significant figures, areas to 0.01 km² and grades to 0.001 % (10 ppm); round likewise "
+    "significant figures (to the tonne), areas to 0.01 km² and grades to 0.001 % (10 ppm); round likewise "
     "before quoting."
 )
 #: First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP).

@@ -70,8 +70,13 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _range(low: float, high: float, divisor: float) -> str:
-    return rounded_range(low / divisor, high / divisor)
+def _range(low: float, high: float, quantity: display.Quantity) -> str:
+    """Tonnes ``low``–``high`` in ``quantity``'s unit (Mt, kt); ends that show nothing there read as the base
+    case beside them does: a range "< 0.000001" (Mt), a low end 0, not a sliver's 0.0000000000017."""
+    low, high = quantity.convert(low), quantity.convert(high)
+    if quantity.shows_nothing(max(abs(low), abs(high))):
+        return quantity.less_than_finest()
+    return rounded_range(0.0 if quantity.shows_nothing(low) else low, high)
 
 
 def _grade_range(target: ExplorationTarget, first: str, second: str) -> str:
@@ -87,8 +92,12 @@ def _none(target: ExplorationTarget) -> str:
     return "no ore" if target.data_coverage > 0 else "no data"
 
 
-#: The area page's figures a target ranges: the target's figure and the divisor to the page's unit (Mt, kt).
-_RANGED = {"ore_mt": ("ore_tonnes", 1e6), "treo_kt": ("treo_tonnes", 1e3), "tree_kt": ("tree_tonnes", 1e3)}
+#: The area page's figures a target ranges: the target's figure and the page's quantity (Mt, kt).
+_RANGED = {
+    "ore_mt": ("ore_tonnes", display.ORE),
+    "treo_kt": ("treo_tonnes", display.CONTAINED),
+    "tree_kt": ("tree_tonnes", display.CONTAINED),
+}
 
 
 def figure_range(target: ExplorationTarget, key: str) -> str:
@@ -100,8 +109,8 @@ def figure_range(target: ExplorationTarget, key: str) -> str:
         return _none(target)
     if key == "mean_grade_pct":
         return _grade_range(target, "p90", "p10")
-    name, divisor = _RANGED[key]
-    return _range(getattr(target.p90, name), getattr(target.p10, name), divisor)
+    name, quantity = _RANGED[key]
+    return _range(getattr(target.p90, name), getattr(target.p10, name), quantity)
 
 
 def base_case_figures(target: ExplorationTarget, figures: AreaFigures) -> AreaFigures:
@@ -143,13 +152,18 @@ def summary_row(result: AreaResult) -> list[str]:
     elif not target.data_coverage > 0:  # no figure at all, not zeros
         ranges = [_none(target), *[display.MISSING] * 3]
     elif not target.p10.ore_tonnes > 0:
-        ranges = [_none(target), display.MISSING, "0", _range(target.low.treo_tonnes, target.high.treo_tonnes, 1e3)]
+        ranges = [
+            _none(target),
+            display.MISSING,
+            "0",
+            _range(target.low.treo_tonnes, target.high.treo_tonnes, display.CONTAINED),
+        ]
     else:
         ranges = [
-            _range(target.p90.ore_tonnes, target.p10.ore_tonnes, 1e6),
+            _range(target.p90.ore_tonnes, target.p10.ore_tonnes, display.ORE),
             _grade_range(target, "p90", "p10"),
-            _range(target.p90.treo_tonnes, target.p10.treo_tonnes, 1e3),
-            _range(target.low.treo_tonnes, target.high.treo_tonnes, 1e3),
+            _range(target.p90.treo_tonnes, target.p10.treo_tonnes, display.CONTAINED),
+            _range(target.low.treo_tonnes, target.high.treo_tonnes, display.CONTAINED),
         ]
     return [
         figures.name,
@@ -341,10 +355,10 @@ def _target_rows(results: Sequence[AreaResult]) -> list[list[list[str]]]:
                 [
                     result.figures.name,
                     label,
-                    _range(a.ore_tonnes, b.ore_tonnes, 1e6),
+                    _range(a.ore_tonnes, b.ore_tonnes, display.ORE),
                     _grade_range(target, first, second),
-                    _range(a.treo_tonnes, b.treo_tonnes, 1e3),
-                    _range(a.tree_tonnes, b.tree_tonnes, 1e3),
+                    _range(a.treo_tonnes, b.treo_tonnes, display.CONTAINED),
+                    _range(a.tree_tonnes, b.tree_tonnes, display.CONTAINED),
                 ]
             )
         areas.append(rows)

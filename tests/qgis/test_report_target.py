@@ -306,3 +306,36 @@ def test_an_area_without_data_has_no_figures_at_the_standard_cutoffs():
     assert all(math.isnan(f.ore_mt) and math.isnan(f.treo_kt) and math.isnan(f.tree_kt) for f in _known(away))
     covered = SimpleNamespace(figures=replace(row, coverage_pct=50.0), cutoff_table=[replace(row, coverage_pct=50.0)])
     assert [f.ore_mt for f in _known(covered)] == [0.0]  # no ore where there is data: 0
+
+
+def test_a_sliver_target_reads_less_than_a_tonne_as_its_base_case_does():
+    """A sliver of a cell (1e-8 m² of ore): its P90–P10 read 0.0000000000017–0.0000000000031 Mt beside a base case
+    of "< 0.000001" Mt; both now read as the base case does, and a range from a sliver to tonnes starts at 0."""
+    from rare_earth_plugin.core.exploration_target import target_from_cells
+    from rare_earth_plugin.report.target_section import figure_range
+
+    def target(area_m2: float):
+        cells = SimpleNamespace(
+            area_m2=np.array([area_m2, area_m2]),
+            grade=np.array([0.2, 0.3]),
+            thickness=np.array([10.0, 10.0]),
+            top=np.array([0.0, 0.0]),
+            density=np.array([2.6, 2.6]),
+            polygon_area_m2=1.0,
+            data_coverage=1.0,
+            warnings=(),
+            grade_unit="percent",
+            min_depth=None,
+            max_depth=None,
+            cutoff=0.05,
+            treo_to_tree=1 / 1.2,
+            reach=1.0,
+        )
+        return target_from_cells(cells, TonnageParams(thickness_raster="t.tif", cutoff=0.05), draws=200, seed=1)
+
+    sliver = target(1e-8)  # about 5e-7 t of ore
+    assert 0 < sliver.p10.ore_tonnes < 0.5 and sliver.base.ore_tonnes < 0.5
+    assert figure_range(sliver, "ore_mt") == display.mt(sliver.base.ore_tonnes) == "< 0.000001"
+    assert figure_range(sliver, "treo_kt") == display.kt(sliver.base.treo_tonnes) == "< 0.001"
+    spread = replace(sliver, p10=replace(sliver.p10, ore_tonnes=3_000.0))  # from a sliver to 3,000 t
+    assert figure_range(spread, "ore_mt") == rounded_range(0.0, 0.003)

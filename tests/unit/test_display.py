@@ -115,8 +115,29 @@ def test_three_significant_figures(value, text):
         (26_829_660.0, "26.8", "26,800"),
     ],
 )
-def test_tonnes_below_a_tonne_read_as_less_than_a_tonne(tonnes, ore, contained):
+def test_tonnes_that_round_to_no_tonne_read_as_less_than_a_tonne(tonnes, ore, contained):
     assert (display.mt(tonnes), display.kt(tonnes)) == (ore, contained)
+
+
+def test_clipboard_figures_stay_numbers_however_small():
+    """A spreadsheet takes "< 0.000001" for text: the clipboard keeps three significant figures of a sliver."""
+    from rare_earth_plugin.core.tonnage import TonnageResult
+
+    row = TonnageResult(
+        polygon_area_m2=1.0,
+        covered_area_m2=1.0,
+        ore_area_m2=1.0,
+        ore_volume_m3=0.1,
+        ore_tonnes=0.3,
+        mean_grade=0.21,
+        treo_tonnes=0.00063,
+        tree_tonnes=0.000525,
+        data_coverage=1.0,
+        cutoff=0.05,
+    )
+    _, line = display.figures_table("sliver", [row], PERCENT).splitlines()
+    ore, treo, tree = (float(cell) for cell in (line.split("\t")[i] for i in (3, 5, 6)))
+    assert (ore, treo, tree) == (0.3e-6, 0.63e-6, 0.525e-6)
 
 
 def test_zero_ore_prints_as_zero_not_a_blank_and_alike_in_every_unit():
