@@ -66,22 +66,26 @@ def test_unit_labels():
     assert (display.AREA.unit, display.ORE.unit, display.CONTAINED.unit) == ("km²", "Mt", "kt")
 
 
-def test_clipboard_table_is_tab_separated_without_thousands_separators():
+def clipboard_line(name: str, ore_tonnes: float, treo_tonnes: float, tree_tonnes: float, **others) -> str:
+    """The clipboard's header and row for one result (the figures not given: those of a 2,500 km² area)."""
     from rare_earth_plugin.core.tonnage import TonnageResult
 
-    row = TonnageResult(
-        polygon_area_m2=2_500_000_000.0,
-        covered_area_m2=0.0,
-        ore_area_m2=0.0,
-        ore_volume_m3=0.0,
-        ore_tonnes=1_234_000_000.0,
-        mean_grade=0.1234,
-        treo_tonnes=1_522_756.0,
-        tree_tonnes=1_268_963.0,
-        data_coverage=0.5,
-        cutoff=0.05,
-    )
-    header, line = display.figures_table("Dos 1", [row], PERCENT).splitlines()
+    figures = {
+        "polygon_area_m2": 2_500_000_000.0,
+        "covered_area_m2": 0.0,
+        "ore_area_m2": 0.0,
+        "ore_volume_m3": 0.0,
+        "mean_grade": 0.1234,
+        "data_coverage": 0.5,
+        "cutoff": 0.05,
+        **others,
+    }
+    row = TonnageResult(ore_tonnes=ore_tonnes, treo_tonnes=treo_tonnes, tree_tonnes=tree_tonnes, **figures)
+    return display.figures_table(name, [row], PERCENT)
+
+
+def test_clipboard_table_is_tab_separated_without_thousands_separators():
+    header, line = clipboard_line("Dos 1", 1_234_000_000.0, 1_522_756.0, 1_268_963.0).splitlines()
     assert header.split("\t")[:3] == ["Area", "Cut-off (%)", "Area (km²)"]
     # 2.5e9 m² = 2,500 km²; 1.234e9 t = 1,234 Mt -> 1,230; 1,522,756 t = 1,522.8 kt -> 1,520 (no "," in a cell)
     assert line.split("\t") == ["Dos 1", "0.050", "2500.00", "1230", "0.123", "1520", "1270", "50.0"]
@@ -121,21 +125,7 @@ def test_tonnes_that_round_to_no_tonne_read_as_less_than_a_tonne(tonnes, ore, co
 
 def test_clipboard_figures_stay_numbers_however_small():
     """A spreadsheet takes "< 0.000001" for text: the clipboard keeps three significant figures of a sliver."""
-    from rare_earth_plugin.core.tonnage import TonnageResult
-
-    row = TonnageResult(
-        polygon_area_m2=1.0,
-        covered_area_m2=1.0,
-        ore_area_m2=1.0,
-        ore_volume_m3=0.1,
-        ore_tonnes=0.3,
-        mean_grade=0.21,
-        treo_tonnes=0.00063,
-        tree_tonnes=0.000525,
-        data_coverage=1.0,
-        cutoff=0.05,
-    )
-    _, line = display.figures_table("sliver", [row], PERCENT).splitlines()
+    _, line = clipboard_line("sliver", 0.3, 0.00063, 0.000525, polygon_area_m2=1.0).splitlines()
     ore, treo, tree = (float(cell) for cell in (line.split("\t")[i] for i in (3, 5, 6)))
     assert (ore, treo, tree) == (0.3e-6, 0.63e-6, 0.525e-6)
 
