@@ -48,4 +48,4 @@ class EstimateTonnageAlgorithm(TonnageAlgorithm):
                 out.setAttributes(feature.attributes() + result_values(result))
                 yield out
 
-        return {OUTPUT: self.write_output(rows(), parameters, context, fields, source.wkbType(), crs)}
+        return {OUTPUT: self.write_output(rows(), parameters, context, feedback, fields, source.wkbType(), crs)}

@@ -183,4 +183,4 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
                 out.setAttributes(feature.attributes() + target_values(target) + text_values(target) + [coverage])
                 yield out
 
-        return {OUTPUT: self.write_output(rows(), parameters, context, fields, source.wkbType(), crs)}
+        return {OUTPUT: self.write_output(rows(), parameters, context, feedback, fields, source.wkbType(), crs)}

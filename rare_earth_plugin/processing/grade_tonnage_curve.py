@@ -93,6 +93,6 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
                     yield row
 
         dest_id = self.write_output(
-            rows(), parameters, context, fields, WKB_NO_GEOMETRY, QgsCoordinateReferenceSystem()
+            rows(), parameters, context, feedback, fields, WKB_NO_GEOMETRY, QgsCoordinateReferenceSystem()
         )
         return {OUTPUT: dest_id}

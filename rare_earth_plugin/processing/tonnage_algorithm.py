@@ -186,6 +186,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         rows: Iterable[QgsFeature],
         parameters: dict[str, Any],
         context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
         fields: QgsFields,
         wkb_type: QgsWkbTypes.Type,
         crs: QgsCoordinateReferenceSystem,
@@ -199,6 +200,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, wkb_type, crs)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
+        feedback.pushInfo(f"Writing {len(done):,} rows to OUTPUT")  # 140,000 take 2 s, the progress at 100 %
         for row in done:
             if not sink.addFeature(row, QgsFeatureSink.Flag.FastInsert):
                 raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))

@@ -66,6 +66,11 @@ class RecordingFeedback(QgsProcessingFeedback):
         super().__init__()
         self.errors: list[str] = []
         self.warnings: list[str] = []
+        self.infos: list[str] = []
+
+    def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS API name
+        self.infos.append(info)
+        super().pushInfo(info)
 
     def reportError(self, error: str, fatalError: bool = False) -> None:  # noqa: N802, N803 - QGIS API
         self.errors.append(error)

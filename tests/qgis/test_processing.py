@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import processing
 import pytest
-from conftest import GRID_CRS
+from conftest import GRID_CRS, RecordingFeedback
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
@@ -470,21 +470,16 @@ def test_thickness_message_uses_the_labels_the_dialog_shows() -> None:
     assert "“Constant thickness (m)” (THICKNESS)" in text and "“Thickness raster (m)” (THICKNESS_RASTER)" in text
 
 
-class _CancelWhenTheEngineAsks(QgsProcessingFeedback):
+class _CancelWhenTheEngineAsks(RecordingFeedback):
     """Not cancelled when the features are listed; cancelled from the first check inside the estimate."""
 
     def __init__(self) -> None:
         super().__init__()
         self.asked = 0
-        self.infos: list[str] = []
 
     def isCanceled(self) -> bool:  # noqa: N802 - QGIS API name
         self.asked += 1
         return self.asked > 1
-
-    def pushInfo(self, info: str) -> None:  # noqa: N802 - QGIS API name
-        self.infos.append(info)
-        super().pushInfo(info)
 
 
 @pytest.mark.parametrize("algorithm", [ESTIMATE, CURVE, "rareearth:explorationtarget"])
@@ -535,7 +530,7 @@ def test_a_polygon_layer_without_crs_is_named(
 
 @pytest.mark.parametrize("algorithm_id", [ESTIMATE, CURVE, "rareearth:explorationtarget"])
 def test_a_run_stopped_part_way_leaves_an_existing_output_file_as_it_was(
-    rare_earth_provider, make_polygons, grid, tmp_path, algorithm_id
+    rare_earth_provider, make_polygons, grid, tmp_path, feedback, algorithm_id
 ) -> None:
     """QGIS replaces OUTPUT with an empty file when the sink is made: made only once every row is computed, a
     raster that cannot be read past its first tiles (a truncated copy) no longer costs the user the file."""
@@ -565,12 +560,13 @@ def test_a_run_stopped_part_way_leaves_an_existing_output_file_as_it_was(
     zones = make_polygons([(grid.box(0, 0, 60, 30), "top"), (grid.box(0, 450, 60, 500), "bottom")])
     output = str(tmp_path / "results.gpkg")
     parameters = {"INPUT": zones, "GRADE": str(good), "THICKNESS": 10, "OUTPUT": output}
-    processing.run(algorithm_id, parameters)
+    processing.run(algorithm_id, parameters, feedback=feedback)
+    rows_per_zone = len(standard_cutoffs("percent")) if algorithm_id == CURVE else 1
+    assert f"Writing {2 * rows_per_zone} rows to OUTPUT" in feedback.infos  # once all are computed
     before = hashlib.sha256((tmp_path / "results.gpkg").read_bytes()).hexdigest()
     with pytest.raises(QgsProcessingException):
         processing.run(algorithm_id, {**parameters, "GRADE": str(broken)})
     assert hashlib.sha256((tmp_path / "results.gpkg").read_bytes()).hexdigest() == before
-    rows_per_zone = len(standard_cutoffs("percent")) if algorithm_id == CURVE else 1
     assert QgsVectorLayer(output, "kept", "ogr").featureCount() == 2 * rows_per_zone
 
 
