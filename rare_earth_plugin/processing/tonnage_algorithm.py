@@ -1,5 +1,5 @@
 """What the per-polygon tonnage algorithms share: group, icon, input checks, the estimating loop, per-feature
-error handling.
+error handling, and an output written only once every row is computed.
 
 One polygon that cannot be estimated (empty geometry, a line, a geometry the engine rejects) must not cost the
 user the whole batch: it is reported by name and written with empty result fields. Inputs that are wrong for
