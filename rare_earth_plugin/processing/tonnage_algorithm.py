@@ -29,6 +29,7 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
+    QgsVectorLayer,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtGui import QIcon
@@ -73,13 +74,32 @@ def output_problem(path: str) -> str:
     """Why OUTPUT could not be written to the file ``path`` ('' when nothing is seen against it): told before
     the run, whose rows are all computed before the file is made."""
     folder = os.path.dirname(os.path.abspath(path))
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        return f"OUTPUT: {folder} is a file, not a folder"
     if not os.path.isdir(folder):
         return f"OUTPUT: the folder of {path} does not exist"
+    if os.path.isdir(path):
+        return f"OUTPUT: {path} is a folder; give a file name"
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"OUTPUT: the folder of {path} is not writable"
     if os.path.exists(path) and not os.access(path, os.W_OK):
         return f"OUTPUT: {path} is read-only"
     return ""
+
+
+def _check_written(dest_id: str, path: str, rows: int) -> None:
+    """Raise when the file ``path`` does not hold the ``rows`` just written (a full disk fails a GeoPackage's
+    commit as it closes, after every row was accepted: QGIS would report success over a file without the
+    layer). Not checked: a format that cannot count, and a file written under another name (a table without
+    geometry to a shapefile is a .dbf)."""
+    written = QgsVectorLayer(dest_id, "written", "ogr")
+    missing = 0 if os.path.exists(path) else -1  # a file without the layer holds none
+    count = written.featureCount() if written.isValid() else missing
+    del written  # its file closed again
+    if count not in (rows, -1):
+        raise QgsProcessingException(
+            f"OUTPUT: {path} holds {max(count, 0):,} of the {rows:,} rows written; is its disk full?"
+        )
 
 
 def plugin_icon() -> QIcon:
@@ -195,7 +215,8 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         cannot be read part way through) leaves an existing OUTPUT file as it was, where QGIS would have
         replaced it with an empty one on creating the sink. The rows wait in memory: their values, and
         geometries shared with the input features' (20,000 polygons of 500 vertices: 170 MB more). A file
-        that cannot be written is refused before the run (``output_problem``)."""
+        that cannot be written is refused before the run (``output_problem``), and one that does not hold
+        every row after it (a full disk) is an error, not a success."""
         done = list(rows)
         sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, wkb_type, crs)
         if sink is None:
@@ -204,6 +225,11 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         for row in done:
             if not sink.addFeature(row, QgsFeatureSink.Flag.FastInsert):
                 raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
+        # Closed here, a GeoPackage commits its rows: on a full disk that fails, which QGIS would not report.
+        del sink
+        path = output_file(self.parameterAsOutputLayer(parameters, OUTPUT, context))
+        if path is not None:
+            _check_written(dest_id, path, len(done))
         return dest_id
 
     def curves(

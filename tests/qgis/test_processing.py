@@ -605,3 +605,50 @@ def test_output_files_are_told_from_memory_layers_and_databases() -> None:
     assert output_file('ogr:dbname="/data/z.gpkg" table="t"') == "/data/z.gpkg"
     for other in ("memory:", "memory:Tonnage", "postgres://dbname='x' table=\"t\"", "spatialite:dbname=x.sqlite"):
         assert output_file(other) is None
+
+
+def test_output_problems_are_named_before_the_run(tmp_path) -> None:
+    from rare_earth_plugin.processing.tonnage_algorithm import output_problem
+
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "adir.gpkg").mkdir()
+    assert output_problem(str(tmp_path / "out.gpkg")) == ""
+    assert (
+        output_problem(str(tmp_path / "afile" / "out.gpkg")) == f"OUTPUT: {tmp_path / 'afile'} is a file, not a folder"
+    )
+    assert (
+        output_problem(str(tmp_path / "adir.gpkg")) == f"OUTPUT: {tmp_path / 'adir.gpkg'} is a folder; give a file name"
+    )
+    assert "does not exist" in output_problem(str(tmp_path / "missing" / "out.gpkg"))
+
+
+@pytest.mark.parametrize("algorithm_id", [ESTIMATE, CURVE, "rareearth:explorationtarget"])
+def test_a_full_disk_is_an_error_not_a_success(
+    rare_earth_provider, make_polygons, grid, constant_grade, small_disk, algorithm_id
+) -> None:
+    """A GeoPackage commits its rows as it is closed; on a full disk that failed after every row was accepted,
+    and QGIS reported success over a file without the layer."""
+    disk = small_disk(300)
+    zones = make_polygons([(grid.box(i % 20, i // 100, i % 20 + 1, i // 100 + 1), f"zone {i}") for i in range(2000)])
+    output = str(disk / "out.gpkg")
+    rows = 2000 * (len(standard_cutoffs("percent")) if algorithm_id == CURVE else 1)
+    expected = rf"OUTPUT: {re.escape(output)} holds [\d,]+ of the {rows:,} rows written; is its disk full\?"
+    with pytest.raises(QgsProcessingException, match=expected):
+        processing.run(algorithm_id, {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output})
+
+
+@pytest.mark.parametrize("name", ["out.gpkg", "out.shp", "out.csv", "out.geojson", "ogr:multi.gpkg"])
+@pytest.mark.parametrize("algorithm_id", [ESTIMATE, CURVE])
+def test_outputs_of_every_format_pass_the_check_of_their_rows(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, name, algorithm_id
+) -> None:
+    zones = make_polygons([(grid.box(i, i, i + 1, i + 1), str(i)) for i in range(3)])
+    output = str(tmp_path / name)
+    if name.startswith("ogr:"):  # a layer of its own in a GeoPackage that holds the zones too
+        output = f"ogr:dbname='{zones.split('|')[0]}' table=\"results\" (geom)"
+    result = processing.run(algorithm_id, {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output})
+    rows = 3 * (len(standard_cutoffs("percent")) if algorithm_id == CURVE else 1)
+    written = result["OUTPUT"]
+    if name == "out.shp" and algorithm_id == CURVE:  # a table without geometry: QGIS writes out.dbf alone
+        written = str(tmp_path / "out.dbf")
+    assert QgsVectorLayer(written, "written", "ogr").featureCount() == rows
