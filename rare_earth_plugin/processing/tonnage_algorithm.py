@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -26,9 +28,11 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeatureSource,
     QgsProcessingFeedback,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
+    QgsProperty,
     QgsVectorLayer,
     QgsWkbTypes,
 )
@@ -87,19 +91,60 @@ def output_problem(path: str) -> str:
     return ""
 
 
-def _check_written(dest_id: str, path: str, rows: int) -> None:
-    """Raise when the file ``path`` does not hold the ``rows`` just written (a full disk fails a GeoPackage's
-    commit as it closes, after every row was accepted: QGIS would report success over a file without the
-    layer). Not checked: a format that cannot count, and a file written under another name (a table without
-    geometry to a shapefile is a .dbf)."""
-    written = QgsVectorLayer(dest_id, "written", "ogr")
-    missing = 0 if os.path.exists(path) else -1  # a file without the layer holds none
-    count = written.featureCount() if written.isValid() else missing
-    del written  # its file closed again
-    if count not in (rows, -1):
-        raise QgsProcessingException(
-            f"OUTPUT: {path} holds {max(count, 0):,} of the {rows:,} rows written; is its disk full?"
-        )
+#: Formats QGIS writes as one file of the name given, which a file written beside it can replace whole.
+_ONE_FILE = (".gpkg", ".geojson", ".geojsonl", ".json", ".fgb", ".csv", ".kml", ".sqlite")
+
+
+def _staged(parameters: dict[str, Any], path: str | None) -> str | None:
+    """Where to write the file ``path`` that OUTPUT names plainly (as a path, of a ``_ONE_FILE`` format) first:
+    the same name in a new hidden folder beside it. None for any other output, written in place."""
+    value = parameters.get(OUTPUT)
+    target = value.sink.staticValue() if isinstance(value, QgsProcessingOutputLayerDefinition) else value
+    if path is None or target != path or not path.lower().endswith(_ONE_FILE):
+        return None
+    folder = tempfile.mkdtemp(prefix=".rare-earth-", dir=os.path.dirname(os.path.abspath(path)))
+    return os.path.join(folder, os.path.basename(path))
+
+
+def _redirected(value: Any, path: str) -> Any:
+    """OUTPUT's value (a path, or a definition with its name and load options) writing to ``path`` instead."""
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        moved = QgsProcessingOutputLayerDefinition(value)
+        moved.sink = QgsProperty.fromValue(path)
+        return moved
+    return path
+
+
+def _moved_over(context: QgsProcessingContext, dest_id: str, written: str, path: str) -> str:
+    """Move the file ``written`` over ``path``; the destination then names ``path``, also for loading it into
+    the project when the run ends."""
+    try:
+        os.replace(written, path)
+    except OSError as error:
+        raise QgsProcessingException(f"OUTPUT: cannot replace {path}: {error.strerror}") from None
+    moved = dest_id.replace(written, path, 1)
+    if context.willLoadLayerOnCompletion(dest_id):
+        layers = context.layersToLoadOnCompletion()
+        layers[moved] = layers.pop(dest_id)
+        context.setLayersToLoadOnCompletion(layers)
+    return moved
+
+
+def _check_written(dest_id: str, path: str, rows: int, written: str | None = None) -> None:
+    """Raise when the file ``path`` (or ``written``, where it was written first) does not hold the ``rows``
+    just written: a full disk fails a GeoPackage's commit as it closes, after every row was accepted, and QGIS
+    would report success over a file without the layer. Not checked: a format that cannot count, and a file
+    written under another name (a table without geometry to a shapefile is a .dbf)."""
+    layer = QgsVectorLayer(dest_id, "written", "ogr")
+    missing = 0 if os.path.exists(written or path) else -1  # a file without the layer holds none
+    count = layer.featureCount() if layer.isValid() else missing
+    del layer  # its file closed again
+    if count in (rows, -1):
+        return
+    kept = f"; {path} is left as it was" if written is not None else ""
+    raise QgsProcessingException(
+        f"OUTPUT: only {max(count, 0):,} of the {rows:,} rows could be written to {path} (is the disk full?){kept}"
+    )
 
 
 def plugin_icon() -> QIcon:
@@ -214,22 +259,35 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         """Create OUTPUT and write ``rows`` once all are computed: a run stopped by an error (a raster that
         cannot be read part way through) leaves an existing OUTPUT file as it was, where QGIS would have
         replaced it with an empty one on creating the sink. The rows wait in memory: their values, and
-        geometries shared with the input features' (20,000 polygons of 500 vertices: 170 MB more). A file
-        that cannot be written is refused before the run (``output_problem``), and one that does not hold
-        every row after it (a full disk) is an error, not a success."""
+        geometries shared with the input features' (20,000 polygons of 500 vertices: 170 MB more).
+
+        A file that cannot be written is refused before the run (``output_problem``). A file of one of
+        ``_ONE_FILE``'s formats is written in a folder of its own beside it (``_staged``), its rows counted
+        back, and only then moved over the earlier file: a full disk leaves that file as it was. Others (a
+        shapefile's set of files, a layer added to a GeoPackage) are written in place and counted back: a full
+        disk is then an error, not a success, but the earlier file is gone, as with QGIS's own algorithms."""
         done = list(rows)
-        sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, wkb_type, crs)
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
-        feedback.pushInfo(f"Writing {len(done):,} rows to OUTPUT")  # 140,000 take 2 s, the progress at 100 %
-        for row in done:
-            if not sink.addFeature(row, QgsFeatureSink.Flag.FastInsert):
-                raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
-        # Closed here, a GeoPackage commits its rows: on a full disk that fails, which QGIS would not report.
-        del sink
         path = output_file(self.parameterAsOutputLayer(parameters, OUTPUT, context))
-        if path is not None:
-            _check_written(dest_id, path, len(done))
+        written = _staged(parameters, path)
+        try:
+            if written is not None:
+                parameters = {**parameters, OUTPUT: _redirected(parameters[OUTPUT], written)}
+            sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, wkb_type, crs)
+            if sink is None:
+                raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
+            feedback.pushInfo(f"Writing {len(done):,} rows to OUTPUT")  # 140,000 take 2 s, the progress at 100 %
+            for row in done:
+                if not sink.addFeature(row, QgsFeatureSink.Flag.FastInsert):
+                    raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
+            # Closed here, a GeoPackage commits its rows: on a full disk that fails, which QGIS would not report.
+            del sink
+            if path is not None:
+                _check_written(dest_id, path, len(done), written)
+                if written is not None:
+                    dest_id = _moved_over(context, dest_id, written, path)
+        finally:
+            if written is not None:
+                shutil.rmtree(os.path.dirname(written), ignore_errors=True)
         return dest_id
 
     def curves(

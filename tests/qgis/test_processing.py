@@ -622,19 +622,57 @@ def test_output_problems_are_named_before_the_run(tmp_path) -> None:
     assert "does not exist" in output_problem(str(tmp_path / "missing" / "out.gpkg"))
 
 
+@pytest.mark.parametrize("form", ["file", "layer in a GeoPackage"])
 @pytest.mark.parametrize("algorithm_id", [ESTIMATE, CURVE, "rareearth:explorationtarget"])
-def test_a_full_disk_is_an_error_not_a_success(
-    rare_earth_provider, make_polygons, grid, constant_grade, small_disk, algorithm_id
+def test_a_full_disk_is_an_error_and_keeps_an_earlier_file(
+    rare_earth_provider, make_polygons, grid, constant_grade, small_disk, algorithm_id, form
 ) -> None:
     """A GeoPackage commits its rows as it is closed; on a full disk that failed after every row was accepted,
-    and QGIS reported success over a file without the layer."""
+    and QGIS reported success over a file without the layer, the earlier file gone. A file is now written
+    beside the earlier one first, which is left as it was; a layer added to a GeoPackage is written in place
+    (QGIS empties it first), and the failure is told."""
+    import hashlib
+
     disk = small_disk(300)
-    zones = make_polygons([(grid.box(i % 20, i // 100, i % 20 + 1, i // 100 + 1), f"zone {i}") for i in range(2000)])
-    output = str(disk / "out.gpkg")
+    few = make_polygons([(grid.box(0, 0, 1, 1), "one")], name="few")
+    many = make_polygons(
+        [(grid.box(i % 20, i // 100, i % 20 + 1, i // 100 + 1), f"zone {i}") for i in range(2000)], name="many"
+    )
+    file = disk / "out.gpkg"
+    output = str(file) if form == "file" else f"ogr:dbname='{file}' table=\"results\""
+    parameters = {"GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output}
+    processing.run(algorithm_id, {**parameters, "INPUT": few})
+    before = hashlib.sha256(file.read_bytes()).hexdigest()
     rows = 2000 * (len(standard_cutoffs("percent")) if algorithm_id == CURVE else 1)
-    expected = rf"OUTPUT: {re.escape(output)} holds [\d,]+ of the {rows:,} rows written; is its disk full\?"
-    with pytest.raises(QgsProcessingException, match=expected):
-        processing.run(algorithm_id, {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output})
+    told = (
+        rf"OUTPUT: only [\d,]+ of the {rows:,} rows could be written to {re.escape(str(file))} \(is the disk full\?\)"
+    )
+    with pytest.raises(QgsProcessingException, match=told + ("; .* is left as it was" if form == "file" else "$")):
+        processing.run(algorithm_id, {**parameters, "INPUT": many})
+    if form == "file":
+        assert hashlib.sha256(file.read_bytes()).hexdigest() == before
+    assert sorted(path.name for path in disk.iterdir()) == ["out.gpkg"]  # nothing left beside it
+
+
+def test_a_file_written_beside_is_loaded_under_its_own_name(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path
+) -> None:
+    """The rows go to a hidden folder first; the layer QGIS loads when the run ends is the file itself."""
+    from qgis.core import QgsProcessingOutputLayerDefinition
+
+    zones = make_polygons([(grid.box(0, 0, 1, 1), "one")])
+    output = str(tmp_path / "results.gpkg")
+    definition = QgsProcessingOutputLayerDefinition(output, QgsProject.instance())
+    definition.destinationName = "My results"
+    context = QgsProcessingContext()
+    context.setProject(QgsProject.instance())
+    parameters = {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": definition}
+    result = processing.run(ESTIMATE, parameters, context=context)
+    assert result["OUTPUT"] == output
+    loaded = context.layersToLoadOnCompletion()
+    assert list(loaded) == [output] and loaded[output].name == "My results"
+    assert QgsVectorLayer(output, "written", "ogr").featureCount() == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["grade.tif", "results.gpkg", "zones.gpkg"]
 
 
 @pytest.mark.parametrize("name", ["out.gpkg", "out.shp", "out.csv", "out.geojson", "ogr:multi.gpkg"])
