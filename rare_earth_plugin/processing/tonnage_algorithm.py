@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from qgis.core import (
@@ -44,6 +44,8 @@ from ..core.tonnage import TonnageCancelled, TonnageInputError, TonnageResult
 from ..estimation import EstimateInputs, TargetDraws, crs_for_engine, curves_for_geometries
 from ..paths import resource
 from ..qgis_compat import SKIP_GEOMETRY_VALIDITY, SOURCE_VECTOR_POLYGON
+from ..report.errors import ReportError
+from ..report.file_set import check_writable_folder, marked_name, sweep
 from .raster_inputs import (
     HELP_COMMON,
     add_raster_parameters,
@@ -84,8 +86,10 @@ def output_problem(path: str) -> str:
         return f"OUTPUT: the folder of {path} does not exist"
     if os.path.isdir(path):
         return f"OUTPUT: {path} is a folder; give a file name"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"OUTPUT: the folder of {path} is not writable"
+    try:
+        check_writable_folder(Path(folder), OUTPUT)
+    except ReportError as error:
+        return str(error)
     if os.path.exists(path) and not os.access(path, os.W_OK):
         return f"OUTPUT: {path} is read-only"
     return ""
@@ -97,13 +101,18 @@ _ONE_FILE = (".gpkg", ".geojson", ".geojsonl", ".json", ".fgb", ".csv", ".kml", 
 
 def _staged(parameters: dict[str, Any], path: str | None) -> str | None:
     """Where to write the file ``path`` that OUTPUT names plainly (as a path, of a ``_ONE_FILE`` format) first:
-    the same name in a new hidden folder beside it. None for any other output, written in place."""
+    the same name (a GeoPackage names its layer by it) in a new hidden folder beside it, marked as the report's
+    temporary files are, so that the next run or export there removes it should this process be killed
+    (``file_set.sweep``). None for any other output, written in place."""
     value = parameters.get(OUTPUT)
     target = value.sink.staticValue() if isinstance(value, QgsProcessingOutputLayerDefinition) else value
     if path is None or target != path or not path.lower().endswith(_ONE_FILE):
         return None
-    folder = tempfile.mkdtemp(prefix=".rare-earth-", dir=os.path.dirname(os.path.abspath(path)))
-    return os.path.join(folder, os.path.basename(path))
+    file = Path(path).absolute()
+    sweep(file.parent)
+    folder = marked_name(file)
+    folder.mkdir()
+    return str(folder / file.name)
 
 
 def _redirected(value: Any, path: str) -> Any:

@@ -695,3 +695,24 @@ def test_outputs_of_every_format_pass_the_check_of_their_rows(
     if name == "out.shp" and algorithm_id == CURVE:  # a table without geometry: QGIS writes out.dbf alone
         written = str(tmp_path / "out.dbf")
     assert QgsVectorLayer(written, "written", "ogr").featureCount() == rows
+
+
+def test_a_run_killed_while_it_wrote_leaves_nothing_after_the_next(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path
+) -> None:
+    """The hidden folder a file is first written in is marked as the report's temporary files are: the next run
+    into that folder removes one whose process is gone."""
+    import subprocess
+
+    from rare_earth_plugin.report import file_set
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    leftover = tmp_path / f".results.gpkg.{file_set.TEMP_MARK}-{file_set._HOST}-{gone.pid}-0badf00d.gpkg"
+    leftover.mkdir()
+    (leftover / "results.gpkg").write_bytes(b"half written")
+    zones = make_polygons([(grid.box(0, 0, 1, 1), "one")])
+    output = str(tmp_path / "results.gpkg")
+    processing.run(ESTIMATE, {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output})
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
+    assert QgsVectorLayer(output, "written", "ogr").featureCount() == 1
