@@ -37,6 +37,7 @@ from .target_ranges import RangeError, TargetRanges, Triangular, default_density
 from .target_sums import AreaSums, DrawSet
 from .tonnage import Cancelled, PathInput, TonnageInputError, TonnageParams, TonnageResult
 from .tonnage_sums import OVERFLOW_WARNING, at_least, overflowed
+from .tonnage_types import checked_params
 from .units import grade_fraction
 
 DEFAULT_DRAWS = 10_000
@@ -269,11 +270,6 @@ def _checked(ranges: TargetRanges, draws: int, seed: int) -> TargetRanges:
     return checked
 
 
-def _check_params(params: Any) -> None:
-    if not isinstance(params, TonnageParams):
-        raise TonnageInputError(f"params: give a TonnageParams, got {type(params).__name__}")
-
-
 class TargetPlan:
     """The draws of one target run, sampled once from the seed; the three cases ride along as the last three
     draws (every input at its low, likely, high value), so one set of sums serves all. Every area summed
@@ -319,8 +315,7 @@ def target_plan(params: TonnageParams, ranges: TargetRanges | None, draws: int, 
     their orderings and counting tables cost a few milliseconds, as much as the sums of a large area); plans of
     more than ``_CACHED_DRAWS`` draws are made afresh, so the cache stays small. The inputs are checked first:
     the cache would take ``True`` for ``1``."""
-    _check_params(params)
-    params.validate()
+    params = checked_params(params)
     if ranges is None:
         try:
             ranges = TargetRanges(density=default_density(None if params.density_raster else params.density))
@@ -453,9 +448,8 @@ def target_from_cells(
     """``exploration_target`` from cells already read (any object with ``AreaCellsLike``'s attributes; its
     cut-off, depth window, grade unit and TREO/TREE factor are used, ``params`` gives the factors, the
     constants and which inputs are rasters)."""
-    _check_params(params)
     params = replace(
-        params,
+        checked_params(params),
         cutoff=cells.cutoff,
         min_depth=cells.min_depth,
         max_depth=cells.max_depth,

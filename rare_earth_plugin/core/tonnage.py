@@ -43,6 +43,7 @@ from .tonnage_types import (
     TonnageParams,
     TonnageResult,
     _checked,
+    checked_params,
 )
 from .tonnage_types import _PolygonError as _PolygonError
 
@@ -83,7 +84,7 @@ def estimate_tonnage(
     ``cancelled``, when given, is asked before every tile (at most about 0.1 s of work apart); once it returns
     True the estimate raises ``TonnageCancelled``.
     """
-    params = params if params is not None else TonnageParams()
+    params = checked_params(params)
     return grade_tonnage_curve(
         polygon, grade_raster, [params.cutoff], params, polygon_crs, limits=limits, cancelled=cancelled
     )[0]
@@ -130,8 +131,7 @@ def feed_sink(
     """One pass over the rasters that hands every tile's covered cells to ``sink`` and sums nothing per cut-off
     (a sink that sums for itself would pay for those sums twice); the polygon area, data coverage and warnings
     of that pass."""
-    params = params if params is not None else TonnageParams()
-    params.validate()
+    params = checked_params(params)
     with _session(limits) as rasters:
         job = _job(rasters, polygon, grade_raster, params, polygon_crs, np.empty(0), limits, sink, cancelled)
         totals = _run(job, cancelled).totals
@@ -178,7 +178,7 @@ def area_cells(
     """The cells ``estimate_tonnage`` would sum, read once through the same pipeline (see ``AreaCells``);
     ``params``' factors are not applied, its cut-off and depth window are passed on. An area of more than
     ``limits.area_cells_max`` cells raises ``TonnageInputError`` (the arrays would not fit in memory)."""
-    params = params if params is not None else TonnageParams()
+    params = checked_params(params)
     collector = _CellCollector(limits.area_cells_max)
     result = feed_sink(polygon, grade_raster, collector, params, polygon_crs, limits=limits, cancelled=cancelled)
     return AreaCells(

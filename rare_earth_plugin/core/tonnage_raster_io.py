@@ -83,6 +83,20 @@ def _path_text(path: Any, role: str) -> str:
     return name
 
 
+def band_scale_offset(info: _RasterInfo, band: int, role: str) -> tuple[float, float]:
+    """The band's scale and offset (1 and 0 when unset), which turn its stored values into physical ones; a
+    non-finite one (NaN or infinite in the file's metadata) would turn every value into NaN or infinity."""
+    scale, offset = info.scales[band - 1], info.offsets[band - 1]
+    scale = 1.0 if scale is None else float(scale)
+    offset = 0.0 if offset is None else float(offset)
+    if not (math.isfinite(scale) and math.isfinite(offset)):
+        raise TonnageInputError(
+            f"{role}: {info.name} band {band} has a scale of {scale:g} and an offset of {offset:g} in its metadata; "
+            "both must be finite numbers (fix them, e.g. gdal_edit -scale / -offset)"
+        )
+    return scale, offset
+
+
 def _open_raster(name: str, role: str):
     try:
         src = rasterio.open(name)
@@ -96,6 +110,19 @@ def _open_raster(name: str, role: str):
         raise TonnageInputError(
             f"{role}: {name} is placed by ground control points only, not on a grid; warp it onto one first "
             "(Raster > Projections > Warp, or gdalwarp)"
+        )
+    if src.transform == Affine.identity():  # what GDAL gives for a file without a geotransform
+        src.close()
+        raise TonnageInputError(
+            f"{role}: {name} is not georeferenced (it has no geotransform, so its cells have no position or "
+            "size); georeference it first (Layer > Georeferencer, or gdal_translate -a_ullr)"
+        )
+    determinant = src.transform.determinant
+    if not (math.isfinite(determinant) and determinant != 0 and all(map(math.isfinite, src.transform[:6]))):
+        src.close()
+        raise TonnageInputError(
+            f"{role}: {name} has a geotransform of zero or non-finite cell size ({tuple(src.transform[:6])}), "
+            "so its cells have no area; fix its georeferencing"
         )
     crs = _dataset_crs(src)
     if crs is not None and crs.is_engineering:
@@ -407,6 +434,11 @@ def _polygon_crs(value: Any) -> pyproj.CRS:
             f"polygon_crs: {crs.name} is geocentric (x, y, z from the earth's centre), not a map's CRS; give the "
             "polygon in a geographic or projected CRS"
         )
+    if crs.is_vertical and not (crs.is_geographic or crs.is_projected):
+        raise TonnageInputError(
+            f"polygon_crs: {crs.name} is a vertical CRS (heights only), not a map's CRS; give the polygon in a "
+            "geographic or projected CRS"
+        )
     return crs
 
 
@@ -483,8 +515,8 @@ class _AuxiliaryRaster:
         if self.nodata is None and np.issubdtype(dtype, np.floating):
             self.nodata = float("nan")
         unit, self.warning = physical_factor(self.src.units[0], role, self.path)
-        self.scale = unit * (float(self.src.scales[0]) if self.src.scales[0] is not None else 1.0)
-        self.offset = unit * (float(self.src.offsets[0]) if self.src.offsets[0] is not None else 0.0)
+        scale, offset = band_scale_offset(self.src, 1, role)
+        self.scale, self.offset = unit * scale, unit * offset
         self.mask = _BandMask.of(self.src, 1)
         self.resampling = Resampling.bilinear
         self.pad = 0

@@ -51,6 +51,7 @@ from .tonnage_raster_io import (
     _RasterSession,
     _real_dtype,
     _ReopeningSource,
+    band_scale_offset,
 )
 from .tonnage_sums import OVERFLOW_WARNING, _Cells, _percent, _sums_above, _Totals, at_least, overflowed
 from .tonnage_types import (
@@ -453,12 +454,11 @@ class _Accumulator:
         self.geometry = geometry
         dtype = _real_dtype(src.dtypes[self.band - 1], "grade raster", self.path)
         self.floating = np.issubdtype(dtype, np.floating)
-        scale, offset = src.scales[self.band - 1], src.offsets[self.band - 1]
-        self.grade_scale = 1.0 if scale is None else float(scale)
-        self.grade_offset = 0.0 if offset is None else float(offset)
+        self.grade_scale, self.grade_offset = band_scale_offset(src, self.band, "grade raster")
         self.grade_factor = float(params.grade_factor)
         self.raw_grades = self.grade_scale == 1.0 and self.grade_offset == 0.0
-        self.reach = cutoff_reach(dtype if self.raw_grades else np.dtype(np.float64))
+        # a float32 0.35 scaled by 2 is the float32 0.7 (0.69999999): the storage's rounding, scaled or not
+        self.reach = cutoff_reach(dtype if self.floating else np.dtype(np.float64))
         # The grades compared are the raster's own float type only when nothing scales them.
         compared = dtype if self.raw_grades and self.grade_factor == 1.0 else np.dtype(np.float64)
         self.cuts = np.array([at_least(cut * self.reach, compared) for cut in sorted_cuts])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Union
 
@@ -146,15 +146,26 @@ class PolygonInputError(TonnageInputError):
 _PolygonError = PolygonInputError
 
 
-def _checked(params: TonnageParams | None, cutoffs: Sequence[float]) -> tuple[TonnageParams, np.ndarray]:
-    params = params if params is not None else TonnageParams()
+def checked_params(params: Any) -> TonnageParams:
+    """``params`` (None: the defaults) validated; anything but a ``TonnageParams`` is named, not raised raw."""
+    if params is None:
+        params = TonnageParams()
+    elif not isinstance(params, TonnageParams):
+        raise TonnageInputError(f"params: give a TonnageParams, got {type(params).__name__}")
     params.validate()
-    cuts = np.asarray(list(cutoffs), dtype=np.float64).ravel()
-    if cuts.size == 0:
+    return params
+
+
+def _checked(params: TonnageParams | None, cutoffs: Sequence[float]) -> tuple[TonnageParams, np.ndarray]:
+    params = checked_params(params)
+    if isinstance(cutoffs, (str, bytes)) or not isinstance(cutoffs, Iterable):
+        raise TonnageInputError(f"cutoffs: give a list of numbers, got {cutoffs!r}")
+    values = list(cutoffs)
+    if not values:
         raise TonnageInputError("cutoffs: give at least one cut-off")
-    for value in cuts:
+    for value in values:  # each a number as the cut-off is (not "0.1", not a nested list)
         _check_number("cutoffs", value)
-    return params, cuts
+    return params, np.asarray(values, dtype=np.float64)
 
 
 def _check_number(name: str, value: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 
 import numpy as np
@@ -16,7 +17,14 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from rare_earth_plugin.core.exploration_target import exploration_target
 from rare_earth_plugin.core.limits import DEFAULT_LIMITS, EngineLimits
-from rare_earth_plugin.core.tonnage import TonnageInputError, TonnageParams, estimate_tonnage, grade_tonnage_curves
+from rare_earth_plugin.core.tonnage import (
+    TonnageInputError,
+    TonnageParams,
+    area_cells,
+    estimate_tonnage,
+    grade_tonnage_curve,
+    grade_tonnage_curves,
+)
 
 gdal.UseExceptions()
 GRID = from_origin(ORIGIN_X, ORIGIN_Y, 10.0, 10.0)
@@ -802,3 +810,66 @@ def test_a_whole_world_raster_finer_than_the_grade_cells_is_averaged(tmp_path, m
     result = estimate_tonnage(polygon, grade, TonnageParams(thickness_raster=world, density=2.5))
     assert used and set(used) == {Resampling.average}
     assert result.data_coverage == pytest.approx(1.0) and result.ore_tonnes > 0
+
+
+def test_a_vertical_polygon_crs_is_named_not_blamed_on_the_polygon(tmp_path):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    with pytest.raises(TonnageInputError, match=r"polygon_crs: .* is a vertical CRS"):
+        estimate_tonnage(WHOLE, grade, TonnageParams(thickness=1.0), polygon_crs="EPSG:5703")
+
+
+@pytest.mark.parametrize("role", ["grade", "thickness_raster", "density_raster"])
+@pytest.mark.parametrize(
+    "transform, said",
+    [
+        (rasterio.Affine(0.0, 0.0, ORIGIN_X, 0.0, 0.0, ORIGIN_Y), "zero or non-finite cell size"),
+        (rasterio.Affine(10.0, 0.0, ORIGIN_X, 20.0, 0.0, ORIGIN_Y), "zero or non-finite cell size"),  # rows = columns
+    ],
+)
+def test_a_raster_whose_cells_have_no_area_is_named(tmp_path, role, transform, said):
+    """A geotransform of zero pixel size raised affine's TransformNotInvertibleError (grade) or a
+    ZeroDivisionError (thickness)."""
+    good = write(tmp_path / "good.tif", np.full((10, 10), 0.2))
+    bad = write(tmp_path / "bad.tif", np.full((10, 10), 0.2), transform=transform)
+    grade = bad if role == "grade" else good
+    params = TonnageParams(thickness=1.0) if role != "thickness_raster" else TonnageParams(thickness_raster=bad)
+    if role == "density_raster":
+        params = TonnageParams(thickness=1.0, density_raster=bad)
+    for run in (estimate_tonnage, exploration_target):
+        with pytest.raises(TonnageInputError, match=f"{re.escape(str(bad))} has a geotransform of {said}"):
+            run(WHOLE, grade, params)
+
+
+@pytest.mark.parametrize("scale, offset", [(float("nan"), 0.0), (0.001, float("nan")), (float("inf"), 0.0)])
+@pytest.mark.parametrize("role", ["grade", "thickness_raster"])
+def test_a_non_finite_scale_or_offset_is_named_not_reported_as_an_overflow(tmp_path, scale, offset, role):
+    """A NaN scale read as an overflow at 100 % coverage, an infinite one as ore at an infinite grade."""
+    good = write(tmp_path / "good.tif", np.full((10, 10), 0.2))
+    bad = write(tmp_path / "bad.tif", np.full((10, 10), 200, np.int16), scale=scale, offset=offset)
+    grade, params = (
+        (bad, TonnageParams(thickness=1.0)) if role == "grade" else (good, TonnageParams(thickness_raster=bad))
+    )
+    for run in (estimate_tonnage, exploration_target):
+        with pytest.raises(TonnageInputError, match=f"{re.escape(str(bad))} band 1 has a scale of .* must be finite"):
+            run(WHOLE, grade, params)
+
+
+@pytest.mark.parametrize(
+    "params, cutoffs, said",
+    [
+        ({"thickness": 1.0}, [0.1], "params: give a TonnageParams, got dict"),
+        (None, "0.1", "cutoffs: give a list of numbers, got '0.1'"),
+        (None, None, "cutoffs: give a list of numbers, got None"),
+        (None, ["0.1", "0.2"], "cutoffs: not a number"),  # as TonnageParams(cutoff="0.1") is refused
+        (None, [[0.1, 0.2]], "cutoffs: not a number"),  # not flattened into two cut-offs
+        (None, [], "cutoffs: give at least one cut-off"),
+    ],
+)
+def test_parameters_of_the_wrong_kind_are_named_not_raised_raw(tmp_path, params, cutoffs, said):
+    grade = write(tmp_path / "g.tif", np.full((10, 10), 0.2))
+    with pytest.raises(TonnageInputError, match=re.escape(said)):
+        grade_tonnage_curve(WHOLE, grade, cutoffs, params or TonnageParams(thickness=1.0))
+    if cutoffs == [0.1]:
+        for run in (estimate_tonnage, exploration_target, area_cells):
+            with pytest.raises(TonnageInputError, match=re.escape(said)):
+                run(WHOLE, grade, params)

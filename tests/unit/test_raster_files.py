@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import threading
 import time
@@ -84,13 +85,14 @@ def test_a_mask_sidecar_in_either_case_that_appears_is_seen(tmp_path, suffix):
 @pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")  # until the world file exists
 @pytest.mark.parametrize("world", [".tfw", ".TFW", ".tifw", ".wld"])
 def test_a_world_file_that_appears_is_seen(tmp_path, world):
-    """A TIFF without georeferencing of its own, placed by a world file written after the first estimate."""
+    """A TIFF without georeferencing of its own is refused, naming it; a world file written after that first
+    estimate places it."""
     grade = str(tmp_path / "g.tif")
     with rasterio.open(grade, "w", driver="GTiff", width=10, height=10, count=1, dtype="float32") as dst:
         dst.write(np.full((1, 10, 10), 0.5, np.float32))
     square = box(0, 0, 100, 100)  # in the raster's own units: 10 x 10 m cells once the world file places them
-    first = estimate_tonnage(square, grade, TonnageParams(thickness=1.0, density=1.0), limits=SETTLED)
-    assert first.ore_tonnes == pytest.approx(100.0 * 1.0 * 1.0)  # no world file: 1 x 1 cells, the square holds 100
+    with pytest.raises(TonnageInputError, match=f"{re.escape(grade)} is not georeferenced"):
+        estimate_tonnage(square, grade, TonnageParams(thickness=1.0, density=1.0), limits=SETTLED)
     with open(os.path.splitext(grade)[0] + world, "w") as handle:
         handle.write("10\n0\n0\n-10\n5\n95\n")  # 10 m cells, upper-left cell centre (5, 95)
     again = estimate_tonnage(square, grade, TonnageParams(thickness=1.0, density=1.0), limits=SETTLED)

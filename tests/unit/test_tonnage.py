@@ -118,6 +118,32 @@ def test_float32_grade_reaches_an_equal_cutoff(make_raster):
     assert result.ore_area_m2 == pytest.approx(1600.0)
 
 
+@pytest.mark.parametrize(
+    "stored, scale, offset, cutoff",
+    [(0.35, 2.0, 0.0, 0.7), (0.0025, 100.0, 0.0, 0.25), (0.0007, 100.0, 0.0, 0.07), (0.35, 1.0, 0.35, 0.7)],
+)
+def test_a_scaled_float32_grade_reaches_the_cutoff_it_equals_but_for_the_storage_rounding(
+    make_raster, stored, scale, offset, cutoff
+):
+    """A float32 0.35 scaled by 2 is the float32 0.7: ore as that unscaled file is, not 0 (the allowance was
+    float64's for any scaled raster); one float32 unit below the cut-off's own float32 is still not ore."""
+    path = make_raster(np.full((4, 4), stored, dtype=np.float32))
+    below = make_raster(
+        np.full(
+            (4, 4),
+            np.nextafter(np.float32(stored), np.float32(0)) - 4 * np.finfo(np.float32).eps * stored,
+            dtype=np.float32,
+        )
+    )
+    for raster in (path, below):
+        with rasterio.open(raster, "r+") as dataset:
+            dataset.scales, dataset.offsets = (scale,), (offset,)
+    assert float(np.float32(stored)) * scale + offset < cutoff  # the physical grade misses it by the rounding only
+    result = estimate_tonnage(local_box(0, 0, 40, 40), path, params(cutoff=cutoff))
+    assert result.ore_area_m2 == pytest.approx(1600.0)
+    assert estimate_tonnage(local_box(0, 0, 40, 40), below, params(cutoff=cutoff)).ore_area_m2 == 0.0
+
+
 def test_polygon_smaller_than_a_cell_gets_its_exact_share(make_raster):
     path = make_raster(np.full((5, 5), 0.25))
     tiny = Polygon(
