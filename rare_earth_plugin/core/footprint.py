@@ -60,12 +60,15 @@ class DataFootprint:
         warp: dict[str, Any],
         cells: tuple[int, int, int, int],
         maps: tuple[ToTile, ToTile] | None = None,
+        alone: bool = False,
     ) -> None:
         """One source window's values (NaN: no data) placed by ``warp`` on the tile's cells (row0, row1, col0,
         col1); ``maps``: its pixel coordinates to the tile's and back, where they are not ``warp``'s affine
-        transforms (another CRS)."""
+        transforms (another CRS). ``alone``: the only window those cells draw on (it holds them all), so where it
+        holds data throughout, every one of them holds data wholly, with nothing to work out."""
         valid = ~np.isnan(source)
         placement = _Placement(source if self.sampled else None, valid.view(np.uint8), warp, cells)
+        placement.whole = alone and bool(valid.all())
         if self.sampled:
             straight = maps is None  # one CRS: the affine transforms keep runs of cell sides straight
             if maps is None:
@@ -75,7 +78,8 @@ class DataFootprint:
                     lambda cols, rows: affine_ops.apply(to_tile, cols, rows),
                     lambda cols, rows: affine_ops.apply(from_tile, cols, rows),
                 )
-            placement.outline = _boundary(valid, maps[0], straight)
+            if not placement.whole:  # its outline: the costly part
+                placement.outline = _boundary(valid, maps[0], straight)
             placement.from_tile = maps[1]
         self._placed.append(placement)
 
@@ -136,6 +140,9 @@ class DataFootprint:
             if a0 >= a1 or b0 >= b1:
                 continue
             part = out[a0 - row0 : a1 - row0, b0 - col0 : b1 - col0]
+            if placement.whole:
+                part[...] = 1.0
+                continue
             if self.sampled:
                 assert placement.outline is not None
                 outline = placement.outline.within_rows(a0 // factor, -(-a1 // factor), factor)
@@ -160,6 +167,7 @@ class _Placement:
     cells: tuple[int, int, int, int]
     outline: CellCoverage | None = None
     from_tile: ToTile | None = None
+    whole: bool = False  # data throughout, and the only window of its cells
 
     def values_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The values of the source cells holding points of the tile (pixel coordinates): NaN off the window."""

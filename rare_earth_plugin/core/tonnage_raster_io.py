@@ -538,11 +538,13 @@ class _AuxiliaryRaster:
             in_grade_cells = affine_ops.compose(~grade_src.transform, self.src.transform)
             self.aligned = self.wkt == self.grade_wkt and _north_up(in_grade_cells, _ON_LINE)
             own, grade_cell = self._resolution_in(grade_src), min(abs(grade_src.res[0]), abs(grade_src.res[1]))
+            #: Missing cells put round a window read (see ``_warp_into``): beyond the bilinear kernel's reach,
+            #: or, averaged, more than a grade cell's width.
+            self.pad = 2
+            self.refinement = self._refinement(in_grade_cells)
             if own < 0.5 * grade_cell:  # finer: each grade cell averages the cells with data within it
                 self.resampling = Resampling.average
-                #: Missing cells put round a window read (see ``_warp_into``): more than a grade cell's width.
                 self.pad = math.ceil(1.5 * grade_cell / own) + 2  # a rotated grade cell reaches further
-                self.refinement = self._refinement(in_grade_cells)
 
     def _refinement(self, in_grade_cells: Affine) -> int:
         """How finely a grade cell is cut to find where its data lie (see ``DataFootprint``): where this raster's
@@ -600,7 +602,7 @@ class _AuxiliaryRaster:
         """Physical values on the tile grid as float64, NaN where missing, nodata, masked or negative; and for a
         finer raster (``averaged``) where within the tile's cells it holds data (else None)."""
         shape = (int(window.height), int(window.width))
-        footprint = DataFootprint(tile_transform, shape, self.refinement, not self.aligned) if self.averaged else None
+        footprint = None if self.same_grid else DataFootprint(tile_transform, shape, self.refinement, not self.aligned)
         try:
             if self.same_grid:
                 values = self._read_same_grid(window)
@@ -609,13 +611,33 @@ class _AuxiliaryRaster:
                 self._warp_into(values, tile_transform, footprint)
             if footprint is not None:
                 footprint.measure(values)
+                if not self.averaged:
+                    self._bilinear_to_footprint(values, footprint, tile_transform)
         except (RasterioError, OSError) as exc:
             raise TonnageInputError(f"{self.role}: cannot read {self.path} ({exc})") from exc
         self.reader.count(values.nbytes, self.budget)
         return values, footprint
 
+    def _bilinear_to_footprint(self, values: np.ndarray, footprint: DataFootprint, tile_transform) -> None:
+        """A raster not finer than the grade cells, bilinear at their centres, holds data where its cells with
+        data lie, not where the centres fall: a cell the data reach in part counts that part (its value the mean
+        of the raster's cells with data there where its centre has none), and a cell off the data has none
+        (bilinear reaches half a cell past the data's edge). By the centres alone, a data edge 30 m into 100 m
+        cells was 7.5e-4 of the tonnes off, and a nodata hole of a 330 m raster 3 % too large."""
+        values[footprint.share == 0.0] = np.nan
+        gaps = (footprint.share > 0.0) & np.isnan(values)
+        if gaps.any() and not footprint.sampled:  # sampled: ``measure`` took them at the parts' centres
+            mean = np.full(values.shape, np.nan)
+            self._warp_into(mean, tile_transform, resampling=Resampling.average)
+            values[gaps] = mean[gaps]
+
     def _warp_into(
-        self, values: np.ndarray, tile_transform, footprint: DataFootprint | None = None, at: tuple[int, int] = (0, 0)
+        self,
+        values: np.ndarray,
+        tile_transform,
+        footprint: DataFootprint | None = None,
+        at: tuple[int, int] = (0, 0),
+        resampling: Resampling | None = None,
     ) -> None:
         """Fill ``values`` (a tile on the grade grid, all NaN, or its part from row and column ``at``) from this
         raster on its own grid, and tell ``footprint``, when given, where its data lie.
@@ -644,7 +666,7 @@ class _AuxiliaryRaster:
                 half, step, ats = width // 2, Affine.translation(width // 2, 0), (at, (at[0], at[1] + width // 2))
                 halves = [(whole, slice(None, half)), (whole, slice(half, None))]
             for cut, placed_at, part_at in zip(halves, (tile_transform, affine_ops.compose(tile_transform, step)), ats):
-                self._warp_into(values[cut], placed_at, footprint, part_at)
+                self._warp_into(values[cut], placed_at, footprint, part_at, resampling)
             return
         single = len(windows) == 1 and len(windows[0][1]) == 1
         for window, shifts in windows:
@@ -661,7 +683,7 @@ class _AuxiliaryRaster:
                     "src_crs": self.warp_crs[0],
                     "dst_crs": self.warp_crs[1],
                     "dst_nodata": np.nan,
-                    "resampling": self.resampling,
+                    "resampling": resampling or self.resampling,
                 }
                 warped = values if single else np.full_like(values, np.nan)
                 reproject(source, warped, src_nodata=np.nan, dst_transform=tile_transform, **kwargs)
@@ -671,7 +693,8 @@ class _AuxiliaryRaster:
                     # the footprint's cells are the whole tile's, whichever half this is
                     whole_tile = footprint.tile_transform
                     maps = self._maps(kwargs["src_transform"], whole_tile) if footprint.sampled else None
-                    footprint.add(source, kwargs, (at[0], at[0] + height, at[1], at[1] + width), maps)
+                    shares = {**kwargs, "resampling": Resampling.average}  # of the validity: its share
+                    footprint.add(source, shares, (at[0], at[0] + height, at[1], at[1] + width), maps, single)
 
     def _maps(self, src_transform: Affine, tile_transform: Affine) -> tuple[ToTile, ToTile] | None:
         """Pixel coordinates of a source window placed at ``src_transform`` to the tile's and back, where this
