@@ -67,6 +67,8 @@ class ChartStyle:
 
 
 DEFAULT_STYLE = ChartStyle()
+#: Written across a chart without ore at any of its cut-offs.
+NO_ORE = "No ore at any cut-off"
 
 
 def _size(size: float | None, key: str = "fontsize") -> dict[str, Any]:
@@ -101,6 +103,8 @@ def draw_grade_tonnage(
     right.plot(cutoffs, grades, color=style.grade_colour, linewidth=style.grade_linewidth, linestyle="--")
     _label_axes(axes, right, label, style)
     _set_ranges(axes, right, cutoffs, grades, style)
+    if not any(value > 0 for value in ore):  # an empty frame would look like a chart that failed to draw
+        axes.text(0.5, 0.5, NO_ORE, transform=axes.transAxes, ha="center", va="center", color="0.35")
     if shown == PPM:
         axes.ticklabel_format(axis="x", style="plain")
     marked = grade(cutoff)
@@ -139,7 +143,9 @@ def _set_ranges(axes: Axes, right: Axes, cutoffs: list[float], grades: list[floa
     axes.set_xlim(cutoffs[0], cutoffs[-1])
     axes.set_ylim(bottom=0)
     finite = [value for value in grades if math.isfinite(value)]
-    if style.grade_from_zero and finite:
+    if not finite:  # no grade anywhere: matplotlib's default span would run to -0.04 %
+        right.set_ylim(0, 1.0)
+    elif style.grade_from_zero:
         right.set_ylim(0, max(finite) * 1.1 or 1.0)
     if style.grid:
         axes.grid(True, linewidth=0.3, alpha=0.6)

@@ -19,6 +19,13 @@ CAUTION = (
     "uncertain whether further exploration will result in the estimation of a Mineral Resource."
 )
 REPORTING_CODES = ("JORC 2012", "KAZRC", "CRIRSCO template")
+
+
+def code_in_prose(code: str) -> str:
+    """A reporting code as a sentence names it: "under the CRIRSCO template", "under KAZRC"."""
+    return "the CRIRSCO template" if code.startswith("CRIRSCO") else code
+
+
 RANGE_DASH = "–"
 #: A statement of an area without data (no cell where every raster holds data): its zero tonnes say nothing of
 #: its ore.

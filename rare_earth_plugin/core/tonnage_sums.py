@@ -122,8 +122,11 @@ def _reverse_cumsum(binned: np.ndarray) -> np.ndarray:
 
 
 def _percent(fraction: float) -> str:
-    """A percentage with enough decimals that a value just short of 100 does not print as 100.0."""
+    """A percentage with enough decimals that a value just short of 100 (or just above 0) does not print as
+    100.0 (0.0); exactly 100 or 0 prints as such."""
     value = fraction * 100.0
+    if value in (0.0, 100.0):
+        return f"{value:.1f}"
     for digits in (1, 2, 3, 4):
         text = f"{value:.{digits}f}"
         if float(text) not in (0.0, 100.0):

@@ -139,6 +139,8 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
                 feedback.reportError(message, False)
 
             areas = areas_from_layer(layer, skipped=skipped)
+            if not areas:  # the dock's "select at least one zone" means nothing here
+                raise ReportError(f"INPUT: the layer '{layer.name()}' has no polygons to report")
             feedback.pushInfo(f"Estimating {len(areas)} area(s) from '{layer.name()}'")
             results = estimate_areas(
                 areas,

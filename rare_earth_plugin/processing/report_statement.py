@@ -1,5 +1,6 @@
 """``rareearth:exportreport``'s statement parameters (EXPLORATION_PLANNED, TIMEFRAME, REPORTING_CODE,
-COMPETENT_PERSON): an unset one takes the user's remembered choice, a set one is remembered."""
+COMPETENT_PERSON): an unset one takes the user's remembered choice, a set one is remembered; "none" clears a text
+(an empty one cannot: it is the same as unset)."""
 
 from __future__ import annotations
 
@@ -22,30 +23,29 @@ EXPLORATION_PLANNED = "EXPLORATION_PLANNED"
 TIMEFRAME = "TIMEFRAME"
 REPORTING_CODE = "REPORTING_CODE"
 COMPETENT_PERSON = "COMPETENT_PERSON"
+#: What a text parameter is given to leave its item unstated (and forget the remembered one).
+CLEARED = "none"
+_UNSET = f'empty: the last one given; "{CLEARED}" to leave it out'
 
 
 def add_statement_parameters(alg: QgsProcessingAlgorithm) -> None:
     alg.addParameter(
         QgsProcessingParameterString(
             EXPLORATION_PLANNED,
-            "Exploration planned to test the target (empty: the last one given)",
+            f"Exploration planned to test the target ({_UNSET})",
             optional=True,
             multiLine=True,
         )
     )
     alg.addParameter(
-        QgsProcessingParameterString(
-            TIMEFRAME, "Timeframe of that exploration (empty: the last one given)", optional=True
-        )
+        QgsProcessingParameterString(TIMEFRAME, f"Timeframe of that exploration ({_UNSET})", optional=True)
     )
     alg.addParameter(
         QgsProcessingParameterEnum(
             REPORTING_CODE, "Reporting code (empty: the last one chosen)", list(REPORTING_CODES), optional=True
         )
     )
-    alg.addParameter(
-        QgsProcessingParameterString(COMPETENT_PERSON, "Competent Person (empty: the last one given)", optional=True)
-    )
+    alg.addParameter(QgsProcessingParameterString(COMPETENT_PERSON, f"Competent Person ({_UNSET})", optional=True))
 
 
 def target_options_from_parameters(
@@ -57,7 +57,10 @@ def target_options_from_parameters(
     remembered = options_from_settings()
 
     def text(name: str, fallback: str) -> str:
-        return alg.parameterAsString(parameters, name, context) if is_set(parameters.get(name)) else fallback
+        if not is_set(parameters.get(name)):
+            return fallback
+        given = alg.parameterAsString(parameters, name, context)
+        return "" if given.strip().casefold() == CLEARED else given
 
     code = (
         REPORTING_CODES[alg.parameterAsEnum(parameters, REPORTING_CODE, context)]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..core.exploration_target import DEFAULT_DRAWS, DEFAULT_SEED
 from ..core.target_ranges import TargetRanges
-from ..core.target_text import REPORTING_CODES
+from ..core.target_text import REPORTING_CODES, code_in_prose
 
 NOT_STATED = "not stated"
 
@@ -32,15 +32,20 @@ class TargetOptions:
         code = self.code
         person = self.competent_person.strip()
         return [
-            f"Reported as an Exploration Target under {code}"
+            f"Reported as an Exploration Target under {code_in_prose(code)}"
             f"{' (Clause 17)' if code == 'JORC 2012' else ''}; not a Mineral Resource or Ore Reserve.",
-            f"Exploration planned to test the target: {self.exploration_planned.strip() or NOT_STATED}.",
-            f"Timeframe: {self.timeframe.strip() or NOT_STATED}.",
-            f"Competent Person: {person}."
+            _sentence(f"Exploration planned to test the target: {self.exploration_planned.strip() or NOT_STATED}"),
+            _sentence(f"Timeframe: {self.timeframe.strip() or NOT_STATED}"),
+            _sentence(f"Competent Person: {person}")
             if person
             else "Competent Person: not named – a Competent Person must review and sign this statement before it "
             "is published.",
         ]
+
+
+def _sentence(text: str) -> str:
+    """``text`` ended with a full stop, unless the user's own words already end one ("… 25 RC holes.")."""
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
 def options_from_settings() -> TargetOptions:

@@ -50,7 +50,7 @@ from .area_results import AreaResult
 from .figures import AreaFigures, Column, unknown
 from .target_chart import write_distribution_chart
 from .target_options import TargetOptions
-from .text_fit import text_height_mm, text_width_mm
+from .text_fit import fit_font, text_height_mm, text_width_mm
 from .texts import ELLIPSIS
 
 MM = LAYOUT_MM
@@ -59,6 +59,13 @@ CAUTION_COLOUR = QColor("#8b0000")
 AREA_BLOCK_HEIGHT = 58.0
 #: The same without the chart (no TREO in any draw): the statement and caution span the map's width.
 TEXT_BLOCK_HEIGHT = 22.0
+#: Where the area page's target block ends (mm from the page's top: above the footer).
+AREA_BLOCK_BOTTOM = 190.0
+#: The notes' height under the map (mm) when a target block follows, and how much more they may take from it.
+NOTES_HEIGHT = 14.0
+MAX_NOTES_GROWTH = 12.0
+#: Between the statement and the caution (mm).
+STACK_GAP = 1.0
 CAPTION_HEIGHT = 8.0
 SHORT_CAUTION = (
     "Exploration Target: conceptual in nature; insufficient exploration to estimate a Mineral "
@@ -74,6 +81,8 @@ def _range(low: float, high: float, quantity: display.Quantity) -> str:
     """Tonnes ``low``–``high`` in ``quantity``'s unit (Mt, kt); ends that show nothing there read as the base
     case beside them does: a range "< 0.000001" (Mt), a low end 0, not a sliver's 0.0000000000017."""
     low, high = quantity.convert(low), quantity.convert(high)
+    if low == high == 0:  # none at all: "0", as the statement and the area page say, not "less than a tonne"
+        return quantity.text(0.0)
     if quantity.shows_nothing(max(abs(low), abs(high))):
         return quantity.less_than_finest()
     return rounded_range(0.0 if quantity.shows_nothing(low) else low, high)
@@ -257,7 +266,11 @@ def add_summary_caution(
 
 def add_area_target(layout: QgsPrintLayout, page: int, result: AreaResult, chart: Path) -> Path | None:
     """The area's target statement, the caution and the TREO distribution chart under a shorter map; with no
-    TREO in any draw, a line saying so instead of an empty chart, and the map keeps more of its height."""
+    TREO in any draw, a line saying so instead of an empty chart, and the map keeps more of its height.
+
+    The notes, the statement and the caution are stacked at the heights their text needs (fonts shrunk only when
+    they do not fit the page together): at fixed heights, five lines of notes ran over the statement, and a
+    statement of five lines lost its last one."""
     target = result.target
     area_map = _item(layout, page, "area_map")
     if target is None or area_map is None:
@@ -267,44 +280,41 @@ def add_area_target(layout: QgsPrintLayout, page: int, result: AreaResult, chart
     position, size = area_map.pagePositionWithUnits(), area_map.sizeWithUnits()
     bottom = position.y() + size.height()
     left, width = position.x(), size.width()
+    notes = None
     for item in _on_page(layout, page):  # what sits under the map moves up with its bottom edge
         where = item.pagePositionWithUnits()
         if item is not area_map and bottom - 0.5 <= where.y() < bottom + 30.0 and where.x() < left + width:
             item.attemptMove(QgsLayoutPoint(where.x(), where.y() - given_up, MM), page=page)
-            if item.id() == "area_notes":
-                item.attemptResize(QgsLayoutSize(item.sizeWithUnits().width(), 14.0, MM))
+            if item.id() == "area_notes" and isinstance(item, QgsLayoutItemLabel):
+                notes = item
     area_map.attemptResize(QgsLayoutSize(width, size.height() - given_up, MM))
     caption = _item(layout, page, "area_cutoffs_caption")
     if isinstance(caption, QgsLayoutItemLabel):  # the curve and this table are the estimate's, not the target's
         caption.setText("At standard cut-offs (the assumptions' constant inputs, not the target's ranges):")
     block_top = bottom - given_up + 26.0
-    block_height = 190.0 - block_top
+    if notes is not None:  # the notes take the lines they need, up to MAX_NOTES_GROWTH more, pushing the block down
+        grown = min(max(_needed_height(notes, notes.currentText()) - NOTES_HEIGHT, 0.0), MAX_NOTES_GROWTH)
+        notes.attemptResize(QgsLayoutSize(notes.sizeWithUnits().width(), NOTES_HEIGHT + grown, MM))
+        fit_font(notes, notes.currentText())
+        block_top = max(block_top, notes.pagePositionWithUnits().y() + NOTES_HEIGHT + grown + STACK_GAP)
+    block_height = AREA_BLOCK_BOTTOM - block_top
     text_width = width * 0.48 if with_chart else width
-    statement_height = 24.0 if with_chart else 12.0
-    _label(
-        layout,
-        page,
-        area_statement(target),
-        left,
-        block_top,
-        text_width,
-        statement_height,
-        size=7.0,
-        item_id="area_target",
+    statement = _label(
+        layout, page, area_statement(target), left, block_top, text_width, block_height, item_id="area_target"
     )
-    _label(
+    caution = _label(
         layout,
         page,
         CAUTION,
         left,
-        block_top + statement_height + 1.0,
+        block_top,
         text_width,
-        block_height - statement_height - 1.0,
-        size=7.0,
+        block_height,
         bold=True,
         colour=CAUTION_COLOUR,
         item_id="area_target_caution",
     )
+    _stack(statement, caution, block_top, block_height, page)
     if not with_chart:
         return None
     picture = QgsLayoutItemPicture(layout)
@@ -315,6 +325,25 @@ def add_area_target(layout: QgsPrintLayout, page: int, result: AreaResult, chart
     write_distribution_chart(target, chart, width - text_width - 2.0, block_height)
     picture.setPicturePath(str(chart), PICTURE_RASTER)
     return chart
+
+
+def _needed_height(label: QgsLayoutItemLabel, text: str) -> float:
+    """The box height (mm) ``label`` needs to show ``text`` whole at its font and width."""
+    return text_height_mm(text, label_font(label), text_width_mm(label)) + 2.0 * label.marginY()
+
+
+def _stack(first: QgsLayoutItemLabel, second: QgsLayoutItemLabel, top: float, height: float, page: int) -> None:
+    """``first`` over ``second`` within ``height`` mm from ``top``, each as tall as its text needs and ``second``
+    taking the rest; when both do not fit, the height is shared in proportion and their fonts shrink to fit."""
+    needs = [_needed_height(label, label.text()) for label in (first, second)]
+    room = height - STACK_GAP
+    if sum(needs) > room:
+        needs = [room * need / sum(needs) for need in needs]
+    first.attemptResize(QgsLayoutSize(first.sizeWithUnits().width(), needs[0], MM))
+    second.attemptMove(QgsLayoutPoint(second.pagePositionWithUnits().x(), top + needs[0] + STACK_GAP, MM), page=page)
+    second.attemptResize(QgsLayoutSize(second.sizeWithUnits().width(), height - needs[0] - STACK_GAP, MM))
+    for label in (first, second):
+        fit_font(label, label.text())
 
 
 def has_distribution(target: ExplorationTarget) -> bool:

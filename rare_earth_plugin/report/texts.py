@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..core.exploration_target import top_depth_text
 from ..core.target_ranges import TargetRanges
-from ..core.target_text import depth_window_text
+from ..core.target_text import code_in_prose, depth_window_text
 from ..core.tonnage import TonnageParams
 from ..core.units import UNIT_LABELS
 
@@ -33,8 +33,7 @@ def disclaimer(reporting_code: str | None = None) -> str:
     """``DISCLAIMER`` under the reporting code the user chose for the targets (default: KAZRC or JORC)."""
     if not reporting_code:
         return DISCLAIMER
-    code = "the CRIRSCO template" if reporting_code.startswith("CRIRSCO") else reporting_code
-    return DISCLAIMER.replace("under KAZRC or JORC", f"under {code}")
+    return DISCLAIMER.replace("under KAZRC or JORC", f"under {code_in_prose(reporting_code)}")
 
 
 @dataclass(frozen=True)

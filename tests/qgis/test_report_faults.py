@@ -130,6 +130,24 @@ def test_pdf_output_naming_a_folder_is_refused(sample_paths, tmp_path, qgis_proc
     assert sorted(os.listdir(tmp_path)) == ["reports"] and not os.listdir(folder)
 
 
+def test_a_layer_without_polygons_is_named_as_input(sample_paths, tmp_path, qgis_processing):
+    """It was told in the dock's words: "no area chosen; select at least one zone or survey area"."""
+    import processing
+
+    from rare_earth_plugin.processing.export_report import ExportReportAlgorithm
+
+    empty = QgsVectorLayer("Polygon?crs=EPSG:32643&field=name:string", "empty blocks", "memory")
+    parameters = {
+        "INPUT": empty,
+        "GRADE": str(sample_paths.grade),
+        "THICKNESS_RASTER": str(sample_paths.thickness),
+        "OUTPUT_PDF": str(tmp_path / "r.pdf"),
+    }
+    with pytest.raises(QgsProcessingException, match="INPUT: the layer 'empty blocks' has no polygons to report"):
+        processing.run(ExportReportAlgorithm(), parameters)
+    assert not (tmp_path / "r.pdf").exists()
+
+
 _KILLED_EXPORT = textwrap.dedent("""
     import sys
     from pathlib import Path

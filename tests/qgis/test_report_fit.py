@@ -399,3 +399,31 @@ def test_assumptions_of_many_inputs_fit_their_box_whole(sample, tmp_path, crs):
     assert text_height_mm(text, label_font(box), text_width_mm(box)) <= box.rect().height() - 2 * box.marginY()
     assert label_font(box).pointSizeF() >= 5.0
     assert blocks.crs().description()[:40] in text  # the CRS named, if cut short
+
+
+def test_an_area_pages_notes_statement_and_caution_are_stacked_each_whole(sample, tmp_path):
+    """Half outside the raster, with no ore at the cut-off: five lines of notes ran over the target statement, and
+    an area outside the raster lost its statement's last line ("… P10 the value exceeded")."""
+    from rare_earth_plugin.report.text_fit import text_width_mm
+
+    layers = sample
+    extent = layers.grade.extent()
+    to_wgs84 = QgsCoordinateTransform(layers.grade.crs(), WGS84, QgsProject())
+    east = to_wgs84.transform(extent.xMaximum(), extent.center().y())
+    blocks = _blocks(["Half outside the raster", "Outside the raster"], east.x(), east.y(), step=0.2)
+    inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.19, thickness=20.0))
+    _, built = report_layout(blocks, layers, inputs, tmp_path, None, TargetOptions(draws=100))
+    stacks = {}
+    for label in _labels(built.layout, ("area_notes", "area_target", "area_target_caution")):
+        stacks.setdefault(label.page(), {})[label.id()] = label
+    assert len(stacks) == 2
+    for page, labels in stacks.items():
+        notes, statement, caution = (labels[key] for key in ("area_notes", "area_target", "area_target_caution"))
+        assert notes.currentText().count("\n") >= 3, page  # the source, no grade, coverage and the warnings
+        for label in (notes, statement, caution):  # each text whole inside its box
+            needed = text_height_mm(label.currentText(), label_font(label), text_width_mm(label))
+            assert needed <= label.rect().height() - 2 * label.marginY() + 0.01, (page, label.id())
+        tops = [label.pagePositionWithUnits().y() for label in labels.values()]  # mm from the page's top
+        ordered = sorted((top, top + label.rect().height()) for top, label in zip(tops, labels.values()))
+        assert all(above[1] <= below[0] + 1e-6 for above, below in zip(ordered, ordered[1:])), page
+        assert ordered[-1][1] <= 190.0 + 1e-6  # above the footer

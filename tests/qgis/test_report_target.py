@@ -308,34 +308,88 @@ def test_an_area_without_data_has_no_figures_at_the_standard_cutoffs():
     assert [f.ore_mt for f in _known(covered)] == [0.0]  # no ore where there is data: 0
 
 
+def _two_cell_target(area_m2: float, grades: tuple[float, float], cutoff: float):
+    """The target of two cells of ``area_m2`` each, 10 m thick at 2.6 t/m³, read from nothing but these numbers."""
+    from rare_earth_plugin.core.exploration_target import target_from_cells
+
+    cells = SimpleNamespace(
+        area_m2=np.array([area_m2, area_m2]),
+        grade=np.array(grades),
+        thickness=np.array([10.0, 10.0]),
+        top=np.array([0.0, 0.0]),
+        density=np.array([2.6, 2.6]),
+        polygon_area_m2=2 * area_m2,
+        data_coverage=1.0,
+        warnings=(),
+        grade_unit="percent",
+        min_depth=None,
+        max_depth=None,
+        cutoff=cutoff,
+        treo_to_tree=1 / 1.2,
+        reach=1.0,
+    )
+    return target_from_cells(cells, TonnageParams(thickness_raster="t.tif", cutoff=cutoff), draws=200, seed=1)
+
+
 def test_a_sliver_target_reads_less_than_a_tonne_as_its_base_case_does():
     """A sliver of a cell (1e-8 m² of ore): its P90–P10 read 0.0000000000017–0.0000000000031 Mt beside a base case
     of "< 0.000001" Mt; both now read as the base case does, and a range from a sliver to tonnes starts at 0."""
-    from rare_earth_plugin.core.exploration_target import target_from_cells
     from rare_earth_plugin.report.target_section import figure_range
 
-    def target(area_m2: float):
-        cells = SimpleNamespace(
-            area_m2=np.array([area_m2, area_m2]),
-            grade=np.array([0.2, 0.3]),
-            thickness=np.array([10.0, 10.0]),
-            top=np.array([0.0, 0.0]),
-            density=np.array([2.6, 2.6]),
-            polygon_area_m2=1.0,
-            data_coverage=1.0,
-            warnings=(),
-            grade_unit="percent",
-            min_depth=None,
-            max_depth=None,
-            cutoff=0.05,
-            treo_to_tree=1 / 1.2,
-            reach=1.0,
-        )
-        return target_from_cells(cells, TonnageParams(thickness_raster="t.tif", cutoff=0.05), draws=200, seed=1)
-
-    sliver = target(1e-8)  # about 5e-7 t of ore
+    sliver = _two_cell_target(1e-8, (0.2, 0.3), 0.05)  # about 5e-7 t of ore
     assert 0 < sliver.p10.ore_tonnes < 0.5 and sliver.base.ore_tonnes < 0.5
     assert figure_range(sliver, "ore_mt") == display.mt(sliver.base.ore_tonnes) == "< 0.000001"
     assert figure_range(sliver, "treo_kt") == display.kt(sliver.base.treo_tonnes) == "< 0.001"
     spread = replace(sliver, p10=replace(sliver.p10, ore_tonnes=3_000.0))  # from a sliver to 3,000 t
     assert figure_range(spread, "ore_mt") == rounded_range(0.0, 0.003)
+
+
+def test_an_area_without_ore_reads_0_tonnes_of_treo_in_the_summary_not_less_than_a_tonne():
+    """With the cut-off above every grade the summary's low–high TREO read "< 0.001" kt (some TREO) beside the
+    statement page's and the CSV's 0."""
+    from rare_earth_plugin.report.figures import AreaFigures
+    from rare_earth_plugin.report.target_section import summary_row
+
+    target = _two_cell_target(100.0, (0.02, 0.03), 0.3)
+    assert target.low.treo_tonnes == target.high.treo_tonnes == 0.0
+    figures = AreaFigures("A", "zone", 0.0002, 100.0, math.nan, 0.0, 0.0, 0.0, 0.3)
+    row = summary_row(SimpleNamespace(target=target, figures=figures))
+    assert row[3:7] == ["no ore", display.MISSING, "0", "0"]
+
+
+def test_none_clears_a_remembered_statement_item_and_empty_keeps_it(qgis_processing):
+    """An empty text meant "the last one given", so once a Competent Person was named every later run named
+    them: "none" now leaves the item unstated, and is remembered so."""
+    from qgis.core import QgsProcessingContext
+
+    from rare_earth_plugin.processing.export_report import ExportReportAlgorithm
+    from rare_earth_plugin.processing.report_statement import target_options_from_parameters
+
+    alg = ExportReportAlgorithm()
+    alg.initAlgorithm({})
+    Settings.competent_person.set("B. Person")
+    Settings.timeframe.set("2027 field season")
+    Settings.exploration_planned.set("25 RC holes")
+    given = {"COMPETENT_PERSON": "None", "TIMEFRAME": " none ", "EXPLORATION_PLANNED": ""}
+    options = target_options_from_parameters(alg, given, QgsProcessingContext(), TonnageParams(thickness=1.0))
+    assert (options.competent_person, options.timeframe, options.exploration_planned) == ("", "", "25 RC holes")
+    lines = options.statement_lines()
+    assert "Timeframe: not stated." in lines and "not named" in lines[-1]
+    remembered = options_from_settings()
+    assert (remembered.competent_person, remembered.timeframe) == ("", "")
+
+
+def test_statement_items_read_as_sentences_under_the_code_named_as_prose():
+    """ "… 25 RC holes." printed "holes.." and "under CRIRSCO template" lacked its article."""
+    options = TargetOptions(
+        exploration_planned="25 RC holes.", timeframe="by Q3 2027", reporting_code="CRIRSCO template"
+    )
+    lines = options.statement_lines()
+    assert lines[0].startswith("Reported as an Exploration Target under the CRIRSCO template;")
+    assert lines[1] == "Exploration planned to test the target: 25 RC holes."
+    assert lines[2] == "Timeframe: by Q3 2027."
+    assert (
+        TargetOptions(reporting_code="KAZRC")
+        .statement_lines()[0]
+        .startswith("Reported as an Exploration Target under KAZRC;")
+    )

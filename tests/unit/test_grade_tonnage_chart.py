@@ -70,3 +70,15 @@ def test_ppm_results_can_be_shown_in_percent_with_a_labelled_marker():
 def test_no_result_is_a_clear_error():
     with pytest.raises(ValueError, match="results"):
         _draw([], PERCENT, 0.0)
+
+
+@pytest.mark.parametrize("style", [ChartStyle(), ChartStyle(grade_from_zero=True)])
+def test_a_curve_without_ore_says_so_and_its_grade_axis_starts_at_zero(style):
+    """An area without ore (or data) drew an empty frame whose grade axis ran from -0.04 %."""
+    from rare_earth_plugin.core.grade_tonnage_chart import NO_ORE
+
+    axes, right = _draw([Point(0.0, 0.0, math.nan), Point(0.2, 0.0, math.nan)], PERCENT, 0.1, style=style)
+    assert right.get_ylim()[0] == 0.0 and axes.get_ylim()[0] == 0.0
+    assert NO_ORE in [text.get_text() for text in axes.texts]
+    with_ore, _ = _draw([Point(0.0, 1e6, 0.1), Point(0.2, 0.0, math.nan)], PERCENT, 0.1, style=style)
+    assert NO_ORE not in [text.get_text() for text in with_ore.texts]

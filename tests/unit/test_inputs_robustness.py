@@ -621,6 +621,9 @@ def test_zero_thickness_or_density_is_warned(tmp_path):
     result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=path))
     assert any("30.0 % of the covered area has a thickness or density of 0" in w for w in result.warnings)
     assert result.ore_volume_m3 == pytest.approx(7000.0 * 4.0)
+    nothing = write(tmp_path / "none.tif", np.zeros((10, 10)))  # read "100.0000 %"
+    result = estimate_tonnage(WHOLE, grade, TonnageParams(thickness_raster=nothing))
+    assert "100.0 % of the covered area has a thickness or density of 0 in its raster" in result.warnings
 
 
 def test_an_auxiliary_raster_whose_crs_is_wrong_is_named_not_a_gdal_traceback(tmp_path):
