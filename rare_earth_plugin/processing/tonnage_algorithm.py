@@ -33,6 +33,7 @@ from qgis.core import (
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
     QgsProperty,
+    QgsProviderRegistry,
     QgsVectorLayer,
     QgsWkbTypes,
 )
@@ -45,7 +46,16 @@ from ..estimation import EstimateInputs, TargetDraws, crs_for_engine, curves_for
 from ..paths import resource
 from ..qgis_compat import SKIP_GEOMETRY_VALIDITY, SOURCE_VECTOR_POLYGON
 from ..report.errors import ReportError
-from ..report.file_set import check_writable_folder, marked_name, sweep
+from ..report.export import input_files, refuse_inputs
+from ..report.file_set import (
+    check_not_locked,
+    check_writable_folder,
+    free_space_note,
+    marked_name,
+    nearly_full,
+    other_layers,
+    sweep,
+)
 from .raster_inputs import (
     HELP_COMMON,
     add_raster_parameters,
@@ -65,6 +75,15 @@ _PROVIDER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 _OGR_FILE = re.compile(r"""^ogr:dbname=(?:'([^']*)'|"([^"]*)"|(\S+))""")
 
 
+#: The table of an "ogr:dbname='...' table=..." destination.
+_OGR_TABLE = re.compile(r"""\btable=(?:"([^"]*)"|(\S+))""")
+
+
+def _layer_name(layer: QgsVectorLayer) -> str | None:
+    """The name of a layer's table in its file (a GeoPackage's "layername"), or None."""
+    return QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source()).get("layerName")
+
+
 def output_file(destination: str) -> str | None:
     """The file an OUTPUT destination writes (``parameterAsOutputLayer``'s string), or None for a memory layer,
     a database or anything else that is not plainly a file."""
@@ -76,9 +95,35 @@ def output_file(destination: str) -> str | None:
     return destination.split("|")[0] or None
 
 
-def output_problem(path: str) -> str:
-    """Why OUTPUT could not be written to the file ``path`` ('' when nothing is seen against it): told before
-    the run, whose rows are all computed before the file is made."""
+def output_problem(destination: str, table: bool = False) -> str:
+    """Why OUTPUT could not be written to the ``destination`` that ``parameterAsOutputLayer`` gives ('' when
+    nothing is seen against it, or it is not a file): told before the run, whose rows are all computed before the
+    file is made. ``table``: the output has no geometry."""
+    path = output_file(destination)
+    if path is None:
+        return ""
+    plain = not destination.startswith("ogr:")
+    if plain and "|" in destination:  # QGIS would write a file of that whole name, "|layername=t.gpkg" and all
+        return f"OUTPUT: '{destination}' is a layer's address, not a file name; {_ADD_LAYER.format(path=path)}"
+    if table and path.lower().endswith(".fgb"):
+        return (
+            f"OUTPUT: a FlatGeobuf file holds only features with a geometry, and {path} would get a table; "
+            "choose .gpkg or .csv"
+        )
+    try:
+        return _place_problem(path) or _replace_problem(path, plain)
+    except ReportError as error:
+        return str(error)
+
+
+#: How to add a layer to a GeoPackage instead of writing the file anew.
+_ADD_LAYER = (
+    "to add a layer to a GeoPackage give ogr:dbname='{path}' table=\"name\" (Save to GeoPackage… in the dialog)"
+)
+
+
+def _place_problem(path: str) -> str:
+    """Whether a file can be made at ``path`` (``ReportError`` from the folder's write test)."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.exists(folder) and not os.path.isdir(folder):
         return f"OUTPUT: {folder} is a file, not a folder"
@@ -86,12 +131,23 @@ def output_problem(path: str) -> str:
         return f"OUTPUT: the folder of {path} does not exist"
     if os.path.isdir(path):
         return f"OUTPUT: {path} is a folder; give a file name"
-    try:
-        check_writable_folder(Path(folder), OUTPUT)
-    except ReportError as error:
-        return str(error)
+    check_writable_folder(Path(folder), OUTPUT)
+    return ""
+
+
+def _replace_problem(path: str, plain: bool) -> str:
+    """Whether the file at ``path`` may be replaced: not read-only, not holding other layers a plain path would
+    delete (QGIS writes the file anew), not being written by another program (``ReportError``)."""
     if os.path.exists(path) and not os.access(path, os.W_OK):
         return f"OUTPUT: {path} is read-only"
+    others = other_layers(Path(path), Path(path).stem) if plain else []
+    if others:
+        listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        return (
+            f"OUTPUT: {path} holds other layers ({listed}), which writing the file anew would delete; give a new "
+            f"file, or {_ADD_LAYER.format(path=path)}"
+        )
+    check_not_locked(Path(path), OUTPUT)
     return ""
 
 
@@ -128,7 +184,10 @@ def _moved_over(context: QgsProcessingContext, dest_id: str, written: str, path:
     """Move the file ``written`` over ``path``; the destination then names ``path``, also for loading it into
     the project when the run ends."""
     try:
+        check_not_locked(Path(path), OUTPUT)  # taken by another program during the run
         os.replace(written, path)
+    except ReportError as error:
+        raise QgsProcessingException(str(error)) from None
     except OSError as error:
         raise QgsProcessingException(f"OUTPUT: cannot replace {path}: {error.strerror}") from None
     moved = dest_id.replace(written, path, 1)
@@ -145,6 +204,8 @@ def _check_written(dest_id: str, path: str, rows: int, written: str | None = Non
     would report success over a file without the layer. Not checked: a format that cannot count, and a file
     written under another name (a table without geometry to a shapefile is a .dbf)."""
     layer = QgsVectorLayer(dest_id, "written", "ogr")
+    if not layer.isValid() and "|" not in dest_id:  # a table without geometry in SQLite is found by its name
+        layer = QgsVectorLayer(f"{dest_id}|layername={Path(path).stem}", "written", "ogr")
     missing = 0 if os.path.exists(written or path) else -1  # a file without the layer holds none
     count = layer.featureCount() if layer.isValid() else missing
     del layer  # its file closed again
@@ -154,6 +215,39 @@ def _check_written(dest_id: str, path: str, rows: int, written: str | None = Non
     raise QgsProcessingException(
         f"OUTPUT: only {max(count, 0):,} of the {rows:,} rows could be written to {path} (is the disk full?){kept}"
     )
+
+
+def _write_failure(path: str | None, written: str | None, error: QgsProcessingException) -> str:
+    """What a failed write tells the user: the file, whether the drive is full, whether the earlier file is kept,
+    and GDAL's own words cut short (a full GeoPackage's are kilobytes of SQL naming the hidden staging file)."""
+    reason = " ".join(str(error).split())
+    if path is None:
+        return reason
+    if written is not None:
+        reason = reason.replace(written, path)
+    if len(reason) > _REASON_CHARS:
+        reason = reason[:_REASON_CHARS].rstrip() + "…"
+    folder = Path(path).absolute().parent
+    full = "the disk is full" if nearly_full(folder) else "it could not be written"
+    kept = f"; {path} is left as it was" if written is not None else ""
+    return f"OUTPUT: {path}: {full}{free_space_note(folder)}{kept} ({reason})"
+
+
+#: How much of GDAL's message a failed write quotes.
+_REASON_CHARS = 240
+
+
+def _warn_shapefile(fields: QgsFields, rows: Sequence[QgsFeature], feedback: QgsProcessingFeedback) -> None:
+    """Say what a shapefile loses (its .dbf holds names of 10 characters and texts of 254), which QGIS does
+    silently: treo_t_base and treo_t_high both became treo_t_ba…, target_basis lost its end."""
+    cut = [field.name() for field in fields if len(field.name()) > 10]
+    if cut:
+        feedback.pushWarning(
+            "OUTPUT is a shapefile, whose field names have at most 10 characters: "
+            f"{', '.join(cut)} are cut short (and renamed where two would clash); a GeoPackage keeps them"
+        )
+    if any(isinstance(value, str) and len(value) > 254 for row in rows for value in row.attributes()):
+        feedback.pushWarning("OUTPUT is a shapefile, whose texts have at most 254 characters: longer ones are cut")
 
 
 def plugin_icon() -> QIcon:
@@ -238,8 +332,20 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
     ) -> bool:
         # Runs on the thread that owns project layers: read them here, estimate from files later.
         self.inputs = inputs_from_parameters(self, parameters, context)
-        path = output_file(self.parameterAsOutputLayer(parameters, OUTPUT, context))
-        problem = output_problem(path) if path is not None else ""
+        destination = self.parameterAsOutputLayer(parameters, OUTPUT, context)
+        problem = output_problem(destination, table=self.OUTPUT_TYPE != SOURCE_VECTOR_POLYGON)
+        path = output_file(destination)
+        try:
+            if not problem and path is not None:
+                layer = self.parameterAsVectorLayer(parameters, INPUT, context)
+                read = input_files([layer], self.inputs)
+                if destination.startswith("ogr:"):  # a layer added beside the input's keeps it, unless it is it
+                    table = _OGR_TABLE.search(destination)
+                    named = table.group(1) or table.group(2) if table else None
+                    read = [] if layer is None or named != _layer_name(layer) else read[:1]
+                refuse_inputs([(path, OUTPUT)], read)
+        except ReportError as error:
+            problem = str(error)
         if problem:
             raise QgsProcessingException(problem)
         return True
@@ -277,19 +383,24 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         disk is then an error, not a success, but the earlier file is gone, as with QGIS's own algorithms."""
         done = list(rows)
         path = output_file(self.parameterAsOutputLayer(parameters, OUTPUT, context))
+        if path is not None and path.lower().endswith(".shp"):
+            _warn_shapefile(fields, done, feedback)
         written = _staged(parameters, path)
         try:
             if written is not None:
                 parameters = {**parameters, OUTPUT: _redirected(parameters[OUTPUT], written)}
-            sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, wkb_type, crs)
-            if sink is None:
-                raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
-            feedback.pushInfo(f"Writing {len(done):,} rows to OUTPUT")  # 140,000 take 2 s, the progress at 100 %
-            for row in done:
-                if not sink.addFeature(row, QgsFeatureSink.Flag.FastInsert):
-                    raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
-            # Closed here, a GeoPackage commits its rows: on a full disk that fails, which QGIS would not report.
-            del sink
+            try:
+                sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, wkb_type, crs)
+                if sink is None:
+                    raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
+                feedback.pushInfo(f"Writing {len(done):,} rows to OUTPUT")  # 140,000 take 2 s, progress at 100 %
+                for row in done:
+                    if not sink.addFeature(row, QgsFeatureSink.Flag.FastInsert):
+                        raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
+                # Closed here, a GeoPackage commits its rows: on a full disk that fails, which QGIS does not report.
+                del sink
+            except QgsProcessingException as error:
+                raise QgsProcessingException(_write_failure(path, written, error)) from None
             if path is not None:
                 _check_written(dest_id, path, len(done), written)
                 if written is not None:

@@ -8,11 +8,11 @@ integrity, the CSV synced) before any earlier file is replaced (``file_set``).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qgis.core import Qgis, QgsLayoutExporter, QgsProviderRegistry
+from qgis.core import Qgis, QgsLayoutExporter, QgsMapLayer, QgsProviderRegistry
 
 from .. import log
 from ..estimation import EstimateInputs
@@ -100,7 +100,7 @@ def write_report(
     ``ReportError`` says what, and the earlier files are as they were."""
     if not results:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
-    _refuse_inputs(targets, _input_files(layers, inputs))
+    refuse_inputs(targets.labelled(), input_files([*layers.area_layers, layers.region], inputs))
     with FileSet(targets.labelled()) as files:
         built = build_report_layout(results, inputs, layers, meta, files.work_folder(), target_options=target_options)
         with files.writing(targets.pdf) as path:
@@ -116,10 +116,11 @@ def write_report(
     return written
 
 
-def _input_files(layers: ReportLayers, inputs: EstimateInputs) -> list[tuple[str, str]]:
-    """The files the report reads, each with what it is: an output must never replace one."""
+def input_files(layers: Sequence[QgsMapLayer | None], inputs: EstimateInputs) -> list[tuple[str, str]]:
+    """The files a run reads (the ``layers``' and the rasters'), each with what it is: an output must never
+    replace one."""
     found = []
-    for layer in (*layers.area_layers, layers.region):
+    for layer in layers:
         if layer is not None:
             path = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source()).get("path")
             if path:
@@ -136,13 +137,13 @@ def _input_files(layers: ReportLayers, inputs: EstimateInputs) -> list[tuple[str
     return found
 
 
-def _refuse_inputs(targets: ReportTargets, inputs: list[tuple[str, str]]) -> None:
-    """``ReportError`` naming the output that is one of the report's inputs (an areas GeoPackage given as the
-    GeoPackage output was replaced whole, its other layers with it)."""
-    for target, label in targets.labelled():
+def refuse_inputs(targets: Iterable[tuple[Path | str, str]], inputs: list[tuple[str, str]]) -> None:
+    """``ReportError`` naming the output (path, label) that is one of the run's inputs (an areas GeoPackage given
+    as the GeoPackage output was replaced whole, its other layers with it)."""
+    for target, label in targets:
         for source, what in inputs:
             if _same_file(target, source):
-                raise ReportError(f"{label}: {target} is {what}, which the report reads; choose another file")
+                raise ReportError(f"{label}: {target} is {what}, which this run reads; choose another file")
 
 
 def _same_file(first: Path | str, second: Path | str) -> bool:

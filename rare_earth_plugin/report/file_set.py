@@ -21,10 +21,12 @@ import re
 import secrets
 import shutil
 import socket
+import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from .errors import ReportError
 
@@ -119,7 +121,7 @@ def free_space_note(folder: Path) -> str:
     return f" ({free // 1024:,} KB free on that drive)" if free < 64 * 1024 * 1024 else ""
 
 
-def _nearly_full(folder: Path) -> bool:
+def nearly_full(folder: Path) -> bool:
     """Less room than a small report needs: writers that hide ENOSPC (GDAL, Qt) then failed for this."""
     try:
         return shutil.disk_usage(folder).free < FULL_BYTES
@@ -138,6 +140,58 @@ def check_writable_folder(folder: Path, parameter: str = "output file") -> None:
         probe.unlink()
 
 
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def _connect(path: Path, mode: str) -> sqlite3.Connection:
+    """An SQLite connection that waits for no lock (``mode``: "ro" or "rw"; never creates the file)."""
+    return sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode={mode}", uri=True, timeout=0)
+
+
+def check_not_locked(target: Path, label: str) -> None:
+    """Raise ``ReportError`` when ``target`` is an SQLite file (a GeoPackage) that another program is writing:
+    replaced under it, that program's changes would go on into the replaced file and be lost. A program that
+    only reads it (QGIS showing its layer) does not stop a write, and is not counted."""
+    target = Path(target)
+    if not target.is_file() or not _is_sqlite(target):
+        return
+    try:
+        connection = _connect(target, "rw")
+        try:
+            connection.execute("BEGIN IMMEDIATE")  # the lock a writer takes: refused while another one holds it
+            connection.rollback()
+        finally:
+            connection.close()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise ReportError(
+                f"{label}: '{target}' is locked by another program that is writing to it; finish or close that "
+                "program's edits and try again (the file is left as it was)"
+            ) from None
+
+
+def other_layers(target: Path, own: str) -> list[str]:
+    """The layers and tables of the GeoPackage ``target`` other than ``own`` (and QGIS's saved styles), which
+    writing a new file over it would delete; [] for anything else."""
+    target = Path(target)
+    if not target.is_file() or not _is_sqlite(target):
+        return []
+    try:
+        connection = _connect(target, "ro")
+        try:
+            names = [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents")]
+        finally:
+            connection.close()
+    except sqlite3.Error:  # not a GeoPackage (no gpkg_contents), or unreadable: GDAL says so when it writes
+        return []
+    return sorted(name for name in names if name.casefold() not in (own.casefold(), "layer_styles"))
+
+
 def fsync_file(path: Path) -> None:
     """Flush ``path`` to the disk: a full disk may only show here (delayed allocation)."""
     with open(path, "rb+") as stream:
@@ -153,6 +207,11 @@ def _fsync_folder(folder: Path) -> None:
             os.fsync(handle)
         finally:
             os.close(handle)
+
+
+def _real(path: Path | str) -> Path:
+    """The file a path names, through links: a link given as a target is kept and its file replaced."""
+    return Path(os.path.realpath(path))
 
 
 def work_folder() -> Path:
@@ -173,7 +232,8 @@ class FileSet:
     and the work folder."""
 
     def __init__(self, targets: Sequence[tuple[Path, str]]) -> None:
-        self.labels = {Path(path): label for path, label in targets}
+        # a link's file is replaced, not the link: it keeps pointing where the user made it point
+        self.labels = {_real(path): label for path, label in targets}
         self.temporaries = {path: marked_name(path) for path in self.labels}
         self._work: Path | None = None
         for folder in {path.parent for path in self.labels}:
@@ -187,7 +247,7 @@ class FileSet:
         self.discard()
 
     def temporary(self, target: Path) -> Path:
-        return self.temporaries[Path(target)]
+        return self.temporaries[_real(target)]
 
     def work_folder(self) -> Path:
         """A private folder for intermediate files (chart images), removed with the set."""
@@ -199,13 +259,13 @@ class FileSet:
     def writing(self, target: Path) -> Iterator[Path]:
         """Yield the temporary path of ``target``; an ``OSError`` or a writer's ``ReportError`` (a reason) becomes
         one message naming the file."""
-        target = Path(target)
+        target = _real(target)
         try:
             yield self.temporary(target)
         except (OSError, ReportError) as error:
             reason = os_reason(error) if isinstance(error, OSError) else str(error)
             self._discard(self.temporary(target))  # first, so the free space reported is what is really free
-            if _nearly_full(target.parent) and "disk is full" not in reason:
+            if nearly_full(target.parent) and "disk is full" not in reason:
                 reason = f"the disk is full ({reason})"
             raise ReportError(
                 f"{self.labels[target]} '{target}' was not written: {reason}"
@@ -217,6 +277,7 @@ class FileSet:
         for target, temporary in self.temporaries.items():
             if not temporary.is_file() or temporary.stat().st_size == 0:
                 raise ReportError(f"{self.labels[target]}: nothing was written to '{target}'")
+            check_not_locked(target, self.labels[target])
         backups: dict[Path, Path | None] = {}
         replaced: list[Path] = []
         try:

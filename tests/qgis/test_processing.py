@@ -11,6 +11,7 @@ import numpy as np
 import processing
 import pytest
 from conftest import GRID_CRS, RecordingFeedback
+from osgeo import ogr
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
@@ -716,3 +717,111 @@ def test_a_run_killed_while_it_wrote_leaves_nothing_after_the_next(
     processing.run(ESTIMATE, {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output})
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
     assert QgsVectorLayer(output, "written", "ogr").featureCount() == 1
+
+
+def _layers_of(path) -> list[str]:
+    source = ogr.Open(str(path))
+    names = sorted(source.GetLayer(i).GetName() for i in range(source.GetLayerCount()))
+    source = None
+    return names
+
+
+@pytest.mark.parametrize("algorithm_id", [ESTIMATE, CURVE, "rareearth:explorationtarget"])
+def test_files_an_output_would_destroy_are_refused_before_the_run(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, feedback, algorithm_id
+) -> None:
+    """Each of these lost data while the run reported success: OUTPUT naming the input's own GeoPackage (every
+    layer in it wiped), a plain path over a GeoPackage of other layers (QGIS writes the file anew), and a
+    layer's address given as the file (a file of that whole name was left beside)."""
+    import hashlib
+
+    zones = make_polygons([(grid.box(0, 0, 1, 1), "one")], name="zones")
+    package = tmp_path / "zones.gpkg"
+    other = str(tmp_path / "package.gpkg")  # holding a layer "keep"
+    os.replace(make_polygons([(grid.box(0, 0, 1, 1), "keep")], name="keep").split("|")[0], other)
+    outputs = {
+        str(package): r"OUTPUT: .*zones\.gpkg is the file of the layer 'zones', which this run reads",
+        f"ogr:dbname='{package}' table=\"zones\"": r"is the file of the layer 'zones', which this run reads",
+        other: r"OUTPUT: .*package\.gpkg holds other layers \(keep\), which writing the file anew would delete",
+        f"{other}|layername=results": r"is a layer's address, not a file name; to add a layer .* ogr:dbname=",
+    }
+    before = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in tmp_path.glob("*.gpkg")}
+    for output, told in outputs.items():
+        feedback.errors.clear()
+        with pytest.raises(QgsProcessingException):
+            processing.run(
+                algorithm_id,
+                {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output},
+                feedback=feedback,
+            )
+        assert any(re.search(told, error) for error in feedback.errors), (output, feedback.errors)
+    assert {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in tmp_path.glob("*.gpkg")} == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["grade.tif", "package.gpkg", "zones.gpkg"]
+    # a layer added to that GeoPackage keeps the others; a plain path over a file of its own layer replaces it
+    processing.run(
+        algorithm_id,
+        {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": f"ogr:dbname='{other}' table=\"results\""},
+    )
+    assert _layers_of(other) == ["keep", "results"]
+    again = str(tmp_path / "results.gpkg")
+    for _ in range(2):
+        processing.run(algorithm_id, {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": again})
+    assert _layers_of(again) == ["results"]
+
+
+@pytest.mark.parametrize("output", ["out.gpkg", "ogr"])
+def test_a_geopackage_another_program_is_writing_is_left_to_it(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, feedback, output
+) -> None:
+    """Replaced under a program holding it locked, its changes went on into the replaced file and were lost, and
+    the run said nothing."""
+    import sqlite3
+
+    zones = make_polygons([(grid.box(0, 0, 1, 1), "one")])
+    file = tmp_path / "out.gpkg"
+    processing.run(ESTIMATE, {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": str(file)})
+    destination = str(file) if output == "out.gpkg" else f"ogr:dbname='{file}' table=\"more\""
+    holder = sqlite3.connect(file)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("CREATE TABLE notes (text TEXT)")
+        with pytest.raises(QgsProcessingException):
+            processing.run(
+                ESTIMATE,
+                {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": destination},
+                feedback=feedback,
+            )
+        holder.commit()
+    finally:
+        holder.close()
+    assert any("locked" in error for error in feedback.errors), feedback.errors
+    assert "notes" in [row[0] for row in sqlite3.connect(file).execute("SELECT name FROM sqlite_master")]
+
+
+def test_a_table_goes_to_sqlite_and_a_flatgeobuf_is_refused_for_it(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, feedback
+) -> None:
+    """The curve (no geometry) to .sqlite was written and then reported as "only 0 of the rows … (is the disk
+    full?)"; to .fgb, which holds no table, the same false disk message after the whole run."""
+    zones = make_polygons([(grid.box(0, 0, 1, 1), "one")])
+    parameters = {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1}
+    processing.run(CURVE, {**parameters, "OUTPUT": str(tmp_path / "curve.sqlite")})
+    layer = QgsVectorLayer(f"{tmp_path / 'curve.sqlite'}|layername=curve", "curve", "ogr")
+    assert layer.featureCount() == len(standard_cutoffs("percent"))
+    with pytest.raises(QgsProcessingException):
+        processing.run(CURVE, {**parameters, "OUTPUT": str(tmp_path / "curve.fgb")}, feedback=feedback)
+    assert any("FlatGeobuf file holds only features with a geometry" in error for error in feedback.errors)
+    assert not (tmp_path / "curve.fgb").exists()
+
+
+def test_a_shapefile_output_says_what_it_cuts(rare_earth_provider, make_polygons, grid, constant_grade, tmp_path):
+    """treo_t_base became treo_t_bas and target_basis lost its last words, silently."""
+    zones = make_polygons([(grid.box(0, 0, 1, 1), "one")])
+    feedback = RecordingFeedback()
+    parameters = {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "DRAWS": 50}
+    processing.run("rareearth:explorationtarget", {**parameters, "OUTPUT": str(tmp_path / "t.shp")}, feedback=feedback)
+    assert any("field names have at most 10 characters" in w and "treo_t_base" in w for w in feedback.warnings)
+    assert any("texts have at most 254 characters" in w for w in feedback.warnings)
+    quiet = RecordingFeedback()
+    processing.run("rareearth:explorationtarget", {**parameters, "OUTPUT": str(tmp_path / "t.gpkg")}, feedback=quiet)
+    assert not any("shapefile" in w for w in quiet.warnings)

@@ -193,3 +193,66 @@ def test_the_temporary_folder_sweep_removes_only_our_own_dead_work_folders(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [kept[0].name, kept[1].name, f"{file_set.WORK_PREFIX}A", dead]
     )
+
+
+def _geopackage_like(path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE gpkg_contents (table_name TEXT)")
+        connection.executemany("INSERT INTO gpkg_contents VALUES (?)", [("areas",), ("layer_styles",), ("roads",)])
+    connection.close()
+
+
+def test_a_geopackage_another_program_is_writing_is_not_replaced_and_one_it_reads_is(tmp_path):
+    """Replaced under a writer's lock, that program's changes went on into the old file and were lost."""
+    import sqlite3
+
+    earlier = _earlier_set(tmp_path, ("r.pdf",))
+    package = tmp_path / "r.gpkg"
+    _geopackage_like(package)
+    holder = sqlite3.connect(package)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO gpkg_contents VALUES ('notes')")
+    try:
+        with FileSet(_labelled([*earlier, package])) as files:
+            for target in (*earlier, package):
+                files.temporary(target).write_bytes(b"new")
+            with pytest.raises(ReportError, match=r"GPKG file: .*r\.gpkg' is locked by another program"):
+                files.commit()
+        assert all(path.read_bytes() == data for path, data in earlier.items())  # none replaced
+        holder.commit()
+    finally:
+        holder.close()
+    reader = sqlite3.connect(package)
+    try:
+        assert reader.execute("SELECT count(*) FROM gpkg_contents").fetchone() == (4,)  # the writer's row kept
+        reader.execute("BEGIN")
+        reader.execute("SELECT * FROM gpkg_contents").fetchall()  # a reader's shared lock does not stop a write
+        file_set.check_not_locked(package, "GPKG file")
+    finally:
+        reader.close()
+
+
+def test_other_layers_of_a_geopackage_are_listed_but_not_its_own_or_its_styles(tmp_path):
+    package = tmp_path / "areas.gpkg"
+    _geopackage_like(package)
+    assert file_set.other_layers(package, "AREAS") == ["roads"]
+    (tmp_path / "plain.gpkg").write_bytes(b"not SQLite at all")
+    assert file_set.other_layers(tmp_path / "plain.gpkg", "plain") == []
+    assert file_set.other_layers(tmp_path / "missing.gpkg", "missing") == []
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges on Windows")
+def test_a_target_given_as_a_link_keeps_the_link_and_replaces_its_file(tmp_path):
+    """The link itself was replaced by a new file, leaving the earlier report where it pointed."""
+    real = tmp_path / "reports" / "r.pdf"
+    real.parent.mkdir()
+    real.write_bytes(b"earlier")
+    link = tmp_path / "l.pdf"
+    link.symlink_to(real)
+    with FileSet(_labelled([link])) as files:
+        with files.writing(link) as path:
+            path.write_bytes(b"new")
+        files.commit()
+    assert link.is_symlink() and real.read_bytes() == b"new"
