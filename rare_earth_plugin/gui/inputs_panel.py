@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from qgis.core import QgsProject, QgsRasterLayer
 from qgis.gui import QgsDoubleSpinBox, QgsMapLayerComboBox, QgsRasterBandComboBox
 from qgis.PyQt.QtCore import pyqtSignal
-from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QStackedWidget, QWidget
+from qgis.PyQt.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedWidget, QWidget
 
 from ..core.band_unit import declared_unit, mismatch_warning
 from ..core.tonnage import TonnageInputError, TonnageParams
 from ..core.units import DEFAULT_DENSITY, GRADE_UNITS, PERCENT, PPM, UNIT_LABELS, convert_grade
 from ..estimation import EstimateInputs, raster_path
-from ..layers import raster_layer_filter
 from ..settings import Settings, read_project_inputs, write_project_inputs
+from .narrow import narrow, raster_combo, wrapping_form
 
 CONSTANT = "constant"
 RASTER = "raster"
@@ -75,11 +75,10 @@ class InputsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._applying = False
-        form = QFormLayout(self)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form = wrapping_form(self)
 
-        self.grade_layer = self._raster_combo("The raster of TREO grades to estimate from.")
-        self.grade_band = QgsRasterBandComboBox()
+        self.grade_layer = raster_combo("The raster of TREO grades to estimate from.")
+        self.grade_band = narrow(QgsRasterBandComboBox())  # "Band 1: TREO grade, percent of rock mass" and longer
         self.grade_band.setToolTip("Band of the grade raster that holds the grade.")
         self.grade_unit = QComboBox()
         for unit in GRADE_UNITS:
@@ -96,7 +95,7 @@ class InputsPanel(QWidget):
         self.unit_note.setVisible(False)
         form.addRow(self.unit_note)
 
-        self.cutoff = QgsDoubleSpinBox()
+        self.cutoff = narrow(QgsDoubleSpinBox())
         self.cutoff.setRange(0.0, 1e6)
         self.cutoff.setToolTip("Cells with a grade below the cut-off are not ore.")
         form.addRow("Cut-off grade", self.cutoff)
@@ -142,17 +141,6 @@ class InputsPanel(QWidget):
         self.apply_state(InputsState.from_settings())
 
     # Construction helpers -----------------------------------------------------------------------------------
-    @staticmethod
-    def _raster_combo(tooltip: str) -> QgsMapLayerComboBox:
-        """Empty until chosen: a combo that picks the first raster by itself would change the inputs (and
-        overwrite the project's) whenever a project loads its layers."""
-        combo = QgsMapLayerComboBox()
-        combo.setFilters(raster_layer_filter())
-        combo.setAllowEmptyLayer(True)
-        combo.setLayer(None)
-        combo.setToolTip(tooltip)
-        return combo
-
     def _constant_or_raster(
         self, suffix: str, bounds: tuple[float, float], decimals: int, constant_tip: str, raster_tip: str
     ):
@@ -160,12 +148,12 @@ class InputsPanel(QWidget):
         source.addItem("Constant", CONSTANT)
         source.addItem("Raster", RASTER)
         source.setToolTip("Use one value everywhere, or read it cell by cell from a raster.")
-        value = QgsDoubleSpinBox()
+        value = narrow(QgsDoubleSpinBox())
         value.setRange(*bounds)
         value.setDecimals(decimals)
         value.setSuffix(suffix)
         value.setToolTip(constant_tip)
-        layer = self._raster_combo(raster_tip)
+        layer = raster_combo(raster_tip)
         stack = QStackedWidget()
         stack.addWidget(value)
         stack.addWidget(layer)

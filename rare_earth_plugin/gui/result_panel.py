@@ -19,7 +19,7 @@ from .chart import GradeTonnageChart
 from .target_statement import TargetStatement
 
 #: Lines of the target statement (P90–P10 and low–high ranges, the caution) at the dock's first width.
-STATEMENT_LINES = 5
+STATEMENT_LINES = 6
 
 
 class ResultPanel(QWidget):

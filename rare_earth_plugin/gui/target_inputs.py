@@ -12,16 +12,16 @@ import contextlib
 from dataclasses import dataclass, replace
 
 from qgis.core import QgsMapLayer, QgsProject
-from qgis.gui import QgsCollapsibleGroupBox, QgsDoubleSpinBox, QgsMapLayerComboBox, QgsSpinBox
+from qgis.gui import QgsCollapsibleGroupBox, QgsDoubleSpinBox, QgsSpinBox
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -32,7 +32,8 @@ from ..core.tonnage import TonnageInputError
 from ..estimation import EstimateInputs, raster_path
 from ..report.target_options import TargetOptions, options_from_settings, options_to_settings
 from ..settings import Settings, read_project_inputs, write_project_inputs
-from .inputs_panel import CONSTANT, RASTER, raster_layer_filter
+from .inputs_panel import CONSTANT, RASTER
+from .narrow import narrow, raster_combo, wrapping_form
 
 TOP_DEPTH, MIN_DEPTH, MAX_DEPTH = Settings.top_depth, Settings.min_depth, Settings.max_depth
 TOP_SOURCE, TOP_RASTER = Settings.top_source, Settings.top_raster
@@ -104,7 +105,7 @@ class TriangleRow(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         self.boxes = []
         for name, value in zip(("low", "likely", "high"), (default.low, default.likely, default.high)):
-            box = QgsDoubleSpinBox()
+            box = narrow(QgsDoubleSpinBox())
             box.setRange(*bounds)
             box.setDecimals(decimals)
             box.setSingleStep(10**-decimals * 5)
@@ -135,7 +136,7 @@ class DepthLimit(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.enabled = QCheckBox(label)
-        self.depth = QgsDoubleSpinBox()
+        self.depth = narrow(QgsDoubleSpinBox())
         self.depth.setRange(0.0, 10_000.0)
         self.depth.setDecimals(1)
         self.depth.setSuffix(" m")
@@ -171,27 +172,23 @@ class TargetInputs(QgsCollapsibleGroupBox):
     ranges_changed = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Exploration target and depth window", parent)
+        super().__init__("Target and depth window", parent)
         self.setSaveCollapsedState(False)  # starts collapsed in every session: the defaults are filled in
         self.setCollapsed(True)
-        form = QFormLayout(self)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form = wrapping_form(self)
         self.top_source = QComboBox()
         self.top_source.addItem("Constant", CONSTANT)
         self.top_source.addItem("Raster", RASTER)
-        self.top_depth = QgsDoubleSpinBox()
+        self.top_depth = narrow(QgsDoubleSpinBox())
         self.top_depth.setRange(0.0, 10_000.0)
         self.top_depth.setDecimals(1)
         self.top_depth.setSuffix(" m")
         self.top_depth.setClearValue(0.0)
-        self.top_layer = QgsMapLayerComboBox()
-        self.top_layer.setFilters(raster_layer_filter())
-        self.top_layer.setAllowEmptyLayer(True)
-        self.top_layer.setLayer(None)
+        tip = "Depth below surface of the top of the mineralised body, m (constant or cell by cell)"
+        self.top_layer = raster_combo(tip)
         self.top_stack = QStackedWidget()  # visibility toggles would be undone when the group expands
         self.top_stack.addWidget(self.top_depth)
         self.top_stack.addWidget(self.top_layer)
-        tip = "Depth below surface of the top of the mineralised body, m (constant or cell by cell)"
         for widget in (self.top_source, self.top_depth, self.top_layer):
             widget.setToolTip(tip)
         top_row = QHBoxLayout()
@@ -207,7 +204,7 @@ class TargetInputs(QgsCollapsibleGroupBox):
             "Count only the ore above this depth (e.g. 300 m, the "
             "depth of the Jana Kazakhstan figure); unchecked: no limit",
         )
-        window = QHBoxLayout()
+        window = QVBoxLayout()  # one above the other: side by side they took 340 px of a 360 px dock
         window.addWidget(self.min_depth)
         window.addWidget(self.max_depth)
         form.addRow("Depths counted", window)
@@ -237,12 +234,12 @@ class TargetInputs(QgsCollapsibleGroupBox):
         form.addRow("Density t/m³", self.density)
         form.addRow("Thickness ×", self.thickness_factor)
         form.addRow("Grade ×", self.grade_factor)
-        self.draws = QgsSpinBox()
+        self.draws = narrow(QgsSpinBox())
         self.draws.setRange(100, MAX_DRAWS)
         self.draws.setSingleStep(1000)
         self.draws.setClearValue(10_000)
         self.draws.setToolTip("Monte Carlo draws for P90 / P50 / P10")
-        self.seed = QgsSpinBox()
+        self.seed = narrow(QgsSpinBox())
         self.seed.setRange(0, MAX_SEED)
         self.seed.setClearValue(DEFAULT_SEED)
         self.seed.setToolTip("The same seed gives the same figures")
@@ -252,7 +249,7 @@ class TargetInputs(QgsCollapsibleGroupBox):
         simulation.addWidget(self.seed, 1)
         form.addRow("Draws", simulation)
 
-        self.code = QComboBox()
+        self.code = narrow(QComboBox())
         self.code.addItems(list(REPORTING_CODES))
         self.code.setToolTip("The reporting code the report's statement cites")
         self.person = QLineEdit()

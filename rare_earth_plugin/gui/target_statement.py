@@ -17,6 +17,9 @@ from ..core.target_text import (
     window_text,
 )
 
+#: The convention where the figures are shown (the tooltip gives it whole, with the caution).
+SHORT_CONVENTION = "exceeded with 90 % and 10 % probability"
+
 
 class TargetStatement(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -35,7 +38,7 @@ class TargetStatement(QLabel):
     def show_target(self, target: ExplorationTarget) -> None:
         self.target = target
         headline = (
-            f"{percentile_statement(target)} (P90–P10)"
+            f"{percentile_statement(target)} (P90–P10: {SHORT_CONVENTION})"
             if target.p10.ore_tonnes > 0
             else f"none at this cut-off: {no_target_reason(target)}."
         )

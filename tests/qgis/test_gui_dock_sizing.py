@@ -57,3 +57,26 @@ def test_a_handle_the_user_dragged_stays_where_it_was_put(dock, qtbot) -> None:
     dragged = dock.panels.sizes()
     dock.panels.resize(dock.panels.width(), dock.panels.height() - 100)  # the window made shorter
     assert dock.panels.sizes()[0] == dragged[0] == 60
+
+
+@pytest.mark.parametrize("width", [330, 360, 400])  # QGIS's docks at 1366 x 768 are about 360 px wide
+def test_the_inputs_fit_the_docks_width_with_the_target_group_open(dock, qtbot, make_raster, width) -> None:
+    """Opened, the target group made the inputs 488 px wide in a 348 px pane: the "to" depth, the ranges' high
+    values and the seed were off its right edge, behind a sideways scroll bar; a raster with a long name widened
+    the grade combo past the dock too."""
+    import numpy as np
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    long_name = "TREO grade, 2024 infill drilling, ordinary kriging, 10 m blocks, capped at 0.5 % (final)"
+    layer = QgsRasterLayer(str(make_raster(np.full((4, 4), 0.1))), long_name)
+    QgsProject.instance().addMapLayer(layer)
+    dock.inputs.grade_layer.setLayer(layer)
+    dock.target_inputs.setCollapsed(False)
+    dock.setFloating(True)
+    dock.resize(width, 700)
+    dock.show()
+    qtbot.waitUntil(lambda: dock.panels.width() > width // 2)
+    qtbot.wait(50)
+    inputs = dock.panels.widget(0)
+    assert inputs.horizontalScrollBar().maximum() == 0, inputs.widget().minimumSizeHint().width()
+    QgsProject.instance().removeMapLayer(layer.id())

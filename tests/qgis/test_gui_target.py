@@ -47,6 +47,7 @@ def test_selected_area_shows_its_target_and_the_depth_window_moves_every_figure(
     assert target.low.ore_tonnes == pytest.approx(volume * 0.8 * 2.5, rel=1e-9)
     text = dock.result.target.text()
     assert percentile_statement(target) in text and "P90–P10" in text and "not a Mineral Resource" in text
+    assert "exceeded with 90 % and 10 % probability" in text  # the convention beside the figures, not only a tip
     assert "90 % probability" in dock.result.target.toolTip()
 
     dock.target_inputs.top_depth.setValue(4.0)
