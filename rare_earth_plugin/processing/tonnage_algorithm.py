@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from osgeo import ogr
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
@@ -51,6 +52,7 @@ from ..report.file_set import (
     check_not_locked,
     check_writable_folder,
     free_space_note,
+    listed,
     marked_name,
     nearly_full,
     other_layers,
@@ -72,16 +74,27 @@ CANCELLED_INFO = "Cancelled: features not yet estimated are not in the output."
 #: before the colon (one is a Windows drive).
 _PROVIDER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 #: The file of an "ogr:dbname='...' table=..." destination (a layer in a GeoPackage, say).
-_OGR_FILE = re.compile(r"""^ogr:dbname=(?:'([^']*)'|"([^"]*)"|(\S+))""")
+_OGR_FILE = re.compile(r"""^ogr:dbname=(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\S+))""")
+#: A quote or backslash escaped inside a quoted value of a data source URI (QgsDataSourceUri writes o\'k.gpkg).
+_ESCAPED = re.compile(r"\\(.)")
 
 
 #: The table of an "ogr:dbname='...' table=..." destination.
-_OGR_TABLE = re.compile(r"""\btable=(?:"([^"]*)"|(\S+))""")
+_OGR_TABLE = re.compile(r"""\btable=(?:"((?:[^"\\]|\\.)*)"|(\S+))""")
 
 
 def _layer_name(layer: QgsVectorLayer) -> str | None:
-    """The name of a layer's table in its file (a GeoPackage's "layername"), or None."""
-    return QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source()).get("layerName")
+    """The name of a layer's table in its file: its "layername", else the table its "layerid" (or, with
+    neither, the file's first layer) names; None when the file cannot tell."""
+    parts = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source())
+    if parts.get("layerName"):
+        return str(parts["layerName"])
+    source = ogr.Open(str(parts.get("path", "")))
+    try:
+        found = source.GetLayer(int(parts.get("layerId") or 0)) if source is not None else None
+        return found.GetName() if found is not None else None
+    finally:
+        source = None
 
 
 def output_file(destination: str) -> str | None:
@@ -89,7 +102,8 @@ def output_file(destination: str) -> str | None:
     a database or anything else that is not plainly a file."""
     if destination.startswith("ogr:"):
         found = _OGR_FILE.match(destination)
-        return next((part for part in found.groups() if part), None) if found else None
+        path = next((part for part in found.groups() if part), None) if found else None
+        return _ESCAPED.sub(r"\1", path) if path and found and not found.group(3) else path
     if _PROVIDER.match(destination):
         return None
     return destination.split("|")[0] or None
@@ -104,7 +118,7 @@ def output_problem(destination: str, table: bool = False) -> str:
         return ""
     plain = not destination.startswith("ogr:")
     if plain and "|" in destination:  # QGIS would write a file of that whole name, "|layername=t.gpkg" and all
-        return f"OUTPUT: '{destination}' is a layer's address, not a file name; {_ADD_LAYER.format(path=path)}"
+        return f"OUTPUT: '{destination}' is a layer's address, not a file name; {_add_layer(path)}"
     if table and path.lower().endswith(".fgb"):
         return (
             f"OUTPUT: a FlatGeobuf file holds only features with a geometry, and {path} would get a table; "
@@ -118,8 +132,13 @@ def output_problem(destination: str, table: bool = False) -> str:
 
 #: How to add a layer to a GeoPackage instead of writing the file anew.
 _ADD_LAYER = (
-    "to add a layer to a GeoPackage give ogr:dbname='{path}' table=\"name\" (Save to GeoPackage… in the dialog)"
+    "to add a layer to a GeoPackage give ogr:dbname='{quoted}' table=\"name\" (Save to GeoPackage… in the dialog)"
 )
+
+
+def _add_layer(path: str) -> str:
+    """``_ADD_LAYER`` for the file ``path``, quoted as QGIS reads a data source URI."""
+    return _ADD_LAYER.format(quoted=path.replace("\\", "\\\\").replace("'", "\\'"))
 
 
 def _place_problem(path: str) -> str:
@@ -142,10 +161,10 @@ def _replace_problem(path: str, plain: bool) -> str:
         return f"OUTPUT: {path} is read-only"
     others = other_layers(Path(path), Path(path).stem) if plain else []
     if others:
-        listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
         return (
-            f"OUTPUT: {path} holds other layers ({listed}), which writing the file anew would delete; give a new "
-            f"file, or {_ADD_LAYER.format(path=path)}"
+            f"OUTPUT: {path} holds other layers or tables ({listed(others)}), which writing the file anew would "
+            "delete; give a new "
+            f"file, or {_add_layer(path)}"
         )
     check_not_locked(Path(path), OUTPUT)
     return ""
@@ -211,7 +230,7 @@ def _check_written(dest_id: str, path: str, rows: int, written: str | None = Non
     del layer  # its file closed again
     if count in (rows, -1):
         return
-    kept = f"; {path} is left as it was" if written is not None else ""
+    kept = f"; {path} is left as it was" if written is not None and os.path.exists(path) else ""
     raise QgsProcessingException(
         f"OUTPUT: only {max(count, 0):,} of the {rows:,} rows could be written to {path} (is the disk full?){kept}"
     )
@@ -229,7 +248,7 @@ def _write_failure(path: str | None, written: str | None, error: QgsProcessingEx
         reason = reason[:_REASON_CHARS].rstrip() + "…"
     folder = Path(path).absolute().parent
     full = "the disk is full" if nearly_full(folder) else "it could not be written"
-    kept = f"; {path} is left as it was" if written is not None else ""
+    kept = f"; {path} is left as it was" if written is not None and os.path.exists(path) else ""
     return f"OUTPUT: {path}: {full}{free_space_note(folder)}{kept} ({reason})"
 
 
@@ -341,8 +360,10 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
                 read = input_files([layer], self.inputs)
                 if destination.startswith("ogr:"):  # a layer added beside the input's keeps it, unless it is it
                     table = _OGR_TABLE.search(destination)
-                    named = table.group(1) or table.group(2) if table else None
-                    read = [] if layer is None or named != _layer_name(layer) else read[:1]
+                    named = _ESCAPED.sub(r"\1", table.group(1) or table.group(2)) if table else None
+                    own = _layer_name(layer) if layer is not None else None
+                    same = named is not None and own is not None and named.casefold() == own.casefold()
+                    read = read[:1] if same else []
                 refuse_inputs([(path, OUTPUT)], read)
         except ReportError as error:
             problem = str(error)

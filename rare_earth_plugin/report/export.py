@@ -19,8 +19,8 @@ from ..estimation import EstimateInputs
 from .area_results import AreaResult
 from .csv_export import write_csv
 from .errors import ReportError
-from .file_set import FileSet, check_writable_folder, fsync_file
-from .gpkg_export import write_gpkg
+from .file_set import FileSet, check_writable_folder, fsync_file, listed, other_layers
+from .gpkg_export import LAYER_NAME, write_gpkg
 from .layout_builder import BuiltReport, ReportLayers, build_report_layout
 from .naming import check_output_file
 from .pdf_check import PdfCheckError, check_pdf
@@ -47,9 +47,16 @@ class ReportTargets:
         for path, label in ((targets.pdf, "PDF file"), (targets.csv, "CSV file"), (targets.gpkg, "GeoPackage file")):
             if path is not None:
                 check_writable_folder(path.parent, label)
-        written = [path for path in (targets.pdf, targets.csv, targets.gpkg) if path is not None]
-        if len(set(written)) != len(written):
+        written = [os.path.realpath(path) for path in (targets.pdf, targets.csv, targets.gpkg) if path is not None]
+        if len(set(written)) != len(written):  # through links too: one would have replaced another
             raise ReportError("output files: the PDF, CSV and GeoPackage must be different files")
+        if targets.gpkg is not None:
+            others = other_layers(targets.gpkg, LAYER_NAME)
+            if others:
+                raise ReportError(
+                    f"GeoPackage file: {targets.gpkg} holds other layers or tables ({listed(others)}), which "
+                    "writing the file anew would delete; choose another file"
+                )
         return targets
 
     def paths(self) -> list[Path]:

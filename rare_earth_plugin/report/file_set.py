@@ -154,17 +154,22 @@ def _connect(path: Path, mode: str) -> sqlite3.Connection:
 
 
 def check_not_locked(target: Path, label: str) -> None:
-    """Raise ``ReportError`` when ``target`` is an SQLite file (a GeoPackage) that another program is writing:
-    replaced under it, that program's changes would go on into the replaced file and be lost. A program that
-    only reads it (QGIS showing its layer) does not stop a write, and is not counted."""
+    """Raise ``ReportError`` when ``target`` is an SQLite file (a GeoPackage) that another program is writing,
+    or whose write-ahead journal (``-wal``) holds changes not yet in the file: replaced under the one, its changes
+    would go on into the replaced file and be lost; beside the other, the journal would be played into the new
+    file (a table the output never had appeared in it). The journal is emptied into the file first where no
+    program is using it; a program that only reads the file (QGIS showing its layer) does not stop a write."""
     target = Path(target)
     if not target.is_file() or not _is_sqlite(target):
         return
+    journal = target.with_name(target.name + "-wal")
     try:
         connection = _connect(target, "rw")
         try:
             connection.execute("BEGIN IMMEDIATE")  # the lock a writer takes: refused while another one holds it
             connection.rollback()
+            if _size(journal):
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()  # stays when another one reads
         finally:
             connection.close()
     except sqlite3.OperationalError as error:
@@ -173,23 +178,55 @@ def check_not_locked(target: Path, label: str) -> None:
                 f"{label}: '{target}' is locked by another program that is writing to it; finish or close that "
                 "program's edits and try again (the file is left as it was)"
             ) from None
+        return
+    if _size(journal):
+        raise ReportError(
+            f"{label}: '{target}' has changes in its journal ({journal.name}) that another program holding it open "
+            "has not yet written into it; close it there and try again (the file is left as it was)"
+        )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+#: Tables of SQLite's, GeoPackage's, SpatiaLite's and QGIS's own (metadata, indexes, styles), not a user's layers.
+_SYSTEM_TABLES = re.compile(
+    r"^(sqlite_|gpkg_|rtree_|idx_|spatial|geometry_columns|views_|virts_|vector_coverages|raster_coverages|rl2|"
+    r"wms_|se_|iso_metadata|knn|elementarygeometries|sql_statements_log|data_licenses|layer_styles|"
+    r"layer_statistics|spatialite_|topologies|networks|stored_)",
+    re.IGNORECASE,
+)
 
 
 def other_layers(target: Path, own: str) -> list[str]:
-    """The layers and tables of the GeoPackage ``target`` other than ``own`` (and QGIS's saved styles), which
-    writing a new file over it would delete; [] for anything else."""
+    """The tables and views of the SQLite file (a GeoPackage, a SpatiaLite database) ``target`` other than ``own``
+    and the formats' own (metadata, spatial indexes, QGIS's saved styles): layers, attribute tables, a QGIS
+    project saved in it, which writing a new file over it would delete; [] for anything else."""
     target = Path(target)
     if not target.is_file() or not _is_sqlite(target):
         return []
     try:
         connection = _connect(target, "ro")
         try:
-            names = [row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents")]
+            names = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+            }
+            if "gpkg_contents" in names:  # what a GeoPackage registers (a layer may be a view)
+                names.update(row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents"))
         finally:
             connection.close()
-    except sqlite3.Error:  # not a GeoPackage (no gpkg_contents), or unreadable: GDAL says so when it writes
+    except sqlite3.Error:  # unreadable: GDAL says so when it writes
         return []
-    return sorted(name for name in names if name.casefold() not in (own.casefold(), "layer_styles"))
+    return sorted(name for name in names if name.casefold() != own.casefold() and not _SYSTEM_TABLES.match(name))
+
+
+def listed(names: Sequence[str], most: int = 5) -> str:
+    """``a, b, c and 4 more``."""
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def fsync_file(path: Path) -> None:

@@ -742,7 +742,7 @@ def test_files_an_output_would_destroy_are_refused_before_the_run(
     outputs = {
         str(package): r"OUTPUT: .*zones\.gpkg is the file of the layer 'zones', which this run reads",
         f"ogr:dbname='{package}' table=\"zones\"": r"is the file of the layer 'zones', which this run reads",
-        other: r"OUTPUT: .*package\.gpkg holds other layers \(keep\), which writing the file anew would delete",
+        other: r"OUTPUT: .*package\.gpkg holds other layers or tables \(keep\), which writing the file anew would",
         f"{other}|layername=results": r"is a layer's address, not a file name; to add a layer .* ogr:dbname=",
     }
     before = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in tmp_path.glob("*.gpkg")}
@@ -755,8 +755,28 @@ def test_files_an_output_would_destroy_are_refused_before_the_run(
                 feedback=feedback,
             )
         assert any(re.search(told, error) for error in feedback.errors), (output, feedback.errors)
+    # the input layer itself, named in another case, or the input given as its file (its first layer), or in
+    # a file whose name QGIS escapes (Save to GeoPackage… writes o\'k.gpkg)
+    quoted = tmp_path / "o'k.gpkg"
+    quoted.write_bytes(package.read_bytes())
+    escaped = str(quoted).replace("'", "\\'")
+    for source, output in (
+        (zones, f"ogr:dbname='{package}' table=\"ZONES\" (geom)"),
+        (str(package), f"ogr:dbname='{package}' table=\"zones\""),
+        (f"{package}|layerid=0", f"ogr:dbname='{package}' table=\"zones\""),
+        (f"{quoted}|layername=zones", f"ogr:dbname='{escaped}' table=\"zones\" (geom)"),
+    ):
+        feedback.errors.clear()
+        with pytest.raises(QgsProcessingException):
+            processing.run(
+                algorithm_id,
+                {"INPUT": source, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output},
+                feedback=feedback,
+            )
+        assert any("which this run reads" in error for error in feedback.errors), (output, feedback.errors)
+    before[quoted] = hashlib.sha256(quoted.read_bytes()).hexdigest()
     assert {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in tmp_path.glob("*.gpkg")} == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["grade.tif", "package.gpkg", "zones.gpkg"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["grade.tif", "o'k.gpkg", "package.gpkg", "zones.gpkg"]
     # a layer added to that GeoPackage keeps the others; a plain path over a file of its own layer replaces it
     processing.run(
         algorithm_id,

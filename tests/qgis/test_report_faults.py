@@ -310,3 +310,23 @@ def test_loading_and_exporting_the_sample_writes_nothing_we_ship(qgis_app, tmp_p
     project.removeAllMapLayers()
     del layers
     assert snapshot() == before, "run `make sample-data` if the sample rasters changed without their .aux.xml"
+
+
+def test_report_outputs_that_are_one_file_through_a_link_or_hold_other_layers_are_refused(tmp_path, qgis_app):
+    """A CSV given as a link to the PDF replaced the PDF with the CSV; a GeoPackage of other layers given as the
+    report's was written anew, its layers gone."""
+    from osgeo import ogr
+
+    from rare_earth_plugin.report.export import ReportTargets
+
+    (tmp_path / "a.pdf").write_bytes(b"%PDF earlier")
+    (tmp_path / "b.csv").symlink_to(tmp_path / "a.pdf")
+    with pytest.raises(ReportError, match="must be different files"):
+        ReportTargets.checked(tmp_path / "a.pdf", tmp_path / "b.csv")
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "multi.gpkg"))
+    for name in ("a", "b"):
+        source.CreateLayer(name, geom_type=ogr.wkbPoint)
+    source = None
+    with pytest.raises(ReportError, match=r"multi\.gpkg holds other layers or tables \(a, b\)"):
+        ReportTargets.checked(tmp_path / "r.pdf", None, tmp_path / "multi.gpkg")
+    assert (tmp_path / "a.pdf").read_bytes() == b"%PDF earlier"

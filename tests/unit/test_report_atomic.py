@@ -256,3 +256,59 @@ def test_a_target_given_as_a_link_keeps_the_link_and_replaces_its_file(tmp_path)
             path.write_bytes(b"new")
         files.commit()
     assert link.is_symlink() and real.read_bytes() == b"new"
+
+
+def test_a_journal_another_program_left_is_emptied_into_the_file_before_it_is_replaced(tmp_path):
+    """Replaced beside the -wal of a program holding the old file open, the new file got that program's table."""
+    import sqlite3
+
+    package = tmp_path / "r.gpkg"
+    _geopackage_like(package)
+    holder = sqlite3.connect(package)
+    try:
+        holder.execute("PRAGMA journal_mode=wal")
+        holder.execute("PRAGMA wal_autocheckpoint=0")
+        holder.execute("CREATE TABLE scratch (n INTEGER)")
+        holder.executemany("INSERT INTO scratch VALUES (?)", [(n,) for n in range(2000)])
+        holder.commit()
+        journal = package.with_name("r.gpkg-wal")
+        assert journal.stat().st_size > 0
+        reader = sqlite3.connect(package)  # a reader inside a transaction: the journal cannot be emptied
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM scratch").fetchall()
+        with pytest.raises(ReportError, match=r"has changes in its journal \(r\.gpkg-wal\)"):
+            file_set.check_not_locked(package, "GPKG file")
+        reader.close()
+        with FileSet(_labelled([package])) as files:
+            with files.writing(package) as path:
+                _geopackage_like(path)  # the new file: no scratch table
+            files.commit()
+    finally:
+        holder.close()
+    fresh = sqlite3.connect(package)
+    try:
+        tables = [row[0] for row in fresh.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    finally:
+        fresh.close()
+    assert "scratch" not in tables and "gpkg_contents" in tables
+
+
+def test_every_table_a_new_file_would_delete_is_listed(tmp_path):
+    """Only gpkg_contents was read: a QGIS project saved in the file, a table of one's own and SpatiaLite layers
+    were deleted without a word."""
+    import sqlite3
+
+    package = tmp_path / "p.gpkg"
+    _geopackage_like(package)
+    with sqlite3.connect(package) as connection:
+        connection.execute("CREATE TABLE qgis_projects (name TEXT, content BLOB)")
+        connection.execute("CREATE TABLE notes (text TEXT)")
+        connection.execute("CREATE VIRTUAL TABLE rtree_areas_geom USING rtree(id, minx, maxx, miny, maxy)")
+    connection.close()
+    assert file_set.other_layers(package, "areas") == ["notes", "qgis_projects", "roads"]
+    spatialite = tmp_path / "db.sqlite"
+    with sqlite3.connect(spatialite) as connection:
+        for table in ("geometry_columns", "spatial_ref_sys", "spatialite_history", "a", "b", "db", "idx_a_geom"):
+            connection.execute(f"CREATE TABLE {table} (x)")
+    connection.close()
+    assert file_set.other_layers(spatialite, "db") == ["a", "b"]
