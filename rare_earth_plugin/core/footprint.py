@@ -83,13 +83,22 @@ class DataFootprint:
             placement.from_tile = maps[1]
         self._placed.append(placement)
 
-    def measure(self, values: np.ndarray) -> None:
-        """Work out ``share`` (and, ``sampled``, the ``values`` of cells with data the average left without one);
-        forget what was read where every cell is whole or empty (nothing more to ask)."""
+    def measure(self, values: np.ndarray, mean: Callable[[], np.ndarray] | None = None) -> None:
+        """Work out ``share``; ``values`` then hold data exactly where the cells do: none where they hold none,
+        and where they hold some, ``values``, else ``mean()`` (the raster's mean over each cell, asked only when
+        some cell needs it), else the mean of its values at the centres of the cell's parts (``sampled``: the
+        average left some without one). Forget what was read where every cell is whole or empty."""
         share = self.share = self.share_in(0, self.shape[0], 0, self.shape[1], 1)
-        if self.sampled:
-            values[share == 0.0] = np.nan
-            self._sample(values, (share > 0.0) & np.isnan(values))
+        values[share == 0.0] = np.nan
+        gaps = (share > 0.0) & np.isnan(values)
+        if mean is not None and gaps.any():
+            filled = mean()
+            values[gaps] = filled[gaps]
+            gaps &= np.isnan(values)
+            if self.sampled and gaps.any():  # GDAL's mean over a reprojected coarser raster misses many
+                _from_neighbours(values, gaps)
+        if self.sampled and gaps.any():
+            self._sample(values, gaps)
         if not ((share > 0.0) & (share < 1.0)).any():
             self._placed = []
 
@@ -153,6 +162,20 @@ class DataFootprint:
                 reproject(placement.valid, placed, src_nodata=None, dst_transform=at, **placement.warp)
             np.fmax(part, placed, out=part)
         return np.minimum(out, 1.0, out=out)
+
+
+def _from_neighbours(values: np.ndarray, gaps: np.ndarray) -> None:
+    """``values`` of the ``gaps`` (cells with data whose centre has none, of a raster coarser than them) from
+    the cells round each that have one: their data reach in from there. Sampling each at 16 x 16 points through
+    PROJ took 26 times as long as the whole estimate had. ``gaps`` is left marking those still without one."""
+    rows, cols = np.nonzero(gaps)
+    padded = np.pad(values, 1, constant_values=np.nan)
+    around = np.stack([padded[rows + 1 + dr, cols + 1 + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
+    have = np.count_nonzero(~np.isnan(around), axis=0)
+    found = have > 0
+    with np.errstate(invalid="ignore"):
+        values[rows[found], cols[found]] = np.nansum(around[:, found], axis=0) / have[found]
+    gaps[rows[found], cols[found]] = False
 
 
 @dataclass
