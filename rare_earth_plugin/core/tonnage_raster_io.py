@@ -611,7 +611,7 @@ class _AuxiliaryRaster:
                 values = np.full(shape, np.nan, dtype=np.float64)
                 self._warp_into(values, tile_transform, footprint)
             if footprint is not None:
-                mean = None if self.averaged else functools.partial(self._mean, values.shape, tile_transform)
+                mean = None if self.averaged else functools.partial(self._mean, shape, tile_transform)
                 footprint.measure(values, mean)
         except (RasterioError, OSError) as exc:
             raise TonnageInputError(f"{self.role}: cannot read {self.path} ({exc})") from exc

@@ -50,14 +50,16 @@ class ReportTargets:
         written = [os.path.realpath(path) for path in (targets.pdf, targets.csv, targets.gpkg) if path is not None]
         if len(set(written)) != len(written):  # through links too: one would have replaced another
             raise ReportError("output files: the PDF, CSV and GeoPackage must be different files")
-        if targets.gpkg is not None:
-            others = other_layers(targets.gpkg, LAYER_NAME)
-            if others:
-                raise ReportError(
-                    f"GeoPackage file: {targets.gpkg} holds other layers or tables ({listed(others)}), which "
-                    "writing the file anew would delete; choose another file"
-                )
         return targets
+
+    def check_replaceable(self) -> None:
+        """``ReportError`` when the GeoPackage output holds other layers or tables a new file would delete."""
+        others = other_layers(self.gpkg, LAYER_NAME) if self.gpkg is not None else []
+        if others:
+            raise ReportError(
+                f"GeoPackage file: {self.gpkg} holds other layers or tables ({listed(others)}), which writing the "
+                "file anew would delete; choose another file"
+            )
 
     def paths(self) -> list[Path]:
         return [path for path in (self.pdf, self.csv, self.gpkg) if path is not None]
@@ -108,6 +110,7 @@ def write_report(
     if not results:
         raise ReportError("areas: no area chosen; select at least one zone or survey area")
     refuse_inputs(targets.labelled(), input_files([*layers.area_layers, layers.region], inputs))
+    targets.check_replaceable()
     with FileSet(targets.labelled()) as files:
         built = build_report_layout(results, inputs, layers, meta, files.work_folder(), target_options=target_options)
         with files.writing(targets.pdf) as path:
