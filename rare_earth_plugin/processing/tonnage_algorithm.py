@@ -209,12 +209,25 @@ def _moved_over(context: QgsProcessingContext, dest_id: str, written: str, path:
         raise QgsProcessingException(str(error)) from None
     except OSError as error:
         raise QgsProcessingException(f"OUTPUT: cannot replace {path}: {error.strerror}") from None
-    moved = dest_id.replace(written, path, 1)
-    if context.willLoadLayerOnCompletion(dest_id):
+    return _renamed(context, dest_id, dest_id.replace(written, path, 1))
+
+
+def _renamed(context: QgsProcessingContext, dest_id: str, renamed: str) -> str:
+    """``renamed`` in place of ``dest_id``, also as the layer loaded into the project when the run ends."""
+    if renamed != dest_id and context.willLoadLayerOnCompletion(dest_id):
         layers = context.layersToLoadOnCompletion()
-        layers[moved] = layers.pop(dest_id)
+        layers[renamed] = layers.pop(dest_id)
         context.setLayersToLoadOnCompletion(layers)
-    return moved
+    return renamed
+
+
+def _readable(dest_id: str, path: str) -> str:
+    """``dest_id`` as QGIS opens it: a table without geometry in SQLite only by its layer's name (the file's
+    plain path is "not a supported format" to QGIS 3.22, so the run's result would not load)."""
+    if "|" in dest_id or dest_id.startswith("ogr:") or QgsVectorLayer(dest_id, "written", "ogr").isValid():
+        return dest_id
+    named = f"{dest_id}|layername={Path(path).stem}"
+    return named if QgsVectorLayer(named, "written", "ogr").isValid() else dest_id
 
 
 def _check_written(dest_id: str, path: str, rows: int, written: str | None = None) -> None:
@@ -222,9 +235,7 @@ def _check_written(dest_id: str, path: str, rows: int, written: str | None = Non
     just written: a full disk fails a GeoPackage's commit as it closes, after every row was accepted, and QGIS
     would report success over a file without the layer. Not checked: a format that cannot count, and a file
     written under another name (a table without geometry to a shapefile is a .dbf)."""
-    layer = QgsVectorLayer(dest_id, "written", "ogr")
-    if not layer.isValid() and "|" not in dest_id:  # a table without geometry in SQLite is found by its name
-        layer = QgsVectorLayer(f"{dest_id}|layername={Path(path).stem}", "written", "ogr")
+    layer = QgsVectorLayer(_readable(dest_id, written or path), "written", "ogr")
     missing = 0 if os.path.exists(written or path) else -1  # a file without the layer holds none
     count = layer.featureCount() if layer.isValid() else missing
     del layer  # its file closed again
@@ -426,6 +437,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
                 _check_written(dest_id, path, len(done), written)
                 if written is not None:
                     dest_id = _moved_over(context, dest_id, written, path)
+                dest_id = _renamed(context, dest_id, _readable(dest_id, path))
         finally:
             if written is not None:
                 shutil.rmtree(os.path.dirname(written), ignore_errors=True)

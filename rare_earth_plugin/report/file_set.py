@@ -193,13 +193,98 @@ def _size(path: Path) -> int:
         return 0
 
 
-#: Tables of SQLite's, GeoPackage's, SpatiaLite's and QGIS's own (metadata, indexes, styles), not a user's layers.
-_SYSTEM_TABLES = re.compile(
-    r"^(sqlite_|gpkg_|rtree_|idx_|spatial|geometry_columns|views_|virts_|vector_coverages|raster_coverages|rl2|"
-    r"wms_|se_|iso_metadata|knn|elementarygeometries|sql_statements_log|data_licenses|layer_styles|"
-    r"layer_statistics|spatialite_|topologies|networks|stored_)",
-    re.IGNORECASE,
+#: Tables SpatiaLite makes for itself (its metadata, styles, coverages), by exact name: a user's layer may well be
+#: called "spatial_units" or "knn_points".
+_SPATIALITE_TABLES = frozenset(
+    name.casefold()
+    for name in (
+        "ElementaryGeometries",
+        "KNN",
+        "KNN2",
+        "SpatialIndex",
+        "data_licenses",
+        "geom_cols_ref_sys",
+        "geometry_columns",
+        "geometry_columns_auth",
+        "geometry_columns_field_infos",
+        "geometry_columns_statistics",
+        "geometry_columns_time",
+        "spatial_ref_sys",
+        "spatial_ref_sys_all",
+        "spatial_ref_sys_aux",
+        "spatialite_history",
+        "sql_statements_log",
+        "vector_layers",
+        "vector_layers_auth",
+        "vector_layers_field_infos",
+        "vector_layers_statistics",
+        "views_geometry_columns",
+        "views_geometry_columns_auth",
+        "views_geometry_columns_field_infos",
+        "views_geometry_columns_statistics",
+        "virts_geometry_columns",
+        "virts_geometry_columns_auth",
+        "virts_geometry_columns_field_infos",
+        "virts_geometry_columns_statistics",
+        "layer_statistics",
+        "views_layer_statistics",
+        "virts_layer_statistics",
+        "ISO_metadata",
+        "ISO_metadata_reference",
+        "ISO_metadata_view",
+        "SE_external_graphics",
+        "SE_external_graphics_view",
+        "SE_fonts",
+        "SE_fonts_view",
+        "SE_raster_styled_layers",
+        "SE_raster_styled_layers_view",
+        "SE_vector_styled_layers",
+        "SE_vector_styled_layers_view",
+        "SE_styled_groups",
+        "SE_styled_group_refs",
+        "raster_coverages",
+        "raster_coverages_keyword",
+        "raster_coverages_ref_sys",
+        "raster_coverages_srid",
+        "vector_coverages",
+        "vector_coverages_keyword",
+        "vector_coverages_ref_sys",
+        "vector_coverages_srid",
+        "wms_getcapabilities",
+        "wms_getmap",
+        "wms_ref_sys",
+        "wms_settings",
+        "rl2map_configurations",
+        "rl2map_configurations_view",
+        "topologies",
+        "networks",
+        "stored_procedures",
+        "stored_variables",
+    )
 )
+#: Prefixes the GeoPackage standard and SQLite reserve for themselves; QGIS's saved styles go with the layer.
+_RESERVED = ("gpkg_", "sqlite_")
+_STYLES = "layer_styles"
+
+
+def _index_tables(connection: sqlite3.Connection, names: set[str]) -> set[str]:
+    """The spatial index tables of the file's geometry columns (GeoPackage's rtree_<t>_<c>, SpatiaLite's
+    idx_<t>_<c>, each with its _node, _parent and _rowid tables), by their exact names."""
+    found: set[str] = set()
+    for registry, prefix, query in (
+        ("gpkg_geometry_columns", "rtree", "SELECT table_name, column_name FROM gpkg_geometry_columns"),
+        ("geometry_columns", "idx", "SELECT f_table_name, f_geometry_column FROM geometry_columns"),
+    ):
+        if registry not in names:
+            continue
+        try:
+            pairs = connection.execute(query).fetchall()
+        except sqlite3.Error:  # an older layout of the registry
+            continue
+        for table, column in pairs:
+            base = f"{prefix}_{table}_{column}".casefold()
+            found.update({base, f"{base}_node", f"{base}_parent", f"{base}_rowid"})
+    return found
 
 
 def other_layers(target: Path, own: str) -> list[str]:
@@ -217,11 +302,13 @@ def other_layers(target: Path, own: str) -> list[str]:
             }
             if "gpkg_contents" in names:  # what a GeoPackage registers (a layer may be a view)
                 names.update(row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents"))
+            indexes = _index_tables(connection, names)
         finally:
             connection.close()
     except sqlite3.Error:  # unreadable: GDAL says so when it writes
         return []
-    return sorted(name for name in names if name.casefold() != own.casefold() and not _SYSTEM_TABLES.match(name))
+    system = _SPATIALITE_TABLES | indexes | {own.casefold(), _STYLES}
+    return sorted(name for name in names if name.casefold() not in system and not name.casefold().startswith(_RESERVED))
 
 
 def listed(names: Sequence[str], most: int = 5) -> str:
@@ -306,8 +393,14 @@ class FileSet:
                 reason = f"the disk is full ({reason})"
             raise ReportError(
                 f"{self.labels[target]} '{target}' was not written: {reason}"
-                f"{free_space_note(target.parent)}. The earlier files are unchanged."
+                f"{free_space_note(target.parent)}. {self.kept()}"
             ) from None
+
+    def kept(self) -> str:
+        """What a failure leaves: the earlier files as they were, or, where there were none, no file at all."""
+        return (
+            "The earlier files are unchanged." if any(path.exists() for path in self.labels) else "No file was written."
+        )
 
     def commit(self) -> list[Path]:
         """Replace every target by its (complete, checked) temporary file; all or none."""
@@ -329,9 +422,7 @@ class FileSet:
             self._undo(replaced, backups)
             failed = next((t for t in self.temporaries if t not in replaced), None)
             label = f"{self.labels[failed]} '{failed}'" if failed is not None else "the report"
-            raise ReportError(
-                f"{label} cannot be replaced: {os_reason(error)}. The earlier files are unchanged."
-            ) from None
+            raise ReportError(f"{label} cannot be replaced: {os_reason(error)}. {self.kept()}") from None
         finally:
             for backup in backups.values():
                 if backup is not None:

@@ -303,12 +303,56 @@ def test_every_table_a_new_file_would_delete_is_listed(tmp_path):
     with sqlite3.connect(package) as connection:
         connection.execute("CREATE TABLE qgis_projects (name TEXT, content BLOB)")
         connection.execute("CREATE TABLE notes (text TEXT)")
+        connection.execute("CREATE TABLE gpkg_geometry_columns (table_name TEXT, column_name TEXT)")
+        connection.execute("INSERT INTO gpkg_geometry_columns VALUES ('areas', 'geom')")
         connection.execute("CREATE VIRTUAL TABLE rtree_areas_geom USING rtree(id, minx, maxx, miny, maxy)")
     connection.close()
     assert file_set.other_layers(package, "areas") == ["notes", "qgis_projects", "roads"]
     spatialite = tmp_path / "db.sqlite"
     with sqlite3.connect(spatialite) as connection:
-        for table in ("geometry_columns", "spatial_ref_sys", "spatialite_history", "a", "b", "db", "idx_a_geom"):
+        for table in ("spatial_ref_sys", "spatialite_history", "a", "b", "db", "idx_a_geom"):
             connection.execute(f"CREATE TABLE {table} (x)")
+        connection.execute("CREATE TABLE geometry_columns (f_table_name TEXT, f_geometry_column TEXT)")
+        connection.execute("INSERT INTO geometry_columns VALUES ('a', 'geom')")
     connection.close()
     assert file_set.other_layers(spatialite, "db") == ["a", "b"]
+
+
+def test_a_layer_named_like_a_formats_own_table_is_still_a_layer_and_spatialites_own_are_not(tmp_path):
+    """Tables were taken for SpatiaLite's by their first letters: a layer "spatial_units" was deleted without a
+    word; and a SpatiaLite file holding only the output's own layer was refused for its metadata."""
+    from osgeo import ogr
+
+    package = tmp_path / "m.gpkg"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(package))
+    for name in ("m", "spatial_units", "idx_samples", "knn_points", "stored_cores", "views_north"):
+        source.CreateLayer(name, geom_type=ogr.wkbPoint)
+    source = None
+    assert file_set.other_layers(package, "m") == [
+        "idx_samples",
+        "knn_points",
+        "spatial_units",
+        "stored_cores",
+        "views_north",
+    ]
+    spatialite = tmp_path / "db.sqlite"
+    source = ogr.GetDriverByName("SQLite").CreateDataSource(str(spatialite), options=["SPATIALITE=YES"])
+    source.CreateLayer("db", geom_type=ogr.wkbPolygon)
+    source = None
+    assert file_set.other_layers(spatialite, "db") == []
+    source = ogr.Open(str(spatialite), update=1)
+    source.CreateLayer("spatial_units", geom_type=ogr.wkbPoint)
+    source = None
+    assert file_set.other_layers(spatialite, "db") == ["spatial_units"]
+
+
+def test_a_failure_says_no_file_was_written_where_there_was_none(tmp_path):
+    """ "The earlier files are unchanged" was said of files that never existed."""
+    new = tmp_path / "new.pdf"
+    with (
+        FileSet(_labelled([new])) as files,
+        pytest.raises(ReportError, match="No file was written"),
+        files.writing(new),
+    ):
+        raise OSError(28, "No space left on device")
+    assert not new.exists()
