@@ -97,6 +97,20 @@ def _layer_name(layer: QgsVectorLayer) -> str | None:
         source = None
 
 
+def _replaceable_inputs(
+    destination: str, layer: QgsVectorLayer | None, inputs: EstimateInputs
+) -> list[tuple[str, str]]:
+    """The files a run reads that OUTPUT could replace: all of them for a file written anew; for a layer added to
+    a GeoPackage (ogr:dbname=... table=...), only the input layer's own, and only when the table is that layer."""
+    read = input_files([layer], inputs)
+    if not destination.startswith("ogr:"):
+        return read
+    table = _OGR_TABLE.search(destination)
+    named = _ESCAPED.sub(r"\1", table.group(1) or table.group(2)) if table else None
+    own = _layer_name(layer) if layer is not None else None
+    return read[:1] if named is not None and own is not None and named.casefold() == own.casefold() else []
+
+
 def output_file(destination: str) -> str | None:
     """The file an OUTPUT destination writes (``parameterAsOutputLayer``'s string), or None for a memory layer,
     a database or anything else that is not plainly a file."""
@@ -235,16 +249,22 @@ def _check_written(dest_id: str, path: str, rows: int, written: str | None = Non
     just written: a full disk fails a GeoPackage's commit as it closes, after every row was accepted, and QGIS
     would report success over a file without the layer. Not checked: a format that cannot count, and a file
     written under another name (a table without geometry to a shapefile is a .dbf)."""
-    layer = QgsVectorLayer(_readable(dest_id, written or path), "written", "ogr")
+    layer = QgsVectorLayer(dest_id, "written", "ogr")
     missing = 0 if os.path.exists(written or path) else -1  # a file without the layer holds none
     count = layer.featureCount() if layer.isValid() else missing
     del layer  # its file closed again
     if count in (rows, -1):
         return
-    kept = f"; {path} is left as it was" if written is not None and os.path.exists(path) else ""
     raise QgsProcessingException(
-        f"OUTPUT: only {max(count, 0):,} of the {rows:,} rows could be written to {path} (is the disk full?){kept}"
+        f"OUTPUT: only {max(count, 0):,} of the {rows:,} rows could be written to {path} (is the disk full?)"
+        f"{_kept(path, written)}"
     )
+
+
+def _kept(path: str, written: str | None) -> str:
+    """What a failed write left of the earlier file: kept, where the rows went to a file beside it and there was
+    one; else nothing to say."""
+    return f"; {path} is left as it was" if written is not None and os.path.exists(path) else ""
 
 
 def _write_failure(path: str | None, written: str | None, error: QgsProcessingException) -> str:
@@ -259,8 +279,7 @@ def _write_failure(path: str | None, written: str | None, error: QgsProcessingEx
         reason = reason[:_REASON_CHARS].rstrip() + "…"
     folder = Path(path).absolute().parent
     full = "the disk is full" if nearly_full(folder) else "it could not be written"
-    kept = f"; {path} is left as it was" if written is not None and os.path.exists(path) else ""
-    return f"OUTPUT: {path}: {full}{free_space_note(folder)}{kept} ({reason})"
+    return f"OUTPUT: {path}: {full}{free_space_note(folder)}{_kept(path, written)} ({reason})"
 
 
 #: How much of GDAL's message a failed write quotes.
@@ -368,14 +387,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         try:
             if not problem and path is not None:
                 layer = self.parameterAsVectorLayer(parameters, INPUT, context)
-                read = input_files([layer], self.inputs)
-                if destination.startswith("ogr:"):  # a layer added beside the input's keeps it, unless it is it
-                    table = _OGR_TABLE.search(destination)
-                    named = _ESCAPED.sub(r"\1", table.group(1) or table.group(2)) if table else None
-                    own = _layer_name(layer) if layer is not None else None
-                    same = named is not None and own is not None and named.casefold() == own.casefold()
-                    read = read[:1] if same else []
-                refuse_inputs([(path, OUTPUT)], read)
+                refuse_inputs([(path, OUTPUT)], _replaceable_inputs(destination, layer, self.inputs))
         except ReportError as error:
             problem = str(error)
         if problem:
@@ -434,10 +446,10 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
             except QgsProcessingException as error:
                 raise QgsProcessingException(_write_failure(path, written, error)) from None
             if path is not None:
+                dest_id = _renamed(context, dest_id, _readable(dest_id, path))
                 _check_written(dest_id, path, len(done), written)
                 if written is not None:
                     dest_id = _moved_over(context, dest_id, written, path)
-                dest_id = _renamed(context, dest_id, _readable(dest_id, path))
         finally:
             if written is not None:
                 shutil.rmtree(os.path.dirname(written), ignore_errors=True)

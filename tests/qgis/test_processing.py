@@ -739,33 +739,28 @@ def test_files_an_output_would_destroy_are_refused_before_the_run(
     package = tmp_path / "zones.gpkg"
     other = str(tmp_path / "package.gpkg")  # holding a layer "keep"
     os.replace(make_polygons([(grid.box(0, 0, 1, 1), "keep")], name="keep").split("|")[0], other)
-    outputs = {
-        str(package): r"OUTPUT: .*zones\.gpkg is the file of the layer 'zones', which this run reads",
-        f"ogr:dbname='{package}' table=\"zones\"": r"is the file of the layer 'zones', which this run reads",
-        other: r"OUTPUT: .*package\.gpkg holds other layers or tables \(keep\), which writing the file anew would",
-        f"{other}|layername=results": r"is a layer's address, not a file name; to add a layer .* ogr:dbname=",
-    }
-    before = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in tmp_path.glob("*.gpkg")}
-    for output, told in outputs.items():
-        feedback.errors.clear()
-        with pytest.raises(QgsProcessingException):
-            processing.run(
-                algorithm_id,
-                {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output},
-                feedback=feedback,
-            )
-        assert any(re.search(told, error) for error in feedback.errors), (output, feedback.errors)
-    # the input layer itself, named in another case, or the input given as its file (its first layer), or in
-    # a file whose name QGIS escapes (Save to GeoPackage… writes o\'k.gpkg)
+    # and the input layer itself: named in another case, the input given as its file (its first layer) or by
+    # layer id, or in a file whose name QGIS escapes (Save to GeoPackage… writes o\'k.gpkg)
     quoted = tmp_path / "o'k.gpkg"
     quoted.write_bytes(package.read_bytes())
     escaped = str(quoted).replace("'", "\\'")
-    for source, output in (
-        (zones, f"ogr:dbname='{package}' table=\"ZONES\" (geom)"),
-        (str(package), f"ogr:dbname='{package}' table=\"zones\""),
-        (f"{package}|layerid=0", f"ogr:dbname='{package}' table=\"zones\""),
-        (f"{quoted}|layername=zones", f"ogr:dbname='{escaped}' table=\"zones\" (geom)"),
-    ):
+    input_itself = "which this run reads"
+    cases = [
+        (zones, str(package), r"OUTPUT: .*zones\.gpkg is the file of the layer 'zones', which this run reads"),
+        (zones, f"ogr:dbname='{package}' table=\"zones\"", r"is the file of the layer 'zones', which this run reads"),
+        (
+            zones,
+            other,
+            r"OUTPUT: .*package\.gpkg holds other layers or tables \(keep\), which writing the file anew would",
+        ),
+        (zones, f"{other}|layername=results", r"is a layer's address, not a file name; to add a layer .* ogr:dbname="),
+        (zones, f"ogr:dbname='{package}' table=\"ZONES\" (geom)", input_itself),
+        (str(package), f"ogr:dbname='{package}' table=\"zones\"", input_itself),
+        (f"{package}|layerid=0", f"ogr:dbname='{package}' table=\"zones\"", input_itself),
+        (f"{quoted}|layername=zones", f"ogr:dbname='{escaped}' table=\"zones\" (geom)", input_itself),
+    ]
+    before = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in tmp_path.glob("*.gpkg")}
+    for source, output, told in cases:
         feedback.errors.clear()
         with pytest.raises(QgsProcessingException):
             processing.run(
@@ -773,8 +768,7 @@ def test_files_an_output_would_destroy_are_refused_before_the_run(
                 {"INPUT": source, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output},
                 feedback=feedback,
             )
-        assert any("which this run reads" in error for error in feedback.errors), (output, feedback.errors)
-    before[quoted] = hashlib.sha256(quoted.read_bytes()).hexdigest()
+        assert any(re.search(told, error) for error in feedback.errors), (output, feedback.errors)
     assert {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in tmp_path.glob("*.gpkg")} == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["grade.tif", "o'k.gpkg", "package.gpkg", "zones.gpkg"]
     # a layer added to that GeoPackage keeps the others; a plain path over a file of its own layer replaces it
