@@ -36,7 +36,7 @@ from .limits import DEFAULT_LIMITS, EngineLimits
 from .target_ranges import RangeError, TargetRanges, Triangular, default_density
 from .target_sums import AreaSums, DrawSet
 from .tonnage import Cancelled, PathInput, TonnageInputError, TonnageParams, TonnageResult
-from .tonnage_sums import OVERFLOW_WARNING, at_least, overflowed
+from .tonnage_sums import OVERFLOW_WARNING, overflowed
 from .tonnage_types import checked_params
 from .units import grade_fraction
 
@@ -357,7 +357,7 @@ class TargetSums:
         if params.thickness_factor != 1.0:
             thickness = thickness * float(params.thickness_factor)
         if not self.reaches_cutoff:
-            lowest = at_least(plan.draw_set.thresholds(reach)[0], grade.dtype)
+            lowest, _ = plan.draw_set.bounds(reach, grade.dtype)
             self.reaches_cutoff = bool(np.any(grade >= lowest))
         constant = np.ndim(thickness) == 0
         if plan.windowed and not (constant and np.ndim(top) == 0):
@@ -401,7 +401,7 @@ class TargetSums:
         elif graded.any():
             grade_q = _quantiles(metal[graded] / ore[graded], probabilities)
         else:
-            grade_q = np.full(len(probabilities), math.nan)
+            grade_q = [math.nan] * len(probabilities)
         percentiles = [
             TargetFigures(
                 ore_tonnes=float(ore_q[k]),
@@ -492,52 +492,57 @@ def _checked_cells(cells: AreaCellsLike) -> dict[str, np.ndarray]:
     return values
 
 
-def _quantiles(values: np.ndarray, probabilities: list[float]) -> np.ndarray:
+def _quantiles(values: np.ndarray, probabilities: list[float]) -> list[float]:
     """``np.quantile(values, probabilities)`` (its default linear interpolation) from the ranked values around
-    each probability's position; at a rank, or between equal infinite values, that value (numpy gives NaN)."""
-    position = np.asarray(probabilities) * (values.size - 1)
-    lower = np.floor(position).astype(np.intp)
-    upper = np.minimum(lower + 1, values.size - 1)
-    ranked = _ranked(values, np.concatenate([lower, upper]))
-    below, above = ranked[: lower.size], ranked[lower.size :]
-    share = position - lower
-    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, 0 x inf: replaced below
+    each probability's position; at a rank, or between equal infinite values, that value (numpy gives NaN).
+    The few figures are worked in Python floats (the same IEEE arithmetic as numpy's, without its per-call cost)."""
+    last = values.size - 1
+    positions = [probability * last for probability in probabilities]
+    lower = [math.floor(position) for position in positions]
+    ranked = _ranked(values, lower + [min(rank + 1, last) for rank in lower])
+    figures = []
+    for position, rank, below, above in zip(positions, lower, ranked, ranked[len(lower) :]):
+        share = position - rank
+        if share == 0 or below == above:  # an infinite (overflowed) neighbour or figure gives no NaN
+            figures.append(below)
+            continue
         step = above - below
         # numpy's own interpolation, from the nearer end (the same last bit as numpy.quantile)
-        between = np.where(share >= 0.5, above - step * (1.0 - share), below + step * share)
-    # at a rank itself, or between equal ends, that value: an infinite (overflowed) neighbour or figure gives
-    # no NaN
-    return np.where((share == 0) | (below == above), below, between)
+        figures.append(above - step * (1.0 - share) if share >= 0.5 else below + step * share)
+    return figures
 
 
 #: Buckets of ``_ranked``: about 40 of 10,000 draws a bucket.
 _RANK_BUCKETS = 256
 
 
-def _ranked(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+def _ranked(values: np.ndarray, ranks: list[int]) -> list[float]:
     """``np.sort(values)[ranks]`` without sorting them all (a sort of 10,000 draws costs 0.5 ms, a partial sort
     30-80 µs a rank): the values are counted into buckets by a monotone map, and only the members of the buckets
     that hold the ranks are sorted, which puts them in the same order as among all values."""
-    low, high = values.min(), values.max()
+    low, high = float(values.min()), float(values.max())
     if not low < high:  # one value, or NaN
-        return np.full(ranks.size, high)
-    with np.errstate(over="ignore"):
-        # an infinite span (overflowed draws), or one of denormals whose scale would overflow: no bucket map
-        if not (np.isfinite(high - low) and np.isfinite((_RANK_BUCKETS - 1) / (high - low))):
-            return np.sort(values)[ranks]
+        return [high] * len(ranks)
+    scale = (_RANK_BUCKETS - 1) / (high - low)
+    # an infinite span (overflowed draws), or one of denormals whose scale overflows: no bucket map
+    if not (math.isfinite(high - low) and math.isfinite(scale)):
+        return np.sort(values)[ranks].tolist()
     bucket = np.subtract(values, low)
-    bucket *= (_RANK_BUCKETS - 1) / (high - low)
+    bucket *= scale
     bucket = bucket.astype(np.intp)  # in 0 .. _RANK_BUCKETS - 1: the scale's rounding is far below one bucket
     counts = np.bincount(bucket, minlength=_RANK_BUCKETS)
     ends = np.cumsum(counts)
-    home = np.searchsorted(ends, ranks, side="right")  # the bucket of each rank
+    homes = np.searchsorted(ends, ranks, side="right").tolist()  # the bucket of each rank
     wanted = np.zeros(_RANK_BUCKETS, dtype=bool)
-    wanted[home] = True
+    wanted[homes] = True
     members = values[wanted.take(bucket)]
     members.sort()
-    # below a rank's bucket: all values, and those of them among the members
-    members_below = np.cumsum(counts * wanted) - counts * wanted
-    return members[ranks - (ends - counts)[home] + members_below[home]]
+    # the members are the wanted buckets' values in order: each bucket's first member, and its first rank
+    first_member, first_rank, held = {}, {}, 0
+    for home in sorted(set(homes)):
+        first_member[home], first_rank[home] = held, int(ends[home] - counts[home])
+        held += int(counts[home])
+    return members[[rank - first_rank[home] + first_member[home] for rank, home in zip(ranks, homes)]].tolist()
 
 
 def _figures(tonnes: float, metal: float, fraction: float, treo_to_tree: float) -> TargetFigures:

@@ -112,6 +112,7 @@ class DrawSet:
         self.t_sorted = np.sort(self.t)
         self._t_counter: _Counter | None = None  # made when first needed: only a depth window needs it
         self._theta_counters: dict[float, _Counter] = {}
+        self._bounds: dict[tuple[float, np.dtype], tuple[np.floating, np.floating]] = {}
         self._levels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _theta_counter(self, reach: float) -> _Counter:
@@ -124,6 +125,15 @@ class DrawSet:
     def thresholds(self, reach: float) -> np.ndarray:
         """The sorted thresholds as grades are compared with them."""
         return self._theta_counter(reach).values
+
+    def bounds(self, reach: float, dtype: np.dtype) -> tuple[np.floating, np.floating]:
+        """The lowest and the highest threshold as grades of ``dtype`` are compared with them (``at_least``),
+        kept: worked out per tile and per cell type they cost as much as a small area's sums."""
+        key = (reach, dtype)
+        if key not in self._bounds:
+            thresholds = self.thresholds(reach)
+            self._bounds[key] = (at_least(thresholds[0], dtype), at_least(thresholds[-1], dtype))
+        return self._bounds[key]
 
     def reached(self, grade: np.ndarray, reach: float) -> np.ndarray:
         """Per grade, how many draws' thresholds it reaches."""
@@ -190,9 +200,7 @@ class AreaSums:
         When most cells are above every threshold their sums are the whole tile's less the others' (two passes
         instead of picking them out), unless the others weigh as much, when the difference could lose digits.
         Cells are picked by index (``flatnonzero``, ``take``): a boolean mask picks them several times slower."""
-        thresholds = self.draws.thresholds(reach)
-        top = at_least(thresholds[-1], grade.dtype)
-        bottom = at_least(thresholds[0], grade.dtype)
+        bottom, top = self.draws.bounds(reach, grade.dtype)
         rich = grade >= top
         rich_count = np.count_nonzero(rich)
         always = None
@@ -274,9 +282,9 @@ class AreaSums:
         draws' range decides for each."""
         grade, thickness, top, slope = cells
         draws = self.draws
-        thresholds = draws.thresholds(reach)
+        lowest, highest = draws.bounds(reach, grade.dtype)
         pick = np.flatnonzero(where)
-        pick = pick[grade.take(pick) >= at_least(thresholds[0], grade.dtype)]
+        pick = pick[grade.take(pick) >= lowest]
         b = (depth - (top if np.ndim(top) == 0 else np.take(top, pick))) / thickness.take(pick)
         live = b < draws.t_sorted[-1]  # the others count in no draw
         pick, b = pick[live], b[live]
@@ -287,7 +295,7 @@ class AreaSums:
         weights = np.stack([s, s * b, s * g, s * g * b])
         self.ramp_size += np.abs(weights[:2]).sum(axis=1)
         early = b < draws.t_sorted[0]  # below every draw's factor
-        rich = g >= at_least(thresholds[-1], g.dtype)  # above every draw's threshold
+        rich = g >= highest  # above every draw's threshold
         if self.ramps is None:
             self.ramps = _Bins(4, draws.size)
         self.ramps.add_to_all(weights[:, early & rich].sum(axis=1))
