@@ -99,6 +99,8 @@ def test_clipboard_table_is_tab_separated_without_thousands_separators():
         (0.6512, "0.651"),
         (999.6, "1,000"),
         (0.09996, "0.100"),
+        (0.1255, "0.126"),  # half up as it reads, not as its binary value (just below half) rounds
+        (2.675, "2.68"),
         (1.5, "1.50"),
         (-42.26, "-42.3"),
         (123_456_789.0, "123,000,000"),
@@ -114,6 +116,9 @@ def test_three_significant_figures(value, text):
         (1.67e-6, "< 0.000001", "< 0.001"),  # a sliver of a cell: not 0.00000000000167 Mt
         (0.49, "< 0.000001", "< 0.001"),
         (0.6, "0.000001", "0.001"),  # a tonne is the finest shown
+        (0.5, "0.000001", "0.001"),  # half a tonne rounds up in both (5e-07 is just below half in binary)
+        (2.5, "0.000003", "0.003"),
+        (125.5, "0.000126", "0.126"),  # three significant figures, rounded half up in both units
         (12.3456, "0.000012", "0.012"),
         (1_234.5, "0.00123", "1.23"),  # three significant figures from here on
         (26_829_660.0, "26.8", "26,800"),
