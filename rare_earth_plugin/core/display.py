@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from .units import PERCENT, PPM, UNIT_LABELS
@@ -34,17 +34,22 @@ def _digits(value: float, figures: int) -> int:
     return figures - 1 - math.floor(math.log10(abs(value)))
 
 
-def _half_up(value: float, decimals: int) -> Decimal:
-    """``value`` rounded half up at ``decimals`` places as it reads (its shortest repr): half a tonne is 5e-07 Mt
-    and 0.0005 kt, one just below half and one just above in binary; both round up, so every unit agrees."""
-    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+def half_up(value: float, decimals: int) -> Decimal:
+    """``value`` rounded half up at ``decimals`` places (negative: tens, hundreds…) as it reads, its shortest
+    repr: half a tonne is 5e-07 Mt and 0.0005 kt, one just below half and one just above in binary; both round
+    up, so every unit agrees. A value with more digits than a figure shows (1e30 to 2 decimals) is kept whole."""
+    exact = Decimal(repr(float(value)))
+    try:
+        return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return exact
 
 
 def significant(value: float, figures: int) -> str:
     """``value`` rounded half up to ``figures`` significant figures, with thousands separators: 26,829.66 ->
     "26,800", 388.9 -> "389", 0.6512 -> "0.651", 0.1255 -> "0.126" (as in every unit)."""
     digits = _digits(value, figures)
-    rounded = _half_up(value, digits)
+    rounded = half_up(value, digits)
     if rounded and math.floor(math.log10(abs(rounded))) > math.floor(math.log10(abs(value))):
         digits -= 1  # 999.6 rounds up to 1,000: one digit fewer after the point
     return f"{rounded:,.{max(digits, 0)}f}"
@@ -91,13 +96,13 @@ class Quantity:
                 return "0"
             if spreadsheet or self.finest is None or _digits(value, self.significant) <= self.finest:
                 return significant(value, self.significant)
-            rounded = _half_up(value, self.finest)
+            rounded = half_up(value, self.finest)
             return self.less_than_finest() if rounded == 0 else f"{rounded:,.{self.finest}f}"
         return number(value, self.decimals)
 
     def shows_nothing(self, value: float) -> bool:
         """Whether ``value`` rounds to 0 at the finest decimals shown (less than half a tonne, in Mt or kt)."""
-        return self.finest is not None and _half_up(abs(value), self.finest) == 0
+        return self.finest is not None and half_up(abs(value), self.finest) == 0
 
     def less_than_finest(self) -> str:
         """What a figure that shows nothing reads: "< 0.000001" (Mt)."""

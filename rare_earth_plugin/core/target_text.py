@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from .display import MISSING, unit_label
+from .display import MISSING, half_up, unit_label
 from .exploration_target import CONVENTION, ExplorationTarget, TargetFigures
 from .target_ranges import TargetRanges
 from .units import convert_grade
@@ -38,7 +38,7 @@ def _decimals(value: float, figures: int) -> int:
     if value == 0 or not math.isfinite(value):
         return 0
     decimals = figures - 1 - math.floor(math.log10(abs(value)))
-    rounded = round(value, decimals)
+    rounded = float(half_up(value, decimals))
     return figures - 1 - math.floor(math.log10(abs(rounded))) if rounded else decimals
 
 
@@ -47,7 +47,7 @@ _HUGE = 1e15
 
 
 def _format(value: float, decimals: int) -> str:
-    rounded = round(value, decimals)
+    rounded = float(half_up(value, decimals))
     if abs(rounded) >= _HUGE:  # not 300 digits of a figure that means nothing
         return f"{rounded:.2g}"
     return f"{rounded:,.{max(decimals, 0)}f}"
@@ -64,7 +64,7 @@ def rounded_range(low: float, high: float) -> str:
     for figures in (2, 3):
         ends = [(value, _decimals(value, figures)) for value in (low, high)]
         first, second = (_format(value, decimals) for value, decimals in ends)
-        if len({round(value, decimals) for value, decimals in ends}) == 2:
+        if len({float(half_up(value, decimals)) for value, decimals in ends}) == 2:
             return f"{first}{RANGE_DASH}{second}"
     return second
 
@@ -76,11 +76,11 @@ def rounded(value: float) -> str:
 
 def tonnes_unit(top: float) -> tuple[float, str]:
     """Divisor and unit for tonnages up to ``top``: the largest of Mt and kt in which ``top`` as shown (two
-    significant figures) is at least 1, else t: 999,700 t reads 1.0 Mt, not 1,000 kt, and 995,000 t (0.99 in
-    Mt) 1,000 kt, not 0.99 Mt."""
+    significant figures) is at least 1, else t: 999,700 t reads 1.0 Mt, not 1,000 kt, and 994,000 t (0.99 in
+    Mt) 990 kt, not 0.99 Mt."""
     for divisor, unit in ((1e6, "Mt"), (1e3, "kt")):
         value = top / divisor if math.isfinite(top) else 0.0
-        if round(value, _decimals(value, 2)) >= 1.0:
+        if float(half_up(value, _decimals(value, 2))) >= 1.0:
             return divisor, unit
     return 1.0, "t"
 

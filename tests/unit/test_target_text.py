@@ -68,7 +68,8 @@ def test_missing_values_print_the_missing_mark():
         (994_000, 994_900, "994–995 kt"),
         (900_000, 996_000, "0.90–1.0 Mt"),  # 1.0 as shown in Mt: not "900–1,000 kt"
         (900_000, 990_000, "900–990 kt"),
-        (900_000, 995_000, "900–1,000 kt"),  # 0.99 in Mt: kt, not "0.90–0.99 Mt"
+        (900_000, 994_000, "900–990 kt"),  # 0.99 in Mt: kt, not "0.90–0.99 Mt"
+        (900_000, 995_000, "0.90–1.0 Mt"),  # 0.995 Mt rounds half up: once "900–1,000 kt" (0.99 in binary)
     ],
 )
 def test_tonnes_take_one_unit_from_the_larger_end(low, high, text):
