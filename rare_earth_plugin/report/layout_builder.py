@@ -91,7 +91,7 @@ from .errors import ReportError
 from .figures import COLUMNS, CUTOFF_COLUMNS, AreaFigures, Column, formatted, table_rows, unknown
 from .naming import unique_stems
 from .target_options import TargetOptions
-from .text_fit import cell_lines, elided, fit_font, text_width_mm
+from .text_fit import cell_lines, elided, fit_font, fit_line_font, text_width_mm
 from .texts import ELLIPSIS, SAMPLE_NOTE, ReportMeta, assumptions_text, disclaimer, location_text
 from .world_map import country_at, world_layer
 
@@ -624,10 +624,15 @@ SUMMARY_WIDTHS = (34, 27)
 
 #: Labels of one line: a long or multi-line name or title in them is put on one line and cut to the label's width.
 ONE_LINE_LABELS = ("title", "subtitle", "area_title", "area_subtitle", "overview_caption", "target_subtitle")
+#: Of those, the page titles: a long one is set smaller, down to this size (points; the template's is 16), before
+#: it is cut.
+TITLE_LABELS = ("title", "area_title")
+TITLE_SMALLEST_POINTS = 10.0
 
 
 def _fit_one_line_labels(layout: QgsPrintLayout) -> None:
-    """Cut the texts of ``ONE_LINE_LABELS`` that would wrap onto the item under them or run off the page."""
+    """Cut the texts of ``ONE_LINE_LABELS`` that would wrap onto the item under them or run off the page (a title
+    first set smaller)."""
     for item in layout.items():
         if (
             not isinstance(item, QgsLayoutItemLabel)
@@ -636,6 +641,8 @@ def _fit_one_line_labels(layout: QgsPrintLayout) -> None:
         ):
             continue
         text = item.currentText()
+        if item.id() in TITLE_LABELS:
+            fit_line_font(item, text, TITLE_SMALLEST_POINTS)
         shown = elided(text, label_font(item), text_width_mm(item))
         if shown != text:  # through a variable: a "[% … %]" in a name stays text, never an expression
             QgsExpressionContextUtils.setLayoutItemVariable(item, "re_one_line", shown)

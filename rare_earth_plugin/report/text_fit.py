@@ -38,6 +38,20 @@ def elided(text: str, font: QFont, width_mm: float) -> str:
     return line[:cut].rstrip() + ELLIPSIS
 
 
+def fit_line_font(label: QgsLayoutItemLabel, text: str, smallest: float) -> None:
+    """Shrink ``label``'s font (0.25 pt a step, down to ``smallest``) until ``text`` fits its width on one line:
+    a long area name or title is read whole in a smaller type before any of it is cut."""
+    font = label_font(label)
+    width = text_width_mm(label)
+    line = one_line(text)
+    size = font.pointSizeF()
+    while size - 0.25 >= smallest and QgsLayoutUtils.textWidthMM(font, line) > width:
+        size -= 0.25
+        font.setPointSizeF(size)
+    if size != label_font(label).pointSizeF():
+        set_label_font(label, font)
+
+
 def cell_lines(text: str, font: QFont, width_mm: float, max_lines: int = CELL_LINES) -> str:
     """``text`` wrapped to ``width_mm`` as the layout measures ``font``, at spaces and, for a word too long for
     the width, inside it; at most ``max_lines`` lines, the last cut with "…". A table wraps its cells at spaces

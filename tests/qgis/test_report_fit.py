@@ -291,6 +291,23 @@ def test_long_names_titles_and_statement_stay_in_their_slots(sample, tmp_path):
     assert all(f"{name} P90–P10" in rest for name in names[2 + len(shown) :])
 
 
+def test_a_long_title_or_area_name_is_set_smaller_and_read_whole(sample, tmp_path):
+    """A title or area name too long for the page's width at 16 pt is set in a smaller type, not cut, while it
+    fits at 10 pt; the name of 150 letters in the test above is still cut."""
+    layers = sample
+    name = "IrgizNorthEastExtensionBlockAlpha_2024_RevisedOutline_v3_with_the_southern_lobe_included_final_v2"
+    title = "Rare-earth exploration targets of the Kuirektykol licence, Karkaraly district, Qaraghandy region"
+    inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.05, thickness=20.0))
+    meta = ReportMeta(title=title, date="2026-01-01", author="A. Author", organisation="Org")
+    _, built = report_layout(_blocks([name], *_grade_centre(layers)), layers, inputs, tmp_path, meta)
+    for label in _labels(built.layout, ("title", "area_title")):
+        size = label_font(label).pointSizeF()
+        assert 10.0 <= size < 16.0, label.id()
+        assert QgsLayoutUtils.textWidthMM(label_font(label), label.currentText()) <= label.rect().width()
+    summary, area, *_ = [page for page in _pages(export_pdf(built, tmp_path / "titles.pdf")) if page]
+    assert summary.startswith(title) and area.startswith(name)
+
+
 def test_ordinary_texts_keep_their_template_expressions(sample, tmp_path):
     layers = sample
     blocks = _blocks(["Block 1", "Block 2"], *_grade_centre(layers))
