@@ -58,6 +58,7 @@ from ..report.file_set import (
     other_layers,
     sweep,
 )
+from .added_table import ogr_file, ogr_table
 from .raster_inputs import (
     HELP_COMMON,
     add_raster_parameters,
@@ -73,14 +74,6 @@ CANCELLED_INFO = "Cancelled: features not yet estimated are not in the output."
 #: A destination that names a provider or a URL ("memory:", "postgres://..."), not a file: two letters or more
 #: before the colon (one is a Windows drive).
 _PROVIDER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
-#: The file of an "ogr:dbname='...' table=..." destination (a layer in a GeoPackage, say).
-_OGR_FILE = re.compile(r"""^ogr:dbname=(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\S+))""")
-#: A quote or backslash escaped inside a quoted value of a data source URI (QgsDataSourceUri writes o\'k.gpkg).
-_ESCAPED = re.compile(r"\\(.)")
-
-
-#: The table of an "ogr:dbname='...' table=..." destination.
-_OGR_TABLE = re.compile(r"""\btable=(?:"((?:[^"\\]|\\.)*)"|(\S+))""")
 
 
 def _layer_name(layer: QgsVectorLayer) -> str | None:
@@ -105,8 +98,7 @@ def _replaceable_inputs(
     read = input_files([layer], inputs)
     if not destination.startswith("ogr:"):
         return read
-    table = _OGR_TABLE.search(destination)
-    named = _ESCAPED.sub(r"\1", table.group(1) or table.group(2)) if table else None
+    named = ogr_table(destination)
     own = _layer_name(layer) if layer is not None else None
     return read[:1] if named is not None and own is not None and named.casefold() == own.casefold() else []
 
@@ -115,9 +107,7 @@ def output_file(destination: str) -> str | None:
     """The file an OUTPUT destination writes (``parameterAsOutputLayer``'s string), or None for a memory layer,
     a database or anything else that is not plainly a file."""
     if destination.startswith("ogr:"):
-        found = _OGR_FILE.match(destination)
-        path = next((part for part in found.groups() if part), None) if found else None
-        return _ESCAPED.sub(r"\1", path) if path and found and not found.group(3) else path
+        return ogr_file(destination)
     if _PROVIDER.match(destination):
         return None
     return destination.split("|")[0] or None
@@ -426,7 +416,8 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         shapefile's set of files, a layer added to a GeoPackage) are written in place and counted back: a full
         disk is then an error, not a success, but the earlier file is gone, as with QGIS's own algorithms."""
         done = list(rows)
-        path = output_file(self.parameterAsOutputLayer(parameters, OUTPUT, context))
+        destination = self.parameterAsOutputLayer(parameters, OUTPUT, context)
+        path = output_file(destination)
         if path is not None and path.lower().endswith(".shp"):
             _warn_shapefile(fields, done, feedback)
         written = _staged(parameters, path)
@@ -434,15 +425,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
             if written is not None:
                 parameters = {**parameters, OUTPUT: _redirected(parameters[OUTPUT], written)}
             try:
-                sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, fields, wkb_type, crs)
-                if sink is None:
-                    raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
-                feedback.pushInfo(f"Writing {len(done):,} rows to OUTPUT")  # 140,000 take 2 s, progress at 100 %
-                for row in done:
-                    if not sink.addFeature(row, QgsFeatureSink.Flag.FastInsert):
-                        raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
-                # Closed here, a GeoPackage commits its rows: on a full disk that fails, which QGIS does not report.
-                del sink
+                dest_id = self._write_rows(done, parameters, context, feedback, (fields, wkb_type, crs))
             except QgsProcessingException as error:
                 raise QgsProcessingException(_write_failure(path, written, error)) from None
             if path is not None:
@@ -453,6 +436,26 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         finally:
             if written is not None:
                 shutil.rmtree(os.path.dirname(written), ignore_errors=True)
+        return dest_id
+
+    def _write_rows(
+        self,
+        rows: list[QgsFeature],
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+        layout: tuple[QgsFields, QgsWkbTypes.Type, QgsCoordinateReferenceSystem],
+    ) -> str:
+        """Create OUTPUT's sink (fields, geometry type, CRS), write ``rows`` and close it; its destination id."""
+        sink, dest_id = self.parameterAsSink(parameters, OUTPUT, context, *layout)
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
+        feedback.pushInfo(f"Writing {len(rows):,} rows to OUTPUT")  # 140,000 take 2 s, progress at 100 %
+        for row in rows:
+            if not sink.addFeature(row, QgsFeatureSink.Flag.FastInsert):
+                raise QgsProcessingException(self.writeFeatureError(sink, parameters, OUTPUT))
+        # Closed here, a GeoPackage commits its rows: on a full disk that fails, which QGIS does not report.
+        del sink
         return dest_id
 
     def curves(
