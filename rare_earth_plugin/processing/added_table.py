@@ -1,8 +1,18 @@
-"""The file and table of an OUTPUT that adds a layer to a GeoPackage (``ogr:dbname='f.gpkg' table="t"``)."""
+"""A layer that OUTPUT adds to a GeoPackage (``ogr:dbname='f.gpkg' table="t"``), taken back when its write fails.
+
+QGIS writes such a layer in place, in the user's own file: a full disk that fails the rows after the table was made
+left an empty table beside the user's layers, and a new file that could not be filled was left as an empty
+GeoPackage. Whatever the run made anew is removed again, so the file is left as it was; a table that was there
+before is replaced by QGIS whatever happens, as by its own algorithms.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+from dataclasses import dataclass
+
+from osgeo import ogr
 
 #: The file of an "ogr:dbname='...' table=..." destination (a layer in a GeoPackage, say).
 _OGR_FILE = re.compile(r"""^ogr:dbname=(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\S+))""")
@@ -10,6 +20,8 @@ _OGR_FILE = re.compile(r"""^ogr:dbname=(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)
 _OGR_TABLE = re.compile(r"""\btable=(?:"((?:[^"\\]|\\.)*)"|(\S+))""")
 #: A quote or backslash escaped inside a quoted value of a data source URI (QgsDataSourceUri writes o\'k.gpkg).
 _ESCAPED = re.compile(r"\\(.)")
+#: Files SQLite keeps beside a database while it is written.
+_SIDECARS = ("-journal", "-wal", "-shm")
 
 
 def ogr_file(destination: str) -> str | None:
@@ -23,3 +35,61 @@ def ogr_table(destination: str) -> str | None:
     """The table an ``ogr:`` destination names, unescaped; None without one."""
     found = _OGR_TABLE.search(destination)
     return _ESCAPED.sub(r"\1", found.group(1) or found.group(2)) if found else None
+
+
+def _table_names(path: str) -> list[str] | None:
+    """The layers of the file at ``path``; None when it cannot be opened."""
+    source = ogr.Open(path)
+    if source is None:
+        return None
+    try:
+        return [source.GetLayer(index).GetName() for index in range(source.GetLayerCount())]
+    finally:
+        source = None
+
+
+@dataclass(frozen=True)
+class AddedTable:
+    """What the file of an ``ogr:`` OUTPUT held before the run: whether the file and the table were there."""
+
+    path: str
+    table: str
+    file_existed: bool
+    table_existed: bool
+
+    @classmethod
+    def before(cls, destination: str, path: str | None) -> AddedTable | None:
+        """The state of ``path`` (the destination's file) before the write; None for any other destination."""
+        table = ogr_table(destination) if destination.startswith("ogr:") else None
+        if path is None or table is None:
+            return None
+        if not os.path.exists(path):
+            return cls(path, table, file_existed=False, table_existed=False)
+        names = _table_names(path)
+        existed = names is None or table.casefold() in (name.casefold() for name in names)  # unreadable: left alone
+        return cls(path, table, file_existed=True, table_existed=existed)
+
+    def undo(self) -> str:
+        """Remove what the failed write made; what is said of it ('' when nothing was, or it could not be)."""
+        if not self.file_existed:
+            removed = False
+            for name in (self.path, *(self.path + suffix for suffix in _SIDECARS)):
+                if os.path.exists(name):
+                    try:
+                        os.remove(name)
+                        removed = True
+                    except OSError:
+                        return ""
+            return f"{self.path} was not left behind" if removed else ""
+        if self.table_existed:
+            return ""
+        names = _table_names(self.path) or []
+        if self.table.casefold() not in (name.casefold() for name in names):
+            return f"{self.path} is left as it was"
+        source = ogr.Open(self.path, 1)
+        try:
+            index = next(i for i, name in enumerate(names) if name.casefold() == self.table.casefold())
+            failed = source is None or source.DeleteLayer(index) != 0
+        finally:
+            source = None
+        return "" if failed else f'{self.path} is left as it was (the table "{self.table}" was taken out again)'

@@ -58,7 +58,7 @@ from ..report.file_set import (
     other_layers,
     sweep,
 )
-from .added_table import ogr_file, ogr_table
+from .added_table import AddedTable, ogr_file, ogr_table
 from .raster_inputs import (
     HELP_COMMON,
     add_raster_parameters,
@@ -414,13 +414,15 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         ``_ONE_FILE``'s formats is written in a folder of its own beside it (``_staged``), its rows counted
         back, and only then moved over the earlier file: a full disk leaves that file as it was. Others (a
         shapefile's set of files, a layer added to a GeoPackage) are written in place and counted back: a full
-        disk is then an error, not a success, but the earlier file is gone, as with QGIS's own algorithms."""
+        disk is then an error, not a success, but the earlier file is gone, as with QGIS's own algorithms; a
+        layer added anew to a GeoPackage, or a GeoPackage made anew for it, is taken out again (``AddedTable``)."""
         done = list(rows)
         destination = self.parameterAsOutputLayer(parameters, OUTPUT, context)
         path = output_file(destination)
         if path is not None and path.lower().endswith(".shp"):
             _warn_shapefile(fields, done, feedback)
         written = _staged(parameters, path)
+        added = AddedTable.before(destination, path)
         try:
             if written is not None:
                 parameters = {**parameters, OUTPUT: _redirected(parameters[OUTPUT], written)}
@@ -433,6 +435,9 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
                 _check_written(dest_id, path, len(done), written)
                 if written is not None:
                     dest_id = _moved_over(context, dest_id, written, path)
+        except QgsProcessingException as error:
+            undone = added.undo() if added is not None else ""
+            raise QgsProcessingException(f"{error}; {undone}" if undone else str(error)) from None
         finally:
             if written is not None:
                 shutil.rmtree(os.path.dirname(written), ignore_errors=True)

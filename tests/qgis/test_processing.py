@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -658,6 +660,47 @@ def test_a_full_disk_is_an_error_and_keeps_an_earlier_file(
     if form == "file":
         assert hashlib.sha256(file.read_bytes()).hexdigest() == before
     assert sorted(path.name for path in disk.iterdir() if path.name != "filler") == ["out.gpkg"]  # nothing beside
+
+
+@pytest.mark.parametrize("free_kb", [16, 64, 160])
+@pytest.mark.parametrize("algorithm_id", [ESTIMATE, "rareearth:explorationtarget"])
+def test_a_layer_added_on_a_full_disk_is_taken_out_again(
+    rare_earth_provider, make_polygons, grid, constant_grade, small_disk, algorithm_id, free_kb
+) -> None:
+    """A layer added to a GeoPackage is written in place: on a full disk that failed after QGIS made its table,
+    an empty table was left beside the user's layers, and a GeoPackage made for it was left empty. What the run
+    made is taken out again and the user told so; the user's layer is untouched. (How much room is left decides
+    whether QGIS fails to make the table or to fill it: both are covered.)"""
+    disk = small_disk(400)
+    many = make_polygons(
+        [(grid.box(i % 20, i // 100, i % 20 + 1, i // 100 + 1), f"zone {i}") for i in range(2000)], name="many"
+    )
+    kept = disk / "kept.gpkg"
+    shutil.copy(make_polygons([(grid.box(0, 0, 1, 1), "the user's")], name="users").split("|")[0], kept)
+    (name,) = _layer_names(kept)
+    free = os.statvfs(disk)
+    (disk / "filler").write_bytes(bytes(max(free.f_bavail * free.f_frsize - free_kb * 1024, 0)))
+    parameters = {"INPUT": many, "GRADE": constant_grade, "THICKNESS": 1, "DRAWS": 100}
+    added = f"ogr:dbname='{kept}' table=\"results\" (geom)"
+    with pytest.raises(QgsProcessingException, match=rf"{re.escape(str(kept))} is left as it was"):
+        processing.run(algorithm_id, {**parameters, "OUTPUT": added})
+    assert _layer_names(kept) == [name]
+    users = QgsVectorLayer(f"{kept}|layername={name}", "kept", "ogr")
+    assert users.featureCount() == 1
+    del users
+    fresh = disk / "fresh.gpkg"
+    with pytest.raises(QgsProcessingException, match=rf"{re.escape(str(fresh))} was not left behind"):
+        processing.run(algorithm_id, {**parameters, "OUTPUT": f"ogr:dbname='{fresh}' table=\"results\""})
+    # beside the files: only the -wal and -shm of a connection QGIS keeps open to kept.gpkg
+    assert {path.name for path in disk.iterdir()} - {"kept.gpkg-wal", "kept.gpkg-shm"} == {"filler", "kept.gpkg"}
+
+
+def _layer_names(path: Path) -> list[str]:
+    source = ogr.Open(str(path))
+    try:
+        return [source.GetLayer(index).GetName() for index in range(source.GetLayerCount())]
+    finally:
+        source = None
 
 
 def test_a_file_written_beside_is_loaded_under_its_own_name(
