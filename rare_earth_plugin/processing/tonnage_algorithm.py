@@ -67,6 +67,7 @@ from .raster_inputs import (
     cutoff_parameter,
     inputs_from_parameters,
 )
+from .staged_feedback import naming_the_users_file
 
 INPUT = "INPUT"
 OUTPUT = "OUTPUT"
@@ -427,7 +428,8 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
             if written is not None:
                 parameters = {**parameters, OUTPUT: _redirected(parameters[OUTPUT], written)}
             try:
-                dest_id = self._write_rows(done, parameters, context, feedback, (fields, wkb_type, crs))
+                with naming_the_users_file(context, written, path):
+                    dest_id = self._write_rows(done, parameters, context, feedback, (fields, wkb_type, crs))
             except QgsProcessingException as error:
                 raise QgsProcessingException(_write_failure(path, written, error)) from None
             if path is not None:

@@ -703,6 +703,40 @@ def _layer_names(path: Path) -> list[str]:
         source = None
 
 
+def test_qgis_messages_about_a_staged_output_name_the_users_file(qgis_app) -> None:
+    from rare_earth_plugin.processing.staged_feedback import naming_the_users_file
+
+    context, feedback = QgsProcessingContext(), RecordingFeedback()
+    context.setFeedback(feedback)
+    with naming_the_users_file(context, "/data/.out.gpkg.tmp/out.gpkg", "/data/out.gpkg"):
+        context.feedback().reportError("Feature could not be written to /data/.out.gpkg.tmp/out.gpkg: full")
+        context.feedback().pushWarning("/data/.out.gpkg.tmp/out.gpkg: field name cut")
+    assert context.feedback() is feedback
+    assert feedback.errors == ["Feature could not be written to /data/out.gpkg: full"]
+    assert feedback.warnings == ["/data/out.gpkg: field name cut"]
+
+
+@pytest.mark.parametrize("free_kb", [48, 64, 96])
+def test_a_full_disk_names_the_users_file_not_the_staged_one(
+    rare_earth_provider, make_polygons, grid, constant_grade, small_disk, free_kb
+) -> None:
+    """QGIS's sink tells of a row it cannot write itself, naming the file it writes: the hidden one beside the
+    user's, which the log named on a full disk."""
+    disk = small_disk(400)
+    many = make_polygons(
+        [(grid.box(i % 20, i // 100, i % 20 + 1, i // 100 + 1), f"zone {i}") for i in range(2000)], name="many"
+    )
+    free = os.statvfs(disk)
+    (disk / "filler").write_bytes(bytes(max(free.f_bavail * free.f_frsize - free_kb * 1024, 0)))
+    file, feedback = disk / "out.gpkg", RecordingFeedback()
+    parameters = {"INPUT": many, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": str(file)}
+    with pytest.raises(QgsProcessingException, match=re.escape(str(file))):
+        processing.run(ESTIMATE, parameters, feedback=feedback)
+    told = feedback.errors + feedback.warnings + feedback.infos
+    assert not [message for message in told if "rare-earth" in message or f"{disk}/." in message]
+    assert sorted(path.name for path in disk.iterdir()) == ["filler"]
+
+
 def test_a_file_written_beside_is_loaded_under_its_own_name(
     rare_earth_provider, make_polygons, grid, constant_grade, tmp_path
 ) -> None:
