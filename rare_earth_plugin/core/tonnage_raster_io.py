@@ -468,8 +468,9 @@ _LOCAL_FRAME = 'LOCAL_CS["local grid",UNIT["metre",1],AXIS["Easting",EAST],AXIS[
 
 #: Points along each edge of the grid over a tile whose positions in another raster give the window it draws on.
 _EDGE_POINTS = 21
-#: Source cells added around that window: the widest kernel the warp uses (bilinear over a source up to twice as
-#: fine as the grade raster reaches two cells out) and a cell of slack for the curvature between the points.
+#: Source cells added around that window: the widest kernel the warp uses (bilinear over a source finer in places
+#: than where its cell size is measured reaches two cells out) and a cell of slack for the curvature between the
+#: points.
 _KERNEL_MARGIN = 3
 
 
@@ -543,7 +544,10 @@ class _AuxiliaryRaster:
             #: or, averaged, more than a grade cell's width.
             self.pad = 2
             self.refinement = self._refinement(in_grade_cells)
-            if own < 0.5 * grade_cell:  # finer: each grade cell averages the cells with data within it
+            # finer, however little: each grade cell averages the cells with data within it, weighed by the area
+            # they share (GDAL's bilinear widens its kernel when it shrinks a raster: 5 m cells under 10 m were
+            # smeared into the neighbouring grade cells)
+            if own < (1.0 - _ON_LINE) * grade_cell:
                 self.resampling = Resampling.average
                 self.pad = math.ceil(1.5 * grade_cell / own) + 2  # a rotated grade cell reaches further
 

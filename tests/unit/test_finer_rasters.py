@@ -365,3 +365,25 @@ def test_a_zone_drawn_from_a_rotated_model_s_outline_counts_all_of_it(make_raste
     ):
         result = estimate_tonnage(zone, str(grade), params)
         assert result.covered_area_m2 == pytest.approx(zone.area, rel=1e-6)
+
+
+@pytest.mark.parametrize("cell", [5.0, 6.25, 9.0, 9.99])
+def test_a_raster_up_to_twice_as_fine_is_averaged_not_smeared(make_raster, grade, cell):
+    """A density raster finer than the grade cells, but at most twice as fine (5 m under 10 m, a common pair),
+    was interpolated bilinearly, which GDAL widens when it shrinks a raster: a grade cell filled by four cells of
+    3.0 among 2.0 read 2.56, and its neighbours took the rest. Each grade cell now holds the mean of the density
+    cells over it, weighed by the area they share (shapely's intersection as the check)."""
+    grid = from_origin(ORIGIN_X, ORIGIN_Y, cell, cell)
+    count = int(np.ceil(100.0 / cell))
+    columns, rows = np.meshgrid(np.arange(count), np.arange(count))
+    hot = (columns + 0.5) * cell
+    hot = (hot > 20.0) & (hot < 30.0) & ((rows + 0.5) * cell > 20.0) & ((rows + 0.5) * cell < 30.0)
+    density = make_raster(np.where(hot, 3.0, 2.0), grid, name="d.tif")
+    hot_cells = footprint(hot, grid)
+    for row in range(1, 4):
+        for column in range(1, 4):
+            grade_cell = local_box(10.0 * column, 10.0 * row, 10.0 * column + 10.0, 10.0 * row + 10.0)
+            params = TonnageParams(cutoff=0.0, thickness=1.0, density_raster=str(density))
+            result = estimate_tonnage(grade_cell, str(grade), params)
+            expected = 2.0 + grade_cell.intersection(hot_cells).area / grade_cell.area
+            assert result.ore_tonnes / result.covered_area_m2 == pytest.approx(expected, rel=1e-9), (row, column)
