@@ -35,6 +35,7 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProperty,
     QgsProviderRegistry,
+    QgsVectorFileWriter,
     QgsVectorLayer,
     QgsWkbTypes,
 )
@@ -58,6 +59,7 @@ from ..report.file_set import (
     other_layers,
     sweep,
 )
+from . import shapefile_parts
 from .added_table import AddedTable, ogr_file, ogr_table
 from .raster_inputs import (
     HELP_COMMON,
@@ -111,7 +113,17 @@ def output_file(destination: str) -> str | None:
         return ogr_file(destination)
     if _PROVIDER.match(destination):
         return None
-    return destination.split("|")[0] or None
+    path = destination.split("|")[0]
+    if not path:
+        return None
+    # QGIS writes a GeoPackage of the name with ".gpkg" added when no format has the name's extension
+    # (QgsProcessingUtils' parseDestinationString): "zones" or "zones.foo" would write zones.gpkg anew unchecked
+    extension = _EXTENSION.match(path)
+    return path if extension and QgsVectorFileWriter.driverForExtension(extension.group(1)) else f"{path}.gpkg"
+
+
+#: The extension QGIS takes from a destination: all after its last dot.
+_EXTENSION = re.compile(r"^.*\.(.*?)$")
 
 
 def output_problem(destination: str, table: bool = False) -> str:
@@ -124,6 +136,14 @@ def output_problem(destination: str, table: bool = False) -> str:
     plain = not destination.startswith("ogr:")
     if plain and "|" in destination:  # QGIS would write a file of that whole name, "|layername=t.gpkg" and all
         return f"OUTPUT: '{destination}' is a layer's address, not a file name; {_add_layer(path)}"
+    if path.lower().endswith(".dbf"):  # QGIS would write "out.dbf.dbf" (a table) or "out.dbf.shp"
+        return f"OUTPUT: {path}: give a table or layer the name of a .gpkg, .csv or .shp file (a .dbf is its part)"
+    clash = shapefile_parts.clash(path)
+    if clash:
+        return (
+            f"OUTPUT: writing {path} would delete {listed(clash)}: QGIS removes the files of a shapefile of that "
+            "name whatever the case of their letters; give another name"
+        )
     if table and path.lower().endswith(".fgb"):
         return (
             f"OUTPUT: a FlatGeobuf file holds only features with a geometry, and {path} would get a table; "
@@ -166,10 +186,10 @@ def _replace_problem(path: str, plain: bool) -> str:
         return f"OUTPUT: {path} is read-only"
     others = other_layers(Path(path), Path(path).stem) if plain else []
     if others:
+        database = path.lower().endswith((".gpkg", ".sqlite"))  # where a layer can be added instead
         return (
             f"OUTPUT: {path} holds other layers or tables ({listed(others)}), which writing the file anew would "
-            "delete; give a new "
-            f"file, or {_add_layer(path)}"
+            f"delete; give a new file{f', or {_add_layer(path)}' if database else ''}"
         )
     check_not_locked(Path(path), OUTPUT)
     return ""
@@ -186,7 +206,8 @@ def _staged(parameters: dict[str, Any], path: str | None) -> str | None:
     (``file_set.sweep``). None for any other output, written in place."""
     value = parameters.get(OUTPUT)
     target = value.sink.staticValue() if isinstance(value, QgsProcessingOutputLayerDefinition) else value
-    if path is None or target != path or not path.lower().endswith(_ONE_FILE):
+    plain = isinstance(target, str) and path is not None and path in (target, f"{target}.gpkg")
+    if path is None or not plain or not path.lower().endswith(_ONE_FILE):
         return None
     file = Path(path).absolute()
     sweep(file.parent)
@@ -238,12 +259,19 @@ def _readable(dest_id: str, path: str) -> str:
 def _check_written(dest_id: str, path: str, rows: int, written: str | None = None) -> None:
     """Raise when the file ``path`` (or ``written``, where it was written first) does not hold the ``rows``
     just written: a full disk fails a GeoPackage's commit as it closes, after every row was accepted, and QGIS
-    would report success over a file without the layer. Not checked: a format that cannot count, and a file
-    written under another name (a table without geometry to a shapefile is a .dbf)."""
+    would report success over a file without the layer; a shapefile's parts are measured against their headers
+    (``shapefile_parts.cut_short``). Not counted: a format that cannot count, and a file written under another
+    name (a table without geometry to a shapefile is a .dbf)."""
     layer = QgsVectorLayer(dest_id, "written", "ogr")
     missing = 0 if os.path.exists(written or path) else -1  # a file without the layer holds none
     count = layer.featureCount() if layer.isValid() else missing
     del layer  # its file closed again
+    shapefile = path.lower().endswith(".shp") and count in (rows, -1)  # a table: its .dbf alone, not counted
+    short = shapefile_parts.cut_short(path, rows) if shapefile else ""
+    if short:  # the count comes from the .shx: a .dbf a full disk cut short is found by its length
+        raise QgsProcessingException(
+            f"OUTPUT: {short} was cut short: not all {rows:,} rows could be written (is the disk full?)"
+        )
     if count in (rows, -1):
         return
     raise QgsProcessingException(

@@ -28,6 +28,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+from osgeo import ogr
+
 from .errors import ReportError
 
 TEMP_MARK = "rare-earth-tmp"
@@ -290,10 +292,13 @@ def _index_tables(connection: sqlite3.Connection, names: set[str]) -> set[str]:
 def other_layers(target: Path, own: str) -> list[str]:
     """The tables and views of the SQLite file (a GeoPackage, a SpatiaLite database) ``target`` other than ``own``
     and the formats' own (metadata, spatial indexes, QGIS's saved styles): layers, attribute tables, a QGIS
-    project saved in it, which writing a new file over it would delete; [] for anything else."""
+    project saved in it, which writing a new file over it would delete; of another file of several layers (the
+    sheets of a workbook, the folders of a KML), those other than ``own``; [] for anything else."""
     target = Path(target)
-    if not target.is_file() or not _is_sqlite(target):
+    if not target.is_file():
         return []
+    if not _is_sqlite(target):
+        return _other_ogr_layers(target, own)
     try:
         connection = _connect(target, "ro")
         try:
@@ -309,6 +314,19 @@ def other_layers(target: Path, own: str) -> list[str]:
         return []
     system = _SPATIALITE_TABLES | indexes | {own.casefold(), _STYLES}
     return sorted(name for name in names if name.casefold() not in system and not name.casefold().startswith(_RESERVED))
+
+
+def _other_ogr_layers(target: Path, own: str) -> list[str]:
+    """The layers other than ``own`` of a file GDAL reads as several (a file of one layer, whatever its name, is
+    the output written again)."""
+    source = ogr.Open(str(target))
+    if source is None:
+        return []
+    try:
+        names = [source.GetLayer(index).GetName() for index in range(source.GetLayerCount())]
+    finally:
+        source = None
+    return sorted(name for name in names if name.casefold() != own.casefold()) if len(names) > 1 else []
 
 
 def listed(names: Sequence[str], most: int = 5) -> str:

@@ -6,6 +6,7 @@ import math
 import os
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 import processing
 import pytest
 from conftest import GRID_CRS, RecordingFeedback
-from osgeo import ogr
+from osgeo import gdal, ogr
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
@@ -735,6 +736,94 @@ def test_a_full_disk_names_the_users_file_not_the_staged_one(
     told = feedback.errors + feedback.warnings + feedback.infos
     assert not [message for message in told if "rare-earth" in message or f"{disk}/." in message]
     assert sorted(path.name for path in disk.iterdir()) == ["filler"]
+
+
+def _copies(source: str, target: Path, layers: Sequence[str], driver: str) -> None:
+    """A file of ``driver`` holding each of ``layers`` as a copy of the GeoPackage layer ``source``."""
+    path, name = source.split("|layername=")
+    options = gdal.VectorTranslateOptions(format=driver, layerName=layers[0], layers=[name])
+    gdal.VectorTranslate(str(target), path, options=options)
+    for layer in layers[1:]:
+        options = gdal.VectorTranslateOptions(accessMode="update", layerName=layer, layers=[name])
+        gdal.VectorTranslate(str(target), path, options=options)
+
+
+@pytest.mark.parametrize("suffix", ["", ".foo"])
+def test_an_output_without_a_format_s_extension_is_checked_as_the_geopackage_qgis_writes(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, suffix
+) -> None:
+    """QGIS writes "x" or "x.foo" as a GeoPackage x.gpkg (x.foo.gpkg) anew: that file is checked, not the name
+    as typed, which had let it delete the other layers of a GeoPackage, and the input's own file."""
+    zones = make_polygons([(grid.box(0, 0, 1, 1), "one")])
+    held = tmp_path / f"multi{suffix}.gpkg"
+    _copies(zones, held, ["zones", "drillholes"], "GPKG")
+    parameters = {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1}
+    with pytest.raises(QgsProcessingException):
+        processing.run(ESTIMATE, {**parameters, "OUTPUT": str(tmp_path / f"multi{suffix}")})
+    assert _layer_names(held) == ["zones", "drillholes"]
+    result = processing.run(ESTIMATE, {**parameters, "OUTPUT": str(tmp_path / f"fresh{suffix}")})
+    assert result["OUTPUT"] == str(tmp_path / f"fresh{suffix}.gpkg")
+    assert QgsVectorLayer(result["OUTPUT"], "written", "ogr").featureCount() == 1
+
+
+@pytest.mark.parametrize("name", ["Zones.shp", "zones.SHP"])
+def test_a_shapefile_output_does_not_delete_one_named_alike_in_another_case(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, name
+) -> None:
+    """QGIS deletes the parts of a shapefile of the output's name whatever the case of their letters: Zones.shp
+    deleted the input zones.shp."""
+    folder = tmp_path / "shapes"
+    folder.mkdir()
+    _copies(make_polygons([(grid.box(0, 0, 1, 1), "one")]), folder / "zones.shp", ["zones"], "ESRI Shapefile")
+    before = sorted(path.name for path in folder.iterdir())
+    parameters = {"INPUT": str(folder / "zones.shp"), "GRADE": constant_grade, "THICKNESS": 1}
+    with pytest.raises(QgsProcessingException):
+        processing.run(ESTIMATE, {**parameters, "OUTPUT": str(folder / name)}, feedback=(told := RecordingFeedback()))
+    assert any("would delete zones.dbf" in error for error in told.errors)
+    assert sorted(path.name for path in folder.iterdir()) == before
+
+
+def test_a_dbf_output_is_refused(rare_earth_provider, make_polygons, grid, constant_grade, tmp_path) -> None:
+    """QGIS wrote a table named c.dbf as c.dbf.dbf, and the result named c.dbf.shp."""
+    zones = make_polygons([(grid.box(0, 0, 1, 1), "one")])
+    parameters = {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": str(tmp_path / "c.dbf")}
+    with pytest.raises(QgsProcessingException):
+        processing.run(CURVE, parameters, feedback=(told := RecordingFeedback()))
+    assert any("c.dbf: give a table or layer the name of" in error for error in told.errors)
+    assert not list(tmp_path.glob("c.dbf*"))
+
+
+@pytest.mark.parametrize(("name", "driver"), [("book.xlsx", "XLSX"), ("places.kml", "LIBKML")])
+def test_a_file_of_several_layers_is_not_written_anew(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, name, driver
+) -> None:
+    """A workbook's other sheets, a KML's other folders, were deleted by a plain path over it, as a GeoPackage's
+    other layers would have been but for the check."""
+    if gdal.GetDriverByName(driver) is None:
+        pytest.skip(f"GDAL has no {driver} driver here")
+    zones = make_polygons([(grid.box(0, 0, 1, 1), "one")])
+    held = tmp_path / name
+    _copies(zones, held, [held.stem, "Budget"], driver)
+    parameters = {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": str(held)}
+    with pytest.raises(QgsProcessingException):
+        processing.run(ESTIMATE, parameters, feedback=(told := RecordingFeedback()))
+    assert any("holds other layers or tables (Budget)" in error for error in told.errors)
+    assert _layer_names(held) == [held.stem, "Budget"]
+
+
+def test_a_shapefile_a_full_disk_cuts_short_is_an_error(
+    rare_earth_provider, make_polygons, grid, constant_grade, small_disk
+) -> None:
+    """QGIS counts a shapefile's features from its .shx: a .dbf a full disk cut short was reported a success."""
+    disk = small_disk(400)
+    zones = make_polygons([(grid.box(i, 0, i + 1, 1), f"zone {i}") for i in range(6)])
+    parameters = {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": str(disk / "est.shp")}
+    processing.run(ESTIMATE, parameters)
+    free = os.statvfs(disk)
+    (disk / "filler").write_bytes(bytes(free.f_bavail * free.f_frsize))
+    told = r"est\.(dbf|shp|shx) was cut short: not all 6 rows|only \d of the 6 rows|disk is full"
+    with pytest.raises(QgsProcessingException, match=told):
+        processing.run("rareearth:explorationtarget", {**parameters, "DRAWS": 10})
 
 
 def test_a_file_written_beside_is_loaded_under_its_own_name(
