@@ -42,6 +42,20 @@ from .units import grade_fraction
 
 DEFAULT_DRAWS = 10_000
 MAX_DRAWS = 1_000_000
+#: Fewer draws than this give percentiles that move from seed to seed by more than the figures' two digits.
+FEW_DRAWS = 1_000
+
+
+def few_draws_warning(draws: int) -> str:
+    """What to say of a target of ``draws`` draws ('' from ``FEW_DRAWS`` up): its P90-P10 are not yet stable."""
+    if draws >= FEW_DRAWS:
+        return ""
+    return (
+        f"{draws:,} draws: the P90, P50 and P10 of so few draws change with the seed by more than the figures "
+        f"show; use at least {FEW_DRAWS:,} ({DEFAULT_DRAWS:,} is the default)"
+    )
+
+
 #: Any fixed number would do; this one is the date of the Ministry's statement (2 April 2025).
 DEFAULT_SEED = 20250402
 #: The largest seed the dock and Processing take: QGIS holds whole-number parameters in a 32-bit int.

@@ -95,6 +95,11 @@ class TonnageParams:
         for name in ("min_depth", "max_depth"):
             if getattr(self, name) is not None:
                 _check_number(name, getattr(self, name))
+        if self.max_depth is not None and not float(self.max_depth) > 0:  # depths are below the surface
+            raise TonnageInputError(
+                f"max_depth: give a depth below the surface (above 0 m), got {self.max_depth!r}: a window that "
+                "ends at the surface counts no ore"
+            )
         if (
             self.min_depth is not None
             and self.max_depth is not None

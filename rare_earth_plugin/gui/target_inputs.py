@@ -131,13 +131,15 @@ class DepthLimit(QWidget):
 
     changed = pyqtSignal()
 
-    def __init__(self, label: str, default: float, tooltip: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, label: str, default: float, tooltip: str, least: float = 0.0, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.enabled = QCheckBox(label)
         self.depth = narrow(QgsDoubleSpinBox())
-        self.depth.setRange(0.0, 10_000.0)
+        self.depth.setRange(least, 10_000.0)
         self.depth.setDecimals(1)
         self.depth.setSuffix(" m")
         self.depth.setValue(default)
@@ -203,6 +205,7 @@ class TargetInputs(QgsCollapsibleGroupBox):
             300.0,
             "Count only the ore above this depth (e.g. 300 m, the "
             "depth of the Jana Kazakhstan figure); unchecked: no limit",
+            least=0.1,  # a window that ends at the surface counts nothing (the engine refuses it)
         )
         window = QVBoxLayout()  # one above the other: side by side they took 340 px of a 360 px dock
         window.addWidget(self.min_depth)

@@ -17,7 +17,7 @@ from qgis.core import (
     QgsProcessingUtils,
 )
 
-from ..core.exploration_target import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS, MAX_SEED
+from ..core.exploration_target import DEFAULT_DRAWS, DEFAULT_SEED, MAX_DRAWS, MAX_SEED, few_draws_warning
 from ..core.result_fields import finite_or_null
 from ..core.target_fields import TARGET_SCHEMA, target_values, text_values
 from ..core.target_ranges import (
@@ -167,6 +167,8 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
             f"{self.ranges.grade_factor.text()} (triangular, independent). P90 is the value "
             "exceeded with 90 % probability."
         )
+        if few_draws_warning(self.draws):
+            feedback.pushWarning(few_draws_warning(self.draws))
         options = TargetOptions(ranges=self.ranges, draws=self.draws, seed=self.seed)
 
         def rows() -> Iterator[QgsFeature]:

@@ -23,6 +23,7 @@ from qgis.core import (
 )
 
 from ..areas import areas_from_layer
+from ..core.exploration_target import few_draws_warning
 from ..core.tonnage import TonnageInputError
 from ..layers import ROLE_REGION, layer_by_role
 from ..qgis_compat import NO_THREADING, SOURCE_VECTOR_POLYGON
@@ -142,6 +143,8 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
             if not areas:  # the dock's "select at least one zone" means nothing here
                 raise ReportError(f"INPUT: the layer '{layer.name()}' has no polygons to report")
             feedback.pushInfo(f"Estimating {len(areas)} area(s) from '{layer.name()}'")
+            if few_draws_warning(options.draws):
+                feedback.pushWarning(few_draws_warning(options.draws))
             results = estimate_areas(
                 areas,
                 inputs,

@@ -160,7 +160,14 @@ def check_thickness_choice(parameters: dict[str, Any]) -> str:
 
 
 def check_depth_window(parameters: dict[str, Any]) -> str:
-    """An error message when both MIN_DEPTH and MAX_DEPTH are given and the window is empty; '' when fine."""
+    """An error message when MAX_DEPTH ends the window at the surface, or MIN_DEPTH and MAX_DEPTH leave it empty;
+    '' when fine."""
+    try:
+        high = float(parameters[MAX_DEPTH])
+    except (KeyError, TypeError, ValueError):
+        high = None
+    if high is not None and not high > 0:
+        return f"{MAX_DEPTH}: give a depth below the surface (above 0 m), got {high:g} m: no ore would count"
     try:
         low, high = (float(parameters[name]) for name in (MIN_DEPTH, MAX_DEPTH))
     except (KeyError, TypeError, ValueError):

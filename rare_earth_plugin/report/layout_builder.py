@@ -62,7 +62,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QPointF, Qt
-from qgis.PyQt.QtGui import QColor
+from qgis.PyQt.QtGui import QColor, QImageReader
 from qgis.PyQt.QtXml import QDomDocument
 
 from ..core import catalogue, display
@@ -745,16 +745,27 @@ def _add_logo(layout: QgsPrintLayout, path: Path) -> None:
     """The organisation's logo in the summary header, kept in proportion inside ``LOGO_BOX``."""
     if not path.is_file():
         raise ReportError(f"logo: the image file '{path}' does not exist")
+    svg = path.suffix.lower() == ".svg"
+    if not (_is_svg(path) if svg else QImageReader(str(path)).canRead()):  # else a red cross in the header
+        raise ReportError(f"logo: '{path}' is not an image QGIS can read; give a PNG, JPEG or SVG file")
     picture = QgsLayoutItemPicture(layout)
     layout.addLayoutItem(picture)
     picture.setId("logo")
-    svg = path.suffix.lower() == ".svg"
     picture.setPicturePath(str(path), PICTURE_SVG if svg else PICTURE_RASTER)
     picture.setResizeMode(QgsLayoutItemPicture.ResizeMode.Zoom)
     picture.setPictureAnchor(QgsLayoutItem.ReferencePoint.UpperRight)
     right, top, width, height = LOGO_BOX
     picture.attemptResize(QgsLayoutSize(width, height, LAYOUT_MM))
     picture.attemptMove(QgsLayoutPoint(right - width, top, LAYOUT_MM))
+
+
+def _is_svg(path: Path) -> bool:
+    """Whether ``path`` starts as an SVG document does (an <svg element in its first kilobytes)."""
+    try:
+        with open(path, "rb") as file:
+            return b"<svg" in file.read(4096)
+    except OSError:
+        return False
 
 
 NODATA_NOTE = (

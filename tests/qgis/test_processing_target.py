@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import processing
 import pytest
+from conftest import RecordingFeedback
 from qgis.core import QgsProcessingException
 
 from rare_earth_plugin.core.target_fields import TARGET_FIELDS
@@ -110,6 +111,24 @@ def test_min_depth_must_be_above_max_depth(rare_earth_provider, make_raster, zon
     grade = make_raster(np.full((20, 20), 0.2))
     with pytest.raises(QgsProcessingException, match="MIN_DEPTH: must be less than MAX_DEPTH"):
         run(ESTIMATE, INPUT=zone, GRADE=grade, THICKNESS=10.0, MIN_DEPTH=100.0, MAX_DEPTH=50.0)
+
+
+@pytest.mark.parametrize(("draws", "warned"), [(3, True), (999, True), (1000, False)])
+def test_few_draws_are_warned(rare_earth_provider, make_raster, zone, draws, warned):
+    """DRAWS=3 was reported as P90-P10 ranges without a word: their percentiles move with the seed."""
+    grade = make_raster(np.full((20, 20), 0.2))
+    feedback = RecordingFeedback()
+    run(TARGET, feedback=feedback, INPUT=zone, GRADE=grade, THICKNESS=10.0, DRAWS=draws)
+    assert any(f"{draws:,} draws: the P90, P50 and P10" in warning for warning in feedback.warnings) == warned
+
+
+@pytest.mark.parametrize("algorithm", [ESTIMATE, TARGET])
+@pytest.mark.parametrize("depth", [0.0, -20.0])
+def test_a_maximum_depth_at_or_above_the_surface_is_named(rare_earth_provider, make_raster, zone, algorithm, depth):
+    """MAX_DEPTH=0 alone gave 0 t without a word (a target blamed the cut-off); depths are below the surface."""
+    grade = make_raster(np.full((20, 20), 0.2))
+    with pytest.raises(QgsProcessingException, match="MAX_DEPTH: give a depth below the surface"):
+        run(algorithm, INPUT=zone, GRADE=grade, THICKNESS=10.0, MAX_DEPTH=depth)
 
 
 @pytest.mark.parametrize("algorithm", [TARGET, "rareearth:exportreport"])

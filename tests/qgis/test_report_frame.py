@@ -35,6 +35,7 @@ from rare_earth_plugin.estimation import EstimateInputs
 from rare_earth_plugin.layers import load_sample_layers
 from rare_earth_plugin.report import layout_builder, map_frame
 from rare_earth_plugin.report.area_results import estimate_areas
+from rare_earth_plugin.report.errors import ReportError
 from rare_earth_plugin.report.export import ReportTargets, write_report
 from rare_earth_plugin.report.layout_builder import ReportLayers
 from rare_earth_plugin.report.target_options import TargetOptions
@@ -224,6 +225,21 @@ def test_user_raster_report_has_no_synthetic_sentence_and_the_users_header(sampl
     assert "Block 1 target, Karkaraly" in text and "A. Geologist" in text and "Steppe Minerals LLP" in text
     assert "survey area" not in text and "Band 1" not in text
     assert "nodata" in text  # the blank cells are explained
+
+
+@pytest.mark.parametrize("name", ["logo.png", "logo.svg"])
+def test_a_logo_that_is_not_an_image_is_named_and_nothing_written(sample, tmp_path, name):
+    """A text file given as the logo printed a red cross in the report's header, without a word."""
+    _project, layers = sample
+    logo = tmp_path / name
+    logo.write_text("not an image")
+    inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.05, thickness=25.0))
+    blocks = _blocks_4326(layers, sides=(1_000.0,))
+    results = estimate_areas(areas_from_layer(blocks), inputs)
+    meta = ReportMeta(date="2026-01-01", logo=str(logo))
+    with pytest.raises(ReportError, match=f"logo: '{re.escape(str(logo))}' is not an image"):
+        write_report(results, inputs, ReportLayers([blocks], layers.grade), meta, ReportTargets.checked(tmp_path / "r"))
+    assert not (tmp_path / "r.pdf").exists()
 
 
 def test_sample_report_keeps_the_synthetic_sentence_and_notes_overlaps(sample, tmp_path):

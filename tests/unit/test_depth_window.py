@@ -177,6 +177,7 @@ def test_area_cells_keep_only_valid_cells_with_physical_values(make_raster):
         ({"top_depth": float("nan")}, "top_depth"),
         ({"min_depth": float("inf")}, "min_depth"),
         ({"max_depth": -5.0}, "max_depth"),
+        ({"max_depth": 0.0}, "max_depth: give a depth below the surface"),  # counted nothing, silently
         ({"min_depth": 50.0, "max_depth": 50.0}, "min_depth"),
         ({"thickness_factor": 0.0}, "thickness_factor"),
         ({"grade_factor": -1.0}, "grade_factor"),
