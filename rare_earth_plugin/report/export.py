@@ -45,8 +45,8 @@ class ReportTargets:
             gpkg=check_output_file(gpkg, ".gpkg", "GeoPackage file") if gpkg else None,
         )
         for path, label in ((targets.pdf, "PDF file"), (targets.csv, "CSV file"), (targets.gpkg, "GeoPackage file")):
-            if path is not None:
-                check_writable_folder(path.parent, label)
+            if path is not None:  # where the file is written: a link's target's folder
+                check_writable_folder(Path(os.path.realpath(path)).parent, label)
         written = [os.path.realpath(path) for path in (targets.pdf, targets.csv, targets.gpkg) if path is not None]
         if len(set(written)) != len(written):  # through links too: one would have replaced another
             raise ReportError("output files: the PDF, CSV and GeoPackage must be different files")
@@ -87,6 +87,9 @@ def pdf_settings() -> QgsLayoutExporter.PdfExportSettings:
 def export_pdf(built: BuiltReport, path: Path) -> Path:
     """The layout as a PDF at ``path``, synced and read back: the exporter says Success on a full disk."""
     code = QgsLayoutExporter(built.layout).exportToPdf(str(path), pdf_settings())
+    if code == QgsLayoutExporter.ExportResult.FileError:  # the folder's own reason first (read-only, no room)
+        check_writable_folder(Path(os.path.realpath(path)).parent, "PDF file")
+        raise ReportError(f"QGIS could not write {path} (is the drive full, or the file open elsewhere?)")
     if code != QgsLayoutExporter.ExportResult.Success:
         raise ReportError(f"the print layout could not be exported (QGIS error {code})")
     fsync_file(path)

@@ -8,6 +8,7 @@ import contextlib
 import csv
 import hashlib
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -332,3 +333,18 @@ def test_report_outputs_that_are_one_file_through_a_link_or_hold_other_layers_ar
     with pytest.raises(ReportError, match=r"multi\.gpkg holds other layers or tables \(a, b\)"):
         ReportTargets.checked(tmp_path / "r.pdf", None, tmp_path / "multi.gpkg").check_replaceable()
     assert (tmp_path / "a.pdf").read_bytes() == b"%PDF earlier"
+
+
+def test_an_output_linked_into_a_read_only_folder_is_refused_before_the_export(
+    qgis_app, tmp_path, read_only, small_disk
+):
+    """The folder checked was the link's, so the export ran to its end and failed with "QGIS error 3"."""
+    from rare_earth_plugin.report.export import ReportTargets
+
+    disk = small_disk(100)
+    (disk / "real.pdf").write_bytes(b"%PDF earlier")
+    read_only(disk)
+    (tmp_path / "report.pdf").symlink_to(disk / "real.pdf")
+    with pytest.raises(ReportError, match=rf"PDF file: cannot write in the folder '{re.escape(str(disk))}'"):
+        ReportTargets.checked(tmp_path / "report.pdf")
+    assert (disk / "real.pdf").read_bytes() == b"%PDF earlier"
