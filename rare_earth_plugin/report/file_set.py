@@ -159,11 +159,19 @@ def check_not_locked(target: Path, label: str) -> None:
     """Raise ``ReportError`` when ``target`` is an SQLite file (a GeoPackage) that another program is writing,
     or whose write-ahead journal (``-wal``) holds changes not yet in the file: replaced under the one, its changes
     would go on into the replaced file and be lost; beside the other, the journal would be played into the new
-    file (a table the output never had appeared in it). The journal is emptied into the file first where no
-    program is using it; a program that only reads the file (QGIS showing its layer) does not stop a write."""
+    file (a table the output never had appeared in it). Nor may another process hold it open at all (its next
+    edit would go into the new file the same way); in this process (QGIS showing the layer it replaces) the file
+    is only read. The journal is emptied into the file first where no program is using it."""
     target = Path(target)
     if not target.is_file() or not _is_sqlite(target):
         return
+    holders = open_elsewhere(target)
+    if holders:
+        raise ReportError(
+            f"{label}: '{target}' is open in another program ({listed(holders)}); replaced under it, what that "
+            "program writes next would go into the new file through the journal they share: close it there and "
+            "try again (the file is left as it was)"
+        )
     journal = target.with_name(target.name + "-wal")
     try:
         connection = _connect(target, "rw")
@@ -186,6 +194,43 @@ def check_not_locked(target: Path, label: str) -> None:
             f"{label}: '{target}' has changes in its journal ({journal.name}) that another program holding it open "
             "has not yet written into it; close it there and try again (the file is left as it was)"
         )
+
+
+#: The files SQLite keeps beside a database, which a process holding it open writes to by name.
+_SIDECARS = ("", "-wal", "-shm", "-journal")
+
+
+def open_elsewhere(target: Path) -> list[str]:
+    """The other processes (name and id) holding the SQLite file ``target`` or its journal open, as Linux's
+    /proc shows them to this user; [] where there is no /proc."""
+    wanted = {str(_real(target)) + suffix for suffix in _SIDECARS}
+    found = []
+    try:
+        processes = [entry for entry in os.listdir("/proc") if entry.isdigit() and int(entry) != os.getpid()]
+    except OSError:
+        return []
+    for process in processes:
+        try:
+            descriptors = os.listdir(f"/proc/{process}/fd")
+        except OSError:  # gone, or another user's
+            continue
+        for descriptor in descriptors:
+            try:
+                held = os.readlink(f"/proc/{process}/fd/{descriptor}") in wanted
+            except OSError:
+                continue
+            if held:
+                found.append(f"{_process_name(process)}, process {process}")
+                break
+    return found
+
+
+def _process_name(process: str) -> str:
+    try:
+        with open(f"/proc/{process}/comm", encoding="utf-8", errors="replace") as file:
+            return file.read().strip() or "a program"
+    except OSError:
+        return "a program"
 
 
 def _size(path: Path) -> int:

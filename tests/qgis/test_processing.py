@@ -826,6 +826,43 @@ def test_a_shapefile_a_full_disk_cuts_short_is_an_error(
         processing.run("rareearth:explorationtarget", {**parameters, "DRAWS": 10})
 
 
+def test_a_geopackage_another_program_holds_open_is_not_replaced(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path
+) -> None:
+    """Another program reading the earlier output in WAL mode, idle: replaced under it, its next edit went into the
+    new file through the -wal they share (the new output showed that program's rows and the old figures)."""
+    import hashlib
+    import subprocess
+    import sys
+
+    zones = make_polygons([(grid.box(0, 0, 1, 1), "one")])
+    file = tmp_path / "out.gpkg"
+    parameters = {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": str(file)}
+    processing.run(ESTIMATE, parameters)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(file)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        before = hashlib.sha256(file.read_bytes()).hexdigest()
+        with pytest.raises(QgsProcessingException):
+            processing.run(ESTIMATE, parameters, feedback=(told := RecordingFeedback()))
+        assert any(f"'{file}' is open in another program (python" in error for error in told.errors), told.errors
+        assert hashlib.sha256(file.read_bytes()).hexdigest() == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+#: A program that opens a GeoPackage in WAL mode, reads it, says "open" and waits.
+HOLD_OPEN = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("SELECT count(*) FROM sqlite_master").fetchall()
+print("open", flush=True)
+time.sleep(120)
+"""
+
+
 def test_a_file_written_beside_is_loaded_under_its_own_name(
     rare_earth_provider, make_polygons, grid, constant_grade, tmp_path
 ) -> None:
