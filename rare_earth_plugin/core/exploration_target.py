@@ -540,13 +540,13 @@ def _ranked(values: np.ndarray, ranks: list[int]) -> list[float]:
     scale = (_RANK_BUCKETS - 1) / (high - low)
     # an infinite span (overflowed draws), or one of denormals whose scale overflows: no bucket map
     if not (math.isfinite(high - low) and math.isfinite(scale)):
-        return np.sort(values)[ranks].tolist()
+        return [float(value) for value in np.sort(values)[ranks]]
     bucket = np.subtract(values, low)
     bucket *= scale
     bucket = bucket.astype(np.intp)  # in 0 .. _RANK_BUCKETS - 1: the scale's rounding is far below one bucket
     counts = np.bincount(bucket, minlength=_RANK_BUCKETS)
     ends = np.cumsum(counts)
-    homes = np.searchsorted(ends, ranks, side="right").tolist()  # the bucket of each rank
+    homes = [int(home) for home in np.searchsorted(ends, ranks, side="right")]  # the bucket of each rank
     wanted = np.zeros(_RANK_BUCKETS, dtype=bool)
     wanted[homes] = True
     members = values[wanted.take(bucket)]
@@ -556,7 +556,8 @@ def _ranked(values: np.ndarray, ranks: list[int]) -> list[float]:
     for home in sorted(set(homes)):
         first_member[home], first_rank[home] = held, int(ends[home] - counts[home])
         held += int(counts[home])
-    return members[[rank - first_rank[home] + first_member[home] for rank, home in zip(ranks, homes)]].tolist()
+    picked = members[[rank - first_rank[home] + first_member[home] for rank, home in zip(ranks, homes)]]
+    return [float(value) for value in picked]
 
 
 def _figures(tonnes: float, metal: float, fraction: float, treo_to_tree: float) -> TargetFigures:
