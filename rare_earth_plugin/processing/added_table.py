@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from osgeo import ogr
+from ..report.file_set import open_vector
 
 #: The file of an "ogr:dbname='...' table=..." destination (a layer in a GeoPackage, say).
 _OGR_FILE = re.compile(r"""^ogr:dbname=(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\S+))""")
@@ -39,7 +39,7 @@ def ogr_table(destination: str) -> str | None:
 
 def _table_names(path: str) -> list[str] | None:
     """The layers of the file at ``path``; None when it cannot be opened."""
-    source = ogr.Open(path)
+    source = open_vector(path)
     if source is None:
         return None
     try:
@@ -86,10 +86,13 @@ class AddedTable:
         names = _table_names(self.path) or []
         if self.table.casefold() not in (name.casefold() for name in names):
             return f"{self.path} is left as it was"
-        source = ogr.Open(self.path, 1)
+        source = open_vector(self.path, update=True)
         try:
             index = next(i for i, name in enumerate(names) if name.casefold() == self.table.casefold())
-            failed = source is None or source.DeleteLayer(index) != 0
+            try:
+                failed = source is None or source.DeleteLayer(index) != 0
+            except RuntimeError:  # GDAL's exceptions on
+                failed = True
         finally:
             source = None
         return "" if failed else f'{self.path} is left as it was (the table "{self.table}" was taken out again)'

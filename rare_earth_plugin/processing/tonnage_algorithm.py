@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from osgeo import ogr
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
@@ -56,6 +55,7 @@ from ..report.file_set import (
     listed,
     marked_name,
     nearly_full,
+    open_vector,
     other_layers,
     sweep,
 )
@@ -85,7 +85,7 @@ def _layer_name(layer: QgsVectorLayer) -> str | None:
     parts = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source())
     if parts.get("layerName"):
         return str(parts["layerName"])
-    source = ogr.Open(str(parts.get("path", "")))
+    source = open_vector(str(parts.get("path", "")))
     try:
         found = source.GetLayer(int(parts.get("layerId") or 0)) if source is not None else None
         return found.GetName() if found is not None else None

@@ -361,10 +361,19 @@ def other_layers(target: Path, own: str) -> list[str]:
     return sorted(name for name in names if name.casefold() not in system and not name.casefold().startswith(_RESERVED))
 
 
+def open_vector(path: Path | str, update: bool = False) -> ogr.DataSource | None:
+    """The vector file ``path`` opened by GDAL, or None where GDAL cannot read it, whether it says so by
+    returning None or (with its exceptions on, as newer GDAL builds and other plugins set them) by raising."""
+    try:
+        return ogr.Open(str(path), 1 if update else 0)
+    except RuntimeError:
+        return None
+
+
 def _other_ogr_layers(target: Path, own: str) -> list[str]:
     """The layers other than ``own`` of a file GDAL reads as several (a file of one layer, whatever its name, is
     the output written again)."""
-    source = ogr.Open(str(target))
+    source = open_vector(target)
     if source is None:
         return []
     try:
