@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..report.file_set import open_vector
+from ..report.file_set import SQLITE_FILES, layer_names, open_vector
 
 #: The file of an "ogr:dbname='...' table=..." destination (a layer in a GeoPackage, say).
 _OGR_FILE = re.compile(r"""^ogr:dbname=(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\S+))""")
@@ -20,8 +20,6 @@ _OGR_FILE = re.compile(r"""^ogr:dbname=(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)
 _OGR_TABLE = re.compile(r"""\btable=(?:"((?:[^"\\]|\\.)*)"|(\S+))""")
 #: A quote or backslash escaped inside a quoted value of a data source URI (QgsDataSourceUri writes o\'k.gpkg).
 _ESCAPED = re.compile(r"\\(.)")
-#: Files SQLite keeps beside a database while it is written.
-_SIDECARS = ("-journal", "-wal", "-shm")
 
 
 def ogr_file(destination: str) -> str | None:
@@ -35,17 +33,6 @@ def ogr_table(destination: str) -> str | None:
     """The table an ``ogr:`` destination names, unescaped; None without one."""
     found = _OGR_TABLE.search(destination)
     return _ESCAPED.sub(r"\1", found.group(1) or found.group(2)) if found else None
-
-
-def _table_names(path: str) -> list[str] | None:
-    """The layers of the file at ``path``; None when it cannot be opened."""
-    source = open_vector(path)
-    if source is None:
-        return None
-    try:
-        return [source.GetLayer(index).GetName() for index in range(source.GetLayerCount())]
-    finally:
-        source = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +52,7 @@ class AddedTable:
             return None
         if not os.path.exists(path):
             return cls(path, table, file_existed=False, table_existed=False)
-        names = _table_names(path)
+        names = layer_names(path)
         existed = names is None or table.casefold() in (name.casefold() for name in names)  # unreadable: left alone
         return cls(path, table, file_existed=True, table_existed=existed)
 
@@ -73,7 +60,7 @@ class AddedTable:
         """Remove what the failed write made; what is said of it ('' when nothing was, or it could not be)."""
         if not self.file_existed:
             removed = False
-            for name in (self.path, *(self.path + suffix for suffix in _SIDECARS)):
+            for name in (self.path + suffix for suffix in SQLITE_FILES):
                 if os.path.exists(name):
                     try:
                         os.remove(name)
@@ -83,7 +70,7 @@ class AddedTable:
             return f"{self.path} was not left behind" if removed else ""
         if self.table_existed:
             return ""
-        names = _table_names(self.path) or []
+        names = layer_names(self.path) or []
         if self.table.casefold() not in (name.casefold() for name in names):
             return f"{self.path} is left as it was"
         source = open_vector(self.path, update=True)

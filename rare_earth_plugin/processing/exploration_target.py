@@ -167,8 +167,8 @@ class ExplorationTargetAlgorithm(RangeChecks, TonnageAlgorithm):
             f"{self.ranges.grade_factor.text()} (triangular, independent). P90 is the value "
             "exceeded with 90 % probability."
         )
-        if few_draws_warning(self.draws):
-            feedback.pushWarning(few_draws_warning(self.draws))
+        if warning := few_draws_warning(self.draws):
+            feedback.pushWarning(warning)
         options = TargetOptions(ranges=self.ranges, draws=self.draws, seed=self.seed)
 
         def rows() -> Iterator[QgsFeature]:

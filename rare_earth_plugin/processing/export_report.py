@@ -143,8 +143,8 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
             if not areas:  # the dock's "select at least one zone" means nothing here
                 raise ReportError(f"INPUT: the layer '{layer.name()}' has no polygons to report")
             feedback.pushInfo(f"Estimating {len(areas)} area(s) from '{layer.name()}'")
-            if few_draws_warning(options.draws):
-                feedback.pushWarning(few_draws_warning(options.draws))
+            if warning := few_draws_warning(options.draws):
+                feedback.pushWarning(warning)
             results = estimate_areas(
                 areas,
                 inputs,

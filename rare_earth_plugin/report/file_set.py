@@ -196,14 +196,14 @@ def check_not_locked(target: Path, label: str) -> None:
         )
 
 
-#: The files SQLite keeps beside a database, which a process holding it open writes to by name.
-_SIDECARS = ("", "-wal", "-shm", "-journal")
+#: A database's own file and those SQLite keeps beside it, which a process holding it open writes to by name.
+SQLITE_FILES = ("", "-wal", "-shm", "-journal")
 
 
 def open_elsewhere(target: Path) -> list[str]:
     """The other processes (name and id) holding the SQLite file ``target`` or its journal open, as Linux's
     /proc shows them to this user; [] where there is no /proc."""
-    wanted = {str(_real(target)) + suffix for suffix in _SIDECARS}
+    wanted = {str(_real(target)) + suffix for suffix in SQLITE_FILES}
     found = []
     try:
         processes = [entry for entry in os.listdir("/proc") if entry.isdigit() and int(entry) != os.getpid()]
@@ -370,16 +370,21 @@ def open_vector(path: Path | str, update: bool = False) -> ogr.DataSource | None
         return None
 
 
+def layer_names(path: Path | str) -> list[str] | None:
+    """The layers of the vector file ``path``, as GDAL lists them; None where it cannot read the file."""
+    source = open_vector(path)
+    if source is None:
+        return None
+    try:
+        return [source.GetLayer(index).GetName() for index in range(source.GetLayerCount())]
+    finally:
+        source = None
+
+
 def _other_ogr_layers(target: Path, own: str) -> list[str]:
     """The layers other than ``own`` of a file GDAL reads as several (a file of one layer, whatever its name, is
     the output written again)."""
-    source = open_vector(target)
-    if source is None:
-        return []
-    try:
-        names = [source.GetLayer(index).GetName() for index in range(source.GetLayerCount())]
-    finally:
-        source = None
+    names = layer_names(target) or []
     return sorted(name for name in names if name.casefold() != own.casefold()) if len(names) > 1 else []
 
 
