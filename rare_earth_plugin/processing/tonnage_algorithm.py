@@ -51,6 +51,7 @@ from ..report.export import input_files, refuse_inputs
 from ..report.file_set import (
     check_not_locked,
     check_writable_folder,
+    committed_rows,
     free_space_note,
     listed,
     marked_name,
@@ -256,16 +257,24 @@ def _readable(dest_id: str, path: str) -> str:
     return named if QgsVectorLayer(named, "written", "ogr").isValid() else dest_id
 
 
-def _check_written(dest_id: str, path: str, rows: int, written: str | None = None) -> None:
+def _check_written(
+    dest_id: str, path: str, rows: int, written: str | None = None, added: AddedTable | None = None
+) -> None:
     """Raise when the file ``path`` (or ``written``, where it was written first) does not hold the ``rows``
     just written: a full disk fails a GeoPackage's commit as it closes, after every row was accepted, and QGIS
     would report success over a file without the layer; a shapefile's parts are measured against their headers
-    (``shapefile_parts.cut_short``). Not counted: a format that cannot count, and a file written under another
-    name (a table without geometry to a shapefile is a .dbf)."""
+    (``shapefile_parts.cut_short``). A layer ``added`` to a GeoPackage in place is counted as committed too,
+    which QGIS 3.40 and later do not show: their connection, kept open, still counts the rows of a failed
+    commit. Not counted: a format that cannot count, and a file written under another name (a table without
+    geometry to a shapefile is a .dbf)."""
     layer = QgsVectorLayer(dest_id, "written", "ogr")
     missing = 0 if os.path.exists(written or path) else -1  # a file without the layer holds none
     count = layer.featureCount() if layer.isValid() else missing
     del layer  # its file closed again
+    in_place = added is not None and written is None and count == rows
+    committed = committed_rows(path, added.table) if in_place and added is not None else None
+    if committed is not None:
+        count = min(count, committed)
     shapefile = path.lower().endswith(".shp") and count in (rows, -1)  # a table: its .dbf alone, not counted
     short = shapefile_parts.cut_short(path, rows) if shapefile else ""
     if short:  # the count comes from the .shx: a .dbf a full disk cut short is found by its length
@@ -462,7 +471,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
                 raise QgsProcessingException(_write_failure(path, written, error)) from None
             if path is not None:
                 dest_id = _renamed(context, dest_id, _readable(dest_id, path))
-                _check_written(dest_id, path, len(done), written)
+                _check_written(dest_id, path, len(done), written, added)
                 if written is not None:
                     dest_id = _moved_over(context, dest_id, written, path)
         except QgsProcessingException as error:

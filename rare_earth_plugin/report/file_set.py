@@ -196,6 +196,30 @@ def check_not_locked(target: Path, label: str) -> None:
         )
 
 
+def committed_rows(path: Path | str, table: str) -> int | None:
+    """The rows of ``table`` in the SQLite file ``path`` (a GeoPackage) as a connection of its own reads them:
+    what was committed, whatever a connection still open in this process holds (QGIS 3.40 and later count the
+    rows of a COMMIT a full disk failed through theirs). 0 where the file has no such table; None where the file
+    cannot be read as SQLite, or a writer's lock keeps it from being read (nothing is claimed then)."""
+    path = Path(path)
+    if not _is_sqlite(path):
+        return None
+    try:
+        connection = _connect(path, "ro")
+        try:
+            names = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            name = next((name for name in names if name.casefold() == table.casefold()), None)
+            if name is None:
+                return 0
+            quoted = name.replace('"', '""')
+            (count,) = connection.execute(f'SELECT COUNT(*) FROM "{quoted}"').fetchone()
+            return int(count)
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+
+
 #: A database's own file and those SQLite keeps beside it, which a process holding it open writes to by name.
 SQLITE_FILES = ("", "-wal", "-shm", "-journal")
 

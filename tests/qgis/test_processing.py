@@ -16,7 +16,6 @@ import pytest
 from conftest import GRID_CRS, RecordingFeedback
 from osgeo import gdal, ogr
 from qgis.core import (
-    Qgis,
     QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
@@ -664,16 +663,7 @@ def test_a_full_disk_is_an_error_and_keeps_an_earlier_file(
     assert sorted(path.name for path in disk.iterdir() if path.name != "filler") == ["out.gpkg"]  # nothing beside
 
 
-#: QGIS 3.40 and later report an ogr:dbname layer whose COMMIT a full disk failed as holding all its rows (its
-#: pooled connection still sees them), so the failure is not found there when QGIS made the table: a known gap.
-_COUNTS_UNCOMMITTED_ROWS = pytest.mark.xfail(
-    Qgis.QGIS_VERSION_INT >= 34000, reason="QGIS 3.40+ counts the rows of a failed COMMIT", strict=False
-)
-
-
-@pytest.mark.parametrize(
-    "free_kb", [16, pytest.param(64, marks=_COUNTS_UNCOMMITTED_ROWS), pytest.param(160, marks=_COUNTS_UNCOMMITTED_ROWS)]
-)
+@pytest.mark.parametrize("free_kb", [16, 64, 160])
 @pytest.mark.parametrize("algorithm_id", [ESTIMATE, "rareearth:explorationtarget"])
 def test_a_layer_added_on_a_full_disk_is_taken_out_again(
     rare_earth_provider, make_polygons, grid, constant_grade, small_disk, algorithm_id, free_kb
@@ -681,7 +671,8 @@ def test_a_layer_added_on_a_full_disk_is_taken_out_again(
     """A layer added to a GeoPackage is written in place: on a full disk that failed after QGIS made its table,
     an empty table was left beside the user's layers, and a GeoPackage made for it was left empty. What the run
     made is taken out again and the user told so; the user's layer is untouched. (How much room is left decides
-    whether QGIS fails to make the table or to fill it: both are covered.)"""
+    whether QGIS fails to make the table or to fill it: both are covered. QGIS 3.40 and later count the rows of
+    the failed commit through the connection they keep open: the committed rows are counted.)"""
     disk = small_disk(400)
     many = make_polygons(
         [(grid.box(i % 20, i // 100, i % 20 + 1, i // 100 + 1), f"zone {i}") for i in range(2000)], name="many"

@@ -356,3 +356,47 @@ def test_a_failure_says_no_file_was_written_where_there_was_none(tmp_path):
     ):
         raise OSError(28, "No space left on device")
     assert not new.exists()
+
+
+@pytest.mark.parametrize("journal", ["WAL", "DELETE"])
+def test_committed_rows_counts_what_is_on_disk_not_what_a_connection_holds_uncommitted(tmp_path, journal):
+    """QGIS 3.40+ count a layer through a connection that still holds the rows of a COMMIT a full disk failed:
+    a connection of its own counts only what was committed, whatever the journal mode."""
+    import sqlite3
+
+    package = tmp_path / "kept.gpkg"
+    _geopackage_like(package)
+    holder = sqlite3.connect(package, isolation_level=None)
+    try:
+        holder.execute(f"PRAGMA journal_mode={journal}")
+        holder.execute('CREATE TABLE "Re""sults" (fid INTEGER PRIMARY KEY, x REAL)')
+        holder.executemany('INSERT INTO "Re""sults" (x) VALUES (?)', [(1.0,), (2.0,)])
+        holder.execute("BEGIN")
+        holder.executemany('INSERT INTO "Re""sults" (x) VALUES (?)', [(float(i),) for i in range(500)])
+        holder.execute("CREATE TABLE results2 (fid INTEGER PRIMARY KEY)")
+        assert holder.execute('SELECT COUNT(*) FROM "Re""sults"').fetchone() == (502,)  # as the holder sees it
+        assert file_set.committed_rows(package, 're"SULTS') == 2  # the table's name as SQLite matches it
+        assert file_set.committed_rows(package, "results2") == 0  # made in the pending transaction: not there
+        assert file_set.committed_rows(package, "roads") == 0  # listed in gpkg_contents only, no table
+        holder.execute("COMMIT")
+        assert file_set.committed_rows(package, 're"sults') == 502
+        assert file_set.committed_rows(package, "results2") == 0  # a table with no rows
+    finally:
+        holder.close()
+    (tmp_path / "not.gpkg").write_bytes(b"not a database")
+    assert file_set.committed_rows(tmp_path / "not.gpkg", "results") is None  # nothing claimed
+    assert file_set.committed_rows(tmp_path / "missing.gpkg", "results") is None
+
+
+def test_committed_rows_claims_nothing_while_a_writer_holds_the_file_exclusively(tmp_path):
+    import sqlite3
+
+    package = tmp_path / "kept.gpkg"
+    _geopackage_like(package)
+    holder = sqlite3.connect(package, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        assert file_set.committed_rows(package, "gpkg_contents") is None
+    finally:
+        holder.close()
+    assert file_set.committed_rows(package, "gpkg_contents") == 3
