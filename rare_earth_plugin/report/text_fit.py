@@ -41,15 +41,9 @@ def elided(text: str, font: QFont, width_mm: float) -> str:
 def fit_line_font(label: QgsLayoutItemLabel, text: str, smallest: float) -> None:
     """Shrink ``label``'s font (0.25 pt a step, down to ``smallest``) until ``text`` fits its width on one line:
     a long area name or title is read whole in a smaller type before any of it is cut."""
-    font = label_font(label)
     width = text_width_mm(label)
     line = one_line(text)
-    size = font.pointSizeF()
-    while size - 0.25 >= smallest and QgsLayoutUtils.textWidthMM(font, line) > width:
-        size -= 0.25
-        font.setPointSizeF(size)
-    if size != label_font(label).pointSizeF():
-        set_label_font(label, font)
+    _shrink_until(label, smallest, lambda font: QgsLayoutUtils.textWidthMM(font, line) <= width)
 
 
 def cell_lines(text: str, font: QFont, width_mm: float, max_lines: int = CELL_LINES) -> str:
@@ -106,13 +100,19 @@ def fit_font(label: QgsLayoutItemLabel, text: str, smallest: float = SMALLEST_PO
     """Shrink ``label``'s font (0.25 pt a step, down to ``smallest``) until ``text`` fits its box: a block of
     lines that grows with the inputs (assumptions with a depth window and a target's ranges) keeps its last
     lines rather than losing them off the box's foot. Whether it fits."""
-    font = label_font(label)
     width = text_width_mm(label)
     height = label.rect().height() - 2.0 * label.marginY()
+    return _shrink_until(label, smallest, lambda font: text_height_mm(text, font, width) <= height)
+
+
+def _shrink_until(label: QgsLayoutItemLabel, smallest: float, fits: Callable[[QFont], bool]) -> bool:
+    """Shrink ``label``'s font 0.25 pt a step, down to ``smallest``, until ``fits`` holds for it; whether it
+    does at the size kept."""
+    font = label_font(label)
     size = font.pointSizeF()
-    while size - 0.25 >= smallest and text_height_mm(text, font, width) > height:
+    while size - 0.25 >= smallest and not fits(font):
         size -= 0.25
         font.setPointSizeF(size)
     if size != label_font(label).pointSizeF():
         set_label_font(label, font)
-    return text_height_mm(text, font, width) <= height
+    return fits(font)
