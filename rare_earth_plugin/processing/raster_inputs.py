@@ -162,17 +162,20 @@ def check_thickness_choice(parameters: dict[str, Any]) -> str:
 def check_depth_window(parameters: dict[str, Any]) -> str:
     """An error message when MAX_DEPTH ends the window at the surface, or MIN_DEPTH and MAX_DEPTH leave it empty;
     '' when fine."""
-    try:
-        high = float(parameters[MAX_DEPTH])
-    except (KeyError, TypeError, ValueError):
-        high = None
+    low, high = (_given_depth(parameters, name) for name in (MIN_DEPTH, MAX_DEPTH))
     if high is not None and not high > 0:
         return f"{MAX_DEPTH}: give a depth below the surface (above 0 m), got {high:g} m: no ore would count"
+    if low is None or high is None or low < high:
+        return ""
+    return f"{MIN_DEPTH}: must be less than {MAX_DEPTH} ({low:g} m >= {high:g} m)"
+
+
+def _given_depth(parameters: dict[str, Any], name: str) -> float | None:
+    """The depth ``name`` as given; None when unset (or an expression Processing evaluates later)."""
     try:
-        low, high = (float(parameters[name]) for name in (MIN_DEPTH, MAX_DEPTH))
+        return float(parameters[name])
     except (KeyError, TypeError, ValueError):
-        return ""  # one unset (or an expression Processing evaluates later)
-    return "" if low < high else f"{MIN_DEPTH}: must be less than {MAX_DEPTH} ({low:g} m >= {high:g} m)"
+        return None
 
 
 def grade_unit(alg: QgsProcessingAlgorithm, parameters: dict[str, Any], context: QgsProcessingContext) -> str:
