@@ -3,7 +3,8 @@
 QGIS writes such a layer in place, in the user's own file: a full disk that fails the rows after the table was made
 left an empty table beside the user's layers, and a new file that could not be filled was left as an empty
 GeoPackage. Whatever the run made anew is removed again, so the file is left as it was; a table that was there
-before is replaced by QGIS whatever happens, as by its own algorithms.
+before is replaced by QGIS whatever happens, as by its own algorithms. QGIS 3.40 and later commit the table before
+its rows: a disk too full for the rows can be too full to take the table out again, and the user is told so.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class AddedTable:
         return cls(path, table, file_existed=True, table_existed=existed)
 
     def undo(self) -> str:
-        """Remove what the failed write made; what is said of it ('' when nothing was, or it could not be)."""
+        """Remove what the failed write made; what is said of it, or of what is left ('' when nothing was made,
+        or a file made anew could not be removed: QGIS's message names it)."""
         if not self.file_existed:
             removed = False
             for name in (self.path + suffix for suffix in SQLITE_FILES):
@@ -82,4 +84,9 @@ class AddedTable:
                 failed = True
         finally:
             source = None
-        return "" if failed else f'{self.path} is left as it was (the table "{self.table}" was taken out again)'
+        if failed:  # a disk too full for even the deletion's journal: said, so the user can remove it
+            return (
+                f'the table "{self.table}" it made is left in {self.path}: it could not be taken out again (delete '
+                "it there once there is room on the disk)"
+            )
+        return f'{self.path} is left as it was (the table "{self.table}" was taken out again)'

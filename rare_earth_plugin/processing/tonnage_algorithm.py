@@ -263,8 +263,8 @@ def _check_written(
     """Raise when the file ``path`` (or ``written``, where it was written first) does not hold the ``rows``
     just written: a full disk fails a GeoPackage's commit as it closes, after every row was accepted, and QGIS
     would report success over a file without the layer; a shapefile's parts are measured against their headers
-    (``shapefile_parts.cut_short``). A layer ``added`` to a GeoPackage in place is counted as committed too,
-    which QGIS 3.40 and later do not show: their connection, kept open, still counts the rows of a failed
+    (``shapefile_parts.cut_short``). A layer ``added`` to a GeoPackage in place has its committed rows counted
+    too: QGIS 3.40 and later give the feature count GDAL keeps in the file, which claims the rows of a failed
     commit. Not counted: a format that cannot count, and a file written under another name (a table without
     geometry to a shapefile is a .dbf)."""
     layer = QgsVectorLayer(dest_id, "written", "ogr")

@@ -198,9 +198,10 @@ def check_not_locked(target: Path, label: str) -> None:
 
 def committed_rows(path: Path | str, table: str) -> int | None:
     """The rows of ``table`` in the SQLite file ``path`` (a GeoPackage) as a connection of its own reads them:
-    what was committed, whatever a connection still open in this process holds (QGIS 3.40 and later count the
-    rows of a COMMIT a full disk failed through theirs). 0 where the file has no such table; None where the file
-    cannot be read as SQLite, or a writer's lock keeps it from being read (nothing is claimed then)."""
+    what was committed, whatever a connection still open holds or the file's metadata says (after a COMMIT a
+    full disk failed, GDAL's feature count in ``gpkg_ogr_contents`` claims all the rows, and QGIS 3.40 and later
+    report it). 0 where the file has no such table; None where the file cannot be read as SQLite, or a writer's
+    lock keeps it from being read (nothing is claimed then)."""
     path = Path(path)
     if not _is_sqlite(path):
         return None

@@ -360,8 +360,8 @@ def test_a_failure_says_no_file_was_written_where_there_was_none(tmp_path):
 
 @pytest.mark.parametrize("journal", ["WAL", "DELETE"])
 def test_committed_rows_counts_what_is_on_disk_not_what_a_connection_holds_uncommitted(tmp_path, journal):
-    """QGIS 3.40+ count a layer through a connection that still holds the rows of a COMMIT a full disk failed:
-    a connection of its own counts only what was committed, whatever the journal mode."""
+    """A connection of its own counts only what was committed, whatever another connection holds uncommitted
+    and whatever the journal mode (QGIS 3.40+ report a cached count that claims the rows of a failed COMMIT)."""
     import sqlite3
 
     package = tmp_path / "kept.gpkg"
