@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..report.file_set import SQLITE_FILES, layer_names, open_vector
+from ..report.file_set import SQLITE_FILES, layer_names, open_vector, same_layer
 
 #: The file of an "ogr:dbname='...' table=..." destination (a layer in a GeoPackage, say).
 _OGR_FILE = re.compile(r"""^ogr:dbname=(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\S+))""")
@@ -54,7 +54,7 @@ class AddedTable:
         if not os.path.exists(path):
             return cls(path, table, file_existed=False, table_existed=False)
         names = layer_names(path)
-        existed = names is None or table.casefold() in (name.casefold() for name in names)  # unreadable: left alone
+        existed = names is None or any(same_layer(name, table) for name in names)  # unreadable: left alone
         return cls(path, table, file_existed=True, table_existed=existed)
 
     def undo(self) -> str:
@@ -73,11 +73,12 @@ class AddedTable:
         if self.table_existed:
             return ""
         names = layer_names(self.path) or []
-        if self.table.casefold() not in (name.casefold() for name in names):
+        made = [index for index, name in enumerate(names) if same_layer(name, self.table)]  # none was there before
+        if not made:
             return f"{self.path} is left as it was"
+        index, name = made[0], names[made[0]]  # as GDAL named it
         source = open_vector(self.path, update=True)
         try:
-            index = next(i for i, name in enumerate(names) if name.casefold() == self.table.casefold())
             try:
                 failed = source is None or source.DeleteLayer(index) != 0
             except RuntimeError:  # GDAL's exceptions on
@@ -86,7 +87,7 @@ class AddedTable:
             source = None
         if failed:  # a disk too full for even the deletion's journal: said, so the user can remove it
             return (
-                f'the table "{self.table}" it made is left in {self.path}: it could not be taken out again (delete '
+                f'the table "{name}" it made is left in {self.path}: it could not be taken out again (delete '
                 "it there once there is room on the disk)"
             )
-        return f'{self.path} is left as it was (the table "{self.table}" was taken out again)'
+        return f'{self.path} is left as it was (the table "{name}" was taken out again)'

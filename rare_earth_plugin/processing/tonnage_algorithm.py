@@ -58,6 +58,7 @@ from ..report.file_set import (
     nearly_full,
     open_vector,
     other_layers,
+    sqlite_layer_name,
     sweep,
 )
 from . import shapefile_parts
@@ -144,6 +145,13 @@ def output_problem(destination: str, table: bool = False) -> str:
         return (
             f"OUTPUT: writing {path} would delete {listed(clash)}: QGIS removes the files of a shapefile of that "
             "name whatever the case of their letters; give another name"
+        )
+    asked = None if plain else ogr_table(destination)
+    if asked and not path.lower().endswith(".gpkg") and sqlite_layer_name(asked) != asked.lower():
+        named = sqlite_layer_name(asked).replace('"', '\\"')
+        return (
+            f'OUTPUT: GDAL would name the table "{asked}" "{sqlite_layer_name(asked)}" in {path}, and QGIS could '
+            f'not load it by the name given: give table="{named}", or add the layer to a .gpkg'
         )
     if table and path.lower().endswith(".fgb"):
         return (

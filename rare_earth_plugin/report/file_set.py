@@ -196,12 +196,28 @@ def check_not_locked(target: Path, label: str) -> None:
         )
 
 
+#: What GDAL's SQLite driver makes of these characters in a layer's name (it lower-cases it too).
+_LAUNDERED = str.maketrans({"-": "_", "#": "_", "'": "_"})
+
+
+def sqlite_layer_name(asked: str) -> str:
+    """The name GDAL's SQLite driver gives a layer asked for as ``asked`` ("Résultats-2026": "résultats_2026")."""
+    return asked.lower().translate(_LAUNDERED)
+
+
+def same_layer(name: str, asked: str) -> bool:
+    """Whether GDAL's layer ``name`` is the one made when ``asked`` was given: equal but for case, or as GDAL's
+    SQLite driver names it (``sqlite_layer_name``)."""
+    return name.casefold() in (asked.casefold(), sqlite_layer_name(asked).casefold())
+
+
 def committed_rows(path: Path | str, table: str) -> int | None:
     """The rows of ``table`` in the SQLite file ``path`` (a GeoPackage) as a connection of its own reads them:
     what was committed, whatever a connection still open holds or the file's metadata says (after a COMMIT a
     full disk failed, GDAL's feature count in ``gpkg_ogr_contents`` claims all the rows, and QGIS 3.40 and later
-    report it). 0 where the file has no such table; None where the file cannot be read as SQLite, or a writer's
-    lock keeps it from being read (nothing is claimed then)."""
+    report it). The table is found by its very name, else as GDAL names it (``same_layer``). 0 where the file
+    has no such table; None where the file cannot be read as SQLite, or a writer's lock keeps it from being read
+    (nothing is claimed then)."""
     path = Path(path)
     if not _is_sqlite(path):
         return None
@@ -209,7 +225,8 @@ def committed_rows(path: Path | str, table: str) -> int | None:
         connection = _connect(path, "ro")
         try:
             names = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-            name = next((name for name in names if name.casefold() == table.casefold()), None)
+            exact = (name for name in names if name.casefold() == table.casefold())
+            name = next(exact, None) or next((name for name in names if same_layer(name, table)), None)
             if name is None:
                 return 0
             quoted = name.replace('"', '""')

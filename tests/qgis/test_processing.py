@@ -916,6 +916,37 @@ def test_outputs_of_every_format_pass_the_check_of_their_rows(
     assert QgsVectorLayer(written, "written", "ogr").featureCount() == rows
 
 
+@pytest.mark.parametrize("table", ["My Results", "UPPER", "résultats-2026", "o'k", "a#b"])
+def test_a_layer_added_to_a_sqlite_file_is_named_as_gdal_names_it(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, feedback, table
+) -> None:
+    """GDAL's SQLite driver names a layer "résultats-2026" as "résultats_2026": QGIS wrote it, could not load it
+    by the name given, and the run failed after all its work with a message saying the file was left as it was,
+    over the table it had made. Such a name is refused before the run, with the name to give; one that only
+    differs in case is written and counted."""
+    zones = make_polygons([(grid.box(i, i, i + 1, i + 1), str(i)) for i in range(3)])
+    package = tmp_path / "kept.sqlite"
+    gdal.VectorTranslate(str(package), zones.split("|")[0], options=gdal.VectorTranslateOptions(format="SQLite"))
+    before = _layer_names(package)
+    quoted = table.replace('"', '\\"')
+    parameters = {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1}
+    output = f"ogr:dbname='{package}' table=\"{quoted}\" (geom)"
+    if any(mark in table for mark in "-#'"):
+        laundered = table.lower().replace("-", "_").replace("#", "_").replace("'", "_")
+        with pytest.raises(QgsProcessingException):
+            processing.run(ESTIMATE, {**parameters, "OUTPUT": output}, feedback=feedback)
+        told = f'OUTPUT: GDAL would name the table "{table}" "{laundered}" in {package}'
+        assert any(error.startswith(told) for error in feedback.errors), feedback.errors
+        assert any(f'give table="{laundered}"' in error for error in feedback.errors)
+        assert _layer_names(package) == before
+        processing.run(ESTIMATE, {**parameters, "OUTPUT": f"ogr:dbname='{package}' table=\"{laundered}\" (geom)"})
+    else:
+        result = processing.run(ESTIMATE, {**parameters, "OUTPUT": output})
+        assert QgsVectorLayer(result["OUTPUT"], "written", "ogr").featureCount() == 3
+        laundered = table.lower()
+    assert _layer_names(package) == [*before, laundered]
+
+
 def test_a_run_killed_while_it_wrote_leaves_nothing_after_the_next(
     rare_earth_provider, make_polygons, grid, constant_grade, tmp_path
 ) -> None:

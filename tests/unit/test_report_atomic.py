@@ -3,6 +3,7 @@ immutable file, SIGKILL mid-write. Earlier files stay byte for byte, and no temp
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -400,3 +401,26 @@ def test_committed_rows_claims_nothing_while_a_writer_holds_the_file_exclusively
     finally:
         holder.close()
     assert file_set.committed_rows(package, "gpkg_contents") == 3
+
+
+def test_a_table_is_found_as_gdals_sqlite_driver_names_it(tmp_path):
+    """GDAL's SQLite driver lower-cases a layer's name and writes "-", "#" and "'" as "_": counted by the name the
+    user gave, the rows of "résultats-2026" were not found (0 of them: a failure claimed over a good write)."""
+    import sqlite3
+
+    assert file_set.sqlite_layer_name("Résultats-2026 #1 o'k") == "résultats_2026 _1 o_k"
+    assert file_set.same_layer("résultats_2026", "Résultats-2026")
+    assert file_set.same_layer("RESULTS", "results")
+    assert not file_set.same_layer("results 2", "results")
+    package = tmp_path / "kept.sqlite"
+    with contextlib.closing(sqlite3.connect(package)) as connection, connection:
+        connection.execute('CREATE TABLE "résultats_2026" (x)')
+        connection.executemany('INSERT INTO "résultats_2026" VALUES (?)', [(1,), (2,), (3,)])
+        connection.execute('CREATE TABLE "a_b" (x)')
+        connection.execute('CREATE TABLE "a#b" (x)')
+    assert file_set.committed_rows(package, "Résultats-2026") == 3
+    connection = sqlite3.connect(package)
+    with contextlib.closing(connection), connection:
+        connection.execute('INSERT INTO "a#b" VALUES (1)')
+    assert file_set.committed_rows(package, "a#b") == 1  # its very name first
+    assert file_set.committed_rows(package, "A-B") == 0  # as GDAL names it: "a_b", not "a#b"
