@@ -142,6 +142,12 @@ class ExplorationTarget:
     reaches_cutoff: bool = True
 
     @property
+    def has_data(self) -> bool:
+        """Whether some cell of the area held data: without any, its zero tonnes say nothing of its ore, and the
+        outputs (``to_dict``, the files' fields) give no figures."""
+        return self.data_coverage > 0
+
+    @property
     def windowed(self) -> bool:
         """Whether a depth window (a minimum or a maximum depth) limited the thickness counted."""
         return self.min_depth is not None or self.max_depth is not None
@@ -153,10 +159,11 @@ class ExplorationTarget:
         return float(np.count_nonzero(self.treo_draws > tonnes)) / self.treo_draws.size
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values (None for NaN); the draws themselves are left out."""
+        """Plain JSON-ready values (None for NaN, and for every figure of an area without data); the draws
+        themselves are left out."""
 
         def figures(item: TargetFigures) -> dict[str, float | None]:
-            return {key: _plain(value) for key, value in vars(item).items()}
+            return {key: _plain(value) if self.has_data else None for key, value in vars(item).items()}
 
         def triangle(item: Triangular) -> dict[str, float]:
             return {"low": item.low, "likely": item.likely, "high": item.high}

@@ -22,8 +22,9 @@ TARGET_SCHEMA: Schema = (*((name, "double") for name in TARGET_FIELDS), *((name,
 
 
 def target_values(target: ExplorationTarget | None) -> list[float | None]:
-    """Values in ``TARGET_FIELDS`` order; None for NaN (no ore) and for an area without a target."""
-    if target is None:
+    """Values in ``TARGET_FIELDS`` order; None for NaN (no ore), and for an area without a target or without
+    data (whose zero tonnes would read as no ore)."""
+    if target is None or not target.has_data:
         return [None] * len(TARGET_FIELDS)
     values = []
     for case, attribute in TARGET_FIELDS.values():

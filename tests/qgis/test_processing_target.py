@@ -141,9 +141,15 @@ def test_a_seed_qgis_cannot_hold_is_refused_not_run_as_zero(rare_earth_provider,
 
 
 def test_an_area_without_data_says_so_in_coverage(rare_earth_provider, make_raster, make_polygons, grid):
-    """A zone outside the raster got ore_t_* = 0 like a barren zone, with nothing in the layer to tell them apart."""
-    grade = make_raster(np.full((20, 20), 0.2))
-    zones = make_polygons([(grid.box(2, 3, 7, 8), "A"), (grid.box(30, 30, 35, 35), "outside")])
-    inside, outside = run(TARGET, INPUT=zones, GRADE=grade, THICKNESS=10.0, DRAWS=100)
+    """A zone outside the raster got ore_t_* = 0 like a barren zone, with nothing in the layer to tell them apart;
+    its figures are NULL (no figure of its ore, as the help says), a barren zone's are 0 t."""
+    grade = make_raster(np.where(np.arange(20) < 10, 0.2, 0.0)[None, :].repeat(20, axis=0))
+    zones = make_polygons(
+        [(grid.box(2, 3, 7, 8), "A"), (grid.box(30, 30, 35, 35), "outside"), (grid.box(12, 3, 17, 8), "barren")]
+    )
+    inside, outside, barren = run(TARGET, INPUT=zones, GRADE=grade, THICKNESS=10.0, CUTOFF=0.05, DRAWS=100)
     assert inside["coverage"] == pytest.approx(1.0) and inside["ore_t_base"] > 0
     assert outside["coverage"] == 0.0
+    assert {name: outside[name] for name in TARGET_FIELDS} == dict.fromkeys(TARGET_FIELDS)
+    assert barren["coverage"] == pytest.approx(1.0)
+    assert [barren[f"ore_t_{case}"] for case in ("low", "base", "high", "p90", "p50", "p10")] == [0.0] * 6

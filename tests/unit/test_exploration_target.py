@@ -358,6 +358,23 @@ def test_percentiles_match_the_numeric_distribution_of_the_product():
     assert target.p50.mean_grade == pytest.approx(0.2, rel=0.01)
 
 
+def test_an_area_without_data_gives_no_figures_where_a_barren_one_gives_zero_tonnes():
+    """An area outside the rasters gave 0 t in to_dict and the files' fields, like a barren area."""
+    from rare_earth_plugin.core.target_fields import TARGET_FIELDS, target_values
+
+    nothing = target_from_cells(cells(n=0, data_coverage=0.0), CONSTANT, draws=500, seed=1)
+    assert not nothing.has_data
+    assert target_values(nothing) == [None] * len(TARGET_FIELDS)
+    told = nothing.to_dict()
+    assert all(value is None for case in ("low", "base", "high", "p90", "p50", "p10") for value in told[case].values())
+    assert told["data_coverage"] == 0.0
+    barren = target_from_cells(cells(n=5, grade=0.01, cutoff=0.5), CONSTANT, draws=500, seed=1)
+    assert barren.has_data
+    values = dict(zip(TARGET_FIELDS, target_values(barren)))
+    assert [values[f"ore_t_{case}"] for case in ("low", "base", "high", "p90", "p50", "p10")] == [0.0] * 6
+    assert barren.to_dict()["p50"]["ore_tonnes"] == 0.0
+
+
 def test_the_same_seed_gives_the_same_figures():
     c = cells(n=30, grade=np.linspace(0.05, 0.2, 30), cutoff=0.1, top=np.linspace(0, 40, 30), max_depth=50.0)
     first = target_from_cells(c, CONSTANT, draws=3000, seed=9).to_dict()
