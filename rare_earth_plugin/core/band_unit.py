@@ -9,10 +9,24 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import rasterio
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
 from .units import PERCENT, PPM, UNIT_LABELS
+
+#: A band value this large or larger is a fill value, not data: float32's largest (3.4e38), Surfer's blank
+#: (1.70141e38), netCDF's default fill (9.97e36). Undeclared, it was summed as a grade or thickness of 1e38.
+FILL_FROM = 1e30
+
+
+def holds_data(values: np.ndarray) -> np.ndarray:
+    """Where physical band values (grade, thickness, density, top depth) are data: not NaN, not negative
+    (undeclared nodata such as -9999 or float32's lowest) and below ``FILL_FROM``."""
+    found = values >= 0
+    found &= values < FILL_FROM
+    return found
+
 
 #: Unit-type spellings met in GeoTIFFs and other GDAL rasters, lower case, for each grade unit.
 _SPELLINGS = {

@@ -32,7 +32,7 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from . import affine_ops
-from .band_unit import physical_factor
+from .band_unit import holds_data, physical_factor
 from .crs_units import angular_unit_factor
 from .footprint import MAX_ALIGNED_REFINEMENT, MAX_REFINEMENT, DataFootprint, ToTile
 from .geometry import _pole_around, _transformer, crs_from_wkt
@@ -801,7 +801,7 @@ class _AuxiliaryRaster:
             part[~valid] = np.nan
         if self.scale != 1.0 or self.offset != 0.0:
             part = part * self.scale + self.offset
-        part[~(part >= 0)] = np.nan  # before any warp: a negative value (undeclared nodata) is not averaged in
+        part[~holds_data(part)] = np.nan  # before any warp: an undeclared nodata (-9999, 3.4e38) is not averaged in
         if inner.width == width and inner.height == height:
             return part
         values = np.full((height, width), np.nan)

@@ -22,7 +22,7 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from . import affine_ops
-from .band_unit import grade_unit_warning
+from .band_unit import grade_unit_warning, holds_data
 from .cell_runs import blocks
 from .cellarea import EllipsoidalCellArea, ProjectedCellArea, polygon_area_m2, projected_cell_area
 from .coverage import COVERAGE_EPSILON, CellCoverage, fractions_together
@@ -457,6 +457,8 @@ class _Accumulator:
         self.grade_scale, self.grade_offset = band_scale_offset(src, self.band, "grade raster")
         self.grade_factor = float(params.grade_factor)
         self.raw_grades = self.grade_scale == 1.0 and self.grade_offset == 0.0
+        #: Stored as unsigned integers, unscaled: every value is a grade (none negative, none a fill value).
+        self.unsigned_grades = self.raw_grades and np.issubdtype(dtype, np.unsignedinteger)
         # a float32 0.35 scaled by 2 is the float32 0.7 (0.69999999): the storage's rounding, scaled or not
         self.reach = cutoff_reach(dtype if self.floating else np.dtype(np.float64))
         # The grades compared are the raster's own float type only when nothing scales them.
@@ -703,9 +705,10 @@ class _Accumulator:
         if covered is None:
             return None
         area, pick, window = covered
-        grade = pick(data.grade)
+        raw = pick(data.grade)
+        grade = raw if self.raw_grades else raw.astype(np.float64) * self.grade_scale + self.grade_offset
         others = [None if values is None else pick(values) for values in (data.thickness, data.density, data.top)]
-        valid = self._valid(grade, None if data.mask is None else pick(data.mask), others)
+        valid = self._valid(raw, grade, None if data.mask is None else pick(data.mask), others)
         self.totals.inside_area += float(area.sum())
         if data.footprints:
             area = self._with_data(area, window, pick, data.footprints)
@@ -715,8 +718,6 @@ class _Accumulator:
         self.totals.covered_area += float(area.sum())
         if area.size == 0:
             return None
-        if not self.raw_grades:
-            grade = grade.astype(np.float64) * self.grade_scale + self.grade_offset
         thickness, density, top = others
         self._count_zeros(area, thickness, density)
         params = self.params
@@ -950,9 +951,12 @@ class _Accumulator:
         assert self.ellipsoidal is not None
         return self.ellipsoidal.slopes(rows + r0, cols + c0)
 
-    def _valid(self, grade: np.ndarray, mask: np.ndarray | None, others: list[np.ndarray | None]) -> np.ndarray | None:
-        """Where the grade and every other raster hold data; None where all do."""
-        valid = self._valid_grades(grade, mask)
+    def _valid(
+        self, raw: np.ndarray, grade: np.ndarray, mask: np.ndarray | None, others: list[np.ndarray | None]
+    ) -> np.ndarray | None:
+        """Where the grade (``raw`` as stored, ``grade`` scaled) and every other raster hold data; None where all
+        do."""
+        valid = self._valid_grades(raw, grade, mask)
         for values in others:
             if values is not None:
                 ok = ~np.isnan(values)
@@ -1009,12 +1013,13 @@ class _Accumulator:
             total += value
         totals.metal += metal
 
-    def _valid_grades(self, grade: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
-        valid = None
-        if self.floating:
-            valid = np.isfinite(grade)
+    def _valid_grades(self, raw: np.ndarray, grade: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
+        """Where the grade holds data: its physical value is (``band_unit.holds_data``: a negative grade or a fill
+        value of 3.4e38 is undeclared nodata, which counted as a cell without ore, or as ore of 1e38 %), and its
+        stored one is neither the declared nodata nor masked."""
+        valid = None if self.unsigned_grades else holds_data(grade)
         if self.nodata is not None:
-            ok = grade != self.nodata
+            ok = raw != self.nodata
             valid = ok if valid is None else valid & ok
         if mask is not None:
             valid = mask if valid is None else valid & mask

@@ -179,6 +179,55 @@ def test_nodata_and_nan_lower_coverage_with_a_warning(make_raster):
     assert f"Only {100 * covered / 30000:.1f} % of the polygon has grade data" in result.warnings
 
 
+FILL_VALUES = [3.4028235e38, -3.4028235e38, 1.70141e38, 9.969209968386869e36, 1e30, -9999.0, -0.01]
+
+
+def test_undeclared_fill_values_and_negative_grades_are_missing_not_data(make_raster):
+    """Undeclared, float32's largest (3.4e38) was a grade of 3.4e38 % and ore where it was no data (+41 % tonnes
+    with 40 % of the cells filled, coverage 1.0, no warning), and a negative grade read as a cell without ore:
+    each counts as missing, in the grade, thickness or density raster alike."""
+    grade = np.full((20, 30), 0.25, dtype=np.float32)
+    for row, value in enumerate(FILL_VALUES):
+        grade[row, 0:10] = value  # 10 cells = 1000 m2 each, none declared
+    polygon = local_box(0.0, 0.0, 300.0, 200.0)
+    whole = 300.0 * 200.0
+    covered = whole - 1000.0 * len(FILL_VALUES)
+    result = estimate_tonnage(polygon, make_raster(grade), params())
+    assert result.covered_area_m2 == pytest.approx(covered)
+    assert result.ore_tonnes == pytest.approx(covered * THICKNESS * DENSITY)
+    assert result.mean_grade == pytest.approx(0.25)
+    assert f"Only {100 * covered / whole:.1f} % of the polygon has grade data" in result.warnings
+    plain = make_raster(np.full((20, 30), 0.25, dtype=np.float32))
+    for role in ("thickness_raster", "density_raster"):
+        values = np.where(grade == np.float32(0.25), np.float32(7.0), grade)
+        given = {"thickness": None} if role == "thickness_raster" else {}
+        result = estimate_tonnage(polygon, plain, params(**given, **{role: make_raster(values)}))
+        assert result.covered_area_m2 == pytest.approx(covered), role
+        other = DENSITY if role == "thickness_raster" else THICKNESS
+        assert result.ore_tonnes == pytest.approx(covered * 7.0 * other), role
+    just_below = grade.copy()
+    just_below[:, :] = np.float32(9.9e29)  # the largest values that are still data
+    assert estimate_tonnage(polygon, make_raster(just_below), params()).data_coverage == pytest.approx(1.0)
+
+
+def test_a_scaled_grade_that_is_negative_once_scaled_is_missing(make_raster):
+    """Int16 grades stored as (grade + 0.5) / 0.01: a stored 0 is a grade of -0.5 %, not data."""
+    from osgeo import gdal
+
+    stored = np.full((20, 30), 75, dtype=np.int16)  # 0.25 %
+    stored[0:2, :] = 0  # -0.5 % once scaled: 60 cells
+    path = make_raster(stored)
+    dataset = gdal.Open(str(path), gdal.GA_Update)
+    dataset.GetRasterBand(1).SetScale(0.01)
+    dataset.GetRasterBand(1).SetOffset(-0.5)
+    dataset = None
+    result = estimate_tonnage(local_box(0.0, 0.0, 300.0, 200.0), path, params())
+    covered = 300.0 * 200.0 - 6000.0
+    assert result.covered_area_m2 == pytest.approx(covered)
+    assert result.ore_tonnes == pytest.approx(covered * THICKNESS * DENSITY)
+    assert result.mean_grade == pytest.approx(0.25)
+
+
 def test_polygon_partly_and_wholly_outside_the_raster(make_raster):
     path = make_raster(np.full((20, 30), 0.25))
     partly = local_box(-50.0, 100.0, 50.0, 300.0)  # 50 x 100 m of 100 x 200 m inside
