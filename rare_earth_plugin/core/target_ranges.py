@@ -36,7 +36,8 @@ class Triangular:
     high: float
 
     def checked(self, name: str, positive: bool = False) -> Triangular:
-        """Itself, or ``RangeError`` naming ``name`` unless finite, >= 0 (> 0 if ``positive``) and ordered."""
+        """Itself, or ``RangeError`` naming ``name`` unless finite, >= 0 (> 0 if ``positive``), ordered and with a
+        high value above 0."""
         values = (self.low, self.likely, self.high)
         try:
             if any(isinstance(value, (bool, np.bool_)) for value in values):  # float(True) is 1.0
@@ -52,6 +53,8 @@ class Triangular:
             )
         if not numbers[0] <= numbers[1] <= numbers[2]:
             raise RangeError(f"{name}: give low ≤ likely ≤ high, got {self.text()}")
+        if numbers[2] <= 0:  # a thickness factor of 0 throughout: every draw 0 t, blamed on the cut-off
+            raise RangeError(f"{name}: the high value must be above 0 (no draw would count any ore), got {self.text()}")
         if numbers[2] > RANGE_LIMIT:  # the tonnes and grades it scales would overflow, and no input is near it
             raise RangeError(f"{name}: values above {RANGE_LIMIT:g} are not plausible, got {self.text()}")
         return Triangular(*numbers)

@@ -403,6 +403,13 @@ def test_bad_range_text_names_the_range(text, message):
         TargetRanges.parse(density=text)
 
 
+def test_a_thickness_factor_of_zero_throughout_is_refused_and_one_reaching_above_it_is_taken():
+    """0,0,0 gave 0 t in every draw, and the log blamed the cut-off."""
+    with pytest.raises(RangeError, match=r"thickness factor range: the high value must be above 0"):
+        TargetRanges.parse(thickness_factor="0,0,0")
+    assert TargetRanges.parse(thickness_factor="0,0,0.5").thickness_factor.high == 0.5
+
+
 @pytest.mark.parametrize("density", [0.05, 0.15, 0.3, 2.0, 3.1])
 def test_the_base_case_keeps_any_constant_density_when_no_range_is_given(density):
     """A constant density of 0.1 t/m³ or less was silently replaced by 2.5 / 2.6 / 2.7 (base case 52 x the
