@@ -33,6 +33,7 @@ from . import tonnage
 from .depth_window import counted_thickness
 from .geometry import PolygonInput
 from .limits import DEFAULT_LIMITS, EngineLimits
+from .plausible import density_range_warning, density_warning
 from .target_ranges import RangeError, TargetRanges, Triangular, default_density
 from .target_sums import AreaSums, DrawSet
 from .tonnage import Cancelled, PathInput, TonnageInputError, TonnageParams, TonnageResult
@@ -434,6 +435,11 @@ class TargetSums:
         ]
         if overflow and OVERFLOW_WARNING not in warnings:
             warnings = (*warnings, OVERFLOW_WARNING)
+        # a range given in kg/m³ beside a plausible constant density (a constant's own is the pass's warning)
+        constant_said = plan.density_is_factor or density_warning(float(params.density), None)
+        implausible = "" if constant_said else density_range_warning(plan.ranges.density.high)
+        if implausible and implausible not in warnings:
+            warnings = (*warnings, implausible)
         return ExplorationTarget(
             low=cases[0],
             base=cases[1],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,8 @@ class _Totals:
         self.inside_area = 0.0
         self.covered_area = 0.0
         self.zero_area = 0.0  # covered area with a thickness or density of 0
+        #: The largest grade, thickness and density of the cells with data (``plausible``): -inf before any.
+        self.peaks = {"grade": -math.inf, "thickness": -math.inf, "density": -math.inf}
         self.warnings: list[str] = []
 
     def coverage(self) -> float:

@@ -39,6 +39,7 @@ from .geometry import (
 )
 from .heap import keep_freed_memory
 from .limits import DEFAULT_LIMITS, EngineLimits
+from .plausible import density_warning, grade_warning, thickness_warning
 from .polygon_checks import check_coordinate_range
 from .proj_threads import per_thread
 from .tonnage_raster_io import (
@@ -720,6 +721,7 @@ class _Accumulator:
             return None
         thickness, density, top = others
         self._count_zeros(area, thickness, density)
+        self._note_peaks(grade, thickness, density)
         params = self.params
         return _Cells(
             area,
@@ -971,6 +973,13 @@ class _Accumulator:
                 if zero.any():
                     self.totals.zero_area += float(area[zero].sum())
 
+    def _note_peaks(self, grade: np.ndarray, thickness: np.ndarray | None, density: np.ndarray | None) -> None:
+        """Keep the largest grade, and thickness and density where rasters give them (``plausible``)."""
+        peaks = self.totals.peaks
+        for name, values in (("grade", grade), ("thickness", thickness), ("density", density)):
+            if values is not None:
+                peaks[name] = max(peaks[name], float(values.max()))
+
     def add(self, data: _TileData, covered: _Covered | None, feeder: _SinkFeeder | None = None) -> None:
         """Add one tile's cells: those ``covered(window)`` found, with the ``data`` read for the window; the sink
         is fed through ``feeder`` when there is one."""
@@ -1049,6 +1058,18 @@ class _Accumulator:
             totals.tonnes *= cell
             totals.metal *= cell
 
+    def _warn_implausible(self) -> None:
+        """Values no deposit has (``plausible``): a raster in another unit than the one it is read in."""
+        peaks, params = self.totals.peaks, self.params
+        thickness = peaks["thickness"] if self.thickness is not None else float(params.thickness or 0.0)
+        density = peaks["density"] if self.density is not None else float(params.density)
+        found = (
+            grade_warning(peaks["grade"], params.grade_unit, self.path),
+            thickness_warning(thickness, None if self.thickness is None else self.thickness.path),
+            density_warning(density, None if self.density is None else self.density.path),
+        )
+        self.totals.warnings.extend(warning for warning in found if warning)
+
     def _warn(self) -> None:
         totals, params = self.totals, self.params
         for name, value, raster in (
@@ -1057,6 +1078,7 @@ class _Accumulator:
         ):
             if raster is None and value is not None and float(value) == 0.0:
                 totals.warnings.append(f"The {name} is 0, so every tonnage is 0")
+        self._warn_implausible()
         if totals.zero_area > 0 and totals.covered_area > 0:
             totals.warnings.append(
                 f"{_percent(min(totals.zero_area / totals.covered_area, 1.0))} % of the "

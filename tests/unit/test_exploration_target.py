@@ -375,6 +375,14 @@ def test_an_area_without_data_gives_no_figures_where_a_barren_one_gives_zero_ton
     assert barren.to_dict()["p50"]["ore_tonnes"] == 0.0
 
 
+def test_a_density_range_in_kg_per_cubic_metre_is_warned_once():
+    c = cells(n=5)
+    kg = TargetRanges(density=Triangular(2500.0, 2600.0, 2700.0))
+    told = target_from_cells(c, CONSTANT, ranges=kg, draws=200, seed=1).warnings
+    assert [w for w in told if w.startswith("The density range reaches 2,700 t/m³") and "kg/m³" in w]
+    assert not [w for w in target_from_cells(c, CONSTANT, draws=200, seed=1).warnings if "more than" in w]
+
+
 def test_the_same_seed_gives_the_same_figures():
     c = cells(n=30, grade=np.linspace(0.05, 0.2, 30), cutoff=0.1, top=np.linspace(0, 40, 30), max_depth=50.0)
     first = target_from_cells(c, CONSTANT, draws=3000, seed=9).to_dict()

@@ -228,6 +228,33 @@ def test_a_scaled_grade_that_is_negative_once_scaled_is_missing(make_raster):
     assert result.mean_grade == pytest.approx(0.25)
 
 
+def test_values_no_deposit_has_are_warned_with_the_unit_they_are_probably_in(make_raster):
+    """A ppm raster read as percent (15,000 %), a density raster in kg/m³ (2,600) and a thickness in millimetres
+    (10,000) gave figures 100 to 10,000 times too large without a word, the coverage and grades looking normal."""
+    polygon = local_box(0.0, 0.0, 300.0, 200.0)
+    plain = np.full((20, 30), 0.25, dtype=np.float32)
+
+    def told(grade=plain, **given) -> tuple[str, ...]:
+        return estimate_tonnage(polygon, make_raster(grade), params(**given)).warnings
+
+    assert not [w for w in told() if "more than" in w]  # plausible values: nothing said
+    ppm = np.full((20, 30), 700.0, dtype=np.float32)
+    ppm[5, 5] = 15000.0
+    (warning,) = [w for w in told(ppm) if "more than 100 %" in w]
+    assert "up to 15,000 %" in warning and "Choose ppm as its unit" in warning
+    assert not [w for w in told(ppm, grade_unit="ppm") if "more than" in w]
+    assert [w for w in told(np.full((20, 30), 2e6, dtype=np.float32), grade_unit="ppm") if "up to 2e+06 ppm" in w]
+    kg = make_raster(np.full((20, 30), 2600.0, dtype=np.float32))
+    (warning,) = [w for w in told(density_raster=kg) if "densities up to 2,600 t/m³" in w]
+    assert str(kg) in warning and "kg/m³" in warning
+    assert [w for w in told(density=2600.0) if w.startswith("The density of 2,600 t/m³ is more than any ore's")]
+    mm = make_raster(np.full((20, 30), 10000.0, dtype=np.float32))
+    (warning,) = [w for w in told(thickness=None, thickness_raster=mm) if "thicknesses up to 10,000 m" in w]
+    assert str(mm) in warning and "millimetres" in warning
+    assert [w for w in told(thickness=12000.0) if w.startswith("The thickness of 12,000 m is more than 1,000 m")]
+    assert not [w for w in told(thickness=1000.0, density=6.0) if "more than" in w]  # the bounds themselves
+
+
 def test_polygon_partly_and_wholly_outside_the_raster(make_raster):
     path = make_raster(np.full((20, 30), 0.25))
     partly = local_box(-50.0, 100.0, 50.0, 300.0)  # 50 x 100 m of 100 x 200 m inside
