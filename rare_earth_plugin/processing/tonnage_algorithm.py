@@ -256,6 +256,15 @@ def _renamed(context: QgsProcessingContext, dest_id: str, renamed: str) -> str:
     return renamed
 
 
+def _holding_multiparts(wkb_type: QgsWkbTypes.Type, rows: list[QgsFeature]) -> QgsWkbTypes.Type:
+    """``wkb_type``, or its multi-part type when a row's geometry has several parts: a layer typed Polygon
+    (a GeoPackage's may hold multi-polygons all the same) wrote a GeoPackage against its standard, which GDAL
+    warned of."""
+    if QgsWkbTypes.isSingleType(wkb_type) and any(row.hasGeometry() and row.geometry().isMultipart() for row in rows):
+        return QgsWkbTypes.multiType(wkb_type)
+    return wkb_type
+
+
 def _readable(dest_id: str, path: str) -> str:
     """``dest_id`` as QGIS opens it: a table without geometry in SQLite only by its layer's name (the file's
     plain path is "not a supported format" to QGIS 3.22, so the run's result would not load)."""
@@ -463,6 +472,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         disk is then an error, not a success, but the earlier file is gone, as with QGIS's own algorithms; a
         layer added anew to a GeoPackage, or a GeoPackage made anew for it, is taken out again (``AddedTable``)."""
         done = list(rows)
+        wkb_type = _holding_multiparts(wkb_type, done)
         destination = self.parameterAsOutputLayer(parameters, OUTPUT, context)
         path = output_file(destination)
         if path is not None and path.lower().endswith(".shp"):

@@ -16,7 +16,7 @@ import numpy as np
 import processing
 import pytest
 from conftest import GRID_CRS, RecordingFeedback
-from osgeo import gdal, ogr
+from osgeo import gdal, ogr, osr
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
@@ -945,6 +945,41 @@ def test_a_layer_added_to_a_sqlite_file_is_named_as_gdal_names_it(
         assert QgsVectorLayer(result["OUTPUT"], "written", "ogr").featureCount() == 3
         laundered = table.lower()
     assert _layer_names(package) == [*before, laundered]
+
+
+@pytest.mark.parametrize("name", ["out.gpkg", "out.geojson"])
+def test_multi_polygons_in_a_polygon_layer_are_written_as_a_multi_polygon_layer(
+    rare_earth_provider, grid, constant_grade, tmp_path, name
+) -> None:
+    """A GeoPackage layer typed Polygon may hold multi-polygons: written as it was typed, the output broke the
+    GeoPackage standard (GDAL warned) and mixed types in the one layer."""
+    source = tmp_path / "mixed.gpkg"
+    srs = osr.SpatialReference()
+    srs.SetFromUserInput(GRID_CRS)
+    dataset = ogr.GetDriverByName("GPKG").CreateDataSource(str(source))
+    layer = dataset.CreateLayer("mixed", srs, ogr.wkbPolygon)
+    parts = [ogr.CreateGeometryFromWkt(grid.box(i, 0, i + 1, 1)) for i in (0, 2, 4)]
+    whole = ogr.Geometry(ogr.wkbMultiPolygon)
+    for part in parts[1:]:
+        whole.AddGeometry(part)
+    for geometry in (parts[0], whole):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(geometry)
+        layer.CreateFeature(feature)
+    dataset = layer = None
+    output = str(tmp_path / name)
+    parameters = {"INPUT": f"{source}|layername=mixed", "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output}
+    processing.run(ESTIMATE, parameters)
+    written = ogr.Open(output)
+    try:
+        layer = written.GetLayer(0)
+        assert layer.GetGeomType() == ogr.wkbMultiPolygon
+        geometries = [feature.GetGeometryRef().Clone() for feature in layer]  # a feature's own dies with it
+        assert [geometry.GetGeometryType() for geometry in geometries] == [ogr.wkbMultiPolygon] * 2
+        assert [geometry.GetGeometryCount() for geometry in geometries] == [1, 2]
+        assert geometries[1].GetArea() == pytest.approx(2 * grid.cell**2)
+    finally:
+        written = None
 
 
 def test_a_run_killed_while_it_wrote_leaves_nothing_after_the_next(
