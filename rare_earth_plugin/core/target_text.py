@@ -119,7 +119,7 @@ def no_target_reason(target: ExplorationTarget) -> str:
     hold no ore (in the depth window, or at all), or too few draws have any."""
     with_ore = 100.0 * (1.0 - target.no_ore_share)
     if not with_ore > 0:
-        if not target.data_coverage > 0:  # no cell at all: nothing is known of the ore, not "none"
+        if not target.has_data:  # no cell at all: nothing is known of the ore, not "none"
             return (
                 "the area holds no data (no cell where the grade and the other rasters hold data: outside them, "
                 "or nodata throughout)"
@@ -135,12 +135,12 @@ def no_target_reason(target: ExplorationTarget) -> str:
 
 def percentile_statement(target: ExplorationTarget, shown_unit: str | None = None) -> str:
     """``320–460 Mt at 0.18–0.23 % TREO, containing 0.6–1.0 Mt TREO`` from P90 to P10."""
-    return _statement(target.p90, target.p10, target.grade_unit, shown_unit) if target.data_coverage > 0 else NO_DATA
+    return _statement(target.p90, target.p10, target.grade_unit, shown_unit) if target.has_data else NO_DATA
 
 
 def case_statement(target: ExplorationTarget, shown_unit: str | None = None) -> str:
     """The same from the low case to the high case."""
-    return _statement(target.low, target.high, target.grade_unit, shown_unit) if target.data_coverage > 0 else NO_DATA
+    return _statement(target.low, target.high, target.grade_unit, shown_unit) if target.has_data else NO_DATA
 
 
 def cutoff_text(target: ExplorationTarget, shown_unit: str | None = None) -> str:

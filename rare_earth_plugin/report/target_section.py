@@ -98,7 +98,7 @@ def _grade_range(target: ExplorationTarget, first: str, second: str) -> str:
 def _none(target: ExplorationTarget) -> str:
     """Where a range holds no ore: "no data" for an area without data (no cell where every raster holds data:
     nothing is known), else "no ore"."""
-    return "no ore" if target.data_coverage > 0 else "no data"
+    return "no ore" if target.has_data else "no data"
 
 
 #: The area page's figures a target ranges: the target's figure and the page's quantity (Mt, kt).
@@ -126,7 +126,7 @@ def base_case_figures(target: ExplorationTarget, figures: AreaFigures) -> AreaFi
     """An area's figures with the target's base case (every input at its likely value) for its tonnes, grade
     and contained metal (none for an area without data: its zeros say nothing); area, coverage and cut-off as
     the estimate's."""
-    if not target.data_coverage > 0:
+    if not target.has_data:
         return unknown(figures)
     base = target.base
     return replace(
@@ -158,7 +158,7 @@ def summary_row(result: AreaResult) -> list[str]:
     target, figures = result.target, result.figures
     if target is None:
         ranges = [display.MISSING] * 4
-    elif not target.data_coverage > 0:  # no figure at all, not zeros
+    elif not target.has_data:  # no figure at all, not zeros
         ranges = [_none(target), *[display.MISSING] * 3]
     elif not target.p10.ore_tonnes > 0:
         ranges = [
@@ -377,7 +377,7 @@ def _target_rows(results: Sequence[AreaResult]) -> list[list[list[str]]]:
         for label, first, second in (("P90–P10", "p90", "p10"), ("low–high case", "low", "high")):
             a, b = getattr(target, first), getattr(target, second)
             if not (a.ore_tonnes > 0 or b.ore_tonnes > 0):  # as the area page: no grade beside no tonnes
-                zero = "0" if target.data_coverage > 0 else display.MISSING  # no data: no figure, not zeros
+                zero = "0" if target.has_data else display.MISSING  # no data: no figure, not zeros
                 rows.append([result.figures.name, label, _none(target), display.MISSING, zero, zero])
                 continue
             rows.append(

@@ -368,6 +368,7 @@ def test_an_area_without_data_gives_no_figures_where_a_barren_one_gives_zero_ton
     told = nothing.to_dict()
     assert all(value is None for case in ("low", "base", "high", "p90", "p50", "p10") for value in told[case].values())
     assert told["data_coverage"] == 0.0
+    assert told["no_ore_share"] is None and told["reaches_cutoff"] is None  # not "no ore" either
     barren = target_from_cells(cells(n=5, grade=0.01, cutoff=0.5), CONSTANT, draws=500, seed=1)
     assert barren.has_data
     values = dict(zip(TARGET_FIELDS, target_values(barren)))
@@ -375,12 +376,29 @@ def test_an_area_without_data_gives_no_figures_where_a_barren_one_gives_zero_ton
     assert barren.to_dict()["p50"]["ore_tonnes"] == 0.0
 
 
-def test_a_density_range_in_kg_per_cubic_metre_is_warned_once():
-    c = cells(n=5)
+def test_the_density_a_target_draws_from_is_the_one_judged(make_raster):
+    """A range in kg/m³ beside a constant of 2.6 was not warned; a constant of 2,600 that a range of 2.5-2.7
+    replaced was. The constant is judged where the target draws from its own range."""
+    from conftest import ORIGIN_X, ORIGIN_Y
+    from shapely.geometry import box
+
+    from rare_earth_plugin.core.exploration_target import exploration_target
+
+    grade = make_raster(np.full((10, 10), 0.2))
+    zone = box(ORIGIN_X, ORIGIN_Y - 50.0, ORIGIN_X + 50.0, ORIGIN_Y)
     kg = TargetRanges(density=Triangular(2500.0, 2600.0, 2700.0))
-    told = target_from_cells(c, CONSTANT, ranges=kg, draws=200, seed=1).warnings
-    assert [w for w in told if w.startswith("The density range reaches 2,700 t/m³") and "kg/m³" in w]
-    assert not [w for w in target_from_cells(c, CONSTANT, draws=200, seed=1).warnings if "more than" in w]
+    plain = TargetRanges(density=Triangular(2.5, 2.6, 2.7))
+
+    def told(density, ranges):
+        found = exploration_target(zone, grade, TonnageParams(thickness=10.0, density=density), ranges, draws=200)
+        return [w for w in found.warnings if "more than any ore's" in w]
+
+    (warning,) = told(2.6, kg)
+    assert warning.startswith("The density range reaches 2,700 t/m³") and "kg/m³" in warning
+    assert told(2600.0, plain) == []
+    (warning,) = told(2600.0, None)  # the range is the constant's own: it is judged
+    assert warning.startswith("The density of 2,600 t/m³")
+    assert told(2.6, None) == [] and told(2.6, plain) == []
 
 
 def test_the_same_seed_gives_the_same_figures():
