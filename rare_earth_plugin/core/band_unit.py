@@ -24,7 +24,8 @@ def holds_data(values: np.ndarray) -> np.ndarray:
     """Where physical band values (grade, thickness, density, top depth) are data: not NaN, not negative
     (undeclared nodata such as -9999 or float32's lowest) and below ``FILL_FROM``."""
     found = values >= 0
-    found &= values < FILL_FROM
+    if not np.issubdtype(values.dtype, np.integer):  # an integer holds no fill value that large
+        found &= values < FILL_FROM
     return found
 
 

@@ -41,8 +41,8 @@ def density_warning(peak: float, raster: str | None) -> str:
         )
     return (
         f"The density raster {raster} holds densities up to {peak:,.6g} t/m³, more than any ore's "
-        f"({MOST_DENSITY:g} t/m³ at most): is it in kg/m³? Declare its band's unit (kg/m3) or divide its values by "
-        "1,000"
+        f"({MOST_DENSITY:g} t/m³ at most): is it in kg/m³? Check its values and the unit its band declares "
+        "(kg/m3), or divide its values by 1,000"
     )
 
 
@@ -64,6 +64,6 @@ def thickness_warning(peak: float, raster: str | None) -> str:
         return f"The thickness of {peak:,.6g} m is more than {MOST_THICKNESS:,.0f} m of ore: give it in metres"
     return (
         f"The thickness raster {raster} holds thicknesses up to {peak:,.6g} m, more than {MOST_THICKNESS:,.0f} m "
-        "of ore: is it in centimetres or millimetres? Declare its band's unit (cm, mm) or convert its values to "
-        "metres"
+        "of ore: is it in centimetres or millimetres? Check its values and the unit its band declares (cm, mm), "
+        "or convert its values to metres"
     )

@@ -707,7 +707,10 @@ class _Accumulator:
             return None
         area, pick, window = covered
         raw = pick(data.grade)
-        grade = raw if self.raw_grades else raw.astype(np.float64) * self.grade_scale + self.grade_offset
+        grade = raw
+        if not self.raw_grades:
+            with np.errstate(over="ignore", invalid="ignore"):  # a nodata of -1.8e308 scaled: left out below
+                grade = raw.astype(np.float64) * self.grade_scale + self.grade_offset
         others = [None if values is None else pick(values) for values in (data.thickness, data.density, data.top)]
         valid = self._valid(raw, grade, None if data.mask is None else pick(data.mask), others)
         self.totals.inside_area += float(area.sum())
