@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..report.file_set import SQLITE_FILES, layer_names, open_vector, same_layer
+from ..report.file_set import SQLITE_FILES, by_sqlite_driver, layer_names, open_vector, same_layer
 
 #: The file of an "ogr:dbname='...' table=..." destination (a layer in a GeoPackage, say).
 _OGR_FILE = re.compile(r"""^ogr:dbname=(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\S+))""")
@@ -44,6 +44,8 @@ class AddedTable:
     table: str
     file_existed: bool
     table_existed: bool
+    #: Written by GDAL's SQLite driver, which renames the table ("a-b" is made as "a_b").
+    sqlite: bool = False
 
     @classmethod
     def before(cls, destination: str, path: str | None) -> AddedTable | None:
@@ -51,11 +53,12 @@ class AddedTable:
         table = ogr_table(destination) if destination.startswith("ogr:") else None
         if path is None or table is None:
             return None
+        sqlite = by_sqlite_driver(path)
         if not os.path.exists(path):
-            return cls(path, table, file_existed=False, table_existed=False)
+            return cls(path, table, file_existed=False, table_existed=False, sqlite=sqlite)
         names = layer_names(path)
-        existed = names is None or any(same_layer(name, table) for name in names)  # unreadable: left alone
-        return cls(path, table, file_existed=True, table_existed=existed)
+        existed = names is None or any(same_layer(name, table, sqlite) for name in names)  # unreadable: left alone
+        return cls(path, table, file_existed=True, table_existed=existed, sqlite=sqlite)
 
     def undo(self) -> str:
         """Remove what the failed write made; what is said of it, or of what is left ('' when nothing was made,
@@ -73,7 +76,7 @@ class AddedTable:
         if self.table_existed:
             return ""
         names = layer_names(self.path) or []
-        made = [index for index, name in enumerate(names) if same_layer(name, self.table)]  # none was there before
+        made = [index for index, name in enumerate(names) if same_layer(name, self.table, self.sqlite)]  # new ones
         if not made:
             return f"{self.path} is left as it was"
         index, name = made[0], names[made[0]]  # as GDAL named it

@@ -49,10 +49,12 @@ from ..qgis_compat import SKIP_GEOMETRY_VALIDITY, SOURCE_VECTOR_POLYGON
 from ..report.errors import ReportError
 from ..report.export import input_files, refuse_inputs
 from ..report.file_set import (
+    by_sqlite_driver,
     check_not_locked,
     check_writable_folder,
     committed_rows,
     free_space_note,
+    launders,
     listed,
     marked_name,
     nearly_full,
@@ -147,7 +149,7 @@ def output_problem(destination: str, table: bool = False) -> str:
             "name whatever the case of their letters; give another name"
         )
     asked = None if plain else ogr_table(destination)
-    if asked and not path.lower().endswith(".gpkg") and sqlite_layer_name(asked) != asked.lower():
+    if asked and launders(asked) and by_sqlite_driver(path):
         named = sqlite_layer_name(asked).replace('"', '\\"')
         return (
             f'OUTPUT: GDAL would name the table "{asked}" "{sqlite_layer_name(asked)}" in {path}, and QGIS could '
@@ -257,12 +259,19 @@ def _renamed(context: QgsProcessingContext, dest_id: str, renamed: str) -> str:
 
 
 def _holding_multiparts(wkb_type: QgsWkbTypes.Type, rows: list[QgsFeature]) -> QgsWkbTypes.Type:
-    """``wkb_type``, or its multi-part type when a row's geometry has several parts: a layer typed Polygon
-    (a GeoPackage's may hold multi-polygons all the same) wrote a GeoPackage against its standard, which GDAL
-    warned of."""
-    if QgsWkbTypes.isSingleType(wkb_type) and any(row.hasGeometry() and row.geometry().isMultipart() for row in rows):
-        return QgsWkbTypes.multiType(wkb_type)
-    return wkb_type
+    """``wkb_type``, or its multi-part type, every row's geometry made multi-part, when a row's geometry has
+    several parts: a layer typed Polygon (a GeoPackage's may hold multi-polygons all the same) wrote a
+    GeoPackage against its standard, which GDAL warned of, and a memory layer of both kinds."""
+    if not QgsWkbTypes.isSingleType(wkb_type) or not any(
+        row.hasGeometry() and row.geometry().isMultipart() for row in rows
+    ):
+        return wkb_type
+    for row in rows:
+        if row.hasGeometry() and not row.geometry().isMultipart():
+            geometry = row.geometry()
+            geometry.convertToMultiType()
+            row.setGeometry(geometry)
+    return QgsWkbTypes.multiType(wkb_type)
 
 
 def _readable(dest_id: str, path: str) -> str:

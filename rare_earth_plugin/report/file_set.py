@@ -196,19 +196,44 @@ def check_not_locked(target: Path, label: str) -> None:
         )
 
 
-#: What GDAL's SQLite driver makes of these characters in a layer's name (it lower-cases it too).
+#: What GDAL's SQLite driver makes of these characters in a layer's name (it lower-cases ASCII letters too).
 _LAUNDERED = str.maketrans({"-": "_", "#": "_", "'": "_"})
+#: Extensions of a new file GDAL writes with its SQLite driver rather than as a GeoPackage.
+_SQLITE_EXTENSIONS = (".sqlite", ".db")
+#: A GeoPackage's application_id (header bytes 68-72): "GPKG", or "GP10"/"GP11" of the first versions.
+_GEOPACKAGE_IDS = (b"GPKG", b"GP10", b"GP11")
+
+
+def launders(asked: str) -> bool:
+    """Whether GDAL's SQLite driver would give a layer asked for as ``asked`` another name than that (but for
+    case): it writes "-", "#" and "'" as "_"."""
+    return asked.translate(_LAUNDERED) != asked
 
 
 def sqlite_layer_name(asked: str) -> str:
-    """The name GDAL's SQLite driver gives a layer asked for as ``asked`` ("Résultats-2026": "résultats_2026")."""
-    return asked.lower().translate(_LAUNDERED)
+    """The name GDAL's SQLite driver gives a layer asked for as ``asked`` ("Results-2026": "results_2026")."""
+    return "".join(letter.lower() if letter.isascii() else letter for letter in asked).translate(_LAUNDERED)
 
 
-def same_layer(name: str, asked: str) -> bool:
-    """Whether GDAL's layer ``name`` is the one made when ``asked`` was given: equal but for case, or as GDAL's
-    SQLite driver names it (``sqlite_layer_name``)."""
-    return name.casefold() in (asked.casefold(), sqlite_layer_name(asked).casefold())
+def by_sqlite_driver(path: Path | str) -> bool:
+    """Whether GDAL writes layers into ``path`` with its SQLite driver (which renames them, ``launders``): an
+    SQLite file that is not a GeoPackage, or a new file of such an extension."""
+    path = Path(path)
+    if not path.is_file():
+        return path.suffix.lower() in _SQLITE_EXTENSIONS
+    if not _is_sqlite(path):
+        return False
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(72)[68:72] not in _GEOPACKAGE_IDS
+    except OSError:
+        return False
+
+
+def same_layer(name: str, asked: str, sqlite: bool) -> bool:
+    """Whether GDAL's layer ``name`` is the one made when ``asked`` was given: equal but for case, or (``sqlite``:
+    written by GDAL's SQLite driver, ``by_sqlite_driver``) as that driver names it."""
+    return name.casefold() in (asked.casefold(), sqlite_layer_name(asked).casefold() if sqlite else None)
 
 
 def committed_rows(path: Path | str, table: str) -> int | None:
@@ -226,7 +251,8 @@ def committed_rows(path: Path | str, table: str) -> int | None:
         try:
             names = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
             exact = (name for name in names if name.casefold() == table.casefold())
-            name = next(exact, None) or next((name for name in names if same_layer(name, table)), None)
+            sqlite = by_sqlite_driver(path)
+            name = next(exact, None) or next((name for name in names if same_layer(name, table, sqlite)), None)
             if name is None:
                 return 0
             quoted = name.replace('"', '""')

@@ -39,6 +39,7 @@ from qgis.core import (
     QgsProject,
     QgsRasterLayer,
     QgsVectorLayer,
+    QgsWkbTypes,
 )
 
 from rare_earth_plugin.core.units import TREO_TO_TREE, standard_cutoffs
@@ -947,7 +948,7 @@ def test_a_layer_added_to_a_sqlite_file_is_named_as_gdal_names_it(
     assert _layer_names(package) == [*before, laundered]
 
 
-@pytest.mark.parametrize("name", ["out.gpkg", "out.geojson"])
+@pytest.mark.parametrize("name", ["out.gpkg", "out.geojson", "memory:"])
 def test_multi_polygons_in_a_polygon_layer_are_written_as_a_multi_polygon_layer(
     rare_earth_provider, grid, constant_grade, tmp_path, name
 ) -> None:
@@ -967,9 +968,14 @@ def test_multi_polygons_in_a_polygon_layer_are_written_as_a_multi_polygon_layer(
         feature.SetGeometry(geometry)
         layer.CreateFeature(feature)
     dataset = layer = None
-    output = str(tmp_path / name)
+    output = name if name == "memory:" else str(tmp_path / name)
     parameters = {"INPUT": f"{source}|layername=mixed", "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output}
-    processing.run(ESTIMATE, parameters)
+    result = processing.run(ESTIMATE, parameters)["OUTPUT"]
+    if name == "memory:":
+        assert QgsWkbTypes.displayString(result.wkbType()) == "MultiPolygon"
+        types = [QgsWkbTypes.displayString(feature.geometry().wkbType()) for feature in result.getFeatures()]
+        assert types == ["MultiPolygon"] * 2
+        return
     written = ogr.Open(output)
     try:
         layer = written.GetLayer(0)
@@ -980,6 +986,18 @@ def test_multi_polygons_in_a_polygon_layer_are_written_as_a_multi_polygon_layer(
         assert geometries[1].GetArea() == pytest.approx(2 * grid.cell**2)
     finally:
         written = None
+
+
+def test_a_layer_added_to_a_geopackage_keeps_a_name_the_sqlite_driver_would_change(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path
+) -> None:
+    zones = make_polygons([(grid.box(i, i, i + 1, i + 1), str(i)) for i in range(3)])
+    package = zones.split("|")[0]
+    before = _layer_names(Path(package))
+    output = f"ogr:dbname='{package}' table=\"a-b\" (geom)"
+    result = processing.run(ESTIMATE, {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": output})
+    assert QgsVectorLayer(result["OUTPUT"], "written", "ogr").featureCount() == 3
+    assert _layer_names(Path(package)) == [*before, "a-b"]
 
 
 def test_a_run_killed_while_it_wrote_leaves_nothing_after_the_next(

@@ -409,9 +409,12 @@ def test_a_table_is_found_as_gdals_sqlite_driver_names_it(tmp_path):
     import sqlite3
 
     assert file_set.sqlite_layer_name("Résultats-2026 #1 o'k") == "résultats_2026 _1 o_k"
-    assert file_set.same_layer("résultats_2026", "Résultats-2026")
-    assert file_set.same_layer("RESULTS", "results")
-    assert not file_set.same_layer("results 2", "results")
+    assert file_set.sqlite_layer_name("RÉSULTATS-1") == "rÉsultats_1"  # ASCII letters only, as GDAL lowers them
+    assert file_set.launders("a-b") and not file_set.launders("My Results")
+    assert file_set.same_layer("résultats_2026", "Résultats-2026", sqlite=True)
+    assert not file_set.same_layer("résultats_2026", "Résultats-2026", sqlite=False)  # a GeoPackage keeps "-"
+    assert file_set.same_layer("RESULTS", "results", sqlite=False)
+    assert not file_set.same_layer("results 2", "results", sqlite=True)
     package = tmp_path / "kept.sqlite"
     with contextlib.closing(sqlite3.connect(package)) as connection, connection:
         connection.execute('CREATE TABLE "résultats_2026" (x)')
@@ -424,3 +427,25 @@ def test_a_table_is_found_as_gdals_sqlite_driver_names_it(tmp_path):
         connection.execute('INSERT INTO "a#b" VALUES (1)')
     assert file_set.committed_rows(package, "a#b") == 1  # its very name first
     assert file_set.committed_rows(package, "A-B") == 0  # as GDAL names it: "a_b", not "a#b"
+
+
+def test_only_sqlite_files_that_are_not_geopackages_rename_their_layers(tmp_path):
+    """A GeoPackage, a spreadsheet or any other file keeps "a-b" as it is: only GDAL's SQLite driver renames it."""
+    import sqlite3
+
+    assert file_set.by_sqlite_driver(tmp_path / "new.sqlite") and file_set.by_sqlite_driver(tmp_path / "new.DB")
+    assert not file_set.by_sqlite_driver(tmp_path / "new.gpkg")
+    assert not file_set.by_sqlite_driver(tmp_path / "book.xlsx")
+    package, plain = tmp_path / "named.sqlite", tmp_path / "plain.gpkg"
+    for path, application_id in ((package, 0x47504B47), (plain, 0)):  # "GPKG" in the first, none in the second
+        connection = sqlite3.connect(path)
+        with contextlib.closing(connection), connection:
+            connection.execute(f"PRAGMA application_id = {application_id}")
+            connection.execute('CREATE TABLE "a_b" (x)')
+            connection.execute('INSERT INTO "a_b" VALUES (1)')
+    assert not file_set.by_sqlite_driver(package)  # a GeoPackage whatever its name
+    assert file_set.by_sqlite_driver(plain)  # an SQLite file whatever its name
+    assert file_set.committed_rows(package, "a-b") == 0  # "a-b" is not "a_b" in a GeoPackage
+    assert file_set.committed_rows(plain, "a-b") == 1
+    (tmp_path / "not.sqlite").write_bytes(b"text")
+    assert not file_set.by_sqlite_driver(tmp_path / "not.sqlite")
