@@ -228,6 +228,25 @@ def test_a_scaled_grade_that_is_negative_once_scaled_is_missing(make_raster):
     assert result.mean_grade == pytest.approx(0.25)
 
 
+def test_a_scaled_grade_whose_nodata_overflows_when_scaled_warns_nothing(make_raster):
+    """Scaled before its nodata is left out, a nodata of -1.8e308 x 10 raised numpy's overflow warning."""
+    import warnings
+
+    from osgeo import gdal
+
+    stored = np.full((20, 30), 0.025)
+    stored[0, :] = -1.7976931348623157e308
+    path = make_raster(stored, nodata=-1.7976931348623157e308)
+    dataset = gdal.Open(str(path), gdal.GA_Update)
+    dataset.GetRasterBand(1).SetScale(10.0)
+    dataset = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = estimate_tonnage(local_box(0.0, 0.0, 300.0, 200.0), path, params())
+    assert result.mean_grade == pytest.approx(0.25)
+    assert result.covered_area_m2 == pytest.approx(300.0 * 200.0 - 3000.0)
+
+
 def test_values_no_deposit_has_are_warned_with_the_unit_they_are_probably_in(make_raster):
     """A ppm raster read as percent (15,000 %), a density raster in kg/m³ (2,600) and a thickness in millimetres
     (10,000) gave figures 100 to 10,000 times too large without a word, the coverage and grades looking normal."""
