@@ -150,10 +150,11 @@ def output_problem(destination: str, table: bool = False) -> str:
         )
     asked = None if plain else ogr_table(destination)
     if asked and launders(asked) and by_sqlite_driver(path):
-        named = sqlite_layer_name(asked).replace('"', '\\"')
+        laundered = sqlite_layer_name(asked)
+        named = laundered.replace('"', '\\"')
         return (
-            f'OUTPUT: GDAL would name the table "{asked}" "{sqlite_layer_name(asked)}" in {path}, and QGIS could '
-            f'not load it by the name given: give table="{named}", or add the layer to a .gpkg'
+            f'OUTPUT: GDAL would name the table "{asked}" "{laundered}" in {path}, and QGIS could not load it by '
+            f'the name given: give table="{named}", or add the layer to a .gpkg'
         )
     if table and path.lower().endswith(".fgb"):
         return (
@@ -297,10 +298,10 @@ def _check_written(
     missing = 0 if os.path.exists(written or path) else -1  # a file without the layer holds none
     count = layer.featureCount() if layer.isValid() else missing
     del layer  # its file closed again
-    in_place = added is not None and written is None and count == rows
-    committed = committed_rows(path, added.table) if in_place and added is not None else None
-    if committed is not None:
-        count = min(count, committed)
+    if added is not None and written is None and count == rows:  # in place: QGIS's count may be GDAL's cached one
+        committed = committed_rows(path, added.table)
+        if committed is not None:
+            count = min(count, committed)
     shapefile = path.lower().endswith(".shp") and count in (rows, -1)  # a table: its .dbf alone, not counted
     short = shapefile_parts.cut_short(path, rows) if shapefile else ""
     if short:  # the count comes from the .shx: a .dbf a full disk cut short is found by its length
