@@ -60,6 +60,7 @@ from ..report.file_set import (
     nearly_full,
     open_vector,
     other_layers,
+    real_file,
     sqlite_layer_name,
     sweep,
 )
@@ -179,8 +180,9 @@ def _add_layer(path: str) -> str:
 
 
 def _place_problem(path: str) -> str:
-    """Whether a file can be made at ``path`` (``ReportError`` from the folder's write test)."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Whether a file can be made at ``path`` (``ReportError`` from the folder's write test): in the folder of
+    the file a link names, which is the one replaced."""
+    folder = str(real_file(path).parent)
     if os.path.exists(folder) and not os.path.isdir(folder):
         return f"OUTPUT: {folder} is a file, not a folder"
     if not os.path.isdir(folder):
@@ -213,19 +215,20 @@ _ONE_FILE = (".gpkg", ".geojson", ".geojsonl", ".json", ".fgb", ".csv", ".kml", 
 
 def _staged(parameters: dict[str, Any], path: str | None) -> str | None:
     """Where to write the file ``path`` that OUTPUT names plainly (as a path, of a ``_ONE_FILE`` format) first:
-    the same name (a GeoPackage names its layer by it) in a new hidden folder beside it, marked as the report's
-    temporary files are, so that the next run or export there removes it should this process be killed
-    (``file_set.sweep``). None for any other output, written in place."""
+    the same name (a GeoPackage names its layer by it) in a new hidden folder beside it (beside the file a link
+    names: the link is kept and its file replaced), marked as the report's temporary files are, so that the next
+    run or export there removes it should this process be killed (``file_set.sweep``). None for any other
+    output, written in place."""
     value = parameters.get(OUTPUT)
     target = value.sink.staticValue() if isinstance(value, QgsProcessingOutputLayerDefinition) else value
     plain = isinstance(target, str) and path is not None and path in (target, f"{target}.gpkg")
     if path is None or not plain or not path.lower().endswith(_ONE_FILE):
         return None
-    file = Path(path).absolute()
+    file = real_file(path)
     sweep(file.parent)
     folder = marked_name(file)
     folder.mkdir()
-    return str(folder / file.name)
+    return str(folder / Path(path).name)
 
 
 def _redirected(value: Any, path: str) -> Any:
@@ -238,11 +241,11 @@ def _redirected(value: Any, path: str) -> Any:
 
 
 def _moved_over(context: QgsProcessingContext, dest_id: str, written: str, path: str) -> str:
-    """Move the file ``written`` over ``path``; the destination then names ``path``, also for loading it into
-    the project when the run ends."""
+    """Move the file ``written`` over ``path`` (over the file it links to: the link is kept); the destination then
+    names ``path``, also for loading it into the project when the run ends."""
     try:
         check_not_locked(Path(path), OUTPUT)  # taken by another program during the run
-        os.replace(written, path)
+        os.replace(written, real_file(path))
     except ReportError as error:
         raise QgsProcessingException(str(error)) from None
     except OSError as error:

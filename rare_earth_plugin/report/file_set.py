@@ -271,7 +271,7 @@ SQLITE_FILES = ("", "-wal", "-shm", "-journal")
 def open_elsewhere(target: Path) -> list[str]:
     """The other processes (name and id) holding the SQLite file ``target`` or its journal open, as Linux's
     /proc shows them to this user; [] where there is no /proc."""
-    wanted = {str(_real(target)) + suffix for suffix in SQLITE_FILES}
+    wanted = {str(real_file(target)) + suffix for suffix in SQLITE_FILES}
     found = []
     try:
         processes = [entry for entry in os.listdir("/proc") if entry.isdigit() and int(entry) != os.getpid()]
@@ -478,7 +478,7 @@ def _fsync_folder(folder: Path) -> None:
             os.close(handle)
 
 
-def _real(path: Path | str) -> Path:
+def real_file(path: Path | str) -> Path:
     """The file a path names, through links: a link given as a target is kept and its file replaced."""
     return Path(os.path.realpath(path))
 
@@ -502,7 +502,7 @@ class FileSet:
 
     def __init__(self, targets: Sequence[tuple[Path, str]]) -> None:
         # a link's file is replaced, not the link: it keeps pointing where the user made it point
-        self.labels = {_real(path): label for path, label in targets}
+        self.labels = {real_file(path): label for path, label in targets}
         self.temporaries = {path: marked_name(path) for path in self.labels}
         self._work: Path | None = None
         for folder in {path.parent for path in self.labels}:
@@ -516,7 +516,7 @@ class FileSet:
         self.discard()
 
     def temporary(self, target: Path) -> Path:
-        return self.temporaries[_real(target)]
+        return self.temporaries[real_file(target)]
 
     def work_folder(self) -> Path:
         """A private folder for intermediate files (chart images), removed with the set."""
@@ -528,7 +528,7 @@ class FileSet:
     def writing(self, target: Path) -> Iterator[Path]:
         """Yield the temporary path of ``target``; an ``OSError`` or a writer's ``ReportError`` (a reason) becomes
         one message naming the file."""
-        target = _real(target)
+        target = real_file(target)
         try:
             yield self.temporary(target)
         except (OSError, ReportError) as error:

@@ -1144,3 +1144,29 @@ def test_a_shapefile_output_says_what_it_cuts(rare_earth_provider, make_polygons
     quiet = RecordingFeedback()
     processing.run("rareearth:explorationtarget", {**parameters, "OUTPUT": str(tmp_path / "t.gpkg")}, feedback=quiet)
     assert not any("shapefile" in w for w in quiet.warnings)
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".csv"])
+def test_an_output_given_as_a_link_keeps_the_link_and_replaces_its_file(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, suffix
+) -> None:
+    """A file written beside OUTPUT and moved over it replaced a link with a plain file, leaving the file the
+    link named (in another folder) as it was: the link is kept, and the file it names gets the rows, staged in
+    that file's folder, so the move stays within one file system."""
+    mine, elsewhere = tmp_path / "mine", tmp_path / "shared"
+    mine.mkdir()
+    elsewhere.mkdir()
+    real = elsewhere / f"results_2026{suffix}"
+    link = mine / f"results{suffix}"
+    link.symlink_to(real)  # to a file not yet made: the first run makes it
+    parameters = {"INPUT": make_polygons([(grid.box(0, 0, 2, 2), "A")]), "GRADE": constant_grade, "THICKNESS": 1}
+    processing.run(ESTIMATE, {**parameters, "OUTPUT": str(link)})
+    assert link.is_symlink() and QgsVectorLayer(str(real), "real", "ogr").featureCount() == 1
+    zones = make_polygons([(grid.box(0, 0, 2, 2), "A"), (grid.box(2, 2, 4, 4), "B")])
+    result = processing.run(ESTIMATE, {**parameters, "INPUT": zones, "OUTPUT": str(link)})
+    assert link.is_symlink() and link.resolve() == real
+    assert [path.name for path in mine.iterdir()] == [link.name]
+    assert [path.name for path in elsewhere.iterdir()] == [real.name]  # no staging folder left
+    layer = QgsVectorLayer(result["OUTPUT"], "written", "ogr")
+    assert layer.isValid() and sorted(feature["name"] for feature in layer.getFeatures()) == ["A", "B"]
+    assert QgsVectorLayer(str(real), "real", "ogr").featureCount() == 2
