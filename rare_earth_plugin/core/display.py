@@ -21,6 +21,22 @@ if TYPE_CHECKING:  # annotations only: reading figures needs no rasterio
 #: Printed where there is no number: no ore (so no mean grade), no result yet, NaN.
 MISSING = "–"
 
+#: What ``plain_text`` takes out of a user's text: control characters (a tab or carriage return becomes a space,
+#: a line break stays), and Unicode's direction embeddings, overrides and isolates (LRE-RLO, LRI-PDI), which are
+#: invisible and can show the words and figures after them in reverse order ("2.5 Mt" as "tM 5.2").
+_NOT_PRINTED = {
+    **dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]),
+    ord("\t"): " ",
+    ord("\r"): " ",
+    ord("\n"): "\n",
+}
+
+
+def plain_text(text: str) -> str:
+    """A user's free text as printed beside figures (``_NOT_PRINTED``); right-to-left scripts still read as
+    written, which needs no controls."""
+    return str(text).replace("\r\n", "\n").translate(_NOT_PRINTED)
+
 
 def number(value: float | None, decimals: int) -> str:
     """``value`` with thousands separators, or ``MISSING`` for None, NaN and infinity."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core.display import plain_text
 from ..core.exploration_target import DEFAULT_DRAWS, DEFAULT_SEED
 from ..core.target_ranges import TargetRanges
 from ..core.target_text import REPORTING_CODES, code_in_prose
@@ -21,6 +22,12 @@ class TargetOptions:
     timeframe: str = ""
     reporting_code: str = REPORTING_CODES[0]
     competent_person: str = ""
+
+    def __post_init__(self) -> None:
+        """The free texts as they are printed and remembered (``plain_text``): a direction override in a name
+        would reverse the words and figures after it on the page."""
+        for name in ("exploration_planned", "timeframe", "competent_person"):
+            object.__setattr__(self, name, plain_text(getattr(self, name)))
 
     @property
     def code(self) -> str:

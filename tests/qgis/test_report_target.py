@@ -393,3 +393,18 @@ def test_statement_items_read_as_sentences_under_the_code_named_as_prose():
         .statement_lines()[0]
         .startswith("Reported as an Exploration Target under KAZRC;")
     )
+
+
+def test_statement_items_lose_direction_overrides_and_control_characters():
+    """A right-to-left override typed (or pasted) into a name showed the rest of its line reversed on the page,
+    "MAusIMM" as "MMIsuAM"; a tab or a NUL byte printed as a box. Right-to-left names keep their letters."""
+    options = TargetOptions(
+        exploration_planned="12 holes\t(400 m grid)\r\nthen 4 more\x00",
+        timeframe="\u2067Q3\u2069 2027",
+        competent_person="A. Geologist, \u202eMAusIMM\u202c; \u0639\u0644\u064a \u0623\u062d\u0645\u062f",
+    )
+    lines = options.statement_lines()
+    assert lines[1] == "Exploration planned to test the target: 12 holes (400 m grid)\nthen 4 more."
+    assert lines[2] == "Timeframe: Q3 2027."
+    assert lines[3] == "Competent Person: A. Geologist, MAusIMM; \u0639\u0644\u064a \u0623\u062d\u0645\u062f."
+    assert options.competent_person == "A. Geologist, MAusIMM; \u0639\u0644\u064a \u0623\u062d\u0645\u062f"

@@ -156,3 +156,22 @@ def test_legend_decimals_give_three_significant_figures_at_the_larger_end(low, h
 def test_legend_decimals_of_a_non_finite_range_are_zero():
     assert display.decimals_for(0.0, math.nan) == 0
     assert display.decimals_for(-math.inf, 1.0) == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "printed"),
+    [
+        ("plain text, 2.5 Mt", "plain text, 2.5 Mt"),
+        ("\u202eMAusIMM\u202c 2.5 Mt", "MAusIMM 2.5 Mt"),  # an override would print "tM 5.2 MMIsuAM"
+        ("\u202a\u202b\u202d\u2066\u2067\u2068x\u2069", "x"),  # every embedding, override and isolate
+        ("a\tb\rc\r\nd\ne", "a b c\nd\ne"),
+        ("a\x00b\x1bc\x7fd\x85e", "abcde"),
+        (
+            "\u0639\u0644\u064a \u049a\u0430\u0440\u0430\u0493\u0430\u043d\u0434\u044b",
+            "\u0639\u0644\u064a \u049a\u0430\u0440\u0430\u0493\u0430\u043d\u0434\u044b",
+        ),
+        ("\u200f\u00a0\u2014", "\u200f\u00a0\u2014"),  # a right-to-left mark, a no-break space and a dash stay
+    ],
+)
+def test_plain_text_drops_direction_controls_and_control_characters(typed: str, printed: str) -> None:
+    assert display.plain_text(typed) == printed
