@@ -98,6 +98,16 @@ def band_scale_offset(info: _RasterInfo, band: int, role: str) -> tuple[float, f
     return scale, offset
 
 
+def raster_problem(path: PathInput, role: str) -> str:
+    """Why the file at ``path`` cannot be read as a raster ('' when it can), in the words an estimate would use:
+    told before a run, where QGIS would say only that the layer was not found."""
+    try:
+        _open_raster(_path_text(path, role), role).close()
+    except TonnageInputError as error:
+        return str(error)
+    return ""
+
+
 def _open_raster(name: str, role: str):
     try:
         src = rasterio.open(name)

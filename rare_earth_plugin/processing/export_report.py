@@ -33,7 +33,14 @@ from ..report.export import ReportTargets, write_report
 from ..report.layout_builder import ReportLayers
 from ..report.meta import meta_from_settings
 from .exploration_target import RangeChecks, add_target_parameters
-from .raster_inputs import GRADE, HELP_COMMON, add_raster_parameters, cutoff_parameter, inputs_from_parameters
+from .raster_inputs import (
+    GRADE,
+    HELP_COMMON,
+    add_raster_parameters,
+    check_raster_inputs,
+    cutoff_parameter,
+    inputs_from_parameters,
+)
 from .report_statement import add_statement_parameters, target_options_from_parameters
 from .tonnage_algorithm import INPUT, checked_input_crs
 
@@ -112,6 +119,16 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
                 createByDefault=False,
             )
         )
+
+    def checkParameterValues(  # noqa: N802 - QGIS API name
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+    ) -> tuple[bool, str]:
+        problem = check_raster_inputs(parameters, context)
+        if problem:
+            return False, problem
+        return super().checkParameterValues(parameters, context)
 
     def processAlgorithm(  # noqa: N802
         self,

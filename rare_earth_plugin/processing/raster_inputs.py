@@ -7,6 +7,7 @@ so a model or a batch run can feed one algorithm's choices to another and get th
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 from qgis.core import (
@@ -24,6 +25,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..core.tonnage import TonnageInputError, TonnageParams
+from ..core.tonnage_raster_io import raster_problem
 from ..core.units import DEFAULT_DENSITY, GRADE_UNITS, UNIT_LABELS, standard_cutoffs
 from ..estimation import EstimateInputs, raster_path
 from ..layers import ROLE_GRADE, layer_by_role
@@ -157,6 +159,35 @@ def check_thickness_choice(parameters: dict[str, Any]) -> str:
         return ""
     problem = "both are set" if given == 2 else "neither is set"
     return f"Give exactly one of {label(THICKNESS)} and {label(THICKNESS_RASTER)}: {problem}."
+
+
+def check_raster_inputs(parameters: dict[str, Any], context: QgsProcessingContext) -> str:
+    """Why the thickness choice, the depth window or a raster file cannot be used ('' when all can): told by
+    ``checkParameterValues``, before the run."""
+    return (
+        check_thickness_choice(parameters) or check_depth_window(parameters) or check_raster_files(parameters, context)
+    )
+
+
+#: The raster parameters, each checked before a run (``check_raster_files``).
+RASTERS = (GRADE, THICKNESS_RASTER, DENSITY_RASTER, TOP_DEPTH_RASTER)
+
+
+def check_raster_files(parameters: dict[str, Any], context: QgsProcessingContext) -> str:
+    """Why a raster parameter given as a file that exists cannot be read ('' when each can): QGIS's own check
+    said "Could not load source layer for GRADE: grade.tif not found" of a file that is there but damaged or
+    not a raster. A project layer's id or name, or a file that is not there, is left to QGIS."""
+    project = context.project()
+    for name in RASTERS:
+        value = parameters.get(name)
+        if not isinstance(value, str) or not os.path.exists(value):
+            continue
+        if project is not None and (project.mapLayer(value) or project.mapLayersByName(value)):
+            continue
+        problem = raster_problem(value, label(name))
+        if problem:
+            return problem
+    return ""
 
 
 def check_depth_window(parameters: dict[str, Any]) -> str:

@@ -69,8 +69,7 @@ from .added_table import AddedTable, ogr_file, ogr_table
 from .raster_inputs import (
     HELP_COMMON,
     add_raster_parameters,
-    check_depth_window,
-    check_thickness_choice,
+    check_raster_inputs,
     cutoff_parameter,
     inputs_from_parameters,
 )
@@ -426,7 +425,7 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         parameters: dict[str, Any],
         context: QgsProcessingContext,
     ) -> tuple[bool, str]:
-        problem = check_thickness_choice(parameters) or check_depth_window(parameters)
+        problem = check_raster_inputs(parameters, context)
         if problem:
             return False, problem
         return super().checkParameterValues(parameters, context)

@@ -1170,3 +1170,34 @@ def test_an_output_given_as_a_link_keeps_the_link_and_replaces_its_file(
     layer = QgsVectorLayer(result["OUTPUT"], "written", "ogr")
     assert layer.isValid() and sorted(feature["name"] for feature in layer.getFeatures()) == ["A", "B"]
     assert QgsVectorLayer(str(real), "real", "ogr").featureCount() == 2
+
+
+@pytest.mark.parametrize("algorithm_id", [ESTIMATE, CURVE, "rareearth:explorationtarget", "rareearth:exportreport"])
+@pytest.mark.parametrize("key", ["GRADE", "THICKNESS_RASTER", "DENSITY_RASTER", "TOP_DEPTH_RASTER"])
+def test_a_raster_file_that_is_not_a_raster_is_named_as_such_before_the_run(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, algorithm_id, key
+) -> None:
+    """QGIS's own check said "Could not load source layer for GRADE: grade.tif not found" of a file that is
+    there but is not a raster (a download cut short, a renamed text file): the message now names the parameter
+    and the file and says it cannot be read as a raster, before anything is estimated or written."""
+    damaged = tmp_path / "damaged grade.tif"
+    damaged.write_bytes(b"II*\x00" + b"\x00" * 60)  # a TIFF's first bytes, and nothing more
+    parameters: dict[str, Any] = {
+        "INPUT": make_polygons([(grid.box(0, 0, 2, 2), "A")]),
+        "GRADE": constant_grade,
+        "THICKNESS": 1,
+        key: str(damaged),
+    }
+    if key == "THICKNESS_RASTER":
+        del parameters["THICKNESS"]
+    outputs = ["OUTPUT_PDF"] if algorithm_id == "rareearth:exportreport" else ["OUTPUT"]
+    parameters.update({name: str(tmp_path / f"out_{name}.{name[-3:].lower()}") for name in outputs})
+    if algorithm_id != "rareearth:exportreport":
+        parameters["OUTPUT"] = str(tmp_path / "out.gpkg")
+    feedback = RecordingFeedback()
+    with pytest.raises(QgsProcessingException):
+        processing.run(algorithm_id, parameters, feedback=feedback)
+    message = " ".join(feedback.errors)
+    assert key in message and f"cannot read {damaged} as a raster" in message, message
+    assert "not found" not in message
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("out")) == []
