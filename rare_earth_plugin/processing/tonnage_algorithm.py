@@ -123,7 +123,21 @@ def output_file(destination: str) -> str | None:
     # QGIS writes a GeoPackage of the name with ".gpkg" added when no format has the name's extension
     # (QgsProcessingUtils' parseDestinationString): "zones" or "zones.foo" would write zones.gpkg anew unchecked
     extension = _EXTENSION.match(path)
-    return path if extension and QgsVectorFileWriter.driverForExtension(extension.group(1)) else f"{path}.gpkg"
+    driver = QgsVectorFileWriter.driverForExtension(extension.group(1)) if extension else ""
+    return _with_drivers_extension(path, driver) if driver else f"{path}.gpkg"
+
+
+def _with_drivers_extension(path: str, driver: str) -> str:
+    """``path`` as QGIS's file writer names it: with the first of the extensions it knows ``driver`` by added
+    when the name has none of them (QGIS 3.22 writes "out.json" as "out.json.geojson" and "out.geojsonl" as
+    "out.geojsonl.json")."""
+    metadata = QgsVectorFileWriter.MetaData()
+    if not QgsVectorFileWriter.driverMetadata(driver, metadata):
+        return path
+    extensions = metadata.ext.split()
+    if not extensions or any(path.lower().endswith(f".{known.lower()}") for known in extensions):
+        return path
+    return f"{path}.{extensions[0]}"
 
 
 #: The extension QGIS takes from a destination: all after its last dot.
@@ -140,8 +154,9 @@ def output_problem(destination: str, table: bool = False) -> str:
     plain = not destination.startswith("ogr:")
     if plain and "|" in destination:  # QGIS would write a file of that whole name, "|layername=t.gpkg" and all
         return f"OUTPUT: '{destination}' is a layer's address, not a file name; {_add_layer(path)}"
-    if path.lower().endswith(".dbf"):  # QGIS would write "out.dbf.dbf" (a table) or "out.dbf.shp"
-        return f"OUTPUT: {path}: give a table or layer the name of a .gpkg, .csv or .shp file (a .dbf is its part)"
+    given = path if not plain else destination.split("|")[0]  # before QGIS's writer adds an extension
+    if given.lower().endswith(".dbf"):  # QGIS would write "out.dbf.dbf" (a table) or "out.dbf.shp"
+        return f"OUTPUT: {given}: give a table or layer the name of a .gpkg, .csv or .shp file (a .dbf is its part)"
     clash = shapefile_parts.clash(path)
     if clash:
         return (
@@ -220,6 +235,8 @@ def _staged(parameters: dict[str, Any], path: str | None) -> str | None:
     output, written in place."""
     value = parameters.get(OUTPUT)
     target = value.sink.staticValue() if isinstance(value, QgsProcessingOutputLayerDefinition) else value
+    # not a name QGIS adds an extension to ("out.json" is written as "out.json.geojson"): staged under the name
+    # written, the format would follow the added extension (GeoJSON for "out.geojsonl.json", not GeoJSONSeq)
     plain = isinstance(target, str) and path is not None and path in (target, f"{target}.gpkg")
     if path is None or not plain or not path.lower().endswith(_ONE_FILE):
         return None
@@ -356,6 +373,22 @@ def _warn_shapefile(fields: QgsFields, rows: Sequence[QgsFeature], feedback: Qgs
         feedback.pushWarning("OUTPUT is a shapefile, whose texts have at most 254 characters: longer ones are cut")
 
 
+def _check_flatgeobuf(rows: Sequence[QgsFeature], path: str) -> None:
+    """Refuse rows without a geometry for a FlatGeobuf file, which cannot hold them: GDAL dropped them and the
+    count read back blamed a full disk."""
+    bare = [
+        given_name(row) or f"row {number:,}"
+        for number, row in enumerate(rows, start=1)
+        if not row.hasGeometry() or row.geometry().isEmpty()
+    ]
+    if bare:
+        named = listed(bare)
+        raise QgsProcessingException(
+            f"OUTPUT: a FlatGeobuf file holds only features with a geometry, and {path} would get "
+            f"{len(bare):,} without one ({named}); choose .gpkg or .csv, or leave those features out"
+        )
+
+
 def plugin_icon() -> QIcon:
     return QIcon(str(resource("icons", "rare_earth.svg")))
 
@@ -489,6 +522,8 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
         path = output_file(destination)
         if path is not None and path.lower().endswith(".shp"):
             _warn_shapefile(fields, done, feedback)
+        if path is not None and path.lower().endswith(".fgb"):
+            _check_flatgeobuf(done, path)
         written = _staged(parameters, path)
         added = AddedTable.before(destination, path)
         try:

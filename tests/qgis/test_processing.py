@@ -1201,3 +1201,59 @@ def test_a_raster_file_that_is_not_a_raster_is_named_as_such_before_the_run(
     assert key in message and f"cannot read {damaged} as a raster" in message, message
     assert "not found" not in message
     assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("out")) == []
+
+
+@pytest.mark.parametrize("extension", ["json", "geojsonl", "geojson", "gpkg"])
+def test_an_output_named_with_an_extension_qgis_adds_to_is_written_as_qgis_names_it(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, extension
+) -> None:
+    """QGIS 3.22 writes "out.json" as "out.json.geojson" (its GeoJSON writer knows only .geojson): the run
+    computed every row, then failed with "cannot replace out.json: No such file or directory" and wrote
+    nothing. The file is now the one QGIS's own algorithms write for that name, and a second run replaces it."""
+    zones = make_polygons([(grid.box(0, 0, 2, 2), "A"), (grid.box(2, 2, 4, 4), "B")])
+    native = processing.run(
+        "native:buffer", {"INPUT": zones, "DISTANCE": 0, "OUTPUT": str(tmp_path / f"n.{extension}")}
+    )
+    for _ in range(2):
+        result = processing.run(
+            ESTIMATE,
+            {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": str(tmp_path / f"out.{extension}")},
+        )
+        written = result["OUTPUT"].split("|")[0]
+        assert os.path.basename(written) == "out" + os.path.basename(native["OUTPUT"].split("|")[0])[1:]
+        layer = QgsVectorLayer(result["OUTPUT"], "written", "ogr")
+        assert layer.isValid() and sorted(feature["name"] for feature in layer.getFeatures()) == ["A", "B"]
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith("out")) == [
+        os.path.basename(written)
+    ]
+
+
+@pytest.mark.parametrize("algorithm_id", [ESTIMATE, "rareearth:explorationtarget"])
+def test_a_flatgeobuf_output_refuses_areas_without_a_geometry_by_name(
+    rare_earth_provider, make_polygons, grid, constant_grade, tmp_path, feedback, algorithm_id
+) -> None:
+    """A FlatGeobuf file cannot hold a feature without a geometry: GDAL dropped the row and the run blamed a full
+    disk ("only 1 of the 2 rows could be written … is the disk full?"). It now names the areas, and an earlier
+    file of that name is left as it was."""
+    output = tmp_path / "results.fgb"
+    processing.run(
+        algorithm_id,
+        {
+            "INPUT": make_polygons([(grid.box(0, 0, 2, 2), "A")]),
+            "GRADE": constant_grade,
+            "THICKNESS": 1,
+            "OUTPUT": str(output),
+        },
+    )
+    before = output.read_bytes()
+    zones = make_polygons([(grid.box(0, 0, 2, 2), "A"), (None, "Unmapped lease"), (None, "")], name="with_gaps")
+    with pytest.raises(QgsProcessingException) as raised:
+        processing.run(
+            algorithm_id,
+            {"INPUT": zones, "GRADE": constant_grade, "THICKNESS": 1, "OUTPUT": str(output)},
+            feedback=feedback,
+        )
+    message = " ".join([str(raised.value), *feedback.errors])
+    assert "FlatGeobuf file holds only features with a geometry" in message, message
+    assert "2 without one (Unmapped lease, row 3)" in message and "disk" not in message
+    assert output.read_bytes() == before
