@@ -182,6 +182,8 @@ class AreaSums:
     def __init__(self, draws: DrawSet):
         self.draws = draws
         self.linear = _Bins(2, draws.size)  # by threshold
+        #: By threshold: cells whose ore fills the depth window in every draw, which count its height whatever t.
+        self.filled: _Bins | None = None
         self.ramps: _Bins | None = None  # by threshold: the ramps counting in every draw or decided by grade only
         self.ramps_by_t: _Bins | None = None  # by decreasing t: the ramps decided by thickness only
         self.ramps_per_draw: np.ndarray | None = None  # per draw: the ramps decided by both (``_dominance``)
@@ -193,7 +195,7 @@ class AreaSums:
         for part in _slices(grade.size):
             self._add_linear(weight[part], grade[part], reach)
 
-    def _add_linear(self, weight: np.ndarray, grade: np.ndarray, reach: float) -> None:
+    def _add_linear(self, weight: np.ndarray, grade: np.ndarray, reach: float, bins: _Bins | None = None) -> None:
         """Cells above every threshold are summed once, those between the lowest and the highest binned by how
         many thresholds they reach (only they need a count), those below every threshold left out.
 
@@ -218,10 +220,11 @@ class AreaSums:
             picked = np.flatnonzero(rich)
             w_rich = weight.take(picked)
             always = (w_rich.sum(), dot(w_rich, grade.take(picked)))
+        bins = self.linear if bins is None else bins
         if always is not None:
-            self.linear.add_to_all(always)
+            bins.add_to_all(always)
         if g.size:
-            self.linear.add(self.draws.reached(g, reach), (w, w * g))
+            bins.add(self.draws.reached(g, reach), (w, w * g))
 
     def add_window(
         self,
@@ -255,6 +258,8 @@ class AreaSums:
         starts_above_bottom = np.maximum(top, low) < high
         if np.ndim(top) or not starts_above_bottom:  # one constant top: one answer for every cell
             counts &= starts_above_bottom
+        if max_depth is not None:
+            counts = self._add_filled(weight, grade, thickness, top, low, high, counts, reach)
         slope = weight * thickness
         from_top = counts if min_depth is None else counts & (top >= low)  # the ore starts in the window: b = 0
         if from_top.all():
@@ -265,9 +270,37 @@ class AreaSums:
         if min_depth is not None:  # ramps up where the ore reaches the minimum depth
             self._ramps(low, 1.0, counts & (top < low), cells, reach)
         if max_depth is not None:  # ramps down where it passes the maximum depth in some draw
-            deep = thickness > (high - top) / self.draws.t_sorted[-1]  # but for rounding, where b < the highest t
+            with np.errstate(over="ignore", divide="ignore"):  # a factor of 5e-324: inf, no cell that deep
+                deep = thickness > (high - top) / self.draws.t_sorted[-1]  # but for rounding, where b < the highest t
             if deep.any():
                 self._ramps(high, -1.0, counts & deep, cells, reach)
+
+    def _add_filled(
+        self,
+        weight: np.ndarray,
+        grade: np.ndarray,
+        thickness: np.ndarray,
+        top: np.ndarray | float,
+        low: float,
+        high: float,
+        counts: np.ndarray,
+        reach: float,
+    ) -> np.ndarray:
+        """Sum apart the cells of ``counts`` whose ore reaches the window's bottom ``high`` even at the lowest
+        thickness factor: they count the window's height below their top, ``weight * (high - max(top, low))``,
+        in every draw that their grade reaches. As ramps, a rise and a fall of ``weight * thickness`` that
+        cancel, one cell of 1e20 m left the others' tonnes to rounding and every draw read 0 t. The cells left,
+        to be summed as ramps."""
+        filled = counts & (thickness * self.draws.t_sorted[0] >= high - top)
+        picked = np.flatnonzero(filled)
+        if picked.size == 0:
+            return counts
+        if self.filled is None:
+            self.filled = _Bins(2, self.draws.size)
+        height = high - np.maximum(top, low)
+        held = weight.take(picked) * (height if np.ndim(height) == 0 else np.take(height, picked))
+        self._add_linear(held, grade.take(picked), reach, self.filled)
+        return counts & ~filled
 
     def _ramps(
         self,
@@ -318,6 +351,10 @@ class AreaSums:
         draws = self.draws
         (linear,) = self.linear.per_draw(draws.theta_rank)
         ore, metal = scale * linear.real, scale * linear.imag
+        if self.filled is not None:
+            (filled,) = self.filled.per_draw(draws.theta_rank)
+            ore += filled.real
+            metal += filled.imag
         if self.ramps is None and self.ramps_by_t is None and self.ramps_per_draw is None:
             return ore, metal
         ramps = np.zeros((2, draws.size), dtype=np.complex128)  # (Σ s, Σ s b), (Σ s g, Σ s g b) as in _Bins

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -241,6 +242,42 @@ def test_fast_draw_sums_equal_brute_force(window):
         ok = grade >= theta[j]
         assert ore[j] == pytest.approx(float((weight * counted)[ok].sum()), rel=1e-9, abs=1e-9)
         assert metal[j] == pytest.approx(float((weight * counted * grade)[ok].sum()), rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("huge", [1e12, 1e20, 3e38])
+@pytest.mark.parametrize("window", [(None, 8.0), (2.0, 8.0), (2.0, 2.01)])
+def test_a_cell_far_thicker_than_the_window_leaves_the_others_their_tonnes(huge, window):
+    """One cell of 1e20 m (a fill value a raster does not declare) under a depth window counts only the window's
+    height, but as a rise and a fall of area x 1e20 that cancel it left every other cell's tonnes to rounding:
+    every case and percentile read 0 t where the estimate gave 15.6 Mt. Cells whose ore fills the window in
+    every draw now count its height, whatever their thickness; the others are checked draw by draw."""
+    rng = np.random.default_rng(5)
+    n, draws = 400, 2000
+    weight, grade = rng.uniform(50, 150, n), rng.uniform(0.05, 0.3, n)
+    thickness, top = rng.uniform(0, 12, n), rng.uniform(0, 9, n)
+    thickness[:3], top[:3] = huge, (0.0, 1.0, 3.0)
+    t = rng.uniform(0.8, 1.2, draws)
+    theta = 0.1 / rng.uniform(0.85, 1.15, draws)
+    ore, metal = draw_sums(DrawSet(t, theta), weight, grade, thickness, top, *window)
+    low = -np.inf if window[0] is None else window[0]
+    counted = np.clip(np.minimum(top + thickness * t[:, None], window[1]) - np.maximum(top, low), 0.0, None)
+    ok = grade >= theta[:, None]
+    assert (ore > 0).all()
+    assert ore == pytest.approx((weight * counted * ok).sum(axis=1), rel=1e-9)
+    assert metal == pytest.approx((weight * counted * ok * grade).sum(axis=1), rel=1e-9)
+
+
+def test_a_target_over_a_fill_value_thickness_in_a_window_equals_the_closed_form():
+    """The check's case: 101 cells of 100 m2 at 10 m, one at 1e20 m, counted from 2 to 8 m: 101 x 100 x 6 m
+    x the density, in every case and draw (the thickness factor's 0.8-1.2 leaves every cell filling the
+    window)."""
+    thickness = np.full(101, 10.0)
+    thickness[0] = 1e20
+    c = cells(n=101, grade=0.5, thickness=thickness, area=100.0, min_depth=2.0, max_depth=8.0, cutoff=0.1)
+    target = target_from_cells(c, TonnageParams(thickness=1.0), draws=1000, seed=1)
+    for case, density in ((target.low, 2.5), (target.base, 2.6), (target.high, 2.7)):
+        assert case.ore_tonnes == pytest.approx(101 * 100 * 6.0 * density, rel=1e-12)
+    assert target.no_ore_share == 0.0 and target.p90.ore_tonnes > 101 * 100 * 6.0 * 2.5
 
 
 @pytest.mark.parametrize("window", [(None, 90.0), (30.0, 90.0)])
@@ -651,3 +688,14 @@ def test_percentiles_of_a_span_of_denormals():
     values = np.random.default_rng(1).integers(0, 50, 1000) * 5e-324
     probabilities = list(EXCEEDANCE.values())
     np.testing.assert_array_equal(_quantiles(values, probabilities), np.quantile(values, probabilities))
+
+
+def test_a_subnormal_thickness_factor_under_a_window_raises_no_numpy_warning():
+    """A thickness factor range of 0 / 5e-324 / 5e-324 is taken (it reaches above 0); with a maximum depth the
+    test for cells reaching it divided by 5e-324 and numpy warned of an overflow. The figures are 0 t."""
+    c = cells(n=1, grade=0.5, thickness=10.0, top=5.0, area=1000.0, min_depth=8.0, max_depth=12.0, cutoff=0.1)
+    ranges = TargetRanges(thickness_factor=Triangular(0.0, 5e-324, 5e-324))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        target = target_from_cells(c, TonnageParams(thickness=1.0), ranges, draws=100, seed=1)
+    assert target.base.ore_tonnes == 0.0 and target.high.ore_tonnes == 0.0
