@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import TYPE_CHECKING, Optional, Protocol, Union
 
-from qgis.core import QgsCoordinateReferenceSystem, QgsGeometry, QgsMapLayer, QgsRasterLayer, QgsWkbTypes
+from qgis.core import (
+    QgsAbstractGeometry,
+    QgsCoordinateReferenceSystem,
+    QgsGeometry,
+    QgsMapLayer,
+    QgsRasterLayer,
+    QgsWkbTypes,
+)
 
 if TYPE_CHECKING:
     from .areas import Area
@@ -80,14 +87,28 @@ def geometry_wkt(geometry: QgsGeometry) -> str:
         raise TonnageInputError("the area has an empty geometry")
     if QgsWkbTypes.geometryType(geometry.wkbType()) != POLYGON_GEOMETRY:
         raise PolygonInputError("the area is not a polygon")
-    shape = (
-        geometry.constGet().segmentize()
-        if QgsWkbTypes.isCurvedType(geometry.wkbType())
-        else geometry.constGet().clone()
-    )
+    curved = QgsWkbTypes.isCurvedType(geometry.wkbType())
+    shape = _segmentized(geometry.constGet()) if curved else geometry.constGet().clone()
     shape.dropZValue()
     shape.dropMValue()
     return shape.asWkt(17)
+
+
+#: The share of its area a curved polygon may lose to the straight segments that replace its arcs: about the
+#: engine's own error.
+CURVE_AREA_ERROR = 1e-8
+
+
+def _segmentized(shape: QgsAbstractGeometry) -> QgsAbstractGeometry:
+    """``shape`` with its arcs as straight segments that leave at most ``CURVE_AREA_ERROR`` of its area out.
+    A segment cutting at most d off its arc loses 2/3 d of area per unit of arc length, so d is set from the
+    area per unit of perimeter. QGIS's default (a segment per 1° of arc) lost 5e-5 of a circle's area."""
+    coarse = shape.segmentize()  # the default: for the area, which a curve polygon gives as 0 in QGIS 3.22
+    area, perimeter = coarse.area(), coarse.perimeter()
+    if not (area > 0 and perimeter > 0):
+        return coarse
+    most = CURVE_AREA_ERROR * area / perimeter
+    return shape.segmentize(most, QgsAbstractGeometry.SegmentationToleranceType.MaximumDifference)
 
 
 def estimate_geometry(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import processing
 import pytest
 from conftest import GRID_CRS
@@ -184,3 +186,43 @@ def test_an_error_midway_through_a_curve_task_leaves_the_areas_already_done(monk
     task.run()
     assert task.outcome.curves == {areas[0].key: curve}
     assert set(task.outcome.errors) == {areas[1].key, areas[2].key}
+
+
+CIRCLE = "CIRCULARSTRING({x0} {y0}, {x1} {y0}, {x0} {y0})"
+
+
+@pytest.mark.parametrize(
+    ("wkt", "exact"),
+    [
+        # a circle of 100 m, and one of 0.001° (a geographic layer): pi r²
+        (f"CURVEPOLYGON({CIRCLE.format(x0=500000, y0=5000000, x1=500200)})", math.pi * 100**2),
+        (f"CURVEPOLYGON ZM({CIRCLE.format(x0='70 0 5 1', y0='', x1='70.002 0 5 1')})", math.pi * 0.001**2),
+        # a 10 km square with one corner rounded by a quarter circle of 5 m: the arc is a tiny part of it
+        (
+            "CURVEPOLYGON(COMPOUNDCURVE((0 0,10000 0,10000 9995),"
+            "CIRCULARSTRING(10000 9995,9998.535533905933 9998.535533905933,9995 10000),(9995 10000,0 10000,0 0)))",
+            1e8 - 25 + math.pi * 25 / 4,
+        ),
+        # two circles of 1 m, and a ring of 3 m round a hole of 1 m
+        (
+            f"MULTISURFACE(CURVEPOLYGON({CIRCLE.format(x0=0, y0=0, x1=2)}),"
+            f"CURVEPOLYGON({CIRCLE.format(x0=10, y0=0, x1=16)},{CIRCLE.format(x0=12, y0=0, x1=14)}))",
+            math.pi * (1 + 9 - 1),
+        ),
+    ],
+)
+def test_curved_polygons_keep_their_area_to_the_engines_accuracy(wkt, exact):
+    """QGIS's default segmentation (one segment per 1° of arc) made a circle 5e-5 too small, a thousand times the
+    engine's own error; the segments are now fine enough for 1e-8, fewer where an arc is a small part of the
+    area."""
+    from shapely import wkt as shapely_wkt
+
+    from rare_earth_plugin.estimation import CURVE_AREA_ERROR, geometry_wkt
+
+    geometry = QgsGeometry.fromWkt(wkt.replace("CIRCULARSTRING( ", "CIRCULARSTRING("))
+    assert not geometry.isNull(), wkt
+    shape = shapely_wkt.loads(geometry_wkt(geometry))
+    assert 0 < 1 - shape.area / exact < CURVE_AREA_ERROR  # segments inside the arcs: a little less
+    polygons = getattr(shape, "geoms", [shape])
+    rings = [ring for polygon in polygons for ring in (polygon.exterior, *polygon.interiors)]
+    assert max(len(ring.coords) for ring in rings) < 50_000  # not millions
