@@ -188,10 +188,10 @@ def figures_table(name: str, results: Sequence[TonnageResult], unit: str) -> str
             name,
             grade(result.cutoff, unit),
             km2(result.polygon_area_m2),
-            ORE.engine_text(result.ore_tonnes, spreadsheet=True),
-            grade(result.mean_grade, unit),
-            CONTAINED.engine_text(result.treo_tonnes, spreadsheet=True),
-            CONTAINED.engine_text(result.tree_tonnes, spreadsheet=True),
+            ORE.engine_text(result.known("ore_tonnes"), spreadsheet=True),
+            grade(result.known("mean_grade"), unit),
+            CONTAINED.engine_text(result.known("treo_tonnes"), spreadsheet=True),
+            CONTAINED.engine_text(result.known("tree_tonnes"), spreadsheet=True),
             coverage(result.data_coverage),
         )
         lines.append("\t".join(cell.replace(",", "") for cell in cells))

@@ -10,6 +10,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from .tonnage_types import TonnageResult
+
 #: An output's fields, in order: (name, kind).
 Schema = tuple[tuple[str, str], ...]
 
@@ -41,8 +43,9 @@ def finite_or_null(value: Any) -> Any:
     return value
 
 
-def result_values(result: object | None, names: Sequence[str] = tuple(RESULT_ATTRIBUTES)) -> list[float | None]:
-    """The values of the result fields ``names`` (None for NaN, all None without a result)."""
+def result_values(result: TonnageResult | None, names: Sequence[str] = tuple(RESULT_ATTRIBUTES)) -> list[float | None]:
+    """The values of the result fields ``names``: None for NaN and for every figure of ore of an area without
+    data (``TonnageResult.known``: its zeros would say nothing), all None without a result."""
     if result is None:
         return [None] * len(names)
-    return [finite_or_null(float(getattr(result, RESULT_ATTRIBUTES[name]))) for name in names]
+    return [finite_or_null(result.known(RESULT_ATTRIBUTES[name])) for name in names]

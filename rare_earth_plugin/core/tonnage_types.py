@@ -131,17 +131,32 @@ class TonnageResult:
     cutoff: float
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def has_data(self) -> bool:
+        """Whether some of the polygon held data in every raster: without any, its zero tonnes say nothing of
+        its ore, and the outputs (``to_dict``, the files' fields, the report) give no figures."""
+        return self.data_coverage > 0
+
+    def known(self, name: str) -> float:
+        """The figure ``name`` as every output shows it: NaN (no figure) for a figure of ore of an area without
+        data (``ORE_FIGURES``)."""
+        return math.nan if name in ORE_FIGURES and not self.has_data else float(getattr(self, name))
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values: floats, None for NaN or an infinite figure (warned as an overflow), a list
-        of warnings."""
+        """Plain JSON-ready values: floats, None for NaN or an infinite figure (warned as an overflow) and for
+        every figure of ore of an area without data (``known``), a list of warnings."""
         out: dict[str, Any] = {}
         for key, value in asdict(self).items():
             if key == "warnings":
                 out[key] = list(value)
             else:
-                number = float(value)
+                number = self.known(key)
                 out[key] = number if math.isfinite(number) else None
         return out
+
+
+#: The figures of ``TonnageResult`` that say what ore an area holds: none for an area without data.
+ORE_FIGURES = ("ore_area_m2", "ore_volume_m3", "ore_tonnes", "mean_grade", "treo_tonnes", "tree_tonnes")
 
 
 class PolygonInputError(TonnageInputError):

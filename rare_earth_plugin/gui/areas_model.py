@@ -152,7 +152,7 @@ class AreasModel(QAbstractTableModel):
 
     def _figure(self, row: AreaRow, column: int, role: int) -> float | str | None:
         """A number column: the value to sort on (no figure sorts lowest), or its text."""
-        value = math.nan if row.result is None else getattr(row.result, self._RESULT_FIELDS[column])
+        value = math.nan if row.result is None else row.result.known(self._RESULT_FIELDS[column])
         if role == SORT_ROLE:
             return value if math.isfinite(value) else -math.inf
         if role != Qt.ItemDataRole.DisplayRole:

@@ -108,11 +108,11 @@ class ResultPanel(QWidget):
         values = (
             {
                 "area": f"{display.km2(result.polygon_area_m2)} km²",
-                "ore": f"{display.mt(result.ore_tonnes)} Mt",
+                "ore": f"{display.mt(result.known('ore_tonnes'))} Mt",
                 "cutoff": f"{display.grade(result.cutoff, unit)} {label}",
-                "grade": f"{display.grade(result.mean_grade, unit)} {label}",
-                "treo": f"{display.kt(result.treo_tonnes)} kt",
-                "tree": f"{display.kt(result.tree_tonnes)} kt",
+                "grade": f"{display.grade(result.known('mean_grade'), unit)} {label}",
+                "treo": f"{display.kt(result.known('treo_tonnes'))} kt",
+                "tree": f"{display.kt(result.known('tree_tonnes'))} kt",
                 "coverage": f"{display.coverage(result.data_coverage)} %",
             }
             if result is not None

@@ -24,8 +24,9 @@ class EstimateTonnageAlgorithm(TonnageAlgorithm):
         "<p>For every polygon of the input layer: polygon area (area_m2, m²), ore tonnes at or above the "
         "cut-off (ore_t), tonnage-weighted mean grade of that ore (grade_mean, in the grade unit; empty "
         "when there is no ore), contained oxide and metal (treo_t, tree_t, tonnes) and the fraction of "
-        "the polygon with data (coverage, 0-1). The input fields are kept; a result name the input "
-        "already uses gets a suffix (ore_t_2).</p>"
+        "the polygon with data (coverage, 0-1); a polygon without data (coverage 0) gets no figures of "
+        "ore (empty, not 0). The input fields are kept; a result name the input already uses gets a "
+        "suffix (ore_t_2).</p>"
         "<p>A polygon that cannot be estimated (empty or not a polygon) is reported and written with "
         "empty results.</p>"
     )

@@ -40,8 +40,8 @@ class GradeTonnageCurveAlgorithm(TonnageAlgorithm):
         "field, else zone or title, else 'layer #feature id') and every cut-off grade in CUTOFFS (sorted, "
         "in the grade unit), the ore "
         "tonnes at or above the cut-off (ore_t), their tonnage-weighted mean grade (grade_mean, empty "
-        "when there is no ore) and contained oxide and metal (treo_t, tree_t, tonnes). Ore tonnes never "
-        "grow as the cut-off rises.</p>"
+        "when there is no ore) and contained oxide and metal (treo_t, tree_t, tonnes), all empty for a "
+        "polygon without data. Ore tonnes never grow as the cut-off rises.</p>"
         "<p>A polygon that cannot be estimated is reported and gets one row per cut-off with empty "
         "results.</p>"
     )

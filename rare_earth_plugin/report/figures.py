@@ -20,13 +20,11 @@ class EngineResult(Protocol):
     """The parts of ``core.tonnage.TonnageResult`` the report reads."""
 
     polygon_area_m2: float
-    ore_tonnes: float
-    mean_grade: float
-    treo_tonnes: float
-    tree_tonnes: float
     data_coverage: float
     cutoff: float
     warnings: tuple[str, ...]
+
+    def known(self, name: str) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -46,14 +44,16 @@ class AreaFigures:
 
     @classmethod
     def from_result(cls, name: str, kind: str, result: EngineResult, grade_unit: str) -> AreaFigures:
+        """The figures of ``result``; an area without data has no tonnes, grade or contained metal
+        (``TonnageResult.known``): the PDF, the CSV and the GeoPackage all leave them out."""
         return cls(
             name=name,
             kind=kind,
             area_km2=display.AREA.convert(result.polygon_area_m2),
-            ore_mt=display.ORE.convert(result.ore_tonnes),
-            mean_grade_pct=convert_grade(result.mean_grade, grade_unit, PERCENT),
-            treo_kt=display.CONTAINED.convert(result.treo_tonnes),
-            tree_kt=display.CONTAINED.convert(result.tree_tonnes),
+            ore_mt=display.ORE.convert(result.known("ore_tonnes")),
+            mean_grade_pct=convert_grade(result.known("mean_grade"), grade_unit, PERCENT),
+            treo_kt=display.CONTAINED.convert(result.known("treo_tonnes")),
+            tree_kt=display.CONTAINED.convert(result.known("tree_tonnes")),
             coverage_pct=display.COVERAGE.convert(result.data_coverage),
             cutoff_pct=convert_grade(result.cutoff, grade_unit, PERCENT),
             warnings=tuple(result.warnings),

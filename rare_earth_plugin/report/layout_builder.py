@@ -88,7 +88,7 @@ from . import map_frame, target_section
 from .area_results import AreaResult
 from .chart import write_chart
 from .errors import ReportError
-from .figures import COLUMNS, CUTOFF_COLUMNS, AreaFigures, Column, formatted, table_rows, unknown
+from .figures import COLUMNS, CUTOFF_COLUMNS, Column, formatted, table_rows
 from .naming import unique_stems
 from .target_options import TargetOptions
 from .text_fit import cell_lines, elided, fit_font, fit_line_font, text_width_mm
@@ -703,18 +703,14 @@ def _fill_area_page(
         _link_scalebar(scalebar, area_map)
 
     _fill_table(_table(layout, "area_figures", page), *_figures_table(result))
-    _fill_table(_table(layout, "area_cutoffs", page), CUTOFF_COLUMNS, table_rows(_known(result), CUTOFF_COLUMNS))
+    _fill_table(
+        _table(layout, "area_cutoffs", page), CUTOFF_COLUMNS, table_rows(list(result.cutoff_table), CUTOFF_COLUMNS)
+    )
 
     picture = _item(layout, "area_chart", page, QgsLayoutItemPicture)
     size = picture.sizeWithUnits()
     write_chart(result.chart_curve, params.grade_unit, params.cutoff, chart, size.width(), size.height())
     picture.setPicturePath(str(chart), PICTURE_RASTER)
-
-
-def _known(result: AreaResult) -> list[AreaFigures]:
-    """The area's figures at the standard cut-offs; an area without data has none (its zeros say nothing)."""
-    rows = list(result.cutoff_table)
-    return rows if result.figures.coverage_pct > 0 else [unknown(row) for row in rows]
 
 
 def _figures_table(result: AreaResult) -> tuple[tuple[Column, ...], list[list[str]], tuple[float, ...]]:

@@ -1257,3 +1257,29 @@ def test_a_flatgeobuf_output_refuses_areas_without_a_geometry_by_name(
     assert "FlatGeobuf file holds only features with a geometry" in message, message
     assert "2 without one (Unmapped lease, row 3)" in message and "disk" not in message
     assert output.read_bytes() == before
+
+
+@pytest.mark.parametrize("algorithm_id", [ESTIMATE, CURVE])
+def test_an_area_without_data_has_no_figures_of_ore_where_a_barren_one_reads_zero(
+    rare_earth_provider, make_polygons, make_raster, grid, tmp_path, algorithm_id
+) -> None:
+    """An area outside the rasters read ore_t 0 and treo_t 0, a claim that it holds no ore, where nothing is known
+    of it; the exploration target and the report already gave it no figures. Its figures of ore are NULL now;
+    an area with data but no ore above the cut-off still reads 0."""
+    grade = make_raster(np.full((20, 20), 0.01))  # below the cut-off everywhere
+    zones = make_polygons([(grid.box(2, 2, 6, 6), "Barren"), (grid.box(40, 40, 44, 44), "Away")])
+    cutoffs = {"CUTOFF": 0.05} if algorithm_id == ESTIMATE else {"CUTOFFS": "0.05,0.1"}
+    result = processing.run(
+        algorithm_id,
+        {"INPUT": zones, "GRADE": grade, **cutoffs, "THICKNESS": 5, "OUTPUT": str(tmp_path / "out.gpkg")},
+    )
+    rows = list(QgsVectorLayer(result["OUTPUT"], "written", "ogr").getFeatures())
+    assert sorted(row["name"] for row in rows) == sorted(["Barren", "Away"] * (1 if algorithm_id == ESTIMATE else 2))
+    for row in rows:
+        figures = [row[name] for name in ("ore_t", "grade_mean", "treo_t", "tree_t")]
+        if row["name"] == "Away":
+            assert all(is_null(value) for value in figures), figures
+            if algorithm_id == ESTIMATE:
+                assert row["coverage"] == 0.0 and row["area_m2"] > 0
+        else:
+            assert figures[0] == figures[2] == figures[3] == 0.0 and is_null(figures[1])

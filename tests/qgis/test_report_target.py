@@ -243,8 +243,19 @@ def test_a_report_of_disjoint_zones_one_without_data(
         "DRAWS": 300,
         "REPORTING_CODE": 2,
         "OUTPUT_PDF": str(tmp_path / "r.pdf"),
+        "OUTPUT_CSV": str(tmp_path / "r.csv"),
+        "OUTPUT_GPKG": str(tmp_path / "r.gpkg"),
     }
     processing.run(ExportReportAlgorithm(), parameters)
+    # the CSV and GeoPackage hold no figures of ore for it either (they read 0 Mt and 0 kt), and 0 % coverage
+    with open(tmp_path / "r.csv", encoding="utf-8-sig", newline="") as stream:
+        rows = {row["name"]: row for row in csv.DictReader(stream)}
+    written = ogr.Open(str(tmp_path / "r.gpkg"))  # kept open while its features are read
+    features = {feature["name"]: feature for feature in written.GetLayer(0)}
+    for key in ("ore_mt", "mean_grade_pct", "treo_kt", "tree_kt", "ore_t_base"):
+        assert rows["Away"][key] == "" and features["Away"].GetField(key) is None, key
+        assert rows["Inner"][key] != "" and features["Inner"].GetField(key) is not None, key
+    assert float(rows["Away"]["coverage_pct"]) == features["Away"].GetField("coverage_pct") == 0.0
     summary, *areas = [page for page in pages_of(tmp_path / "r.pdf") if page.strip()]
     assert "basis: the statement page after the areas'." in summary and "areas overlap" not in summary
     assert "Depth window: top of mineralisation 0 m below surface; counted to 8 m depth" in summary
@@ -294,18 +305,6 @@ def test_every_areas_target_is_stated_however_many_areas(
     for name in names:  # both rows of every area, on the closing pages
         assert sum(page.count(f"{name} P90–P10") + page.count(f"{name} low–high case") for page in tables) == 2, name
     assert "see the statement pages" in pages[0]
-
-
-def test_an_area_without_data_has_no_figures_at_the_standard_cutoffs():
-    """Its table at standard cut-offs read 0 t at every cut-off beside "no data"."""
-    from rare_earth_plugin.report.figures import AreaFigures
-    from rare_earth_plugin.report.layout_builder import _known
-
-    row = AreaFigures("A", "zone", 1.0, 0.0, math.nan, 0.0, 0.0, 0.0, 0.05)
-    away = SimpleNamespace(figures=row, cutoff_table=[row, replace(row, cutoff_pct=0.1)])
-    assert all(math.isnan(f.ore_mt) and math.isnan(f.treo_kt) and math.isnan(f.tree_kt) for f in _known(away))
-    covered = SimpleNamespace(figures=replace(row, coverage_pct=50.0), cutoff_table=[replace(row, coverage_pct=50.0)])
-    assert [f.ore_mt for f in _known(covered)] == [0.0]  # no ore where there is data: 0
 
 
 def _two_cell_target(area_m2: float, grades: tuple[float, float], cutoff: float):

@@ -4,28 +4,33 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 
 from rare_earth_plugin.core.target_ranges import TargetRanges, Triangular
-from rare_earth_plugin.core.tonnage import TonnageParams
+from rare_earth_plugin.core.tonnage import TonnageParams, TonnageResult
 from rare_earth_plugin.core.units import PERCENT, PPM
 from rare_earth_plugin.report.csv_export import CSV_FIELDS, NOTE_FIELD, write_csv
 from rare_earth_plugin.report.figures import COLUMNS, AreaFigures, formatted, table_rows
 from rare_earth_plugin.report.texts import BYLINE_SEPARATOR, DISCLAIMER, ReportMeta, assumptions_text, disclaimer
 
 
-@dataclass(frozen=True)
-class FakeResult:
-    polygon_area_m2: float = 1_500_000.0
-    ore_tonnes: float = 388_828_099.0
-    mean_grade: float = 0.2057
-    treo_tonnes: float = 800_000.0
-    tree_tonnes: float = 666_666.7
-    data_coverage: float = 0.985
-    cutoff: float = 0.05
-    warnings: tuple[str, ...] = ()
+def FakeResult(**changes) -> TonnageResult:  # noqa: N802 - reads as the record it makes
+    """An engine result of made-up figures, ``changes`` replacing them."""
+    figures = {
+        "polygon_area_m2": 1_500_000.0,
+        "covered_area_m2": 1_477_500.0,
+        "ore_area_m2": 1_400_000.0,
+        "ore_volume_m3": 150_000_000.0,
+        "ore_tonnes": 388_828_099.0,
+        "mean_grade": 0.2057,
+        "treo_tonnes": 800_000.0,
+        "tree_tonnes": 666_666.7,
+        "data_coverage": 0.985,
+        "cutoff": 0.05,
+    }
+    return TonnageResult(**{**figures, **changes})
 
 
 def test_units_are_rescaled_exactly():
@@ -35,6 +40,23 @@ def test_units_are_rescaled_exactly():
     assert figures.treo_kt == pytest.approx(800.0)
     assert figures.coverage_pct == pytest.approx(98.5)
     assert figures.mean_grade_pct == pytest.approx(0.2057)
+
+
+def test_an_area_without_data_has_no_figures_of_ore_where_a_barren_one_has_zero():
+    """An area outside the rasters read 0 Mt and 0 kt in the report's CSV and GeoPackage beside "no data, so no
+    figures" on its page; those figures are now missing (NaN, NULL in the files), as in Processing's outputs."""
+    away = AreaFigures.from_result(
+        "A",
+        "zone",
+        FakeResult(ore_tonnes=0.0, treo_tonnes=0.0, tree_tonnes=0.0, mean_grade=math.nan, data_coverage=0.0),
+        PERCENT,
+    )
+    assert all(math.isnan(value) for value in (away.ore_mt, away.mean_grade_pct, away.treo_kt, away.tree_kt))
+    assert (away.area_km2, away.coverage_pct, away.cutoff_pct) == (1.5, 0.0, 0.05)
+    barren = AreaFigures.from_result(
+        "B", "zone", FakeResult(ore_tonnes=0.0, treo_tonnes=0.0, tree_tonnes=0.0, mean_grade=math.nan), PERCENT
+    )
+    assert (barren.ore_mt, barren.treo_kt, barren.tree_kt) == (0.0, 0.0, 0.0) and math.isnan(barren.mean_grade_pct)
 
 
 def test_ppm_grades_are_reported_in_percent():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
+from dataclasses import replace
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from rare_earth_plugin.core.result_fields import (
     result_values,
 )
 from rare_earth_plugin.core.target_fields import TARGET_SCHEMA
+from rare_earth_plugin.core.tonnage_types import TonnageResult
 
 
 def test_field_names_stay_the_public_contract() -> None:
@@ -42,14 +43,21 @@ def test_nan_and_infinity_become_null_and_nothing_else_does() -> None:
 
 
 def test_result_values_follow_the_schema() -> None:
-    result = SimpleNamespace(
+    result = TonnageResult(
         polygon_area_m2=4.0,
+        covered_area_m2=2.0,
+        ore_area_m2=0.0,
+        ore_volume_m3=0.0,
         ore_tonnes=0.0,
         mean_grade=math.nan,
         treo_tonnes=0.0,
         tree_tonnes=0.0,
         data_coverage=np.float32(0.5),
+        cutoff=0.1,
     )
     assert result_values(result) == [4.0, 0.0, None, 0.0, 0.0, 0.5]
     assert result_values(result, CURVE_RESULTS) == [0.0, None, 0.0, 0.0]
     assert result_values(None, CURVE_RESULTS) == [None] * 4
+    # no data: the zeros would say the area holds no ore; it gets no figures of ore, its area and coverage stay
+    unknown = replace(result, covered_area_m2=0.0, data_coverage=0.0)
+    assert result_values(unknown) == [4.0, None, None, None, None, 0.0]

@@ -28,6 +28,7 @@ from rare_earth_plugin.core.tonnage import (
     estimate_tonnage,
     grade_tonnage_curve,
 )
+from rare_earth_plugin.core.tonnage_types import ORE_FIGURES
 
 DENSITY = 2.6
 THICKNESS = 12.0
@@ -285,9 +286,10 @@ def test_polygon_partly_and_wholly_outside_the_raster(make_raster):
     outside = estimate_tonnage(local_box(1000.0, 1000.0, 1100.0, 1100.0), path, params())
     assert outside.ore_tonnes == 0.0 and outside.covered_area_m2 == 0.0 and outside.data_coverage == 0.0
     assert any("does not overlap" in w for w in outside.warnings)
-    data = outside.to_dict()
-    assert data["mean_grade"] is None and isinstance(data["warnings"], list)
-    assert json.loads(json.dumps(data))["ore_tonnes"] == 0.0
+    data = outside.to_dict()  # no data: no figures of ore, not zeros that would say it holds none
+    assert not outside.has_data and isinstance(data["warnings"], list)
+    assert all(data[name] is None for name in ORE_FIGURES) and math.isnan(outside.known("ore_tonnes"))
+    assert json.loads(json.dumps(data))["data_coverage"] == 0.0 and data["polygon_area_m2"] > 0
 
 
 def test_invalid_polygon_is_repaired_with_a_warning(make_raster):
