@@ -30,6 +30,19 @@ def grade_warning(peak: float, unit: str, name: str) -> str:
     return f"The grade raster {name} holds grades up to {peak:,.6g} ppm, more than 100 %: check its values and unit"
 
 
+def factored_grade_warning(peak: float, factor: float, unit: str) -> str:
+    """A warning when the grade factor lifts grades that are possible (``grade_warning`` says when they are not)
+    above all of the rock ('' when it does not)."""
+    most = MOST_GRADE.get(unit)
+    if most is None or not peak <= most or not peak * factor > most:
+        return ""
+    shown = "%" if unit == PERCENT else "ppm"
+    return (
+        f"The grade factor of {factor:g} lifts grades up to {peak:,.6g} {shown} to {peak * factor:,.6g} {shown}, "
+        "more than 100 %: check the grade factor"
+    )
+
+
 def density_warning(peak: float, raster: str | None) -> str:
     """A warning when the density raster ``raster`` (None: the constant density) exceeds any ore's."""
     if not peak > MOST_DENSITY:

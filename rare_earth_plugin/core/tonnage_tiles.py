@@ -39,7 +39,7 @@ from .geometry import (
 )
 from .heap import keep_freed_memory
 from .limits import DEFAULT_LIMITS, EngineLimits
-from .plausible import density_warning, grade_warning, thickness_warning
+from .plausible import density_warning, factored_grade_warning, grade_warning, thickness_warning
 from .polygon_checks import check_coordinate_range
 from .proj_threads import per_thread
 from .tonnage_raster_io import (
@@ -1068,6 +1068,7 @@ class _Accumulator:
         density = peaks["density"] if self.density is not None else float(params.density)
         found = (
             grade_warning(peaks["grade"], params.grade_unit, self.path),
+            factored_grade_warning(peaks["grade"], float(params.grade_factor), params.grade_unit),
             thickness_warning(thickness, None if self.thickness is None else self.thickness.path),
             density_warning(density, None if self.density is None else self.density.path),
         )

@@ -275,6 +275,26 @@ def test_values_no_deposit_has_are_warned_with_the_unit_they_are_probably_in(mak
     assert not [w for w in told(thickness=1000.0, density=6.0) if "more than" in w]  # the bounds themselves
 
 
+def test_a_grade_factor_lifting_grades_above_all_of_the_rock_is_warned(make_raster):
+    """Grades of 90 % times a grade factor of 1.2 counted 108 % of the rock as TREO without a word (each alone is
+    possible); a grade factor that keeps them within 100 %, or a raster already above it, says nothing more."""
+    polygon = local_box(0.0, 0.0, 300.0, 200.0)
+    grade = np.full((20, 30), 30.0, dtype=np.float32)
+    grade[3, 4] = 90.0
+    path = make_raster(grade)
+
+    def told(factor: float, unit: str = "percent") -> list[str]:
+        warnings = estimate_tonnage(polygon, path, params(grade_factor=factor, grade_unit=unit)).warnings
+        return [warning for warning in warnings if "grade factor" in warning]
+
+    (warning,) = told(1.2)
+    assert "grade factor of 1.2 lifts grades up to 90 % to 108 %, more than 100 %" in warning
+    assert told(1.1) == [] and told(100 / 90) == [] and told(0.5) == []
+    assert told(10_000.0, "ppm") == []  # 90 ppm x 10,000: 900,000 ppm, 90 %
+    (warning,) = told(12_000.0, "ppm")
+    assert "to 1.08e+06 ppm" in warning
+
+
 def test_polygon_partly_and_wholly_outside_the_raster(make_raster):
     path = make_raster(np.full((20, 30), 0.25))
     partly = local_box(-50.0, 100.0, 50.0, 300.0)  # 50 x 100 m of 100 x 200 m inside
