@@ -537,6 +537,11 @@ class _Accumulator:
             self.volume_per_area = float(self._counted(float(params.thickness or 0.0), float(params.top_depth)))
             if self.density is None:
                 self.tonnes_per_area = self.volume_per_area * float(params.density)
+        #: Whether some cell's mineralisation reaches into the depth window (looked for until found); a constant
+        #: thickness of 0 is told on its own.
+        self.in_window = not self.windowed or (
+            self.volume_per_area is not None and (self.volume_per_area > 0 or not float(params.thickness or 0.0))
+        )
         window = self._window()
         self.tiles = [] if window is None else list(self._tiles(*window))
         if window is not None and self.crs is not None and not self.crs.is_geographic:
@@ -1012,6 +1017,8 @@ class _Accumulator:
         tonnes = area
         if self.volume_per_area is None:
             volume = area * self._counted(cells.thickness, cells.top)
+            if not self.in_window:
+                self.in_window = bool(volume.any())
             targets.append(totals.volume)
             values.append(volume)
             tonnes = volume * cells.density
@@ -1024,6 +1031,22 @@ class _Accumulator:
         for total, value in zip(targets, sums):
             total += value
         totals.metal += metal
+
+    def _window_missed(self) -> str:
+        """The warning for a depth window that holds none of the mineralisation of the cells with data: a top
+        depth below the maximum depth, say, gave 0 t without a word."""
+        params = self.params
+        low, high = params.min_depth, params.max_depth
+        limits = (
+            f"between {low:,g} m and {high:,g} m"
+            if low is not None and high is not None
+            else (f"below {low:,g} m" if high is None else f"above {high:,g} m")
+        )
+        top = f"{float(params.top_depth):,g} m" if self.top is None else f"from {os.path.basename(self.top.path)}"
+        return (
+            f"No mineralisation lies within the depth window (counted {limits} depth; top of mineralisation "
+            f"{top}): every tonnage is 0; check the top depth, the thickness and the depth limits"
+        )
 
     def _valid_grades(self, raw: np.ndarray, grade: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
         """Where the grade holds data: its physical value is (``band_unit.holds_data``: a negative grade or a fill
@@ -1074,7 +1097,9 @@ class _Accumulator:
         )
         self.totals.warnings.extend(warning for warning in found if warning)
 
-    def _warn(self) -> None:
+    def _warn_no_tonnes(self) -> None:
+        """Inputs that leave cells without tonnes: a thickness or density of 0, a depth window that holds none
+        of the mineralisation."""
         totals, params = self.totals, self.params
         for name, value, raster in (
             ("thickness", params.thickness, self.thickness),
@@ -1082,12 +1107,18 @@ class _Accumulator:
         ):
             if raster is None and value is not None and float(value) == 0.0:
                 totals.warnings.append(f"The {name} is 0, so every tonnage is 0")
-        self._warn_implausible()
+        if not self.in_window and self.cuts.size and totals.covered_area > totals.zero_area:
+            totals.warnings.append(self._window_missed())
         if totals.zero_area > 0 and totals.covered_area > 0:
             totals.warnings.append(
                 f"{_percent(min(totals.zero_area / totals.covered_area, 1.0))} % of the "
                 "covered area has a thickness or density of 0 in its raster"
             )
+
+    def _warn(self) -> None:
+        totals = self.totals
+        self._warn_no_tonnes()
+        self._warn_implausible()
         polygon = totals.polygon_area
         if polygon <= 0:
             return

@@ -808,3 +808,29 @@ def test_a_polygon_of_many_vertices_gives_what_the_same_outline_with_few_gives(m
     taken_again = estimate_tonnage(polygon, path, TonnageParams(cutoff=0.1, thickness=10.0))
     assert asdict(taken_again) == pytest.approx(asdict(kept), rel=1e-12)
     assert kept.ore_tonnes > 0
+
+
+@pytest.mark.parametrize(
+    ("window", "words"),
+    [
+        (dict(top_depth=50.0, max_depth=30.0), "counted above 30 m depth; top of mineralisation 50 m"),
+        (dict(min_depth=5000.0), "counted below 5,000 m depth; top of mineralisation 0 m"),
+        (dict(top_depth=20.0, min_depth=5.0, max_depth=10.0), "counted between 5 m and 10 m depth"),
+    ],
+)
+@pytest.mark.parametrize("thickness_raster", [False, True])
+def test_a_depth_window_that_holds_none_of_the_mineralisation_is_warned(make_raster, window, words, thickness_raster):
+    """A top of mineralisation at 50 m with a maximum depth of 30 m gave 0 t without a word, as if the area held
+    no ore; a window that holds some of it, or a thickness of 0 (told on its own), says nothing of the window."""
+    polygon = local_box(0.0, 0.0, 300.0, 200.0)
+    grade = make_raster(np.full((20, 30), 0.25))
+    thickness = {"thickness": None, "thickness_raster": make_raster(np.full((20, 30), 10.0))}
+    given = thickness if thickness_raster else {"thickness": 10.0}
+    result = estimate_tonnage(polygon, grade, params(**given, **window))
+    assert result.ore_tonnes == 0.0
+    (warning,) = [w for w in result.warnings if "depth window" in w]
+    assert warning.startswith("No mineralisation lies within the depth window") and words in warning
+    held = estimate_tonnage(polygon, grade, params(**given, top_depth=25.0, max_depth=30.0))
+    assert held.ore_tonnes > 0 and not [w for w in held.warnings if "depth window" in w]
+    zero = estimate_tonnage(polygon, grade, params(thickness=0.0, **window))
+    assert not [w for w in zero.warnings if "depth window" in w] and "The thickness is 0" in zero.warnings[0]
