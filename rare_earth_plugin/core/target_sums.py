@@ -7,7 +7,9 @@ depth window is piecewise linear in ``t``::
     counted_i(t) = h_i * (clip(t, t1_i, t2_i) - t1_i)      t1_i: the factor where the ore reaches the window,
                                                           t2_i: where it fills it (inf without a maximum depth)
 
-so the sum over cells is a sum of ramps ``s * (t - b)^+`` (``+w*h`` at ``t1``, ``-w*h`` at ``t2``). A ramp counts
+so the sum over cells is a sum of ramps ``s * (t - b)^+`` (``+w*h`` at ``t1``, ``-w*h`` at ``t2``). A cell whose
+ore fills the window at every draw's ``t`` counts the window's height instead (``AreaSums._add_filled``): its two
+ramps would cancel, leaving rounding of the size of its thickness. A ramp counts
 in a draw when its breakpoint ``b < t`` and its cell's grade ``g >= theta``. Ramps are split by what the draws'
 range decides for them: always counted, decided by grade only or by thickness only (each binned by how many
 draws it counts in) or by both (a two-dimensional dominance sum, done exactly by a binary decomposition of the
@@ -291,7 +293,8 @@ class AreaSums:
         in every draw that their grade reaches. As ramps, a rise and a fall of ``weight * thickness`` that
         cancel, one cell of 1e20 m left the others' tonnes to rounding and every draw read 0 t. The cells left,
         to be summed as ramps."""
-        filled = counts & (thickness * self.draws.t_sorted[0] >= high - top)
+        with np.errstate(over="ignore"):  # a thickness of 1e308 times a factor above 1: inf, which fills it
+            filled = counts & (thickness * self.draws.t_sorted[0] >= high - top)
         picked = np.flatnonzero(filled)
         if picked.size == 0:
             return counts
