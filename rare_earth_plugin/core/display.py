@@ -114,6 +114,8 @@ class Quantity:
                 return significant(value, self.significant)
             rounded = half_up(value, self.finest)
             return self.less_than_finest() if rounded == 0 else f"{rounded:,.{self.finest}f}"
+        if not spreadsheet and value is not None and value > 0 and half_up(value, self.decimals) == 0:
+            return f"< {10.0**-self.decimals:.{max(self.decimals, 0)}f}"  # 100 m² is not "0.00" km²
         return number(value, self.decimals)
 
     def shows_nothing(self, value: float) -> bool:
@@ -186,13 +188,13 @@ def figures_table(name: str, results: Sequence[TonnageResult], unit: str) -> str
     for result in results:
         cells = (
             name,
-            grade(result.cutoff, unit),
-            km2(result.polygon_area_m2),
+            GRADE[unit].text(result.cutoff, spreadsheet=True),
+            AREA.engine_text(result.polygon_area_m2, spreadsheet=True),
             ORE.engine_text(result.known("ore_tonnes"), spreadsheet=True),
-            grade(result.known("mean_grade"), unit),
+            GRADE[unit].text(result.known("mean_grade"), spreadsheet=True),
             CONTAINED.engine_text(result.known("treo_tonnes"), spreadsheet=True),
             CONTAINED.engine_text(result.known("tree_tonnes"), spreadsheet=True),
-            coverage(result.data_coverage),
+            COVERAGE.engine_text(result.data_coverage, spreadsheet=True),
         )
         lines.append("\t".join(cell.replace(",", "") for cell in cells))
     return "\n".join(lines) + "\n"

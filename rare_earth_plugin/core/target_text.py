@@ -133,9 +133,21 @@ def no_target_reason(target: ExplorationTarget) -> str:
     return f"only {with_ore:.2g} % of the draws have ore above the cut-off{where}, so the P90–P10 range holds no ore"
 
 
+#: Said after a P90–P10 statement whose ends are one value: a single figure is no Exploration Target.
+NO_SPREAD = (
+    " (one value, not a range: every draw gave the same figures; give ranges with low < high, and 1,000 draws or more)"
+)
+
+
 def percentile_statement(target: ExplorationTarget, shown_unit: str | None = None) -> str:
-    """``320–460 Mt at 0.18–0.23 % TREO, containing 0.6–1.0 Mt TREO`` from P90 to P10."""
-    return _statement(target.p90, target.p10, target.grade_unit, shown_unit) if target.has_data else NO_DATA
+    """``320–460 Mt at 0.18–0.23 % TREO, containing 0.6–1.0 Mt TREO`` from P90 to P10; said to be one value
+    when the draws do not spread (ranges of one value each, or a single draw)."""
+    if not target.has_data:
+        return NO_DATA
+    statement = _statement(target.p90, target.p10, target.grade_unit, shown_unit)
+    spread = target.p90.ore_tonnes != target.p10.ore_tonnes or target.p90.treo_tonnes != target.p10.treo_tonnes
+    one_value = not spread and 0 < target.p10.ore_tonnes < math.inf  # not of no ore, nor of overflowed sums
+    return statement + NO_SPREAD if one_value else statement
 
 
 def case_statement(target: ExplorationTarget, shown_unit: str | None = None) -> str:

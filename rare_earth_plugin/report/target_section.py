@@ -249,7 +249,7 @@ def add_summary_caution(
         layout,
         page,
         f"{SHORT_CAUTION} P90–P10 of {target.draws:,} draws (P90: exceeded with 90 % "
-        "probability); basis: the statement page after the areas'"
+        "probability); basis: the statement after the area pages"
         + ("; areas overlap: do not add up." if overlapping else "."),
         x,
         top,

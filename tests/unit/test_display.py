@@ -175,3 +175,12 @@ def test_legend_decimals_of_a_non_finite_range_are_zero():
 )
 def test_plain_text_drops_direction_controls_and_control_characters(typed: str, printed: str) -> None:
     assert display.plain_text(typed) == printed
+
+
+def test_a_positive_figure_too_small_for_its_decimals_reads_less_than_the_finest_not_zero() -> None:
+    """A 100 m² area read "Area km² 0.00" beside its ore: an investor reads a zero area. It reads "< 0.01"
+    now (a spreadsheet still gets a number); a zero stays 0.00."""
+    assert display.km2(100.0) == "< 0.01" and display.km2(5_000.0) == "0.01" and display.km2(0.0) == "0.00"
+    assert display.coverage(0.0004) == "< 0.1" and display.coverage(0.0) == "0.0"
+    assert display.grade(0.0004, PERCENT) == "< 0.001" and display.grade(0.4, PPM) == "< 1"
+    assert display.AREA.text(1e-4, spreadsheet=True) == "0.00"

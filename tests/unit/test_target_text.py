@@ -11,6 +11,7 @@ from rare_earth_plugin.core.exploration_target import ExplorationTarget, TargetF
 from rare_earth_plugin.core.target_ranges import TargetRanges, Triangular
 from rare_earth_plugin.core.target_text import (
     CAUTION,
+    NO_SPREAD,
     basis_lines,
     case_statement,
     grade_range,
@@ -216,3 +217,17 @@ def test_the_basis_field_says_how_a_density_raster_is_scaled_and_whose_grades_ra
     assert "density raster x value/likely of 2.5,2.6,2.7 t/m3" in with_raster and "density factor" not in with_raster
     assert "density 2.5,2.6,2.7 t/m3" in basis_value(target())
     assert "grade percentiles of the draws with ore" in with_raster
+
+
+def test_a_target_whose_draws_do_not_spread_says_it_is_one_value():
+    """Ranges of one value each (2.6,2.6,2.6; 1,1,1; 1,1,1), or DRAWS=1, read "Exploration target (P90–P10):
+    1,700 Mt at 0.075 % TREO": a single headline figure, which the codes rule out. It is now said to be one
+    value and how to give a range; a target that spreads, even by less than its rounding shows, says nothing."""
+    same = TargetFigures(1.7e9, 0.075, 1.3e6, 1.1e6)
+    flat = target(p90=same, p50=same, p10=same)
+    assert percentile_statement(flat) == "1,700 Mt at 0.075 % TREO, containing 1.3 Mt TREO" + NO_SPREAD
+    assert "give ranges with low < high" in NO_SPREAD and "one value, not a range" in NO_SPREAD
+    near = target(p90=same, p10=TargetFigures(1.7e9 * (1 + 1e-9), 0.075, 1.3e6 * (1 + 1e-9), 1.1e6))
+    assert NO_SPREAD not in percentile_statement(near)
+    barren = TargetFigures(0.0, math.nan, 0.0, 0.0)
+    assert percentile_statement(target(p90=barren, p10=barren)) == "no ore above the cut-off"
