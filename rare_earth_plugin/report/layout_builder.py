@@ -345,12 +345,16 @@ def _frame(
 
 
 def _set_grid(map_item: QgsLayoutItemMap, project: QgsProject) -> None:
-    """A UTM (or polar) grid of about five lines across, its step in whole metres; labels in metres."""
+    """A grid of about five lines across in the map's own CRS when it counts in metres (a map kept in the areas'
+    conic or polar CRS: a UTM grid over it was tilted, its labels colliding), else in the local UTM (or polar)
+    CRS; its step in whole metres, labels in metres."""
     if map_item.grids().size() == 0:
         return
     grid = map_item.grids().grid(0)
-    centre = QgsCoordinateTransform(map_item.crs(), map_frame.WGS84, project).transform(map_item.extent().center())
-    crs = map_frame.local_crs(centre)
+    crs = map_item.crs()
+    if crs.isGeographic() or map_frame.metres_per_unit(crs) != 1.0:
+        centre = QgsCoordinateTransform(crs, map_frame.WGS84, project).transform(map_item.extent().center())
+        crs = map_frame.local_crs(centre)
     grid.setCrs(crs)
     extent = QgsCoordinateTransform(map_item.crs(), crs, project).transformBoundingBox(map_item.extent())
     step = map_frame.nice_step(max(extent.width(), extent.height()))

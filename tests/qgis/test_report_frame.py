@@ -362,3 +362,34 @@ def test_area_maps_with_targets_show_the_whole_area_clear_of_the_legend(label, c
         )
         assert legend.rect().width() > 20.0 and legend.rect().height() > 15.0
         assert not any(under.contains(QgsPointXY(x, y)) for x, y in points), (feature["name"], label)
+
+
+@pytest.mark.parametrize(
+    ("map_crs", "lon", "lat", "grid_crs"),
+    [
+        ("EPSG:5070", -100.0, 40.0, "EPSG:5070"),  # Albers over the USA: kept, so its own grid
+        ("EPSG:3413", -40.0, 75.0, "EPSG:3413"),  # polar stereographic over Greenland
+        ("EPSG:32643", 76.0, 50.0, "EPSG:32643"),  # UTM: as before
+        ("EPSG:4326", 76.0, 50.0, "EPSG:32643"),  # degrees: the local UTM zone's grid
+    ],
+)
+def test_the_map_grid_is_in_the_maps_own_crs_when_it_counts_in_metres(map_crs, lon, lat, grid_crs, qgis_app):
+    """A map kept in the areas' conic or polar CRS got a UTM grid, tilted against its frame, its edge labels
+    mixing eastings with northings and printed over each other."""
+    from qgis.core import QgsLayoutItemMapGrid, QgsPrintLayout
+    from qgis.PyQt.QtCore import QRectF
+
+    project = QgsProject()
+    layout = QgsPrintLayout(project)
+    layout.initializeDefaults()
+    item = QgsLayoutItemMap(layout)
+    layout.addLayoutItem(item)
+    item.attemptSetSceneRect(QRectF(10, 10, 150, 150))
+    item.grids().addGrid(QgsLayoutItemMapGrid("grid", item))
+    geometry, crs = _square(lon, lat, 5_000.0, map_crs)
+    item.setCrs(crs)
+    item.setExtent(geometry.boundingBox())
+    layout_builder._set_grid(item, project)
+    grid = item.grids().grid(0)
+    assert grid.crs().authid() == grid_crs
+    assert 1_000 <= grid.intervalX() <= 5_000
