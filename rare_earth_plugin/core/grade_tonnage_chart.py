@@ -105,12 +105,19 @@ def draw_grade_tonnage(
     _set_ranges(axes, right, cutoffs, grades, style)
     if not any(value > 0 for value in ore):  # an empty frame would look like a chart that failed to draw
         axes.text(0.5, 0.5, NO_ORE, transform=axes.transAxes, ha="center", va="center", color="0.35")
+    # Mt in full, with separators: an offset "1e6" above the axis read as a million times less ore
+    axes.yaxis.set_major_formatter(_plain_tick)
     if shown == PPM:
         axes.ticklabel_format(axis="x", style="plain")
     marked = grade(cutoff)
     if math.isfinite(marked):
         _mark_cutoff(axes, marked, cutoffs, ore, label, style)
     return right
+
+
+def _plain_tick(value: float, _position: float | None = None) -> str:
+    """A tick label as a reader takes it: 1,300,000 rather than 1.3 under an offset of 1e6."""
+    return f"{value:,.12g}"
 
 
 def _grade_converter(unit: str, shown: str) -> Callable[[float], float]:

@@ -82,3 +82,17 @@ def test_a_curve_without_ore_says_so_and_its_grade_axis_starts_at_zero(style):
     assert NO_ORE in [text.get_text() for text in axes.texts]
     with_ore, _ = _draw([Point(0.0, 1e6, 0.1), Point(0.2, 0.0, math.nan)], PERCENT, 0.1, style=style)
     assert NO_ORE not in [text.get_text() for text in with_ore.texts]
+
+
+@pytest.mark.parametrize("top", [1.3e12, 3.1e10, 4e5])  # t: 1.3 million Mt, 31,000 Mt, 0.4 Mt
+def test_ore_ticks_read_in_full_without_an_offset(top):
+    """A 10,000 km² area's axis read 0.2-1.2 under a small "1e6" while its table said 1,300,000 Mt: easy to
+    misread a million times. Ticks now read in full, with separators."""
+    points = [Point(0.0, top, 0.1), Point(0.05, top * 0.6, 0.12), Point(0.1, 0.0, math.nan)]
+    axes, _right = _draw(points, PERCENT, 0.05)
+    axes.figure.canvas.draw()
+    labels = [label.get_text() for label in axes.get_yticklabels() if label.get_text()]
+    assert axes.yaxis.get_offset_text().get_text() == ""
+    assert max(float(text.replace(",", "")) for text in labels) >= top / 1e6 * 0.5
+    if top > 1e12:
+        assert any("," in text for text in labels), labels
