@@ -922,9 +922,10 @@ def build_report_layout(
     unlabelled = [_clone(layer, project) for layer in area_layers]
     for layer in unlabelled:  # a neighbour's label in the middle of an area page misleads
         layer.setLabelsEnabled(False)
-    page_layers = [*unlabelled, grade, *shown]
     for number, (result, stem) in enumerate(zip(results, unique_stems(r.area.name for r in results))):
         chart = work_dir / f"chart_{number + 1:03d}_{stem}.png"
+        near = [region] if shown and _near_the_areas(region, [result], project) else []  # each page its own
+        page_layers = [*unlabelled, grade, *near]
         _fill_area_page(layout, AREA_PAGE + number, result, page_layers, project, inputs.params, chart)
     target_section.add_basis_page(layout, results, target_options or TargetOptions())
     _fit_one_line_labels(layout)

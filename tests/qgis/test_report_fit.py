@@ -444,3 +444,22 @@ def test_an_area_pages_notes_statement_and_caution_are_stacked_each_whole(sample
         ordered = sorted((top, top + label.rect().height()) for top, label in zip(tops, labels.values()))
         assert all(above[1] <= below[0] + 1e-6 for above, below in zip(ordered, ordered[1:])), page
         assert ordered[-1][1] <= 190.0 + 1e-6  # above the footer
+
+
+def test_the_samples_region_is_drawn_on_the_area_pages_near_it_only(sample, tmp_path):
+    """The region was drawn and listed on every area page once one area lay near it: an area 44° east of it, in
+    Mongolia, listed "Qaraghandy region" in its legend."""
+    layers = sample
+    blocks = _blocks(["Home", "Far"], *PLACES["qaraghandy"], step=43.96)
+    inputs = EstimateInputs(layers.grade.source(), TonnageParams(cutoff=0.05, thickness=20.0))
+    _, built = report_layout(blocks, layers, inputs, tmp_path)
+    maps = [item for item in built.layout.items() if isinstance(item, QgsLayoutItemMap)]
+    pages = {
+        built.layout.pageCollection().pageNumberForPoint(item.pos()): {layer.name() for layer in item.layers()}
+        for item in maps
+        if item.id() == "area_map"
+    }
+    drawn = [("Qaraghandy region" in names) for _, names in sorted(pages.items())]
+    assert drawn == [True, False], pages
+    [main] = [item for item in maps if item.id() == "main_map"]
+    assert "Qaraghandy region" in {layer.name() for layer in main.layers()}
