@@ -36,8 +36,8 @@ from .exploration_target import RangeChecks, add_target_parameters
 from .raster_inputs import (
     GRADE,
     HELP_COMMON,
+    RasterChecks,
     add_raster_parameters,
-    check_raster_inputs,
     cutoff_parameter,
     inputs_from_parameters,
 )
@@ -60,7 +60,7 @@ def _in_project(layer: QgsMapLayer, context: QgsProcessingContext) -> bool:
     return project is not None and project.mapLayer(layer.id()) is not None
 
 
-class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
+class ExportReportAlgorithm(RangeChecks, RasterChecks, QgsProcessingAlgorithm):
     def name(self) -> str:
         return "exportreport"
 
@@ -119,16 +119,6 @@ class ExportReportAlgorithm(RangeChecks, QgsProcessingAlgorithm):
                 createByDefault=False,
             )
         )
-
-    def checkParameterValues(  # noqa: N802 - QGIS API name
-        self,
-        parameters: dict[str, Any],
-        context: QgsProcessingContext,
-    ) -> tuple[bool, str]:
-        problem = check_raster_inputs(parameters, context)
-        if problem:
-            return False, problem
-        return super().checkParameterValues(parameters, context)
 
     def processAlgorithm(  # noqa: N802
         self,

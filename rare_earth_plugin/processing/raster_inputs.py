@@ -169,6 +169,21 @@ def check_raster_inputs(parameters: dict[str, Any], context: QgsProcessingContex
     )
 
 
+class RasterChecks:
+    """Mixin for algorithms with the raster parameters: the thickness choice, the depth window and the raster
+    files are checked before the run (``check_raster_inputs``; the dialog shows the message)."""
+
+    def checkParameterValues(  # noqa: N802 - QGIS API name
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+    ) -> tuple[bool, str]:
+        problem = check_raster_inputs(parameters, context)
+        if problem:
+            return False, problem
+        return super().checkParameterValues(parameters, context)
+
+
 #: The raster parameters, each checked before a run (``check_raster_files``).
 RASTERS = (GRADE, THICKNESS_RASTER, DENSITY_RASTER, TOP_DEPTH_RASTER)
 

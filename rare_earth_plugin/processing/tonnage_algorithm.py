@@ -68,8 +68,8 @@ from . import shapefile_parts
 from .added_table import AddedTable, ogr_file, ogr_table
 from .raster_inputs import (
     HELP_COMMON,
+    RasterChecks,
     add_raster_parameters,
-    check_raster_inputs,
     cutoff_parameter,
     inputs_from_parameters,
 )
@@ -408,7 +408,7 @@ def checked_input_crs(crs: QgsCoordinateReferenceSystem, layer_name: str) -> Qgs
     return crs
 
 
-class TonnageAlgorithm(QgsProcessingAlgorithm):
+class TonnageAlgorithm(RasterChecks, QgsProcessingAlgorithm):
     """Base of the algorithms in the Tonnage group; subclasses set ``inputs`` through ``prepareAlgorithm``."""
 
     inputs: EstimateInputs
@@ -452,16 +452,6 @@ class TonnageAlgorithm(QgsProcessingAlgorithm):
 
     def createInstance(self) -> TonnageAlgorithm:  # noqa: N802 - QGIS API name
         return type(self)()
-
-    def checkParameterValues(  # noqa: N802 - QGIS API name
-        self,
-        parameters: dict[str, Any],
-        context: QgsProcessingContext,
-    ) -> tuple[bool, str]:
-        problem = check_raster_inputs(parameters, context)
-        if problem:
-            return False, problem
-        return super().checkParameterValues(parameters, context)
 
     def prepareAlgorithm(  # noqa: N802
         self,
