@@ -300,8 +300,8 @@ class AreaSums:
             return counts
         if self.filled is None:
             self.filled = _Bins(2, self.draws.size)
-        height = high - np.maximum(top, low)
-        held = weight.take(picked) * (height if np.ndim(height) == 0 else np.take(height, picked))
+        start = np.maximum(top if np.ndim(top) == 0 else np.take(top, picked), low)
+        held = weight.take(picked) * (high - start)
         self._add_linear(held, grade.take(picked), reach, self.filled)
         return counts & ~filled
 
