@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -30,7 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from . import tonnage
-from .depth_window import counted_thickness
+from .depth_window import counted_thickness, top_depth_text
 from .geometry import PolygonInput
 from .limits import DEFAULT_LIMITS, EngineLimits
 from .plausible import density_range_warning, density_warning
@@ -192,13 +191,6 @@ class ExplorationTarget:
             "convention": CONVENTION,
             "method": METHOD,
         }
-
-
-def top_depth_text(params: TonnageParams) -> str:
-    """The top of mineralisation as the outputs name it: "0 m", "12.5 m" or the top-depth raster's file name."""
-    if params.top_depth_raster is not None:
-        return os.path.basename(os.fspath(params.top_depth_raster))
-    return f"{float(params.top_depth):g} m"
 
 
 def _plain(value: float) -> float | None:

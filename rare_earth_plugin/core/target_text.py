@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from .depth_window import depth_window_text
 from .display import MISSING, half_up, unit_label
 from .exploration_target import CONVENTION, ExplorationTarget, TargetFigures
 from .target_ranges import TargetRanges
@@ -167,19 +168,6 @@ def convention_text(target: ExplorationTarget) -> str:
 def window_text(target: ExplorationTarget) -> str:
     """The depth window in words: the top of mineralisation and the depths counted."""
     return depth_window_text(target.top_depth, target.min_depth, target.max_depth)
-
-
-def depth_window_text(top: str, low: float | None, high: float | None) -> str:
-    """``window_text`` from the top of mineralisation (as ``top_depth_text`` names it) and the depth limits."""
-    if low is None and high is None:
-        limits = "all of the thickness counted (no depth limits)"
-    elif high is None:
-        limits = f"counted below {low:g} m depth"
-    elif low is None:
-        limits = f"counted to {high:g} m depth"
-    else:
-        limits = f"counted between {low:g} m and {high:g} m depth"
-    return f"top of mineralisation {top} below surface; {limits}"
 
 
 def ranges_lines(ranges: TargetRanges, density_is_factor: bool) -> list[str]:

@@ -27,7 +27,7 @@ from .cell_runs import blocks
 from .cellarea import EllipsoidalCellArea, ProjectedCellArea, polygon_area_m2, projected_cell_area
 from .coverage import COVERAGE_EPSILON, CellCoverage, fractions_together
 from .crs_units import linear_unit_factor
-from .depth_window import counted_thickness
+from .depth_window import counted_thickness, depth_window_text, top_depth_text
 from .footprint import MAX_ALIGNED_REFINEMENT, SAMPLED_CELLS, DataFootprint
 from .geometry import (
     GeometryError,
@@ -1036,16 +1036,10 @@ class _Accumulator:
         """The warning for a depth window that holds none of the mineralisation of the cells with data: a top
         depth below the maximum depth, say, gave 0 t without a word."""
         params = self.params
-        low, high = params.min_depth, params.max_depth
-        limits = (
-            f"between {low:,g} m and {high:,g} m"
-            if low is not None and high is not None
-            else (f"below {low:,g} m" if high is None else f"above {high:,g} m")
-        )
-        top = f"{float(params.top_depth):,g} m" if self.top is None else f"from {os.path.basename(self.top.path)}"
+        window = depth_window_text(top_depth_text(params), params.min_depth, params.max_depth)
         return (
-            f"No mineralisation lies within the depth window (counted {limits} depth; top of mineralisation "
-            f"{top}): every tonnage is 0; check the top depth, the thickness and the depth limits"
+            f"No mineralisation lies within the depth window ({window}): every tonnage is 0; check the top depth, "
+            "the thickness and the depth limits"
         )
 
     def _valid_grades(self, raw: np.ndarray, grade: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:

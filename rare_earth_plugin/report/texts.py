@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.exploration_target import top_depth_text
+from ..core.depth_window import depth_window_text, top_depth_text
 from ..core.target_ranges import TargetRanges
-from ..core.target_text import code_in_prose, depth_window_text
+from ..core.target_text import code_in_prose
 from ..core.tonnage import TonnageParams
 from ..core.units import UNIT_LABELS
 

@@ -813,9 +813,12 @@ def test_a_polygon_of_many_vertices_gives_what_the_same_outline_with_few_gives(m
 @pytest.mark.parametrize(
     ("window", "words"),
     [
-        (dict(top_depth=50.0, max_depth=30.0), "counted above 30 m depth; top of mineralisation 50 m"),
-        (dict(min_depth=5000.0), "counted below 5,000 m depth; top of mineralisation 0 m"),
-        (dict(top_depth=20.0, min_depth=5.0, max_depth=10.0), "counted between 5 m and 10 m depth"),
+        (dict(top_depth=50.0, max_depth=30.0), "(top of mineralisation 50 m below surface; counted to 30 m depth)"),
+        (dict(min_depth=5000.0), "(top of mineralisation 0 m below surface; counted below 5000 m depth)"),
+        (
+            dict(top_depth=20.0, min_depth=5.0, max_depth=10.0),
+            "(top of mineralisation 20 m below surface; counted between 5 m and 10 m depth)",
+        ),
     ],
 )
 @pytest.mark.parametrize("thickness_raster", [False, True])
